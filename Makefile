@@ -1,0 +1,40 @@
+# Satu Pintu: the two commands a newcomer needs are `make up` and `make test`.
+SHELL := /bin/bash
+UV := $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
+
+.PHONY: up down kafka db status clean test test-unit lint typecheck check install bench
+
+install: ## Install uv (from PyPI) if missing, then the locked workspace
+	@command -v uv >/dev/null 2>&1 || [ -x "$(HOME)/.local/bin/uv" ] || python3 -m pip install --user --quiet uv
+	@$(UV) sync --frozen --quiet
+
+up: install ## Start Kafka, PostgreSQL and every service; print their URLs
+	@$(UV) run --frozen satupintu-local up
+
+down: ## Stop everything `make up` started, by process id
+	@$(UV) run --frozen satupintu-local down
+
+kafka: install ## Start only the local Kafka broker
+	@$(UV) run --frozen satupintu-local kafka
+
+db: install ## Start only the local PostgreSQL server
+	@$(UV) run --frozen satupintu-local db
+
+status:
+	@$(UV) run --frozen satupintu-local status
+
+clean: ## Stop everything and delete local data
+	@$(UV) run --frozen satupintu-local clean
+
+lint: install
+	@$(UV) run --frozen ruff check .
+	@$(UV) run --frozen ruff format --check .
+
+typecheck: install
+	@$(UV) run --frozen mypy
+
+test: install lint typecheck ## Lint, type-check, and run every test against the real Kafka and PostgreSQL
+	@$(UV) run --frozen pytest
+
+test-unit: install
+	@$(UV) run --frozen pytest -m unit

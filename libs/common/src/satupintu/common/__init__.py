@@ -1,0 +1,1 @@
+"""Satu Pintu's shared library: the event contract and the plumbing every service stands on."""

@@ -1,0 +1,31 @@
+"""The FastStream Kafka broker every service uses: one idempotent producer per process, ``acks=all``."""
+
+from __future__ import annotations
+
+import logging
+
+from faststream.kafka import KafkaBroker
+
+from satupintu.common.settings import KafkaSettings
+
+
+def create_broker(settings: KafkaSettings, service: str) -> KafkaBroker:
+    """The process's broker: an idempotent producer with ``acks=all`` and a short linger for batching."""
+    return KafkaBroker(
+        settings.bootstrap_servers,
+        client_id=f"satupintu-{service}",
+        acks="all",
+        enable_idempotence=True,
+        linger_ms=settings.linger_ms,
+        request_timeout_ms=30_000,
+        logger=logging.getLogger(f"satupintu.{service}.broker"),
+        graceful_timeout=15.0,
+    )
+
+
+async def broker_ready(broker: KafkaBroker) -> bool:
+    """Whether the cluster answers a metadata request within two seconds."""
+    try:
+        return await broker.ping(timeout=2.0)
+    except Exception:
+        return False

@@ -1,0 +1,60 @@
+"""PostgreSQL plumbing: one pooled async engine per process, each service in its own database."""
+
+from __future__ import annotations
+
+import asyncpg
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from satupintu.common.settings import DatabaseSettings
+
+
+def create_engine(settings: DatabaseSettings, service: str) -> AsyncEngine:
+    """The process's one pooled engine for ``service``'s own database."""
+    return create_async_engine(
+        settings.service_url(service),
+        pool_size=settings.pool_size,
+        max_overflow=settings.pool_size,
+        pool_pre_ping=True,
+        pool_recycle=1800,
+    )
+
+
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions that keep loaded objects usable after commit."""
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def ensure_database(server_url: str, name: str) -> bool:
+    """Create database ``name`` on the server unless it exists; True if it was created."""
+    url = make_url(server_url).set(drivername="postgresql")
+    connection = await asyncpg.connect(url.render_as_string(hide_password=False))
+    try:
+        exists = await connection.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
+        if exists:
+            return False
+        await connection.execute(f'CREATE DATABASE "{name}"')
+        return True
+    finally:
+        await connection.close()
+
+
+async def drop_database(server_url: str, name: str) -> None:
+    """Drop database ``name`` (used by test sessions to clean up after themselves)."""
+    url = make_url(server_url).set(drivername="postgresql")
+    connection = await asyncpg.connect(url.render_as_string(hide_password=False))
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await connection.close()
+
+
+async def database_ready(engine: AsyncEngine) -> bool:
+    """Whether the database answers a trivial query."""
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+    except Exception:
+        return False
+    return True

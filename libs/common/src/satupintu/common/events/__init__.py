@@ -1,0 +1,1 @@
+"""The event contract between services: topics, the CloudEvents envelope and the versioned payloads."""

@@ -1,0 +1,46 @@
+"""The one place topic names are spelled: every topic the services meet on, and its dead-letter twin."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from enum import StrEnum
+
+DLQ_SUFFIX = ".dlq"
+
+
+class Topic(StrEnum):
+    """Logical topics; per-agency topics are templates filled with the lowercase agency code."""
+
+    APPLICATIONS = "applications"
+    AGENCY_TASKS = "agency.{agency}.tasks"
+    AGENCY_DECISIONS = "agency.{agency}.decisions"
+    NOTIFICATIONS = "notifications"
+    ACCESS = "access"
+    MALL = "mall"
+
+    @property
+    def per_agency(self) -> bool:
+        """Whether this topic exists once per agency."""
+        return "{agency}" in self.value
+
+    def name_for(self, agency: str | None = None) -> str:
+        """The logical name of this topic (for an agency when it is per agency), without any cluster prefix."""
+        if self.per_agency:
+            if not agency:
+                raise ValueError(f"topic {self.value} needs an agency code")
+            return self.value.format(agency=agency.lower())
+        return self.value
+
+
+def dead_letter_topic(topic_name: str) -> str:
+    """The dead-letter topic of ``topic_name``."""
+    return f"{topic_name}{DLQ_SUFFIX}"
+
+
+def all_topic_names(agency_codes: Iterable[str]) -> list[str]:
+    """Every topic and its dead-letter twin, for the given agencies, without any cluster prefix."""
+    codes = sorted({code.lower() for code in agency_codes})
+    names: list[str] = []
+    for topic in Topic:
+        names += [topic.name_for(code) for code in codes] if topic.per_agency else [topic.name_for()]
+    return [name for base in names for name in (base, dead_letter_topic(base))]

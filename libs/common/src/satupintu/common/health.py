@@ -1,0 +1,31 @@
+"""Liveness and readiness endpoints every service answers: ``/healthz`` (alive) and ``/readyz`` (ready)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+ReadinessCheck = Callable[[], Awaitable[bool]]
+
+
+def health_router(checks: Callable[[], Mapping[str, ReadinessCheck]]) -> APIRouter:
+    """A router with ``/healthz`` and ``/readyz``; ``checks`` names each dependency the service needs to work."""
+    router = APIRouter(tags=["health"])
+
+    @router.get("/healthz", summary="The process is alive")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get("/readyz", summary="The service can do its work: its dependencies answer")
+    async def readyz() -> JSONResponse:
+        results = {name: await check() for name, check in checks().items()}
+        ready = all(results.values())
+        body = {
+            "status": "ready" if ready else "not ready",
+            "checks": {k: "ok" if v else "down" for k, v in results.items()},
+        }
+        return JSONResponse(body, status_code=200 if ready else 503)
+
+    return router

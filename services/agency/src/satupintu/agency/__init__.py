@@ -1,0 +1,1 @@
+"""Satu Pintu agency service."""

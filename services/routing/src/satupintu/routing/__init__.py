@@ -1,0 +1,1 @@
+"""Satu Pintu routing service."""

@@ -1,0 +1,16 @@
+"""Configuration of the routing service, read once in ``create_app()``."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from satupintu.common.settings import ServiceSettings
+
+
+class RoutingSettings(ServiceSettings):
+    """Routing settings; environment variables start with ``ROUTING_``."""
+
+    model_config = SettingsConfigDict(env_prefix="ROUTING_", extra="ignore")
+
+    port: int = Field(default=8002, ge=1, le=65535, description="Port the HTTP server listens on.")
