@@ -21,9 +21,7 @@ async def test_message_round_trips_through_real_broker_and_row_through_real_data
 ) -> None:
     topic = kafka_settings.topic_name(f"floor.{uuid.uuid4().hex[:6]}")
     await ensure_topics(kafka_settings.model_copy(update={"topic_prefix": ""}), [topic])
-    producer = AIOKafkaProducer(
-        bootstrap_servers=kafka_settings.bootstrap_servers, enable_idempotence=True, acks="all"
-    )
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_settings.bootstrap_servers, enable_idempotence=True, acks="all")
     await producer.start()
     try:
         metadata = await producer.send_and_wait(topic, b"halo dunia", key=b"app-1", headers=[("ce_id", b"e1")])

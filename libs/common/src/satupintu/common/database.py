@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import asyncpg
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlmodel import SQLModel
 
 from satupintu.common.settings import DatabaseSettings
 
@@ -58,3 +61,14 @@ async def database_ready(engine: AsyncEngine) -> bool:
     except Exception:
         return False
     return True
+
+
+async def create_tables(engine: AsyncEngine, tables: Sequence[type[SQLModel]]) -> None:
+    """Create the given tables if they do not exist (each service creates only its own)."""
+    async with engine.begin() as connection:
+        # Two instances starting together must not race on CREATE TABLE IF NOT EXISTS.
+        await connection.execute(text("SELECT pg_advisory_xact_lock(7261001)"))
+        await connection.run_sync(
+            SQLModel.metadata.create_all,
+            tables=[model.__table__ for model in tables],  # type: ignore[attr-defined]
+        )

@@ -1,12 +1,12 @@
-"""The per-process context of a service: its settings, its one engine and its one broker, started and stopped
-together by the HTTP app's lifespan.
+"""The per-process context of a service: its settings, its one engine, its one broker (one producer), its outbox
+and relay, and its consumers, started and stopped together by the HTTP app's lifespan.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Coroutine, Mapping
+from collections.abc import AsyncIterator, Coroutine, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,12 +14,21 @@ from typing import Any
 import uvicorn
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlmodel import SQLModel
 
 from satupintu.common.broker import broker_ready, create_broker
-from satupintu.common.database import create_engine, database_ready
+from satupintu.common.catalogue import load_catalogue
+from satupintu.common.consumer import EventConsumer, Handler, RetryPolicy
+from satupintu.common.database import create_engine, create_tables, database_ready, session_factory
+from satupintu.common.events.base import EventPayload
+from satupintu.common.events.topics import all_topic_names
 from satupintu.common.health import ReadinessCheck
+from satupintu.common.inbox import InboxEntry
+from satupintu.common.logs import configure_logging
+from satupintu.common.outbox import Outbox, OutboxMessage, OutboxRelay
 from satupintu.common.settings import ServiceSettings
+from satupintu.common.topics_admin import ensure_topics
 
 _logger = logging.getLogger(__name__)
 
@@ -29,19 +38,50 @@ class ServiceRuntime:
     """One service process's shared resources.
 
     ``needs_broker`` says whether the service can do its work without Kafka: intake can (its outbox holds what it
-    accepts), so its readiness does not depend on the broker.
+    accepts), so it starts and stays ready while the broker is down.
     """
 
     name: str
     settings: ServiceSettings
     needs_broker: bool = True
+    tables: Sequence[type[SQLModel]] = ()
     engine: AsyncEngine = field(init=False)
+    sessions: async_sessionmaker[AsyncSession] = field(init=False)
     broker: KafkaBroker = field(init=False)
+    outbox: Outbox = field(init=False)
+    relay: OutboxRelay = field(init=False)
+    consumers: list[EventConsumer] = field(init=False, default_factory=list)
     _background: set[asyncio.Task[None]] = field(init=False, default_factory=set)
 
     def __post_init__(self) -> None:
         self.engine = create_engine(self.settings.database, self.name)
+        self.sessions = session_factory(self.engine)
         self.broker = create_broker(self.settings.kafka, self.name)
+        self.outbox = Outbox(self.settings.kafka)
+        self.relay = OutboxRelay(
+            self.settings.database.service_url(self.name, driver="postgresql"), self.broker, name=f"{self.name}-relay"
+        )
+
+    def consume(
+        self,
+        *logical_topics: str,
+        handlers: Mapping[type[EventPayload], Handler],
+        name: str | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> EventConsumer:
+        """Register a consumer of ``logical_topics`` (inbox, outbox and dead letters included)."""
+        consumer = EventConsumer(
+            name=name or self.name,
+            sessions=self.sessions,
+            outbox=self.outbox,
+            broker=self.broker,
+            kafka=self.settings.kafka,
+            handlers=handlers,
+            retry=retry,
+        )
+        consumer.subscribe(*logical_topics)
+        self.consumers.append(consumer)
+        return consumer
 
     def readiness_checks(self) -> Mapping[str, ReadinessCheck]:
         """The dependencies ``/readyz`` reports on."""
@@ -50,45 +90,63 @@ class ServiceRuntime:
             checks["kafka"] = lambda: broker_ready(self.broker)
         return checks
 
-    @asynccontextmanager
-    async def lifespan(self, _app: FastAPI) -> AsyncIterator[None]:
-        """Start the broker with the app and stop both broker and engine with it.
-
-        A service that needs the broker does not start without it; one that does not keeps retrying in the
-        background while it serves.
-        """
+    async def start(self) -> None:
+        """Create the service's tables, then its topics and consumers, then the outbox relay."""
+        await create_tables(self.engine, [OutboxMessage, InboxEntry, *self.tables])
         if self.needs_broker:
-            await self.broker.start()
+            await self._start_broker()
         else:
             self.spawn(self._start_broker_eventually())
+        self.spawn(self.relay.run())
+
+    async def stop(self) -> None:
+        """Stop background work, the broker and the engine."""
+        for task in self._background:
+            task.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
+        await self.broker.stop()
+        await self.engine.dispose()
+
+    @asynccontextmanager
+    async def lifespan(self, _app: FastAPI) -> AsyncIterator[None]:
+        """Run the service's resources for the life of the HTTP app."""
+        await self.start()
         try:
             yield
         finally:
-            for task in self._background:
-                task.cancel()
-            await asyncio.gather(*self._background, return_exceptions=True)
-            await self.broker.stop()
-            await self.engine.dispose()
+            await self.stop()
 
     def spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
-        """Run ``coroutine`` for the life of the process; it is cancelled when the app stops."""
+        """Run ``coroutine`` for the life of the process; it is cancelled when the service stops."""
         task = asyncio.create_task(coroutine)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
+
+    async def _start_broker(self) -> None:
+        await ensure_topics(self.settings.kafka, all_topic_names(load_catalogue().agency_codes()))
+        await self.broker.start()
 
     async def _start_broker_eventually(self) -> None:
         delay = 0.5
         while True:
             try:
-                await self.broker.start()
-            except Exception:
-                _logger.warning("kafka unavailable, retrying in %.1fs", delay)
+                await self._start_broker()
+            except Exception as unavailable:
+                _logger.warning("kafka unavailable (%r), retrying in %.1fs", unavailable, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 10.0)
             else:
                 return
 
 
-def serve(app: FastAPI, settings: ServiceSettings) -> None:
-    """Run ``app`` under uvicorn on the configured address."""
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level, access_log=False)
+def serve(service: str, app: FastAPI, settings: ServiceSettings) -> None:
+    """Run ``app`` under uvicorn on the configured address, logging structured JSON."""
+    configure_logging(service, settings.log_level)
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        log_config=None,
+        access_log=False,
+    )

@@ -24,4 +24,4 @@ def create_app(settings: AgencySettings | None = None) -> FastAPI:
 def main() -> None:
     """Console script ``satupintu-agency``."""
     settings = AgencySettings()
-    serve(create_app(settings), settings)
+    serve(SERVICE_NAME, create_app(settings), settings)

@@ -24,4 +24,4 @@ def create_app(settings: AuditSettings | None = None) -> FastAPI:
 def main() -> None:
     """Console script ``satupintu-audit``."""
     settings = AuditSettings()
-    serve(create_app(settings), settings)
+    serve(SERVICE_NAME, create_app(settings), settings)

@@ -4,24 +4,30 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from satupintu.common.catalogue import load_catalogue
 from satupintu.common.health import health_router
 from satupintu.common.runtime import ServiceRuntime, serve
+from satupintu.intake.api import applications
 from satupintu.intake.config import IntakeSettings
+from satupintu.intake.services import ApplicationService
+from satupintu.intake.storage.tables import ApplicationRecord
 
 SERVICE_NAME = "intake"
 
 
 def create_app(settings: IntakeSettings | None = None) -> FastAPI:
-    """Build the intake service's HTTP app around one runtime (engine and broker)."""
+    """Build the intake service: HTTP API, outbox relay; ready without the broker (the outbox keeps events)."""
     settings = settings or IntakeSettings()
-    runtime = ServiceRuntime(SERVICE_NAME, settings, needs_broker=False)
+    runtime = ServiceRuntime(SERVICE_NAME, settings, needs_broker=False, tables=[ApplicationRecord])
     app = FastAPI(title="Satu Pintu intake: the front door for applications", lifespan=runtime.lifespan)
     app.state.runtime = runtime
+    app.state.application_service = ApplicationService(runtime.sessions, runtime.outbox, load_catalogue())
     app.include_router(health_router(runtime.readiness_checks))
+    app.include_router(applications.router)
     return app
 
 
 def main() -> None:
     """Console script ``satupintu-intake``."""
     settings = IntakeSettings()
-    serve(create_app(settings), settings)
+    serve(SERVICE_NAME, create_app(settings), settings)

@@ -27,4 +27,4 @@ def create_app(settings: MallSettings | None = None) -> FastAPI:
 def main() -> None:
     """Console script ``satupintu-mall``."""
     settings = MallSettings()
-    serve(create_app(settings), settings)
+    serve(SERVICE_NAME, create_app(settings), settings)

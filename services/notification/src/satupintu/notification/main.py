@@ -24,4 +24,4 @@ def create_app(settings: NotificationSettings | None = None) -> FastAPI:
 def main() -> None:
     """Console script ``satupintu-notification``."""
     settings = NotificationSettings()
-    serve(create_app(settings), settings)
+    serve(SERVICE_NAME, create_app(settings), settings)

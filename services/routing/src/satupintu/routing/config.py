@@ -14,3 +14,7 @@ class RoutingSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="ROUTING_", extra="ignore")
 
     port: int = Field(default=8002, ge=1, le=65535, description="Port the HTTP server listens on.")
+    collective_leave: list[str] = Field(
+        default_factory=list,
+        description="Collective-leave days (cuti bersama) as ISO dates; not working days for SLAs.",
+    )

@@ -4,17 +4,25 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from satupintu.common.catalogue import load_catalogue
 from satupintu.common.health import health_router
 from satupintu.common.runtime import ServiceRuntime, serve
+from satupintu.common.working_days import parse_dates
+from satupintu.routing import handlers
 from satupintu.routing.config import RoutingSettings
+from satupintu.routing.services import WorkflowService
+from satupintu.routing.storage.tables import TaskRecord, WorkflowRecord
 
 SERVICE_NAME = "routing"
 
 
 def create_app(settings: RoutingSettings | None = None) -> FastAPI:
-    """Build the routing service's HTTP app around one runtime (engine and broker)."""
+    """Build the routing service: consumers of applications and decisions, the outbox relay, health."""
     settings = settings or RoutingSettings()
-    runtime = ServiceRuntime(SERVICE_NAME, settings, needs_broker=True)
+    catalogue = load_catalogue()
+    runtime = ServiceRuntime(SERVICE_NAME, settings, tables=[WorkflowRecord, TaskRecord])
+    workflows = WorkflowService(catalogue, parse_dates(settings.collective_leave))
+    handlers.subscribe(runtime, workflows, catalogue)
     app = FastAPI(title="Satu Pintu routing: stage-by-stage agency workflow", lifespan=runtime.lifespan)
     app.state.runtime = runtime
     app.include_router(health_router(runtime.readiness_checks))
@@ -24,4 +32,4 @@ def create_app(settings: RoutingSettings | None = None) -> FastAPI:
 def main() -> None:
     """Console script ``satupintu-routing``."""
     settings = RoutingSettings()
-    serve(create_app(settings), settings)
+    serve(SERVICE_NAME, create_app(settings), settings)

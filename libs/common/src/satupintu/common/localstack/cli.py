@@ -15,8 +15,8 @@ from satupintu.common.database import ensure_database
 from satupintu.common.events.topics import all_topic_names
 from satupintu.common.localstack import processes
 from satupintu.common.localstack.kafka import LocalKafka
-from satupintu.common.localstack.postgres import LocalPostgres
 from satupintu.common.localstack.paths import run_dir
+from satupintu.common.localstack.postgres import LocalPostgres
 from satupintu.common.settings import DatabaseSettings, KafkaSettings
 from satupintu.common.topics_admin import ensure_topics
 
@@ -26,11 +26,7 @@ DEFAULT_AGENCIES = ("dpmptsp", "disdukcapil", "imigrasi", "polres", "djp", "bpn"
 
 def _installed_services() -> dict[str, Path]:
     scripts = Path(sys.executable).parent
-    return {
-        name: scripts / f"satupintu-{name}"
-        for name in SERVICE_PORTS
-        if (scripts / f"satupintu-{name}").is_file()
-    }
+    return {name: scripts / f"satupintu-{name}" for name in SERVICE_PORTS if (scripts / f"satupintu-{name}").is_file()}
 
 
 def _agency_codes() -> list[str]:
@@ -78,7 +74,7 @@ def _wait_ready(name: str, port: int, pid: int, timeout: float = 60.0) -> None:
         if not processes.is_alive(pid):
             raise SystemExit(f"{name} exited while starting:\n{processes.log_tail(name)}")
         try:
-            with urllib.request.urlopen(url, timeout=2) as answer:  # noqa: S310 (our own loopback URL)
+            with urllib.request.urlopen(url, timeout=2) as answer:
                 if answer.status == 200:
                     return
         except OSError:

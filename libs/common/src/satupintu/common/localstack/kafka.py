@@ -105,15 +105,18 @@ def ensure_jars() -> Path:
 async def _broker_answers(bootstrap_servers: str) -> bool:
     from aiokafka.admin import AIOKafkaAdminClient  # noqa: PLC0415 (keeps the CLI's start-up light)
 
-    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
+    aiokafka_logger = logging.getLogger("aiokafka")
+    previous_level = aiokafka_logger.level
+    aiokafka_logger.setLevel(logging.CRITICAL)  # "connection refused" is the expected answer while starting
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=2000)
     try:
         await admin.start()
         await admin.describe_cluster()
-    except Exception:
+    except Exception:  # any failure means "not answering yet"
         return False
     finally:
         await admin.close()
+        aiokafka_logger.setLevel(previous_level)
     return True
 
 

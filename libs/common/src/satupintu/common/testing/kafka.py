@@ -1,5 +1,6 @@
 """Reading topics in tests: every record up to the end offsets as they are now, so "nothing else arrived" is a
-statement about offsets, not about how long we waited."""
+statement about offsets, not about how long we waited.
+"""
 
 from __future__ import annotations
 
@@ -34,7 +35,7 @@ async def end_offsets(bootstrap_servers: str, topic: str) -> dict[int, int]:
     try:
         partitions = consumer.partitions_for_topic(topic)
         if partitions is None:
-            await consumer._client.force_metadata_update()  # noqa: SLF001 (no public call refreshes one topic)
+            await consumer._client.force_metadata_update()
             partitions = consumer.partitions_for_topic(topic) or set()
         offsets = await consumer.end_offsets([TopicPartition(topic, p) for p in partitions])
         return {tp.partition: offset for tp, offset in offsets.items()}
@@ -52,7 +53,7 @@ async def read_to_end(bootstrap_servers: str, topic: str, *, since: dict[int, in
     )
     await consumer.start()
     try:
-        await consumer._client.force_metadata_update()  # noqa: SLF001 (no public call refreshes one topic)
+        await consumer._client.force_metadata_update()
         partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or set())]
         if not partitions:
             return []
@@ -78,7 +79,7 @@ async def read_to_end(bootstrap_servers: str, topic: str, *, since: dict[int, in
                                 offset=message.offset,
                                 key=message.key,
                                 value=message.value or b"",
-                                headers={name: value for name, value in message.headers},
+                                headers=dict(message.headers),
                             )
                         )
                 if await consumer.position(tp) >= ends[tp]:

@@ -1,5 +1,6 @@
 """Pytest plugin (entry point ``satupintu``): session fixtures that give every test the real Kafka broker and the
-real PostgreSQL server, chosen by the selection order, with a topic prefix and database names of its own session."""
+real PostgreSQL server, chosen by the selection order, with a topic prefix and database names of its own session.
+"""
 
 from __future__ import annotations
 
@@ -44,7 +45,8 @@ def kafka_settings(kafka_endpoint: Endpoint, test_session_id: str) -> KafkaSetti
 @pytest.fixture(scope="session")
 async def database_settings(postgres_endpoint: Endpoint, test_session_id: str) -> AsyncIterator[DatabaseSettings]:
     """Database settings for services under test; databases created through :func:`service_database` are dropped
-    at the end of the session."""
+    at the end of the session.
+    """
     settings = DatabaseSettings(url=postgres_endpoint.address, name_prefix=f"t{test_session_id}_", pool_size=5)
     yield settings
     for name in _created_databases:

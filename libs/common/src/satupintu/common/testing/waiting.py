@@ -18,7 +18,7 @@ async def eventually(
     probe: Callable[[], Awaitable[T]],
     condition: Callable[[T], bool] = bool,
     *,
-    timeout: float = 30.0,
+    timeout: float = 30.0,  # noqa: ASYNC109 (a deadline for polling, not a cancellation scope)
     interval: float = 0.05,
     what: str = "condition",
 ) -> T:

@@ -1,0 +1,296 @@
+"""Bearer JWT authentication for staff: roles, issuing and verifying tokens, and the FastAPI dependency."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Callable, Iterable
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from fastapi import HTTPException, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PRIVATE_KEY_FILE = "auth_ed25519.pem"
+PUBLIC_KEY_FILE = "auth_ed25519.pub.pem"
+
+
+class AuthSettings(BaseSettings):
+    """How tokens are issued and verified: issuer, audience, keys (local PEM or an OIDC JWKS) and lifetimes."""
+
+    model_config = SettingsConfigDict(env_prefix="AUTH_", extra="ignore")
+
+    issuer: str = Field(default="satupintu-local", description="The `iss` claim tokens carry and must carry.")
+    audience: str = Field(default="satupintu", description="The `aud` claim tokens carry and must carry.")
+    private_key_path: Path | None = Field(default=None, description="PEM file of the Ed25519 key that signs tokens.")
+    public_key_path: Path | None = Field(default=None, description="PEM file of the Ed25519 key that verifies tokens.")
+    public_key_pem: str | None = Field(default=None, description="The verifying public key as PEM text.")
+    jwks_url: str | None = Field(
+        default=None, description="An OIDC provider's JWKS URL; when set, tokens are verified with its keys."
+    )
+    token_ttl_seconds: int = Field(default=3600, gt=0, description="Lifetime of issued tokens, in seconds.")
+    algorithms: list[str] = Field(default=["EdDSA"], description="Signature algorithms a token may be signed with.")
+    leeway_seconds: int = Field(default=30, ge=0, description="Clock skew tolerated on `exp` and `iat`, in seconds.")
+
+
+class Role(StrEnum):
+    """What a member of staff may do: decide tasks (officer), read the audit trail (auditor), run the platform."""
+
+    officer = "officer"
+    auditor = "auditor"
+    operator = "operator"
+
+
+class Principal(BaseModel):
+    """The authenticated caller of a request, as read from a verified token."""
+
+    model_config = ConfigDict(frozen=True)
+
+    subject: str = Field(min_length=1, description="Who the caller is: the token's `sub` claim.")
+    roles: frozenset[Role] = Field(min_length=1, description="What the caller may do.")
+    agency: str | None = Field(
+        default=None, pattern=r"^[a-z0-9][a-z0-9_-]*$", description="Lower-case agency code; required for officers."
+    )
+
+    @field_validator("agency", mode="before")
+    @classmethod
+    def _lower_agency(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _officers_belong_to_an_agency(self) -> Principal:
+        if Role.officer in self.roles and not self.agency:
+            raise ValueError("an officer must belong to an agency")
+        return self
+
+    def actor(self) -> str:
+        """The CloudEvents actor string: `officer:<agency>:<subject>`, `auditor:<subject>` or `operator:<subject>`."""
+        if Role.officer in self.roles:
+            return f"officer:{self.agency}:{self.subject}"
+        if Role.auditor in self.roles:
+            return f"auditor:{self.subject}"
+        return f"operator:{self.subject}"
+
+
+class AuthenticationError(Exception):
+    """A token was missing or could not be trusted; the message says why, for a human."""
+
+
+class KeySetUnavailableError(Exception):
+    """The OIDC provider's signing keys could not be fetched, so no token can be checked right now."""
+
+
+def generate_keypair() -> tuple[bytes, bytes]:
+    """A new Ed25519 key pair as (private PKCS#8 PEM, public SubjectPublicKeyInfo PEM)."""
+    private_key = Ed25519PrivateKey.generate()
+    private_pem = private_key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    return private_pem, _public_pem_of(private_pem)
+
+
+def load_or_create_local_keys(directory: Path) -> tuple[bytes, bytes]:
+    """The local signing key pair kept in ``directory``, created once (private key readable by the owner only)."""
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    private_path, public_path = directory / PRIVATE_KEY_FILE, directory / PUBLIC_KEY_FILE
+    if not private_path.exists():
+        draft = directory / f".{PRIVATE_KEY_FILE}.{os.getpid()}"
+        descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "wb") as draft_file:
+            draft_file.write(generate_keypair()[0])
+        try:  # link() fails if another process created the key first; then everyone uses that one
+            os.link(draft, private_path)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    private_pem = private_path.read_bytes()
+    public_pem = _public_pem_of(private_pem)  # derived, so the pair always matches even after a race
+    if not public_path.exists() or public_path.read_bytes() != public_pem:
+        public_path.write_bytes(public_pem)
+    return private_pem, public_pem
+
+
+def _public_pem_of(private_pem: bytes) -> bytes:
+    private_key = serialization.load_pem_private_key(private_pem, password=None)
+    return private_key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+
+class TokenIssuer:
+    """Signs tokens with a local Ed25519 private key: for development, tests, and services that log staff in."""
+
+    def __init__(
+        self, settings: AuthSettings, private_key_pem: bytes | None = None, clock: Callable[[], float] = time.time
+    ) -> None:
+        if private_key_pem is None:
+            if settings.private_key_path is None:
+                raise ValueError("no signing key: pass private_key_pem or set AUTH_PRIVATE_KEY_PATH")
+            private_key_pem = settings.private_key_path.read_bytes()
+        private_key = serialization.load_pem_private_key(private_key_pem, password=None)
+        if not isinstance(private_key, Ed25519PrivateKey):
+            raise ValueError("the signing key must be an Ed25519 private key")
+        self._private_key = private_key
+        self._settings = settings
+        self._clock = clock
+
+    def issue(self, subject: str, roles: Iterable[Role], agency: str | None = None, ttl: int | None = None) -> str:
+        """A signed token for ``subject``; ``ttl`` (seconds) defaults to the configured token lifetime."""
+        principal = Principal(subject=subject, roles=frozenset(roles), agency=agency)
+        if ttl is not None and ttl <= 0:
+            raise ValueError("a token's lifetime must be positive")
+        issued_at = int(self._clock())
+        claims: dict[str, Any] = {
+            "sub": principal.subject,
+            "roles": sorted(principal.roles),
+            "iss": self._settings.issuer,
+            "aud": self._settings.audience,
+            "iat": issued_at,
+            "exp": issued_at + (ttl if ttl is not None else self._settings.token_ttl_seconds),
+        }
+        if principal.agency is not None:
+            claims["agency"] = principal.agency
+        return jwt.encode(claims, self._private_key, algorithm="EdDSA")
+
+
+_REFUSALS: list[tuple[type[jwt.PyJWTError], str]] = [
+    (jwt.ExpiredSignatureError, "The token has expired; sign in again."),
+    (jwt.ImmatureSignatureError, "The token is not valid yet; check the clock of the machine that issued it."),
+    (jwt.InvalidSignatureError, "The token's signature does not match a trusted key."),
+    (jwt.InvalidAudienceError, "The token was issued for another audience."),
+    (jwt.InvalidIssuerError, "The token was issued by an untrusted issuer."),
+    (jwt.InvalidAlgorithmError, "The token is signed with an algorithm this service does not accept."),
+    (jwt.DecodeError, "The token is malformed."),
+]
+
+
+class TokenVerifier:
+    """Checks tokens against a local public key or, when `jwks_url` is set, an OIDC provider's published keys."""
+
+    def __init__(self, settings: AuthSettings, public_key_pem: bytes | None = None) -> None:
+        self._settings = settings
+        self._jwks: jwt.PyJWKClient | None = None
+        if public_key_pem is None and settings.jwks_url:
+            self._jwks = jwt.PyJWKClient(settings.jwks_url)
+            return
+        if public_key_pem is None and settings.public_key_pem:
+            public_key_pem = settings.public_key_pem.encode()
+        if public_key_pem is None and settings.public_key_path is not None:
+            public_key_pem = settings.public_key_path.read_bytes()
+        if public_key_pem is None:
+            raise ValueError("no verifying key: set AUTH_JWKS_URL, AUTH_PUBLIC_KEY_PEM or AUTH_PUBLIC_KEY_PATH")
+        self._public_key = serialization.load_pem_public_key(public_key_pem)
+
+    def verify(self, token: str | None) -> Principal:
+        """The principal a token names; raises `AuthenticationError` when the token cannot be trusted.
+
+        With a JWKS URL this may fetch keys over the network (blocking), so call it from a worker thread.
+        """
+        if not token:
+            raise AuthenticationError(
+                "No bearer token was presented; sign in and send `Authorization: Bearer <token>`."
+            )
+        try:
+            key: Any = self._jwks.get_signing_key_from_jwt(token) if self._jwks else self._public_key
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=self._settings.algorithms,
+                audience=self._settings.audience,
+                issuer=self._settings.issuer,
+                leeway=self._settings.leeway_seconds,
+                options={"require": ["sub", "roles", "iss", "aud", "iat", "exp"]},
+            )
+        except jwt.PyJWKClientConnectionError as error:
+            raise KeySetUnavailableError(f"The identity provider's keys could not be fetched: {error}") from error
+        except jwt.MissingRequiredClaimError as error:
+            raise AuthenticationError(f"The token lacks the required `{error.claim}` claim.") from error
+        except jwt.PyJWTError as error:
+            message = next(
+                (text for kind, text in _REFUSALS if isinstance(error, kind)), f"The token is not valid: {error}"
+            )
+            raise AuthenticationError(message) from error
+        return _principal_from(claims)
+
+
+def _principal_from(claims: dict[str, Any]) -> Principal:
+    roles = claims["roles"]
+    if not isinstance(roles, list) or not all(isinstance(role, str) for role in roles):
+        raise AuthenticationError("The token's `roles` claim must be a list of role names.")
+    known = set(roles) & {role.value for role in Role}  # roles of other systems are not ours to refuse
+    if not known:
+        raise AuthenticationError(f"The token grants none of the roles {', '.join(Role)}.")
+    if Role.officer in known and not claims.get("agency"):
+        raise AuthenticationError("An officer's token must name the officer's agency in its `agency` claim.")
+    try:
+        return Principal(
+            subject=claims["sub"], roles=frozenset(Role(role) for role in known), agency=claims.get("agency")
+        )
+    except ValidationError as error:
+        raise AuthenticationError(f"The token's claims are not valid: {error.errors()[0]['msg']}.") from error
+
+
+_bearer = HTTPBearer(auto_error=False, description="A staff token from `satupintu-token` or the OIDC provider.")
+
+
+def require_roles(*roles: Role) -> Callable[..., Principal]:
+    """A FastAPI dependency that admits callers holding any of ``roles`` and returns their `Principal`.
+
+    It is synchronous on purpose: FastAPI runs it in a worker thread, where fetching JWKS keys may block.
+    """
+    if not roles:
+        raise ValueError("require_roles() needs at least one role")
+    required = frozenset(roles)
+
+    def authenticated_principal(
+        request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)]
+    ) -> Principal:
+        verifier = getattr(request.app.state, "token_verifier", None)
+        if not isinstance(verifier, TokenVerifier):
+            raise RuntimeError("app.state.token_verifier must be a TokenVerifier; set it in create_app()")
+        try:
+            principal = verifier.verify(credentials.credentials if credentials else None)
+        except AuthenticationError as error:
+            raise HTTPException(401, detail=str(error), headers={"WWW-Authenticate": "Bearer"}) from error
+        except KeySetUnavailableError as error:
+            raise HTTPException(503, detail="Sign-in cannot be checked right now; try again shortly.") from error
+        if not principal.roles & required:
+            needed = " or ".join(sorted(required))
+            raise HTTPException(
+                403, detail=f"This needs the {needed} role; your token grants {', '.join(sorted(principal.roles))}."
+            )
+        return principal
+
+    return authenticated_principal
+
+
+def main() -> None:
+    """The `satupintu-token` command: prints a token signed with the local development keys."""
+    parser = argparse.ArgumentParser(prog="satupintu-token", description="Print a staff token for local development.")
+    parser.add_argument("--role", action="append", required=True, choices=[role.value for role in Role])
+    parser.add_argument("--subject", required=True, help="who the token is for, e.g. budi")
+    parser.add_argument("--agency", help="lower-case agency code; required for officers")
+    parser.add_argument("--ttl", type=int, help="lifetime in seconds (default: AUTH_TOKEN_TTL_SECONDS or 3600)")
+    default_keys = os.environ.get("AUTH_KEYS_DIR") or str(Path.home() / ".config" / "satupintu" / "keys")
+    parser.add_argument("--keys-dir", type=Path, default=Path(default_keys), help=f"default: {default_keys}")
+    arguments = parser.parse_args()
+    private_pem, _ = load_or_create_local_keys(arguments.keys_dir)
+    try:
+        issuer = TokenIssuer(AuthSettings(), private_key_pem=private_pem)
+        token = issuer.issue(
+            arguments.subject, {Role(role) for role in arguments.role}, arguments.agency, arguments.ttl
+        )
+    except ValidationError as error:
+        parser.error("; ".join(str(detail["msg"]).removeprefix("Value error, ") for detail in error.errors()))
+    except ValueError as error:
+        parser.error(str(error))
+    sys.stdout.write(token + "\n")

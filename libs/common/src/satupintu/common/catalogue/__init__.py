@@ -1,0 +1,30 @@
+"""The service catalogue: which public services exist, what each asks of the citizen, which agencies act on it in
+which stages, and its service standard. Data in ``services.yaml``, validated at start-up.
+"""
+
+from satupintu.common.catalogue.loader import CatalogueError, load_catalogue
+from satupintu.common.catalogue.models import (
+    Agency,
+    Catalogue,
+    DocumentRequirement,
+    FieldDefinition,
+    FieldType,
+    LocalizedText,
+    ServiceDefinition,
+    StageDefinition,
+    TaskDefinition,
+)
+
+__all__ = [
+    "Agency",
+    "Catalogue",
+    "CatalogueError",
+    "DocumentRequirement",
+    "FieldDefinition",
+    "FieldType",
+    "LocalizedText",
+    "ServiceDefinition",
+    "StageDefinition",
+    "TaskDefinition",
+    "load_catalogue",
+]

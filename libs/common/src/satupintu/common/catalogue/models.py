@@ -1,0 +1,176 @@
+"""Pydantic models of the catalogue; validation errors name the file and the field."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+_CODE = r"^[a-z][a-z0-9-]{1,31}$"
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class LocalizedText(_Frozen):
+    """A text in Indonesian and English."""
+
+    id: str = Field(min_length=1, description="Indonesian.")
+    en: str = Field(min_length=1, description="English.")
+
+    def in_language(self, language: str) -> str:
+        """The text in ``language`` ("id" or "en"), Indonesian otherwise."""
+        return self.en if language == "en" else self.id
+
+
+class Agency(_Frozen):
+    """An agency serving at the mall."""
+
+    code: str = Field(pattern=_CODE, description="Lower-case code; names its topics `agency.<code>.*`.")
+    name: LocalizedText = Field(description="The agency's name.")
+    timezone: str = Field(default="Asia/Jakarta", description="IANA time zone its working days are counted in.")
+    escalation_target: str = Field(description="Who is told when the agency breaks a service standard.")
+
+
+class FieldType(StrEnum):
+    """Types a form field can have."""
+
+    STRING = "string"
+    INTEGER = "integer"
+    NUMBER = "number"
+    BOOLEAN = "boolean"
+    DATE = "date"
+    ENUM = "enum"
+
+
+class FieldDefinition(_Frozen):
+    """One field of a service's application form."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,63}$", description="Key in the application's `data`.")
+    type: FieldType = Field(description="The field's type.")
+    label: LocalizedText = Field(description="The label shown on the form.")
+    help: LocalizedText | None = Field(default=None, description="Help text shown under the field.")
+    required: bool = Field(default=True, description="Whether the field must be given.")
+    pattern: str | None = Field(default=None, description="Regular expression a string must match in full.")
+    enum: tuple[str, ...] | None = Field(default=None, description="Allowed values of an enum field.")
+    max_length: int = Field(default=200, ge=1, le=5000, description="Longest allowed string.")
+    minimum: float | None = Field(default=None, description="Smallest allowed number.")
+    maximum: float | None = Field(default=None, description="Largest allowed number.")
+    personal: bool = Field(default=False, description="Whether the value is personal data (masked, encrypted).")
+    profile: bool = Field(default=False, description="Whether the value is kept in the citizen's profile for reuse.")
+
+    @model_validator(mode="after")
+    def _enum_has_values(self) -> Self:
+        if (self.type is FieldType.ENUM) != bool(self.enum):
+            raise ValueError("an enum field needs `enum` values, and only an enum field may have them")
+        return self
+
+
+class DocumentRequirement(_Frozen):
+    """A document the citizen must (or may) upload."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,63}$", description="Key of the document, e.g. `ktp`.")
+    label: LocalizedText = Field(description="What the document is.")
+    media_types: tuple[str, ...] = Field(min_length=1, description="Accepted media types, checked by content.")
+    max_bytes: int = Field(default=5_000_000, ge=1, description="Largest accepted size.")
+    required: bool = Field(default=True, description="Whether the document must be given.")
+
+
+class TaskDefinition(_Frozen):
+    """What one agency does in a stage."""
+
+    agency: str = Field(pattern=_CODE, description="The agency that acts.")
+    action: LocalizedText = Field(description="What the agency does, e.g. `Verifikasi dokumen`.")
+    visible_fields: tuple[str, ...] = Field(description="Form fields this agency may see.")
+    visible_documents: tuple[str, ...] = Field(default=(), description="Documents this agency may see.")
+    needs_outputs_from: tuple[str, ...] = Field(
+        default=(), description="Agencies of earlier stages whose outputs this task receives."
+    )
+    sla_working_days: int = Field(ge=1, le=365, description="Working days the agency has for the task.")
+
+
+class StageDefinition(_Frozen):
+    """A set of tasks run in parallel; stages run in order."""
+
+    name: str = Field(min_length=1, description="The stage's name.")
+    tasks: tuple[TaskDefinition, ...] = Field(min_length=1, description="The tasks of the stage.")
+
+
+class ServiceDefinition(_Frozen):
+    """One public service of the catalogue."""
+
+    code: str = Field(pattern=r"^[a-z][a-z0-9-]{1,31}$", description="The service's code, e.g. `pbg`.")
+    name: LocalizedText = Field(description="The service's name.")
+    description: LocalizedText = Field(description="What the citizen gets.")
+    agency: str = Field(pattern=_CODE, description="The agency that owns the service.")
+    fields: tuple[FieldDefinition, ...] = Field(description="The application form's fields.")
+    documents: tuple[DocumentRequirement, ...] = Field(default=(), description="Documents asked for.")
+    stages: tuple[StageDefinition, ...] = Field(min_length=1, description="The processing stages, in order.")
+    sla_working_days: int = Field(ge=1, le=365, description="Total completion time in working days.")
+    cost: LocalizedText = Field(description="What the service costs.")
+    product: LocalizedText = Field(description="What the citizen receives.")
+
+    @model_validator(mode="after")
+    def _references_resolve(self) -> Self:
+        field_names = {f.name for f in self.fields}
+        document_names = {d.name for d in self.documents}
+        if len(field_names) != len(self.fields):
+            raise ValueError("field names must be unique")
+        seen_agencies: set[str] = set()
+        for index, stage in enumerate(self.stages):
+            stage_agencies = [task.agency for task in stage.tasks]
+            if len(set(stage_agencies)) != len(stage_agencies):
+                raise ValueError(f"stages[{index}]: an agency may have one task per stage")
+            for task in stage.tasks:
+                unknown = set(task.visible_fields) - field_names
+                if unknown:
+                    raise ValueError(f"stages[{index}] {task.agency}: unknown visible_fields {sorted(unknown)}")
+                unknown = set(task.visible_documents) - document_names
+                if unknown:
+                    raise ValueError(f"stages[{index}] {task.agency}: unknown visible_documents {sorted(unknown)}")
+                early = set(task.needs_outputs_from) - seen_agencies
+                if early:
+                    raise ValueError(
+                        f"stages[{index}] {task.agency}: needs outputs of later or unknown {sorted(early)}"
+                    )
+            seen_agencies.update(stage_agencies)
+        return self
+
+    def field(self, name: str) -> FieldDefinition | None:
+        """The form field called ``name``, if any."""
+        return next((f for f in self.fields if f.name == name), None)
+
+
+class Catalogue(_Frozen):
+    """The whole catalogue, versioned; each application records the version it was submitted under."""
+
+    version: str = Field(min_length=1, description="The catalogue's version, e.g. `2026.11.1`.")
+    agencies: tuple[Agency, ...] = Field(min_length=1, description="Agencies serving at the mall.")
+    services: tuple[ServiceDefinition, ...] = Field(min_length=1, description="The services offered.")
+
+    @model_validator(mode="after")
+    def _agencies_known(self) -> Self:
+        known = {agency.code for agency in self.agencies}
+        codes = [service.code for service in self.services]
+        if len(set(codes)) != len(codes):
+            raise ValueError("service codes must be unique")
+        for service in self.services:
+            used = {service.agency} | {task.agency for stage in service.stages for task in stage.tasks}
+            unknown = used - known
+            if unknown:
+                raise ValueError(f"service {service.code}: unknown agencies {sorted(unknown)}")
+        return self
+
+    def agency_codes(self) -> set[str]:
+        """Every agency's code."""
+        return {agency.code for agency in self.agencies}
+
+    def agency(self, code: str) -> Agency | None:
+        """The agency with ``code``, if any."""
+        return next((a for a in self.agencies if a.code == code), None)
+
+    def service(self, code: str) -> ServiceDefinition | None:
+        """The service with ``code``, if any."""
+        return next((s for s in self.services if s.code == code), None)

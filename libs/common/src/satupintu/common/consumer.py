@@ -1,0 +1,197 @@
+"""Consuming events with the guarantees: parse the envelope, skip what was already processed (inbox), run the
+handler and write its events (outbox) in one transaction, commit the offset only after that, and send what cannot
+be processed to ``<topic>.dlq`` with the reason in headers.
+
+Transient failures (database or network unreachable) are retried with capped backoff for as long as they last;
+other failures are retried ``max_attempts`` times with exponential backoff, then dead-lettered. A handler raises
+:class:`RejectEvent` for an event that must never be processed (it goes straight to the DLQ, changing nothing).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiokafka import ConsumerRecord
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from satupintu.common.events.base import EventPayload
+from satupintu.common.events.envelope import EnvelopeError, Event, from_record
+from satupintu.common.events.topics import dead_letter_topic
+from satupintu.common.faults import fault_point
+from satupintu.common.inbox import record_once
+from satupintu.common.outbox import Outbox
+from satupintu.common.settings import KafkaSettings
+
+_logger = logging.getLogger(__name__)
+
+
+class RejectEvent(Exception):
+    """Raised by a handler for an event that must not be processed: it is dead-lettered with ``reason``."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass
+class UnitOfWork:
+    """What a handler works with: the open transaction and the outbox to emit events into it."""
+
+    session: AsyncSession
+    outbox: Outbox
+    topic: str = ""
+    """The full name of the topic the event came on (per-agency topics carry the agency's identity)."""
+    emitted: list[Event[Any]] = field(default_factory=list)
+
+    async def emit(self, *events: Event[Any]) -> None:
+        """Emit ``events``; they are published only if the transaction commits."""
+        await self.outbox.add(self.session, *events)
+        self.emitted.extend(events)
+
+
+Handler = Callable[[UnitOfWork, Event[Any]], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How failing handlers are retried before an event is dead-lettered."""
+
+    max_attempts: int = 5
+    initial_delay: float = 0.1
+    max_delay: float = 5.0
+
+    def delay(self, attempt: int) -> float:
+        """Backoff before retry number ``attempt`` (from 1), with jitter."""
+        base: float = min(self.max_delay, self.initial_delay * 2 ** (attempt - 1))
+        return base * (0.5 + random.random() / 2)  # noqa: S311 (jitter, not security)
+
+
+def _is_transient(error: BaseException) -> bool:
+    current: BaseException | None = error
+    while current is not None:
+        if isinstance(current, OSError | ConnectionError | TimeoutError):
+            return True
+        if isinstance(current, DBAPIError) and current.connection_invalidated:
+            return True
+        if type(current).__name__ in {
+            "ConnectionDoesNotExistError",
+            "CannotConnectNowError",
+            "TooManyConnectionsError",
+            "AdminShutdownError",
+            "ConnectionFailureError",
+            "InterfaceError",
+        }:
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+class EventConsumer:
+    """One service's consumer of some event types, with inbox, outbox and dead letters."""
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        sessions: async_sessionmaker[AsyncSession],
+        outbox: Outbox,
+        broker: KafkaBroker,
+        kafka: KafkaSettings,
+        handlers: Mapping[type[EventPayload], Handler],
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        self.name = name
+        self._sessions = sessions
+        self._outbox = outbox
+        self._broker = broker
+        self._kafka = kafka
+        self._handlers = dict(handlers)
+        self._retry = retry or RetryPolicy()
+        self.processed = 0
+        self.dead_lettered = 0
+
+    def subscribe(self, *logical_topics: str, group: str | None = None) -> None:
+        """Consume ``logical_topics`` in this service's consumer group, committing after each processed event."""
+        topics = [self._kafka.topic_name(topic) for topic in logical_topics]
+        group_id = self._kafka.topic_name(f"satupintu.{group or self.name}")
+
+        async def on_message(message: KafkaMessage) -> None:
+            await self.process(message.raw_message)
+
+        on_message.__name__ = f"{self.name}_consumer"
+        on_message.__doc__ = f"{self.name}: " + ", ".join(sorted(p.event_type for p in self._handlers))
+        self._broker.subscriber(
+            *topics,
+            group_id=group_id,
+            ack_policy=AckPolicy.ACK,
+            auto_offset_reset="earliest",
+            title=f"{self.name}:{','.join(logical_topics)}",
+        )(on_message)
+
+    async def process(self, record: ConsumerRecord[bytes, bytes]) -> None:
+        """Process one record: parse, dedupe, handle and commit, or dead-letter it. Never raises for bad input."""
+        try:
+            event = from_record(record.headers, record.value, record.key)
+        except EnvelopeError as invalid:
+            await self.dead_letter(record, invalid.reason)
+            return
+        handler = self._handlers.get(type(event.payload))
+        if handler is None:
+            return  # a valid event this consumer does not care about
+        attempt = 0
+        while True:
+            try:
+                await self._handle_once(handler, event, record.topic)
+            except RejectEvent as rejected:
+                await self.dead_letter(record, rejected.reason)
+                return
+            except Exception as failure:
+                if _is_transient(failure):
+                    attempt = min(attempt + 1, 10)
+                    _logger.warning("%s: transient failure on %s (%s); retrying", self.name, event.type, failure)
+                    await asyncio.sleep(self._retry.delay(attempt))
+                    continue
+                attempt += 1
+                if attempt >= self._retry.max_attempts:
+                    _logger.exception("%s: giving up on %s %s", self.name, event.type, event.id)
+                    await self.dead_letter(record, f"handler failed after {attempt} attempts: {failure!r}"[:500])
+                    return
+                _logger.warning("%s: %s failed (attempt %d): %r", self.name, event.type, attempt, failure)
+                await asyncio.sleep(self._retry.delay(attempt))
+            else:
+                self.processed += 1
+                return
+
+    async def _handle_once(self, handler: Handler, event: Event[Any], topic: str) -> None:
+        async with self._sessions() as session, session.begin():
+            if not await record_once(session, self.name, event.id, event.type):
+                return
+            await handler(UnitOfWork(session, self._outbox, topic), event)
+            fault_point(f"{self.name}.before_commit")
+
+    async def dead_letter(self, record: ConsumerRecord[bytes, bytes], reason: str) -> None:
+        """Publish ``record`` unchanged to its topic's DLQ, with the reason and where it came from in headers."""
+        headers = {name: value.decode("utf-8", errors="replace") for name, value in record.headers or ()}
+        headers |= {
+            "dlq_reason": reason,
+            "dlq_consumer": self.name,
+            "dlq_topic": record.topic,
+            "dlq_partition": str(record.partition),
+            "dlq_offset": str(record.offset),
+        }
+        await self._broker.publish(
+            record.value or b"", dead_letter_topic(record.topic), key=record.key, headers=headers
+        )
+        self.dead_lettered += 1
+        _logger.warning(
+            "%s: dead-lettered %s[%d]@%d: %s", self.name, record.topic, record.partition, record.offset, reason
+        )

@@ -1,0 +1,168 @@
+"""The transactional outbox: events are written in the same PostgreSQL transaction as the state change that
+causes them, and a relay publishes them to Kafka afterwards, in order, at least once.
+
+One relay per database is active at a time (it holds a PostgreSQL advisory lock); others stand by, so a second
+instance adds availability without reordering or double publishing. The relay is woken by ``LISTEN/NOTIFY`` and
+polls as a fallback. Why our own and not ``faststream-outbox``: docs/decisions/0002-transactional-outbox.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+from faststream.kafka import KafkaBroker
+from sqlalchemy import BigInteger, Column, DateTime, Identity, LargeBinary, func, text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import Field, SQLModel
+
+from satupintu.common.events.envelope import Event, to_record
+from satupintu.common.faults import fault_point
+from satupintu.common.settings import KafkaSettings
+
+NOTIFY_CHANNEL = "satupintu_outbox"
+RELAY_LOCK_KEY = 0x5A7E_0B0C  # one active relay per database
+_logger = logging.getLogger(__name__)
+
+
+class OutboxMessage(SQLModel, table=True):
+    """An event committed with its cause and not yet published."""
+
+    __tablename__ = "outbox"
+
+    id: int | None = Field(default=None, sa_column=Column(BigInteger, Identity(always=True), primary_key=True))
+    topic: str = Field(description="Full topic name on the cluster.")
+    key: str = Field(description="Kafka key (application id).")
+    event_id: str = Field(description="The event's `ce_id`.")
+    event_type: str = Field(description="The event's `ce_type`.")
+    headers: dict[str, str] = Field(sa_column=Column(JSONB, nullable=False))
+    value: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    created_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), server_default=func.now(), nullable=False)
+    )
+
+
+class Outbox:
+    """Adds events to the caller's transaction; they are published after it commits."""
+
+    def __init__(self, kafka: KafkaSettings) -> None:
+        self._kafka = kafka
+
+    def topic_for(self, event: Event[Any]) -> str:
+        """The full topic name an event goes to (per-agency topics use the payload's agency)."""
+        payload = event.payload
+        agency = getattr(payload, "agency", None) if payload.topic.per_agency else None
+        return self._kafka.topic_name(payload.topic.name_for(agency))
+
+    async def add(self, session: AsyncSession, *events: Event[Any]) -> None:
+        """Write ``events`` into the session's transaction and wake the relay when it commits."""
+        for event in events:
+            record = to_record(event)
+            session.add(
+                OutboxMessage(
+                    topic=self.topic_for(event),
+                    key=event.key,
+                    event_id=event.id,
+                    event_type=event.type,
+                    headers={name: value.decode() for name, value in record.headers.items()},
+                    value=record.value,
+                )
+            )
+        if events:
+            await session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": NOTIFY_CHANNEL})
+
+
+class OutboxRelay:
+    """Publishes committed outbox rows in id order (so in order per key), then deletes them."""
+
+    def __init__(
+        self,
+        dsn: str,
+        broker: KafkaBroker,
+        *,
+        batch_size: int = 500,
+        poll_interval: float = 1.0,
+        name: str = "outbox-relay",
+    ) -> None:
+        self._dsn = dsn
+        self._broker = broker
+        self._batch_size = batch_size
+        self._poll_interval = poll_interval
+        self.name = name
+        self.is_active = False
+        self.published = 0
+
+    async def run(self) -> None:
+        """Relay until cancelled, reconnecting after database or broker failures."""
+        delay = 0.2
+        while True:
+            try:
+                connection = await asyncpg.connect(self._dsn)
+            except (OSError, asyncpg.PostgresError) as unavailable:
+                _logger.warning("%s: database unavailable (%s); retrying in %.1fs", self.name, unavailable, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+                continue
+            try:
+                await self._lead(connection)
+                delay = 0.2
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as lost:
+                _logger.warning("%s: database connection lost (%s); reconnecting", self.name, lost)
+            except Exception:
+                _logger.exception("%s: publishing failed; retrying in %.1fs", self.name, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+            finally:
+                self.is_active = False
+                await _close_quietly(connection)
+
+    async def _lead(self, connection: asyncpg.Connection) -> None:
+        while not await connection.fetchval("SELECT pg_try_advisory_lock($1)", RELAY_LOCK_KEY):  # noqa: ASYNC110
+            await asyncio.sleep(self._poll_interval)  # standing by: the lock has no wait-with-timeout
+        self.is_active = True
+        _logger.info("%s: active", self.name)
+        wake = asyncio.Event()
+        await connection.add_listener(NOTIFY_CHANNEL, lambda *_: wake.set())
+        while True:
+            wake.clear()
+            published = await self.publish_batch(connection)
+            if published < self._batch_size:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(wake.wait(), timeout=self._poll_interval)
+
+    async def publish_batch(self, connection: asyncpg.Connection) -> int:
+        """Publish the oldest batch of rows, wait for the broker's acknowledgement, then delete them."""
+        rows = await connection.fetch(
+            "SELECT id, topic, key, headers, value FROM outbox ORDER BY id LIMIT $1", self._batch_size
+        )
+        if not rows:
+            return 0
+        fault_point("outbox.before_publish")
+        pending = [
+            await self._broker.publish(
+                bytes(row["value"]),
+                row["topic"],
+                key=row["key"].encode(),
+                headers=json.loads(row["headers"]),
+                no_confirm=True,
+            )
+            for row in rows
+        ]
+        await asyncio.gather(*pending)
+        fault_point("outbox.after_publish")
+        await connection.execute("DELETE FROM outbox WHERE id = ANY($1::bigint[])", [row["id"] for row in rows])
+        self.published += len(rows)
+        return len(rows)
+
+
+async def _close_quietly(connection: asyncpg.Connection) -> None:
+    try:
+        await connection.close(timeout=2)
+    except Exception:
+        connection.terminate()

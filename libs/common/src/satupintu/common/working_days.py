@@ -1,0 +1,44 @@
+"""Government working days: Monday to Friday, minus Indonesia's public holidays (from ``holidays``) and the
+collective-leave days (cuti bersama) decreed each year, which are configured, not computed."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from functools import cached_property
+from zoneinfo import ZoneInfo
+
+import holidays
+
+
+@dataclass(frozen=True)
+class WorkingCalendar:
+    """Counts working days in one time zone (WIB, WITA or WIT)."""
+
+    timezone: str = "Asia/Jakarta"
+    collective_leave: frozenset[date] = field(default_factory=frozenset)
+
+    @cached_property
+    def _holidays(self) -> holidays.HolidayBase:
+        return holidays.country_holidays("ID")
+
+    def is_working_day(self, day: date) -> bool:
+        """Whether ``day`` is a working day."""
+        return day.weekday() < 5 and day not in self._holidays and day not in self.collective_leave
+
+    def due_at(self, start: datetime, working_days: int) -> datetime:
+        """The end (23:59:59 local time) of the ``working_days``-th working day after ``start``'s local date."""
+        zone = ZoneInfo(self.timezone)
+        day = start.astimezone(zone).date()
+        remaining = working_days
+        while remaining > 0:
+            day += timedelta(days=1)
+            if self.is_working_day(day):
+                remaining -= 1
+        return datetime.combine(day, time(23, 59, 59), tzinfo=zone)
+
+
+def parse_dates(values: Iterable[str]) -> frozenset[date]:
+    """ISO dates from configuration, e.g. the year's cuti bersama."""
+    return frozenset(date.fromisoformat(value.strip()) for value in values if value.strip())

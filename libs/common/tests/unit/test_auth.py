@@ -1,0 +1,198 @@
+"""Bearer tokens: who gets in, who is refused, and what they are told."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Annotated
+
+import httpx
+import jwt
+import pytest
+from fastapi import Depends, FastAPI
+
+from satupintu.common.auth import (
+    PRIVATE_KEY_FILE,
+    PUBLIC_KEY_FILE,
+    AuthenticationError,
+    AuthSettings,
+    Principal,
+    Role,
+    TokenIssuer,
+    TokenVerifier,
+    generate_keypair,
+    load_or_create_local_keys,
+    main,
+    require_roles,
+)
+
+pytestmark = pytest.mark.unit
+
+SETTINGS = AuthSettings(issuer="satupintu-test", audience="satupintu")
+PRIVATE_PEM, PUBLIC_PEM = generate_keypair()
+
+
+@pytest.fixture
+def issuer() -> TokenIssuer:
+    return TokenIssuer(SETTINGS, private_key_pem=PRIVATE_PEM)
+
+
+@pytest.fixture
+def verifier() -> TokenVerifier:
+    return TokenVerifier(SETTINGS, public_key_pem=PUBLIC_PEM)
+
+
+@pytest.fixture
+async def client(verifier: TokenVerifier) -> AsyncIterator[httpx.AsyncClient]:
+    app = FastAPI()
+    app.state.token_verifier = verifier
+
+    @app.get("/tasks")
+    async def list_tasks(principal: Annotated[Principal, Depends(require_roles(Role.officer))]) -> dict[str, str]:
+        return {"actor": principal.actor(), "agency": principal.agency or ""}
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http:
+        yield http
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def test_valid_officer_token_is_admitted_with_its_agency(client: httpx.AsyncClient, issuer: TokenIssuer) -> None:
+    token = issuer.issue("budi", [Role.officer], agency="polres")
+
+    answer = await client.get("/tasks", headers=bearer(token))
+
+    assert answer.status_code == 200
+    assert answer.json() == {"actor": "officer:polres:budi", "agency": "polres"}
+
+
+async def test_request_without_token_is_refused_with_401(client: httpx.AsyncClient) -> None:
+    answer = await client.get("/tasks")
+
+    assert answer.status_code == 401
+    assert answer.headers["WWW-Authenticate"] == "Bearer"
+    assert "No bearer token" in answer.json()["detail"]
+
+
+async def test_expired_token_is_refused_with_401(client: httpx.AsyncClient) -> None:
+    two_hours_ago = TokenIssuer(SETTINGS, private_key_pem=PRIVATE_PEM, clock=lambda: time.time() - 7200)
+    token = two_hours_ago.issue("budi", [Role.officer], agency="polres", ttl=3600)
+
+    answer = await client.get("/tasks", headers=bearer(token))
+
+    assert answer.status_code == 401
+    assert answer.json()["detail"] == "The token has expired; sign in again."
+
+
+async def test_token_signed_by_another_key_is_refused_with_401(client: httpx.AsyncClient) -> None:
+    stranger_private_pem, _ = generate_keypair()
+    token = TokenIssuer(SETTINGS, private_key_pem=stranger_private_pem).issue("budi", [Role.officer], agency="polres")
+
+    answer = await client.get("/tasks", headers=bearer(token))
+
+    assert answer.status_code == 401
+    assert answer.headers["WWW-Authenticate"] == "Bearer"
+    assert "signature" in answer.json()["detail"]
+
+
+async def test_malformed_token_is_refused_with_401(client: httpx.AsyncClient) -> None:
+    answer = await client.get("/tasks", headers=bearer("not-a-token"))
+
+    assert answer.status_code == 401
+    assert answer.json()["detail"] == "The token is malformed."
+
+
+async def test_caller_without_the_required_role_is_refused_with_403(
+    client: httpx.AsyncClient, issuer: TokenIssuer
+) -> None:
+    token = issuer.issue("sari", [Role.auditor])
+
+    answer = await client.get("/tasks", headers=bearer(token))
+
+    assert answer.status_code == 403
+    assert "officer" in answer.json()["detail"]
+    assert "auditor" in answer.json()["detail"]
+
+
+async def test_officer_token_without_agency_claim_is_refused_with_401(client: httpx.AsyncClient) -> None:
+    now = int(time.time())
+    claims = {"sub": "budi", "roles": ["officer"], "iss": SETTINGS.issuer, "aud": SETTINGS.audience}
+    token = jwt.encode({**claims, "iat": now, "exp": now + 600}, PRIVATE_PEM, algorithm="EdDSA")
+
+    answer = await client.get("/tasks", headers=bearer(token))
+
+    assert answer.status_code == 401
+    assert "agency" in answer.json()["detail"]
+
+
+def test_token_for_another_audience_is_refused(issuer: TokenIssuer) -> None:
+    token = issuer.issue("budi", [Role.officer], agency="polres")
+    elsewhere = TokenVerifier(AuthSettings(issuer=SETTINGS.issuer, audience="another-app"), public_key_pem=PUBLIC_PEM)
+
+    with pytest.raises(AuthenticationError, match="another audience"):
+        elsewhere.verify(token)
+
+
+def test_token_without_a_required_claim_is_refused(verifier: TokenVerifier) -> None:
+    now = int(time.time())
+    claims = {"sub": "budi", "iss": SETTINGS.issuer, "aud": SETTINGS.audience, "iat": now, "exp": now + 600}
+    token = jwt.encode(claims, PRIVATE_PEM, algorithm="EdDSA")
+
+    with pytest.raises(AuthenticationError, match="`roles` claim"):
+        verifier.verify(token)
+
+
+def test_principal_names_its_actor_by_role() -> None:
+    assert Principal(subject="budi", roles=frozenset({Role.officer}), agency="POLRES").actor() == "officer:polres:budi"
+    assert Principal(subject="sari", roles=frozenset({Role.auditor})).actor() == "auditor:sari"
+    assert Principal(subject="ops", roles=frozenset({Role.operator})).actor() == "operator:ops"
+
+
+def test_issuing_an_officer_token_without_agency_is_refused(issuer: TokenIssuer) -> None:
+    with pytest.raises(ValueError, match="agency"):
+        issuer.issue("budi", [Role.officer])
+
+
+def test_local_keys_are_created_once_and_reused(tmp_path: Path) -> None:
+    keys_dir = tmp_path / "keys"
+
+    first = load_or_create_local_keys(keys_dir)
+    second = load_or_create_local_keys(keys_dir)
+
+    assert first == second
+    assert (keys_dir / PRIVATE_KEY_FILE).stat().st_mode & 0o777 == 0o600
+    assert (keys_dir / PUBLIC_KEY_FILE).read_bytes() == first[1]
+
+
+def test_token_command_prints_a_token_that_verifies(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in ("AUTH_ISSUER", "AUTH_AUDIENCE", "AUTH_TOKEN_TTL_SECONDS"):
+        monkeypatch.delenv(name, raising=False)
+    argv = ["satupintu-token", "--role", "officer", "--agency", "polres", "--subject", "budi", "--ttl", "600"]
+    monkeypatch.setattr(sys, "argv", [*argv, "--keys-dir", str(tmp_path)])
+
+    main()
+
+    token = capsys.readouterr().out.strip()
+    public_pem = (tmp_path / PUBLIC_KEY_FILE).read_bytes()
+    principal = TokenVerifier(AuthSettings(), public_key_pem=public_pem).verify(token)
+    assert principal == Principal(subject="budi", roles=frozenset({Role.officer}), agency="polres")
+
+
+def test_token_command_refuses_an_officer_without_agency(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(
+        sys, "argv", ["satupintu-token", "--role", "officer", "--subject", "budi", "--keys-dir", str(tmp_path)]
+    )
+
+    with pytest.raises(SystemExit) as exit_info:
+        main()
+
+    assert exit_info.value.code == 2
+    assert "agency" in capsys.readouterr().err

@@ -1,0 +1,1 @@
+"""Intake's tables and the repository that holds every query."""

@@ -1,0 +1,25 @@
+"""Routing's Kafka subscriptions: which events it consumes and which use case each one calls."""
+
+from __future__ import annotations
+
+from satupintu.common.catalogue import Catalogue
+from satupintu.common.events.applications import ApplicationInformationProvided, ApplicationSubmitted
+from satupintu.common.events.tasks import TaskClaimed, TaskDecided
+from satupintu.common.events.topics import Topic
+from satupintu.common.runtime import ServiceRuntime
+from satupintu.routing.services import WorkflowService
+
+
+def subscribe(runtime: ServiceRuntime, workflows: WorkflowService, catalogue: Catalogue) -> None:
+    """Consume the application lifecycle and every agency's decisions."""
+    decision_topics = [Topic.AGENCY_DECISIONS.name_for(code) for code in sorted(catalogue.agency_codes())]
+    runtime.consume(
+        Topic.APPLICATIONS.name_for(),
+        *decision_topics,
+        handlers={
+            ApplicationSubmitted: workflows.on_submitted,
+            ApplicationInformationProvided: workflows.on_information_provided,
+            TaskClaimed: workflows.on_claimed,
+            TaskDecided: workflows.on_decided,
+        },
+    )

@@ -1,0 +1,346 @@
+"""Routing's use cases: start a workflow, take decisions and claims, resume after information."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from satupintu.common.catalogue import Catalogue, ServiceDefinition
+from satupintu.common.consumer import RejectEvent, UnitOfWork
+from satupintu.common.events.applications import (
+    ApplicationCompleted,
+    ApplicationInformationProvided,
+    ApplicationInformationRequested,
+    ApplicationRejected,
+    ApplicationStageStarted,
+    ApplicationSubmitted,
+    ApplicationTaskUpdated,
+    StageTask,
+)
+from satupintu.common.events.base import ApplicationState, Decision, DocumentRef, EventPayload, TaskState
+from satupintu.common.events.envelope import Event
+from satupintu.common.events.tasks import TaskAssigned, TaskClaimed, TaskDecided, TaskWithdrawn
+from satupintu.common.working_days import WorkingCalendar
+from satupintu.routing.domain import InvalidTransition, agency_of_topic, check_decision_allowed
+from satupintu.routing.storage.repository import WorkflowRepository
+from satupintu.routing.storage.tables import TaskRecord, WorkflowRecord
+
+SOURCE = "/satupintu/routing"
+ACTOR = "service:routing"
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    """The current time in UTC."""
+    return datetime.now(UTC)
+
+
+class WorkflowService:
+    """Drives each application through its service's stages, one transaction per event."""
+
+    def __init__(
+        self,
+        catalogue: Catalogue,
+        collective_leave: frozenset[Any] = frozenset(),
+        clock: Clock = utc_now,
+    ) -> None:
+        self._catalogue = catalogue
+        self._collective_leave = collective_leave
+        self._clock = clock
+
+    def calendar_for(self, agency: str) -> WorkingCalendar:
+        """The working-day calendar of ``agency``'s time zone."""
+        found = self._catalogue.agency(agency)
+        return WorkingCalendar(found.timezone if found else "Asia/Jakarta", self._collective_leave)
+
+    async def on_submitted(self, uow: UnitOfWork, event: Event[ApplicationSubmitted]) -> None:
+        """Create the workflow and start its first stage."""
+        submitted = event.payload
+        service = self._catalogue.service(submitted.service_code)
+        if service is None:
+            raise RejectEvent(f"unknown service {submitted.service_code!r}")
+        repository = WorkflowRepository(uow.session)
+        if await repository.workflow(submitted.application_id) is not None:
+            return
+        now = self._clock()
+        workflow = WorkflowRecord(
+            application_id=submitted.application_id,
+            service_code=service.code,
+            catalogue_version=submitted.catalogue_version,
+            state=ApplicationState.IN_PROGRESS,
+            current_stage=0,
+            stage_count=len(service.stages),
+            correlation_id=event.correlation_id or event.id,
+            data=dict(submitted.data),
+            documents=[document.model_dump() for document in submitted.documents],
+            outputs={},
+            due_at=self.calendar_for(service.agency).due_at(now, service.sla_working_days),
+            created_at=now,
+            updated_at=now,
+        )
+        repository.add(workflow)
+        await repository.flush()
+        await self._start_stage(uow, event, workflow, service, 0)
+
+    async def _start_stage(
+        self, uow: UnitOfWork, cause: Event[Any], workflow: WorkflowRecord, service: ServiceDefinition, index: int
+    ) -> None:
+        now = self._clock()
+        stage = service.stages[index]
+        workflow.current_stage = index
+        workflow.updated_at = now
+        repository = WorkflowRepository(uow.session)
+        tasks: list[TaskRecord] = []
+        for definition in stage.tasks:
+            task = TaskRecord(
+                task_id=str(uuid.uuid4()),
+                application_id=workflow.application_id,
+                agency=definition.agency,
+                stage_index=index,
+                state=TaskState.ASSIGNED,
+                due_at=self.calendar_for(definition.agency).due_at(now, definition.sla_working_days),
+                outputs={},
+                questions=[],
+                updated_at=now,
+            )
+            tasks.append(task)
+            repository.add(task)
+        await uow.emit(
+            self._caused(
+                cause,
+                ApplicationStageStarted(
+                    application_id=workflow.application_id,
+                    stage_index=index,
+                    stage_name=stage.name,
+                    stage_count=workflow.stage_count,
+                    tasks=tuple(StageTask(task_id=t.task_id, agency=t.agency, due_at=t.due_at) for t in tasks),
+                    started_at=now,
+                ),
+            )
+        )
+        for task in tasks:
+            await uow.emit(self._caused(cause, self._assignment(workflow, service, task, now)))
+            await uow.emit(self._caused(cause, self._task_updated(task, now)))
+
+    def _assignment(
+        self,
+        workflow: WorkflowRecord,
+        service: ServiceDefinition,
+        task: TaskRecord,
+        now: datetime,
+        answers: dict[str, Any] | None = None,
+    ) -> TaskAssigned:
+        definition = next(t for t in service.stages[task.stage_index].tasks if t.agency == task.agency)
+        return TaskAssigned(
+            application_id=workflow.application_id,
+            task_id=task.task_id,
+            agency=task.agency,
+            service_code=service.code,
+            stage_index=task.stage_index,
+            fields={name: workflow.data[name] for name in definition.visible_fields if name in workflow.data},
+            documents=tuple(
+                DocumentRef.model_validate(document)
+                for document in workflow.documents
+                if document["name"] in definition.visible_documents
+            ),
+            previous_outputs={
+                agency: workflow.outputs[agency]
+                for agency in definition.needs_outputs_from
+                if agency in workflow.outputs
+            },
+            answers=answers or {},
+            due_at=task.due_at,
+            assigned_at=now,
+        )
+
+    async def on_claimed(self, uow: UnitOfWork, event: Event[TaskClaimed]) -> None:
+        """Record that an officer took the task."""
+        claim = event.payload
+        workflow, task = await self._guarded(uow, claim.task_id, claim.agency, claim.application_id)
+        if task.state == TaskState.CLAIMED:
+            task.claimed_by = claim.officer  # a new claim after the previous one expired
+            return
+        task.state = TaskState.CLAIMED
+        task.claimed_by = claim.officer
+        task.updated_at = self._clock()
+        await uow.emit(self._caused(event, self._task_updated(task, task.updated_at)))
+        del workflow
+
+    async def on_decided(self, uow: UnitOfWork, event: Event[TaskDecided]) -> None:
+        """Apply an agency's decision: approve (maybe finishing the stage), reject, or ask the citizen."""
+        decided = event.payload
+        workflow, task = await self._guarded(uow, decided.task_id, decided.agency, decided.application_id)
+        now = self._clock()
+        task.updated_at = now
+        workflow.updated_at = now
+        if decided.decision is Decision.APPROVED:
+            await self._approve(uow, event, workflow, task, now)
+        elif decided.decision is Decision.REJECTED:
+            if not decided.reason:
+                raise RejectEvent("a rejection needs a reason")
+            await self._reject(uow, event, workflow, task, reason=decided.reason, now=now)
+        else:
+            if not decided.questions:
+                raise RejectEvent("a request for information needs at least one question")
+            task.state = TaskState.INFORMATION_REQUESTED
+            task.questions = list(decided.questions)
+            workflow.state = ApplicationState.INFORMATION_REQUESTED
+            await uow.emit(self._caused(event, self._task_updated(task, now)))
+            await uow.emit(
+                self._caused(
+                    event,
+                    ApplicationInformationRequested(
+                        application_id=workflow.application_id,
+                        task_id=task.task_id,
+                        agency=task.agency,
+                        questions=decided.questions,
+                        requested_at=now,
+                    ),
+                )
+            )
+
+    async def _approve(
+        self, uow: UnitOfWork, cause: Event[TaskDecided], workflow: WorkflowRecord, task: TaskRecord, now: datetime
+    ) -> None:
+        task.state = TaskState.APPROVED
+        task.outputs = dict(cause.payload.outputs)
+        workflow.outputs = {**workflow.outputs, task.agency: dict(cause.payload.outputs)}
+        await uow.emit(self._caused(cause, self._task_updated(task, now)))
+        repository = WorkflowRepository(uow.session)
+        stage_tasks = await repository.tasks(workflow.application_id, workflow.current_stage)
+        if any(t.state != TaskState.APPROVED for t in stage_tasks):
+            return
+        service = self._service(workflow)
+        if workflow.current_stage + 1 < workflow.stage_count:
+            await self._start_stage(uow, cause, workflow, service, workflow.current_stage + 1)
+            return
+        workflow.state = ApplicationState.COMPLETED
+        await uow.emit(
+            self._caused(
+                cause,
+                ApplicationCompleted(
+                    application_id=workflow.application_id, outputs=workflow.outputs, completed_at=now
+                ),
+            )
+        )
+
+    async def _reject(
+        self,
+        uow: UnitOfWork,
+        cause: Event[TaskDecided],
+        workflow: WorkflowRecord,
+        task: TaskRecord,
+        *,
+        reason: str,
+        now: datetime,
+    ) -> None:
+        task.state = TaskState.REJECTED
+        task.reason = reason
+        workflow.state = ApplicationState.REJECTED
+        await uow.emit(self._caused(cause, self._task_updated(task, now)))
+        for sibling in await WorkflowRepository(uow.session).tasks(workflow.application_id):
+            if sibling.task_id == task.task_id or sibling.state not in _OPEN:
+                continue
+            sibling.state = TaskState.WITHDRAWN
+            sibling.updated_at = now
+            withdrawal = f"application rejected by {task.agency}"
+            await uow.emit(
+                self._caused(
+                    cause,
+                    TaskWithdrawn(
+                        application_id=workflow.application_id,
+                        task_id=sibling.task_id,
+                        agency=sibling.agency,
+                        reason=withdrawal,
+                        withdrawn_at=now,
+                    ),
+                )
+            )
+            await uow.emit(self._caused(cause, self._task_updated(sibling, now)))
+        await uow.emit(
+            self._caused(
+                cause,
+                ApplicationRejected(
+                    application_id=workflow.application_id,
+                    agency=task.agency,
+                    task_id=task.task_id,
+                    reason=reason,
+                    rejected_at=now,
+                ),
+            )
+        )
+
+    async def on_information_provided(self, uow: UnitOfWork, event: Event[ApplicationInformationProvided]) -> None:
+        """Resume the paused task: re-assign it to the same agency with the citizen's answers."""
+        provided = event.payload
+        repository = WorkflowRepository(uow.session)
+        workflow = await repository.workflow(provided.application_id, for_update=True)
+        task = await repository.task(provided.task_id)
+        if workflow is None or task is None or task.application_id != provided.application_id:
+            raise RejectEvent(f"no task {provided.task_id} for application {provided.application_id}")
+        if task.state != TaskState.INFORMATION_REQUESTED:
+            raise RejectEvent(f"task {provided.task_id} is {task.state}, not waiting for information")
+        now = self._clock()
+        task.state = TaskState.ASSIGNED
+        task.updated_at = now
+        workflow.data = {**workflow.data, **{k: v for k, v in provided.answers.items() if k in workflow.data}}
+        workflow.documents = [*workflow.documents, *(d.model_dump() for d in provided.documents)]
+        open_requests = [
+            t
+            for t in await repository.tasks(workflow.application_id)
+            if t.state == TaskState.INFORMATION_REQUESTED and t.task_id != task.task_id
+        ]
+        if not open_requests:
+            workflow.state = ApplicationState.IN_PROGRESS
+        workflow.updated_at = now
+        service = self._service(workflow)
+        await uow.emit(self._caused(event, self._assignment(workflow, service, task, now, dict(provided.answers))))
+        await uow.emit(self._caused(event, self._task_updated(task, now)))
+
+    async def _guarded(
+        self, uow: UnitOfWork, task_id: str, agency: str, application_id: str
+    ) -> tuple[WorkflowRecord, TaskRecord]:
+        repository = WorkflowRepository(uow.session)
+        workflow = await repository.workflow(application_id, for_update=True)
+        task = await repository.task(task_id)
+        if workflow is None or task is None or task.application_id != application_id:
+            raise RejectEvent(f"unknown task {task_id} for application {application_id}")
+        try:
+            check_decision_allowed(
+                task_state=TaskState(task.state),
+                task_agency=task.agency,
+                decided_by=agency,
+                topic_agency=agency_of_topic(uow.topic),
+                task_stage=task.stage_index,
+                current_stage=workflow.current_stage,
+                application_state=ApplicationState(workflow.state),
+            )
+        except InvalidTransition as invalid:
+            raise RejectEvent(str(invalid)) from invalid
+        return workflow, task
+
+    def _service(self, workflow: WorkflowRecord) -> ServiceDefinition:
+        service = self._catalogue.service(workflow.service_code)
+        if service is None:
+            raise RejectEvent(f"service {workflow.service_code!r} is no longer in the catalogue")
+        return service
+
+    @staticmethod
+    def _task_updated(task: TaskRecord, now: datetime) -> ApplicationTaskUpdated:
+        return ApplicationTaskUpdated(
+            application_id=task.application_id,
+            task_id=task.task_id,
+            agency=task.agency,
+            state=TaskState(task.state),
+            at=now,
+        )
+
+    @staticmethod
+    def _caused(cause: Event[Any], payload: EventPayload) -> Event[Any]:
+        return cause.caused(payload, source=SOURCE, actor=ACTOR)
+
+
+_OPEN = frozenset({TaskState.ASSIGNED, TaskState.CLAIMED, TaskState.INFORMATION_REQUESTED})

@@ -1,0 +1,1 @@
+"""Routing's tables and the repository that holds every query."""

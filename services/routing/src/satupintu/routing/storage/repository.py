@@ -1,0 +1,46 @@
+"""Every query routing makes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
+
+from satupintu.routing.storage.tables import TaskRecord, WorkflowRecord
+
+
+class WorkflowRepository:
+    """Workflows and tasks, within the caller's transaction."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    def add(self, *records: WorkflowRecord | TaskRecord) -> None:
+        """Stage new rows for insertion."""
+        self._session.add_all(records)
+
+    async def flush(self) -> None:
+        """Write staged rows now (so later queries in the transaction see them)."""
+        await self._session.flush()
+
+    async def workflow(self, application_id: str, *, for_update: bool = False) -> WorkflowRecord | None:
+        """The workflow of ``application_id``; locked for the transaction when ``for_update``."""
+        statement = select(WorkflowRecord).where(WorkflowRecord.application_id == application_id)
+        if for_update:
+            statement = statement.with_for_update()
+        return (await self._session.execute(statement)).scalar_one_or_none()
+
+    async def task(self, task_id: str) -> TaskRecord | None:
+        """The task with ``task_id``."""
+        return (
+            await self._session.execute(select(TaskRecord).where(TaskRecord.task_id == task_id))
+        ).scalar_one_or_none()
+
+    async def tasks(self, application_id: str, stage_index: int | None = None) -> Sequence[TaskRecord]:
+        """The application's tasks (of one stage when given), oldest stage first."""
+        statement = select(TaskRecord).where(TaskRecord.application_id == application_id)
+        if stage_index is not None:
+            statement = statement.where(TaskRecord.stage_index == stage_index)
+        statement = statement.order_by(col(TaskRecord.stage_index), col(TaskRecord.agency))
+        return (await self._session.execute(statement)).scalars().all()

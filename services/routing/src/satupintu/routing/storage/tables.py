@@ -1,0 +1,50 @@
+"""Routing's tables: one workflow instance per application and its agency tasks."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Column, DateTime
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field, SQLModel
+
+
+class WorkflowRecord(SQLModel, table=True):
+    """An application's way through its service's stages."""
+
+    __tablename__ = "workflows"
+
+    application_id: str = Field(primary_key=True)
+    service_code: str = Field(index=True)
+    catalogue_version: str
+    state: str = Field(index=True, description="An ApplicationState.")
+    current_stage: int = Field(description="Index of the running stage.")
+    stage_count: int
+    correlation_id: str
+    data: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False), description="Form fields, for later stages.")
+    documents: list[dict[str, str]] = Field(sa_column=Column(JSONB, nullable=False))
+    outputs: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False), description="Outputs by agency.")
+    due_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    sla_breached_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class TaskRecord(SQLModel, table=True):
+    """One agency's task in one stage."""
+
+    __tablename__ = "workflow_tasks"
+
+    task_id: str = Field(primary_key=True)
+    application_id: str = Field(index=True, foreign_key="workflows.application_id")
+    agency: str = Field(index=True)
+    stage_index: int
+    state: str = Field(index=True, description="A TaskState.")
+    due_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    outputs: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
+    questions: list[str] = Field(sa_column=Column(JSONB, nullable=False))
+    reason: str | None = None
+    claimed_by: str | None = None
+    sla_breached_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
