@@ -50,7 +50,7 @@ async def client(verifier: TokenVerifier) -> AsyncIterator[httpx.AsyncClient]:
     app.state.token_verifier = verifier
 
     @app.get("/tasks")
-    async def list_tasks(principal: Annotated[Principal, Depends(require_roles(Role.officer))]) -> dict[str, str]:
+    async def list_tasks(principal: Annotated[Principal, Depends(require_roles(Role.OFFICER))]) -> dict[str, str]:
         return {"actor": principal.actor(), "agency": principal.agency or ""}
 
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http:
@@ -62,7 +62,7 @@ def bearer(token: str) -> dict[str, str]:
 
 
 async def test_valid_officer_token_is_admitted_with_its_agency(client: httpx.AsyncClient, issuer: TokenIssuer) -> None:
-    token = issuer.issue("budi", [Role.officer], agency="polres")
+    token = issuer.issue("budi", [Role.OFFICER], agency="polres")
 
     answer = await client.get("/tasks", headers=bearer(token))
 
@@ -80,7 +80,7 @@ async def test_request_without_token_is_refused_with_401(client: httpx.AsyncClie
 
 async def test_expired_token_is_refused_with_401(client: httpx.AsyncClient) -> None:
     two_hours_ago = TokenIssuer(SETTINGS, private_key_pem=PRIVATE_PEM, clock=lambda: time.time() - 7200)
-    token = two_hours_ago.issue("budi", [Role.officer], agency="polres", ttl=3600)
+    token = two_hours_ago.issue("budi", [Role.OFFICER], agency="polres", ttl=3600)
 
     answer = await client.get("/tasks", headers=bearer(token))
 
@@ -90,7 +90,7 @@ async def test_expired_token_is_refused_with_401(client: httpx.AsyncClient) -> N
 
 async def test_token_signed_by_another_key_is_refused_with_401(client: httpx.AsyncClient) -> None:
     stranger_private_pem, _ = generate_keypair()
-    token = TokenIssuer(SETTINGS, private_key_pem=stranger_private_pem).issue("budi", [Role.officer], agency="polres")
+    token = TokenIssuer(SETTINGS, private_key_pem=stranger_private_pem).issue("budi", [Role.OFFICER], agency="polres")
 
     answer = await client.get("/tasks", headers=bearer(token))
 
@@ -109,7 +109,7 @@ async def test_malformed_token_is_refused_with_401(client: httpx.AsyncClient) ->
 async def test_caller_without_the_required_role_is_refused_with_403(
     client: httpx.AsyncClient, issuer: TokenIssuer
 ) -> None:
-    token = issuer.issue("sari", [Role.auditor])
+    token = issuer.issue("sari", [Role.AUDITOR])
 
     answer = await client.get("/tasks", headers=bearer(token))
 
@@ -130,7 +130,7 @@ async def test_officer_token_without_agency_claim_is_refused_with_401(client: ht
 
 
 def test_token_for_another_audience_is_refused(issuer: TokenIssuer) -> None:
-    token = issuer.issue("budi", [Role.officer], agency="polres")
+    token = issuer.issue("budi", [Role.OFFICER], agency="polres")
     elsewhere = TokenVerifier(AuthSettings(issuer=SETTINGS.issuer, audience="another-app"), public_key_pem=PUBLIC_PEM)
 
     with pytest.raises(AuthenticationError, match="another audience"):
@@ -147,14 +147,14 @@ def test_token_without_a_required_claim_is_refused(verifier: TokenVerifier) -> N
 
 
 def test_principal_names_its_actor_by_role() -> None:
-    assert Principal(subject="budi", roles=frozenset({Role.officer}), agency="POLRES").actor() == "officer:polres:budi"
-    assert Principal(subject="sari", roles=frozenset({Role.auditor})).actor() == "auditor:sari"
-    assert Principal(subject="ops", roles=frozenset({Role.operator})).actor() == "operator:ops"
+    assert Principal(subject="budi", roles=frozenset({Role.OFFICER}), agency="POLRES").actor() == "officer:polres:budi"
+    assert Principal(subject="sari", roles=frozenset({Role.AUDITOR})).actor() == "auditor:sari"
+    assert Principal(subject="ops", roles=frozenset({Role.OPERATOR})).actor() == "operator:ops"
 
 
 def test_issuing_an_officer_token_without_agency_is_refused(issuer: TokenIssuer) -> None:
     with pytest.raises(ValueError, match="agency"):
-        issuer.issue("budi", [Role.officer])
+        issuer.issue("budi", [Role.OFFICER])
 
 
 def test_local_keys_are_created_once_and_reused(tmp_path: Path) -> None:
@@ -181,7 +181,7 @@ def test_token_command_prints_a_token_that_verifies(
     token = capsys.readouterr().out.strip()
     public_pem = (tmp_path / PUBLIC_KEY_FILE).read_bytes()
     principal = TokenVerifier(AuthSettings(), public_key_pem=public_pem).verify(token)
-    assert principal == Principal(subject="budi", roles=frozenset({Role.officer}), agency="polres")
+    assert principal == Principal(subject="budi", roles=frozenset({Role.OFFICER}), agency="polres")
 
 
 def test_token_command_refuses_an_officer_without_agency(

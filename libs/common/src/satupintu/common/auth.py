@@ -39,14 +39,18 @@ class AuthSettings(BaseSettings):
     token_ttl_seconds: int = Field(default=3600, gt=0, description="Lifetime of issued tokens, in seconds.")
     algorithms: list[str] = Field(default=["EdDSA"], description="Signature algorithms a token may be signed with.")
     leeway_seconds: int = Field(default=30, ge=0, description="Clock skew tolerated on `exp` and `iat`, in seconds.")
+    keys_dir: Path = Field(
+        default_factory=lambda: Path.home() / ".config" / "satupintu" / "keys",
+        description="Where local development keys are created and kept when no other key is configured.",
+    )
 
 
 class Role(StrEnum):
     """What a member of staff may do: decide tasks (officer), read the audit trail (auditor), run the platform."""
 
-    officer = "officer"
-    auditor = "auditor"
-    operator = "operator"
+    OFFICER = "officer"
+    AUDITOR = "auditor"
+    OPERATOR = "operator"
 
 
 class Principal(BaseModel):
@@ -67,15 +71,15 @@ class Principal(BaseModel):
 
     @model_validator(mode="after")
     def _officers_belong_to_an_agency(self) -> Principal:
-        if Role.officer in self.roles and not self.agency:
+        if Role.OFFICER in self.roles and not self.agency:
             raise ValueError("an officer must belong to an agency")
         return self
 
     def actor(self) -> str:
         """The CloudEvents actor string: `officer:<agency>:<subject>`, `auditor:<subject>` or `operator:<subject>`."""
-        if Role.officer in self.roles:
+        if Role.OFFICER in self.roles:
             return f"officer:{self.agency}:{self.subject}"
-        if Role.auditor in self.roles:
+        if Role.AUDITOR in self.roles:
             return f"auditor:{self.subject}"
         return f"operator:{self.subject}"
 
@@ -229,7 +233,7 @@ def _principal_from(claims: dict[str, Any]) -> Principal:
     known = set(roles) & {role.value for role in Role}  # roles of other systems are not ours to refuse
     if not known:
         raise AuthenticationError(f"The token grants none of the roles {', '.join(Role)}.")
-    if Role.officer in known and not claims.get("agency"):
+    if Role.OFFICER in known and not claims.get("agency"):
         raise AuthenticationError("An officer's token must name the officer's agency in its `agency` claim.")
     try:
         return Principal(
@@ -280,7 +284,7 @@ def main() -> None:
     parser.add_argument("--subject", required=True, help="who the token is for, e.g. budi")
     parser.add_argument("--agency", help="lower-case agency code; required for officers")
     parser.add_argument("--ttl", type=int, help="lifetime in seconds (default: AUTH_TOKEN_TTL_SECONDS or 3600)")
-    default_keys = os.environ.get("AUTH_KEYS_DIR") or str(Path.home() / ".config" / "satupintu" / "keys")
+    default_keys = str(AuthSettings().keys_dir)
     parser.add_argument("--keys-dir", type=Path, default=Path(default_keys), help=f"default: {default_keys}")
     arguments = parser.parse_args()
     private_pem, _ = load_or_create_local_keys(arguments.keys_dir)

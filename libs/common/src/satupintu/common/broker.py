@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from faststream.kafka import KafkaBroker
+from faststream.message import StreamMessage
 
 from satupintu.common.settings import KafkaSettings
 
@@ -29,3 +31,9 @@ async def broker_ready(broker: KafkaBroker) -> bool:
         return await broker.ping(timeout=2.0)
     except Exception:
         return False
+
+
+async def raw_body(message: StreamMessage[Any]) -> Any:
+    """A decoder that leaves the body as bytes: our handlers parse the CloudEvent themselves, so a malformed body
+    reaches them (and the dead-letter topic) instead of failing inside FastStream."""
+    return message.body

@@ -23,6 +23,7 @@ from faststream.kafka.annotations import KafkaMessage
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from satupintu.common.broker import raw_body
 from satupintu.common.events.base import EventPayload
 from satupintu.common.events.envelope import EnvelopeError, Event, from_record
 from satupintu.common.events.topics import dead_letter_topic
@@ -117,6 +118,7 @@ class EventConsumer:
         self._handlers = dict(handlers)
         self._retry = retry or RetryPolicy()
         self.processed = 0
+        self.duplicates = 0
         self.dead_lettered = 0
 
     def subscribe(self, *logical_topics: str, group: str | None = None) -> None:
@@ -134,6 +136,7 @@ class EventConsumer:
             group_id=group_id,
             ack_policy=AckPolicy.ACK,
             auto_offset_reset="earliest",
+            decoder=raw_body,
             title=f"{self.name}:{','.join(logical_topics)}",
         )(on_message)
 
@@ -150,7 +153,7 @@ class EventConsumer:
         attempt = 0
         while True:
             try:
-                await self._handle_once(handler, event, record.topic)
+                applied = await self._handle_once(handler, event, record.topic)
             except RejectEvent as rejected:
                 await self.dead_letter(record, rejected.reason)
                 return
@@ -168,15 +171,19 @@ class EventConsumer:
                 _logger.warning("%s: %s failed (attempt %d): %r", self.name, event.type, attempt, failure)
                 await asyncio.sleep(self._retry.delay(attempt))
             else:
-                self.processed += 1
+                if applied:
+                    self.processed += 1
+                else:
+                    self.duplicates += 1
                 return
 
-    async def _handle_once(self, handler: Handler, event: Event[Any], topic: str) -> None:
+    async def _handle_once(self, handler: Handler, event: Event[Any], topic: str) -> bool:
         async with self._sessions() as session, session.begin():
             if not await record_once(session, self.name, event.id, event.type):
-                return
+                return False
             await handler(UnitOfWork(session, self._outbox, topic), event)
             fault_point(f"{self.name}.before_commit")
+        return True
 
     async def dead_letter(self, record: ConsumerRecord[bytes, bytes], reason: str) -> None:
         """Publish ``record`` unchanged to its topic's DLQ, with the reason and where it came from in headers."""

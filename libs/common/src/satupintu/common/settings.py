@@ -9,6 +9,8 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
+from satupintu.common.auth import AuthSettings
+
 LOCAL_KAFKA_BOOTSTRAP = "127.0.0.1:9092"
 LOCAL_DATABASE_SERVER_URL = "postgresql://postgres@127.0.0.1:55432/postgres"
 
@@ -70,3 +72,4 @@ class ServiceSettings(BaseSettings):
     log_level: str = Field(default="info", description="Log level of the service's structured logs.")
     kafka: KafkaSettings = Field(default_factory=KafkaSettings, description="The Kafka cluster.")
     database: DatabaseSettings = Field(default_factory=DatabaseSettings, description="The PostgreSQL server.")
+    auth: AuthSettings = Field(default_factory=AuthSettings, description="Bearer tokens: issuer, audience, keys.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from satupintu.agency.config import AgencySettings
-from satupintu.common.health import health_router
+from satupintu.common.http import create_service_app
 from satupintu.common.runtime import ServiceRuntime, serve
 
 SERVICE_NAME = "agency"
@@ -15,10 +15,7 @@ def create_app(settings: AgencySettings | None = None) -> FastAPI:
     """Build the agency service's HTTP app around one runtime (engine and broker)."""
     settings = settings or AgencySettings()
     runtime = ServiceRuntime(SERVICE_NAME, settings, needs_broker=True)
-    app = FastAPI(title="Satu Pintu agency desk: officers' tasks and the worker SDK", lifespan=runtime.lifespan)
-    app.state.runtime = runtime
-    app.include_router(health_router(runtime.readiness_checks))
-    return app
+    return create_service_app(runtime, "Satu Pintu agency desk: officers' tasks and the worker SDK")
 
 
 def main() -> None:

@@ -14,3 +14,7 @@ class AuditSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="AUDIT_", extra="ignore")
 
     port: int = Field(default=8005, ge=1, le=65535, description="Port the HTTP server listens on.")
+    hash_key: str = Field(
+        default="local-development-audit-key",
+        description="Secret key of the keyed hashes that replace personal data in the log.",
+    )

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from satupintu.audit import handlers
 from satupintu.audit.config import AuditSettings
-from satupintu.common.health import health_router
+from satupintu.audit.services import AuditService
+from satupintu.audit.storage.tables import AuditEntry
+from satupintu.common.catalogue import load_catalogue
+from satupintu.common.http import create_service_app
 from satupintu.common.runtime import ServiceRuntime, serve
 
 SERVICE_NAME = "audit"
@@ -14,11 +18,9 @@ SERVICE_NAME = "audit"
 def create_app(settings: AuditSettings | None = None) -> FastAPI:
     """Build the audit service's HTTP app around one runtime (engine and broker)."""
     settings = settings or AuditSettings()
-    runtime = ServiceRuntime(SERVICE_NAME, settings, needs_broker=True)
-    app = FastAPI(title="Satu Pintu audit: the tamper-evident trail", lifespan=runtime.lifespan)
-    app.state.runtime = runtime
-    app.include_router(health_router(runtime.readiness_checks))
-    return app
+    runtime = ServiceRuntime(SERVICE_NAME, settings, tables=[AuditEntry])
+    handlers.subscribe(runtime, AuditService(runtime.sessions, settings.hash_key.encode()), load_catalogue())
+    return create_service_app(runtime, "Satu Pintu audit: the tamper-evident trail")
 
 
 def main() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from satupintu.common.catalogue import load_catalogue
-from satupintu.common.health import health_router
+from satupintu.common.http import create_service_app
 from satupintu.common.runtime import ServiceRuntime, serve
 from satupintu.intake.api import applications
 from satupintu.intake.config import IntakeSettings
@@ -19,10 +19,8 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     """Build the intake service: HTTP API, outbox relay; ready without the broker (the outbox keeps events)."""
     settings = settings or IntakeSettings()
     runtime = ServiceRuntime(SERVICE_NAME, settings, needs_broker=False, tables=[ApplicationRecord])
-    app = FastAPI(title="Satu Pintu intake: the front door for applications", lifespan=runtime.lifespan)
-    app.state.runtime = runtime
+    app = create_service_app(runtime, "Satu Pintu intake: the front door for applications")
     app.state.application_service = ApplicationService(runtime.sessions, runtime.outbox, load_catalogue())
-    app.include_router(health_router(runtime.readiness_checks))
     app.include_router(applications.router)
     return app
 

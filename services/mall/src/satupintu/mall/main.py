@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from satupintu.common.health import health_router
+from satupintu.common.http import create_service_app
 from satupintu.common.runtime import ServiceRuntime, serve
 from satupintu.mall.config import MallSettings
 
@@ -15,13 +15,9 @@ def create_app(settings: MallSettings | None = None) -> FastAPI:
     """Build the mall service's HTTP app around one runtime (engine and broker)."""
     settings = settings or MallSettings()
     runtime = ServiceRuntime(SERVICE_NAME, settings, needs_broker=True)
-    app = FastAPI(
-        title="Satu Pintu mall: queue tickets, satisfaction survey, complaints, performance board",
-        lifespan=runtime.lifespan,
+    return create_service_app(
+        runtime, "Satu Pintu mall: queue tickets, satisfaction survey, complaints, performance board"
     )
-    app.state.runtime = runtime
-    app.include_router(health_router(runtime.readiness_checks))
-    return app
 
 
 def main() -> None:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from satupintu.common.catalogue import load_catalogue
-from satupintu.common.health import health_router
+from satupintu.common.http import create_service_app
 from satupintu.common.runtime import ServiceRuntime, serve
 from satupintu.common.working_days import parse_dates
 from satupintu.routing import handlers
+from satupintu.routing.api import workflows as workflows_api
 from satupintu.routing.config import RoutingSettings
 from satupintu.routing.services import WorkflowService
 from satupintu.routing.storage.tables import TaskRecord, WorkflowRecord
@@ -23,9 +24,8 @@ def create_app(settings: RoutingSettings | None = None) -> FastAPI:
     runtime = ServiceRuntime(SERVICE_NAME, settings, tables=[WorkflowRecord, TaskRecord])
     workflows = WorkflowService(catalogue, parse_dates(settings.collective_leave))
     handlers.subscribe(runtime, workflows, catalogue)
-    app = FastAPI(title="Satu Pintu routing: stage-by-stage agency workflow", lifespan=runtime.lifespan)
-    app.state.runtime = runtime
-    app.include_router(health_router(runtime.readiness_checks))
+    app = create_service_app(runtime, "Satu Pintu routing: stage-by-stage agency workflow")
+    app.include_router(workflows_api.router)
     return app
 
 

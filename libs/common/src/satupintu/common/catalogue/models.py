@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from typing import Self
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 _CODE = r"^[a-z][a-z0-9-]{1,31}$"
 
@@ -32,6 +34,15 @@ class Agency(_Frozen):
     name: LocalizedText = Field(description="The agency's name.")
     timezone: str = Field(default="Asia/Jakarta", description="IANA time zone its working days are counted in.")
     escalation_target: str = Field(description="Who is told when the agency breaks a service standard.")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as unknown:
+            raise ValueError(f"unknown time zone {value!r}") from unknown
+        return value
 
 
 class FieldType(StrEnum):
@@ -60,6 +71,16 @@ class FieldDefinition(_Frozen):
     maximum: float | None = Field(default=None, description="Largest allowed number.")
     personal: bool = Field(default=False, description="Whether the value is personal data (masked, encrypted).")
     profile: bool = Field(default=False, description="Whether the value is kept in the citizen's profile for reuse.")
+
+    @field_validator("pattern")
+    @classmethod
+    def _pattern_compiles(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as invalid:
+                raise ValueError(f"pattern does not compile: {invalid}") from invalid
+        return value
 
     @model_validator(mode="after")
     def _enum_has_values(self) -> Self:
@@ -118,6 +139,8 @@ class ServiceDefinition(_Frozen):
         document_names = {d.name for d in self.documents}
         if len(field_names) != len(self.fields):
             raise ValueError("field names must be unique")
+        if len(document_names) != len(self.documents):
+            raise ValueError("document names must be unique")
         seen_agencies: set[str] = set()
         for index, stage in enumerate(self.stages):
             stage_agencies = [task.agency for task in stage.tasks]
@@ -153,6 +176,8 @@ class Catalogue(_Frozen):
     @model_validator(mode="after")
     def _agencies_known(self) -> Self:
         known = {agency.code for agency in self.agencies}
+        if len(known) != len(self.agencies):
+            raise ValueError("agency codes must be unique")
         codes = [service.code for service in self.services]
         if len(set(codes)) != len(codes):
             raise ValueError("service codes must be unique")

@@ -7,6 +7,7 @@ and ``ce_traceparent``. The value is the payload as JSON; the key is the applica
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -161,6 +162,10 @@ def from_record(
     for required in ("ce_id", "ce_source", "ce_specversion"):
         if _header(header_map, required) is None:
             raise EnvelopeError(f"missing header {required}")
+    try:
+        json.loads(value or b"")
+    except (ValueError, UnicodeDecodeError) as not_json:
+        raise EnvelopeError(f"payload is not valid JSON: {_first_line(not_json)}") from not_json
     try:
         message = kafka_binding.KafkaMessage(headers=header_map, key=key, value=value or b"")
         cloud_event = kafka_binding.from_binary(message, _FORMAT, CloudEvent)

@@ -1,0 +1,29 @@
+"""Building a service's HTTP app the same way everywhere: lifespan, health, problem+json errors, token checks."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from satupintu.common.auth import TokenVerifier, load_or_create_local_keys
+from satupintu.common.health import health_router
+from satupintu.common.problems import install_problem_handlers
+from satupintu.common.runtime import ServiceRuntime
+
+
+def token_verifier(runtime: ServiceRuntime) -> TokenVerifier:
+    """The verifier of bearer tokens: configured keys or JWKS, else the local development keys."""
+    auth = runtime.settings.auth
+    if auth.jwks_url or auth.public_key_pem or auth.public_key_path:
+        return TokenVerifier(auth)
+    _, public_pem = load_or_create_local_keys(auth.keys_dir)
+    return TokenVerifier(auth, public_pem)
+
+
+def create_service_app(runtime: ServiceRuntime, title: str, description: str = "") -> FastAPI:
+    """A FastAPI app whose lifespan runs ``runtime``, with ``/healthz``, ``/readyz`` and problem+json errors."""
+    app = FastAPI(title=title, description=description, lifespan=runtime.lifespan)
+    app.state.runtime = runtime
+    app.state.token_verifier = token_verifier(runtime)
+    install_problem_handlers(app)
+    app.include_router(health_router(runtime.readiness_checks))
+    return app

@@ -1,0 +1,113 @@
+"""Errors over HTTP as RFC 9457 problem details (``application/problem+json``), with the field path of every
+validation error, so a citizen or a portal can see exactly what to fix."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+PROBLEM_TYPE_BASE = "https://satupintu.go.id/problems/"
+
+
+class Problem(Exception):
+    """An error a handler raises to answer with a specific problem type."""
+
+    def __init__(
+        self,
+        status: int,
+        problem_type: str,
+        detail: str,
+        *,
+        title: str | None = None,
+        errors: list[dict[str, Any]] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.problem_type = problem_type
+        self.detail = detail
+        self.title = title or HTTPStatus(status).phrase
+        self.errors = errors or []
+        self.headers = headers or {}
+
+
+def problem_response(
+    request: Request,
+    status: int,
+    problem_type: str,
+    detail: str,
+    *,
+    title: str | None = None,
+    errors: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    """A problem+json answer."""
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPE_BASE + problem_type,
+        "title": title or HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+    }
+    if errors:
+        body["errors"] = errors
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+
+
+def field_path(location: tuple[int | str, ...] | list[int | str]) -> str:
+    """A validation error's location as a JSON-pointer-like path, without the ``body`` prefix: ``applicant/nik``."""
+    parts = [str(part) for part in location]
+    if parts and parts[0] in {"body", "query", "path", "header"}:
+        parts = parts[1:]
+    return "/".join(parts)
+
+
+_STATUS_TYPES = {
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    409: "conflict",
+    413: "payload-too-large",
+    415: "unsupported-media-type",
+    429: "rate-limited",
+    503: "unavailable",
+}
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    """Answer every error of ``app`` as problem+json."""
+
+    @app.exception_handler(Problem)
+    async def on_problem(request: Request, problem: Problem) -> JSONResponse:
+        return problem_response(
+            request,
+            problem.status,
+            problem.problem_type,
+            problem.detail,
+            title=problem.title,
+            errors=problem.errors,
+            headers=problem.headers,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def on_invalid_request(request: Request, error: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"field": field_path(item.get("loc", ())), "message": item.get("msg", "invalid"), "code": item.get("type")}
+            for item in error.errors()
+        ]
+        return problem_response(
+            request, 422, "validation-error", "The request is not valid; see `errors` for each field.", errors=errors
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def on_http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        problem_type = _STATUS_TYPES.get(error.status_code, "http-error")
+        detail = error.detail if isinstance(error.detail, str) else HTTPStatus(error.status_code).phrase
+        return problem_response(request, error.status_code, problem_type, detail, headers=dict(error.headers or {}))

@@ -1,0 +1,312 @@
+"""The service catalogue: the shipped file is sound, and a broken file is refused naming the file and the field."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from satupintu.common.catalogue import Catalogue, CatalogueError, FieldType
+from satupintu.common.catalogue.loader import DEFAULT_PATH, parse_catalogue
+
+pytestmark = pytest.mark.unit
+
+
+def _text(words: str) -> dict[str, str]:
+    return {"id": words, "en": words}
+
+
+VALID: dict[str, Any] = {
+    "version": "test.1",
+    "agencies": [
+        {"code": "polres", "name": _text("Polres"), "escalation_target": "kasat-intelkam"},
+        {"code": "dlh", "name": _text("DLH"), "timezone": "Asia/Makassar", "escalation_target": "kepala-dlh"},
+    ],
+    "services": [
+        {
+            "code": "skck",
+            "name": _text("SKCK"),
+            "description": _text("Police clearance"),
+            "agency": "polres",
+            "fields": [
+                {"name": "purpose", "type": "string", "label": _text("Purpose")},
+                {"name": "scale", "type": "enum", "enum": ["mikro", "kecil"], "label": _text("Scale")},
+            ],
+            "documents": [{"name": "ktp", "label": _text("KTP"), "media_types": ["application/pdf"]}],
+            "stages": [
+                {
+                    "name": "check",
+                    "tasks": [
+                        {
+                            "agency": "polres",
+                            "action": _text("Check records"),
+                            "visible_fields": ["purpose"],
+                            "visible_documents": ["ktp"],
+                            "sla_working_days": 3,
+                        }
+                    ],
+                },
+                {
+                    "name": "review",
+                    "tasks": [
+                        {
+                            "agency": "dlh",
+                            "action": _text("Review"),
+                            "visible_fields": ["scale"],
+                            "needs_outputs_from": ["polres"],
+                            "sla_working_days": 2,
+                        }
+                    ],
+                },
+            ],
+            "sla_working_days": 5,
+            "cost": _text("Free"),
+            "product": _text("SKCK"),
+        }
+    ],
+}
+
+
+@pytest.fixture(scope="module")
+def shipped() -> Catalogue:
+    return parse_catalogue(DEFAULT_PATH)
+
+
+def _write(tmp_path: Path, document: Any) -> Path:
+    path = tmp_path / "services.yaml"
+    path.write_text(yaml.safe_dump(document, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def _refusal(path: Path) -> str:
+    with pytest.raises(CatalogueError) as refused:
+        parse_catalogue(path)
+    message = str(refused.value)
+    assert message.startswith(f"{path}: ")
+    return message
+
+
+def _valid() -> dict[str, Any]:
+    return copy.deepcopy(VALID)
+
+
+def test_shipped_catalogue_loads_with_a_version_and_enough_services_and_agencies(shipped: Catalogue) -> None:
+    assert shipped.version == "2026.11.1"
+    assert len(shipped.services) >= 8
+    assert len(shipped.agencies) >= 8
+
+
+def test_shipped_catalogue_codes_are_unique(shipped: Catalogue) -> None:
+    service_codes = [service.code for service in shipped.services]
+    agency_codes = [agency.code for agency in shipped.agencies]
+
+    assert len(set(service_codes)) == len(service_codes)
+    assert len(set(agency_codes)) == len(agency_codes)
+
+
+def test_pbg_runs_technical_and_environmental_review_in_parallel_before_issuing(shipped: Catalogue) -> None:
+    pbg = shipped.service("pbg")
+
+    assert pbg is not None
+    assert len(pbg.stages) == 2
+    assert [task.agency for task in pbg.stages[0].tasks] == ["dinas-pupr", "dlh"]
+    assert [task.agency for task in pbg.stages[1].tasks] == ["dpmptsp"]
+    assert set(pbg.stages[1].tasks[0].needs_outputs_from) == {"dinas-pupr", "dlh"}
+
+
+def test_every_shipped_task_sees_only_fields_and_documents_of_its_service(shipped: Catalogue) -> None:
+    for service in shipped.services:
+        field_names = {field.name for field in service.fields}
+        document_names = {document.name for document in service.documents}
+        for stage in service.stages:
+            for task in stage.tasks:
+                assert task.visible_fields, (service.code, task.agency)
+                assert set(task.visible_fields) <= field_names, (service.code, task.agency)
+                assert set(task.visible_documents) <= document_names, (service.code, task.agency)
+                assert all(service.field(name) is not None for name in task.visible_fields)
+
+
+def test_every_agency_acting_in_the_shipped_catalogue_is_listed(shipped: Catalogue) -> None:
+    known = shipped.agency_codes()
+
+    for service in shipped.services:
+        assert service.agency in known
+        assert {task.agency for stage in service.stages for task in stage.tasks} <= known
+
+
+def test_shipped_enum_fields_have_values(shipped: Catalogue) -> None:
+    nib = shipped.service("nib")
+
+    assert nib is not None
+    scale = nib.field("business_scale")
+    assert scale is not None
+    assert scale.type is FieldType.ENUM
+    assert scale.enum == ("mikro", "kecil")
+
+
+def test_minimal_valid_catalogue_parses(tmp_path: Path) -> None:
+    catalogue = parse_catalogue(_write(tmp_path, _valid()))
+
+    assert catalogue.version == "test.1"
+    assert catalogue.agency_codes() == {"polres", "dlh"}
+    dlh = catalogue.agency("dlh")
+    assert dlh is not None
+    assert dlh.timezone == "Asia/Makassar"
+    polres = catalogue.agency("polres")
+    assert polres is not None
+    assert polres.timezone == "Asia/Jakarta"
+    assert catalogue.service("skck") is not None
+    assert catalogue.service("paspor") is None
+
+
+def test_task_naming_an_unknown_visible_field_is_refused_naming_service_stage_and_field(tmp_path: Path) -> None:
+    document = _valid()
+    document["services"][0]["stages"][0]["tasks"][0]["visible_fields"].append("monthly_income")
+
+    message = _refusal(_write(tmp_path, document))
+
+    assert "services.0" in message
+    assert "stages[0] polres" in message
+    assert "unknown visible_fields ['monthly_income']" in message
+
+
+def test_task_naming_an_unknown_visible_document_is_refused_naming_it(tmp_path: Path) -> None:
+    document = _valid()
+    document["services"][0]["stages"][1]["tasks"][0]["visible_documents"] = ["kk"]
+
+    message = _refusal(_write(tmp_path, document))
+
+    assert "stages[1] dlh" in message
+    assert "unknown visible_documents ['kk']" in message
+
+
+def test_task_of_an_unknown_agency_is_refused_naming_service_and_agency(tmp_path: Path) -> None:
+    document = _valid()
+    document["services"][0]["stages"][1]["tasks"][0]["agency"] = "bpn"
+
+    message = _refusal(_write(tmp_path, document))
+
+    assert "service skck: unknown agencies ['bpn']" in message
+
+
+def test_service_owned_by_an_unknown_agency_is_refused_naming_it(tmp_path: Path) -> None:
+    document = _valid()
+    document["services"][0]["agency"] = "imigrasi"
+
+    message = _refusal(_write(tmp_path, document))
+
+    assert "service skck: unknown agencies ['imigrasi']" in message
+
+
+def test_enum_field_without_values_is_refused_naming_the_field_location(tmp_path: Path) -> None:
+    document = _valid()
+    del document["services"][0]["fields"][1]["enum"]
+
+    message = _refusal(_write(tmp_path, document))
+
+    assert "services.0.fields.1" in message
+    assert "an enum field needs `enum` values" in message
+
+
+def test_string_field_with_enum_values_is_refused_naming_the_field_location(tmp_path: Path) -> None:
+    document = _valid()
+    document["services"][0]["fields"][0]["enum"] = ["a", "b"]
+
+    message = _refusal(_write(tmp_path, document))
+
+    assert "services.0.fields.0" in message
+    assert "only an enum field may have them" in message
+
+
+def test_duplicate_service_codes_are_refused(tmp_path: Path) -> None:
+    document = _valid()
+    document["services"].append(copy.deepcopy(document["services"][0]))
+
+    message = _refusal(_write(tmp_path, document))
+
+    assert "service codes must be unique" in message
+
+
+def test_duplicate_field_names_in_a_service_are_refused(tmp_path: Path) -> None:
+    document = _valid()
+    document["services"][0]["fields"].append({"name": "purpose", "type": "integer", "label": _text("Again")})
+
+    message = _refusal(_write(tmp_path, document))
+
+    assert "services.0" in message
+    assert "field names must be unique" in message
+
+
+def test_agency_with_two_tasks_in_one_stage_is_refused_naming_the_stage(tmp_path: Path) -> None:
+    document = _valid()
+    tasks = document["services"][0]["stages"][0]["tasks"]
+    tasks.append(copy.deepcopy(tasks[0]))
+
+    message = _refusal(_write(tmp_path, document))
+
+    assert "stages[0]: an agency may have one task per stage" in message
+
+
+def test_task_needing_outputs_of_a_later_stage_is_refused_naming_the_agency(tmp_path: Path) -> None:
+    document = _valid()
+    document["services"][0]["stages"][0]["tasks"][0]["needs_outputs_from"] = ["dlh"]
+
+    message = _refusal(_write(tmp_path, document))
+
+    assert "stages[0] polres: needs outputs of later or unknown ['dlh']" in message
+
+
+def test_unknown_key_is_refused_naming_its_full_path(tmp_path: Path) -> None:
+    document = _valid()
+    document["services"][0]["fields"][0]["placeholder"] = "e.g. melamar kerja"
+
+    message = _refusal(_write(tmp_path, document))
+
+    assert "services.0.fields.0.placeholder: Extra inputs are not permitted" in message
+
+
+def test_invalid_agency_code_is_refused_naming_the_field(tmp_path: Path) -> None:
+    document = _valid()
+    document["agencies"][0]["code"] = "POLRES"
+
+    message = _refusal(_write(tmp_path, document))
+
+    assert "agencies.0.code" in message
+
+
+def test_catalogue_without_version_is_refused_naming_the_field(tmp_path: Path) -> None:
+    document = _valid()
+    del document["version"]
+
+    message = _refusal(_write(tmp_path, document))
+
+    assert "version: Field required" in message
+
+
+def test_yaml_syntax_error_is_refused_naming_file_and_line(tmp_path: Path) -> None:
+    path = tmp_path / "services.yaml"
+    path.write_text('version: "1"\nagencies: [unclosed\n', encoding="utf-8")
+
+    message = _refusal(path)
+
+    assert "line 2" in message
+
+
+def test_empty_file_is_refused_naming_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "services.yaml"
+    path.write_text("", encoding="utf-8")
+
+    message = _refusal(path)
+
+    assert "(root)" in message
+
+
+def test_missing_file_is_refused_naming_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "absent.yaml"
+
+    message = _refusal(path)
+
+    assert "No such file" in message

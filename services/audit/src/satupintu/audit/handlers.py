@@ -1,0 +1,29 @@
+"""Audit's Kafka subscription: every topic, dead-letter topics included."""
+
+from __future__ import annotations
+
+from faststream import AckPolicy
+from faststream.kafka.annotations import KafkaMessage
+
+from satupintu.audit.services import AuditService
+from satupintu.common.broker import raw_body
+from satupintu.common.catalogue import Catalogue
+from satupintu.common.events.topics import all_topic_names
+from satupintu.common.runtime import ServiceRuntime
+
+
+def subscribe(runtime: ServiceRuntime, audit: AuditService, catalogue: Catalogue) -> None:
+    """Append every record of every topic to the audit log, committing the offset after the append."""
+    kafka = runtime.settings.kafka
+    topics = [kafka.topic_name(name) for name in all_topic_names(catalogue.agency_codes())]
+
+    async def audit_every_event(message: KafkaMessage) -> None:
+        await audit.record(message.raw_message)
+
+    runtime.broker.subscriber(
+        *topics,
+        group_id=kafka.topic_name("satupintu.audit"),
+        ack_policy=AckPolicy.ACK,
+        auto_offset_reset="earliest",
+        decoder=raw_body,
+    )(audit_every_event)

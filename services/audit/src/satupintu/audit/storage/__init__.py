@@ -1,0 +1,1 @@
+"""Audit's tables and the repository that holds every query."""

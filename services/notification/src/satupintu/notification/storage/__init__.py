@@ -1,0 +1,1 @@
+"""Notification's tables and the repository that holds every query."""

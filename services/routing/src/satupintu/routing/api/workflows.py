@@ -1,0 +1,64 @@
+"""``/workflows``: what routing knows of an application, for operators."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+
+from satupintu.common.auth import Principal, Role, require_roles
+from satupintu.common.catalogue import load_catalogue
+from satupintu.common.problems import Problem
+from satupintu.common.runtime import ServiceRuntime
+from satupintu.routing.schemas import StageRead, TaskRead, WorkflowRead
+from satupintu.routing.storage.repository import WorkflowRepository
+
+router = APIRouter(tags=["workflows"])
+
+
+@router.get("/workflows/{application_id}", summary="An application's workflow: stages, tasks and due dates")
+async def read_workflow(
+    application_id: str,
+    request: Request,
+    _operator: Annotated[Principal, Depends(require_roles(Role.OPERATOR))],
+) -> WorkflowRead:
+    """The workflow instance of ``application_id``."""
+    runtime: ServiceRuntime = request.app.state.runtime
+    async with runtime.sessions() as session:
+        repository = WorkflowRepository(session)
+        workflow = await repository.workflow(application_id)
+        if workflow is None:
+            raise Problem(404, "not-found", f"no workflow for application {application_id}")
+        tasks = await repository.tasks(application_id)
+    service = load_catalogue().service(workflow.service_code)
+    stage_names = [stage.name for stage in service.stages] if service else []
+    return WorkflowRead(
+        application_id=workflow.application_id,
+        service_code=workflow.service_code,
+        catalogue_version=workflow.catalogue_version,
+        state=workflow.state,
+        current_stage=workflow.current_stage,
+        due_at=workflow.due_at,
+        sla_breached=workflow.sla_breached_at is not None,
+        outputs=workflow.outputs,
+        stages=[
+            StageRead(
+                index=index,
+                name=name,
+                tasks=[
+                    TaskRead(
+                        task_id=task.task_id,
+                        agency=task.agency,
+                        stage_index=task.stage_index,
+                        state=task.state,
+                        due_at=task.due_at,
+                        sla_breached=task.sla_breached_at is not None,
+                        updated_at=task.updated_at,
+                    )
+                    for task in tasks
+                    if task.stage_index == index
+                ],
+            )
+            for index, name in enumerate(stage_names)
+        ],
+    )
