@@ -29,6 +29,7 @@ from satupintu.common.events.envelope import EnvelopeError, Event, from_record
 from satupintu.common.events.topics import dead_letter_topic
 from satupintu.common.faults import fault_point
 from satupintu.common.inbox import record_once
+from satupintu.common.logs import bind_event_context
 from satupintu.common.outbox import Outbox
 from satupintu.common.settings import KafkaSettings
 
@@ -150,6 +151,10 @@ class EventConsumer:
         handler = self._handlers.get(type(event.payload))
         if handler is None:
             return  # a valid event this consumer does not care about
+        with bind_event_context(event.correlation_id or event.id, event.subject):
+            await self._process_event(record, handler, event)
+
+    async def _process_event(self, record: ConsumerRecord[bytes, bytes], handler: Handler, event: Event[Any]) -> None:
         attempt = 0
         while True:
             try:
