@@ -6,6 +6,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+import httpx
 from aiokafka import AIOKafkaProducer
 
 from satupintu.common.events.applications import Applicant, ApplicationSubmitted
@@ -52,3 +53,23 @@ async def produce(
 def record_of(event: Event[Any]) -> KafkaRecord:
     """The Kafka record of an event."""
     return to_record(event)
+
+
+async def upload_document(client: httpx.AsyncClient, label: str = "ktp") -> str:
+    """Upload a small, unique PDF to intake and return its hash."""
+    content = f"%PDF-1.4 {label} {uuid.uuid4()}".encode()
+    answer = await client.post("/documents", files={"file": (f"{label}.pdf", content, "application/pdf")})
+    assert answer.status_code == 201, answer.text
+    sha256: str = answer.json()["sha256"]
+    return sha256
+
+
+async def skck_application(client: httpx.AsyncClient) -> dict[str, Any]:
+    """A valid SKCK (police clearance) application body, with its KTP uploaded."""
+    return {
+        "service_code": "skck",
+        "applicant": {"nik": "3171015506900002", "name": "Siti Rahayu", "email": "siti@example.id", "language": "id"},
+        "data": {"purpose": "Melamar pekerjaan", "address": "Jl. Merdeka No. 1, Jakarta"},
+        "documents": [{"name": "ktp", "sha256": await upload_document(client)}],
+        "consent_reuse": False,
+    }

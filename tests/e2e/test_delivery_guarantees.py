@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 from tests.conftest import running
-from tests.support import produce, record_of, submitted_event
+from tests.support import produce, record_of, skck_application, submitted_event
 
 from satupintu.common import faults
 from satupintu.common.auth import AuthSettings, Role, TokenIssuer, load_or_create_local_keys
@@ -66,15 +66,7 @@ async def test_relay_crash_after_commit_loses_nothing_and_routing_acts_once(
         await eventually(lambda: _true_when(runtime.relay.is_active), what="intake's relay active")
         faults.arm(crash_point, crash)
         try:
-            answer = await client.post(
-                "/applications",
-                json={
-                    "service_code": "skck",
-                    "applicant": {"nik": "3171015506900002", "name": "Siti Rahayu", "language": "id"},
-                    "data": {"purpose": "Melamar pekerjaan", "address": "Jl. Merdeka 1"},
-                    "consent_reuse": False,
-                },
-            )
+            answer = await client.post("/applications", json=await skck_application(client))
             assert answer.status_code == 202, answer.text
             application_id = answer.json()["application_id"]
             await eventually(lambda: _true_when(not runtime.relay.is_active), what="relay crashed")

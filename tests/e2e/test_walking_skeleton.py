@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 from tests.conftest import running
+from tests.support import skck_application
 
 from satupintu.agency.sdk import AgencyWorker, Outcome, Task, approve
 from satupintu.audit.config import AuditSettings
@@ -23,13 +24,6 @@ from satupintu.routing.config import RoutingSettings
 from satupintu.routing.main import create_app as create_routing
 
 pytestmark = pytest.mark.e2e
-
-SKCK_APPLICATION = {
-    "service_code": "skck",
-    "applicant": {"nik": "3171015506900002", "name": "Siti Rahayu", "email": "siti@example.id", "language": "id"},
-    "data": {"purpose": "Melamar pekerjaan", "address": "Jl. Merdeka No. 1, Jakarta"},
-    "consent_reuse": False,
-}
 
 
 async def test_application_is_submitted_routed_approved_completed_notified_and_audited(
@@ -50,7 +44,8 @@ async def test_application_is_submitted_routed_approved_completed_notified_and_a
     async with running(intake) as intake_client, running(routing), running(notification), running(audit):
         await worker.start()
         try:
-            answer = await intake_client.post("/applications", json=SKCK_APPLICATION)
+            application = await skck_application(intake_client)
+            answer = await intake_client.post("/applications", json=application)
             assert answer.status_code == 202, answer.text
             application_id = answer.json()["application_id"]
 
@@ -81,7 +76,8 @@ async def test_application_is_submitted_routed_approved_completed_notified_and_a
     assert answer.json()["status"] == "submitted"
     [task] = [task for task in seen_tasks if task.application_id == application_id]
     assert task.agency == "polres"
-    assert dict(task.fields) == SKCK_APPLICATION["data"]
+    assert dict(task.fields) == application["data"]
+    assert [document.name for document in task.documents] == ["ktp"]
     assert sorted(types) == sorted(
         [
             "application.submitted",

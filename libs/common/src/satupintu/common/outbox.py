@@ -112,6 +112,9 @@ class OutboxRelay:
             try:
                 await self._lead(connection)
                 delay = 0.2
+            except asyncio.CancelledError:
+                connection.terminate()  # at once: the advisory lock must go with us, not when a close completes
+                raise
             except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as lost:
                 _logger.warning("%s: database connection lost (%s); reconnecting", self.name, lost)
             except Exception:

@@ -97,7 +97,6 @@ class ServiceRuntime:
             await self._start_broker()
         else:
             self.spawn(self._start_broker_eventually())
-        self.spawn(self.relay.run())
 
     async def stop(self) -> None:
         """Stop background work, the broker and the engine."""
@@ -125,6 +124,7 @@ class ServiceRuntime:
     async def _start_broker(self) -> None:
         await ensure_topics(self.settings.kafka, all_topic_names(load_catalogue().agency_codes()))
         await self.broker.start()
+        self.spawn(self.relay.run())
 
     async def _start_broker_eventually(self) -> None:
         delay = 0.5

@@ -1,8 +1,12 @@
-"""Intake's rules: tracking codes and errors a citizen can act on. No I/O."""
+"""Intake's rules: tracking codes, and the errors a citizen can act on. No I/O."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import secrets
+from dataclasses import dataclass
+from typing import Any
 
 # Crockford's base32 without I, L, O, U: easy to read aloud, no confusable letters.
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -15,9 +19,32 @@ def new_tracking_code() -> str:
     return f"SP-{symbols[:5]}-{symbols[5:11]}-{symbols[11:]}"
 
 
-class UnknownServiceError(LookupError):
-    """The application names a service the catalogue does not have."""
+def request_fingerprint(body: Any) -> str:
+    """SHA-256 of a request body's canonical JSON: the same body always gives the same fingerprint."""
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
-    def __init__(self, service_code: str) -> None:
-        super().__init__(f"no service with code {service_code!r} in the catalogue")
-        self.service_code = service_code
+
+@dataclass(frozen=True)
+class FieldError:
+    """One thing wrong with one field of a request."""
+
+    field: str
+    message: str
+    code: str = "invalid"
+
+    def as_dict(self) -> dict[str, str]:
+        """The error as problem+json's `errors` entries show it."""
+        return {"field": self.field, "message": self.message, "code": self.code}
+
+
+class InvalidApplication(Exception):
+    """The application breaks the catalogue's rules; every error names its field."""
+
+    def __init__(self, errors: list[FieldError]) -> None:
+        super().__init__("; ".join(f"{e.field}: {e.message}" for e in errors))
+        self.errors = errors
+
+
+class IdempotencyKeyReused(Exception):
+    """An Idempotency-Key was sent again with a different request body."""

@@ -2,25 +2,70 @@
 
 from __future__ import annotations
 
+import base64
+
 from fastapi import FastAPI
 
 from satupintu.common.catalogue import load_catalogue
+from satupintu.common.crypto import FieldCipher, KeyedHasher, load_or_create_secret
 from satupintu.common.http import create_service_app
+from satupintu.common.ratelimit import RateLimitMiddleware
 from satupintu.common.runtime import ServiceRuntime, serve
-from satupintu.intake.api import applications
+from satupintu.intake.api import applications, catalogue, documents
 from satupintu.intake.config import IntakeSettings
+from satupintu.intake.documents import DocumentRecord, DocumentService, LocalDiskStore
 from satupintu.intake.services import ApplicationService
-from satupintu.intake.storage.tables import ApplicationRecord
+from satupintu.intake.storage.tables import ApplicationRecord, IdempotencyRecord
 
 SERVICE_NAME = "intake"
 
 
+def _cipher(settings: IntakeSettings) -> FieldCipher:
+    if settings.encryption_keys:
+        return FieldCipher.from_spec(settings.encryption_keys)
+    local_key = load_or_create_secret(settings.auth.keys_dir / "intake-data-key-local1")
+    return FieldCipher({"local1": local_key}, "local1")
+
+
+def _hasher(settings: IntakeSettings) -> KeyedHasher:
+    if settings.lookup_hash_key:
+        return KeyedHasher(base64.b64decode(settings.lookup_hash_key))
+    return KeyedHasher(load_or_create_secret(settings.auth.keys_dir / "intake-lookup-key"))
+
+
 def create_app(settings: IntakeSettings | None = None) -> FastAPI:
-    """Build the intake service: HTTP API, outbox relay; ready without the broker (the outbox keeps events)."""
+    """Build the intake service: catalogue, documents and applications APIs, and the outbox relay.
+
+    Intake stays ready while Kafka is down: its outbox keeps what it accepts.
+    """
     settings = settings or IntakeSettings()
-    runtime = ServiceRuntime(SERVICE_NAME, settings, needs_broker=False, tables=[ApplicationRecord])
+    the_catalogue = load_catalogue()
+    runtime = ServiceRuntime(
+        SERVICE_NAME,
+        settings,
+        needs_broker=False,
+        tables=[ApplicationRecord, IdempotencyRecord, DocumentRecord],
+    )
     app = create_service_app(runtime, "Satu Pintu intake: the front door for applications")
-    app.state.application_service = ApplicationService(runtime.sessions, runtime.outbox, load_catalogue())
+    document_service = DocumentService(
+        runtime.sessions, LocalDiskStore(settings.documents_dir), max_bytes=settings.max_document_bytes
+    )
+    app.state.settings = settings
+    app.state.catalogue = the_catalogue
+    app.state.document_service = document_service
+    app.state.application_service = ApplicationService(
+        runtime.sessions,
+        runtime.outbox,
+        catalogue=the_catalogue,
+        documents=document_service,
+        cipher=_cipher(settings),
+        hasher=_hasher(settings),
+    )
+    app.add_middleware(
+        RateLimitMiddleware, rate_per_minute=settings.rate_limit_per_minute, burst=settings.rate_limit_burst
+    )
+    app.include_router(catalogue.router)
+    app.include_router(documents.router)
     app.include_router(applications.router)
     return app
 

@@ -1,21 +1,30 @@
-"""Intake's use cases."""
+"""Intake's use cases: accepting an application, with its events, in one transaction."""
 
 from __future__ import annotations
 
+import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any, Protocol
 
+from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from satupintu.common.catalogue import Catalogue
+from satupintu.common.catalogue import Catalogue, ServiceDefinition
+from satupintu.common.crypto import FieldCipher, KeyedHasher
 from satupintu.common.events.applications import Applicant, ApplicationSubmitted
+from satupintu.common.events.base import DocumentRef
 from satupintu.common.events.envelope import Event
+from satupintu.common.identity import initials
 from satupintu.common.outbox import Outbox
-from satupintu.intake.domain import UnknownServiceError, new_tracking_code
-from satupintu.intake.schemas import ApplicationAccepted, ApplicationCreate
+from satupintu.common.problems import field_path
+from satupintu.intake.domain import FieldError, IdempotencyKeyReused, InvalidApplication, new_tracking_code
+from satupintu.intake.forms import form_model
+from satupintu.intake.schemas import ApplicationAccepted, ApplicationCreate, DocumentReference
 from satupintu.intake.storage.repository import ApplicationRepository
-from satupintu.intake.storage.tables import ApplicationRecord
+from satupintu.intake.storage.tables import ApplicationRecord, IdempotencyRecord
 
 SOURCE = "/satupintu/intake"
 
@@ -27,57 +36,191 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+class StoredDocument(Protocol):
+    """What intake knows of an uploaded document."""
+
+    media_type: str
+    size_bytes: int
+
+
+class DocumentCatalog(Protocol):
+    """Looks up uploaded documents by hash."""
+
+    async def describe(self, sha256s: Sequence[str]) -> dict[str, Any]:
+        """The known documents among ``sha256s``."""
+        ...
+
+
+@dataclass(frozen=True)
+class Submission:
+    """The answer to a submission, and whether it replays an earlier one (same Idempotency-Key and body)."""
+
+    accepted: ApplicationAccepted
+    replayed: bool
+
+
 class ApplicationService:
-    """Accepting applications: store them and announce them in one transaction."""
+    """Accepting applications: validate against the catalogue, store encrypted, announce through the outbox."""
 
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
         outbox: Outbox,
+        *,
         catalogue: Catalogue,
+        documents: DocumentCatalog,
+        cipher: FieldCipher,
+        hasher: KeyedHasher,
         clock: Clock = utc_now,
     ) -> None:
         self._sessions = sessions
         self._outbox = outbox
         self._catalogue = catalogue
+        self._documents = documents
+        self._cipher = cipher
+        self._hasher = hasher
         self._clock = clock
 
-    async def submit(self, request: ApplicationCreate, actor: str = "citizen") -> ApplicationAccepted:
-        """Store the application and its ``application.submitted`` event together."""
-        if self._catalogue.service(request.service_code) is None:
-            raise UnknownServiceError(request.service_code)
+    async def submit(
+        self,
+        request: ApplicationCreate,
+        *,
+        idempotency_key: str | None = None,
+        fingerprint: str = "",
+        actor: str = "citizen",
+    ) -> Submission:
+        """Validate, then store the application and its ``application.submitted`` event together."""
+        service = self._catalogue.service(request.service_code)
+        if service is None:
+            raise InvalidApplication(
+                [FieldError("service_code", f"no service {request.service_code!r} in the catalogue", "unknown_service")]
+            )
+        data = self._validated_data(service, request.data)
+        await self._check_documents(service, request.documents)
         application_id = str(uuid.uuid4())
         now = self._clock()
-        record = ApplicationRecord(
-            id=application_id,
-            tracking_code=new_tracking_code(),
-            service_code=request.service_code,
-            catalogue_version=self._catalogue.version,
-            status="submitted",
-            data=dict(request.data),
-            submitted_at=now,
-        )
-        event = Event(
-            payload=ApplicationSubmitted(
-                application_id=application_id,
-                tracking_code=record.tracking_code,
-                service_code=record.service_code,
-                catalogue_version=record.catalogue_version,
-                applicant=Applicant(**request.applicant.model_dump()),
-                data=dict(request.data),
-                documents=tuple(request.documents),
-                submitted_at=now,
-            ),
-            source=SOURCE,
-            subject=application_id,
-            actor=actor,
+        accepted = ApplicationAccepted(
+            application_id=application_id, tracking_code=new_tracking_code(), status="submitted", submitted_at=now
         )
         async with self._sessions() as session, session.begin():
-            ApplicationRepository(session).add(record)
-            await self._outbox.add(session, event)
-        return ApplicationAccepted(
-            application_id=application_id,
-            tracking_code=record.tracking_code,
+            repository = ApplicationRepository(session)
+            if idempotency_key is not None:
+                owned = await repository.claim_idempotency_key(
+                    IdempotencyRecord(
+                        key=idempotency_key,
+                        request_hash=fingerprint,
+                        application_id=application_id,
+                        response=accepted.model_dump(mode="json"),
+                        created_at=now,
+                    )
+                )
+                if not owned:
+                    earlier = await repository.idempotency_record(idempotency_key)
+                    if earlier is None or earlier.request_hash != fingerprint:
+                        raise IdempotencyKeyReused(idempotency_key)
+                    return Submission(ApplicationAccepted.model_validate(earlier.response), replayed=True)
+            repository.add(self._record(accepted, service, request, data, now))
+            await self._outbox.add(session, self._event(accepted, service, request, data, actor))
+        return Submission(accepted, replayed=False)
+
+    def _validated_data(self, service: ServiceDefinition, data: dict[str, Any]) -> dict[str, Any]:
+        try:
+            form = form_model(service).model_validate(data)
+        except ValidationError as invalid:
+            raise InvalidApplication(
+                [
+                    FieldError(field_path(("data", *error["loc"])), error["msg"], error["type"])
+                    for error in invalid.errors()
+                ]
+            ) from invalid
+        validated: dict[str, Any] = form.model_dump(mode="json", exclude_none=True)
+        return validated
+
+    async def _check_documents(self, service: ServiceDefinition, documents: list[DocumentReference]) -> None:
+        requirements = {requirement.name: requirement for requirement in service.documents}
+        stored = await self._documents.describe([document.sha256 for document in documents]) if documents else {}
+        errors: list[FieldError] = []
+        seen: set[str] = set()
+        for index, document in enumerate(documents):
+            path = f"documents/{index}"
+            requirement = requirements.get(document.name)
+            if requirement is None:
+                errors.append(FieldError(f"{path}/name", f"{service.code} asks for no document {document.name!r}"))
+                continue
+            if document.name in seen:
+                errors.append(FieldError(f"{path}/name", f"document {document.name!r} given twice", "duplicate"))
+            seen.add(document.name)
+            found = stored.get(document.sha256)
+            if found is None:
+                errors.append(FieldError(f"{path}/sha256", "no uploaded document has this hash", "unknown_document"))
+            elif found.media_type not in requirement.media_types:
+                allowed = ", ".join(requirement.media_types)
+                errors.append(FieldError(f"{path}/sha256", f"{found.media_type} is not accepted; use {allowed}"))
+            elif found.size_bytes > requirement.max_bytes:
+                errors.append(FieldError(f"{path}/sha256", f"larger than {requirement.max_bytes} bytes", "too_large"))
+        errors += [
+            FieldError("documents", f"the required document {name!r} is missing", "missing")
+            for name, requirement in requirements.items()
+            if requirement.required and name not in seen
+        ]
+        if errors:
+            raise InvalidApplication(errors)
+
+    def _record(
+        self,
+        accepted: ApplicationAccepted,
+        service: ServiceDefinition,
+        request: ApplicationCreate,
+        data: dict[str, Any],
+        now: datetime,
+    ) -> ApplicationRecord:
+        applicant = request.applicant
+        personal_names = {field.name for field in service.fields if field.personal}
+        personal = {name: value for name, value in data.items() if name in personal_names}
+        encrypt = self._cipher.encrypt
+        return ApplicationRecord(
+            id=accepted.application_id,
+            tracking_code=accepted.tracking_code,
+            service_code=service.code,
+            catalogue_version=self._catalogue.version,
             status="submitted",
+            nik_hash=self._hasher.hash(applicant.nik),
+            nik_ciphertext=encrypt(applicant.nik, "applications.nik"),
+            name_ciphertext=encrypt(applicant.name, "applications.name"),
+            email_ciphertext=encrypt(applicant.email, "applications.email") if applicant.email else None,
+            phone_ciphertext=encrypt(applicant.phone, "applications.phone") if applicant.phone else None,
+            name_initials=initials(applicant.name),
+            language=applicant.language,
+            data={name: value for name, value in data.items() if name not in personal_names},
+            personal_data_ciphertext=(
+                encrypt(json.dumps(personal, ensure_ascii=False), "applications.personal_data") if personal else None
+            ),
+            documents=[document.model_dump() for document in request.documents],
+            consent_reuse=request.consent_reuse,
             submitted_at=now,
+            updated_at=now,
+        )
+
+    def _event(
+        self,
+        accepted: ApplicationAccepted,
+        service: ServiceDefinition,
+        request: ApplicationCreate,
+        data: dict[str, Any],
+        actor: str,
+    ) -> Event[ApplicationSubmitted]:
+        return Event(
+            payload=ApplicationSubmitted(
+                application_id=accepted.application_id,
+                tracking_code=accepted.tracking_code,
+                service_code=service.code,
+                catalogue_version=self._catalogue.version,
+                applicant=Applicant(**request.applicant.model_dump()),
+                data=data,
+                documents=tuple(DocumentRef(name=d.name, sha256=d.sha256) for d in request.documents),
+                submitted_at=accepted.submitted_at,
+            ),
+            source=SOURCE,
+            subject=accepted.application_id,
+            actor=actor,
         )

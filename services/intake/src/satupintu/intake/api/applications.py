@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi import APIRouter, Depends, Header, Request, Response, status
+from pydantic import ValidationError
 
-from satupintu.intake.domain import UnknownServiceError
+from satupintu.common.problems import Problem, field_path
+from satupintu.common.requests import read_json_body
+from satupintu.intake.domain import IdempotencyKeyReused, InvalidApplication, request_fingerprint
 from satupintu.intake.schemas import ApplicationAccepted, ApplicationCreate
 from satupintu.intake.services import ApplicationService
 
@@ -19,16 +22,72 @@ def application_service(request: Request) -> ApplicationService:
     return service
 
 
+_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": ApplicationCreate.model_json_schema(ref_template="#/components/schemas/{model}")
+            }
+        },
+    }
+}
+
+
 @router.post(
     "/applications",
     status_code=status.HTTP_202_ACCEPTED,
     summary="Submit an application for a service of the catalogue",
+    openapi_extra=_BODY,
+    responses={
+        400: {"description": "Malformed JSON or nesting too deep (problem+json)."},
+        409: {"description": "The Idempotency-Key was used with another body (problem+json)."},
+        413: {"description": "Body too large (problem+json)."},
+        415: {"description": "Not application/json (problem+json)."},
+        422: {"description": "Invalid fields; `errors` names each field path (problem+json)."},
+        429: {"description": "Too many requests from this client; see Retry-After (problem+json)."},
+    },
 )
 async def submit_application(
-    body: ApplicationCreate, service: Annotated[ApplicationService, Depends(application_service)]
+    request: Request,
+    response: Response,
+    service: Annotated[ApplicationService, Depends(application_service)],
+    idempotency_key: Annotated[
+        str | None,
+        Header(alias="Idempotency-Key", max_length=200, description="Repeat a request safely: same key, same answer."),
+    ] = None,
 ) -> ApplicationAccepted:
-    """Validate, store and announce the application; answer how to track it."""
+    """Validate the application against the service's form and documents, store it, and announce it."""
+    raw, document = await read_json_body(request, request.app.state.settings.max_body_bytes)
     try:
-        return await service.submit(body)
-    except UnknownServiceError as unknown:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(unknown)) from unknown
+        body = ApplicationCreate.model_validate_json(raw)
+    except ValidationError as invalid:
+        raise Problem(
+            422,
+            "validation-error",
+            "The application is not valid; see `errors` for each field.",
+            errors=[
+                {"field": field_path(error["loc"]), "message": error["msg"], "code": error["type"]}
+                for error in invalid.errors()
+            ],
+        ) from invalid
+    try:
+        submission = await service.submit(
+            body, idempotency_key=idempotency_key, fingerprint=request_fingerprint(document)
+        )
+    except InvalidApplication as invalid:
+        raise Problem(
+            422,
+            "validation-error",
+            "The application does not meet the service's requirements; see `errors` for each field.",
+            errors=[error.as_dict() for error in invalid.errors],
+        ) from invalid
+    except IdempotencyKeyReused as reused:
+        raise Problem(
+            409,
+            "idempotency-key-reused",
+            "This Idempotency-Key was already used with a different request body; use a new key for a new request.",
+        ) from reused
+    if submission.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return submission.accepted

@@ -1,11 +1,12 @@
-"""Intake's tables."""
+"""Intake's tables. Personal data (NIK, name, e-mail, phone, personal form fields) is stored only as AES-GCM
+ciphertext; the NIK also as a keyed hash for look-ups."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, DateTime
+from sqlalchemy import Column, DateTime, Text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -20,5 +21,30 @@ class ApplicationRecord(SQLModel, table=True):
     service_code: str = Field(index=True, description="The catalogue service applied for.")
     catalogue_version: str = Field(description="The catalogue version it was submitted under.")
     status: str = Field(description="The application's public state.")
-    data: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False), description="The form's fields.")
+    nik_hash: str = Field(index=True, description="Keyed hash of the NIK, for look-ups.")
+    nik_ciphertext: str = Field(sa_column=Column(Text, nullable=False))
+    name_ciphertext: str = Field(sa_column=Column(Text, nullable=False))
+    email_ciphertext: str | None = Field(default=None, sa_column=Column(Text))
+    phone_ciphertext: str | None = Field(default=None, sa_column=Column(Text))
+    name_initials: str = Field(description="What a public page may show of the name.")
+    language: str = Field(description="id or en.")
+    data: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False), description="Non-personal form fields.")
+    personal_data_ciphertext: str | None = Field(
+        default=None, sa_column=Column(Text), description="Personal form fields, encrypted as one JSON object."
+    )
+    documents: list[dict[str, str]] = Field(sa_column=Column(JSONB, nullable=False))
+    consent_reuse: bool = Field(description="Whether the citizen allowed reuse of this data.")
     submitted_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class IdempotencyRecord(SQLModel, table=True):
+    """The answer given to a request with an ``Idempotency-Key``, so a retry gets the same answer."""
+
+    __tablename__ = "idempotency_keys"
+
+    key: str = Field(primary_key=True, description="The client's Idempotency-Key.")
+    request_hash: str = Field(description="SHA-256 of the canonical request body.")
+    application_id: str = Field(description="The application the first request created.")
+    response: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))

@@ -1,0 +1,80 @@
+"""Indonesian identity data: NIK validation, phone numbers, and masking personal data wherever it is shown."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+_NIK = re.compile(r"^[0-9]{16}$")
+_PHONE = re.compile(r"^(?:\+62|0)[0-9]{9,12}$")
+
+
+@dataclass(frozen=True)
+class NikParts:
+    """What a NIK says: region codes, date of birth, sex and serial."""
+
+    province: str
+    regency: str
+    district: str
+    birth_date: date
+    female: bool
+    serial: str
+
+
+class InvalidNik(ValueError):
+    """A NIK that is not 16 digits or whose date part is not a real date."""
+
+
+def parse_nik(nik: str, today: date | None = None) -> NikParts:
+    """Split and check a NIK: 16 digits; DDMMYY a real date, women's day plus 40; not in the future."""
+    if not _NIK.fullmatch(nik):
+        raise InvalidNik("a NIK is exactly 16 digits")
+    if nik[:2] == "00" or nik[2:4] == "00" or nik[4:6] == "00":
+        raise InvalidNik("the NIK's province, regency and district codes cannot be 00")
+    day, month, year = int(nik[6:8]), int(nik[8:10]), int(nik[10:12])
+    female = day > 40
+    if female:
+        day -= 40
+    today = today or date.today()
+    century = 2000 if 2000 + year <= today.year else 1900
+    try:
+        born = date(century + year, month, day)
+    except ValueError as impossible:
+        raise InvalidNik("the NIK's date of birth (digits 7-12, DDMMYY, women's day plus 40) is not a real date") from (
+            impossible
+        )
+    if nik[12:] == "0000":
+        raise InvalidNik("the NIK's serial number (last 4 digits) cannot be 0000")
+    return NikParts(nik[:2], nik[2:4], nik[4:6], born, female, nik[12:])
+
+
+def is_valid_phone(phone: str) -> bool:
+    """Whether ``phone`` is +62 or 0 followed by 9 to 12 digits."""
+    return bool(_PHONE.fullmatch(phone))
+
+
+def normalize_phone(phone: str) -> str:
+    """A valid phone number in international form (+62...)."""
+    return "+62" + phone[1:] if phone.startswith("0") else phone
+
+
+def mask_nik(nik: str) -> str:
+    """A NIK as it may be shown: first 4 and last 4 digits (``3171********0002``)."""
+    return nik[:4] + "*" * (len(nik) - 8) + nik[-4:] if len(nik) > 8 else "*" * len(nik)
+
+
+def mask_email(email: str) -> str:
+    """An e-mail address as it may be shown: first letter and domain (``s***@example.id``)."""
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}***@{domain}" if domain else "***"
+
+
+def mask_phone(phone: str) -> str:
+    """A phone number as it may be shown: the last 4 digits."""
+    return "*" * max(len(phone) - 4, 0) + phone[-4:]
+
+
+def initials(name: str) -> str:
+    """A name's initials (``Siti Rahayu`` → ``S. R.``), the most of a name a public page shows."""
+    return " ".join(f"{part[0].upper()}." for part in name.split() if part)
