@@ -10,11 +10,21 @@ import httpx
 from aiokafka import AIOKafkaProducer
 
 from satupintu.common.events.applications import Applicant, ApplicationSubmitted
-from satupintu.common.events.envelope import Event, KafkaRecord, to_record
+from satupintu.common.events.base import Decision, DocumentRef
+from satupintu.common.events.envelope import Event, KafkaRecord, from_record, to_record
+from satupintu.common.events.tasks import TaskAssigned, TaskDecided
+from satupintu.common.events.topics import Topic, dead_letter_topic
 from satupintu.common.settings import KafkaSettings
+from satupintu.common.testing.kafka import read_to_end
+from satupintu.common.testing.waiting import eventually
 
 
-def submitted_event(service_code: str = "skck", data: dict[str, Any] | None = None) -> Event[ApplicationSubmitted]:
+def submitted_event(
+    service_code: str = "skck",
+    data: dict[str, Any] | None = None,
+    documents: tuple[DocumentRef, ...] = (),
+    submitted_at: datetime | None = None,
+) -> Event[ApplicationSubmitted]:
     """A valid ``application.submitted`` event as intake would publish it."""
     application_id = str(uuid.uuid4())
     return Event(
@@ -25,7 +35,8 @@ def submitted_event(service_code: str = "skck", data: dict[str, Any] | None = No
             catalogue_version="2026.11.1",
             applicant=Applicant(nik="3171015506900002", name="Siti Rahayu", email="siti@example.id", language="id"),
             data=data if data is not None else {"purpose": "Melamar pekerjaan", "address": "Jl. Merdeka 1"},
-            submitted_at=datetime.now(UTC),
+            documents=documents,
+            submitted_at=submitted_at or datetime.now(UTC),
         ),
         source="/satupintu/intake",
         subject=application_id,
@@ -73,3 +84,75 @@ async def skck_application(client: httpx.AsyncClient) -> dict[str, Any]:
         "documents": [{"name": "ktp", "sha256": await upload_document(client)}],
         "consent_reuse": False,
     }
+
+
+def decision_event(
+    assignment: Event[TaskAssigned],
+    decision: Decision,
+    *,
+    outputs: dict[str, Any] | None = None,
+    reason: str | None = None,
+    questions: tuple[str, ...] = (),
+    agency: str | None = None,
+) -> Event[TaskDecided]:
+    """An agency's decision on an assignment (``agency`` overrides who claims to decide)."""
+    assigned = assignment.payload
+    return assignment.caused(
+        TaskDecided(
+            application_id=assigned.application_id,
+            task_id=assigned.task_id,
+            agency=agency or assigned.agency,
+            decision=decision,
+            outputs=outputs or {},
+            reason=reason,
+            questions=questions,
+            decided_at=datetime.now(UTC),
+        ),
+        source=f"/test/agency/{agency or assigned.agency}",
+        actor=f"officer:{agency or assigned.agency}:tester",
+    )
+
+
+async def decide(kafka: KafkaSettings, event: Event[TaskDecided], on_agency_topic: str | None = None) -> None:
+    """Publish a decision on an agency's decisions topic (its own unless ``on_agency_topic`` says otherwise)."""
+    agency = on_agency_topic or event.payload.agency
+    await produce(kafka, Topic.AGENCY_DECISIONS.name_for(agency), [to_record(event)])
+
+
+async def events_on(kafka: KafkaSettings, logical_topic: str, application_id: str) -> list[Event[Any]]:
+    """The parsed events of one application on a topic of this session, in topic order."""
+    records = await read_to_end(kafka.bootstrap_servers, kafka.topic_name(logical_topic))
+    return [
+        from_record(record.headers, record.value, record.key)
+        for record in records
+        if record.key == application_id.encode() and record.header("ce_type")
+    ]
+
+
+async def wait_for_events(
+    kafka: KafkaSettings,
+    logical_topic: str,
+    application_id: str,
+    event_type: str,
+    count: int = 1,
+    *,
+    timeout: float = 30.0,
+) -> list[Event[Any]]:
+    """Poll until ``count`` events of ``event_type`` for the application are on the topic; return them all."""
+
+    async def matching() -> list[Event[Any]]:
+        return [e for e in await events_on(kafka, logical_topic, application_id) if e.type == event_type]
+
+    return await eventually(
+        matching, lambda found: len(found) >= count, timeout=timeout, what=f"{count} x {event_type}"
+    )
+
+
+async def dead_letters(kafka: KafkaSettings, logical_topic: str, key: str) -> list[dict[str, str | None]]:
+    """Dead letters of a topic for one key: reason, consumer and origin."""
+    records = await read_to_end(kafka.bootstrap_servers, kafka.topic_name(dead_letter_topic(logical_topic)))
+    return [
+        {name: record.header(name) for name in ("dlq_reason", "dlq_consumer", "dlq_topic", "ce_id")}
+        for record in records
+        if record.key == key.encode()
+    ]

@@ -187,7 +187,7 @@ class EventConsumer:
             if not await record_once(session, self.name, event.id, event.type):
                 return False
             await handler(UnitOfWork(session, self._outbox, topic), event)
-            fault_point(f"{self.name}.before_commit")
+            fault_point(f"{self.name}.{event.type}.before_commit")
         return True
 
     async def dead_letter(self, record: ConsumerRecord[bytes, bytes], reason: str) -> None:

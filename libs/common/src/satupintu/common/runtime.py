@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Coroutine, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -51,6 +51,7 @@ class ServiceRuntime:
     outbox: Outbox = field(init=False)
     relay: OutboxRelay = field(init=False)
     consumers: list[EventConsumer] = field(init=False, default_factory=list)
+    _start_hooks: list[Callable[[], None]] = field(init=False, default_factory=list)
     _background: set[asyncio.Task[None]] = field(init=False, default_factory=set)
 
     def __post_init__(self) -> None:
@@ -83,6 +84,10 @@ class ServiceRuntime:
         self.consumers.append(consumer)
         return consumer
 
+    def on_start(self, hook: Callable[[], None]) -> None:
+        """Run ``hook`` when the service starts (after its tables exist), e.g. to spawn a periodic job."""
+        self._start_hooks.append(hook)
+
     def readiness_checks(self) -> Mapping[str, ReadinessCheck]:
         """The dependencies ``/readyz`` reports on."""
         checks: dict[str, ReadinessCheck] = {"database": lambda: database_ready(self.engine)}
@@ -97,6 +102,8 @@ class ServiceRuntime:
             await self._start_broker()
         else:
             self.spawn(self._start_broker_eventually())
+        for hook in self._start_hooks:
+            hook()
 
     async def stop(self) -> None:
         """Stop background work, the broker and the engine."""

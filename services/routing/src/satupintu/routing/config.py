@@ -18,3 +18,6 @@ class RoutingSettings(ServiceSettings):
         default_factory=list,
         description="Collective-leave days (cuti bersama) as ISO dates; not working days for SLAs.",
     )
+    sla_check_interval_seconds: float = Field(
+        default=30.0, gt=0, description="How often the SLA watch looks for late tasks and applications."
+    )

@@ -11,20 +11,26 @@ from satupintu.common.working_days import parse_dates
 from satupintu.routing import handlers
 from satupintu.routing.api import workflows as workflows_api
 from satupintu.routing.config import RoutingSettings
-from satupintu.routing.services import WorkflowService
+from satupintu.routing.services import Clock, WorkflowService, utc_now
+from satupintu.routing.sla import SlaWatch
 from satupintu.routing.storage.tables import TaskRecord, WorkflowRecord
 
 SERVICE_NAME = "routing"
 
 
-def create_app(settings: RoutingSettings | None = None) -> FastAPI:
-    """Build the routing service: consumers of applications and decisions, the outbox relay, health."""
+def create_app(settings: RoutingSettings | None = None, clock: Clock = utc_now) -> FastAPI:
+    """Build the routing service: consumers of applications and decisions, the SLA watch, the outbox relay."""
     settings = settings or RoutingSettings()
     catalogue = load_catalogue()
     runtime = ServiceRuntime(SERVICE_NAME, settings, tables=[WorkflowRecord, TaskRecord])
-    workflows = WorkflowService(catalogue, parse_dates(settings.collective_leave))
+    workflows = WorkflowService(catalogue, parse_dates(settings.collective_leave), clock=clock)
     handlers.subscribe(runtime, workflows, catalogue)
+    sla_watch = SlaWatch(
+        runtime.sessions, runtime.outbox, catalogue, clock, interval=settings.sla_check_interval_seconds
+    )
+    runtime.on_start(lambda: runtime.spawn(sla_watch.run()))
     app = create_service_app(runtime, "Satu Pintu routing: stage-by-stage agency workflow")
+    app.state.sla_watch = sla_watch
     app.include_router(workflows_api.router)
     return app
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
@@ -43,4 +44,34 @@ class WorkflowRepository:
         if stage_index is not None:
             statement = statement.where(TaskRecord.stage_index == stage_index)
         statement = statement.order_by(col(TaskRecord.stage_index), col(TaskRecord.agency))
+        return (await self._session.execute(statement)).scalars().all()
+
+    async def late_tasks(self, now: datetime, limit: int) -> Sequence[TaskRecord]:
+        """Open tasks past their due date and not yet reported, locked for this transaction (others skip them)."""
+        statement = (
+            select(TaskRecord)
+            .where(
+                col(TaskRecord.state).in_(["assigned", "claimed", "information_requested"]),
+                col(TaskRecord.due_at) < now,
+                col(TaskRecord.sla_breached_at).is_(None),
+            )
+            .order_by(col(TaskRecord.due_at))
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return (await self._session.execute(statement)).scalars().all()
+
+    async def late_workflows(self, now: datetime, limit: int) -> Sequence[WorkflowRecord]:
+        """Unfinished applications past their due date and not yet reported, locked for this transaction."""
+        statement = (
+            select(WorkflowRecord)
+            .where(
+                col(WorkflowRecord.state).in_(["in_progress", "information_requested"]),
+                col(WorkflowRecord.due_at) < now,
+                col(WorkflowRecord.sla_breached_at).is_(None),
+            )
+            .order_by(col(WorkflowRecord.due_at))
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
         return (await self._session.execute(statement)).scalars().all()

@@ -1,0 +1,288 @@
+"""Routing drives applications through their service's stages on the real broker and database: one agency, two
+stages with parallel agencies, a rejection, an information request, SLA breaches, and refused decisions."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from fastapi import FastAPI
+from tests.conftest import running
+from tests.support import (
+    dead_letters,
+    decide,
+    decision_event,
+    events_on,
+    produce,
+    record_of,
+    submitted_event,
+    wait_for_events,
+)
+
+from satupintu.common.events.applications import ApplicationInformationProvided
+from satupintu.common.events.base import Decision
+from satupintu.common.events.envelope import Event
+from satupintu.common.events.topics import Topic
+from satupintu.common.settings import DatabaseSettings, KafkaSettings
+from satupintu.common.testing.plugin import service_database
+from satupintu.common.testing.waiting import eventually
+from satupintu.routing.config import RoutingSettings
+from satupintu.routing.main import create_app
+
+pytestmark = pytest.mark.integration
+
+APPLICATIONS = Topic.APPLICATIONS.name_for()
+PBG_DATA = {
+    "building_function": "hunian",
+    "floor_area_m2": 120.5,
+    "floors": 2,
+    "site_address": "Jl. Melati 7, Balikpapan",
+    "land_certificate_number": "SHM-00123",
+}
+WIB = ZoneInfo("Asia/Jakarta")
+
+
+class SettableClock:
+    """A clock the test moves."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+async def routing(kafka_settings: KafkaSettings, database_settings: DatabaseSettings) -> AsyncIterator[FastAPI]:
+    """A running routing service on this session's broker and database."""
+    await service_database(database_settings, "routing")
+    app = create_app(RoutingSettings(kafka=kafka_settings, database=database_settings, sla_check_interval_seconds=3600))
+    async with running(app):
+        yield app
+
+
+async def submit(kafka: KafkaSettings, event: Event[Any]) -> str:
+    await produce(kafka, APPLICATIONS, [record_of(event)])
+    return event.subject
+
+
+def tasks_topic(agency: str) -> str:
+    return Topic.AGENCY_TASKS.name_for(agency)
+
+
+async def lifecycle(kafka: KafkaSettings, application_id: str) -> list[str]:
+    return [event.type for event in await events_on(kafka, APPLICATIONS, application_id)]
+
+
+async def test_one_agency_service_is_assigned_approved_and_completed_with_outputs(
+    routing: FastAPI, kafka_settings: KafkaSettings
+) -> None:
+    application_id = await submit(kafka_settings, submitted_event("skck"))
+
+    [assignment] = await wait_for_events(kafka_settings, tasks_topic("polres"), application_id, "task.assigned")
+    await decide(kafka_settings, decision_event(assignment, Decision.APPROVED, outputs={"skck_number": "SKCK/1"}))
+    [completed] = await wait_for_events(kafka_settings, APPLICATIONS, application_id, "application.completed")
+
+    assert assignment.payload.fields == {"purpose": "Melamar pekerjaan", "address": "Jl. Merdeka 1"}
+    assert completed.payload.outputs == {"polres": {"skck_number": "SKCK/1"}}
+    assert completed.correlation_id == assignment.correlation_id
+    assert await lifecycle(kafka_settings, application_id) == [
+        "application.submitted",
+        "application.stage_started",
+        "application.task_updated",
+        "application.task_updated",
+        "application.completed",
+    ]
+
+
+async def test_two_parallel_agencies_then_a_third_stage_receives_both_outputs(
+    routing: FastAPI, kafka_settings: KafkaSettings
+) -> None:
+    application_id = await submit(kafka_settings, submitted_event("pbg", PBG_DATA))
+
+    [works] = await wait_for_events(kafka_settings, tasks_topic("dinas-pupr"), application_id, "task.assigned")
+    [environment] = await wait_for_events(kafka_settings, tasks_topic("dlh"), application_id, "task.assigned")
+    await decide(kafka_settings, decision_event(works, Decision.APPROVED, outputs={"review": "KRK-7"}))
+    [works_approved] = await eventually(
+        lambda: _task_updates(kafka_settings, application_id, "approved"),
+        lambda found: len(found) == 1,
+        what="dinas-pupr approval recorded",
+    )
+    stage_two_early = await events_on(kafka_settings, tasks_topic("dpmptsp"), application_id)
+    await decide(kafka_settings, decision_event(environment, Decision.APPROVED, outputs={"approval": "PL-9"}))
+    [licensing] = await wait_for_events(kafka_settings, tasks_topic("dpmptsp"), application_id, "task.assigned")
+    await decide(kafka_settings, decision_event(licensing, Decision.APPROVED, outputs={"pbg_number": "PBG-1"}))
+    [completed] = await wait_for_events(kafka_settings, APPLICATIONS, application_id, "application.completed")
+
+    assert works_approved == "dinas-pupr"
+    assert stage_two_early == []
+    assert set(works.payload.fields) == {"building_function", "floor_area_m2", "floors", "site_address"}
+    assert set(environment.payload.fields) == {"building_function", "floor_area_m2", "site_address"}
+    assert "land_certificate_number" not in works.payload.fields
+    assert licensing.payload.stage_index == 1
+    assert licensing.payload.previous_outputs == {"dinas-pupr": {"review": "KRK-7"}, "dlh": {"approval": "PL-9"}}
+    assert completed.payload.outputs == {
+        "dinas-pupr": {"review": "KRK-7"},
+        "dlh": {"approval": "PL-9"},
+        "dpmptsp": {"pbg_number": "PBG-1"},
+    }
+
+
+async def _task_updates(kafka: KafkaSettings, application_id: str, state: str) -> list[str]:
+    return [
+        event.payload.agency
+        for event in await events_on(kafka, APPLICATIONS, application_id)
+        if event.type == "application.task_updated" and event.payload.state == state
+    ]
+
+
+async def test_rejection_in_parallel_stage_withdraws_sibling_task(
+    routing: FastAPI, kafka_settings: KafkaSettings
+) -> None:
+    application_id = await submit(kafka_settings, submitted_event("pbg", PBG_DATA))
+    [works] = await wait_for_events(kafka_settings, tasks_topic("dinas-pupr"), application_id, "task.assigned")
+    [environment] = await wait_for_events(kafka_settings, tasks_topic("dlh"), application_id, "task.assigned")
+
+    reason = "Lokasi berada di kawasan lindung"
+    await decide(kafka_settings, decision_event(environment, Decision.REJECTED, reason=reason))
+    [rejected] = await wait_for_events(kafka_settings, APPLICATIONS, application_id, "application.rejected")
+    [withdrawn] = await wait_for_events(kafka_settings, tasks_topic("dinas-pupr"), application_id, "task.withdrawn")
+
+    assert (rejected.payload.agency, rejected.payload.reason) == ("dlh", reason)
+    assert withdrawn.payload.task_id == works.payload.task_id
+    assert await events_on(kafka_settings, tasks_topic("dpmptsp"), application_id) == []
+    assert "withdrawn" in await _task_updates_states(kafka_settings, application_id)
+
+
+async def _task_updates_states(kafka: KafkaSettings, application_id: str) -> list[str]:
+    return [
+        event.payload.state
+        for event in await events_on(kafka, APPLICATIONS, application_id)
+        if event.type == "application.task_updated"
+    ]
+
+
+async def test_information_request_pauses_the_task_and_the_answer_reassigns_it(
+    routing: FastAPI, kafka_settings: KafkaSettings
+) -> None:
+    application_id = await submit(kafka_settings, submitted_event("skck"))
+    [assignment] = await wait_for_events(kafka_settings, tasks_topic("polres"), application_id, "task.assigned")
+
+    questions = ("Mohon unggah surat pengantar dari kelurahan",)
+    await decide(kafka_settings, decision_event(assignment, Decision.NEEDS_INFORMATION, questions=questions))
+    [requested] = await wait_for_events(
+        kafka_settings, APPLICATIONS, application_id, "application.information_requested"
+    )
+    answer = requested.caused(
+        ApplicationInformationProvided(
+            application_id=application_id,
+            task_id=assignment.payload.task_id,
+            agency="polres",
+            answers={"address": "Jl. Merdeka No. 1 RT 02"},
+            provided_at=datetime.now(UTC),
+        ),
+        source="/satupintu/intake",
+        actor="citizen",
+    )
+    await produce(kafka_settings, APPLICATIONS, [record_of(answer)])
+    reassigned = await wait_for_events(kafka_settings, tasks_topic("polres"), application_id, "task.assigned", 2)
+    await decide(kafka_settings, decision_event(reassigned[1], Decision.APPROVED))
+    await wait_for_events(kafka_settings, APPLICATIONS, application_id, "application.completed")
+
+    assert requested.payload.questions == questions
+    assert reassigned[1].payload.task_id == assignment.payload.task_id
+    assert reassigned[1].payload.answers == {"address": "Jl. Merdeka No. 1 RT 02"}
+    assert reassigned[1].payload.fields["address"] == "Jl. Merdeka No. 1 RT 02"
+    assert await _task_updates_states(kafka_settings, application_id) == [
+        "assigned",
+        "information_requested",
+        "assigned",
+        "approved",
+    ]
+
+
+async def test_sla_breach_is_published_once_with_weekend_and_holiday_not_counted(
+    kafka_settings: KafkaSettings, database_settings: DatabaseSettings
+) -> None:
+    # Friday 14 August 2026, 10:00 WIB; Monday 17 August is Independence Day. SKCK has 3 working days:
+    # Tuesday 18, Wednesday 19, Thursday 20 -> due Thursday 20 August 23:59:59 WIB.
+    clock = SettableClock(datetime(2026, 8, 14, 10, 0, tzinfo=WIB))
+    await service_database(database_settings, "routing")
+    app = create_app(
+        RoutingSettings(kafka=kafka_settings, database=database_settings, sla_check_interval_seconds=3600), clock
+    )
+    async with running(app):
+        application_id = await submit(kafka_settings, submitted_event("skck"))
+        [assignment] = await wait_for_events(kafka_settings, tasks_topic("polres"), application_id, "task.assigned")
+        clock.now = datetime(2026, 8, 20, 23, 59, 0, tzinfo=WIB)
+        early = await app.state.sla_watch.check_once()
+        clock.now = datetime(2026, 8, 21, 0, 0, 30, tzinfo=WIB)
+        first = await app.state.sla_watch.check_once()
+        second = await app.state.sla_watch.check_once()
+        [task_breach] = await wait_for_events(
+            kafka_settings, tasks_topic("polres"), application_id, "task.sla_breached"
+        )
+        [breach] = await wait_for_events(kafka_settings, APPLICATIONS, application_id, "application.sla_breached")
+
+    due = datetime(2026, 8, 20, 23, 59, 59, tzinfo=WIB)
+    assert assignment.payload.due_at == due
+    assert early == 0
+    assert first >= 2
+    assert second == 0
+    assert (task_breach.payload.task_id, task_breach.payload.escalation_target) == (
+        assignment.payload.task_id,
+        "kasat-intelkam",
+    )
+    assert breach.payload.due_at == due
+    assert breach.payload.escalation_target == "kasat-intelkam"
+    assert breach.payload.breached_at - due < timedelta(minutes=1)
+
+
+async def test_invalid_decisions_are_dead_lettered_and_change_nothing(
+    routing: FastAPI, kafka_settings: KafkaSettings
+) -> None:
+    application_id = await submit(kafka_settings, submitted_event("pbg", PBG_DATA))
+    [works] = await wait_for_events(kafka_settings, tasks_topic("dinas-pupr"), application_id, "task.assigned")
+    [environment] = await wait_for_events(kafka_settings, tasks_topic("dlh"), application_id, "task.assigned")
+
+    unknown_task = decision_event(works, Decision.APPROVED)
+    unknown_task = Event(
+        payload=unknown_task.payload.model_copy(update={"task_id": "no-such-task"}),
+        source=unknown_task.source,
+        subject=unknown_task.subject,
+        actor=unknown_task.actor,
+    )
+    await decide(kafka_settings, unknown_task)
+    # dlh claims to decide the works review, on its own topic
+    await decide(kafka_settings, decision_event(works, Decision.APPROVED, agency="dlh"))
+    # a decision naming dinas-pupr arrives on dlh's topic
+    await decide(kafka_settings, decision_event(works, Decision.APPROVED), on_agency_topic="dlh")
+    # the environment task is decided twice
+    await decide(kafka_settings, decision_event(environment, Decision.APPROVED, outputs={"approval": "PL-1"}))
+    await decide(kafka_settings, decision_event(environment, Decision.REJECTED, reason="changed our mind"))
+    # a rejection without a reason
+    await decide(kafka_settings, decision_event(works, Decision.REJECTED))
+
+    async def letters() -> list[dict[str, str | None]]:
+        found = await dead_letters(kafka_settings, Topic.AGENCY_DECISIONS.name_for("dinas-pupr"), application_id)
+        found += await dead_letters(kafka_settings, Topic.AGENCY_DECISIONS.name_for("dlh"), application_id)
+        return [letter for letter in found if letter["dlq_consumer"] == "routing"]
+
+    found = await eventually(letters, lambda found: len(found) == 5, what="five refused decisions")
+    reasons = sorted(letter["dlq_reason"] or "" for letter in found)
+    states = await _task_updates_states(kafka_settings, application_id)
+
+    assert reasons == sorted(
+        [
+            f"unknown task no-such-task for application {application_id}",
+            "task belongs to agency 'dinas-pupr', not 'dlh'",
+            "decision names agency 'dinas-pupr' but came on the topic of 'dlh'",
+            "task was already decided (approved)",
+            "a rejection needs a reason",
+        ]
+    )
+    assert states == ["assigned", "assigned", "approved"]
+    assert await events_on(kafka_settings, tasks_topic("dpmptsp"), application_id) == []

@@ -1,0 +1,108 @@
+"""Running services as real processes in tests, so a crash is a real crash (``kill -9`` or a fault point that
+ends the process)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+
+from satupintu.common.settings import DatabaseSettings, KafkaSettings
+from satupintu.common.testing.waiting import eventually
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+class ServiceProcess:
+    """One service process on this session's broker and database."""
+
+    def __init__(
+        self,
+        service: str,
+        kafka: KafkaSettings,
+        database: DatabaseSettings,
+        log_dir: Path,
+        *,
+        faults: str = "",
+        extra_env: dict[str, str] | None = None,
+        label: str = "",
+    ) -> None:
+        self.service = service
+        self.port = free_port()
+        self.log_path = log_dir / f"{service}{label}-{self.port}.log"
+        self._env = {
+            **os.environ,
+            "KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
+            "KAFKA_TOPIC_PREFIX": kafka.topic_prefix,
+            "KAFKA_PARTITIONS": str(kafka.partitions),
+            "DATABASE_URL": database.url,
+            "DATABASE_NAME_PREFIX": database.name_prefix,
+            f"{service.upper()}_PORT": str(self.port),
+            "SATUPINTU_FAULTS": faults,
+            **(extra_env or {}),
+        }
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> ServiceProcess:
+        """Start the process (its console script from this virtual environment)."""
+        script = Path(sys.executable).parent / f"satupintu-{self.service}"
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen([str(script)], env=self._env, stdout=log, stderr=subprocess.STDOUT)
+        return self
+
+    async def ready(self, timeout: float = 60.0) -> None:
+        """Wait until ``/readyz`` answers 200."""
+
+        async def answers() -> bool:
+            if self.process is not None and self.process.poll() is not None:
+                raise AssertionError(f"{self.service} exited with {self.process.returncode}:\n{self.log_tail()}")
+            try:
+                async with httpx.AsyncClient() as client:
+                    return (await client.get(f"http://127.0.0.1:{self.port}/readyz", timeout=2)).status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        await eventually(answers, timeout=timeout, what=f"{self.service} ready")
+
+    async def exited(self, timeout: float = 60.0) -> int:
+        """Wait for the process to end by itself and return its exit code."""
+
+        async def code() -> int | None:
+            assert self.process is not None
+            return self.process.poll()
+
+        result = await eventually(code, lambda value: value is not None, timeout=timeout, what=f"{self.service} exit")
+        assert result is not None
+        return result
+
+    def kill(self) -> None:
+        """``kill -9``: no goodbye, no offsets committed, no leave-group."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(timeout=30)
+
+    def stop(self) -> None:
+        """Ask the process to stop (SIGTERM) and wait."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def log_tail(self, lines: int = 30) -> str:
+        """The last lines the process wrote."""
+        if not self.log_path.is_file():
+            return ""
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
