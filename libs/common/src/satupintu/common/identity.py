@@ -44,6 +44,8 @@ def parse_nik(nik: str, today: date | None = None) -> NikParts:
         raise InvalidNik("the NIK's date of birth (digits 7-12, DDMMYY, women's day plus 40) is not a real date") from (
             impossible
         )
+    if born > today:
+        raise InvalidNik("the NIK's date of birth is in the future")
     if nik[12:] == "0000":
         raise InvalidNik("the NIK's serial number (last 4 digits) cannot be 0000")
     return NikParts(nik[:2], nik[2:4], nik[4:6], born, female, nik[12:])

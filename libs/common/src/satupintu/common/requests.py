@@ -28,6 +28,10 @@ def _depth(value: Any, limit: int) -> int:
     return deepest
 
 
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
 async def read_json_body(request: Request, max_bytes: int, max_nesting: int = MAX_NESTING) -> tuple[bytes, Any]:
     """The request's JSON body, raw and parsed, or a :class:`Problem`: 415 not JSON, 413 too large, 400 malformed or
     too deep."""
@@ -49,7 +53,7 @@ async def read_json_body(request: Request, max_bytes: int, max_nesting: int = MA
         if len(body) > max_bytes:
             raise Problem(413, "payload-too-large", f"the body is larger than {max_bytes} bytes")
     try:
-        document = json.loads(body)
+        document = json.loads(body.decode("utf-8"), parse_constant=_refuse_constant)
     except (ValueError, RecursionError) as malformed:
         raise Problem(400, "malformed-json", f"the body is not valid JSON: {malformed}") from malformed
     if _depth(document, max_nesting) > max_nesting:

@@ -48,3 +48,19 @@ class InvalidApplication(Exception):
 
 class IdempotencyKeyReused(Exception):
     """An Idempotency-Key was sent again with a different request body."""
+
+
+class ApplicationNotFound(LookupError):
+    """No application has this tracking code."""
+
+
+class NotTheApplicant(PermissionError):
+    """The NIK given does not belong to the application's applicant."""
+
+
+class NoInformationRequested(Exception):
+    """Nothing was asked of the citizen (or not by that task)."""
+
+
+class InformationAlreadyProvided(Exception):
+    """The agency's question was already answered."""

@@ -96,3 +96,12 @@ def _kwargs(info: Any) -> dict[str, Any]:
 def form_schema(service: ServiceDefinition) -> dict[str, Any]:
     """The JSON Schema of ``service``'s form."""
     return form_model(service).model_json_schema()
+
+
+@cache
+def partial_form_model(service: ServiceDefinition) -> type[BaseModel]:
+    """``service``'s form with every field optional: validates the fields a citizen changes in an answer."""
+    fields: dict[str, Any] = {
+        definition.name: (_field_type(definition) | None, Field(default=None)) for definition in service.fields
+    }
+    return create_model(f"PartialForm_{service.code.replace('-', '_')}", __base__=_Form, **fields)

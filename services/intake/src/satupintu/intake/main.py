@@ -11,11 +11,13 @@ from satupintu.common.crypto import FieldCipher, KeyedHasher, load_or_create_sec
 from satupintu.common.http import create_service_app
 from satupintu.common.ratelimit import RateLimitMiddleware
 from satupintu.common.runtime import ServiceRuntime, serve
-from satupintu.intake.api import applications, catalogue, documents
+from satupintu.intake import status
+from satupintu.intake.api import applications, catalogue, documents, tracking
 from satupintu.intake.config import IntakeSettings
 from satupintu.intake.documents import DocumentRecord, DocumentService, LocalDiskStore
 from satupintu.intake.services import ApplicationService
-from satupintu.intake.storage.tables import ApplicationRecord, IdempotencyRecord
+from satupintu.intake.storage.tables import ApplicationRecord, IdempotencyRecord, TaskStatusRecord, TimelineEntry
+from satupintu.intake.tracking import TrackingService
 
 SERVICE_NAME = "intake"
 
@@ -44,7 +46,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         SERVICE_NAME,
         settings,
         needs_broker=False,
-        tables=[ApplicationRecord, IdempotencyRecord, DocumentRecord],
+        tables=[ApplicationRecord, IdempotencyRecord, DocumentRecord, TaskStatusRecord, TimelineEntry],
     )
     app = create_service_app(runtime, "Satu Pintu intake: the front door for applications")
     document_service = DocumentService(
@@ -53,20 +55,31 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.catalogue = the_catalogue
     app.state.document_service = document_service
+    cipher, hasher = _cipher(settings), _hasher(settings)
     app.state.application_service = ApplicationService(
         runtime.sessions,
         runtime.outbox,
         catalogue=the_catalogue,
         documents=document_service,
-        cipher=_cipher(settings),
-        hasher=_hasher(settings),
+        cipher=cipher,
+        hasher=hasher,
     )
+    app.state.tracking_service = TrackingService(
+        runtime.sessions,
+        runtime.outbox,
+        catalogue=the_catalogue,
+        documents=document_service,
+        cipher=cipher,
+        hasher=hasher,
+    )
+    status.subscribe(runtime, status.StatusProjection())
     app.add_middleware(
         RateLimitMiddleware, rate_per_minute=settings.rate_limit_per_minute, burst=settings.rate_limit_burst
     )
     app.include_router(catalogue.router)
     app.include_router(documents.router)
     app.include_router(applications.router)
+    app.include_router(tracking.router)
     return app
 
 

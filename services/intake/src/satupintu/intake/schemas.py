@@ -7,9 +7,18 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field
 
-from satupintu.common.events.applications import JsonScalar
 from satupintu.common.identity import InvalidNik, is_valid_phone, parse_nik
 from satupintu.intake.forms import CleanText
+
+
+def _json_scalar(value: object) -> object:
+    if value is not None and not isinstance(value, str | int | float | bool):
+        raise ValueError("must be text, a number, true/false or null, not a list or an object")
+    return value
+
+
+FormValue = Annotated[Any, AfterValidator(_json_scalar)]
+"""A form field's value: a JSON scalar (its type is checked against the catalogue afterwards)."""
 
 
 def _valid_nik(value: str) -> str:
@@ -58,7 +67,7 @@ class ApplicationCreate(BaseModel):
 
     service_code: Annotated[CleanText, Field(max_length=32)] = Field(description="The catalogue service applied for.")
     applicant: ApplicantCreate = Field(description="Who applies.")
-    data: dict[str, JsonScalar] = Field(description="The service's form fields (see `GET /services/{code}`).")
+    data: dict[str, FormValue] = Field(description="The service's form fields (see `GET /services/{code}`).")
     documents: list[DocumentReference] = Field(
         default_factory=list, max_length=20, description="Uploaded documents, by hash."
     )
@@ -93,3 +102,72 @@ class ServiceRead(ServiceSummary):
     form_schema: dict[str, Any] = Field(description="JSON Schema of the `data` object of an application.")
     documents: list[dict[str, Any]] = Field(description="Documents asked for: name, label, media types, max size.")
     stages: list[dict[str, Any]] = Field(description="Processing stages and the agencies acting in each.")
+
+
+class TaskStatus(BaseModel):
+    """One agency's part, as the citizen sees it."""
+
+    task_id: str = Field(description="The task's id.")
+    agency: str = Field(description="Lower-case agency code.")
+    agency_name: dict[str, str] = Field(description="The agency's name in id and en.")
+    stage_index: int = Field(description="The stage it belongs to.")
+    state: str = Field(description="assigned, claimed, information_requested, approved, rejected or withdrawn.")
+    due_at: datetime | None = Field(description="When the service standard says it must be done.")
+    questions: list[str] = Field(description="What the agency asks, while it waits for an answer.")
+
+
+class TimelineItem(BaseModel):
+    """Something that happened, in order."""
+
+    at: datetime = Field(description="When.")
+    kind: str = Field(description="The event type, e.g. application.stage_started.")
+    agency: str | None = Field(description="The agency involved, if one.")
+    detail: dict[str, Any] = Field(description="What the event said that the citizen may see.")
+
+
+class ApplicationStatus(BaseModel):
+    """An application's state and timeline: no personal data beyond a masked NIK and the name's initials."""
+
+    tracking_code: str = Field(description="The tracking code.")
+    service_code: str = Field(description="The catalogue service.")
+    service_name: dict[str, str] = Field(description="Its name in id and en.")
+    status: str = Field(description="submitted, in_progress, information_requested, completed or rejected.")
+    applicant_nik: str = Field(description="The applicant's NIK, masked.")
+    applicant_initials: str = Field(description="The applicant's initials.")
+    submitted_at: datetime = Field(description="When intake accepted it.")
+    updated_at: datetime = Field(description="When it last changed.")
+    due_at: datetime | None = Field(description="When the current stage's tasks are due.")
+    sla_breached: bool = Field(description="Whether the service standard's time has passed.")
+    current_stage: int | None = Field(description="The running stage, from 0.")
+    stage_count: int | None = Field(description="How many stages there are.")
+    tasks: list[TaskStatus] = Field(description="Every agency's task so far.")
+    outputs: dict[str, Any] = Field(description="What the agencies produced, once completed.")
+    reason: str | None = Field(description="Why it was rejected, if it was.")
+    timeline: list[TimelineItem] = Field(description="What happened, oldest first.")
+
+
+class InformationAnswer(BaseModel):
+    """The citizen's answer to an agency's question: changed form fields, a message, more documents."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    nik: Nik = Field(description="The applicant's NIK: only the applicant may answer.")
+    task_id: str | None = Field(
+        default=None, max_length=64, description="The task whose question is answered (optional when only one asks)."
+    )
+    answers: dict[str, FormValue] = Field(
+        default_factory=dict, description="Form fields to correct or add, validated like the original form."
+    )
+    message: Annotated[CleanText, Field(max_length=2000)] | None = Field(
+        default=None, description="A written answer to the agency's questions."
+    )
+    documents: list[DocumentReference] = Field(default_factory=list, max_length=20, description="More documents.")
+
+
+class InformationAccepted(BaseModel):
+    """The answer was passed to the agency."""
+
+    tracking_code: str = Field(description="The tracking code.")
+    task_id: str = Field(description="The task that was answered.")
+    status: Literal["information_provided"] = Field(description="Always `information_provided`.")
+    provided_at: datetime = Field(description="When the answer was accepted.")

@@ -17,7 +17,7 @@ from satupintu.common.crypto import FieldCipher, KeyedHasher
 from satupintu.common.events.applications import Applicant, ApplicationSubmitted
 from satupintu.common.events.base import DocumentRef
 from satupintu.common.events.envelope import Event
-from satupintu.common.identity import initials
+from satupintu.common.identity import initials, mask_nik
 from satupintu.common.outbox import Outbox
 from satupintu.common.problems import field_path
 from satupintu.intake.domain import FieldError, IdempotencyKeyReused, InvalidApplication, new_tracking_code
@@ -190,6 +190,7 @@ class ApplicationService:
             email_ciphertext=encrypt(applicant.email, "applications.email") if applicant.email else None,
             phone_ciphertext=encrypt(applicant.phone, "applications.phone") if applicant.phone else None,
             name_initials=initials(applicant.name),
+            nik_masked=mask_nik(applicant.nik),
             language=applicant.language,
             data={name: value for name, value in data.items() if name not in personal_names},
             personal_data_ciphertext=(

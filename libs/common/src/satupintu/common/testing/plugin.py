@@ -5,13 +5,16 @@ real PostgreSQL server, chosen by the selection order, with a topic prefix and d
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from typing import Any, TypeVar
 
 import pytest
 
 from satupintu.common.database import drop_database, ensure_database
 from satupintu.common.localstack.selection import Endpoint, select_kafka, select_postgres
-from satupintu.common.settings import DatabaseSettings, KafkaSettings
+from satupintu.common.settings import DatabaseSettings, KafkaSettings, ServiceSettings
+
+S = TypeVar("S", bound=ServiceSettings)
 
 
 @pytest.fixture(scope="session")
@@ -62,3 +65,14 @@ async def service_database(settings: DatabaseSettings, service: str) -> str:
     if await ensure_database(settings.server_url(), name):
         _created_databases.append(name)
     return name
+
+
+@pytest.fixture
+def make_settings(kafka_settings: KafkaSettings, database_settings: DatabaseSettings) -> Callable[..., Awaitable[Any]]:
+    """Build a service's settings on this session's broker and database server (creating its database)."""
+
+    async def build(settings_class: type[S], service: str, **overrides: Any) -> S:
+        await service_database(database_settings, service)
+        return settings_class(kafka=kafka_settings, database=database_settings, **overrides)
+
+    return build

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import select
+from sqlmodel import col, select
 
-from satupintu.intake.storage.tables import ApplicationRecord, IdempotencyRecord
+from satupintu.intake.storage.tables import (
+    ApplicationRecord,
+    IdempotencyRecord,
+    TaskStatusRecord,
+    TimelineEntry,
+)
 
 
 class ApplicationRepository:
@@ -21,9 +27,11 @@ class ApplicationRepository:
         """Stage a new application for insertion."""
         self._session.add(application)
 
-    async def by_tracking_code(self, tracking_code: str) -> ApplicationRecord | None:
-        """The application with ``tracking_code``, if any."""
+    async def by_tracking_code(self, tracking_code: str, *, for_update: bool = False) -> ApplicationRecord | None:
+        """The application with ``tracking_code``, if any (locked for this transaction when ``for_update``)."""
         statement = select(ApplicationRecord).where(ApplicationRecord.tracking_code == tracking_code)
+        if for_update:
+            statement = statement.with_for_update()
         return (await self._session.execute(statement)).scalar_one_or_none()
 
     async def claim_idempotency_key(self, record: IdempotencyRecord) -> bool:
@@ -40,3 +48,41 @@ class ApplicationRepository:
         """What an earlier request with ``key`` was answered."""
         statement = select(IdempotencyRecord).where(IdempotencyRecord.key == key)
         return (await self._session.execute(statement)).scalar_one_or_none()
+
+
+class StatusRepository:
+    """The status projection: applications' states, tasks and timelines, within the caller's transaction."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def application(self, application_id: str) -> ApplicationRecord | None:
+        """The application, locked for this transaction (events of one application apply one at a time)."""
+        statement = select(ApplicationRecord).where(ApplicationRecord.id == application_id).with_for_update()
+        return (await self._session.execute(statement)).scalar_one_or_none()
+
+    async def task(self, task_id: str) -> TaskStatusRecord | None:
+        """A task of the projection."""
+        return await self._session.get(TaskStatusRecord, task_id)
+
+    def add(self, *records: TaskStatusRecord | TimelineEntry) -> None:
+        """Stage new rows."""
+        self._session.add_all(records)
+
+    async def tasks(self, application_id: str) -> Sequence[TaskStatusRecord]:
+        """The application's tasks, by stage and agency."""
+        statement = (
+            select(TaskStatusRecord)
+            .where(TaskStatusRecord.application_id == application_id)
+            .order_by(col(TaskStatusRecord.stage_index), col(TaskStatusRecord.agency))
+        )
+        return (await self._session.execute(statement)).scalars().all()
+
+    async def timeline(self, application_id: str) -> Sequence[TimelineEntry]:
+        """What happened to the application, oldest first."""
+        statement = (
+            select(TimelineEntry)
+            .where(TimelineEntry.application_id == application_id)
+            .order_by(col(TimelineEntry.at), col(TimelineEntry.id))
+        )
+        return (await self._session.execute(statement)).scalars().all()

@@ -27,6 +27,7 @@ class ApplicationRecord(SQLModel, table=True):
     email_ciphertext: str | None = Field(default=None, sa_column=Column(Text))
     phone_ciphertext: str | None = Field(default=None, sa_column=Column(Text))
     name_initials: str = Field(description="What a public page may show of the name.")
+    nik_masked: str = Field(description="What a public page may show of the NIK.")
     language: str = Field(description="id or en.")
     data: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False), description="Non-personal form fields.")
     personal_data_ciphertext: str | None = Field(
@@ -34,6 +35,13 @@ class ApplicationRecord(SQLModel, table=True):
     )
     documents: list[dict[str, str]] = Field(sa_column=Column(JSONB, nullable=False))
     consent_reuse: bool = Field(description="Whether the citizen allowed reuse of this data.")
+    reused_fields: list[str] = Field(default_factory=list, sa_column=Column(JSONB, nullable=False))
+    current_stage: int | None = Field(default=None, description="The running stage, once routing started one.")
+    stage_count: int | None = Field(default=None, description="How many stages the workflow has.")
+    due_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    outputs: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False))
+    outcome_reason: str | None = Field(default=None, description="Why it was rejected, when it was.")
+    sla_breached: bool = Field(default=False, description="Whether it passed its service standard.")
     submitted_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
@@ -48,3 +56,33 @@ class IdempotencyRecord(SQLModel, table=True):
     application_id: str = Field(description="The application the first request created.")
     response: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
     created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class TaskStatusRecord(SQLModel, table=True):
+    """One agency's task as the citizen's status page shows it (projected from the `applications` topic)."""
+
+    __tablename__ = "application_tasks"
+
+    task_id: str = Field(primary_key=True)
+    application_id: str = Field(index=True, foreign_key="applications.id")
+    agency: str
+    stage_index: int
+    state: str
+    due_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    questions: list[str] = Field(default_factory=list, sa_column=Column(JSONB, nullable=False))
+    information_answered_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class TimelineEntry(SQLModel, table=True):
+    """Something that happened to an application, in the order it happened."""
+
+    __tablename__ = "application_timeline"
+
+    id: int | None = Field(default=None, primary_key=True)
+    application_id: str = Field(index=True, foreign_key="applications.id")
+    event_id: str = Field(unique=True, description="The event it came from.")
+    kind: str = Field(description="The event type, e.g. application.stage_started.")
+    agency: str | None = None
+    at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False))

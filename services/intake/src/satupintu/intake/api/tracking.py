@@ -1,0 +1,107 @@
+"""``/applications/{tracking_code}``: following an application, and answering an agency's question."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, status
+from pydantic import ValidationError
+
+from satupintu.common.problems import Problem, field_path
+from satupintu.common.requests import read_json_body
+from satupintu.intake.domain import (
+    ApplicationNotFound,
+    InformationAlreadyProvided,
+    InvalidApplication,
+    NoInformationRequested,
+    NotTheApplicant,
+)
+from satupintu.intake.schemas import ApplicationStatus, InformationAccepted, InformationAnswer
+from satupintu.intake.tracking import TrackingService
+
+router = APIRouter(tags=["tracking"])
+
+
+def tracking_service(request: Request) -> TrackingService:
+    """The process's tracking service."""
+    service: TrackingService = request.app.state.tracking_service
+    return service
+
+
+def normalized(tracking_code: str) -> str:
+    """Tracking codes are read aloud and typed back: accept any case and surrounding spaces."""
+    return tracking_code.strip().upper()
+
+
+def _not_found(tracking_code: str) -> Problem:
+    return Problem(404, "unknown-tracking-code", f"no application has the tracking code {tracking_code!r}")
+
+
+@router.get("/applications/{tracking_code}", summary="An application's state and timeline")
+async def application_status(
+    tracking_code: str, service: Annotated[TrackingService, Depends(tracking_service)]
+) -> ApplicationStatus:
+    """State, every agency's task and the timeline; personal data only as a masked NIK and initials."""
+    try:
+        return await service.status(normalized(tracking_code))
+    except ApplicationNotFound as missing:
+        raise _not_found(tracking_code) from missing
+
+
+_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": InformationAnswer.model_json_schema(ref_template="#/components/schemas/{model}")
+            }
+        },
+    }
+}
+
+
+@router.post(
+    "/applications/{tracking_code}/information",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Answer an agency's request for more information",
+    openapi_extra=_BODY,
+    responses={
+        403: {"description": "The NIK is not the applicant's (problem+json)."},
+        404: {"description": "Unknown tracking code (problem+json)."},
+        409: {"description": "Nothing was asked, or it was already answered (problem+json)."},
+        422: {"description": "Invalid answer; `errors` names each field path (problem+json)."},
+    },
+)
+async def provide_information(
+    tracking_code: str, request: Request, service: Annotated[TrackingService, Depends(tracking_service)]
+) -> InformationAccepted:
+    """Pass the applicant's answer to the agency that asked; the task resumes."""
+    raw, _ = await read_json_body(request, request.app.state.settings.max_body_bytes)
+    try:
+        answer = InformationAnswer.model_validate_json(raw)
+    except ValidationError as invalid:
+        raise Problem(
+            422,
+            "validation-error",
+            "The answer is not valid; see `errors` for each field.",
+            errors=[{"field": field_path(e["loc"]), "message": e["msg"], "code": e["type"]} for e in invalid.errors()],
+        ) from invalid
+    try:
+        return await service.provide_information(normalized(tracking_code), answer)
+    except ApplicationNotFound as missing:
+        raise _not_found(tracking_code) from missing
+    except NotTheApplicant as stranger:
+        raise Problem(403, "not-the-applicant", "only the applicant may answer: the NIK does not match") from stranger
+    except NoInformationRequested as unasked:
+        raise Problem(
+            409, "no-information-requested", "no agency is waiting for information on this application"
+        ) from (unasked)
+    except InformationAlreadyProvided as answered:
+        raise Problem(409, "information-already-provided", "this question was already answered") from answered
+    except InvalidApplication as invalid:
+        raise Problem(
+            422,
+            "validation-error",
+            "The answer does not meet the service's requirements; see `errors` for each field.",
+            errors=[error.as_dict() for error in invalid.errors],
+        ) from invalid

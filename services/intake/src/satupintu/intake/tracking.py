@@ -1,0 +1,215 @@
+"""The citizen's side of an application: its status page and answering an agency's question."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from satupintu.common.catalogue import Catalogue
+from satupintu.common.crypto import FieldCipher, KeyedHasher
+from satupintu.common.events.applications import ApplicationInformationProvided
+from satupintu.common.events.base import DocumentRef, TaskState
+from satupintu.common.events.envelope import Event
+from satupintu.common.outbox import Outbox
+from satupintu.common.problems import field_path
+from satupintu.intake.domain import (
+    ApplicationNotFound,
+    FieldError,
+    InformationAlreadyProvided,
+    InvalidApplication,
+    NoInformationRequested,
+    NotTheApplicant,
+)
+from satupintu.intake.forms import partial_form_model
+from satupintu.intake.schemas import (
+    ApplicationStatus,
+    InformationAccepted,
+    InformationAnswer,
+    TaskStatus,
+    TimelineItem,
+)
+from satupintu.intake.services import SOURCE, DocumentCatalog
+from satupintu.intake.storage.repository import ApplicationRepository, StatusRepository
+from satupintu.intake.storage.tables import ApplicationRecord
+
+Clock = Callable[[], datetime]
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class TrackingService:
+    """Status pages and answers to agencies' questions."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        outbox: Outbox,
+        *,
+        catalogue: Catalogue,
+        documents: DocumentCatalog,
+        cipher: FieldCipher,
+        hasher: KeyedHasher,
+        clock: Clock = _utc_now,
+    ) -> None:
+        self._sessions = sessions
+        self._outbox = outbox
+        self._catalogue = catalogue
+        self._documents = documents
+        self._cipher = cipher
+        self._hasher = hasher
+        self._clock = clock
+
+    async def status(self, tracking_code: str) -> ApplicationStatus:
+        """The application's state, tasks and timeline."""
+        async with self._sessions() as session:
+            application = await ApplicationRepository(session).by_tracking_code(tracking_code)
+            if application is None:
+                raise ApplicationNotFound(tracking_code)
+            status = StatusRepository(session)
+            tasks = await status.tasks(application.id)
+            timeline = await status.timeline(application.id)
+        service = self._catalogue.service(application.service_code)
+        return ApplicationStatus(
+            tracking_code=application.tracking_code,
+            service_code=application.service_code,
+            service_name=service.name.model_dump() if service else {"id": application.service_code, "en": ""},
+            status=application.status,
+            applicant_nik=application.nik_masked,
+            applicant_initials=application.name_initials,
+            submitted_at=application.submitted_at,
+            updated_at=application.updated_at,
+            due_at=application.due_at,
+            sla_breached=application.sla_breached,
+            current_stage=application.current_stage,
+            stage_count=application.stage_count,
+            tasks=[
+                TaskStatus(
+                    task_id=task.task_id,
+                    agency=task.agency,
+                    agency_name=self._agency_name(task.agency),
+                    stage_index=task.stage_index,
+                    state=task.state,
+                    due_at=task.due_at,
+                    questions=task.questions
+                    if task.state == TaskState.INFORMATION_REQUESTED and task.information_answered_at is None
+                    else [],
+                )
+                for task in tasks
+            ],
+            outputs=application.outputs,
+            reason=application.outcome_reason,
+            timeline=[
+                TimelineItem(at=entry.at, kind=entry.kind, agency=entry.agency, detail=entry.detail)
+                for entry in timeline
+            ],
+        )
+
+    def _agency_name(self, code: str) -> dict[str, str]:
+        agency = self._catalogue.agency(code)
+        return agency.name.model_dump() if agency else {"id": code, "en": code}
+
+    async def provide_information(self, tracking_code: str, answer: InformationAnswer) -> InformationAccepted:
+        """Accept the applicant's answer to an open question and pass it on to the agency, once."""
+        now = self._clock()
+        async with self._sessions() as session, session.begin():
+            application = await ApplicationRepository(session).by_tracking_code(tracking_code, for_update=True)
+            if application is None:
+                raise ApplicationNotFound(tracking_code)
+            if self._hasher.hash(answer.nik) != application.nik_hash:
+                raise NotTheApplicant(tracking_code)
+            status = StatusRepository(session)
+            asked = [t for t in await status.tasks(application.id) if t.state == TaskState.INFORMATION_REQUESTED]
+            if answer.task_id is not None:
+                asked = [task for task in asked if task.task_id == answer.task_id]
+            open_questions = [task for task in asked if task.information_answered_at is None]
+            if not open_questions:
+                if asked:
+                    raise InformationAlreadyProvided(tracking_code)
+                raise NoInformationRequested(tracking_code)
+            task = open_questions[0]
+            changes = self._validated_answers(application, answer)
+            await self._check_documents(application, answer)
+            self._apply(application, changes, answer, now)
+            task.information_answered_at = now
+            answers: dict[str, Any] = dict(changes)
+            if answer.message:
+                answers["message"] = answer.message
+            await self._outbox.add(
+                session,
+                Event(
+                    payload=ApplicationInformationProvided(
+                        application_id=application.id,
+                        task_id=task.task_id,
+                        agency=task.agency,
+                        answers=answers,
+                        documents=tuple(DocumentRef(name=d.name, sha256=d.sha256) for d in answer.documents),
+                        provided_at=now,
+                    ),
+                    source=SOURCE,
+                    subject=application.id,
+                    actor="citizen",
+                ),
+            )
+        return InformationAccepted(
+            tracking_code=tracking_code, task_id=task.task_id, status="information_provided", provided_at=now
+        )
+
+    def _validated_answers(self, application: ApplicationRecord, answer: InformationAnswer) -> dict[str, Any]:
+        service = self._catalogue.service(application.service_code)
+        if service is None:
+            raise InvalidApplication([FieldError("tracking_code", "the application's service no longer exists")])
+        if not answer.answers and not answer.message and not answer.documents:
+            raise InvalidApplication([FieldError("answers", "give an answer, a message or a document", "missing")])
+        try:
+            validated = partial_form_model(service).model_validate(answer.answers)
+        except ValidationError as invalid:
+            raise InvalidApplication(
+                [FieldError(field_path(("answers", *e["loc"])), e["msg"], e["type"]) for e in invalid.errors()]
+            ) from invalid
+        changes: dict[str, Any] = validated.model_dump(mode="json", exclude_none=True)
+        return changes
+
+    async def _check_documents(self, application: ApplicationRecord, answer: InformationAnswer) -> None:
+        if not answer.documents:
+            return
+        service = self._catalogue.service(application.service_code)
+        names = {document.name for document in service.documents} if service else set()
+        stored = await self._documents.describe([document.sha256 for document in answer.documents])
+        errors = [
+            FieldError(f"documents/{index}/name", f"{application.service_code} asks for no document {document.name!r}")
+            for index, document in enumerate(answer.documents)
+            if document.name not in names
+        ] + [
+            FieldError(f"documents/{index}/sha256", "no uploaded document has this hash", "unknown_document")
+            for index, document in enumerate(answer.documents)
+            if document.sha256 not in stored
+        ]
+        if errors:
+            raise InvalidApplication(errors)
+
+    def _apply(
+        self, application: ApplicationRecord, changes: dict[str, Any], answer: InformationAnswer, now: datetime
+    ) -> None:
+        service = self._catalogue.service(application.service_code)
+        personal_names = {field.name for field in service.fields if field.personal} if service else set()
+        application.data = {**application.data, **{k: v for k, v in changes.items() if k not in personal_names}}
+        personal_changes = {k: v for k, v in changes.items() if k in personal_names}
+        if personal_changes:
+            context = "applications.personal_data"
+            current = (
+                json.loads(self._cipher.decrypt(application.personal_data_ciphertext, context))
+                if application.personal_data_ciphertext
+                else {}
+            )
+            application.personal_data_ciphertext = self._cipher.encrypt(
+                json.dumps({**current, **personal_changes}, ensure_ascii=False), context
+            )
+        application.documents = [*application.documents, *(d.model_dump() for d in answer.documents)]
+        application.updated_at = now

@@ -1,0 +1,165 @@
+"""The citizen's side on the real broker and database: the status projection follows a whole lifecycle (a
+redelivered event applied once), and an answer to an agency's question is accepted once and refused when not asked."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests.conftest import running
+from tests.support import decide, decision_event, produce, record_of, skck_application, wait_for_events
+
+from satupintu.common.events.applications import (
+    ApplicationCompleted,
+    ApplicationStageStarted,
+    ApplicationTaskUpdated,
+    StageTask,
+)
+from satupintu.common.events.base import Decision, TaskState
+from satupintu.common.events.envelope import Event
+from satupintu.common.events.topics import Topic
+from satupintu.common.settings import DatabaseSettings, KafkaSettings
+from satupintu.common.testing.plugin import service_database
+from satupintu.common.testing.waiting import eventually
+from satupintu.intake.config import IntakeSettings
+from satupintu.intake.main import create_app as create_intake
+from satupintu.routing.config import RoutingSettings
+from satupintu.routing.main import create_app as create_routing
+
+pytestmark = pytest.mark.integration
+
+APPLICATIONS = Topic.APPLICATIONS.name_for()
+
+
+@pytest.fixture
+async def intake_settings(
+    kafka_settings: KafkaSettings, database_settings: DatabaseSettings, tmp_path: Path
+) -> IntakeSettings:
+    await service_database(database_settings, "intake")
+    return IntakeSettings(kafka=kafka_settings, database=database_settings, documents_dir=tmp_path)
+
+
+def routing_event(application_id: str, payload: Any) -> Event[Any]:
+    return Event(payload=payload, source="/satupintu/routing", subject=application_id, actor="service:routing")
+
+
+async def test_status_projection_follows_a_lifecycle_and_applies_a_redelivered_event_once(
+    intake_settings: IntakeSettings, kafka_settings: KafkaSettings
+) -> None:
+    app = create_intake(intake_settings)
+    async with running(app) as client:
+        accepted = (await client.post("/applications", json=await skck_application(client))).json()
+        application_id, code = accepted["application_id"], accepted["tracking_code"]
+        now = datetime.now(UTC)
+        task_id = str(uuid.uuid4())
+        due = now + timedelta(days=3)
+        started = routing_event(
+            application_id,
+            ApplicationStageStarted(
+                application_id=application_id,
+                stage_index=0,
+                stage_name="pemeriksaan",
+                stage_count=1,
+                tasks=(StageTask(task_id=task_id, agency="polres", due_at=due),),
+                started_at=now,
+            ),
+        )
+        claimed = routing_event(
+            application_id,
+            ApplicationTaskUpdated(
+                application_id=application_id, task_id=task_id, agency="polres", state=TaskState.CLAIMED, at=now
+            ),
+        )
+        approved = routing_event(
+            application_id,
+            ApplicationTaskUpdated(
+                application_id=application_id, task_id=task_id, agency="polres", state=TaskState.APPROVED, at=now
+            ),
+        )
+        completed = routing_event(
+            application_id,
+            ApplicationCompleted(
+                application_id=application_id, outputs={"polres": {"skck_number": "SKCK/77"}}, completed_at=now
+            ),
+        )
+        await produce(
+            kafka_settings,
+            APPLICATIONS,
+            [record_of(e) for e in (started, claimed, claimed, approved, completed)],
+        )
+
+        async def status() -> dict[str, Any]:
+            answer = await client.get(f"/applications/{code.lower()}")
+            assert answer.status_code == 200, answer.text
+            body: dict[str, Any] = answer.json()
+            return body
+
+        final = await eventually(status, lambda body: body["status"] == "completed", what="completed")
+        missing = await client.get("/applications/SP-NOPE0-000000-000000")
+
+    assert [item["kind"] for item in final["timeline"]] == [
+        "application.stage_started",
+        "application.task_updated",
+        "application.task_updated",
+        "application.completed",
+    ]
+    assert final["applicant_nik"] == "3171********0002"
+    assert final["applicant_initials"] == "S. R."
+    assert "Siti" not in str(final)
+    assert final["tasks"][0]["state"] == "approved"
+    assert final["tasks"][0]["agency_name"]["en"] == "District Police"
+    assert final["outputs"] == {"polres": {"skck_number": "SKCK/77"}}
+    assert final["current_stage"] == 0
+    assert missing.status_code == 404
+    assert missing.json()["type"].endswith("/unknown-tracking-code")
+
+
+async def test_answer_is_accepted_once_and_refused_when_nothing_was_asked(
+    intake_settings: IntakeSettings,
+    kafka_settings: KafkaSettings,
+    make_settings: Callable[..., Any],
+) -> None:
+    intake = create_intake(intake_settings)
+    routing = create_routing(await make_settings(RoutingSettings, "routing"))
+    async with running(intake) as client, running(routing):
+        accepted = (await client.post("/applications", json=await skck_application(client))).json()
+        application_id, code = accepted["application_id"], accepted["tracking_code"]
+        answer = {"nik": "3171015506900002", "answers": {"address": "Jl. Merdeka No. 1 RT 02"}, "message": "Sudah"}
+
+        [assignment] = await wait_for_events(
+            kafka_settings, Topic.AGENCY_TASKS.name_for("polres"), application_id, "task.assigned"
+        )
+        unasked = await client.post(f"/applications/{code}/information", json=answer)
+        questions = ("Alamat lengkap dengan RT/RW?",)
+        await decide(kafka_settings, decision_event(assignment, Decision.NEEDS_INFORMATION, questions=questions))
+
+        async def asked() -> dict[str, Any]:
+            body: dict[str, Any] = (await client.get(f"/applications/{code}")).json()
+            return body
+
+        waiting = await eventually(asked, lambda b: b["status"] == "information_requested", what="question shown")
+        stranger = await client.post(f"/applications/{code}/information", json={**answer, "nik": "3171014107900003"})
+        invalid = await client.post(f"/applications/{code}/information", json={**answer, "answers": {"purpose": 7}})
+        first = await client.post(f"/applications/{code}/information", json=answer)
+        second = await client.post(f"/applications/{code}/information", json=answer)
+        reassigned = await wait_for_events(
+            kafka_settings, Topic.AGENCY_TASKS.name_for("polres"), application_id, "task.assigned", 2
+        )
+        [provided] = await wait_for_events(
+            kafka_settings, APPLICATIONS, application_id, "application.information_provided"
+        )
+
+    assert (unasked.status_code, unasked.json()["type"].split("/")[-1]) == (409, "no-information-requested")
+    assert waiting["tasks"][0]["questions"] == list(questions)
+    assert stranger.status_code == 403
+    assert invalid.status_code == 422
+    assert "answers/purpose" in [error["field"] for error in invalid.json()["errors"]]
+    assert first.status_code == 202, first.text
+    assert first.json()["task_id"] == assignment.payload.task_id
+    assert (second.status_code, second.json()["type"].split("/")[-1]) == (409, "information-already-provided")
+    assert provided.payload.answers == {"address": "Jl. Merdeka No. 1 RT 02", "message": "Sudah"}
+    assert reassigned[1].payload.answers == {"address": "Jl. Merdeka No. 1 RT 02", "message": "Sudah"}
