@@ -23,6 +23,7 @@ from satupintu.common.events.applications import (
 from satupintu.common.events.base import Decision, DocumentRef, EventPayload, TaskState
 from satupintu.common.events.envelope import EVENT_TYPES, EnvelopeError, Event, KafkaRecord, from_record, to_record
 from satupintu.common.events.notifications import NotificationFailed, NotificationSent
+from satupintu.common.events.verification import VerificationCodeIssued
 from satupintu.common.events.tasks import TaskAssigned, TaskClaimed, TaskDecided, TaskSlaBreached, TaskWithdrawn
 from satupintu.common.events.topics import Topic, all_topic_names
 
@@ -160,6 +161,14 @@ SAMPLES: dict[type[EventPayload], EventPayload] = {
         reason="gateway timeout",
         failed_at=AT,
     ),
+    VerificationCodeIssued: VerificationCodeIssued(
+        verification_id="verification-7",
+        channel="email",
+        recipient="siti@example.id",
+        code="042917",
+        language="id",
+        expires_at=AT,
+    ),
     AccessRecorded: AccessRecorded(
         subject_id="audit-query-42",
         principal="auditor:siti",
@@ -174,7 +183,11 @@ SAMPLES: dict[type[EventPayload], EventPayload] = {
 
 def _subject_of(payload: EventPayload) -> str:
     """The key an event of ``payload`` is published under: its application id, or its subject id on ``access``."""
-    subject = getattr(payload, "application_id", None) or getattr(payload, "subject_id", None)
+    subject = (
+        getattr(payload, "application_id", None)
+        or getattr(payload, "subject_id", None)
+        or getattr(payload, "verification_id", None)
+    )
     assert isinstance(subject, str)
     return subject
 
@@ -217,7 +230,7 @@ def test_every_concrete_payload_class_is_registered_under_its_own_type() -> None
     concrete = {cls for cls in _subclasses(EventPayload) if "event_type" in vars(cls)}
     assert concrete == set(EVENT_TYPES.values())
     assert all(EVENT_TYPES[payload_type.event_type] is payload_type for payload_type in concrete)
-    assert len(EVENT_TYPES) == 16
+    assert len(EVENT_TYPES) == 17
 
 
 @pytest.mark.parametrize("event_type", sorted(EVENT_TYPES))

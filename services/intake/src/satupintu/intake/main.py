@@ -12,11 +12,19 @@ from satupintu.common.http import create_service_app
 from satupintu.common.ratelimit import RateLimitMiddleware
 from satupintu.common.runtime import ServiceRuntime, serve
 from satupintu.intake import status
-from satupintu.intake.api import applications, catalogue, documents, tracking
+from satupintu.intake.api import applications, catalogue, documents, pages, profile, tracking
 from satupintu.intake.config import IntakeSettings
 from satupintu.intake.documents import DocumentRecord, DocumentService, LocalDiskStore
+from satupintu.intake.profiles import ProfileService
 from satupintu.intake.services import ApplicationService
-from satupintu.intake.storage.tables import ApplicationRecord, IdempotencyRecord, TaskStatusRecord, TimelineEntry
+from satupintu.intake.storage.tables import (
+    ApplicationRecord,
+    CitizenProfile,
+    IdempotencyRecord,
+    OneTimeCodeRecord,
+    TaskStatusRecord,
+    TimelineEntry,
+)
 from satupintu.intake.tracking import TrackingService
 
 SERVICE_NAME = "intake"
@@ -46,7 +54,15 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         SERVICE_NAME,
         settings,
         needs_broker=False,
-        tables=[ApplicationRecord, IdempotencyRecord, DocumentRecord, TaskStatusRecord, TimelineEntry],
+        tables=[
+            ApplicationRecord,
+            IdempotencyRecord,
+            DocumentRecord,
+            TaskStatusRecord,
+            TimelineEntry,
+            CitizenProfile,
+            OneTimeCodeRecord,
+        ],
     )
     app = create_service_app(runtime, "Satu Pintu intake: the front door for applications")
     document_service = DocumentService(
@@ -56,6 +72,8 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     app.state.catalogue = the_catalogue
     app.state.document_service = document_service
     cipher, hasher = _cipher(settings), _hasher(settings)
+    profiles = ProfileService(runtime.sessions, runtime.outbox, cipher, hasher)
+    app.state.profile_service = profiles
     app.state.application_service = ApplicationService(
         runtime.sessions,
         runtime.outbox,
@@ -63,6 +81,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         documents=document_service,
         cipher=cipher,
         hasher=hasher,
+        profiles=profiles,
     )
     app.state.tracking_service = TrackingService(
         runtime.sessions,
@@ -80,6 +99,8 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     app.include_router(documents.router)
     app.include_router(applications.router)
     app.include_router(tracking.router)
+    app.include_router(profile.router)
+    app.include_router(pages.router)
     return app
 
 

@@ -72,6 +72,11 @@ class ApplicationCreate(BaseModel):
         default_factory=list, max_length=20, description="Uploaded documents, by hash."
     )
     consent_reuse: bool = Field(description="Whether data on file may be reused, and this data kept for reuse.")
+    one_time_code: str | None = Field(
+        default=None,
+        pattern=r"^[0-9]{6}$",
+        description="The code sent to the contact on file (`POST /profile/verification`); needed to reuse data.",
+    )
 
 
 class ApplicationAccepted(BaseModel):
@@ -171,3 +176,20 @@ class InformationAccepted(BaseModel):
     task_id: str = Field(description="The task that was answered.")
     status: Literal["information_provided"] = Field(description="Always `information_provided`.")
     provided_at: datetime = Field(description="When the answer was accepted.")
+
+
+class VerificationRequest(BaseModel):
+    """Ask for a one-time code to the contact on file, to reuse data given before."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    nik: Nik = Field(description="The citizen's NIK.")
+    language: Literal["id", "en"] = Field(default="id", description="Language of the message.")
+
+
+class VerificationSent(BaseModel):
+    """Where the code went, masked; `sent_to` is null when nothing is on file for this NIK."""
+
+    sent_to: str | None = Field(description="The contact on file, masked, or null.")
+    channel: Literal["email", "sms"] | None = Field(description="email or sms, or null.")
+    expires_at: datetime | None = Field(description="When the code stops working.")

@@ -22,6 +22,7 @@ from satupintu.common.outbox import Outbox
 from satupintu.common.problems import field_path
 from satupintu.intake.domain import FieldError, IdempotencyKeyReused, InvalidApplication, new_tracking_code
 from satupintu.intake.forms import form_model
+from satupintu.intake.profiles import OneTimeCodeRefused, ProfileService, Reusable
 from satupintu.intake.schemas import ApplicationAccepted, ApplicationCreate, DocumentReference
 from satupintu.intake.storage.repository import ApplicationRepository
 from satupintu.intake.storage.tables import ApplicationRecord, IdempotencyRecord
@@ -71,6 +72,7 @@ class ApplicationService:
         documents: DocumentCatalog,
         cipher: FieldCipher,
         hasher: KeyedHasher,
+        profiles: ProfileService,
         clock: Clock = utc_now,
     ) -> None:
         self._sessions = sessions
@@ -79,6 +81,7 @@ class ApplicationService:
         self._documents = documents
         self._cipher = cipher
         self._hasher = hasher
+        self._profiles = profiles
         self._clock = clock
 
     async def submit(
@@ -95,7 +98,8 @@ class ApplicationService:
             raise InvalidApplication(
                 [FieldError("service_code", f"no service {request.service_code!r} in the catalogue", "unknown_service")]
             )
-        data = self._validated_data(service, request.data)
+        reusable, reused = await self._reusable(service, request)
+        data = self._validated_data(service, {**request.data, **reused})
         await self._check_documents(service, request.documents)
         application_id = str(uuid.uuid4())
         now = self._clock()
@@ -119,9 +123,48 @@ class ApplicationService:
                     if earlier is None or earlier.request_hash != fingerprint:
                         raise IdempotencyKeyReused(idempotency_key)
                     return Submission(ApplicationAccepted.model_validate(earlier.response), replayed=True)
-            repository.add(self._record(accepted, service, request, data, now))
-            await self._outbox.add(session, self._event(accepted, service, request, data, actor))
+            if reusable is not None:
+                try:
+                    await self._profiles.spend(session, reusable.code_id)
+                except OneTimeCodeRefused as refused:
+                    raise InvalidApplication([FieldError("one_time_code", str(refused), "invalid_code")]) from refused
+            if request.consent_reuse:
+                applicant = request.applicant
+                await self._profiles.remember(
+                    session,
+                    applicant.nik,
+                    email=applicant.email,
+                    phone=applicant.phone,
+                    language=applicant.language,
+                    fields={
+                        field.name: data[field.name] for field in service.fields if field.profile and field.name in data
+                    },
+                )
+            record = self._record(accepted, service, request, data, now)
+            record.reused_fields = sorted(reused)
+            repository.add(record)
+            await self._outbox.add(
+                session, self._event(accepted, service, request, data, actor=actor, reused_fields=tuple(sorted(reused)))
+            )
         return Submission(accepted, replayed=False)
+
+    async def _reusable(
+        self, service: ServiceDefinition, request: ApplicationCreate
+    ) -> tuple[Reusable | None, dict[str, Any]]:
+        """Profile values the citizen may leave out: only with consent and a valid one-time code."""
+        if not (request.consent_reuse and request.one_time_code):
+            return None, {}
+        try:
+            reusable = await self._profiles.reusable(request.applicant.nik, request.one_time_code)
+        except OneTimeCodeRefused as refused:
+            raise InvalidApplication([FieldError("one_time_code", str(refused), "invalid_code")]) from refused
+        profile_fields = {field.name for field in service.fields if field.profile}
+        reused = {
+            name: value
+            for name, value in reusable.values.items()
+            if name in profile_fields and name not in request.data
+        }
+        return reusable, reused
 
     def _validated_data(self, service: ServiceDefinition, data: dict[str, Any]) -> dict[str, Any]:
         try:
@@ -208,7 +251,9 @@ class ApplicationService:
         service: ServiceDefinition,
         request: ApplicationCreate,
         data: dict[str, Any],
+        *,
         actor: str,
+        reused_fields: tuple[str, ...],
     ) -> Event[ApplicationSubmitted]:
         return Event(
             payload=ApplicationSubmitted(
@@ -219,6 +264,7 @@ class ApplicationService:
                 applicant=Applicant(**request.applicant.model_dump()),
                 data=data,
                 documents=tuple(DocumentRef(name=d.name, sha256=d.sha256) for d in request.documents),
+                reused_fields=reused_fields,
                 submitted_at=accepted.submitted_at,
             ),
             source=SOURCE,

@@ -34,6 +34,7 @@ from satupintu.common.events.applications import (
 from satupintu.common.events.base import EventPayload
 from satupintu.common.events.notifications import NotificationFailed, NotificationSent
 from satupintu.common.events.tasks import TaskAssigned, TaskClaimed, TaskDecided, TaskSlaBreached, TaskWithdrawn
+from satupintu.common.events.verification import VerificationCodeIssued
 
 P = TypeVar("P", bound=EventPayload)
 
@@ -59,6 +60,7 @@ EVENT_TYPES: Mapping[str, type[EventPayload]] = {
         TaskDecided,
         NotificationSent,
         NotificationFailed,
+        VerificationCodeIssued,
         AccessRecorded,
     )
 }

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col, select
+from sqlmodel import col, select, update
 
 from satupintu.intake.storage.tables import (
     ApplicationRecord,
+    CitizenProfile,
     IdempotencyRecord,
+    OneTimeCodeRecord,
     TaskStatusRecord,
     TimelineEntry,
 )
@@ -86,3 +89,42 @@ class StatusRepository:
             .order_by(col(TimelineEntry.at), col(TimelineEntry.id))
         )
         return (await self._session.execute(statement)).scalars().all()
+
+
+class ProfileRepository:
+    """Citizen profiles and one-time codes, within the caller's transaction."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def profile(self, nik_hash: str, *, for_update: bool = False) -> CitizenProfile | None:
+        """The profile of the citizen with this NIK hash."""
+        statement = select(CitizenProfile).where(CitizenProfile.nik_hash == nik_hash)
+        if for_update:
+            statement = statement.with_for_update()
+        return (await self._session.execute(statement)).scalar_one_or_none()
+
+    def add(self, record: CitizenProfile | OneTimeCodeRecord) -> None:
+        """Stage a new row."""
+        self._session.add(record)
+
+    async def latest_code(self, nik_hash: str) -> OneTimeCodeRecord | None:
+        """The newest unused code for this citizen, locked for this transaction."""
+        statement = (
+            select(OneTimeCodeRecord)
+            .where(OneTimeCodeRecord.nik_hash == nik_hash, col(OneTimeCodeRecord.used_at).is_(None))
+            .order_by(col(OneTimeCodeRecord.created_at).desc())
+            .limit(1)
+            .with_for_update()
+        )
+        return (await self._session.execute(statement)).scalar_one_or_none()
+
+    async def use_code(self, code_id: str, now: datetime) -> bool:
+        """Mark a code used; False if it already was (a concurrent use)."""
+        statement = (
+            update(OneTimeCodeRecord)
+            .where(col(OneTimeCodeRecord.id) == code_id, col(OneTimeCodeRecord.used_at).is_(None))
+            .values(used_at=now)
+        )
+        result = await self._session.execute(statement)
+        return bool(result.rowcount)  # type: ignore[attr-defined]

@@ -86,3 +86,31 @@ class TimelineEntry(SQLModel, table=True):
     agency: str | None = None
     at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONB, nullable=False))
+
+
+class CitizenProfile(SQLModel, table=True):
+    """What a citizen gave before and allowed to be reused, keyed by the NIK's keyed hash; all of it encrypted."""
+
+    __tablename__ = "citizen_profiles"
+
+    nik_hash: str = Field(primary_key=True, description="Keyed hash of the NIK.")
+    email_ciphertext: str | None = Field(default=None, sa_column=Column(Text))
+    phone_ciphertext: str | None = Field(default=None, sa_column=Column(Text))
+    language: str = Field(description="The language last used.")
+    fields_ciphertext: str = Field(sa_column=Column(Text, nullable=False), description="Profile fields as JSON.")
+    updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class OneTimeCodeRecord(SQLModel, table=True):
+    """A one-time code sent to a contact on file; stored only as a keyed hash."""
+
+    __tablename__ = "one_time_codes"
+
+    id: str = Field(primary_key=True, description="The verification id.")
+    nik_hash: str = Field(index=True)
+    code_hash: str
+    channel: str
+    attempts: int = 0
+    expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    used_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
