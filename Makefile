@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
 
-.PHONY: up down kafka db status clean test test-unit lint typecheck check install bench
+.PHONY: up down kafka db status clean test test-unit lint typecheck check install bench system-packages
 
 install: ## Install uv (from PyPI) if missing, then the locked workspace
 	@command -v uv >/dev/null 2>&1 || [ -x "$(HOME)/.local/bin/uv" ] || python3 -m pip install --user --quiet uv
@@ -33,7 +33,10 @@ lint: install
 typecheck: install
 	@$(UV) run --frozen mypy
 
-test: install lint typecheck ## Lint, type-check, and run every test against the real Kafka and PostgreSQL
+system-packages: ## Debian packages the browser tests need (Chromium)
+	@bash deploy/local/install-system-packages.sh
+
+test: install system-packages lint typecheck ## Lint, type-check, and run every test against the real Kafka and PostgreSQL
 	@$(UV) run --frozen pytest
 
 test-unit: install
