@@ -41,3 +41,9 @@ test: install system-packages lint typecheck ## Lint, type-check, and run every 
 
 test-unit: install
 	@$(UV) run --frozen pytest -m unit
+
+bench: install ## Throughput and latency against hand-written baselines (prints a table, writes bench/results/latest.json)
+	@$(UV) run --frozen python bench/run.py
+
+asyncapi: install ## Regenerate docs/asyncapi/<service>.json from the code
+	@$(UV) run --frozen python docs/asyncapi/generate.py

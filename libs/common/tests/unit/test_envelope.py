@@ -23,9 +23,9 @@ from satupintu.common.events.applications import (
 from satupintu.common.events.base import Decision, DocumentRef, EventPayload, TaskState
 from satupintu.common.events.envelope import EVENT_TYPES, EnvelopeError, Event, KafkaRecord, from_record, to_record
 from satupintu.common.events.notifications import NotificationFailed, NotificationSent
-from satupintu.common.events.verification import VerificationCodeIssued
 from satupintu.common.events.tasks import TaskAssigned, TaskClaimed, TaskDecided, TaskSlaBreached, TaskWithdrawn
 from satupintu.common.events.topics import Topic, all_topic_names
+from satupintu.common.events.verification import VerificationCodeIssued
 
 pytestmark = pytest.mark.unit
 

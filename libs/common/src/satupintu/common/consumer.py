@@ -138,7 +138,10 @@ class EventConsumer:
             ack_policy=AckPolicy.ACK,
             auto_offset_reset="earliest",
             decoder=raw_body,
-            title=f"{self.name}:{','.join(logical_topics)}",
+            title=self.name,
+            description="CloudEvents in Kafka binary mode; handles "
+            + ", ".join(sorted(f"`{p.event_type}` ({p.dataschema()})" for p in self._handlers))
+            + ". Other event types are skipped; invalid records go to `<topic>.dlq`.",
         )(on_message)
 
     async def process(self, record: ConsumerRecord[bytes, bytes]) -> None:

@@ -1,0 +1,1 @@
+"""Hand-written minimal programs Satu Pintu is measured against, in the same run."""

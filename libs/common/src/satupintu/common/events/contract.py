@@ -1,0 +1,41 @@
+"""Who produces which events: the contract's producer column, as data, for documentation (AsyncAPI) and checks."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from satupintu.common.events.access import AccessRecorded
+from satupintu.common.events.applications import (
+    ApplicationCompleted,
+    ApplicationInformationProvided,
+    ApplicationInformationRequested,
+    ApplicationRejected,
+    ApplicationSlaBreached,
+    ApplicationStageStarted,
+    ApplicationSubmitted,
+    ApplicationTaskUpdated,
+)
+from satupintu.common.events.base import EventPayload
+from satupintu.common.events.notifications import NotificationFailed, NotificationSent
+from satupintu.common.events.tasks import TaskAssigned, TaskClaimed, TaskDecided, TaskSlaBreached, TaskWithdrawn
+from satupintu.common.events.verification import VerificationCodeIssued
+
+PRODUCED_BY: Mapping[str, tuple[type[EventPayload], ...]] = {
+    "intake": (ApplicationSubmitted, ApplicationInformationProvided, VerificationCodeIssued),
+    "routing": (
+        ApplicationStageStarted,
+        ApplicationTaskUpdated,
+        ApplicationInformationRequested,
+        ApplicationCompleted,
+        ApplicationRejected,
+        ApplicationSlaBreached,
+        TaskAssigned,
+        TaskWithdrawn,
+        TaskSlaBreached,
+    ),
+    "agency": (TaskClaimed, TaskDecided, AccessRecorded),
+    "notification": (NotificationSent, NotificationFailed),
+    "audit": (AccessRecorded,),
+    "mall": (),
+}
+"""Service name → the event types it publishes (through its outbox)."""
