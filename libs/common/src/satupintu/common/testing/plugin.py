@@ -13,6 +13,7 @@ import pytest
 from satupintu.common.database import drop_database, ensure_database
 from satupintu.common.localstack.selection import Endpoint, select_kafka, select_postgres
 from satupintu.common.settings import DatabaseSettings, KafkaSettings, ServiceSettings
+from satupintu.common.topics_admin import delete_topics
 
 S = TypeVar("S", bound=ServiceSettings)
 
@@ -40,9 +41,14 @@ def postgres_endpoint() -> Iterator[Endpoint]:
 
 
 @pytest.fixture(scope="session")
-def kafka_settings(kafka_endpoint: Endpoint, test_session_id: str) -> KafkaSettings:
-    """Kafka settings for services under test: the real broker, and a topic prefix of this session."""
-    return KafkaSettings(bootstrap_servers=kafka_endpoint.address, topic_prefix=f"t{test_session_id}.", partitions=3)
+async def kafka_settings(kafka_endpoint: Endpoint, test_session_id: str) -> AsyncIterator[KafkaSettings]:
+    """Kafka settings for services under test: the real broker, and a topic prefix of this session (whose topics
+    are deleted at the end, so a broker shared by many sessions does not pile up partitions)."""
+    settings = KafkaSettings(
+        bootstrap_servers=kafka_endpoint.address, topic_prefix=f"t{test_session_id}.", partitions=3
+    )
+    yield settings
+    await delete_topics(settings.bootstrap_servers, settings.topic_prefix)
 
 
 @pytest.fixture(scope="session")
