@@ -34,7 +34,7 @@ from satupintu.common.events.topics import Topic, all_topic_names
 from satupintu.common.localstack.kafka import LocalKafka
 from satupintu.common.localstack.postgres import LocalPostgres
 from satupintu.common.settings import DatabaseSettings, KafkaSettings
-from satupintu.common.topics_admin import ensure_topics
+from satupintu.common.topics_admin import delete_topics, ensure_topics
 
 SERVICES = ("intake", "routing", "agency", "notification", "audit", "mall")
 
