@@ -6,15 +6,20 @@ import logging
 from typing import Any
 
 from faststream.kafka import KafkaBroker
+from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from faststream.message import StreamMessage
+from prometheus_client import CollectorRegistry
 
 from satupintu.common.settings import KafkaSettings
 
 
-def create_broker(settings: KafkaSettings, service: str) -> KafkaBroker:
-    """The process's broker: an idempotent producer with ``acks=all`` and a short linger for batching."""
+def create_broker(settings: KafkaSettings, service: str, registry: CollectorRegistry | None = None) -> KafkaBroker:
+    """The process's broker: an idempotent producer with ``acks=all`` and a short linger for batching; with a
+    registry, FastStream's Prometheus middleware measures every message."""
+    middlewares = [KafkaPrometheusMiddleware(registry=registry, app_name=service)] if registry is not None else []
     return KafkaBroker(
         settings.bootstrap_servers,
+        middlewares=middlewares,
         client_id=f"satupintu-{service}",
         acks="all",
         enable_idempotence=True,

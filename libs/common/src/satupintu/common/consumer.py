@@ -20,6 +20,7 @@ from aiokafka import ConsumerRecord
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
+from opentelemetry.trace import SpanKind
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -30,8 +31,10 @@ from satupintu.common.events.topics import dead_letter_topic
 from satupintu.common.faults import fault_point
 from satupintu.common.inbox import record_once
 from satupintu.common.logs import bind_event_context
+from satupintu.common.metrics import ServiceMetrics
 from satupintu.common.outbox import Outbox
 from satupintu.common.settings import KafkaSettings
+from satupintu.common.tracing import span
 
 _logger = logging.getLogger(__name__)
 
@@ -110,8 +113,10 @@ class EventConsumer:
         kafka: KafkaSettings,
         handlers: Mapping[type[EventPayload], Handler],
         retry: RetryPolicy | None = None,
+        metrics: ServiceMetrics | None = None,
     ) -> None:
         self.name = name
+        self._metrics = metrics or ServiceMetrics(name)
         self._sessions = sessions
         self._outbox = outbox
         self._broker = broker
@@ -154,7 +159,10 @@ class EventConsumer:
         handler = self._handlers.get(type(event.payload))
         if handler is None:
             return  # a valid event this consumer does not care about
-        with bind_event_context(event.correlation_id or event.id, event.subject):
+        with (
+            bind_event_context(event.correlation_id or event.id, event.subject),
+            span(f"consume {event.type}", SpanKind.CONSUMER, event.traceparent, consumer=self.name),
+        ):
             await self._process_event(record, handler, event)
 
     async def _process_event(self, record: ConsumerRecord[bytes, bytes], handler: Handler, event: Event[Any]) -> None:
@@ -183,6 +191,9 @@ class EventConsumer:
                     self.processed += 1
                 else:
                     self.duplicates += 1
+                self._metrics.events_consumed.labels(
+                    self.name, event.type, "processed" if applied else "duplicate"
+                ).inc()
                 return
 
     async def _handle_once(self, handler: Handler, event: Event[Any], topic: str) -> bool:
@@ -207,6 +218,9 @@ class EventConsumer:
             record.value or b"", dead_letter_topic(record.topic), key=record.key, headers=headers
         )
         self.dead_lettered += 1
+        event_type = headers.get("ce_type", "unknown")
+        self._metrics.events_consumed.labels(self.name, event_type, "dead_lettered").inc()
+        self._metrics.dead_letters.labels(self.name, record.topic).inc()
         _logger.warning(
             "%s: dead-lettered %s[%d]@%d: %s", self.name, record.topic, record.partition, record.offset, reason
         )

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from satupintu.common.auth import TokenVerifier, load_or_create_local_keys
 from satupintu.common.health import health_router
 from satupintu.common.problems import install_problem_handlers
 from satupintu.common.runtime import ServiceRuntime
+from satupintu.common.tracing import TracingMiddleware
 
 
 def token_verifier(runtime: ServiceRuntime) -> TokenVerifier:
@@ -26,4 +28,11 @@ def create_service_app(runtime: ServiceRuntime, title: str, description: str = "
     app.state.token_verifier = token_verifier(runtime)
     install_problem_handlers(app)
     app.include_router(health_router(runtime.readiness_checks))
+    app.add_middleware(TracingMiddleware, service=runtime.name)
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        await runtime.refresh_metrics()
+        return Response(generate_latest(runtime.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
     return app

@@ -24,6 +24,7 @@ from sqlmodel import Field, SQLModel
 
 from satupintu.common.events.envelope import Event, to_record
 from satupintu.common.faults import fault_point
+from satupintu.common.metrics import ServiceMetrics
 from satupintu.common.settings import KafkaSettings
 
 NOTIFY_CHANNEL = "satupintu_outbox"
@@ -89,12 +90,14 @@ class OutboxRelay:
         batch_size: int = 500,
         poll_interval: float = 1.0,
         name: str = "outbox-relay",
+        metrics: ServiceMetrics | None = None,
     ) -> None:
         self._dsn = dsn
         self._broker = broker
         self._batch_size = batch_size
         self._poll_interval = poll_interval
         self.name = name
+        self._metrics = metrics
         self.is_active = False
         self.published = 0
 
@@ -142,8 +145,10 @@ class OutboxRelay:
     async def publish_batch(self, connection: asyncpg.Connection) -> int:
         """Publish the oldest batch of rows, wait for the broker's acknowledgement, then delete them."""
         rows = await connection.fetch(
-            "SELECT id, topic, key, headers, value FROM outbox ORDER BY id LIMIT $1", self._batch_size
+            "SELECT id, topic, key, headers, value, created_at FROM outbox ORDER BY id LIMIT $1", self._batch_size
         )
+        if self._metrics is not None:
+            await self._measure_lag(connection, rows[0]["created_at"] if rows else None)
         if not rows:
             return 0
         fault_point("outbox.before_publish")
@@ -161,7 +166,20 @@ class OutboxRelay:
         fault_point("outbox.after_publish")
         await connection.execute("DELETE FROM outbox WHERE id = ANY($1::bigint[])", [row["id"] for row in rows])
         self.published += len(rows)
+        if self._metrics is not None:
+            self._metrics.events_published.inc(len(rows))
         return len(rows)
+
+    async def _measure_lag(self, connection: asyncpg.Connection, oldest: datetime | None) -> None:
+        assert self._metrics is not None
+        if oldest is None:
+            self._metrics.outbox_lag.set(0)
+            self._metrics.outbox_oldest.set(0)
+            return
+        self._metrics.outbox_lag.set(await connection.fetchval("SELECT count(*) FROM outbox"))
+        self._metrics.outbox_oldest.set(
+            await connection.fetchval("SELECT extract(epoch FROM now() - $1::timestamptz)", oldest)
+        )
 
 
 async def _close_quietly(connection: asyncpg.Connection) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,9 +26,11 @@ from satupintu.common.events.topics import all_topic_names
 from satupintu.common.health import ReadinessCheck
 from satupintu.common.inbox import InboxEntry
 from satupintu.common.logs import configure_logging
+from satupintu.common.metrics import ServiceMetrics
 from satupintu.common.outbox import Outbox, OutboxMessage, OutboxRelay
 from satupintu.common.settings import ServiceSettings
 from satupintu.common.topics_admin import ensure_topics
+from satupintu.common.tracing import configure_tracing
 
 _logger = logging.getLogger(__name__)
 
@@ -50,17 +52,24 @@ class ServiceRuntime:
     broker: KafkaBroker = field(init=False)
     outbox: Outbox = field(init=False)
     relay: OutboxRelay = field(init=False)
+    metrics: ServiceMetrics = field(init=False)
     consumers: list[EventConsumer] = field(init=False, default_factory=list)
     _start_hooks: list[Callable[[], None]] = field(init=False, default_factory=list)
+    _metric_refreshers: list[Callable[[], Awaitable[None]]] = field(init=False, default_factory=list)
     _background: set[asyncio.Task[None]] = field(init=False, default_factory=set)
 
     def __post_init__(self) -> None:
+        configure_tracing(self.name, self.settings.tracing_exporter)
+        self.metrics = ServiceMetrics(self.name)
         self.engine = create_engine(self.settings.database, self.name)
         self.sessions = session_factory(self.engine)
-        self.broker = create_broker(self.settings.kafka, self.name)
+        self.broker = create_broker(self.settings.kafka, self.name, self.metrics.registry)
         self.outbox = Outbox(self.settings.kafka)
         self.relay = OutboxRelay(
-            self.settings.database.service_url(self.name, driver="postgresql"), self.broker, name=f"{self.name}-relay"
+            self.settings.database.service_url(self.name, driver="postgresql"),
+            self.broker,
+            name=f"{self.name}-relay",
+            metrics=self.metrics,
         )
 
     def consume(
@@ -79,6 +88,7 @@ class ServiceRuntime:
             kafka=self.settings.kafka,
             handlers=handlers,
             retry=retry,
+            metrics=self.metrics,
         )
         consumer.subscribe(*logical_topics)
         self.consumers.append(consumer)
@@ -87,6 +97,18 @@ class ServiceRuntime:
     def on_start(self, hook: Callable[[], None]) -> None:
         """Run ``hook`` when the service starts (after its tables exist), e.g. to spawn a periodic job."""
         self._start_hooks.append(hook)
+
+    def on_metrics(self, refresh: Callable[[], Awaitable[None]]) -> None:
+        """Run ``refresh`` before each ``/metrics`` scrape, e.g. to set a gauge from the database."""
+        self._metric_refreshers.append(refresh)
+
+    async def refresh_metrics(self) -> None:
+        """Bring database-backed gauges up to date (a failure leaves the last values)."""
+        for refresh in self._metric_refreshers:
+            try:
+                await refresh()
+            except Exception:
+                _logger.exception("refreshing metrics failed")
 
     def readiness_checks(self) -> Mapping[str, ReadinessCheck]:
         """The dependencies ``/readyz`` reports on."""

@@ -73,3 +73,8 @@ class ServiceSettings(BaseSettings):
     kafka: KafkaSettings = Field(default_factory=KafkaSettings, description="The Kafka cluster.")
     database: DatabaseSettings = Field(default_factory=DatabaseSettings, description="The PostgreSQL server.")
     auth: AuthSettings = Field(default_factory=AuthSettings, description="Bearer tokens: issuer, audience, keys.")
+    tracing_exporter: str = Field(
+        default="none",
+        description="Where spans go: none (default) or console. Read from TRACING_EXPORTER.",
+        validation_alias="TRACING_EXPORTER",
+    )

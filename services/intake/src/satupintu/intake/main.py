@@ -82,6 +82,9 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         cipher=cipher,
         hasher=hasher,
         profiles=profiles,
+        submitted=runtime.metrics.counter(
+            "satupintu_applications_submitted_total", "Applications accepted, by catalogue service.", ["service_code"]
+        ),
     )
     app.state.tracking_service = TrackingService(
         runtime.sessions,

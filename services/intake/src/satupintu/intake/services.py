@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from prometheus_client import Counter
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -73,6 +74,7 @@ class ApplicationService:
         cipher: FieldCipher,
         hasher: KeyedHasher,
         profiles: ProfileService,
+        submitted: Counter | None = None,
         clock: Clock = utc_now,
     ) -> None:
         self._sessions = sessions
@@ -82,6 +84,7 @@ class ApplicationService:
         self._cipher = cipher
         self._hasher = hasher
         self._profiles = profiles
+        self._submitted = submitted
         self._clock = clock
 
     async def submit(
@@ -146,6 +149,8 @@ class ApplicationService:
             await self._outbox.add(
                 session, self._event(accepted, service, request, data, actor=actor, reused_fields=tuple(sorted(reused)))
             )
+        if self._submitted is not None:
+            self._submitted.labels(service.code).inc()
         return Submission(accepted, replayed=False)
 
     async def _reusable(

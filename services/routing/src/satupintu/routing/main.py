@@ -13,6 +13,7 @@ from satupintu.routing.api import workflows as workflows_api
 from satupintu.routing.config import RoutingSettings
 from satupintu.routing.services import Clock, WorkflowService, utc_now
 from satupintu.routing.sla import SlaWatch
+from satupintu.routing.storage.repository import WorkflowRepository
 from satupintu.routing.storage.tables import TaskRecord, WorkflowRecord
 
 SERVICE_NAME = "routing"
@@ -26,8 +27,26 @@ def create_app(settings: RoutingSettings | None = None, clock: Clock = utc_now) 
     workflows = WorkflowService(catalogue, parse_dates(settings.collective_leave), clock=clock)
     handlers.subscribe(runtime, workflows, catalogue)
     sla_watch = SlaWatch(
-        runtime.sessions, runtime.outbox, catalogue, clock, interval=settings.sla_check_interval_seconds
+        runtime.sessions,
+        runtime.outbox,
+        catalogue,
+        clock,
+        interval=settings.sla_check_interval_seconds,
+        breaches=runtime.metrics.counter(
+            "satupintu_sla_breaches_total", "Service-standard breaches published.", ["kind", "agency"]
+        ),
     )
+    tasks_open = runtime.metrics.gauge(
+        "satupintu_tasks_open", "Open agency tasks (not decided or withdrawn).", ["agency"]
+    )
+
+    async def count_open_tasks() -> None:
+        async with runtime.sessions() as session:
+            counts = await WorkflowRepository(session).open_tasks_per_agency()
+        for agency in catalogue.agency_codes():
+            tasks_open.labels(agency).set(counts.get(agency, 0))
+
+    runtime.on_metrics(count_open_tasks)
     runtime.on_start(lambda: runtime.spawn(sla_watch.run()))
     app = create_service_app(runtime, "Satu Pintu routing: stage-by-stage agency workflow")
     app.state.sla_watch = sla_watch

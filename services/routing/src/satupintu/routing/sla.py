@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime
 
+from prometheus_client import Counter
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from satupintu.common.catalogue import Catalogue
@@ -35,6 +36,7 @@ class SlaWatch:
         *,
         interval: float = 30.0,
         batch_size: int = 200,
+        breaches: Counter | None = None,
     ) -> None:
         self._sessions = sessions
         self._outbox = outbox
@@ -42,6 +44,7 @@ class SlaWatch:
         self._clock = clock
         self._interval = interval
         self._batch_size = batch_size
+        self._breaches = breaches
 
     async def run(self) -> None:
         """Check every ``interval`` seconds until cancelled."""
@@ -77,6 +80,8 @@ class SlaWatch:
                     ),
                 )
                 published += 1
+                if self._breaches is not None:
+                    self._breaches.labels("task", task.agency).inc()
             for workflow in await repository.late_workflows(now, self._batch_size):
                 workflow.sla_breached_at = now
                 service = self._catalogue.service(workflow.service_code)
@@ -95,6 +100,8 @@ class SlaWatch:
                     ),
                 )
                 published += 1
+                if self._breaches is not None:
+                    self._breaches.labels("application", service.agency if service else "unknown").inc()
         if published:
             _logger.info("published %d SLA breaches", published)
         return published

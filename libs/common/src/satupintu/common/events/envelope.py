@@ -35,6 +35,7 @@ from satupintu.common.events.base import EventPayload
 from satupintu.common.events.notifications import NotificationFailed, NotificationSent
 from satupintu.common.events.tasks import TaskAssigned, TaskClaimed, TaskDecided, TaskSlaBreached, TaskWithdrawn
 from satupintu.common.events.verification import VerificationCodeIssued
+from satupintu.common.tracing import current_traceparent
 
 P = TypeVar("P", bound=EventPayload)
 
@@ -87,7 +88,7 @@ class Event(Generic[P]):
     time: datetime = field(default_factory=lambda: datetime.now(UTC))
     correlation_id: str | None = None
     causation_id: str | None = None
-    traceparent: str | None = None
+    traceparent: str | None = field(default_factory=current_traceparent)
 
     @property
     def type(self) -> str:
@@ -100,7 +101,8 @@ class Event(Generic[P]):
         return self.subject
 
     def caused(self, payload: EventPayload, *, source: str, actor: str, subject: str | None = None) -> Event[Any]:
-        """A new event caused by this one: same correlation, causation = this event's id, same trace."""
+        """A new event caused by this one: same correlation, causation = this event's id, same trace (the active
+        span when there is one, else this event's)."""
         return Event(
             payload=payload,
             source=source,
@@ -108,7 +110,7 @@ class Event(Generic[P]):
             actor=actor,
             correlation_id=self.correlation_id or self.id,
             causation_id=self.id,
-            traceparent=self.traceparent,
+            traceparent=current_traceparent() or self.traceparent,
         )
 
 

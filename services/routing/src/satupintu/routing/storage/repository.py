@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from sqlalchemy import func
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
@@ -75,3 +76,13 @@ class WorkflowRepository:
             .with_for_update(skip_locked=True)
         )
         return (await self._session.execute(statement)).scalars().all()
+
+    async def open_tasks_per_agency(self) -> dict[str, int]:
+        """How many tasks each agency has open."""
+        statement = (
+            select(TaskRecord.agency, func.count())
+            .where(col(TaskRecord.state).in_(["assigned", "claimed", "information_requested"]))
+            .group_by(TaskRecord.agency)
+        )
+        rows = (await self._session.execute(statement)).all()
+        return {agency: int(count) for agency, count in rows}

@@ -1,0 +1,49 @@
+"""Prometheus metrics of one service process: FastStream's broker metrics plus the platform's own (events consumed
+and dead-lettered, outbox lag) and each service's domain metrics, served on ``/metrics``."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge
+
+
+class ServiceMetrics:
+    """The metrics one process exposes; one registry per process (or per app in tests)."""
+
+    def __init__(self, service: str) -> None:
+        self.service = service
+        self.registry = CollectorRegistry()
+        self.events_consumed = Counter(
+            "satupintu_events_consumed_total",
+            "Events a consumer finished with, by outcome (processed, duplicate, dead_lettered).",
+            ["consumer", "type", "outcome"],
+            registry=self.registry,
+        )
+        self.dead_letters = Counter(
+            "satupintu_dead_letters_total",
+            "Records sent to a dead-letter topic (the DLQ's depth, as this process added to it).",
+            ["consumer", "topic"],
+            registry=self.registry,
+        )
+        self.outbox_lag = Gauge(
+            "satupintu_outbox_lag_events",
+            "Events committed to this service's outbox and not yet published.",
+            registry=self.registry,
+        )
+        self.outbox_oldest = Gauge(
+            "satupintu_outbox_oldest_age_seconds",
+            "Age of the oldest unpublished outbox event (0 when the outbox is empty).",
+            registry=self.registry,
+        )
+        self.events_published = Counter(
+            "satupintu_events_published_total",
+            "Events the outbox relay published to Kafka.",
+            registry=self.registry,
+        )
+
+    def counter(self, name: str, documentation: str, labels: list[str]) -> Counter:
+        """A service's own counter, on this process's registry."""
+        return Counter(name, documentation, labels, registry=self.registry)
+
+    def gauge(self, name: str, documentation: str, labels: list[str]) -> Gauge:
+        """A service's own gauge, on this process's registry."""
+        return Gauge(name, documentation, labels, registry=self.registry)

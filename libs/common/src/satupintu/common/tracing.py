@@ -1,0 +1,78 @@
+"""Tracing across HTTP and Kafka with OpenTelemetry. The W3C ``traceparent`` travels inside every event (the
+envelope's ``traceparent`` extension), so a trace survives the outbox: the relay publishes later, outside the
+request, and FastStream's own header propagation would start a new trace there.
+
+Exporters are off by default (``TRACING_EXPORTER=console`` prints spans); tests install an in-memory exporter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from opentelemetry import context, trace
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter
+from opentelemetry.trace import SpanKind
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+_PROPAGATOR = TraceContextTextMapPropagator()
+_TRACER_NAME = "satupintu"
+
+
+def configure_tracing(service: str, exporter: str = "none") -> None:
+    """Install the process's tracer provider (once); ``exporter`` is ``none`` or ``console``."""
+    if isinstance(trace.get_tracer_provider(), TracerProvider):
+        return
+    provider = TracerProvider(resource=Resource.create({"service.name": f"satupintu-{service}"}))
+    if exporter == "console":
+        provider.add_span_processor(BatchSpanProcessor(ConsoleSpanExporter()))
+    trace.set_tracer_provider(provider)
+
+
+def current_traceparent() -> str | None:
+    """The W3C traceparent of the active span, if there is one."""
+    carrier: dict[str, str] = {}
+    _PROPAGATOR.inject(carrier)
+    return carrier.get("traceparent")
+
+
+@contextmanager
+def span(name: str, kind: SpanKind, traceparent: str | None = None, **attributes: str) -> Iterator[None]:
+    """Run the block in a span whose parent is ``traceparent`` (or the active span)."""
+    parent = _PROPAGATOR.extract({"traceparent": traceparent}) if traceparent else context.get_current()
+    tracer = trace.get_tracer(_TRACER_NAME)
+    with tracer.start_as_current_span(name, context=parent, kind=kind, attributes=attributes):
+        yield
+
+
+class TracingMiddleware:
+    """A server span around each HTTP request, continuing a caller's ``traceparent`` header."""
+
+    def __init__(self, app: ASGIApp, service: str) -> None:
+        self._app = app
+        self._service = service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Trace HTTP requests; pass everything else through."""
+        if scope["type"] != "http" or scope["path"] in {"/healthz", "/readyz", "/metrics"}:
+            await self._app(scope, receive, send)
+            return
+        headers = {key.decode("latin-1"): value.decode("latin-1") for key, value in scope.get("headers", [])}
+        status: dict[str, int] = {}
+
+        async def capture(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+            await send(message)
+
+        with span(
+            f"{scope['method']} {scope['path']}",
+            SpanKind.SERVER,
+            headers.get("traceparent"),
+            **{"service": self._service, "http.method": scope["method"]},
+        ):
+            await self._app(scope, receive, capture)
+            trace.get_current_span().set_attribute("http.status_code", status.get("code", 0))
