@@ -1,0 +1,455 @@
+"""The citizen pages' words in Indonesian and English: every text of the pages, the names of states and events, how
+dates and numbers are written, and the error messages a person reads beside a field. Labels and help of form fields
+come from the catalogue, not from here."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Final
+from zoneinfo import ZoneInfo
+
+LANGUAGES: Final = ("id", "en")
+DEFAULT_LANGUAGE: Final = "id"
+LANGUAGE_NAMES: Final = {"id": "Bahasa Indonesia", "en": "English"}
+PAGE_TIMEZONE: Final = "Asia/Jakarta"
+_ZONE_ABBREVIATION: Final = "WIB"
+
+_MONTHS: Final = {
+    "id": (
+        "Januari",
+        "Februari",
+        "Maret",
+        "April",
+        "Mei",
+        "Juni",
+        "Juli",
+        "Agustus",
+        "September",
+        "Oktober",
+        "November",
+        "Desember",
+    ),
+    "en": (
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ),
+}
+
+TEXTS: Final[dict[str, dict[str, str]]] = {
+    "id": {
+        "site_name": "Satu Pintu",
+        "site_tagline": "Mal Pelayanan Publik Digital",
+        "skip_link": "Langsung ke isi utama",
+        "switch_language": "Ganti bahasa",
+        "footer": "Satu Pintu, Mal Pelayanan Publik. Data pribadi Anda dilindungi dan hanya dilihat petugas yang "
+        "berwenang.",
+        "nav_services": "Layanan",
+        "nav_track": "Lacak permohonan",
+        "optional": "(opsional)",
+        "error_prefix": "Kesalahan:",
+        "error_title_prefix": "Kesalahan: ",
+        "error_summary_title": "Ada masalah",
+        "back_to_services": "Kembali ke daftar layanan",
+        # Choosing a service
+        "services_title": "Ajukan permohonan layanan",
+        "services_lead": "Pilih layanan yang Anda perlukan. Anda cukup mengisi satu formulir; semua instansi terkait "
+        "memprosesnya untuk Anda.",
+        "services_heading": "Layanan yang tersedia",
+        "service_sla": "Selesai dalam {days} hari kerja",
+        "service_sla_one": "Selesai dalam 1 hari kerja",
+        "service_cost": "Biaya: {cost}",
+        "service_agency": "Instansi: {agency}",
+        "apply_for": "Ajukan {service}",
+        "track_lead": "Sudah mengajukan permohonan?",
+        "track_link": "Lacak permohonan Anda dengan kode pelacakan",
+        # The form
+        "apply_title": "Permohonan {service}",
+        "apply_lead": "Isi formulir ini untuk mengajukan permohonan. Kolom yang tidak wajib diberi tanda (opsional).",
+        "apply_product": "Anda akan menerima: {product}",
+        "applicant_heading": "Data pemohon",
+        "service_heading": "Data permohonan",
+        "documents_heading": "Dokumen",
+        "consent_heading": "Persetujuan",
+        "nik_label": "NIK (Nomor Induk Kependudukan)",
+        "nik_hint": "16 angka, seperti tertulis pada KTP Anda.",
+        "name_label": "Nama lengkap",
+        "name_hint": "Sesuai KTP.",
+        "email_label": "Alamat email",
+        "email_hint": "Kami mengirim kabar permohonan ke alamat ini.",
+        "phone_label": "Nomor HP",
+        "phone_hint": "Untuk SMS atau WhatsApp, misalnya 081234567890.",
+        "language_label": "Bahasa pemberitahuan",
+        "language_hint": "Bahasa yang kami gunakan saat memberi kabar kepada Anda.",
+        "consent_label": "Saya setuju data saya disimpan dan digunakan kembali untuk permohonan berikutnya",
+        "consent_hint": "Anda tidak perlu mengisi data yang sama lagi. Anda dapat menariknya kapan saja.",
+        "document_hint": "{types}, paling besar {size}.",
+        "document_kept": "Sudah diunggah: {filename}. Pilih berkas lain hanya jika ingin menggantinya.",
+        "media_type_list_join": " atau ",
+        "submit_application": "Kirim permohonan",
+        "already_submitted_title": "Formulir ini sudah dikirim",
+        "already_submitted_body": "Permohonan dari formulir ini sudah kami terima, dengan isi yang berbeda. "
+        "Untuk permohonan baru, isi formulir dari awal.",
+        "start_again": "Isi formulir baru",
+        "too_large_title": "Berkas terlalu besar",
+        "too_large_body": "Berkas yang Anda kirim terlalu besar. Kembali ke formulir dan pilih berkas yang lebih "
+        "kecil.",
+        # Confirmation
+        "confirmation_title": "Permohonan terkirim",
+        "confirmation_code_label": "Kode pelacakan Anda",
+        "confirmation_keep_code": "Simpan kode ini. Anda memerlukannya untuk melihat status permohonan dan menjawab "
+        "pertanyaan petugas.",
+        "confirmation_next_heading": "Apa yang terjadi selanjutnya",
+        "confirmation_next_body": "Permohonan {service} Anda diteruskan ke instansi terkait. Kami memberi kabar setiap "
+        "ada perkembangan. Standar pelayanan: {days} hari kerja.",
+        "confirmation_status_link": "Lihat status permohonan",
+        "confirmation_another": "Ajukan layanan lain",
+        # Tracking
+        "track_title": "Lacak permohonan",
+        "track_code_label": "Kode pelacakan",
+        "track_code_hint": "Tertulis pada halaman konfirmasi dan pesan dari kami, misalnya SP-ABCDE-FGHJKM-NPQRST.",
+        "track_submit": "Lihat status",
+        "status_title": "Status permohonan",
+        "status_service": "Layanan",
+        "status_state": "Status",
+        "status_submitted_at": "Diajukan",
+        "status_updated_at": "Terakhir berubah",
+        "status_due_at": "Target selesai",
+        "status_applicant": "Pemohon",
+        "status_sla_breached": "Batas waktu standar pelayanan sudah lewat. Instansi terkait sudah diberi tahu.",
+        "status_tasks_heading": "Instansi yang memproses",
+        "status_no_tasks": "Permohonan Anda sedang diteruskan ke instansi terkait.",
+        "status_stage": "Tahap {number} dari {count}",
+        "status_task_due": "Batas waktu: {due}",
+        "status_questions": "Pertanyaan petugas:",
+        "status_answer_link": "Jawab pertanyaan",
+        "status_outputs_heading": "Hasil",
+        "status_reason_heading": "Alasan penolakan",
+        "status_timeline_heading": "Riwayat",
+        "status_answered": "Jawaban Anda sudah diteruskan ke petugas.",
+        "status_code": "Kode pelacakan: {code}",
+        "not_found_title": "Halaman tidak ditemukan",
+        "not_found_body": "Periksa kembali alamat halaman.",
+        "unknown_code_title": "Kode pelacakan tidak ditemukan",
+        "unknown_code_body": "Tidak ada permohonan dengan kode {code}. Periksa kembali kode Anda.",
+        "unknown_service_body": "Tidak ada layanan dengan kode {code}.",
+        # Answering
+        "answer_title": "Jawab pertanyaan petugas",
+        "answer_lead": "Jawab pertanyaan di bawah. Isi hanya data yang ingin Anda ubah atau lengkapi.",
+        "answer_asked_by": "{agency} bertanya:",
+        "answer_task_label": "Pertanyaan mana yang Anda jawab?",
+        "answer_nik_hint": "Hanya pemohon yang dapat menjawab: isi NIK pemohon.",
+        "answer_changes_heading": "Data yang diubah",
+        "answer_changes_hint": "Kosongkan kolom yang tidak berubah.",
+        "answer_unchanged": "Tidak berubah",
+        "answer_message_label": "Pesan untuk petugas",
+        "answer_documents_heading": "Dokumen tambahan",
+        "answer_submit": "Kirim jawaban",
+        "answer_nothing_asked_title": "Tidak ada pertanyaan yang menunggu jawaban",
+        "answer_nothing_asked_body": "Tidak ada instansi yang menunggu jawaban Anda untuk permohonan ini.",
+        "answer_already_body": "Pertanyaan ini sudah dijawab.",
+        "back_to_status": "Kembali ke status permohonan",
+        "yes": "Ya",
+        "no": "Tidak",
+        # Application states
+        "state.submitted": "Diterima",
+        "state.in_progress": "Sedang diproses",
+        "state.information_requested": "Menunggu jawaban Anda",
+        "state.completed": "Selesai",
+        "state.rejected": "Ditolak",
+        # Task states
+        "task_state.assigned": "Menunggu diproses",
+        "task_state.claimed": "Sedang diperiksa petugas",
+        "task_state.information_requested": "Menunggu jawaban Anda",
+        "task_state.approved": "Disetujui",
+        "task_state.rejected": "Ditolak",
+        "task_state.withdrawn": "Dibatalkan",
+        # Timeline
+        "event.application.submitted": "Permohonan diterima",
+        "event.application.stage_started": "Tahap {number} dari {count} dimulai: {agencies}",
+        "event.application.task_updated": "{agency}: {state}",
+        "event.application.information_requested": "{agency} meminta keterangan tambahan",
+        "event.application.information_provided": "Anda menjawab pertanyaan {agency}",
+        "event.application.completed": "Permohonan selesai",
+        "event.application.rejected": "{agency} menolak permohonan",
+        "event.application.sla_breached": "Batas waktu standar pelayanan terlewati",
+        "event.unknown": "Perubahan status",
+        # Errors beside fields
+        "error.required": "Isi {label}",
+        "error.choose": "Pilih {label}",
+        "error.upload": "Unggah {label}",
+        "error.pattern": "Isi {label} dengan format yang benar",
+        "error.too_long": "{label} paling banyak {max_length} karakter",
+        "error.minimum": "{label} paling kecil {minimum}",
+        "error.maximum": "{label} paling besar {maximum}",
+        "error.integer": "{label} harus berupa bilangan bulat",
+        "error.number": "{label} harus berupa angka, misalnya 120,5",
+        "error.date": "{label} harus berupa tanggal yang benar",
+        "error.control": "{label} tidak boleh berisi karakter khusus atau baris baru",
+        "error.email": "Isi alamat email dengan format yang benar, misalnya nama@contoh.id",
+        "error.phone": "Isi nomor HP dengan format yang benar, misalnya 081234567890",
+        "error.nik": "Isi NIK dengan 16 angka seperti pada KTP",
+        "error.nik_zero_region": "Kode wilayah pada NIK (6 angka pertama) tidak boleh 00",
+        "error.nik_birth_date": "Tanggal lahir pada NIK (angka ke-7 sampai ke-12) bukan tanggal yang benar",
+        "error.nik_future": "Tanggal lahir pada NIK belum terjadi",
+        "error.nik_serial": "Nomor urut pada NIK (4 angka terakhir) tidak boleh 0000",
+        "error.not_the_applicant": "NIK ini bukan NIK pemohon",
+        "error.file_too_large": "{label} harus lebih kecil dari {size}",
+        "error.file_type": "{label} harus berupa {types}",
+        "error.file_empty": "Berkas {label} kosong",
+        "error.answer_missing": "Isi pesan, ubah data, atau unggah dokumen",
+        "error.invalid": "{label} tidak valid: {detail}",
+        "error.tracking_code": "Isi kode pelacakan",
+        "error.unknown_code": "Tidak ada permohonan dengan kode pelacakan ini",
+        "error.task": "Pilih pertanyaan yang Anda jawab",
+    },
+    "en": {
+        "site_name": "Satu Pintu",
+        "site_tagline": "Digital Public Service Mall",
+        "skip_link": "Skip to main content",
+        "switch_language": "Change language",
+        "footer": "Satu Pintu, the public service mall. Your personal data is protected and seen only by the officers "
+        "who need it.",
+        "nav_services": "Services",
+        "nav_track": "Track an application",
+        "optional": "(optional)",
+        "error_prefix": "Error:",
+        "error_title_prefix": "Error: ",
+        "error_summary_title": "There is a problem",
+        "back_to_services": "Back to the list of services",
+        "services_title": "Apply for a public service",
+        "services_lead": "Choose the service you need. You fill in one form; every agency involved processes it for "
+        "you.",
+        "services_heading": "Services",
+        "service_sla": "Done in {days} working days",
+        "service_sla_one": "Done in 1 working day",
+        "service_cost": "Cost: {cost}",
+        "service_agency": "Agency: {agency}",
+        "apply_for": "Apply for {service}",
+        "track_lead": "Already applied?",
+        "track_link": "Track your application with its tracking code",
+        "apply_title": "Apply for {service}",
+        "apply_lead": "Fill in this form to apply. Fields you do not have to fill in are marked (optional).",
+        "apply_product": "You will receive: {product}",
+        "applicant_heading": "About you",
+        "service_heading": "About your application",
+        "documents_heading": "Documents",
+        "consent_heading": "Consent",
+        "nik_label": "NIK (national identity number)",
+        "nik_hint": "16 digits, as on your identity card (KTP).",
+        "name_label": "Full name",
+        "name_hint": "As on your identity card.",
+        "email_label": "Email address",
+        "email_hint": "We send news about your application to this address.",
+        "phone_label": "Mobile number",
+        "phone_hint": "For SMS or WhatsApp, for example 081234567890.",
+        "language_label": "Language of our messages",
+        "language_hint": "The language we write to you in.",
+        "consent_label": "I agree that my data is kept and reused for my next applications",
+        "consent_hint": "You will not have to fill in the same data again. You can withdraw this at any time.",
+        "document_hint": "{types}, up to {size}.",
+        "document_kept": "Uploaded: {filename}. Choose another file only to replace it.",
+        "media_type_list_join": " or ",
+        "submit_application": "Send application",
+        "already_submitted_title": "This form was already sent",
+        "already_submitted_body": "We already received an application from this form, with different answers. "
+        "To make a new application, start a new form.",
+        "start_again": "Start a new form",
+        "too_large_title": "The files are too large",
+        "too_large_body": "The files you sent are too large. Go back to the form and choose smaller files.",
+        "confirmation_title": "Application sent",
+        "confirmation_code_label": "Your tracking code",
+        "confirmation_keep_code": "Keep this code. You need it to see your application's status and to answer an "
+        "officer's questions.",
+        "confirmation_next_heading": "What happens next",
+        "confirmation_next_body": "Your {service} application goes to the agencies involved. We tell you whenever "
+        "something happens. Service standard: {days} working days.",
+        "confirmation_status_link": "See the status of your application",
+        "confirmation_another": "Apply for another service",
+        "track_title": "Track an application",
+        "track_code_label": "Tracking code",
+        "track_code_hint": "It is on the confirmation page and in our messages, for example SP-ABCDE-FGHJKM-NPQRST.",
+        "track_submit": "See status",
+        "status_title": "Application status",
+        "status_service": "Service",
+        "status_state": "Status",
+        "status_submitted_at": "Applied",
+        "status_updated_at": "Last change",
+        "status_due_at": "Due",
+        "status_applicant": "Applicant",
+        "status_sla_breached": "The service standard's time has passed. The agencies involved have been told.",
+        "status_tasks_heading": "Agencies processing it",
+        "status_no_tasks": "Your application is on its way to the agencies involved.",
+        "status_stage": "Stage {number} of {count}",
+        "status_task_due": "Due: {due}",
+        "status_questions": "The officer asks:",
+        "status_answer_link": "Answer the question",
+        "status_outputs_heading": "Results",
+        "status_reason_heading": "Why it was rejected",
+        "status_timeline_heading": "History",
+        "status_answered": "Your answer was passed on to the officer.",
+        "status_code": "Tracking code: {code}",
+        "not_found_title": "Page not found",
+        "not_found_body": "Check the page's address.",
+        "unknown_code_title": "Tracking code not found",
+        "unknown_code_body": "No application has the code {code}. Check your code.",
+        "unknown_service_body": "There is no service with the code {code}.",
+        "answer_title": "Answer the officer's question",
+        "answer_lead": "Answer the question below. Fill in only the data you want to change or add.",
+        "answer_asked_by": "{agency} asks:",
+        "answer_task_label": "Which question are you answering?",
+        "answer_nik_hint": "Only the applicant may answer: enter the applicant's NIK.",
+        "answer_changes_heading": "Data to change",
+        "answer_changes_hint": "Leave a field empty when it does not change.",
+        "answer_unchanged": "Unchanged",
+        "answer_message_label": "Message to the officer",
+        "answer_documents_heading": "More documents",
+        "answer_submit": "Send answer",
+        "answer_nothing_asked_title": "No question is waiting for an answer",
+        "answer_nothing_asked_body": "No agency is waiting for an answer from you on this application.",
+        "answer_already_body": "This question was already answered.",
+        "back_to_status": "Back to the application's status",
+        "yes": "Yes",
+        "no": "No",
+        "state.submitted": "Received",
+        "state.in_progress": "In progress",
+        "state.information_requested": "Waiting for your answer",
+        "state.completed": "Completed",
+        "state.rejected": "Rejected",
+        "task_state.assigned": "Waiting to be processed",
+        "task_state.claimed": "Being reviewed by an officer",
+        "task_state.information_requested": "Waiting for your answer",
+        "task_state.approved": "Approved",
+        "task_state.rejected": "Rejected",
+        "task_state.withdrawn": "Withdrawn",
+        "event.application.submitted": "Application received",
+        "event.application.stage_started": "Stage {number} of {count} started: {agencies}",
+        "event.application.task_updated": "{agency}: {state}",
+        "event.application.information_requested": "{agency} asked for more information",
+        "event.application.information_provided": "You answered {agency}'s question",
+        "event.application.completed": "Application completed",
+        "event.application.rejected": "{agency} rejected the application",
+        "event.application.sla_breached": "The service standard's time passed",
+        "event.unknown": "Status change",
+        "error.required": "Enter {label}",
+        "error.choose": "Select {label}",
+        "error.upload": "Upload {label}",
+        "error.pattern": "Enter {label} in the correct format",
+        "error.too_long": "{label} must be {max_length} characters or fewer",
+        "error.minimum": "{label} must be {minimum} or more",
+        "error.maximum": "{label} must be {maximum} or less",
+        "error.integer": "{label} must be a whole number",
+        "error.number": "{label} must be a number, like 120.5",
+        "error.date": "{label} must be a real date",
+        "error.control": "{label} must not contain special characters or line breaks",
+        "error.email": "Enter an email address in the correct format, like name@example.com",
+        "error.phone": "Enter a mobile number in the correct format, like 081234567890",
+        "error.nik": "Enter a NIK of 16 digits, as on your identity card",
+        "error.nik_zero_region": "The region codes of the NIK (its first 6 digits) cannot be 00",
+        "error.nik_birth_date": "The date of birth in the NIK (digits 7 to 12) is not a real date",
+        "error.nik_future": "The date of birth in the NIK is in the future",
+        "error.nik_serial": "The serial number of the NIK (its last 4 digits) cannot be 0000",
+        "error.not_the_applicant": "This NIK is not the applicant's NIK",
+        "error.file_too_large": "{label} must be smaller than {size}",
+        "error.file_type": "{label} must be a {types}",
+        "error.file_empty": "The file for {label} is empty",
+        "error.answer_missing": "Write a message, change some data or upload a document",
+        "error.invalid": "{label} is not valid: {detail}",
+        "error.tracking_code": "Enter a tracking code",
+        "error.unknown_code": "No application has this tracking code",
+        "error.task": "Select the question you are answering",
+    },
+}
+
+_MEDIA_TYPE_NAMES: Final = {"application/pdf": "PDF", "image/jpeg": "JPG", "image/png": "PNG"}
+
+
+def language_or_default(language: str | None) -> str:
+    """``language`` if the pages speak it, Indonesian otherwise."""
+    return language if language in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def other_language(language: str) -> str:
+    """The language the switch link offers."""
+    return "en" if language == "id" else "id"
+
+
+def mid_sentence(label: str) -> str:
+    """A label as it reads inside a sentence ("Isi nama lengkap"): first letter lower-cased unless an acronym."""
+    if len(label) > 1 and label[1].isupper():
+        return label
+    return label[:1].lower() + label[1:]
+
+
+class Translator:
+    """The pages' words, dates and numbers in one language."""
+
+    def __init__(self, language: str) -> None:
+        self.language = language_or_default(language)
+        self._texts = TEXTS[self.language]
+
+    def __call__(self, key: str, **values: object) -> str:
+        """The text called ``key``, with ``values`` filled in."""
+        text = self._texts[key]
+        return text.format(**values) if values else text
+
+    def template(self, key: str) -> str:
+        """The text called ``key`` with its placeholders unfilled."""
+        return self._texts[key]
+
+    def has(self, key: str) -> bool:
+        """Whether there is a text called ``key``."""
+        return key in self._texts
+
+    def application_state(self, state: str) -> str:
+        """An application's state as the citizen reads it."""
+        return self._texts.get(f"state.{state}", state)
+
+    def task_state(self, state: str) -> str:
+        """An agency task's state as the citizen reads it."""
+        return self._texts.get(f"task_state.{state}", state)
+
+    def date(self, value: date | datetime | None) -> str:
+        """A date as people write it: ``15 Juni 2026`` or ``15 June 2026`` (a moment's date in Jakarta)."""
+        if value is None:
+            return ""
+        day = value.astimezone(ZoneInfo(PAGE_TIMEZONE)).date() if isinstance(value, datetime) else value
+        return f"{day.day} {_MONTHS[self.language][day.month - 1]} {day.year}"
+
+    def moment(self, value: datetime | None) -> str:
+        """A moment as people write it, in Jakarta time: ``15 Juni 2026 14.30 WIB`` or ``15 June 2026 14:30 WIB``."""
+        if value is None:
+            return ""
+        local = value.astimezone(ZoneInfo(PAGE_TIMEZONE))
+        separator = "." if self.language == "id" else ":"
+        return f"{self.date(local)} {local:%H}{separator}{local:%M} {_ZONE_ABBREVIATION}"
+
+    def number(self, value: float) -> str:
+        """A number with the language's digit grouping: ``100.000`` or ``100,000``; decimals only when it has some."""
+        text = f"{value:,.0f}" if float(value).is_integer() else f"{value:,}"
+        if self.language == "id":
+            return text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+        return text
+
+    def size(self, size_bytes: int) -> str:
+        """A file size a person understands: ``2 MB`` or ``500 KB``."""
+        if size_bytes >= 1_000_000:
+            megabytes = size_bytes / 1_000_000
+            return f"{self.number(round(megabytes, 1))} MB"
+        return f"{self.number(max(1, round(size_bytes / 1000)))} KB"
+
+    def media_types(self, media_types: tuple[str, ...] | list[str]) -> str:
+        """Accepted file types as a list a person reads: ``PDF, JPG atau PNG``."""
+        names = [_MEDIA_TYPE_NAMES.get(media_type, media_type) for media_type in media_types]
+        if len(names) < 2:
+            return "".join(names)
+        return ", ".join(names[:-1]) + self._texts["media_type_list_join"] + names[-1]
