@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
@@ -17,4 +19,30 @@ class AuditSettings(ServiceSettings):
     hash_key: str = Field(
         default="local-development-audit-key",
         description="Secret key of the keyed hashes that replace personal data in the log.",
+    )
+    checkpoint_interval_seconds: float = Field(
+        default=60.0, gt=0, description="How often a signed checkpoint is taken (when the log has grown)."
+    )
+    checkpoint_key_path: Path | None = Field(
+        default=None,
+        description=(
+            "PEM file of the Ed25519 private key that signs checkpoints. Unset: a local key, created once in the "
+            "auth keys directory (`audit-checkpoint-ed25519.pem`)."
+        ),
+    )
+    writer_role: str | None = Field(
+        default="satupintu_audit_writer",
+        description=(
+            "The database role the service appends and queries as: it holds only INSERT and SELECT on the log. "
+            "Created at start-up when missing (the `DATABASE_URL` user needs CREATEROLE then). Empty: work as the "
+            "`DATABASE_URL` user (the append-only trigger still protects the log)."
+        ),
+    )
+    writer_password: str | None = Field(
+        default="local-development-audit-writer",
+        description="Password of the writer role (set when the role is created, and used to connect).",
+    )
+    page_size: int = Field(default=100, ge=1, le=1000, description="Entries per page when a query names no limit.")
+    timeline_limit: int = Field(
+        default=5000, ge=1, description="Most entries an application's timeline shows (the oldest first)."
     )

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from faststream import AckPolicy
 from faststream.kafka.annotations import KafkaMessage
+from opentelemetry.trace import SpanKind
 
 from satupintu.audit.services import AuditService
 from satupintu.common.broker import raw_body
 from satupintu.common.catalogue import Catalogue
 from satupintu.common.events.topics import all_topic_names
 from satupintu.common.runtime import ServiceRuntime
+from satupintu.common.tracing import span
 
 
 def subscribe(runtime: ServiceRuntime, audit: AuditService, catalogue: Catalogue) -> None:
@@ -18,7 +20,13 @@ def subscribe(runtime: ServiceRuntime, audit: AuditService, catalogue: Catalogue
     topics = [kafka.topic_name(name) for name in all_topic_names(catalogue.agency_codes())]
 
     async def audit_every_event(message: KafkaMessage) -> None:
-        await audit.record(message.raw_message)
+        record = message.raw_message
+        assert not isinstance(record, tuple)  # one record at a time (not a batch subscriber)
+        headers = dict(record.headers or ())
+        traceparent = headers.get("ce_traceparent", b"").decode("ascii", errors="replace") or None
+        event_type = headers.get("ce_type", b"unknown").decode("utf-8", errors="replace")
+        with span(f"audit {event_type}", SpanKind.CONSUMER, traceparent, topic=record.topic):
+            await audit.record(record)
 
     runtime.broker.subscriber(
         *topics,

@@ -1,0 +1,86 @@
+"""Who may read the audit trail: callers whose bearer token grants the ``auditor`` role. A caller who signs in but
+lacks the role is refused and the refusal is recorded (``access.recorded`` with outcome ``denied``).
+
+The JSON API takes the token from ``Authorization: Bearer``; the pages also take it from the
+``satupintu_audit_token`` cookie that ``/audit/ui/login`` sets.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import HTTPException, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
+
+from satupintu.audit.factory import AuditContext
+from satupintu.common.auth import AuthenticationError, KeySetUnavailableError, Principal, Role, TokenVerifier
+
+TOKEN_COOKIE = "satupintu_audit_token"  # noqa: S105 (the cookie's name, not a secret)
+PERSONAL_PARAMETER = "personal"
+_SECRET_PARAMETERS = frozenset({"token"})
+
+_bearer = HTTPBearer(auto_error=False, description="A staff token with the `auditor` role.")
+
+
+class PageRefused(Exception):
+    """A page was asked for without an auditor's token; the pages answer with the sign-in form."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def audit_context(request: Request) -> AuditContext:
+    """The audit process's context, set by ``create_app()``."""
+    context: AuditContext = request.app.state.audit
+    return context
+
+
+def requested_resource(request: Request) -> str:
+    """What a request asked for, as recorded in ``access.recorded``: method, path and query, with a personal value
+    replaced by its keyed hash and any token left out."""
+    parameters: list[tuple[str, str]] = []
+    for name, value in request.query_params.multi_items():
+        if name in _SECRET_PARAMETERS:
+            continue
+        shown = audit_context(request).queries.personal_hash(value) if name == PERSONAL_PARAMETER else value
+        parameters.append((name, shown))
+    query = f"?{urlencode(parameters)}" if parameters else ""
+    return f"{request.method} {request.url.path}{query}"
+
+
+async def authorise(request: Request, token: str | None) -> Principal:
+    """The auditor a token names; 401 when it names nobody trustworthy, 403 (recorded) when not an auditor."""
+    verifier: TokenVerifier = request.app.state.token_verifier
+    try:
+        principal = await run_in_threadpool(verifier.verify, token)  # a JWKS fetch may block
+    except AuthenticationError as error:
+        raise HTTPException(401, detail=str(error), headers={"WWW-Authenticate": "Bearer"}) from error
+    except KeySetUnavailableError as error:
+        raise HTTPException(503, detail="Sign-in cannot be checked right now; try again shortly.") from error
+    if Role.AUDITOR not in principal.roles:
+        detail = f"This needs the auditor role; your token grants {', '.join(sorted(principal.roles))}."
+        await audit_context(request).queries.record_denied(principal, requested_resource(request), detail)
+        raise HTTPException(403, detail=detail)
+    return principal
+
+
+async def auditor(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)]
+) -> Principal:
+    """FastAPI dependency of the JSON API: the calling auditor, from the bearer token."""
+    return await authorise(request, credentials.credentials if credentials else None)
+
+
+async def page_auditor(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)]
+) -> Principal:
+    """FastAPI dependency of the pages: the auditor, from the bearer token or the sign-in cookie."""
+    token = credentials.credentials if credentials else request.cookies.get(TOKEN_COOKIE)
+    try:
+        return await authorise(request, token)
+    except HTTPException as refused:
+        raise PageRefused(refused.status_code, str(refused.detail)) from refused
