@@ -1,16 +1,87 @@
-"""Configuration of the agency service, read once in ``create_app()``."""
+"""Configuration of the agency service (the officers' desk) and of the example worker, read once at start-up."""
 
 from __future__ import annotations
 
-from pydantic import Field
-from pydantic_settings import SettingsConfigDict
+from pathlib import Path
 
-from satupintu.common.settings import ServiceSettings
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from satupintu.common.settings import DatabaseSettings, KafkaSettings, ServiceSettings
+
+LEDGER_SERVICE = "agency_worker"
+"""The service name of the example worker's own database (``<prefix>agency_worker``)."""
 
 
 class AgencySettings(ServiceSettings):
-    """Agency settings; environment variables start with ``AGENCY_``."""
+    """Agency desk settings; environment variables start with ``AGENCY_``."""
 
     model_config = SettingsConfigDict(env_prefix="AGENCY_", extra="ignore")
 
     port: int = Field(default=8003, ge=1, le=65535, description="Port the HTTP server listens on.")
+    documents_dir: Path = Field(
+        default=Path(".run/documents"),
+        description="Where intake keeps uploaded documents (`<dir>/<sha[:2]>/<sha>`); read only, by hash.",
+    )
+    claim_ttl_seconds: float = Field(
+        default=1800.0, gt=0, description="How long an officer's claim on a task lasts before it returns to the pool."
+    )
+    due_soon_working_days: int = Field(
+        default=1,
+        ge=0,
+        description="A task is `due_soon` when it is due before the end of this many working days from today.",
+    )
+    collective_leave: list[str] = Field(
+        default_factory=list,
+        description="Collective-leave days (cuti bersama) as ISO dates; not working days when judging SLA state.",
+    )
+    encryption_keys: str | None = Field(
+        default=None,
+        description=(
+            "Keys for the personal data in the task inbox, `kid:base64key,...` (first is current). "
+            "Unset: a local development key in the auth keys directory."
+        ),
+    )
+    session_secret: str | None = Field(
+        default=None,
+        description="Secret that signs the desk's session cookies. Unset: a local secret in the auth keys directory.",
+    )
+    session_max_age_seconds: int = Field(
+        default=8 * 3600, gt=0, description="How long an officer stays logged in to the desk (one working day)."
+    )
+    secure_cookies: bool = Field(
+        default=False, description="Send the session cookie only over HTTPS; turn on behind TLS in production."
+    )
+    login_attempts_per_minute: int = Field(
+        default=10, ge=1, description="Login attempts allowed per client address and user name per minute."
+    )
+
+
+class ExampleWorkerSettings(BaseSettings):
+    """The example BPJS enrolment worker; environment variables start with ``AGENCY_WORKER_`` (Kafka: ``KAFKA_``,
+    the PostgreSQL server of its ledger: ``DATABASE_``)."""
+
+    model_config = SettingsConfigDict(env_prefix="AGENCY_WORKER_", extra="ignore")
+
+    name: str = Field(
+        default="bpjs-enrolment",
+        pattern=r"^[a-z0-9][a-z0-9-]{0,40}$",
+        description="The worker's name: part of its consumer group and of the actor on its decisions.",
+    )
+    ledger_dsn: str | None = Field(
+        default=None,
+        description=(
+            "PostgreSQL DSN (`postgresql://...`) of the database where the worker remembers the assignments it has "
+            "decided, across restarts. Unset: the worker's own database `<DATABASE_NAME_PREFIX>agency_worker` on "
+            "the `DATABASE_URL` server, created at start."
+        ),
+    )
+    log_level: str = Field(default="info", description="Log level of the worker's structured logs.")
+    kafka: KafkaSettings = Field(default_factory=KafkaSettings, description="The Kafka cluster.")
+    database: DatabaseSettings = Field(
+        default_factory=DatabaseSettings, description="The PostgreSQL server of the default ledger database."
+    )
+
+    def ledger_url(self) -> str:
+        """The DSN of the ledger: ``ledger_dsn``, or the worker's own database on the configured server."""
+        return self.ledger_dsn or self.database.service_url(LEDGER_SERVICE, driver="postgresql")

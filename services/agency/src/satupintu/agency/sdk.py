@@ -1,41 +1,70 @@
 """The worker SDK an agency's own system imports: receive typed tasks from the agency's tasks topic and answer on
 its decisions topic, at least once, with idempotent decisions.
 
-    async def decide(task: Task) -> Outcome:
+    async def decide(task: Task) -> Outcome | None:
         return approve({"member_number": "0001234567890"})
 
-    worker = AgencyWorker("bpjs-kes", KafkaSettings(), decide)
-    await worker.run()   # until cancelled; finishes the task in hand on shutdown
+    ledger = PostgresLedger("postgresql://worker@db.bpjs.example/worker", agency="bpjs-kes", worker="worker")
+    worker = AgencyWorker("bpjs-kes", KafkaSettings(), decide, ledger=ledger)
+    await worker.run()   # until SIGTERM/SIGINT or cancelled; finishes the task in hand first
 
-A decision's ``ce_id`` is derived from the assignment it answers, so a redelivered task yields the same decision
-event, which routing's inbox applies once.
+Idempotent decisions, in two layers:
+
+- A decision's ``ce_id`` is derived from the *assignment* it answers (the ``task.assigned`` event's id), so a
+  redelivered task, a second worker instance, or an officer at the desk answering the same assignment all yield the
+  same decision id, which routing's inbox applies once. It is derived from the assignment and not from the task id on
+  purpose: after an information request routing re-assigns the same task with a new assignment event, and that new
+  assignment must be decidable again.
+- The worker keeps a ledger of the assignments it has decided (in memory by default; :class:`PostgresLedger` to
+  survive restarts) and does not publish again for one it has seen, so a redelivered task publishes no second
+  decision. Only a crash between publishing and writing the ledger publishes
+  twice, and then with the same id.
+
+A task stays uncommitted until its decision is on the broker: if publishing fails the record is redelivered.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 import uuid
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
+import asyncpg
 from aiokafka import ConsumerRecord
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
+from tenacity import AsyncRetrying, RetryError, stop_after_attempt, wait_exponential_jitter
 
 from satupintu.common.broker import create_broker, raw_body
 from satupintu.common.events.applications import JsonScalar
 from satupintu.common.events.base import Decision, DocumentRef
 from satupintu.common.events.envelope import EnvelopeError, Event, from_record, to_record
-from satupintu.common.events.tasks import TaskAssigned, TaskDecided, TaskWithdrawn
+from satupintu.common.events.tasks import TaskAssigned, TaskDecided, TaskSlaBreached, TaskWithdrawn
 from satupintu.common.events.topics import Topic
 from satupintu.common.settings import KafkaSettings
 
-_DECISION_NAMESPACE = uuid.UUID("6f1d3c1e-6a43-4c57-9c55-3b1f4f0d2a10")
+DECISION_NAMESPACE = uuid.UUID("6f1d3c1e-6a43-4c57-9c55-3b1f4f0d2a10")
 _logger = logging.getLogger(__name__)
+
+
+def decision_event_id(assignment_id: str) -> str:
+    """The ``ce_id`` of the decision answering the assignment event ``assignment_id``; the same for every decider."""
+    return str(uuid.uuid5(DECISION_NAMESPACE, assignment_id))
+
+
+def consumer_group(agency: str, worker_name: str) -> str:
+    """The consumer group of an agency's worker, without the cluster prefix: ``satupintu.agency.<code>.<name>``.
+
+    Every group of an agency shares the prefix ``satupintu.agency.<code>.``, which its broker ACL grants.
+    """
+    return f"satupintu.agency.{agency.lower()}.{worker_name}"
 
 
 @dataclass(frozen=True)
@@ -97,17 +126,149 @@ def reject(reason: str) -> Outcome:
 
 def request_information(*questions: str) -> Outcome:
     """Pause the task until the citizen answers ``questions``."""
-    if not questions:
-        raise ValueError("ask at least one question")
+    if not questions or not all(question.strip() for question in questions):
+        raise ValueError("ask at least one question, none of them empty")
     return Outcome(Decision.NEEDS_INFORMATION, questions=tuple(questions))
 
 
 Decide = Callable[[Task], Awaitable[Outcome | None]]
-"""The agency's logic: an outcome, or None to leave the task to an officer."""
+"""The agency's logic: an outcome, or None to leave the task to an officer at the desk."""
+
+
+class DecisionLedger(Protocol):
+    """Where a worker remembers the assignments it has decided, so a redelivered task is not decided again."""
+
+    async def already_decided(self, assignment_id: str) -> bool:
+        """Whether a decision on ``assignment_id`` was published."""
+        ...
+
+    async def record(self, assignment_id: str, task_id: str, decision_id: str) -> None:
+        """Remember that the decision ``decision_id`` on ``assignment_id`` was published."""
+        ...
+
+
+class MemoryLedger:
+    """A :class:`DecisionLedger` in memory, bounded to the most recent ``capacity`` assignments; lost on restart."""
+
+    def __init__(self, capacity: int = 100_000) -> None:
+        self._capacity = capacity
+        self._decided: OrderedDict[str, str] = OrderedDict()
+
+    async def already_decided(self, assignment_id: str) -> bool:
+        """Whether ``assignment_id`` is among the remembered decisions."""
+        return assignment_id in self._decided
+
+    async def record(self, assignment_id: str, task_id: str, decision_id: str) -> None:
+        """Remember the decision, forgetting the oldest beyond the capacity."""
+        self._decided[assignment_id] = decision_id
+        self._decided.move_to_end(assignment_id)
+        while len(self._decided) > self._capacity:
+            self._decided.popitem(last=False)
+
+
+@runtime_checkable
+class ManagedLedger(DecisionLedger, Protocol):
+    """A :class:`DecisionLedger` holding connections: opened when its worker starts, closed when it stops."""
+
+    async def open(self) -> None:
+        """Connect (and prepare the store) unless already connected."""
+        ...
+
+    async def close(self) -> None:
+        """Release the connections; a later use connects again."""
+        ...
+
+
+LEDGER_SCHEMA_LOCK_KEY = 0x5A7E_A6E1
+"""The advisory lock under which a ledger creates its table, so workers starting together do not race."""
+
+
+class PostgresLedger:
+    """A :class:`ManagedLedger` in a PostgreSQL table, ``worker_decisions``, keyed by agency, worker and assignment.
+
+    Survives restarts and is shared by the instances of one worker. Connects on first use (or when its worker
+    starts), creating the table if it does not exist, through a pool of one or two connections.
+    """
+
+    def __init__(self, dsn: str, *, agency: str, worker: str) -> None:
+        if not dsn.startswith(("postgresql://", "postgres://")):
+            raise ValueError(f"the ledger needs a postgresql:// DSN (asyncpg), not {dsn.partition('://')[0]}://")
+        self._dsn = dsn
+        self.agency = agency.lower()
+        self.worker = worker
+        self._pool: asyncpg.Pool | None = None
+        self._opening = asyncio.Lock()
+
+    async def open(self) -> None:
+        """Create the pool and the table unless already open."""
+        async with self._opening:
+            if self._pool is not None:
+                return
+            pool = await asyncpg.create_pool(self._dsn, min_size=1, max_size=2)
+            try:
+                async with pool.acquire() as connection, connection.transaction():
+                    await connection.execute("SELECT pg_advisory_xact_lock($1)", LEDGER_SCHEMA_LOCK_KEY)
+                    await connection.execute(
+                        "CREATE TABLE IF NOT EXISTS worker_decisions ("
+                        " agency text NOT NULL, worker text NOT NULL, assignment_id text NOT NULL,"
+                        " decided_at timestamptz NOT NULL DEFAULT now(),"
+                        " PRIMARY KEY (agency, worker, assignment_id))"
+                    )
+            except BaseException:
+                await pool.close()
+                raise
+            self._pool = pool
+
+    async def close(self) -> None:
+        """Close the pool (waiting for queries in flight)."""
+        async with self._opening:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            await pool.close()
+
+    async def _connected(self) -> asyncpg.Pool:
+        await self.open()
+        assert self._pool is not None
+        return self._pool
+
+    async def already_decided(self, assignment_id: str) -> bool:
+        """Whether the table records a decision of this worker on ``assignment_id``."""
+        pool = await self._connected()
+        found = await pool.fetchval(
+            "SELECT 1 FROM worker_decisions WHERE agency = $1 AND worker = $2 AND assignment_id = $3",
+            self.agency,
+            self.worker,
+            assignment_id,
+        )
+        return found is not None
+
+    async def record(self, assignment_id: str, task_id: str, decision_id: str) -> None:
+        """Write the decision to the table (committed before this returns); recording it again changes nothing."""
+        pool = await self._connected()
+        await pool.execute(
+            "INSERT INTO worker_decisions (agency, worker, assignment_id) VALUES ($1, $2, $3)"
+            " ON CONFLICT (agency, worker, assignment_id) DO NOTHING",
+            self.agency,
+            self.worker,
+            assignment_id,
+        )
+
+
+class ForeignTaskError(ValueError):
+    """A worker was asked to decide a task of another agency; it never publishes such a decision."""
 
 
 class AgencyWorker:
-    """Consumes one agency's tasks and publishes its decisions; commits a task only after its decision is sent."""
+    """Consumes one agency's tasks and publishes its decisions; commits a task only after its decision is sent.
+
+    ``decide`` is retried (``decide_attempts`` times, with backoff) when it raises; if it keeps failing the task is
+    left to the officers' desk, which holds every open task too. Stopping (``stop()``, SIGTERM or SIGINT under
+    ``run()``) fetches no new task and finishes the one in hand, within the broker's graceful timeout (15 s).
+
+    A ledger holding connections (a :class:`ManagedLedger` such as :class:`PostgresLedger`) is opened on start, so a
+    worker that cannot record its decisions consumes nothing, and closed after stopping unless ``owns_ledger`` is
+    False (a ledger shared with other workers, closed by whoever made it).
+    """
 
     def __init__(
         self,
@@ -116,65 +277,147 @@ class AgencyWorker:
         decide: Decide,
         *,
         worker_name: str = "worker",
+        ledger: DecisionLedger | None = None,
+        owns_ledger: bool = True,
+        decide_attempts: int = 3,
         broker: KafkaBroker | None = None,
     ) -> None:
         self.agency = agency.lower()
+        self.worker_name = worker_name
         self._kafka = kafka
         self._decide = decide
+        self._ledger: DecisionLedger = ledger or MemoryLedger()
+        self._owns_ledger = owns_ledger
+        self._decide_attempts = decide_attempts
         self._actor = f"service:agency-{worker_name}:{self.agency}"
-        self._broker = broker or create_broker(kafka, f"agency-{worker_name}-{self.agency}")
+        self._broker = broker or create_broker(kafka, f"agency-{self.agency}-{worker_name}")
         self._decisions_topic = kafka.topic_name(Topic.AGENCY_DECISIONS.name_for(self.agency))
+        self._started = False
         self.decided = 0
+        self.duplicates = 0
+        self.refused = 0
+        self.left_to_officers = 0
         tasks_topic = kafka.topic_name(Topic.AGENCY_TASKS.name_for(self.agency))
 
         async def on_task(message: KafkaMessage) -> None:
             await self.handle(message.raw_message)
 
-        on_task.__name__ = f"agency_{self.agency.replace('-', '_')}_{worker_name}"
+        on_task.__name__ = f"agency_{self.agency.replace('-', '_')}_{worker_name.replace('-', '_')}"
         self._broker.subscriber(
             tasks_topic,
-            group_id=kafka.topic_name(f"satupintu.agency-{worker_name}.{self.agency}"),
-            ack_policy=AckPolicy.ACK,
+            group_id=kafka.topic_name(consumer_group(self.agency, worker_name)),
+            # A failure to publish must not commit the task: it is sought back and delivered again.
+            ack_policy=AckPolicy.NACK_ON_ERROR,
             auto_offset_reset="earliest",
             decoder=raw_body,
         )(on_task)
 
     async def start(self) -> None:
-        """Connect and start consuming."""
-        await self._broker.start()
+        """Open the ledger, connect and start consuming."""
+        if isinstance(self._ledger, ManagedLedger):
+            await self._ledger.open()
+        try:
+            await self._broker.start()
+        except BaseException:
+            await self._close_ledger()
+            raise
+        self._started = True
 
     async def stop(self) -> None:
-        """Stop consuming; the task in hand is finished first (the broker's graceful timeout)."""
-        await self._broker.stop()
+        """Stop consuming: no new task is fetched, the one in hand is decided, published and committed first."""
+        if self._started:
+            self._started = False
+            try:
+                await self._broker.stop()
+            finally:
+                await self._close_ledger()
 
-    async def run(self) -> None:
-        """Consume until cancelled."""
+    async def _close_ledger(self) -> None:
+        if self._owns_ledger and isinstance(self._ledger, ManagedLedger):
+            await self._ledger.close()
+
+    async def run(self, *, handle_signals: bool = True) -> None:
+        """Consume until SIGTERM or SIGINT (when ``handle_signals``) or until cancelled, then stop gracefully."""
+        stopping = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        installed: list[signal.Signals] = []
+        if handle_signals:
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(signum, stopping.set)
+                installed.append(signum)
         await self.start()
+        _logger.info("worker %s of %s consuming", self.worker_name, self.agency)
         try:
-            await asyncio.Event().wait()
+            await stopping.wait()
         finally:
-            await self.stop()
+            for signum in installed:
+                loop.remove_signal_handler(signum)
+            await asyncio.shield(self.stop())
+            _logger.info("worker %s of %s stopped", self.worker_name, self.agency)
 
     async def handle(self, record: ConsumerRecord[bytes, bytes]) -> None:
         """Decide one record of the tasks topic; anything but a ``task.assigned`` for this agency is skipped."""
+        assignment = self._assignment_of(record)
+        if assignment is None:
+            return
+        assigned = assignment.payload
+        if await self._ledger.already_decided(assignment.id):
+            self.duplicates += 1
+            _logger.info("task %s (assignment %s) was already decided", assigned.task_id, assignment.id)
+            return
+        outcome = await self._decide_with_retries(Task.from_event(assignment))
+        if outcome is None:
+            self.left_to_officers += 1
+            return
+        decision_id = await self.publish_decision(assignment, outcome)
+        await self._ledger.record(assignment.id, assigned.task_id, decision_id)
+
+    def _assignment_of(self, record: ConsumerRecord[bytes, bytes]) -> Event[TaskAssigned] | None:
+        """The record's ``task.assigned`` for this agency; None (logged) for anything else."""
         try:
             event = from_record(record.headers, record.value, record.key)
         except EnvelopeError as invalid:
             _logger.warning("skipping an invalid record on %s: %s", record.topic, invalid.reason)
-            return
-        if isinstance(event.payload, TaskWithdrawn):
-            _logger.info("task %s withdrawn: %s", event.payload.task_id, event.payload.reason)
-            return
-        if not isinstance(event.payload, TaskAssigned) or event.payload.agency != self.agency:
-            return
-        outcome = await self._decide(Task.from_event(event))  # type: ignore[arg-type]
-        if outcome is None:
-            return
-        await self.publish_decision(event, outcome)
+            return None
+        payload = event.payload
+        if isinstance(payload, TaskWithdrawn):
+            _logger.info("task %s withdrawn: %s", payload.task_id, payload.reason)
+        elif isinstance(payload, TaskSlaBreached):
+            _logger.warning("task %s is past its due date; escalated to %s", payload.task_id, payload.escalation_target)
+        elif isinstance(payload, TaskAssigned) and payload.agency != self.agency:
+            self.refused += 1
+            _logger.warning(
+                "refusing task %s of agency %s found on the tasks topic of %s",
+                payload.task_id,
+                payload.agency,
+                self.agency,
+            )
+        elif isinstance(payload, TaskAssigned):
+            return event  # type: ignore[return-value]
+        return None
 
-    async def publish_decision(self, assignment: Event[Any], outcome: Outcome) -> None:
-        """Publish the decision on the agency's decisions topic, with an id derived from the assignment."""
+    async def _decide_with_retries(self, task: Task) -> Outcome | None:
+        try:
+            async for attempt in AsyncRetrying(
+                stop=stop_after_attempt(self._decide_attempts),
+                wait=wait_exponential_jitter(multiplier=0.2, max=5.0, jitter=0.2),
+            ):
+                with attempt:
+                    return await self._decide(task)
+        except RetryError as failed:
+            _logger.error(
+                "deciding task %s failed %d times (%r); leaving it to the officers' desk",
+                task.task_id,
+                self._decide_attempts,
+                failed.last_attempt.exception(),
+            )
+        return None
+
+    async def publish_decision(self, assignment: Event[Any], outcome: Outcome) -> str:
+        """Publish the decision on the agency's decisions topic, with an id derived from the assignment; its id."""
         assigned: TaskAssigned = assignment.payload
+        if assigned.agency != self.agency:
+            raise ForeignTaskError(f"task {assigned.task_id} belongs to {assigned.agency}, not {self.agency}")
         decision = assignment.caused(
             TaskDecided(
                 application_id=assigned.application_id,
@@ -194,7 +437,7 @@ class AgencyWorker:
             source=decision.source,
             subject=decision.subject,
             actor=decision.actor,
-            id=str(uuid.uuid5(_DECISION_NAMESPACE, assignment.id)),
+            id=decision_event_id(assignment.id),
             correlation_id=decision.correlation_id,
             causation_id=decision.causation_id,
             traceparent=decision.traceparent,
@@ -207,3 +450,5 @@ class AgencyWorker:
             headers={name: value.decode() for name, value in record.headers.items()},
         )
         self.decided += 1
+        _logger.info("task %s decided: %s", assigned.task_id, outcome.decision.value)
+        return decision.id

@@ -1,0 +1,370 @@
+"""The officers' desk: server-rendered pages in Indonesian that work without JavaScript. Officers log in with a
+user name and password; the session is a signed cookie (Starlette's ``SessionMiddleware``, itsdangerous) and every
+form carries the session's CSRF token. The pages call the same use cases as the JSON API."""
+
+from __future__ import annotations
+
+import hmac
+import math
+import secrets
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, FastAPI, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from pydantic import BaseModel, Field
+
+from satupintu.agency.api.dependencies import (
+    SESSION_AGENCY,
+    SESSION_OFFICER,
+    SESSION_STAMP,
+    desk_service,
+    officer_service,
+    principal_of,
+    session_officer,
+)
+from satupintu.agency.domain import DecisionInput, DeskError, FieldProblem, InvalidDecision
+from satupintu.agency.services import password_stamp
+from satupintu.agency.storage.tables import Officer
+from satupintu.common.catalogue import Catalogue
+from satupintu.common.events.base import Decision
+from satupintu.common.ratelimit import TokenBuckets
+
+router = APIRouter(include_in_schema=False)
+TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "templates")
+
+CSRF_KEY = "csrf"
+FLASH_KEY = "flash"
+PAGE_PATHS = ("/login", "/logout", "/desk")
+_CSP = (
+    "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'"
+)
+
+_DAYS = ("Sen", "Sel", "Rab", "Kam", "Jum", "Sab", "Min")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des")
+_ZONE_NAMES = {"Asia/Jakarta": "WIB", "Asia/Pontianak": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}
+SLA_LABELS = {"on_time": "Tepat waktu", "due_soon": "Segera jatuh tempo", "breached": "Melewati tenggat"}
+DECISION_LABELS = {
+    "approved": "Disetujui",
+    "rejected": "Ditolak",
+    "needs_information": "Informasi diminta",
+}
+_FIELD_MESSAGES = {
+    "decision": "Pilih keputusan.",
+    "outputs": "Tulis hasil sebagai `nama = nilai`, satu per baris (nama: huruf kecil, angka dan _); "
+    "hanya persetujuan yang punya hasil.",
+    "reason": "Penolakan perlu alasan yang akan dibaca pemohon (maks. 2000 karakter).",
+    "questions": "Tulis minimal satu pertanyaan untuk pemohon, satu per baris (maks. 10).",
+}
+
+
+def local_time(value: datetime | None, timezone: str = "Asia/Jakarta") -> str:
+    """``Sen, 16 Nov 2026 23:59 WIB``: a time in the agency's zone, the way Indonesian offices write it."""
+    if value is None:
+        return "-"
+    local = value.astimezone(ZoneInfo(timezone))
+    zone = _ZONE_NAMES.get(timezone, local.tzname() or "")
+    return f"{_DAYS[local.weekday()]}, {local.day} {_MONTHS[local.month - 1]} {local.year} {local:%H:%M} {zone}"
+
+
+TEMPLATES.env.filters["local_time"] = local_time
+TEMPLATES.env.globals["sla_labels"] = SLA_LABELS
+TEMPLATES.env.globals["decision_labels"] = DECISION_LABELS
+
+
+def install_page_security(app: FastAPI) -> None:
+    """Headers for the desk's pages: no framing, no foreign content, no caching of personal data."""
+
+    @app.middleware("http")
+    async def page_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        response = await call_next(request)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        path = request.url.path
+        if path == "/" or path.startswith(PAGE_PATHS):
+            response.headers["Content-Security-Policy"] = _CSP
+            response.headers["X-Frame-Options"] = "DENY"
+            response.headers["Referrer-Policy"] = "no-referrer"
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+
+def csrf_token(request: Request) -> str:
+    """The session's CSRF token, created on first use."""
+    token = request.session.get(CSRF_KEY)
+    if not isinstance(token, str):
+        token = secrets.token_urlsafe(32)
+        request.session[CSRF_KEY] = token
+    return token
+
+
+def csrf_valid(request: Request, submitted: str) -> bool:
+    """Whether a form's token is the session's."""
+    expected = request.session.get(CSRF_KEY)
+    return isinstance(expected, str) and bool(submitted) and hmac.compare_digest(expected, submitted)
+
+
+def _flash(request: Request, kind: str, text: str) -> None:
+    request.session[FLASH_KEY] = {"kind": kind, "text": text}
+
+
+def _agency_name(request: Request, code: str) -> str:
+    catalogue: Catalogue = request.app.state.catalogue
+    agency = catalogue.agency(code)
+    return agency.name.id if agency else code
+
+
+def _render(
+    request: Request,
+    template: str,
+    context: dict[str, Any],
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> HTMLResponse:
+    officer: Officer | None = context.get("officer")
+    full = {
+        "csrf_token": csrf_token(request),
+        "flash": request.session.pop(FLASH_KEY, None),
+        "agency_name": _agency_name(request, officer.agency) if officer else "",
+        **context,
+    }
+    return TEMPLATES.TemplateResponse(request, template, full, status_code=status_code, headers=headers)
+
+
+def _redirect(path: str) -> RedirectResponse:
+    return RedirectResponse(path, status_code=303)
+
+
+def _refused_form(request: Request) -> HTMLResponse:
+    return _render(
+        request,
+        "error.html",
+        {
+            "title": "Formulir tidak sah",
+            "message": "Formulir kedaluwarsa atau tidak sah. Muat ulang halaman lalu coba lagi.",
+        },
+        status_code=403,
+    )
+
+
+@router.get("/")
+async def home() -> RedirectResponse:
+    """The desk lives at /desk."""
+    return _redirect("/desk")
+
+
+@router.get("/login")
+async def login_page(request: Request) -> Response:
+    """The login form (a session cookie carries its CSRF token)."""
+    if await session_officer(request) is not None:
+        return _redirect("/desk")
+    return _render(request, "login.html", {"username": "", "error": None})
+
+
+@router.post("/login")
+async def login(
+    request: Request,
+    username: Annotated[str, Form(max_length=64)] = "",
+    password: Annotated[str, Form(max_length=1024)] = "",
+    csrf_token: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    """Check the password; on success start a new session (new CSRF token) and go to the task list."""
+    if not csrf_valid(request, csrf_token):
+        return _refused_form(request)
+    throttle: TokenBuckets = request.app.state.login_throttle
+    client = request.client.host if request.client else "unknown"
+    wait = throttle.take(f"{client}|{username.strip().lower()}")
+    if wait > 0:
+        return _render(
+            request,
+            "login.html",
+            {"username": username, "error": "Terlalu banyak percobaan masuk. Tunggu sebentar lalu coba lagi."},
+            status_code=429,
+            headers={"Retry-After": str(math.ceil(wait))},
+        )
+    officer = await officer_service(request).authenticate(username, password)
+    if officer is None:
+        return _render(
+            request,
+            "login.html",
+            {"username": username, "error": "Nama pengguna atau kata sandi salah."},
+            status_code=401,
+        )
+    request.session.clear()
+    request.session.update(
+        {
+            SESSION_OFFICER: officer.username,
+            SESSION_AGENCY: officer.agency,
+            SESSION_STAMP: password_stamp(officer),
+            CSRF_KEY: secrets.token_urlsafe(32),
+        }
+    )
+    return _redirect("/desk")
+
+
+@router.post("/logout")
+async def logout(request: Request, csrf_token: Annotated[str, Form(max_length=100)] = "") -> Response:
+    """End the session."""
+    if not csrf_valid(request, csrf_token):
+        return _refused_form(request)
+    request.session.clear()
+    return _redirect("/login")
+
+
+@router.get("/desk")
+async def task_list(request: Request) -> Response:
+    """The agency's open tasks with due dates and SLA state."""
+    officer = await session_officer(request)
+    if officer is None:
+        return _redirect("/login")
+    desk = desk_service(request)
+    tasks = await desk.open_tasks(principal_of(officer))
+    return _render(request, "tasks.html", {"officer": officer, "tasks": tasks, "now": desk.now()})
+
+
+@router.get("/desk/tasks/{task_id}")
+async def task_page(request: Request, task_id: str) -> Response:
+    """One task: what the agency may see, and claiming or deciding it."""
+    officer = await session_officer(request)
+    if officer is None:
+        return _redirect("/login")
+    return await _task_page(request, officer, task_id)
+
+
+async def _task_page(
+    request: Request,
+    officer: Officer,
+    task_id: str,
+    *,
+    errors: dict[str, str] | None = None,
+    form: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    desk = desk_service(request)
+    try:
+        task = await desk.task(principal_of(officer), task_id)
+    except DeskError as error:
+        return _render(
+            request,
+            "error.html",
+            {
+                "officer": officer,
+                "title": "Tugas tidak ditemukan",
+                "message": "Instansi Anda tidak memiliki tugas ini.",
+            },
+            status_code=error.status,
+        )
+    now = desk.now()
+    return _render(
+        request,
+        "task.html",
+        {
+            "officer": officer,
+            "task": task,
+            "now": now,
+            "mine": task.claimed_by == officer.username and task.claim_live(now),
+            "colleague": task.claimed_by if task.claimed_by_other(officer.username, now) else None,
+            "errors": errors or {},
+            "form": form or {"decision": "", "outputs": "", "reason": "", "questions": ""},
+        },
+        status_code=status_code,
+    )
+
+
+@router.post("/desk/tasks/{task_id}/claim")
+async def claim(request: Request, task_id: str, csrf_token: Annotated[str, Form(max_length=100)] = "") -> Response:
+    """Claim the task; back to the task page."""
+    officer = await session_officer(request)
+    if officer is None:
+        return _redirect("/login")
+    if not csrf_valid(request, csrf_token):
+        return _refused_form(request)
+    desk = desk_service(request)
+    try:
+        claimed = await desk.claim(principal_of(officer), task_id)
+    except DeskError as error:
+        if error.status == 404:
+            _flash(request, "error", "Instansi Anda tidak memiliki tugas ini.")
+            return _redirect("/desk")
+        _flash(request, "error", _conflict_text(error))
+        return _redirect(f"/desk/tasks/{task_id}")
+    until = local_time(claimed.expires_at, desk.calendar_for(officer.agency).timezone)
+    _flash(request, "ok", f"Tugas ini Anda ambil sampai {until}. Rekan Anda tidak melihatnya selama itu.")
+    return _redirect(f"/desk/tasks/{task_id}")
+
+
+class DecisionForm(BaseModel):
+    """The desk's decision form."""
+
+    csrf_token: str = Field(default="", max_length=100)
+    decision: str = Field(default="", max_length=40)
+    outputs: str = Field(default="", max_length=20_000)
+    reason: str = Field(default="", max_length=5_000)
+    questions: str = Field(default="", max_length=10_000)
+
+
+@router.post("/desk/tasks/{task_id}/decision")
+async def decide(request: Request, task_id: str, form: Annotated[DecisionForm, Form()]) -> Response:
+    """Decide the task held; back to the list, or the form again with what to fix."""
+    officer = await session_officer(request)
+    if officer is None:
+        return _redirect("/login")
+    if not csrf_valid(request, form.csrf_token):
+        return _refused_form(request)
+    try:
+        proposed = decision_from_form(form.decision, form.outputs, form.reason, form.questions)
+        decided = await desk_service(request).decide(principal_of(officer), task_id, proposed)
+    except InvalidDecision as invalid:
+        errors: dict[str, str] = {}
+        for problem in invalid.problems:
+            root = problem.field.split("/", 1)[0]
+            errors.setdefault(root, _FIELD_MESSAGES.get(root, problem.message))
+        kept = form.model_dump(exclude={"csrf_token"})
+        return await _task_page(request, officer, task_id, errors=errors, form=kept, status_code=422)
+    except DeskError as error:
+        if error.status == 404:
+            _flash(request, "error", "Instansi Anda tidak memiliki tugas ini.")
+            return _redirect("/desk")
+        _flash(request, "error", _conflict_text(error))
+        return _redirect(f"/desk/tasks/{task_id}")
+    _flash(request, "ok", f"Keputusan terkirim: {DECISION_LABELS[decided.decision.value]}.")
+    return _redirect("/desk")
+
+
+def decision_from_form(decision: str, outputs: str, reason: str, questions: str) -> DecisionInput:
+    """A decision from the desk's form: outputs as ``name = value`` lines, one question per line."""
+    try:
+        chosen = Decision(decision)
+    except ValueError as unknown:
+        raise InvalidDecision([FieldProblem("decision", "choose approved, rejected or needs_information")]) from unknown
+    parsed: dict[str, str] = {}
+    problems: list[FieldProblem] = []
+    for number, line in enumerate(outputs.splitlines(), start=1):
+        if not line.strip():
+            continue
+        name, separator, value = line.partition("=")
+        if not separator or not name.strip():
+            problems.append(FieldProblem("outputs", f"line {number}: write name = value"))
+            continue
+        parsed[name.strip()] = value.strip()
+    if problems:
+        raise InvalidDecision(problems)
+    return DecisionInput(
+        chosen,
+        outputs=parsed if chosen is Decision.APPROVED else {},
+        reason=reason if chosen is Decision.REJECTED else None,
+        questions=tuple(questions.splitlines()) if chosen is Decision.NEEDS_INFORMATION else (),
+    )
+
+
+def _conflict_text(error: DeskError) -> str:
+    texts = {
+        "task-claimed": "Tugas ini sedang dikerjakan rekan Anda.",
+        "claim-required": "Ambil tugas ini dulu sebelum memutuskan (klaim Anda mungkin sudah berakhir).",
+        "task-not-open": "Tugas ini sudah tidak terbuka (sudah diputuskan, ditarik, atau menunggu jawaban pemohon).",
+    }
+    return texts.get(error.problem_type, error.detail)

@@ -1,0 +1,119 @@
+"""The desk's JSON API models (requests and answers)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from satupintu.agency.domain import DeskTaskState, SlaState
+from satupintu.agency.services import ClaimView, DecisionView, TaskView
+from satupintu.common.events.applications import JsonScalar
+from satupintu.common.events.base import Decision
+
+
+class DocumentLink(BaseModel):
+    """A document the agency may see."""
+
+    name: str = Field(description="The requirement it satisfies, e.g. `ktp`.")
+    sha256: str = Field(description="Its content hash: its address.")
+    url: str = Field(description="Where to read it: `GET /documents/{sha256}`.")
+
+
+class TaskSummary(BaseModel):
+    """An open task in the agency's pool."""
+
+    task_id: str = Field(description="The task's id.")
+    application_id: str = Field(description="The application it belongs to.")
+    service_code: str = Field(description="The catalogue service.")
+    service_name: str = Field(description="The service's name (Indonesian).")
+    action: str = Field(description="What the agency must do, from the catalogue (Indonesian).")
+    stage_index: int = Field(description="The workflow stage, from 0.")
+    stage_name: str = Field(description="The stage's name in the catalogue.")
+    assigned_at: datetime = Field(description="When routing assigned it.")
+    due_at: datetime = Field(description="When the service standard says it must be done.")
+    sla_state: SlaState = Field(
+        description=(
+            "`breached` past the due date; `due_soon` when due before the end of the next working day in the "
+            "agency's time zone (configurable); `on_time` otherwise."
+        )
+    )
+    claimed_by: str | None = Field(description="The officer holding a claim (only ever the caller in this list).")
+    claim_expires_at: datetime | None = Field(description="When the claim lapses unless the task is decided.")
+
+    @classmethod
+    def of(cls, view: TaskView) -> TaskSummary:
+        """The summary of a task view."""
+        return cls.model_validate(view, from_attributes=True)
+
+
+class TaskRead(TaskSummary):
+    """One task with what the agency may see of the application."""
+
+    agency: str = Field(description="The agency the task belongs to (the caller's).")
+    state: DeskTaskState = Field(description="open, information_requested, decided or withdrawn.")
+    decision: Decision | None = Field(description="The decision taken, once decided.")
+    fields: dict[str, JsonScalar] = Field(description="The application fields this agency may see.")
+    field_labels: dict[str, str] = Field(description="Each field's label from the catalogue (Indonesian).")
+    documents: list[DocumentLink] = Field(description="Documents this agency may see.")
+    previous_outputs: dict[str, dict[str, JsonScalar]] = Field(description="Earlier stages' outputs, by agency.")
+    answers: dict[str, JsonScalar] = Field(description="The citizen's answers, when re-assigned after a question.")
+
+    @classmethod
+    def of(cls, view: TaskView) -> TaskRead:
+        """The full answer for a task view."""
+        summary = TaskSummary.of(view).model_dump()
+        return cls(
+            **summary,
+            agency=view.agency,
+            state=view.state,
+            decision=Decision(view.decision) if view.decision else None,
+            fields={field.name: field.value for field in view.fields},
+            field_labels={field.name: field.label for field in view.fields},
+            documents=[
+                DocumentLink(name=d.name, sha256=d.sha256, url=f"/documents/{d.sha256}") for d in view.documents
+            ],
+            previous_outputs={agency: dict(outputs) for agency, outputs in view.previous_outputs.items()},
+            answers=dict(view.answers),
+        )
+
+
+class ClaimRead(BaseModel):
+    """The caller's claim on a task."""
+
+    task_id: str = Field(description="The task claimed.")
+    officer: str = Field(description="The officer holding the claim.")
+    claimed_at: datetime = Field(description="When it was claimed.")
+    expires_at: datetime = Field(description="When the claim lapses and the task returns to the pool.")
+
+    @classmethod
+    def of(cls, view: ClaimView) -> ClaimRead:
+        """The answer for a claim."""
+        return cls.model_validate(view, from_attributes=True)
+
+
+class DecisionCreate(BaseModel):
+    """An officer's decision on a task they hold a claim on."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    decision: Decision = Field(description="approved, rejected or needs_information.")
+    outputs: dict[str, JsonScalar] = Field(
+        default_factory=dict, description='What an approval produced, e.g. `{"birth_certificate_number": "..."}`.'
+    )
+    reason: str | None = Field(default=None, description="Why it is rejected; required for a rejection.")
+    questions: list[str] = Field(default_factory=list, description="What to ask the citizen; for needs_information.")
+
+
+class DecisionRead(BaseModel):
+    """A decision the desk published on the agency's decisions topic."""
+
+    task_id: str = Field(description="The task decided.")
+    decision: Decision = Field(description="What was decided.")
+    decided_at: datetime = Field(description="When.")
+    event_id: str = Field(description="`ce_id` of the `task.decided` event (derived from the assignment).")
+
+    @classmethod
+    def of(cls, view: DecisionView) -> DecisionRead:
+        """The answer for a decision."""
+        return cls.model_validate(view, from_attributes=True)

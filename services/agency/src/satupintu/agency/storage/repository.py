@@ -1,0 +1,243 @@
+"""Every query on the desk's tables. Claims and decisions are single conditional UPDATEs, so two officers racing for
+one task are serialised by PostgreSQL's row lock and exactly one of them matches."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, case, or_, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
+
+from satupintu.agency.domain import DeskTaskState
+from satupintu.agency.storage.tables import DeskTask, Officer
+
+_UPSERT_COLUMNS = (
+    "application_id",
+    "agency",
+    "service_code",
+    "stage_index",
+    "state",
+    "assignment_id",
+    "correlation_id",
+    "traceparent",
+    "personal_data",
+    "documents",
+    "previous_outputs",
+    "due_at",
+    "assigned_at",
+    "claimed_by",
+    "claimed_at",
+    "claim_expires_at",
+    "decision",
+    "decided_by",
+    "decided_at",
+    "withdrawn_reason",
+    "updated_at",
+)
+
+
+def _claim_is_free(officer: str, now: datetime) -> Any:
+    """No live claim by anybody else: unclaimed, expired, or the officer's own."""
+    return or_(
+        col(DeskTask.claimed_by).is_(None),
+        col(DeskTask.claim_expires_at) <= now,
+        col(DeskTask.claimed_by) == officer,
+    )
+
+
+class TaskRepository:
+    """The desk's task inbox."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def get(self, task_id: str) -> DeskTask | None:
+        """The task with ``task_id``, whichever agency it belongs to."""
+        return await self._session.get(DeskTask, task_id, populate_existing=True)
+
+    async def save_assignment(self, values: dict[str, Any]) -> None:
+        """Insert the task or, for a re-assignment (after an information request), reopen it with the new
+        assignment; an assignment older than the one kept changes nothing."""
+        statement = insert(DeskTask).values(**values)
+        table = DeskTask.__table__  # type: ignore[attr-defined]
+        await self._session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["task_id"],
+                set_={name: statement.excluded[name] for name in _UPSERT_COLUMNS},
+                where=table.c.assigned_at <= statement.excluded.assigned_at,
+            )
+        )
+
+    async def open_tasks(self, agency: str, officer: str, now: datetime) -> Sequence[DeskTask]:
+        """The agency's open tasks the officer may work on (hiding colleagues' live claims), the officer's own
+        claims first, then by due date."""
+        result = await self._session.execute(
+            select(DeskTask)
+            .where(
+                col(DeskTask.agency) == agency,
+                col(DeskTask.state) == DeskTaskState.OPEN.value,
+                _claim_is_free(officer, now),
+            )
+            .order_by(
+                case((and_(col(DeskTask.claimed_by) == officer, col(DeskTask.claim_expires_at) > now), 0), else_=1),
+                col(DeskTask.due_at),
+                col(DeskTask.task_id),
+            )
+        )
+        return result.scalars().all()
+
+    async def try_claim(
+        self, task_id: str, agency: str, officer: str, now: datetime, expires_at: datetime
+    ) -> DeskTask | None:
+        """Claim the open task for ``officer`` unless a colleague holds a live claim; the task, or None."""
+        result = await self._session.execute(
+            update(DeskTask)
+            .where(
+                col(DeskTask.task_id) == task_id,
+                col(DeskTask.agency) == agency,
+                col(DeskTask.state) == DeskTaskState.OPEN.value,
+                _claim_is_free(officer, now),
+            )
+            .values(claimed_by=officer, claimed_at=now, claim_expires_at=expires_at, updated_at=now)
+            .returning(DeskTask)
+            .execution_options(synchronize_session=False)
+        )
+        return result.scalars().first()
+
+    async def try_decide(
+        self,
+        task_id: str,
+        agency: str,
+        officer: str,
+        *,
+        now: datetime,
+        state: DeskTaskState,
+        decision: str,
+        actor: str,
+    ) -> DeskTask | None:
+        """Record the decision if ``officer`` holds a live claim on the open task; the task, or None."""
+        result = await self._session.execute(
+            update(DeskTask)
+            .where(
+                col(DeskTask.task_id) == task_id,
+                col(DeskTask.agency) == agency,
+                col(DeskTask.state) == DeskTaskState.OPEN.value,
+                col(DeskTask.claimed_by) == officer,
+                col(DeskTask.claim_expires_at) > now,
+            )
+            .values(
+                state=state.value,
+                decision=decision,
+                decided_by=actor,
+                decided_at=now,
+                claim_expires_at=None,
+                updated_at=now,
+            )
+            .returning(DeskTask)
+            .execution_options(synchronize_session=False)
+        )
+        return result.scalars().first()
+
+    async def close_decided_elsewhere(
+        self,
+        task_id: str,
+        agency: str,
+        assignment_id: str | None,
+        *,
+        state: DeskTaskState,
+        decision: str,
+        actor: str,
+        at: datetime,
+    ) -> bool:
+        """Close an open task the agency's own system decided; a decision on an earlier assignment (``assignment_id``
+        not the one in force) leaves the re-assigned task open. Whether a task was closed."""
+        conditions = [
+            col(DeskTask.task_id) == task_id,
+            col(DeskTask.agency) == agency,
+            col(DeskTask.state) == DeskTaskState.OPEN.value,
+        ]
+        if assignment_id is not None:
+            conditions.append(col(DeskTask.assignment_id) == assignment_id)
+        result = await self._session.execute(
+            update(DeskTask)
+            .where(*conditions)
+            .values(
+                state=state.value,
+                decision=decision,
+                decided_by=actor,
+                decided_at=at,
+                claimed_by=None,
+                claimed_at=None,
+                claim_expires_at=None,
+                updated_at=at,
+            )
+            .returning(col(DeskTask.task_id))
+            .execution_options(synchronize_session=False)
+        )
+        return result.first() is not None
+
+    async def mark_withdrawn(self, task_id: str, reason: str, at: datetime) -> None:
+        """Take the task out of the pool: another agency rejected the application."""
+        await self._session.execute(
+            update(DeskTask)
+            .where(col(DeskTask.task_id) == task_id)
+            .values(
+                state=DeskTaskState.WITHDRAWN.value,
+                withdrawn_reason=reason,
+                claimed_by=None,
+                claimed_at=None,
+                claim_expires_at=None,
+                updated_at=at,
+            )
+            .execution_options(synchronize_session=False)
+        )
+
+    async def mark_breached(self, task_id: str, at: datetime) -> None:
+        """Remember that routing announced the task's SLA breach."""
+        await self._session.execute(
+            update(DeskTask)
+            .where(col(DeskTask.task_id) == task_id, col(DeskTask.sla_breached_at).is_(None))
+            .values(sla_breached_at=at)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def task_with_document(self, agency: str, sha256: str) -> DeskTask | None:
+        """A task of ``agency`` (not withdrawn) that references the document ``sha256``, if any."""
+        result = await self._session.execute(
+            select(DeskTask)
+            .where(
+                col(DeskTask.agency) == agency,
+                col(DeskTask.state) != DeskTaskState.WITHDRAWN.value,
+                col(DeskTask.documents).contains([{"sha256": sha256}]),
+            )
+            .order_by(col(DeskTask.assigned_at).desc())
+            .limit(1)
+        )
+        return result.scalars().first()
+
+
+class OfficerRepository:
+    """The officers who may log in to the desk."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def get(self, username: str) -> Officer | None:
+        """The officer with ``username``."""
+        return await self._session.get(Officer, username)
+
+    def add(self, officer: Officer) -> None:
+        """Add a new officer (flushed with the transaction)."""
+        self._session.add(officer)
+
+    async def of_agency(self, agency: str | None = None) -> Sequence[Officer]:
+        """Every officer, or those of ``agency``, by user name."""
+        statement = select(Officer).order_by(col(Officer.username))
+        if agency is not None:
+            statement = statement.where(col(Officer.agency) == agency)
+        result = await self._session.execute(statement)
+        return result.scalars().all()

@@ -1,0 +1,66 @@
+"""The desk's tables: its task inbox (kept from the agencies' tasks topics) and the officers who log in to it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Column, DateTime, Index, Text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field, SQLModel
+
+
+class DeskTask(SQLModel, table=True):
+    """One agency task as the desk knows it from ``task.assigned``, ``task.withdrawn``, ``task.sla_breached`` and
+    the decisions; the task's personal data (fields and the citizen's answers) is encrypted at rest."""
+
+    __tablename__ = "desk_tasks"
+    __table_args__ = (
+        Index("desk_tasks_open_by_agency", "agency", "state", "due_at"),
+        Index(
+            "desk_tasks_documents", "documents", postgresql_using="gin", postgresql_ops={"documents": "jsonb_path_ops"}
+        ),
+    )
+
+    task_id: str = Field(primary_key=True, description="The task's id, as routing assigned it.")
+    application_id: str = Field(index=True, description="The application the task belongs to.")
+    agency: str = Field(description="Lower-case code of the agency the task belongs to.")
+    service_code: str = Field(description="The catalogue service of the application.")
+    stage_index: int = Field(description="The workflow stage of the task.")
+    state: str = Field(description="A DeskTaskState.")
+    assignment_id: str = Field(description="`ce_id` of the `task.assigned` in force; decisions answer it.")
+    correlation_id: str | None = Field(default=None, description="The application's correlation id.")
+    traceparent: str | None = Field(default=None, description="W3C trace context of the assignment.")
+    personal_data: str = Field(
+        sa_column=Column(Text, nullable=False), description="Encrypted JSON of the visible fields and the answers."
+    )
+    documents: list[dict[str, str]] = Field(
+        sa_column=Column(JSONB, nullable=False), description="Documents the agency may see: name and sha256."
+    )
+    previous_outputs: dict[str, Any] = Field(
+        sa_column=Column(JSONB, nullable=False), description="Earlier stages' outputs this task needs, by agency."
+    )
+    due_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    assigned_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    sla_breached_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    claimed_by: str | None = Field(default=None, description="User name of the officer holding the claim.")
+    claimed_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    claim_expires_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    decision: str | None = Field(default=None, description="The Decision taken, once decided.")
+    decided_by: str | None = Field(default=None, description="Actor of the decision (officer or system).")
+    decided_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    withdrawn_reason: str | None = Field(default=None, description="Why routing withdrew the task.")
+    updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class Officer(SQLModel, table=True):
+    """An officer who logs in to the desk with a user name and password (argon2id hash)."""
+
+    __tablename__ = "officers"
+
+    username: str = Field(primary_key=True, description="Login name, lower case, unique across agencies.")
+    agency: str = Field(index=True, description="Lower-case code of the officer's agency.")
+    display_name: str = Field(description="The name shown on the desk.")
+    password_hash: str = Field(description="argon2id hash of the password (PHC string).")
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    password_changed_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
