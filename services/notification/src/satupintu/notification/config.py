@@ -2,10 +2,46 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from satupintu.common.settings import ServiceSettings
+
+
+class WebhookSubscription(BaseModel):
+    """A portal or agency system told about lifecycle events, by signed HTTP POST."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(
+        pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$", description="Short name; the delivery channel is `webhook:<name>`."
+    )
+    url: str = Field(pattern=r"^https?://", description="Where events are POSTed.")
+    secret: SecretStr = Field(description="Shared secret of the HMAC-SHA256 signature.")
+    event_types: list[str] = Field(
+        default_factory=list, description="Event types sent to it, e.g. `application.completed`; empty: all."
+    )
+
+
+class RateLimit(BaseModel):
+    """A channel's token bucket: ``per_minute`` sustained, ``burst`` at once; 0 per minute turns it off."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    per_minute: int = Field(ge=0, description="Messages per minute, sustained (0: unlimited).")
+    burst: int = Field(default=10, ge=1, description="Messages sent at once before the rate applies.")
+
+
+def _default_rate_limits() -> dict[str, RateLimit]:
+    return {
+        "email": RateLimit(per_minute=600, burst=20),
+        "sms": RateLimit(per_minute=120, burst=10),
+        "webhook": RateLimit(per_minute=1200, burst=50),
+        "console": RateLimit(per_minute=0),
+    }
 
 
 class NotificationSettings(ServiceSettings):
@@ -14,3 +50,72 @@ class NotificationSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="NOTIFICATION_", extra="ignore")
 
     port: int = Field(default=8004, ge=1, le=65535, description="Port the HTTP server listens on.")
+    public_base_url: str = Field(
+        default="http://127.0.0.1:8001",
+        description="Base of the links citizens get, e.g. `{public_base_url}/applications/{tracking_code}`.",
+    )
+    encryption_keys: str | None = Field(
+        default=None,
+        description=(
+            "Keys for contact details at rest, `kid:base64key,kid:base64key` (first is current; others still "
+            "decrypt). Unset: a local development key in the auth keys directory."
+        ),
+    )
+    timezone: str = Field(
+        default="Asia/Jakarta", description="The mall's time zone: dates in messages are local to it."
+    )
+    collective_leave: list[str] = Field(
+        default_factory=list,
+        description="Collective-leave days (cuti bersama), ISO dates: not counted in dates promised after a breach.",
+    )
+    sla_breach_follow_up_working_days: int = Field(
+        default=3, ge=1, description="Working days after a breach by which the citizen is promised an answer."
+    )
+
+    smtp_host: str | None = Field(default=None, description="SMTP server for e-mail; unset: no e-mail channel.")
+    smtp_port: int = Field(default=587, ge=1, le=65535, description="SMTP server port.")
+    smtp_security: Literal["starttls", "tls", "none"] = Field(
+        default="starttls", description="STARTTLS after connecting, TLS from the start (SMTPS), or plain text."
+    )
+    smtp_ca_file: Path | None = Field(
+        default=None, description="CA bundle that verifies the SMTP server's certificate."
+    )
+    smtp_username: str | None = Field(default=None, description="SMTP AUTH user; unset: no authentication.")
+    smtp_password: SecretStr | None = Field(default=None, description="SMTP AUTH password.")
+    smtp_timeout_seconds: float = Field(default=30.0, gt=0, description="Timeout of each SMTP operation.")
+    email_from: str = Field(
+        default="Satu Pintu <noreply@satupintu.go.id>", description="The `From` of the e-mails citizens get."
+    )
+    message_id_domain: str = Field(
+        default="notification.satupintu.go.id", description="Right-hand side of the e-mails' `Message-ID`."
+    )
+
+    gateway_url: str | None = Field(
+        default=None, description="The SMS/WhatsApp gateway's send endpoint; unset: no SMS channel."
+    )
+    gateway_token: SecretStr | None = Field(default=None, description="Bearer token for the gateway.")
+    gateway_route: Literal["sms", "whatsapp"] = Field(default="sms", description="How the gateway reaches phones.")
+    gateway_timeout_seconds: float = Field(default=10.0, gt=0, description="Timeout of one gateway request.")
+
+    webhooks: list[WebhookSubscription] = Field(
+        default_factory=list, description="Portals and agency systems told about lifecycle events (JSON list)."
+    )
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, description="Timeout of one webhook request.")
+
+    console_fallback: bool = Field(
+        default=True,
+        description="Log a masked line when a citizen has no configured channel (local development).",
+    )
+    max_attempts: int = Field(default=6, ge=1, description="Attempts per message before it is given up as failed.")
+    retry_initial_seconds: float = Field(default=5.0, gt=0, description="Backoff before the first retry.")
+    retry_max_seconds: float = Field(default=900.0, gt=0, description="Longest backoff between attempts.")
+    lease_seconds: float = Field(
+        default=120.0, gt=0, description="How long a claimed message is left to one sender before another may retry."
+    )
+    poll_interval_seconds: float = Field(
+        default=1.0, gt=0, description="How often each channel looks for due messages when nothing woke it."
+    )
+    channel_concurrency: int = Field(default=4, ge=1, description="Messages sent at once on each channel.")
+    rate_limits: dict[str, RateLimit] = Field(
+        default_factory=_default_rate_limits, description="Token bucket per channel kind (email, sms, webhook)."
+    )

@@ -1,20 +1,43 @@
-"""Notification's use cases: decide what the citizen is told about each lifecycle event."""
+"""Notification's use cases: decide who is told what about each lifecycle event, and stage those messages as
+pending deliveries in the consumer's transaction. Nothing is sent here: the dispatcher sends after commit, so a
+slow or failing channel never holds up consuming, and a redelivered event finds its deliveries already there."""
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from satupintu.common.consumer import UnitOfWork
+from satupintu.common.consumer import RejectEvent, UnitOfWork
+from satupintu.common.crypto import FieldCipher
+from satupintu.common.events.applications import ApplicationSubmitted
 from satupintu.common.events.envelope import Event
+from satupintu.common.events.verification import VerificationCodeIssued
+from satupintu.common.identity import normalize_phone
+from satupintu.common.tracing import current_traceparent
+from satupintu.notification.config import WebhookSubscription
+from satupintu.notification.domain import (
+    ChannelKind,
+    Contact,
+    DeliveryStatus,
+    Recipient,
+    channel_kind,
+    citizen_recipients,
+    message_id,
+)
+from satupintu.notification.messages import MessageComposer, RenderedMessage, UnknownTemplate
 from satupintu.notification.storage.repository import DeliveryRepository
-from satupintu.notification.storage.tables import DeliveryRecord
+from satupintu.notification.storage.tables import ContactRecord, DeliveryRecord
 
 _logger = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
+CONTACT_CONTEXT = "notification.contacts:"
+RECIPIENT_CONTEXT = "notification.deliveries.recipient:"
+CONTENT_CONTEXT = "notification.deliveries.content:"
 
 
 def utc_now() -> datetime:
@@ -22,24 +45,202 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class NotificationService:
-    """Records one delivery per lifecycle event; channels deliver them (the console channel for now)."""
+@dataclass(frozen=True)
+class OneTimeCodeRequest:
+    """A request to deliver a one-time code (intake's once-only data feature, ``verification.code_issued``) to a
+    contact on file."""
 
-    def __init__(self, clock: Clock = utc_now) -> None:
+    request_id: str
+    """The id of the request (its event's ``ce_id``): the message is sent once per request."""
+    subject_id: str
+    """What the code is about (intake's verification id); the key of the outcome events."""
+    channel: ChannelKind
+    address: str
+    language: str
+    code: str
+    expires_at: datetime
+    correlation_id: str | None = None
+    traceparent: str | None = None
+
+
+@dataclass(frozen=True)
+class Cause:
+    """What a message is about: the event (or request) id, the subject (key of the outcome events), and the
+    correlation and trace its outcome events continue."""
+
+    event_id: str
+    subject_id: str
+    correlation_id: str
+    traceparent: str | None
+
+
+@dataclass(frozen=True)
+class PlannedMessage:
+    """A message decided on, not yet staged: where it goes, which template, and what it says."""
+
+    recipient: Recipient
+    template: str
+    language: str
+    message: RenderedMessage
+
+
+class NotificationService:
+    """Stages the messages each lifecycle event calls for: to the applicant on their channels, to webhook
+    subscribers; and one-time codes on request."""
+
+    def __init__(
+        self,
+        composer: MessageComposer,
+        cipher: FieldCipher,
+        *,
+        channels: frozenset[ChannelKind],
+        webhooks: Sequence[WebhookSubscription] = (),
+        console_fallback: bool = True,
+        clock: Clock = utc_now,
+    ) -> None:
+        self._composer = composer
+        self._cipher = cipher
+        self._channels = channels
+        self._webhooks = tuple(webhooks)
+        self._console_fallback = console_fallback
         self._clock = clock
 
     async def on_lifecycle_event(self, uow: UnitOfWork, event: Event[Any]) -> None:
-        """Record that the citizen is told about ``event`` on the console channel."""
-        DeliveryRepository(uow.session).add(
-            DeliveryRecord(
-                cause_event_id=event.id,
-                channel="console",
-                application_id=event.subject,
-                template=event.type,
-                language="id",
-                status="sent",
-                attempts=1,
-                created_at=self._clock(),
+        """Stage what the applicant and the webhook subscribers are told about ``event``."""
+        repository = DeliveryRepository(uow.session)
+        application_id: str = event.payload.application_id
+        contact: Contact | None
+        if isinstance(event.payload, ApplicationSubmitted):
+            submitted = event.payload
+            contact = Contact.of_applicant(submitted.applicant, submitted.tracking_code, submitted.service_code)
+            await repository.add_contact(self._contact_record(application_id, contact))
+        else:
+            contact = await self._contact(repository, application_id)
+        planned: list[PlannedMessage] = []
+        if contact is None:
+            _logger.warning(
+                "no contact details kept for %s; its applicant is not told of %s", application_id, event.type
             )
+        else:
+            template, message = self._composer.lifecycle_message(event, contact)
+            recipients = citizen_recipients(contact, self._channels, self._console_fallback)
+            planned += [PlannedMessage(recipient, template, contact.language, message) for recipient in recipients]
+        planned += self._webhook_messages(event, contact.language if contact else "id")
+        cause = Cause(
+            event.id, application_id, event.correlation_id or event.id, current_traceparent() or event.traceparent
         )
-        _logger.info("told the applicant of %s about %s", event.subject, event.type)
+        await self._stage(repository, cause, planned)
+
+    async def on_verification_code_issued(self, uow: UnitOfWork, event: Event[Any]) -> None:
+        """Stage the message carrying intake's one-time code to the contact on file (``verification.code_issued``)."""
+        issued: VerificationCodeIssued = event.payload
+        await self.deliver_one_time_code(
+            uow,
+            OneTimeCodeRequest(
+                request_id=event.id,
+                subject_id=issued.verification_id,
+                channel=ChannelKind(issued.channel),
+                address=issued.recipient,
+                language=issued.language,
+                code=issued.code,
+                expires_at=issued.expires_at,
+                correlation_id=event.correlation_id,
+                traceparent=current_traceparent() or event.traceparent,
+            ),
+        )
+
+    async def deliver_one_time_code(self, uow: UnitOfWork, request: OneTimeCodeRequest) -> str:
+        """Stage the message carrying ``request``'s code; its message id. The same request twice is sent once."""
+        if request.channel not in {ChannelKind.EMAIL, ChannelKind.SMS}:
+            raise RejectEvent(f"one-time codes go by email or sms, not {request.channel}")
+        address = normalize_phone(request.address) if request.channel is ChannelKind.SMS else request.address
+        recipient = Recipient(request.channel.value, address)
+        if request.channel not in self._channels:
+            if not self._console_fallback:
+                raise RejectEvent(f"the {request.channel} channel is not configured")
+            recipient = Recipient(ChannelKind.CONSOLE.value, recipient.masked)
+        try:
+            template, message = self._composer.one_time_code_message(
+                request.language, request.code, request.expires_at, self._clock()
+            )
+        except UnknownTemplate as unknown:
+            raise RejectEvent(str(unknown)) from unknown
+        cause = Cause(
+            request.request_id,
+            request.subject_id,
+            request.correlation_id or request.request_id,
+            request.traceparent or current_traceparent(),
+        )
+        planned = [PlannedMessage(recipient, template, request.language, message)]
+        await self._stage(DeliveryRepository(uow.session), cause, planned)
+        return message_id(request.request_id, recipient.channel)
+
+    def _webhook_messages(self, event: Event[Any], language: str) -> list[PlannedMessage]:
+        subscribers = [s for s in self._webhooks if not s.event_types or event.type in s.event_types]
+        if not subscribers:
+            return []
+        payload = event.payload
+        planned = []
+        for subscriber in subscribers:
+            channel = f"{ChannelKind.WEBHOOK.value}:{subscriber.name}"
+            body = {
+                "id": message_id(event.id, channel),
+                "event_id": event.id,
+                "type": event.type,
+                "time": event.time.isoformat(),
+                "application_id": event.subject,
+                "data": payload.model_dump(mode="json", exclude=set(payload.personal_fields())),
+            }
+            message = RenderedMessage(subject=event.type, body=json.dumps(body, ensure_ascii=False))
+            planned.append(PlannedMessage(Recipient(channel, subscriber.name), event.type, language, message))
+        return planned
+
+    async def _stage(self, repository: DeliveryRepository, cause: Cause, planned: Sequence[PlannedMessage]) -> None:
+        now = self._clock()
+        for item in planned:
+            channel = item.recipient.channel
+            stable_id = message_id(cause.event_id, channel)
+            added = await repository.add_delivery(
+                DeliveryRecord(
+                    cause_event_id=cause.event_id,
+                    channel=channel,
+                    kind=channel_kind(channel).value,
+                    message_id=stable_id,
+                    application_id=cause.subject_id,
+                    template=item.template,
+                    language=item.language,
+                    recipient_ciphertext=self._cipher.encrypt(item.recipient.address, RECIPIENT_CONTEXT + stable_id),
+                    recipient_masked=item.recipient.masked,
+                    content_ciphertext=self._cipher.encrypt(item.message.to_json(), CONTENT_CONTEXT + stable_id),
+                    status=DeliveryStatus.PENDING.value,
+                    next_attempt_at=now,
+                    correlation_id=cause.correlation_id,
+                    traceparent=cause.traceparent,
+                    created_at=now,
+                )
+            )
+            if not added:
+                _logger.info("message %s about %s on %s already staged", stable_id, cause.event_id, channel)
+
+    def _contact_record(self, application_id: str, contact: Contact) -> ContactRecord:
+        details = {
+            "first_name": contact.first_name,
+            "masked_nik": contact.masked_nik,
+            "email": contact.email,
+            "phone": contact.phone,
+            "tracking_code": contact.tracking_code,
+            "service_code": contact.service_code,
+        }
+        return ContactRecord(
+            application_id=application_id,
+            language=contact.language,
+            details_ciphertext=self._cipher.encrypt(json.dumps(details), CONTACT_CONTEXT + application_id),
+            created_at=self._clock(),
+        )
+
+    async def _contact(self, repository: DeliveryRepository, application_id: str) -> Contact | None:
+        record = await repository.contact(application_id)
+        if record is None:
+            return None
+        details = json.loads(self._cipher.decrypt(record.details_ciphertext, CONTACT_CONTEXT + application_id))
+        return Contact(language=record.language, **details)

@@ -3,28 +3,89 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from satupintu.notification.storage.tables import DeliveryRecord
+from satupintu.notification.domain import DeliveryStatus
+from satupintu.notification.storage.tables import ContactRecord, DeliveryAttemptRecord, DeliveryRecord
 
 
 class DeliveryRepository:
-    """Deliveries, within the caller's transaction."""
+    """Contacts, deliveries and their attempts, within the caller's transaction."""
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    def add(self, delivery: DeliveryRecord) -> None:
-        """Stage a new delivery."""
-        self._session.add(delivery)
+    async def add_contact(self, contact: ContactRecord) -> None:
+        """Keep an applicant's contact details, unless the application's are already kept."""
+        statement = (
+            insert(ContactRecord)
+            .values(**contact.model_dump())
+            .on_conflict_do_nothing(index_elements=["application_id"])
+        )
+        await self._session.execute(statement)
+
+    async def contact(self, application_id: str) -> ContactRecord | None:
+        """The contact details kept for ``application_id``, if any."""
+        return await self._session.get(ContactRecord, application_id)
+
+    async def add_delivery(self, delivery: DeliveryRecord) -> bool:
+        """Stage a new delivery unless one exists for its event and channel; whether it was added."""
+        statement = (
+            insert(DeliveryRecord)
+            .values(**delivery.model_dump())
+            .on_conflict_do_nothing(index_elements=["cause_event_id", "channel"])
+            .returning(col(DeliveryRecord.message_id))
+        )
+        return (await self._session.execute(statement)).first() is not None
+
+    async def claim_due(self, kind: str, now: datetime, limit: int) -> Sequence[DeliveryRecord]:
+        """Up to ``limit`` pending deliveries of channel ``kind`` due by ``now``, locked; rows other dispatchers
+        hold are skipped, not waited for."""
+        statement = (
+            select(DeliveryRecord)
+            .where(
+                DeliveryRecord.kind == kind,
+                DeliveryRecord.status == DeliveryStatus.PENDING.value,
+                col(DeliveryRecord.next_attempt_at) <= now,
+            )
+            .order_by(col(DeliveryRecord.next_attempt_at))
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return (await self._session.execute(statement)).scalars().all()
+
+    async def delivery_for_update(self, cause_event_id: str, channel: str) -> DeliveryRecord | None:
+        """The delivery about ``cause_event_id`` on ``channel``, locked until the transaction ends."""
+        return await self._session.get(DeliveryRecord, (cause_event_id, channel), with_for_update=True)
+
+    def add_attempt(self, attempt: DeliveryAttemptRecord) -> None:
+        """Stage the start of an attempt."""
+        self._session.add(attempt)
+
+    async def attempt(self, message_id: str, number: int) -> DeliveryAttemptRecord | None:
+        """Attempt ``number`` of the message ``message_id``."""
+        return await self._session.get(DeliveryAttemptRecord, (message_id, number))
 
     async def for_application(self, application_id: str) -> Sequence[DeliveryRecord]:
         """Deliveries about ``application_id``, oldest first."""
         statement = (
             select(DeliveryRecord)
             .where(DeliveryRecord.application_id == application_id)
-            .order_by(col(DeliveryRecord.created_at))
+            .order_by(col(DeliveryRecord.created_at), col(DeliveryRecord.channel))
+        )
+        return (await self._session.execute(statement)).scalars().all()
+
+    async def attempts_of(self, message_ids: Sequence[str]) -> Sequence[DeliveryAttemptRecord]:
+        """The attempts of the given messages, in order."""
+        if not message_ids:
+            return []
+        statement = (
+            select(DeliveryAttemptRecord)
+            .where(col(DeliveryAttemptRecord.message_id).in_(message_ids))
+            .order_by(col(DeliveryAttemptRecord.message_id), col(DeliveryAttemptRecord.number))
         )
         return (await self._session.execute(statement)).scalars().all()

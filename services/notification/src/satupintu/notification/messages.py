@@ -1,0 +1,230 @@
+"""What citizens are told: the Jinja2 templates (one file per template and language under ``templates/``) and the
+context each lifecycle event gives them, with the least personal data needed (first name, masked NIK).
+
+A template's first line is the message's subject; the body starts after the blank line that follows it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from satupintu.common.catalogue import Catalogue
+from satupintu.common.events.applications import (
+    ApplicationCompleted,
+    ApplicationInformationRequested,
+    ApplicationRejected,
+    ApplicationSlaBreached,
+    ApplicationSubmitted,
+)
+from satupintu.common.events.base import EventPayload
+from satupintu.common.events.envelope import Event
+from satupintu.common.working_days import WorkingCalendar
+from satupintu.notification.domain import Contact
+
+LANGUAGES = ("id", "en")
+ONE_TIME_CODE = "one_time_code"
+LIFECYCLE_TEMPLATES: Mapping[type[EventPayload], str] = {
+    ApplicationSubmitted: ApplicationSubmitted.event_type,
+    ApplicationInformationRequested: ApplicationInformationRequested.event_type,
+    ApplicationCompleted: ApplicationCompleted.event_type,
+    ApplicationRejected: ApplicationRejected.event_type,
+    ApplicationSlaBreached: ApplicationSlaBreached.event_type,
+}
+"""The lifecycle events a citizen is told about, and the template (named after the event type) of each."""
+TEMPLATES = (*LIFECYCLE_TEMPLATES.values(), ONE_TIME_CODE)
+DEFAULT_TIMEZONE = "Asia/Jakarta"
+
+_MONTHS = {
+    "id": (
+        "Januari",
+        "Februari",
+        "Maret",
+        "April",
+        "Mei",
+        "Juni",
+        "Juli",
+        "Agustus",
+        "September",
+        "Oktober",
+        "November",
+        "Desember",
+    ),
+    "en": (
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ),
+}
+_ZONE_NAMES = {"Asia/Jakarta": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}
+
+
+@dataclass(frozen=True)
+class RenderedMessage:
+    """A message ready for a channel: a subject (e-mail) and a plain-text body."""
+
+    subject: str
+    body: str
+
+    def to_json(self) -> str:
+        """The message as stored (encrypted) in a delivery."""
+        return json.dumps({"subject": self.subject, "body": self.body}, ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str) -> RenderedMessage:
+        """A message as stored by :meth:`to_json`."""
+        data = json.loads(text)
+        return cls(subject=str(data["subject"]), body=str(data["body"]))
+
+
+class UnknownTemplate(ValueError):
+    """No template of that name, or not in that language."""
+
+
+class TemplateRenderer:
+    """Renders ``templates/<language>/<template>.txt`` with a context; missing variables are errors, not blanks."""
+
+    def __init__(self, timezone: str = DEFAULT_TIMEZONE) -> None:
+        self._environment = Environment(
+            loader=PackageLoader("satupintu.notification", "templates"),
+            undefined=StrictUndefined,
+            autoescape=False,  # noqa: S701 (plain-text e-mail and SMS, never HTML)
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+        )
+        self._timezone = timezone
+
+    def render(self, template: str, language: str, context: Mapping[str, Any]) -> RenderedMessage:
+        """The message ``template`` says in ``language`` with ``context``."""
+        if template not in TEMPLATES or language not in LANGUAGES:
+            raise UnknownTemplate(f"no template {template!r} in language {language!r}")
+        environment = self._environment.overlay()
+        environment.filters["long_date"] = lambda value: long_date(value, language, self._timezone)
+        environment.filters["long_time"] = lambda value: long_time(value, language, self._timezone)
+        text = environment.get_template(f"{language}/{template}.txt").render(context)
+        subject, _, body = text.partition("\n")
+        return RenderedMessage(subject=subject.strip(), body=body.lstrip("\n").rstrip() + "\n")
+
+
+def long_date(value: datetime | date, language: str, timezone: str = DEFAULT_TIMEZONE) -> str:
+    """A date as people write it: ``15 Juni 2026`` or ``15 June 2026`` (a time in ``timezone``'s local date)."""
+    day = value.astimezone(ZoneInfo(timezone)).date() if isinstance(value, datetime) else value
+    return f"{day.day} {_MONTHS.get(language, _MONTHS['id'])[day.month - 1]} {day.year}"
+
+
+def long_time(value: datetime, language: str, timezone: str = DEFAULT_TIMEZONE) -> str:
+    """A moment as people write it, in ``timezone``: ``15 Juni 2026 14.30 WIB`` or ``15 June 2026 14:30 WIB``."""
+    local = value.astimezone(ZoneInfo(timezone))
+    separator = "." if language == "id" else ":"
+    zone = _ZONE_NAMES.get(timezone, timezone)
+    return f"{long_date(local, language, timezone)} {local:%H}{separator}{local:%M} {zone}"
+
+
+class MessageComposer:
+    """Turns a lifecycle event and the applicant's contact into the message they get, in their language."""
+
+    def __init__(
+        self,
+        catalogue: Catalogue,
+        public_base_url: str,
+        *,
+        collective_leave: frozenset[date] = frozenset(),
+        follow_up_working_days: int = 3,
+        renderer: TemplateRenderer | None = None,
+    ) -> None:
+        self._catalogue = catalogue
+        self._base_url = public_base_url.rstrip("/")
+        self._collective_leave = collective_leave
+        self._follow_up_working_days = follow_up_working_days
+        self._renderer = renderer or TemplateRenderer()
+
+    def tracking_url(self, tracking_code: str) -> str:
+        """Where the citizen follows the application."""
+        return f"{self._base_url}/applications/{tracking_code}"
+
+    def answer_url(self, tracking_code: str) -> str:
+        """Where the citizen answers an information request."""
+        return f"{self.tracking_url(tracking_code)}/information"
+
+    def lifecycle_message(self, event: Event[Any], contact: Contact) -> tuple[str, RenderedMessage]:
+        """The template and message of ``event`` for the applicant ``contact``."""
+        payload = event.payload
+        template = LIFECYCLE_TEMPLATES[type(payload)]
+        context = self._common_context(contact) | self._event_context(payload, contact)
+        return template, self._renderer.render(template, contact.language, context)
+
+    def one_time_code_message(
+        self, language: str, code: str, expires_at: datetime, now: datetime
+    ) -> tuple[str, RenderedMessage]:
+        """The template and message that carries a one-time code."""
+        minutes = max(1, round((expires_at - now).total_seconds() / 60))
+        context = {"code": code, "expires_at": expires_at, "expires_in_minutes": minutes}
+        return ONE_TIME_CODE, self._renderer.render(ONE_TIME_CODE, language, context)
+
+    def _common_context(self, contact: Contact) -> dict[str, Any]:
+        service = self._catalogue.service(contact.service_code)
+        service_name = service.name.in_language(contact.language) if service else contact.service_code
+        return {
+            "first_name": contact.first_name,
+            "masked_nik": contact.masked_nik,
+            "tracking_code": contact.tracking_code,
+            "service_name": service_name,
+            "tracking_url": self.tracking_url(contact.tracking_code),
+        }
+
+    def _agency_name(self, code: str, language: str) -> str:
+        agency = self._catalogue.agency(code)
+        return agency.name.in_language(language) if agency else code.upper()
+
+    def _event_context(self, payload: EventPayload, contact: Contact) -> dict[str, Any]:
+        language = contact.language
+        if isinstance(payload, ApplicationSubmitted):
+            return {"submitted_at": payload.submitted_at}
+        if isinstance(payload, ApplicationInformationRequested):
+            return {
+                "agency_name": self._agency_name(payload.agency, language),
+                "questions": list(payload.questions),
+                "answer_url": self.answer_url(contact.tracking_code),
+            }
+        if isinstance(payload, ApplicationCompleted):
+            outputs = [
+                {
+                    "agency_name": self._agency_name(agency, language),
+                    "items": [
+                        {"label": key.replace("_", " ").capitalize(), "value": value} for key, value in fields.items()
+                    ],
+                }
+                for agency, fields in payload.outputs.items()
+            ]
+            return {"completed_at": payload.completed_at, "outputs": outputs}
+        if isinstance(payload, ApplicationRejected):
+            return {"agency_name": self._agency_name(payload.agency, language), "reason": payload.reason}
+        if isinstance(payload, ApplicationSlaBreached):
+            return self._breach_context(payload, contact)
+        raise UnknownTemplate(f"no message for {payload.event_type}")
+
+    def _breach_context(self, payload: ApplicationSlaBreached, contact: Contact) -> dict[str, Any]:
+        service = self._catalogue.service(contact.service_code)
+        owner = self._catalogue.agency(service.agency) if service else None
+        calendar = WorkingCalendar(owner.timezone if owner else DEFAULT_TIMEZONE, self._collective_leave)
+        return {
+            "due_at": payload.due_at,
+            "owner_agency_name": owner.name.in_language(contact.language) if owner else payload.escalation_target,
+            "new_expected_at": calendar.due_at(payload.breached_at, self._follow_up_working_days),
+        }

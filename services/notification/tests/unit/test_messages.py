@@ -1,0 +1,174 @@
+"""Every template in both languages renders from its event, in the applicant's language, with the least personal
+data: first name and masked NIK, never the full NIK, e-mail or phone."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from satupintu.common.catalogue import load_catalogue
+from satupintu.common.events.applications import (
+    Applicant,
+    ApplicationCompleted,
+    ApplicationInformationRequested,
+    ApplicationRejected,
+    ApplicationSlaBreached,
+    ApplicationSubmitted,
+)
+from satupintu.common.events.base import EventPayload
+from satupintu.common.events.envelope import Event
+from satupintu.notification.domain import Contact
+from satupintu.notification.messages import (
+    LANGUAGES,
+    TEMPLATES,
+    MessageComposer,
+    TemplateRenderer,
+    UnknownTemplate,
+    long_date,
+    long_time,
+)
+
+pytestmark = pytest.mark.unit
+
+NIK = "3171015506900002"
+APPLICANT = Applicant(nik=NIK, name="Siti Rahayu", email="siti@example.id", phone="081234567890", language="id")
+FRIDAY = datetime(2026, 11, 27, 3, 0, tzinfo=UTC)  # 10:00 WIB
+BASE_URL = "https://mpp.example.go.id"
+
+
+def composer(**kwargs: Any) -> MessageComposer:
+    return MessageComposer(load_catalogue(), BASE_URL + "/", **kwargs)
+
+
+def contact(language: str) -> Contact:
+    return Contact.of_applicant(APPLICANT.model_copy(update={"language": language}), "SP-ABCDE-123456-7890AB", "skck")
+
+
+def event(payload: EventPayload) -> Event[Any]:
+    return Event(payload=payload, source="/test", subject="app-1", actor="test")
+
+
+def lifecycle_payloads() -> list[EventPayload]:
+    return [
+        ApplicationSubmitted(
+            application_id="app-1",
+            tracking_code="SP-ABCDE-123456-7890AB",
+            service_code="skck",
+            catalogue_version="2026.11.1",
+            applicant=APPLICANT,
+            data={"purpose": "Melamar pekerjaan"},
+            submitted_at=FRIDAY,
+        ),
+        ApplicationInformationRequested(
+            application_id="app-1",
+            task_id="task-1",
+            agency="polres",
+            questions=("Untuk instansi mana SKCK ini?", "Mohon unggah pas foto terbaru."),
+            requested_at=FRIDAY,
+        ),
+        ApplicationCompleted(
+            application_id="app-1", outputs={"polres": {"skck_number": "SKCK/2026/11/0001"}}, completed_at=FRIDAY
+        ),
+        ApplicationRejected(
+            application_id="app-1",
+            agency="polres",
+            task_id="task-1",
+            reason="Pas foto tidak sesuai ketentuan.",
+            rejected_at=FRIDAY,
+        ),
+        ApplicationSlaBreached(
+            application_id="app-1",
+            due_at=FRIDAY - timedelta(days=1),
+            breached_at=FRIDAY,
+            escalation_target="kasat-intelkam",
+        ),
+    ]
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("payload", lifecycle_payloads(), ids=lambda payload: payload.event_type)
+def test_every_lifecycle_template_renders_in_the_applicants_language_without_full_personal_data(
+    payload: EventPayload, language: str
+) -> None:
+    template, message = composer().lifecycle_message(event(payload), contact(language))
+
+    assert template == payload.event_type
+    assert message.subject
+    assert "SP-ABCDE-123456-7890AB" in message.subject
+    assert message.body.startswith("Yth. Siti," if language == "id" else "Dear Siti,")
+    assert f"{BASE_URL}/applications/SP-ABCDE-123456-7890AB" in message.body
+    assert "Polisi" in message.body or "Police" in message.body or "Kepolisian" in message.body
+    for personal in (NIK, "Rahayu", "siti@example.id", "081234567890", "1234567890"):
+        assert personal not in message.subject + message.body
+    assert "{{" not in message.body
+    assert "Salam," in message.body if language == "id" else "Kind regards," in message.body
+
+
+def test_submitted_and_completed_messages_identify_the_applicant_by_masked_nik_only() -> None:
+    the_composer = composer()
+    for payload in (lifecycle_payloads()[0], lifecycle_payloads()[2]):
+        _, message = the_composer.lifecycle_message(event(payload), contact("id"))
+        assert "3171********0002" in message.body
+
+
+def test_information_request_lists_the_questions_and_links_to_the_answer_page() -> None:
+    _, message = composer().lifecycle_message(event(lifecycle_payloads()[1]), contact("en"))
+
+    assert "1. Untuk instansi mana SKCK ini?\n2. Mohon unggah pas foto terbaru.\n" in message.body
+    assert f"{BASE_URL}/applications/SP-ABCDE-123456-7890AB/information" in message.body
+    assert "The District Police needs more information" in message.body
+
+
+def test_completion_lists_each_agencys_outputs_and_rejection_gives_the_reason() -> None:
+    _, completed = composer().lifecycle_message(event(lifecycle_payloads()[2]), contact("id"))
+    _, rejected = composer().lifecycle_message(event(lifecycle_payloads()[3]), contact("en"))
+
+    assert "Kepolisian Resor\n- Skck number: SKCK/2026/11/0001\n" in completed.body
+    assert "27 November 2026" in completed.body
+    assert "Reason:\nPas foto tidak sesuai ketentuan.\n" in rejected.body
+
+
+def test_sla_breach_apologises_and_promises_a_date_counted_in_working_days() -> None:
+    the_composer = composer(follow_up_working_days=3, collective_leave=frozenset({date(2026, 12, 1)}))
+    _, indonesian = the_composer.lifecycle_message(event(lifecycle_payloads()[4]), contact("id"))
+    _, english = the_composer.lifecycle_message(event(lifecycle_payloads()[4]), contact("en"))
+
+    # Friday 27 Nov + 3 working days: Mon 30 Nov, (Tue 1 Dec is cuti bersama), Wed 2 Dec, Thu 3 Dec
+    assert "Kami mohon maaf" in indonesian.body
+    assert "seharusnya selesai pada 26 November 2026" in indonesian.body
+    assert "paling lambat 3 Desember 2026" in indonesian.body
+    assert "pimpinan Kepolisian Resor" in indonesian.body
+    assert "We apologise" in english.body
+    assert "by 3 December 2026 at the latest" in english.body
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_one_time_code_template_carries_the_code_and_its_lifetime(language: str) -> None:
+    expires = FRIDAY + timedelta(minutes=10)
+    template, message = composer().one_time_code_message(language, "482913", expires, FRIDAY)
+
+    assert template == "one_time_code"
+    assert "482913" in message.subject
+    assert "482913" in message.body
+    assert "10" in message.body
+    assert ("27 November 2026 10.10 WIB" if language == "id" else "27 November 2026 10:10 WIB") in message.body
+
+
+def test_there_is_a_file_for_every_template_in_every_language_and_no_other() -> None:
+    renderer = TemplateRenderer()
+    with pytest.raises(UnknownTemplate):
+        renderer.render("application.teleported", "id", {})
+    with pytest.raises(UnknownTemplate):
+        renderer.render("one_time_code", "jv", {})
+    assert len(TEMPLATES) == 6
+
+
+def test_dates_are_written_as_people_write_them_in_each_language() -> None:
+    moment = datetime(2026, 6, 15, 17, 30, tzinfo=UTC)  # past midnight in Jayapura
+
+    assert long_date(moment, "id") == "16 Juni 2026"
+    assert long_date(moment, "en") == "16 June 2026"
+    assert long_time(moment, "id", "Asia/Jayapura") == "16 Juni 2026 02.30 WIT"
+    assert long_time(moment, "en", "Asia/Makassar") == "16 June 2026 01:30 WITA"
