@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
 
-.PHONY: up down kafka db status clean test test-unit lint typecheck check install bench system-packages
+.PHONY: up down kafka db status clean test test-unit lint typecheck check install bench system-packages deploy-tools asyncapi
 
 install: ## Install uv (from PyPI) if missing, then the locked workspace
 	@command -v uv >/dev/null 2>&1 || [ -x "$(HOME)/.local/bin/uv" ] || python3 -m pip install --user --quiet uv
@@ -36,7 +36,10 @@ typecheck: install
 system-packages: ## Debian packages the browser tests need (Chromium)
 	@bash deploy/local/install-system-packages.sh
 
-test: install system-packages lint typecheck ## Lint, type-check, and run every test against the real Kafka and PostgreSQL
+deploy-tools: ## Docker Compose CLI plugin for the deployment checks (and kustomize if kubectl is missing)
+	@bash deploy/tools/install-tools.sh
+
+test: install system-packages deploy-tools lint typecheck ## Lint, type-check, and run every test against the real Kafka and PostgreSQL
 	@$(UV) run --frozen pytest
 
 test-unit: install

@@ -25,9 +25,6 @@ from aiokafka import AIOKafkaConsumer
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.processes import ServiceProcess, free_port
-from tests.support import record_of, submitted_event
-
 from bench.baselines import kafka_hops
 from satupintu.common.database import ensure_database
 from satupintu.common.events.topics import Topic, all_topic_names
@@ -35,6 +32,8 @@ from satupintu.common.localstack.kafka import LocalKafka
 from satupintu.common.localstack.postgres import LocalPostgres
 from satupintu.common.settings import DatabaseSettings, KafkaSettings
 from satupintu.common.topics_admin import delete_topics, ensure_topics
+from tests.processes import ServiceProcess, free_port
+from tests.support import record_of, submitted_event
 
 SERVICES = ("intake", "routing", "agency", "notification", "audit", "mall")
 

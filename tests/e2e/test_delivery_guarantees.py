@@ -10,8 +10,6 @@ from typing import Any
 
 import pytest
 from sqlalchemy import text
-from tests.conftest import running
-from tests.support import produce, record_of, skck_application, submitted_event
 
 from satupintu.common import faults
 from satupintu.common.auth import AuthSettings, Role, TokenIssuer, load_or_create_local_keys
@@ -23,6 +21,8 @@ from satupintu.intake.config import IntakeSettings
 from satupintu.intake.main import create_app as create_intake
 from satupintu.routing.config import RoutingSettings
 from satupintu.routing.main import create_app as create_routing
+from tests.conftest import running
+from tests.support import produce, record_of, skck_application, submitted_event
 
 pytestmark = pytest.mark.e2e
 

@@ -12,8 +12,6 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from prometheus_client.parser import text_string_to_metric_families
-from tests.conftest import running
-from tests.support import skck_application, wait_for_events
 
 from satupintu.agency.sdk import AgencyWorker, Outcome, Task, approve
 from satupintu.audit.config import AuditSettings
@@ -28,6 +26,8 @@ from satupintu.notification.config import NotificationSettings
 from satupintu.notification.main import create_app as create_notification
 from satupintu.routing.config import RoutingSettings
 from satupintu.routing.main import create_app as create_routing
+from tests.conftest import running
+from tests.support import skck_application, wait_for_events
 
 pytestmark = pytest.mark.e2e
 

@@ -7,8 +7,6 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from tests.processes import ServiceProcess
-from tests.support import decide, decision_event, events_on, produce, record_of, submitted_event, wait_for_events
 
 from satupintu.agency.sdk import AgencyWorker, Outcome, Task, approve
 from satupintu.common.events.base import Decision
@@ -18,6 +16,8 @@ from satupintu.common.settings import DatabaseSettings, KafkaSettings
 from satupintu.common.testing.kafka import read_to_end
 from satupintu.common.testing.plugin import service_database
 from satupintu.common.testing.waiting import eventually
+from tests.processes import ServiceProcess
+from tests.support import decide, decision_event, events_on, produce, record_of, submitted_event, wait_for_events
 
 pytestmark = pytest.mark.e2e
 

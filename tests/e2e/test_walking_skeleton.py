@@ -8,8 +8,6 @@ from typing import Any
 
 import pytest
 from sqlalchemy import text
-from tests.conftest import running
-from tests.support import skck_application
 
 from satupintu.agency.sdk import AgencyWorker, Outcome, Task, approve
 from satupintu.audit.config import AuditSettings
@@ -22,6 +20,8 @@ from satupintu.notification.config import NotificationSettings
 from satupintu.notification.main import create_app as create_notification
 from satupintu.routing.config import RoutingSettings
 from satupintu.routing.main import create_app as create_routing
+from tests.conftest import running
+from tests.support import skck_application
 
 pytestmark = pytest.mark.e2e
 

@@ -15,8 +15,6 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from tests.conftest import running
-from tests.support import produce, record_of
 
 from satupintu.agency.config import LEDGER_SERVICE, AgencySettings
 from satupintu.agency.main import create_app
@@ -32,6 +30,8 @@ from satupintu.common.testing.waiting import eventually
 from satupintu.common.topics_admin import ensure_topics
 from satupintu.routing.config import RoutingSettings
 from satupintu.routing.main import create_app as create_routing
+from tests.conftest import running
+from tests.support import produce, record_of
 
 
 class SettableClock:

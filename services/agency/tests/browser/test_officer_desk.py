@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 import uvicorn
 from playwright.async_api import async_playwright, expect
-from tests.support import produce, record_of, submitted_event, wait_for_events
 
 from satupintu.agency.config import AgencySettings
 from satupintu.agency.main import create_app
@@ -23,6 +22,7 @@ from satupintu.common.events.base import DocumentRef
 from satupintu.common.events.topics import Topic
 from satupintu.common.settings import KafkaSettings
 from satupintu.common.testing.waiting import eventually
+from tests.support import produce, record_of, submitted_event, wait_for_events
 
 pytestmark = pytest.mark.browser
 

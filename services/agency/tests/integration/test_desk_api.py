@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from tests.support import decide, decision_event, events_on, wait_for_events
 
 from satupintu.agency.sdk import decision_event_id
 from satupintu.common.events.base import Decision, DocumentRef
@@ -19,6 +18,7 @@ from satupintu.common.events.tasks import TaskAssigned, TaskSlaBreached
 from satupintu.common.events.topics import Topic
 from satupintu.common.settings import KafkaSettings
 from satupintu.common.testing.waiting import eventually
+from tests.support import decide, decision_event, events_on, wait_for_events
 
 pytestmark = pytest.mark.integration
 

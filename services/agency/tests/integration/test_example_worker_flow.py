@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.support import events_on, produce, record_of, submitted_event, wait_for_events
 
 from satupintu.agency.example_worker import bpjs_enrolment_check
 from satupintu.agency.sdk import AgencyWorker, Outcome, PostgresLedger, Task, decision_event_id
@@ -25,6 +24,7 @@ from satupintu.common.events.envelope import Event
 from satupintu.common.events.topics import Topic
 from satupintu.common.settings import DatabaseSettings, KafkaSettings
 from satupintu.common.testing.waiting import eventually
+from tests.support import events_on, produce, record_of, submitted_event, wait_for_events
 
 pytestmark = pytest.mark.e2e
 

@@ -14,10 +14,10 @@ from typing import Any
 
 import httpx
 import pytest
-from tests.support import wait_for_events
 
 from satupintu.common.events.topics import Topic
 from satupintu.common.settings import DatabaseSettings, KafkaSettings
+from tests.support import wait_for_events
 
 pytestmark = pytest.mark.integration
 

@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from tests.support import events_on, wait_for_events
 
 from satupintu.agency.sdk import AgencyWorker, Outcome, PostgresLedger, Task, approve, decision_event_id
 from satupintu.common.events.envelope import Event
@@ -18,6 +17,7 @@ from satupintu.common.events.tasks import TaskAssigned
 from satupintu.common.events.topics import Topic
 from satupintu.common.settings import KafkaSettings
 from satupintu.common.testing.waiting import eventually
+from tests.support import events_on, wait_for_events
 
 pytestmark = pytest.mark.integration
 

@@ -13,7 +13,6 @@ from fastapi import FastAPI
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-from tests.conftest import running
 
 from satupintu.audit.config import AuditSettings
 from satupintu.audit.main import create_app
@@ -21,6 +20,7 @@ from satupintu.common.auth import AuthSettings, Role, TokenIssuer, load_or_creat
 from satupintu.common.settings import DatabaseSettings, KafkaSettings
 from satupintu.common.testing.plugin import service_database
 from satupintu.common.testing.waiting import eventually
+from tests.conftest import running
 
 
 @dataclass

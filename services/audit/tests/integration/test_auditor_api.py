@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from tests.support import decision_event, produce, record_of, submitted_event
 
 from satupintu.common.auth import AuthSettings, Role, TokenIssuer, load_or_create_local_keys
 from satupintu.common.events.applications import ApplicationStageStarted, StageTask
@@ -18,6 +17,7 @@ from satupintu.common.events.tasks import TaskAssigned
 from satupintu.common.events.topics import Topic
 from satupintu.common.testing.kafka import read_to_end
 from satupintu.common.testing.waiting import eventually
+from tests.support import decision_event, produce, record_of, submitted_event
 
 from .conftest import RunningAudit
 

@@ -9,8 +9,6 @@ from typing import Any
 
 import pytest
 from sqlalchemy import text
-from tests.conftest import running
-from tests.support import events_on, skck_application, wait_for_events
 
 from satupintu.agency.sdk import AgencyWorker, Outcome, Task, approve
 from satupintu.audit.config import AuditSettings
@@ -24,6 +22,8 @@ from satupintu.intake.config import IntakeSettings
 from satupintu.intake.main import create_app as create_intake
 from satupintu.routing.config import RoutingSettings
 from satupintu.routing.main import create_app as create_routing
+from tests.conftest import running
+from tests.support import events_on, skck_application, wait_for_events
 
 pytestmark = pytest.mark.integration
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
-from tests.conftest import running
 
 from satupintu.audit.storage.schema import LegacyLogError
 from satupintu.common.settings import DatabaseSettings, KafkaSettings
 from satupintu.common.testing.plugin import service_database
+from tests.conftest import running
 
 from .conftest import start_audit
 

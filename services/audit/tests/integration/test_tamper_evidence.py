@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
-from tests.conftest import running
-from tests.support import produce, record_of, submitted_event
 
 from satupintu.common.events.topics import Topic
 from satupintu.common.settings import DatabaseSettings, KafkaSettings
+from tests.conftest import running
+from tests.support import produce, record_of, submitted_event
 
 from .conftest import RunningAudit, start_audit
 

@@ -13,7 +13,6 @@ import pytest
 from aiokafka import ConsumerRecord
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
-from tests.support import produce, record_of, submitted_event
 
 from satupintu.audit.domain import keyed_hash
 from satupintu.audit.merkle import leaf_hash, verify_consistency, verify_inclusion
@@ -23,6 +22,7 @@ from satupintu.common.database import session_factory
 from satupintu.common.events.applications import ApplicationStageStarted
 from satupintu.common.events.topics import Topic, dead_letter_topic
 from satupintu.common.testing.waiting import eventually
+from tests.support import produce, record_of, submitted_event
 
 from .conftest import RunningAudit
 

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from aiokafka import ConsumerRecord
 from sqlalchemy.exc import DataError
-from tests.support import record_of, submitted_event
 
 from satupintu.audit.domain import keyed_hash
 from satupintu.audit.services import AuditService
+from tests.support import record_of, submitted_event
 
 pytestmark = pytest.mark.unit
 

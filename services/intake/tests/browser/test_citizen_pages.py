@@ -20,13 +20,13 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 from playwright.async_api import Browser, Page, ViewportSize, async_playwright, expect
-from tests.conftest import running
 
 from satupintu.common.testing.waiting import eventually
 from satupintu.intake.config import IntakeSettings
 from satupintu.intake.main import create_app as create_intake
 from satupintu.routing.config import RoutingSettings
 from satupintu.routing.main import create_app as create_routing
+from tests.conftest import running
 
 pytestmark = pytest.mark.browser
 

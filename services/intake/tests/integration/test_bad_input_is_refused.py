@@ -16,8 +16,6 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import ColumnElement, func
 from sqlmodel import SQLModel, col, select
-from tests.conftest import running
-from tests.support import upload_document
 
 from satupintu.common.auth import AuthSettings
 from satupintu.common.outbox import OutboxMessage
@@ -28,6 +26,8 @@ from satupintu.common.testing.waiting import eventually
 from satupintu.intake.config import IntakeSettings
 from satupintu.intake.main import create_app
 from satupintu.intake.storage.tables import ApplicationRecord
+from tests.conftest import running
+from tests.support import upload_document
 
 pytestmark = pytest.mark.integration
 

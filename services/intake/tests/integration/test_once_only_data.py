@@ -13,8 +13,6 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import text
-from tests.conftest import running
-from tests.support import upload_document, wait_for_events
 
 from satupintu.common.events.topics import Topic
 from satupintu.common.settings import KafkaSettings
@@ -22,6 +20,8 @@ from satupintu.common.testing.kafka import read_to_end
 from satupintu.common.testing.waiting import eventually
 from satupintu.intake.config import IntakeSettings
 from satupintu.intake.main import create_app
+from tests.conftest import running
+from tests.support import upload_document, wait_for_events
 
 pytestmark = pytest.mark.integration
 

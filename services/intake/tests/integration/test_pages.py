@@ -16,8 +16,6 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from tests.conftest import running
-from tests.support import produce, record_of
 
 from satupintu.common.catalogue import FieldType, load_catalogue
 from satupintu.common.events.applications import (
@@ -33,6 +31,8 @@ from satupintu.intake.config import IntakeSettings
 from satupintu.intake.i18n import TEXTS
 from satupintu.intake.main import create_app
 from satupintu.intake.storage.repository import ApplicationRepository
+from tests.conftest import running
+from tests.support import produce, record_of
 
 pytestmark = pytest.mark.integration
 

@@ -10,8 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.conftest import running
-from tests.support import decide, decision_event, produce, record_of, skck_application, wait_for_events
 
 from satupintu.common.events.applications import (
     ApplicationCompleted,
@@ -29,6 +27,8 @@ from satupintu.intake.config import IntakeSettings
 from satupintu.intake.main import create_app as create_intake
 from satupintu.routing.config import RoutingSettings
 from satupintu.routing.main import create_app as create_routing
+from tests.conftest import running
+from tests.support import decide, decision_event, produce, record_of, skck_application, wait_for_events
 
 pytestmark = pytest.mark.integration
 

@@ -23,7 +23,6 @@ from services.notification.tests.integration.parties import (
 )
 from starlette.applications import Starlette
 from starlette.routing import Route
-from tests.conftest import running
 
 from satupintu.common.auth import AuthSettings, Role, TokenIssuer, load_or_create_local_keys
 from satupintu.common.settings import DatabaseSettings, KafkaSettings
@@ -31,6 +30,7 @@ from satupintu.common.testing.plugin import service_database
 from satupintu.common.testing.waiting import eventually
 from satupintu.notification.config import NotificationSettings, RateLimit, WebhookSubscription
 from satupintu.notification.main import create_app
+from tests.conftest import running
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,6 @@ from services.notification.tests.integration.parties import (
     Outside,
     value_of,
 )
-from tests.support import produce, record_of, wait_for_events
 
 from satupintu.common.consumer import EventConsumer
 from satupintu.common.events.applications import (
@@ -39,6 +38,7 @@ from satupintu.common.testing.waiting import eventually
 from satupintu.notification.domain import message_id
 from satupintu.notification.handlers import CODES_CONSUMER
 from satupintu.notification.webhooks import InvalidWebhookSignature, verify_webhook_signature
+from tests.support import produce, record_of, wait_for_events
 
 pytestmark = pytest.mark.integration
 

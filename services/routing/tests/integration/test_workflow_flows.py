@@ -10,6 +10,16 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi import FastAPI
+
+from satupintu.common.events.applications import ApplicationInformationProvided
+from satupintu.common.events.base import Decision
+from satupintu.common.events.envelope import Event
+from satupintu.common.events.topics import Topic
+from satupintu.common.settings import DatabaseSettings, KafkaSettings
+from satupintu.common.testing.plugin import service_database
+from satupintu.common.testing.waiting import eventually
+from satupintu.routing.config import RoutingSettings
+from satupintu.routing.main import create_app
 from tests.conftest import running
 from tests.support import (
     dead_letters,
@@ -21,16 +31,6 @@ from tests.support import (
     submitted_event,
     wait_for_events,
 )
-
-from satupintu.common.events.applications import ApplicationInformationProvided
-from satupintu.common.events.base import Decision
-from satupintu.common.events.envelope import Event
-from satupintu.common.events.topics import Topic
-from satupintu.common.settings import DatabaseSettings, KafkaSettings
-from satupintu.common.testing.plugin import service_database
-from satupintu.common.testing.waiting import eventually
-from satupintu.routing.config import RoutingSettings
-from satupintu.routing.main import create_app
 
 pytestmark = pytest.mark.integration
 

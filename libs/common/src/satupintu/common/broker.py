@@ -8,6 +8,7 @@ from typing import Any
 from faststream.kafka import KafkaBroker
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from faststream.message import StreamMessage
+from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLScram512
 from prometheus_client import CollectorRegistry
 
 from satupintu.common.settings import KafkaSettings
@@ -20,6 +21,7 @@ def create_broker(settings: KafkaSettings, service: str, registry: CollectorRegi
     return KafkaBroker(
         settings.bootstrap_servers,
         middlewares=middlewares,
+        security=broker_security(settings),
         client_id=f"satupintu-{service}",
         acks="all",
         enable_idempotence=True,
@@ -28,6 +30,19 @@ def create_broker(settings: KafkaSettings, service: str, registry: CollectorRegi
         logger=logging.getLogger(f"satupintu.{service}.broker"),
         graceful_timeout=15.0,
     )
+
+
+def broker_security(settings: KafkaSettings) -> BaseSecurity | None:
+    """FastStream's security object for the configured protocol (None for plaintext)."""
+    context = settings.ssl_context()
+    if settings.security_protocol.startswith("SASL"):
+        password = settings.sasl_password.get_secret_value() if settings.sasl_password else ""
+        username = settings.sasl_username or ""
+        scram = {"SCRAM-SHA-256": SASLScram256, "PLAIN": SASLPlaintext}.get(settings.sasl_mechanism or "", SASLScram512)
+        return scram(username, password, ssl_context=context, use_ssl=context is not None)
+    if context is not None:
+        return BaseSecurity(ssl_context=context)
+    return None
 
 
 async def broker_ready(broker: KafkaBroker) -> bool:

@@ -151,7 +151,8 @@ class ServiceRuntime:
         task.add_done_callback(self._background.discard)
 
     async def _start_broker(self) -> None:
-        await ensure_topics(self.settings.kafka, all_topic_names(load_catalogue().agency_codes()))
+        if self.settings.kafka.create_topics:
+            await ensure_topics(self.settings.kafka, all_topic_names(load_catalogue().agency_codes()))
         await self.broker.start()
         self.spawn(self.relay.run())
 

@@ -5,7 +5,10 @@ Read once, in each service's ``create_app()``; never at import time.
 
 from __future__ import annotations
 
-from pydantic import Field
+import ssl
+from typing import Any, Literal
+
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
@@ -29,7 +32,38 @@ class KafkaSettings(BaseSettings):
     )
     partitions: int = Field(default=6, ge=1, description="Partitions of each topic created at start-up.")
     replication_factor: int = Field(default=1, ge=1, description="Replication factor of created topics.")
+    create_topics: bool = Field(
+        default=True,
+        description="Create missing topics at start-up; off where an operator (Strimzi) owns the topics.",
+    )
     linger_ms: int = Field(default=5, ge=0, description="How long the producer waits to fill a batch.")
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        default="PLAINTEXT", description="How clients talk to the brokers (SASL_SSL with Strimzi's TLS listener)."
+    )
+    sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"] | None = Field(
+        default=None, description="SASL mechanism when the protocol is SASL_*."
+    )
+    sasl_username: str | None = Field(default=None, description="The service's (or agency's) Kafka user.")
+    sasl_password: SecretStr | None = Field(default=None, description="That user's password.")
+    ssl_cafile: str | None = Field(default=None, description="CA certificate that signed the brokers' certificates.")
+
+    def ssl_context(self) -> ssl.SSLContext | None:
+        """A TLS context trusting ``ssl_cafile`` when the protocol uses TLS."""
+        if not self.security_protocol.endswith("SSL"):
+            return None
+        return ssl.create_default_context(cafile=self.ssl_cafile)
+
+    def client_options(self) -> dict[str, Any]:
+        """Security options for aiokafka clients (admin, consumers, producers) made outside FastStream."""
+        options: dict[str, Any] = {"security_protocol": self.security_protocol}
+        context = self.ssl_context()
+        if context is not None:
+            options["ssl_context"] = context
+        if self.security_protocol.startswith("SASL"):
+            options["sasl_mechanism"] = self.sasl_mechanism or "SCRAM-SHA-512"
+            options["sasl_plain_username"] = self.sasl_username
+            options["sasl_plain_password"] = self.sasl_password.get_secret_value() if self.sasl_password else None
+        return options
 
     def topic_name(self, name: str) -> str:
         """The name a logical topic has on this cluster."""

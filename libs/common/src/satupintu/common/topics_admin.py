@@ -16,7 +16,9 @@ _logger = logging.getLogger(__name__)
 async def ensure_topics(settings: KafkaSettings, logical_names: Iterable[str]) -> list[str]:
     """Create each missing topic (with the cluster prefix) and return the names created."""
     wanted = {settings.topic_name(name) for name in logical_names}
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers, request_timeout_ms=30_000)
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=settings.bootstrap_servers, request_timeout_ms=30_000, **settings.client_options()
+    )
     await admin.start()
     try:
         existing = set(await admin.list_topics())

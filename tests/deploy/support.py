@@ -1,0 +1,74 @@
+"""Shared helpers of the deployment checks: where the repository and its deployment tools are, the Compose CLI,
+and which environment variables the services' settings read."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+from pydantic_settings import BaseSettings
+
+from satupintu.common.auth import AuthSettings
+from satupintu.common.settings import DatabaseSettings, KafkaSettings
+
+ROOT = Path(__file__).resolve().parents[2]
+DEPLOY = ROOT / "deploy"
+TOOLS = DEPLOY / "tools"
+COMPOSE_FILE = DEPLOY / "docker-compose.yml"
+CLUSTER_ENV = DEPLOY / "docker" / "cluster.env"
+SERVICES = ("intake", "routing", "agency", "notification", "audit", "mall")
+PORTS = dict(zip(SERVICES, range(8001, 8007), strict=True))
+
+
+def tool(name: str) -> ModuleType:
+    """A module of deploy/tools/ (they import their siblings by name, as scripts do)."""
+    if str(TOOLS) not in sys.path:
+        sys.path.insert(0, str(TOOLS))
+    return importlib.import_module(name)
+
+
+# The client security settings the Kubernetes manifests set for Strimzi's TLS + SCRAM listener. The deployment
+# tools read them (deploy/tools/kafka_client.py); KafkaSettings does not have them yet, so until it does the
+# services ignore them. Remove a name from here once KafkaSettings reads it.
+AWAITING_KAFKA_SECURITY_SETTINGS: frozenset[str] = frozenset()  # every Kafka setting the manifests use is read
+
+
+def _names(prefix: str, settings: type[BaseSettings]) -> set[str]:
+    return {f"{prefix}{field.upper()}" for field in settings.model_fields}
+
+
+def known_environment(service: str) -> set[str]:
+    """Every environment variable ``service``'s settings read: its own prefix, and Kafka, database and auth."""
+    module = importlib.import_module(f"satupintu.{service}.config")
+    own: type[BaseSettings] = getattr(module, f"{service.capitalize()}Settings")
+    nested = {"kafka", "database", "auth"}
+    return (
+        {
+            name
+            for name in _names(f"{service.upper()}_", own)
+            if name.removeprefix(f"{service.upper()}_").lower() not in nested
+        }
+        | _names("KAFKA_", KafkaSettings)
+        | _names("DATABASE_", DatabaseSettings)
+        | _names("AUTH_", AuthSettings)
+        | AWAITING_KAFKA_SECURITY_SETTINGS
+    )
+
+
+def compose_command() -> list[str]:
+    """``docker compose`` where the CLI has the plugin, else the plugin binary on its own."""
+    if (
+        shutil.which("docker")
+        and subprocess.run(["docker", "compose", "version"], capture_output=True, check=False).returncode == 0
+    ):
+        return ["docker", "compose"]
+    plugin = Path(os.environ.get("DOCKER_CONFIG", Path.home() / ".docker")) / "cli-plugins" / "docker-compose"
+    if plugin.is_file():
+        return [str(plugin)]
+    pytest.fail("Docker Compose is not installed: run `bash deploy/tools/install-tools.sh` (make test does)")

@@ -1,0 +1,135 @@
+"""`docker compose config` (the real Compose, no engine needed) accepts deploy/docker-compose.yml in both shapes,
+one broker and the three-broker `cluster` profile, and refuses a broken file."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.deploy.support import CLUSTER_ENV, COMPOSE_FILE, PORTS, ROOT, compose_command, known_environment
+
+pytestmark = pytest.mark.unit
+
+KAFKA_BROKERS = {"kafka", "kafka-2", "kafka-3"}
+
+
+def compose_config(*arguments: str, compose_file: Path = COMPOSE_FILE) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*compose_command(), "-f", str(compose_file), *arguments, "config", "--format", "json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=ROOT,
+    )
+
+
+@cache
+def project(cluster: bool) -> dict[str, Any]:
+    result = compose_config(*(["--env-file", str(CLUSTER_ENV)] if cluster else []))
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+@pytest.mark.parametrize("cluster", [False, True], ids=["one-broker", "cluster-profile"])
+def test_compose_config_accepts_the_file(cluster: bool) -> None:
+    services = project(cluster)["services"]
+    brokers = KAFKA_BROKERS if cluster else {"kafka"}
+    assert set(services) == set(PORTS) | brokers | {"postgres", "kafka-topics"}
+
+
+def test_the_cluster_profile_runs_three_brokers_in_one_quorum_with_three_replicas() -> None:
+    services = project(cluster=True)["services"]
+    voters = {services[broker]["environment"]["KAFKA_CONTROLLER_QUORUM_VOTERS"] for broker in KAFKA_BROKERS}
+    assert voters == {"1@kafka:9093,2@kafka-2:9093,3@kafka-3:9093"}
+    assert services["intake"]["environment"]["KAFKA_REPLICATION_FACTOR"] == "3"
+    assert services["kafka-topics"]["environment"]["KAFKA_BOOTSTRAP_SERVERS"] == "kafka:9092,kafka-2:9092,kafka-3:9092"
+    assert {services[b]["environment"]["KAFKA_MIN_INSYNC_REPLICAS"] for b in KAFKA_BROKERS} == {"2"}
+
+
+def test_kafka_is_the_apache_image_in_kraft_mode_at_the_local_stacks_version() -> None:
+    pom = (ROOT / "deploy" / "local" / "kafka" / "pom.xml").read_text()
+    version = re.search(r"<kafka.version>(.+?)</kafka.version>", pom)
+    assert version
+    kafka = project(cluster=False)["services"]["kafka"]
+    assert kafka["image"] == f"apache/kafka:{version.group(1)}"
+    assert kafka["environment"]["KAFKA_PROCESS_ROLES"] == "broker,controller"
+    assert kafka["environment"]["KAFKA_AUTO_CREATE_TOPICS_ENABLE"] == "false"
+    assert kafka["healthcheck"]["test"]
+
+
+@pytest.mark.parametrize("cluster", [False, True], ids=["one-broker", "cluster-profile"])
+def test_services_start_after_the_database_and_the_topics_and_report_readiness(cluster: bool) -> None:
+    services = project(cluster)["services"]
+    topics = services["kafka-topics"]
+    assert topics["depends_on"]["kafka"]["condition"] == "service_healthy"
+    assert services["postgres"]["healthcheck"]["test"]
+    for service, port in PORTS.items():
+        definition = services[service]
+        assert definition["build"]["args"] == {"SERVICE": service}
+        assert definition["build"]["dockerfile"] == "deploy/docker/Dockerfile"
+        assert definition["depends_on"]["postgres"]["condition"] == "service_healthy"
+        assert definition["depends_on"]["kafka-topics"]["condition"] == "service_completed_successfully"
+        assert f"127.0.0.1:{port}/readyz" in " ".join(definition["healthcheck"]["test"])
+        assert [(p["target"], p["published"]) for p in definition["ports"]] == [(port, str(port))]
+        environment = definition["environment"]
+        assert {"KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL", f"{service.upper()}_PORT"} <= set(environment)
+        assert set(environment) - known_environment(service) == set(), service
+
+
+def test_the_topic_creator_runs_the_repositorys_script() -> None:
+    topics = project(cluster=False)["services"]["kafka-topics"]
+    assert topics["command"][:2] == ["python", "/opt/satupintu/tools/create_topics.py"]
+    (mount,) = topics["volumes"]
+    assert Path(mount["source"]) == ROOT / "deploy" / "tools"
+    assert mount["read_only"] is True
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        pytest.param(
+            (
+                "    restart: unless-stopped\n    environment:\n      POSTGRES_USER",
+                "    restart: unless-stopped\n    enviroment:\n      POSTGRES_USER",
+            ),
+            "enviroment",
+            id="misspelled-key",
+        ),
+        pytest.param(
+            ("      condition: service_completed_successfully", "      condition: when_ready"),
+            "condition value must be one of",
+            id="bad-condition",
+        ),
+        pytest.param(
+            (
+                "      kafka:\n        condition: service_healthy\n      kafka-2:",
+                "      zookeeper:\n        condition: service_healthy\n      kafka-2:",
+            ),
+            "zookeeper",
+            id="undefined-dependency",
+        ),
+        pytest.param(
+            (
+                "      interval: 10s\n      timeout: 5s\n      retries: 5",
+                "      interval: soon\n      timeout: 5s\n      retries: 5",
+            ),
+            "soon",
+            id="bad-duration",
+        ),
+    ],
+)
+def test_a_broken_compose_file_fails_the_check(tmp_path: Path, change: tuple[str, str], expected: str) -> None:
+    original = COMPOSE_FILE.read_text()
+    assert change[0] in original
+    broken = tmp_path / "docker-compose.yml"
+    broken.write_text(original.replace(change[0], change[1], 1))
+    result = compose_config(compose_file=broken)
+    assert result.returncode != 0
+    assert expected in result.stderr

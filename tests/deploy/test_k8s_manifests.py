@@ -1,0 +1,307 @@
+"""The Kubernetes manifests render with kustomize and pass the offline validation against the schemas kept in
+deploy/schemas/ (Kubernetes and Strimzi), and a broken manifest does not."""
+
+from __future__ import annotations
+
+import importlib
+import textwrap
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from satupintu.agency.sdk import consumer_group
+from satupintu.common.auth import AuthSettings
+from satupintu.common.catalogue import load_catalogue
+from satupintu.common.events.topics import Topic, all_topic_names
+from tests.deploy.support import DEPLOY, PORTS, known_environment, tool
+
+pytestmark = pytest.mark.unit
+validate_k8s = tool("validate_k8s")
+
+KUSTOMIZATIONS = {"base": DEPLOY / "k8s" / "base", "production": DEPLOY / "k8s" / "overlays" / "production"}
+MEMORY_LIMIT_MIB = 256
+
+
+@cache
+def validator() -> Any:
+    return validate_k8s.ManifestValidator()
+
+
+@cache
+def rendered(name: str) -> tuple[dict[str, Any], ...]:
+    return tuple(validate_k8s.render(KUSTOMIZATIONS[name]))
+
+
+def of_kind(documents: tuple[dict[str, Any], ...], kind: str) -> list[dict[str, Any]]:
+    return [document for document in documents if document["kind"] == kind]
+
+
+def write_kustomization(directory: Path, manifest: str) -> Path:
+    (directory / "kustomization.yaml").write_text("resources:\n  - manifest.yaml\n")
+    (directory / "manifest.yaml").write_text(manifest)
+    return directory
+
+
+GOOD_DEPLOYMENT = textwrap.dedent(
+    """\
+    apiVersion: apps/v1
+    kind: Deployment
+    metadata:
+      name: probe
+    spec:
+      selector:
+        matchLabels: {app: probe}
+      template:
+        metadata:
+          labels: {app: probe}
+        spec:
+          containers:
+            - name: probe
+              image: satupintu/intake:0.1.0
+    """
+)
+
+
+@pytest.mark.parametrize("name", KUSTOMIZATIONS)
+def test_kustomization_renders_and_every_document_validates(name: str) -> None:
+    documents = rendered(name)
+    problems = validator().validate(documents)
+    assert not problems, "\n".join(map(str, problems))
+    assert {d["kind"] for d in documents} >= {
+        "Deployment",
+        "Service",
+        "PodDisruptionBudget",
+        "HorizontalPodAutoscaler",
+        "ConfigMap",
+        "Kafka",
+        "KafkaNodePool",
+        "KafkaTopic",
+        "KafkaUser",
+    }
+
+
+def test_the_validation_command_passes_on_both_kustomizations(capsys: pytest.CaptureFixture[str]) -> None:
+    assert validate_k8s.main([str(path) for path in KUSTOMIZATIONS.values()]) == 0
+    assert "0 problems" in capsys.readouterr().out
+
+
+def test_a_well_formed_manifest_passes(tmp_path: Path) -> None:
+    documents = validate_k8s.render(write_kustomization(tmp_path, GOOD_DEPLOYMENT))
+    assert validator().validate(documents) == []
+
+
+@pytest.mark.parametrize(
+    ("broken", "expected"),
+    [
+        pytest.param(
+            GOOD_DEPLOYMENT.replace("image: satupintu/intake:0.1.0", "imagePullPolicy: Always"),
+            "needs an image",
+            id="container-without-image",
+        ),
+        pytest.param(
+            GOOD_DEPLOYMENT.replace("kind: Deployment", "kind: Deploymnet"),
+            "unknown kind apps/v1 Deploymnet",
+            id="unknown-kind",
+        ),
+        pytest.param(
+            GOOD_DEPLOYMENT.replace("apiVersion: apps/v1", "apiVersion: apps/v1beta1"),
+            "unknown kind apps/v1beta1",
+            id="removed-api-version",
+        ),
+        pytest.param(
+            GOOD_DEPLOYMENT.replace("      containers:", "      containerz: []\n      containers:"),
+            "'containerz' was unexpected",
+            id="misspelled-field",
+        ),
+        pytest.param(
+            GOOD_DEPLOYMENT.replace("  selector:", "  replicas: two\n  selector:"),
+            "'two' is not of type 'integer'",
+            id="wrong-type",
+        ),
+        pytest.param(
+            GOOD_DEPLOYMENT.replace("labels: {app: probe}", "labels: {app: other}"),
+            "selector must match",
+            id="selector-mismatch",
+        ),
+        pytest.param(
+            "apiVersion: v1\nkind: Secret\nmetadata: {name: leaked}\nstringData: {password: hunter2}\n",
+            "never kept in manifests",
+            id="inline-secret",
+        ),
+        pytest.param(
+            "apiVersion: kafka.strimzi.io/v1\nkind: KafkaTopic\nmetadata:\n  name: applications\n"
+            "  labels: {strimzi.io/cluster: satupintu}\nspec: {partitions: 0, replicas: 3}\n",
+            "0 is less than the minimum of 1",
+            id="strimzi-schema-violation",
+        ),
+        pytest.param(
+            "apiVersion: kafka.strimzi.io/v1\nkind: KafkaUser\nmetadata:\n  name: agency-polres\n"
+            "  labels: {strimzi.io/cluster: satupintu}\nspec:\n  authentication: {type: scram-sha-512}\n"
+            "  authorization:\n    type: simple\n    acls:\n      - resource: {type: topic, name: applications}\n"
+            "        operations: [Steal]\n",
+            "'Steal' is not one of",
+            id="strimzi-unknown-acl-operation",
+        ),
+    ],
+)
+def test_a_broken_manifest_fails_the_validation(tmp_path: Path, broken: str, expected: str) -> None:
+    kustomization = write_kustomization(tmp_path, broken)
+    problems = validator().validate(validate_k8s.render(kustomization))
+    assert any(expected in str(problem) for problem in problems), problems
+    assert validate_k8s.main([str(kustomization)]) == 1
+
+
+def test_a_reference_to_something_not_rendered_fails(tmp_path: Path) -> None:
+    hpa = textwrap.dedent(
+        """\
+        ---
+        apiVersion: autoscaling/v2
+        kind: HorizontalPodAutoscaler
+        metadata: {name: probe}
+        spec:
+          scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: missing}
+          maxReplicas: 2
+        """
+    )
+    problems = validator().validate(validate_k8s.render(write_kustomization(tmp_path, GOOD_DEPLOYMENT + hpa)))
+    assert [p.message for p in problems] == ["refers to Deployment 'missing', which is not rendered"]
+
+
+@pytest.mark.parametrize("name", KUSTOMIZATIONS)
+def test_each_service_is_probed_bounded_protected_and_exposed(name: str) -> None:
+    documents = rendered(name)
+    deployments = {d["metadata"]["name"]: d for d in of_kind(documents, "Deployment")}
+    assert set(deployments) == set(PORTS)
+    budgets = {d["metadata"]["name"] for d in of_kind(documents, "PodDisruptionBudget")}
+    services = {d["metadata"]["name"] for d in of_kind(documents, "Service")}
+    for service, deployment in deployments.items():
+        pod = deployment["spec"]["template"]["spec"]
+        (container,) = pod["containers"]
+        assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
+        assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
+        assert container["ports"] == [{"name": "http", "containerPort": PORTS[service], "protocol": "TCP"}]
+        limits, requests = container["resources"]["limits"], container["resources"]["requests"]
+        assert limits["memory"] == f"{MEMORY_LIMIT_MIB}Mi"
+        assert {"cpu", "memory"} <= set(requests)
+        assert pod["securityContext"]["runAsNonRoot"] is True
+        assert container["securityContext"]["readOnlyRootFilesystem"] is True
+        assert pod["enableServiceLinks"] is False, "service links would set <SERVICE>_PORT=tcp://... in pods"
+        assert service in budgets
+        assert service in services
+
+
+@pytest.mark.parametrize("name", KUSTOMIZATIONS)
+def test_autoscalers_stop_at_the_partition_count(name: str) -> None:
+    documents = rendered(name)
+    partitions = {d["spec"]["partitions"] for d in of_kind(documents, "KafkaTopic")}
+    (config,) = [d for d in of_kind(documents, "ConfigMap") if d["metadata"]["name"].startswith("satupintu-config")]
+    assert partitions == {int(config["data"]["KAFKA_PARTITIONS"])}
+    autoscalers = of_kind(documents, "HorizontalPodAutoscaler")
+    assert {a["spec"]["scaleTargetRef"]["name"] for a in autoscalers} == set(PORTS) - {"audit"}
+    for autoscaler in autoscalers:
+        assert 2 <= autoscaler["spec"]["minReplicas"] <= autoscaler["spec"]["maxReplicas"] <= min(partitions)
+
+
+@pytest.mark.parametrize("name", KUSTOMIZATIONS)
+def test_services_are_configured_only_with_settings_they_read(name: str) -> None:
+    documents = rendered(name)
+    config_maps = {d["metadata"]["name"]: d.get("data", {}) for d in of_kind(documents, "ConfigMap")}
+    for deployment in of_kind(documents, "Deployment"):
+        service = deployment["metadata"]["name"]
+        (container,) = deployment["spec"]["template"]["spec"]["containers"]
+        names = {variable["name"] for variable in container["env"]}
+        for source in container["envFrom"]:
+            names |= set(config_maps[source["configMapRef"]["name"]])
+        assert names - known_environment(service) == set(), service
+
+
+@pytest.mark.parametrize("name", KUSTOMIZATIONS)
+def test_secrets_are_referenced_by_name_never_inlined(name: str) -> None:
+    documents = rendered(name)
+    assert not of_kind(documents, "Secret")
+    for config_map in of_kind(documents, "ConfigMap"):
+        secret_like = [
+            key
+            for key in config_map["data"]
+            if any(w in key for w in ("PASSWORD", "SECRET", "TOKEN", "ENCRYPTION_KEYS", "HASH_KEY"))
+        ]
+        assert secret_like == [], config_map["metadata"]["name"]
+    for deployment in of_kind(documents, "Deployment"):
+        (container,) = deployment["spec"]["template"]["spec"]["containers"]
+        for variable in container["env"]:
+            if any(word in variable["name"] for word in ("PASSWORD", "KEY", "SECRET", "TOKEN", "URL")):
+                assert "value" not in variable or variable["name"].endswith(("_PATH", "_BASE_URL")), variable
+
+
+def test_every_topic_and_its_dead_letter_twin_is_a_kafka_topic() -> None:
+    topics = {d["spec"]["topicName"]: d["spec"] for d in of_kind(rendered("production"), "KafkaTopic")}
+    assert set(topics) == set(all_topic_names(load_catalogue().agency_codes()))
+    for name, spec in topics.items():
+        assert spec["replicas"] == 3
+        assert spec["config"]["min.insync.replicas"] == 2
+        assert spec["config"]["retention.ms"] > 0, name
+
+
+def test_an_agency_may_read_its_tasks_and_write_its_decisions_and_nothing_else() -> None:
+    users = {d["metadata"]["name"]: d["spec"] for d in of_kind(rendered("production"), "KafkaUser")}
+    for code in load_catalogue().agency_codes():
+        spec = users[f"agency-{code}"]
+        assert spec["authentication"] == {"type": "scram-sha-512"}
+        grants = {
+            (acl["resource"]["type"], acl["resource"]["name"], acl["resource"]["patternType"]): set(acl["operations"])
+            for acl in spec["authorization"]["acls"]
+        }
+        assert grants == {
+            ("topic", Topic.AGENCY_TASKS.name_for(code), "literal"): {"Describe", "Read"},
+            ("topic", Topic.AGENCY_DECISIONS.name_for(code), "literal"): {"Describe", "Write"},
+            ("group", f"satupintu.agency.{code}.", "prefix"): {"Describe", "Read"},
+        }
+        assert consumer_group(code, "worker").startswith(f"satupintu.agency.{code}."), "the SDK's group is granted"
+
+
+def test_every_service_has_its_own_kafka_credential_and_the_cluster_requires_tls_and_scram() -> None:
+    documents = rendered("production")
+    users = {d["metadata"]["name"] for d in of_kind(documents, "KafkaUser")}
+    assert users == {f"satupintu-{service}" for service in PORTS} | {"satupintu-operator"} | {
+        f"agency-{code}" for code in load_catalogue().agency_codes()
+    }
+    (kafka,) = of_kind(documents, "Kafka")
+    (listener,) = kafka["spec"]["kafka"]["listeners"]
+    assert listener["tls"] is True
+    assert listener["authentication"]["type"] == "scram-sha-512"
+    assert kafka["spec"]["kafka"]["authorization"]["type"] == "simple"
+    pools = of_kind(documents, "KafkaNodePool")
+    assert sorted(role for pool in pools for role in pool["spec"]["roles"]) == ["broker", "controller"]
+
+
+def subscriptions(service: str, keys_dir: Path) -> set[tuple[str, str]]:
+    """(topic, consumer group) of every subscription ``service``'s code makes, from an app that connects nothing."""
+    settings = importlib.import_module(f"satupintu.{service}.config")
+    settings_class = getattr(settings, f"{service.capitalize()}Settings")
+    app = importlib.import_module(f"satupintu.{service}.main").create_app(
+        settings_class(auth=AuthSettings(keys_dir=keys_dir))
+    )
+    return {
+        (topic.name, subscriber.group_id)
+        for subscriber in app.state.runtime.broker.subscribers
+        for topic in subscriber.topics
+    }
+
+
+@pytest.mark.parametrize("service", PORTS)
+def test_each_services_kafka_user_may_consume_what_its_code_subscribes_to(service: str, tmp_path: Path) -> None:
+    (user,) = [
+        d for d in of_kind(rendered("production"), "KafkaUser") if d["metadata"]["name"] == f"satupintu-{service}"
+    ]
+    granted: dict[tuple[str, str], set[str]] = {}
+    for acl in user["spec"]["authorization"]["acls"]:
+        resource = acl["resource"]
+        assert resource["patternType"] == "literal" or resource["type"] == "group", acl
+        granted.setdefault((resource["type"], resource["name"]), set()).update(acl["operations"])
+    for topic, group in subscriptions(service, tmp_path):
+        assert "Read" in granted.get(("topic", topic), set()), f"{service} reads {topic}"
+        assert "Read" in granted.get(("group", group), set()), f"{service} consumes in {group}"
+        if service != "audit" and not topic.endswith(".dlq"):  # audit appends everything and dead-letters nothing
+            assert "Write" in granted.get(("topic", f"{topic}.dlq"), set()), f"{service} dead-letters {topic}"
