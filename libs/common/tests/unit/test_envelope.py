@@ -22,6 +22,23 @@ from satupintu.common.events.applications import (
 )
 from satupintu.common.events.base import Decision, DocumentRef, EventPayload, TaskState
 from satupintu.common.events.envelope import EVENT_TYPES, EnvelopeError, Event, KafkaRecord, from_record, to_record
+from satupintu.common.events.mall import (
+    ComplaintFiled,
+    ComplaintResolved,
+    ComplaintSlaBreached,
+    ConsentGranted,
+    ConsentUsed,
+    ConsentWithdrawn,
+    FieldUse,
+    SkmAnswers,
+    SurveyAnswered,
+    SurveyInvited,
+    TicketCalled,
+    TicketIssued,
+    TicketLinked,
+    TicketNoShow,
+    TicketServed,
+)
 from satupintu.common.events.notifications import NotificationFailed, NotificationSent
 from satupintu.common.events.tasks import TaskAssigned, TaskClaimed, TaskDecided, TaskSlaBreached, TaskWithdrawn
 from satupintu.common.events.topics import Topic, all_topic_names
@@ -34,6 +51,9 @@ AT = datetime(2026, 8, 14, 9, 30, 15, tzinfo=WIB)
 DUE = datetime(2026, 9, 2, 23, 59, 59, tzinfo=WIB)
 APPLICATION_ID = "app-0f3c9a"
 TASK_ID = "task-7d21"
+TICKET_ID = "ticket-5b10"
+COMPLAINT_ID = "complaint-91e4"
+LEDGER_ID = "ledger-2c77"
 TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 KTP = DocumentRef(name="ktp", sha256="a" * 64)
 APPLICANT = Applicant(
@@ -178,13 +198,127 @@ SAMPLES: dict[type[EventPayload], EventPayload] = {
         reason="role auditor required",
         at=AT,
     ),
+    TicketIssued: TicketIssued(
+        ticket_id=TICKET_ID,
+        number="PBG-017",
+        service_code="pbg",
+        agency="dpmptsp",
+        day=AT.date(),
+        waiting_ahead=4,
+        estimated_wait_minutes=22,
+        issued_at=AT,
+    ),
+    TicketCalled: TicketCalled(
+        ticket_id=TICKET_ID,
+        number="PBG-017",
+        service_code="pbg",
+        agency="dpmptsp",
+        counter="Loket 3",
+        waited_seconds=1260,
+        called_at=AT,
+    ),
+    TicketServed: TicketServed(
+        ticket_id=TICKET_ID,
+        number="PBG-017",
+        service_code="pbg",
+        agency="dpmptsp",
+        counter="Loket 3",
+        service_seconds=540,
+        tracking_code="SP-2026-AB12",
+        served_at=AT,
+    ),
+    TicketNoShow: TicketNoShow(
+        ticket_id=TICKET_ID, number="PBG-017", service_code="pbg", agency="dpmptsp", counter="Loket 3", marked_at=AT
+    ),
+    TicketLinked: TicketLinked(
+        ticket_id=TICKET_ID,
+        number="PBG-017",
+        service_code="pbg",
+        agency="dpmptsp",
+        tracking_code="SP-2026-AB12",
+        application_id=APPLICATION_ID,
+        linked_at=AT,
+    ),
+    SurveyInvited: SurveyInvited(
+        application_id=APPLICATION_ID,
+        tracking_code="SP-2026-AB12",
+        service_code="pbg",
+        agency="dpmptsp",
+        outcome="completed",
+        language="id",
+        survey_url="https://mpp.example.go.id/survey/abc123",
+        expires_at=DUE,
+        invited_at=AT,
+    ),
+    SurveyAnswered: SurveyAnswered(
+        application_id=APPLICATION_ID,
+        service_code="pbg",
+        agency="dpmptsp",
+        answers=SkmAnswers(
+            requirements=4,
+            procedure=3,
+            completion_time=2,
+            cost=4,
+            product=3,
+            competence=4,
+            behaviour=4,
+            complaints_handling=3,
+            facilities=1,
+        ),
+        suggestion="Ruang tunggu perlu kipas angin.",
+        answered_at=AT,
+    ),
+    ComplaintFiled: ComplaintFiled(
+        complaint_id=COMPLAINT_ID,
+        reference="ADU-20260814-0007",
+        agency="dinas-pupr",
+        application_id=APPLICATION_ID,
+        service_code="pbg",
+        category="slow",
+        description="Kajian teknis belum selesai setelah tiga minggu.",
+        contact="budi@example.go.id",
+        due_at=DUE,
+        filed_at=AT,
+    ),
+    ComplaintResolved: ComplaintResolved(
+        complaint_id=COMPLAINT_ID,
+        reference="ADU-20260814-0007",
+        agency="dinas-pupr",
+        response="Kajian teknis selesai hari ini; mohon maaf atas keterlambatannya.",
+        within_sla=True,
+        resolved_at=AT,
+    ),
+    ComplaintSlaBreached: ComplaintSlaBreached(
+        complaint_id=COMPLAINT_ID,
+        reference="ADU-20260814-0007",
+        agency="dinas-pupr",
+        due_at=DUE,
+        breached_at=AT,
+        escalation_target="kepala-dinas-pupr",
+    ),
+    ConsentGranted: ConsentGranted(
+        ledger_id=LEDGER_ID, application_id=APPLICATION_ID, agency="polres", fields=("address",), granted_at=AT
+    ),
+    ConsentWithdrawn: ConsentWithdrawn(
+        ledger_id=LEDGER_ID, application_id=APPLICATION_ID, agency="polres", fields=("address",), withdrawn_at=AT
+    ),
+    ConsentUsed: ConsentUsed(
+        ledger_id=LEDGER_ID,
+        application_id=APPLICATION_ID,
+        uses=(FieldUse(agency="polres", field="address", consented=True),),
+        used_at=AT,
+    ),
 }
 
 
 def _subject_of(payload: EventPayload) -> str:
-    """The key an event of ``payload`` is published under: its application id, or its subject id on ``access``."""
+    """The key an event of ``payload`` is published under: its ledger, ticket, complaint or application id, or its
+    subject id on ``access``."""
     subject = (
-        getattr(payload, "application_id", None)
+        getattr(payload, "ledger_id", None)
+        or getattr(payload, "ticket_id", None)
+        or getattr(payload, "complaint_id", None)
+        or getattr(payload, "application_id", None)
         or getattr(payload, "subject_id", None)
         or getattr(payload, "verification_id", None)
     )
@@ -230,7 +364,7 @@ def test_every_concrete_payload_class_is_registered_under_its_own_type() -> None
     concrete = {cls for cls in _subclasses(EventPayload) if "event_type" in vars(cls)}
     assert concrete == set(EVENT_TYPES.values())
     assert all(EVENT_TYPES[payload_type.event_type] is payload_type for payload_type in concrete)
-    assert len(EVENT_TYPES) == 17
+    assert len(EVENT_TYPES) == 30
 
 
 @pytest.mark.parametrize("event_type", sorted(EVENT_TYPES))
@@ -513,4 +647,11 @@ def test_all_topic_names_counts_each_agency_once_whatever_its_case() -> None:
 def test_every_payload_lives_on_a_topic_of_the_contract() -> None:
     topics = {payload_type.topic for payload_type in EVENT_TYPES.values()}
 
-    assert topics == {Topic.APPLICATIONS, Topic.AGENCY_TASKS, Topic.AGENCY_DECISIONS, Topic.NOTIFICATIONS, Topic.ACCESS}
+    assert topics == {
+        Topic.APPLICATIONS,
+        Topic.AGENCY_TASKS,
+        Topic.AGENCY_DECISIONS,
+        Topic.NOTIFICATIONS,
+        Topic.ACCESS,
+        Topic.MALL,
+    }

@@ -14,3 +14,48 @@ class MallSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="MALL_", extra="ignore")
 
     port: int = Field(default=8006, ge=1, le=65535, description="Port the HTTP server listens on.")
+    public_url: str = Field(
+        default="http://127.0.0.1:8006",
+        description="The address citizens reach the mall's pages at; survey links in invitations start with it.",
+    )
+    intake_url: str = Field(
+        default="http://127.0.0.1:8001",
+        description="The address of intake's pages, where a linked ticket's visitor follows the application.",
+    )
+    timezone: str = Field(
+        default="Asia/Jakarta", description="The mall's own time zone: queue numbers restart at its midnight."
+    )
+    collective_leave: list[str] = Field(
+        default_factory=list,
+        description="Collective-leave days (cuti bersama) as ISO dates; not working days for complaint SLAs.",
+    )
+    default_minutes_per_ticket: float = Field(
+        default=10.0,
+        gt=0,
+        description="How long a counter takes per visitor before today's serving rate is known.",
+    )
+    serving_rate_window_minutes: int = Field(
+        default=60, ge=1, description="Counters that called a ticket within this many minutes count as open."
+    )
+    survey_valid_days: int = Field(default=30, ge=1, description="Days a survey link accepts an answer.")
+    complaint_sla_working_days: int = Field(
+        default=5, ge=1, le=60, description="Working days an agency's complaint desk has to answer a complaint."
+    )
+    complaint_check_interval_seconds: float = Field(
+        default=60.0, gt=0, description="How often overdue complaints are looked for."
+    )
+    board_days: int = Field(default=30, ge=1, le=366, description="Days the performance board covers by default.")
+    board_refresh_seconds: int = Field(
+        default=15, ge=2, description="How often the board's page reloads itself on a wall screen."
+    )
+    encryption_keys: str | None = Field(
+        default=None,
+        description=(
+            "Keys for personal data at rest (complaints, suggestions), `kid:base64key,...` (first is current). "
+            "Unset: a local development key in the auth keys directory."
+        ),
+    )
+    lookup_hash_key: str | None = Field(
+        default=None,
+        description="Base64 key of the keyed NIK hash the consent ledger finds citizens by; a local one if unset.",
+    )

@@ -16,6 +16,21 @@ from satupintu.common.events.applications import (
     ApplicationTaskUpdated,
 )
 from satupintu.common.events.base import EventPayload
+from satupintu.common.events.mall import (
+    ComplaintFiled,
+    ComplaintResolved,
+    ComplaintSlaBreached,
+    ConsentGranted,
+    ConsentUsed,
+    ConsentWithdrawn,
+    SurveyAnswered,
+    SurveyInvited,
+    TicketCalled,
+    TicketIssued,
+    TicketLinked,
+    TicketNoShow,
+    TicketServed,
+)
 from satupintu.common.events.notifications import NotificationFailed, NotificationSent
 from satupintu.common.events.tasks import TaskAssigned, TaskClaimed, TaskDecided, TaskSlaBreached, TaskWithdrawn
 from satupintu.common.events.verification import VerificationCodeIssued
@@ -36,6 +51,20 @@ PRODUCED_BY: Mapping[str, tuple[type[EventPayload], ...]] = {
     "agency": (TaskClaimed, TaskDecided, AccessRecorded),
     "notification": (NotificationSent, NotificationFailed),
     "audit": (AccessRecorded,),
-    "mall": (),
+    "mall": (
+        TicketIssued,
+        TicketCalled,
+        TicketServed,
+        TicketNoShow,
+        TicketLinked,
+        SurveyInvited,
+        SurveyAnswered,
+        ComplaintFiled,
+        ComplaintResolved,
+        ComplaintSlaBreached,
+        ConsentGranted,
+        ConsentWithdrawn,
+        ConsentUsed,
+    ),
 }
 """Service name → the event types it publishes (through its outbox)."""

@@ -32,6 +32,21 @@ from satupintu.common.events.applications import (
     ApplicationTaskUpdated,
 )
 from satupintu.common.events.base import EventPayload
+from satupintu.common.events.mall import (
+    ComplaintFiled,
+    ComplaintResolved,
+    ComplaintSlaBreached,
+    ConsentGranted,
+    ConsentUsed,
+    ConsentWithdrawn,
+    SurveyAnswered,
+    SurveyInvited,
+    TicketCalled,
+    TicketIssued,
+    TicketLinked,
+    TicketNoShow,
+    TicketServed,
+)
 from satupintu.common.events.notifications import NotificationFailed, NotificationSent
 from satupintu.common.events.tasks import TaskAssigned, TaskClaimed, TaskDecided, TaskSlaBreached, TaskWithdrawn
 from satupintu.common.events.verification import VerificationCodeIssued
@@ -63,6 +78,19 @@ EVENT_TYPES: Mapping[str, type[EventPayload]] = {
         NotificationFailed,
         VerificationCodeIssued,
         AccessRecorded,
+        TicketIssued,
+        TicketCalled,
+        TicketServed,
+        TicketNoShow,
+        TicketLinked,
+        SurveyInvited,
+        SurveyAnswered,
+        ComplaintFiled,
+        ComplaintResolved,
+        ComplaintSlaBreached,
+        ConsentGranted,
+        ConsentWithdrawn,
+        ConsentUsed,
     )
 }
 """Every event type of the contract, by its CloudEvents ``type``."""

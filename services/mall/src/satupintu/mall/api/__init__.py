@@ -1,0 +1,115 @@
+"""The mall's HTTP routers, and how its domain errors are answered (RFC 9457 problem+json, with the field path
+where a field is at fault)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from satupintu.common.catalogue import Catalogue
+from satupintu.common.problems import problem_response
+from satupintu.mall.config import MallSettings
+from satupintu.mall.domain import (
+    ApplicationNotKnown,
+    ComplaintClosed,
+    ComplaintNotFound,
+    ConsentRefused,
+    NotTheApplicant,
+    NotYourCounter,
+    QueueEmpty,
+    SurveyAlreadyAnswered,
+    SurveyExpired,
+    SurveyNotFound,
+    TicketNotFound,
+    TicketStateConflict,
+    UnknownAgency,
+    UnknownService,
+)
+from satupintu.mall.services.board import BoardService
+from satupintu.mall.services.complaints import ComplaintService
+from satupintu.mall.services.consent import ConsentService
+from satupintu.mall.services.queue import QueueService
+from satupintu.mall.services.survey import SurveyService
+
+
+@dataclass(frozen=True)
+class MallContext:
+    """The use cases a request reaches, built once in ``create_app()``."""
+
+    settings: MallSettings
+    catalogue: Catalogue
+    queue: QueueService
+    surveys: SurveyService
+    complaints: ComplaintService
+    consent: ConsentService
+    board: BoardService
+
+
+def mall(request: Request) -> MallContext:
+    """The app's use cases (a FastAPI dependency)."""
+    context: MallContext = request.app.state.mall
+    return context
+
+
+def _field_error(field: str, message: str, code: str) -> list[dict[str, Any]]:
+    return [{"field": field, "message": message, "code": code}]
+
+
+_PROBLEMS: dict[type[Exception], Callable[[Exception], tuple[int, str, str, list[dict[str, Any]] | None]]] = {
+    UnknownService: lambda e: (404, "unknown-service", f"There is no service {e}.", None),
+    TicketNotFound: lambda e: (404, "not-found", f"There is no ticket {e}.", None),
+    QueueEmpty: lambda e: (409, "queue-empty", f"Nobody is waiting for {e} today.", None),
+    TicketStateConflict: lambda e: (409, "ticket-state", f"{str(e)[0].upper()}{str(e)[1:]}.", None),
+    NotYourCounter: lambda e: (403, "forbidden", f"Not allowed: {e}.", None),
+    SurveyNotFound: lambda e: (404, "not-found", "This survey link is not known.", None),
+    SurveyExpired: lambda e: (410, "survey-expired", "This survey link has expired.", None),
+    SurveyAlreadyAnswered: lambda e: (
+        409,
+        "survey-answered",
+        "This application's survey was answered already; it can be answered once.",
+        None,
+    ),
+    ComplaintNotFound: lambda e: (404, "not-found", f"There is no complaint {e}.", None),
+    ComplaintClosed: lambda e: (409, "complaint-closed", f"Complaint {e} was answered already.", None),
+    UnknownAgency: lambda e: (
+        422,
+        "validation-error",
+        "The complaint must name an agency of the mall, or an application.",
+        _field_error(
+            "agency", f"unknown agency {str(e)!r}" if str(e) else "name an agency or a tracking code", "agency"
+        ),
+    ),
+    ApplicationNotKnown: lambda e: (
+        422,
+        "validation-error",
+        "The mall does not know that tracking code (an application just submitted may take a moment).",
+        _field_error("tracking_code", f"unknown tracking code {e}", "unknown"),
+    ),
+    ConsentRefused: lambda e: (
+        422,
+        "validation-error",
+        str(e),
+        _field_error(e.field if isinstance(e, ConsentRefused) else "", str(e), "not_reusable"),
+    ),
+    NotTheApplicant: lambda e: (
+        403,
+        "not-the-applicant",
+        "The NIK is not the one the application was submitted with.",
+        _field_error("nik", "not the applicant's NIK", "mismatch"),
+    ),
+}
+
+
+def install_domain_problems(app: FastAPI) -> None:
+    """Answer the mall's domain errors as problem+json."""
+
+    async def answer(request: Request, error: Exception) -> JSONResponse:
+        status, problem_type, detail, errors = _PROBLEMS[type(error)](error)
+        return problem_response(request, status, problem_type, detail, errors=errors)
+
+    for error_type in _PROBLEMS:
+        app.add_exception_handler(error_type, answer)

@@ -1,0 +1,92 @@
+"""``/surveys/{token}``: the citizen's survey link (read, answer once); ``/satisfaction``: the SKM index per
+service, agency and period, computed and graded as Permen PANRB 14/2017 says."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Depends, Query
+
+from satupintu.common.problems import Problem
+from satupintu.mall.api import MallContext, mall
+from satupintu.mall.domain import SKM_ELEMENTS
+from satupintu.mall.schemas import ElementRead, SatisfactionIndexRead, SurveyAnswer, SurveyRead, SurveyReceipt
+
+router = APIRouter(tags=["survey"])
+Context = Annotated[MallContext, Depends(mall)]
+
+
+@router.get("/surveys/{token}", summary="The survey a citizen's link leads to")
+async def read_survey(token: str, context: Context) -> SurveyRead:
+    """What is surveyed, and whether it was answered already."""
+    survey = await context.surveys.open(token)
+    invitation = survey.invitation
+    service = context.catalogue.service(invitation.service_code)
+    return SurveyRead(
+        tracking_code=invitation.tracking_code,
+        service_code=invitation.service_code,
+        service_name=service.name.in_language(invitation.language) if service else invitation.service_code,
+        outcome=invitation.outcome,
+        language=invitation.language,
+        answered=survey.answered,
+        expires_at=invitation.expires_at,
+    )
+
+
+@router.post("/surveys/{token}", status_code=201, summary="Answer the survey (once per application)")
+async def answer_survey(token: str, body: SurveyAnswer, context: Context) -> SurveyReceipt:
+    """Record the nine scores; a second answer for the same application is refused (409)."""
+    response = await context.surveys.answer(token, body.answers, body.suggestion or None)
+    return SurveyReceipt(application_id=response.application_id, answered_at=response.answered_at)
+
+
+def local_bounds(since: date | None, until: date | None, timezone: str) -> tuple[datetime | None, datetime | None]:
+    """The moments a period of local days (both inclusive) starts and ends in the mall's time zone."""
+    zone = ZoneInfo(timezone)
+    start = datetime.combine(since, time(0), tzinfo=zone) if since else None
+    end = datetime.combine(until + timedelta(days=1), time(0), tzinfo=zone) if until else None
+    return start, end
+
+
+@router.get("/satisfaction", summary="The satisfaction index (IKM) per service, agency and period")
+async def satisfaction(
+    context: Context,
+    service_code: Annotated[str | None, Query(description="Only this service's answers.")] = None,
+    agency: Annotated[str | None, Query(description="Only answers about this agency's services.")] = None,
+    since: Annotated[date | None, Query(alias="from", description="First day (mall's local date), inclusive.")] = None,
+    until: Annotated[date | None, Query(alias="to", description="Last day (mall's local date), inclusive.")] = None,
+) -> SatisfactionIndexRead:
+    """NRR per element = sum / respondents; IKM = sum of NRR x 1/9; converted = IKM x 25, graded A-D."""
+    if since and until and until < since:
+        raise Problem(
+            422,
+            "validation-error",
+            "The period ends before it starts.",
+            errors=[{"field": "to", "message": "must not be before `from`", "code": "period"}],
+        )
+    start, end = local_bounds(since, until, context.settings.timezone)
+    index = await context.surveys.index(since=start, until=end, service_code=service_code, agency=agency)
+    if index is None:
+        raise Problem(404, "no-answers", "No survey answers match; the index needs at least one respondent.")
+    return SatisfactionIndexRead(
+        service_code=service_code,
+        agency=agency,
+        since=start,
+        until=end,
+        respondents=index.respondents,
+        index=float(index.index),
+        converted=float(index.converted),
+        grade=index.grade.letter,
+        grade_label=index.grade.label_id,
+        elements=[
+            ElementRead(
+                code=element.code,
+                name=element.name,
+                label=element.label_id,
+                average=float(index.element_averages[element.name]),
+            )
+            for element in SKM_ELEMENTS
+        ],
+    )

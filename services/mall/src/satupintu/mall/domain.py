@@ -1,0 +1,335 @@
+"""The mall's rules, without I/O: the SKM index and its grades, queue numbers and wait estimates, complaint
+categories, which profile fields an agency may receive again, and the domain errors the use cases raise."""
+
+from __future__ import annotations
+
+import math
+import re
+import statistics
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from enum import StrEnum
+from fractions import Fraction
+from zoneinfo import ZoneInfo
+
+from satupintu.common.catalogue import Catalogue, ServiceDefinition
+from satupintu.common.working_days import WorkingCalendar
+
+# ----------------------------------------------------------------------------------------------------------------------
+# Satisfaction survey (SKM, Permen PANRB 14/2017)
+
+
+@dataclass(frozen=True)
+class SkmElement:
+    """One of the nine survey elements: its field name, its code (U1..U9) and what it asks, in both languages."""
+
+    name: str
+    code: str
+    label_id: str
+    label_en: str
+
+
+SKM_ELEMENTS: tuple[SkmElement, ...] = (
+    SkmElement("requirements", "U1", "Persyaratan", "Requirements"),
+    SkmElement("procedure", "U2", "Sistem, mekanisme dan prosedur", "Systems, mechanisms and procedures"),
+    SkmElement("completion_time", "U3", "Waktu penyelesaian", "Completion time"),
+    SkmElement("cost", "U4", "Biaya/tarif", "Cost/tariff"),
+    SkmElement("product", "U5", "Produk spesifikasi jenis pelayanan", "Product specification"),
+    SkmElement("competence", "U6", "Kompetensi pelaksana", "Staff competence"),
+    SkmElement("behaviour", "U7", "Perilaku pelaksana", "Staff behaviour"),
+    SkmElement(
+        "complaints_handling",
+        "U8",
+        "Penanganan pengaduan, saran dan masukan",
+        "Handling of complaints, suggestions and input",
+    ),
+    SkmElement("facilities", "U9", "Sarana dan prasarana", "Facilities"),
+)
+SKM_ELEMENT_NAMES: tuple[str, ...] = tuple(element.name for element in SKM_ELEMENTS)
+
+SKM_SCALE_LABELS: Mapping[int, tuple[str, str]] = {
+    1: ("Tidak baik", "Poor"),
+    2: ("Kurang baik", "Fair"),
+    3: ("Baik", "Good"),
+    4: ("Sangat baik", "Very good"),
+}
+
+_TWO_PLACES = Decimal("0.01")
+_THREE_PLACES = Decimal("0.001")
+
+
+@dataclass(frozen=True)
+class SkmGrade:
+    """A grade of the converted index: letter, what it means (mutu pelayanan) and the lowest value that earns it."""
+
+    letter: str
+    label_id: str
+    label_en: str
+    minimum: Decimal
+
+
+SKM_GRADES: tuple[SkmGrade, ...] = (
+    SkmGrade("A", "Sangat baik", "Very good", Decimal("88.31")),
+    SkmGrade("B", "Baik", "Good", Decimal("76.61")),
+    SkmGrade("C", "Kurang baik", "Fair", Decimal("65.00")),
+    SkmGrade("D", "Tidak baik", "Poor", Decimal("25.00")),
+)
+
+
+def skm_grade(converted: Decimal) -> SkmGrade:
+    """The grade of a converted index (25-100, already rounded to two decimals)."""
+    return next((grade for grade in SKM_GRADES if converted >= grade.minimum), SKM_GRADES[-1])
+
+
+@dataclass(frozen=True)
+class SkmIndex:
+    """The satisfaction index of a set of answers.
+
+    ``element_averages`` are the NRR per element (sum / respondents), ``index`` the IKM (sum of NRR x 1/9, 1-4),
+    ``converted`` the unit index (IKM x 25, 25-100) rounded half up to two decimals, and ``grade`` its grade.
+    """
+
+    respondents: int
+    element_averages: Mapping[str, Decimal]
+    index: Decimal
+    converted: Decimal
+    grade: SkmGrade
+
+
+def skm_index(answers: Iterable[Mapping[str, int]]) -> SkmIndex | None:
+    """The SKM index of ``answers`` (each a score 1-4 by element name); None without respondents.
+
+    The weight is exactly 1/9 (the regulation prints it as 0.111, a rounding of 1/9), computed in fractions so no
+    rounding happens before the converted value is rounded to two decimals.
+    """
+    sums = dict.fromkeys(SKM_ELEMENT_NAMES, 0)
+    respondents = 0
+    for answer in answers:
+        respondents += 1
+        for name in SKM_ELEMENT_NAMES:
+            score = answer[name]
+            if score not in (1, 2, 3, 4):
+                raise ValueError(f"{name}: a score is 1 to 4, not {score!r}")
+            sums[name] += score
+    if respondents == 0:
+        return None
+    averages = {name: Fraction(total, respondents) for name, total in sums.items()}
+    index = sum(averages.values(), Fraction(0)) / len(SKM_ELEMENT_NAMES)
+    converted = _decimal(index * 25, _TWO_PLACES)
+    return SkmIndex(
+        respondents=respondents,
+        element_averages={name: _decimal(value, _THREE_PLACES) for name, value in averages.items()},
+        index=_decimal(index, _THREE_PLACES),
+        converted=converted,
+        grade=skm_grade(converted),
+    )
+
+
+def _decimal(value: Fraction, places: Decimal) -> Decimal:
+    return (Decimal(value.numerator) / Decimal(value.denominator)).quantize(places, rounding=ROUND_HALF_UP)
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# Counter queue
+
+
+class TicketState(StrEnum):
+    """Where a queue ticket is."""
+
+    WAITING = "waiting"
+    CALLED = "called"
+    SERVED = "served"
+    NO_SHOW = "no_show"
+
+
+def ticket_prefixes(catalogue: Catalogue) -> dict[str, str]:
+    """The prefix of each service's queue numbers: the code in capitals (``PBG``), or the initials of a code in
+    several words (``sim-perpanjangan`` → ``SP``); the whole code where initials would be shared."""
+    proposed = {
+        service.code: (
+            "".join(part[0] for part in service.code.split("-")) if "-" in service.code else service.code
+        ).upper()
+        for service in catalogue.services
+    }
+    counts: dict[str, int] = {}
+    for prefix in proposed.values():
+        counts[prefix] = counts.get(prefix, 0) + 1
+    return {code: prefix if counts[prefix] == 1 else code.upper() for code, prefix in proposed.items()}
+
+
+def ticket_number(prefix: str, sequence: int) -> str:
+    """A queue number as called out and shown: ``PBG-017``."""
+    return f"{prefix}-{sequence:03d}"
+
+
+def estimate_wait_minutes(
+    waiting_ahead: int, recent_service_seconds: Sequence[float], open_counters: int, default_minutes: float
+) -> int:
+    """Minutes until a new ticket is called: the visitors ahead, times the median time a counter took per visitor
+    today (the default before any was served), shared among the counters calling now (at least one)."""
+    if waiting_ahead <= 0:
+        return 0
+    per_visitor = statistics.median(recent_service_seconds) / 60 if recent_service_seconds else default_minutes
+    return math.ceil(waiting_ahead * per_visitor / max(open_counters, 1))
+
+
+class TicketNotFound(Exception):
+    """No ticket has that id."""
+
+
+class UnknownService(Exception):
+    """The catalogue has no such service."""
+
+
+class QueueEmpty(Exception):
+    """Nobody is waiting for that service today."""
+
+
+class TicketStateConflict(Exception):
+    """The ticket is not in a state that allows the step (e.g. serving a ticket nobody called)."""
+
+    def __init__(self, number: str, state: str, step: str) -> None:
+        super().__init__(f"ticket {number} is {state.replace('_', ' ')}; it cannot be {step}")
+        self.state = state
+
+
+class NotYourCounter(Exception):
+    """An officer acted on the queue of a service their agency does not serve."""
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# Survey
+
+
+class SurveyNotFound(Exception):
+    """No invitation has that link."""
+
+
+class SurveyAlreadyAnswered(Exception):
+    """The application's survey was answered already; it is answerable once."""
+
+
+class SurveyExpired(Exception):
+    """The survey link is past its expiry."""
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# Complaints
+
+
+class ComplaintCategory(StrEnum):
+    """What a complaint is about."""
+
+    SLOW = "slow"
+    BEHAVIOUR = "behaviour"
+    FEES = "fees"
+    REQUIREMENTS = "requirements"
+    FACILITIES = "facilities"
+    INFORMATION = "information"
+    OTHER = "other"
+
+
+COMPLAINT_CATEGORY_LABELS: Mapping[ComplaintCategory, tuple[str, str]] = {
+    ComplaintCategory.SLOW: ("Layanan lambat atau melewati standar waktu", "Slow, or late against the standard"),
+    ComplaintCategory.BEHAVIOUR: ("Perilaku petugas", "Staff behaviour"),
+    ComplaintCategory.FEES: ("Biaya atau pungutan", "Fees or charges"),
+    ComplaintCategory.REQUIREMENTS: ("Persyaratan", "Requirements"),
+    ComplaintCategory.FACILITIES: ("Sarana dan prasarana", "Facilities"),
+    ComplaintCategory.INFORMATION: ("Informasi layanan", "Information about the service"),
+    ComplaintCategory.OTHER: ("Lainnya", "Other"),
+}
+
+
+class ComplaintState(StrEnum):
+    """Where a complaint is on the agency's desk."""
+
+    OPEN = "open"
+    RESOLVED = "resolved"
+
+
+def complaint_reference(day: date, sequence: int) -> str:
+    """A complaint's reference as given to the citizen: ``ADU-20260814-0007``."""
+    return f"ADU-{day:%Y%m%d}-{sequence:04d}"
+
+
+class ComplaintNotFound(Exception):
+    """No complaint has that id."""
+
+
+class ComplaintClosed(Exception):
+    """The complaint was answered already."""
+
+
+class UnknownAgency(Exception):
+    """The catalogue has no such agency."""
+
+
+class ApplicationNotKnown(Exception):
+    """The mall has not seen an application with that tracking code (yet)."""
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# Consent
+
+
+def reusable_fields(catalogue: Catalogue) -> dict[str, tuple[str, ...]]:
+    """Agency → the profile fields it may be given again with consent: the catalogue's ``profile`` fields that a
+    task of that agency sees."""
+    found: dict[str, set[str]] = {}
+    for service in catalogue.services:
+        profile = {definition.name for definition in service.fields if definition.profile}
+        for stage in service.stages:
+            for task in stage.tasks:
+                shared = profile & set(task.visible_fields)
+                if shared:
+                    found.setdefault(task.agency, set()).update(shared)
+    return {agency: tuple(sorted(fields)) for agency, fields in sorted(found.items())}
+
+
+def receiving_agencies(service: ServiceDefinition, field: str) -> list[str]:
+    """The agencies that see ``field`` of ``service`` (its owning agency when no task sees it)."""
+    agencies = sorted({task.agency for stage in service.stages for task in stage.tasks if field in task.visible_fields})
+    return agencies or [service.agency]
+
+
+class ConsentRefused(Exception):
+    """The consent asked for names an agency or field that cannot be reused; ``field`` says where."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class NotTheApplicant(Exception):
+    """The NIK given is not the one the application was submitted with."""
+
+
+_CODE = re.compile(r"^[a-z][a-z0-9-]{1,31}$")
+
+
+def is_code(value: str) -> bool:
+    """Whether ``value`` looks like a catalogue code (service or agency)."""
+    return bool(_CODE.fullmatch(value))
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# Service standard
+
+
+def working_days_between(calendar: WorkingCalendar, start: datetime, end: datetime) -> int:
+    """Working days from ``start``'s local date (exclusive) to ``end``'s local date (inclusive): 0 the same day.
+
+    An application done within ``n`` of these met a service standard of ``n`` working days (``due_at`` is the end
+    of the ``n``-th working day after the submission's date).
+    """
+    zone = ZoneInfo(calendar.timezone)
+    first, last = start.astimezone(zone).date(), end.astimezone(zone).date()
+    days = 0
+    current = first
+    while current < last:
+        current += timedelta(days=1)
+        if calendar.is_working_day(current):
+            days += 1
+    return days

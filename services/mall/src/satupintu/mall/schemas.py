@@ -1,0 +1,283 @@
+"""HTTP request and response models of the mall's JSON API."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from satupintu.common.events.mall import SkmAnswers
+from satupintu.common.identity import is_valid_phone
+from satupintu.mall.domain import ComplaintCategory, ComplaintState
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+Code = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{1,31}$")]
+Nik = Annotated[str, StringConstraints(pattern=r"^[0-9]{16}$")]
+TrackingCode = Annotated[str, StringConstraints(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9-]+$")]
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# Queue
+
+
+class TicketCreate(_Request):
+    """A visitor asks for a queue number."""
+
+    service_code: Code = Field(description="The catalogue service to queue for, e.g. `pbg`.")
+
+
+class CallNext(_Request):
+    """An officer calls the next visitor."""
+
+    counter: str = Field(min_length=1, max_length=40, description="The counter the visitor goes to, e.g. `Loket 3`.")
+
+
+class TicketLink(_Request):
+    """An officer links a ticket to the application submitted at the counter."""
+
+    tracking_code: TrackingCode = Field(description="The application's tracking code.")
+
+
+class TicketRead(BaseModel):
+    """A queue ticket as its visitor and the counters see it."""
+
+    ticket_id: str = Field(description="The ticket's id (its page is `/kiosk/tickets/{ticket_id}`).")
+    number: str = Field(description="The number called out, e.g. `PBG-017`.")
+    service_code: str = Field(description="The service queued for.")
+    service_name: str = Field(description="The service's name in Indonesian.")
+    agency: str = Field(description="The agency whose counter serves it.")
+    day: date = Field(description="The mall's local day of the number.")
+    state: Literal["waiting", "called", "served", "no_show"] = Field(description="Where the ticket is.")
+    counter: str | None = Field(description="The counter it was called to.")
+    waiting_ahead: int = Field(description="Visitors of the same service still waiting before it.")
+    estimated_wait_minutes: int = Field(description="Minutes until it is likely called, at today's serving rate.")
+    issued_at: datetime = Field(description="When it was issued.")
+    called_at: datetime | None = Field(description="When it was called.")
+    finished_at: datetime | None = Field(description="When it was served or marked a no-show.")
+    tracking_code: str | None = Field(description="The application submitted at the counter, once linked.")
+    track_url: str | None = Field(description="Where the visitor follows that application.")
+
+
+class QueueRead(BaseModel):
+    """Today's queue of one service."""
+
+    service_code: str = Field(description="The service.")
+    service_name: str = Field(description="The service's name in Indonesian.")
+    waiting: int = Field(description="Tickets waiting now.")
+    called: int = Field(description="Tickets called and not yet finished.")
+    served: int = Field(description="Visitors served today.")
+    no_show: int = Field(description="Tickets called in vain today.")
+    average_wait_minutes: float | None = Field(description="Average wait from issue to call today.")
+    longest_wait_minutes: float | None = Field(description="Longest wait today, including visitors still waiting.")
+    estimated_wait_minutes: int = Field(description="The wait a ticket taken now is expected to have.")
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# Survey
+
+
+class SurveyAnswer(_Request):
+    """The citizen's answer to the nine elements, and a suggestion if they have one."""
+
+    answers: SkmAnswers = Field(description="A score from 1 (tidak baik) to 4 (sangat baik) per element.")
+    suggestion: str | None = Field(default=None, max_length=1000, description="Saran: what could be better.")
+
+
+class SurveyRead(BaseModel):
+    """The survey a link leads to."""
+
+    tracking_code: str = Field(description="The application surveyed.")
+    service_code: str = Field(description="Its service.")
+    service_name: str = Field(description="The service's name in the citizen's language.")
+    outcome: str = Field(description="completed or rejected.")
+    language: str = Field(description="The citizen's language.")
+    answered: bool = Field(description="Whether it was answered already (it is answerable once).")
+    expires_at: datetime = Field(description="When the link stops accepting an answer.")
+
+
+class SurveyReceipt(BaseModel):
+    """The answer was recorded."""
+
+    application_id: str = Field(description="The application surveyed.")
+    answered_at: datetime = Field(description="When the answer was recorded.")
+
+
+class ElementRead(BaseModel):
+    """One element's average score (NRR)."""
+
+    code: str = Field(description="U1 to U9.")
+    name: str = Field(description="The element's field name.")
+    label: str = Field(description="The element, in Indonesian.")
+    average: float = Field(description="NRR: sum of scores / respondents (1-4), to three decimals.")
+
+
+class SatisfactionRead(BaseModel):
+    """The satisfaction index (IKM) of a set of answers, as Permen PANRB 14/2017 computes and grades it."""
+
+    respondents: int = Field(description="Answers counted.")
+    index: float = Field(description="IKM: sum of NRR x 1/9 (1-4), to three decimals.")
+    converted: float = Field(description="Unit index: IKM x 25 (25-100), to two decimals.")
+    grade: Literal["A", "B", "C", "D"] = Field(description="Mutu pelayanan by the converted value.")
+    grade_label: str = Field(description="What the grade means: Sangat baik, Baik, Kurang baik, Tidak baik.")
+
+
+class SatisfactionIndexRead(SatisfactionRead):
+    """The index of the answers of one service or agency in a period, with every element's average."""
+
+    service_code: str | None = Field(description="The service, when asked for one.")
+    agency: str | None = Field(description="The agency, when asked for one.")
+    since: datetime | None = Field(description="Answers given from this moment.")
+    until: datetime | None = Field(description="Answers given before this moment.")
+    elements: list[ElementRead] = Field(description="The average score of each element.")
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# Complaints
+
+
+class ComplaintCreate(_Request):
+    """A citizen's complaint about an application, an agency, or both."""
+
+    tracking_code: TrackingCode | None = Field(default=None, description="The application complained about.")
+    agency: Code | None = Field(
+        default=None, description="The agency complained about; by default the application's owning agency."
+    )
+    category: ComplaintCategory = Field(description="What the complaint is about.")
+    description: str = Field(min_length=10, max_length=2000, description="What happened, in the citizen's words.")
+    contact: str | None = Field(default=None, max_length=200, description="E-mail or phone to be answered on.")
+
+    @field_validator("contact")
+    @classmethod
+    def _email_or_phone(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        assert value is not None
+        if _EMAIL.fullmatch(value) or is_valid_phone(value.replace(" ", "").replace("-", "")):
+            return value
+        raise ValueError("give an e-mail address or a phone number (+62 or 0 followed by 9 to 12 digits)")
+
+
+class ComplaintReceipt(BaseModel):
+    """A filed complaint, as the citizen follows it."""
+
+    complaint_id: str = Field(description="Keep it: it opens the complaint's status (`/complaints/{id}/status`).")
+    reference: str = Field(description="The reference to quote, e.g. `ADU-20260814-0007`.")
+    agency: str = Field(description="The agency whose complaint desk handles it.")
+    state: ComplaintState = Field(description="open or resolved.")
+    due_at: datetime = Field(description="When the desk must have answered.")
+    response: str | None = Field(description="The desk's answer, once given.")
+    resolved_at: datetime | None = Field(description="When it was answered.")
+
+
+class ComplaintRead(ComplaintReceipt):
+    """A complaint as its agency's desk, auditors and operators see it."""
+
+    application_id: str | None = Field(description="The application complained about.")
+    tracking_code: str | None = Field(description="Its tracking code.")
+    service_code: str | None = Field(description="Its service.")
+    category: ComplaintCategory = Field(description="What it is about.")
+    description: str = Field(description="The complaint.")
+    contact: str | None = Field(description="Where to answer the complainant.")
+    filed_at: datetime = Field(description="When it was filed.")
+    overdue: bool = Field(description="Whether it is open past its due date.")
+    sla_breached_at: datetime | None = Field(description="When it was reported late.")
+    resolved_by: str | None = Field(description="Who answered it.")
+
+
+class ComplaintResolve(_Request):
+    """The desk's answer."""
+
+    response: str = Field(min_length=5, max_length=2000, description="The answer to the complainant.")
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# Consent
+
+
+class ConsentIdentify(_Request):
+    """The citizen shows the ledger is theirs: an application's tracking code and the NIK it was made with."""
+
+    tracking_code: TrackingCode = Field(description="A tracking code of one of the citizen's applications.")
+    nik: Nik = Field(description="The NIK that application was submitted with.")
+
+
+class ConsentChange(ConsentIdentify):
+    """Grant or withdraw consent for one agency and some profile fields."""
+
+    agency: Code = Field(description="The agency.")
+    fields: list[Annotated[str, StringConstraints(max_length=64)]] = Field(
+        min_length=1, max_length=20, description="Profile fields, e.g. `address`."
+    )
+
+
+class LedgerLineRead(BaseModel):
+    """Whether one agency may receive one profile field again."""
+
+    agency: str = Field(description="The agency.")
+    agency_name: str = Field(description="The agency's name in Indonesian.")
+    field: str = Field(description="The profile field.")
+    granted: bool = Field(description="Whether consent is given now.")
+    changed_at: datetime | None = Field(description="When it last changed.")
+
+
+class LedgerEventRead(BaseModel):
+    """Something that happened in the ledger."""
+
+    kind: Literal["granted", "withdrawn", "used"] = Field(description="What happened.")
+    agency: str = Field(description="The agency.")
+    field: str = Field(description="The profile field.")
+    consented: bool = Field(description="For a use: whether the ledger allowed it.")
+    application_id: str = Field(description="The application it happened through.")
+    event_id: str = Field(description="The event on the `mall` topic (and in the audit trail).")
+    at: datetime = Field(description="When.")
+
+
+class LedgerRead(BaseModel):
+    """A citizen's consent ledger."""
+
+    ledger_id: str | None = Field(description="The ledger's id (null until the first grant or use).")
+    lines: list[LedgerLineRead] = Field(description="Every agency and field that can be reused, and its consent.")
+    history: list[LedgerEventRead] = Field(description="Grants, withdrawals and uses, newest first.")
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# Board
+
+
+class ServicePerformance(BaseModel):
+    """The board's figures for one service (or, with no service, one agency)."""
+
+    service_code: str | None = Field(description="The service (null for an agency's row).")
+    name: str = Field(description="The service's (or agency's) name in Indonesian.")
+    agency: str = Field(description="The owning agency.")
+    agency_name: str = Field(description="The owning agency's name in Indonesian.")
+    standard_working_days: int | None = Field(description="The service standard's completion time.")
+    received: int = Field(description="Applications submitted in the period.")
+    completed: int = Field(description="Of those, completed.")
+    rejected: int = Field(description="Of those, rejected.")
+    open: int = Field(description="Of those, still open.")
+    median_working_days: float | None = Field(description="Median processing time of the finished ones.")
+    p90_working_days: float | None = Field(description="90th percentile processing time of the finished ones.")
+    median_hours: float | None = Field(description="Median processing time in elapsed hours.")
+    p90_hours: float | None = Field(description="90th percentile processing time in elapsed hours.")
+    on_time: int = Field(description="Finished within the service standard.")
+    late: int = Field(description="Finished late, reported late, or open past the standard.")
+    sla_compliance: float | None = Field(description="on_time / (on_time + late), 0-1; null when neither.")
+    satisfaction: SatisfactionRead | None = Field(description="The satisfaction index of answers in the period.")
+
+
+class BoardRead(BaseModel):
+    """The performance board: per service and agency, and today's queue."""
+
+    generated_at: datetime = Field(description="When the figures were read.")
+    since: datetime = Field(description="Applications submitted (and answers given) from this moment...")
+    until: datetime = Field(description="...until this moment.")
+    services: list[ServicePerformance] = Field(description="One row per catalogue service.")
+    agencies: list[ServicePerformance] = Field(description="One row per agency owning a service.")
+    queue: list[QueueRead] = Field(description="Today's queue per service.")

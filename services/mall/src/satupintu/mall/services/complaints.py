@@ -1,0 +1,305 @@
+"""Complaints (pengaduan) about an application or an agency: each is a task on the agency's complaint desk with its
+own due date in working days; the desk answers it, auditors see every one, and a watch reports the late ones."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from prometheus_client import Counter
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from satupintu.common.auth import Principal, Role
+from satupintu.common.catalogue import Catalogue
+from satupintu.common.crypto import FieldCipher
+from satupintu.common.events.mall import ComplaintFiled, ComplaintResolved, ComplaintSlaBreached
+from satupintu.common.outbox import Outbox
+from satupintu.common.working_days import WorkingCalendar
+from satupintu.mall.domain import (
+    ApplicationNotKnown,
+    ComplaintCategory,
+    ComplaintClosed,
+    ComplaintNotFound,
+    ComplaintState,
+    NotYourCounter,
+    UnknownAgency,
+    complaint_reference,
+)
+from satupintu.mall.services import ACTOR, Clock, new_event
+from satupintu.mall.storage.repository import ApplicationRepository, ComplaintRepository
+from satupintu.mall.storage.tables import ComplaintRecord
+
+CITIZEN_ACTOR = "citizen"
+_logger = logging.getLogger(__name__)
+
+
+_DESCRIPTION, _CONTACT, _RESPONSE = "complaints.description", "complaints.contact", "complaints.response"
+
+
+@dataclass(frozen=True)
+class Complaint:
+    """A complaint as the desk and the complainant read it (what the citizen wrote decrypted)."""
+
+    complaint_id: str
+    reference: str
+    agency: str
+    application_id: str | None
+    tracking_code: str | None
+    service_code: str | None
+    category: str
+    description: str
+    contact: str | None
+    state: str
+    filed_at: datetime
+    due_at: datetime
+    resolved_at: datetime | None
+    resolved_by: str | None
+    response: str | None
+    sla_breached_at: datetime | None
+
+
+@dataclass(frozen=True)
+class NewComplaint:
+    """What a citizen complains about: an application (by tracking code), an agency, or both."""
+
+    category: ComplaintCategory
+    description: str
+    tracking_code: str | None = None
+    agency: str | None = None
+    contact: str | None = None
+
+
+class ComplaintService:
+    """Files complaints onto the right desk and lets the desk answer them."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        outbox: Outbox,
+        catalogue: Catalogue,
+        *,
+        cipher: FieldCipher,
+        sla_working_days: int,
+        collective_leave: frozenset[date],
+        mall_timezone: str,
+        clock: Clock,
+        filed: Counter | None = None,
+    ) -> None:
+        self._sessions = sessions
+        self._outbox = outbox
+        self._catalogue = catalogue
+        self._cipher = cipher
+        self._sla_working_days = sla_working_days
+        self._collective_leave = collective_leave
+        self._zone = ZoneInfo(mall_timezone)
+        self._clock = clock
+        self._filed = filed
+
+    def _calendar(self, agency: str) -> WorkingCalendar:
+        found = self._catalogue.agency(agency)
+        return WorkingCalendar(found.timezone if found else "Asia/Jakarta", self._collective_leave)
+
+    def _plain(self, record: ComplaintRecord) -> Complaint:
+        def decrypt(value: str | None, context: str) -> str | None:
+            return None if value is None else self._cipher.decrypt(value, context)
+
+        return Complaint(
+            complaint_id=record.complaint_id,
+            reference=record.reference,
+            agency=record.agency,
+            application_id=record.application_id,
+            tracking_code=record.tracking_code,
+            service_code=record.service_code,
+            category=record.category,
+            description=self._cipher.decrypt(record.description_ciphertext, _DESCRIPTION),
+            contact=decrypt(record.contact_ciphertext, _CONTACT),
+            state=record.state,
+            filed_at=record.filed_at,
+            due_at=record.due_at,
+            resolved_at=record.resolved_at,
+            resolved_by=record.resolved_by,
+            response=decrypt(record.response_ciphertext, _RESPONSE),
+            sla_breached_at=record.sla_breached_at,
+        )
+
+    def now(self) -> datetime:
+        """The service's clock, to tell whether a complaint is overdue."""
+        return self._clock()
+
+    async def file(self, complaint: NewComplaint) -> Complaint:
+        """Put the complaint on the desk of the agency it is about (the application's owning agency by default)."""
+        now = self._clock()
+        async with self._sessions() as session, session.begin():
+            application = None
+            if complaint.tracking_code is not None:
+                application = await ApplicationRepository(session).by_tracking_code(complaint.tracking_code)
+                if application is None:
+                    raise ApplicationNotKnown(complaint.tracking_code)
+            agency = complaint.agency or (application.agency if application else None)
+            if agency is None or self._catalogue.agency(agency) is None:
+                raise UnknownAgency(agency or "")
+            repository = ComplaintRepository(session)
+            day = now.astimezone(self._zone).date()
+            record = ComplaintRecord(
+                complaint_id=str(uuid.uuid4()),
+                reference=complaint_reference(day, await repository.next_in_sequence("complaints", day)),
+                agency=agency,
+                application_id=application.application_id if application else None,
+                tracking_code=application.tracking_code if application else None,
+                service_code=application.service_code if application else None,
+                category=complaint.category,
+                description_ciphertext=self._cipher.encrypt(complaint.description, _DESCRIPTION),
+                contact_ciphertext=self._cipher.encrypt(complaint.contact, _CONTACT) if complaint.contact else None,
+                state=ComplaintState.OPEN,
+                filed_at=now,
+                due_at=self._calendar(agency).due_at(now, self._sla_working_days),
+            )
+            repository.add(record)
+            await self._outbox.add(
+                session,
+                new_event(
+                    ComplaintFiled(
+                        complaint_id=record.complaint_id,
+                        reference=record.reference,
+                        agency=record.agency,
+                        application_id=record.application_id,
+                        service_code=record.service_code,
+                        category=record.category,
+                        description=complaint.description,
+                        contact=complaint.contact,
+                        due_at=record.due_at,
+                        filed_at=now,
+                    ),
+                    record.complaint_id,
+                    CITIZEN_ACTOR,
+                ),
+            )
+        if self._filed is not None:
+            self._filed.labels(agency).inc()
+        return self._plain(record)
+
+    async def status(self, complaint_id: str) -> Complaint:
+        """The complaint, for the citizen who holds its id."""
+        async with self._sessions() as session:
+            record = await ComplaintRepository(session).get(complaint_id)
+        if record is None:
+            raise ComplaintNotFound(complaint_id)
+        return self._plain(record)
+
+    async def get(self, complaint_id: str, principal: Principal) -> Complaint:
+        """A complaint, for its agency's desk, an auditor or an operator."""
+        record = await self.status(complaint_id)
+        _check_reader(principal, record.agency)
+        return record
+
+    async def listing(
+        self, principal: Principal, *, agency: str | None, state: ComplaintState | None, overdue: bool
+    ) -> list[Complaint]:
+        """Complaints by due date: an officer's own agency's; any agency's for auditors and operators."""
+        if Role.AUDITOR not in principal.roles and Role.OPERATOR not in principal.roles:
+            if agency is not None and agency != principal.agency:
+                raise NotYourCounter(f"you may read the complaints of {principal.agency} only")
+            agency = principal.agency
+        async with self._sessions() as session:
+            records = await ComplaintRepository(session).listing(
+                agency=agency, state=state, overdue_at=self._clock() if overdue else None
+            )
+        return [self._plain(record) for record in records]
+
+    async def resolve(self, complaint_id: str, response: str, principal: Principal) -> Complaint:
+        """The agency's desk answers and closes the complaint."""
+        now = self._clock()
+        async with self._sessions() as session, session.begin():
+            record = await ComplaintRepository(session).get(complaint_id, for_update=True)
+            if record is None:
+                raise ComplaintNotFound(complaint_id)
+            if Role.OPERATOR not in principal.roles and principal.agency != record.agency:
+                raise NotYourCounter(f"this complaint is on the desk of {record.agency}")
+            if record.state != ComplaintState.OPEN:
+                raise ComplaintClosed(record.reference)
+            record.state = ComplaintState.RESOLVED
+            record.response_ciphertext = self._cipher.encrypt(response, _RESPONSE)
+            record.resolved_at, record.resolved_by = now, principal.actor()
+            await self._outbox.add(
+                session,
+                new_event(
+                    ComplaintResolved(
+                        complaint_id=record.complaint_id,
+                        reference=record.reference,
+                        agency=record.agency,
+                        response=response,
+                        within_sla=now <= record.due_at,
+                        resolved_at=now,
+                    ),
+                    record.complaint_id,
+                    principal.actor(),
+                ),
+            )
+        return self._plain(record)
+
+
+def _check_reader(principal: Principal, agency: str) -> None:
+    if Role.AUDITOR in principal.roles or Role.OPERATOR in principal.roles:
+        return
+    if principal.agency != agency:
+        raise NotYourCounter(f"this complaint is on the desk of {agency}")
+
+
+class ComplaintWatch:
+    """Publishes ``complaint.sla_breached`` once per complaint left open past its due date."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        outbox: Outbox,
+        catalogue: Catalogue,
+        clock: Clock,
+        *,
+        interval: float,
+        batch_size: int = 200,
+    ) -> None:
+        self._sessions = sessions
+        self._outbox = outbox
+        self._catalogue = catalogue
+        self._clock = clock
+        self._interval = interval
+        self._batch_size = batch_size
+
+    async def run(self) -> None:
+        """Check every ``interval`` seconds until cancelled."""
+        while True:
+            try:
+                while await self.check_once() >= self._batch_size:
+                    pass
+            except Exception:
+                _logger.exception("complaint SLA check failed; trying again in %.0fs", self._interval)
+            await asyncio.sleep(self._interval)
+
+    async def check_once(self) -> int:
+        """Mark and announce the complaints late now; how many."""
+        now: datetime = self._clock()
+        async with self._sessions() as session, session.begin():
+            late = await ComplaintRepository(session).late(now, self._batch_size)
+            for record in late:
+                record.sla_breached_at = now
+                agency = self._catalogue.agency(record.agency)
+                await self._outbox.add(
+                    session,
+                    new_event(
+                        ComplaintSlaBreached(
+                            complaint_id=record.complaint_id,
+                            reference=record.reference,
+                            agency=record.agency,
+                            due_at=record.due_at,
+                            breached_at=now,
+                            escalation_target=agency.escalation_target if agency else f"kepala-{record.agency}",
+                        ),
+                        record.complaint_id,
+                        ACTOR,
+                    ),
+                )
+        return len(late)

@@ -1,0 +1,441 @@
+"""Every query the mall makes, within the caller's transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, DateTime, and_, func, literal, or_, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
+
+from satupintu.mall.domain import ComplaintState, TicketState
+from satupintu.mall.storage.tables import (
+    ApplicationRecord,
+    ComplaintRecord,
+    ConsentEntry,
+    ConsentLedger,
+    ConsentLogEntry,
+    DailySequence,
+    SurveyInvitation,
+    SurveyResponse,
+    TicketRecord,
+)
+
+
+class _Repository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    def add(self, *records: Any) -> None:
+        """Stage new rows for insertion."""
+        self._session.add_all(records)
+
+    async def flush(self) -> None:
+        """Write staged rows now."""
+        await self._session.flush()
+
+    async def next_in_sequence(self, scope: str, day: date) -> int:
+        """The next number of ``scope`` on ``day`` (1 for the first); safe under concurrency (row lock)."""
+        statement = (
+            insert(DailySequence)
+            .values(scope=scope, day=day, last=1)
+            .on_conflict_do_update(
+                index_elements=["scope", "day"],
+                set_={"last": DailySequence.__table__.c.last + 1},  # type: ignore[attr-defined]
+            )
+            .returning(DailySequence.__table__.c.last)  # type: ignore[attr-defined]
+        )
+        return int((await self._session.execute(statement)).scalar_one())
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# Applications and the board
+
+
+@dataclass(frozen=True)
+class PerformanceRow:
+    """The board's figures for one group (a service, or an agency) of applications submitted in the period."""
+
+    key: str
+    agency: str
+    received: int
+    completed: int
+    rejected: int
+    open: int
+    median_working_days: float | None
+    p90_working_days: float | None
+    median_hours: float | None
+    p90_hours: float | None
+    on_time: int
+    late: int
+
+
+class ApplicationRepository(_Repository):
+    """The applications the mall has seen."""
+
+    async def get(self, application_id: str, *, for_update: bool = False) -> ApplicationRecord | None:
+        """The application with ``application_id``."""
+        statement = select(ApplicationRecord).where(ApplicationRecord.application_id == application_id)
+        if for_update:
+            statement = statement.with_for_update()
+        return (await self._session.execute(statement)).scalar_one_or_none()
+
+    async def by_tracking_code(self, tracking_code: str) -> ApplicationRecord | None:
+        """The application with ``tracking_code``."""
+        statement = select(ApplicationRecord).where(ApplicationRecord.tracking_code == tracking_code)
+        return (await self._session.execute(statement)).scalar_one_or_none()
+
+    async def performance(self, since: datetime, until: datetime, now: datetime, by: str) -> list[PerformanceRow]:
+        """Figures per ``by`` (``service_code`` or ``agency``) for applications submitted in [since, until)."""
+        table = ApplicationRecord.__table__  # type: ignore[attr-defined]
+        group = table.c.service_code if by == "service_code" else table.c.agency
+        finished = table.c.finished_at.is_not(None)
+        hours = func.extract("epoch", table.c.finished_at - table.c.submitted_at) / 3600
+        on_time: ColumnElement[bool] = and_(
+            finished, table.c.finished_at <= table.c.due_at, table.c.sla_breached.is_(False)
+        )
+        late: ColumnElement[bool] = or_(
+            and_(finished, or_(table.c.finished_at > table.c.due_at, table.c.sla_breached.is_(True))),
+            and_(~finished, or_(table.c.due_at < now, table.c.sla_breached.is_(True))),
+        )
+        statement = (
+            select(  # type: ignore[call-overload]
+                group.label("key"),
+                func.min(table.c.agency).label("agency"),
+                func.count().label("received"),
+                func.count().filter(table.c.state == "completed").label("completed"),
+                func.count().filter(table.c.state == "rejected").label("rejected"),
+                func.count().filter(~finished).label("open"),
+                func.percentile_cont(0.5).within_group(table.c.working_days_taken).label("median_days"),
+                func.percentile_cont(0.9).within_group(table.c.working_days_taken).label("p90_days"),
+                func.percentile_cont(0.5).within_group(hours).label("median_hours"),
+                func.percentile_cont(0.9).within_group(hours).label("p90_hours"),
+                func.count().filter(on_time).label("on_time"),
+                func.count().filter(late).label("late"),
+            )
+            .where(table.c.submitted_at >= since, table.c.submitted_at < until)
+            .group_by(group)
+            .order_by(group)
+        )
+        rows = (await self._session.execute(statement)).mappings().all()
+        return [
+            PerformanceRow(
+                key=row["key"],
+                agency=row["agency"],
+                received=row["received"],
+                completed=row["completed"],
+                rejected=row["rejected"],
+                open=row["open"],
+                median_working_days=_float(row["median_days"]),
+                p90_working_days=_float(row["p90_days"]),
+                median_hours=_float(row["median_hours"]),
+                p90_hours=_float(row["p90_hours"]),
+                on_time=row["on_time"],
+                late=row["late"],
+            )
+            for row in rows
+        ]
+
+
+def _float(value: object) -> float | None:
+    return None if value is None else float(value)  # type: ignore[arg-type]
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# Queue
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    """Today's queue of one service."""
+
+    service_code: str
+    waiting: int
+    called: int
+    served: int
+    no_show: int
+    average_wait_seconds: float | None
+    longest_wait_seconds: float | None
+    oldest_waiting_since: datetime | None
+
+
+class TicketRepository(_Repository):
+    """Queue tickets."""
+
+    async def get(self, ticket_id: str, *, for_update: bool = False) -> TicketRecord | None:
+        """The ticket with ``ticket_id``."""
+        statement = select(TicketRecord).where(TicketRecord.ticket_id == ticket_id)
+        if for_update:
+            statement = statement.with_for_update()
+        return (await self._session.execute(statement)).scalar_one_or_none()
+
+    async def waiting_count(self, day: date, service_code: str) -> int:
+        """Tickets of ``service_code`` waiting on ``day``."""
+        statement = select(func.count()).where(
+            TicketRecord.day == day,
+            TicketRecord.service_code == service_code,
+            TicketRecord.state == TicketState.WAITING,
+        )
+        return int((await self._session.execute(statement)).scalar_one())
+
+    async def waiting_before(self, ticket: TicketRecord) -> int:
+        """Tickets of the same service and day still waiting before ``ticket``."""
+        statement = select(func.count()).where(
+            TicketRecord.day == ticket.day,
+            TicketRecord.service_code == ticket.service_code,
+            TicketRecord.state == TicketState.WAITING,
+            col(TicketRecord.sequence) < ticket.sequence,
+        )
+        return int((await self._session.execute(statement)).scalar_one())
+
+    async def recent_service_seconds(self, day: date, service_code: str, limit: int = 20) -> list[float]:
+        """How long the counters took (call to served) for the last ``limit`` visitors of the service on ``day``."""
+        seconds = func.extract("epoch", col(TicketRecord.finished_at) - col(TicketRecord.called_at))
+        statement = (
+            select(seconds)
+            .where(
+                TicketRecord.day == day,
+                TicketRecord.service_code == service_code,
+                TicketRecord.state == TicketState.SERVED,
+            )
+            .order_by(col(TicketRecord.finished_at).desc())
+            .limit(limit)
+        )
+        return [float(value) for value in (await self._session.execute(statement)).scalars().all()]
+
+    async def open_counters(self, service_code: str, since: datetime) -> int:
+        """Distinct counters that called a ticket of the service since ``since``."""
+        statement = select(func.count(func.distinct(TicketRecord.counter))).where(
+            TicketRecord.service_code == service_code, col(TicketRecord.called_at) >= since
+        )
+        return int((await self._session.execute(statement)).scalar_one())
+
+    async def next_waiting(self, day: date, service_code: str) -> TicketRecord | None:
+        """The longest-waiting ticket of the service on ``day``, locked (other officers skip it)."""
+        statement = (
+            select(TicketRecord)
+            .where(
+                TicketRecord.day == day,
+                TicketRecord.service_code == service_code,
+                TicketRecord.state == TicketState.WAITING,
+            )
+            .order_by(col(TicketRecord.sequence))
+            .limit(1)
+            .with_for_update(skip_locked=True)
+        )
+        return (await self._session.execute(statement)).scalar_one_or_none()
+
+    async def tickets_of_day(self, day: date, states: Sequence[str] | None = None) -> Sequence[TicketRecord]:
+        """The day's tickets (in some states), oldest first."""
+        statement = select(TicketRecord).where(TicketRecord.day == day)
+        if states is not None:
+            statement = statement.where(col(TicketRecord.state).in_(list(states)))
+        statement = statement.order_by(col(TicketRecord.issued_at))
+        return (await self._session.execute(statement)).scalars().all()
+
+    async def link_pending(self, tracking_code: str, application_id: str) -> None:
+        """Resolve tickets linked to ``tracking_code`` before the mall knew its application."""
+        await self._session.execute(
+            update(TicketRecord)
+            .where(col(TicketRecord.tracking_code) == tracking_code, col(TicketRecord.application_id).is_(None))
+            .values(application_id=application_id)
+        )
+
+    async def queue_today(self, day: date, now: datetime) -> list[QueueRow]:
+        """Per service: tickets waiting, called, served, no-shows, the average wait of those called, and the
+        longest wait (called, or still waiting now)."""
+        table = TicketRecord.__table__  # type: ignore[attr-defined]
+        waited = func.extract("epoch", table.c.called_at - table.c.issued_at)
+        waiting_for = func.extract("epoch", literal(now, DateTime(timezone=True)) - table.c.issued_at)
+        is_waiting = table.c.state == TicketState.WAITING
+        statement = (
+            select(  # type: ignore[call-overload]
+                table.c.service_code,
+                func.count().filter(is_waiting).label("waiting"),
+                func.count().filter(table.c.state == TicketState.CALLED).label("called"),
+                func.count().filter(table.c.state == TicketState.SERVED).label("served"),
+                func.count().filter(table.c.state == TicketState.NO_SHOW).label("no_show"),
+                func.avg(waited).label("average_wait"),
+                func.greatest(func.max(waited), func.max(waiting_for).filter(is_waiting)).label("longest_wait"),
+                func.min(table.c.issued_at).filter(is_waiting).label("oldest_waiting"),
+            )
+            .where(table.c.day == day)
+            .group_by(table.c.service_code)
+            .order_by(table.c.service_code)
+        )
+        rows = (await self._session.execute(statement)).mappings().all()
+        return [
+            QueueRow(
+                service_code=row["service_code"],
+                waiting=row["waiting"],
+                called=row["called"],
+                served=row["served"],
+                no_show=row["no_show"],
+                average_wait_seconds=_float(row["average_wait"]),
+                longest_wait_seconds=_float(row["longest_wait"]),
+                oldest_waiting_since=row["oldest_waiting"],
+            )
+            for row in rows
+        ]
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# Survey
+
+
+class SurveyRepository(_Repository):
+    """Survey invitations and answers."""
+
+    async def invitation(self, application_id: str) -> SurveyInvitation | None:
+        """The invitation of ``application_id``."""
+        statement = select(SurveyInvitation).where(SurveyInvitation.application_id == application_id)
+        return (await self._session.execute(statement)).scalar_one_or_none()
+
+    async def invitation_by_token(self, token_hash: str) -> SurveyInvitation | None:
+        """The invitation whose link's token hashes to ``token_hash``."""
+        statement = select(SurveyInvitation).where(SurveyInvitation.token_hash == token_hash)
+        return (await self._session.execute(statement)).scalar_one_or_none()
+
+    async def response(self, application_id: str) -> SurveyResponse | None:
+        """The answer given for ``application_id``."""
+        statement = select(SurveyResponse).where(SurveyResponse.application_id == application_id)
+        return (await self._session.execute(statement)).scalar_one_or_none()
+
+    async def add_response_once(self, response: SurveyResponse) -> bool:
+        """Insert ``response`` unless the application was answered already; whether it was inserted."""
+        values = {name: getattr(response, name) for name in SurveyResponse.model_fields}
+        statement = (
+            insert(SurveyResponse)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["application_id"])
+            .returning(SurveyResponse.__table__.c.application_id)  # type: ignore[attr-defined]
+        )
+        return (await self._session.execute(statement)).scalar_one_or_none() is not None
+
+    async def responses(
+        self,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        service_code: str | None = None,
+        agency: str | None = None,
+    ) -> Sequence[SurveyResponse]:
+        """Answers given in [since, until), of one service or agency when asked."""
+        statement = select(SurveyResponse)
+        if since is not None:
+            statement = statement.where(col(SurveyResponse.answered_at) >= since)
+        if until is not None:
+            statement = statement.where(col(SurveyResponse.answered_at) < until)
+        if service_code is not None:
+            statement = statement.where(SurveyResponse.service_code == service_code)
+        if agency is not None:
+            statement = statement.where(SurveyResponse.agency == agency)
+        return (await self._session.execute(statement)).scalars().all()
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# Complaints
+
+
+class ComplaintRepository(_Repository):
+    """Complaints on the agencies' desks."""
+
+    async def get(self, complaint_id: str, *, for_update: bool = False) -> ComplaintRecord | None:
+        """The complaint with ``complaint_id``."""
+        statement = select(ComplaintRecord).where(ComplaintRecord.complaint_id == complaint_id)
+        if for_update:
+            statement = statement.with_for_update()
+        return (await self._session.execute(statement)).scalar_one_or_none()
+
+    async def by_reference(self, reference: str) -> ComplaintRecord | None:
+        """The complaint with ``reference``."""
+        statement = select(ComplaintRecord).where(ComplaintRecord.reference == reference)
+        return (await self._session.execute(statement)).scalar_one_or_none()
+
+    async def listing(
+        self, *, agency: str | None = None, state: str | None = None, overdue_at: datetime | None = None
+    ) -> Sequence[ComplaintRecord]:
+        """Complaints (of one agency, in one state, or open past their due date at ``overdue_at``), by due date."""
+        statement = select(ComplaintRecord)
+        if agency is not None:
+            statement = statement.where(ComplaintRecord.agency == agency)
+        if state is not None:
+            statement = statement.where(ComplaintRecord.state == state)
+        if overdue_at is not None:
+            statement = statement.where(
+                ComplaintRecord.state == ComplaintState.OPEN, col(ComplaintRecord.due_at) < overdue_at
+            )
+        statement = statement.order_by(col(ComplaintRecord.due_at), col(ComplaintRecord.reference))
+        return (await self._session.execute(statement)).scalars().all()
+
+    async def late(self, now: datetime, limit: int) -> Sequence[ComplaintRecord]:
+        """Open complaints past their due date and not yet reported, locked (other instances skip them)."""
+        statement = (
+            select(ComplaintRecord)
+            .where(
+                ComplaintRecord.state == ComplaintState.OPEN,
+                col(ComplaintRecord.due_at) < now,
+                col(ComplaintRecord.sla_breached_at).is_(None),
+            )
+            .order_by(col(ComplaintRecord.due_at))
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return (await self._session.execute(statement)).scalars().all()
+
+    async def open_per_agency(self) -> dict[str, int]:
+        """Open complaints per agency."""
+        statement = (
+            select(ComplaintRecord.agency, func.count())
+            .where(ComplaintRecord.state == ComplaintState.OPEN)
+            .group_by(ComplaintRecord.agency)
+        )
+        return {agency: int(count) for agency, count in (await self._session.execute(statement)).all()}
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# Consent
+
+
+class ConsentRepository(_Repository):
+    """Consent ledgers, their entries and their log."""
+
+    async def ledger_of(self, nik_hash: str, *, create_with_id: str | None = None, now: datetime) -> ConsentLedger:
+        """The citizen's ledger, created (with ``create_with_id``) the first time; locked for the transaction, so
+        one citizen's changes are made one after the other."""
+        if create_with_id is not None:
+            await self._session.execute(
+                insert(ConsentLedger)
+                .values(ledger_id=create_with_id, nik_hash=nik_hash, created_at=now)
+                .on_conflict_do_nothing(index_elements=["nik_hash"])
+            )
+        statement = select(ConsentLedger).where(ConsentLedger.nik_hash == nik_hash).with_for_update()
+        return (await self._session.execute(statement)).scalar_one()
+
+    async def find_ledger(self, nik_hash: str) -> ConsentLedger | None:
+        """The citizen's ledger, if they have one."""
+        statement = select(ConsentLedger).where(ConsentLedger.nik_hash == nik_hash)
+        return (await self._session.execute(statement)).scalar_one_or_none()
+
+    async def entries(self, ledger_id: str) -> Sequence[ConsentEntry]:
+        """Every (agency, field) the ledger has an entry for."""
+        statement = (
+            select(ConsentEntry)
+            .where(ConsentEntry.ledger_id == ledger_id)
+            .order_by(col(ConsentEntry.agency), col(ConsentEntry.field))
+        )
+        return (await self._session.execute(statement)).scalars().all()
+
+    async def log(self, ledger_id: str, limit: int = 200) -> Sequence[ConsentLogEntry]:
+        """The ledger's history, newest first."""
+        statement = (
+            select(ConsentLogEntry)
+            .where(ConsentLogEntry.ledger_id == ledger_id)
+            .order_by(col(ConsentLogEntry.id).desc())
+            .limit(limit)
+        )
+        return (await self._session.execute(statement)).scalars().all()

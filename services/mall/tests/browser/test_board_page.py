@@ -1,0 +1,274 @@
+"""The performance board on a wall screen, in headless Chromium: a run of application lifecycles (submitted,
+completed, rejected, reported late) published on the ``applications`` topic, satisfaction surveys answered through
+their links, and a morning of the counter queue fill the board; every service's bar shows its count, the charts
+are SVG drawn by the server, and the page reloads itself. The screenshot goes to
+``docs/screenshots/mall-board.png``."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import shutil
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+import uvicorn
+from fastapi import FastAPI
+from playwright.async_api import ViewportSize, async_playwright, expect
+
+from satupintu.common.auth import AuthSettings, Role, TokenIssuer, load_or_create_local_keys
+from satupintu.common.events.applications import ApplicationCompleted, ApplicationRejected, ApplicationSlaBreached
+from satupintu.common.events.envelope import Event, KafkaRecord
+from satupintu.common.events.topics import Topic
+from satupintu.common.settings import DatabaseSettings, KafkaSettings
+from satupintu.common.testing.plugin import service_database
+from satupintu.common.testing.waiting import eventually
+from satupintu.mall.config import MallSettings
+from satupintu.mall.main import create_app
+from tests.support import produce, record_of, submitted_event, wait_for_events
+
+pytestmark = pytest.mark.browser
+
+SCREENSHOTS = Path(__file__).parents[4] / "docs" / "screenshots"
+WIB = ZoneInfo("Asia/Jakarta")
+WALL: ViewportSize = {"width": 1920, "height": 1080}
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ELEMENTS = (
+    "requirements",
+    "procedure",
+    "completion_time",
+    "cost",
+    "product",
+    "competence",
+    "behaviour",
+    "complaints_handling",
+    "facilities",
+)
+# service -> (applications, hours a typical one takes, share rejected, share left open, usual score)
+RUN = {
+    "nib": (9, 20, 0.1, 0.1, 4),
+    "skck": (8, 30, 0.1, 0.2, 3),
+    "paspor": (7, 70, 0.0, 0.3, 3),
+    "akta-kelahiran": (6, 90, 0.2, 0.2, 4),
+    "pbg": (5, 400, 0.2, 0.4, 2),
+    "npwp": (6, 12, 0.0, 0.0, 4),
+    "sim-perpanjangan": (7, 6, 0.1, 0.1, 3),
+    "cek-sertifikat-tanah": (4, 150, 0.0, 0.25, 3),
+}
+
+
+class Clock:
+    """The board's clock: it runs with the real one, set where the test wants it (a morning at the counters, then
+    late morning, whatever the real time of day)."""
+
+    def __init__(self, now: datetime) -> None:
+        self.offset = timedelta(0)
+        self.set(now)
+
+    def set(self, now: datetime) -> None:
+        self.offset = now - datetime.now(UTC)
+
+    def advance(self, by: timedelta) -> None:
+        self.offset += by
+
+    def __call__(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+
+def chromium() -> str:
+    executable = shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(executable).is_file():
+        pytest.fail("Debian's chromium is needed for the browser tests: `make system-packages` installs it")
+    return executable
+
+
+@asynccontextmanager
+async def serving(app: FastAPI) -> AsyncIterator[str]:
+    """Serve ``app`` with uvicorn on a free loopback port; the base URL once ``/readyz`` answers 200."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    base_url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    serve = asyncio.create_task(server.serve(sockets=[listener]))
+
+    async def readiness() -> int:
+        if serve.done():
+            raise AssertionError(f"the mall server stopped while starting: {serve}")
+        try:
+            async with httpx.AsyncClient(base_url=base_url) as client:
+                return (await client.get("/readyz")).status_code
+        except httpx.TransportError:
+            return 0
+
+    try:
+        await eventually(readiness, lambda status: status == 200, timeout=60, what="mall /readyz")
+        yield base_url
+    finally:
+        server.should_exit = True
+        await serve
+        listener.close()
+
+
+@dataclass
+class Lifecycle:
+    """What the run publishes for one service, and what the board must then show."""
+
+    records: list[KafkaRecord]
+    finishes: list[KafkaRecord]
+    completed: list[str]
+    received: int
+
+
+def lifecycle(service_code: str, now: datetime, chance: random.Random) -> Lifecycle:
+    count, hours, rejected_share, open_share, _ = RUN[service_code]
+    submissions, finishes, completed = [], [], []
+    for index in range(count):
+        submitted_at = now - timedelta(days=chance.uniform(2, 25))
+        submitted = submitted_event(service_code, submitted_at=submitted_at)
+        submissions.append(record_of(submitted))
+        fate = chance.random()
+        if fate < open_share:
+            continue
+        finished_at = min(submitted_at + timedelta(hours=hours * chance.uniform(0.3, 2.2)), now - timedelta(hours=1))
+        if index % 4 == 3:
+            breach = submitted.caused(
+                ApplicationSlaBreached(
+                    application_id=submitted.subject,
+                    due_at=submitted_at + timedelta(hours=hours),
+                    breached_at=submitted_at + timedelta(hours=hours, minutes=5),
+                    escalation_target="mall",
+                ),
+                source="/satupintu/routing",
+                actor="service:routing",
+            )
+            finishes.append(record_of(breach))
+        end: Event[Any] = submitted.caused(
+            ApplicationRejected(
+                application_id=submitted.subject,
+                agency="dpmptsp",
+                task_id="task-1",
+                reason="Berkas tidak lengkap.",
+                rejected_at=finished_at,
+            )
+            if fate < open_share + rejected_share
+            else ApplicationCompleted(application_id=submitted.subject, outputs={}, completed_at=finished_at),
+            source="/satupintu/routing",
+            actor="service:routing",
+        )
+        finishes.append(record_of(end))
+        if isinstance(end.payload, ApplicationCompleted):
+            completed.append(submitted.subject)
+    return Lifecycle(submissions, finishes, completed, count)
+
+
+async def a_morning_at_the_counters(client: httpx.AsyncClient, clock: Clock, officer: dict[str, str]) -> None:
+    """Tickets taken through the morning; each counter calls and serves some of them in a few minutes."""
+    chance = random.Random(7)  # noqa: S311 (test data)
+    taken: dict[str, list[str]] = {}
+    for minute in range(0, 90, 3):
+        clock.advance(timedelta(minutes=3))
+        service_code = chance.choice(["nib", "skck", "skck", "paspor", "sim-perpanjangan", "npwp", "akta-kelahiran"])
+        answer = await client.post("/queue/tickets", json={"service_code": service_code})
+        assert answer.status_code == 201, answer.text
+        taken.setdefault(service_code, []).append(answer.json()["ticket_id"])
+        if minute % 9 == 0:
+            for code in taken:
+                called = await client.post(f"/queue/services/{code}/call", json={"counter": "Loket 1"}, headers=officer)
+                if called.status_code == 200:
+                    clock.advance(timedelta(minutes=chance.randint(2, 6)))
+                    await client.post(f"/queue/tickets/{called.json()['ticket_id']}/served", headers=officer)
+
+
+async def test_the_board_on_a_wall_screen_shows_a_run_of_the_flow(
+    kafka_settings: KafkaSettings, database_settings: DatabaseSettings
+) -> None:
+    # A topic prefix and database of its own, so the board shows this run and nothing of the other tests.
+    kafka = kafka_settings.model_copy(update={"topic_prefix": f"{kafka_settings.topic_prefix}board."})
+    database = database_settings.model_copy(update={"name_prefix": f"{database_settings.name_prefix}board_"})
+    await service_database(database, "mall")
+    today = datetime.now(WIB).date()
+    now = datetime.combine(today, time(11, 30), tzinfo=WIB)
+    clock = Clock(datetime.combine(today, time(8, 0), tzinfo=WIB))
+    settings = MallSettings(kafka=kafka, database=database, board_refresh_seconds=30)
+    app = create_app(settings, clock=clock)
+    private_pem, _ = load_or_create_local_keys(settings.auth.keys_dir)
+    token = TokenIssuer(AuthSettings(), private_key_pem=private_pem).issue("rina", {Role.OPERATOR})
+    operator = {"Authorization": f"Bearer {token}"}
+    chance = random.Random(2026)  # noqa: S311 (test data)
+    runs = {service_code: lifecycle(service_code, now, chance) for service_code in RUN}
+    applications = Topic.APPLICATIONS.name_for()
+
+    async with serving(app) as base_url, httpx.AsyncClient(base_url=base_url) as client:
+        await a_morning_at_the_counters(client, clock, operator)
+        clock.set(now)
+        await produce(kafka, applications, [record for run in runs.values() for record in run.records])
+        await produce(kafka, applications, [record for run in runs.values() for record in run.finishes])
+        for service_code, run in runs.items():
+            usual = RUN[service_code][4]
+            for number, application_id in enumerate(run.completed[:4]):
+                invited = await wait_for_events(kafka, Topic.MALL.name_for(), application_id, "survey.invited")
+                token_part = invited[0].payload.survey_url.rsplit("/", 1)[1]
+                scores = {
+                    name: max(1, min(4, usual - (index + number) % 3 // 2)) for index, name in enumerate(ELEMENTS)
+                }
+                answered = await client.post(f"/surveys/{token_part}", json={"answers": scores})
+                assert answered.status_code == 201, answered.text
+
+        async def board() -> dict[str, Any]:
+            answer: dict[str, Any] = (await client.get("/performance")).json()
+            return answer
+
+        expected = {code: run.received for code, run in runs.items()}
+        await eventually(
+            board,
+            lambda b: (
+                {row["service_code"]: row["received"] for row in b["services"]} == expected
+                and sum(row["completed"] + row["rejected"] for row in b["services"])
+                == sum(
+                    1
+                    for run in runs.values()
+                    for r in run.finishes
+                    if r.headers["ce_type"] != b"application.sla_breached"
+                )
+            ),
+            timeout=60,
+            what="the board counts the whole run",
+        )
+
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
+            try:
+                page = await browser.new_page(viewport=WALL)
+                await page.goto(f"{base_url}/board")
+                await expect(page.get_by_role("heading", name="Papan kinerja layanan", level=1)).to_be_visible()
+                await expect(page.locator('meta[http-equiv="refresh"]')).to_have_attribute("content", "30")
+                for chart in ("chart-flow", "chart-time", "chart-sla", "chart-skm", "chart-queue"):
+                    await expect(page.locator(f"svg#{chart}")).to_be_visible()
+                for service_code, run in runs.items():
+                    bar = page.locator(f'#chart-flow g.bar[data-received="{run.received}"]')
+                    assert await bar.count() >= 1, service_code
+                await expect(page.locator("#chart-skm g.bar[data-grade]")).to_have_count(len(RUN))
+                await expect(page.locator("#chart-queue g.bar").first).to_be_visible()
+                await expect(page.locator("#panel-agencies tbody tr")).to_have_count(7)  # agencies owning a service
+                SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+                await page.screenshot(path=str(SCREENSHOTS / "mall-board.png"), full_page=True)
+                assert await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+            finally:
+                await browser.close()
