@@ -7,6 +7,7 @@ import json
 import random
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,8 @@ import httpx
 import pytest
 from sqlalchemy import text
 
+from satupintu.common.events.envelope import Event
+from satupintu.common.events.mall import ConsentWithdrawn
 from satupintu.common.events.topics import Topic
 from satupintu.common.settings import KafkaSettings
 from satupintu.common.testing.kafka import read_to_end
@@ -21,7 +24,7 @@ from satupintu.common.testing.waiting import eventually
 from satupintu.intake.config import IntakeSettings
 from satupintu.intake.main import create_app
 from tests.conftest import running
-from tests.support import upload_document, wait_for_events
+from tests.support import produce, record_of, upload_document, wait_for_events
 
 pytestmark = pytest.mark.integration
 
@@ -149,3 +152,38 @@ async def test_no_code_is_sent_when_nothing_is_on_file(intake: Any) -> None:
     answer = await client.post("/profile/verification", json={"nik": nik})
     assert answer.status_code == 202
     assert answer.json() == {"sent_to": None, "channel": None, "expires_at": None}
+
+
+async def test_withdrawn_consent_stops_reuse_for_that_agency_at_once(
+    intake: Any, kafka_settings: KafkaSettings
+) -> None:
+    app, client = intake
+    nik, email = new_citizen()
+    first = (await client.post("/applications", json=npwp(nik, email, consent=True))).json()
+    withdrawal = Event(
+        payload=ConsentWithdrawn(
+            ledger_id=f"ledger-{uuid.uuid4().hex[:8]}",
+            application_id=first["application_id"],
+            agency="polres",
+            fields=("address",),
+            withdrawn_at=datetime.now(UTC),
+        ),
+        source="/satupintu/mall",
+        subject="ledger",
+        actor="citizen",
+    )
+    await produce(kafka_settings, Topic.MALL.name_for(), [record_of(withdrawal)])
+
+    async def recorded() -> int:
+        async with app.state.runtime.engine.connect() as connection:
+            return int((await connection.execute(text("SELECT count(*) FROM consents WHERE withdrawn"))).scalar_one())
+
+    await eventually(recorded, lambda n: n >= 1, what="withdrawal recorded")
+    await client.post("/profile/verification", json={"nik": nik})
+    code = await code_sent_to(kafka_settings, email)
+    refused = await client.post(
+        "/applications", json=await skck_without_address(client, nik, email, consent_reuse=True, one_time_code=code)
+    )
+
+    assert refused.status_code == 422
+    assert {error["field"] for error in refused.json()["errors"]} == {"data/address"}

@@ -166,7 +166,7 @@ async def test_every_lifecycle_message_reaches_the_applicant_by_email_and_sms_in
         assert mail["Content-Language"] == language
     assert {text.authorization for text in texts.values()} == {f"Bearer {GATEWAY_TOKEN}"}
     tracking_code = first.payload.tracking_code
-    link = f"{PUBLIC_BASE_URL}/applications/{tracking_code}"
+    link = f"{PUBLIC_BASE_URL}/track/{tracking_code}"
     if language == "id":
         assert received["Subject"] == f"Permohonan Surat Keterangan Catatan Kepolisian (SKCK) diterima: {tracking_code}"
         assert received.get_content().startswith("Yth. Siti,")
@@ -186,7 +186,7 @@ async def test_every_lifecycle_message_reaches_the_applicant_by_email_and_sms_in
     assert "3171********0002" in received.get_content()
     assert link in received.get_content()
     assert "1. Untuk instansi mana SKCK ini?\n2. Mohon unggah pas foto terbaru." in asked.get_content()
-    assert f"{link}/information" in asked.get_content()
+    assert f"{link}/answer" in asked.get_content()
     assert "SKCK/2026/11/0042" in done.get_content()
     assert all(NIK not in mail.get_content() and "Rahayu" not in mail.get_content() for mail in mails.values())
 

@@ -19,6 +19,7 @@ from satupintu.common.events.applications import (
 )
 from satupintu.common.events.base import EventPayload
 from satupintu.common.events.envelope import Event
+from satupintu.common.events.mall import SurveyInvited
 from satupintu.notification.domain import Contact
 from satupintu.notification.messages import (
     LANGUAGES,
@@ -84,6 +85,17 @@ def lifecycle_payloads() -> list[EventPayload]:
             breached_at=FRIDAY,
             escalation_target="kasat-intelkam",
         ),
+        SurveyInvited(
+            application_id="app-1",
+            tracking_code="SP-ABCDE-123456-7890AB",
+            service_code="skck",
+            agency="polres",
+            outcome="completed",
+            language="id",
+            survey_url="https://mpp.example.go.id/surveys/token-1",
+            expires_at=FRIDAY + timedelta(days=14),
+            invited_at=FRIDAY,
+        ),
     ]
 
 
@@ -98,7 +110,7 @@ def test_every_lifecycle_template_renders_in_the_applicants_language_without_ful
     assert message.subject
     assert "SP-ABCDE-123456-7890AB" in message.subject
     assert message.body.startswith("Yth. Siti," if language == "id" else "Dear Siti,")
-    assert f"{BASE_URL}/applications/SP-ABCDE-123456-7890AB" in message.body
+    assert f"{BASE_URL}/track/SP-ABCDE-123456-7890AB" in message.body
     assert "Polisi" in message.body or "Police" in message.body or "Kepolisian" in message.body
     for personal in (NIK, "Rahayu", "siti@example.id", "081234567890", "1234567890"):
         assert personal not in message.subject + message.body
@@ -117,7 +129,7 @@ def test_information_request_lists_the_questions_and_links_to_the_answer_page() 
     _, message = composer().lifecycle_message(event(lifecycle_payloads()[1]), contact("en"))
 
     assert "1. Untuk instansi mana SKCK ini?\n2. Mohon unggah pas foto terbaru.\n" in message.body
-    assert f"{BASE_URL}/applications/SP-ABCDE-123456-7890AB/information" in message.body
+    assert f"{BASE_URL}/track/SP-ABCDE-123456-7890AB/answer" in message.body
     assert "The District Police needs more information" in message.body
 
 
@@ -162,7 +174,7 @@ def test_there_is_a_file_for_every_template_in_every_language_and_no_other() -> 
         renderer.render("application.teleported", "id", {})
     with pytest.raises(UnknownTemplate):
         renderer.render("one_time_code", "jv", {})
-    assert len(TEMPLATES) == 6
+    assert len(TEMPLATES) == 7
 
 
 def test_dates_are_written_as_people_write_them_in_each_language() -> None:

@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from satupintu.common.broker import raw_body
 from satupintu.common.events.base import EventPayload
-from satupintu.common.events.envelope import EnvelopeError, Event, from_record
+from satupintu.common.events.envelope import EVENT_TYPES, EnvelopeError, Event, from_record
 from satupintu.common.events.topics import dead_letter_topic
 from satupintu.common.faults import fault_point
 from satupintu.common.inbox import record_once
@@ -151,6 +151,8 @@ class EventConsumer:
 
     async def process(self, record: ConsumerRecord[bytes, bytes]) -> None:
         """Process one record: parse, dedupe, handle and commit, or dead-letter it. Never raises for bad input."""
+        if self._not_for_us(record):
+            return
         try:
             event = from_record(record.headers, record.value, record.key)
         except EnvelopeError as invalid:
@@ -164,6 +166,12 @@ class EventConsumer:
             span(f"consume {event.type}", SpanKind.CONSUMER, event.traceparent, consumer=self.name),
         ):
             await self._process_event(record, handler, event)
+
+    def _not_for_us(self, record: ConsumerRecord[bytes, bytes]) -> bool:
+        """A record of a known type this consumer does not handle: skipped unparsed (its consumers judge it)."""
+        event_type = next((value for name, value in record.headers or () if name == "ce_type"), None)
+        payload_type = EVENT_TYPES.get(event_type.decode("utf-8", errors="replace")) if event_type else None
+        return payload_type is not None and payload_type not in self._handlers
 
     async def _process_event(self, record: ConsumerRecord[bytes, bytes], handler: Handler, event: Event[Any]) -> None:
         attempt = 0

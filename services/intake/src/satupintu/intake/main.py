@@ -11,7 +11,7 @@ from satupintu.common.crypto import FieldCipher, KeyedHasher, load_or_create_sec
 from satupintu.common.http import create_service_app
 from satupintu.common.ratelimit import RateLimitMiddleware
 from satupintu.common.runtime import ServiceRuntime, serve
-from satupintu.intake import status
+from satupintu.intake import consents, status
 from satupintu.intake.api import applications, catalogue, documents, pages, profile, tracking
 from satupintu.intake.config import IntakeSettings
 from satupintu.intake.documents import DocumentRecord, DocumentService, LocalDiskStore
@@ -20,6 +20,7 @@ from satupintu.intake.services import ApplicationService
 from satupintu.intake.storage.tables import (
     ApplicationRecord,
     CitizenProfile,
+    ConsentRecord,
     IdempotencyRecord,
     OneTimeCodeRecord,
     TaskStatusRecord,
@@ -62,6 +63,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
             TimelineEntry,
             CitizenProfile,
             OneTimeCodeRecord,
+            ConsentRecord,
         ],
     )
     app = create_service_app(runtime, "Satu Pintu intake: the front door for applications")
@@ -95,6 +97,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         hasher=hasher,
     )
     status.subscribe(runtime, status.StatusProjection())
+    consents.subscribe(runtime, consents.ConsentProjection())
     app.add_middleware(
         RateLimitMiddleware, rate_per_minute=settings.rate_limit_per_minute, burst=settings.rate_limit_burst
     )

@@ -25,7 +25,7 @@ from satupintu.intake.domain import FieldError, IdempotencyKeyReused, InvalidApp
 from satupintu.intake.forms import form_model
 from satupintu.intake.profiles import OneTimeCodeRefused, ProfileService, Reusable
 from satupintu.intake.schemas import ApplicationAccepted, ApplicationCreate, DocumentReference
-from satupintu.intake.storage.repository import ApplicationRepository
+from satupintu.intake.storage.repository import ApplicationRepository, ConsentRepository
 from satupintu.intake.storage.tables import ApplicationRecord, IdempotencyRecord
 
 SOURCE = "/satupintu/intake"
@@ -59,6 +59,11 @@ class Submission:
 
     accepted: ApplicationAccepted
     replayed: bool
+
+
+def _agencies_seeing(service: ServiceDefinition, field: str) -> set[str]:
+    """The agencies of ``service`` whose tasks see ``field``: the ones a reused value would reach."""
+    return {task.agency for stage in service.stages for task in stage.tasks if field in task.visible_fields}
 
 
 class ApplicationService:
@@ -164,10 +169,14 @@ class ApplicationService:
         except OneTimeCodeRefused as refused:
             raise InvalidApplication([FieldError("one_time_code", str(refused), "invalid_code")]) from refused
         profile_fields = {field.name for field in service.fields if field.profile}
+        async with self._sessions() as session:
+            withdrawn = await ConsentRepository(session).withdrawn(self._hasher.hash(request.applicant.nik))
         reused = {
             name: value
             for name, value in reusable.values.items()
-            if name in profile_fields and name not in request.data
+            if name in profile_fields
+            and name not in request.data
+            and not any((agency, name) in withdrawn for agency in _agencies_seeing(service, name))
         }
         return reusable, reused
 

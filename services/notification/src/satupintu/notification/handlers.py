@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from satupintu.common.events.mall import SurveyInvited
 from satupintu.common.events.topics import Topic
 from satupintu.common.events.verification import VerificationCodeIssued
 from satupintu.common.runtime import ServiceRuntime
 from satupintu.notification.messages import LIFECYCLE_TEMPLATES
 from satupintu.notification.services import NotificationService
 
+MALL_CONSUMER = "notification-mall"
+"""The consumer of the mall's survey invitations."""
 CODES_CONSUMER = "notification-codes"
 """The consumer of one-time codes: its own group, so a code never waits behind a backlog of lifecycle events."""
 
@@ -15,10 +18,10 @@ CODES_CONSUMER = "notification-codes"
 def subscribe(runtime: ServiceRuntime, notifications: NotificationService) -> None:
     """Consume the lifecycle events a citizen is told about (submitted, information requested, completed,
     rejected, SLA breached) on ``applications``, and intake's one-time codes on ``notifications``."""
-    runtime.consume(
-        Topic.APPLICATIONS.name_for(),
-        handlers=dict.fromkeys(LIFECYCLE_TEMPLATES, notifications.on_lifecycle_event),
-    )
+    on_applications = dict.fromkeys(LIFECYCLE_TEMPLATES, notifications.on_lifecycle_event)
+    survey = on_applications.pop(SurveyInvited)
+    runtime.consume(Topic.APPLICATIONS.name_for(), handlers=on_applications)
+    runtime.consume(Topic.MALL.name_for(), handlers={SurveyInvited: survey}, name=MALL_CONSUMER)
     runtime.consume(
         Topic.NOTIFICATIONS.name_for(),
         handlers={VerificationCodeIssued: notifications.on_verification_code_issued},

@@ -25,6 +25,7 @@ from satupintu.common.events.applications import (
 )
 from satupintu.common.events.base import EventPayload
 from satupintu.common.events.envelope import Event
+from satupintu.common.events.mall import SurveyInvited
 from satupintu.common.working_days import WorkingCalendar
 from satupintu.notification.domain import Contact
 
@@ -36,6 +37,7 @@ LIFECYCLE_TEMPLATES: Mapping[type[EventPayload], str] = {
     ApplicationCompleted: ApplicationCompleted.event_type,
     ApplicationRejected: ApplicationRejected.event_type,
     ApplicationSlaBreached: ApplicationSlaBreached.event_type,
+    SurveyInvited: SurveyInvited.event_type,
 }
 """The lifecycle events a citizen is told about, and the template (named after the event type) of each."""
 TEMPLATES = (*LIFECYCLE_TEMPLATES.values(), ONE_TIME_CODE)
@@ -156,11 +158,11 @@ class MessageComposer:
 
     def tracking_url(self, tracking_code: str) -> str:
         """Where the citizen follows the application."""
-        return f"{self._base_url}/applications/{tracking_code}"
+        return f"{self._base_url}/track/{tracking_code}"
 
     def answer_url(self, tracking_code: str) -> str:
         """Where the citizen answers an information request."""
-        return f"{self.tracking_url(tracking_code)}/information"
+        return f"{self.tracking_url(tracking_code)}/answer"
 
     def lifecycle_message(self, event: Event[Any], contact: Contact) -> tuple[str, RenderedMessage]:
         """The template and message of ``event`` for the applicant ``contact``."""
@@ -217,6 +219,8 @@ class MessageComposer:
             return {"agency_name": self._agency_name(payload.agency, language), "reason": payload.reason}
         if isinstance(payload, ApplicationSlaBreached):
             return self._breach_context(payload, contact)
+        if isinstance(payload, SurveyInvited):
+            return {"survey_url": payload.survey_url, "expires_at": payload.expires_at, "outcome": payload.outcome}
         raise UnknownTemplate(f"no message for {payload.event_type}")
 
     def _breach_context(self, payload: ApplicationSlaBreached, contact: Contact) -> dict[str, Any]:

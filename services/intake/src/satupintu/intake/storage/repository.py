@@ -13,6 +13,7 @@ from sqlmodel import col, select, update
 from satupintu.intake.storage.tables import (
     ApplicationRecord,
     CitizenProfile,
+    ConsentRecord,
     IdempotencyRecord,
     OneTimeCodeRecord,
     TaskStatusRecord,
@@ -128,3 +129,30 @@ class ProfileRepository:
         )
         result = await self._session.execute(statement)
         return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+class ConsentRepository:
+    """Consent per agency and field, within the caller's transaction."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def record(self, nik_hash: str, agency: str, fields: Sequence[str], *, withdrawn: bool, at: datetime) -> None:
+        """Record a grant or a withdrawal for each field (the later event wins)."""
+        for field in fields:
+            statement = (
+                insert(ConsentRecord)
+                .values(nik_hash=nik_hash, agency=agency, field=field, withdrawn=withdrawn, updated_at=at)
+                .on_conflict_do_update(
+                    index_elements=["nik_hash", "agency", "field"],
+                    set_={"withdrawn": withdrawn, "updated_at": at},
+                )
+            )
+            await self._session.execute(statement)
+
+    async def withdrawn(self, nik_hash: str) -> set[tuple[str, str]]:
+        """The (agency, field) pairs the citizen withdrew consent for."""
+        statement = select(ConsentRecord).where(
+            ConsentRecord.nik_hash == nik_hash, col(ConsentRecord.withdrawn).is_(True)
+        )
+        return {(row.agency, row.field) for row in (await self._session.execute(statement)).scalars()}

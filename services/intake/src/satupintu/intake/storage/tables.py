@@ -114,3 +114,15 @@ class OneTimeCodeRecord(SQLModel, table=True):
     expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     used_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class ConsentRecord(SQLModel, table=True):
+    """The citizen's consent to reuse one profile field for one agency, from the mall's consent ledger."""
+
+    __tablename__ = "consents"
+
+    nik_hash: str = Field(primary_key=True, description="Keyed hash of the citizen's NIK.")
+    agency: str = Field(primary_key=True, description="The agency the consent is for.")
+    field: str = Field(primary_key=True, description="The profile field.")
+    withdrawn: bool = Field(description="True once the citizen withdrew consent (reuse stops at once).")
+    updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))

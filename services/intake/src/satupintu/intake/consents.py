@@ -1,0 +1,48 @@
+"""The mall's consent ledger, as intake needs it: a withdrawal stops the reuse of that field for that agency as
+soon as intake reads ``consent.withdrawn``; a later ``consent.granted`` allows it again."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from satupintu.common.consumer import UnitOfWork
+from satupintu.common.events.envelope import Event
+from satupintu.common.events.mall import ConsentGranted, ConsentWithdrawn
+from satupintu.common.events.topics import Topic
+from satupintu.common.runtime import ServiceRuntime
+from satupintu.intake.storage.repository import ConsentRepository, StatusRepository
+
+_logger = logging.getLogger(__name__)
+
+
+class ConsentProjection:
+    """Applies grants and withdrawals to the citizen found through the application named in the event."""
+
+    async def _apply(self, uow: UnitOfWork, event: Event[Any], *, withdrawn: bool) -> None:
+        payload = event.payload
+        application = await StatusRepository(uow.session).application(payload.application_id)
+        if application is None:
+            _logger.info("ignoring %s for an application intake does not know", event.type)
+            return
+        at = payload.withdrawn_at if withdrawn else payload.granted_at
+        await ConsentRepository(uow.session).record(
+            application.nik_hash, payload.agency, payload.fields, withdrawn=withdrawn, at=at
+        )
+
+    async def on_granted(self, uow: UnitOfWork, event: Event[ConsentGranted]) -> None:
+        """Consent given (again): the fields may be reused for the agency."""
+        await self._apply(uow, event, withdrawn=False)
+
+    async def on_withdrawn(self, uow: UnitOfWork, event: Event[ConsentWithdrawn]) -> None:
+        """Consent withdrawn: the fields are no longer reused for the agency."""
+        await self._apply(uow, event, withdrawn=True)
+
+
+def subscribe(runtime: ServiceRuntime, projection: ConsentProjection) -> None:
+    """Consume the consent ledger's grants and withdrawals from the ``mall`` topic."""
+    runtime.consume(
+        Topic.MALL.name_for(),
+        name="intake-consent",
+        handlers={ConsentGranted: projection.on_granted, ConsentWithdrawn: projection.on_withdrawn},
+    )
