@@ -35,3 +35,6 @@ class IntakeSettings(ServiceSettings):
         default=120, ge=0, description="POST requests per client per minute (0 turns the limit off)."
     )
     rate_limit_burst: int = Field(default=30, ge=1, description="POST requests a client may send at once.")
+    mall_public_url: str = Field(
+        default="http://127.0.0.1:8006", description="Where citizens reach the mall (consent ledger, survey)."
+    )

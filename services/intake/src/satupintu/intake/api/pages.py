@@ -209,6 +209,7 @@ def _page(
         .render(
             t=Translator(language),
             lang=language,
+            mall_url=request.app.state.settings.mall_public_url.rstrip("/"),
             title=title,
             summary=summary,
             switch_url=_switch_url(request, other),
