@@ -92,8 +92,8 @@ def service_access(agency_codes: Iterable[str]) -> dict[str, Access]:
     notifications, access, mall = Topic.NOTIFICATIONS.name_for(), Topic.ACCESS.name_for(), Topic.MALL.name_for()
     return {
         "intake": Access(
-            reads=(applications,),
-            groups=("satupintu.intake-status",),
+            reads=(applications, mall),
+            groups=("satupintu.intake-status", "satupintu.intake-consent"),
             writes=(applications, notifications),
         ),
         "routing": Access(
@@ -102,8 +102,8 @@ def service_access(agency_codes: Iterable[str]) -> dict[str, Access]:
             writes=(applications, *tasks),
         ),
         "notification": Access(
-            reads=(applications, notifications),
-            groups=("satupintu.notification", "satupintu.notification-codes"),
+            reads=(applications, notifications, mall),
+            groups=("satupintu.notification", "satupintu.notification-codes", "satupintu.notification-mall"),
             writes=(notifications,),
         ),
         "audit": Access(
