@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import PlainTextResponse, StreamingResponse
 
 from satupintu.audit.api.access import PERSONAL_PARAMETER, audit_context, auditor, requested_resource
@@ -20,6 +20,8 @@ from satupintu.audit.schemas import (
     VerificationRead,
 )
 from satupintu.common.auth import Principal
+
+MAX_SEQ = 2**63 - 1  # PostgreSQL bigint: larger numbers cannot name an entry
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 Auditor = Annotated[Principal, Depends(auditor)]
@@ -116,11 +118,12 @@ async def public_key(request: Request) -> PlainTextResponse:
 
 @router.get("/proofs/inclusion/{seq}", summary="Prove an entry is in the tree")
 async def inclusion_proof(
-    seq: int,
+    seq: Annotated[int, Path(ge=1, le=MAX_SEQ, description="The entry's sequence number.")],
     request: Request,
     principal: Auditor,
     tree_size: Annotated[
-        int | None, Query(ge=1, description="The tree to prove it in; default: a checkpoint of the log now.")
+        int | None,
+        Query(ge=1, le=MAX_SEQ, description="The tree to prove it in; default: a checkpoint of the log now."),
     ] = None,
 ) -> InclusionProofRead:
     """RFC 6962 audit path of entry ``seq`` in the tree of ``tree_size`` entries."""
@@ -141,8 +144,8 @@ async def inclusion_proof(
 async def consistency_proof(
     request: Request,
     principal: Auditor,
-    first: Annotated[int, Query(ge=1, description="The smaller tree size (e.g. an older checkpoint's).")],
-    second: Annotated[int, Query(ge=1, description="The larger tree size.")],
+    first: Annotated[int, Query(ge=1, le=MAX_SEQ, description="The smaller tree size (e.g. an older checkpoint's).")],
+    second: Annotated[int, Query(ge=1, le=MAX_SEQ, description="The larger tree size.")],
 ) -> ConsistencyProofRead:
     """RFC 6962 consistency proof between the trees of ``first`` and ``second`` entries."""
     proof = await audit_context(request).queries.consistency(principal, first, second, requested_resource(request))
