@@ -108,3 +108,4 @@ async def test_one_trace_runs_from_the_http_submit_to_the_audit_record_and_metri
     assert "satupintu_outbox_lag_events" in after["intake"]
     for service in ("notification", "audit"):
         assert "satupintu_outbox_lag_events" in after[service], service
+    assert sample(after["audit"], "satupintu_audit_entries_total", type="application.completed") >= 1

@@ -18,6 +18,9 @@ def subscribe(runtime: ServiceRuntime, audit: AuditService, catalogue: Catalogue
     """Append every record of every topic to the audit log, committing the offset after the append."""
     kafka = runtime.settings.kafka
     topics = [kafka.topic_name(name) for name in all_topic_names(catalogue.agency_codes())]
+    appended = runtime.metrics.counter(
+        "satupintu_audit_entries_total", "Entries appended to the audit log, by event type.", ["type"]
+    )
 
     async def audit_every_event(message: KafkaMessage) -> None:
         record = message.raw_message
@@ -26,7 +29,8 @@ def subscribe(runtime: ServiceRuntime, audit: AuditService, catalogue: Catalogue
         traceparent = headers.get("ce_traceparent", b"").decode("ascii", errors="replace") or None
         event_type = headers.get("ce_type", b"unknown").decode("utf-8", errors="replace")
         with span(f"audit {event_type}", SpanKind.CONSUMER, traceparent, topic=record.topic):
-            await audit.record(record)
+            if await audit.record(record):
+                appended.labels(event_type).inc()
 
     runtime.broker.subscriber(
         *topics,

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from prometheus_client import Counter
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from satupintu.common.crypto import DecryptionError, FieldCipher
@@ -91,8 +92,10 @@ class Dispatcher:
         concurrency: int = 4,
         lease_seconds: float = 120.0,
         poll_interval: float = 1.0,
+        outcomes: Counter | None = None,
         clock: Clock = utc_now,
     ) -> None:
+        self._outcomes = outcomes
         self._sessions = sessions
         self._outbox = outbox
         self._cipher = cipher
@@ -249,6 +252,8 @@ class Dispatcher:
                 )
 
     def _sent(self, delivery: DeliveryRecord, attempts: int, now: datetime) -> Event[Any]:
+        if self._outcomes is not None:
+            self._outcomes.labels(delivery.channel.split(":")[0], "sent").inc()
         return self._event(
             delivery,
             NotificationSent(
@@ -264,6 +269,8 @@ class Dispatcher:
         )
 
     def _failed(self, delivery: DeliveryRecord, attempts: int, reason: str, now: datetime) -> Event[Any]:
+        if self._outcomes is not None:
+            self._outcomes.labels(delivery.channel.split(":")[0], "failed").inc()
         return self._event(
             delivery,
             NotificationFailed(

@@ -95,6 +95,11 @@ def create_app(settings: NotificationSettings | None = None, clock: Clock = utc_
         concurrency=settings.channel_concurrency,
         lease_seconds=settings.lease_seconds,
         poll_interval=settings.poll_interval_seconds,
+        outcomes=runtime.metrics.counter(
+            "satupintu_notifications_total",
+            "Messages delivered or given up, by channel and outcome.",
+            ["channel", "outcome"],
+        ),
         clock=clock,
     )
     runtime.on_start(lambda: runtime.spawn(dispatcher.run()))
