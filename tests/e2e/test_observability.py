@@ -84,6 +84,16 @@ async def test_one_trace_runs_from_the_http_submit_to_the_audit_record_and_metri
 
             wanted = {"consume application.submitted", "consume task.decided", "consume application.completed"}
             names = await eventually(span_names, lambda found: wanted <= found and "audit" in str(found), timeout=60)
+
+            async def audit_metrics() -> str:
+                return (await audit_client.get("/metrics")).text
+
+            await eventually(
+                audit_metrics,
+                lambda text: sample(text, "satupintu_audit_entries_total", type="application.completed") >= 1,
+                timeout=60,
+                what="completion audited",
+            )
             after = {
                 "intake": (await intake_client.get("/metrics")).text,
                 "routing": (await routing_client.get("/metrics")).text,
