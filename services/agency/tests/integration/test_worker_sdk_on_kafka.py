@@ -114,8 +114,7 @@ async def test_stopping_the_worker_finishes_the_task_in_hand_and_commits_it(
     await asyncio.wait_for(entered.wait(), timeout=30)
 
     stopping = asyncio.create_task(worker.stop())
-    for _ in range(20):
-        await asyncio.sleep(0)
+    await asyncio.wait({stopping}, timeout=1.0)  # stop must not finish while the task in hand is unfinished
     still_running = not stopping.done()
     release.set()
     await asyncio.wait_for(stopping, timeout=30)

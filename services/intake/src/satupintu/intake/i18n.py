@@ -6,44 +6,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Final
-from zoneinfo import ZoneInfo
+
+from satupintu.common.dates import long_date, long_time
 
 LANGUAGES: Final = ("id", "en")
 DEFAULT_LANGUAGE: Final = "id"
 LANGUAGE_NAMES: Final = {"id": "Bahasa Indonesia", "en": "English"}
 PAGE_TIMEZONE: Final = "Asia/Jakarta"
-_ZONE_ABBREVIATION: Final = "WIB"
-
-_MONTHS: Final = {
-    "id": (
-        "Januari",
-        "Februari",
-        "Maret",
-        "April",
-        "Mei",
-        "Juni",
-        "Juli",
-        "Agustus",
-        "September",
-        "Oktober",
-        "November",
-        "Desember",
-    ),
-    "en": (
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ),
-}
 
 TEXTS: Final[dict[str, dict[str, str]]] = {
     "id": {
@@ -422,18 +391,11 @@ class Translator:
 
     def date(self, value: date | datetime | None) -> str:
         """A date as people write it: ``15 Juni 2026`` or ``15 June 2026`` (a moment's date in Jakarta)."""
-        if value is None:
-            return ""
-        day = value.astimezone(ZoneInfo(PAGE_TIMEZONE)).date() if isinstance(value, datetime) else value
-        return f"{day.day} {_MONTHS[self.language][day.month - 1]} {day.year}"
+        return "" if value is None else long_date(value, self.language, PAGE_TIMEZONE)
 
     def moment(self, value: datetime | None) -> str:
         """A moment as people write it, in Jakarta time: ``15 Juni 2026 14.30 WIB`` or ``15 June 2026 14:30 WIB``."""
-        if value is None:
-            return ""
-        local = value.astimezone(ZoneInfo(PAGE_TIMEZONE))
-        separator = "." if self.language == "id" else ":"
-        return f"{self.date(local)} {local:%H}{separator}{local:%M} {_ZONE_ABBREVIATION}"
+        return "" if value is None else long_time(value, self.language, PAGE_TIMEZONE)
 
     def number(self, value: float) -> str:
         """A number with the language's digit grouping: ``100.000`` or ``100,000``; decimals only when it has some."""

@@ -11,11 +11,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from satupintu.common.catalogue import Catalogue
+from satupintu.common.dates import DEFAULT_TIMEZONE, long_date, long_time
 from satupintu.common.events.applications import (
     ApplicationCompleted,
     ApplicationInformationRequested,
@@ -41,39 +41,6 @@ LIFECYCLE_TEMPLATES: Mapping[type[EventPayload], str] = {
 }
 """The lifecycle events a citizen is told about, and the template (named after the event type) of each."""
 TEMPLATES = (*LIFECYCLE_TEMPLATES.values(), ONE_TIME_CODE)
-DEFAULT_TIMEZONE = "Asia/Jakarta"
-
-_MONTHS = {
-    "id": (
-        "Januari",
-        "Februari",
-        "Maret",
-        "April",
-        "Mei",
-        "Juni",
-        "Juli",
-        "Agustus",
-        "September",
-        "Oktober",
-        "November",
-        "Desember",
-    ),
-    "en": (
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ),
-}
-_ZONE_NAMES = {"Asia/Jakarta": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}
 
 
 @dataclass(frozen=True)
@@ -122,20 +89,6 @@ class TemplateRenderer:
         text = environment.get_template(f"{language}/{template}.txt").render(context)
         subject, _, body = text.partition("\n")
         return RenderedMessage(subject=subject.strip(), body=body.lstrip("\n").rstrip() + "\n")
-
-
-def long_date(value: datetime | date, language: str, timezone: str = DEFAULT_TIMEZONE) -> str:
-    """A date as people write it: ``15 Juni 2026`` or ``15 June 2026`` (a time in ``timezone``'s local date)."""
-    day = value.astimezone(ZoneInfo(timezone)).date() if isinstance(value, datetime) else value
-    return f"{day.day} {_MONTHS.get(language, _MONTHS['id'])[day.month - 1]} {day.year}"
-
-
-def long_time(value: datetime, language: str, timezone: str = DEFAULT_TIMEZONE) -> str:
-    """A moment as people write it, in ``timezone``: ``15 Juni 2026 14.30 WIB`` or ``15 June 2026 14:30 WIB``."""
-    local = value.astimezone(ZoneInfo(timezone))
-    separator = "." if language == "id" else ":"
-    zone = _ZONE_NAMES.get(timezone, timezone)
-    return f"{long_date(local, language, timezone)} {local:%H}{separator}{local:%M} {zone}"
 
 
 class MessageComposer:

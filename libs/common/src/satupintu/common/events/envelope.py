@@ -20,36 +20,8 @@ from cloudevents.core.formats.json import JSONFormat
 from cloudevents.core.v1.event import CloudEvent
 from pydantic import ValidationError
 
-from satupintu.common.events.access import AccessRecorded
-from satupintu.common.events.applications import (
-    ApplicationCompleted,
-    ApplicationInformationProvided,
-    ApplicationInformationRequested,
-    ApplicationRejected,
-    ApplicationSlaBreached,
-    ApplicationStageStarted,
-    ApplicationSubmitted,
-    ApplicationTaskUpdated,
-)
 from satupintu.common.events.base import EventPayload
-from satupintu.common.events.mall import (
-    ComplaintFiled,
-    ComplaintResolved,
-    ComplaintSlaBreached,
-    ConsentGranted,
-    ConsentUsed,
-    ConsentWithdrawn,
-    SurveyAnswered,
-    SurveyInvited,
-    TicketCalled,
-    TicketIssued,
-    TicketLinked,
-    TicketNoShow,
-    TicketServed,
-)
-from satupintu.common.events.notifications import NotificationFailed, NotificationSent
-from satupintu.common.events.tasks import TaskAssigned, TaskClaimed, TaskDecided, TaskSlaBreached, TaskWithdrawn
-from satupintu.common.events.verification import VerificationCodeIssued
+from satupintu.common.events.contract import PRODUCED_BY
 from satupintu.common.tracing import current_traceparent
 
 P = TypeVar("P", bound=EventPayload)
@@ -59,39 +31,7 @@ _FORMAT = JSONFormat()
 _EXTENSIONS = ("correlationid", "causationid", "actor", "traceparent")
 
 EVENT_TYPES: Mapping[str, type[EventPayload]] = {
-    payload.event_type: payload
-    for payload in (
-        ApplicationSubmitted,
-        ApplicationInformationProvided,
-        ApplicationStageStarted,
-        ApplicationTaskUpdated,
-        ApplicationInformationRequested,
-        ApplicationCompleted,
-        ApplicationRejected,
-        ApplicationSlaBreached,
-        TaskAssigned,
-        TaskWithdrawn,
-        TaskSlaBreached,
-        TaskClaimed,
-        TaskDecided,
-        NotificationSent,
-        NotificationFailed,
-        VerificationCodeIssued,
-        AccessRecorded,
-        TicketIssued,
-        TicketCalled,
-        TicketServed,
-        TicketNoShow,
-        TicketLinked,
-        SurveyInvited,
-        SurveyAnswered,
-        ComplaintFiled,
-        ComplaintResolved,
-        ComplaintSlaBreached,
-        ConsentGranted,
-        ConsentWithdrawn,
-        ConsentUsed,
-    )
+    payload.event_type: payload for produced in PRODUCED_BY.values() for payload in produced
 }
 """Every event type of the contract, by its CloudEvents ``type``."""
 
