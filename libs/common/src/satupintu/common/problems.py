@@ -3,16 +3,25 @@ validation error, so a citizen or a portal can see exactly what to fix."""
 
 from __future__ import annotations
 
+import logging
 from http import HTTPStatus
 from typing import Any
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from satupintu.common.database import database_unavailable
+
+_logger = logging.getLogger(__name__)
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_TYPE_BASE = "https://satupintu.go.id/problems/"
+RETRY_AFTER_SECONDS = 5
+"""What a client is told to wait (``Retry-After``) when the service's database cannot be reached."""
 
 
 class Problem(Exception):
@@ -105,6 +114,22 @@ def install_problem_handlers(app: FastAPI) -> None:
         return problem_response(
             request, 422, "validation-error", "The request is not valid; see `errors` for each field.", errors=errors
         )
+
+    async def on_dependency_failure(request: Request, error: Exception) -> JSONResponse:
+        if not database_unavailable(error):
+            raise error  # a real fault: the server error middleware answers 500 and logs it
+        _logger.warning("database unavailable on %s %s: %r", request.method, request.url.path, error)
+        return problem_response(
+            request,
+            503,
+            "unavailable",
+            "The service cannot reach its database right now; nothing was changed. Try again shortly.",
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+
+    # Connection refused or lost (raw, from asyncpg, or wrapped by SQLAlchemy): 503 with Retry-After, not 500.
+    for failure in (OSError, DBAPIError, asyncpg.PostgresError, asyncpg.InterfaceError):
+        app.add_exception_handler(failure, on_dependency_failure)
 
     @app.exception_handler(StarletteHTTPException)
     async def on_http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
