@@ -3,6 +3,7 @@ and helpers to publish an application's lifecycle the way intake and routing wou
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -57,10 +58,23 @@ class RunningMall:
     def kafka(self) -> KafkaSettings:
         return self.settings.kafka
 
-    def headers(self, *roles: Role, subject: str = "rina", agency: str | None = None) -> dict[str, str]:
+    def token(
+        self,
+        *roles: Role,
+        subject: str = "rina",
+        agency: str | None = None,
+        ttl: int | None = None,
+        issued_at: float | None = None,
+    ) -> str:
+        """A staff token the mall accepts (issued at ``issued_at``, epoch seconds, when given)."""
         private_pem, _ = load_or_create_local_keys(self.settings.auth.keys_dir)
-        token = TokenIssuer(AuthSettings(), private_key_pem=private_pem).issue(subject, set(roles), agency)
-        return {"Authorization": f"Bearer {token}"}
+        issuer = TokenIssuer(
+            AuthSettings(), private_key_pem=private_pem, clock=time.time if issued_at is None else (lambda: issued_at)
+        )
+        return issuer.issue(subject, set(roles), agency, ttl)
+
+    def headers(self, *roles: Role, subject: str = "rina", agency: str | None = None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token(*roles, subject=subject, agency=agency)}"}
 
     def officer(self, agency: str, subject: str = "budi") -> dict[str, str]:
         return self.headers(Role.OFFICER, subject=subject, agency=agency)
@@ -145,17 +159,32 @@ def clock() -> SettableClock:
 
 
 @pytest.fixture(scope="module")
+def mall_settings() -> dict[str, Any]:
+    """Settings a test module gives its mall instead of the defaults here (override this fixture in the module)."""
+    return {}
+
+
+@pytest.fixture(scope="module")
 async def mall(
-    kafka_settings: KafkaSettings, database_settings: DatabaseSettings, clock: SettableClock
+    kafka_settings: KafkaSettings,
+    database_settings: DatabaseSettings,
+    clock: SettableClock,
+    mall_settings: dict[str, Any],
 ) -> AsyncIterator[RunningMall]:
     """The mall on the session's topics and its database, on a clock the tests move."""
     await service_database(database_settings, "mall")
     settings = MallSettings(
         kafka=kafka_settings,
         database=database_settings,
-        complaint_check_interval_seconds=3600,
-        public_url="https://mpp.example.go.id",
-        intake_url="https://satupintu.example.go.id",
+        **{
+            "complaint_check_interval_seconds": 3600,
+            "public_url": "https://mpp.example.go.id",
+            "intake_url": "https://satupintu.example.go.id",
+            # Every test of a module is one client address; test_rate_limits.py turns the limits on.
+            "kiosk_rate_limit_per_minute": 0,
+            "rate_limit_per_minute": 0,
+            **mall_settings,
+        },
     )
     app = create_app(settings, clock=clock)
     async with running(app) as client:

@@ -48,6 +48,12 @@ class MallSettings(ServiceSettings):
     board_refresh_seconds: int = Field(
         default=15, ge=2, description="How often the board's page reloads itself on a wall screen."
     )
+    display_refresh_seconds: int = Field(
+        default=5, ge=2, description="How often the now-calling display (`/display`) reloads itself."
+    )
+    display_recent_calls: int = Field(
+        default=8, ge=1, le=50, description="Calls the now-calling display lists below the latest one."
+    )
     encryption_keys: str | None = Field(
         default=None,
         description=(
@@ -58,4 +64,47 @@ class MallSettings(ServiceSettings):
     lookup_hash_key: str | None = Field(
         default=None,
         description="Base64 key of the keyed NIK hash the consent ledger finds citizens by; a local one if unset.",
+    )
+    kiosk_rate_limit_per_minute: int = Field(
+        default=60,
+        ge=0,
+        description=(
+            "Queue tickets (`POST /queue/tickets`, the kiosk page) a client address may take per minute; 0 turns "
+            "the limit off. A kiosk machine is one address for the whole hall, so this is sized for a busy kiosk."
+        ),
+    )
+    kiosk_rate_limit_burst: int = Field(
+        default=20, ge=1, description="Queue tickets a client address may take at once."
+    )
+    rate_limit_per_minute: int = Field(
+        default=20,
+        ge=0,
+        description=(
+            "Citizens' other writes (complaints, survey answers, consent look-ups and changes, by API or page) a "
+            "client address may send per minute; 0 turns the limit off. Also slows guessing a NIK for the ledger."
+        ),
+    )
+    rate_limit_burst: int = Field(default=10, ge=1, description="Citizens' writes a client address may send at once.")
+    forwarded_allow_ips: str = Field(
+        default="",
+        description=(
+            "Comma-separated addresses or networks of the reverse proxies (the ingress) whose `X-Forwarded-For` "
+            "names the client the rate limits count; empty: only the direct peer (and uvicorn's own 127.0.0.1)."
+        ),
+    )
+    session_secret: str | None = Field(
+        default=None,
+        description="Secret that signs the staff pages' session cookies. Unset: a local secret in the auth keys "
+        "directory.",
+    )
+    session_max_age_seconds: int = Field(
+        default=8 * 3600,
+        gt=0,
+        description="Longest a staff page session lasts; it ends sooner when the token it was opened with expires.",
+    )
+    secure_cookies: bool = Field(
+        default=False, description="Send the staff session cookie only over HTTPS; turn on behind TLS in production."
+    )
+    login_attempts_per_minute: int = Field(
+        default=10, ge=1, description="Staff sign-in attempts allowed per client address per minute."
     )

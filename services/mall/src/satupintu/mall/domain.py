@@ -193,6 +193,7 @@ class TicketStateConflict(Exception):
     def __init__(self, number: str, state: str, step: str) -> None:
         super().__init__(f"ticket {number} is {state.replace('_', ' ')}; it cannot be {step}")
         self.state = state
+        self.number = number
 
 
 class NotYourCounter(Exception):

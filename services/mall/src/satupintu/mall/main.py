@@ -6,10 +6,13 @@ import base64
 from datetime import timedelta
 
 from fastapi import FastAPI
+from starlette.middleware.sessions import SessionMiddleware
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from satupintu.common.catalogue import load_catalogue
 from satupintu.common.crypto import FieldCipher, KeyedHasher, load_or_create_secret
 from satupintu.common.http import create_service_app
+from satupintu.common.ratelimit import TokenBuckets
 from satupintu.common.runtime import ServiceRuntime, serve
 from satupintu.common.working_days import parse_dates
 from satupintu.mall import handlers
@@ -18,7 +21,9 @@ from satupintu.mall.api import board as board_api
 from satupintu.mall.api import complaints as complaints_api
 from satupintu.mall.api import consent as consent_api
 from satupintu.mall.api import queue as queue_api
+from satupintu.mall.api import staff as staff_api
 from satupintu.mall.api import surveys as surveys_api
+from satupintu.mall.api.limits import PublicLimits, WriteGroup, install_rate_limits
 from satupintu.mall.config import MallSettings
 from satupintu.mall.domain import ticket_prefixes
 from satupintu.mall.services import Clock, utc_now
@@ -54,6 +59,12 @@ def _hasher(settings: MallSettings) -> KeyedHasher:
     if settings.lookup_hash_key:
         return KeyedHasher(base64.b64decode(settings.lookup_hash_key))
     return KeyedHasher(load_or_create_secret(settings.auth.keys_dir / "mall-lookup-key"))
+
+
+def _session_secret(settings: MallSettings) -> str:
+    if settings.session_secret:
+        return settings.session_secret
+    return load_or_create_secret(settings.auth.keys_dir / "mall-session-key").hex()
 
 
 def create_app(settings: MallSettings | None = None, clock: Clock = utc_now) -> FastAPI:
@@ -157,6 +168,29 @@ def create_app(settings: MallSettings | None = None, clock: Clock = utc_now) -> 
     )
     app.state.complaint_watch = watch
     install_domain_problems(app)
+    install_rate_limits(
+        app,
+        PublicLimits.of(
+            {
+                WriteGroup.KIOSK: (settings.kiosk_rate_limit_per_minute, settings.kiosk_rate_limit_burst),
+                WriteGroup.CITIZEN: (settings.rate_limit_per_minute, settings.rate_limit_burst),
+            }
+        ),
+        pages.rate_limited_page,
+    )
+    attempts = settings.login_attempts_per_minute
+    app.state.staff_login_throttle = TokenBuckets(attempts, attempts)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=_session_secret(settings),
+        session_cookie=staff_api.SESSION_COOKIE,
+        max_age=settings.session_max_age_seconds,
+        path="/staff",
+        same_site="lax",
+        https_only=settings.secure_cookies,
+    )
+    if settings.forwarded_allow_ips:
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)
     for router in (
         queue_api.router,
         surveys_api.router,
@@ -164,6 +198,7 @@ def create_app(settings: MallSettings | None = None, clock: Clock = utc_now) -> 
         consent_api.router,
         board_api.router,
         pages.router,
+        staff_api.router,
     ):
         app.include_router(router)
     return app

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query
 
 from satupintu.common.auth import Principal, Role, require_roles
 from satupintu.mall.api import MallContext, mall
+from satupintu.mall.api.limits import RATE_LIMITED, WriteGroup, limit
 from satupintu.mall.domain import ComplaintCategory, ComplaintState
 from satupintu.mall.schemas import ComplaintCreate, ComplaintRead, ComplaintReceipt, ComplaintResolve
 from satupintu.mall.services.complaints import Complaint, NewComplaint
@@ -50,7 +51,13 @@ def complaint_read(record: Complaint, context: MallContext) -> ComplaintRead:
     )
 
 
-@router.post("", status_code=201, summary="File a complaint about an application or an agency")
+@router.post(
+    "",
+    status_code=201,
+    summary="File a complaint about an application or an agency",
+    dependencies=[Depends(limit(WriteGroup.CITIZEN))],
+    responses=RATE_LIMITED,
+)
 async def file_complaint(body: ComplaintCreate, context: Context) -> ComplaintReceipt:
     """The complaint becomes a task on the agency's complaint desk, due in the configured working days."""
     record = await context.complaints.file(

@@ -8,10 +8,16 @@ from typing import Annotated, Literal, cast
 from fastapi import APIRouter, Depends
 
 from satupintu.mall.api import MallContext, mall
+from satupintu.mall.api.limits import RATE_LIMITED, WriteGroup, limit
 from satupintu.mall.schemas import ConsentChange, ConsentIdentify, LedgerEventRead, LedgerLineRead, LedgerRead
 from satupintu.mall.services.consent import LedgerView
 
-router = APIRouter(prefix="/consents", tags=["consent"])
+router = APIRouter(
+    prefix="/consents",
+    tags=["consent"],
+    dependencies=[Depends(limit(WriteGroup.CITIZEN))],  # every route is a citizen's POST
+    responses=RATE_LIMITED,
+)
 Context = Annotated[MallContext, Depends(mall)]
 
 

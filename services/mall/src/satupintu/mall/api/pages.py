@@ -9,8 +9,9 @@ from collections.abc import Sequence
 from functools import cache
 from importlib.resources import files
 from typing import Any
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
@@ -19,6 +20,7 @@ from pydantic import ValidationError
 from satupintu.common.events.mall import SkmAnswers
 from satupintu.mall import charts
 from satupintu.mall.api import MallContext
+from satupintu.mall.api.limits import RateLimited, WriteGroup, limit
 from satupintu.mall.domain import (
     COMPLAINT_CATEGORY_LABELS,
     SKM_ELEMENTS,
@@ -71,17 +73,19 @@ def _stylesheet() -> str:
     return files("satupintu.mall").joinpath("static/mall.css").read_text(encoding="utf-8")
 
 
-def _context(request: Request) -> MallContext:
+def page_context(request: Request) -> MallContext:
+    """The app's use cases, for a page."""
     context: MallContext = request.app.state.mall
     return context
 
 
-def _language(request: Request) -> str:
+def page_language(request: Request) -> str:
+    """The page's language: ``?lang=en``, else Indonesian."""
     asked = request.query_params.get("lang")
     return asked if asked in LANGUAGES else "id"
 
 
-def _page(
+def render_page(
     request: Request,
     template: str,
     *,
@@ -91,9 +95,11 @@ def _page(
     language: str | None = None,
     **values: Any,
 ) -> HTMLResponse:
-    language = language or _language(request)
+    """A page of ``template`` in the request's language, with the pages' security headers."""
+    language = language or page_language(request)
     other = "en" if language == "id" else "id"
-    t = Translator(language, _context(request).settings.timezone)
+    switch_query = {**request.query_params, "lang": other}
+    t = Translator(language, page_context(request).settings.timezone)
     html = (
         _templates()
         .get_template(template)
@@ -102,7 +108,7 @@ def _page(
             lang=language,
             title=title,
             refresh=refresh,
-            switch_url=f"{request.url.path}?lang={other}",
+            switch_url=f"{request.url.path}?{urlencode(switch_query)}",
             query=f"?lang={language}" if language != "id" else "",
             **values,
         )
@@ -110,8 +116,11 @@ def _page(
     return HTMLResponse(html, status_code=status_code, headers=_PAGE_HEADERS)
 
 
-def _notice(request: Request, title: str, body: str, status_code: int, language: str | None = None) -> HTMLResponse:
-    return _page(request, "notice.html", title=title, body=body, status_code=status_code, language=language)
+def render_notice(
+    request: Request, title: str, body: str, status_code: int, language: str | None = None
+) -> HTMLResponse:
+    """A page that only says something: a title and a sentence."""
+    return render_page(request, "notice.html", title=title, body=body, status_code=status_code, language=language)
 
 
 @router.get("/static/mall.css")
@@ -124,11 +133,17 @@ async def stylesheet() -> Response:
     )
 
 
+def rate_limited_page(request: Request, error: RateLimited) -> Response:
+    """What a citizen sees when they sent too many forms: when to try again (status 429)."""
+    t = Translator(page_language(request))
+    return render_notice(request, t("rate_limited_title"), t("rate_limited", seconds=error.retry_after), 429)
+
+
 @router.get("/")
 async def home(request: Request) -> HTMLResponse:
     """What the mall offers on its own pages."""
-    t = Translator(_language(request))
-    return _page(request, "home.html", title=t("home_title"))
+    t = Translator(page_language(request))
+    return render_page(request, "home.html", title=t("home_title"))
 
 
 # ----------------------------------------------------------------------------------------------------------------------
@@ -138,8 +153,8 @@ async def home(request: Request) -> HTMLResponse:
 @router.get("/kiosk")
 async def kiosk(request: Request) -> HTMLResponse:
     """Choose a service and take a number; each shows the wait a number taken now is expected to have."""
-    context = _context(request)
-    t = Translator(_language(request))
+    context = page_context(request)
+    t = Translator(page_language(request))
     waiting = {row.service_code: row for row in await context.board.queue()}
     services = []
     for service in context.catalogue.services:
@@ -149,39 +164,39 @@ async def kiosk(request: Request) -> HTMLResponse:
             {
                 "code": service.code,
                 "name": service.name.in_language(t.language),
-                "agency": _agency_name(context, service.agency, t.language),
+                "agency": agency_name(context, service.agency, t.language),
                 "waiting": count,
                 "estimate": row.estimated_wait_minutes
                 if row
                 else await context.queue.estimate_for_new(service.code, 0),
             }
         )
-    return _page(request, "kiosk.html", title=t("kiosk_title"), services=services)
+    return render_page(request, "kiosk.html", title=t("kiosk_title"), services=services)
 
 
-@router.post("/kiosk")
+@router.post("/kiosk", dependencies=[Depends(limit(WriteGroup.KIOSK, page=True))])
 async def take_number(request: Request) -> Response:
     """Issue a number and show its page."""
     form = await request.form()
     service_code = str(form.get("service_code") or "")
     try:
-        view = await _context(request).queue.issue(service_code)
+        view = await page_context(request).queue.issue(service_code)
     except UnknownService:
-        t = Translator(_language(request))
-        return _notice(request, t("kiosk_title"), t("not_found"), 404)
-    suffix = f"?lang={_language(request)}" if _language(request) != "id" else ""
+        t = Translator(page_language(request))
+        return render_notice(request, t("kiosk_title"), t("not_found"), 404)
+    suffix = f"?lang={page_language(request)}" if page_language(request) != "id" else ""
     return RedirectResponse(f"/kiosk/tickets/{view.ticket.ticket_id}{suffix}", status_code=303, headers=_PAGE_HEADERS)
 
 
 @router.get("/kiosk/tickets/{ticket_id}")
 async def ticket_page(ticket_id: str, request: Request) -> HTMLResponse:
     """The visitor's number, where it stands, and (once linked) the application to follow."""
-    context = _context(request)
-    t = Translator(_language(request))
+    context = page_context(request)
+    t = Translator(page_language(request))
     try:
         view = await context.queue.view(ticket_id)
     except TicketNotFound:
-        return _notice(request, t("ticket_title"), t("not_found"), 404)
+        return render_notice(request, t("ticket_title"), t("not_found"), 404)
     ticket = view.ticket
     service = context.catalogue.service(ticket.service_code)
     state_text = {
@@ -193,7 +208,7 @@ async def ticket_page(ticket_id: str, request: Request) -> HTMLResponse:
     track_url = (
         f"{context.settings.intake_url.rstrip('/')}/track/{ticket.tracking_code}" if ticket.tracking_code else None
     )
-    return _page(
+    return render_page(
         request,
         "ticket.html",
         title=t("ticket_title"),
@@ -210,10 +225,47 @@ async def ticket_page(ticket_id: str, request: Request) -> HTMLResponse:
 
 
 # ----------------------------------------------------------------------------------------------------------------------
+# Now-calling display
+
+
+@router.get("/display")
+async def display_page(request: Request) -> HTMLResponse:
+    """The wall screen over the waiting area: the number called last and the counter it goes to, then the calls
+    before it; numbers, counters and services only, nothing about a visitor. ``?agency=`` shows one agency's calls.
+    It reloads itself."""
+    context = page_context(request)
+    t = Translator(page_language(request), context.settings.timezone)
+    agency = request.query_params.get("agency") or None
+    if agency is not None and context.catalogue.agency(agency) is None:
+        return render_notice(request, t("display_title"), t("not_found"), 404)
+    calls = [
+        {
+            "number": ticket.number,
+            "counter": ticket.counter or "",
+            "service": service.name.in_language(t.language) if service else ticket.service_code,
+            "at": t.clock(ticket.called_at),
+        }
+        for ticket in await context.queue.recent_calls(context.settings.display_recent_calls + 1, agency)
+        for service in [context.catalogue.service(ticket.service_code)]
+    ]
+    where = agency_name(context, agency, t.language) if agency else t("display_all")
+    return render_page(
+        request,
+        "display.html",
+        title=t("display_title"),
+        refresh=context.settings.display_refresh_seconds,
+        subtitle=t("display_updated", where=where, time=t.clock(context.queue.now())),
+        latest=calls[0] if calls else None,
+        recent=calls[1:],
+    )
+
+
+# ----------------------------------------------------------------------------------------------------------------------
 # Performance board
 
 
-def _agency_name(context: MallContext, code: str, language: str = "id") -> str:
+def agency_name(context: MallContext, code: str, language: str = "id") -> str:
+    """An agency's name in ``language`` (its code when the catalogue has none)."""
     agency = context.catalogue.agency(code)
     return agency.name.in_language(language) if agency else code
 
@@ -385,11 +437,11 @@ def _queue_chart(t: Translator, board: BoardRead) -> Markup:
 @router.get("/board")
 async def board_page(request: Request) -> HTMLResponse:
     """The wall screen: charts per service, a table per agency, today's queue; it reloads itself."""
-    context = _context(request)
-    t = Translator(_language(request), context.settings.timezone)
+    context = page_context(request)
+    t = Translator(page_language(request), context.settings.timezone)
     days = context.settings.board_days
     board = await context.board.board(days)
-    return _page(
+    return render_page(
         request,
         "board.html",
         title=t("board_title"),
@@ -427,18 +479,18 @@ def _survey_elements(t: Translator, chosen: dict[str, str], errors: dict[str, st
 
 
 async def _survey_or_notice(request: Request, token: str) -> tuple[Any, Translator] | HTMLResponse:
-    context = _context(request)
+    context = page_context(request)
     try:
         survey = await context.surveys.open(token)
     except SurveyNotFound:
-        t = Translator(_language(request))
-        return _notice(request, t("survey_title"), t("survey_unknown"), 404)
+        t = Translator(page_language(request))
+        return render_notice(request, t("survey_title"), t("survey_unknown"), 404)
     language = request.query_params.get("lang") or survey.invitation.language
     t = Translator(language if language in LANGUAGES else "id")
     if survey.answered:
-        return _notice(request, t("survey_title"), t("survey_answered"), 409, t.language)
+        return render_notice(request, t("survey_title"), t("survey_answered"), 409, t.language)
     if survey.expired:
-        return _notice(request, t("survey_title"), t("survey_expired"), 410, t.language)
+        return render_notice(request, t("survey_title"), t("survey_expired"), 410, t.language)
     return survey, t
 
 
@@ -452,10 +504,10 @@ def _survey_form(
     suggestion: str = "",
     status_code: int = 200,
 ) -> HTMLResponse:
-    context = _context(request)
+    context = page_context(request)
     invitation = survey.invitation
     service = context.catalogue.service(invitation.service_code)
-    return _page(
+    return render_page(
         request,
         "survey.html",
         title=t("survey_title"),
@@ -483,7 +535,7 @@ async def survey_page(token: str, request: Request) -> HTMLResponse:
     return _survey_form(request, survey, t, chosen={}, errors={})
 
 
-@router.post("/survey/{token}")
+@router.post("/survey/{token}", dependencies=[Depends(limit(WriteGroup.CITIZEN, page=True))])
 async def submit_survey(token: str, request: Request) -> HTMLResponse:
     """Record the answer, or show the questions again with every one left out marked."""
     found = await _survey_or_notice(request, token)
@@ -502,12 +554,12 @@ async def submit_survey(token: str, request: Request) -> HTMLResponse:
         return _survey_form(request, survey, t, chosen=chosen, errors=errors, suggestion=suggestion, status_code=422)
     answers = SkmAnswers.model_validate({name: int(value) for name, value in chosen.items()})
     try:
-        await _context(request).surveys.answer(token, answers, suggestion or None)
+        await page_context(request).surveys.answer(token, answers, suggestion or None)
     except SurveyAlreadyAnswered:
-        return _notice(request, t("survey_title"), t("survey_answered"), 409, t.language)
+        return render_notice(request, t("survey_title"), t("survey_answered"), 409, t.language)
     except SurveyExpired:
-        return _notice(request, t("survey_title"), t("survey_expired"), 410, t.language)
-    return _notice(request, t("survey_thanks_title"), t("survey_thanks"), 201, t.language)
+        return render_notice(request, t("survey_title"), t("survey_expired"), 410, t.language)
+    return render_notice(request, t("survey_thanks_title"), t("survey_thanks"), 201, t.language)
 
 
 # ----------------------------------------------------------------------------------------------------------------------
@@ -517,14 +569,14 @@ async def submit_survey(token: str, request: Request) -> HTMLResponse:
 def _complaint_form(
     request: Request, values: dict[str, str], errors: dict[str, str], status_code: int = 200
 ) -> HTMLResponse:
-    context = _context(request)
-    t = Translator(_language(request))
+    context = page_context(request)
+    t = Translator(page_language(request))
     agencies = [(agency.code, agency.name.in_language(t.language)) for agency in context.catalogue.agencies]
     categories = [
         (category.value, labels[1] if t.language == "en" else labels[0])
         for category, labels in COMPLAINT_CATEGORY_LABELS.items()
     ]
-    return _page(
+    return render_page(
         request,
         "complaint.html",
         title=t("complaint_title"),
@@ -544,7 +596,7 @@ async def complaint_page(request: Request) -> HTMLResponse:
     return _complaint_form(request, {"tracking_code": request.query_params.get("tracking_code", "")}, {})
 
 
-@router.post("/complaint")
+@router.post("/complaint", dependencies=[Depends(limit(WriteGroup.CITIZEN, page=True))])
 async def submit_complaint(request: Request) -> Response:
     """File the complaint and show its status page, or the form again with its errors."""
     form = await request.form()
@@ -563,7 +615,7 @@ async def submit_complaint(request: Request) -> Response:
             errors.setdefault(name, str(error["msg"]).removeprefix("Value error, "))
     if body is not None:
         try:
-            record = await _context(request).complaints.file(
+            record = await page_context(request).complaints.file(
                 NewComplaint(
                     category=ComplaintCategory(body.category),
                     description=body.description,
@@ -573,11 +625,11 @@ async def submit_complaint(request: Request) -> Response:
                 )
             )
         except ApplicationNotKnown:
-            errors["tracking_code"] = Translator(_language(request))("complaint_tracking_unknown")
+            errors["tracking_code"] = Translator(page_language(request))("complaint_tracking_unknown")
         except UnknownAgency:
-            errors["agency"] = Translator(_language(request))("complaint_agency_missing")
+            errors["agency"] = Translator(page_language(request))("complaint_agency_missing")
         else:
-            suffix = f"?lang={_language(request)}" if _language(request) != "id" else ""
+            suffix = f"?lang={page_language(request)}" if page_language(request) != "id" else ""
             return RedirectResponse(f"/complaint/{record.complaint_id}{suffix}", status_code=303, headers=_PAGE_HEADERS)
     return _complaint_form(request, values, errors, status_code=422)
 
@@ -585,18 +637,18 @@ async def submit_complaint(request: Request) -> Response:
 @router.get("/complaint/{complaint_id}")
 async def complaint_status_page(complaint_id: str, request: Request) -> HTMLResponse:
     """Where the complaint is, and the desk's answer once given."""
-    context = _context(request)
-    t = Translator(_language(request), context.settings.timezone)
+    context = page_context(request)
+    t = Translator(page_language(request), context.settings.timezone)
     try:
         record = await context.complaints.status(complaint_id)
     except ComplaintNotFound:
-        return _notice(request, t("complaint_title"), t("complaint_unknown"), 404)
-    return _page(
+        return render_notice(request, t("complaint_title"), t("complaint_unknown"), 404)
+    return render_page(
         request,
         "complaint_status.html",
         title=t("complaint_status_title", reference=record.reference),
         record=record,
-        agency_name=_agency_name(context, record.agency, t.language),
+        agency_name=agency_name(context, record.agency, t.language),
         due=t.moment(record.due_at),
         resolved=t.moment(record.resolved_at),
     )
@@ -617,15 +669,17 @@ def _field_label(context: MallContext, name: str, language: str) -> str:
 @router.get("/consent/{tracking_code}")
 async def consent_page(tracking_code: str, request: Request) -> HTMLResponse:
     """Ask for the NIK the application was made with, to open the ledger."""
-    t = Translator(_language(request))
-    return _page(request, "consent.html", title=t("consent_title"), tracking_code=tracking_code, ledger=None, nik="")
+    t = Translator(page_language(request))
+    return render_page(
+        request, "consent.html", title=t("consent_title"), tracking_code=tracking_code, ledger=None, nik=""
+    )
 
 
-@router.post("/consent/{tracking_code}")
+@router.post("/consent/{tracking_code}", dependencies=[Depends(limit(WriteGroup.CITIZEN, page=True))])
 async def consent_ledger_page(tracking_code: str, request: Request) -> HTMLResponse:
     """Show the ledger; a ``grant`` or ``withdraw`` button (``agency:field``) changes one line first."""
-    context = _context(request)
-    t = Translator(_language(request), context.settings.timezone)
+    context = page_context(request)
+    t = Translator(page_language(request), context.settings.timezone)
     form = await request.form()
     nik = str(form.get("nik") or "").strip()
     action, target = "", ""
@@ -641,7 +695,7 @@ async def consent_ledger_page(tracking_code: str, request: Request) -> HTMLRespo
         else:
             view = await context.consent.ledger(tracking_code, nik)
     except (ApplicationNotKnown, NotTheApplicant):
-        return _page(
+        return render_page(
             request,
             "consent.html",
             title=t("consent_title"),
@@ -652,10 +706,10 @@ async def consent_ledger_page(tracking_code: str, request: Request) -> HTMLRespo
             failure=t("consent_unknown"),
         )
     except ConsentRefused as refused:
-        return _notice(request, t("consent_title"), str(refused), 422)
+        return render_notice(request, t("consent_title"), str(refused), 422)
     lines = [
         {
-            "agency": _agency_name(context, line.agency, t.language),
+            "agency": agency_name(context, line.agency, t.language),
             "field": _field_label(context, line.field, t.language),
             "granted": line.granted,
             "value": f"{line.agency}:{line.field}",
@@ -667,13 +721,13 @@ async def consent_ledger_page(tracking_code: str, request: Request) -> HTMLRespo
         {
             "kind": t(f"consent_kind_{entry.kind}"),
             "without": entry.kind == "used" and not entry.consented,
-            "agency": _agency_name(context, entry.agency, t.language),
+            "agency": agency_name(context, entry.agency, t.language),
             "field": _field_label(context, entry.field, t.language),
             "at": t.moment(entry.at),
         }
         for entry in view.history
     ]
-    return _page(
+    return render_page(
         request,
         "consent.html",
         title=t("consent_title"),

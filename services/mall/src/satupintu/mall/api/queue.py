@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends
 from satupintu.common.auth import Principal, Role, require_roles
 from satupintu.common.problems import Problem
 from satupintu.mall.api import MallContext, mall
+from satupintu.mall.api.limits import RATE_LIMITED, WriteGroup, limit
 from satupintu.mall.domain import UnknownService
 from satupintu.mall.schemas import CallNext, QueueRead, TicketCreate, TicketLink, TicketRead
 from satupintu.mall.services.queue import TicketView
@@ -49,7 +50,13 @@ def _finished(context: MallContext, ticket: TicketRecord) -> TicketRead:
     return ticket_read(context, TicketView(ticket, 0, 0))
 
 
-@router.post("/tickets", status_code=201, summary="Take a queue number for a service")
+@router.post(
+    "/tickets",
+    status_code=201,
+    summary="Take a queue number for a service",
+    dependencies=[Depends(limit(WriteGroup.KIOSK))],
+    responses=RATE_LIMITED,
+)
 async def issue_ticket(body: TicketCreate, context: Context) -> TicketRead:
     """Issue the service's next number today (e.g. `PBG-017`) with the wait expected from the counters' live rate."""
     try:

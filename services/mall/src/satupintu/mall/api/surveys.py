@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Query
 
 from satupintu.common.problems import Problem
 from satupintu.mall.api import MallContext, mall
+from satupintu.mall.api.limits import RATE_LIMITED, WriteGroup, limit
 from satupintu.mall.domain import SKM_ELEMENTS
 from satupintu.mall.schemas import ElementRead, SatisfactionIndexRead, SurveyAnswer, SurveyRead, SurveyReceipt
 
@@ -35,7 +36,13 @@ async def read_survey(token: str, context: Context) -> SurveyRead:
     )
 
 
-@router.post("/surveys/{token}", status_code=201, summary="Answer the survey (once per application)")
+@router.post(
+    "/surveys/{token}",
+    status_code=201,
+    summary="Answer the survey (once per application)",
+    dependencies=[Depends(limit(WriteGroup.CITIZEN))],
+    responses=RATE_LIMITED,
+)
 async def answer_survey(token: str, body: SurveyAnswer, context: Context) -> SurveyReceipt:
     """Record the nine scores; a second answer for the same application is refused (409)."""
     response = await context.surveys.answer(token, body.answers, body.suggestion or None)

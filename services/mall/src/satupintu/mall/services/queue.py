@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from prometheus_client import Counter
@@ -72,6 +72,10 @@ class QueueService:
         self._zone = ZoneInfo(settings.timezone)
         self._clock = clock
         self._issued = issued
+
+    def now(self) -> datetime:
+        """The queue's clock."""
+        return self._clock()
 
     def today(self) -> date:
         """The mall's current local day."""
@@ -253,6 +257,21 @@ class QueueService:
                 ),
             )
         return ticket
+
+    async def recent_calls(self, limit: int, agency: str | None = None) -> list[TicketRecord]:
+        """Today's calls to the counters (of one agency), the latest first: what the now-calling display shows."""
+        async with self._sessions() as session:
+            return list(await TicketRepository(session).calls_of_day(self.today(), limit=limit, agency=agency))
+
+    async def at_the_counters(self, principal: Principal, limit: int = 100) -> list[TicketRecord]:
+        """Tickets called today and not yet finished: the officer's agency's, or every agency's for an operator."""
+        agency = None if Role.OPERATOR in principal.roles else principal.agency
+        async with self._sessions() as session:
+            return list(
+                await TicketRepository(session).calls_of_day(
+                    self.today(), limit=limit, agency=agency, states=[TicketState.CALLED]
+                )
+            )
 
     async def estimate_for_new(self, service_code: str, waiting: int) -> int:
         """The wait a ticket of ``service_code`` taken now would be told, with ``waiting`` visitors ahead."""

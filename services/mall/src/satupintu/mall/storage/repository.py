@@ -237,6 +237,20 @@ class TicketRepository(_Repository):
         statement = statement.order_by(col(TicketRecord.issued_at))
         return (await self._session.execute(statement)).scalars().all()
 
+    async def calls_of_day(
+        self, day: date, *, limit: int, agency: str | None = None, states: Sequence[str] | None = None
+    ) -> Sequence[TicketRecord]:
+        """The day's called tickets (of one agency, in some states), the latest call first."""
+        statement = select(TicketRecord).where(TicketRecord.day == day, col(TicketRecord.called_at).is_not(None))
+        if agency is not None:
+            statement = statement.where(TicketRecord.agency == agency)
+        if states is not None:
+            statement = statement.where(col(TicketRecord.state).in_(list(states)))
+        statement = statement.order_by(col(TicketRecord.called_at).desc(), col(TicketRecord.sequence).desc()).limit(
+            limit
+        )
+        return (await self._session.execute(statement)).scalars().all()
+
     async def link_pending(self, tracking_code: str, application_id: str) -> None:
         """Resolve tickets linked to ``tracking_code`` before the mall knew its application."""
         await self._session.execute(
