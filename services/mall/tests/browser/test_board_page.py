@@ -6,22 +6,14 @@ are SVG drawn by the server, and the page reloads itself. The screenshot goes to
 
 from __future__ import annotations
 
-import asyncio
 import random
-import shutil
-import socket
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
-from pathlib import Path
+from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-import uvicorn
-from fastapi import FastAPI
 from playwright.async_api import ViewportSize, async_playwright, expect
 
 from satupintu.common.auth import AuthSettings, Role, TokenIssuer, load_or_create_local_keys
@@ -35,20 +27,12 @@ from satupintu.mall.config import MallSettings
 from satupintu.mall.main import create_app
 from tests.support import produce, record_of, submitted_event, wait_for_events
 
+from .support import CHROMIUM_ARGS, SCREENSHOTS, Clock, chromium, serving
+
 pytestmark = pytest.mark.browser
 
-SCREENSHOTS = Path(__file__).parents[4] / "docs" / "screenshots"
 WIB = ZoneInfo("Asia/Jakarta")
 WALL: ViewportSize = {"width": 1920, "height": 1080}
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 ELEMENTS = (
     "requirements",
     "procedure",
@@ -71,59 +55,6 @@ RUN = {
     "sim-perpanjangan": (7, 6, 0.1, 0.1, 3),
     "cek-sertifikat-tanah": (4, 150, 0.0, 0.25, 3),
 }
-
-
-class Clock:
-    """The board's clock: it runs with the real one, set where the test wants it (a morning at the counters, then
-    late morning, whatever the real time of day)."""
-
-    def __init__(self, now: datetime) -> None:
-        self.offset = timedelta(0)
-        self.set(now)
-
-    def set(self, now: datetime) -> None:
-        self.offset = now - datetime.now(UTC)
-
-    def advance(self, by: timedelta) -> None:
-        self.offset += by
-
-    def __call__(self) -> datetime:
-        return datetime.now(UTC) + self.offset
-
-
-def chromium() -> str:
-    executable = shutil.which("chromium") or "/usr/bin/chromium"
-    if not Path(executable).is_file():
-        pytest.fail("Debian's chromium is needed for the browser tests: `make system-packages` installs it")
-    return executable
-
-
-@asynccontextmanager
-async def serving(app: FastAPI) -> AsyncIterator[str]:
-    """Serve ``app`` with uvicorn on a free loopback port; the base URL once ``/readyz`` answers 200."""
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.bind(("127.0.0.1", 0))
-    listener.listen()
-    base_url = f"http://127.0.0.1:{listener.getsockname()[1]}"
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
-    serve = asyncio.create_task(server.serve(sockets=[listener]))
-
-    async def readiness() -> int:
-        if serve.done():
-            raise AssertionError(f"the mall server stopped while starting: {serve}")
-        try:
-            async with httpx.AsyncClient(base_url=base_url) as client:
-                return (await client.get("/readyz")).status_code
-        except httpx.TransportError:
-            return 0
-
-    try:
-        await eventually(readiness, lambda status: status == 200, timeout=60, what="mall /readyz")
-        yield base_url
-    finally:
-        server.should_exit = True
-        await serve
-        listener.close()
 
 
 @dataclass
@@ -206,8 +137,15 @@ async def test_the_board_on_a_wall_screen_shows_a_run_of_the_flow(
     today = datetime.now(WIB).date()
     now = datetime.combine(today, time(11, 30), tzinfo=WIB)
     clock = Clock(datetime.combine(today, time(8, 0), tzinfo=WIB))
-    # A morning's tickets are taken in seconds from one address: the kiosk's limit would refuse them.
-    settings = MallSettings(kafka=kafka, database=database, board_refresh_seconds=30, kiosk_rate_limit_per_minute=0)
+    # A morning's tickets and a month's survey answers are sent in seconds from one address: the limits on the
+    # public's writes would refuse them.
+    settings = MallSettings(
+        kafka=kafka,
+        database=database,
+        board_refresh_seconds=30,
+        kiosk_rate_limit_per_minute=0,
+        rate_limit_per_minute=0,
+    )
     app = create_app(settings, clock=clock)
     private_pem, _ = load_or_create_local_keys(settings.auth.keys_dir)
     token = TokenIssuer(AuthSettings(), private_key_pem=private_pem).issue("rina", {Role.OPERATOR})
