@@ -133,3 +133,12 @@ def test_a_broken_compose_file_fails_the_check(tmp_path: Path, change: tuple[str
     result = compose_config(compose_file=broken)
     assert result.returncode != 0
     assert expected in result.stderr
+
+
+def test_the_mall_is_told_its_addresses_time_zone_and_the_publics_rate_limits() -> None:
+    environment = project(cluster=False)["services"]["mall"]["environment"]
+    assert environment["MALL_PUBLIC_URL"] == "http://localhost:8006"
+    assert environment["MALL_INTAKE_URL"] == "http://localhost:8001"
+    assert environment["MALL_TIMEZONE"] == "Asia/Jakarta"
+    for limit in ("KIOSK_RATE_LIMIT_PER_MINUTE", "KIOSK_RATE_LIMIT_BURST", "RATE_LIMIT_PER_MINUTE", "RATE_LIMIT_BURST"):
+        assert int(environment[f"MALL_{limit}"]) > 0, limit

@@ -305,3 +305,48 @@ def test_each_services_kafka_user_may_consume_what_its_code_subscribes_to(servic
         assert "Read" in granted.get(("group", group), set()), f"{service} consumes in {group}"
         if service != "audit" and not topic.endswith(".dlq"):  # audit appends everything and dead-letters nothing
             assert "Write" in granted.get(("topic", f"{topic}.dlq"), set()), f"{service} dead-letters {topic}"
+
+
+# Settings that a service otherwise makes up as a local development key, which a pod cannot (AUTH_KEYS_DIR points
+# nowhere writable): each must come from a secret, or the service stops at start-up.
+LOCAL_KEY_SETTINGS = ("encryption_keys", "lookup_hash_key", "hash_key", "session_secret")
+
+
+def environment_of(documents: tuple[dict[str, Any], ...], service: str) -> dict[str, dict[str, Any]]:
+    """The variables ``service``'s container gets: its own ``env`` entries and those of its ConfigMaps (as values)."""
+    config_maps = {d["metadata"]["name"]: d.get("data", {}) for d in of_kind(documents, "ConfigMap")}
+    (deployment,) = [d for d in of_kind(documents, "Deployment") if d["metadata"]["name"] == service]
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    variables = {
+        name: {"value": value}
+        for source in container["envFrom"]
+        for name, value in config_maps[source["configMapRef"]["name"]].items()
+    }
+    return variables | {variable["name"]: variable for variable in container["env"]}
+
+
+@pytest.mark.parametrize("name", KUSTOMIZATIONS)
+def test_every_key_a_service_would_make_up_locally_comes_from_a_secret(name: str) -> None:
+    documents = rendered(name)
+    for service in PORTS:
+        settings = importlib.import_module(f"satupintu.{service}.config")
+        fields = getattr(settings, f"{service.capitalize()}Settings").model_fields
+        environment = environment_of(documents, service)
+        for setting in LOCAL_KEY_SETTINGS:
+            if setting in fields:
+                variable = environment.get(f"{service.upper()}_{setting.upper()}")
+                assert variable is not None, f"{service} {setting}"
+                assert variable["valueFrom"]["secretKeyRef"]["name"] == f"{service}-keys", f"{service} {setting}"
+
+
+def test_the_mall_in_production_knows_its_addresses_time_zone_and_the_publics_rate_limits() -> None:
+    environment = {
+        name: variable.get("value") for name, variable in environment_of(rendered("production"), "mall").items()
+    }
+    assert environment["MALL_PUBLIC_URL"].startswith("https://")
+    assert environment["MALL_INTAKE_URL"].startswith("https://")
+    assert environment["MALL_TIMEZONE"] == "Asia/Jakarta"
+    assert environment["MALL_SECURE_COOKIES"] == "true"
+    assert environment["MALL_FORWARDED_ALLOW_IPS"]
+    for limit in ("KIOSK_RATE_LIMIT_PER_MINUTE", "KIOSK_RATE_LIMIT_BURST", "RATE_LIMIT_PER_MINUTE", "RATE_LIMIT_BURST"):
+        assert int(environment[f"MALL_{limit}"]) > 0, limit
