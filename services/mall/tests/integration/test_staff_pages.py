@@ -152,6 +152,7 @@ async def test_forms_without_the_sessions_token_or_for_another_agencys_queue_cha
     ticket = await take(mall, "skck")
 
     async with browser(mall) as stranger:
+        assert (await stranger.client.get("/staff")).headers["location"] == "/staff/login"
         assert (await stranger.client.get("/staff/counter")).headers["location"] == "/staff/login"
         unsigned = await stranger.client.post("/staff/counter/call", data={"service_code": "skck", "counter": "X"})
         assert unsigned.headers["location"] == "/staff/login"
@@ -180,6 +181,7 @@ async def test_forms_without_the_sessions_token_or_for_another_agencys_queue_cha
     async with browser(mall) as auditor:
         landing = await auditor.sign_in(mall.token(Role.AUDITOR, subject="ani"))
         assert landing.headers["location"] == "/staff/complaints"
+        assert (await auditor.client.get("/staff?lang=en")).headers["location"] == "/staff/complaints?lang=en"
         refused_page = await auditor.open("/staff/counter")
         assert refused_page.status_code == 403
         assert "hanya untuk petugas instansi dan operator" in refused_page.text
