@@ -217,3 +217,43 @@ async def test_two_appenders_at_once_keep_one_gapless_chain(audit: RunningAudit)
     assert len(rows) == 30
     assert verified.json()["ok"] is True, verified.text
     assert verified.json()["entries_checked"] == verified.json()["tree_size"]
+
+
+async def test_batches_appended_by_two_instances_at_once_keep_one_gapless_chain_with_each_event_once(
+    audit: RunningAudit,
+) -> None:
+    events = [submitted_event() for _ in range(40)]
+    records = [
+        ConsumerRecord(
+            topic=audit.kafka.topic_name(APPLICATIONS),
+            partition=0,
+            offset=offset,
+            timestamp=0,
+            timestamp_type=0,
+            key=event.subject.encode(),
+            value=record_of(event).value,
+            checksum=None,
+            serialized_key_size=0,
+            serialized_value_size=0,
+            headers=record_of(event).header_list(),
+        )
+        for offset, event in enumerate(events)
+    ]
+    # overlapping batches, and one event twice in the same batch (a redelivery inside one poll)
+    batches = [records[0:15], records[10:25] + [records[12]], records[20:40]]
+    engine = audit.writer()
+    other_instance = AuditService(session_factory(engine), audit.settings.hash_key.encode())
+    this_instance: AuditService = audit.app.state.audit.trail
+    try:
+        outcomes = await asyncio.gather(
+            *(instance.record_many(batch) for batch in batches for instance in (this_instance, other_instance))
+        )
+    finally:
+        await engine.dispose()
+    verified = await audit.client.get("/audit/verify", headers=audit.auditor())
+
+    assert sum(outcome.count(True) for outcome in outcomes) == 40
+    rows = await audit.rows("ce_id = ANY(:ids)", ids=[event.id for event in events])
+    assert sorted(row.ce_id for row in rows) == sorted(event.id for event in events)
+    assert verified.json()["ok"] is True, verified.text
+    assert verified.json()["entries_checked"] == verified.json()["tree_size"]

@@ -35,3 +35,15 @@ async def record_once(session: AsyncSession, consumer: str, event_id: str, event
     )
     result = await session.execute(statement)
     return result.scalar_one_or_none() is not None
+
+
+async def record_new(session: AsyncSession, consumer: str, events: list[tuple[str, str]]) -> set[str]:
+    """Record ``(event_id, event_type)`` pairs as processed by ``consumer`` in one statement; the ids that were not
+    recorded before (the others are redeliveries)."""
+    if not events:
+        return set()
+    rows = [{"consumer": consumer, "event_id": event_id, "event_type": event_type} for event_id, event_type in events]
+    statement = (
+        insert(InboxEntry).values(rows).on_conflict_do_nothing().returning(InboxEntry.__table__.c.event_id)  # type: ignore[attr-defined]
+    )
+    return {str(event_id) for event_id in (await session.execute(statement)).scalars()}

@@ -61,8 +61,9 @@ class Outbox:
         agency = getattr(payload, "agency", None) if payload.topic.per_agency else None
         return self._kafka.topic_name(payload.topic.name_for(agency))
 
-    async def add(self, session: AsyncSession, *events: Event[Any]) -> None:
-        """Write ``events`` into the session's transaction and wake the relay when it commits."""
+    async def add(self, session: AsyncSession, *events: Event[Any], wake_relay: bool = True) -> None:
+        """Write ``events`` into the session's transaction and (unless the caller does it once for several adds,
+        with :meth:`wake_relay`) wake the relay when it commits."""
         for event in events:
             record = to_record(event)
             session.add(
@@ -75,8 +76,12 @@ class Outbox:
                     value=record.value,
                 )
             )
-        if events:
-            await session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": NOTIFY_CHANNEL})
+        if events and wake_relay:
+            await self.wake_relay(session)
+
+    async def wake_relay(self, session: AsyncSession) -> None:
+        """Wake the relay when the session's transaction commits (PostgreSQL delivers the notification then)."""
+        await session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": NOTIFY_CHANNEL})
 
 
 class OutboxRelay:

@@ -37,6 +37,14 @@ class KafkaSettings(BaseSettings):
         description="Create missing topics at start-up; off where an operator (Strimzi) owns the topics.",
     )
     linger_ms: int = Field(default=5, ge=0, description="How long the producer waits to fill a batch.")
+    max_batch_records: int = Field(
+        default=200, ge=1, description="Most records a consumer takes in one batch (one transaction, one commit)."
+    )
+    batch_wait_ms: int = Field(
+        default=20,
+        ge=1,
+        description="How long an idle consumer waits for records before polling again; bounds the added latency.",
+    )
     security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
         default="PLAINTEXT", description="How clients talk to the brokers (SASL_SSL with Strimzi's TLS listener)."
     )

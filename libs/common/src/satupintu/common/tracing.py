@@ -7,7 +7,7 @@ Exporters are off by default (``TRACING_EXPORTER=console`` prints spans); tests 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 
 from opentelemetry import context, trace
@@ -46,6 +46,28 @@ def span(name: str, kind: SpanKind, traceparent: str | None = None, **attributes
     tracer = trace.get_tracer(_TRACER_NAME)
     with tracer.start_as_current_span(name, context=parent, kind=kind, attributes=attributes):
         yield
+
+
+@contextmanager
+def sibling_spans(spans: Iterable[tuple[str, str | None, Mapping[str, str]]], kind: SpanKind) -> Iterator[None]:
+    """Several spans around one block (a batch of records handled together), given as ``(name, traceparent,
+    attributes)``: each continues its own trace, none becomes the parent of another."""
+    tracer = trace.get_tracer(_TRACER_NAME)
+    here = context.get_current()
+    started = [
+        tracer.start_span(
+            name,
+            context=_PROPAGATOR.extract({"traceparent": traceparent}) if traceparent else here,
+            kind=kind,
+            attributes=dict(attributes),
+        )
+        for name, traceparent, attributes in spans
+    ]
+    try:
+        yield
+    finally:
+        for started_span in started:
+            started_span.end()
 
 
 class TracingMiddleware:

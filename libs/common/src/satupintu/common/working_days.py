@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from functools import cached_property
+from functools import cache
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -19,13 +19,9 @@ class WorkingCalendar:
     timezone: str = "Asia/Jakarta"
     collective_leave: frozenset[date] = field(default_factory=frozenset)
 
-    @cached_property
-    def _holidays(self) -> holidays.HolidayBase:
-        return holidays.country_holidays("ID")
-
     def is_working_day(self, day: date) -> bool:
         """Whether ``day`` is a working day."""
-        return day.weekday() < 5 and day not in self._holidays and day not in self.collective_leave
+        return day.weekday() < 5 and day not in _public_holidays() and day not in self.collective_leave
 
     def due_at(self, start: datetime, working_days: int) -> datetime:
         """The end (23:59:59 local time) of the ``working_days``-th working day after ``start``'s local date."""
@@ -37,6 +33,12 @@ class WorkingCalendar:
             if self.is_working_day(day):
                 remaining -= 1
         return datetime.combine(day, time(23, 59, 59), tzinfo=zone)
+
+
+@cache
+def _public_holidays() -> holidays.HolidayBase:
+    """Indonesia's public holidays, one table per process (building it is slow; it fills in years as asked)."""
+    return holidays.country_holidays("ID")
 
 
 def parse_dates(values: Iterable[str]) -> frozenset[date]:

@@ -10,7 +10,6 @@ from aiokafka import ConsumerRecord
 from satupintu.agency.services import DeskService
 from satupintu.common.catalogue import Catalogue
 from satupintu.common.consumer import EventConsumer
-from satupintu.common.events.envelope import EnvelopeError, from_record
 from satupintu.common.events.tasks import TaskAssigned, TaskClaimed, TaskDecided, TaskSlaBreached, TaskWithdrawn
 from satupintu.common.events.topics import Topic
 from satupintu.common.runtime import ServiceRuntime
@@ -24,14 +23,9 @@ class WatchingConsumer(EventConsumer):
     """A consumer of topics another service owns: a record that is not a valid event is left to the owner's
     dead-letter topic (routing dead-letters what it cannot read on the decisions topics), not dead-lettered twice."""
 
-    async def process(self, record: ConsumerRecord[bytes, bytes]) -> None:
-        """Process valid events with inbox and outbox; skip what does not parse."""
-        try:
-            from_record(record.headers, record.value, record.key)
-        except EnvelopeError as invalid:
-            _logger.info("%s: not an event, left to the topic's owner: %s", self.name, invalid.reason)
-            return
-        await super().process(record)
+    async def on_invalid(self, record: ConsumerRecord[bytes, bytes], reason: str) -> None:
+        """Skip what does not parse: the topic's owner dead-letters it."""
+        _logger.info("%s: not an event, left to the topic's owner: %s", self.name, reason)
 
 
 def subscribe(runtime: ServiceRuntime, desk: DeskService, catalogue: Catalogue) -> None:

@@ -11,7 +11,7 @@ from satupintu.common.broker import raw_body
 from satupintu.common.catalogue import Catalogue
 from satupintu.common.events.topics import all_topic_names
 from satupintu.common.runtime import ServiceRuntime
-from satupintu.common.tracing import span
+from satupintu.common.tracing import sibling_spans
 
 
 def subscribe(runtime: ServiceRuntime, audit: AuditService, catalogue: Catalogue) -> None:
@@ -23,13 +23,18 @@ def subscribe(runtime: ServiceRuntime, audit: AuditService, catalogue: Catalogue
     )
 
     async def audit_every_event(message: KafkaMessage) -> None:
-        record = message.raw_message
-        assert not isinstance(record, tuple)  # one record at a time (not a batch subscriber)
-        headers = dict(record.headers or ())
-        traceparent = headers.get("ce_traceparent", b"").decode("ascii", errors="replace") or None
-        event_type = headers.get("ce_type", b"unknown").decode("utf-8", errors="replace")
-        with span(f"audit {event_type}", SpanKind.CONSUMER, traceparent, topic=record.topic):
-            if await audit.record(record):
+        raw = message.raw_message
+        records = raw if isinstance(raw, tuple) else (raw,)
+        types, spans = [], []
+        for record in records:
+            headers = dict(record.headers or ())
+            traceparent = headers.get("ce_traceparent", b"").decode("ascii", errors="replace") or None
+            types.append(headers.get("ce_type", b"unknown").decode("utf-8", errors="replace"))
+            spans.append((f"audit {types[-1]}", traceparent, {"topic": record.topic}))
+        with sibling_spans(spans, SpanKind.CONSUMER):
+            outcomes = await audit.record_many(records)
+        for event_type, appended_now in zip(types, outcomes, strict=True):
+            if appended_now:
                 appended.labels(event_type).inc()
 
     runtime.broker.subscriber(
@@ -38,4 +43,7 @@ def subscribe(runtime: ServiceRuntime, audit: AuditService, catalogue: Catalogue
         ack_policy=AckPolicy.ACK,
         auto_offset_reset="earliest",
         decoder=raw_body,
+        batch=True,
+        max_records=kafka.max_batch_records,
+        batch_timeout_ms=kafka.batch_wait_ms,
     )(audit_every_event)

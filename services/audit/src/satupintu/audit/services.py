@@ -13,6 +13,7 @@ from collections import deque
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, Literal, TypeVar
 
 from aiokafka import ConsumerRecord
@@ -78,6 +79,10 @@ async def _read_tree(repository: AuditRepository, compute: Callable[[NodeSource]
     return compute(lambda level, position: found[(level, position)])
 
 
+def _stored_or_grown(known: dict[tuple[int, int], bytes], level: int, position: int) -> bytes:
+    return known[(level, position)]
+
+
 def sealed(entry: AuditEntry) -> SealedEntry:
     """A stored entry as the chain sees it."""
     return SealedEntry(
@@ -141,6 +146,60 @@ class AuditService:
                 _logger.exception("audit: appending %s failed; retrying in %.1fs", values["ce_id"], delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self._max_retry_delay)
+
+    async def record_many(self, records: Sequence[ConsumerRecord[bytes, bytes]]) -> list[bool]:
+        """Append a batch of Kafka records in order, in one transaction; which ones were new (see :meth:`record`).
+
+        If the batch cannot be appended as a whole, its records are appended one at a time with :meth:`record`,
+        which retries what passes and logs what the log cannot hold as ``unrecordable``.
+        """
+        entries = [self.entry_for(record) for record in records]
+        try:
+            return await self.append_many(entries)
+        except Exception as failure:
+            _logger.warning("audit: appending a batch of %d failed (%r); one at a time", len(entries), failure)
+        return [await self.record(record) for record in records]
+
+    async def append_many(self, entries: Sequence[dict[str, Any]]) -> list[bool]:
+        """Append entries in order under one append lock (see :meth:`append`); True for each one appended."""
+        outcomes: list[bool] = []
+        async with self._sessions() as session, session.begin():
+            repository = AuditRepository(session)
+            await repository.lock_for_append()
+            logged = await repository.logged_events({values["ce_id"] for values in entries})
+            head = await repository.head()
+            seq, prev_hash = head if head else (0, GENESIS_HASH)
+            known: dict[tuple[int, int], bytes] = {}
+            rows: list[dict[str, Any]] = []
+            nodes: list[tuple[int, int, bytes]] = []
+            for values in entries:
+                if values["ce_id"] in logged:
+                    outcomes.append(False)
+                    continue
+                logged.add(values["ce_id"])
+                seq += 1
+                row = {**values, "seq": seq}
+                entry = seal(entry_document(row), prev_hash)
+                rows.append({**row, "prev_hash": prev_hash, "entry_hash": entry.entry_hash})
+                prev_hash = entry.entry_hash
+                leaf = leaf_hash(bytes.fromhex(entry.entry_hash))
+                index = seq - 1
+
+                def grow(node: NodeSource, index: int = index, leaf: bytes = leaf) -> list[tuple[int, int, bytes]]:
+                    return appended_nodes(index, leaf, node)
+
+                wanted = nodes_needed(grow) - known.keys()
+                if wanted:
+                    known.update(await repository.nodes(wanted))
+                    if missing := wanted - known.keys():
+                        raise TreeIncomplete(f"the stored Merkle tree lacks nodes {sorted(missing)[:5]}")
+                grown = grow(partial(_stored_or_grown, known))
+                known.update({(level, position): digest for level, position, digest in grown})
+                nodes.extend(grown)
+                outcomes.append(True)
+            await repository.insert_entries(rows)
+            await repository.insert_nodes(nodes)
+        return outcomes
 
     async def append(self, values: dict[str, Any]) -> bool:
         """Append an entry (values without ``seq`` and hashes) unless its ``ce_id`` is logged; True if appended.

@@ -42,6 +42,19 @@ class AuditRepository:
         """How many entries the log holds (its last ``seq``)."""
         return int((await self._session.execute(select(func.coalesce(func.max(AuditEntry.seq), 0)))).scalar_one())
 
+    async def logged_events(self, ce_ids: Iterable[str]) -> set[str]:
+        """Which of ``ce_ids`` have an entry in the log."""
+        wanted = sorted(set(ce_ids))
+        if not wanted:
+            return set()
+        statement = select(AuditEntry.ce_id).where(col(AuditEntry.ce_id).in_(wanted))
+        return {str(ce_id) for ce_id in (await self._session.execute(statement)).scalars()}
+
+    async def insert_entries(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Append entries (their ``seq`` and hashes already computed), in one statement."""
+        if rows:
+            await self._session.execute(insert(AuditEntry), list(rows))
+
     async def insert_entry(self, values: dict[str, Any]) -> None:
         """Append an entry (its ``seq`` and hashes already computed)."""
         await self._session.execute(insert(AuditEntry).values(**values))

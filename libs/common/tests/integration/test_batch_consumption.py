@@ -1,0 +1,107 @@
+"""A batch of records on the real database and broker: the events are applied in order in one transaction, once
+each; a poison record and an event whose handler keeps failing cost only themselves (dead-lettered with reasons),
+and a redelivered batch changes nothing."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+from aiokafka import ConsumerRecord
+from sqlalchemy import text
+
+from satupintu.common.broker import create_broker
+from satupintu.common.consumer import EventConsumer, RetryPolicy, UnitOfWork
+from satupintu.common.database import create_engine, create_tables, session_factory
+from satupintu.common.events.applications import ApplicationSubmitted
+from satupintu.common.events.envelope import Event
+from satupintu.common.events.topics import Topic, dead_letter_topic
+from satupintu.common.inbox import InboxEntry
+from satupintu.common.outbox import Outbox, OutboxMessage
+from satupintu.common.settings import DatabaseSettings, KafkaSettings
+from satupintu.common.testing.kafka import read_to_end
+from satupintu.common.testing.plugin import service_database
+from satupintu.common.topics_admin import ensure_topics
+from tests.support import record_of, submitted_event
+
+pytestmark = pytest.mark.integration
+
+
+def consumer_record(topic: str, offset: int, key: bytes, value: bytes, headers: list[tuple[str, bytes]]) -> Any:
+    return ConsumerRecord(
+        topic=topic,
+        partition=0,
+        offset=offset,
+        timestamp=0,
+        timestamp_type=0,
+        key=key,
+        value=value,
+        checksum=None,
+        serialized_key_size=len(key),
+        serialized_value_size=len(value),
+        headers=headers,
+    )
+
+
+async def test_a_batch_applies_each_event_once_in_order_and_dead_letters_only_the_poison_and_the_failing_one(
+    kafka_settings: KafkaSettings, database_settings: DatabaseSettings
+) -> None:
+    await service_database(database_settings, "batchtest")
+    engine = create_engine(database_settings, "batchtest")
+    topic = kafka_settings.topic_name(Topic.APPLICATIONS.name_for())
+    logical = Topic.APPLICATIONS.name_for()
+    await ensure_topics(kafka_settings, [logical, dead_letter_topic(logical)])
+    broker = create_broker(kafka_settings, "batchtest")
+    await broker.connect()
+    try:
+        await create_tables(engine, [InboxEntry, OutboxMessage])
+        async with engine.begin() as connection:
+            await connection.execute(text("CREATE TABLE IF NOT EXISTS effects (n serial, application_id text)"))
+        events = [submitted_event() for _ in range(6)]
+        failing = events[3].subject
+
+        async def handle(uow: UnitOfWork, event: Event[Any]) -> None:
+            await uow.session.execute(text("INSERT INTO effects (application_id) VALUES (:id)"), {"id": event.subject})
+            if event.subject == failing:
+                raise RuntimeError("the handler cannot process this one")
+
+        consumer = EventConsumer(
+            name="batchtest",
+            sessions=session_factory(engine),
+            outbox=Outbox(kafka_settings),
+            broker=broker,
+            kafka=kafka_settings,
+            handlers={ApplicationSubmitted: handle},
+            retry=RetryPolicy(max_attempts=2, initial_delay=0.01),
+        )
+        records = [record_of(event) for event in events]
+        batch = [
+            consumer_record(topic, offset, record.key, record.value, record.header_list())
+            for offset, record in enumerate(records[:2])
+        ]
+        poison_key = f"poison-{uuid.uuid4()}".encode()
+        batch.append(consumer_record(topic, 2, poison_key, b"{not json", [("ce_type", b"application.submitted")]))
+        batch += [
+            consumer_record(topic, offset + 3, record.key, record.value, record.header_list())
+            for offset, record in enumerate(records[2:])
+        ]
+        batch.append(batch[0])  # a redelivery inside the same poll
+
+        await consumer.process_batch(batch)
+        await consumer.process_batch(batch)  # the whole batch again, as after a crash before the offset commit
+
+        async with engine.connect() as connection:
+            applied = [
+                row[0] for row in await connection.execute(text("SELECT application_id FROM effects ORDER BY n"))
+            ]
+        dead = await read_to_end(kafka_settings.bootstrap_servers, dead_letter_topic(topic))
+    finally:
+        await broker.stop()
+        await engine.dispose()
+
+    assert applied == [event.subject for event in events if event.subject != failing]
+    reasons = {record.key: record.header("dlq_reason") or "" for record in dead}
+    assert "handler failed after 2 attempts" in reasons[failing.encode()]
+    assert reasons[poison_key]
+    assert consumer.processed == 5
