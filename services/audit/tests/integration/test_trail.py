@@ -240,7 +240,7 @@ async def test_batches_appended_by_two_instances_at_once_keep_one_gapless_chain_
         for offset, event in enumerate(events)
     ]
     # overlapping batches, and one event twice in the same batch (a redelivery inside one poll)
-    batches = [records[0:15], records[10:25] + [records[12]], records[20:40]]
+    batches = [records[0:15], [*records[10:25], records[12]], records[20:40]]
     engine = audit.writer()
     other_instance = AuditService(session_factory(engine), audit.settings.hash_key.encode())
     this_instance: AuditService = audit.app.state.audit.trail

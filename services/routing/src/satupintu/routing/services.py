@@ -63,7 +63,7 @@ class WorkflowService:
         if service is None:
             raise RejectEvent(f"unknown service {submitted.service_code!r}")
         repository = WorkflowRepository(uow.session)
-        if await repository.workflow(submitted.application_id) is not None:
+        if await repository.has_workflow(submitted.application_id):
             return
         now = self._clock()
         workflow = WorkflowRecord(
@@ -82,13 +82,19 @@ class WorkflowService:
             updated_at=now,
         )
         repository.add(workflow)
-        await repository.flush()
-        await self._start_stage(uow, event, workflow, service, 0)
+        await self._start_stage(uow, event, workflow, service, 0, now=now)
 
     async def _start_stage(
-        self, uow: UnitOfWork, cause: Event[Any], workflow: WorkflowRecord, service: ServiceDefinition, index: int
+        self,
+        uow: UnitOfWork,
+        cause: Event[Any],
+        workflow: WorkflowRecord,
+        service: ServiceDefinition,
+        index: int,
+        *,
+        now: datetime | None = None,
     ) -> None:
-        now = self._clock()
+        now = now or self._clock()
         stage = service.stages[index]
         workflow.current_stage = index
         workflow.updated_at = now

@@ -22,16 +22,19 @@ class WorkflowRepository:
         """Stage new rows for insertion."""
         self._session.add_all(records)
 
-    async def flush(self) -> None:
-        """Write staged rows now (so later queries in the transaction see them)."""
-        await self._session.flush()
-
     async def workflow(self, application_id: str, *, for_update: bool = False) -> WorkflowRecord | None:
         """The workflow of ``application_id``; locked for the transaction when ``for_update``."""
         statement = select(WorkflowRecord).where(WorkflowRecord.application_id == application_id)
         if for_update:
             statement = statement.with_for_update()
         return (await self._session.execute(statement)).scalar_one_or_none()
+
+    async def has_workflow(self, application_id: str) -> bool:
+        """Whether ``application_id`` has a stored workflow; rows staged in this transaction are not written first
+        (a batch's new workflows are inserted together at commit; a duplicate among them fails that insert)."""
+        statement = select(WorkflowRecord.application_id).where(WorkflowRecord.application_id == application_id)
+        with self._session.no_autoflush:
+            return (await self._session.execute(statement)).first() is not None
 
     async def task(self, task_id: str) -> TaskRecord | None:
         """The task with ``task_id``."""

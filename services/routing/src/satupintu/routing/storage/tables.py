@@ -7,7 +7,8 @@ from typing import Any
 
 from sqlalchemy import Column, DateTime
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlmodel import Field, SQLModel
+from sqlalchemy.orm import relationship
+from sqlmodel import Field, Relationship, SQLModel
 
 
 class WorkflowRecord(SQLModel, table=True):
@@ -29,6 +30,9 @@ class WorkflowRecord(SQLModel, table=True):
     sla_breached_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    tasks: list[TaskRecord] = Relationship(sa_relationship=relationship("TaskRecord", lazy="raise"))
+    """Never loaded (queries fetch tasks; loading raises): it makes the unit of work insert a workflow before its
+    tasks, so a batch of new workflows and tasks is written in one flush."""
 
 
 class TaskRecord(SQLModel, table=True):
