@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
 
-.PHONY: up down kafka db status clean test test-unit lint typecheck check install bench system-packages deploy-tools asyncapi
+.PHONY: up down kafka db status clean test test-unit chaos lint typecheck check install bench system-packages deploy-tools asyncapi
 
 install: ## Install uv (from PyPI) if missing, then the locked workspace
 	@command -v uv >/dev/null 2>&1 || [ -x "$(HOME)/.local/bin/uv" ] || python3 -m pip install --user --quiet uv
@@ -44,6 +44,13 @@ test: install system-packages deploy-tools lint typecheck ## Lint, type-check, a
 
 test-unit: install
 	@$(UV) run --frozen pytest -m unit
+
+CHAOS_RUNS ?= 3
+chaos: install ## The reliability drills (marker chaos) with 500 applications each, three runs in a row; stops at the first failure
+	@for run in $$(seq 1 $(CHAOS_RUNS)); do \
+		echo "== chaos run $$run of $(CHAOS_RUNS) (CHAOS_APPLICATIONS=$${CHAOS_APPLICATIONS:-500}) =="; \
+		CHAOS_APPLICATIONS=$${CHAOS_APPLICATIONS:-500} $(UV) run --frozen pytest -m chaos -x -q || exit 1; \
+	done
 
 bench: install ## Throughput and latency against hand-written baselines (prints a table, writes bench/results/latest.json)
 	@$(UV) run --frozen python bench/run.py

@@ -139,6 +139,7 @@ class WorkerProcess:
 Process = ServiceProcess | WorkerProcess
 
 CONSUMER_GROUPS = {
+    "intake": "satupintu.intake-status",
     "routing": "satupintu.routing",
     "notification": "satupintu.notification",
     "audit": "satupintu.audit",
