@@ -69,7 +69,13 @@ class TemplateRenderer:
     """Renders ``templates/<language>/<template>.txt`` with a context; missing variables are errors, not blanks."""
 
     def __init__(self, timezone: str = DEFAULT_TIMEZONE) -> None:
-        self._environment = Environment(
+        self._timezone = timezone
+        # one environment per language, made once, so each keeps its compiled templates (an overlay per render
+        # compiled the template again every time)
+        self._environments = {language: self._environment(language) for language in LANGUAGES}
+
+    def _environment(self, language: str) -> Environment:
+        environment = Environment(
             loader=PackageLoader("satupintu.notification", "templates"),
             undefined=StrictUndefined,
             autoescape=False,  # noqa: S701 (plain-text e-mail and SMS, never HTML)
@@ -77,16 +83,15 @@ class TemplateRenderer:
             lstrip_blocks=True,
             keep_trailing_newline=True,
         )
-        self._timezone = timezone
+        environment.filters["long_date"] = lambda value: long_date(value, language, self._timezone)
+        environment.filters["long_time"] = lambda value: long_time(value, language, self._timezone)
+        return environment
 
     def render(self, template: str, language: str, context: Mapping[str, Any]) -> RenderedMessage:
         """The message ``template`` says in ``language`` with ``context``."""
         if template not in TEMPLATES or language not in LANGUAGES:
             raise UnknownTemplate(f"no template {template!r} in language {language!r}")
-        environment = self._environment.overlay()
-        environment.filters["long_date"] = lambda value: long_date(value, language, self._timezone)
-        environment.filters["long_time"] = lambda value: long_time(value, language, self._timezone)
-        text = environment.get_template(f"{language}/{template}.txt").render(context)
+        text = self._environments[language].get_template(f"{language}/{template}.txt").render(context)
         subject, _, body = text.partition("\n")
         return RenderedMessage(subject=subject.strip(), body=body.lstrip("\n").rstrip() + "\n")
 
