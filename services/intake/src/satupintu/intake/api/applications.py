@@ -16,7 +16,7 @@ from satupintu.intake.services import ApplicationService
 router = APIRouter(tags=["applications"])
 
 
-def application_service(request: Request) -> ApplicationService:
+async def application_service(request: Request) -> ApplicationService:
     """The process's application service."""
     service: ApplicationService = request.app.state.application_service
     return service

@@ -25,7 +25,7 @@ class DocumentStored(BaseModel):
     size_bytes: int = Field(description="The size of the content in bytes.")
 
 
-def document_service(request: Request) -> DocumentService:
+async def document_service(request: Request) -> DocumentService:
     """The process's document service."""
     service: DocumentService = request.app.state.document_service
     return service

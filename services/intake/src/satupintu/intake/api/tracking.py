@@ -22,7 +22,7 @@ from satupintu.intake.tracking import TrackingService
 router = APIRouter(tags=["tracking"])
 
 
-def tracking_service(request: Request) -> TrackingService:
+async def tracking_service(request: Request) -> TrackingService:
     """The process's tracking service."""
     service: TrackingService = request.app.state.tracking_service
     return service

@@ -49,7 +49,7 @@ class MallContext:
     board: BoardService
 
 
-def mall(request: Request) -> MallContext:
+async def mall(request: Request) -> MallContext:
     """The app's use cases (a FastAPI dependency)."""
     context: MallContext = request.app.state.mall
     return context
