@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -153,7 +153,7 @@ class OutboxRelay:
             "SELECT id, topic, key, headers, value, created_at FROM outbox ORDER BY id LIMIT $1", self._batch_size
         )
         if self._metrics is not None:
-            await self._measure_lag(connection, rows[0]["created_at"] if rows else None)
+            await self._measure_lag(connection, rows[0]["created_at"] if rows else None, len(rows))
         if not rows:
             return 0
         fault_point("outbox.before_publish")
@@ -175,16 +175,16 @@ class OutboxRelay:
             self._metrics.events_published.inc(len(rows))
         return len(rows)
 
-    async def _measure_lag(self, connection: asyncpg.Connection, oldest: datetime | None) -> None:
+    async def _measure_lag(self, connection: asyncpg.Connection, oldest: datetime | None, fetched: int) -> None:
+        """Outbox gauges from the batch just read; only a full batch needs a count (the backlog is bigger)."""
         assert self._metrics is not None
         if oldest is None:
             self._metrics.outbox_lag.set(0)
             self._metrics.outbox_oldest.set(0)
             return
-        self._metrics.outbox_lag.set(await connection.fetchval("SELECT count(*) FROM outbox"))
-        self._metrics.outbox_oldest.set(
-            await connection.fetchval("SELECT extract(epoch FROM now() - $1::timestamptz)", oldest)
-        )
+        backlog = fetched if fetched < self._batch_size else await connection.fetchval("SELECT count(*) FROM outbox")
+        self._metrics.outbox_lag.set(backlog)
+        self._metrics.outbox_oldest.set(max(0.0, (datetime.now(UTC) - oldest).total_seconds()))
 
 
 async def _close_quietly(connection: asyncpg.Connection) -> None:
