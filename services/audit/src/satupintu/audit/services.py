@@ -153,11 +153,13 @@ class AuditService:
         If the batch cannot be appended as a whole, its records are appended one at a time with :meth:`record`,
         which retries what passes and logs what the log cannot hold as ``unrecordable``.
         """
-        entries = [self.entry_for(record) for record in records]
+        now = self._clock()
         try:
-            return await self.append_many(entries)
+            # not checked one by one as entry_for does: a value the chain cannot hash exactly fails the batch,
+            # and the one-at-a-time path below logs it as unrecordable
+            return await self.append_many([self._entry(record, now) for record in records])
         except Exception as failure:
-            _logger.warning("audit: appending a batch of %d failed (%r); one at a time", len(entries), failure)
+            _logger.warning("audit: appending a batch of %d failed (%r); one at a time", len(records), failure)
         return [await self.record(record) for record in records]
 
     async def append_many(self, entries: Sequence[dict[str, Any]]) -> list[bool]:

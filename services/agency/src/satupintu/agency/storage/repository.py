@@ -38,6 +38,14 @@ _UPSERT_COLUMNS = (
     "withdrawn_reason",
     "updated_at",
 )
+_TASKS = DeskTask.__table__  # type: ignore[attr-defined]
+_NEW_ASSIGNMENT = insert(_TASKS)
+# Built once: constructing the upsert (its `excluded` alias above all) per event cost more than running it.
+_SAVE_ASSIGNMENT = _NEW_ASSIGNMENT.on_conflict_do_update(
+    index_elements=["task_id"],
+    set_={name: _NEW_ASSIGNMENT.excluded[name] for name in _UPSERT_COLUMNS},
+    where=_TASKS.c.assigned_at <= _NEW_ASSIGNMENT.excluded.assigned_at,
+)
 
 
 def _claim_is_free(officer: str, now: datetime) -> Any:
@@ -62,15 +70,7 @@ class TaskRepository:
     async def save_assignment(self, values: dict[str, Any]) -> None:
         """Insert the task or, for a re-assignment (after an information request), reopen it with the new
         assignment; an assignment older than the one kept changes nothing."""
-        statement = insert(DeskTask).values(**values)
-        table = DeskTask.__table__  # type: ignore[attr-defined]
-        await self._session.execute(
-            statement.on_conflict_do_update(
-                index_elements=["task_id"],
-                set_={name: statement.excluded[name] for name in _UPSERT_COLUMNS},
-                where=table.c.assigned_at <= statement.excluded.assigned_at,
-            )
-        )
+        await self._session.execute(_SAVE_ASSIGNMENT, values)
 
     async def open_tasks(self, agency: str, officer: str, now: datetime) -> Sequence[DeskTask]:
         """The agency's open tasks the officer may work on (hiding colleagues' live claims), the officer's own

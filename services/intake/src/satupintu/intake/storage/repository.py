@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -61,9 +61,22 @@ class StatusRepository:
         self._session = session
 
     async def application(self, application_id: str) -> ApplicationRecord | None:
-        """The application, locked for this transaction (events of one application apply one at a time)."""
+        """The application, locked for this transaction (events of one application apply one at a time); read
+        once per transaction, however many of a batch's events are about it."""
+        transaction = self._session.get_transaction()
+        held, locked = cast(
+            "tuple[object, dict[str, ApplicationRecord]]", self._session.info.get("locked_applications", (None, {}))
+        )
+        if held is not transaction:  # a lock taken in an earlier transaction of this session is gone
+            locked = {}
+            self._session.info["locked_applications"] = (transaction, locked)
+        if application_id in locked:
+            return locked[application_id]
         statement = select(ApplicationRecord).where(ApplicationRecord.id == application_id).with_for_update()
-        return (await self._session.execute(statement)).scalar_one_or_none()
+        application = (await self._session.execute(statement)).scalar_one_or_none()
+        if application is not None:
+            locked[application_id] = application
+        return application
 
     async def task(self, task_id: str) -> TaskStatusRecord | None:
         """A task of the projection."""
