@@ -8,7 +8,6 @@ import uuid
 from typing import Any
 
 import pytest
-from aiokafka import ConsumerRecord
 from sqlalchemy import text
 
 from satupintu.common.broker import create_broker
@@ -20,28 +19,12 @@ from satupintu.common.events.topics import Topic, dead_letter_topic
 from satupintu.common.inbox import InboxEntry
 from satupintu.common.outbox import Outbox, OutboxMessage
 from satupintu.common.settings import DatabaseSettings, KafkaSettings
-from satupintu.common.testing.kafka import read_to_end
+from satupintu.common.testing.kafka import consumer_record, read_to_end
 from satupintu.common.testing.plugin import service_database
 from satupintu.common.topics_admin import ensure_topics
 from tests.support import record_of, submitted_event
 
 pytestmark = pytest.mark.integration
-
-
-def consumer_record(topic: str, offset: int, key: bytes, value: bytes, headers: list[tuple[str, bytes]]) -> Any:
-    return ConsumerRecord(
-        topic=topic,
-        partition=0,
-        offset=offset,
-        timestamp=0,
-        timestamp_type=0,
-        key=key,
-        value=value,
-        checksum=None,
-        serialized_key_size=len(key),
-        serialized_value_size=len(value),
-        headers=headers,
-    )
 
 
 async def test_a_batch_applies_each_event_once_in_order_and_dead_letters_only_the_poison_and_the_failing_one(
@@ -76,16 +59,10 @@ async def test_a_batch_applies_each_event_once_in_order_and_dead_letters_only_th
             retry=RetryPolicy(max_attempts=2, initial_delay=0.01),
         )
         records = [record_of(event) for event in events]
-        batch = [
-            consumer_record(topic, offset, record.key, record.value, record.header_list())
-            for offset, record in enumerate(records[:2])
-        ]
         poison_key = f"poison-{uuid.uuid4()}".encode()
-        batch.append(consumer_record(topic, 2, poison_key, b"{not json", [("ce_type", b"application.submitted")]))
-        batch += [
-            consumer_record(topic, offset + 3, record.key, record.value, record.header_list())
-            for offset, record in enumerate(records[2:])
-        ]
+        poison = consumer_record(topic, b"{not json", [("ce_type", b"application.submitted")], key=poison_key)
+        batch = [consumer_record(topic, r.value, r.header_list(), key=r.key) for r in records]
+        batch.insert(2, poison)
         batch.append(batch[0])  # a redelivery inside the same poll
 
         await consumer.process_batch(batch)

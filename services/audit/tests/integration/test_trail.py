@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from aiokafka import ConsumerRecord
@@ -20,7 +21,9 @@ from satupintu.audit.services import AuditService
 from satupintu.audit.signing import SignedCheckpoint, load_public_key, signature_valid
 from satupintu.common.database import session_factory
 from satupintu.common.events.applications import ApplicationStageStarted
+from satupintu.common.events.envelope import Event
 from satupintu.common.events.topics import Topic, dead_letter_topic
+from satupintu.common.testing.kafka import consumer_record
 from satupintu.common.testing.waiting import eventually
 from tests.support import produce, record_of, submitted_event
 
@@ -29,6 +32,15 @@ from .conftest import RunningAudit
 pytestmark = pytest.mark.integration
 
 APPLICATIONS = Topic.APPLICATIONS.name_for()
+
+
+def consumer_records(audit: RunningAudit, events: list[Event[Any]]) -> list[ConsumerRecord[bytes, bytes]]:
+    """The events as audit's consumer would receive them from the applications topic, in order."""
+    topic = audit.kafka.topic_name(APPLICATIONS)
+    return [
+        consumer_record(topic, record.value, record.header_list(), key=record.key, offset=offset)
+        for offset, record in enumerate(record_of(event) for event in events)
+    ]
 
 
 async def test_redelivered_ce_id_adds_nothing(audit: RunningAudit) -> None:
@@ -185,22 +197,7 @@ async def test_checkpoints_are_taken_at_the_interval_as_the_log_grows(audit: Run
 
 async def test_two_appenders_at_once_keep_one_gapless_chain(audit: RunningAudit) -> None:
     events = [submitted_event() for _ in range(30)]
-    records = [
-        ConsumerRecord(
-            topic=audit.kafka.topic_name(APPLICATIONS),
-            partition=0,
-            offset=offset,
-            timestamp=0,
-            timestamp_type=0,
-            key=event.subject.encode(),
-            value=record_of(event).value,
-            checksum=None,
-            serialized_key_size=0,
-            serialized_value_size=0,
-            headers=record_of(event).header_list(),
-        )
-        for offset, event in enumerate(events)
-    ]
+    records = consumer_records(audit, events)
     engine = audit.writer()
     other_instance = AuditService(session_factory(engine), audit.settings.hash_key.encode())
     this_instance: AuditService = audit.app.state.audit.trail
@@ -223,22 +220,7 @@ async def test_batches_appended_by_two_instances_at_once_keep_one_gapless_chain_
     audit: RunningAudit,
 ) -> None:
     events = [submitted_event() for _ in range(40)]
-    records = [
-        ConsumerRecord(
-            topic=audit.kafka.topic_name(APPLICATIONS),
-            partition=0,
-            offset=offset,
-            timestamp=0,
-            timestamp_type=0,
-            key=event.subject.encode(),
-            value=record_of(event).value,
-            checksum=None,
-            serialized_key_size=0,
-            serialized_value_size=0,
-            headers=record_of(event).header_list(),
-        )
-        for offset, event in enumerate(events)
-    ]
+    records = consumer_records(audit, events)
     # overlapping batches, and one event twice in the same batch (a redelivery inside one poll)
     batches = [records[0:15], [*records[10:25], records[12]], records[20:40]]
     engine = audit.writer()

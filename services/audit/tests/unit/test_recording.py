@@ -14,6 +14,7 @@ from sqlalchemy.exc import DataError
 
 from satupintu.audit.domain import keyed_hash
 from satupintu.audit.services import AuditService
+from satupintu.common.testing.kafka import consumer_record as received_record
 from tests.support import record_of, submitted_event
 
 pytestmark = pytest.mark.unit
@@ -25,19 +26,7 @@ NOW = datetime(2026, 11, 3, 2, 15, tzinfo=UTC)
 def consumer_record(
     topic: str, value: bytes, headers: list[tuple[str, bytes]], key: bytes = b"k"
 ) -> ConsumerRecord[bytes, bytes]:
-    return ConsumerRecord(
-        topic=topic,
-        partition=1,
-        offset=42,
-        timestamp=1_790_000_000_000,
-        timestamp_type=0,
-        key=key,
-        value=value,
-        checksum=None,
-        serialized_key_size=len(key),
-        serialized_value_size=len(value),
-        headers=headers,
-    )
+    return received_record(topic, value, headers, key=key, partition=1, offset=42, timestamp=1_790_000_000_000)
 
 
 def service() -> AuditService:

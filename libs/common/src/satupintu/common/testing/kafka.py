@@ -8,7 +8,33 @@ import time
 import uuid
 from dataclasses import dataclass
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+
+
+def consumer_record(
+    topic: str,
+    value: bytes,
+    headers: list[tuple[str, bytes]],
+    *,
+    key: bytes = b"k",
+    partition: int = 0,
+    offset: int = 0,
+    timestamp: int = 0,
+) -> ConsumerRecord[bytes, bytes]:
+    """A record as a consumer receives it, for handing to a consumer directly (no broker round trip)."""
+    return ConsumerRecord(
+        topic=topic,
+        partition=partition,
+        offset=offset,
+        timestamp=timestamp,
+        timestamp_type=0,
+        key=key,
+        value=value,
+        checksum=None,
+        serialized_key_size=len(key),
+        serialized_value_size=len(value),
+        headers=headers,
+    )
 
 
 @dataclass(frozen=True)
