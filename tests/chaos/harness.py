@@ -342,12 +342,13 @@ class LagProbe:
 
     async def end_offsets(self, topics: Iterable[str]) -> dict[TopicPartition, int]:
         """The offset the next record of each partition of ``topics`` will get."""
-        partitions = [
-            TopicPartition(topic, partition)
-            for topic in topics
-            for partition in sorted(self._offsets.partitions_for_topic(topic) or range(self._kafka.partitions))
-        ]
-        offsets: dict[TopicPartition, int] = await self._offsets.end_offsets(partitions)
+        count = self._kafka.partitions
+        partitions = {TopicPartition(topic, partition) for topic in topics for partition in range(count)}
+        if not partitions <= self._offsets.assignment():
+            # Assigned (never consumed): the client then holds their metadata, and each call is one round trip
+            # instead of a metadata refresh per unknown topic.
+            self._offsets.assign(list(partitions | self._offsets.assignment()))
+        offsets: dict[TopicPartition, int] = await self._offsets.end_offsets(list(partitions))
         return offsets
 
     async def committed(self, group: str) -> dict[TopicPartition, int]:
