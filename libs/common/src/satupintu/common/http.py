@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from fastapi import FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from satupintu.common.auth import TokenVerifier, load_or_create_local_keys
 from satupintu.common.health import health_router
 from satupintu.common.problems import install_problem_handlers
 from satupintu.common.runtime import ServiceRuntime
+from satupintu.common.settings import ServiceSettings
 from satupintu.common.tracing import TracingMiddleware
 
 
@@ -19,6 +21,14 @@ def token_verifier(runtime: ServiceRuntime) -> TokenVerifier:
         return TokenVerifier(auth)
     _, public_pem = load_or_create_local_keys(auth.keys_dir)
     return TokenVerifier(auth, public_pem)
+
+
+def trust_proxies(app: FastAPI, settings: ServiceSettings) -> None:
+    """Take the client's address from ``X-Forwarded-For`` when the peer is one of ``forwarded_allow_ips`` (the
+    ingress), so per-client rate limits count citizens, not the proxy. Call it after adding every other
+    middleware: the last added runs first."""
+    if settings.forwarded_allow_ips:
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)
 
 
 def create_service_app(runtime: ServiceRuntime, title: str, description: str = "") -> FastAPI:

@@ -112,6 +112,13 @@ class ServiceSettings(BaseSettings):
     host: str = Field(default="127.0.0.1", description="Address the HTTP server binds to.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port the HTTP server listens on.")
     log_level: str = Field(default="info", description="Log level of the service's structured logs.")
+    forwarded_allow_ips: str = Field(
+        default="",
+        description=(
+            "Comma-separated addresses or networks of the reverse proxies (the ingress) whose `X-Forwarded-For` "
+            "names the client per-client rate limits count; empty: only the direct peer."
+        ),
+    )
     kafka: KafkaSettings = Field(default_factory=KafkaSettings, description="The Kafka cluster.")
     database: DatabaseSettings = Field(default_factory=DatabaseSettings, description="The PostgreSQL server.")
     auth: AuthSettings = Field(default_factory=AuthSettings, description="Bearer tokens: issuer, audience, keys.")

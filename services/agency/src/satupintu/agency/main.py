@@ -17,7 +17,7 @@ from satupintu.agency.services import Clock, DeskService, OfficerService, utc_no
 from satupintu.agency.storage.tables import DeskTask, Officer
 from satupintu.common.catalogue import load_catalogue
 from satupintu.common.crypto import FieldCipher, load_or_create_secret
-from satupintu.common.http import create_service_app
+from satupintu.common.http import create_service_app, trust_proxies
 from satupintu.common.ratelimit import TokenBuckets
 from satupintu.common.runtime import ServiceRuntime, serve
 from satupintu.common.working_days import parse_dates
@@ -78,6 +78,7 @@ def create_app(settings: AgencySettings | None = None, clock: Clock = utc_now) -
     app.include_router(tasks_api.router)
     app.include_router(documents_api.router)
     app.include_router(pages.router)
+    trust_proxies(app, settings)  # last: it must run before the rate limits
     return app
 
 

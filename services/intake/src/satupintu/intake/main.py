@@ -8,7 +8,7 @@ from fastapi import FastAPI
 
 from satupintu.common.catalogue import load_catalogue
 from satupintu.common.crypto import FieldCipher, KeyedHasher, load_or_create_secret
-from satupintu.common.http import create_service_app
+from satupintu.common.http import create_service_app, trust_proxies
 from satupintu.common.ratelimit import RateLimitMiddleware
 from satupintu.common.runtime import ServiceRuntime, serve
 from satupintu.intake import consents, status
@@ -107,6 +107,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     app.include_router(tracking.router)
     app.include_router(profile.router)
     app.include_router(pages.router)
+    trust_proxies(app, settings)  # last: it must run before the rate limits
     return app
 
 

@@ -85,13 +85,6 @@ class MallSettings(ServiceSettings):
         ),
     )
     rate_limit_burst: int = Field(default=10, ge=1, description="Citizens' writes a client address may send at once.")
-    forwarded_allow_ips: str = Field(
-        default="",
-        description=(
-            "Comma-separated addresses or networks of the reverse proxies (the ingress) whose `X-Forwarded-For` "
-            "names the client the rate limits count; empty: only the direct peer (and uvicorn's own 127.0.0.1)."
-        ),
-    )
     session_secret: str | None = Field(
         default=None,
         description="Secret that signs the staff pages' session cookies. Unset: a local secret in the auth keys "

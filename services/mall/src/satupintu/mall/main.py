@@ -7,11 +7,10 @@ from datetime import timedelta
 
 from fastapi import FastAPI
 from starlette.middleware.sessions import SessionMiddleware
-from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from satupintu.common.catalogue import load_catalogue
 from satupintu.common.crypto import FieldCipher, KeyedHasher, load_or_create_secret
-from satupintu.common.http import create_service_app
+from satupintu.common.http import create_service_app, trust_proxies
 from satupintu.common.ratelimit import TokenBuckets
 from satupintu.common.runtime import ServiceRuntime, serve
 from satupintu.common.working_days import parse_dates
@@ -189,8 +188,6 @@ def create_app(settings: MallSettings | None = None, clock: Clock = utc_now) -> 
         same_site="lax",
         https_only=settings.secure_cookies,
     )
-    if settings.forwarded_allow_ips:
-        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.forwarded_allow_ips)
     for router in (
         queue_api.router,
         surveys_api.router,
@@ -201,6 +198,7 @@ def create_app(settings: MallSettings | None = None, clock: Clock = utc_now) -> 
         staff_api.router,
     ):
         app.include_router(router)
+    trust_proxies(app, settings)  # last: it must run before the rate limits
     return app
 
 
