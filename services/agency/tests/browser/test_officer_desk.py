@@ -8,7 +8,6 @@ import socket
 import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,21 +20,12 @@ from satupintu.common.auth import Principal, Role
 from satupintu.common.events.base import DocumentRef
 from satupintu.common.events.topics import Topic
 from satupintu.common.settings import KafkaSettings
+from satupintu.common.testing.browser import CHROMIUM_ARGS, chromium, screenshot_path
 from satupintu.common.testing.waiting import eventually
 from tests.support import produce, record_of, submitted_event, wait_for_events
 
 pytestmark = pytest.mark.browser
 
-SCREENSHOTS = Path(__file__).resolve().parents[4] / "docs" / "screenshots"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 PASSWORD = "rahasia-petugas-2026"
 APPLICATIONS = Topic.APPLICATIONS.name_for()
 
@@ -96,24 +86,23 @@ async def test_an_officer_logs_in_claims_and_approves_a_task_and_the_application
         lambda tasks: task_id in {task.task_id for task in tasks},
         what="the task on the desk",
     )
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        browser = await playwright.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
         try:
             page = await browser.new_page(viewport={"width": 1280, "height": 860}, locale="id-ID")
             await page.goto(f"{base_url}/desk")
             await expect(page).to_have_url(f"{base_url}/login")
             await page.get_by_label("Nama pengguna").fill(username)
             await page.get_by_label("Kata sandi").fill(PASSWORD)
-            await page.screenshot(path=str(SCREENSHOTS / "agency-login.png"))
+            await page.screenshot(path=str(screenshot_path("agency-login.png")))
             await page.get_by_role("button", name="Masuk").click()
             await expect(page).to_have_url(f"{base_url}/desk")
 
             row = page.locator(f'tr[data-task-id="{task_id}"]')
             await expect(row).to_contain_text("Surat Keterangan Catatan Kepolisian (SKCK)")
             await expect(row).to_contain_text("Tersedia")
-            await page.screenshot(path=str(SCREENSHOTS / "agency-tasks.png"), full_page=True)
+            await page.screenshot(path=str(screenshot_path("agency-tasks.png")), full_page=True)
 
             await row.get_by_role("link", name="Buka").click()
             await expect(page.get_by_role("heading", level=1)).to_have_text(
@@ -125,7 +114,7 @@ async def test_an_officer_logs_in_claims_and_approves_a_task_and_the_application
             await expect(page.get_by_role("status")).to_contain_text("Tugas ini Anda ambil sampai")
             await page.get_by_label("Setujui").check()
             await page.get_by_label("Hasil (untuk persetujuan)").fill("skck_number = SKCK/YAN.2.3/2026/0042")
-            await page.screenshot(path=str(SCREENSHOTS / "agency-task.png"), full_page=True)
+            await page.screenshot(path=str(screenshot_path("agency-task.png")), full_page=True)
             await page.get_by_role("button", name="Kirim keputusan").click()
             await expect(page).to_have_url(f"{base_url}/desk")
             await expect(page.get_by_role("status")).to_have_text("Keputusan terkirim: Disetujui.")

@@ -5,22 +5,16 @@ to ``docs/screenshots/``."""
 
 from __future__ import annotations
 
-import asyncio
 import re
-import shutil
-import socket
 import uuid
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-import uvicorn
-from fastapi import FastAPI
 from playwright.async_api import Browser, Page, ViewportSize, async_playwright, expect
 
+from satupintu.common.testing.browser import CHROMIUM_ARGS, SCREENSHOTS, chromium, screenshot_path, serving
 from satupintu.common.testing.waiting import eventually
 from satupintu.intake.config import IntakeSettings
 from satupintu.intake.main import create_app as create_intake
@@ -30,18 +24,8 @@ from tests.conftest import running
 
 pytestmark = pytest.mark.browser
 
-SCREENSHOTS = Path(__file__).parents[4] / "docs" / "screenshots"
 PHONE: ViewportSize = {"width": 390, "height": 844}
 SMALLEST_PHONE: ViewportSize = {"width": 360, "height": 740}
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 NIK = "3171015506900002"
 
 WORDS: dict[str, dict[str, str]] = {
@@ -80,44 +64,8 @@ WORDS: dict[str, dict[str, str]] = {
 }
 
 
-def chromium() -> str:
-    executable = shutil.which("chromium") or "/usr/bin/chromium"
-    if not Path(executable).is_file():
-        pytest.fail("Debian's chromium is needed for the browser tests: `make system-packages` installs it")
-    return executable
-
-
-@asynccontextmanager
-async def serving(app: FastAPI) -> AsyncIterator[str]:
-    """Serve ``app`` with uvicorn on a free loopback port; the base URL once ``/readyz`` answers 200."""
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.bind(("127.0.0.1", 0))
-    listener.listen()
-    base_url = f"http://127.0.0.1:{listener.getsockname()[1]}"
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
-    serve = asyncio.create_task(server.serve(sockets=[listener]))
-
-    async def readiness() -> int:
-        if serve.done():
-            raise AssertionError(f"the intake server stopped while starting: {serve}")
-        try:
-            async with httpx.AsyncClient(base_url=base_url) as client:
-                return (await client.get("/readyz")).status_code
-        except httpx.TransportError:
-            return 0
-
-    try:
-        await eventually(readiness, lambda status: status == 200, timeout=60, what="intake /readyz")
-        yield base_url
-    finally:
-        server.should_exit = True
-        await serve
-        listener.close()
-
-
 async def screenshot(page: Page, name: str) -> None:
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=str(SCREENSHOTS / f"intake-{name}.png"), full_page=True)
+    await page.screenshot(path=str(screenshot_path(f"intake-{name}.png")), full_page=True)
 
 
 async def fits(page: Page) -> bool:
@@ -203,7 +151,7 @@ async def test_citizen_applies_in_each_language_and_follows_the_application(
     routing = create_routing(await make_settings(RoutingSettings, "routing"))
     ktp = tmp_path / "ktp.pdf"
     ktp.write_bytes(f"%PDF-1.4 KTP Siti Rahayu {uuid.uuid4()}\n%%EOF\n".encode())
-    async with running(routing), serving(intake) as base_url, async_playwright() as playwright:
+    async with running(routing), serving(intake, "intake") as base_url, async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
         try:
             for language in ("id", "en"):
