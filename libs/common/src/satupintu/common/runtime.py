@@ -169,6 +169,20 @@ class ServiceRuntime:
                 return
 
 
+async def run_periodically(
+    what: str, check_once: Callable[[], Awaitable[int]], interval: float, batch_size: int
+) -> None:
+    """Run a periodic check (SLA watches) until cancelled: every ``interval`` seconds, and again at once while a
+    run handled a full batch (more is waiting); a failure is logged and retried at the next interval."""
+    while True:
+        try:
+            while await check_once() >= batch_size:
+                pass
+        except Exception:
+            _logger.exception("%s failed; trying again in %.0fs", what, interval)
+        await asyncio.sleep(interval)
+
+
 def serve(service: str, app: FastAPI, settings: ServiceSettings) -> None:
     """Run ``app`` under uvicorn on the configured address, logging structured JSON."""
     configure_logging(service, settings.log_level)

@@ -4,7 +4,6 @@ marked in the same transaction as the events)."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 from collections.abc import Callable
@@ -18,6 +17,7 @@ from satupintu.common.events.applications import ApplicationSlaBreached
 from satupintu.common.events.envelope import Event
 from satupintu.common.events.tasks import TaskSlaBreached
 from satupintu.common.outbox import Outbox
+from satupintu.common.runtime import run_periodically
 from satupintu.routing.services import ACTOR, SOURCE
 from satupintu.routing.storage.repository import WorkflowRepository
 
@@ -48,13 +48,7 @@ class SlaWatch:
 
     async def run(self) -> None:
         """Check every ``interval`` seconds until cancelled."""
-        while True:
-            try:
-                while await self.check_once() >= self._batch_size:
-                    pass
-            except Exception:
-                _logger.exception("SLA check failed; trying again in %.0fs", self._interval)
-            await asyncio.sleep(self._interval)
+        await run_periodically("SLA check", self.check_once, self._interval, self._batch_size)
 
     async def check_once(self) -> int:
         """Mark and announce what is late now; the number of breaches published."""

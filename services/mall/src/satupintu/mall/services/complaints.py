@@ -3,7 +3,6 @@ own due date in working days; the desk answers it, auditors see every one, and a
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from satupintu.common.catalogue import Catalogue
 from satupintu.common.crypto import FieldCipher
 from satupintu.common.events.mall import ComplaintFiled, ComplaintResolved, ComplaintSlaBreached
 from satupintu.common.outbox import Outbox
+from satupintu.common.runtime import run_periodically
 from satupintu.common.working_days import WorkingCalendar
 from satupintu.mall.domain import (
     ApplicationNotKnown,
@@ -271,13 +271,7 @@ class ComplaintWatch:
 
     async def run(self) -> None:
         """Check every ``interval`` seconds until cancelled."""
-        while True:
-            try:
-                while await self.check_once() >= self._batch_size:
-                    pass
-            except Exception:
-                _logger.exception("complaint SLA check failed; trying again in %.0fs", self._interval)
-            await asyncio.sleep(self._interval)
+        await run_periodically("complaint SLA check", self.check_once, self._interval, self._batch_size)
 
     async def check_once(self) -> int:
         """Mark and announce the complaints late now; how many."""
