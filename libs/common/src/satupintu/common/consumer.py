@@ -25,10 +25,10 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from opentelemetry.trace import SpanKind
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from satupintu.common.broker import raw_body
+from satupintu.common.database import causes, database_unavailable
 from satupintu.common.events.base import EventPayload
 from satupintu.common.events.envelope import EVENT_TYPES, EnvelopeError, Event, from_record
 from satupintu.common.events.topics import dead_letter_topic
@@ -85,24 +85,12 @@ class RetryPolicy:
 
 
 def is_transient(error: BaseException) -> bool:
-    """Whether ``error`` (or what caused it) is the database or network being away, which passes by itself."""
-    current: BaseException | None = error
-    while current is not None:
-        if isinstance(current, OSError | ConnectionError | TimeoutError):
-            return True
-        if isinstance(current, DBAPIError) and current.connection_invalidated:
-            return True
-        if type(current).__name__ in {
-            "ConnectionDoesNotExistError",
-            "CannotConnectNowError",
-            "TooManyConnectionsError",
-            "AdminShutdownError",
-            "ConnectionFailureError",
-            "InterfaceError",
-        }:
-            return True
-        current = current.__cause__ or current.__context__
-    return False
+    """Whether ``error`` is something that passes by itself: the database unreachable
+    (:func:`~satupintu.common.database.database_unavailable`), a network error or a driver's closed connection
+    (``InterfaceError``) anywhere in its causes."""
+    return database_unavailable(error) or any(
+        isinstance(cause, OSError) or type(cause).__name__ == "InterfaceError" for cause in causes(error)
+    )
 
 
 class EventConsumer:

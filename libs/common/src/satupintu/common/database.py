@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import asyncpg
 from sqlalchemy import text
@@ -72,18 +72,24 @@ def database_unavailable(error: BaseException) -> bool:
     """Whether ``error`` (or what caused it) says the database server cannot be reached right now: connection
     refused or lost, the server starting or shutting down. Such a request may be retried later; other errors
     (a constraint violation, a bad query) may not."""
-    current: BaseException | None = error
-    seen: set[int] = set()
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
+    for current in causes(error):
         if isinstance(current, ConnectionError | TimeoutError):
             return True
         if isinstance(current, DBAPIError) and current.connection_invalidated:
             return True
         if any(kind.__name__ in _CONNECTION_FAILURES for kind in type(current).__mro__):
             return True
-        current = current.__cause__ or current.__context__
     return False
+
+
+def causes(error: BaseException) -> Iterator[BaseException]:
+    """``error`` and what caused it, innermost last (each once, however the chain loops)."""
+    current: BaseException | None = error
+    seen: set[int] = set()
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
 
 
 async def database_ready(engine: AsyncEngine) -> bool:

@@ -43,6 +43,7 @@ from faststream.kafka.annotations import KafkaMessage
 from tenacity import AsyncRetrying, RetryError, stop_after_attempt, wait_exponential_jitter
 
 from satupintu.common.broker import create_broker, raw_body
+from satupintu.common.consumer import is_transient
 from satupintu.common.events.applications import JsonScalar
 from satupintu.common.events.base import Decision, DocumentRef
 from satupintu.common.events.envelope import EnvelopeError, Event, from_record, to_record
@@ -297,10 +298,18 @@ class AgencyWorker:
         self.duplicates = 0
         self.refused = 0
         self.left_to_officers = 0
+        self._failures_in_a_row = 0
         tasks_topic = kafka.topic_name(Topic.AGENCY_TASKS.name_for(self.agency))
 
         async def on_task(message: KafkaMessage) -> None:
-            await self.handle(message.raw_message)
+            try:
+                await self.handle(message.raw_message)
+            except Exception as failure:
+                if is_transient(failure):  # the ledger's database or the broker away: wait before the redelivery
+                    self._failures_in_a_row += 1
+                    await asyncio.sleep(min(5.0, 0.1 * 2 ** min(self._failures_in_a_row, 6)))
+                raise
+            self._failures_in_a_row = 0
 
         on_task.__name__ = f"agency_{self.agency.replace('-', '_')}_{worker_name.replace('-', '_')}"
         self._broker.subscriber(
