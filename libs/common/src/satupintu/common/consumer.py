@@ -140,6 +140,8 @@ class EventConsumer:
             batch=True,
             max_records=self._kafka.max_batch_records,
             batch_timeout_ms=self._kafka.batch_wait_ms,
+            fetch_max_bytes=self._kafka.fetch_max_bytes,
+            max_partition_fetch_bytes=self._kafka.fetch_max_bytes,
             title=self.name,
             description="CloudEvents in Kafka binary mode; handles "
             + ", ".join(sorted(f"`{p.event_type}` ({p.dataschema()})" for p in self._handlers))

@@ -40,6 +40,12 @@ class KafkaSettings(BaseSettings):
     max_batch_records: int = Field(
         default=200, ge=1, description="Most records a consumer takes in one batch (one transaction, one commit)."
     )
+    fetch_max_bytes: int = Field(
+        default=1_048_576,
+        ge=65_536,
+        description="Most bytes a consumer fetches ahead per request (and per partition): bounds its memory in a "
+        "backlog (aiokafka's default of 50 MB lets a service grow past its 150 MB budget).",
+    )
     batch_wait_ms: int = Field(
         default=20,
         ge=1,

@@ -46,4 +46,6 @@ def subscribe(runtime: ServiceRuntime, audit: AuditService, catalogue: Catalogue
         batch=True,
         max_records=kafka.max_batch_records,
         batch_timeout_ms=kafka.batch_wait_ms,
+        fetch_max_bytes=kafka.fetch_max_bytes,
+        max_partition_fetch_bytes=kafka.fetch_max_bytes,
     )(audit_every_event)
