@@ -24,7 +24,35 @@ def free_port() -> int:
         return port
 
 
-class ServiceProcess:
+class ManagedProcess:
+    """A process a test starts and may kill: what every kind shares."""
+
+    process: subprocess.Popen[bytes] | None
+    log_path: Path
+
+    def kill(self) -> None:
+        """``kill -9``: no goodbye, no offsets committed, no leave-group."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(timeout=30)
+
+    def stop(self) -> None:
+        """Ask the process to stop (SIGTERM) and wait."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def log_tail(self, lines: int = 30) -> str:
+        """The last lines the process wrote."""
+        if not self.log_path.is_file():
+            return ""
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+
+class ServiceProcess(ManagedProcess):
     """One service process on this session's broker and database."""
 
     def __init__(
@@ -85,24 +113,3 @@ class ServiceProcess:
         result = await eventually(code, lambda value: value is not None, timeout=timeout, what=f"{self.service} exit")
         assert result is not None
         return result
-
-    def kill(self) -> None:
-        """``kill -9``: no goodbye, no offsets committed, no leave-group."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
-            self.process.wait(timeout=30)
-
-    def stop(self) -> None:
-        """Ask the process to stop (SIGTERM) and wait."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.kill()
-
-    def log_tail(self, lines: int = 30) -> str:
-        """The last lines the process wrote."""
-        if not self.log_path.is_file():
-            return ""
-        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])

@@ -35,7 +35,7 @@ from satupintu.common.events.envelope import EnvelopeError, from_record
 from satupintu.common.events.topics import DLQ_SUFFIX, Topic, all_topic_names
 from satupintu.common.settings import DatabaseSettings, KafkaSettings
 from satupintu.common.testing.waiting import eventually
-from tests.processes import ServiceProcess, free_port
+from tests.processes import ManagedProcess, ServiceProcess, free_port
 
 APPLICATIONS = int(os.environ.get("CHAOS_APPLICATIONS", "100"))
 """Applications per drill: 100 in ``make test``; ``make chaos`` sets 500."""
@@ -72,7 +72,7 @@ def application_body(marker: str) -> dict[str, Any]:
     }
 
 
-class WorkerProcess:
+class WorkerProcess(ManagedProcess):
     """The approving agency worker (:mod:`tests.chaos.approver`) as a process; it has no HTTP port."""
 
     def __init__(
@@ -115,25 +115,6 @@ class WorkerProcess:
             return "consuming" in self.log_path.read_text(errors="replace")
 
         await eventually(consuming, timeout=timeout, interval=0.1, what="worker consuming")
-
-    def kill(self) -> None:
-        """``kill -9``: no goodbye, no offsets committed, no leave-group."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(timeout=30)
-
-    def stop(self) -> None:
-        """SIGTERM and wait (the worker finishes the task in hand)."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.kill()
-
-    def log_tail(self, lines: int = 30) -> str:
-        """The last lines the worker wrote."""
-        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
 
 
 Process = ServiceProcess | WorkerProcess

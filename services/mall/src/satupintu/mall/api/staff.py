@@ -153,6 +153,18 @@ async def _staff(
     return principal
 
 
+async def _staff_form(
+    request: Request, roles: frozenset[Role], csrf: str, forbidden: str = "staff_forbidden_counter"
+) -> Principal | Response:
+    """As :func:`_staff`, for a form post: also refused when the form's CSRF token is not this session's."""
+    found = await _staff(request, roles, forbidden)
+    if isinstance(found, Response):
+        return found
+    if not csrf_valid(request, csrf):
+        return _refused_form(request)
+    return found
+
+
 # ----------------------------------------------------------------------------------------------------------------------
 # Signing in and out
 
@@ -285,11 +297,9 @@ async def call_next(
     csrf_token: CsrfField = "",
 ) -> Response:
     """Call the service's longest-waiting visitor to the counter; the counter is remembered for the next call."""
-    found = await _staff(request, COUNTER_ROLES)
+    found = await _staff_form(request, COUNTER_ROLES, csrf_token)
     if isinstance(found, Response):
         return found
-    if not csrf_valid(request, csrf_token):
-        return _refused_form(request)
     context, t = page_context(request), _t(request)
     counter = counter.strip()
     if not counter:
@@ -310,11 +320,9 @@ async def call_next(
 
 
 async def _finish(request: Request, ticket_id: str, csrf: str, served: bool) -> Response:
-    found = await _staff(request, COUNTER_ROLES)
+    found = await _staff_form(request, COUNTER_ROLES, csrf)
     if isinstance(found, Response):
         return found
-    if not csrf_valid(request, csrf):
-        return _refused_form(request)
     context, t = page_context(request), _t(request)
     try:
         ticket = await (context.queue.serve if served else context.queue.no_show)(ticket_id, found)
@@ -349,11 +357,9 @@ async def link(
     csrf_token: CsrfField = "",
 ) -> Response:
     """Link the ticket to the application submitted at the counter, for the visitor to follow from the ticket."""
-    found = await _staff(request, COUNTER_ROLES)
+    found = await _staff_form(request, COUNTER_ROLES, csrf_token)
     if isinstance(found, Response):
         return found
-    if not csrf_valid(request, csrf_token):
-        return _refused_form(request)
     context, t = page_context(request), _t(request)
     try:
         code = TicketLink(tracking_code=tracking_code).tracking_code
@@ -476,11 +482,9 @@ async def resolve(
     csrf_token: CsrfField = "",
 ) -> Response:
     """Answer and close the complaint; back to the desk, or the complaint again with what to fix."""
-    found = await _staff(request, COUNTER_ROLES, forbidden="complaint_read_only")
+    found = await _staff_form(request, COUNTER_ROLES, csrf_token, forbidden="complaint_read_only")
     if isinstance(found, Response):
         return found
-    if not csrf_valid(request, csrf_token):
-        return _refused_form(request)
     context, t = page_context(request), _t(request)
     try:
         answer = ComplaintResolve(response=response).response
