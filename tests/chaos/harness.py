@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -355,28 +356,30 @@ class LagProbe:
 
 
 async def kill_with_lag(stack: Stack, service: str, *, index: int = 0, timeout: float = 120.0) -> int:
-    """``kill -9`` one instance of ``service`` as soon as its consumer group has lag, and return the lag it died
-    with: records on its topics as of just before the kill that the group had not committed just after it.
+    """``kill -9`` one instance of ``service`` while its consumer group has lag, and return the lag it died with:
+    records on its topics as of just before the kill that the group had not committed just after it.
 
-    Should the instance have caught up in the instant between probe and kill (the kill then proves nothing), a
-    replacement is started and the drill repeats until a kill lands on lag or the deadline passes."""
+    With batch consumption a service keeps up with the drills' load, so a probe could wait for lag in vain: the
+    instance is first frozen (``SIGSTOP``: it consumes and commits nothing more, its group still holds its
+    partitions), the load goes on filling its topics, and the kill lands once the group lags."""
     group, topics = stack.group(service), stack.group_topics(service)
     victim = stack.instance(service, index)
+    assert victim.process is not None
+    victim.process.send_signal(signal.SIGSTOP)
     deadline = time.monotonic() + timeout
     async with LagProbe(stack.kafka) as probe:
         while time.monotonic() < deadline:
             ends = await probe.end_offsets(topics)
             if probe.lag(ends, await probe.committed(group)) == 0:
-                await asyncio.sleep(0.02)
+                await asyncio.sleep(0.05)
                 continue
             victim.kill()
             stack.forget(victim)
             lag_at_kill = probe.lag(ends, await probe.committed(group))
-            if lag_at_kill > 0:
-                print(f"killed {service} with lag {lag_at_kill}")
-                return lag_at_kill
-            victim = await stack.restart(service)
-    raise AssertionError(f"{service} was never killed with lag within {timeout:.0f}s\n{stack.logs()}")
+            print(f"killed {service} with lag {lag_at_kill}")
+            return lag_at_kill
+    victim.process.send_signal(signal.SIGCONT)
+    raise AssertionError(f"{service} never lagged within {timeout:.0f}s of being frozen\n{stack.logs()}")
 
 
 # --- reading every topic ------------------------------------------------------------------------------------------
