@@ -361,25 +361,42 @@ async def kill_with_lag(stack: Stack, service: str, *, index: int = 0, timeout: 
 
     With batch consumption a service keeps up with the drills' load, so a probe could wait for lag in vain: the
     instance is first frozen (``SIGSTOP``: it consumes and commits nothing more, its group still holds its
-    partitions), the load goes on filling its topics, and the kill lands once the group lags."""
+    partitions) while the load goes on, and killed once a partition lags without its commit moving for a second
+    (the frozen member's, not a second instance's passing lag). Should the kill still land on no lag, a
+    replacement is started and frozen, and the drill repeats until the deadline."""
     group, topics = stack.group(service), stack.group_topics(service)
     victim = stack.instance(service, index)
-    assert victim.process is not None
-    victim.process.send_signal(signal.SIGSTOP)
     deadline = time.monotonic() + timeout
     async with LagProbe(stack.kafka) as probe:
         while time.monotonic() < deadline:
+            assert victim.process is not None
+            victim.process.send_signal(signal.SIGSTOP)
+            if not await stuck_lag(probe, group, topics, deadline):
+                break
             ends = await probe.end_offsets(topics)
-            if probe.lag(ends, await probe.committed(group)) == 0:
-                await asyncio.sleep(0.05)
-                continue
             victim.kill()
             stack.forget(victim)
             lag_at_kill = probe.lag(ends, await probe.committed(group))
-            print(f"killed {service} with lag {lag_at_kill}")
-            return lag_at_kill
-    victim.process.send_signal(signal.SIGCONT)
-    raise AssertionError(f"{service} never lagged within {timeout:.0f}s of being frozen\n{stack.logs()}")
+            if lag_at_kill > 0:
+                print(f"killed {service} with lag {lag_at_kill}")
+                return lag_at_kill
+            victim = await stack.restart(service)
+    if victim.process is not None and victim.process.poll() is None:
+        victim.process.send_signal(signal.SIGCONT)
+    raise AssertionError(f"{service} was never killed with lag within {timeout:.0f}s\n{stack.logs()}")
+
+
+async def stuck_lag(probe: LagProbe, group: str, topics: list[str], deadline: float) -> bool:
+    """Wait until some partition of ``topics`` has records ``group`` has not committed and its commit has not moved
+    for a second; False if the deadline passes first."""
+    before = await probe.committed(group)
+    while time.monotonic() < deadline:
+        await asyncio.sleep(1.0)
+        ends, now = await probe.end_offsets(topics), await probe.committed(group)
+        if any(end > now.get(tp, 0) and now.get(tp, 0) == before.get(tp, 0) for tp, end in ends.items()):
+            return True
+        before = now
+    return False
 
 
 # --- reading every topic ------------------------------------------------------------------------------------------
