@@ -37,13 +37,26 @@ class ManagedProcess:
             self.process.wait(timeout=30)
 
     def stop(self) -> None:
-        """Ask the process to stop (SIGTERM) and wait."""
+        """Ask the process to stop (SIGTERM; SIGCONT first, should a drill have frozen it) and wait."""
         if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGCONT)
             self.process.terminate()
             try:
                 self.process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 self.kill()
+
+    async def exited(self, timeout: float = 60.0) -> int:
+        """Wait for the process to end by itself and return its exit code."""
+
+        async def code() -> int | None:
+            assert self.process is not None
+            return self.process.poll()
+
+        what = f"{self.log_path.stem} exit"
+        result = await eventually(code, lambda value: value is not None, timeout=timeout, what=what)
+        assert result is not None
+        return result
 
     def log_tail(self, lines: int = 30) -> str:
         """The last lines the process wrote."""
@@ -102,14 +115,3 @@ class ServiceProcess(ManagedProcess):
                 return False
 
         await eventually(answers, timeout=timeout, what=f"{self.service} ready")
-
-    async def exited(self, timeout: float = 60.0) -> int:
-        """Wait for the process to end by itself and return its exit code."""
-
-        async def code() -> int | None:
-            assert self.process is not None
-            return self.process.poll()
-
-        result = await eventually(code, lambda value: value is not None, timeout=timeout, what=f"{self.service} exit")
-        assert result is not None
-        return result

@@ -126,6 +126,8 @@ CONSUMER_GROUPS = {
     "notification": "satupintu.notification",
     "audit": "satupintu.audit",
     "worker": f"satupintu.agency.{AGENCY}.{WORKER}",
+    "agency": "satupintu.agency-desk",
+    "mall": "satupintu.mall",
 }
 """The consumer group whose lag a kill of each process is timed by."""
 
@@ -155,7 +157,7 @@ class Stack:
         """The topics that group consumes."""
         if service == "audit":
             return self.topics
-        if service == "worker":
+        if service in {"worker", "agency"}:
             return [self.kafka.topic_name(TASKS_TOPIC)]
         if service == "routing":
             codes = sorted(load_catalogue().agency_codes())
@@ -384,6 +386,63 @@ async def kill_with_lag(stack: Stack, service: str, *, index: int = 0, timeout: 
     if victim.process is not None and victim.process.poll() is None:
         victim.process.send_signal(signal.SIGCONT)
     raise AssertionError(f"{service} was never killed with lag within {timeout:.0f}s\n{stack.logs()}")
+
+
+STOP_DEADLINE = 30.0
+"""How long a process may take to exit after SIGTERM: the services' ``stop_timeout_seconds`` (20 s) for their
+lifespan, uvicorn's grace for open connections before it, and a margin for the interpreter's exit."""
+
+
+@dataclass(frozen=True)
+class Stopped:
+    """How a SIGTERM under backlog ended: the lag the process was stopped with, and its exit code."""
+
+    service: str
+    lag: int
+    exit_code: int
+
+
+async def freeze_until_lagging(stack: Stack, probe: LagProbe, victims: dict[str, Process], timeout: float) -> None:
+    """Freeze (``SIGSTOP``) every victim while the load goes on, and wait until each one's consumer group lags with
+    its commit standing still (the frozen member's partitions)."""
+    deadline = time.monotonic() + timeout
+    for victim in victims.values():
+        assert victim.process is not None
+        victim.process.send_signal(signal.SIGSTOP)
+
+    async def lagging(service: str) -> None:
+        if not await stuck_lag(probe, stack.group(service), stack.group_topics(service), deadline):
+            raise AssertionError(f"{service} never lagged while frozen within {timeout:.0f}s\n{stack.logs()}")
+
+    await asyncio.gather(*(lagging(service) for service in victims))
+
+
+async def stop_with_backlog(stack: Stack, victims: dict[str, Process], timeout: float = 120.0) -> list[Stopped]:
+    """Stop each victim (``SIGTERM``) while it has a backlog to consume: frozen until its group lags, then let go
+    and asked to stop at once. Each must exit by itself within :data:`STOP_DEADLINE`; the stopped are forgotten."""
+    async with LagProbe(stack.kafka) as probe:
+        await freeze_until_lagging(stack, probe, victims, timeout)
+        lags = {}
+        for service in victims:
+            ends = await probe.end_offsets(stack.group_topics(service))
+            lags[service] = probe.lag(ends, await probe.committed(stack.group(service)))
+    for victim in victims.values():
+        assert victim.process is not None
+        victim.process.send_signal(signal.SIGCONT)
+        victim.process.terminate()
+
+    async def exit_code(service: str, victim: Process) -> Stopped:
+        try:
+            code = await victim.exited(timeout=STOP_DEADLINE)
+        except AssertionError as late:
+            victim.kill()
+            late_exit = f"{service} did not exit within {STOP_DEADLINE}s of SIGTERM:\n{victim.log_tail()}"
+            raise AssertionError(late_exit) from late
+        stack.forget(victim)
+        print(f"stopped {service} with lag {lags[service]}: exit code {code}")
+        return Stopped(service, lags[service], code)
+
+    return list(await asyncio.gather(*(exit_code(service, victim) for service, victim in victims.items())))
 
 
 async def stuck_lag(probe: LagProbe, group: str, topics: list[str], deadline: float) -> bool:

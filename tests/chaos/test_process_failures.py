@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -38,6 +39,7 @@ from tests.chaos.harness import (
     drill_timeout,
     kill_with_lag,
     run_with_fault,
+    stop_with_backlog,
     submit,
 )
 
@@ -88,6 +90,44 @@ async def test_kill_9_with_lag_then_restart_completes_everything_once(stack: Sta
     await run_with_fault(stack, kill_and_restart, marker=f"kill-{service}")
     assert len(lags) == 1
     assert lags[0] > 0
+
+
+@pytest.mark.timeout(drill_timeout() + 120)
+async def test_sigterm_while_consuming_a_backlog_exits_within_the_deadline_and_loses_nothing(stack: Stack) -> None:
+    await service_database(stack.database, "mall")
+    await stack.start("agency", "mall")
+    stack.spawn("intake")  # a second intake: its status projection is stopped, the first one takes the load
+    await stack.instance("intake", 1).ready(timeout=120)
+    async with LagProbe(stack.kafka) as probe:
+        await two_members(probe, stack.group("intake"))
+    downstream = ("worker", "agency")  # they consume what routing makes of the backlog
+    upstream = ("intake", "routing", "notification", "audit", "mall")
+    stopped = []
+
+    async def stop_every_consumer(submissions: Submissions) -> None:
+        await at_least_accepted(submissions, APPLICATIONS // 10)
+        for service in downstream:  # frozen now, so routing's tasks pile up for them while the others are stopped
+            process = stack.instance(service)
+            assert process.process is not None
+            process.process.send_signal(signal.SIGSTOP)
+        victims = {service: stack.instance(service, 1 if service == "intake" else 0) for service in upstream}
+        stopped.extend(await stop_with_backlog(stack, victims))
+        for service in upstream:
+            if service != "intake":
+                await stack.restart(service)
+        stopped.extend(await stop_with_backlog(stack, {service: stack.instance(service) for service in downstream}))
+        for service in downstream:
+            await stack.restart(service)
+
+    try:
+        await run_with_fault(stack, stop_every_consumer, marker="sigterm")
+    finally:
+        for service in ("agency", "mall"):
+            for process in list(stack.processes[service]):
+                process.stop()
+                stack.forget(process)
+    outcomes = {outcome.service: (outcome.lag > 0, outcome.exit_code) for outcome in stopped}
+    assert outcomes == dict.fromkeys((*upstream, *downstream), (True, 0)), stopped
 
 
 async def two_members(probe: LagProbe, group: str) -> None:

@@ -176,9 +176,9 @@ def assigned_event(
     )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 async def topics(kafka_settings: KafkaSettings) -> None:
-    """Every topic of this session exists (services create them at start; a worker alone does not)."""
+    """Every topic of this module exists (services create them at start; a worker alone does not)."""
     await ensure_topics(kafka_settings, all_topic_names(load_catalogue().agency_codes()))
 
 

@@ -14,8 +14,10 @@ import pytest
 from aiokafka import ConsumerRecord
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from satupintu.audit.domain import keyed_hash
+from satupintu.audit.handlers import AuditConsumer
 from satupintu.audit.merkle import leaf_hash, verify_consistency, verify_inclusion
 from satupintu.audit.services import AuditService
 from satupintu.audit.signing import SignedCheckpoint, load_public_key, signature_valid
@@ -195,21 +197,31 @@ async def test_checkpoints_are_taken_at_the_interval_as_the_log_grows(audit: Run
     assert await eventually(latest_size, lambda size: size >= row.seq, what="a checkpoint covering the entry")
 
 
+def two_consumers(audit: RunningAudit, engine: AsyncEngine) -> tuple[AuditConsumer, AuditConsumer]:
+    """Audit's consumer as in this process and as in another instance (its own engine), on the same log."""
+    runtime = audit.app.state.runtime
+    return tuple(  # type: ignore[return-value]
+        AuditConsumer(trail, broker=runtime.broker, kafka=audit.kafka)
+        for trail in (
+            audit.app.state.audit.trail,
+            AuditService(session_factory(engine), audit.settings.hash_key.encode()),
+        )
+    )
+
+
 async def test_two_appenders_at_once_keep_one_gapless_chain(audit: RunningAudit) -> None:
     events = [submitted_event() for _ in range(30)]
     records = consumer_records(audit, events)
     engine = audit.writer()
-    other_instance = AuditService(session_factory(engine), audit.settings.hash_key.encode())
-    this_instance: AuditService = audit.app.state.audit.trail
+    instances = two_consumers(audit, engine)
     try:
-        appended = await asyncio.gather(
-            *(instance.record(record) for record in records for instance in (this_instance, other_instance))
-        )
+        await asyncio.gather(*(instance.process(record) for record in records for instance in instances))
     finally:
         await engine.dispose()
     verified = await audit.client.get("/audit/verify", headers=audit.auditor())
 
-    assert appended.count(True) == 30  # each event once, whichever instance got there first
+    assert sum(instance.processed for instance in instances) == 30  # each event once, whoever got there first
+    assert sum(instance.duplicates for instance in instances) == 30
     rows = await audit.rows("ce_id = ANY(:ids)", ids=[event.id for event in events])
     assert len(rows) == 30
     assert verified.json()["ok"] is True, verified.text
@@ -224,17 +236,14 @@ async def test_batches_appended_by_two_instances_at_once_keep_one_gapless_chain_
     # overlapping batches, and one event twice in the same batch (a redelivery inside one poll)
     batches = [records[0:15], [*records[10:25], records[12]], records[20:40]]
     engine = audit.writer()
-    other_instance = AuditService(session_factory(engine), audit.settings.hash_key.encode())
-    this_instance: AuditService = audit.app.state.audit.trail
+    instances = two_consumers(audit, engine)
     try:
-        outcomes = await asyncio.gather(
-            *(instance.record_many(batch) for batch in batches for instance in (this_instance, other_instance))
-        )
+        await asyncio.gather(*(instance.process_batch(batch) for batch in batches for instance in instances))
     finally:
         await engine.dispose()
     verified = await audit.client.get("/audit/verify", headers=audit.auditor())
 
-    assert sum(outcome.count(True) for outcome in outcomes) == 40
+    assert sum(instance.processed for instance in instances) == 40
     rows = await audit.rows("ce_id = ANY(:ids)", ids=[event.id for event in events])
     assert sorted(row.ce_id for row in rows) == sorted(event.id for event in events)
     assert verified.json()["ok"] is True, verified.text

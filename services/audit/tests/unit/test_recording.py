@@ -10,10 +10,13 @@ from typing import Any
 
 import pytest
 from aiokafka import ConsumerRecord
+from faststream.kafka import KafkaBroker
 from sqlalchemy.exc import DataError
 
 from satupintu.audit.domain import keyed_hash
+from satupintu.audit.handlers import AuditConsumer
 from satupintu.audit.services import AuditService
+from satupintu.common.settings import KafkaSettings
 from satupintu.common.testing.kafka import consumer_record as received_record
 from tests.support import record_of, submitted_event
 
@@ -93,16 +96,17 @@ async def test_a_record_the_database_refuses_is_appended_as_unrecordable_not_dro
     audit = service()
     appended: list[dict[str, Any]] = []
 
-    async def append(values: dict[str, Any]) -> bool:
-        if values["type"] != "unrecordable":
+    async def append_many(entries: list[dict[str, Any]]) -> list[bool]:
+        if any(values["type"] != "unrecordable" for values in entries):
             raise DataError("INSERT ...", {}, Exception("invalid byte sequence for encoding UTF8: 0x00"))
-        appended.append(values)
-        return True
+        appended.extend(entries)
+        return [True] * len(entries)
 
-    audit.append = append  # type: ignore[method-assign]
+    audit.append_many = append_many  # type: ignore[method-assign]
+    consumer = AuditConsumer(audit, broker=KafkaBroker(), kafka=KafkaSettings())
     record = record_of(submitted_event())
 
-    assert await audit.record(consumer_record("t1.applications", record.value, record.header_list()))
+    await consumer.process(consumer_record("t1.applications", record.value, record.header_list()))
     [entry] = appended
     assert entry["ce_id"] == "unrecordable:t1.applications:1:42"
     assert "invalid byte sequence" in entry["payload"]["reason"]

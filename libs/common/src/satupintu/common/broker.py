@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from aiokafka import AIOKafkaProducer
 from faststream.kafka import KafkaBroker
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from faststream.message import StreamMessage
@@ -51,6 +52,14 @@ async def broker_ready(broker: KafkaBroker) -> bool:
         return await broker.ping(timeout=2.0)
     except Exception:
         return False
+
+
+def raw_producer(broker: KafkaBroker) -> AIOKafkaProducer:
+    """The broker's own aiokafka producer, for records that must keep their headers byte for byte (dead letters):
+    FastStream's ``publish`` takes headers as text and adds a ``content-type``. The same idempotent producer, so
+    nothing more to start or stop; reached through FastStream's internals (checked by the dead-letter tests)."""
+    producer: AIOKafkaProducer = broker.config.producer._producer.producer  # type: ignore[attr-defined]
+    return producer
 
 
 async def raw_body(message: StreamMessage[Any]) -> Any:

@@ -7,7 +7,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-ReadinessCheck = Callable[[], Awaitable[bool]]
+ReadinessCheck = Callable[[], Awaitable[bool | str]]
+"""A dependency's check: True when it answers; False, or why not, when it does not."""
 
 
 def health_router(checks: Callable[[], Mapping[str, ReadinessCheck]]) -> APIRouter:
@@ -21,11 +22,17 @@ def health_router(checks: Callable[[], Mapping[str, ReadinessCheck]]) -> APIRout
     @router.get("/readyz", summary="The service can do its work: its dependencies answer")
     async def readyz() -> JSONResponse:
         results = {name: await check() for name, check in checks().items()}
-        ready = all(results.values())
+        ready = all(result is True for result in results.values())
         body = {
             "status": "ready" if ready else "not ready",
-            "checks": {k: "ok" if v else "down" for k, v in results.items()},
+            "checks": {name: _state(result) for name, result in results.items()},
         }
         return JSONResponse(body, status_code=200 if ready else 503)
 
     return router
+
+
+def _state(result: bool | str) -> str:
+    if result is True:
+        return "ok"
+    return f"down: {result}" if isinstance(result, str) else "down"

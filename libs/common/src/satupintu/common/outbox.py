@@ -144,8 +144,7 @@ class OutboxRelay:
             wake.clear()
             published = await self.publish_batch(connection)
             if published < self._batch_size:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(wake.wait(), timeout=self._poll_interval)
+                await wait_for_wake_up(wake, within=self._poll_interval)
 
     async def publish_batch(self, connection: asyncpg.Connection) -> int:
         """Publish the oldest batch of rows, wait for the broker's acknowledgement, then delete them."""
@@ -185,6 +184,15 @@ class OutboxRelay:
         backlog = fetched if fetched < self._batch_size else await connection.fetchval("SELECT count(*) FROM outbox")
         self._metrics.outbox_lag.set(backlog)
         self._metrics.outbox_oldest.set(max(0.0, (datetime.now(UTC) - oldest).total_seconds()))
+
+
+async def wait_for_wake_up(wake: asyncio.Event, *, within: float) -> None:
+    """Wait until ``wake`` is set or ``within`` seconds pass. Not ``asyncio.wait_for``: on Python 3.11 it swallows a
+    cancellation that arrives in the same loop step as the event being set (it returns instead of raising), and a
+    relay woken by a NOTIFY just as the service stops then never stops."""
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(within):
+            await wake.wait()
 
 
 async def _close_quietly(connection: asyncpg.Connection) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import ctypes
 import logging
+import signal
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from sqlmodel import SQLModel
 from satupintu.common.broker import broker_ready, create_broker
 from satupintu.common.catalogue import load_catalogue
 from satupintu.common.consumer import EventConsumer, Handler, RetryPolicy
+from satupintu.common.consuming import RecordConsumer, consumers_ready
 from satupintu.common.database import create_engine, create_tables, database_ready, session_factory
 from satupintu.common.events.base import EventPayload
 from satupintu.common.events.topics import all_topic_names
@@ -30,6 +32,7 @@ from satupintu.common.logs import configure_logging
 from satupintu.common.metrics import ServiceMetrics
 from satupintu.common.outbox import Outbox, OutboxMessage, OutboxRelay
 from satupintu.common.settings import ServiceSettings
+from satupintu.common.stopping import finish_by
 from satupintu.common.topics_admin import ensure_topics
 from satupintu.common.tracing import configure_tracing
 
@@ -55,7 +58,9 @@ class ServiceRuntime:
     outbox: Outbox = field(init=False)
     relay: OutboxRelay = field(init=False)
     metrics: ServiceMetrics = field(init=False)
-    consumers: list[EventConsumer] = field(init=False, default_factory=list)
+    consumers: list[RecordConsumer[Any]] = field(init=False, default_factory=list)
+    stopped_in_time: bool | None = field(init=False, default=None)
+    """After :meth:`stop`: whether everything stopped before the deadline (False: something was abandoned)."""
     _start_hooks: list[Callable[[], None]] = field(init=False, default_factory=list)
     _metric_refreshers: list[Callable[[], Awaitable[None]]] = field(init=False, default_factory=list)
     _background: set[asyncio.Task[None]] = field(init=False, default_factory=set)
@@ -117,7 +122,13 @@ class ServiceRuntime:
         checks: dict[str, ReadinessCheck] = {"database": lambda: database_ready(self.engine)}
         if self.needs_broker:
             checks["kafka"] = lambda: broker_ready(self.broker)
+        if self.consumers:
+            checks["consumers"] = self._consumers_ready
         return checks
+
+    async def _consumers_ready(self) -> bool | str:
+        blocked = consumers_ready(self.consumers)
+        return blocked if blocked else True
 
     async def start(self) -> None:
         """Create the service's tables, then its topics and consumers, then the outbox relay."""
@@ -130,12 +141,18 @@ class ServiceRuntime:
             hook()
 
     async def stop(self) -> None:
-        """Stop background work, the broker and the engine."""
+        """Stop background work, then the broker (consumers finish the batch in hand), then the engine, all within
+        ``stop_timeout_seconds``: past it, what is left is cancelled and abandoned, so stopping never hangs."""
+        deadline = asyncio.get_running_loop().time() + self.settings.stop_timeout_seconds
         for task in self._background:
             task.cancel()
-        await asyncio.gather(*self._background, return_exceptions=True)
-        await self.broker.stop()
-        await self.engine.dispose()
+        self.stopped_in_time = all(
+            [
+                await finish_by(deadline, "background work", *self._background),
+                await finish_by(deadline, "the broker", asyncio.ensure_future(self.broker.stop())),
+                await finish_by(deadline, "the database pool", asyncio.ensure_future(self.engine.dispose())),
+            ]
+        )
 
     @asynccontextmanager
     async def lifespan(self, _app: FastAPI) -> AsyncIterator[None]:
@@ -197,9 +214,19 @@ def limit_malloc_arenas(arenas: int = 2) -> None:
 
 
 def serve(service: str, app: FastAPI, settings: ServiceSettings) -> None:
-    """Run ``app`` under uvicorn on the configured address, logging structured JSON."""
+    """Run ``app`` under uvicorn on the configured address, logging structured JSON. Asked to stop (SIGTERM,
+    SIGINT), the process exits 0 once everything stopped in time, 1 if something had to be abandoned."""
     limit_malloc_arenas()
     configure_logging(service, settings.log_level)
+    runtime: ServiceRuntime | None = getattr(app.state, "runtime", None)
+
+    def exit_after_stopping(_signum: int, _frame: object) -> None:
+        # uvicorn handles the signal itself (a graceful shutdown), then raises it again under the handlers it
+        # found at start: these, instead of the default that ends the process as killed by the signal
+        raise SystemExit(0 if runtime is None or runtime.stopped_in_time is not False else 1)
+
+    signal.signal(signal.SIGTERM, exit_after_stopping)
+    signal.signal(signal.SIGINT, exit_after_stopping)
     uvicorn.run(
         app,
         host=settings.host,
@@ -207,4 +234,6 @@ def serve(service: str, app: FastAPI, settings: ServiceSettings) -> None:
         log_level=settings.log_level,
         log_config=None,
         access_log=False,
+        # Open connections get this long to finish after SIGTERM; then the lifespan stops the rest (bounded too).
+        timeout_graceful_shutdown=max(1, int(settings.stop_timeout_seconds / 4)),
     )

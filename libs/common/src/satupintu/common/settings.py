@@ -118,6 +118,15 @@ class ServiceSettings(BaseSettings):
     host: str = Field(default="127.0.0.1", description="Address the HTTP server binds to.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port the HTTP server listens on.")
     log_level: str = Field(default="info", description="Log level of the service's structured logs.")
+    stop_timeout_seconds: float = Field(
+        default=20.0,
+        gt=0,
+        description=(
+            "How long stopping may take (background work, then the consumers and producer, then the database "
+            "pool); what is still running then is cancelled and left, so a SIGTERM never hangs. Keep it below "
+            "the orchestrator's grace period (Kubernetes: 30 s)."
+        ),
+    )
     forwarded_allow_ips: str = Field(
         default="",
         description=(

@@ -5,11 +5,8 @@ from __future__ import annotations
 
 import logging
 
-from aiokafka import ConsumerRecord
-
 from satupintu.agency.services import DeskService
 from satupintu.common.catalogue import Catalogue
-from satupintu.common.consumer import EventConsumer
 from satupintu.common.events.tasks import TaskAssigned, TaskClaimed, TaskDecided, TaskSlaBreached, TaskWithdrawn
 from satupintu.common.events.topics import Topic
 from satupintu.common.runtime import ServiceRuntime
@@ -17,15 +14,6 @@ from satupintu.common.runtime import ServiceRuntime
 TASK_INBOX_CONSUMER = "agency-desk"
 DECISIONS_WATCH_CONSUMER = "agency-watch"
 _logger = logging.getLogger(__name__)
-
-
-class WatchingConsumer(EventConsumer):
-    """A consumer of topics another service owns: a record that is not a valid event is left to the owner's
-    dead-letter topic (routing dead-letters what it cannot read on the decisions topics), not dead-lettered twice."""
-
-    async def on_invalid(self, record: ConsumerRecord[bytes, bytes], reason: str) -> None:
-        """Skip what does not parse: the topic's owner dead-letters it."""
-        _logger.info("%s: not an event, left to the topic's owner: %s", self.name, reason)
 
 
 def subscribe(runtime: ServiceRuntime, desk: DeskService, catalogue: Catalogue) -> None:
@@ -40,13 +28,8 @@ def subscribe(runtime: ServiceRuntime, desk: DeskService, catalogue: Catalogue) 
         },
         name=TASK_INBOX_CONSUMER,
     )
-    watch = WatchingConsumer(
-        name=DECISIONS_WATCH_CONSUMER,
-        sessions=runtime.sessions,
-        outbox=runtime.outbox,
-        broker=runtime.broker,
-        kafka=runtime.settings.kafka,
+    runtime.consume(
+        *[Topic.AGENCY_DECISIONS.name_for(code) for code in codes],
         handlers={TaskDecided: desk.on_decision_seen, TaskClaimed: desk.on_decision_seen},
+        name=DECISIONS_WATCH_CONSUMER,
     )
-    watch.subscribe(*[Topic.AGENCY_DECISIONS.name_for(code) for code in codes])
-    runtime.consumers.append(watch)

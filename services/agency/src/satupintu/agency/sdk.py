@@ -37,19 +37,18 @@ from typing import Any, Protocol, runtime_checkable
 
 import asyncpg
 from aiokafka import ConsumerRecord
-from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
-from faststream.kafka.annotations import KafkaMessage
 from tenacity import AsyncRetrying, RetryError, stop_after_attempt, wait_exponential_jitter
 
-from satupintu.common.broker import create_broker, raw_body
-from satupintu.common.consumer import is_transient
+from satupintu.common.broker import create_broker
+from satupintu.common.consuming import Invalid, RecordConsumer
 from satupintu.common.events.applications import JsonScalar
 from satupintu.common.events.base import Decision, DocumentRef
 from satupintu.common.events.envelope import EnvelopeError, Event, from_record, to_record
 from satupintu.common.events.tasks import TaskAssigned, TaskDecided, TaskSlaBreached, TaskWithdrawn
 from satupintu.common.events.topics import Topic
 from satupintu.common.settings import KafkaSettings
+from satupintu.common.stopping import finish_by
 
 DECISION_NAMESPACE = uuid.UUID("6f1d3c1e-6a43-4c57-9c55-3b1f4f0d2a10")
 _logger = logging.getLogger(__name__)
@@ -259,12 +258,29 @@ class ForeignTaskError(ValueError):
     """A worker was asked to decide a task of another agency; it never publishes such a decision."""
 
 
+class _TaskConsumer(RecordConsumer[Event[TaskAssigned]]):
+    """A worker's path from its tasks topic to decisions: the consumers' shared one, a task at a time."""
+
+    applies_together = False
+
+    def __init__(self, worker: AgencyWorker, *, broker: KafkaBroker, kafka: KafkaSettings) -> None:
+        super().__init__(name=f"agency-{worker.agency}-{worker.worker_name}", broker=broker, kafka=kafka)
+        self._worker = worker
+
+    def read(self, record: ConsumerRecord[bytes, bytes]) -> Event[TaskAssigned] | Invalid | None:
+        return self._worker.assignment_of(record)
+
+    async def apply_alone(self, record: ConsumerRecord[bytes, bytes], item: Event[TaskAssigned]) -> bool:
+        return await self._worker.decide_assignment(item)
+
+
 class AgencyWorker:
     """Consumes one agency's tasks and publishes its decisions; commits a task only after its decision is sent.
 
     ``decide`` is retried (``decide_attempts`` times, with backoff) when it raises; if it keeps failing the task is
     left to the officers' desk, which holds every open task too. Stopping (``stop()``, SIGTERM or SIGINT under
-    ``run()``) fetches no new task and finishes the one in hand, within the broker's graceful timeout (15 s).
+    ``run()``) fetches no new task and finishes the one in hand, within the broker's graceful timeout (15 s); past
+    ``stop_timeout`` seconds whatever is left is abandoned, so a worker asked to stop always does.
 
     A ledger holding connections (a :class:`ManagedLedger` such as :class:`PostgresLedger`) is opened on start, so a
     worker that cannot record its decisions consumes nothing, and closed after stopping unless ``owns_ledger`` is
@@ -282,8 +298,10 @@ class AgencyWorker:
         owns_ledger: bool = True,
         decide_attempts: int = 3,
         broker: KafkaBroker | None = None,
+        stop_timeout: float = 20.0,
     ) -> None:
         self.agency = agency.lower()
+        self._stop_timeout = stop_timeout
         self.worker_name = worker_name
         self._kafka = kafka
         self._decide = decide
@@ -298,28 +316,17 @@ class AgencyWorker:
         self.duplicates = 0
         self.refused = 0
         self.left_to_officers = 0
-        self._failures_in_a_row = 0
-        tasks_topic = kafka.topic_name(Topic.AGENCY_TASKS.name_for(self.agency))
+        self._consumer = _TaskConsumer(self, broker=self._broker, kafka=kafka)
+        self._consumer.subscribe(
+            Topic.AGENCY_TASKS.name_for(self.agency),
+            group=consumer_group(self.agency, worker_name).removeprefix("satupintu."),
+            description=f"The tasks of {self.agency}, decided by its worker {worker_name}.",
+        )
 
-        async def on_task(message: KafkaMessage) -> None:
-            try:
-                await self.handle(message.raw_message)
-            except Exception as failure:
-                if is_transient(failure):  # the ledger's database or the broker away: wait before the redelivery
-                    self._failures_in_a_row += 1
-                    await asyncio.sleep(min(5.0, 0.1 * 2 ** min(self._failures_in_a_row, 6)))
-                raise
-            self._failures_in_a_row = 0
-
-        on_task.__name__ = f"agency_{self.agency.replace('-', '_')}_{worker_name.replace('-', '_')}"
-        self._broker.subscriber(
-            tasks_topic,
-            group_id=kafka.topic_name(consumer_group(self.agency, worker_name)),
-            # A failure to publish must not commit the task: it is sought back and delivered again.
-            ack_policy=AckPolicy.NACK_ON_ERROR,
-            auto_offset_reset="earliest",
-            decoder=raw_body,
-        )(on_task)
+    @property
+    def dead_lettered(self) -> int:
+        """Records of the tasks topic this worker could not read or decide, sent to the topic's DLQ."""
+        return self._consumer.dead_lettered
 
     async def start(self) -> None:
         """Open the ledger, connect and start consuming."""
@@ -336,10 +343,12 @@ class AgencyWorker:
         """Stop consuming: no new task is fetched, the one in hand is decided, published and committed first."""
         if self._started:
             self._started = False
+            deadline = asyncio.get_running_loop().time() + self._stop_timeout
             try:
-                await self._broker.stop()
+                await finish_by(deadline, f"worker {self.worker_name}", asyncio.ensure_future(self._broker.stop()))
             finally:
-                await self._close_ledger()
+                closing = asyncio.ensure_future(self._close_ledger())
+                await finish_by(deadline, f"the ledger of {self.worker_name}", closing)
 
     async def _close_ledger(self) -> None:
         if self._owns_ledger and isinstance(self._ledger, ManagedLedger):
@@ -365,29 +374,32 @@ class AgencyWorker:
             _logger.info("worker %s of %s stopped", self.worker_name, self.agency)
 
     async def handle(self, record: ConsumerRecord[bytes, bytes]) -> None:
-        """Decide one record of the tasks topic; anything but a ``task.assigned`` for this agency is skipped."""
-        assignment = self._assignment_of(record)
-        if assignment is None:
-            return
+        """Decide one record of the tasks topic (anything but a ``task.assigned`` for this agency is skipped, what
+        cannot be read is dead-lettered), through the consumers' shared path."""
+        await self._consumer.process(record)
+
+    async def decide_assignment(self, assignment: Event[TaskAssigned]) -> bool:
+        """Decide an assignment and publish the decision, unless the ledger says it was decided; False then."""
         assigned = assignment.payload
         if await self._ledger.already_decided(assignment.id):
             self.duplicates += 1
             _logger.info("task %s (assignment %s) was already decided", assigned.task_id, assignment.id)
-            return
+            return False
         outcome = await self._decide_with_retries(Task.from_event(assignment))
         if outcome is None:
             self.left_to_officers += 1
-            return
+            return True
         decision_id = await self.publish_decision(assignment, outcome)
         await self._ledger.record(assignment.id, assigned.task_id, decision_id)
+        return True
 
-    def _assignment_of(self, record: ConsumerRecord[bytes, bytes]) -> Event[TaskAssigned] | None:
-        """The record's ``task.assigned`` for this agency; None (logged) for anything else."""
+    def assignment_of(self, record: ConsumerRecord[bytes, bytes]) -> Event[TaskAssigned] | Invalid | None:
+        """The record's ``task.assigned`` for this agency; :class:`Invalid` for a record that is not a valid event
+        (dead-lettered); None (logged) for anything else."""
         try:
             event = from_record(record.headers, record.value, record.key)
         except EnvelopeError as invalid:
-            _logger.warning("skipping an invalid record on %s: %s", record.topic, invalid.reason)
-            return None
+            return Invalid(invalid.reason)
         payload = event.payload
         if isinstance(payload, TaskWithdrawn):
             _logger.info("task %s withdrawn: %s", payload.task_id, payload.reason)

@@ -1,51 +1,102 @@
-"""Audit's Kafka subscription: every topic, dead-letter topics included."""
+"""Audit's Kafka consumer: every record of every topic, dead-letter topics included, appended to the log through the
+consumers' shared path (:mod:`satupintu.common.consuming`): a batch at a time under one append lock, one at a time
+when that fails; what cannot be read is logged as what it is (``invalid:``, ``unrecordable:``), never dropped."""
 
 from __future__ import annotations
 
-from faststream import AckPolicy
-from faststream.kafka.annotations import KafkaMessage
-from opentelemetry.trace import SpanKind
+import logging
+from collections.abc import Sequence
+from typing import Any
 
-from satupintu.audit.services import AuditService
-from satupintu.common.broker import raw_body
+from faststream.kafka import KafkaBroker
+from opentelemetry.trace import SpanKind
+from prometheus_client import Counter
+from sqlalchemy.exc import DataError
+
+from satupintu.audit.services import UNRECORDABLE, AuditService
 from satupintu.common.catalogue import Catalogue
+from satupintu.common.consuming import Record, RecordConsumer, RetryPolicy, record_headers
 from satupintu.common.events.topics import all_topic_names
+from satupintu.common.metrics import ServiceMetrics
 from satupintu.common.runtime import ServiceRuntime
+from satupintu.common.settings import KafkaSettings
 from satupintu.common.tracing import sibling_spans
 
+AUDIT_CONSUMER = "audit"
+Entry = dict[str, Any]
+_logger = logging.getLogger(__name__)
 
-def subscribe(runtime: ServiceRuntime, audit: AuditService, catalogue: Catalogue) -> None:
-    """Append every record of every topic to the audit log, committing the offset after the append."""
-    kafka = runtime.settings.kafka
-    topics = [kafka.topic_name(name) for name in all_topic_names(catalogue.agency_codes())]
-    appended = runtime.metrics.counter(
-        "satupintu_audit_entries_total", "Entries appended to the audit log, by event type.", ["type"]
-    )
 
-    async def audit_every_event(message: KafkaMessage) -> None:
-        raw = message.raw_message
-        records = raw if isinstance(raw, tuple) else (raw,)
-        types, spans = [], []
-        for record in records:
-            headers = dict(record.headers or ())
-            traceparent = headers.get("ce_traceparent", b"").decode("ascii", errors="replace") or None
-            types.append(headers.get("ce_type", b"unknown").decode("utf-8", errors="replace"))
-            spans.append((f"audit {types[-1]}", traceparent, {"topic": record.topic}))
+class AuditConsumer(RecordConsumer[Entry]):
+    """Reads each record as the entry it becomes and appends it; a record is never dead-lettered for what it holds
+    (the log says what it was), only if the log refuses even its ``unrecordable`` entry after the retries."""
+
+    def __init__(
+        self,
+        trail: AuditService,
+        *,
+        broker: KafkaBroker,
+        kafka: KafkaSettings,
+        metrics: ServiceMetrics | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        super().__init__(name=AUDIT_CONSUMER, broker=broker, kafka=kafka, retry=retry, metrics=metrics)
+        self._trail = trail
+        self._appended: Counter = self._metrics.counter(
+            "satupintu_audit_entries_total", "Entries appended to the audit log, by event type.", ["type"]
+        )
+
+    def read(self, record: Record) -> Entry:
+        """The entry ``record`` becomes; one that cannot even be read is an ``unrecordable`` entry saying why."""
+        try:
+            return self._trail.entry_for(record)
+        except Exception as unreadable:  # whatever a hostile record makes a parser raise
+            _logger.warning(
+                "audit: %s cannot be read (%r); logging it as unrecordable", self._where(record), unreadable
+            )
+            return self._trail.unrecordable(record, f"{type(unreadable).__name__}: {unreadable}"[:500])
+
+    def type_of(self, record: Record, item: Entry | None = None) -> str:
+        """The entry's type (an event type, ``invalid``, ``dead_letter`` or ``unrecordable``)."""
+        return str(item["type"]) if item is not None else record_headers(record).get("ce_type", "unknown")
+
+    async def apply_together(self, work: Sequence[tuple[Record, Entry]]) -> list[bool]:
+        """Append the batch's entries in order under one append lock; a value the chain cannot hash exactly fails
+        the batch, and the one-at-a-time path logs it as ``unrecordable``."""
+        spans = [
+            (f"audit {entry['type']}", record_headers(record).get("ce_traceparent") or None, {"topic": record.topic})
+            for record, entry in work
+        ]
         with sibling_spans(spans, SpanKind.CONSUMER):
-            outcomes = await audit.record_many(records)
-        for event_type, appended_now in zip(types, outcomes, strict=True):
-            if appended_now:
-                appended.labels(event_type).inc()
+            outcomes = await self._trail.append_many([entry for _, entry in work])
+        for (_, entry), appended in zip(work, outcomes, strict=True):
+            if appended:
+                self._appended.labels(entry["type"]).inc()
+        return outcomes
 
-    runtime.broker.subscriber(
-        *topics,
-        group_id=kafka.topic_name("satupintu.audit"),
-        ack_policy=AckPolicy.ACK,
-        auto_offset_reset="earliest",
-        decoder=raw_body,
-        batch=True,
-        max_records=kafka.max_batch_records,
-        batch_timeout_ms=kafka.batch_wait_ms,
-        fetch_max_bytes=kafka.fetch_max_bytes,
-        max_partition_fetch_bytes=kafka.fetch_max_bytes,
-    )(audit_every_event)
+    async def apply_alone(self, record: Record, item: Entry) -> bool:
+        """Append one entry; one the database refuses as it is (bytes it cannot store, a value it cannot hash
+        exactly) is appended as an ``unrecordable`` entry that says why."""
+        entry = item
+        try:
+            [appended] = await self._trail.append_many([entry])
+        except (DataError, ValueError) as refused:
+            if entry["type"] == UNRECORDABLE:
+                raise
+            _logger.exception("audit: %s cannot be stored as it is; logging it as unrecordable", entry["ce_id"])
+            entry = self._trail.unrecordable(record, f"{type(refused).__name__}: {refused}"[:500])
+            [appended] = await self._trail.append_many([entry])
+        if appended:
+            self._appended.labels(entry["type"]).inc()
+        return appended
+
+
+def subscribe(runtime: ServiceRuntime, audit: AuditService, catalogue: Catalogue) -> AuditConsumer:
+    """Append every record of every topic to the audit log, committing the offset after the append."""
+    consumer = AuditConsumer(audit, broker=runtime.broker, kafka=runtime.settings.kafka, metrics=runtime.metrics)
+    consumer.subscribe(
+        *all_topic_names(catalogue.agency_codes()),
+        description="Every record of every topic, dead letters included, appended to the hash-chained log.",
+    )
+    runtime.consumers.append(consumer)
+    return consumer

@@ -17,7 +17,6 @@ from functools import partial
 from typing import Any, Literal, TypeVar
 
 from aiokafka import ConsumerRecord
-from sqlalchemy.exc import DataError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from satupintu.audit import export
@@ -116,54 +115,18 @@ class AuditService:
         sessions: async_sessionmaker[AsyncSession],
         hash_key: bytes,
         clock: Clock = utc_now,
-        *,
-        max_retry_delay: float = 5.0,
     ) -> None:
         self._sessions = sessions
         self._hash_key = hash_key
         self._clock = clock
-        self._max_retry_delay = max_retry_delay
-
-    async def record(self, record: ConsumerRecord[bytes, bytes]) -> bool:
-        """Append one Kafka record to the log; False when its ``ce_id`` was already there.
-
-        It returns only once the record is in the log: the offset is committed after it, so a failure that
-        passes (the database away) is retried for as long as it lasts, and a value the log cannot hold is
-        appended as an ``unrecordable`` entry that says why, never dropped.
-        """
-        values = self.entry_for(record)
-        delay = 0.1
-        while True:
-            try:
-                return await self.append(values)
-            except Exception as failure:
-                if isinstance(failure, DataError | ValueError) and values["type"] != UNRECORDABLE:
-                    _logger.exception(
-                        "audit: %s cannot be stored as it is; logging it as unrecordable", values["ce_id"]
-                    )
-                    values = self._unrecordable(record, f"{type(failure).__name__}: {failure}"[:500])
-                    continue
-                _logger.exception("audit: appending %s failed; retrying in %.1fs", values["ce_id"], delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, self._max_retry_delay)
-
-    async def record_many(self, records: Sequence[ConsumerRecord[bytes, bytes]]) -> list[bool]:
-        """Append a batch of Kafka records in order, in one transaction; which ones were new (see :meth:`record`).
-
-        If the batch cannot be appended as a whole, its records are appended one at a time with :meth:`record`,
-        which retries what passes and logs what the log cannot hold as ``unrecordable``.
-        """
-        now = self._clock()
-        try:
-            # not checked one by one as entry_for does: a value the chain cannot hash exactly fails the batch,
-            # and the one-at-a-time path below logs it as unrecordable
-            return await self.append_many([self._entry(record, now) for record in records])
-        except Exception as failure:
-            _logger.warning("audit: appending a batch of %d failed (%r); one at a time", len(records), failure)
-        return [await self.record(record) for record in records]
 
     async def append_many(self, entries: Sequence[dict[str, Any]]) -> list[bool]:
-        """Append entries in order under one append lock (see :meth:`append`); True for each one appended."""
+        """Append entries (values without ``seq`` and hashes) in order, each unless its ``ce_id`` is logged; True
+        for each one appended.
+
+        The append lock makes this the only appender until the transaction ends, so ``seq`` has no gaps, each
+        entry's ``prev_hash`` is the hash of the entry before, and the tree nodes it completes are stored with it.
+        """
         outcomes: list[bool] = []
         async with self._sessions() as session, session.begin():
             repository = AuditRepository(session)
@@ -204,25 +167,9 @@ class AuditService:
         return outcomes
 
     async def append(self, values: dict[str, Any]) -> bool:
-        """Append an entry (values without ``seq`` and hashes) unless its ``ce_id`` is logged; True if appended.
-
-        The append lock makes this the only appender until the transaction ends, so ``seq`` has no gaps, each
-        entry's ``prev_hash`` is the hash of the entry before, and the tree nodes it completes are stored with it.
-        """
-        async with self._sessions() as session, session.begin():
-            repository = AuditRepository(session)
-            await repository.lock_for_append()
-            if await repository.has_event(values["ce_id"]):
-                return False
-            head = await repository.head()
-            seq, prev_hash = (head[0] + 1, head[1]) if head else (1, GENESIS_HASH)
-            row = {**values, "seq": seq}
-            entry = seal(entry_document(row), prev_hash)
-            await repository.insert_entry({**row, "prev_hash": prev_hash, "entry_hash": entry.entry_hash})
-            leaf = leaf_hash(bytes.fromhex(entry.entry_hash))
-            nodes = await _read_tree(repository, lambda node: appended_nodes(seq - 1, leaf, node))
-            await repository.insert_nodes(nodes)
-        return True
+        """Append one entry (values without ``seq`` and hashes) unless its ``ce_id`` is logged; True if appended."""
+        [appended] = await self.append_many([values])
+        return appended
 
     def entry_for(self, record: ConsumerRecord[bytes, bytes]) -> dict[str, Any]:
         """The entry a Kafka record becomes (without ``seq`` and hashes); personal data replaced by keyed hashes.
@@ -234,7 +181,7 @@ class AuditService:
             _logger.warning(
                 "audit: %s:%d@%d cannot be hashed exactly (%s)", record.topic, record.partition, record.offset, inexact
             )
-            return self._unrecordable(record, f"{type(inexact).__name__}: {inexact}"[:500])
+            return self.unrecordable(record, f"{type(inexact).__name__}: {inexact}"[:500])
         return values
 
     def _entry(self, record: ConsumerRecord[bytes, bytes], now: datetime) -> dict[str, Any]:
@@ -298,7 +245,8 @@ class AuditService:
                 )
         return values
 
-    def _unrecordable(self, record: ConsumerRecord[bytes, bytes], reason: str) -> dict[str, Any]:
+    def unrecordable(self, record: ConsumerRecord[bytes, bytes], reason: str) -> dict[str, Any]:
+        """The entry of a record the log cannot hold as it is: where it was, why, and its value's SHA-256."""
         now = self._clock()
         return self._values(
             ce_id=f"{UNRECORDABLE}:{record.topic}:{record.partition}:{record.offset}",

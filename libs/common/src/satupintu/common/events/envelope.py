@@ -136,7 +136,7 @@ def from_record(
             raise EnvelopeError(f"missing header {required}")
     try:
         json.loads(value or b"")
-    except (ValueError, UnicodeDecodeError) as not_json:
+    except (ValueError, UnicodeDecodeError, RecursionError) as not_json:  # RecursionError: nested too deep
         raise EnvelopeError(f"payload is not valid JSON: {_first_line(not_json)}") from not_json
     try:
         message = kafka_binding.KafkaMessage(headers=header_map, key=key, value=value or b"")

@@ -11,8 +11,12 @@ from fastapi import FastAPI
 
 @asynccontextmanager
 async def running(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    """Run ``app``'s lifespan and give an HTTP client to it."""
+    """Run ``app``'s lifespan and give an HTTP client to it; fail if the app does not stop within its deadline
+    (what it left running would go on consuming in this test session)."""
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://service") as client:
             yield client
+    runtime = getattr(app.state, "runtime", None)
+    if runtime is not None and runtime.stopped_in_time is False:
+        raise AssertionError(f"{runtime.name} did not stop within {runtime.settings.stop_timeout_seconds}s")

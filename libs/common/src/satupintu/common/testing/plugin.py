@@ -1,9 +1,11 @@
-"""Pytest plugin (entry point ``satupintu``): session fixtures that give every test the real Kafka broker and the
-real PostgreSQL server, chosen by the selection order, with a topic prefix and database names of its own session.
+"""Pytest plugin (entry point ``satupintu``): fixtures that give every test the real Kafka broker and the real
+PostgreSQL server, chosen by the selection order, with a topic prefix and database names of its own test module:
+an app a module leaves running (or a consumer it forgets) can never consume another module's events.
 """
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any, TypeVar
@@ -24,6 +26,15 @@ def test_session_id() -> str:
     return uuid.uuid4().hex[:8]
 
 
+_modules = itertools.count(1)
+
+
+@pytest.fixture(scope="module")
+def test_module_id(test_session_id: str) -> str:
+    """Short unique id of this test module within the session; names its topics and databases."""
+    return f"{test_session_id}m{next(_modules)}"
+
+
 @pytest.fixture(scope="session")
 def kafka_endpoint() -> Iterator[Endpoint]:
     """The real Kafka broker for this session (started if needed, stopped afterwards if this session started it)."""
@@ -40,26 +51,25 @@ def postgres_endpoint() -> Iterator[Endpoint]:
     endpoint.release()
 
 
-@pytest.fixture(scope="session")
-async def kafka_settings(kafka_endpoint: Endpoint, test_session_id: str) -> AsyncIterator[KafkaSettings]:
-    """Kafka settings for services under test: the real broker, and a topic prefix of this session (whose topics
-    are deleted at the end, so a broker shared by many sessions does not pile up partitions)."""
-    settings = KafkaSettings(
-        bootstrap_servers=kafka_endpoint.address, topic_prefix=f"t{test_session_id}.", partitions=3
-    )
+@pytest.fixture(scope="module")
+async def kafka_settings(kafka_endpoint: Endpoint, test_module_id: str) -> AsyncIterator[KafkaSettings]:
+    """Kafka settings for services under test: the real broker, and a topic prefix of this test module (whose
+    topics are deleted at its end, so a broker shared by many sessions does not pile up partitions)."""
+    settings = KafkaSettings(bootstrap_servers=kafka_endpoint.address, topic_prefix=f"t{test_module_id}.", partitions=3)
     yield settings
     await delete_topics(settings.bootstrap_servers, settings.topic_prefix)
 
 
-@pytest.fixture(scope="session")
-async def database_settings(postgres_endpoint: Endpoint, test_session_id: str) -> AsyncIterator[DatabaseSettings]:
-    """Database settings for services under test; databases created through :func:`service_database` are dropped
-    at the end of the session.
+@pytest.fixture(scope="module")
+async def database_settings(postgres_endpoint: Endpoint, test_module_id: str) -> AsyncIterator[DatabaseSettings]:
+    """Database settings for services under test, with database names of this test module; databases created
+    through :func:`service_database` under its prefix are dropped at the module's end.
     """
-    settings = DatabaseSettings(url=postgres_endpoint.address, name_prefix=f"t{test_session_id}_", pool_size=5)
+    settings = DatabaseSettings(url=postgres_endpoint.address, name_prefix=f"t{test_module_id}_", pool_size=5)
     yield settings
-    for name in _created_databases:
+    for name in [name for name in _created_databases if name.startswith(settings.name_prefix)]:
         await drop_database(settings.server_url(), name)
+        _created_databases.remove(name)
 
 
 _created_databases: list[str] = []

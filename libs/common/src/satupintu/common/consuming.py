@@ -1,0 +1,325 @@
+"""The one path every Kafka consumer takes (services, audit and the agency worker SDK alike): read each record of a
+batch, apply what it can, dead-letter what it cannot, and let the offsets be committed only then.
+
+The rule (docs/decisions/0003-consumer-guarantees.md): **no offset is committed for a record that was neither
+applied nor dead-lettered.**
+
+- Reading a record never fails the batch: any exception while parsing it (a ``RecursionError`` from a deeply
+  nested value, a header that is not UTF-8, anything) dead-letters that record with the reason.
+- The records read are applied together (one transaction, when the consumer can) and, if that fails, one at a time:
+  a failure that passes by itself (:func:`is_transient`) is retried in place for a while; any other failure is
+  retried with backoff, then the record is dead-lettered with the reason.
+- Dead letters go to ``<topic>.dlq`` with the original key, value and headers byte for byte, and ``dlq_*`` headers
+  saying why and where from. A dead letter the broker refuses as too large goes there at once as a trimmed copy
+  (no value; its SHA-256 and size in headers). A dead-letter publish that fails is retried in place with capped
+  backoff while ``/readyz`` says why.
+- Only cancellation escapes :meth:`RecordConsumer.process_batch`. What still fails (the database or the broker away
+  for longer than the in-place retries) escapes the FastStream handler after a backoff pause, and FastStream's
+  ``AckPolicy.NACK_ON_ERROR`` seeks the batch back so it is fetched again: never ``ACK`` (it commits when the
+  handler raises) nor ``REJECT_ON_ERROR`` (on Kafka, ``reject()`` commits too).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import random
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeAlias, TypeVar
+
+from aiokafka import ConsumerRecord
+from aiokafka.errors import KafkaError, MessageSizeTooLargeError, RecordTooLargeError
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+
+from satupintu.common.broker import raw_body, raw_producer
+from satupintu.common.database import causes, database_unavailable
+from satupintu.common.events.topics import dead_letter_topic
+from satupintu.common.faults import fault_point
+from satupintu.common.metrics import ServiceMetrics
+from satupintu.common.settings import KafkaSettings
+
+ItemT = TypeVar("ItemT")
+Record: TypeAlias = ConsumerRecord[bytes, bytes]
+_logger = logging.getLogger(__name__)
+
+
+class RejectEvent(Exception):
+    """Raised by a handler for an event that must not be processed: it is dead-lettered with ``reason``."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Invalid:
+    """What reading a record that is not a valid event gives: why it is dead-lettered."""
+
+    reason: str
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How failures are retried: a failing handler ``max_attempts`` times with exponential backoff before its event
+    is dead-lettered; a transient failure (or a dead-letter publish) in place for up to ``in_place_seconds`` before
+    the batch is sought back and fetched again (well within ``max.poll.interval.ms``)."""
+
+    max_attempts: int = 5
+    initial_delay: float = 0.1
+    max_delay: float = 5.0
+    in_place_seconds: float = 30.0
+
+    def delay(self, attempt: int) -> float:
+        """Backoff before retry number ``attempt`` (from 1), with jitter."""
+        base: float = min(self.max_delay, self.initial_delay * 2 ** (max(attempt, 1) - 1))
+        return base * (0.5 + random.random() / 2)  # noqa: S311 (jitter, not security)
+
+
+class StillFailing(Exception):
+    """A transient failure outlasted the in-place retries: the batch is sought back and fetched again."""
+
+
+def is_transient(error: BaseException) -> bool:
+    """Whether ``error`` is something that passes by itself: the database unreachable
+    (:func:`~satupintu.common.database.database_unavailable`), a network error, a driver's closed connection
+    (``InterfaceError``) or a Kafka error the client calls retriable, anywhere in its causes."""
+    return database_unavailable(error) or any(
+        isinstance(cause, OSError)
+        or type(cause).__name__ == "InterfaceError"
+        or (isinstance(cause, KafkaError) and bool(cause.retriable))
+        for cause in causes(error)
+    )
+
+
+def record_headers(record: Record) -> dict[str, str]:
+    """A record's headers as text (bytes that are not UTF-8 replaced), for reading, never for republishing."""
+    return {name: (value or b"").decode("utf-8", errors="replace") for name, value in record.headers or ()}
+
+
+class RecordConsumer(ABC, Generic[ItemT]):
+    """A consumer group's path from records to effects: subclasses say how a record is read and applied.
+
+    - :meth:`read` turns a record into an item to apply, an :class:`Invalid` to dead-letter, or None to skip;
+    - :meth:`apply_together` applies the items of a batch in one transaction (which ones were new), when
+      :attr:`applies_together`; otherwise, and whenever it fails, :meth:`apply_alone` applies each in turn.
+    """
+
+    applies_together = True
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        broker: KafkaBroker,
+        kafka: KafkaSettings,
+        retry: RetryPolicy | None = None,
+        metrics: ServiceMetrics | None = None,
+    ) -> None:
+        self.name = name
+        self._broker = broker
+        self._kafka = kafka
+        self._retry = retry or RetryPolicy()
+        self._metrics = metrics or ServiceMetrics(name)
+        self.processed = 0
+        self.duplicates = 0
+        self.dead_lettered = 0
+        self.blocked: str | None = None
+        """Why this consumer cannot go on right now (``/readyz`` reports it); None while it can."""
+        self._failed_batches = 0
+
+    # --- what a subclass says ------------------------------------------------------------------------------------
+
+    @abstractmethod
+    def read(self, record: Record) -> ItemT | Invalid | None:
+        """What ``record`` is to this consumer: an item to apply, :class:`Invalid` (dead-lettered), None (skipped)."""
+
+    async def apply_together(self, work: Sequence[tuple[Record, ItemT]]) -> list[bool]:
+        """Apply ``work`` in order in one transaction; for each item, whether it was new (not a redelivery)."""
+        raise NotImplementedError
+
+    @abstractmethod
+    async def apply_alone(self, record: Record, item: ItemT) -> bool:
+        """Apply one item in its own transaction; whether it was new. Raise :class:`RejectEvent` to dead-letter it."""
+
+    def type_of(self, record: Record, item: ItemT | None = None) -> str:
+        """The event type a record is counted under in metrics."""
+        return record_headers(record).get("ce_type", "unknown")
+
+    # --- the path --------------------------------------------------------------------------------------------------
+
+    def subscribe(self, *logical_topics: str, group: str | None = None, description: str = "") -> None:
+        """Consume ``logical_topics`` in this consumer's group, committing after each batch it finished with."""
+        topics = [self._kafka.topic_name(topic) for topic in logical_topics]
+        group_id = self._kafka.topic_name(f"satupintu.{group or self.name}")
+
+        async def on_batch(message: KafkaMessage) -> None:
+            records = message.raw_message
+            await self.handle_batch(records if isinstance(records, tuple | list) else (records,))
+
+        on_batch.__name__ = f"{self.name.replace('-', '_')}_consumer"
+        on_batch.__doc__ = f"{self.name}: {description}"
+        self._broker.subscriber(
+            *topics,
+            group_id=group_id,
+            ack_policy=AckPolicy.NACK_ON_ERROR,
+            auto_offset_reset="earliest",
+            decoder=raw_body,
+            batch=True,
+            max_records=self._kafka.max_batch_records,
+            batch_timeout_ms=self._kafka.batch_wait_ms,
+            fetch_max_bytes=self._kafka.fetch_max_bytes,
+            max_partition_fetch_bytes=self._kafka.fetch_max_bytes,
+            title=self.name,
+            description=description,
+        )(on_batch)
+
+    async def handle_batch(self, records: Sequence[Record]) -> None:
+        """FastStream's handler: :meth:`process_batch`; should something still escape it, pause with backoff and
+        raise, so the batch is sought back (``NACK_ON_ERROR``) and fetched again, never committed."""
+        try:
+            await self.process_batch(records)
+        except Exception as failure:
+            self._failed_batches += 1
+            pause = self._retry.delay(min(self._failed_batches, 8))
+            _logger.error(
+                "%s: a batch of %d could not be finished (%r); fetching it again in %.1fs",
+                self.name,
+                len(records),
+                failure,
+                pause,
+            )
+            await asyncio.sleep(pause)
+            raise
+        self._failed_batches = 0
+
+    async def process(self, record: Record) -> None:
+        """Process one record (see :meth:`process_batch`)."""
+        await self.process_batch((record,))
+
+    async def process_batch(self, records: Sequence[Record]) -> None:
+        """Finish with every record in order: applied, skipped or dead-lettered. Only a failure that outlasts the
+        in-place retries (:class:`StillFailing`) or a cancellation escapes, and then nothing is committed."""
+        work: list[tuple[Record, ItemT]] = []
+        for record in records:
+            try:
+                fault_point(f"{self.name}.read")
+                item = self.read(record)
+            except Exception as unreadable:  # whatever a hostile record makes a parser raise
+                item = Invalid(f"unreadable record: {type(unreadable).__name__}: {unreadable}"[:500])
+            if isinstance(item, Invalid):
+                await self.dead_letter(record, item.reason)
+            elif item is not None:
+                work.append((record, item))
+        if len(work) > 1 and self.applies_together:
+            try:
+                outcomes = await self.apply_together(work)
+            except Exception as failure:
+                _logger.info("%s: a batch of %d failed (%r); one event at a time", self.name, len(work), failure)
+            else:
+                for (record, item), applied in zip(work, outcomes, strict=True):
+                    self._count(record, item, applied=applied)
+                return
+        for record, item in work:
+            await self._apply_with_retries(record, item)
+
+    async def _apply_with_retries(self, record: Record, item: ItemT) -> None:
+        attempt = 0
+        transient_since: float | None = None
+        while True:
+            try:
+                applied = await self.apply_alone(record, item)
+            except RejectEvent as rejected:
+                await self.dead_letter(record, rejected.reason)
+                return
+            except Exception as failure:
+                if is_transient(failure):
+                    transient_since = transient_since or time.monotonic()
+                    if time.monotonic() - transient_since > self._retry.in_place_seconds:
+                        raise StillFailing(f"{self.name}: {failure!r}") from failure
+                    attempt = min(attempt + 1, 10)
+                    where = self._where(record)
+                    _logger.warning("%s: transient failure on %s (%s); retrying", self.name, where, failure)
+                    await asyncio.sleep(self._retry.delay(attempt))
+                    continue
+                attempt += 1
+                if attempt >= self._retry.max_attempts:
+                    _logger.exception("%s: giving up on %s", self.name, self._where(record))
+                    await self.dead_letter(record, f"handler failed after {attempt} attempts: {failure!r}"[:500])
+                    return
+                _logger.warning("%s: %s failed (attempt %d): %r", self.name, self._where(record), attempt, failure)
+                await asyncio.sleep(self._retry.delay(attempt))
+            else:
+                self._count(record, item, applied=applied)
+                return
+
+    def _count(self, record: Record, item: ItemT, *, applied: bool) -> None:
+        if applied:
+            self.processed += 1
+        else:
+            self.duplicates += 1
+        outcome = "processed" if applied else "duplicate"
+        self._metrics.events_consumed.labels(self.name, self.type_of(record, item), outcome).inc()
+
+    @staticmethod
+    def _where(record: Record) -> str:
+        return f"{record.topic}[{record.partition}]@{record.offset}"
+
+    # --- dead letters ----------------------------------------------------------------------------------------------
+
+    async def dead_letter(self, record: Record, reason: str) -> None:
+        """Publish ``record`` to its topic's DLQ: key, value and headers as they were, plus ``dlq_*`` headers.
+        Retried in place while the broker does not take it; a record too large for the DLQ goes as a trimmed copy.
+        """
+        origin = [
+            ("dlq_reason", reason.encode()),
+            ("dlq_consumer", self.name.encode()),
+            ("dlq_topic", record.topic.encode()),
+            ("dlq_partition", str(record.partition).encode()),
+            ("dlq_offset", str(record.offset).encode()),
+        ]
+        headers = [*(record.headers or ()), *origin]
+        value = record.value
+        began = time.monotonic()
+        attempt = 0
+        while True:
+            try:
+                fault_point(f"{self.name}.dead_letter")
+                await raw_producer(self._broker).send_and_wait(
+                    dead_letter_topic(record.topic), value, key=record.key, headers=headers
+                )
+            except (MessageSizeTooLargeError, RecordTooLargeError):
+                value = None  # at once, trimmed: the original headers, the value's digest and size, the reason
+                headers = [
+                    *(record.headers or ()),
+                    *origin,
+                    ("dlq_trimmed", b"true"),
+                    ("dlq_value_sha256", hashlib.sha256(record.value or b"").hexdigest().encode()),
+                    ("dlq_value_bytes", str(len(record.value or b"")).encode()),
+                ]
+                continue
+            except Exception as failure:
+                attempt += 1
+                self.blocked = f"cannot dead-letter to {dead_letter_topic(record.topic)}: {failure!r}"[:300]
+                if time.monotonic() - began > self._retry.in_place_seconds:
+                    raise StillFailing(self.blocked) from failure
+                _logger.error("%s: %s; retrying", self.name, self.blocked)
+                await asyncio.sleep(self._retry.delay(attempt))
+                continue
+            break
+        self.blocked = None
+        self.dead_lettered += 1
+        self._metrics.events_consumed.labels(self.name, self.type_of(record), "dead_lettered").inc()
+        self._metrics.dead_letters.labels(self.name, record.topic).inc()
+        _logger.warning("%s: dead-lettered %s: %s", self.name, self._where(record), reason)
+
+
+def consumers_ready(consumers: Sequence[RecordConsumer[Any]]) -> str | None:
+    """Why some consumer cannot go on (for ``/readyz``), or None when every one can."""
+    blocked = [f"{consumer.name}: {consumer.blocked}" for consumer in consumers if consumer.blocked]
+    return "; ".join(blocked) or None
