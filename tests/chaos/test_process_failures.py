@@ -13,6 +13,7 @@ import asyncio
 import json
 import signal
 import uuid
+from collections import Counter, defaultdict
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -25,11 +26,13 @@ from satupintu.common.settings import DatabaseSettings, KafkaSettings
 from satupintu.common.testing.plugin import service_database
 from satupintu.common.testing.waiting import eventually
 from tests.chaos.harness import (
+    AGENCY,
     APPLICATIONS,
     APPLICATIONS_TOPIC,
     DECISIONS_TOPIC,
     LEDGER_DATABASE,
     TASKS_TOPIC,
+    WORKER,
     LagProbe,
     Stack,
     Submissions,
@@ -175,20 +178,24 @@ class Poison:
     """A fragment of the ``dlq_reason`` the consumers give."""
 
 
+POISON_KINDS = ("bad-json", "nested", "missing-ce-type", "ce-type-not-utf8", "invalid-payload")
+
+
 def poisons() -> list[Poison]:
-    """Bad JSON, a missing ``ce_type`` and an invalid payload on every topic a service consumes; the type each
-    carries is one its consumers handle, so none of them may skip it."""
+    """Bad JSON, JSON nested 100,000 deep, a missing ``ce_type``, a ``ce_type`` that is not UTF-8 and an invalid
+    payload on every topic a service consumes; the type each carries is one its consumers handle, so none of them
+    may skip it (and without a readable type, none can)."""
     handled = {
-        APPLICATIONS_TOPIC: ("application.submitted", {"routing", "notification"}, {"intake-status"}),
-        DECISIONS_TOPIC: ("task.decided", {"routing"}, set()),
-        TASKS_TOPIC: ("task.assigned", {"agency-desk"}, set()),
+        APPLICATIONS_TOPIC: ("application.submitted", {"routing", "notification", "mall"}, {"intake-status"}),
+        DECISIONS_TOPIC: ("task.decided", {"routing", "agency-watch"}, set()),
+        TASKS_TOPIC: ("task.assigned", {"agency-desk", f"agency-{AGENCY}-{WORKER}"}, set()),
         Topic.NOTIFICATIONS.name_for(): ("verification.code_issued", {"notification-codes"}, set()),
         Topic.MALL.name_for(): ("consent.granted", {"intake-consent"}, {"notification-mall"}),
         Topic.ACCESS.name_for(): ("access.recorded", set(), set()),  # only audit reads it, and logs it as invalid
     }
     found: list[Poison] = []
     for topic, (event_type, owners, untyped_owners) in handled.items():
-        for kind in ("bad-json", "missing-ce-type", "invalid-payload"):
+        for kind in POISON_KINDS:
             key = f"poison-{kind}-{uuid.uuid4()}"
             headers = {
                 "ce_id": str(uuid.uuid4()),
@@ -203,17 +210,23 @@ def poisons() -> list[Poison]:
             value = json.dumps({"unexpected": True}).encode()
             reason = "does not match"
             expected = owners
+            encoded = {name: text.encode() for name, text in headers.items()}
             if kind == "bad-json":
                 value, reason = b'{"application_id": ', "not valid JSON"
+            elif kind == "nested":
+                value, reason = b"[" * 100_000, "not valid JSON"
             elif kind == "missing-ce-type":
-                del headers["ce_type"]
+                del encoded["ce_type"]
                 reason, expected = "missing header ce_type", owners | untyped_owners
+            elif kind == "ce-type-not-utf8":
+                encoded["ce_type"] = event_type.encode() + b"\xff"
+                reason, expected = "ce_type", owners | untyped_owners
             found.append(
                 Poison(
                     topic=topic,
                     kind=kind,
                     key=key,
-                    headers=[(name, text.encode()) for name, text in headers.items()],
+                    headers=list(encoded.items()),
                     value=value,
                     owners=frozenset(expected),
                     reason=reason,
@@ -242,7 +255,8 @@ async def produce_poisons(kafka: KafkaSettings, records: list[Poison]) -> dict[s
 async def test_poison_on_every_consumed_topic_is_dead_lettered_with_its_reason_and_the_flow_continues(
     stack: Stack,
 ) -> None:
-    await stack.start("agency")  # the officers' desk: the consumer of the agencies' tasks topics
+    await service_database(stack.database, "mall")
+    await stack.start("agency", "mall")  # the officers' desk (the agencies' tasks topics) and the mall
     records = poisons()
     placed = await produce_poisons(stack.kafka, records)
     submissions = await submit(stack, APPLICATIONS, marker="after-poison")
@@ -252,6 +266,15 @@ async def test_poison_on_every_consumed_topic_is_dead_lettered_with_its_reason_a
 
     full = stack.kafka.topic_name
     dead_letters = await TopicTail(stack.kafka, [full(dead_letter_topic(p.topic)) for p in records]).catch_up()
+    tally: dict[str, Counter[str]] = defaultdict(Counter)
+    for poison in records:
+        letters = [seen for seen in dead_letters if seen.key == poison.key]
+        consumers = {seen.headers.get("dlq_consumer") for seen in letters}
+        for owner in poison.owners:
+            tally[owner]["tried"] += 1
+            tally[owner]["dead-lettered" if owner in consumers else "lost"] += 1
+    for group, counts in sorted(tally.items()):
+        print(f"poison per group: {group:28} {dict(counts)}")
     for poison in records:
         letters = [seen for seen in dead_letters if seen.key == poison.key]
         consumers = {seen.headers.get("dlq_consumer") for seen in letters}
@@ -266,6 +289,7 @@ async def test_poison_on_every_consumed_topic_is_dead_lettered_with_its_reason_a
         partition, offset = placed[poison.key]
         assert f"invalid:{full(poison.topic)}:{partition}:{offset}" in logged, f"{poison.kind} on {poison.topic}"
 
-    desk = stack.instance("agency")
-    desk.stop()
-    stack.forget(desk)
+    for service in ("agency", "mall"):
+        process = stack.instance(service)
+        process.stop()
+        stack.forget(process)

@@ -60,9 +60,12 @@ async def test_a_batch_applies_each_event_once_in_order_and_dead_letters_only_th
         )
         records = [record_of(event) for event in events]
         poison_key = f"poison-{uuid.uuid4()}".encode()
-        poison = consumer_record(topic, b"{not json", [("ce_type", b"application.submitted")], key=poison_key)
-        batch = [consumer_record(topic, r.value, r.header_list(), key=r.key) for r in records]
-        batch.insert(2, poison)
+        written = [(r.value, r.header_list(), r.key) for r in records]
+        written.insert(2, (b"{not json", [("ce_type", b"application.submitted")], poison_key))
+        batch = [  # as fetched: one after the other from one partition
+            consumer_record(topic, value, headers, key=key, offset=offset)
+            for offset, (value, headers, key) in enumerate(written)
+        ]
         batch.append(batch[0])  # a redelivery inside the same poll
 
         await consumer.process_batch(batch)
@@ -75,6 +78,7 @@ async def test_a_batch_applies_each_event_once_in_order_and_dead_letters_only_th
         dead = await read_to_end(kafka_settings.bootstrap_servers, dead_letter_topic(topic))
     finally:
         await broker.stop()
+        await consumer.dead_letters.stop()
         await engine.dispose()
 
     assert applied == [event.subject for event in events if event.subject != failing]

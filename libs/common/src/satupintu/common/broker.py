@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
@@ -54,12 +57,75 @@ async def broker_ready(broker: KafkaBroker) -> bool:
         return False
 
 
-def raw_producer(broker: KafkaBroker) -> AIOKafkaProducer:
-    """The broker's own aiokafka producer, for records that must keep their headers byte for byte (dead letters):
-    FastStream's ``publish`` takes headers as text and adds a ``content-type``. The same idempotent producer, so
-    nothing more to start or stop; reached through FastStream's internals (checked by the dead-letter tests)."""
-    producer: AIOKafkaProducer = broker.config.producer._producer.producer  # type: ignore[attr-defined]
-    return producer
+class DeadLetterProducer:
+    """The producer of a process's dead letters: headers byte for byte (FastStream's ``publish`` takes them as text
+    and adds its own), and not idempotent on purpose. An idempotent producer whose record the broker refuses (a dead
+    letter too large for its topic) answers ``OutOfOrderSequenceNumber`` to every later send on that partition, and
+    the services' own producer must never be the one a poison record can break. Started on the first dead letter."""
+
+    def __init__(self, settings: KafkaSettings, service: str) -> None:
+        self._settings = settings
+        self._client_id = f"satupintu-{service}-dead-letters"
+        self._producer: AIOKafkaProducer | None = None
+        self._starting = asyncio.Lock()
+
+    async def send(self, topic: str, key: bytes | None, value: bytes | None, headers: list[tuple[str, bytes]]) -> None:
+        """Put one record on ``topic`` and wait for the broker's acknowledgement (``acks=all``)."""
+        producer = await self._started()
+        await producer.send_and_wait(topic, value, key=key, headers=headers)
+
+    async def _started(self) -> AIOKafkaProducer:
+        async with self._starting:
+            if self._producer is None:
+                producer = AIOKafkaProducer(
+                    bootstrap_servers=self._settings.bootstrap_servers,
+                    client_id=self._client_id,
+                    acks="all",
+                    enable_idempotence=False,
+                    request_timeout_ms=30_000,
+                    **self._settings.client_options(),
+                )
+                await producer.start()
+                self._producer = producer
+            return self._producer
+
+    async def stop(self) -> None:
+        """Flush and close the producer, if it was ever started."""
+        producer, self._producer = self._producer, None
+        if producer is not None:
+            await producer.stop()
+
+
+async def readable_headers(records: Any, parse: Callable[[Any], Awaitable[StreamMessage[Any]]]) -> StreamMessage[Any]:
+    """A parser for FastStream subscribers: FastStream reads every header as UTF-8 and fails a whole batch on one
+    that is not (it never reaches the handler, which would dead-letter it). It gets records whose headers read as
+    text, and the message keeps the records as they came, byte for byte, for the handler."""
+    batch = records if isinstance(records, tuple | list) else (records,)
+    if all(_reads_as_text(value) for record in batch for _, value in record.headers or ()):
+        return await parse(records)
+    readable = tuple(
+        dataclasses.replace(record, headers=[(name, _as_text(value)) for name, value in record.headers or ()])
+        for record in batch
+    )
+    message = await parse(readable if isinstance(records, tuple | list) else readable[0])
+    message.raw_message = records
+    return message
+
+
+def _reads_as_text(value: bytes | None) -> bool:
+    if value is None:
+        return False
+    if value.isascii():
+        return True
+    try:
+        value.decode()
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _as_text(value: bytes | None) -> bytes:
+    return (value or b"").decode("utf-8", errors="replace").encode()
 
 
 async def raw_body(message: StreamMessage[Any]) -> Any:

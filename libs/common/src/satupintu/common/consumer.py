@@ -20,6 +20,7 @@ from faststream.kafka import KafkaBroker
 from opentelemetry.trace import SpanKind
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from satupintu.common.broker import DeadLetterProducer
 from satupintu.common.consuming import (
     Invalid,
     Record,
@@ -79,8 +80,9 @@ class EventConsumer(RecordConsumer[EventWork]):
         handlers: Mapping[type[EventPayload], Handler],
         retry: RetryPolicy | None = None,
         metrics: ServiceMetrics | None = None,
+        dead_letters: DeadLetterProducer | None = None,
     ) -> None:
-        super().__init__(name=name, broker=broker, kafka=kafka, retry=retry, metrics=metrics)
+        super().__init__(name=name, broker=broker, kafka=kafka, retry=retry, metrics=metrics, dead_letters=dead_letters)
         self._sessions = sessions
         self._outbox = outbox
         self._handlers = dict(handlers)

@@ -27,6 +27,7 @@ import logging
 import random
 import time
 from abc import ABC, abstractmethod
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeAlias, TypeVar
@@ -37,7 +38,7 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
-from satupintu.common.broker import raw_body, raw_producer
+from satupintu.common.broker import DeadLetterProducer, raw_body, readable_headers
 from satupintu.common.database import causes, database_unavailable
 from satupintu.common.events.topics import dead_letter_topic
 from satupintu.common.faults import fault_point
@@ -45,6 +46,7 @@ from satupintu.common.metrics import ServiceMetrics
 from satupintu.common.settings import KafkaSettings
 
 ItemT = TypeVar("ItemT")
+_REMEMBERED_DEAD_LETTERS = 10_000
 Record: TypeAlias = ConsumerRecord[bytes, bytes]
 _logger = logging.getLogger(__name__)
 
@@ -120,10 +122,13 @@ class RecordConsumer(ABC, Generic[ItemT]):
         kafka: KafkaSettings,
         retry: RetryPolicy | None = None,
         metrics: ServiceMetrics | None = None,
+        dead_letters: DeadLetterProducer | None = None,
     ) -> None:
         self.name = name
         self._broker = broker
         self._kafka = kafka
+        self.dead_letters = dead_letters or DeadLetterProducer(kafka, name)
+        """Where dead letters are produced (the process shares one; whoever made it stops it)."""
         self._retry = retry or RetryPolicy()
         self._metrics = metrics or ServiceMetrics(name)
         self.processed = 0
@@ -132,6 +137,9 @@ class RecordConsumer(ABC, Generic[ItemT]):
         self.blocked: str | None = None
         """Why this consumer cannot go on right now (``/readyz`` reports it); None while it can."""
         self._failed_batches = 0
+        self._dead_letters_sent: OrderedDict[tuple[str, int, int], None] = OrderedDict()
+        """Where the latest dead letters came from: a batch fetched again after a failure does not send them twice
+        (a crash may: dead letters are at least once)."""
 
     # --- what a subclass says ------------------------------------------------------------------------------------
 
@@ -169,6 +177,7 @@ class RecordConsumer(ABC, Generic[ItemT]):
             group_id=group_id,
             ack_policy=AckPolicy.NACK_ON_ERROR,
             auto_offset_reset="earliest",
+            parser=readable_headers,
             decoder=raw_body,
             batch=True,
             max_records=self._kafka.max_batch_records,
@@ -197,6 +206,7 @@ class RecordConsumer(ABC, Generic[ItemT]):
             await asyncio.sleep(pause)
             raise
         self._failed_batches = 0
+        self.blocked = None
 
     async def process(self, record: Record) -> None:
         """Process one record (see :meth:`process_batch`)."""
@@ -207,8 +217,10 @@ class RecordConsumer(ABC, Generic[ItemT]):
         in-place retries (:class:`StillFailing`) or a cancellation escapes, and then nothing is committed."""
         work: list[tuple[Record, ItemT]] = []
         for record in records:
+            if (record.topic, record.partition, record.offset) in self._dead_letters_sent:
+                continue  # dead-lettered before this batch was fetched again: never applied as well
             try:
-                fault_point(f"{self.name}.read")
+                fault_point(f"{self.name}.read", (record.key or b"").decode("utf-8", errors="replace"))
                 item = self.read(record)
             except Exception as unreadable:  # whatever a hostile record makes a parser raise
                 item = Invalid(f"unreadable record: {type(unreadable).__name__}: {unreadable}"[:500])
@@ -276,6 +288,9 @@ class RecordConsumer(ABC, Generic[ItemT]):
         """Publish ``record`` to its topic's DLQ: key, value and headers as they were, plus ``dlq_*`` headers.
         Retried in place while the broker does not take it; a record too large for the DLQ goes as a trimmed copy.
         """
+        position = (record.topic, record.partition, record.offset)
+        if position in self._dead_letters_sent:
+            return
         origin = [
             ("dlq_reason", reason.encode()),
             ("dlq_consumer", self.name.encode()),
@@ -290,9 +305,7 @@ class RecordConsumer(ABC, Generic[ItemT]):
         while True:
             try:
                 fault_point(f"{self.name}.dead_letter")
-                await raw_producer(self._broker).send_and_wait(
-                    dead_letter_topic(record.topic), value, key=record.key, headers=headers
-                )
+                await self.send_dead_letter(dead_letter_topic(record.topic), record.key, value, headers)
             except (MessageSizeTooLargeError, RecordTooLargeError):
                 value = None  # at once, trimmed: the original headers, the value's digest and size, the reason
                 headers = [
@@ -313,10 +326,19 @@ class RecordConsumer(ABC, Generic[ItemT]):
                 continue
             break
         self.blocked = None
+        self._dead_letters_sent[position] = None
+        if len(self._dead_letters_sent) > _REMEMBERED_DEAD_LETTERS:
+            self._dead_letters_sent.popitem(last=False)
         self.dead_lettered += 1
         self._metrics.events_consumed.labels(self.name, self.type_of(record), "dead_lettered").inc()
         self._metrics.dead_letters.labels(self.name, record.topic).inc()
         _logger.warning("%s: dead-lettered %s: %s", self.name, self._where(record), reason)
+
+    async def send_dead_letter(
+        self, topic: str, key: bytes | None, value: bytes | None, headers: list[tuple[str, bytes]]
+    ) -> None:
+        """Put one dead letter on the broker and wait for its acknowledgement."""
+        await self.dead_letters.send(topic, key, value, headers)
 
 
 def consumers_ready(consumers: Sequence[RecordConsumer[Any]]) -> str | None:

@@ -39,9 +39,9 @@ def disarm(point: str | None = None) -> None:
         _armed.pop(point, None)
 
 
-def fault_point(point: str) -> None:
-    """Fail here if ``point`` is armed; otherwise do nothing."""
-    action = _armed.get(point)
+def fault_point(point: str, where: str = "") -> None:
+    """Fail here if ``point`` is armed, or ``point:where`` (one record, one key); otherwise do nothing."""
+    action = _armed.get(point) or (_armed.get(f"{point}:{where}") if where and _armed else None)
     if action is not None:
         action()
     if point in _process_faults():

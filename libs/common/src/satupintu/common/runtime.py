@@ -19,7 +19,7 @@ from faststream.kafka import KafkaBroker
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlmodel import SQLModel
 
-from satupintu.common.broker import broker_ready, create_broker
+from satupintu.common.broker import DeadLetterProducer, broker_ready, create_broker
 from satupintu.common.catalogue import load_catalogue
 from satupintu.common.consumer import EventConsumer, Handler, RetryPolicy
 from satupintu.common.consuming import RecordConsumer, consumers_ready
@@ -55,6 +55,7 @@ class ServiceRuntime:
     engine: AsyncEngine = field(init=False)
     sessions: async_sessionmaker[AsyncSession] = field(init=False)
     broker: KafkaBroker = field(init=False)
+    dead_letters: DeadLetterProducer = field(init=False)
     outbox: Outbox = field(init=False)
     relay: OutboxRelay = field(init=False)
     metrics: ServiceMetrics = field(init=False)
@@ -71,6 +72,7 @@ class ServiceRuntime:
         self.engine = create_engine(self.settings.database, self.name)
         self.sessions = session_factory(self.engine)
         self.broker = create_broker(self.settings.kafka, self.name, self.metrics.registry)
+        self.dead_letters = DeadLetterProducer(self.settings.kafka, self.name)
         self.outbox = Outbox(self.settings.kafka)
         self.relay = OutboxRelay(
             self.settings.database.service_url(self.name, driver="postgresql"),
@@ -96,6 +98,7 @@ class ServiceRuntime:
             handlers=handlers,
             retry=retry,
             metrics=self.metrics,
+            dead_letters=self.dead_letters,
         )
         consumer.subscribe(*logical_topics)
         self.consumers.append(consumer)
@@ -150,6 +153,7 @@ class ServiceRuntime:
             [
                 await finish_by(deadline, "background work", *self._background),
                 await finish_by(deadline, "the broker", asyncio.ensure_future(self.broker.stop())),
+                await finish_by(deadline, "the dead letters", asyncio.ensure_future(self.dead_letters.stop())),
                 await finish_by(deadline, "the database pool", asyncio.ensure_future(self.engine.dispose())),
             ]
         )

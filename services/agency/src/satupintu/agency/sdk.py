@@ -346,6 +346,8 @@ class AgencyWorker:
             deadline = asyncio.get_running_loop().time() + self._stop_timeout
             try:
                 await finish_by(deadline, f"worker {self.worker_name}", asyncio.ensure_future(self._broker.stop()))
+                dead_letters = asyncio.ensure_future(self._consumer.dead_letters.stop())
+                await finish_by(deadline, f"the dead letters of {self.worker_name}", dead_letters)
             finally:
                 closing = asyncio.ensure_future(self._close_ledger())
                 await finish_by(deadline, f"the ledger of {self.worker_name}", closing)

@@ -14,6 +14,7 @@ from prometheus_client import Counter
 from sqlalchemy.exc import DataError
 
 from satupintu.audit.services import UNRECORDABLE, AuditService
+from satupintu.common.broker import DeadLetterProducer
 from satupintu.common.catalogue import Catalogue
 from satupintu.common.consuming import Record, RecordConsumer, RetryPolicy, record_headers
 from satupintu.common.events.topics import all_topic_names
@@ -39,8 +40,11 @@ class AuditConsumer(RecordConsumer[Entry]):
         kafka: KafkaSettings,
         metrics: ServiceMetrics | None = None,
         retry: RetryPolicy | None = None,
+        dead_letters: DeadLetterProducer | None = None,
     ) -> None:
-        super().__init__(name=AUDIT_CONSUMER, broker=broker, kafka=kafka, retry=retry, metrics=metrics)
+        super().__init__(
+            name=AUDIT_CONSUMER, broker=broker, kafka=kafka, retry=retry, metrics=metrics, dead_letters=dead_letters
+        )
         self._trail = trail
         self._appended: Counter = self._metrics.counter(
             "satupintu_audit_entries_total", "Entries appended to the audit log, by event type.", ["type"]
@@ -93,7 +97,13 @@ class AuditConsumer(RecordConsumer[Entry]):
 
 def subscribe(runtime: ServiceRuntime, audit: AuditService, catalogue: Catalogue) -> AuditConsumer:
     """Append every record of every topic to the audit log, committing the offset after the append."""
-    consumer = AuditConsumer(audit, broker=runtime.broker, kafka=runtime.settings.kafka, metrics=runtime.metrics)
+    consumer = AuditConsumer(
+        audit,
+        broker=runtime.broker,
+        kafka=runtime.settings.kafka,
+        metrics=runtime.metrics,
+        dead_letters=runtime.dead_letters,
+    )
     consumer.subscribe(
         *all_topic_names(catalogue.agency_codes()),
         description="Every record of every topic, dead letters included, appended to the hash-chained log.",
