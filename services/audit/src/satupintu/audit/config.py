@@ -30,6 +30,14 @@ class AuditSettings(ServiceSettings):
             "auth keys directory (`audit-checkpoint-ed25519.pem`)."
         ),
     )
+    checkpoint_retired_keys_path: Path | None = Field(
+        default=None,
+        description=(
+            "PEM file of the public keys that signed checkpoints before the current key (any number, one after the "
+            "other; may be empty). `GET /audit/verify` trusts these and the current key, and no other: a checkpoint "
+            "naming any other key id fails the verification."
+        ),
+    )
     writer_role: str | None = Field(
         default="satupintu_audit_writer",
         description=(
