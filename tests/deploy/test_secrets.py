@@ -107,8 +107,8 @@ def test_make_secrets_generates_every_secret_once_and_adds_only_what_is_missing(
     second = install_secrets.generate(tmp_path)
 
     assert first.kept == []
-    assert len(first.created) >= 20
-    assert sorted(second.created) == sorted([checkpoint_key, intake_env])
+    assert len(first.written) >= 20
+    assert sorted(second.written) == sorted([checkpoint_key, intake_env])
     for path, content in contents.items():
         if path not in {checkpoint_key, intake_env}:
             assert path.read_bytes() == content, f"{path} changed"
@@ -121,6 +121,22 @@ def test_make_secrets_generates_every_secret_once_and_adds_only_what_is_missing(
     assert (tmp_path / "kubernetes").stat().st_mode & 0o777 == 0o700
     assert intake_env.stat().st_mode & 0o777 == 0o600
     assert (tmp_path / "kubernetes-token-signing-key.pem").stat().st_mode & 0o777 == 0o600
+
+
+def test_the_command_says_what_it_wrote_and_what_it_kept(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    first = install_secrets.main(["--output", str(tmp_path), "--database-host", "db.example:5432"])
+    first_out = capsys.readouterr().out
+    second = install_secrets.main(["--output", str(tmp_path)])
+    second_out = capsys.readouterr().out
+
+    assert first == second == 0
+    assert f"wrote {tmp_path / 'compose' / 'intake.env'}" in first_out
+    assert " 0 kept as they were" in first_out
+    assert "0 written" in second_out
+    url = (tmp_path / "kubernetes" / "intake-database" / "url").read_text()
+    assert url.startswith("postgresql://satupintu_intake:")
+    assert url.endswith("@db.example:5432/postgres"), "a later run without --database-host keeps the URL"
+    assert "CREATE ROLE satupintu_intake LOGIN PASSWORD" in (tmp_path / "kubernetes" / "database-roles.sql").read_text()
 
 
 def test_every_secret_is_its_own_random_value() -> None:

@@ -117,14 +117,14 @@ SERVICE_SECRETS: dict[str, tuple[ServiceSecret, ...]] = {
 
 @dataclass
 class Report:
-    """What a run created and what it found already there."""
+    """What a run wrote (a new file, or a value added to one) and what it left as it found it."""
 
-    created: list[Path] = field(default_factory=list)
+    written: list[Path] = field(default_factory=list)
     kept: list[Path] = field(default_factory=list)
 
-    def note(self, path: Path, *, created: bool) -> None:
-        """Record ``path`` as created or kept."""
-        (self.created if created else self.kept).append(path)
+    def note(self, path: Path, *, written: bool) -> None:
+        """Record ``path`` as written or kept."""
+        (self.written if written else self.kept).append(path)
 
 
 def _write(path: Path, content: bytes, mode: int) -> None:
@@ -141,11 +141,11 @@ def _write(path: Path, content: bytes, mode: int) -> None:
 def _file_once(path: Path, make: Callable[[], bytes], mode: int, report: Report) -> bytes:
     """The content of ``path``, made and written with ``mode`` the first time."""
     if path.exists():
-        report.note(path, created=False)
+        report.note(path, written=False)
         return path.read_bytes()
     content = make()
     _write(path, content, mode)
-    report.note(path, created=True)
+    report.note(path, written=True)
     return content
 
 
@@ -171,7 +171,7 @@ def _env_file_once(path: Path, wanted: dict[str, Callable[[], str]], comment: st
             text += "\n"
         text += "".join(f"{name}={value}\n" for name, value in missing.items())
         _write(path, text.encode(), 0o600)
-    report.note(path, created=bool(missing))
+    report.note(path, written=bool(missing))
     return present | missing
 
 
@@ -181,9 +181,9 @@ def _signing_pair(private_path: Path, public_path: Path, public_mode: int, priva
     public_pem = public_pem_of(private_pem)
     if not public_path.exists() or public_path.read_bytes() != public_pem:
         _write(public_path, public_pem, public_mode)
-        report.note(public_path, created=True)
+        report.note(public_path, written=True)
     else:
-        report.note(public_path, created=False)
+        report.note(public_path, written=False)
 
 
 def generate_compose(directory: Path, report: Report) -> None:
@@ -308,10 +308,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     arguments = parser.parse_args(argv)
     report = generate(arguments.output, arguments.database_host)
-    for path in report.created:
-        sys.stdout.write(f"created {path}\n")
+    for path in report.written:
+        sys.stdout.write(f"wrote {path}\n")
     sys.stdout.write(
-        f"{len(report.created)} created, {len(report.kept)} kept as they were, in {arguments.output}\n"
+        f"{len(report.written)} written, {len(report.kept)} kept as they were, in {arguments.output}\n"
         "Compose: docker compose -f deploy/docker-compose.yml up -d --build\n"
         f"Kubernetes: kubectl apply -k {arguments.output / 'kubernetes'} (then run database-roles.sql on the "
         "database server)\n"
