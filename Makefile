@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
 
-.PHONY: up down kafka db status clean test test-unit chaos lint typecheck check install bench system-packages deploy-tools asyncapi
+.PHONY: up down kafka db status clean test test-unit chaos lint typecheck check install bench system-packages deploy-tools asyncapi secrets
 
 install: ## Install uv (from PyPI) if missing, then the locked workspace
 	@command -v uv >/dev/null 2>&1 || [ -x "$(HOME)/.local/bin/uv" ] || python3 -m pip install --user --quiet uv
@@ -35,6 +35,10 @@ typecheck: install
 
 system-packages: ## Debian packages the browser tests need (Chromium)
 	@bash deploy/local/install-system-packages.sh
+
+DATABASE_HOST ?= postgres.mpp.example.go.id:5432
+secrets: install ## Generate, once, every key and password for Compose and Kubernetes into deploy/secrets/ (never in git)
+	@$(UV) run --frozen satupintu-secrets --output deploy/secrets --database-host "$(DATABASE_HOST)"
 
 deploy-tools: ## Docker Compose CLI plugin for the deployment checks (and kustomize if kubectl is missing)
 	@bash deploy/tools/install-tools.sh

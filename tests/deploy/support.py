@@ -1,19 +1,24 @@
 """Shared helpers of the deployment checks: where the repository and its deployment tools are, the Compose CLI,
-and which environment variables the services' settings read."""
+the secrets an installation generates (once per test session, in a directory of its own), and which environment
+variables the services' settings read."""
 
 from __future__ import annotations
 
+import atexit
 import importlib
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
+from functools import cache
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 from pydantic_settings import BaseSettings
 
+from satupintu.common import install_secrets
 from satupintu.common.auth import AuthSettings
 from satupintu.common.settings import DatabaseSettings, KafkaSettings
 
@@ -24,6 +29,21 @@ COMPOSE_FILE = DEPLOY / "docker-compose.yml"
 CLUSTER_ENV = DEPLOY / "docker" / "cluster.env"
 SERVICES = ("intake", "routing", "agency", "notification", "audit", "mall")
 PORTS = dict(zip(SERVICES, range(8001, 8007), strict=True))
+
+
+@cache
+def generated_secrets() -> Path:
+    """The output of ``satupintu-secrets`` (``make secrets``) for this test session: ``compose/``, ``kubernetes/``
+    and the token signing key, in a temporary directory removed at exit."""
+    directory = Path(tempfile.mkdtemp(prefix="satupintu-secrets-"))
+    atexit.register(shutil.rmtree, directory, ignore_errors=True)
+    install_secrets.generate(directory)
+    return directory
+
+
+def compose_environment() -> dict[str, str]:
+    """The environment Compose runs in: this process's, with ``SATUPINTU_SECRETS_DIR`` at the session's secrets."""
+    return {**os.environ, "SATUPINTU_SECRETS_DIR": str(generated_secrets() / "compose")}
 
 
 def tool(name: str) -> ModuleType:
@@ -40,7 +60,10 @@ AWAITING_KAFKA_SECURITY_SETTINGS: frozenset[str] = frozenset()  # every Kafka se
 
 
 def _names(prefix: str, settings: type[BaseSettings]) -> set[str]:
-    return {f"{prefix}{field.upper()}" for field in settings.model_fields}
+    return {
+        field.validation_alias if isinstance(field.validation_alias, str) else f"{prefix}{name.upper()}"
+        for name, field in settings.model_fields.items()
+    }
 
 
 def known_environment(service: str) -> set[str]:

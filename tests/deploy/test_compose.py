@@ -12,14 +12,25 @@ from typing import Any
 
 import pytest
 
-from tests.deploy.support import CLUSTER_ENV, COMPOSE_FILE, PORTS, ROOT, compose_command, known_environment
+from tests.deploy.support import (
+    CLUSTER_ENV,
+    COMPOSE_FILE,
+    PORTS,
+    ROOT,
+    compose_command,
+    compose_environment,
+    known_environment,
+)
 
 pytestmark = pytest.mark.unit
 
 KAFKA_BROKERS = {"kafka", "kafka-2", "kafka-3"}
 
 
-def compose_config(*arguments: str, compose_file: Path = COMPOSE_FILE) -> subprocess.CompletedProcess[str]:
+def compose_config(
+    *arguments: str, compose_file: Path = COMPOSE_FILE, environment: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``docker compose config`` as JSON, with the session's generated secrets unless ``environment`` says else."""
     return subprocess.run(
         [*compose_command(), "-f", str(compose_file), *arguments, "config", "--format", "json"],
         capture_output=True,
@@ -27,6 +38,7 @@ def compose_config(*arguments: str, compose_file: Path = COMPOSE_FILE) -> subpro
         timeout=60,
         check=False,
         cwd=ROOT,
+        env=environment if environment is not None else compose_environment(),
     )
 
 

@@ -1,6 +1,6 @@
-"""Checkpoint signatures and the offline verifier, on exports built in memory: an intact export passes; an altered
-entry, a broken link, a forged proof, a foreign key, a tampered checkpoint or a truncated file fail, naming what is
-wrong."""
+"""Checkpoint signatures, key rings and the offline verifier, on exports built in memory: an intact export passes
+(signed by the current key or a retired one it is given); an altered entry, a broken link, a forged proof, a foreign
+key, a tampered checkpoint or a truncated file fail, naming what is wrong."""
 
 from __future__ import annotations
 
@@ -16,7 +16,15 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from satupintu.audit import export
 from satupintu.audit.domain import GENESIS_HASH, SealedEntry, seal
 from satupintu.audit.merkle import LeafNodes, inclusion_proof, leaf_hash, root_hash
-from satupintu.audit.signing import CheckpointSigner, checkpoint_message, load_or_create_signing_key, signature_valid
+from satupintu.audit.signing import (
+    CheckpointSigner,
+    KeyRing,
+    checkpoint_message,
+    key_id,
+    load_or_create_signing_key,
+    load_public_keys,
+    signature_valid,
+)
 from satupintu.audit.verifier import main as verify_main
 
 pytestmark = pytest.mark.unit
@@ -186,3 +194,58 @@ def test_the_console_script_exits_0_or_1_and_names_the_bad_entry(
     with pytest.raises(SystemExit) as unusable:
         verify_main([str(good), "--public-key", str(tmp_path / "missing.pem")])
     assert unusable.value.code == 2
+
+
+def test_the_key_ring_trusts_retired_keys_and_names_a_checkpoint_of_any_other_key() -> None:
+    current, retired, stranger = new_signer(), new_signer(), new_signer()
+    ring = KeyRing([current.public_key, retired.public_key], described_as="the ring")
+    by_retired = retired.sign(5, "ab" * 32, TAKEN_AT)
+    by_stranger = stranger.sign(5, "ab" * 32, TAKEN_AT)
+    mislabelled = replace(by_stranger, key_id=current.key_id)
+
+    assert ring.problem(current.sign(5, "ab" * 32, TAKEN_AT)) is None
+    assert ring.problem(by_retired) is None
+    assert ring.key_ids == sorted([current.key_id, retired.key_id])
+    unknown = ring.problem(by_stranger)
+    assert unknown is not None
+    assert f"the checkpoint of 5 entries (key {stranger.key_id}) is not signed by the ring" in unknown
+    wrong = ring.problem(mislabelled)
+    assert wrong is not None
+    assert f"the checkpoint of 5 entries (key {current.key_id})" in wrong
+    assert "its signature does not verify" in wrong
+
+
+def test_a_pem_bundle_holds_any_number_of_public_keys_and_never_a_private_one() -> None:
+    first, second = new_signer(), new_signer()
+    bundle = f"# retired 2026\n{first.public_key_pem}\n# retired 2027\n{second.public_key_pem}".encode()
+    private = Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+
+    assert [key_id(key) for key in load_public_keys(bundle)] == [first.key_id, second.key_id]
+    assert load_public_keys(b"") == []
+    with pytest.raises(ValueError, match="PRIVATE KEY"):
+        load_public_keys(bundle + private)
+
+
+def test_the_console_script_trusts_every_key_it_is_given_for_an_export_signed_by_a_retired_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    current, retired = new_signer(), new_signer()
+    export_file = tmp_path / "export.jsonl"
+    export_file.write_text("".join(export_lines(retired, log(3))))
+    current_key, retired_keys = tmp_path / "current.pem", tmp_path / "retired.pem"
+    current_key.write_text(current.public_key_pem)
+    retired_keys.write_text(f"{new_signer().public_key_pem}{retired.public_key_pem}")
+
+    only_current = verify_main([str(export_file), "--public-key", str(current_key)])
+    only_current_out = capsys.readouterr()
+    with_retired = verify_main([str(export_file), "--public-key", str(current_key), "--public-key", str(retired_keys)])
+    with_retired_out = capsys.readouterr()
+
+    assert only_current == 1
+    assert f"the checkpoint of 3 entries (key {retired.key_id}) is not signed by the given public key" in (
+        only_current_out.err
+    )
+    assert with_retired == 0, with_retired_out.err
+    assert with_retired_out.out.startswith("OK: 3 entries")

@@ -19,6 +19,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from satupintu.common.production import ENVIRONMENT_VARIABLE, Environment, environment_field
+
 PRIVATE_KEY_FILE = "auth_ed25519.pem"
 PUBLIC_KEY_FILE = "auth_ed25519.pub.pem"
 
@@ -43,6 +45,16 @@ class AuthSettings(BaseSettings):
         default_factory=lambda: Path.home() / ".config" / "satupintu" / "keys",
         description="Where local development keys are created and kept when no other key is configured.",
     )
+
+    def production_problems(self) -> list[str]:
+        """Without a configured verifying key, tokens would be checked against a development key pair made on the
+        spot."""
+        if self.jwks_url or self.public_key_pem or self.public_key_path:
+            return []
+        return [
+            "none of AUTH_PUBLIC_KEY_PATH, AUTH_PUBLIC_KEY_PEM, AUTH_JWKS_URL is set, so tokens would be checked "
+            "against a development key pair made on the spot; set one"
+        ]
 
 
 class Role(StrEnum):
@@ -277,19 +289,47 @@ def require_roles(*roles: Role) -> Callable[..., Principal]:
     return authenticated_principal
 
 
+class _TokenCommandSettings(BaseSettings):
+    """Where ``satupintu-token`` runs: in production it signs only with the installation's key."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    environment: Environment = environment_field()
+
+
 def main() -> None:
-    """The `satupintu-token` command: prints a token signed with the local development keys."""
-    parser = argparse.ArgumentParser(prog="satupintu-token", description="Print a staff token for local development.")
+    """The `satupintu-token` command: prints a token signed with the installation's signing key
+    (`AUTH_PRIVATE_KEY_PATH` or `--private-key`), or, in development, with the local development keys."""
+    parser = argparse.ArgumentParser(prog="satupintu-token", description="Print a signed staff token.")
     parser.add_argument("--role", action="append", required=True, choices=[role.value for role in Role])
     parser.add_argument("--subject", required=True, help="who the token is for, e.g. budi")
     parser.add_argument("--agency", help="lower-case agency code; required for officers")
     parser.add_argument("--ttl", type=int, help="lifetime in seconds (default: AUTH_TOKEN_TTL_SECONDS or 3600)")
-    default_keys = str(AuthSettings().keys_dir)
+    settings = AuthSettings()
+    parser.add_argument(
+        "--private-key",
+        type=Path,
+        default=settings.private_key_path,
+        help="PEM file of the Ed25519 signing key (default: AUTH_PRIVATE_KEY_PATH); unset, in development only, "
+        "the local development key of --keys-dir",
+    )
+    default_keys = str(settings.keys_dir)
     parser.add_argument("--keys-dir", type=Path, default=Path(default_keys), help=f"default: {default_keys}")
     arguments = parser.parse_args()
-    private_pem, _ = load_or_create_local_keys(arguments.keys_dir)
+    if arguments.private_key is not None:
+        try:
+            private_pem = arguments.private_key.read_bytes()
+        except OSError as unreadable:
+            parser.error(f"the signing key cannot be read: {unreadable}")
+    elif _TokenCommandSettings().environment is Environment.PRODUCTION:
+        parser.error(
+            f"{ENVIRONMENT_VARIABLE}=production: sign with the installation's key (AUTH_PRIVATE_KEY_PATH or "
+            "--private-key), never with a development key made on the spot"
+        )
+    else:
+        private_pem, _ = load_or_create_local_keys(arguments.keys_dir)
     try:
-        issuer = TokenIssuer(AuthSettings(), private_key_pem=private_pem)
+        issuer = TokenIssuer(settings, private_key_pem=private_pem)
         token = issuer.issue(
             arguments.subject, {Role(role) for role in arguments.role}, arguments.agency, arguments.ttl
         )

@@ -6,13 +6,14 @@ Read once, in each service's ``create_app()``; never at import time.
 from __future__ import annotations
 
 import ssl
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
 from satupintu.common.auth import AuthSettings
+from satupintu.common.production import Environment, Secret, environment_field, refuse_development_defaults
 
 LOCAL_KAFKA_BOOTSTRAP = "127.0.0.1:9092"
 LOCAL_DATABASE_SERVER_URL = "postgresql://postgres@127.0.0.1:55432/postgres"
@@ -21,7 +22,7 @@ LOCAL_DATABASE_SERVER_URL = "postgresql://postgres@127.0.0.1:55432/postgres"
 class KafkaSettings(BaseSettings):
     """Where the Kafka cluster is and how topics are laid out on it."""
 
-    model_config = SettingsConfigDict(env_prefix="KAFKA_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="KAFKA_", extra="ignore", hide_input_in_errors=True)
 
     bootstrap_servers: str = Field(
         default=LOCAL_KAFKA_BOOTSTRAP, description="Comma-separated host:port list of Kafka brokers."
@@ -58,7 +59,9 @@ class KafkaSettings(BaseSettings):
         default=None, description="SASL mechanism when the protocol is SASL_*."
     )
     sasl_username: str | None = Field(default=None, description="The service's (or agency's) Kafka user.")
-    sasl_password: SecretStr | None = Field(default=None, description="That user's password.")
+    sasl_password: Annotated[SecretStr | None, Secret(required=False)] = Field(
+        default=None, description="That user's password."
+    )
     ssl_cafile: str | None = Field(default=None, description="CA certificate that signed the brokers' certificates.")
 
     def ssl_context(self) -> ssl.SSLContext | None:
@@ -87,9 +90,9 @@ class KafkaSettings(BaseSettings):
 class DatabaseSettings(BaseSettings):
     """Where the PostgreSQL server is; each service keeps its own database on it."""
 
-    model_config = SettingsConfigDict(env_prefix="DATABASE_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="DATABASE_", extra="ignore", hide_input_in_errors=True)
 
-    url: str = Field(
+    url: Annotated[str, Secret()] = Field(
         default=LOCAL_DATABASE_SERVER_URL,
         description="PostgreSQL server URL; the database part is replaced by each service's own database.",
     )
@@ -111,9 +114,17 @@ class DatabaseSettings(BaseSettings):
 
 
 class ServiceSettings(BaseSettings):
-    """What every service is configured with; each service subclasses it with its own env prefix and port."""
+    """What every service is configured with; each service subclasses it with its own env prefix and port.
 
-    model_config = SettingsConfigDict(extra="ignore")
+    In production (``SATUPINTU_ENVIRONMENT=production``) the settings refuse to be made while a key or password is
+    left at its development default or unset (:mod:`satupintu.common.production`), so a service stops before it
+    could create a key of its own.
+    """
+
+    # Errors never echo their input: it holds the keys and passwords read from the environment.
+    model_config = SettingsConfigDict(extra="ignore", hide_input_in_errors=True)
+
+    environment: Environment = environment_field()
 
     host: str = Field(default="127.0.0.1", description="Address the HTTP server binds to.")
     port: int = Field(default=8000, ge=1, le=65535, description="Port the HTTP server listens on.")
@@ -142,3 +153,14 @@ class ServiceSettings(BaseSettings):
         description="Where spans go: none (default) or console. Read from TRACING_EXPORTER.",
         validation_alias="TRACING_EXPORTER",
     )
+
+    def production_problems(self) -> list[str]:
+        """Services verify tokens and never sign them: only the token-minting side holds the signing key."""
+        if self.auth.private_key_path is not None:
+            return ["AUTH_PRIVATE_KEY_PATH is set: a service only verifies tokens; give it the public key alone"]
+        return []
+
+    @model_validator(mode="after")
+    def _refuse_development_defaults_in_production(self) -> Self:
+        refuse_development_defaults(self, self.environment)
+        return self

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from satupintu.common.production import Secret
 from satupintu.common.settings import DatabaseSettings, KafkaSettings, ServiceSettings
 
 LEDGER_SERVICE = "agency_worker"
@@ -35,14 +37,14 @@ class AgencySettings(ServiceSettings):
         default_factory=list,
         description="Collective-leave days (cuti bersama) as ISO dates; not working days when judging SLA state.",
     )
-    encryption_keys: str | None = Field(
+    encryption_keys: Annotated[str | None, Secret()] = Field(
         default=None,
         description=(
             "Keys for the personal data in the task inbox, `kid:base64key,...` (first is current). "
             "Unset: a local development key in the auth keys directory."
         ),
     )
-    session_secret: str | None = Field(
+    session_secret: Annotated[str | None, Secret()] = Field(
         default=None,
         description="Secret that signs the desk's session cookies. Unset: a local secret in the auth keys directory.",
     )

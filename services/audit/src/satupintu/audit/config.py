@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from satupintu.common.production import Secret
 from satupintu.common.settings import ServiceSettings
 
 
@@ -16,18 +18,26 @@ class AuditSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="AUDIT_", extra="ignore")
 
     port: int = Field(default=8005, ge=1, le=65535, description="Port the HTTP server listens on.")
-    hash_key: str = Field(
+    hash_key: Annotated[str, Secret()] = Field(
         default="local-development-audit-key",
         description="Secret key of the keyed hashes that replace personal data in the log.",
     )
     checkpoint_interval_seconds: float = Field(
         default=60.0, gt=0, description="How often a signed checkpoint is taken (when the log has grown)."
     )
-    checkpoint_key_path: Path | None = Field(
+    checkpoint_key_path: Annotated[Path | None, Secret()] = Field(
         default=None,
         description=(
             "PEM file of the Ed25519 private key that signs checkpoints. Unset: a local key, created once in the "
             "auth keys directory (`audit-checkpoint-ed25519.pem`)."
+        ),
+    )
+    checkpoint_retired_keys_path: Path | None = Field(
+        default=None,
+        description=(
+            "PEM file of the public keys that signed checkpoints before the current key (any number, one after the "
+            "other; may be empty). `GET /audit/verify` trusts these and the current key, and no other: a checkpoint "
+            "naming any other key id fails the verification."
         ),
     )
     writer_role: str | None = Field(
@@ -38,7 +48,7 @@ class AuditSettings(ServiceSettings):
             "`DATABASE_URL` user (the append-only trigger still protects the log)."
         ),
     )
-    writer_password: str | None = Field(
+    writer_password: Annotated[str | None, Secret()] = Field(
         default="local-development-audit-writer",
         description="Password of the writer role (set when the role is created, and used to connect).",
     )

@@ -1,5 +1,5 @@
 """The export format (JSON Lines) and its offline verification: everything needed to check a range of the log
-without the service, given only its public key.
+without the service, given only its public keys.
 
 Lines, in order, each one JSON object with a ``kind``:
 
@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from satupintu.audit.domain import ChainCheck, SealedEntry, parse_utc_text, utc_text
 from satupintu.audit.merkle import leaf_hash, verify_inclusion
-from satupintu.audit.signing import SignedCheckpoint, signature_valid
+from satupintu.audit.signing import KeyRing, SignedCheckpoint
 
 EXPORT_FORMAT = "satupintu-audit-export/v1"
 
@@ -101,11 +101,12 @@ class _Invalid(Exception):
         self.bad_seq = bad_seq
 
 
-def verify_export(lines: Iterable[str], public_key: Ed25519PublicKey) -> ExportVerdict:
+def verify_export(lines: Iterable[str], keys: KeyRing | Ed25519PublicKey) -> ExportVerdict:
     """Check every entry's hash, the links between consecutive entries, every inclusion proof against the
-    checkpoint, and the checkpoint's signature by ``public_key``."""
+    checkpoint, and the checkpoint's signature by the key of ``keys`` it names (a ring, or a single public key)."""
+    ring = keys if isinstance(keys, KeyRing) else KeyRing([keys], described_as="the given public key")
     try:
-        return _verify(lines, public_key)
+        return _verify(lines, ring)
     except _Invalid as invalid:
         return ExportVerdict(ok=False, message=invalid.message, bad_seq=invalid.bad_seq)
 
@@ -136,7 +137,7 @@ def _checkpoint(record: Mapping[str, Any], number: int) -> SignedCheckpoint:
         raise _Invalid(f"line {number}: the checkpoint is malformed ({malformed!r})") from malformed
 
 
-def _verify(lines: Iterable[str], public_key: Ed25519PublicKey) -> ExportVerdict:
+def _verify(lines: Iterable[str], ring: KeyRing) -> ExportVerdict:
     records = iter(_records(lines))
     number, header = next(records, (0, {}))
     if header.get("kind") != "header" or header.get("format") != EXPORT_FORMAT:
@@ -145,11 +146,9 @@ def _verify(lines: Iterable[str], public_key: Ed25519PublicKey) -> ExportVerdict
     if record.get("kind") != "checkpoint":
         raise _Invalid(f"line {number or 2} should be the checkpoint")
     checkpoint = _checkpoint(record, number)
-    if not signature_valid(public_key, checkpoint):
-        raise _Invalid(
-            f"the checkpoint of {checkpoint.tree_size} entries (key {checkpoint.key_id}) is not signed by the given "
-            "public key, or was altered"
-        )
+    unsigned = ring.problem(checkpoint)
+    if unsigned is not None:
+        raise _Invalid(unsigned)
     root = bytes.fromhex(checkpoint.root_hash)
     chain = ChainCheck(contiguous=False)
     for number, record in records:

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from satupintu.audit.config import AuditSettings
 from satupintu.audit.services import AuditQueries, AuditService, CheckpointService, Clock
-from satupintu.audit.signing import CheckpointSigner, load_or_create_signing_key
+from satupintu.audit.signing import CheckpointSigner, KeyRing, load_or_create_signing_key, load_public_keys
 from satupintu.audit.storage.schema import prepare_log
 from satupintu.common.database import create_engine, session_factory
 from satupintu.common.runtime import ServiceRuntime
@@ -42,6 +42,7 @@ class AuditContext:
         sessions = session_factory(writer_engine)
         key_path = settings.checkpoint_key_path or settings.auth.keys_dir / LOCAL_CHECKPOINT_KEY
         signer = CheckpointSigner(load_or_create_signing_key(key_path))
+        key_ring = checkpoint_key_ring(signer, settings)
         hash_key = settings.hash_key.encode()
         checkpoints = CheckpointService(sessions, signer, clock)
         return cls(
@@ -56,6 +57,7 @@ class AuditContext:
                 runtime.outbox,
                 hash_key=hash_key,
                 signer=signer,
+                key_ring=key_ring,
                 checkpoints=checkpoints,
                 clock=clock,
                 timeline_limit=settings.timeline_limit,
@@ -80,6 +82,14 @@ class AuditContext:
             if self.writer_engine is not self.runtime.engine:
                 await self.writer_engine.dispose()
             await self.runtime.engine.dispose()
+
+
+def checkpoint_key_ring(signer: CheckpointSigner, settings: AuditSettings) -> KeyRing:
+    """The keys checkpoints may be signed with: the signer's and the retired ones of
+    ``checkpoint_retired_keys_path``."""
+    retired_path = settings.checkpoint_retired_keys_path
+    retired = load_public_keys(retired_path.read_bytes()) if retired_path is not None else []
+    return KeyRing([signer.public_key, *retired], described_as="the configured key ring (current and retired keys)")
 
 
 def _writer_engine(runtime: ServiceRuntime, settings: AuditSettings) -> AsyncEngine:

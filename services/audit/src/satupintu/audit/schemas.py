@@ -102,6 +102,12 @@ class VerificationRead(BaseModel):
     ok: bool = Field(description="Whether every entry, link, Merkle leaf and checkpoint checks out.")
     tree_size: int = Field(description="How many entries were checked against (the log's size at the start).")
     entries_checked: int = Field(description="Entries that checked out before the first problem.")
-    checkpoints_checked: int = Field(description="Checkpoints whose root (and signature) checked out.")
+    checkpoints_checked: int = Field(
+        description="Checkpoints whose root and signature (by a current or retired key) checked out."
+    )
     first_bad_seq: int | None = Field(description="The first entry found altered, missing or unlinked.")
     reason: str | None = Field(description="What is wrong, when something is.")
+    bad_checkpoint: int | None = Field(
+        default=None,
+        description="The tree size of the checkpoint found forged, unsigned by a trusted key or not matching the log.",
+    )

@@ -47,7 +47,7 @@ from satupintu.audit.merkle import (
     nodes_needed,
     root_hash,
 )
-from satupintu.audit.signing import CheckpointSigner, SignedCheckpoint, signature_valid
+from satupintu.audit.signing import CheckpointSigner, KeyRing, SignedCheckpoint
 from satupintu.audit.storage.repository import AuditRepository
 from satupintu.audit.storage.tables import AuditEntry, CheckpointRecord
 from satupintu.common.auth import Principal
@@ -362,7 +362,8 @@ class ConsistencyProof:
 
 @dataclass(frozen=True)
 class Verification:
-    """The outcome of re-checking the log: ``ok``, or the first bad entry (when one can be named) and why."""
+    """The outcome of re-checking the log: ``ok``, or the first bad entry or checkpoint (when one can be named) and
+    why."""
 
     ok: bool
     tree_size: int
@@ -370,13 +371,15 @@ class Verification:
     checkpoints_checked: int
     first_bad_seq: int | None = None
     reason: str | None = None
+    bad_checkpoint: int | None = None
 
 
 class _Broken(Exception):
-    def __init__(self, seq: int | None, reason: str) -> None:
+    def __init__(self, seq: int | None, reason: str, checkpoint: int | None = None) -> None:
         super().__init__(reason)
         self.seq = seq
         self.reason = reason
+        self.checkpoint = checkpoint
 
 
 class _LogCheck:
@@ -406,9 +409,10 @@ class _LogCheck:
     def reach_checkpoints(self) -> None:
         """Check the checkpoints of the tree's current size."""
         while self._pending and self._pending[0].tree_size == self._tree.size:
-            problem = self._problem(self._pending.popleft(), self._tree.root())
+            checkpoint = self._pending.popleft()
+            problem = self._problem(checkpoint, self._tree.root())
             if problem:
-                raise _Broken(None, problem)
+                raise _Broken(None, problem, checkpoint.tree_size)
             self.checkpoints_checked += 1
 
 
@@ -422,6 +426,7 @@ class AuditQueries:
         *,
         hash_key: bytes,
         signer: CheckpointSigner,
+        key_ring: KeyRing,
         checkpoints: CheckpointService,
         clock: Clock = utc_now,
         timeline_limit: int = 5000,
@@ -431,6 +436,7 @@ class AuditQueries:
         self._outbox = outbox
         self._hash_key = hash_key
         self._signer = signer
+        self._key_ring = key_ring
         self._checkpoints = checkpoints
         self._clock = clock
         self._timeline_limit = timeline_limit
@@ -552,7 +558,11 @@ class AuditQueries:
         try:
             latest = await repository.latest_checkpoint()
             if latest is not None and latest.tree_size > size:
-                raise _Broken(size + 1, f"a checkpoint vouches for {latest.tree_size} entries; the log holds {size}")
+                raise _Broken(
+                    size + 1,
+                    f"a checkpoint vouches for {latest.tree_size} entries; the log holds {size}",
+                    latest.tree_size,
+                )
             check.reach_checkpoints()
             after = 0
             while after < size:
@@ -563,20 +573,26 @@ class AuditQueries:
                     check.add(entry, stored_leaf)
                 after = batch[-1][0].seq
         except _Broken as broken:
-            return Verification(False, size, check.chain.checked, check.checkpoints_checked, broken.seq, broken.reason)
+            return Verification(
+                False,
+                size,
+                check.chain.checked,
+                check.checkpoints_checked,
+                broken.seq,
+                broken.reason,
+                broken.checkpoint,
+            )
         return Verification(True, size, check.chain.checked, check.checkpoints_checked)
 
     def _checkpoint_problem(self, checkpoint: CheckpointRecord, root: bytes) -> str | None:
+        """What is wrong with a stored checkpoint given the root the log has at its size: a root that differs, or a
+        signature that is not one of the key ring's (whatever key id it names)."""
         if checkpoint.root_hash != root.hex():
             return (
                 f"the checkpoint of {checkpoint.tree_size} entries does not match the log: an entry at or before "
                 f"{checkpoint.tree_size} was rewritten together with its hashes"
             )
-        if checkpoint.key_id == self._signer.key_id and not signature_valid(
-            self._signer.public_key, signed_checkpoint(checkpoint)
-        ):
-            return f"the checkpoint of {checkpoint.tree_size} entries is not validly signed"
-        return None
+        return self._key_ring.problem(signed_checkpoint(checkpoint))
 
     async def export(self, principal: Principal, filters: EventFilters, resource: str) -> AsyncIterator[bytes]:
         """The entries matching ``filters`` as JSON Lines, each with its inclusion proof in a checkpoint taken now

@@ -8,8 +8,9 @@ The signed message is UTF-8 text of four lines, each ending in ``\n``::
     <time, RFC 3339 UTC with microseconds, e.g. 2026-11-03T02:15:00.123456Z>
 
 The signature is stored and shown as standard base64; a key is named by its ``key_id``, the first 16 hex digits of
-SHA-256 over the raw 32-byte public key. No I/O except :func:`load_or_create_signing_key`; the offline verifier
-imports this module too.
+SHA-256 over the raw 32-byte public key. A checkpoint is checked against a :class:`KeyRing` (the current key and
+the retired ones), by ``GET /audit/verify`` and by the offline verifier alike. No I/O except
+:func:`load_or_create_signing_key`.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ import base64
 import binascii
 import hashlib
 import os
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -65,6 +68,21 @@ def load_public_key(pem: bytes) -> Ed25519PublicKey:
     return key
 
 
+_PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----.*?-----END \1-----", re.DOTALL)
+
+
+def load_public_keys(pem_bundle: bytes) -> list[Ed25519PublicKey]:
+    """Every Ed25519 public key of a PEM bundle (any number of keys, one after the other; text between them is
+    ignored, as in a CA bundle). ValueError on a block that is not an Ed25519 public key, a private key above all."""
+    keys = []
+    for block in _PEM_BLOCK.finditer(pem_bundle):
+        label = block.group(1).decode()
+        if label != "PUBLIC KEY":
+            raise ValueError(f"a public key file holds a {label}, not only public keys")
+        keys.append(load_public_key(block.group(0)))
+    return keys
+
+
 class CheckpointSigner:
     """Signs checkpoints with the audit service's Ed25519 private key."""
 
@@ -98,6 +116,36 @@ def signature_valid(public_key: Ed25519PublicKey, checkpoint: SignedCheckpoint) 
     except (InvalidSignature, binascii.Error, ValueError):
         return False
     return True
+
+
+class KeyRing:
+    """The public keys checkpoints may be signed with, by key id: the current key and the retired ones still
+    trusted for the checkpoints they signed. ``described_as`` names the ring in messages."""
+
+    def __init__(self, public_keys: Iterable[Ed25519PublicKey], *, described_as: str = "the key ring") -> None:
+        self._keys = {key_id(public_key): public_key for public_key in public_keys}
+        if not self._keys:
+            raise ValueError("a key ring needs at least one public key")
+        self.described_as = described_as
+
+    @property
+    def key_ids(self) -> list[str]:
+        """The ids of the keys in the ring, sorted."""
+        return sorted(self._keys)
+
+    def problem(self, checkpoint: SignedCheckpoint) -> str | None:
+        """None when ``checkpoint`` is signed by the key its ``key_id`` names and that key is in the ring; else what
+        is wrong, naming the checkpoint by its tree size and key id."""
+        name = f"the checkpoint of {checkpoint.tree_size} entries (key {checkpoint.key_id})"
+        public_key = self._keys.get(checkpoint.key_id)
+        if public_key is None:
+            return (
+                f"{name} is not signed by {self.described_as}: key {checkpoint.key_id} is not among its keys "
+                f"({', '.join(self.key_ids)}), so the checkpoint is forged or its key was never trusted"
+            )
+        if not signature_valid(public_key, checkpoint):
+            return f"{name} is not signed by {self.described_as}, or was altered: its signature does not verify"
+        return None
 
 
 def load_or_create_signing_key(path: Path) -> bytes:

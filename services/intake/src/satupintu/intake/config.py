@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from satupintu.common.production import Secret
 from satupintu.common.settings import ServiceSettings
 
 
@@ -21,14 +23,14 @@ class IntakeSettings(ServiceSettings):
     documents_dir: Path = Field(
         default=Path(".run/documents"), description="Where uploaded documents are kept (content-addressed)."
     )
-    encryption_keys: str | None = Field(
+    encryption_keys: Annotated[str | None, Secret()] = Field(
         default=None,
         description=(
             "Keys for personal data at rest, `kid:base64key,kid:base64key` (first is current; others still decrypt). "
             "Unset: a local development key in the auth keys directory."
         ),
     )
-    lookup_hash_key: str | None = Field(
+    lookup_hash_key: Annotated[str | None, Secret()] = Field(
         default=None, description="Base64 key of the keyed hashes used to look up a NIK. Unset: a local key."
     )
     rate_limit_per_minute: int = Field(

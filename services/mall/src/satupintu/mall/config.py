@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from satupintu.common.production import Secret
 from satupintu.common.settings import ServiceSettings
 
 
@@ -54,14 +57,14 @@ class MallSettings(ServiceSettings):
     display_recent_calls: int = Field(
         default=8, ge=1, le=50, description="Calls the now-calling display lists below the latest one."
     )
-    encryption_keys: str | None = Field(
+    encryption_keys: Annotated[str | None, Secret()] = Field(
         default=None,
         description=(
             "Keys for personal data at rest (complaints, suggestions), `kid:base64key,...` (first is current). "
             "Unset: a local development key in the auth keys directory."
         ),
     )
-    lookup_hash_key: str | None = Field(
+    lookup_hash_key: Annotated[str | None, Secret()] = Field(
         default=None,
         description="Base64 key of the keyed NIK hash the consent ledger finds citizens by; a local one if unset.",
     )
@@ -85,7 +88,7 @@ class MallSettings(ServiceSettings):
         ),
     )
     rate_limit_burst: int = Field(default=10, ge=1, description="Citizens' writes a client address may send at once.")
-    session_secret: str | None = Field(
+    session_secret: Annotated[str | None, Secret()] = Field(
         default=None,
         description="Secret that signs the staff pages' session cookies. Unset: a local secret in the auth keys "
         "directory.",

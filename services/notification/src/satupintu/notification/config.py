@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
+from satupintu.common.production import Secret
 from satupintu.common.settings import ServiceSettings
 
 
@@ -54,7 +55,7 @@ class NotificationSettings(ServiceSettings):
         default="http://127.0.0.1:8001",
         description="Base of the links citizens get, e.g. `{public_base_url}/applications/{tracking_code}`.",
     )
-    encryption_keys: str | None = Field(
+    encryption_keys: Annotated[str | None, Secret()] = Field(
         default=None,
         description=(
             "Keys for contact details at rest, `kid:base64key,kid:base64key` (first is current; others still "
@@ -81,7 +82,9 @@ class NotificationSettings(ServiceSettings):
         default=None, description="CA bundle that verifies the SMTP server's certificate."
     )
     smtp_username: str | None = Field(default=None, description="SMTP AUTH user; unset: no authentication.")
-    smtp_password: SecretStr | None = Field(default=None, description="SMTP AUTH password.")
+    smtp_password: Annotated[SecretStr | None, Secret(required=False)] = Field(
+        default=None, description="SMTP AUTH password."
+    )
     smtp_timeout_seconds: float = Field(default=30.0, gt=0, description="Timeout of each SMTP operation.")
     email_from: str = Field(
         default="Satu Pintu <noreply@satupintu.go.id>", description="The `From` of the e-mails citizens get."
@@ -93,7 +96,9 @@ class NotificationSettings(ServiceSettings):
     gateway_url: str | None = Field(
         default=None, description="The SMS/WhatsApp gateway's send endpoint; unset: no SMS channel."
     )
-    gateway_token: SecretStr | None = Field(default=None, description="Bearer token for the gateway.")
+    gateway_token: Annotated[SecretStr | None, Secret(required=False)] = Field(
+        default=None, description="Bearer token for the gateway."
+    )
     gateway_route: Literal["sms", "whatsapp"] = Field(default="sms", description="How the gateway reaches phones.")
     gateway_timeout_seconds: float = Field(default=10.0, gt=0, description="Timeout of one gateway request.")
 

@@ -162,8 +162,8 @@ async def consistency_proof(
 
 @router.get("/verify", summary="Re-check the whole log")
 async def verify(request: Request, principal: Auditor) -> VerificationRead:
-    """Every entry against its hash and its predecessor, its Merkle leaf, and every checkpoint: ok, or the first
-    bad entry and why."""
+    """Every entry against its hash and its predecessor, its Merkle leaf, and every checkpoint's root and signature
+    (against the current and retired keys): ok, or the first bad entry or checkpoint and why."""
     result = await audit_context(request).queries.verify(principal, requested_resource(request))
     return VerificationRead(
         ok=result.ok,
@@ -172,6 +172,7 @@ async def verify(request: Request, principal: Auditor) -> VerificationRead:
         checkpoints_checked=result.checkpoints_checked,
         first_bad_seq=result.first_bad_seq,
         reason=result.reason,
+        bad_checkpoint=result.bad_checkpoint,
     )
 
 

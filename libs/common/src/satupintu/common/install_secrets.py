@@ -1,0 +1,319 @@
+"""``satupintu-secrets`` (``make secrets``): generates, once, every key and password an installation needs, for
+Docker Compose and for Kubernetes, into a directory kept out of git (``deploy/secrets/``).
+
+Run again, it keeps every value already there and adds only what is missing (a new setting, a file deleted on
+purpose), so it is safe to repeat and never changes a key that sealed data. Each service gets only its own data
+keys and the public key that verifies staff tokens; the private half, which mints tokens, goes only to the token
+tool (Compose's ``token`` service, ``satupintu-token`` on an operator's machine). What each file holds and how to
+rotate it: docs/operations.md ("Secrets").
+
+Layout of the output directory::
+
+    compose/                  read by deploy/docker-compose.yml (SATUPINTU_SECRETS_DIR)
+      postgres.env            POSTGRES_PASSWORD
+      <service>.env           DATABASE_URL and the service's own keys, as environment variables
+      auth-public-key.pem     verifies staff tokens (every service)
+      auth-signing-key.pem    signs staff tokens (the `token` tool only)
+      audit-checkpoint-key.pem, audit-retired-public-keys.pem
+    kubernetes/               `kubectl apply -k`: the Secrets deploy/k8s refers to by name
+      kustomization.yaml      a secretGenerator per directory below, listing the files in it
+      <secret>/<key>          one file per key of each Secret (satupintu-auth, <service>-keys, <service>-database)
+      database-roles.sql      the role and database of each service, for the PostgreSQL server's administrator
+    kubernetes-token-signing-key.pem   signs staff tokens for the cluster; never in the cluster
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import os
+import secrets
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import partial
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy.engine import make_url
+
+SERVICES = ("intake", "routing", "agency", "notification", "audit", "mall")
+COMPOSE_DATABASE_USER = "satupintu"
+COMPOSE_DATABASE_HOST = "postgres:5432"
+DEFAULT_KUBERNETES_DATABASE_HOST = "postgres.mpp.example.go.id:5432"
+KUBERNETES_NAMESPACE = "satupintu"
+RETIRED_KEYS_HEADER = (
+    "# Public keys that signed audit checkpoints before the current key, one PEM block after another.\n"
+    "# Append the old key's public half here before changing AUDIT_CHECKPOINT_KEY_PATH (docs/operations.md).\n"
+)
+
+
+def field_cipher_keys() -> str:
+    """A key list for :class:`satupintu.common.crypto.FieldCipher`: one 32-byte key named after today."""
+    key_id = f"k{datetime.now(UTC):%Y%m%d}"
+    return f"{key_id}:{base64.b64encode(secrets.token_bytes(32)).decode()}"
+
+
+def base64_key() -> str:
+    """32 random bytes in base64 (a keyed-hash key)."""
+    return base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def token() -> str:
+    """A random secret of 32 bytes, URL-safe text (a password, a session secret, a hash key)."""
+    return secrets.token_urlsafe(32)
+
+
+def ed25519_private_pem() -> bytes:
+    """A new Ed25519 private key, PKCS#8 PEM."""
+    return Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+
+
+def public_pem_of(private_pem: bytes) -> bytes:
+    """The SubjectPublicKeyInfo PEM of an Ed25519 private key."""
+    key = serialization.load_pem_private_key(private_pem, password=None)
+    if not isinstance(key, Ed25519PrivateKey):
+        raise ValueError("the signing key must be an Ed25519 private key")
+    return key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+@dataclass(frozen=True)
+class ServiceSecret:
+    """One secret setting of a service: its environment variable, its key in the Kubernetes secret
+    ``<service>-keys``, and how a new value is made."""
+
+    variable: str
+    secret_key: str
+    make: Callable[[], str]
+
+
+SERVICE_SECRETS: dict[str, tuple[ServiceSecret, ...]] = {
+    "intake": (
+        ServiceSecret("INTAKE_ENCRYPTION_KEYS", "encryption-keys", field_cipher_keys),
+        ServiceSecret("INTAKE_LOOKUP_HASH_KEY", "lookup-hash-key", base64_key),
+    ),
+    "routing": (),
+    "agency": (
+        ServiceSecret("AGENCY_ENCRYPTION_KEYS", "encryption-keys", field_cipher_keys),
+        ServiceSecret("AGENCY_SESSION_SECRET", "session-secret", token),
+    ),
+    "notification": (ServiceSecret("NOTIFICATION_ENCRYPTION_KEYS", "encryption-keys", field_cipher_keys),),
+    "audit": (
+        ServiceSecret("AUDIT_HASH_KEY", "hash-key", token),
+        ServiceSecret("AUDIT_WRITER_PASSWORD", "writer-password", token),
+    ),
+    "mall": (
+        ServiceSecret("MALL_ENCRYPTION_KEYS", "encryption-keys", field_cipher_keys),
+        ServiceSecret("MALL_LOOKUP_HASH_KEY", "lookup-hash-key", base64_key),
+        ServiceSecret("MALL_SESSION_SECRET", "session-secret", token),
+    ),
+}
+"""Every secret setting each service reads from its environment (keys kept in files are handled apart)."""
+
+
+@dataclass
+class Report:
+    """What a run wrote (a new file, or a value added to one) and what it left as it found it."""
+
+    written: list[Path] = field(default_factory=list)
+    kept: list[Path] = field(default_factory=list)
+
+    def note(self, path: Path, *, written: bool) -> None:
+        """Record ``path`` as written or kept."""
+        (self.written if written else self.kept).append(path)
+
+
+def _write(path: Path, content: bytes, mode: int) -> None:
+    """Write ``content`` to ``path`` with ``mode`` from the start (never readable by others on the way)."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    draft = path.with_name(f".{path.name}.{os.getpid()}")
+    descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    with os.fdopen(descriptor, "wb") as draft_file:
+        draft_file.write(content)
+    os.chmod(draft, mode)  # the umask may have taken bits away
+    draft.replace(path)
+
+
+def _file_once(path: Path, make: Callable[[], bytes], mode: int, report: Report) -> bytes:
+    """The content of ``path``, made and written with ``mode`` the first time."""
+    if path.exists():
+        report.note(path, written=False)
+        return path.read_bytes()
+    content = make()
+    _write(path, content, mode)
+    report.note(path, written=True)
+    return content
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """The ``NAME=value`` lines of an env file (comments and blank lines skipped; values taken as written)."""
+    if not path.exists():
+        return {}
+    values: dict[str, str] = {}
+    for line in path.read_text().splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            name, _, value = line.partition("=")
+            values[name.strip()] = value
+    return values
+
+
+def _env_file_once(path: Path, wanted: dict[str, Callable[[], str]], comment: str, report: Report) -> dict[str, str]:
+    """The variables of an env file, with each of ``wanted`` that is missing made and appended (never changed)."""
+    present = read_env_file(path)
+    missing = {name: make() for name, make in wanted.items() if name not in present}
+    if missing:
+        text = path.read_text() if path.exists() else f"# {comment}\n"
+        if not text.endswith("\n"):
+            text += "\n"
+        text += "".join(f"{name}={value}\n" for name, value in missing.items())
+        _write(path, text.encode(), 0o600)
+    report.note(path, written=bool(missing))
+    return present | missing
+
+
+def _signing_pair(private_path: Path, public_path: Path, public_mode: int, private_mode: int, report: Report) -> None:
+    """An Ed25519 key pair: the private key made once, its public half (re)written to match it."""
+    private_pem = _file_once(private_path, ed25519_private_pem, private_mode, report)
+    public_pem = public_pem_of(private_pem)
+    if not public_path.exists() or public_path.read_bytes() != public_pem:
+        _write(public_path, public_pem, public_mode)
+        report.note(public_path, written=True)
+    else:
+        report.note(public_path, written=False)
+
+
+def generate_compose(directory: Path, report: Report) -> None:
+    """The env files and key files deploy/docker-compose.yml reads.
+
+    Key files are mounted into containers as Compose secrets, which keep the host file's mode and owner, and the
+    services run as uid 10001: so they are readable by all (0644) inside a directory only its owner may enter.
+    """
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    directory.chmod(0o700)
+    postgres = _env_file_once(
+        directory / "postgres.env",
+        {"POSTGRES_PASSWORD": token},
+        "The PostgreSQL superuser's password; it takes effect when the data volume is first initialised.",
+        report,
+    )
+    password = postgres["POSTGRES_PASSWORD"]
+    database_url = f"postgresql://{COMPOSE_DATABASE_USER}:{password}@{COMPOSE_DATABASE_HOST}/postgres"
+    for service in SERVICES:
+        wanted: dict[str, Callable[[], str]] = {"DATABASE_URL": lambda: database_url}
+        wanted |= {secret.variable: secret.make for secret in SERVICE_SECRETS[service]}
+        _env_file_once(directory / f"{service}.env", wanted, f"The {service} service's own secrets.", report)
+    _signing_pair(directory / "auth-signing-key.pem", directory / "auth-public-key.pem", 0o644, 0o644, report)
+    _file_once(directory / "audit-checkpoint-key.pem", ed25519_private_pem, 0o644, report)
+    _file_once(directory / "audit-retired-public-keys.pem", RETIRED_KEYS_HEADER.encode, 0o644, report)
+
+
+def _value_once(path: Path, make: Callable[[], str], report: Report) -> str:
+    """A secret value kept in a file of its own, without a trailing newline (Kubernetes passes it on as it is)."""
+    return _file_once(path, lambda: make().encode(), 0o600, report).decode()
+
+
+def generate_kubernetes(directory: Path, database_host: str, report: Report) -> None:
+    """The Secrets deploy/k8s names, as a kustomization with a secretGenerator per Secret, and the SQL that makes
+    each service's database role with the password its URL holds."""
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    directory.chmod(0o700)
+    auth = directory / "satupintu-auth"
+    _signing_pair(directory.parent / "kubernetes-token-signing-key.pem", auth / "public-key.pem", 0o600, 0o600, report)
+    roles: list[str] = []
+    for service in SERVICES:
+        keys = directory / f"{service}-keys"
+        for secret in SERVICE_SECRETS[service]:
+            _value_once(keys / secret.secret_key, secret.make, report)
+        if service == "audit":
+            _file_once(keys / "checkpoint-ed25519.pem", ed25519_private_pem, 0o600, report)
+            _file_once(keys / "retired-public-keys.pem", RETIRED_KEYS_HEADER.encode, 0o600, report)
+        role = f"satupintu_{service}"
+        url = _value_once(
+            directory / f"{service}-database" / "url", partial(new_database_url, role, database_host), report
+        )
+        roles.append(_database_role_sql(service, url))
+    _write(directory / "database-roles.sql", _roles_script(roles).encode(), 0o600)
+    _write(directory / "kustomization.yaml", kustomization(directory).encode(), 0o600)
+
+
+def new_database_url(role: str, host: str) -> str:
+    """A server URL for ``role`` on ``host`` with a new password."""
+    return f"postgresql://{role}:{token()}@{host}/postgres"
+
+
+def _database_role_sql(service: str, url: str) -> str:
+    """The role a service's database URL names, with its password, and the service's database owned by it."""
+    parsed = make_url(url)
+    create_role = "CREATEROLE " if service == "audit" else ""  # audit makes its append-only writer role
+    return (
+        f"CREATE ROLE {parsed.username} LOGIN {create_role}PASSWORD '{parsed.password}';\n"
+        f"CREATE DATABASE satupintu_{service} OWNER {parsed.username};\n"
+    )
+
+
+def _roles_script(roles: Sequence[str]) -> str:
+    return (
+        "-- Each service's role and database on the PostgreSQL server, with the passwords of the <service>-database\n"
+        "-- Secrets. Run once as a superuser: psql -v ON_ERROR_STOP=1 -f database-roles.sql\n" + "".join(roles)
+    )
+
+
+def kustomization(directory: Path) -> str:
+    """A kustomization that makes one Secret per subdirectory of ``directory``, a key per file in it."""
+    lines = [
+        "# Generated by satupintu-secrets: the Secrets deploy/k8s refers to by name. Apply with",
+        "#   kubectl apply -k <this directory>",
+        "# Add a key (notification-keys/smtp-password, ...) as a file in its directory and run `make secrets` again.",
+        "apiVersion: kustomize.config.k8s.io/v1beta1",
+        "kind: Kustomization",
+        f"namespace: {KUBERNETES_NAMESPACE}",
+        "generatorOptions:",
+        "  disableNameSuffixHash: true",
+        "  labels:",
+        "    app.kubernetes.io/part-of: satupintu",
+        "secretGenerator:",
+    ]
+    for secret in sorted(path for path in directory.iterdir() if path.is_dir()):
+        files = sorted(path.name for path in secret.iterdir() if path.is_file() and not path.name.startswith("."))
+        lines += [f"  - name: {secret.name}", "    type: Opaque", "    files:"]
+        lines += [f"      - {name}={secret.name}/{name}" for name in files]
+    return "\n".join(lines) + "\n"
+
+
+def generate(output: Path, database_host: str = DEFAULT_KUBERNETES_DATABASE_HOST) -> Report:
+    """Every secret for Compose and Kubernetes under ``output``, each made only if missing."""
+    report = Report()
+    output.mkdir(mode=0o700, parents=True, exist_ok=True)
+    generate_compose(output / "compose", report)
+    generate_kubernetes(output / "kubernetes", database_host, report)
+    return report
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The console script: generate what is missing and say what was made."""
+    parser = argparse.ArgumentParser(
+        prog="satupintu-secrets",
+        description="Generate, once, every key and password for Docker Compose and Kubernetes (never in git).",
+    )
+    parser.add_argument("--output", type=Path, default=Path("deploy/secrets"), help="default: deploy/secrets")
+    parser.add_argument(
+        "--database-host",
+        default=DEFAULT_KUBERNETES_DATABASE_HOST,
+        help="host:port of the PostgreSQL server the Kubernetes services use, in their DATABASE_URL "
+        f"(default: {DEFAULT_KUBERNETES_DATABASE_HOST})",
+    )
+    arguments = parser.parse_args(argv)
+    report = generate(arguments.output, arguments.database_host)
+    for path in report.written:
+        sys.stdout.write(f"wrote {path}\n")
+    sys.stdout.write(
+        f"{len(report.written)} written, {len(report.kept)} kept as they were, in {arguments.output}\n"
+        "Compose: docker compose -f deploy/docker-compose.yml up -d --build\n"
+        f"Kubernetes: kubectl apply -k {arguments.output / 'kubernetes'} (then run database-roles.sql on the "
+        "database server)\n"
+    )
+    return 0

@@ -1,0 +1,129 @@
+"""Production mode (``SATUPINTU_ENVIRONMENT=production``): settings holding a key or a password refuse a built-in
+development default or an unset secret that would be made up on the spot, without echoing any secret; development
+keeps its defaults; ``satupintu-token`` signs only with the installation's key."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import pytest
+from pydantic import Field, SecretStr, ValidationError
+from pydantic_settings import SettingsConfigDict
+
+from satupintu.common.auth import PRIVATE_KEY_FILE, AuthSettings, Role, TokenVerifier, generate_keypair, main
+from satupintu.common.production import Secret, development_defaults
+from satupintu.common.settings import DatabaseSettings, ServiceSettings
+
+pytestmark = pytest.mark.unit
+
+
+class ExampleSettings(ServiceSettings):
+    """A service with one secret of each kind."""
+
+    model_config = SettingsConfigDict(env_prefix="EXAMPLE_", extra="ignore")
+
+    hash_key: Annotated[str, Secret()] = Field(default="local-development-key", description="A built-in default.")
+    data_key: Annotated[str | None, Secret()] = Field(default=None, description="Unset: made up on the spot.")
+    smtp_password: Annotated[SecretStr | None, Secret(required=False)] = Field(
+        default=None, description="Unset: a feature off."
+    )
+    page_size: int = Field(default=100, description="Not a secret.")
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("SATUPINTU_ENVIRONMENT", "DATABASE_URL", "AUTH_PUBLIC_KEY_PEM", "AUTH_PRIVATE_KEY_PATH"):
+        monkeypatch.delenv(name, raising=False)
+    for name in ("AUTH_PUBLIC_KEY_PATH", "AUTH_JWKS_URL", "EXAMPLE_HASH_KEY", "EXAMPLE_DATA_KEY"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def fit_settings(**overrides: object) -> dict[str, object]:
+    values: dict[str, object] = {
+        "database": DatabaseSettings(url="postgresql://example:s3cret-password@db.example:5432/postgres"),
+        "auth": AuthSettings(public_key_pem=generate_keypair()[1].decode()),
+        "hash_key": "installation-hash-key-0123456789",
+        "data_key": "installation-data-key-0123456789",
+    }
+    return values | overrides
+
+
+def test_development_keeps_its_defaults_and_lists_what_production_would_refuse() -> None:
+    settings = ExampleSettings()
+
+    assert settings.environment == "development"
+    assert development_defaults(settings) == [
+        "DATABASE_URL is the built-in development default; set the installation's own",
+        "none of AUTH_PUBLIC_KEY_PATH, AUTH_PUBLIC_KEY_PEM, AUTH_JWKS_URL is set, so tokens would be checked against "
+        "a development key pair made on the spot; set one",
+        "EXAMPLE_HASH_KEY is the built-in development default; set the installation's own",
+        "EXAMPLE_DATA_KEY is not set, so a development key would be made up on the spot; set it",
+    ]
+
+
+def test_production_accepts_settings_that_set_every_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SATUPINTU_ENVIRONMENT", "production")
+
+    settings = ExampleSettings(**fit_settings())
+
+    assert settings.environment == "production"
+    assert settings.smtp_password is None, "an optional secret may stay unset"
+    assert development_defaults(settings) == []
+
+
+@pytest.mark.parametrize(
+    ("overrides", "named"),
+    [
+        pytest.param({"hash_key": "local-development-key"}, "EXAMPLE_HASH_KEY", id="the-default-set-explicitly"),
+        pytest.param({"data_key": None}, "EXAMPLE_DATA_KEY", id="unset"),
+        pytest.param({"database": DatabaseSettings()}, "DATABASE_URL", id="the-local-database"),
+        pytest.param({"auth": AuthSettings()}, "AUTH_PUBLIC_KEY_PATH", id="no-verifying-key"),
+        pytest.param(
+            {"auth": AuthSettings(public_key_pem="x", private_key_path=Path("/keys/auth.pem"))},
+            "AUTH_PRIVATE_KEY_PATH",
+            id="a-service-holding-the-signing-key",
+        ),
+    ],
+)
+def test_production_refuses_a_development_default_naming_it_without_echoing_secrets(
+    monkeypatch: pytest.MonkeyPatch, overrides: dict[str, object], named: str
+) -> None:
+    monkeypatch.setenv("SATUPINTU_ENVIRONMENT", "production")
+
+    with pytest.raises(ValidationError) as refused:
+        ExampleSettings(**fit_settings(**overrides))
+
+    message = str(refused.value)
+    assert "SATUPINTU_ENVIRONMENT=production refuses to start on development defaults" in message
+    assert named in message
+    assert "installation-hash-key" not in message
+    assert "s3cret-password" not in message
+
+
+def test_the_token_command_in_production_signs_only_with_the_installations_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in ("AUTH_ISSUER", "AUTH_AUDIENCE", "AUTH_TOKEN_TTL_SECONDS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SATUPINTU_ENVIRONMENT", "production")
+    keys_dir = tmp_path / "local-keys"
+    argv = ["satupintu-token", "--role", "auditor", "--subject", "andi", "--keys-dir", str(keys_dir)]
+    monkeypatch.setattr(sys, "argv", argv)
+
+    with pytest.raises(SystemExit) as refused:
+        main()
+    refusal = capsys.readouterr().err
+    private_pem, public_pem = generate_keypair()
+    signing_key = tmp_path / "signing-key.pem"
+    signing_key.write_bytes(private_pem)
+    monkeypatch.setenv("AUTH_PRIVATE_KEY_PATH", str(signing_key))
+    main()
+    token = capsys.readouterr().out.strip()
+
+    assert refused.value.code == 2
+    assert "AUTH_PRIVATE_KEY_PATH" in refusal
+    assert not (keys_dir / PRIVATE_KEY_FILE).exists()
+    principal = TokenVerifier(AuthSettings(), public_key_pem=public_pem).verify(token)
+    assert principal.roles == {Role.AUDITOR}

@@ -1,0 +1,454 @@
+"""An installation's secrets: ``make secrets`` generates every key and password once, and each service's settings,
+resolved as Compose runs them (``docker compose config`` with the generated files) and as the Kubernetes
+production overlay runs them (the rendered manifests with the generated Secrets), are ones production accepts: no
+key or password at a built-in development default or unset, nothing made up on the spot. Only the token tool holds
+the key that signs staff tokens; every service gets the public key, its own data keys, and key mounts that are
+read-only."""
+
+from __future__ import annotations
+
+import base64
+import importlib
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric.ec import SECP256R1, generate_private_key
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.x509.oid import NameOID
+from pydantic import ValidationError
+
+from satupintu.common import install_secrets
+from satupintu.common.auth import AuthSettings, Role, TokenVerifier
+from satupintu.common.auth import main as token_main
+from satupintu.common.production import development_defaults
+from satupintu.common.settings import ServiceSettings
+from tests.deploy.support import COMPOSE_FILE, DEPLOY, PORTS, ROOT, compose_command, generated_secrets, tool
+
+pytestmark = pytest.mark.unit
+validate_k8s = tool("validate_k8s")
+
+PRODUCTION_OVERLAY = DEPLOY / "k8s" / "overlays" / "production"
+WRITABLE_COMPOSE_MOUNTS = {("intake", "/var/lib/satupintu/documents")}
+"""The only mounts a service may write: its data (intake's uploaded documents), never a key."""
+STRIMZI_SECRETS = {f"satupintu-{service}" for service in PORTS} | {"satupintu-cluster-ca-cert"}
+"""Secrets the manifests use that Strimzi's operators make (SCRAM passwords, the cluster CA), not the installation."""
+
+
+def settings_class(service: str) -> type[ServiceSettings]:
+    module = importlib.import_module(f"satupintu.{service}.config")
+    settings: type[ServiceSettings] = getattr(module, f"{service.capitalize()}Settings")
+    return settings
+
+
+@contextmanager
+def only_environment(variables: dict[str, str]) -> Iterator[None]:
+    """``os.environ`` holding ``variables`` and nothing else, as in a container."""
+    with mock.patch.dict(os.environ, variables, clear=True):
+        yield
+
+
+def resolved_settings(service: str, variables: dict[str, str]) -> ServiceSettings:
+    """``service``'s settings as its process would read them from ``variables``."""
+    with only_environment(variables):
+        return settings_class(service)()
+
+
+def is_signing_key(content: bytes) -> bool:
+    """Whether ``content`` is the private key whose public half verifies staff tokens."""
+    public_pem = (generated_secrets() / "compose" / "auth-public-key.pem").read_bytes()
+    kubernetes_public_pem = (generated_secrets() / "kubernetes" / "satupintu-auth" / "public-key.pem").read_bytes()
+    try:
+        key = serialization.load_pem_private_key(content, password=None)
+    except (ValueError, TypeError):
+        return False
+    if not isinstance(key, Ed25519PrivateKey):
+        return False
+    public = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return public in {public_pem, kubernetes_public_pem}
+
+
+def assert_fit_for_production(service: str, variables: dict[str, str], home: Path) -> None:
+    """The settings resolve in production mode with nothing at a development default, and building the service
+    (which loads every key) creates no key of its own."""
+    settings = resolved_settings(service, variables | {"HOME": str(home)})
+
+    assert settings.environment == "production", service
+    assert development_defaults(settings) == [], service
+    assert settings.auth.private_key_path is None, service
+    importlib.import_module(f"satupintu.{service}.main").create_app(settings)
+    assert not settings.auth.keys_dir.exists(), f"{service} made a key of its own in {settings.auth.keys_dir}"
+    assert not any(home.iterdir()), f"{service} wrote {list(home.iterdir())}"
+
+
+# -- make secrets ---------------------------------------------------------------------------------------------------
+
+
+def test_make_secrets_generates_every_secret_once_and_adds_only_what_is_missing(tmp_path: Path) -> None:
+    first = install_secrets.generate(tmp_path)
+    contents = {path: path.read_bytes() for path in tmp_path.rglob("*") if path.is_file()}
+    checkpoint_key, intake_env = tmp_path / "compose" / "audit-checkpoint-key.pem", tmp_path / "compose" / "intake.env"
+    original = install_secrets.read_env_file(intake_env)
+    checkpoint_key.unlink()
+    intake_env.write_text(intake_env.read_text().replace("INTAKE_LOOKUP_HASH_KEY=", "# dropped ", 1))
+
+    second = install_secrets.generate(tmp_path)
+
+    assert first.kept == []
+    assert len(first.written) >= 20
+    assert sorted(second.written) == sorted([checkpoint_key, intake_env])
+    for path, content in contents.items():
+        if path not in {checkpoint_key, intake_env}:
+            assert path.read_bytes() == content, f"{path} changed"
+    refilled = install_secrets.read_env_file(intake_env)
+    assert refilled["INTAKE_ENCRYPTION_KEYS"] == original["INTAKE_ENCRYPTION_KEYS"]
+    assert refilled["DATABASE_URL"] == original["DATABASE_URL"]
+    assert refilled["INTAKE_LOOKUP_HASH_KEY"] not in {"", original["INTAKE_LOOKUP_HASH_KEY"]}
+    assert checkpoint_key.read_bytes() != contents[checkpoint_key]
+    assert (tmp_path / "compose").stat().st_mode & 0o777 == 0o700
+    assert (tmp_path / "kubernetes").stat().st_mode & 0o777 == 0o700
+    assert intake_env.stat().st_mode & 0o777 == 0o600
+    assert (tmp_path / "kubernetes-token-signing-key.pem").stat().st_mode & 0o777 == 0o600
+
+
+def test_the_command_says_what_it_wrote_and_what_it_kept(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    first = install_secrets.main(["--output", str(tmp_path), "--database-host", "db.example:5432"])
+    first_out = capsys.readouterr().out
+    second = install_secrets.main(["--output", str(tmp_path)])
+    second_out = capsys.readouterr().out
+
+    assert first == second == 0
+    assert f"wrote {tmp_path / 'compose' / 'intake.env'}" in first_out
+    assert " 0 kept as they were" in first_out
+    assert "0 written" in second_out
+    url = (tmp_path / "kubernetes" / "intake-database" / "url").read_text()
+    assert url.startswith("postgresql://satupintu_intake:")
+    assert url.endswith("@db.example:5432/postgres"), "a later run without --database-host keeps the URL"
+    assert "CREATE ROLE satupintu_intake LOGIN PASSWORD" in (tmp_path / "kubernetes" / "database-roles.sql").read_text()
+
+
+def test_every_secret_is_its_own_random_value() -> None:
+    values = [
+        value
+        for service in PORTS
+        for name, value in install_secrets.read_env_file(generated_secrets() / "compose" / f"{service}.env").items()
+        if name != "DATABASE_URL"
+    ]
+    kubernetes = [
+        path.read_bytes()
+        for path in (generated_secrets() / "kubernetes").glob("*-keys/*")
+        if not path.name.endswith(".pem")
+    ]
+    assert len(values) == len(set(values)) == sum(map(len, install_secrets.SERVICE_SECRETS.values()))
+    assert len(kubernetes) == len(set(kubernetes)) == len(values)
+    assert not set(map(str.encode, values)) & set(kubernetes), "Compose and Kubernetes share no key"
+
+
+def test_the_compose_file_falls_back_to_no_default_secret() -> None:
+    text = COMPOSE_FILE.read_text()
+    defaults = set(re.findall(r"\$\{(\w+):?-", text))
+
+    assert defaults <= {
+        "SATUPINTU_KAFKA_VOTERS",
+        "SATUPINTU_KAFKA_REPLICATION",
+        "SATUPINTU_KAFKA_MIN_ISR",
+        "SATUPINTU_KAFKA_BOOTSTRAP",
+        "SATUPINTU_TAG",
+        "SATUPINTU_SECRETS_DIR",
+    }, "only addresses, sizes and where the secrets are may have a default"
+    assert "POSTGRES_PASSWORD" not in defaults
+    assert "AUDIT_HASH_KEY" not in text.replace("# ", "")
+
+
+def test_without_generated_secrets_compose_refuses_to_load(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [*compose_command(), "-f", str(COMPOSE_FILE), "config", "--quiet"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=ROOT,
+        env={**os.environ, "SATUPINTU_SECRETS_DIR": str(tmp_path)},
+    )
+
+    assert result.returncode != 0
+    assert "not found" in result.stderr
+
+
+# -- Compose ----------------------------------------------------------------------------------------------------------
+
+
+@cache
+def compose_project() -> dict[str, Any]:
+    """The resolved Compose project with the tools profile (the token tool), on the session's generated secrets."""
+    result = subprocess.run(
+        [*compose_command(), "-f", str(COMPOSE_FILE), "--profile", "tools", "config", "--format", "json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=ROOT,
+        env={**os.environ, "SATUPINTU_SECRETS_DIR": str(generated_secrets() / "compose")},
+    )
+    assert result.returncode == 0, result.stderr
+    project: dict[str, Any] = json.loads(result.stdout)
+    return project
+
+
+def compose_mounted_secrets(service: str) -> dict[str, Path]:
+    """The files Compose mounts into ``service`` as secrets: target in the container to file on the host."""
+    project = compose_project()
+    return {
+        secret.get("target") or f"/run/secrets/{secret['source']}": Path(project["secrets"][secret["source"]]["file"])
+        for secret in project["services"][service].get("secrets", [])
+    }
+
+
+def compose_environment_of(service: str) -> dict[str, str]:
+    """``service``'s environment as Compose gives it (its env file included), with paths of mounted secrets
+    pointing at the generated files."""
+    mounted = compose_mounted_secrets(service)
+    environment = compose_project()["services"][service]["environment"]
+    return {name: str(mounted.get(value, value)) for name, value in environment.items()}
+
+
+@pytest.mark.parametrize("service", PORTS)
+def test_compose_gives_each_service_settings_production_accepts(service: str, tmp_path: Path) -> None:
+    assert_fit_for_production(service, compose_environment_of(service), tmp_path)
+
+
+@pytest.mark.parametrize("service", PORTS)
+def test_in_compose_only_the_token_tool_holds_the_signing_key_and_no_key_mount_is_writable(service: str) -> None:
+    definition = compose_project()["services"][service]
+    mounted = compose_mounted_secrets(service)
+
+    assert "AUTH_PRIVATE_KEY_PATH" not in definition["environment"]
+    assert not [target for target, path in mounted.items() if is_signing_key(path.read_bytes())]
+    assert "/run/secrets/auth-public-key" in mounted
+    for volume in definition.get("volumes", []):
+        if (service, volume["target"]) not in WRITABLE_COMPOSE_MOUNTS:
+            assert volume.get("read_only") is True, (service, volume)
+        assert "key" not in volume.get("source", ""), (service, volume)
+
+
+def test_each_compose_service_gets_only_its_own_data_keys() -> None:
+    own = {
+        service: {secret.variable for secret in install_secrets.SERVICE_SECRETS[service]} | {"DATABASE_URL"}
+        for service in PORTS
+    }
+    for service in PORTS:
+        environment = compose_project()["services"][service]["environment"]
+        secret_like = {name for name in environment if re.search(r"KEYS?$|SECRET|PASSWORD|DATABASE_URL", name)}
+        assert secret_like == own[service], service
+    audit_files = set(compose_mounted_secrets("audit"))
+    assert audit_files == {
+        "/run/secrets/auth-public-key",
+        "/run/secrets/audit-checkpoint-key",
+        "/run/secrets/audit-retired-public-keys",
+    }
+    for service in set(PORTS) - {"audit"}:
+        assert set(compose_mounted_secrets(service)) == {"/run/secrets/auth-public-key"}, service
+
+
+def test_the_compose_token_tool_mints_tokens_the_services_accept(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    token_tool = compose_project()["services"]["token"]
+    (signing_key,) = compose_mounted_secrets("token").values()
+    environment = compose_environment_of("token")
+    monkeypatch.setattr(sys, "argv", ["satupintu-token", "--role", "operator", "--subject", "rina"])
+
+    with only_environment(environment):
+        token_main()
+    token = capsys.readouterr().out.strip()
+
+    assert token_tool["entrypoint"] == ["satupintu-token"]
+    assert token_tool["network_mode"] == "none"
+    assert is_signing_key(signing_key.read_bytes())
+    assert environment["SATUPINTU_ENVIRONMENT"] == "production"
+    public_key = Path(compose_environment_of("intake")["AUTH_PUBLIC_KEY_PATH"]).read_bytes()
+    principal = TokenVerifier(AuthSettings(), public_key_pem=public_key).verify(token)
+    assert principal.subject == "rina"
+    assert principal.roles == {Role.OPERATOR}
+
+
+@pytest.mark.parametrize(
+    ("service", "change", "named"),
+    [
+        pytest.param("audit", {"AUDIT_HASH_KEY": "local-development-audit-key"}, "AUDIT_HASH_KEY", id="dev-hash-key"),
+        pytest.param("audit", {"AUDIT_WRITER_PASSWORD": None}, "AUDIT_WRITER_PASSWORD", id="default-password"),
+        pytest.param("audit", {"AUDIT_CHECKPOINT_KEY_PATH": None}, "AUDIT_CHECKPOINT_KEY_PATH", id="made-up-key"),
+        pytest.param("intake", {"INTAKE_ENCRYPTION_KEYS": None}, "INTAKE_ENCRYPTION_KEYS", id="no-data-key"),
+        pytest.param("mall", {"MALL_SESSION_SECRET": None}, "MALL_SESSION_SECRET", id="no-session-secret"),
+        pytest.param("routing", {"DATABASE_URL": None}, "DATABASE_URL", id="local-database"),
+        pytest.param("agency", {"AUTH_PUBLIC_KEY_PATH": None}, "AUTH_PUBLIC_KEY_PATH", id="no-token-key"),
+        pytest.param(
+            "notification", {"AUTH_PRIVATE_KEY_PATH": "/run/secrets/x"}, "AUTH_PRIVATE_KEY_PATH", id="signing-key"
+        ),
+    ],
+)
+def test_a_service_refuses_to_start_on_a_development_default(
+    service: str, change: dict[str, str | None], named: str
+) -> None:
+    environment = compose_environment_of(service) | change
+    variables = {name: value for name, value in environment.items() if value is not None}
+
+    with pytest.raises(ValidationError) as refused:
+        resolved_settings(service, variables)
+
+    assert "SATUPINTU_ENVIRONMENT=production refuses to start" in str(refused.value)
+    assert named in str(refused.value)
+    secret_values = [value for name, value in variables.items() if re.search("KEY|SECRET|PASSWORD|URL", name)]
+    assert not [value for value in secret_values if len(value) > 20 and value in str(refused.value)], "no echo"
+
+
+# -- Kubernetes -------------------------------------------------------------------------------------------------------
+
+
+def of_kind(documents: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
+    return [document for document in documents if document["kind"] == kind]
+
+
+@cache
+def production_documents() -> tuple[dict[str, Any], ...]:
+    return tuple(validate_k8s.render(PRODUCTION_OVERLAY))
+
+
+@cache
+def generated_kubernetes_secrets() -> dict[str, dict[str, bytes]]:
+    """The Secrets ``make secrets`` generates for Kubernetes, rendered by kustomize: name to key to value."""
+    documents = validate_k8s.render(generated_secrets() / "kubernetes")
+    namespaces = {document["metadata"]["namespace"] for document in documents}
+    (overlay_namespace,) = {d["metadata"]["name"] for d in of_kind(list(production_documents()), "Namespace")}
+    assert namespaces == {overlay_namespace}
+    return {
+        document["metadata"]["name"]: {key: base64.b64decode(value) for key, value in document["data"].items()}
+        for document in of_kind(documents, "Secret")
+    }
+
+
+@cache
+def strimzi_secrets() -> dict[str, dict[str, bytes]]:
+    """Stand-ins for what Strimzi makes: each service's SCRAM password and a cluster CA certificate."""
+    key = generate_private_key(SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "cluster-ca")])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    secrets = {f"satupintu-{service}": {"password": b"made-by-the-user-operator"} for service in PORTS}
+    return secrets | {"satupintu-cluster-ca-cert": {"ca.crt": certificate.public_bytes(serialization.Encoding.PEM)}}
+
+
+def cluster_secret(name: str, key: str, *, optional: bool = False) -> bytes | None:
+    """A Secret's key as the cluster would have it: generated by the installation, or made by Strimzi."""
+    source = strimzi_secrets() if name in STRIMZI_SECRETS else generated_kubernetes_secrets()
+    if optional and key not in source.get(name, {}):
+        return None
+    assert name in source, f"the manifests need Secret {name}, which make secrets does not generate"
+    assert key in source[name], f"the manifests need key {key} of Secret {name}, which make secrets does not make"
+    return source[name][key]
+
+
+def deployment(service: str) -> dict[str, Any]:
+    (found,) = [d for d in of_kind(list(production_documents()), "Deployment") if d["metadata"]["name"] == service]
+    return found
+
+
+def pod_files(service: str, root: Path) -> dict[str, Path]:
+    """The secret volumes of ``service``'s pod written under ``root`` as the kubelet would mount them: mount path
+    in the pod to directory here."""
+    pod = deployment(service)["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    volumes = {volume["name"]: volume for volume in pod["volumes"]}
+    mounted: dict[str, Path] = {}
+    for mount in container["volumeMounts"]:
+        source = volumes[mount["name"]].get("secret")
+        if source is None:
+            continue
+        directory = root / mount["name"]
+        directory.mkdir(parents=True)
+        for item in source["items"]:
+            content = cluster_secret(source["secretName"], item["key"], optional=source.get("optional", False))
+            if content is not None:
+                (directory / item["path"]).write_bytes(content)
+        mounted[mount["mountPath"]] = directory
+    return mounted
+
+
+def kubernetes_environment_of(service: str, root: Path) -> dict[str, str]:
+    """``service``'s container environment as the cluster gives it, with paths into its secret volumes pointing at
+    their files written under ``root``."""
+    documents = list(production_documents())
+    config_maps = {d["metadata"]["name"]: d.get("data", {}) for d in of_kind(documents, "ConfigMap")}
+    (container,) = deployment(service)["spec"]["template"]["spec"]["containers"]
+    variables: dict[str, str] = {}
+    for source in container["envFrom"]:
+        variables |= config_maps[source["configMapRef"]["name"]]
+    for variable in container["env"]:
+        if "value" in variable:
+            variables[variable["name"]] = variable["value"]
+            continue
+        reference = variable["valueFrom"]["secretKeyRef"]
+        content = cluster_secret(reference["name"], reference["key"], optional=reference.get("optional", False))
+        if content is not None:
+            variables[variable["name"]] = content.decode()
+    mounted = pod_files(service, root)
+    for name, value in variables.items():
+        for mount_path, directory in mounted.items():
+            if value.startswith(f"{mount_path}/"):
+                variables[name] = str(directory / value.removeprefix(f"{mount_path}/"))
+    return variables
+
+
+@pytest.mark.parametrize("service", PORTS)
+def test_the_kubernetes_production_overlay_gives_each_service_settings_production_accepts(
+    service: str, tmp_path: Path
+) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    environment = kubernetes_environment_of(service, tmp_path)
+
+    assert_fit_for_production(service, environment, home)
+
+
+@pytest.mark.parametrize("service", PORTS)
+def test_in_kubernetes_no_pod_holds_the_signing_key_and_secret_mounts_are_read_only(
+    service: str, tmp_path: Path
+) -> None:
+    pod = deployment(service)["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    secret_volumes = {volume["name"] for volume in pod["volumes"] if "secret" in volume}
+    files = [path for directory in pod_files(service, tmp_path).values() for path in directory.iterdir()]
+
+    assert all(mount["readOnly"] is True for mount in container["volumeMounts"] if mount["name"] in secret_volumes)
+    assert not [path.name for path in files if is_signing_key(path.read_bytes())]
+    assert "AUTH_PRIVATE_KEY_PATH" not in kubernetes_environment_of(service, tmp_path / "env")
+
+
+def test_the_kubernetes_signing_key_is_generated_beside_the_secrets_and_in_none_of_them() -> None:
+    signing_key = (generated_secrets() / "kubernetes-token-signing-key.pem").read_bytes()
+
+    assert is_signing_key(signing_key)
+    for name, keys in generated_kubernetes_secrets().items():
+        assert not [key for key, value in keys.items() if is_signing_key(value)], name
