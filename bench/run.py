@@ -31,8 +31,10 @@ sys.path.insert(0, str(ROOT))
 from bench.baselines import kafka_hops
 from satupintu.common.database import ensure_database
 from satupintu.common.events.topics import Topic, all_topic_names
+from satupintu.common.localstack.cli import service_database_url
 from satupintu.common.localstack.kafka import LocalKafka
 from satupintu.common.localstack.postgres import LocalPostgres
+from satupintu.common.migrations import migrate, registered_schema
 from satupintu.common.settings import DatabaseSettings, KafkaSettings
 from satupintu.common.topics_admin import delete_topics, ensure_topics
 from tests.processes import ServiceProcess, free_port
@@ -267,9 +269,17 @@ def peak_rss_mb(pid: int) -> float:
 async def main(arguments: argparse.Namespace) -> dict[str, Any]:
     run_id = uuid.uuid4().hex[:6]
     kafka = KafkaSettings(bootstrap_servers=LocalKafka().bootstrap_servers, topic_prefix=f"bench{run_id}.")
-    database = DatabaseSettings(url=LocalPostgres().url, name_prefix=f"bench{run_id}_")
-    for name in (*SERVICES, "baseline_c", "baseline_b"):
-        await ensure_database(database.server_url(), database.database_name(name))
+    # The services connect as their role with only rows (as `make up` starts them), after `migrate` as the owner.
+    owner_url = LocalPostgres().url
+    database = DatabaseSettings(
+        url=service_database_url(owner_url, "bench"), owner_url=owner_url, name_prefix=f"bench{run_id}_"
+    )
+    for name in SERVICES:
+        schema = registered_schema(name)
+        assert schema is not None, f"{name} is not installed"
+        await migrate(schema, database)
+    for name in ("baseline_c", "baseline_b"):
+        await ensure_database(owner_url, database.database_name(name))
     agencies = [
         "djp",
         "polres",
@@ -303,7 +313,10 @@ async def main(arguments: argparse.Namespace) -> dict[str, Any]:
         for name in arguments.services.split(",")
     }
     baseline_port = free_port()
-    baseline_env = {**os.environ, "BASELINE_DATABASE_URL": database.service_url("baseline_c", driver="postgresql")}
+    baseline_env = {
+        **os.environ,
+        "BASELINE_DATABASE_URL": database.owner().service_url("baseline_c", driver="postgresql"),
+    }
     baseline = subprocess.Popen(
         [
             sys.executable,
@@ -378,7 +391,7 @@ async def main(arguments: argparse.Namespace) -> dict[str, Any]:
             kafka.topic_name("baseline.b.in"),
             kafka.topic_name("baseline.b.out"),
             arguments.messages,
-            database.service_url("baseline_b", driver="postgresql"),
+            database.owner().service_url("baseline_b", driver="postgresql"),
         )
         results["pipeline"] = {
             "routing_hop_per_second": round(path_only, 1),

@@ -43,6 +43,7 @@ KUBERNETES_KINDS: dict[tuple[str, str], str] = {
     ("v1", "PersistentVolumeClaim"): "api__v1_openapi.json",
     ("v1", "Service"): "api__v1_openapi.json",
     ("apps/v1", "Deployment"): "apis__apps__v1_openapi.json",
+    ("batch/v1", "Job"): "apis__batch__v1_openapi.json",
     ("autoscaling/v2", "HorizontalPodAutoscaler"): "apis__autoscaling__v2_openapi.json",
     ("networking.k8s.io/v1", "NetworkPolicy"): "apis__networking.k8s.io__v1_openapi.json",
     ("policy/v1", "PodDisruptionBudget"): "apis__policy__v1_openapi.json",

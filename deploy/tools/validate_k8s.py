@@ -33,7 +33,7 @@ SCHEMAS_DIR = REPOSITORY / "deploy" / "schemas"
 OBJECT_META = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
 DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 DNS_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
-WORKLOAD_KINDS = {"Deployment"}
+WORKLOAD_KINDS = {"Deployment", "Job"}
 
 
 @dataclass(frozen=True)
@@ -166,7 +166,10 @@ def server_rule_problems(document: dict[str, Any]) -> list[Problem]:
         spec = document.get("spec") or {}
         selector = (spec.get("selector") or {}).get("matchLabels") or {}
         template_labels = ((spec.get("template") or {}).get("metadata") or {}).get("labels") or {}
-        if not selector or any(template_labels.get(key) != value for key, value in selector.items()):
+        selected = document["kind"] != "Deployment" or (  # a Job's selector is generated
+            selector and all(template_labels.get(key) == value for key, value in selector.items())
+        )
+        if not selected:
             problems.append(Problem(label, "spec/selector", "the selector must match the pod template's labels"))
     return problems
 

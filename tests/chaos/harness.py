@@ -87,7 +87,7 @@ class WorkerProcess(ManagedProcess):
             "KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
             "KAFKA_TOPIC_PREFIX": kafka.topic_prefix,
             "KAFKA_PARTITIONS": str(kafka.partitions),
-            "DATABASE_URL": database.url,
+            "DATABASE_URL": database.owner().url,  # an agency's program, owner of its ledger's database
             "DATABASE_NAME_PREFIX": database.name_prefix,
             "CHAOS_AGENCY": AGENCY,
             "CHAOS_WORKER": worker,

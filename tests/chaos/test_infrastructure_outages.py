@@ -18,8 +18,10 @@ from pathlib import Path
 import asyncpg
 import httpx
 import pytest
+from sqlalchemy.engine import make_url
 
 from satupintu.common.database import ensure_database
+from satupintu.common.migrations import migrate, registered_schema
 from satupintu.common.settings import DatabaseSettings, KafkaSettings
 from tests.chaos.harness import (
     APPLICATIONS,
@@ -48,9 +50,17 @@ async def outage(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[tupl
     try:
         await servers.start()
         kafka = KafkaSettings(bootstrap_servers=servers.kafka.address, topic_prefix="chaos.", partitions=3)
-        database = DatabaseSettings(url=servers.postgres.address, name_prefix="chaos_", pool_size=5)
-        for name in (*SERVICES, LEDGER_DATABASE):
-            await ensure_database(database.server_url(), database.database_name(name))
+        # The services connect as a role with only rows; their databases are migrated by the server's user.
+        owner_url = servers.postgres.address
+        url = make_url(owner_url).set(username="chaos_service", password="chaos-service")
+        database = DatabaseSettings(
+            url=url.render_as_string(hide_password=False), owner_url=owner_url, name_prefix="chaos_", pool_size=5
+        )
+        await ensure_database(owner_url, database.database_name(LEDGER_DATABASE))
+        for name in SERVICES:
+            schema = registered_schema(name)
+            assert schema is not None, f"{name} is not installed"
+            await migrate(schema, database)
         stack = Stack(kafka, database, tmp_path_factory.mktemp("chaos-outages"))
         await stack.start(*SERVICES)
         await stack.start("worker")

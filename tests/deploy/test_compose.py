@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy.engine import make_url
 
 from tests.deploy.support import (
     CLUSTER_ENV,
@@ -53,7 +54,8 @@ def project(cluster: bool) -> dict[str, Any]:
 def test_compose_config_accepts_the_file(cluster: bool) -> None:
     services = project(cluster)["services"]
     brokers = KAFKA_BROKERS if cluster else {"kafka"}
-    assert set(services) == set(PORTS) | brokers | {"postgres", "kafka-topics"}
+    migrations = {f"{service}-migrate" for service in PORTS}
+    assert set(services) == set(PORTS) | migrations | brokers | {"postgres", "kafka-topics"}
 
 
 def test_the_cluster_profile_runs_three_brokers_in_one_quorum_with_three_replicas() -> None:
@@ -93,6 +95,27 @@ def test_services_start_after_the_database_and_the_topics_and_report_readiness(c
         environment = definition["environment"]
         assert {"KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL", f"{service.upper()}_PORT"} <= set(environment)
         assert set(environment) - known_environment(service) == set(), service
+
+
+def test_each_service_starts_after_its_migration_as_a_role_of_its_own_without_the_owners_credentials() -> None:
+    services = project(cluster=False)["services"]
+    owner = make_url(services["intake-migrate"]["environment"]["DATABASE_OWNER_URL"])
+    assert owner.username == services["postgres"]["environment"]["POSTGRES_USER"]
+    roles = set()
+    for service in PORTS:
+        definition, migration = services[service], services[f"{service}-migrate"]
+        assert definition["depends_on"][f"{service}-migrate"]["condition"] == "service_completed_successfully"
+        assert migration["command"] == ["satupintu-service", "migrate"]
+        assert migration["restart"] == "no"
+        assert migration["image"] == definition["image"]
+        assert migration["build"]["args"] == {"SERVICE": service}
+        assert migration["depends_on"]["postgres"]["condition"] == "service_healthy"
+        assert migration["environment"]["DATABASE_OWNER_URL"] == str(owner.render_as_string(hide_password=False))
+        # The migration creates the role the service connects as, with the password the service uses.
+        assert migration["environment"]["DATABASE_URL"] == definition["environment"]["DATABASE_URL"]
+        assert "DATABASE_OWNER_URL" not in definition["environment"]
+        roles.add(make_url(definition["environment"]["DATABASE_URL"]).username)
+    assert roles == {f"satupintu_{service}" for service in PORTS}
 
 
 def test_the_topic_creator_runs_the_repositorys_script() -> None:

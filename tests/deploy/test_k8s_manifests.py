@@ -218,6 +218,36 @@ def test_services_are_configured_only_with_settings_they_read(name: str) -> None
 
 
 @pytest.mark.parametrize("name", KUSTOMIZATIONS)
+def test_each_services_database_is_migrated_by_a_job_with_the_owners_secret_which_the_service_never_sees(
+    name: str,
+) -> None:
+    documents = rendered(name)
+    jobs = {d["metadata"]["name"]: d for d in of_kind(documents, "Job")}
+    assert set(jobs) == {f"{service}-migrate" for service in PORTS}
+    for deployment in of_kind(documents, "Deployment"):
+        service = deployment["metadata"]["name"]
+        (container,) = deployment["spec"]["template"]["spec"]["containers"]
+        job = jobs[f"{service}-migrate"]
+        pod = job["spec"]["template"]["spec"]
+        (migrate,) = pod["containers"]
+        assert migrate["image"] == container["image"]
+        assert migrate["command"] == ["satupintu-service", "migrate"]
+        assert pod["restartPolicy"] == "Never"
+        assert pod["securityContext"]["runAsNonRoot"] is True
+        assert migrate["securityContext"]["readOnlyRootFilesystem"] is True
+        assert migrate["resources"]["limits"]["memory"]
+        secrets = {v["name"]: v["valueFrom"]["secretKeyRef"] for v in migrate["env"] if "valueFrom" in v}
+        assert secrets["DATABASE_OWNER_URL"] == {"name": f"{service}-database-owner", "key": "url"}
+        # The Job creates the very role (name and password) the service connects as.
+        service_secrets = {v["name"]: v["valueFrom"]["secretKeyRef"] for v in container["env"] if "valueFrom" in v}
+        assert (
+            secrets["DATABASE_URL"] == service_secrets["DATABASE_URL"] == {"name": f"{service}-database", "key": "url"}
+        )
+        assert "DATABASE_OWNER_URL" not in service_secrets
+        assert {v["name"] for v in migrate["env"]} - known_environment(service) == set(), service
+
+
+@pytest.mark.parametrize("name", KUSTOMIZATIONS)
 def test_secrets_are_referenced_by_name_never_inlined(name: str) -> None:
     documents = rendered(name)
     assert not of_kind(documents, "Secret")
@@ -228,7 +258,7 @@ def test_secrets_are_referenced_by_name_never_inlined(name: str) -> None:
             if any(w in key for w in ("PASSWORD", "SECRET", "TOKEN", "ENCRYPTION_KEYS", "HASH_KEY"))
         ]
         assert secret_like == [], config_map["metadata"]["name"]
-    for deployment in of_kind(documents, "Deployment"):
+    for deployment in [*of_kind(documents, "Deployment"), *of_kind(documents, "Job")]:
         (container,) = deployment["spec"]["template"]["spec"]["containers"]
         for variable in container["env"]:
             if any(word in variable["name"] for word in ("PASSWORD", "KEY", "SECRET", "TOKEN", "URL")):

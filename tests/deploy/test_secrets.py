@@ -136,7 +136,11 @@ def test_the_command_says_what_it_wrote_and_what_it_kept(tmp_path: Path, capsys:
     url = (tmp_path / "kubernetes" / "intake-database" / "url").read_text()
     assert url.startswith("postgresql://satupintu_intake:")
     assert url.endswith("@db.example:5432/postgres"), "a later run without --database-host keeps the URL"
-    assert "CREATE ROLE satupintu_intake LOGIN PASSWORD" in (tmp_path / "kubernetes" / "database-roles.sql").read_text()
+    owner = (tmp_path / "kubernetes" / "intake-database-owner" / "url").read_text()
+    assert owner.startswith("postgresql://satupintu_intake_owner:")
+    roles = (tmp_path / "kubernetes" / "database-roles.sql").read_text()
+    assert "CREATE ROLE satupintu_intake_owner LOGIN CREATEROLE PASSWORD" in roles
+    assert "CREATE DATABASE satupintu_intake OWNER satupintu_intake_owner" in roles
 
 
 def test_every_secret_is_its_own_random_value() -> None:
@@ -288,7 +292,6 @@ def test_the_compose_token_tool_mints_tokens_the_services_accept(
     ("service", "change", "named"),
     [
         pytest.param("audit", {"AUDIT_HASH_KEY": "local-development-audit-key"}, "AUDIT_HASH_KEY", id="dev-hash-key"),
-        pytest.param("audit", {"AUDIT_WRITER_PASSWORD": None}, "AUDIT_WRITER_PASSWORD", id="default-password"),
         pytest.param("audit", {"AUDIT_CHECKPOINT_KEY_PATH": None}, "AUDIT_CHECKPOINT_KEY_PATH", id="made-up-key"),
         pytest.param("intake", {"INTAKE_ENCRYPTION_KEYS": None}, "INTAKE_ENCRYPTION_KEYS", id="no-data-key"),
         pytest.param("mall", {"MALL_SESSION_SECRET": None}, "MALL_SESSION_SECRET", id="no-session-secret"),

@@ -1,6 +1,7 @@
 #!/bin/sh
 # Run once by the postgres image on an empty data directory: one database per service, as `make up` does locally.
-# Each service creates its own tables at start-up; audit also creates its writer role (hence a superuser URL here).
+# `satupintu-<service> migrate` (the compose service <service>-migrate) then creates the tables and the service's
+# own role, as this image's user (a superuser here; in a real installation the databases' owner with CREATEROLE).
 set -eu
 for service in intake routing agency notification audit mall; do
     echo "creating database satupintu_${service}"

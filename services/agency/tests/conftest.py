@@ -76,9 +76,10 @@ async def agency_settings(
 
 @pytest.fixture
 async def ledger_dsn(database_settings: DatabaseSettings) -> str:
-    """The DSN of the worker ledger's database (``agency_worker``) of this session, created if needed."""
+    """The DSN of the worker ledger's database (``agency_worker``) of this session, created if needed; the worker
+    owns it (it creates its table)."""
     await service_database(database_settings, LEDGER_SERVICE)
-    return database_settings.service_url(LEDGER_SERVICE, driver="postgresql")
+    return database_settings.owner().service_url(LEDGER_SERVICE, driver="postgresql")
 
 
 @pytest.fixture

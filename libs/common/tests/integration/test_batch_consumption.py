@@ -31,7 +31,7 @@ async def test_a_batch_applies_each_event_once_in_order_and_dead_letters_only_th
     kafka_settings: KafkaSettings, database_settings: DatabaseSettings
 ) -> None:
     await service_database(database_settings, "batchtest")
-    engine = create_engine(database_settings, "batchtest")
+    engine = create_engine(database_settings.owner(), "batchtest")  # a scratch database: its tables are the test's
     topic = kafka_settings.topic_name(Topic.APPLICATIONS.name_for())
     logical = Topic.APPLICATIONS.name_for()
     await ensure_topics(kafka_settings, [logical, dead_letter_topic(logical)])

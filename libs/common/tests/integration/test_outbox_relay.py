@@ -55,11 +55,12 @@ async def test_two_relays_publish_each_event_once_in_order_and_the_standby_takes
     )
     await ensure_topics(kafka, [Topic.APPLICATIONS.name_for()])
     await service_database(database_settings, "relaytest")
-    engine = create_engine(database_settings, "relaytest")
+    owner = database_settings.owner()  # a scratch database: its tables are the test's own
+    engine = create_engine(owner, "relaytest")
     await create_tables(engine, [OutboxMessage])
     sessions = session_factory(engine)
     outbox = Outbox(kafka)
-    dsn = database_settings.service_url("relaytest", driver="postgresql")
+    dsn = owner.service_url("relaytest", driver="postgresql")
     brokers = [create_broker(kafka, "relaytest-a"), create_broker(kafka, "relaytest-b")]
     for broker in brokers:
         await broker.connect()

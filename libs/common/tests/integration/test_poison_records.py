@@ -101,7 +101,7 @@ async def test_poison_records_in_a_batch_are_dead_lettered_with_their_reasons_an
         await producer.stop()
 
     await service_database(database_settings, CONSUMER)
-    engine = create_engine(database_settings, CONSUMER)
+    engine = create_engine(database_settings.owner(), CONSUMER)  # a scratch database: its tables are the test's
     await create_tables(engine, [InboxEntry, OutboxMessage])
     async with engine.begin() as connection:
         await connection.execute(text("CREATE TABLE effects (n serial, application_id text)"))

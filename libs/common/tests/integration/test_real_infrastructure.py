@@ -49,7 +49,7 @@ async def test_message_round_trips_through_real_broker_and_row_through_real_data
     assert committed == message.offset + 1
 
     name = await service_database(database_settings, "floor")
-    url = database_settings.service_url("floor", driver="postgresql")
+    url = database_settings.owner().service_url("floor", driver="postgresql")  # a table of its own
     connection = await asyncpg.connect(url)
     try:
         await connection.execute("CREATE TABLE IF NOT EXISTS seen (ce_id text PRIMARY KEY, body text NOT NULL)")

@@ -49,7 +49,7 @@ def example_worker(
         **{name: value for name, value in os.environ.items() if not name.startswith("AGENCY_WORKER_")},
         "KAFKA_BOOTSTRAP_SERVERS": kafka_settings.bootstrap_servers,
         "KAFKA_TOPIC_PREFIX": kafka_settings.topic_prefix,
-        "DATABASE_URL": database_settings.url,
+        "DATABASE_URL": database_settings.owner().url,  # an agency's program, owner of its ledger's database
         "DATABASE_NAME_PREFIX": database_settings.name_prefix,
         "AGENCY_WORKER_NAME": f"bpjs-e2e-{uuid.uuid4().hex[:6]}",
     }

@@ -1,5 +1,5 @@
 """The audit service running on the session's real broker and database, with tokens to call it and helpers to read
-its log as the database owner (a superuser in tests)."""
+its log (as the service's role) and to work around it (as the database owner, a superuser in tests)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from satupintu.audit.config import AuditSettings
@@ -36,17 +35,19 @@ class RunningAudit:
         return self.settings.kafka
 
     @property
-    def owner(self) -> AsyncEngine:
-        """The engine of the database owner (a superuser here), not the writer role the service works as."""
+    def service(self) -> AsyncEngine:
+        """The service's own engine: the role it works as, which may only INSERT and SELECT the log."""
         engine: AsyncEngine = self.app.state.runtime.engine
         return engine
 
     def writer(self) -> AsyncEngine:
-        """A new engine connected as the writer role the service works as (dispose of it after use)."""
-        url = make_url(self.settings.database.service_url("audit")).set(
-            username=self.settings.writer_role, password=self.settings.writer_password
-        )
-        return create_async_engine(url)
+        """A new engine connected as the role the service works as (its writer), as another instance would be;
+        dispose of it after use."""
+        return create_async_engine(self.settings.database.service_url("audit"))
+
+    def owner(self) -> AsyncEngine:
+        """A new engine connected as the database owner (a superuser here); dispose of it after use."""
+        return create_async_engine(self.settings.database.owner().service_url("audit"))
 
     def token(self, *roles: Role, subject: str = "andi", agency: str | None = None) -> str:
         private_pem, _ = load_or_create_local_keys(self.settings.auth.keys_dir)
@@ -57,7 +58,7 @@ class RunningAudit:
 
     async def rows(self, where: str, **parameters: Any) -> list[Any]:
         """Log rows matching a SQL condition, in log order."""
-        async with self.owner.connect() as connection:
+        async with self.service.connect() as connection:
             query = f"SELECT * FROM audit_log WHERE {where} ORDER BY seq"  # noqa: S608 (conditions written by tests)
             result = await connection.execute(text(query), parameters)
             return list(result)

@@ -98,7 +98,8 @@ async def _put_checkpoint(audit: RunningAudit, checkpoint: SignedCheckpoint) -> 
         "key_id": checkpoint.key_id,
         "signature": checkpoint.signature,
     }
-    async with audit.owner.begin() as connection:
+    owner = audit.owner()
+    async with owner.begin() as connection:
         await connection.execute(text("ALTER TABLE audit_checkpoints DISABLE TRIGGER audit_checkpoints_append_only"))
         await connection.execute(text("DELETE FROM audit_checkpoints WHERE tree_size = :tree_size"), values)
         await connection.execute(
@@ -109,6 +110,7 @@ async def _put_checkpoint(audit: RunningAudit, checkpoint: SignedCheckpoint) -> 
             values,
         )
         await connection.execute(text("ALTER TABLE audit_checkpoints ENABLE TRIGGER audit_checkpoints_append_only"))
+    await owner.dispose()
 
 
 @asynccontextmanager
@@ -160,10 +162,12 @@ async def test_a_checkpoint_signed_by_a_retired_key_in_the_ring_passes(keyed_aud
 
     async with checkpoint_replaced(audit, genuine, by_retired_key):
         result = await verification(audit)
-        async with audit.owner.connect() as connection:
+        owner = audit.owner()
+        async with owner.connect() as connection:
             stored_key = await connection.scalar(
                 text("SELECT key_id FROM audit_checkpoints WHERE tree_size = :size"), {"size": genuine.tree_size}
             )
+        await owner.dispose()
 
     assert stored_key == keys.retired.key_id != keys.current.key_id
     assert result["ok"] is True, result

@@ -67,15 +67,20 @@ async def test_altering_one_byte_as_superuser_makes_verify_and_the_offline_verif
     await export_to(audit, before)
     intact = await audit.client.get("/audit/verify", headers=audit.auditor())
 
-    async with audit.owner.begin() as connection:  # a superuser, working around the trigger
-        await connection.execute(text("ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only"))
-        await connection.execute(
-            text(
-                "UPDATE audit_log SET payload = replace(payload::text, '\"skck\"', '\"skcj\"')::json WHERE seq = :seq"
-            ),
-            {"seq": target.seq},
-        )
-        await connection.execute(text("ALTER TABLE audit_log ENABLE TRIGGER audit_log_append_only"))
+    owner = audit.owner()
+    try:
+        async with owner.begin() as connection:  # a superuser, working around the trigger
+            await connection.execute(text("ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only"))
+            await connection.execute(
+                text(
+                    "UPDATE audit_log SET payload = replace(payload::text, '\"skck\"', '\"skcj\"')::json "
+                    "WHERE seq = :seq"
+                ),
+                {"seq": target.seq},
+            )
+            await connection.execute(text("ALTER TABLE audit_log ENABLE TRIGGER audit_log_append_only"))
+    finally:
+        await owner.dispose()
     [altered] = await audit.rows("seq = :seq", seq=target.seq)
     after = tmp_path / "after.jsonl"
     await export_to(audit, after)

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from aiokafka import ConsumerRecord
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -100,10 +101,10 @@ async def test_update_and_delete_on_the_log_fail(audit: RunningAudit) -> None:
     event = submitted_event()
     await produce(audit.kafka, APPLICATIONS, [record_of(event)])
     [row] = await audit.wait_for_rows("ce_id = :id", id=event.id)
-    writer = audit.writer()
+    owner = audit.owner()
     refusals: list[str] = []
     try:
-        for engine in (writer, audit.owner):  # the service's role, then the owner (a superuser)
+        for engine in (audit.service, owner):  # the service's role, then the owner (a superuser)
             for statement in (
                 "UPDATE audit_log SET actor = 'someone-else' WHERE seq = :seq",
                 "DELETE FROM audit_log WHERE seq = :seq",
@@ -114,7 +115,7 @@ async def test_update_and_delete_on_the_log_fail(audit: RunningAudit) -> None:
                     async with engine.begin() as connection:
                         await connection.execute(text(statement), {"seq": row.seq})
                 refusals.append(str(refused.value.orig))
-        async with writer.connect() as connection:
+        async with audit.service.connect() as connection:
             privileges = await connection.execute(
                 text(
                     "SELECT privilege_type FROM information_schema.role_table_grants "
@@ -122,17 +123,46 @@ async def test_update_and_delete_on_the_log_fail(audit: RunningAudit) -> None:
                 )
             )
             granted = [privilege for (privilege,) in privileges]
-        async with audit.app.state.audit.writer_engine.connect() as connection:
             service_role = (await connection.execute(text("SELECT current_user"))).scalar_one()
     finally:
-        await writer.dispose()
+        await owner.dispose()
 
     assert all("permission denied" in refusal for refusal in refusals[:4]), refusals[:4]
     assert all("append-only" in refusal for refusal in refusals[4:]), refusals[4:]
     assert granted == ["INSERT", "SELECT"]
-    assert service_role == audit.settings.writer_role  # the service appends and queries as that role
+    assert service_role == make_url(audit.settings.database.url).username  # DATABASE_URL's role, not the owner
     [unchanged] = await audit.rows("seq = :seq", seq=row.seq)
     assert unchanged.actor == row.actor
+
+
+async def test_the_services_role_cannot_switch_off_or_drop_the_append_only_triggers(audit: RunningAudit) -> None:
+    refusals: dict[str, str] = {}
+    for statement in (
+        "ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only",
+        "ALTER TABLE audit_log DISABLE TRIGGER ALL",
+        "DROP TRIGGER audit_log_append_only ON audit_log",
+        "DROP TRIGGER audit_checkpoints_no_truncate ON audit_checkpoints",
+        "CREATE OR REPLACE FUNCTION audit_append_only() RETURNS trigger LANGUAGE plpgsql "
+        "AS $$ BEGIN RETURN NEW; END $$",
+        "DROP TABLE audit_tree_nodes",
+        "ALTER TABLE audit_log ADD COLUMN note text",
+        "SET session_replication_role = replica",
+    ):
+        with pytest.raises(DBAPIError) as refused:
+            async with audit.service.begin() as connection:
+                await connection.execute(text(statement))
+        refusals[statement] = str(refused.value.orig)
+
+    assert all("must be owner" in refusal or "permission denied" in refusal for refusal in refusals.values()), refusals
+    async with audit.service.connect() as connection:
+        triggers = await connection.execute(
+            text(
+                "SELECT tgname FROM pg_trigger WHERE tgrelid = 'audit_log'::regclass AND tgenabled = 'O' "
+                "ORDER BY tgname"
+            )
+        )
+        enabled = [name for (name,) in triggers]
+    assert enabled == ["audit_log_append_only", "audit_log_no_truncate"]
 
 
 async def test_inclusion_and_consistency_proofs_verify_and_a_proof_for_a_wrong_entry_fails(

@@ -111,7 +111,7 @@ def assert_unavailable(answer: httpx.Response) -> None:
 async def test_unreachable_database_answers_503_with_retry_after_and_nothing_is_half_written(
     proxy: TcpProxy, kafka_settings: KafkaSettings, database_settings: DatabaseSettings, tmp_path: Path
 ) -> None:
-    direct = DatabaseSettings(url=database_settings.url, name_prefix=f"{database_settings.name_prefix}outage_")
+    direct = database_settings.model_copy(update={"name_prefix": f"{database_settings.name_prefix}outage_"})
     await service_database(direct, "intake")
     proxied_url = make_url(database_settings.url).set(host="127.0.0.1", port=proxy.port)
     through_proxy = DatabaseSettings(
@@ -141,7 +141,7 @@ async def test_unreachable_database_answers_503_with_retry_after_and_nothing_is_
     for answer in [*refused, status_read]:
         assert_unavailable(answer)
     assert readiness.status_code == 503
-    assert readiness.json() == {"status": "not ready", "checks": {"database": "down"}}
+    assert readiness.json() == {"status": "not ready", "checks": {"database": "down", "consumers": "ok"}}
     # The refused request stored nothing: its Idempotency-Key creates the application afresh, once.
     assert retried.status_code == 202, retried.text
     assert "idempotent-replayed" not in retried.headers

@@ -50,7 +50,7 @@ class Intake:
 @pytest.fixture
 async def intake(database_settings: DatabaseSettings, tmp_path: Path) -> AsyncIterator[Intake]:
     await service_database(database_settings, "intake_docs")
-    engine = create_engine(database_settings, "intake_docs")
+    engine = create_engine(database_settings.owner(), "intake_docs")  # a scratch database with one table
     await create_tables(engine, [DocumentRecord])
     app = FastAPI()
     install_problem_handlers(app)

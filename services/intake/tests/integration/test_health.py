@@ -25,4 +25,4 @@ async def test_intake_is_alive_and_ready_with_its_database(
             ready = await client.get("/readyz")
     assert alive.status_code == 200
     assert ready.status_code == 200
-    assert ready.json()["checks"] == {"database": "ok"}
+    assert ready.json()["checks"] == {"database": "ok", "consumers": "ok"}

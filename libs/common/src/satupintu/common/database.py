@@ -103,7 +103,8 @@ async def database_ready(engine: AsyncEngine) -> bool:
 
 
 async def create_tables(engine: AsyncEngine, tables: Sequence[type[SQLModel]]) -> None:
-    """Create the given tables if they do not exist (each service creates only its own)."""
+    """Create the given tables if they do not exist: for databases without a migration environment (the plumbing's
+    own tests); a service's tables come from its migrations (``satupintu-<service> migrate``)."""
     async with engine.begin() as connection:
         # Two instances starting together must not race on CREATE TABLE IF NOT EXISTS.
         await connection.execute(text("SELECT pg_advisory_xact_lock(7261001)"))

@@ -11,14 +11,16 @@ Layout of the output directory::
 
     compose/                  read by deploy/docker-compose.yml (SATUPINTU_SECRETS_DIR)
       postgres.env            POSTGRES_PASSWORD
-      <service>.env           DATABASE_URL and the service's own keys, as environment variables
+      database-owner.env      DATABASE_OWNER_URL, for the <service>-migrate jobs only
+      <service>.env           DATABASE_URL (the service's own role) and its keys, as environment variables
       auth-public-key.pem     verifies staff tokens (every service)
       auth-signing-key.pem    signs staff tokens (the `token` tool only)
       audit-checkpoint-key.pem, audit-retired-public-keys.pem
     kubernetes/               `kubectl apply -k`: the Secrets deploy/k8s refers to by name
       kustomization.yaml      a secretGenerator per directory below, listing the files in it
-      <secret>/<key>          one file per key of each Secret (satupintu-auth, <service>-keys, <service>-database)
-      database-roles.sql      the role and database of each service, for the PostgreSQL server's administrator
+      <secret>/<key>          one file per key of each Secret (satupintu-auth, <service>-keys, <service>-database,
+                              <service>-database-owner)
+      database-roles.sql      each service's database and its owner role, for the PostgreSQL server's administrator
     kubernetes-token-signing-key.pem   signs staff tokens for the cluster; never in the cluster
 """
 
@@ -102,10 +104,7 @@ SERVICE_SECRETS: dict[str, tuple[ServiceSecret, ...]] = {
         ServiceSecret("AGENCY_SESSION_SECRET", "session-secret", token),
     ),
     "notification": (ServiceSecret("NOTIFICATION_ENCRYPTION_KEYS", "encryption-keys", field_cipher_keys),),
-    "audit": (
-        ServiceSecret("AUDIT_HASH_KEY", "hash-key", token),
-        ServiceSecret("AUDIT_WRITER_PASSWORD", "writer-password", token),
-    ),
+    "audit": (ServiceSecret("AUDIT_HASH_KEY", "hash-key", token),),
     "mall": (
         ServiceSecret("MALL_ENCRYPTION_KEYS", "encryption-keys", field_cipher_keys),
         ServiceSecret("MALL_LOOKUP_HASH_KEY", "lookup-hash-key", base64_key),
@@ -201,11 +200,23 @@ def generate_compose(directory: Path, report: Report) -> None:
         report,
     )
     password = postgres["POSTGRES_PASSWORD"]
-    database_url = f"postgresql://{COMPOSE_DATABASE_USER}:{password}@{COMPOSE_DATABASE_HOST}/postgres"
+    owner_url = f"postgresql://{COMPOSE_DATABASE_USER}:{password}@{COMPOSE_DATABASE_HOST}/postgres"
+    _env_file_once(
+        directory / "database-owner.env",
+        {"DATABASE_OWNER_URL": lambda: owner_url},
+        "The databases' owner, for the <service>-migrate jobs only (satupintu-<service> migrate).",
+        report,
+    )
     for service in SERVICES:
-        wanted: dict[str, Callable[[], str]] = {"DATABASE_URL": lambda: database_url}
+        role = f"satupintu_{service}"
+        wanted: dict[str, Callable[[], str]] = {"DATABASE_URL": partial(new_database_url, role, COMPOSE_DATABASE_HOST)}
         wanted |= {secret.variable: secret.make for secret in SERVICE_SECRETS[service]}
-        _env_file_once(directory / f"{service}.env", wanted, f"The {service} service's own secrets.", report)
+        _env_file_once(
+            directory / f"{service}.env",
+            wanted,
+            f"The {service} service's own secrets; DATABASE_URL names its role, which may only read and write rows.",
+            report,
+        )
     _signing_pair(directory / "auth-signing-key.pem", directory / "auth-public-key.pem", 0o644, 0o644, report)
     _file_once(directory / "audit-checkpoint-key.pem", ed25519_private_pem, 0o644, report)
     _file_once(directory / "audit-retired-public-keys.pem", RETIRED_KEYS_HEADER.encode, 0o644, report)
@@ -218,7 +229,8 @@ def _value_once(path: Path, make: Callable[[], str], report: Report) -> str:
 
 def generate_kubernetes(directory: Path, database_host: str, report: Report) -> None:
     """The Secrets deploy/k8s names, as a kustomization with a secretGenerator per Secret, and the SQL that makes
-    each service's database role with the password its URL holds."""
+    each service's database and its owner role (``satupintu-<service> migrate`` connects as the owner and makes the
+    service's own role, which may only read and write rows, with the password of its URL)."""
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     directory.chmod(0o700)
     auth = directory / "satupintu-auth"
@@ -232,10 +244,13 @@ def generate_kubernetes(directory: Path, database_host: str, report: Report) -> 
             _file_once(keys / "checkpoint-ed25519.pem", ed25519_private_pem, 0o600, report)
             _file_once(keys / "retired-public-keys.pem", RETIRED_KEYS_HEADER.encode, 0o600, report)
         role = f"satupintu_{service}"
-        url = _value_once(
-            directory / f"{service}-database" / "url", partial(new_database_url, role, database_host), report
+        _value_once(directory / f"{service}-database" / "url", partial(new_database_url, role, database_host), report)
+        owner_url = _value_once(
+            directory / f"{service}-database-owner" / "url",
+            partial(new_database_url, f"{role}_owner", database_host),
+            report,
         )
-        roles.append(_database_role_sql(service, url))
+        roles.append(_database_role_sql(service, owner_url))
     _write(directory / "database-roles.sql", _roles_script(roles).encode(), 0o600)
     _write(directory / "kustomization.yaml", kustomization(directory).encode(), 0o600)
 
@@ -245,20 +260,21 @@ def new_database_url(role: str, host: str) -> str:
     return f"postgresql://{role}:{token()}@{host}/postgres"
 
 
-def _database_role_sql(service: str, url: str) -> str:
-    """The role a service's database URL names, with its password, and the service's database owned by it."""
-    parsed = make_url(url)
-    create_role = "CREATEROLE " if service == "audit" else ""  # audit makes its append-only writer role
+def _database_role_sql(service: str, owner_url: str) -> str:
+    """The owner role a service's migrations run as, with its password, and the service's database owned by it. It
+    may create roles: ``migrate`` makes the service's own role, which may only read and write rows."""
+    parsed = make_url(owner_url)
     return (
-        f"CREATE ROLE {parsed.username} LOGIN {create_role}PASSWORD '{parsed.password}';\n"
+        f"CREATE ROLE {parsed.username} LOGIN CREATEROLE PASSWORD '{parsed.password}';\n"
         f"CREATE DATABASE satupintu_{service} OWNER {parsed.username};\n"
     )
 
 
 def _roles_script(roles: Sequence[str]) -> str:
     return (
-        "-- Each service's role and database on the PostgreSQL server, with the passwords of the <service>-database\n"
-        "-- Secrets. Run once as a superuser: psql -v ON_ERROR_STOP=1 -f database-roles.sql\n" + "".join(roles)
+        "-- Each service's database and the role that owns it (its migrations run as that role, with the password\n"
+        "-- of the <service>-database-owner Secret).\n"
+        "-- Run once as a superuser: psql -v ON_ERROR_STOP=1 -f database-roles.sql\n" + "".join(roles)
     )
 
 

@@ -8,7 +8,7 @@ import asyncio
 import ctypes
 import logging
 import signal
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,20 +17,19 @@ import uvicorn
 from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
-from sqlmodel import SQLModel
 
 from satupintu.common.broker import DeadLetterProducer, broker_ready, create_broker
 from satupintu.common.catalogue import load_catalogue
 from satupintu.common.consumer import EventConsumer, Handler, RetryPolicy
 from satupintu.common.consuming import RecordConsumer, consumers_ready
-from satupintu.common.database import create_engine, create_tables, database_ready, session_factory
+from satupintu.common.database import create_engine, database_ready, session_factory
 from satupintu.common.events.base import EventPayload
 from satupintu.common.events.topics import all_topic_names
 from satupintu.common.health import ReadinessCheck
-from satupintu.common.inbox import InboxEntry
 from satupintu.common.logs import configure_logging
 from satupintu.common.metrics import ServiceMetrics
-from satupintu.common.outbox import Outbox, OutboxMessage, OutboxRelay
+from satupintu.common.migrations import ServiceSchema, check_at_head
+from satupintu.common.outbox import Outbox, OutboxRelay
 from satupintu.common.settings import ServiceSettings
 from satupintu.common.stopping import finish_by
 from satupintu.common.topics_admin import ensure_topics
@@ -51,7 +50,7 @@ class ServiceRuntime:
     name: str
     settings: ServiceSettings
     needs_broker: bool = True
-    tables: Sequence[type[SQLModel]] = ()
+    schema: ServiceSchema = field(kw_only=True)
     engine: AsyncEngine = field(init=False)
     sessions: async_sessionmaker[AsyncSession] = field(init=False)
     broker: KafkaBroker = field(init=False)
@@ -105,7 +104,7 @@ class ServiceRuntime:
         return consumer
 
     def on_start(self, hook: Callable[[], None]) -> None:
-        """Run ``hook`` when the service starts (after its tables exist), e.g. to spawn a periodic job."""
+        """Run ``hook`` when the service starts (its database checked at head), e.g. to spawn a periodic job."""
         self._start_hooks.append(hook)
 
     def on_metrics(self, refresh: Callable[[], Awaitable[None]]) -> None:
@@ -134,8 +133,9 @@ class ServiceRuntime:
         return blocked if blocked else True
 
     async def start(self) -> None:
-        """Create the service's tables, then its topics and consumers, then the outbox relay."""
-        await create_tables(self.engine, [OutboxMessage, InboxEntry, *self.tables])
+        """Check the database is at the schema's head (``migrate`` creates the tables, never the service), then
+        start the topics and consumers, then the outbox relay."""
+        await check_at_head(self.engine, self.schema)
         if self.needs_broker:
             await self._start_broker()
         else:

@@ -94,7 +94,19 @@ class DatabaseSettings(BaseSettings):
 
     url: Annotated[str, Secret()] = Field(
         default=LOCAL_DATABASE_SERVER_URL,
-        description="PostgreSQL server URL; the database part is replaced by each service's own database.",
+        description=(
+            "PostgreSQL server URL with the credentials the service connects as: a role that may only read and write "
+            "rows, which `satupintu-<service> migrate` creates (with this password) and grants. The database part is "
+            "replaced by each service's own database."
+        ),
+    )
+    owner_url: str | None = Field(
+        default=None,
+        description=(
+            "PostgreSQL server URL with the credentials of the databases' owner (who may create databases and "
+            "roles): only `satupintu-<service> migrate` reads it; give it to the migration job, never to a "
+            "service. Unset: `url` (the service then works as the owner, as before migrations)."
+        ),
     )
     name_prefix: str = Field(default="satupintu_", description="Prefix of each service's database name.")
     pool_size: int = Field(default=10, ge=1, description="Connections kept open per process.")
@@ -107,6 +119,12 @@ class DatabaseSettings(BaseSettings):
         """The SQLAlchemy URL of ``service``'s own database."""
         url = make_url(self.url).set(drivername=driver, database=self.database_name(service))
         return url.render_as_string(hide_password=False)
+
+    def owner(self) -> DatabaseSettings:
+        """These settings with the owner's credentials (``owner_url``) in ``url``: what ``migrate`` connects with."""
+        if not self.owner_url:
+            return self
+        return self.model_copy(update={"url": self.owner_url, "owner_url": None})
 
     def server_url(self, driver: str = "postgresql") -> str:
         """The URL of the server's maintenance database, for creating service databases."""

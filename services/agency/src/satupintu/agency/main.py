@@ -13,13 +13,14 @@ from satupintu.agency.api import pages
 from satupintu.agency.api import tasks as tasks_api
 from satupintu.agency.config import AgencySettings
 from satupintu.agency.documents import LocalDocuments
+from satupintu.agency.migrations import SCHEMA
 from satupintu.agency.services import Clock, DeskService, OfficerService, utc_now
-from satupintu.agency.storage.tables import DeskTask, Officer
 from satupintu.common.catalogue import load_catalogue
+from satupintu.common.commands import service_main
 from satupintu.common.crypto import FieldCipher, load_or_create_secret
 from satupintu.common.http import create_service_app, trust_proxies
 from satupintu.common.ratelimit import TokenBuckets
-from satupintu.common.runtime import ServiceRuntime, serve
+from satupintu.common.runtime import ServiceRuntime
 from satupintu.common.working_days import parse_dates
 
 SERVICE_NAME = "agency"
@@ -47,7 +48,7 @@ def create_app(settings: AgencySettings | None = None, clock: Clock = utc_now) -
     """Build the desk: the task inbox and decisions watch consumers, the JSON API, the pages and the outbox relay."""
     settings = settings or AgencySettings()
     catalogue = load_catalogue()
-    runtime = ServiceRuntime(SERVICE_NAME, settings, tables=[DeskTask, Officer])
+    runtime = ServiceRuntime(SERVICE_NAME, settings, schema=SCHEMA)
     desk = DeskService(
         runtime.sessions,
         runtime.outbox,
@@ -83,6 +84,5 @@ def create_app(settings: AgencySettings | None = None, clock: Clock = utc_now) -
 
 
 def main() -> None:
-    """Console script ``satupintu-agency``."""
-    settings = AgencySettings()
-    serve(SERVICE_NAME, create_app(settings), settings)
+    """Console script ``satupintu-agency``: serves the service; ``satupintu-agency migrate`` upgrades its database."""
+    service_main(SCHEMA, AgencySettings, create_app)

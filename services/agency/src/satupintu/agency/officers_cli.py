@@ -4,7 +4,8 @@
     satupintu-agency-officer passwd --username budi
     satupintu-agency-officer list --agency polres
 
-The database is the agency service's own (``DATABASE_*`` settings); its tables are created if missing.
+The database is the agency service's own (``DATABASE_*`` settings), at head (``satupintu-agency migrate``); the
+command works as the service's role.
 """
 
 from __future__ import annotations
@@ -16,10 +17,11 @@ import sys
 
 from satupintu.agency.config import AgencySettings
 from satupintu.agency.main import SERVICE_NAME
+from satupintu.agency.migrations import SCHEMA
 from satupintu.agency.services import OfficerError, OfficerService
-from satupintu.agency.storage.tables import DeskTask, Officer
 from satupintu.common.catalogue import load_catalogue
-from satupintu.common.database import create_engine, create_tables, ensure_database, session_factory
+from satupintu.common.database import create_engine, session_factory
+from satupintu.common.migrations import SchemaNotAtHead, check_at_head
 
 
 def _password(given: str | None) -> str:
@@ -32,10 +34,9 @@ def _password(given: str | None) -> str:
 
 
 async def _run(arguments: argparse.Namespace, settings: AgencySettings) -> str:
-    await ensure_database(settings.database.server_url(), settings.database.database_name(SERVICE_NAME))
     engine = create_engine(settings.database, SERVICE_NAME)
     try:
-        await create_tables(engine, [DeskTask, Officer])
+        await check_at_head(engine, SCHEMA)
         officers = OfficerService(session_factory(engine), load_catalogue())
         if arguments.command == "add":
             officer = await officers.add(
@@ -68,5 +69,5 @@ def main() -> None:
     arguments = parser.parse_args()
     try:
         sys.stdout.write(asyncio.run(_run(arguments, AgencySettings())))
-    except OfficerError as error:
+    except (OfficerError, SchemaNotAtHead) as error:
         parser.exit(2, f"satupintu-agency-officer: {error}\n")

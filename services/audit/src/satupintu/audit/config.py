@@ -40,18 +40,6 @@ class AuditSettings(ServiceSettings):
             "naming any other key id fails the verification."
         ),
     )
-    writer_role: str | None = Field(
-        default="satupintu_audit_writer",
-        description=(
-            "The database role the service appends and queries as: it holds only INSERT and SELECT on the log. "
-            "Created at start-up when missing (the `DATABASE_URL` user needs CREATEROLE then). Empty: work as the "
-            "`DATABASE_URL` user (the append-only trigger still protects the log)."
-        ),
-    )
-    writer_password: Annotated[str | None, Secret()] = Field(
-        default="local-development-audit-writer",
-        description="Password of the writer role (set when the role is created, and used to connect).",
-    )
     page_size: int = Field(default=100, ge=1, le=1000, description="Entries per page when a query names no limit.")
     timeline_limit: int = Field(
         default=5000, ge=1, description="Most entries an application's timeline shows (the oldest first)."

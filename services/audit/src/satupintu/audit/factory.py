@@ -1,5 +1,5 @@
-"""The audit process's context besides the shared runtime: the engine of the writer role, the checkpoint signer,
-the use cases, and a lifespan that prepares the append-only schema before anything is consumed."""
+"""The audit process's context besides the shared runtime: the checkpoint signer, the use cases, and a lifespan that
+takes checkpoints besides what the runtime runs."""
 
 from __future__ import annotations
 
@@ -8,14 +8,10 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from fastapi import FastAPI
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from satupintu.audit.config import AuditSettings
 from satupintu.audit.services import AuditQueries, AuditService, CheckpointService, Clock
 from satupintu.audit.signing import CheckpointSigner, KeyRing, load_or_create_signing_key, load_public_keys
-from satupintu.audit.storage.schema import prepare_log
-from satupintu.common.database import create_engine, session_factory
 from satupintu.common.runtime import ServiceRuntime
 
 SERVICE_NAME = "audit"
@@ -24,12 +20,12 @@ LOCAL_CHECKPOINT_KEY = "audit-checkpoint-ed25519.pem"
 
 @dataclass
 class AuditContext:
-    """What the audit process works with: appends and queries go through ``writer_engine`` (the writer role, when
-    configured); the runtime's engine (the database owner) only prepares the schema and relays the outbox."""
+    """What the audit process works with. Appends, queries and the outbox relay all go through the runtime's engine,
+    connected as the service's role, which may only INSERT and SELECT the log's tables (``satupintu-audit migrate``
+    grants it so)."""
 
     runtime: ServiceRuntime
     settings: AuditSettings
-    writer_engine: AsyncEngine
     signer: CheckpointSigner
     trail: AuditService
     checkpoints: CheckpointService
@@ -37,9 +33,8 @@ class AuditContext:
 
     @classmethod
     def build(cls, runtime: ServiceRuntime, settings: AuditSettings, clock: Clock) -> AuditContext:
-        """Wire the use cases to the writer's sessions, the outbox and the signing key."""
-        writer_engine = _writer_engine(runtime, settings)
-        sessions = session_factory(writer_engine)
+        """Wire the use cases to the runtime's sessions, the outbox and the signing key."""
+        sessions = runtime.sessions
         key_path = settings.checkpoint_key_path or settings.auth.keys_dir / LOCAL_CHECKPOINT_KEY
         signer = CheckpointSigner(load_or_create_signing_key(key_path))
         key_ring = checkpoint_key_ring(signer, settings)
@@ -48,7 +43,6 @@ class AuditContext:
         return cls(
             runtime=runtime,
             settings=settings,
-            writer_engine=writer_engine,
             signer=signer,
             trail=AuditService(sessions, hash_key, clock),
             checkpoints=checkpoints,
@@ -66,22 +60,10 @@ class AuditContext:
 
     @asynccontextmanager
     async def lifespan(self, app: FastAPI) -> AsyncIterator[None]:
-        """Prepare the append-only schema and the writer role, run the runtime (consumers, relay), take
-        checkpoints at the configured interval; dispose of the writer's engine at the end."""
-        try:
-            await prepare_log(
-                self.runtime.engine,
-                self.settings.database.database_name(SERVICE_NAME),
-                self.settings.writer_role or None,
-                self.settings.writer_password,
-            )
-            async with self.runtime.lifespan(app):
-                self.runtime.spawn(self.checkpoints.run(self.settings.checkpoint_interval_seconds))
-                yield
-        finally:
-            if self.writer_engine is not self.runtime.engine:
-                await self.writer_engine.dispose()
-            await self.runtime.engine.dispose()
+        """Run the runtime (the schema check, consumers, relay) and take checkpoints at the configured interval."""
+        async with self.runtime.lifespan(app):
+            self.runtime.spawn(self.checkpoints.run(self.settings.checkpoint_interval_seconds))
+            yield
 
 
 def checkpoint_key_ring(signer: CheckpointSigner, settings: AuditSettings) -> KeyRing:
@@ -90,11 +72,3 @@ def checkpoint_key_ring(signer: CheckpointSigner, settings: AuditSettings) -> Ke
     retired_path = settings.checkpoint_retired_keys_path
     retired = load_public_keys(retired_path.read_bytes()) if retired_path is not None else []
     return KeyRing([signer.public_key, *retired], described_as="the configured key ring (current and retired keys)")
-
-
-def _writer_engine(runtime: ServiceRuntime, settings: AuditSettings) -> AsyncEngine:
-    if not settings.writer_role:
-        return runtime.engine
-    url = make_url(settings.database.url).set(username=settings.writer_role, password=settings.writer_password)
-    writer = settings.database.model_copy(update={"url": url.render_as_string(hide_password=False)})
-    return create_engine(writer, SERVICE_NAME)

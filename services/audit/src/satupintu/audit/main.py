@@ -10,11 +10,12 @@ from satupintu.audit.api import pages as pages_ui
 from satupintu.audit.api import trail as trail_api
 from satupintu.audit.config import AuditSettings
 from satupintu.audit.factory import SERVICE_NAME, AuditContext
+from satupintu.audit.migrations import SCHEMA
 from satupintu.audit.services import Clock, utc_now
-from satupintu.audit.storage.tables import LOG_TABLES
 from satupintu.common.catalogue import load_catalogue
+from satupintu.common.commands import service_main
 from satupintu.common.http import create_service_app
-from satupintu.common.runtime import ServiceRuntime, serve
+from satupintu.common.runtime import ServiceRuntime
 
 DESCRIPTION = (
     "Every event on every topic, dead letters and `access` included, in an append-only, hash-chained log with a "
@@ -26,13 +27,12 @@ DESCRIPTION = (
 def create_app(settings: AuditSettings | None = None, clock: Clock = utc_now) -> FastAPI:
     """Build the audit service: the consumer of every topic, the checkpoints, the auditors' API and pages."""
     settings = settings or AuditSettings()
-    runtime = ServiceRuntime(SERVICE_NAME, settings, tables=LOG_TABLES)
+    runtime = ServiceRuntime(SERVICE_NAME, settings, schema=SCHEMA)
     context = AuditContext.build(runtime, settings, clock)
     handlers.subscribe(runtime, context.trail, load_catalogue())
     app = create_service_app(runtime, "Satu Pintu audit: the tamper-evident trail", DESCRIPTION)
     app.state.audit = context
-    # The schema (append-only trigger, writer role) must exist before the consumers start: the context's lifespan
-    # prepares it, then runs the runtime's.
+    # The context's lifespan runs the runtime's and takes checkpoints too.
     app.router.lifespan_context = context.lifespan
     install_problems(app)
     pages_ui.install(app)
@@ -42,6 +42,5 @@ def create_app(settings: AuditSettings | None = None, clock: Clock = utc_now) ->
 
 
 def main() -> None:
-    """Console script ``satupintu-audit``."""
-    settings = AuditSettings()
-    serve(SERVICE_NAME, create_app(settings), settings)
+    """Console script ``satupintu-audit``: serves the service; ``satupintu-audit migrate`` upgrades its database."""
+    service_main(SCHEMA, AuditSettings, create_app)

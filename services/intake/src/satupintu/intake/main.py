@@ -7,25 +7,18 @@ import base64
 from fastapi import FastAPI
 
 from satupintu.common.catalogue import load_catalogue
+from satupintu.common.commands import service_main
 from satupintu.common.crypto import FieldCipher, KeyedHasher, load_or_create_secret
 from satupintu.common.http import create_service_app, trust_proxies
 from satupintu.common.ratelimit import RateLimitMiddleware
-from satupintu.common.runtime import ServiceRuntime, serve
+from satupintu.common.runtime import ServiceRuntime
 from satupintu.intake import consents, status
 from satupintu.intake.api import applications, catalogue, documents, pages, profile, tracking
 from satupintu.intake.config import IntakeSettings
-from satupintu.intake.documents import DocumentRecord, DocumentService, LocalDiskStore
+from satupintu.intake.documents import DocumentService, LocalDiskStore
+from satupintu.intake.migrations import SCHEMA
 from satupintu.intake.profiles import ProfileService
 from satupintu.intake.services import ApplicationService
-from satupintu.intake.storage.tables import (
-    ApplicationRecord,
-    CitizenProfile,
-    ConsentRecord,
-    IdempotencyRecord,
-    OneTimeCodeRecord,
-    TaskStatusRecord,
-    TimelineEntry,
-)
 from satupintu.intake.tracking import TrackingService
 
 SERVICE_NAME = "intake"
@@ -51,21 +44,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     """
     settings = settings or IntakeSettings()
     the_catalogue = load_catalogue()
-    runtime = ServiceRuntime(
-        SERVICE_NAME,
-        settings,
-        needs_broker=False,
-        tables=[
-            ApplicationRecord,
-            IdempotencyRecord,
-            DocumentRecord,
-            TaskStatusRecord,
-            TimelineEntry,
-            CitizenProfile,
-            OneTimeCodeRecord,
-            ConsentRecord,
-        ],
-    )
+    runtime = ServiceRuntime(SERVICE_NAME, settings, needs_broker=False, schema=SCHEMA)
     app = create_service_app(runtime, "Satu Pintu intake: the front door for applications")
     document_service = DocumentService(
         runtime.sessions, LocalDiskStore(settings.documents_dir), max_bytes=settings.max_document_bytes
@@ -112,6 +91,5 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
 
 
 def main() -> None:
-    """Console script ``satupintu-intake``."""
-    settings = IntakeSettings()
-    serve(SERVICE_NAME, create_app(settings), settings)
+    """Console script ``satupintu-intake``: serves the service; ``satupintu-intake migrate`` upgrades its database."""
+    service_main(SCHEMA, IntakeSettings, create_app)

@@ -9,10 +9,11 @@ from fastapi import FastAPI
 from starlette.middleware.sessions import SessionMiddleware
 
 from satupintu.common.catalogue import load_catalogue
+from satupintu.common.commands import service_main
 from satupintu.common.crypto import FieldCipher, KeyedHasher, load_or_create_secret
 from satupintu.common.http import create_service_app, trust_proxies
 from satupintu.common.ratelimit import TokenBuckets
-from satupintu.common.runtime import ServiceRuntime, serve
+from satupintu.common.runtime import ServiceRuntime
 from satupintu.common.working_days import parse_dates
 from satupintu.mall import handlers
 from satupintu.mall.api import MallContext, install_domain_problems, pages
@@ -25,6 +26,7 @@ from satupintu.mall.api import surveys as surveys_api
 from satupintu.mall.api.limits import PublicLimits, WriteGroup, install_rate_limits
 from satupintu.mall.config import MallSettings
 from satupintu.mall.domain import ticket_prefixes
+from satupintu.mall.migrations import SCHEMA
 from satupintu.mall.services import Clock, utc_now
 from satupintu.mall.services.board import BoardService
 from satupintu.mall.services.complaints import ComplaintService, ComplaintWatch
@@ -33,17 +35,6 @@ from satupintu.mall.services.projection import ApplicationProjection
 from satupintu.mall.services.queue import QueueService, QueueSettings
 from satupintu.mall.services.survey import SurveyService
 from satupintu.mall.storage.repository import ComplaintRepository, TicketRepository
-from satupintu.mall.storage.tables import (
-    ApplicationRecord,
-    ComplaintRecord,
-    ConsentEntry,
-    ConsentLedger,
-    ConsentLogEntry,
-    DailySequence,
-    SurveyInvitation,
-    SurveyResponse,
-    TicketRecord,
-)
 
 SERVICE_NAME = "mall"
 
@@ -71,21 +62,7 @@ def create_app(settings: MallSettings | None = None, clock: Clock = utc_now) -> 
     settings = settings or MallSettings()
     catalogue = load_catalogue()
     collective_leave = parse_dates(settings.collective_leave)
-    runtime = ServiceRuntime(
-        SERVICE_NAME,
-        settings,
-        tables=[
-            ApplicationRecord,
-            DailySequence,
-            TicketRecord,
-            SurveyInvitation,
-            SurveyResponse,
-            ComplaintRecord,
-            ConsentLedger,
-            ConsentEntry,
-            ConsentLogEntry,
-        ],
-    )
+    runtime = ServiceRuntime(SERVICE_NAME, settings, schema=SCHEMA)
     metrics = runtime.metrics
     cipher = _cipher(settings)
     queue = QueueService(
@@ -203,6 +180,5 @@ def create_app(settings: MallSettings | None = None, clock: Clock = utc_now) -> 
 
 
 def main() -> None:
-    """Console script ``satupintu-mall``."""
-    settings = MallSettings()
-    serve(SERVICE_NAME, create_app(settings), settings)
+    """Console script ``satupintu-mall``: serves the service; ``satupintu-mall migrate`` upgrades its database."""
+    service_main(SCHEMA, MallSettings, create_app)

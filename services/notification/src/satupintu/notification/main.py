@@ -5,9 +5,10 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from satupintu.common.catalogue import load_catalogue
+from satupintu.common.commands import service_main
 from satupintu.common.crypto import FieldCipher, load_or_create_secret
 from satupintu.common.http import create_service_app
-from satupintu.common.runtime import ServiceRuntime, serve
+from satupintu.common.runtime import ServiceRuntime
 from satupintu.common.working_days import parse_dates
 from satupintu.notification import handlers
 from satupintu.notification.api import notifications as notifications_api
@@ -20,8 +21,8 @@ from satupintu.notification.config import NotificationSettings
 from satupintu.notification.dispatcher import Dispatcher
 from satupintu.notification.domain import ChannelKind, RetryPolicy
 from satupintu.notification.messages import MessageComposer, TemplateRenderer
+from satupintu.notification.migrations import SCHEMA
 from satupintu.notification.services import Clock, NotificationService, utc_now
-from satupintu.notification.storage.tables import ContactRecord, DeliveryAttemptRecord, DeliveryRecord
 
 SERVICE_NAME = "notification"
 
@@ -66,7 +67,7 @@ def create_app(settings: NotificationSettings | None = None, clock: Clock = utc_
     """Build the notification service: the consumer that stages messages, the dispatcher that sends them on
     every configured channel, the deliveries API, and the outbox relay of ``notification.sent``/``failed``."""
     settings = settings or NotificationSettings()
-    runtime = ServiceRuntime(SERVICE_NAME, settings, tables=[ContactRecord, DeliveryRecord, DeliveryAttemptRecord])
+    runtime = ServiceRuntime(SERVICE_NAME, settings, schema=SCHEMA)
     cipher = _cipher(settings)
     channels = build_channels(settings)
     composer = MessageComposer(
@@ -111,6 +112,6 @@ def create_app(settings: NotificationSettings | None = None, clock: Clock = utc_
 
 
 def main() -> None:
-    """Console script ``satupintu-notification``."""
-    settings = NotificationSettings()
-    serve(SERVICE_NAME, create_app(settings), settings)
+    """Console script ``satupintu-notification``: serves the service; ``satupintu-notification migrate`` upgrades
+    its database."""
+    service_main(SCHEMA, NotificationSettings, create_app)

@@ -5,16 +5,17 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from satupintu.common.catalogue import load_catalogue
+from satupintu.common.commands import service_main
 from satupintu.common.http import create_service_app
-from satupintu.common.runtime import ServiceRuntime, serve
+from satupintu.common.runtime import ServiceRuntime
 from satupintu.common.working_days import parse_dates
 from satupintu.routing import handlers
 from satupintu.routing.api import workflows as workflows_api
 from satupintu.routing.config import RoutingSettings
+from satupintu.routing.migrations import SCHEMA
 from satupintu.routing.services import Clock, WorkflowService, utc_now
 from satupintu.routing.sla import SlaWatch
 from satupintu.routing.storage.repository import WorkflowRepository
-from satupintu.routing.storage.tables import TaskRecord, WorkflowRecord
 
 SERVICE_NAME = "routing"
 
@@ -23,7 +24,7 @@ def create_app(settings: RoutingSettings | None = None, clock: Clock = utc_now) 
     """Build the routing service: consumers of applications and decisions, the SLA watch, the outbox relay."""
     settings = settings or RoutingSettings()
     catalogue = load_catalogue()
-    runtime = ServiceRuntime(SERVICE_NAME, settings, tables=[WorkflowRecord, TaskRecord])
+    runtime = ServiceRuntime(SERVICE_NAME, settings, schema=SCHEMA)
     workflows = WorkflowService(catalogue, parse_dates(settings.collective_leave), clock=clock)
     handlers.subscribe(runtime, workflows, catalogue)
     sla_watch = SlaWatch(
@@ -55,6 +56,5 @@ def create_app(settings: RoutingSettings | None = None, clock: Clock = utc_now) 
 
 
 def main() -> None:
-    """Console script ``satupintu-routing``."""
-    settings = RoutingSettings()
-    serve(SERVICE_NAME, create_app(settings), settings)
+    """Console script ``satupintu-routing``: serves the service; ``satupintu-routing migrate`` upgrades its database."""
+    service_main(SCHEMA, RoutingSettings, create_app)

@@ -6,18 +6,20 @@ import argparse
 import asyncio
 import os
 import shutil
+import subprocess
 import sys
 import time
 import urllib.request
 from pathlib import Path
 
-from satupintu.common.database import ensure_database
+from sqlalchemy.engine import make_url
+
 from satupintu.common.events.topics import all_topic_names
 from satupintu.common.localstack import processes
 from satupintu.common.localstack.kafka import LocalKafka
 from satupintu.common.localstack.paths import run_dir
 from satupintu.common.localstack.postgres import LocalPostgres
-from satupintu.common.settings import DatabaseSettings, KafkaSettings
+from satupintu.common.settings import KafkaSettings
 from satupintu.common.topics_admin import ensure_topics
 
 SERVICE_PORTS = {"intake": 8001, "routing": 8002, "agency": 8003, "notification": 8004, "audit": 8005, "mall": 8006}
@@ -58,13 +60,44 @@ def start_infrastructure() -> tuple[str, str]:
     return bootstrap, server_url
 
 
-async def prepare(bootstrap: str, server_url: str, services: list[str]) -> None:
-    """Create each service's database and every topic."""
-    database = DatabaseSettings(url=server_url)
-    for name in services:
-        await ensure_database(server_url, database.database_name(name))
+async def prepare(bootstrap: str) -> None:
+    """Create every topic."""
     created = await ensure_topics(KafkaSettings(bootstrap_servers=bootstrap), all_topic_names(_agency_codes()))
     print(f"Topics       {len(created)} created")
+
+
+def service_database_url(server_url: str, service: str) -> str:
+    """The server URL with the local credentials of ``service``'s own role, which may only read and write rows of
+    its database (``satupintu-<service> migrate`` creates it; a laptop's password, as the local keys are)."""
+    url = make_url(server_url).set(username=f"satupintu_{service}", password=f"local-development-{service}")
+    return url.render_as_string(hide_password=False)
+
+
+def migrate(services: dict[str, Path], server_url: str) -> None:
+    """Run every service's ``satupintu-<service> migrate`` (at once) as the server's user, as a deployment's
+    migration job does; stop with its output when one fails."""
+    running = {
+        name: subprocess.Popen(
+            [str(script), "migrate"],
+            env={
+                **os.environ,
+                "DATABASE_OWNER_URL": server_url,
+                "DATABASE_URL": service_database_url(server_url, name),
+            },
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for name, script in services.items()
+    }
+    failed: list[str] = []
+    for name, process in running.items():
+        output, _ = process.communicate(timeout=300)
+        if process.returncode != 0:
+            failed.append(f"satupintu-{name} migrate failed:\n{output}")
+    if failed:
+        raise SystemExit("\n".join(failed))
+    print(f"Migrated     {', '.join(running)} (each service connects as its own role)")
 
 
 def _wait_ready(name: str, port: int, pid: int, timeout: float = 60.0) -> None:
@@ -88,14 +121,21 @@ def up() -> None:
     began = time.monotonic()
     bootstrap, server_url = start_infrastructure()
     services = _installed_services()
-    asyncio.run(prepare(bootstrap, server_url, list(services)))
-    env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": bootstrap, "DATABASE_URL": server_url}
+    migrate(services, server_url)
+    asyncio.run(prepare(bootstrap))
+    env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": bootstrap}
+    env.pop("DATABASE_OWNER_URL", None)
     started: list[tuple[str, int, int]] = []
     for name, script in services.items():
         port = SERVICE_PORTS[name]
         pid = processes.running_pid(name)
         if pid is None:
-            pid = processes.spawn(name, [str(script)], env={**env, f"{name.upper()}_PORT": str(port)})
+            service_env = {
+                **env,
+                "DATABASE_URL": service_database_url(server_url, name),
+                f"{name.upper()}_PORT": str(port),
+            }
+            pid = processes.spawn(name, [str(script)], env=service_env)
         started.append((name, port, pid))
     for name, port, pid in started:
         _wait_ready(name, port, pid)

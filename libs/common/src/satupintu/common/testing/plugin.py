@@ -1,19 +1,25 @@
 """Pytest plugin (entry point ``satupintu``): fixtures that give every test the real Kafka broker and the real
 PostgreSQL server, chosen by the selection order, with a topic prefix and database names of its own test module:
-an app a module leaves running (or a consumer it forgets) can never consume another module's events.
+an app a module leaves running (or a consumer it forgets) can never consume another module's events. Services under
+test connect as the session's role, which may only read and write rows; their databases are migrated to head by the
+server's user, as ``satupintu-<service> migrate`` does in a deployment.
 """
 
 from __future__ import annotations
 
 import itertools
+import secrets
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any, TypeVar
 
+import asyncpg
 import pytest
+from sqlalchemy.engine import make_url
 
 from satupintu.common.database import drop_database, ensure_database
 from satupintu.common.localstack.selection import Endpoint, select_kafka, select_postgres
+from satupintu.common.migrations import migrate, quote_identifier, quote_literal, registered_schema
 from satupintu.common.settings import DatabaseSettings, KafkaSettings, ServiceSettings
 from satupintu.common.topics_admin import delete_topics
 
@@ -60,26 +66,71 @@ async def kafka_settings(kafka_endpoint: Endpoint, test_module_id: str) -> Async
     await delete_topics(settings.bootstrap_servers, settings.topic_prefix)
 
 
+@pytest.fixture(scope="session")
+async def service_role(postgres_endpoint: Endpoint, test_session_id: str) -> AsyncIterator[DatabaseSettings]:
+    """The session's database role, which may only read and write rows (``migrate`` grants it rows of each
+    service database): settings whose ``url`` names it and ``owner_url`` the server's user. Dropped at the end, with
+    whatever database of the session is left."""
+    owner_url = postgres_endpoint.address
+    role = f"t{test_session_id}_service"
+    password = secrets.token_urlsafe(16)
+    url = make_url(owner_url).set(username=role, password=password).render_as_string(hide_password=False)
+    settings = DatabaseSettings(url=url, owner_url=owner_url, name_prefix=f"t{test_session_id}_", pool_size=5)
+    server = settings.owner().server_url()
+    connection = await asyncpg.connect(server)
+    try:
+        await connection.execute(
+            f"CREATE ROLE {quote_identifier(role)} LOGIN PASSWORD {quote_literal(password)} "
+            "NOSUPERUSER NOCREATEDB NOCREATEROLE"
+        )
+    finally:
+        await connection.close()
+    yield settings
+    for name in list(_created_databases):
+        await drop_database(server, name)
+        _created_databases.remove(name)
+    connection = await asyncpg.connect(server)
+    try:
+        await connection.execute(f"DROP ROLE IF EXISTS {quote_identifier(role)}")
+    finally:
+        await connection.close()
+
+
 @pytest.fixture(scope="module")
-async def database_settings(postgres_endpoint: Endpoint, test_module_id: str) -> AsyncIterator[DatabaseSettings]:
-    """Database settings for services under test, with database names of this test module; databases created
-    through :func:`service_database` under its prefix are dropped at the module's end.
-    """
-    settings = DatabaseSettings(url=postgres_endpoint.address, name_prefix=f"t{test_module_id}_", pool_size=5)
+async def database_settings(service_role: DatabaseSettings, test_module_id: str) -> AsyncIterator[DatabaseSettings]:
+    """Database settings for services under test: the session's role (``url``) and the server's user
+    (``owner_url``), with database names of this test module; the databases created through
+    :func:`service_database` under its prefix are dropped at the module's end."""
+    settings = service_role.model_copy(update={"name_prefix": f"t{test_module_id}_"})
     yield settings
     for name in [name for name in _created_databases if name.startswith(settings.name_prefix)]:
-        await drop_database(settings.server_url(), name)
+        await drop_database(settings.owner().server_url(), name)
         _created_databases.remove(name)
+        _migrated_databases.discard(name)
 
 
 _created_databases: list[str] = []
+_migrated_databases: set[str] = set()
+
+
+async def empty_database(settings: DatabaseSettings, service: str) -> str:
+    """Create (once) ``service``'s database for this test session without migrating it, and return its name (for
+    tests of the migrations themselves); it is dropped at the end of the session."""
+    name = settings.database_name(service)
+    if await ensure_database(settings.owner().server_url(), name):
+        _created_databases.append(name)
+    return name
 
 
 async def service_database(settings: DatabaseSettings, service: str) -> str:
-    """Create (once) the database of ``service`` for this test session and return its name."""
-    name = settings.database_name(service)
-    if await ensure_database(settings.server_url(), name):
-        _created_databases.append(name)
+    """Create (once) the database of ``service`` for this test session and return its name; when ``service`` is an
+    installed service, also migrate it to head and grant the session's role rows, as ``satupintu-<service>
+    migrate`` does (once per database)."""
+    name = await empty_database(settings, service)
+    schema = registered_schema(service)
+    if schema is not None and name not in _migrated_databases:
+        await migrate(schema, settings)
+        _migrated_databases.add(name)
     return name
 
 

@@ -1,0 +1,35 @@
+"""Mall's migration environment (Alembic): ``env.py``, the revisions in ``versions/``, and the
+schema they migrate to (``SCHEMA``). ``satupintu-mall migrate`` upgrades the database; a new revision is written
+with ``uv run alembic -n mall revision --autogenerate`` (docs/operations.md, "Schema migrations").
+"""
+
+from __future__ import annotations
+
+from satupintu.common.migrations import ServiceSchema
+from satupintu.mall.storage.tables import (
+    ApplicationRecord,
+    ComplaintRecord,
+    ConsentEntry,
+    ConsentLedger,
+    ConsentLogEntry,
+    DailySequence,
+    SurveyInvitation,
+    SurveyResponse,
+    TicketRecord,
+)
+
+SCHEMA = ServiceSchema(
+    "mall",
+    tables=[
+        ApplicationRecord,
+        DailySequence,
+        TicketRecord,
+        SurveyInvitation,
+        SurveyResponse,
+        ComplaintRecord,
+        ConsentLedger,
+        ConsentEntry,
+        ConsentLogEntry,
+    ],
+)
+"""Mall's tables (with outbox and inbox) and who may do what to them."""

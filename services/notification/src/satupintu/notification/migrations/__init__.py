@@ -1,0 +1,15 @@
+"""Notification's migration environment (Alembic): ``env.py``, the revisions in ``versions/``, and the
+schema they migrate to (``SCHEMA``). ``satupintu-notification migrate`` upgrades the database; a new revision is written
+with ``uv run alembic -n notification revision --autogenerate`` (docs/operations.md, "Schema migrations").
+"""
+
+from __future__ import annotations
+
+from satupintu.common.migrations import ServiceSchema
+from satupintu.notification.storage.tables import ContactRecord, DeliveryAttemptRecord, DeliveryRecord
+
+SCHEMA = ServiceSchema(
+    "notification",
+    tables=[ContactRecord, DeliveryRecord, DeliveryAttemptRecord],
+)
+"""Notification's tables (with outbox and inbox) and who may do what to them."""
