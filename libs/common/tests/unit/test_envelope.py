@@ -40,7 +40,15 @@ from satupintu.common.events.mall import (
     TicketServed,
 )
 from satupintu.common.events.notifications import NotificationFailed, NotificationSent
-from satupintu.common.events.tasks import TaskAssigned, TaskClaimed, TaskDecided, TaskSlaBreached, TaskWithdrawn
+from satupintu.common.events.tasks import (
+    TaskAssigned,
+    TaskClaimed,
+    TaskDecided,
+    TaskDecisionAccepted,
+    TaskDecisionRefused,
+    TaskSlaBreached,
+    TaskWithdrawn,
+)
 from satupintu.common.events.topics import Topic, all_topic_names
 from satupintu.common.events.verification import VerificationCodeIssued
 
@@ -159,6 +167,23 @@ SAMPLES: dict[type[EventPayload], EventPayload] = {
         decision=Decision.APPROVED,
         outputs={"approval_number": "DLH-88"},
         decided_at=AT,
+    ),
+    TaskDecisionAccepted: TaskDecisionAccepted(
+        application_id=APPLICATION_ID,
+        task_id=TASK_ID,
+        agency="dlh",
+        decision=Decision.APPROVED,
+        decision_event_id="evt-decided",
+        accepted_at=AT,
+    ),
+    TaskDecisionRefused: TaskDecisionRefused(
+        application_id=APPLICATION_ID,
+        task_id=TASK_ID,
+        agency="dlh",
+        decision=Decision.REJECTED,
+        decision_event_id="evt-decided-again",
+        reason="task was already decided (approved)",
+        refused_at=AT,
     ),
     NotificationSent: NotificationSent(
         application_id=APPLICATION_ID,
@@ -364,7 +389,7 @@ def test_every_concrete_payload_class_is_registered_under_its_own_type() -> None
     concrete = {cls for cls in _subclasses(EventPayload) if "event_type" in vars(cls)}
     assert concrete == set(EVENT_TYPES.values())
     assert all(EVENT_TYPES[payload_type.event_type] is payload_type for payload_type in concrete)
-    assert len(EVENT_TYPES) == 30
+    assert len(EVENT_TYPES) == 32
 
 
 @pytest.mark.parametrize("event_type", sorted(EVENT_TYPES))
@@ -561,6 +586,7 @@ def test_task_payloads_mark_form_fields_and_answers_as_personal() -> None:
     assert {"fields", "answers"} <= TaskAssigned.personal_fields()
     assert "answers" in ApplicationInformationProvided.personal_fields()
     assert TaskClaimed.personal_fields() == frozenset()
+    assert TaskDecisionAccepted.personal_fields() == TaskDecisionRefused.personal_fields() == frozenset()
 
 
 def test_applicant_schema_marks_identity_and_contact_as_personal_data() -> None:

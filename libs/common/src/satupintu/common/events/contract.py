@@ -32,7 +32,15 @@ from satupintu.common.events.mall import (
     TicketServed,
 )
 from satupintu.common.events.notifications import NotificationFailed, NotificationSent
-from satupintu.common.events.tasks import TaskAssigned, TaskClaimed, TaskDecided, TaskSlaBreached, TaskWithdrawn
+from satupintu.common.events.tasks import (
+    TaskAssigned,
+    TaskClaimed,
+    TaskDecided,
+    TaskDecisionAccepted,
+    TaskDecisionRefused,
+    TaskSlaBreached,
+    TaskWithdrawn,
+)
 from satupintu.common.events.verification import VerificationCodeIssued
 
 PRODUCED_BY: Mapping[str, tuple[type[EventPayload], ...]] = {
@@ -47,6 +55,8 @@ PRODUCED_BY: Mapping[str, tuple[type[EventPayload], ...]] = {
         TaskAssigned,
         TaskWithdrawn,
         TaskSlaBreached,
+        TaskDecisionAccepted,
+        TaskDecisionRefused,
     ),
     "agency": (TaskClaimed, TaskDecided, AccessRecorded),
     "notification": (NotificationSent, NotificationFailed),

@@ -1,4 +1,5 @@
-"""Tasks for one agency (``agency.<code>.tasks``) and what the agency did (``agency.<code>.decisions``)."""
+"""Tasks for one agency (``agency.<code>.tasks``: assignments, withdrawals, breaches, and what routing made of the
+agency's decisions) and what the agency did (``agency.<code>.decisions``)."""
 
 from __future__ import annotations
 
@@ -81,3 +82,27 @@ class TaskDecided(_TaskEvent):
     reason: str | None = Field(default=None, description="Why it was rejected (required for a rejection).")
     questions: tuple[str, ...] = Field(default=(), description="What the agency asks (for needs_information).")
     decided_at: datetime = Field(description="When the decision was made.")
+
+
+class TaskDecisionAccepted(_TaskEvent):
+    """Routing applied the agency's decision: the task is done (or waits for the citizen's answer)."""
+
+    event_type: ClassVar[str] = "task.decision_accepted"
+    topic: ClassVar[Topic] = Topic.AGENCY_TASKS
+
+    decision: Decision = Field(description="The decision routing applied.")
+    decision_event_id: str = Field(description="`ce_id` of the `task.decided` event routing applied.")
+    accepted_at: datetime = Field(description="When routing applied the decision.")
+
+
+class TaskDecisionRefused(_TaskEvent):
+    """Routing refused the agency's decision on its own task and changed nothing: the task is still the agency's to
+    decide (unless it was withdrawn or decided before)."""
+
+    event_type: ClassVar[str] = "task.decision_refused"
+    topic: ClassVar[Topic] = Topic.AGENCY_TASKS
+
+    decision: Decision = Field(description="The decision routing refused.")
+    decision_event_id: str = Field(description="`ce_id` of the `task.decided` event routing refused.")
+    reason: str = Field(description="Why routing refused it, e.g. `task was already decided (approved)`.")
+    refused_at: datetime = Field(description="When routing refused the decision.")
