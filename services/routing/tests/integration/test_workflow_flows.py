@@ -1,5 +1,6 @@
 """Routing drives applications through their service's stages on the real broker and database: one agency, two
-stages with parallel agencies, a rejection, an information request, SLA breaches, and refused decisions."""
+stages with parallel agencies, a rejection, an information request, SLA breaches, decisions accepted or refused to
+the agency, and records that are no agency's decision dead-lettered."""
 
 from __future__ import annotations
 
@@ -83,9 +84,13 @@ async def test_one_agency_service_is_assigned_approved_and_completed_with_output
     application_id = await submit(kafka_settings, submitted_event("skck"))
 
     [assignment] = await wait_for_events(kafka_settings, tasks_topic("polres"), application_id, "task.assigned")
-    await decide(kafka_settings, decision_event(assignment, Decision.APPROVED, outputs={"skck_number": "SKCK/1"}))
+    decision = decision_event(assignment, Decision.APPROVED, outputs={"skck_number": "SKCK/1"})
+    await decide(kafka_settings, decision)
     [completed] = await wait_for_events(kafka_settings, APPLICATIONS, application_id, "application.completed")
+    [accepted] = await wait_for_events(kafka_settings, tasks_topic("polres"), application_id, "task.decision_accepted")
 
+    assert (accepted.payload.task_id, accepted.payload.decision) == (assignment.payload.task_id, Decision.APPROVED)
+    assert (accepted.payload.decision_event_id, accepted.causation_id) == (decision.id, decision.id)
     assert assignment.payload.fields == {"purpose": "Melamar pekerjaan", "address": "Jl. Merdeka 1"}
     assert completed.payload.outputs == {"polres": {"skck_number": "SKCK/1"}}
     assert completed.correlation_id == assignment.correlation_id
@@ -241,7 +246,7 @@ async def test_sla_breach_is_published_once_with_weekend_and_holiday_not_counted
     assert breach.payload.breached_at - due < timedelta(minutes=1)
 
 
-async def test_invalid_decisions_are_dead_lettered_and_change_nothing(
+async def test_decisions_an_agency_may_not_make_are_refused_to_it_and_records_of_no_agencys_task_dead_lettered(
     routing: FastAPI, kafka_settings: KafkaSettings
 ) -> None:
     application_id = await submit(kafka_settings, submitted_event("pbg", PBG_DATA))
@@ -261,17 +266,29 @@ async def test_invalid_decisions_are_dead_lettered_and_change_nothing(
     # a decision naming dinas-pupr arrives on dlh's topic
     await decide(kafka_settings, decision_event(works, Decision.APPROVED), on_agency_topic="dlh")
     # the environment task is decided twice
-    await decide(kafka_settings, decision_event(environment, Decision.APPROVED, outputs={"approval": "PL-1"}))
-    await decide(kafka_settings, decision_event(environment, Decision.REJECTED, reason="changed our mind"))
+    first = decision_event(environment, Decision.APPROVED, outputs={"approval": "PL-1"})
+    twice = decision_event(environment, Decision.REJECTED, reason="changed our mind")
+    await decide(kafka_settings, first)
+    await decide(kafka_settings, twice)
     # a rejection without a reason
-    await decide(kafka_settings, decision_event(works, Decision.REJECTED))
+    no_reason = decision_event(works, Decision.REJECTED)
+    await decide(kafka_settings, no_reason)
 
     async def letters() -> list[dict[str, str | None]]:
         found = await dead_letters(kafka_settings, Topic.AGENCY_DECISIONS.name_for("dinas-pupr"), application_id)
         found += await dead_letters(kafka_settings, Topic.AGENCY_DECISIONS.name_for("dlh"), application_id)
         return [letter for letter in found if letter["dlq_consumer"] == "routing"]
 
-    found = await eventually(letters, lambda found: len(found) == 5, what="five refused decisions")
+    found = await eventually(letters, lambda found: len(found) == 3, what="three records of no agency's task")
+    [works_refused] = await wait_for_events(
+        kafka_settings, tasks_topic("dinas-pupr"), application_id, "task.decision_refused"
+    )
+    [environment_refused] = await wait_for_events(
+        kafka_settings, tasks_topic("dlh"), application_id, "task.decision_refused"
+    )
+    [environment_accepted] = await wait_for_events(
+        kafka_settings, tasks_topic("dlh"), application_id, "task.decision_accepted"
+    )
     reasons = sorted(letter["dlq_reason"] or "" for letter in found)
     states = await _task_updates_states(kafka_settings, application_id)
 
@@ -280,9 +297,28 @@ async def test_invalid_decisions_are_dead_lettered_and_change_nothing(
             f"unknown task no-such-task for application {application_id}",
             "task belongs to agency 'dinas-pupr', not 'dlh'",
             "decision names agency 'dinas-pupr' but came on the topic of 'dlh'",
-            "task was already decided (approved)",
-            "a rejection needs a reason",
         ]
     )
+    assert (environment_accepted.payload.decision_event_id, environment_accepted.payload.decision) == (
+        first.id,
+        Decision.APPROVED,
+    )
+    assert (
+        environment_refused.payload.task_id,
+        environment_refused.payload.decision_event_id,
+        environment_refused.payload.decision,
+        environment_refused.payload.reason,
+        environment_refused.causation_id,
+    ) == (environment.payload.task_id, twice.id, Decision.REJECTED, "task was already decided (approved)", twice.id)
+    assert (
+        works_refused.payload.task_id,
+        works_refused.payload.decision_event_id,
+        works_refused.payload.reason,
+    ) == (works.payload.task_id, no_reason.id, "a rejection needs a reason")
+    assert [event.type for event in await events_on(kafka_settings, tasks_topic("dinas-pupr"), application_id)] == [
+        "task.assigned",
+        "task.decision_refused",
+    ]
     assert states == ["assigned", "assigned", "approved"]
     assert await events_on(kafka_settings, tasks_topic("dpmptsp"), application_id) == []
+    assert "application.rejected" not in await lifecycle(kafka_settings, application_id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from satupintu.common.events.base import ApplicationState, TaskState
+from satupintu.common.events.base import ApplicationState, Decision, TaskState
 
 OPEN_TASK_STATES = frozenset({TaskState.ASSIGNED, TaskState.CLAIMED, TaskState.INFORMATION_REQUESTED})
 FINAL_APPLICATION_STATES = frozenset({ApplicationState.COMPLETED, ApplicationState.REJECTED})
@@ -10,6 +10,12 @@ FINAL_APPLICATION_STATES = frozenset({ApplicationState.COMPLETED, ApplicationSta
 
 class InvalidTransition(Exception):
     """An event asks for a transition the workflow does not allow; it changes nothing and is dead-lettered."""
+
+
+class DecisionRefused(InvalidTransition):
+    """An agency's decision on its own task that the workflow cannot take now (already decided, withdrawn, a
+    rejection without a reason, ...): it changes nothing, and routing tells the agency why
+    (``task.decision_refused``) instead of dead-lettering it."""
 
 
 def agency_of_topic(topic: str) -> str | None:
@@ -30,18 +36,28 @@ def check_decision_allowed(
     current_stage: int,
     application_state: ApplicationState,
 ) -> None:
-    """Raise :class:`InvalidTransition` unless an agency may decide (or claim) this task now."""
+    """Raise :class:`InvalidTransition` unless an agency may decide (or claim) this task now: plainly when it is not
+    the agency's task to decide at all (wrong topic, another agency's task), :class:`DecisionRefused` when it is but
+    the task cannot take a decision now."""
     if topic_agency is not None and decided_by != topic_agency:
         raise InvalidTransition(f"decision names agency {decided_by!r} but came on the topic of {topic_agency!r}")
     if decided_by != task_agency:
         raise InvalidTransition(f"task belongs to agency {task_agency!r}, not {decided_by!r}")
     if application_state in FINAL_APPLICATION_STATES:
-        raise InvalidTransition(f"application is already {application_state.value}")
+        raise DecisionRefused(f"application is already {application_state.value}")
     if task_state is TaskState.WITHDRAWN:
-        raise InvalidTransition("task was withdrawn")
+        raise DecisionRefused("task was withdrawn")
     if task_state in (TaskState.APPROVED, TaskState.REJECTED):
-        raise InvalidTransition(f"task was already decided ({task_state.value})")
+        raise DecisionRefused(f"task was already decided ({task_state.value})")
     if task_state is TaskState.INFORMATION_REQUESTED:
-        raise InvalidTransition("task is waiting for the citizen's information")
+        raise DecisionRefused("task is waiting for the citizen's information")
     if task_stage != current_stage:
-        raise InvalidTransition(f"task is in stage {task_stage} but the application is in stage {current_stage}")
+        raise DecisionRefused(f"task is in stage {task_stage} but the application is in stage {current_stage}")
+
+
+def check_decision_complete(decision: Decision, *, reason: str | None, questions: tuple[str, ...]) -> None:
+    """Raise :class:`DecisionRefused` for a decision missing what it needs: a rejection's reason, a question."""
+    if decision is Decision.REJECTED and not reason:
+        raise DecisionRefused("a rejection needs a reason")
+    if decision is Decision.NEEDS_INFORMATION and not questions:
+        raise DecisionRefused("a request for information needs at least one question")

@@ -1,7 +1,14 @@
-"""Routing's use cases: start a workflow, take decisions and claims, resume after information."""
+"""Routing's use cases: start a workflow, take decisions and claims, resume after information.
+
+Every decision of an agency on one of its own tasks is answered on that agency's tasks topic, in the transaction that
+applies or refuses it: ``task.decision_accepted``, or ``task.decision_refused`` with the reason (nothing else
+changes). A record that is not a decision of that agency at all (unknown task, another agency's task, the wrong
+topic) has no agency task to answer and is dead-lettered.
+"""
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -21,14 +28,28 @@ from satupintu.common.events.applications import (
 )
 from satupintu.common.events.base import ApplicationState, Decision, DocumentRef, EventPayload, TaskState
 from satupintu.common.events.envelope import Event
-from satupintu.common.events.tasks import TaskAssigned, TaskClaimed, TaskDecided, TaskWithdrawn
+from satupintu.common.events.tasks import (
+    TaskAssigned,
+    TaskClaimed,
+    TaskDecided,
+    TaskDecisionAccepted,
+    TaskDecisionRefused,
+    TaskWithdrawn,
+)
 from satupintu.common.working_days import WorkingCalendar
-from satupintu.routing.domain import InvalidTransition, agency_of_topic, check_decision_allowed
+from satupintu.routing.domain import (
+    DecisionRefused,
+    InvalidTransition,
+    agency_of_topic,
+    check_decision_allowed,
+    check_decision_complete,
+)
 from satupintu.routing.storage.repository import WorkflowRepository
 from satupintu.routing.storage.tables import TaskRecord, WorkflowRecord
 
 SOURCE = "/satupintu/routing"
 ACTOR = "service:routing"
+_logger = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 
@@ -165,7 +186,10 @@ class WorkflowService:
     async def on_claimed(self, uow: UnitOfWork, event: Event[TaskClaimed]) -> None:
         """Record that an officer took the task."""
         claim = event.payload
-        workflow, task = await self._guarded(uow, claim.task_id, claim.agency, claim.application_id)
+        try:
+            workflow, task = await self._guarded(uow, claim.task_id, claim.agency, claim.application_id)
+        except DecisionRefused as refused:  # nobody waits for a claim's answer: a refused one is a dead letter
+            raise RejectEvent(str(refused)) from refused
         if task.state == TaskState.CLAIMED:
             task.claimed_by = claim.officer  # a new claim after the previous one expired
             return
@@ -178,19 +202,47 @@ class WorkflowService:
     async def on_decided(self, uow: UnitOfWork, event: Event[TaskDecided]) -> None:
         """Apply an agency's decision: approve (maybe finishing the stage), reject, or ask the citizen."""
         decided = event.payload
-        workflow, task = await self._guarded(uow, decided.task_id, decided.agency, decided.application_id)
         now = self._clock()
+        try:
+            workflow, task = await self._guarded(uow, decided.task_id, decided.agency, decided.application_id)
+            check_decision_complete(decided.decision, reason=decided.reason, questions=decided.questions)
+        except DecisionRefused as refused:
+            _logger.info("decision %s on task %s refused: %s", event.id, decided.task_id, refused)
+            await uow.emit(
+                self._caused(
+                    event,
+                    TaskDecisionRefused(
+                        application_id=decided.application_id,
+                        task_id=decided.task_id,
+                        agency=decided.agency,
+                        decision=decided.decision,
+                        decision_event_id=event.id,
+                        reason=str(refused),
+                        refused_at=now,
+                    ),
+                )
+            )
+            return
         task.updated_at = now
         workflow.updated_at = now
+        await uow.emit(
+            self._caused(
+                event,
+                TaskDecisionAccepted(
+                    application_id=decided.application_id,
+                    task_id=decided.task_id,
+                    agency=decided.agency,
+                    decision=decided.decision,
+                    decision_event_id=event.id,
+                    accepted_at=now,
+                ),
+            )
+        )
         if decided.decision is Decision.APPROVED:
             await self._approve(uow, event, workflow, task, now)
         elif decided.decision is Decision.REJECTED:
-            if not decided.reason:
-                raise RejectEvent("a rejection needs a reason")
-            await self._reject(uow, event, workflow, task, reason=decided.reason, now=now)
+            await self._reject(uow, event, workflow, task, reason=decided.reason or "", now=now)
         else:
-            if not decided.questions:
-                raise RejectEvent("a request for information needs at least one question")
             task.state = TaskState.INFORMATION_REQUESTED
             task.questions = list(decided.questions)
             workflow.state = ApplicationState.INFORMATION_REQUESTED
@@ -324,6 +376,8 @@ class WorkflowService:
                 current_stage=workflow.current_stage,
                 application_state=ApplicationState(workflow.state),
             )
+        except DecisionRefused:
+            raise
         except InvalidTransition as invalid:
             raise RejectEvent(str(invalid)) from invalid
         return workflow, task
