@@ -1,12 +1,13 @@
 """Fixtures of the agency tests: the desk on this session's broker and database (with a clock the test moves),
 the workers' ledger database, officers' tokens, tasks assigned by hand, documents in a content-addressed directory,
-and routing in-process."""
+and routing in-process (running for the whole test, or started and stopped by the test)."""
 
 from __future__ import annotations
 
 import hashlib
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -31,7 +32,7 @@ from satupintu.common.topics_admin import ensure_topics
 from satupintu.routing.config import RoutingSettings
 from satupintu.routing.main import create_app as create_routing
 from tests.conftest import running
-from tests.support import produce, record_of
+from tests.support import produce, record_of, submitted_event, wait_for_events
 
 
 class SettableClock:
@@ -115,6 +116,39 @@ class Desk:
         """Wait until the task is in the officer's pool (the desk consumed its assignment)."""
         await eventually(lambda: self.pool(headers), lambda ids: task_id in ids, what=f"task {task_id} on the desk")
 
+    async def routed_task(self, headers: dict[str, str], agency: str = "polres") -> Event[TaskAssigned]:
+        """Submit an SKCK application (one police task) to the running routing and wait until the officer's pool
+        lists its task; the assignment."""
+        submitted = submitted_event("skck")
+        await produce(self.kafka, Topic.APPLICATIONS.name_for(), [record_of(submitted)])
+        [assignment] = await wait_for_events(
+            self.kafka, Topic.AGENCY_TASKS.name_for(agency), submitted.subject, "task.assigned"
+        )
+        await self.wait_for_task(headers, assignment.payload.task_id)
+        return assignment
+
+    async def listed(self, headers: dict[str, str], task_id: str) -> dict[str, Any] | None:
+        """The task as the officer's pool lists it (``GET /tasks``), or None when it is not listed."""
+        answer = await self.client.get("/tasks", headers=headers)
+        assert answer.status_code == 200, answer.text
+        return next((task for task in answer.json() if task["task_id"] == task_id), None)
+
+    async def wait_for_state(
+        self, headers: dict[str, str], task_id: str, state: str, **expected: Any
+    ) -> dict[str, Any]:
+        """Wait until the pool lists the task in ``state`` (and with the ``expected`` fields); the listed task."""
+        listed = await eventually(
+            lambda: self.listed(headers, task_id),
+            lambda task: (
+                task is not None
+                and task["state"] == state
+                and all(task[name] == value for name, value in expected.items())
+            ),
+            what=f"task {task_id} listed as {state} {expected or ''}",
+        )
+        assert listed is not None
+        return listed
+
 
 @pytest.fixture
 def issuer(auth_settings: AuthSettings) -> TokenIssuer:
@@ -134,13 +168,21 @@ async def desk(
 
 
 @pytest.fixture
-async def routing(kafka_settings: KafkaSettings, database_settings: DatabaseSettings) -> AsyncIterator[FastAPI]:
-    """A running routing service (in-process), for flows that need the next stage or completion."""
+async def start_routing(
+    kafka_settings: KafkaSettings, database_settings: DatabaseSettings
+) -> Callable[[], AbstractAsyncContextManager[Any]]:
+    """Routing (in-process) as a context the test enters and leaves: stopped, it answers no decision; started
+    again, it goes on where it stopped (the same consumer group and database)."""
     await service_database(database_settings, "routing")
     settings = RoutingSettings(kafka=kafka_settings, database=database_settings, sla_check_interval_seconds=3600)
-    app = create_routing(settings)
-    async with running(app):
-        yield app
+    return lambda: running(create_routing(settings))
+
+
+@pytest.fixture
+async def routing(start_routing: Callable[[], AbstractAsyncContextManager[Any]]) -> AsyncIterator[None]:
+    """A running routing service (in-process), for flows that need the next stage or completion."""
+    async with start_routing():
+        yield
 
 
 def assigned_event(

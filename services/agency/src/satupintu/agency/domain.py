@@ -25,11 +25,15 @@ class DeskTaskState(StrEnum):
     """Where a task is, as the desk knows it from the agency's topics."""
 
     OPEN = "open"
-    """Assigned and not yet decided: claimable (when no live claim holds it) and decidable by its claimant."""
+    """Assigned and not yet decided: claimable (when no live claim holds it) and decidable by its claimant. Also
+    where a task returns when routing refuses its decision (``task.decision_refused``), with the reason."""
+    DECISION_SENT = "decision_sent"
+    """Decided at the desk or by the agency's own system; routing has not accepted or refused the decision yet.
+    Nobody can claim or decide it meanwhile."""
     INFORMATION_REQUESTED = "information_requested"
-    """The agency asked the citizen; the task comes back (re-assigned) with the answers."""
+    """Routing accepted the agency's question to the citizen; the task comes back (re-assigned) with the answers."""
     DECIDED = "decided"
-    """Approved or rejected, at the desk or by the agency's own system."""
+    """Routing accepted the approval or rejection (``task.decision_accepted``)."""
     WITHDRAWN = "withdrawn"
     """No longer needed (another agency rejected the application)."""
 
@@ -95,6 +99,7 @@ class TaskNotOpen(DeskError):
 
     def __init__(self, state: str) -> None:
         messages = {
+            DeskTaskState.DECISION_SENT: "A decision on the task was sent; routing has not accepted or refused it yet.",
             DeskTaskState.DECIDED: "The task was already decided.",
             DeskTaskState.WITHDRAWN: "The task was withdrawn: another agency rejected the application.",
             DeskTaskState.INFORMATION_REQUESTED: "The task waits for the citizen's answer; it comes back when given.",
@@ -206,5 +211,5 @@ def checked_decision(proposed: DecisionInput) -> DecisionInput:
 
 
 def state_after(decision: Decision) -> DeskTaskState:
-    """Where a task goes once decided: a question pauses it, anything else closes it."""
+    """Where a task goes once routing accepted its decision: a question pauses it, anything else closes it."""
     return DeskTaskState.INFORMATION_REQUESTED if decision is Decision.NEEDS_INFORMATION else DeskTaskState.DECIDED

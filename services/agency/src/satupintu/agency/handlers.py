@@ -1,5 +1,6 @@
-"""The desk's Kafka subscriptions: every agency's tasks topic (its task inbox) and every agency's decisions topic
-(to close tasks an agency's own system decided, and to record cross-agency attempts)."""
+"""The desk's Kafka subscriptions: every agency's tasks topic (its task inbox, with routing's answers to the
+agencies' decisions) and every agency's decisions topic (to hold tasks an agency's own system decided until routing
+answers, and to record cross-agency attempts)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,15 @@ import logging
 
 from satupintu.agency.services import DeskService
 from satupintu.common.catalogue import Catalogue
-from satupintu.common.events.tasks import TaskAssigned, TaskClaimed, TaskDecided, TaskSlaBreached, TaskWithdrawn
+from satupintu.common.events.tasks import (
+    TaskAssigned,
+    TaskClaimed,
+    TaskDecided,
+    TaskDecisionAccepted,
+    TaskDecisionRefused,
+    TaskSlaBreached,
+    TaskWithdrawn,
+)
 from satupintu.common.events.topics import Topic
 from satupintu.common.runtime import ServiceRuntime
 
@@ -25,6 +34,8 @@ def subscribe(runtime: ServiceRuntime, desk: DeskService, catalogue: Catalogue) 
             TaskAssigned: desk.on_assigned,
             TaskWithdrawn: desk.on_withdrawn,
             TaskSlaBreached: desk.on_sla_breached,
+            TaskDecisionAccepted: desk.on_decision_accepted,
+            TaskDecisionRefused: desk.on_decision_refused,
         },
         name=TASK_INBOX_CONSUMER,
     )

@@ -21,7 +21,7 @@ class DocumentLink(BaseModel):
 
 
 class TaskSummary(BaseModel):
-    """An open task in the agency's pool."""
+    """A task in the agency's pool: open, or decided and waiting for routing to accept or refuse the decision."""
 
     task_id: str = Field(description="The task's id.")
     application_id: str = Field(description="The application it belongs to.")
@@ -40,6 +40,21 @@ class TaskSummary(BaseModel):
     )
     claimed_by: str | None = Field(description="The officer holding a claim (only ever the caller in this list).")
     claim_expires_at: datetime | None = Field(description="When the claim lapses unless the task is decided.")
+    state: DeskTaskState = Field(
+        description=(
+            "`open` (claimable when nobody else holds a live claim); `decision_sent`: decided, waiting for routing "
+            "to accept the decision (then the task is `decided`, or `information_requested` for a question) or to "
+            "refuse it (then it is `open` again, with `refusal_reason`); `withdrawn` when no longer needed."
+        )
+    )
+    decision: Decision | None = Field(description="The decision sent to routing, or accepted by it.")
+    refusal_reason: str | None = Field(
+        description=(
+            "Why routing refused the latest decision on the task (e.g. `a rejection needs a reason`): the task is "
+            "open again. Cleared by the next decision and by a new assignment."
+        )
+    )
+    refused_at: datetime | None = Field(description="When routing refused it.")
 
     @classmethod
     def of(cls, view: TaskView) -> TaskSummary:
@@ -51,8 +66,6 @@ class TaskRead(TaskSummary):
     """One task with what the agency may see of the application."""
 
     agency: str = Field(description="The agency the task belongs to (the caller's).")
-    state: DeskTaskState = Field(description="open, information_requested, decided or withdrawn.")
-    decision: Decision | None = Field(description="The decision taken, once decided.")
     fields: dict[str, JsonScalar] = Field(description="The application fields this agency may see.")
     field_labels: dict[str, str] = Field(description="Each field's label from the catalogue (Indonesian).")
     documents: list[DocumentLink] = Field(description="Documents this agency may see.")
@@ -66,8 +79,6 @@ class TaskRead(TaskSummary):
         return cls(
             **summary,
             agency=view.agency,
-            state=view.state,
-            decision=Decision(view.decision) if view.decision else None,
             fields={field.name: field.value for field in view.fields},
             field_labels={field.name: field.label for field in view.fields},
             documents=[
@@ -106,7 +117,8 @@ class DecisionCreate(BaseModel):
 
 
 class DecisionRead(BaseModel):
-    """A decision the desk published on the agency's decisions topic."""
+    """A decision the desk published on the agency's decisions topic; the task waits for routing's answer
+    (`decision_sent`), then is closed, or open again with `refusal_reason`."""
 
     task_id: str = Field(description="The task decided.")
     decision: Decision = Field(description="What was decided.")

@@ -21,6 +21,10 @@ Idempotent decisions, in two layers:
   twice, and then with the same id.
 
 A task stays uncommitted until its decision is on the broker: if publishing fails the record is redelivered.
+
+Routing answers every decision on the tasks topic: ``task.decision_accepted``, or ``task.decision_refused`` with the
+reason (the task is then back on the officers' desk). The worker skips both; it logs a refusal at warning and counts
+it (``decisions_refused``).
 """
 
 from __future__ import annotations
@@ -45,7 +49,14 @@ from satupintu.common.consuming import Invalid, RecordConsumer
 from satupintu.common.events.applications import JsonScalar
 from satupintu.common.events.base import Decision, DocumentRef
 from satupintu.common.events.envelope import EnvelopeError, Event, from_record, to_record
-from satupintu.common.events.tasks import TaskAssigned, TaskDecided, TaskSlaBreached, TaskWithdrawn
+from satupintu.common.events.tasks import (
+    TaskAssigned,
+    TaskDecided,
+    TaskDecisionAccepted,
+    TaskDecisionRefused,
+    TaskSlaBreached,
+    TaskWithdrawn,
+)
 from satupintu.common.events.topics import Topic
 from satupintu.common.settings import KafkaSettings
 from satupintu.common.stopping import finish_by
@@ -54,9 +65,13 @@ DECISION_NAMESPACE = uuid.UUID("6f1d3c1e-6a43-4c57-9c55-3b1f4f0d2a10")
 _logger = logging.getLogger(__name__)
 
 
-def decision_event_id(assignment_id: str) -> str:
-    """The ``ce_id`` of the decision answering the assignment event ``assignment_id``; the same for every decider."""
-    return str(uuid.uuid5(DECISION_NAMESPACE, assignment_id))
+def decision_event_id(assignment_id: str, refusals: int = 0) -> str:
+    """The ``ce_id`` of the decision answering the assignment event ``assignment_id``; the same for every decider.
+
+    ``refusals`` counts the decisions on that assignment routing refused: a decision made after a refusal is a new
+    one, and needs an id routing's inbox has not seen (the desk's officers decide again after a refusal).
+    """
+    return str(uuid.uuid5(DECISION_NAMESPACE, assignment_id if refusals == 0 else f"{assignment_id}#{refusals}"))
 
 
 def consumer_group(agency: str, worker_name: str) -> str:
@@ -315,6 +330,7 @@ class AgencyWorker:
         self.decided = 0
         self.duplicates = 0
         self.refused = 0
+        self.decisions_refused = 0
         self.left_to_officers = 0
         self._consumer = _TaskConsumer(self, broker=self._broker, kafka=kafka)
         self._consumer.subscribe(
@@ -376,8 +392,8 @@ class AgencyWorker:
             _logger.info("worker %s of %s stopped", self.worker_name, self.agency)
 
     async def handle(self, record: ConsumerRecord[bytes, bytes]) -> None:
-        """Decide one record of the tasks topic (anything but a ``task.assigned`` for this agency is skipped, what
-        cannot be read is dead-lettered), through the consumers' shared path."""
+        """Decide one record of the tasks topic (anything but a ``task.assigned`` for this agency is skipped, routing's
+        answers to decisions included; what cannot be read is dead-lettered), through the consumers' shared path."""
         await self._consumer.process(record)
 
     async def decide_assignment(self, assignment: Event[TaskAssigned]) -> bool:
@@ -397,7 +413,7 @@ class AgencyWorker:
 
     def assignment_of(self, record: ConsumerRecord[bytes, bytes]) -> Event[TaskAssigned] | Invalid | None:
         """The record's ``task.assigned`` for this agency; :class:`Invalid` for a record that is not a valid event
-        (dead-lettered); None (logged) for anything else."""
+        (dead-lettered); None (logged; a refused decision at warning) for anything else."""
         try:
             event = from_record(record.headers, record.value, record.key)
         except EnvelopeError as invalid:
@@ -407,6 +423,17 @@ class AgencyWorker:
             _logger.info("task %s withdrawn: %s", payload.task_id, payload.reason)
         elif isinstance(payload, TaskSlaBreached):
             _logger.warning("task %s is past its due date; escalated to %s", payload.task_id, payload.escalation_target)
+        elif isinstance(payload, TaskDecisionRefused):
+            self.decisions_refused += 1
+            _logger.warning(
+                "routing refused decision %s (%s) on task %s: %s; the task is back on the officers' desk",
+                payload.decision_event_id,
+                payload.decision.value,
+                payload.task_id,
+                payload.reason,
+            )
+        elif isinstance(payload, TaskDecisionAccepted):
+            _logger.info("routing accepted decision %s on task %s", payload.decision_event_id, payload.task_id)
         elif isinstance(payload, TaskAssigned) and payload.agency != self.agency:
             self.refused += 1
             _logger.warning(

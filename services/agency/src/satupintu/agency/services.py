@@ -1,6 +1,10 @@
 """The desk's use cases: keep the task inbox from the agencies' topics, list, show, claim and decide tasks, serve
 documents, record who saw what (``access.recorded``), and the officers who log in.
 
+A decision, made at the desk or seen on the agency's decisions topic, only sends the task to routing
+(``decision_sent``): routing's answer on the tasks topic closes it (``task.decision_accepted``) or puts it back in
+the pool with the reason (``task.decision_refused``).
+
 Isolation is enforced here for every entry point (JSON API and pages): an officer's agency must own the task or a
 task referencing the document, otherwise the answer is "not found" and the attempt is published as
 ``access.recorded`` with outcome ``denied``.
@@ -50,7 +54,15 @@ from satupintu.common.events.access import AccessRecorded
 from satupintu.common.events.applications import JsonScalar
 from satupintu.common.events.base import Decision, DocumentRef
 from satupintu.common.events.envelope import Event
-from satupintu.common.events.tasks import TaskAssigned, TaskClaimed, TaskDecided, TaskSlaBreached, TaskWithdrawn
+from satupintu.common.events.tasks import (
+    TaskAssigned,
+    TaskClaimed,
+    TaskDecided,
+    TaskDecisionAccepted,
+    TaskDecisionRefused,
+    TaskSlaBreached,
+    TaskWithdrawn,
+)
 from satupintu.common.outbox import Outbox
 from satupintu.common.working_days import WorkingCalendar
 
@@ -97,6 +109,8 @@ class TaskView:
     claim_expires_at: datetime | None
     decision: str | None
     decided_at: datetime | None
+    refusal_reason: str | None
+    refused_at: datetime | None
     documents: tuple[DocumentRef, ...]
     previous_outputs: Mapping[str, Mapping[str, JsonScalar]]
     fields: tuple[FieldView, ...] = ()
@@ -245,8 +259,12 @@ class DeskService:
                 "claimed_at": None,
                 "claim_expires_at": None,
                 "decision": None,
+                "decision_id": None,
                 "decided_by": None,
                 "decided_at": None,
+                "refused_decision_ids": [],
+                "refusal_reason": None,
+                "refused_at": None,
                 "withdrawn_reason": None,
                 "updated_at": now,
             }
@@ -264,17 +282,64 @@ class DeskService:
         self._check_topic(uow, breached.agency, breached.task_id)
         await TaskRepository(uow.session).mark_breached(breached.task_id, breached.breached_at)
 
+    async def on_decision_accepted(self, uow: UnitOfWork, event: Event[TaskDecisionAccepted]) -> None:
+        """Routing applied a decision on the task: close it (or pause it for the citizen's answer), whichever
+        decision the desk was waiting for."""
+        accepted = event.payload
+        self._check_topic(uow, accepted.agency, accepted.task_id)
+        repository = TaskRepository(uow.session)
+        task = await repository.get(accepted.task_id, for_update=True)
+        if task is None or task.agency != accepted.agency:
+            return  # routing's task, never on this desk
+        if task.state not in (DeskTaskState.OPEN, DeskTaskState.DECISION_SENT):
+            return  # closed already (a redelivery, or withdrawn)
+        decided_by, decided_at = None, accepted.accepted_at  # a decision the desk had not seen yet
+        if task.state == DeskTaskState.DECISION_SENT and task.decision_id == accepted.decision_event_id:
+            decided_by, decided_at = task.decided_by, task.decided_at or accepted.accepted_at
+        await repository.close_accepted(
+            task.task_id,
+            state=state_after(accepted.decision),
+            decision=accepted.decision.value,
+            decision_id=accepted.decision_event_id,
+            decided_by=decided_by,
+            decided_at=decided_at,
+            at=self._clock(),
+        )
+
+    async def on_decision_refused(self, uow: UnitOfWork, event: Event[TaskDecisionRefused]) -> None:
+        """Routing refused a decision on the task: put a task waiting for that decision back in the pool with the
+        reason; an open task shows the reason; a closed one stays closed. The refused decision is remembered, so
+        seeing it on the decisions topic later does not hold the task again."""
+        refused = event.payload
+        self._check_topic(uow, refused.agency, refused.task_id)
+        repository = TaskRepository(uow.session)
+        task = await repository.get(refused.task_id, for_update=True)
+        if task is None or task.agency != refused.agency:
+            return
+        if refused.decision_event_id in task.refused_decision_ids:
+            return
+        _logger.warning(
+            "routing refused decision %s on task %s: %s", refused.decision_event_id, refused.task_id, refused.reason
+        )
+        refused_ids = [*task.refused_decision_ids, refused.decision_event_id]
+        now = self._clock()
+        if task.state == DeskTaskState.DECISION_SENT and task.decision_id == refused.decision_event_id:
+            await repository.reopen_refused(task.task_id, refused_ids, refused.reason, now)
+        else:
+            shown = refused.reason if task.state == DeskTaskState.OPEN else None
+            await repository.note_refusal(task.task_id, refused_ids, shown, now)
+
     @staticmethod
     def _check_topic(uow: UnitOfWork, agency: str, task_id: str) -> None:
         topic_agency = agency_of_topic(uow.topic)
         if topic_agency is not None and topic_agency != agency:
             raise RejectEvent(f"task {task_id} of agency {agency!r} came on the tasks topic of {topic_agency!r}")
 
-    # -- watching the decisions topics: systems' decisions close desk tasks; cross-agency attempts are recorded ----
+    # -- watching the decisions topics: systems' decisions hold desk tasks; cross-agency attempts are recorded -----
 
     async def on_decision_seen(self, uow: UnitOfWork, event: Event[TaskDecided | TaskClaimed]) -> None:
         """Record a claim or decision by one agency on another agency's task (routing refuses it) as denied access;
-        close a desk task its agency's own system decided."""
+        hold a desk task its agency's own system decided until routing answers."""
         payload = event.payload
         action = "decide" if isinstance(payload, TaskDecided) else "claim"
         topic_agency = agency_of_topic(uow.topic)
@@ -298,15 +363,15 @@ class DeskService:
             return
         if isinstance(payload, TaskDecided) and task is not None and task.state == DeskTaskState.OPEN:
             # Decisions name the assignment they answer as their cause (the SDK's and the desk's do); one on an
-            # earlier assignment must not close the re-assigned task.
+            # earlier assignment must not hold the re-assigned task.
             in_force = event.causation_id is None or event.id == decision_event_id(task.assignment_id)
             answered = None if in_force else event.causation_id
-            await repository.close_decided_elsewhere(
+            await repository.mark_decision_sent(
                 payload.task_id,
                 payload.agency,
                 answered,
-                state=state_after(payload.decision),
                 decision=payload.decision.value,
+                decision_id=event.id,
                 actor=event.actor,
                 at=payload.decided_at,
             )
@@ -373,25 +438,27 @@ class DeskService:
         return ClaimView(task_id=task_id, officer=officer.subject, claimed_at=now, expires_at=expires_at)
 
     async def decide(self, officer: Principal, task_id: str, proposed: DecisionInput) -> DecisionView:
-        """Decide the task the officer holds a live claim on; ``task.decided`` is published (its id derived from the
-        assignment, like the worker SDK's, so the assignment is decided once whoever answers)."""
+        """Decide the task the officer holds a live claim on; ``task.decided`` is published and the task waits for
+        routing's answer. The decision's id is derived from the assignment, like the worker SDK's, so the assignment
+        is decided once whoever answers; after routing refused a decision, from the number of refusals too."""
         now = self._clock()
         refusal: DeskError | None = None
         decision_id = ""
         async with self._sessions() as session, session.begin():
-            row = await self._owned(session, officer, task_id, "decide")
+            row = await self._owned(session, officer, task_id, "decide", for_update=True)
             repository = TaskRepository(session)
             if row is None:
                 refusal = TaskNotFound(task_id)
             else:
                 decision = checked_decision(proposed)
+                decision_id = decision_event_id(row.assignment_id, len(row.refused_decision_ids))
                 decided = await repository.try_decide(
                     task_id,
                     row.agency,
                     officer.subject,
                     now=now,
-                    state=state_after(decision.decision),
                     decision=decision.decision.value,
+                    decision_id=decision_id,
                     actor=officer.actor(),
                 )
                 if decided is None:
@@ -410,9 +477,8 @@ class DeskService:
                             decided_at=now,
                         ),
                         officer,
-                        event_id=decision_event_id(decided.assignment_id),
+                        event_id=decision_id,
                     )
-                    decision_id = event.id
                     await self._outbox.add(session, event)
         if refusal is not None:
             raise refusal
@@ -458,11 +524,13 @@ class DeskService:
 
     # -- helpers ---------------------------------------------------------------------------------------------------
 
-    async def _owned(self, session: AsyncSession, officer: Principal, task_id: str, action: str) -> DeskTask | None:
+    async def _owned(
+        self, session: AsyncSession, officer: Principal, task_id: str, action: str, *, for_update: bool = False
+    ) -> DeskTask | None:
         """The task if the officer's agency owns it; None otherwise, recording the attempt on another agency's task
         as denied (in the caller's transaction, which must commit)."""
         agency = _agency_of(officer)
-        row = await TaskRepository(session).get(task_id)
+        row = await TaskRepository(session).get(task_id, for_update=for_update)
         if row is None:
             return None
         if row.agency != agency:
@@ -555,6 +623,8 @@ class DeskService:
             claim_expires_at=row.claim_expires_at,
             decision=row.decision,
             decided_at=row.decided_at,
+            refusal_reason=row.refusal_reason,
+            refused_at=row.refused_at,
             documents=tuple(DocumentRef.model_validate(document) for document in row.documents),
             previous_outputs=row.previous_outputs,
             fields=fields,

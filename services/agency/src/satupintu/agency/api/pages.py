@@ -54,6 +54,9 @@ DECISION_LABELS = {
     "rejected": "Ditolak",
     "needs_information": "Informasi diminta",
 }
+# What became of a decision, in the desk's two languages: routing's reasons themselves are in English.
+DECISION_SENT_TEXT = "Keputusan terkirim, menunggu routing / Decision sent, waiting for routing"
+DECISION_REFUSED_TEXT = "Keputusan ditolak routing / Decision refused"
 _FIELD_MESSAGES = {
     "decision": "Pilih keputusan.",
     "outputs": "Tulis hasil sebagai `nama = nilai`, satu per baris (nama: huruf kecil, angka dan _); "
@@ -75,6 +78,8 @@ def local_time(value: datetime | None, timezone: str = "Asia/Jakarta") -> str:
 TEMPLATES.env.filters["local_time"] = local_time
 TEMPLATES.env.globals["sla_labels"] = SLA_LABELS
 TEMPLATES.env.globals["decision_labels"] = DECISION_LABELS
+TEMPLATES.env.globals["decision_sent_text"] = DECISION_SENT_TEXT
+TEMPLATES.env.globals["decision_refused_text"] = DECISION_REFUSED_TEXT
 
 
 def install_page_security(app: FastAPI) -> None:
@@ -217,7 +222,7 @@ async def logout(request: Request, csrf_token: Annotated[str, Form(max_length=10
 
 @router.get("/desk")
 async def task_list(request: Request) -> Response:
-    """The agency's open tasks with due dates and SLA state."""
+    """The agency's open tasks, and those waiting for routing, with due dates and SLA state."""
     officer = await session_officer(request)
     if officer is None:
         return _redirect("/login")
@@ -365,6 +370,7 @@ def _conflict_text(error: DeskError) -> str:
     texts = {
         "task-claimed": "Tugas ini sedang dikerjakan rekan Anda.",
         "claim-required": "Ambil tugas ini dulu sebelum memutuskan (klaim Anda mungkin sudah berakhir).",
-        "task-not-open": "Tugas ini sudah tidak terbuka (sudah diputuskan, ditarik, atau menunggu jawaban pemohon).",
+        "task-not-open": "Tugas ini sudah tidak terbuka (keputusannya menunggu routing atau sudah diterima, "
+        "ditarik, atau menunggu jawaban pemohon).",
     }
     return texts.get(error.problem_type, error.detail)

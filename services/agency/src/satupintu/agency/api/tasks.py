@@ -31,10 +31,13 @@ _AUTH: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.get("", summary="Your agency's open tasks, with due dates and SLA state", responses=_AUTH)
+@router.get(
+    "", summary="Your agency's open tasks and those waiting for routing, with due dates and SLA state", responses=_AUTH
+)
 async def list_tasks(officer: Officer, desk: Desk) -> list[TaskSummary]:
-    """Open tasks of the caller's agency that nobody else holds a live claim on: the caller's own claims first,
-    then by due date."""
+    """Open tasks of the caller's agency that nobody else holds a live claim on (`refusal_reason` says why routing
+    refused a decision on one), and tasks whose decision waits for routing (`decision_sent`): the caller's own
+    claims first, then by due date."""
     return [TaskSummary.of(view) for view in await desk.open_tasks(officer)]
 
 
@@ -58,7 +61,9 @@ async def read_task(task_id: str, officer: Officer, desk: Desk) -> TaskRead:
     responses={
         **_AUTH,
         404: _NOT_FOUND,
-        409: _problem("A colleague holds a live claim, or the task is no longer open."),
+        409: _problem(
+            "A colleague holds a live claim, or the task is no longer open (e.g. its decision waits for routing)."
+        ),
     },
 )
 async def claim_task(task_id: str, officer: Officer, desk: Desk) -> ClaimRead:
@@ -82,7 +87,9 @@ async def claim_task(task_id: str, officer: Officer, desk: Desk) -> ClaimRead:
     },
 )
 async def decide_task(task_id: str, body: DecisionCreate, officer: Officer, desk: Desk) -> DecisionRead:
-    """Publish `task.decided` on the agency's decisions topic; routing moves the application on."""
+    """Publish `task.decided` on the agency's decisions topic; the task waits for routing (`decision_sent`), which
+    moves the application on and closes the task, or refuses the decision: then the task is open again with
+    `refusal_reason`."""
     proposed = DecisionInput(body.decision, body.outputs, body.reason, tuple(body.questions))
     try:
         return DecisionRead.of(await desk.decide(officer, task_id, proposed))

@@ -33,8 +33,12 @@ _UPSERT_COLUMNS = (
     "claimed_at",
     "claim_expires_at",
     "decision",
+    "decision_id",
     "decided_by",
     "decided_at",
+    "refused_decision_ids",
+    "refusal_reason",
+    "refused_at",
     "withdrawn_reason",
     "updated_at",
 )
@@ -63,9 +67,10 @@ class TaskRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def get(self, task_id: str) -> DeskTask | None:
-        """The task with ``task_id``, whichever agency it belongs to."""
-        return await self._session.get(DeskTask, task_id, populate_existing=True)
+    async def get(self, task_id: str, *, for_update: bool = False) -> DeskTask | None:
+        """The task with ``task_id``, whichever agency it belongs to (locked until the transaction ends when
+        ``for_update``)."""
+        return await self._session.get(DeskTask, task_id, populate_existing=True, with_for_update=for_update)
 
     async def save_assignment(self, values: dict[str, Any]) -> None:
         """Insert the task or, for a re-assignment (after an information request), reopen it with the new
@@ -73,14 +78,16 @@ class TaskRepository:
         await self._session.execute(_SAVE_ASSIGNMENT, values)
 
     async def open_tasks(self, agency: str, officer: str, now: datetime) -> Sequence[DeskTask]:
-        """The agency's open tasks the officer may work on (hiding colleagues' live claims), the officer's own
-        claims first, then by due date."""
+        """The agency's open tasks the officer may work on (hiding colleagues' live claims) and its tasks whose
+        decision waits for routing, the officer's own claims first, then by due date."""
         result = await self._session.execute(
             select(DeskTask)
             .where(
                 col(DeskTask.agency) == agency,
-                col(DeskTask.state) == DeskTaskState.OPEN.value,
-                _claim_is_free(officer, now),
+                or_(
+                    and_(col(DeskTask.state) == DeskTaskState.OPEN.value, _claim_is_free(officer, now)),
+                    col(DeskTask.state) == DeskTaskState.DECISION_SENT.value,
+                ),
             )
             .order_by(
                 case((and_(col(DeskTask.claimed_by) == officer, col(DeskTask.claim_expires_at) > now), 0), else_=1),
@@ -115,11 +122,12 @@ class TaskRepository:
         officer: str,
         *,
         now: datetime,
-        state: DeskTaskState,
         decision: str,
+        decision_id: str,
         actor: str,
     ) -> DeskTask | None:
-        """Record the decision if ``officer`` holds a live claim on the open task; the task, or None."""
+        """Send the decision if ``officer`` holds a live claim on the open task: it waits for routing; the task, or
+        None."""
         result = await self._session.execute(
             update(DeskTask)
             .where(
@@ -130,11 +138,14 @@ class TaskRepository:
                 col(DeskTask.claim_expires_at) > now,
             )
             .values(
-                state=state.value,
+                state=DeskTaskState.DECISION_SENT.value,
                 decision=decision,
+                decision_id=decision_id,
                 decided_by=actor,
                 decided_at=now,
                 claim_expires_at=None,
+                refusal_reason=None,
+                refused_at=None,
                 updated_at=now,
             )
             .returning(DeskTask)
@@ -142,23 +153,25 @@ class TaskRepository:
         )
         return result.scalars().first()
 
-    async def close_decided_elsewhere(
+    async def mark_decision_sent(
         self,
         task_id: str,
         agency: str,
         assignment_id: str | None,
         *,
-        state: DeskTaskState,
         decision: str,
+        decision_id: str,
         actor: str,
         at: datetime,
     ) -> bool:
-        """Close an open task the agency's own system decided; a decision on an earlier assignment (``assignment_id``
-        not the one in force) leaves the re-assigned task open. Whether a task was closed."""
+        """Hold an open task the agency's own system decided until routing answers; a decision on an earlier
+        assignment (``assignment_id`` not the one in force), or one routing already refused, changes nothing.
+        Whether the task now waits for routing."""
         conditions = [
             col(DeskTask.task_id) == task_id,
             col(DeskTask.agency) == agency,
             col(DeskTask.state) == DeskTaskState.OPEN.value,
+            ~col(DeskTask.refused_decision_ids).contains([decision_id]),
         ]
         if assignment_id is not None:
             conditions.append(col(DeskTask.assignment_id) == assignment_id)
@@ -166,19 +179,89 @@ class TaskRepository:
             update(DeskTask)
             .where(*conditions)
             .values(
-                state=state.value,
+                state=DeskTaskState.DECISION_SENT.value,
                 decision=decision,
+                decision_id=decision_id,
                 decided_by=actor,
                 decided_at=at,
                 claimed_by=None,
                 claimed_at=None,
                 claim_expires_at=None,
+                refusal_reason=None,
+                refused_at=None,
                 updated_at=at,
             )
             .returning(col(DeskTask.task_id))
             .execution_options(synchronize_session=False)
         )
         return result.first() is not None
+
+    async def close_accepted(
+        self,
+        task_id: str,
+        *,
+        state: DeskTaskState,
+        decision: str,
+        decision_id: str,
+        decided_by: str | None,
+        decided_at: datetime,
+        at: datetime,
+    ) -> None:
+        """Close the task (or pause it for the citizen's answer): routing accepted the decision ``decision_id``."""
+        await self._session.execute(
+            update(DeskTask)
+            .where(col(DeskTask.task_id) == task_id)
+            .values(
+                state=state.value,
+                decision=decision,
+                decision_id=decision_id,
+                decided_by=decided_by,
+                decided_at=decided_at,
+                claimed_by=None,
+                claimed_at=None,
+                claim_expires_at=None,
+                refusal_reason=None,
+                refused_at=None,
+                updated_at=at,
+            )
+            .execution_options(synchronize_session=False)
+        )
+
+    async def reopen_refused(self, task_id: str, refused_decision_ids: list[str], reason: str, at: datetime) -> None:
+        """Put the task back in the pool, unclaimed, with routing's reason for refusing its decision."""
+        await self._session.execute(
+            update(DeskTask)
+            .where(col(DeskTask.task_id) == task_id)
+            .values(
+                state=DeskTaskState.OPEN.value,
+                decision=None,
+                decision_id=None,
+                decided_by=None,
+                decided_at=None,
+                claimed_by=None,
+                claimed_at=None,
+                claim_expires_at=None,
+                refused_decision_ids=refused_decision_ids,
+                refusal_reason=reason,
+                refused_at=at,
+                updated_at=at,
+            )
+            .execution_options(synchronize_session=False)
+        )
+
+    async def note_refusal(
+        self, task_id: str, refused_decision_ids: list[str], reason: str | None, at: datetime
+    ) -> None:
+        """Remember a refused decision without moving the task (and show ``reason`` unless None)."""
+        values: dict[str, Any] = {"refused_decision_ids": refused_decision_ids, "updated_at": at}
+        if reason is not None:
+            values |= {"refusal_reason": reason, "refused_at": at}
+        await self._session.execute(
+            update(DeskTask)
+            .where(col(DeskTask.task_id) == task_id)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
 
     async def mark_withdrawn(self, task_id: str, reason: str, at: datetime) -> None:
         """Take the task out of the pool: another agency rejected the application."""

@@ -5,14 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, DateTime, Index, Text
+from sqlalchemy import Column, DateTime, Index, Text, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
 
 class DeskTask(SQLModel, table=True):
-    """One agency task as the desk knows it from ``task.assigned``, ``task.withdrawn``, ``task.sla_breached`` and
-    the decisions; the task's personal data (fields and the citizen's answers) is encrypted at rest."""
+    """One agency task as the desk knows it from ``task.assigned``, ``task.withdrawn``, ``task.sla_breached``, the
+    agency's decisions and routing's answers to them (``task.decision_accepted``, ``task.decision_refused``); the
+    task's personal data (fields and the citizen's answers) is encrypted at rest."""
 
     __tablename__ = "desk_tasks"
     __table_args__ = (
@@ -46,9 +47,21 @@ class DeskTask(SQLModel, table=True):
     claimed_by: str | None = Field(default=None, description="User name of the officer holding the claim.")
     claimed_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     claim_expires_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
-    decision: str | None = Field(default=None, description="The Decision taken, once decided.")
+    decision: str | None = Field(default=None, description="The Decision sent to routing, or accepted by it.")
+    decision_id: str | None = Field(
+        default=None, description="`ce_id` of that decision (the `task.decided` waiting for routing, or accepted)."
+    )
     decided_by: str | None = Field(default=None, description="Actor of the decision (officer or system).")
     decided_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    refused_decision_ids: list[str] = Field(
+        default_factory=list,
+        sa_column=Column(JSONB, nullable=False, server_default=text("'[]'::jsonb")),
+        description="`ce_id`s of the decisions on the assignment in force that routing refused.",
+    )
+    refusal_reason: str | None = Field(
+        default=None, description="Why routing refused the latest decision; shown until the task is decided again."
+    )
+    refused_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     withdrawn_reason: str | None = Field(default=None, description="Why routing withdrew the task.")
     updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
