@@ -1,5 +1,6 @@
 """An officer at the desk in headless Chromium: logs in, opens the task routing assigned, reads the applicant's
-document, claims and approves the task, and the application completes. Screenshots go to ``docs/screenshots/``."""
+document, claims and approves the task, the task leaves the desk once routing accepted it, and the application
+completes. Screenshots go to ``docs/screenshots/``."""
 
 from __future__ import annotations
 
@@ -118,7 +119,13 @@ async def test_an_officer_logs_in_claims_and_approves_a_task_and_the_application
             await page.get_by_role("button", name="Kirim keputusan").click()
             await expect(page).to_have_url(f"{base_url}/desk")
             await expect(page.get_by_role("status")).to_have_text("Keputusan terkirim: Disetujui.")
-            await expect(page.locator(f'tr[data-task-id="{task_id}"]')).to_have_count(0)
+
+            async def rows_after_reload() -> int:
+                await page.reload()
+                return await page.locator(f'tr[data-task-id="{task_id}"]').count()
+
+            # listed as waiting for routing until routing accepts the decision, then gone
+            await eventually(rows_after_reload, lambda count: count == 0, interval=0.5, what="the task closed")
         finally:
             await browser.close()
 

@@ -1,8 +1,10 @@
 """The worker SDK on FastStream's in-memory broker: one decision per assignment however often it is delivered, a
-re-assigned task decided again, foreign tasks refused, failures left to officers; and the example BPJS check."""
+re-assigned task decided again, foreign tasks refused, failures left to officers, routing's answers to decisions
+skipped (a refusal logged); and the example BPJS check."""
 
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -27,7 +29,7 @@ from satupintu.agency.sdk import (
 from satupintu.common.broker import raw_body
 from satupintu.common.events.base import Decision
 from satupintu.common.events.envelope import Event, from_record, to_record
-from satupintu.common.events.tasks import TaskAssigned
+from satupintu.common.events.tasks import TaskAssigned, TaskDecisionAccepted, TaskDecisionRefused
 from satupintu.common.settings import KafkaSettings
 
 pytestmark = pytest.mark.unit
@@ -131,6 +133,57 @@ async def test_a_reassigned_task_is_decidable_again(in_memory: tuple[KafkaBroker
     assert [d.payload.task_id for d in decisions] == [first.payload.task_id] * 2
     assert [d.id for d in decisions] == [decision_event_id(first.id), decision_event_id(again.id)]
     assert worker.decided == 2
+
+
+async def test_routings_answers_are_skipped_and_a_refusal_is_logged_at_warning(
+    in_memory: tuple[KafkaBroker, list[Event[Any]]], caplog: pytest.LogCaptureFixture
+) -> None:
+    broker, decisions = in_memory
+    decide = Recorder(approve())
+    worker = AgencyWorker("bpjs-kes", KAFKA, decide, broker=broker)
+    task = assignment()
+    assigned, now = task.payload, datetime.now(UTC)
+    answers = [
+        task.caused(
+            TaskDecisionAccepted(
+                application_id=assigned.application_id,
+                task_id=assigned.task_id,
+                agency="bpjs-kes",
+                decision=Decision.APPROVED,
+                decision_event_id="decision-1",
+                accepted_at=now,
+            ),
+            source="/satupintu/routing",
+            actor="service:routing",
+        ),
+        task.caused(
+            TaskDecisionRefused(
+                application_id=assigned.application_id,
+                task_id=assigned.task_id,
+                agency="bpjs-kes",
+                decision=Decision.REJECTED,
+                decision_event_id="decision-2",
+                reason="task was already decided (approved)",
+                refused_at=now,
+            ),
+            source="/satupintu/routing",
+            actor="service:routing",
+        ),
+    ]
+
+    with caplog.at_level(logging.INFO, logger="satupintu.agency.sdk"):
+        async with TestKafkaBroker(broker):
+            for answer in answers:
+                await deliver(broker, answer)
+
+    assert decide.seen == []
+    assert decisions == []
+    assert (worker.decisions_refused, worker.dead_lettered, worker.refused) == (1, 0, 0)
+    [warning] = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert warning.getMessage() == (
+        f"routing refused decision decision-2 (rejected) on task {assigned.task_id}: task was already decided "
+        "(approved); the task is back on the officers' desk"
+    )
 
 
 class ConnectedLedger(MemoryLedger):
