@@ -57,7 +57,7 @@ async def test_application_is_submitted_routed_approved_completed_notified_and_a
                     )
                     return [row.type for row in rows]
 
-            types = await eventually(audited_types, lambda seen: len(seen) >= 7, what="seven events audited")
+            types = await eventually(audited_types, lambda seen: len(seen) >= 8, what="eight events audited")
 
             async def notified() -> list[str]:
                 async with notification.state.runtime.engine.connect() as connection:
@@ -85,6 +85,7 @@ async def test_application_is_submitted_routed_approved_completed_notified_and_a
             "task.assigned",
             "application.task_updated",
             "task.decided",
+            "task.decision_accepted",
             "application.task_updated",
             "application.completed",
         ]

@@ -63,6 +63,9 @@ async def test_every_event_of_an_end_to_end_application_appears_once_in_order_pe
             await wait_for_events(
                 kafka_settings, Topic.APPLICATIONS.name_for(), application_id, "application.completed"
             )
+            await wait_for_events(
+                kafka_settings, Topic.AGENCY_TASKS.name_for("polres"), application_id, "task.decision_accepted"
+            )
             looked_up = await audit_client.get(f"/audit/applications/{application_id}", headers=auditor)
             assert looked_up.status_code == 200, looked_up.text
 
@@ -108,6 +111,7 @@ async def test_every_event_of_an_end_to_end_application_appears_once_in_order_pe
             "task.assigned": 1,
             "application.task_updated": 2,
             "task.decided": 1,
+            "task.decision_accepted": 1,
             "application.completed": 1,
         }
     )
