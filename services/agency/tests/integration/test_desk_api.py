@@ -186,9 +186,15 @@ async def test_deciding_needs_a_live_claim_a_valid_decision_and_publishes_one_de
     assert decided.id == decision_event_id(task.id)
     assert decided.payload.outputs == {"skck_number": "SKCK/2026/11/7"}
     assert decided.actor == "officer:polres:budi"
-    listed = await desk.listed(budi, task_id)  # no routing here: the decision waits for its answer
-    assert listed is not None
-    assert (listed["state"], listed["decision"], listed["refusal_reason"]) == ("decision_sent", "approved", None)
+    # no routing here: the decision waits for its answer, listed for colleagues too, claimable by nobody
+    sari = desk.token("polres", "sari")
+    for officer in (budi, sari):
+        listed = await desk.listed(officer, task_id)
+        assert listed is not None
+        assert (listed["state"], listed["decision"], listed["claimed_by"]) == ("decision_sent", "approved", None)
+    taken = await desk.client.post(f"/tasks/{task_id}/claim", headers=sari)
+    assert taken.status_code == 409
+    assert taken.json()["type"].endswith("/task-not-open")
 
 
 async def test_a_task_reassigned_after_an_information_request_can_be_decided_again(

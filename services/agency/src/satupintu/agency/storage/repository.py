@@ -143,6 +143,8 @@ class TaskRepository:
                 decision_id=decision_id,
                 decided_by=actor,
                 decided_at=now,
+                claimed_by=None,
+                claimed_at=None,
                 claim_expires_at=None,
                 refusal_reason=None,
                 refused_at=None,
