@@ -6,9 +6,7 @@ Revision 0002, revising 0001.
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-from alembic import op
-from sqlalchemy.dialects import postgresql
+from satupintu.common.migration_steps import create_parked_events
 
 revision = "0002"
 down_revision = "0001"
@@ -17,28 +15,8 @@ depends_on = None
 
 
 def upgrade() -> None:
-    """Create ``parked_events``, with the indexes the per-key order and the once-only parking use."""
-    op.create_table(
-        "parked_events",
-        sa.Column("id", sa.BigInteger(), sa.Identity(always=True), nullable=False),
-        sa.Column("consumer", sa.String(), nullable=False),
-        sa.Column("topic", sa.String(), nullable=False),
-        sa.Column("partition", sa.Integer(), nullable=False),
-        sa.Column("record_offset", sa.BigInteger(), nullable=False),
-        sa.Column("record_key", sa.LargeBinary(), nullable=True),
-        sa.Column("headers", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
-        sa.Column("value", sa.LargeBinary(), nullable=True),
-        sa.Column("timestamp_ms", sa.BigInteger(), nullable=False),
-        sa.Column("attempts", sa.Integer(), server_default="0", nullable=False),
-        sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("last_error", sa.Text(), nullable=False),
-        sa.Column("parked_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
-        sa.PrimaryKeyConstraint("id"),
-    )
-    op.create_index("ix_parked_events_key", "parked_events", ["consumer", "record_key", "id"], unique=False)
-    op.create_index(
-        "ix_parked_events_position", "parked_events", ["consumer", "topic", "partition", "record_offset"], unique=True
-    )
+    """Create ``parked_events``."""
+    create_parked_events()
 
 
 def downgrade() -> None:
