@@ -329,15 +329,17 @@ class RecordConsumer(ABC, Generic[ItemT]):
             ("dlq_offset", str(record.offset).encode()),
         ]
         headers = [*(record.headers or ()), *origin]
-        value = record.value
+        value, trimmed = record.value, False
         began = time.monotonic()
         attempt = 0
         while True:
             try:
                 fault_point(f"{self.name}.dead_letter")
                 await self.send_dead_letter(dead_letter_topic(record.topic), record.key, value, headers)
-            except (MessageSizeTooLargeError, RecordTooLargeError):
-                value = None  # at once, trimmed: the original headers, the value's digest and size, the reason
+            except (MessageSizeTooLargeError, RecordTooLargeError) as too_large:
+                if trimmed:
+                    raise StillFailing(f"even the trimmed dead letter is too large: {too_large!r}") from too_large
+                trimmed, value = True, None  # at once: the original headers, the value's digest and size, the reason
                 headers = [
                     *(record.headers or ()),
                     *origin,
