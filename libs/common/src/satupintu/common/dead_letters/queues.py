@@ -21,6 +21,7 @@ from functools import cached_property
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 
 from satupintu.common.consuming import Record, RecordConsumer, Replayed, ReplayOutcome
 from satupintu.common.events.topics import DLQ_SUFFIX, dead_letter_topic
@@ -237,15 +238,10 @@ async def read_dead_letters(
     examined = 0
     try:
         async with asyncio.timeout(timeout_seconds):
-            await consumer.start()
-            existing = await consumer.topics()
-            partitions = [
-                TopicPartition(topic, partition)
-                for topic in sorted(set(topics) & existing)
-                for partition in sorted(consumer.partitions_for_topic(topic) or ())
-            ]
+            partitions = await _partitions(kafka, topics)
             if not partitions:
                 return 0
+            await consumer.start()
             consumer.assign(partitions)
             starts = await consumer.beginning_offsets(partitions)
             ends = await consumer.end_offsets(partitions)
@@ -264,13 +260,38 @@ async def read_dead_letters(
                         remaining.discard(partition)
     except TimeoutError as slow:
         raise DeadLettersUnreadable(f"the dead-letter topics could not be read within {timeout_seconds:.0f}s") from slow
+    except DeadLettersUnreadable:
+        raise
     except Exception as failure:
-        if isinstance(failure, DeadLettersUnreadable):
-            raise
         raise DeadLettersUnreadable(f"the dead-letter topics could not be read: {failure!r}"[:300]) from failure
     finally:
         await consumer.stop()
     return examined
+
+
+async def _partitions(kafka: KafkaSettings, topics: Iterable[str]) -> list[TopicPartition]:
+    """The partitions of those of ``topics`` that exist (never asking about one that does not: a cluster that
+    creates topics on first mention would create it)."""
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=kafka.bootstrap_servers,
+        client_id=f"satupintu-dead-letters-{uuid.uuid4().hex[:8]}",
+        **kafka.client_options(),
+    )
+    await admin.start()
+    try:
+        existing = sorted(set(topics) & set(await admin.list_topics()))
+        described = await admin.describe_topics(existing) if existing else []
+    finally:
+        await admin.close()
+    partitions: list[TopicPartition] = []
+    for description in described:
+        if description["error_code"]:
+            raise DeadLettersUnreadable(
+                f"{description['topic']} cannot be described (Kafka error {description['error_code']}: is the "
+                "service's user allowed to read it?)"
+            )
+        partitions += [TopicPartition(description["topic"], p["partition"]) for p in description["partitions"]]
+    return sorted(partitions)
 
 
 @dataclass(frozen=True)
