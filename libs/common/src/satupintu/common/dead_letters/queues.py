@@ -403,12 +403,12 @@ class DeadLetters:
         replayed_once: dict[tuple[str, str, int | None, int | None], DeadLetterPosition] = {}
         results: list[ReplayedLetter] = []
         for letter in kept.letters():
-            first = replayed_once.setdefault(letter.origin(), letter.position)
             why_not = letter.unreplayable()
-            if first != letter.position:
-                outcome = Replayed(ReplayOutcome.SKIPPED, f"the same record as {first}, replayed once")
-            elif why_not is not None:
+            first = replayed_once.setdefault(letter.origin(), letter.position) if why_not is None else None
+            if why_not is not None:
                 outcome = Replayed(ReplayOutcome.SKIPPED, why_not)
+            elif first != letter.position:
+                outcome = Replayed(ReplayOutcome.SKIPPED, f"the same record as {first}, replayed once")
             elif dry_run:
                 outcome = Replayed(ReplayOutcome.WOULD_REPLAY)
             else:
