@@ -138,8 +138,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     for line in outcome.skipped:
         print(json.dumps(line | {"skipped": True}), file=sys.stderr)
     verb = "would replay" if arguments.dry_run else "replayed"
+    empty = " (the topic is empty or does not exist)" if outcome.examined == 0 else ""
     print(
-        f"examined {outcome.examined}, {verb} {len(outcome.replayed)}, skipped {len(outcome.skipped)}", file=sys.stderr
+        f"examined {outcome.examined}{empty}, {verb} {len(outcome.replayed)}, skipped {len(outcome.skipped)}",
+        file=sys.stderr,
     )
     return 1 if outcome.skipped else 0
 
