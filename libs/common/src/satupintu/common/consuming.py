@@ -29,7 +29,9 @@ import time
 from abc import ABC, abstractmethod
 from collections import OrderedDict
 from collections.abc import Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any, Final, Generic, Literal, TypeAlias, TypeVar
 
 from aiokafka import ConsumerRecord
@@ -100,6 +102,36 @@ Outcome = bool | Literal["parked"]
 """What applying a record did: True (applied), False (a redelivery: nothing to do), or parked to retry later."""
 
 
+class ReplayOutcome(StrEnum):
+    """What replaying a dead letter came to (:meth:`RecordConsumer.replay`)."""
+
+    APPLIED = "applied"
+    DUPLICATE = "duplicate"
+    """Applied before (the inbox has it): nothing changed."""
+    DEAD_LETTERED = "dead_lettered"
+    """It failed again and was dead-lettered again, with its new reason."""
+    SKIPPED = "skipped"
+    """Not processed: not an event this consumer handles, or (for a dead letter) its value was not kept."""
+    FAILED = "failed"
+    """A transient failure outlasted the in-place retries: nothing was changed; replay it again later."""
+    PARKED = "parked"
+    """It failed with something that passes, or waits behind a parked event of its key: retried later by itself."""
+    WOULD_REPLAY = "would_replay"
+    """A dry run: selected, not processed."""
+
+
+@dataclass(frozen=True)
+class Replayed:
+    """The outcome of replaying one record, and why (the new dead-letter reason, the failure, why skipped)."""
+
+    outcome: ReplayOutcome
+    reason: str | None = None
+
+
+_replaying: ContextVar[list[Replayed] | None] = ContextVar("satupintu_replaying", default=None)
+"""Where a replay (in its own task) collects what :meth:`RecordConsumer.process` did with its record."""
+
+
 class StillFailing(Exception):
     """A transient failure outlasted the in-place retries: the batch is sought back and fetched again."""
 
@@ -154,6 +186,8 @@ class RecordConsumer(ABC, Generic[ItemT]):
         self.dead_lettered = 0
         self.blocked: str | None = None
         """Why this consumer cannot go on right now (``/readyz`` reports it); None while it can."""
+        self.topics: tuple[str, ...] = ()
+        """The topics (full names) this consumer reads, once subscribed."""
         self._failed_batches = 0
         self._dead_letters_sent: OrderedDict[tuple[str, int, int], None] = OrderedDict()
         """Where the latest dead letters came from: a batch fetched again after a failure does not send them twice
@@ -186,6 +220,7 @@ class RecordConsumer(ABC, Generic[ItemT]):
     def subscribe(self, *logical_topics: str, group: str | None = None, description: str = "") -> None:
         """Consume ``logical_topics`` in this consumer's group, committing after each batch it finished with."""
         topics = [self._kafka.topic_name(topic) for topic in logical_topics]
+        self.topics = (*self.topics, *topics)
         group_id = self._kafka.topic_name(f"satupintu.{group or self.name}")
 
         async def on_batch(message: KafkaMessage) -> None:
@@ -233,6 +268,22 @@ class RecordConsumer(ABC, Generic[ItemT]):
     async def process(self, record: Record) -> None:
         """Process one record (see :meth:`process_batch`)."""
         await self.process_batch((record,))
+
+    async def replay(self, record: Record) -> Replayed:
+        """Process one of this consumer's dead letters again, ``record`` as it was before it was dead-lettered (its
+        topic, partition and offset, without the ``dlq_*`` headers), and say what came of it: :meth:`process`, as if
+        it arrived again (the inbox makes an event already applied a no-op; one that fails again is dead-lettered
+        again with its new reason), even if this process remembers having dead-lettered it."""
+        self._dead_letters_sent.pop((record.topic, record.partition, record.offset), None)
+        noted: list[Replayed] = []
+        replaying = _replaying.set(noted)
+        try:
+            await self.process(record)
+        except StillFailing as failure:
+            return Replayed(ReplayOutcome.FAILED, str(failure)[:500])
+        finally:
+            _replaying.reset(replaying)
+        return noted[-1] if noted else Replayed(ReplayOutcome.SKIPPED, f"not an event {self.name} handles")
 
     async def process_batch(self, records: Sequence[Record]) -> None:
         """Finish with every record in order: applied, skipped or dead-lettered. Only a failure that outlasts the
@@ -300,12 +351,15 @@ class RecordConsumer(ABC, Generic[ItemT]):
         if applied == PARKED:
             self.parked += 1
             outcome = PARKED
+            _note(Replayed(ReplayOutcome.PARKED, "waiting to be retried (docs/decisions/0003)"))
         elif applied:
             self.processed += 1
             outcome = "processed"
+            _note(Replayed(ReplayOutcome.APPLIED))
         else:
             self.duplicates += 1
             outcome = "duplicate"
+            _note(Replayed(ReplayOutcome.DUPLICATE))
         self._metrics.events_consumed.labels(self.name, self.type_of(record, item), outcome).inc()
 
     @staticmethod
@@ -362,6 +416,7 @@ class RecordConsumer(ABC, Generic[ItemT]):
         if len(self._dead_letters_sent) > _REMEMBERED_DEAD_LETTERS:
             self._dead_letters_sent.popitem(last=False)
         self.dead_lettered += 1
+        _note(Replayed(ReplayOutcome.DEAD_LETTERED, reason))
         self._metrics.events_consumed.labels(self.name, self.type_of(record), "dead_lettered").inc()
         self._metrics.dead_letters.labels(self.name, record.topic).inc()
         _logger.warning("%s: dead-lettered %s: %s", self.name, self._where(record), reason)
@@ -371,6 +426,12 @@ class RecordConsumer(ABC, Generic[ItemT]):
     ) -> None:
         """Put one dead letter on the broker and wait for its acknowledgement."""
         await self.dead_letters.send(topic, key, value, headers)
+
+
+def _note(replayed: Replayed) -> None:
+    noted = _replaying.get()
+    if noted is not None:
+        noted.append(replayed)
 
 
 def consumers_ready(consumers: Sequence[RecordConsumer[Any]]) -> str | None:
