@@ -49,45 +49,45 @@ allow User:agency-satlantas topic agency.satlantas.tasks literal Read Describe
 allow User:agency-satlantas group satupintu.agency.satlantas. prefixed Read Describe
 allow User:agency-satlantas topic agency.satlantas.decisions literal Write Describe
 allow User:satupintu-agency topic agency.bpjs-kes.tasks literal Read Describe
-allow User:satupintu-agency topic agency.bpjs-kes.tasks.dlq literal Write Describe
+allow User:satupintu-agency topic agency.bpjs-kes.tasks.dlq literal Read Write Describe
 allow User:satupintu-agency topic agency.bpjs-kes.decisions literal Read Write Describe
-allow User:satupintu-agency topic agency.bpjs-kes.decisions.dlq literal Write Describe
+allow User:satupintu-agency topic agency.bpjs-kes.decisions.dlq literal Read Write Describe
 allow User:satupintu-agency topic agency.bpn.tasks literal Read Describe
-allow User:satupintu-agency topic agency.bpn.tasks.dlq literal Write Describe
+allow User:satupintu-agency topic agency.bpn.tasks.dlq literal Read Write Describe
 allow User:satupintu-agency topic agency.bpn.decisions literal Read Write Describe
-allow User:satupintu-agency topic agency.bpn.decisions.dlq literal Write Describe
+allow User:satupintu-agency topic agency.bpn.decisions.dlq literal Read Write Describe
 allow User:satupintu-agency topic agency.dinas-pupr.tasks literal Read Describe
-allow User:satupintu-agency topic agency.dinas-pupr.tasks.dlq literal Write Describe
+allow User:satupintu-agency topic agency.dinas-pupr.tasks.dlq literal Read Write Describe
 allow User:satupintu-agency topic agency.dinas-pupr.decisions literal Read Write Describe
-allow User:satupintu-agency topic agency.dinas-pupr.decisions.dlq literal Write Describe
+allow User:satupintu-agency topic agency.dinas-pupr.decisions.dlq literal Read Write Describe
 allow User:satupintu-agency topic agency.disdukcapil.tasks literal Read Describe
-allow User:satupintu-agency topic agency.disdukcapil.tasks.dlq literal Write Describe
+allow User:satupintu-agency topic agency.disdukcapil.tasks.dlq literal Read Write Describe
 allow User:satupintu-agency topic agency.disdukcapil.decisions literal Read Write Describe
-allow User:satupintu-agency topic agency.disdukcapil.decisions.dlq literal Write Describe
+allow User:satupintu-agency topic agency.disdukcapil.decisions.dlq literal Read Write Describe
 allow User:satupintu-agency topic agency.djp.tasks literal Read Describe
-allow User:satupintu-agency topic agency.djp.tasks.dlq literal Write Describe
+allow User:satupintu-agency topic agency.djp.tasks.dlq literal Read Write Describe
 allow User:satupintu-agency topic agency.djp.decisions literal Read Write Describe
-allow User:satupintu-agency topic agency.djp.decisions.dlq literal Write Describe
+allow User:satupintu-agency topic agency.djp.decisions.dlq literal Read Write Describe
 allow User:satupintu-agency topic agency.dlh.tasks literal Read Describe
-allow User:satupintu-agency topic agency.dlh.tasks.dlq literal Write Describe
+allow User:satupintu-agency topic agency.dlh.tasks.dlq literal Read Write Describe
 allow User:satupintu-agency topic agency.dlh.decisions literal Read Write Describe
-allow User:satupintu-agency topic agency.dlh.decisions.dlq literal Write Describe
+allow User:satupintu-agency topic agency.dlh.decisions.dlq literal Read Write Describe
 allow User:satupintu-agency topic agency.dpmptsp.tasks literal Read Describe
-allow User:satupintu-agency topic agency.dpmptsp.tasks.dlq literal Write Describe
+allow User:satupintu-agency topic agency.dpmptsp.tasks.dlq literal Read Write Describe
 allow User:satupintu-agency topic agency.dpmptsp.decisions literal Read Write Describe
-allow User:satupintu-agency topic agency.dpmptsp.decisions.dlq literal Write Describe
+allow User:satupintu-agency topic agency.dpmptsp.decisions.dlq literal Read Write Describe
 allow User:satupintu-agency topic agency.imigrasi.tasks literal Read Describe
-allow User:satupintu-agency topic agency.imigrasi.tasks.dlq literal Write Describe
+allow User:satupintu-agency topic agency.imigrasi.tasks.dlq literal Read Write Describe
 allow User:satupintu-agency topic agency.imigrasi.decisions literal Read Write Describe
-allow User:satupintu-agency topic agency.imigrasi.decisions.dlq literal Write Describe
+allow User:satupintu-agency topic agency.imigrasi.decisions.dlq literal Read Write Describe
 allow User:satupintu-agency topic agency.polres.tasks literal Read Describe
-allow User:satupintu-agency topic agency.polres.tasks.dlq literal Write Describe
+allow User:satupintu-agency topic agency.polres.tasks.dlq literal Read Write Describe
 allow User:satupintu-agency topic agency.polres.decisions literal Read Write Describe
-allow User:satupintu-agency topic agency.polres.decisions.dlq literal Write Describe
+allow User:satupintu-agency topic agency.polres.decisions.dlq literal Read Write Describe
 allow User:satupintu-agency topic agency.satlantas.tasks literal Read Describe
-allow User:satupintu-agency topic agency.satlantas.tasks.dlq literal Write Describe
+allow User:satupintu-agency topic agency.satlantas.tasks.dlq literal Read Write Describe
 allow User:satupintu-agency topic agency.satlantas.decisions literal Read Write Describe
-allow User:satupintu-agency topic agency.satlantas.decisions.dlq literal Write Describe
+allow User:satupintu-agency topic agency.satlantas.decisions.dlq literal Read Write Describe
 allow User:satupintu-agency topic access literal Write Describe
 allow User:satupintu-agency group satupintu.agency-desk literal Read Describe
 allow User:satupintu-agency group satupintu.agency-watch literal Read Describe

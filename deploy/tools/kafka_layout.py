@@ -70,12 +70,22 @@ class Access:
     writes: tuple[str, ...] = ()
     groups: tuple[str, ...] = ()
     dead_letters: bool = True
-    """Whether it may write the dead-letter twin of every topic it reads (every ``EventConsumer`` does)."""
+    """Whether it may write and read the dead-letter twin of every topic it reads: every ``EventConsumer``
+    dead-letters there, and the service lists and replays its dead letters from there (``GET /dlq``, without a
+    consumer group)."""
+
+    def _twins(self) -> set[str]:
+        if not self.dead_letters:
+            return set()
+        return {dead_letter_topic(topic) for topic in self.reads if not topic.endswith(DLQ_SUFFIX)}
+
+    def read_topics(self) -> list[str]:
+        """Topics read: those it consumes, and the dead-letter twins of those."""
+        return sorted(set(self.reads) | self._twins())
 
     def write_topics(self) -> list[str]:
         """Topics written: its own, and the dead-letter twins of those it reads."""
-        twins = [dead_letter_topic(topic) for topic in self.reads if not topic.endswith(DLQ_SUFFIX)]
-        return sorted(set(self.writes) | (set(twins) if self.dead_letters else set()))
+        return sorted(set(self.writes) | self._twins())
 
 
 def _per_agency(topic: Topic, codes: Iterable[str]) -> tuple[str, ...]:
@@ -84,8 +94,9 @@ def _per_agency(topic: Topic, codes: Iterable[str]) -> tuple[str, ...]:
 
 def service_access(agency_codes: Iterable[str]) -> dict[str, Access]:
     """Each service's reads, writes and consumer groups, as its code does them (consumer names are the ``name`` of
-    ``ServiceRuntime.consume``; the group is ``satupintu.<name>``). The agency service (the desk) is not here: its
-    rules and the agencies' come from ``satupintu.agency.acls``, which the agency service owns."""
+    ``ServiceRuntime.consume``; the group is ``satupintu.<name>``). Every service writes ``access``: its operators'
+    use of its dead letters is recorded there. The agency service (the desk) is not here: its rules and the
+    agencies' come from ``satupintu.agency.acls``, which the agency service owns."""
     codes = sorted(agency_codes)
     applications = Topic.APPLICATIONS.name_for()
     tasks, decisions = _per_agency(Topic.AGENCY_TASKS, codes), _per_agency(Topic.AGENCY_DECISIONS, codes)
@@ -94,17 +105,17 @@ def service_access(agency_codes: Iterable[str]) -> dict[str, Access]:
         "intake": Access(
             reads=(applications, mall),
             groups=("satupintu.intake-status", "satupintu.intake-consent"),
-            writes=(applications, notifications),
+            writes=(applications, notifications, access),
         ),
         "routing": Access(
             reads=(applications, *decisions),
             groups=("satupintu.routing",),
-            writes=(applications, *tasks),
+            writes=(applications, *tasks, access),
         ),
         "notification": Access(
             reads=(applications, notifications, mall),
             groups=("satupintu.notification", "satupintu.notification-codes", "satupintu.notification-mall"),
-            writes=(notifications,),
+            writes=(notifications, access),
         ),
         "audit": Access(
             reads=tuple(all_topic_names(codes)),
@@ -115,14 +126,14 @@ def service_access(agency_codes: Iterable[str]) -> dict[str, Access]:
         "mall": Access(
             reads=(applications,),
             groups=("satupintu.mall",),
-            writes=(mall,),
+            writes=(mall, access),
         ),
     }
 
 
 def operator_access(agency_codes: Iterable[str]) -> Access:
-    """The operators' replay credential (``deploy/tools/replay_dlq.py``): read every dead-letter topic, without a
-    consumer group, and write every topic a dead letter can go back to."""
+    """The operators' credential for the fallback replay by republishing (``deploy/tools/replay_dlq.py``): read
+    every dead-letter topic, without a consumer group, and write every topic a dead letter can go back to."""
     names = all_topic_names(agency_codes)
     return Access(
         reads=tuple(name for name in names if name.endswith(DLQ_SUFFIX)),

@@ -1,10 +1,13 @@
-"""Replay dead letters: copy selected records of a ``<topic>.dlq`` back to the topic they came from, with their key,
-value and headers as they were and without the ``dlq_*`` headers the consumer added.
+"""Replay dead letters by republishing them: copy selected records of a ``<topic>.dlq`` back to the topic they came
+from, with their key, value and headers as they were and without the ``dlq_*`` headers the consumer added.
 
-Safe to repeat: consumers are idempotent by ``ce_id`` (their inbox), so a consumer that had already processed an
-event skips it, and only the one that dead-lettered it tries again. The DLQ is read from its start to the end it
-had when the tool started, without a consumer group (nothing is committed; the DLQ keeps its records). Connection
-settings are the services' ``KAFKA_*`` environment variables (``kafka_client``). See docs/operations.md.
+The fallback, not the main way: a service replays its own dead letters through the consumer that dead-lettered them
+(``POST /dlq/replay``, the page ``/operator/dead-letters``; docs/operations.md). Republishing delivers the event
+again to *every* consumer group of the topic; that is safe (consumers are idempotent by ``ce_id``, their inbox),
+but use it only when the service cannot replay, e.g. its consumer is gone. The DLQ is read and selected as the
+services do (``satupintu.common.dead_letters``): from its start to the end it had when the tool started, without a
+consumer group (nothing is committed; the DLQ keeps its records); a trimmed dead letter (its value not kept) is
+skipped. Connection settings are the services' ``KAFKA_*`` environment variables. See docs/operations.md.
 
 Usage:
   uv run python deploy/tools/replay_dlq.py applications.dlq --dry-run
@@ -21,44 +24,14 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka import AIOKafkaProducer
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from kafka_client import security_options
-
+from satupintu.common.dead_letters.queues import DeadLetter, Selection, read_dead_letters
+from satupintu.common.events.topics import DLQ_SUFFIX
 from satupintu.common.settings import KafkaSettings
 
-DLQ_SUFFIX = ".dlq"
-DLQ_HEADER_PREFIX = "dlq_"
-
-
-@dataclass(frozen=True)
-class Selection:
-    """Which dead letters to replay; every given criterion must hold (none given: all of them)."""
-
-    consumers: frozenset[str] = frozenset()
-    reason_contains: str | None = None
-    event_types: frozenset[str] = frozenset()
-    event_ids: frozenset[str] = frozenset()
-    since: datetime | None = None
-    until: datetime | None = None
-
-    def matches(self, headers: dict[str, str], timestamp_ms: int) -> bool:
-        """Whether a dead letter with ``headers``, written at ``timestamp_ms``, is selected."""
-        written = datetime.fromtimestamp(timestamp_ms / 1000, UTC)
-        return (
-            (not self.consumers or headers.get("dlq_consumer") in self.consumers)
-            and (self.reason_contains is None or self.reason_contains in headers.get("dlq_reason", ""))
-            and (not self.event_types or headers.get("ce_type") in self.event_types)
-            and (not self.event_ids or headers.get("ce_id") in self.event_ids)
-            and (self.since is None or written >= self.since)
-            and (self.until is None or written < self.until)
-        )
+__all__ = ["Replay", "Selection", "main", "replay"]
 
 
 @dataclass
@@ -70,21 +43,6 @@ class Replay:
     skipped: list[dict[str, object]] = field(default_factory=list)
 
 
-def original_topic(dlq_topic: str, headers: dict[str, str]) -> str | None:
-    """The topic a dead letter came from: its ``dlq_topic`` header, which must be the DLQ's own source topic."""
-    expected = dlq_topic.removesuffix(DLQ_SUFFIX)
-    return headers.get("dlq_topic", expected) if headers.get("dlq_topic", expected) == expected else None
-
-
-def replay_headers(record: ConsumerRecord[bytes, bytes]) -> list[tuple[str, bytes]]:
-    """The record's headers as they were before it was dead-lettered."""
-    return [(name, value) for name, value in record.headers or () if not name.startswith(DLQ_HEADER_PREFIX)]
-
-
-def _text_headers(record: ConsumerRecord[bytes, bytes]) -> dict[str, str]:
-    return {name: value.decode("utf-8", errors="replace") for name, value in record.headers or ()}
-
-
 async def replay(
     bootstrap_servers: str,
     dlq_topic: str,
@@ -94,87 +52,45 @@ async def replay(
     limit: int | None = None,
     timeout_seconds: float = 300.0,
 ) -> Replay:
-    """Copy the selected dead letters of ``dlq_topic`` (its full name on the cluster) back to their topic."""
+    """Copy the selected dead letters of ``dlq_topic`` (its full name on the cluster), oldest first, back to their
+    topic."""
     if not dlq_topic.endswith(DLQ_SUFFIX):
         raise ValueError(f"{dlq_topic!r} is not a dead-letter topic (no {DLQ_SUFFIX} suffix)")
-    security = security_options()
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=bootstrap_servers, enable_auto_commit=False, group_id=None, **security
-    )
+    kafka = KafkaSettings(bootstrap_servers=bootstrap_servers)  # security from the KAFKA_* environment
+    selected: list[DeadLetter] = []
+
+    def keep(letter: DeadLetter) -> None:
+        if selection.matches(letter):
+            selected.append(letter)
+
+    outcome = Replay(examined=await read_dead_letters(kafka, [dlq_topic], keep, timeout_seconds=timeout_seconds))
     producer: AIOKafkaProducer | None = None
-    outcome = Replay()
-    await consumer.start()
+    if not dry_run:
+        producer = AIOKafkaProducer(
+            bootstrap_servers=bootstrap_servers, acks="all", enable_idempotence=True, **kafka.client_options()
+        )
+        await producer.start()
     try:
-        partitions = [TopicPartition(dlq_topic, p) for p in await _partitions(bootstrap_servers, dlq_topic, security)]
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
-        ends = await consumer.end_offsets(partitions)
-        remaining = {tp for tp in partitions if ends[tp] > 0}
-        if not dry_run:
-            producer = AIOKafkaProducer(
-                bootstrap_servers=bootstrap_servers, acks="all", enable_idempotence=True, **security
-            )
-            await producer.start()
-        async with asyncio.timeout(timeout_seconds):
-            while remaining and (limit is None or len(outcome.replayed) < limit):
-                batches = await consumer.getmany(*remaining, timeout_ms=1000)
-                for partition, records in batches.items():
-                    for record in records:
-                        if record.offset >= ends[partition]:
-                            break  # dead-lettered after the replay began: left for the next one
-                        outcome.examined += 1
-                        await _consider(
-                            record,
-                            dlq_topic=dlq_topic,
-                            selection=selection,
-                            producer=producer,
-                            outcome=outcome,
-                            limit=limit,
-                        )
-                for partition in list(remaining):
-                    if await consumer.position(partition) >= ends[partition]:
-                        remaining.discard(partition)
-        if producer is not None:
-            await producer.flush()
+        for letter in sorted(selected, key=DeadLetter.order):
+            if limit is not None and len(outcome.replayed) >= limit:
+                break
+            where = {
+                "dlq_partition": letter.record.partition,
+                "dlq_offset": letter.record.offset,
+                "ce_id": letter.header("ce_id"),
+            }
+            why_not = letter.unreplayable()
+            if why_not is not None:
+                outcome.skipped.append(where | {"reason": why_not})
+                continue
+            original = letter.original()
+            if producer is not None:  # None: a dry run
+                await producer.send_and_wait(original.topic, original.value, key=original.key, headers=original.headers)
+            outcome.replayed.append(where | {"topic": original.topic, "dlq_reason": letter.reason})
     finally:
-        await consumer.stop()
         if producer is not None:
             await producer.stop()
     return outcome
-
-
-async def _partitions(bootstrap_servers: str, topic: str, security: dict[str, Any]) -> list[int]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, **security)
-    await admin.start()
-    try:
-        (description,) = await admin.describe_topics([topic])
-    finally:
-        await admin.close()
-    if description["error_code"] or not description["partitions"]:
-        raise ValueError(f"topic {topic!r} does not exist or may not be described (error {description['error_code']})")
-    return sorted(partition["partition"] for partition in description["partitions"])
-
-
-async def _consider(
-    record: ConsumerRecord[bytes, bytes],
-    *,
-    dlq_topic: str,
-    selection: Selection,
-    producer: AIOKafkaProducer | None,
-    outcome: Replay,
-    limit: int | None,
-) -> None:
-    headers = _text_headers(record)
-    where = {"dlq_partition": record.partition, "dlq_offset": record.offset, "ce_id": headers.get("ce_id")}
-    if (limit is not None and len(outcome.replayed) >= limit) or not selection.matches(headers, record.timestamp):
-        return
-    target = original_topic(dlq_topic, headers)
-    if target is None:
-        outcome.skipped.append(where | {"reason": f"dlq_topic header {headers.get('dlq_topic')!r} is not the source"})
-        return
-    if producer is not None:  # None: a dry run
-        await producer.send_and_wait(target, record.value, key=record.key, headers=replay_headers(record))
-    outcome.replayed.append(where | {"topic": target, "dlq_reason": headers.get("dlq_reason")})
 
 
 def _timestamp(text: str) -> datetime:
@@ -191,7 +107,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--consumer", action="append", default=[], help="only dead letters of this consumer (dlq_consumer)"
     )
-    parser.add_argument("--reason-contains", help="only dead letters whose dlq_reason contains this text")
+    parser.add_argument("--reason-contains", help="only dead letters whose dlq_reason contains this text (any case)")
     parser.add_argument("--event-type", action="append", default=[], help="only this ce_type (repeatable)")
     parser.add_argument("--event-id", action="append", default=[], help="only this ce_id (repeatable)")
     parser.add_argument("--since", type=_timestamp, help="only dead letters written at or after this ISO time")
@@ -222,8 +138,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     for line in outcome.skipped:
         print(json.dumps(line | {"skipped": True}), file=sys.stderr)
     verb = "would replay" if arguments.dry_run else "replayed"
+    empty = " (the topic is empty or does not exist)" if outcome.examined == 0 else ""
     print(
-        f"examined {outcome.examined}, {verb} {len(outcome.replayed)}, skipped {len(outcome.skipped)}", file=sys.stderr
+        f"examined {outcome.examined}{empty}, {verb} {len(outcome.replayed)}, skipped {len(outcome.skipped)}",
+        file=sys.stderr,
     )
     return 1 if outcome.skipped else 0
 

@@ -18,6 +18,7 @@ from satupintu.common.events.envelope import Event
 from satupintu.common.events.topics import Topic, dead_letter_topic
 from satupintu.common.inbox import InboxEntry
 from satupintu.common.outbox import Outbox, OutboxMessage
+from satupintu.common.parking import ParkedEvent
 from satupintu.common.settings import DatabaseSettings, KafkaSettings
 from satupintu.common.testing.kafka import consumer_record, read_to_end
 from satupintu.common.testing.plugin import service_database
@@ -38,7 +39,7 @@ async def test_a_batch_applies_each_event_once_in_order_and_dead_letters_only_th
     broker = create_broker(kafka_settings, "batchtest")
     await broker.connect()
     try:
-        await create_tables(engine, [InboxEntry, OutboxMessage])
+        await create_tables(engine, [InboxEntry, OutboxMessage, ParkedEvent])
         async with engine.begin() as connection:
             await connection.execute(text("CREATE TABLE IF NOT EXISTS effects (n serial, application_id text)"))
         events = [submitted_event() for _ in range(6)]

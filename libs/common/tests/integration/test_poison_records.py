@@ -29,6 +29,7 @@ from satupintu.common.events.envelope import Event
 from satupintu.common.events.topics import Topic, dead_letter_topic
 from satupintu.common.inbox import InboxEntry
 from satupintu.common.outbox import Outbox, OutboxMessage
+from satupintu.common.parking import ParkedEvent
 from satupintu.common.settings import DatabaseSettings, KafkaSettings
 from satupintu.common.testing.kafka import Record, read_to_end
 from satupintu.common.testing.plugin import service_database
@@ -102,7 +103,7 @@ async def test_poison_records_in_a_batch_are_dead_lettered_with_their_reasons_an
 
     await service_database(database_settings, CONSUMER)
     engine = create_engine(database_settings.owner(), CONSUMER)  # a scratch database: its tables are the test's
-    await create_tables(engine, [InboxEntry, OutboxMessage])
+    await create_tables(engine, [InboxEntry, OutboxMessage, ParkedEvent])
     async with engine.begin() as connection:
         await connection.execute(text("CREATE TABLE effects (n serial, application_id text)"))
 

@@ -1,7 +1,6 @@
-"""Intake's migrations: the head revision creates exactly what the models describe, and a database holding data
-upgrades from the baseline through every revision without losing any of it. Intake also stands for every service in
-what ``migrate`` and the start-up check do: the service's role may only read and write rows, the service refuses a
-database below head, and a database created at start-up before migrations is adopted."""
+"""What ``migrate`` and the start-up check do, with intake standing for every service: the service's role may only
+read and write rows, the service refuses a database below head, and a database created at start-up before
+migrations is adopted. (Every service's revisions against its models: libs/common's test_service_migrations.)"""
 
 from __future__ import annotations
 
@@ -18,33 +17,13 @@ from satupintu.common.migrations import SchemaNotAtHead, check_at_head, migrate
 from satupintu.common.outbox import OutboxMessage
 from satupintu.common.settings import DatabaseSettings, KafkaSettings
 from satupintu.common.testing.apps import running
-from satupintu.common.testing.migrations import head_differences, upgrade_keeping_rows
+from satupintu.common.testing.migrations import head_differences
 from satupintu.common.testing.plugin import empty_database, service_database
 from satupintu.intake.config import IntakeSettings
 from satupintu.intake.main import create_app
 from satupintu.intake.migrations import SCHEMA
 
 pytestmark = pytest.mark.integration
-
-
-async def test_autogenerate_finds_nothing_between_the_models_and_the_head_revision(
-    database_settings: DatabaseSettings,
-) -> None:
-    await service_database(database_settings, "intake")
-
-    assert await head_differences(SCHEMA, database_settings) == []
-
-
-async def test_a_database_with_rows_upgrades_from_the_baseline_through_every_revision_keeping_them(
-    database_settings: DatabaseSettings,
-) -> None:
-    database = database_settings.model_copy(update={"name_prefix": f"{database_settings.name_prefix}steps_"})
-    await empty_database(database, "intake")
-
-    revisions = await upgrade_keeping_rows(SCHEMA, database)
-
-    assert revisions[0] == "0001"
-    assert revisions[-1] in SCHEMA.scripts().get_heads()
 
 
 async def test_the_services_role_reads_and_writes_rows_but_cannot_create_alter_or_drop_tables(

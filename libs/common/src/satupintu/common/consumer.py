@@ -12,8 +12,10 @@ nothing).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from faststream.kafka import KafkaBroker
@@ -22,7 +24,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from satupintu.common.broker import DeadLetterProducer
 from satupintu.common.consuming import (
+    PARKED,
     Invalid,
+    Outcome,
     Record,
     RecordConsumer,
     RejectEvent,
@@ -37,10 +41,20 @@ from satupintu.common.inbox import record_new, record_once
 from satupintu.common.logs import bind_event_context
 from satupintu.common.metrics import ServiceMetrics
 from satupintu.common.outbox import Outbox
+from satupintu.common.parking import ParkedEvent, next_due, park, parked_keys, postpone, unpark
 from satupintu.common.settings import KafkaSettings
 from satupintu.common.tracing import span
 
+BEHIND_PARKED = "waiting behind an earlier parked event of its key"
+PARKED_RETRIES_PER_PASS = 100
+_logger = logging.getLogger(__name__)
+
 __all__ = ["EventConsumer", "Handler", "RejectEvent", "RetryPolicy", "UnitOfWork", "is_transient"]
+
+
+def utc_now() -> datetime:
+    """The current time in UTC."""
+    return datetime.now(UTC)
 
 
 @dataclass
@@ -116,30 +130,30 @@ class EventConsumer(RecordConsumer[EventWork]):
         """The event's type."""
         return item[1].type if item is not None else super().type_of(record)
 
-    async def apply_alone(self, record: Record, item: EventWork) -> bool:
-        """Apply one event in its own transaction with its inbox row; False for a redelivery."""
+    async def apply_alone(self, record: Record, item: EventWork) -> Outcome:
+        """Apply one event in its own transaction with its inbox row (False for a redelivery), unless an earlier
+        event of its key is parked: then it is parked behind it."""
         handler, event = item
-        with (
-            bind_event_context(event.correlation_id or event.id, event.subject),
-            span(f"consume {event.type}", SpanKind.CONSUMER, event.traceparent, consumer=self.name),
-        ):
-            async with self._sessions() as session, session.begin():
-                if not await record_once(session, self.name, event.id, event.type):
-                    return False
-                unit = UnitOfWork(session, self._outbox, record.topic)
-                await handler(unit, event)
-                if unit.emitted:
-                    await self._outbox.wake_relay(session)
-                fault_point(f"{self.name}.{event.type}.before_commit")
-        return True
+        async with self._sessions() as session, session.begin():
+            if await parked_keys(session, self.name, [record.key]):
+                await park(session, self.name, record, BEHIND_PARKED, utc_now())
+                return PARKED
+            return await self._apply_in(session, record, handler, event)
 
-    async def apply_together(self, work: Sequence[tuple[Record, EventWork]]) -> list[bool]:
-        """Apply the events of a batch in order in one transaction; which ones were new (not redeliveries)."""
-        outcomes: list[bool] = []
+    async def apply_together(self, work: Sequence[tuple[Record, EventWork]]) -> list[Outcome]:
+        """Apply the events of a batch in order in one transaction; which ones were new (not redeliveries). Events
+        of a key with a parked event are parked behind it instead."""
+        outcomes: list[Outcome] = []
         emitted = False
         async with self._sessions() as session, session.begin():
-            new = await record_new(session, self.name, [(event.id, event.type) for _, (_, event) in work])
+            waiting = await parked_keys(session, self.name, [record.key for record, _ in work])
+            to_apply = [event for record, (_, event) in work if record.key not in waiting]
+            new = await record_new(session, self.name, [(event.id, event.type) for event in to_apply])
             for record, (handler, event) in work:
+                if record.key in waiting:
+                    await park(session, self.name, record, BEHIND_PARKED, utc_now())
+                    outcomes.append(PARKED)
+                    continue
                 applied = event.id in new
                 new.discard(event.id)  # the same event twice in a batch is applied once
                 outcomes.append(applied)
@@ -156,3 +170,73 @@ class EventConsumer(RecordConsumer[EventWork]):
             if emitted:
                 await self._outbox.wake_relay(session)
         return outcomes
+
+    async def _apply_in(self, session: AsyncSession, record: Record, handler: Handler, event: Event[Any]) -> bool:
+        """Apply one event in ``session``'s transaction with its inbox row; False for a redelivery."""
+        with (
+            bind_event_context(event.correlation_id or event.id, event.subject),
+            span(f"consume {event.type}", SpanKind.CONSUMER, event.traceparent, consumer=self.name),
+        ):
+            if not await record_once(session, self.name, event.id, event.type):
+                return False
+            unit = UnitOfWork(session, self._outbox, record.topic)
+            await handler(unit, event)
+            if unit.emitted:
+                await self._outbox.wake_relay(session)
+            fault_point(f"{self.name}.{event.type}.before_commit")
+        return True
+
+    # --- parked events -------------------------------------------------------------------------------------------
+
+    async def park_aside(self, record: Record, item: EventWork, reason: str) -> bool:
+        """Park ``record`` in the service's database to retry later (False when the database is what is away)."""
+        retry_at = utc_now() + timedelta(seconds=self.retry.parked_delay(0))
+        try:
+            async with self._sessions() as session, session.begin():
+                await park(session, self.name, record, reason, retry_at)
+        except Exception as failure:
+            _logger.warning("%s: cannot park %s (%r); retrying in place", self.name, self._where(record), failure)
+            return False
+        _logger.warning("%s: parked %s until %s: %s", self.name, self._where(record), retry_at.isoformat(), reason)
+        return True
+
+    async def retry_parked(self) -> int:
+        """Retry the due parked events, each the oldest of its key, one transaction each (another instance's
+        retrier takes others); how many were retried. Run every ``parked_poll_seconds`` by the runtime."""
+        retried = 0
+        while retried < PARKED_RETRIES_PER_PASS:
+            async with self._sessions() as session, session.begin():
+                parked = await next_due(session, self.name)
+                if parked is None:
+                    return retried
+                await self._retry_one(session, parked)
+            retried += 1
+        return retried
+
+    async def _retry_one(self, session: AsyncSession, parked: ParkedEvent) -> None:
+        record = parked.record()
+        try:
+            item = self.read(record)
+        except Exception as unreadable:
+            item = Invalid(f"unreadable record: {type(unreadable).__name__}: {unreadable}"[:500])
+        if isinstance(item, Invalid):
+            await self.dead_letter(record, item.reason)
+        elif item is not None:
+            handler, event = item
+            try:
+                async with session.begin_nested():
+                    applied = await self._apply_in(session, record, handler, event)
+            except RejectEvent as rejected:
+                await self.dead_letter(record, rejected.reason)
+            except Exception as failure:
+                attempts = parked.attempts + 1
+                if attempts < self.retry.parked_max_attempts:
+                    delay = timedelta(seconds=self.retry.parked_delay(attempts))
+                    await postpone(session, parked, delay, repr(failure))
+                    _logger.warning("%s: parked %s failed again (%r)", self.name, self._where(record), failure)
+                    return
+                reason = f"still failing after {attempts} parked retries: {failure!r}"
+                await self.dead_letter(record, reason[:500])
+            else:
+                self._count(record, item, applied=applied)
+        await unpark(session, parked)

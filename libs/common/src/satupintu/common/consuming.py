@@ -29,8 +29,10 @@ import time
 from abc import ABC, abstractmethod
 from collections import OrderedDict
 from collections.abc import Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any, Generic, TypeAlias, TypeVar
+from enum import StrEnum
+from typing import Any, Final, Generic, Literal, TypeAlias, TypeVar
 
 from aiokafka import ConsumerRecord
 from aiokafka.errors import KafkaError, MessageSizeTooLargeError, RecordTooLargeError
@@ -69,18 +71,65 @@ class Invalid:
 @dataclass(frozen=True)
 class RetryPolicy:
     """How failures are retried: a failing handler ``max_attempts`` times with exponential backoff before its event
-    is dead-lettered; a transient failure (or a dead-letter publish) in place for up to ``in_place_seconds`` before
-    the batch is sought back and fetched again (well within ``max.poll.interval.ms``)."""
+    is dead-lettered; a transient failure in place for ``park_after_seconds``, then parked (where the consumer can
+    park: :mod:`satupintu.common.parking`) and retried ``parked_max_attempts`` times with growing delays from
+    ``parked_first_delay`` up to ``parked_max_delay`` before it is dead-lettered; where it cannot be parked (the
+    database is what is away), and for a dead-letter publish, in place for up to ``in_place_seconds`` before the
+    batch is sought back and fetched again (well within ``max.poll.interval.ms``)."""
 
     max_attempts: int = 5
     initial_delay: float = 0.1
     max_delay: float = 5.0
     in_place_seconds: float = 30.0
+    park_after_seconds: float = 2.0
+    parked_first_delay: float = 5.0
+    parked_max_delay: float = 900.0
+    parked_max_attempts: int = 12
+    parked_poll_seconds: float = 2.0
 
     def delay(self, attempt: int) -> float:
         """Backoff before retry number ``attempt`` (from 1), with jitter."""
         base: float = min(self.max_delay, self.initial_delay * 2 ** (max(attempt, 1) - 1))
         return base * (0.5 + random.random() / 2)  # noqa: S311 (jitter, not security)
+
+    def parked_delay(self, attempts: int) -> float:
+        """How long a parked event waits before its retry after ``attempts`` failed retries (from 0)."""
+        return float(min(self.parked_max_delay, self.parked_first_delay * 2**attempts))
+
+
+PARKED: Final = "parked"
+Outcome = bool | Literal["parked"]
+"""What applying a record did: True (applied), False (a redelivery: nothing to do), or parked to retry later."""
+
+
+class ReplayOutcome(StrEnum):
+    """What replaying a dead letter came to (:meth:`RecordConsumer.replay`)."""
+
+    APPLIED = "applied"
+    DUPLICATE = "duplicate"
+    """Applied before (the inbox has it): nothing changed."""
+    DEAD_LETTERED = "dead_lettered"
+    """It failed again and was dead-lettered again, with its new reason."""
+    SKIPPED = "skipped"
+    """Not processed: not an event this consumer handles, or (for a dead letter) its value was not kept."""
+    FAILED = "failed"
+    """A transient failure outlasted the in-place retries: nothing was changed; replay it again later."""
+    PARKED = "parked"
+    """It failed with something that passes, or waits behind a parked event of its key: retried later by itself."""
+    WOULD_REPLAY = "would_replay"
+    """A dry run: selected, not processed."""
+
+
+@dataclass(frozen=True)
+class Replayed:
+    """The outcome of replaying one record, and why (the new dead-letter reason, the failure, why skipped)."""
+
+    outcome: ReplayOutcome
+    reason: str | None = None
+
+
+_replaying: ContextVar[list[Replayed] | None] = ContextVar("satupintu_replaying", default=None)
+"""Where a replay (in its own task) collects what :meth:`RecordConsumer.process` did with its record."""
 
 
 class StillFailing(Exception):
@@ -129,13 +178,16 @@ class RecordConsumer(ABC, Generic[ItemT]):
         self._kafka = kafka
         self.dead_letters = dead_letters or DeadLetterProducer(kafka, name)
         """Where dead letters are produced (the process shares one; whoever made it stops it)."""
-        self._retry = retry or RetryPolicy()
+        self.retry = retry or RetryPolicy()
         self._metrics = metrics or ServiceMetrics(name)
         self.processed = 0
         self.duplicates = 0
+        self.parked = 0
         self.dead_lettered = 0
         self.blocked: str | None = None
         """Why this consumer cannot go on right now (``/readyz`` reports it); None while it can."""
+        self.topics: tuple[str, ...] = ()
+        """The topics (full names) this consumer reads, once subscribed."""
         self._failed_batches = 0
         self._dead_letters_sent: OrderedDict[tuple[str, int, int], None] = OrderedDict()
         """Where the latest dead letters came from: a batch fetched again after a failure does not send them twice
@@ -147,13 +199,17 @@ class RecordConsumer(ABC, Generic[ItemT]):
     def read(self, record: Record) -> ItemT | Invalid | None:
         """What ``record`` is to this consumer: an item to apply, :class:`Invalid` (dead-lettered), None (skipped)."""
 
-    async def apply_together(self, work: Sequence[tuple[Record, ItemT]]) -> list[bool]:
+    async def apply_together(self, work: Sequence[tuple[Record, ItemT]]) -> Sequence[Outcome]:
         """Apply ``work`` in order in one transaction; for each item, whether it was new (not a redelivery)."""
         raise NotImplementedError
 
     @abstractmethod
-    async def apply_alone(self, record: Record, item: ItemT) -> bool:
+    async def apply_alone(self, record: Record, item: ItemT) -> Outcome:
         """Apply one item in its own transaction; whether it was new. Raise :class:`RejectEvent` to dead-letter it."""
+
+    async def park_aside(self, record: Record, item: ItemT, reason: str) -> bool:
+        """Set ``record`` aside to retry later, if this consumer can (it cannot by default); whether it did."""
+        return False
 
     def type_of(self, record: Record, item: ItemT | None = None) -> str:
         """The event type a record is counted under in metrics."""
@@ -164,6 +220,7 @@ class RecordConsumer(ABC, Generic[ItemT]):
     def subscribe(self, *logical_topics: str, group: str | None = None, description: str = "") -> None:
         """Consume ``logical_topics`` in this consumer's group, committing after each batch it finished with."""
         topics = [self._kafka.topic_name(topic) for topic in logical_topics]
+        self.topics = (*self.topics, *topics)
         group_id = self._kafka.topic_name(f"satupintu.{group or self.name}")
 
         async def on_batch(message: KafkaMessage) -> None:
@@ -195,7 +252,7 @@ class RecordConsumer(ABC, Generic[ItemT]):
             await self.process_batch(records)
         except Exception as failure:
             self._failed_batches += 1
-            pause = self._retry.delay(min(self._failed_batches, 8))
+            pause = self.retry.delay(min(self._failed_batches, 8))
             _logger.error(
                 "%s: a batch of %d could not be finished (%r); fetching it again in %.1fs",
                 self.name,
@@ -211,6 +268,22 @@ class RecordConsumer(ABC, Generic[ItemT]):
     async def process(self, record: Record) -> None:
         """Process one record (see :meth:`process_batch`)."""
         await self.process_batch((record,))
+
+    async def replay(self, record: Record) -> Replayed:
+        """Process one of this consumer's dead letters again, ``record`` as it was before it was dead-lettered (its
+        topic, partition and offset, without the ``dlq_*`` headers), and say what came of it: :meth:`process`, as if
+        it arrived again (the inbox makes an event already applied a no-op; one that fails again is dead-lettered
+        again with its new reason), even if this process remembers having dead-lettered it."""
+        self._dead_letters_sent.pop((record.topic, record.partition, record.offset), None)
+        noted: list[Replayed] = []
+        replaying = _replaying.set(noted)
+        try:
+            await self.process(record)
+        except StillFailing as failure:
+            return Replayed(ReplayOutcome.FAILED, str(failure)[:500])
+        finally:
+            _replaying.reset(replaying)
+        return noted[-1] if noted else Replayed(ReplayOutcome.SKIPPED, f"not an event {self.name} handles")
 
     async def process_batch(self, records: Sequence[Record]) -> None:
         """Finish with every record in order: applied, skipped or dead-lettered. Only a failure that outlasts the
@@ -252,30 +325,41 @@ class RecordConsumer(ABC, Generic[ItemT]):
             except Exception as failure:
                 if is_transient(failure):
                     transient_since = transient_since or time.monotonic()
-                    if time.monotonic() - transient_since > self._retry.in_place_seconds:
+                    waited = time.monotonic() - transient_since
+                    if waited > self.retry.park_after_seconds and await self.park_aside(record, item, repr(failure)):
+                        self._count(record, item, applied=PARKED)
+                        return
+                    if waited > self.retry.in_place_seconds:
                         raise StillFailing(f"{self.name}: {failure!r}") from failure
                     attempt = min(attempt + 1, 10)
                     where = self._where(record)
                     _logger.warning("%s: transient failure on %s (%s); retrying", self.name, where, failure)
-                    await asyncio.sleep(self._retry.delay(attempt))
+                    await asyncio.sleep(self.retry.delay(attempt))
                     continue
                 attempt += 1
-                if attempt >= self._retry.max_attempts:
+                if attempt >= self.retry.max_attempts:
                     _logger.exception("%s: giving up on %s", self.name, self._where(record))
                     await self.dead_letter(record, f"handler failed after {attempt} attempts: {failure!r}"[:500])
                     return
                 _logger.warning("%s: %s failed (attempt %d): %r", self.name, self._where(record), attempt, failure)
-                await asyncio.sleep(self._retry.delay(attempt))
+                await asyncio.sleep(self.retry.delay(attempt))
             else:
                 self._count(record, item, applied=applied)
                 return
 
-    def _count(self, record: Record, item: ItemT, *, applied: bool) -> None:
-        if applied:
+    def _count(self, record: Record, item: ItemT, *, applied: Outcome) -> None:
+        if applied == PARKED:
+            self.parked += 1
+            outcome = PARKED
+            _note(Replayed(ReplayOutcome.PARKED, "waiting to be retried (docs/decisions/0003)"))
+        elif applied:
             self.processed += 1
+            outcome = "processed"
+            _note(Replayed(ReplayOutcome.APPLIED))
         else:
             self.duplicates += 1
-        outcome = "processed" if applied else "duplicate"
+            outcome = "duplicate"
+            _note(Replayed(ReplayOutcome.DUPLICATE))
         self._metrics.events_consumed.labels(self.name, self.type_of(record, item), outcome).inc()
 
     @staticmethod
@@ -299,15 +383,17 @@ class RecordConsumer(ABC, Generic[ItemT]):
             ("dlq_offset", str(record.offset).encode()),
         ]
         headers = [*(record.headers or ()), *origin]
-        value = record.value
+        value, trimmed = record.value, False
         began = time.monotonic()
         attempt = 0
         while True:
             try:
                 fault_point(f"{self.name}.dead_letter")
                 await self.send_dead_letter(dead_letter_topic(record.topic), record.key, value, headers)
-            except (MessageSizeTooLargeError, RecordTooLargeError):
-                value = None  # at once, trimmed: the original headers, the value's digest and size, the reason
+            except (MessageSizeTooLargeError, RecordTooLargeError) as too_large:
+                if trimmed:
+                    raise StillFailing(f"even the trimmed dead letter is too large: {too_large!r}") from too_large
+                trimmed, value = True, None  # at once: the original headers, the value's digest and size, the reason
                 headers = [
                     *(record.headers or ()),
                     *origin,
@@ -319,10 +405,10 @@ class RecordConsumer(ABC, Generic[ItemT]):
             except Exception as failure:
                 attempt += 1
                 self.blocked = f"cannot dead-letter to {dead_letter_topic(record.topic)}: {failure!r}"[:300]
-                if time.monotonic() - began > self._retry.in_place_seconds:
+                if time.monotonic() - began > self.retry.in_place_seconds:
                     raise StillFailing(self.blocked) from failure
                 _logger.error("%s: %s; retrying", self.name, self.blocked)
-                await asyncio.sleep(self._retry.delay(attempt))
+                await asyncio.sleep(self.retry.delay(attempt))
                 continue
             break
         self.blocked = None
@@ -330,6 +416,7 @@ class RecordConsumer(ABC, Generic[ItemT]):
         if len(self._dead_letters_sent) > _REMEMBERED_DEAD_LETTERS:
             self._dead_letters_sent.popitem(last=False)
         self.dead_lettered += 1
+        _note(Replayed(ReplayOutcome.DEAD_LETTERED, reason))
         self._metrics.events_consumed.labels(self.name, self.type_of(record), "dead_lettered").inc()
         self._metrics.dead_letters.labels(self.name, record.topic).inc()
         _logger.warning("%s: dead-lettered %s: %s", self.name, self._where(record), reason)
@@ -339,6 +426,12 @@ class RecordConsumer(ABC, Generic[ItemT]):
     ) -> None:
         """Put one dead letter on the broker and wait for its acknowledgement."""
         await self.dead_letters.send(topic, key, value, headers)
+
+
+def _note(replayed: Replayed) -> None:
+    noted = _replaying.get()
+    if noted is not None:
+        noted.append(replayed)
 
 
 def consumers_ready(consumers: Sequence[RecordConsumer[Any]]) -> str | None:

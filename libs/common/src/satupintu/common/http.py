@@ -1,4 +1,5 @@
-"""Building a service's HTTP app the same way everywhere: lifespan, health, problem+json errors, token checks."""
+"""Building a service's HTTP app the same way everywhere: lifespan, health, problem+json errors, token checks, and
+the operators' dead letters (``/dlq``, ``/operator/dead-letters``)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from satupintu.common import dead_letters
 from satupintu.common.auth import TokenVerifier, load_or_create_local_keys
 from satupintu.common.health import health_router
 from satupintu.common.problems import install_problem_handlers, problem_response
@@ -64,12 +66,14 @@ class RefuseNulInQuery:
 
 
 def create_service_app(runtime: ServiceRuntime, title: str, description: str = "") -> FastAPI:
-    """A FastAPI app whose lifespan runs ``runtime``, with ``/healthz``, ``/readyz`` and problem+json errors."""
+    """A FastAPI app whose lifespan runs ``runtime``, with ``/healthz``, ``/readyz``, problem+json errors and the
+    dead letters of ``runtime``'s consumers for operators (``GET /dlq``, ``POST /dlq/replay``, the page)."""
     app = FastAPI(title=title, description=description, lifespan=runtime.lifespan)
     app.state.runtime = runtime
     app.state.token_verifier = token_verifier(runtime)
     install_problem_handlers(app)
     app.include_router(health_router(runtime.readiness_checks))
+    dead_letters.install(app, runtime)
     app.add_middleware(TracingMiddleware, service=runtime.name)
     app.add_middleware(RefuseNulInQuery)
 

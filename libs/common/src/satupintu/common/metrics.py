@@ -34,6 +34,12 @@ class ServiceMetrics:
             "Age of the oldest unpublished outbox event (0 when the outbox is empty).",
             registry=self.registry,
         )
+        self.parked_events = Gauge(
+            "satupintu_parked_events",
+            "Events a consumer parked to retry later (a transient failure, or waiting behind one of its key).",
+            ["consumer"],
+            registry=self.registry,
+        )
         self.events_published = Counter(
             "satupintu_events_published_total",
             "Events the outbox relay published to Kafka.",

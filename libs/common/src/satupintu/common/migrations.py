@@ -20,7 +20,7 @@ from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
-from sqlalchemy import MetaData, inspect, text
+from sqlalchemy import BLANK_SCHEMA, MetaData, inspect, text
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
@@ -30,8 +30,11 @@ from sqlmodel.sql.sqltypes import AutoString
 from satupintu.common.database import ensure_database
 from satupintu.common.inbox import InboxEntry
 from satupintu.common.outbox import OutboxMessage
+from satupintu.common.parking import ParkedEvent
 from satupintu.common.settings import DatabaseSettings
 
+COMMON_TABLES: tuple[type[SQLModel], ...] = (OutboxMessage, InboxEntry, ParkedEvent)
+"""Every service's tables of the consumer and outbox plumbing."""
 SCHEMA_ENTRY_POINTS = "satupintu.schemas"
 """The entry-point group where each service names its :class:`ServiceSchema` (test fixtures and tools find it)."""
 MIGRATE_LOCK_KEY = 0x5A7E_A1E3  # one migrate per database at a time
@@ -62,7 +65,7 @@ class ServiceSchema:
     service: str
     """The service's name: its database is ``<prefix><service>``, its command ``satupintu-<service>``."""
     tables: Sequence[type[SQLModel]]
-    """The service's own tables; ``outbox`` and ``inbox`` are every service's and added here."""
+    """The service's own tables; ``outbox``, ``inbox`` and ``parked_events`` are every service's and added here."""
     append_only: Sequence[str] = ()
     """Tables the service's role may only INSERT into and SELECT from (audit's log)."""
     check_existing: Callable[[Connection], None] | None = field(default=None, compare=False)
@@ -77,7 +80,7 @@ class ServiceSchema:
         """The service's tables alone (a process may import several services' models into SQLModel's metadata):
         what autogenerate compares the database with."""
         metadata = MetaData()
-        for model in (OutboxMessage, InboxEntry, *self.tables):
+        for model in (*COMMON_TABLES, *self.tables):
             model.__table__.to_metadata(metadata)  # type: ignore[attr-defined]
         return metadata
 
@@ -205,7 +208,7 @@ def _adopt(connection: Connection, schema: ServiceSchema, database_name: str) ->
     """A database created at start-up before migrations existed holds exactly the baseline; make sure of that."""
     if schema.check_existing is not None:
         schema.check_existing(connection)
-    differences = compare_metadata(MigrationContext.configure(connection), schema.metadata())
+    differences = compare_metadata(MigrationContext.configure(connection), _baseline_metadata(connection, schema))
     if differences:
         listed = "\n  ".join(repr(difference) for difference in differences)
         raise UnknownDatabase(
@@ -213,6 +216,32 @@ def _adopt(connection: Connection, schema: ServiceSchema, database_name: str) ->
             f"from what this code expects:\n  {listed}\nBring it to the baseline by hand (or restore it into a new "
             f"database), then run `satupintu-{schema.service} migrate` again."
         )
+
+
+def _baseline_metadata(connection: Connection, schema: ServiceSchema) -> MetaData:
+    """The tables of the baseline revision, as the baseline creates them: built in a schema of their own inside a
+    savepoint that is rolled back (later revisions may have added tables and columns the models now have)."""
+    scratch = "satupintu_baseline"
+    baseline = MetaData()
+    savepoint = connection.begin_nested()
+    try:
+        connection.exec_driver_sql(f"CREATE SCHEMA {scratch}")
+        connection.exec_driver_sql(f"SET LOCAL search_path TO {scratch}")
+        command.upgrade(schema.alembic_config(connection), _baseline(schema))
+        reflected = MetaData()
+        reflected.reflect(connection, schema=scratch)
+        for table in reflected.tables.values():
+            if table.name != VERSION_TABLE:
+                # schema None: the tables without one (SQLAlchemy accepts it; its annotations do not say so)
+                table.to_metadata(baseline, schema=None, referred_schema_fn=_no_schema)  # type: ignore[arg-type]
+    finally:
+        savepoint.rollback()
+        connection.exec_driver_sql("SET LOCAL search_path TO DEFAULT")
+    return baseline
+
+
+def _no_schema(*_: object) -> Any:
+    return BLANK_SCHEMA
 
 
 def quote_identifier(name: str) -> str:

@@ -136,3 +136,37 @@ def install_problem_handlers(app: FastAPI) -> None:
         problem_type = _STATUS_TYPES.get(error.status_code, "http-error")
         detail = error.detail if isinstance(error.detail, str) else HTTPStatus(error.status_code).phrase
         return problem_response(request, error.status_code, problem_type, detail, headers=dict(error.headers or {}))
+
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "RFC 9457 problem details.",
+    "required": ["type", "title", "status", "detail", "instance"],
+    "properties": {
+        "type": {"type": "string", "format": "uri", "description": "What kind of problem."},
+        "title": {"type": "string", "description": "The HTTP status's phrase, or the problem's title."},
+        "status": {"type": "integer", "description": "The HTTP status."},
+        "detail": {"type": "string", "description": "What went wrong, for a human."},
+        "instance": {"type": "string", "description": "The path asked for."},
+        "errors": {
+            "type": "array",
+            "description": "For a validation error: each field at fault.",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "field": {"type": "string", "description": "The field's path, e.g. `applicant/nik`."},
+                    "message": {"type": "string"},
+                    "code": {"type": "string"},
+                },
+            },
+        },
+    },
+}
+
+
+def documented_problems(descriptions: dict[int, str]) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for the problems an endpoint answers, each as ``application/problem+json``."""
+    return {
+        status: {"description": description, "content": {PROBLEM_MEDIA_TYPE: {"schema": PROBLEM_SCHEMA}}}
+        for status, description in descriptions.items()
+    }

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from satupintu.common.broker import DeadLetterProducer, broker_ready, create_broker
 from satupintu.common.catalogue import load_catalogue
-from satupintu.common.consumer import EventConsumer, Handler, RetryPolicy
+from satupintu.common.consumer import PARKED_RETRIES_PER_PASS, EventConsumer, Handler, RetryPolicy
 from satupintu.common.consuming import RecordConsumer, consumers_ready
 from satupintu.common.database import create_engine, database_ready, session_factory
 from satupintu.common.events.base import EventPayload
@@ -30,6 +30,7 @@ from satupintu.common.logs import configure_logging
 from satupintu.common.metrics import ServiceMetrics
 from satupintu.common.migrations import ServiceSchema, check_at_head
 from satupintu.common.outbox import Outbox, OutboxRelay
+from satupintu.common.parking import parked_counts
 from satupintu.common.settings import ServiceSettings
 from satupintu.common.stopping import finish_by
 from satupintu.common.topics_admin import ensure_topics
@@ -73,6 +74,7 @@ class ServiceRuntime:
         self.broker = create_broker(self.settings.kafka, self.name, self.metrics.registry)
         self.dead_letters = DeadLetterProducer(self.settings.kafka, self.name)
         self.outbox = Outbox(self.settings.kafka)
+        self.on_metrics(self._measure_parked)
         self.relay = OutboxRelay(
             self.settings.database.service_url(self.name, driver="postgresql"),
             self.broker,
@@ -102,6 +104,12 @@ class ServiceRuntime:
         consumer.subscribe(*logical_topics)
         self.consumers.append(consumer)
         return consumer
+
+    async def _measure_parked(self) -> None:
+        names = [consumer.name for consumer in self.consumers if isinstance(consumer, EventConsumer)]
+        async with self.sessions() as session:
+            for name, count in (await parked_counts(session, names)).items():
+                self.metrics.parked_events.labels(name).set(count)
 
     def on_start(self, hook: Callable[[], None]) -> None:
         """Run ``hook`` when the service starts (its database checked at head), e.g. to spawn a periodic job."""
@@ -136,6 +144,11 @@ class ServiceRuntime:
         """Check the database is at the schema's head (``migrate`` creates the tables, never the service), then
         start the topics and consumers, then the outbox relay."""
         await check_at_head(self.engine, self.schema)
+        for consumer in self.consumers:
+            if isinstance(consumer, EventConsumer):
+                what = f"{consumer.name}: retrying parked events"
+                interval = consumer.retry.parked_poll_seconds
+                self.spawn(run_periodically(what, consumer.retry_parked, interval, PARKED_RETRIES_PER_PASS))
         if self.needs_broker:
             await self._start_broker()
         else:

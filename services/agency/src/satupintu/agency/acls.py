@@ -2,7 +2,8 @@
 
 Each agency's system (principal ``User:agency-<code>``) may read its tasks topic with consumer groups named
 ``satupintu.agency.<code>.*`` (the worker SDK's), and write its decisions topic; nothing else. The desk (principal
-``User:satupintu-agency``) reads every agency's tasks and decisions, writes decisions, ``access`` and its dead letters.
+``User:satupintu-agency``) reads every agency's tasks and decisions, writes decisions, ``access`` and its dead letters,
+and reads its dead letters (the operators' ``GET /dlq``, without a consumer group).
 
     satupintu-agency-acls                 # (re)writes deploy/kafka-acls/acls.json and apply-acls.sh
     satupintu-agency-acls --check         # exits 1 when they are out of date with the catalogue
@@ -55,15 +56,16 @@ def agency_acls(agency: str) -> list[Acl]:
 
 
 def desk_acls(agencies: Iterable[str]) -> list[Acl]:
-    """What the desk may do: keep every agency's task inbox, watch and write decisions, record access."""
+    """What the desk may do: keep every agency's task inbox, watch and write decisions, record access, dead-letter
+    what it cannot process and read those dead letters back."""
     rules: list[Acl] = []
     for agency in agencies:
         tasks, decisions = Topic.AGENCY_TASKS.name_for(agency), Topic.AGENCY_DECISIONS.name_for(agency)
         rules += [
             Acl(DESK_PRINCIPAL, "topic", tasks, "literal", ("Read", "Describe")),
-            Acl(DESK_PRINCIPAL, "topic", dead_letter_topic(tasks), "literal", ("Write", "Describe")),
+            Acl(DESK_PRINCIPAL, "topic", dead_letter_topic(tasks), "literal", ("Read", "Write", "Describe")),
             Acl(DESK_PRINCIPAL, "topic", decisions, "literal", ("Read", "Write", "Describe")),
-            Acl(DESK_PRINCIPAL, "topic", dead_letter_topic(decisions), "literal", ("Write", "Describe")),
+            Acl(DESK_PRINCIPAL, "topic", dead_letter_topic(decisions), "literal", ("Read", "Write", "Describe")),
         ]
     rules += [
         Acl(DESK_PRINCIPAL, "topic", Topic.ACCESS.name_for(), "literal", ("Write", "Describe")),

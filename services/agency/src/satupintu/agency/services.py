@@ -21,7 +21,7 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -46,11 +46,11 @@ from satupintu.agency.domain import (
 from satupintu.agency.sdk import decision_event_id
 from satupintu.agency.storage.repository import OfficerRepository, TaskRepository
 from satupintu.agency.storage.tables import DeskTask, Officer
+from satupintu.common.access_log import AccessLog
 from satupintu.common.auth import Principal
 from satupintu.common.catalogue import Catalogue
 from satupintu.common.consumer import RejectEvent, UnitOfWork
 from satupintu.common.crypto import FieldCipher
-from satupintu.common.events.access import AccessRecorded
 from satupintu.common.events.applications import JsonScalar
 from satupintu.common.events.base import Decision, DocumentRef
 from satupintu.common.events.envelope import Event
@@ -167,39 +167,6 @@ class DocumentDamaged(DeskError):
         super().__init__("The stored document is damaged; tell the operators.")
 
 
-class AccessLog:
-    """Publishes ``access.recorded`` (through the outbox, in the caller's transaction)."""
-
-    def __init__(self, outbox: Outbox, clock: Clock) -> None:
-        self._outbox = outbox
-        self._clock = clock
-
-    async def record(
-        self,
-        session: AsyncSession,
-        actor: str,
-        *,
-        subject_id: str,
-        resource: str,
-        action: str,
-        outcome: Literal["granted", "denied"],
-        reason: str | None = None,
-    ) -> None:
-        """Record that ``actor`` was granted or denied ``action`` on ``resource``."""
-        access = AccessRecorded(
-            subject_id=subject_id,
-            principal=actor,
-            resource=resource,
-            action=action,
-            outcome=outcome,
-            reason=reason,
-            at=self._clock(),
-        )
-        await self._outbox.add(session, Event(payload=access, source=SOURCE, subject=subject_id, actor=actor))
-        if outcome == "denied":
-            _logger.warning("access denied: %s %s %s (%s)", actor, action, resource, reason)
-
-
 class DeskService:
     """The officers' desk: the task inbox and what officers do with it."""
 
@@ -225,7 +192,7 @@ class DeskService:
         self._due_soon_working_days = due_soon_working_days
         self._collective_leave = collective_leave
         self._clock = clock
-        self.access = AccessLog(outbox, clock)
+        self.access = AccessLog(outbox, SOURCE, clock)
 
     def now(self) -> datetime:
         """The desk's current time."""

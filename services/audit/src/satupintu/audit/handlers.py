@@ -64,7 +64,7 @@ class AuditConsumer(RecordConsumer[Entry]):
         """The entry's type (an event type, ``invalid``, ``dead_letter`` or ``unrecordable``)."""
         return str(item["type"]) if item is not None else record_headers(record).get("ce_type", "unknown")
 
-    async def apply_together(self, work: Sequence[tuple[Record, Entry]]) -> list[bool]:
+    async def apply_together(self, work: Sequence[tuple[Record, Entry]]) -> Sequence[bool]:
         """Append the batch's entries in order under one append lock; a value the chain cannot hash exactly fails
         the batch, and the one-at-a-time path logs it as ``unrecordable``."""
         spans = [

@@ -50,9 +50,9 @@ from satupintu.audit.merkle import (
 from satupintu.audit.signing import CheckpointSigner, KeyRing, SignedCheckpoint
 from satupintu.audit.storage.repository import AuditRepository
 from satupintu.audit.storage.tables import AuditEntry, CheckpointRecord
+from satupintu.common.access_log import AccessLog
 from satupintu.common.auth import Principal
-from satupintu.common.events.access import AccessRecorded
-from satupintu.common.events.envelope import EVENT_TYPES, EnvelopeError, Event, from_record
+from satupintu.common.events.envelope import EVENT_TYPES, EnvelopeError, from_record
 from satupintu.common.events.topics import DLQ_SUFFIX
 from satupintu.common.outbox import Outbox
 
@@ -439,6 +439,7 @@ class AuditQueries:
         self._key_ring = key_ring
         self._checkpoints = checkpoints
         self._clock = clock
+        self._access = AccessLog(outbox, SOURCE, clock)
         self._timeline_limit = timeline_limit
         self._export_batch = export_batch
 
@@ -638,13 +639,12 @@ class AuditQueries:
         reason: str | None = None,
     ) -> None:
         subject = subject_id or f"audit-query:{uuid.uuid4()}"
-        access = AccessRecorded(
+        await self._access.record(
+            session,
+            principal.actor(),
             subject_id=subject,
-            principal=principal.actor(),
             resource=resource,
             action=action,
             outcome=outcome,
             reason=reason,
-            at=self._clock(),
         )
-        await self._outbox.add(session, Event(payload=access, source=SOURCE, subject=subject, actor=principal.actor()))

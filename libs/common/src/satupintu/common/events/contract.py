@@ -44,7 +44,7 @@ from satupintu.common.events.tasks import (
 from satupintu.common.events.verification import VerificationCodeIssued
 
 PRODUCED_BY: Mapping[str, tuple[type[EventPayload], ...]] = {
-    "intake": (ApplicationSubmitted, ApplicationInformationProvided, VerificationCodeIssued),
+    "intake": (ApplicationSubmitted, ApplicationInformationProvided, VerificationCodeIssued, AccessRecorded),
     "routing": (
         ApplicationStageStarted,
         ApplicationTaskUpdated,
@@ -57,9 +57,10 @@ PRODUCED_BY: Mapping[str, tuple[type[EventPayload], ...]] = {
         TaskSlaBreached,
         TaskDecisionAccepted,
         TaskDecisionRefused,
+        AccessRecorded,
     ),
     "agency": (TaskClaimed, TaskDecided, AccessRecorded),
-    "notification": (NotificationSent, NotificationFailed),
+    "notification": (NotificationSent, NotificationFailed, AccessRecorded),
     "audit": (AccessRecorded,),
     "mall": (
         TicketIssued,
@@ -75,6 +76,8 @@ PRODUCED_BY: Mapping[str, tuple[type[EventPayload], ...]] = {
         ConsentGranted,
         ConsentWithdrawn,
         ConsentUsed,
+        AccessRecorded,
     ),
 }
-"""Service name → the event types it publishes (through its outbox)."""
+"""Service name → the event types it publishes (through its outbox); every service records operators' access to its
+dead letters (``access.recorded``)."""

@@ -21,5 +21,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    """Migrations only go forward: a mistake is undone by a new revision (docs/decisions/0012-alembic-migrations.md)."""
+    """Migrations only go forward: a mistake is undone by a new revision (docs/decisions/0013-alembic-migrations.md)."""
     raise NotImplementedError("migrations only go forward; write a new revision instead")

@@ -9,6 +9,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
+from satupintu.common.migration_steps import create_inbox_and_outbox
+
 revision = "0001"
 down_revision = None
 branch_labels = None
@@ -17,6 +19,7 @@ depends_on = None
 
 def upgrade() -> None:
     """Create agency's tables, outbox and inbox."""
+    create_inbox_and_outbox()
     op.create_table(
         "desk_tasks",
         sa.Column("task_id", sa.String(), nullable=False),
@@ -55,14 +58,6 @@ def upgrade() -> None:
     op.create_index("desk_tasks_open_by_agency", "desk_tasks", ["agency", "state", "due_at"], unique=False)
     op.create_index(op.f("ix_desk_tasks_application_id"), "desk_tasks", ["application_id"], unique=False)
     op.create_table(
-        "inbox",
-        sa.Column("consumer", sa.String(), nullable=False),
-        sa.Column("event_id", sa.String(), nullable=False),
-        sa.Column("event_type", sa.String(), nullable=False),
-        sa.Column("processed_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
-        sa.PrimaryKeyConstraint("consumer", "event_id"),
-    )
-    op.create_table(
         "officers",
         sa.Column("username", sa.String(), nullable=False),
         sa.Column("agency", sa.String(), nullable=False),
@@ -73,18 +68,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("username"),
     )
     op.create_index(op.f("ix_officers_agency"), "officers", ["agency"], unique=False)
-    op.create_table(
-        "outbox",
-        sa.Column("id", sa.BigInteger(), sa.Identity(always=True), nullable=False),
-        sa.Column("topic", sa.String(), nullable=False),
-        sa.Column("key", sa.String(), nullable=False),
-        sa.Column("event_id", sa.String(), nullable=False),
-        sa.Column("event_type", sa.String(), nullable=False),
-        sa.Column("headers", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
-        sa.Column("value", sa.LargeBinary(), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
-        sa.PrimaryKeyConstraint("id"),
-    )
 
 
 def downgrade() -> None:

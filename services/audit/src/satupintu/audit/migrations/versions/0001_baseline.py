@@ -9,6 +9,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
+from satupintu.common.migration_steps import create_inbox_and_outbox
+
 revision = "0001"
 down_revision = None
 branch_labels = None
@@ -20,6 +22,7 @@ APPEND_ONLY_TABLES = ("audit_log", "audit_tree_nodes", "audit_checkpoints")
 
 def upgrade() -> None:
     """Create audit's tables, outbox and inbox, and make the log's tables append-only."""
+    create_inbox_and_outbox()
     op.create_table(
         "audit_checkpoints",
         sa.Column("tree_size", sa.BigInteger(), autoincrement=False, nullable=False),
@@ -67,26 +70,6 @@ def upgrade() -> None:
         sa.Column("position", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("hash", sa.LargeBinary(), nullable=False),
         sa.PrimaryKeyConstraint("level", "position"),
-    )
-    op.create_table(
-        "inbox",
-        sa.Column("consumer", sa.String(), nullable=False),
-        sa.Column("event_id", sa.String(), nullable=False),
-        sa.Column("event_type", sa.String(), nullable=False),
-        sa.Column("processed_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
-        sa.PrimaryKeyConstraint("consumer", "event_id"),
-    )
-    op.create_table(
-        "outbox",
-        sa.Column("id", sa.BigInteger(), sa.Identity(always=True), nullable=False),
-        sa.Column("topic", sa.String(), nullable=False),
-        sa.Column("key", sa.String(), nullable=False),
-        sa.Column("event_id", sa.String(), nullable=False),
-        sa.Column("event_type", sa.String(), nullable=False),
-        sa.Column("headers", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
-        sa.Column("value", sa.LargeBinary(), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
-        sa.PrimaryKeyConstraint("id"),
     )
     op.execute(
         """

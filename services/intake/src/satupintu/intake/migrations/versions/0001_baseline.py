@@ -9,6 +9,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
+from satupintu.common.migration_steps import create_inbox_and_outbox
+
 revision = "0001"
 down_revision = None
 branch_labels = None
@@ -17,6 +19,7 @@ depends_on = None
 
 def upgrade() -> None:
     """Create intake's tables, outbox and inbox."""
+    create_inbox_and_outbox()
     op.create_table(
         "applications",
         sa.Column("id", sa.String(), nullable=False),
@@ -88,14 +91,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("key"),
     )
     op.create_table(
-        "inbox",
-        sa.Column("consumer", sa.String(), nullable=False),
-        sa.Column("event_id", sa.String(), nullable=False),
-        sa.Column("event_type", sa.String(), nullable=False),
-        sa.Column("processed_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
-        sa.PrimaryKeyConstraint("consumer", "event_id"),
-    )
-    op.create_table(
         "one_time_codes",
         sa.Column("id", sa.String(), nullable=False),
         sa.Column("nik_hash", sa.String(), nullable=False),
@@ -108,18 +103,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index(op.f("ix_one_time_codes_nik_hash"), "one_time_codes", ["nik_hash"], unique=False)
-    op.create_table(
-        "outbox",
-        sa.Column("id", sa.BigInteger(), sa.Identity(always=True), nullable=False),
-        sa.Column("topic", sa.String(), nullable=False),
-        sa.Column("key", sa.String(), nullable=False),
-        sa.Column("event_id", sa.String(), nullable=False),
-        sa.Column("event_type", sa.String(), nullable=False),
-        sa.Column("headers", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
-        sa.Column("value", sa.LargeBinary(), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
-        sa.PrimaryKeyConstraint("id"),
-    )
     op.create_table(
         "application_tasks",
         sa.Column("task_id", sa.String(), nullable=False),

@@ -9,6 +9,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
+from satupintu.common.migration_steps import create_inbox_and_outbox
+
 revision = "0001"
 down_revision = None
 branch_labels = None
@@ -17,6 +19,7 @@ depends_on = None
 
 def upgrade() -> None:
     """Create mall's tables, outbox and inbox."""
+    create_inbox_and_outbox()
     op.create_table(
         "complaints",
         sa.Column("complaint_id", sa.String(), nullable=False),
@@ -57,14 +60,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("scope", "day"),
     )
     op.create_table(
-        "inbox",
-        sa.Column("consumer", sa.String(), nullable=False),
-        sa.Column("event_id", sa.String(), nullable=False),
-        sa.Column("event_type", sa.String(), nullable=False),
-        sa.Column("processed_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
-        sa.PrimaryKeyConstraint("consumer", "event_id"),
-    )
-    op.create_table(
         "mall_applications",
         sa.Column("application_id", sa.String(), nullable=False),
         sa.Column("tracking_code", sa.String(), nullable=False),
@@ -87,18 +82,6 @@ def upgrade() -> None:
     op.create_index(op.f("ix_mall_applications_state"), "mall_applications", ["state"], unique=False)
     op.create_index(op.f("ix_mall_applications_submitted_at"), "mall_applications", ["submitted_at"], unique=False)
     op.create_index(op.f("ix_mall_applications_tracking_code"), "mall_applications", ["tracking_code"], unique=True)
-    op.create_table(
-        "outbox",
-        sa.Column("id", sa.BigInteger(), sa.Identity(always=True), nullable=False),
-        sa.Column("topic", sa.String(), nullable=False),
-        sa.Column("key", sa.String(), nullable=False),
-        sa.Column("event_id", sa.String(), nullable=False),
-        sa.Column("event_type", sa.String(), nullable=False),
-        sa.Column("headers", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
-        sa.Column("value", sa.LargeBinary(), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
-        sa.PrimaryKeyConstraint("id"),
-    )
     op.create_table(
         "survey_invitations",
         sa.Column("application_id", sa.String(), nullable=False),

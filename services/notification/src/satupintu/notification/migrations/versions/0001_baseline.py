@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql
+
+from satupintu.common.migration_steps import create_inbox_and_outbox
 
 revision = "0001"
 down_revision = None
@@ -17,6 +18,7 @@ depends_on = None
 
 def upgrade() -> None:
     """Create notification's tables, outbox and inbox."""
+    create_inbox_and_outbox()
     op.create_table(
         "contacts",
         sa.Column("application_id", sa.String(), nullable=False),
@@ -60,26 +62,6 @@ def upgrade() -> None:
         sa.Column("outcome", sa.String(), nullable=True),
         sa.Column("detail", sa.String(), nullable=True),
         sa.PrimaryKeyConstraint("message_id", "number"),
-    )
-    op.create_table(
-        "inbox",
-        sa.Column("consumer", sa.String(), nullable=False),
-        sa.Column("event_id", sa.String(), nullable=False),
-        sa.Column("event_type", sa.String(), nullable=False),
-        sa.Column("processed_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
-        sa.PrimaryKeyConstraint("consumer", "event_id"),
-    )
-    op.create_table(
-        "outbox",
-        sa.Column("id", sa.BigInteger(), sa.Identity(always=True), nullable=False),
-        sa.Column("topic", sa.String(), nullable=False),
-        sa.Column("key", sa.String(), nullable=False),
-        sa.Column("event_id", sa.String(), nullable=False),
-        sa.Column("event_type", sa.String(), nullable=False),
-        sa.Column("headers", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
-        sa.Column("value", sa.LargeBinary(), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
-        sa.PrimaryKeyConstraint("id"),
     )
 
 

@@ -4,7 +4,7 @@ Expand only: four columns, all nullable or with a default, so the previous relea
 existing task keeps its state (a task the previous release closed on seeing its decision stays ``decided``).
 ``refused_decision_ids`` starts empty; ``decision_id`` is unknown (NULL) for decisions taken before this revision.
 
-Revision 0002, revising 0001 (docs/decisions/0010-agency-desk-and-sdk.md, "Routing answers every decision").
+Revision 0003, revising 0002 (docs/decisions/0010-agency-desk-and-sdk.md, "Routing answers every decision").
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision = "0002"
-down_revision = "0001"
+revision = "0003"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,62 @@
+"""Schema steps every service's migrations share: the tables of the consumer and outbox plumbing
+(:data:`satupintu.common.migrations.COMMON_TABLES`), written once and called from each service's revisions.
+
+A step is frozen once a revision calls it: it must create tomorrow what it created the day the revision was written,
+whatever the models say by then. A change to these tables is a new step, called from a new revision of every service.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.dialects import postgresql
+
+
+def create_inbox_and_outbox() -> None:
+    """``inbox`` and ``outbox`` as every service's baseline (revision 0001) has them."""
+    op.create_table(
+        "inbox",
+        sa.Column("consumer", sa.String(), nullable=False),
+        sa.Column("event_id", sa.String(), nullable=False),
+        sa.Column("event_type", sa.String(), nullable=False),
+        sa.Column("processed_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.PrimaryKeyConstraint("consumer", "event_id"),
+    )
+    op.create_table(
+        "outbox",
+        sa.Column("id", sa.BigInteger(), sa.Identity(always=True), nullable=False),
+        sa.Column("topic", sa.String(), nullable=False),
+        sa.Column("key", sa.String(), nullable=False),
+        sa.Column("event_id", sa.String(), nullable=False),
+        sa.Column("event_type", sa.String(), nullable=False),
+        sa.Column("headers", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column("value", sa.LargeBinary(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+
+
+def create_parked_events() -> None:
+    """``parked_events`` (revision 0002 of every service), with the indexes the per-key order and the once-only
+    parking use (:mod:`satupintu.common.parking`)."""
+    op.create_table(
+        "parked_events",
+        sa.Column("id", sa.BigInteger(), sa.Identity(always=True), nullable=False),
+        sa.Column("consumer", sa.String(), nullable=False),
+        sa.Column("topic", sa.String(), nullable=False),
+        sa.Column("partition", sa.Integer(), nullable=False),
+        sa.Column("record_offset", sa.BigInteger(), nullable=False),
+        sa.Column("record_key", sa.LargeBinary(), nullable=True),
+        sa.Column("headers", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column("value", sa.LargeBinary(), nullable=True),
+        sa.Column("timestamp_ms", sa.BigInteger(), nullable=False),
+        sa.Column("attempts", sa.Integer(), server_default="0", nullable=False),
+        sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("last_error", sa.Text(), nullable=False),
+        sa.Column("parked_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("ix_parked_events_key", "parked_events", ["consumer", "record_key", "id"], unique=False)
+    op.create_index(
+        "ix_parked_events_position", "parked_events", ["consumer", "topic", "partition", "record_offset"], unique=True
+    )
