@@ -14,7 +14,7 @@ import pytest
 from satupintu.agency.sdk import consumer_group
 from satupintu.common.auth import AuthSettings
 from satupintu.common.catalogue import load_catalogue
-from satupintu.common.events.topics import Topic, all_topic_names
+from satupintu.common.events.topics import Topic, all_topic_names, dead_letter_topic
 from tests.deploy.support import DEPLOY, PORTS, known_environment, tool
 
 pytestmark = pytest.mark.unit
@@ -274,7 +274,7 @@ def test_every_topic_and_its_dead_letter_twin_is_a_kafka_topic() -> None:
         assert spec["config"]["retention.ms"] > 0, name
 
 
-def test_an_agency_may_read_its_tasks_and_write_its_decisions_and_nothing_else() -> None:
+def test_an_agency_may_read_its_tasks_dead_letter_them_and_write_its_decisions_and_nothing_else() -> None:
     users = {d["metadata"]["name"]: d["spec"] for d in of_kind(rendered("production"), "KafkaUser")}
     for code in load_catalogue().agency_codes():
         spec = users[f"agency-{code}"]
@@ -285,6 +285,7 @@ def test_an_agency_may_read_its_tasks_and_write_its_decisions_and_nothing_else()
         }
         assert grants == {
             ("topic", Topic.AGENCY_TASKS.name_for(code), "literal"): {"Describe", "Read"},
+            ("topic", dead_letter_topic(Topic.AGENCY_TASKS.name_for(code)), "literal"): {"Describe", "Write"},
             ("topic", Topic.AGENCY_DECISIONS.name_for(code), "literal"): {"Describe", "Write"},
             ("group", f"satupintu.agency.{code}.", "prefix"): {"Describe", "Read"},
         }

@@ -23,7 +23,7 @@ def test_the_committed_acl_files_match_the_catalogue() -> None:
     assert (ACL_DIR / "apply-acls.sh").read_text() == render_script(codes, catalogue.version)
 
 
-def test_an_agency_may_read_its_tasks_and_write_its_decisions_and_nothing_else() -> None:
+def test_an_agency_may_read_its_tasks_dead_letter_them_and_write_its_decisions_and_nothing_else() -> None:
     codes = sorted(load_catalogue().agency_codes())
     rules = all_acls(codes)
 
@@ -35,6 +35,7 @@ def test_an_agency_may_read_its_tasks_and_write_its_decisions_and_nothing_else()
         }
         assert own == {
             ("topic", f"agency.{code}.tasks", "literal", ("Read", "Describe")),
+            ("topic", f"agency.{code}.tasks.dlq", "literal", ("Write", "Describe")),
             ("group", f"satupintu.agency.{code}.", "prefixed", ("Read", "Describe")),
             ("topic", f"agency.{code}.decisions", "literal", ("Write", "Describe")),
         }

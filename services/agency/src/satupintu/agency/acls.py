@@ -46,10 +46,13 @@ class Acl:
 
 
 def agency_acls(agency: str) -> list[Acl]:
-    """What one agency's systems may do: read its tasks (in its own consumer groups), write its decisions."""
+    """What one agency's systems may do: read its tasks (in its own consumer groups), dead-letter a task record its
+    worker cannot read (the worker SDK takes the consumers' one path), write its decisions."""
     principal = agency_principal(agency)
+    tasks = Topic.AGENCY_TASKS.name_for(agency)
     return [
-        Acl(principal, "topic", Topic.AGENCY_TASKS.name_for(agency), "literal", ("Read", "Describe")),
+        Acl(principal, "topic", tasks, "literal", ("Read", "Describe")),
+        Acl(principal, "topic", dead_letter_topic(tasks), "literal", ("Write", "Describe")),
         Acl(principal, "group", consumer_group(agency, ""), "prefixed", ("Read", "Describe")),
         Acl(principal, "topic", Topic.AGENCY_DECISIONS.name_for(agency), "literal", ("Write", "Describe")),
     ]
