@@ -29,6 +29,7 @@ from sqlmodel.sql.sqltypes import AutoString
 
 from satupintu.common.database import ensure_database
 from satupintu.common.inbox import InboxEntry
+from satupintu.common.limits import LimitCounter
 from satupintu.common.outbox import OutboxMessage
 from satupintu.common.settings import DatabaseSettings
 
@@ -65,6 +66,9 @@ class ServiceSchema:
     """The service's own tables; ``outbox`` and ``inbox`` are every service's and added here."""
     append_only: Sequence[str] = ()
     """Tables the service's role may only INSERT into and SELECT from (audit's log)."""
+    limits: bool = False
+    """Whether the service keeps limits its replicas share (``satupintu.common.limits``): its database then has the
+    common ``limit_counters`` table, which a revision of the service's own after the baseline creates."""
     check_existing: Callable[[Connection], None] | None = field(default=None, compare=False)
     """Raises when a database created before migrations cannot be adopted (audit: a log from before the chain)."""
 
@@ -76,10 +80,12 @@ class ServiceSchema:
     def metadata(self) -> MetaData:
         """The service's tables alone (a process may import several services' models into SQLModel's metadata):
         what autogenerate compares the database with."""
-        metadata = MetaData()
-        for model in (OutboxMessage, InboxEntry, *self.tables):
-            model.__table__.to_metadata(metadata)  # type: ignore[attr-defined]
-        return metadata
+        return _metadata_of([*self.start_up_tables(), *([LimitCounter] if self.limits else [])])
+
+    def start_up_tables(self) -> list[type[SQLModel]]:
+        """The tables start-up created before migrations existed (decision 0004): outbox, inbox and the service's
+        own; a database ``migrate`` adopts must hold exactly these. Common tables added since are not among them."""
+        return [OutboxMessage, InboxEntry, *self.tables]
 
     def alembic_config(self, connection: Connection | None = None) -> Config:
         """Alembic's configuration of this environment; with ``connection``, env.py migrates over it."""
@@ -93,6 +99,13 @@ class ServiceSchema:
     def scripts(self) -> ScriptDirectory:
         """The environment's revisions."""
         return ScriptDirectory.from_config(self.alembic_config())
+
+
+def _metadata_of(models: Sequence[type[SQLModel]]) -> MetaData:
+    metadata = MetaData()
+    for model in models:
+        model.__table__.to_metadata(metadata)  # type: ignore[attr-defined]
+    return metadata
 
 
 def registered_schema(service: str) -> ServiceSchema | None:
@@ -205,7 +218,8 @@ def _adopt(connection: Connection, schema: ServiceSchema, database_name: str) ->
     """A database created at start-up before migrations existed holds exactly the baseline; make sure of that."""
     if schema.check_existing is not None:
         schema.check_existing(connection)
-    differences = compare_metadata(MigrationContext.configure(connection), schema.metadata())
+    start_up = _metadata_of(schema.start_up_tables())
+    differences = compare_metadata(MigrationContext.configure(connection), start_up)
     if differences:
         listed = "\n  ".join(repr(difference) for difference in differences)
         raise UnknownDatabase(
