@@ -113,7 +113,7 @@ _GIVE_BACK = text(
 )
 _REMOVE_EXPIRED = text(
     "DELETE FROM limit_counters WHERE ctid IN "
-    "(SELECT ctid FROM limit_counters WHERE expires_at < :now LIMIT :batch_size)"
+    "(SELECT ctid FROM limit_counters WHERE expires_at <= :now LIMIT :batch_size)"
 )
 
 
