@@ -504,3 +504,27 @@ async def test_a_client_that_disconnects_mid_upload_leaves_no_temporary_file(
 
         await eventually(spooled_in(spool), lambda files: files == [], what="the spooled upload removed")
     assert files_under(settings.documents_dir) == []
+
+
+async def test_a_document_its_form_refuses_is_not_stored(intake_settings: Callable[..., Any]) -> None:
+    settings = await intake_settings(max_document_bytes=10_000_000)
+    app = create_app(settings)
+    oversized_ktp = b"%PDF-1.7 " + uuid.uuid4().bytes + b"6" * 2_000_000  # the KTP's own limit is 2 MB
+    png_plan = b"\x89PNG\r\n\x1a\n" + uuid.uuid4().bytes  # the building plan must be a PDF
+    async with running(app) as client:
+        documents_before = await rows(app, DocumentRecord)
+        ktp = await client.post(
+            "/apply/skck?lang=en", data={"applicant-nik": "1"}, files={"document-ktp": ("ktp.pdf", oversized_ktp)}
+        )
+        plan = await client.post(
+            "/apply/pbg?lang=en",
+            data={"applicant-nik": "1"},
+            files={"document-building_plan": ("plan.png", png_plan, "image/png")},
+        )
+
+        assert ktp.status_code == 422, ktp.text
+        assert "must be smaller than 2 MB" in ktp.text
+        assert plan.status_code == 422, plan.text
+        assert "must be a PDF" in plan.text
+        assert await rows(app, DocumentRecord) == documents_before
+    assert files_under(settings.documents_dir) == []
