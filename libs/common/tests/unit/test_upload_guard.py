@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
+from satupintu.common.limits import Limiter, Quota, Taken
 from satupintu.common.problems import install_problem_handlers
-from satupintu.common.uploads import UploadGuard
+from satupintu.common.uploads import UploadGuard, UploadVolume
 
 pytestmark = pytest.mark.unit
 
@@ -165,3 +167,71 @@ async def test_an_answer_that_does_not_read_the_body_is_not_refused() -> None:
 
     assert answer.status_code == 200
     assert answer.content == b"started"
+
+
+class FakeLimiter(Limiter):
+    """Answers takes as told, and records what is given back."""
+
+    def __init__(self, allowed: bool = True, failure: Exception | None = None) -> None:
+        self.allowed, self.failure = allowed, failure
+        self.taken: list[tuple[str, int]] = []
+        self.given_back: list[int] = []
+
+    async def take(self, quota: Quota, subject: str, units: int = 1) -> Taken:
+        if self.failure is not None:
+            raise self.failure
+        self.taken.append((subject, units))
+        start = datetime(2026, 6, 15, tzinfo=UTC)
+        wait = timedelta(0) if self.allowed else timedelta(seconds=90.2)
+        return Taken(self.allowed, quota.key(subject), units, start, 0, wait)
+
+    async def give_back(self, taken: Taken, units: int) -> None:
+        self.given_back.append(units)
+
+
+QUOTA = Quota("test.upload-bytes", 10 * LIMIT, timedelta(hours=1))
+
+
+def with_volume(limiter: FakeLimiter) -> UploadGuard:
+    return UploadGuard(
+        small_app(),
+        body_limit=lambda scope: LIMIT if scope["path"].startswith("/upload") else None,
+        bytes_in_flight=10 * LIMIT,
+        volume=UploadVolume(limiter, QUOTA),
+    )
+
+
+async def test_the_clients_volume_is_reserved_before_reading_and_the_unused_part_given_back() -> None:
+    limiter = FakeLimiter()
+    async with client_of(with_volume(limiter)) as client:
+        chunked = await client.post("/upload", content=Chunks(300))
+        declared = await client.post("/upload", content=b"d" * 200)
+
+    assert chunked.status_code == declared.status_code == 200
+    assert limiter.taken == [("127.0.0.1", LIMIT), ("127.0.0.1", 200)]
+    assert limiter.given_back == [LIMIT - 300]  # a declared body used all it reserved
+
+
+async def test_a_client_past_its_volume_gets_429_with_the_seconds_to_wait_and_nothing_is_read() -> None:
+    body = Chunks(300)
+    async with client_of(with_volume(FakeLimiter(allowed=False))) as client:
+        answer = await client.post("/upload", content=body)
+
+    assert answer.status_code == 429
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert answer.json()["type"].endswith("/rate-limited")
+    assert answer.headers["retry-after"] == "91"
+    assert "10000 bytes per hour" in answer.json()["detail"]
+    assert body.sent == 0
+
+
+async def test_an_unreachable_database_gets_503_with_retry_after_and_nothing_is_read() -> None:
+    body = Chunks(300)
+    limiter = FakeLimiter(failure=ConnectionRefusedError("connection refused"))
+    async with client_of(with_volume(limiter)) as client:
+        answer = await client.post("/upload", content=body)
+
+    assert answer.status_code == 503
+    assert answer.json()["type"].endswith("/unavailable")
+    assert int(answer.headers["retry-after"]) > 0
+    assert body.sent == 0
