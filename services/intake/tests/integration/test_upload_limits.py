@@ -406,7 +406,10 @@ async def test_a_clients_hourly_volume_is_shared_by_two_instances_and_survives_a
     address = ("198.51.100.17", 40000)
     first_app, second_app = create_app(settings), create_app(settings)
     uploaded = 0
-    async with running(first_app, client=address) as first, running(second_app, client=address) as second:
+    async with (
+        running(first_app, client_address=address) as first,
+        running(second_app, client_address=address) as second,
+    ):
         for index in range(100):
             client = (first, second)[index % 2]
             content = f"%PDF-1.7 {uuid.uuid4()} ".encode() + b"3" * 2500
@@ -427,7 +430,7 @@ async def test_a_clients_hourly_volume_is_shared_by_two_instances_and_survives_a
         assert other_answer.status_code == 201, other_answer.text
         stored = await rows(first_app, DocumentRecord)
     restarted = create_app(settings)
-    async with running(restarted, client=address) as client:
+    async with running(restarted, client_address=address) as client:
         later = f"%PDF-1.7 {uuid.uuid4()} ".encode() + b"5" * 2500  # as large as the upload refused before
         again = await client.post("/documents", files={"file": ("c.pdf", later, "application/pdf")})
         assert again.status_code == 429
@@ -440,7 +443,7 @@ async def test_the_unused_part_of_a_chunked_uploads_reservation_is_given_back(
     quota = 3 * ANSWER_LIMIT
     settings = await intake_settings(upload_bytes_per_client_per_hour=quota)
     app = create_app(settings)
-    async with running(app, client=("198.51.100.19", 40000)) as client:
+    async with running(app, client_address=("198.51.100.19", 40000)) as client:
         # A chunked upload reserves the route's whole limit (6144 bytes): five would use the quota up if they kept
         # it, eight of 3000 bytes fit only if each gives back what it did not use.
         answers = [
