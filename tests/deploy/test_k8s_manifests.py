@@ -15,6 +15,8 @@ from satupintu.agency.sdk import consumer_group
 from satupintu.common.auth import AuthSettings
 from satupintu.common.catalogue import load_catalogue
 from satupintu.common.events.topics import Topic, all_topic_names, dead_letter_topic
+from satupintu.intake.config import IntakeSettings
+from satupintu.intake.uploads import UploadLimits
 from tests.deploy.support import DEPLOY, PORTS, known_environment, tool
 
 pytestmark = pytest.mark.unit
@@ -381,3 +383,31 @@ def test_the_mall_in_production_knows_its_addresses_time_zone_and_the_publics_ra
     assert environment["MALL_FORWARDED_ALLOW_IPS"]
     for limit in ("KIOSK_RATE_LIMIT_PER_MINUTE", "KIOSK_RATE_LIMIT_BURST", "RATE_LIMIT_PER_MINUTE", "RATE_LIMIT_BURST"):
         assert int(environment[f"MALL_{limit}"]) > 0, limit
+
+
+@pytest.mark.parametrize("name", KUSTOMIZATIONS)
+def test_intakes_temporary_directory_holds_every_upload_it_lets_in_at_once(name: str) -> None:
+    documents = rendered(name)
+    environment = {name: variable.get("value") for name, variable in environment_of(documents, "intake").items()}
+    (deployment,) = [d for d in of_kind(documents, "Deployment") if d["metadata"]["name"] == "intake"]
+    pod = deployment["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    (tmp,) = [volume for volume in pod["volumes"] if volume["name"] == "tmp"]
+    assert {"name": "tmp", "mountPath": "/tmp"} in container["volumeMounts"]  # noqa: S108 (the pod's, not ours)
+    settings = IntakeSettings(
+        max_document_bytes=int(environment["INTAKE_MAX_DOCUMENT_BYTES"]),
+        max_upload_bytes_in_flight=int(environment["INTAKE_MAX_UPLOAD_BYTES_IN_FLIGHT"]),
+        upload_bytes_per_client_per_hour=int(environment["INTAKE_UPLOAD_BYTES_PER_CLIENT_PER_HOUR"]),
+    )
+    limits = UploadLimits(settings, load_catalogue())
+    limits.check(settings)  # the largest upload can come in at all
+
+    assert mebibytes(tmp["emptyDir"]["sizeLimit"]) * 2**20 >= settings.max_upload_bytes_in_flight + 16 * 2**20
+    assert mebibytes(container["resources"]["limits"]["memory"]) * 2**20 >= settings.max_upload_bytes_in_flight + (
+        150 * 2**20
+    )  # a service's resident memory (docs/operations.md, "Scaling") besides the uploads it holds
+
+
+def mebibytes(quantity: str) -> int:
+    assert quantity.endswith("Mi"), quantity
+    return int(quantity.removesuffix("Mi"))

@@ -1,5 +1,6 @@
 """Schema steps every service's migrations share: the tables of the consumer and outbox plumbing
-(:data:`satupintu.common.migrations.COMMON_TABLES`), written once and called from each service's revisions.
+(:data:`satupintu.common.migrations.COMMON_TABLES`) and the shared limits, written once and called from each
+service's revisions.
 
 A step is frozen once a revision calls it: it must create tomorrow what it created the day the revision was written,
 whatever the models say by then. A change to these tables is a new step, called from a new revision of every service.
@@ -60,3 +61,17 @@ def create_parked_events() -> None:
     op.create_index(
         "ix_parked_events_position", "parked_events", ["consumer", "topic", "partition", "record_offset"], unique=True
     )
+
+
+def create_limit_counters() -> None:
+    """``limit_counters`` (:mod:`satupintu.common.limits`), for a service whose replicas share limits
+    (``ServiceSchema(limits=True)``), and the index its clean-up reads."""
+    op.create_table(
+        "limit_counters",
+        sa.Column("key", sa.String(), nullable=False),
+        sa.Column("window_start", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("used", sa.BigInteger(), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("key", "window_start"),
+    )
+    op.create_index(op.f("ix_limit_counters_expires_at"), "limit_counters", ["expires_at"], unique=False)

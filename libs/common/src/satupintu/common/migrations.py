@@ -29,6 +29,7 @@ from sqlmodel.sql.sqltypes import AutoString
 
 from satupintu.common.database import ensure_database
 from satupintu.common.inbox import InboxEntry
+from satupintu.common.limits import LimitCounter
 from satupintu.common.outbox import OutboxMessage
 from satupintu.common.parking import ParkedEvent
 from satupintu.common.settings import DatabaseSettings
@@ -68,6 +69,9 @@ class ServiceSchema:
     """The service's own tables; ``outbox``, ``inbox`` and ``parked_events`` are every service's and added here."""
     append_only: Sequence[str] = ()
     """Tables the service's role may only INSERT into and SELECT from (audit's log)."""
+    limits: bool = False
+    """Whether the service keeps limits its replicas share (``satupintu.common.limits``): its database then has the
+    common ``limit_counters`` table, which a revision of the service's own after the baseline creates."""
     check_existing: Callable[[Connection], None] | None = field(default=None, compare=False)
     """Raises when a database created before migrations cannot be adopted (audit: a log from before the chain)."""
 
@@ -79,10 +83,7 @@ class ServiceSchema:
     def metadata(self) -> MetaData:
         """The service's tables alone (a process may import several services' models into SQLModel's metadata):
         what autogenerate compares the database with."""
-        metadata = MetaData()
-        for model in (*COMMON_TABLES, *self.tables):
-            model.__table__.to_metadata(metadata)  # type: ignore[attr-defined]
-        return metadata
+        return _metadata_of([*COMMON_TABLES, *self.tables, *([LimitCounter] if self.limits else [])])
 
     def alembic_config(self, connection: Connection | None = None) -> Config:
         """Alembic's configuration of this environment; with ``connection``, env.py migrates over it."""
@@ -96,6 +97,13 @@ class ServiceSchema:
     def scripts(self) -> ScriptDirectory:
         """The environment's revisions."""
         return ScriptDirectory.from_config(self.alembic_config())
+
+
+def _metadata_of(models: Sequence[type[SQLModel]]) -> MetaData:
+    metadata = MetaData()
+    for model in models:
+        model.__table__.to_metadata(metadata)  # type: ignore[attr-defined]
+    return metadata
 
 
 def registered_schema(service: str) -> ServiceSchema | None:

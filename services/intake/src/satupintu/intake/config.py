@@ -19,7 +19,35 @@ class IntakeSettings(ServiceSettings):
 
     port: int = Field(default=8001, ge=1, le=65535, description="Port the HTTP server listens on.")
     max_body_bytes: int = Field(default=64_000, ge=1024, description="Largest JSON request body accepted (413 above).")
-    max_document_bytes: int = Field(default=10_000_000, ge=1024, description="Largest document upload accepted.")
+    max_document_bytes: int = Field(
+        default=10_000_000, ge=1024, description="Largest document accepted, in bytes (a catalogue's may be smaller)."
+    )
+    upload_overhead_bytes: int = Field(
+        default=65_536,
+        ge=1024,
+        description=(
+            "Bytes an upload's body may hold besides its documents: multipart boundaries and part headers, and a "
+            "page form's typed fields. A body over its documents' sizes plus this is refused with 413 as soon as it "
+            "passes that (before it is read when its Content-Length says so)."
+        ),
+    )
+    max_upload_bytes_in_flight: int = Field(
+        default=40_000_000,
+        ge=1024,
+        description=(
+            "Upload bytes one process receives at once (each upload reserves its Content-Length, or its route's "
+            "limit when chunked); past it, uploads get 503 with Retry-After. The temporary directory (TMPDIR, /tmp) "
+            "and the memory limit must hold this much."
+        ),
+    )
+    upload_bytes_per_client_per_hour: int = Field(
+        default=500_000_000,
+        ge=0,
+        description=(
+            "Upload bytes one client address may send per hour (sliding), counted in intake's database so the "
+            "limit holds across replicas and restarts; past it, 429 with Retry-After. 0 turns the limit off."
+        ),
+    )
     documents_dir: Path = Field(
         default=Path(".run/documents"), description="Where uploaded documents are kept (content-addressed)."
     )

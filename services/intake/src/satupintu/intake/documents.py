@@ -17,6 +17,7 @@ from sqlalchemy import Column, DateTime
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import Field, SQLModel, col, select
+from starlette.datastructures import UploadFile
 
 ACCEPTED_MEDIA_TYPES = ("application/pdf", "image/jpeg", "image/png")
 
@@ -41,6 +42,7 @@ _DECLARED_ALIASES = {
 _UNINFORMATIVE_DECLARED_TYPES = frozenset({"", "application/octet-stream"})
 
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+_UPLOAD_CHUNK_BYTES = 64 * 1024
 
 Clock = Callable[[], datetime]
 
@@ -103,6 +105,21 @@ class EmptyDocument(Exception):
 
     def __init__(self) -> None:
         super().__init__("The file is empty; choose the file again and upload it.")
+
+
+async def read_upload(upload: UploadFile, max_bytes: int) -> bytes:
+    """An uploaded file's bytes; raises DocumentTooLarge as soon as more than ``max_bytes`` have been read (the API
+    and the pages read uploads with this)."""
+    if upload.size is not None and upload.size > max_bytes:
+        raise DocumentTooLarge(max_bytes)
+    chunks: list[bytes] = []
+    size = 0
+    while chunk := await upload.read(_UPLOAD_CHUNK_BYTES):
+        size += len(chunk)
+        if size > max_bytes:
+            raise DocumentTooLarge(max_bytes)
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 class DocumentStore(Protocol):

@@ -72,6 +72,11 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "too_large_title": "Berkas terlalu besar",
         "too_large_body": "Berkas yang Anda kirim terlalu besar. Kembali ke formulir dan pilih berkas yang lebih "
         "kecil.",
+        "upload_volume_title": "Terlalu banyak unggahan",
+        "upload_volume_body": "Dari jaringan Anda sudah terlalu banyak berkas diunggah dalam satu jam terakhir. "
+        "Coba lagi nanti.",
+        "busy_title": "Layanan sedang sibuk",
+        "busy_body": "Kami sedang menerima banyak unggahan. Tunggu sebentar, lalu kirim formulir lagi.",
         # Confirmation
         "confirmation_title": "Permohonan terkirim",
         "confirmation_code_label": "Kode pelacakan Anda",
@@ -236,6 +241,10 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
         "start_again": "Start a new form",
         "too_large_title": "The files are too large",
         "too_large_body": "The files you sent are too large. Go back to the form and choose smaller files.",
+        "upload_volume_title": "Too many uploads",
+        "upload_volume_body": "Too many files were uploaded from your network in the last hour. Try again later.",
+        "busy_title": "The service is busy",
+        "busy_body": "We are receiving many uploads. Wait a moment, then send the form again.",
         "confirmation_title": "Application sent",
         "confirmation_code_label": "Your tracking code",
         "confirmation_keep_code": "Keep this code. You need it to see your application's status and to answer an "

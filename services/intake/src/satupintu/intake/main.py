@@ -10,9 +10,11 @@ from satupintu.common.catalogue import load_catalogue
 from satupintu.common.commands import service_main
 from satupintu.common.crypto import FieldCipher, KeyedHasher, load_or_create_secret
 from satupintu.common.http import create_service_app, trust_proxies
+from satupintu.common.limits import Limiter
 from satupintu.common.ratelimit import RateLimitMiddleware
-from satupintu.common.runtime import ServiceRuntime
-from satupintu.intake import consents, status
+from satupintu.common.runtime import ServiceRuntime, run_periodically
+from satupintu.common.uploads import UploadGuard, UploadVolume
+from satupintu.intake import consents, status, uploads
 from satupintu.intake.api import applications, catalogue, documents, pages, profile, tracking
 from satupintu.intake.config import IntakeSettings
 from satupintu.intake.documents import DocumentService, LocalDiskStore
@@ -22,6 +24,8 @@ from satupintu.intake.services import ApplicationService
 from satupintu.intake.tracking import TrackingService
 
 SERVICE_NAME = "intake"
+LIMIT_COUNTERS_CLEANUP_SECONDS = 300.0
+LIMIT_COUNTERS_CLEANUP_BATCH = 1000
 
 
 def _cipher(settings: IntakeSettings) -> FieldCipher:
@@ -77,7 +81,8 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     )
     status.subscribe(runtime, status.StatusProjection())
     consents.subscribe(runtime, consents.ConsentProjection())
-    app.add_middleware(
+    _bound_uploads(app, runtime, settings, uploads.UploadLimits(settings, the_catalogue))
+    app.add_middleware(  # added after the upload guard, so it runs before it: a cheap refusal first
         RateLimitMiddleware, rate_per_minute=settings.rate_limit_per_minute, burst=settings.rate_limit_burst
     )
     app.include_router(catalogue.router)
@@ -88,6 +93,41 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     app.include_router(pages.router)
     trust_proxies(app, settings)  # last: it must run before the rate limits
     return app
+
+
+def _bound_uploads(
+    app: FastAPI, runtime: ServiceRuntime, settings: IntakeSettings, limits: uploads.UploadLimits
+) -> None:
+    """Put the upload guard in front of the upload routes: bodies bounded as they stream, bytes in flight within
+    budget, each client's hourly volume counted in the database (its old counters removed now and then)."""
+    limits.check(settings)
+    quota = uploads.upload_volume_quota(settings)
+    limiter = Limiter(runtime.engine)
+    app.add_middleware(
+        UploadGuard,
+        body_limit=limits,
+        bytes_in_flight=settings.max_upload_bytes_in_flight,
+        volume=UploadVolume(limiter, quota) if quota else None,
+        respond=uploads.respond,
+        refused=runtime.metrics.counter(
+            "satupintu_uploads_refused_total",
+            "Uploads refused before their body was stored, by reason (too-large, longer-than-declared, volume, "
+            "busy, unavailable).",
+            ["reason"],
+        ),
+    )
+
+    def remove_expired_counters() -> None:
+        runtime.spawn(
+            run_periodically(
+                "removing expired limit counters",
+                lambda: limiter.remove_expired(LIMIT_COUNTERS_CLEANUP_BATCH),
+                LIMIT_COUNTERS_CLEANUP_SECONDS,
+                LIMIT_COUNTERS_CLEANUP_BATCH,
+            )
+        )
+
+    runtime.on_start(remove_expired_counters)
 
 
 def main() -> None:

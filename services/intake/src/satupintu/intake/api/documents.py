@@ -8,11 +8,15 @@ from fastapi import APIRouter, Depends, Request, UploadFile, status
 from pydantic import BaseModel, Field
 
 from satupintu.common.problems import Problem
-from satupintu.intake.documents import DocumentService, DocumentTooLarge, EmptyDocument, UnsupportedDocumentType
+from satupintu.intake.documents import (
+    DocumentService,
+    DocumentTooLarge,
+    EmptyDocument,
+    UnsupportedDocumentType,
+    read_upload,
+)
 
 router = APIRouter(tags=["documents"])
-
-_CHUNK_BYTES = 64 * 1024
 
 
 class DocumentStored(BaseModel):
@@ -35,28 +39,22 @@ def _file_problem(status_code: int, problem_type: str, error: Exception) -> Prob
     return Problem(status_code, problem_type, str(error), errors=[{"field": "file", "message": str(error)}])
 
 
-async def _read_at_most(file: UploadFile, max_bytes: int) -> bytes:
-    """The upload's bytes; raises DocumentTooLarge as soon as more than ``max_bytes`` have been read."""
-    if file.size is not None and file.size > max_bytes:
-        raise DocumentTooLarge(max_bytes)
-    chunks: list[bytes] = []
-    size = 0
-    while chunk := await file.read(_CHUNK_BYTES):
-        size += len(chunk)
-        if size > max_bytes:
-            raise DocumentTooLarge(max_bytes)
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 @router.post(
     "/documents",
     status_code=status.HTTP_201_CREATED,
     summary="Upload a document (PDF, JPEG or PNG) to refer to from an application",
     responses={
-        413: {"description": "The file is larger than the limit."},
+        413: {
+            "description": "The file is larger than the limit (`document-too-large`), or the request body is: "
+            "refused before it is read when its Content-Length says so, else as soon as it passes the limit "
+            "(`payload-too-large`)."
+        },
         415: {"description": "The file's content is not PDF, JPEG or PNG, or not the type it was sent as."},
         422: {"description": "The file is empty, or the request has no multipart field `file`."},
+        429: {
+            "description": "This client uploaded as many bytes as it may per hour; `Retry-After` says when to retry."
+        },
+        503: {"description": "Too many uploads in progress, or the database is unreachable; see `Retry-After`."},
     },
 )
 async def upload_document(
@@ -64,7 +62,7 @@ async def upload_document(
 ) -> DocumentStored:
     """Check the file by its content, store it once by its sha256 and answer that hash."""
     try:
-        content = await _read_at_most(file, service.max_bytes)
+        content = await read_upload(file, service.max_bytes)
         record = await service.upload(file.filename or "", file.content_type, content)
     except DocumentTooLarge as too_large:
         raise _file_problem(status.HTTP_413_CONTENT_TOO_LARGE, "document-too-large", too_large) from too_large

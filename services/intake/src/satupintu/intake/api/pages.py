@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from functools import cache
 from importlib.resources import files
@@ -20,8 +21,15 @@ from pydantic import ValidationError
 from starlette.datastructures import FormData, UploadFile
 
 from satupintu.common.catalogue import Catalogue, DocumentRequirement, FieldDefinition, FieldType, ServiceDefinition
-from satupintu.common.problems import field_path
-from satupintu.intake.documents import DocumentService, DocumentTooLarge, EmptyDocument, UnsupportedDocumentType
+from satupintu.common.problems import field_path, problem_response
+from satupintu.common.uploads import Refusal
+from satupintu.intake.documents import (
+    DocumentService,
+    DocumentTooLarge,
+    EmptyDocument,
+    UnsupportedDocumentType,
+    read_upload,
+)
 from satupintu.intake.domain import (
     ApplicationNotFound,
     IdempotencyKeyReused,
@@ -42,9 +50,7 @@ router = APIRouter(tags=["pages"], include_in_schema=False)
 
 LANGUAGE_COOKIE = "lang"
 _LANGUAGE_COOKIE_SECONDS = 365 * 24 * 3600
-_UPLOAD_CHUNK_BYTES = 64 * 1024
 _MAX_FORM_FIELDS = 200
-_FORM_TEXT_BYTES = 1_000_000  # room for the typed fields of a form besides its files
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _SUBMISSION_KEY = re.compile(r"page-[A-Za-z0-9_-]{16,64}")
 _DIGITS_ONLY_PATTERN = re.compile(r"(?:\[0-9\]|\\d)(?:\{\d+(?:,\d*)?\}|\+)?")
@@ -589,28 +595,19 @@ def _compact(text: str) -> str:
     return re.sub(r"[\s-]", "", text)
 
 
-async def _read_upload(upload: UploadFile, max_bytes: int) -> bytes:
-    if upload.size is not None and upload.size > max_bytes:
-        raise DocumentTooLarge(max_bytes)
-    chunks: list[bytes] = []
-    size = 0
-    while chunk := await upload.read(_UPLOAD_CHUNK_BYTES):
-        size += len(chunk)
-        if size > max_bytes:
-            raise DocumentTooLarge(max_bytes)
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 async def _store_upload(
     requirement: DocumentRequirement, upload: UploadFile, documents: DocumentService, t: Translator
 ) -> KeptDocument | str:
-    """Store a chosen file if its content meets ``requirement``: the document kept, or the message saying why not."""
+    """Store a chosen file if its content meets ``requirement``: the document kept, or the message saying why not
+    (a file refused is not stored)."""
     label = requirement.label.in_language(t.language)
-    too_large = _say(t, "file_too_large", label, size=t.size(min(requirement.max_bytes, documents.max_bytes)))
+    max_bytes = min(requirement.max_bytes, documents.max_bytes)
+    too_large = _say(t, "file_too_large", label, size=t.size(max_bytes))
     wrong_type = _say(t, "file_type", label, types=t.media_types(requirement.media_types))
     try:
-        content = await _read_upload(upload, documents.max_bytes)
+        content = await read_upload(upload, max_bytes)
+        if documents.check(upload.content_type, content) not in requirement.media_types:
+            return wrong_type
         record = await documents.upload(upload.filename or "", upload.content_type, content)
     except DocumentTooLarge:
         return too_large
@@ -618,10 +615,6 @@ async def _store_upload(
         return wrong_type
     except EmptyDocument:
         return _say(t, "file_empty", label)
-    if record.media_type not in requirement.media_types:
-        return wrong_type
-    if record.size_bytes > requirement.max_bytes:
-        return too_large
     return KeptDocument(record.sha256, record.original_name or upload.filename or "")
 
 
@@ -659,19 +652,31 @@ def _require_documents(
             errors.add(name, _say(t, "upload", requirement.label.in_language(t.language)))
 
 
-async def _read_form(request: Request, service: ServiceDefinition) -> FormData | None:
-    """The submitted form; None when its declared size is more than its files and fields may take."""
-    declared = request.headers.get("content-length", "")
-    limit = len(service.documents) * _document_service(request).max_bytes + _FORM_TEXT_BYTES
-    if declared.isdigit() and int(declared) > limit:
-        return None
-    return await request.form(max_files=_MAX_FORM_FIELDS, max_fields=_MAX_FORM_FIELDS)
+def _read_form(request: Request) -> AbstractAsyncContextManager[FormData]:
+    """The submitted form, its files closed (their temporary files gone) when the block ends, however it ends. The
+    body's size was bounded before it was read (``satupintu.intake.uploads``)."""
+    return request.form(max_files=_MAX_FORM_FIELDS, max_fields=_MAX_FORM_FIELDS)
 
 
-def _too_large(request: Request) -> HTMLResponse:
+_REFUSED_UPLOAD_TEXTS = {
+    "too-large": ("too_large_title", "too_large_body"),
+    "longer-than-declared": ("too_large_title", "too_large_body"),
+    "volume": ("upload_volume_title", "upload_volume_body"),
+}
+
+
+def refused_upload(request: Request, refusal: Refusal) -> Response:
+    """A refused form upload in the page's language: a page for a browser (it asks for HTML), else problem+json."""
     t = _translator(request)
-    return _page(
-        request, "notice.html", title=t("too_large_title"), status_code=413, body=t("too_large_body"), links=[]
+    title_key, body_key = _REFUSED_UPLOAD_TEXTS.get(refusal.reason, ("busy_title", "busy_body"))
+    if "text/html" in request.headers.get("accept", ""):
+        response = _page(
+            request, "notice.html", title=t(title_key), status_code=refusal.status, body=t(body_key), links=[]
+        )
+        response.headers.update(refusal.headers)
+        return response
+    return problem_response(
+        request, refusal.status, refusal.problem_type, t(body_key), title=t(title_key), headers=dict(refusal.headers)
     )
 
 
@@ -866,10 +871,13 @@ async def submit_application(code: str, request: Request) -> Response:
     service = _catalogue(request).service(code)
     if service is None:
         return _not_found(request, t("unknown_service_body", code=code))
+    async with _read_form(request) as form:
+        return await _apply(request, service, form)
+
+
+async def _apply(request: Request, service: ServiceDefinition, form: FormData) -> Response:
+    t = _translator(request)
     documents = _document_service(request)
-    form = await _read_form(request, service)
-    if form is None:
-        return _too_large(request)
     errors = FormErrors()
     kept = await _take_documents(service, form, documents, t, errors)
     _require_documents(service, kept, t, errors)
@@ -1227,7 +1235,6 @@ def _answer(
 @router.post("/track/{tracking_code}/answer")
 async def submit_answer(tracking_code: str, request: Request) -> Response:
     """Pass the applicant's answer to the agency that asked; show every error at once, or the status page."""
-    t = _translator(request)
     status = await _status(request, tracking_code)
     if status is None:
         return _unknown_code(request, tracking_code)
@@ -1236,10 +1243,16 @@ async def submit_answer(tracking_code: str, request: Request) -> Response:
     asking = [task for task in status.tasks if task.questions]
     if service is None or not asking:
         return _nothing_asked(request, status.tracking_code, "answer_nothing_asked_body", 409)
+    async with _read_form(request) as form:
+        return await _answer_with(request, status, service, asking, form)
+
+
+async def _answer_with(
+    request: Request, status: ApplicationStatus, service: ServiceDefinition, asking: list[TaskStatus], form: FormData
+) -> Response:
+    t = _translator(request)
+    catalogue = _catalogue(request)
     documents = _document_service(request)
-    form = await _read_form(request, service)
-    if form is None:
-        return _too_large(request)
     errors = FormErrors()
     kept = await _take_documents(service, form, documents, t, errors)
     sections = _answer_fields(service, asking, t, form, max_bytes=documents.max_bytes, kept=kept, catalogue=catalogue)

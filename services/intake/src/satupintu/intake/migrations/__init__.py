@@ -29,5 +29,6 @@ SCHEMA = ServiceSchema(
         OneTimeCodeRecord,
         ConsentRecord,
     ],
+    limits=True,
 )
-"""Intake's tables (with outbox and inbox) and who may do what to them."""
+"""Intake's tables (with outbox, inbox and the shared limits' counters) and who may do what to them."""
