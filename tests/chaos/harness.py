@@ -92,6 +92,10 @@ class WorkerProcess(ManagedProcess):
             "CHAOS_AGENCY": AGENCY,
             "CHAOS_WORKER": worker,
             "CHAOS_LEDGER_DATABASE": LEDGER_DATABASE,
+            # Downstream of routing, the worker's tasks arrive late while routing itself is disrupted; a frozen
+            # worker must keep its partitions until they do, or the drill cannot see it lag (two CI runs failed
+            # with "worker was never killed with lag").
+            "KAFKA_SESSION_TIMEOUT_MS": "30000",
         }
         self.process: subprocess.Popen[bytes] | None = None
 

@@ -241,6 +241,7 @@ class RecordConsumer(ABC, Generic[ItemT]):
             batch_timeout_ms=self._kafka.batch_wait_ms,
             fetch_max_bytes=self._kafka.fetch_max_bytes,
             max_partition_fetch_bytes=self._kafka.fetch_max_bytes,
+            session_timeout_ms=self._kafka.session_timeout_ms,
             title=self.name,
             description=description,
         )(on_batch)

@@ -52,6 +52,12 @@ class KafkaSettings(BaseSettings):
         ge=1,
         description="How long an idle consumer waits for records before polling again; bounds the added latency.",
     )
+    session_timeout_ms: int = Field(
+        default=10_000,
+        ge=6_000,
+        description="How long a consumer that stopped answering (crashed, frozen) keeps its partitions before the "
+        "group gives them to the others; a consumer that stops cleanly leaves at once.",
+    )
     security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
         default="PLAINTEXT", description="How clients talk to the brokers (SASL_SSL with Strimzi's TLS listener)."
     )
