@@ -32,6 +32,31 @@ class Topic(StrEnum):
         return self.value
 
 
+class KeyTopic(StrEnum):
+    """Compacted topics of citizens' keys, one per kind of reader: each record is a citizen's key wrapped for that
+    reader alone (a tombstone when the key is destroyed). Only intake writes them; only their reader reads them (the
+    desk reads every agency's); the mall and audit never do, and they are not among :func:`all_topic_names`."""
+
+    NOTIFICATION = "keys.notification"
+    AGENCY = "keys.agency.{agency}"
+
+    def name_for(self, agency: str | None = None) -> str:
+        """The logical name of this key topic (for an agency when it is per agency), without any cluster prefix."""
+        if "{agency}" in self.value:
+            if not agency:
+                raise ValueError(f"topic {self.value} needs an agency code")
+            return self.value.format(agency=agency.lower())
+        return self.value
+
+
+def key_topic_names(agency_codes: Iterable[str]) -> list[str]:
+    """Every key topic for the given agencies and its dead-letter twin (what its reader could not read), without any
+    cluster prefix."""
+    codes = sorted({code.lower() for code in agency_codes})
+    names = [KeyTopic.NOTIFICATION.name_for(), *(KeyTopic.AGENCY.name_for(code) for code in codes)]
+    return [name for base in names for name in (base, dead_letter_topic(base))]
+
+
 def dead_letter_topic(topic_name: str) -> str:
     """The dead-letter topic of ``topic_name``."""
     return f"{topic_name}{DLQ_SUFFIX}"
