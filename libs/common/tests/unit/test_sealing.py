@@ -32,7 +32,9 @@ def test_a_sealed_value_opens_with_its_key_for_its_subject_and_field_only() -> N
     key, other = CitizenKey.new(), CitizenKey.new()
     token = seal(NIK, key, subject="app-1", field="applicant/nik")
 
-    assert is_sealed(token) and NIK not in token and sealed_key_id(token) == key.key_id
+    assert is_sealed(token)
+    assert NIK not in token
+    assert sealed_key_id(token) == key.key_id
     assert open_sealed(token, key, subject="app-1", field="applicant/nik") == NIK
     for wrong in (
         lambda: open_sealed(token, other, subject="app-1", field="applicant/nik"),
@@ -50,7 +52,8 @@ def test_values_of_any_json_kind_round_trip_and_only_personal_fields_are_sealed(
 
     sealed = seal_fields(values, {"mother_name", "children", "married", "note"}, key, subject="app-1")
 
-    assert sealed["income_bracket"] == "B" and sealed["note"] is None
+    assert sealed["income_bracket"] == "B"
+    assert sealed["note"] is None
     assert all(is_sealed(sealed[name]) for name in ("mother_name", "children", "married"))
     assert {name: open_sealed(sealed[name], key, subject="app-1", field=name) for name in ("children", "married")} == {
         "children": 2,

@@ -106,7 +106,8 @@ def new_reader_key() -> rsa.RSAPrivateKey:
 
 def private_pem(key: rsa.RSAPrivateKey) -> bytes:
     """A reader's private key as PKCS#8 PEM."""
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    encoding, pkcs8 = serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8
+    return key.private_bytes(encoding, pkcs8, serialization.NoEncryption())
 
 
 def public_pem(key: rsa.RSAPrivateKey) -> bytes:
