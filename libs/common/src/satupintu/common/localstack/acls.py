@@ -48,7 +48,7 @@ class _DeleteAcls(Request[DeleteAclsRequest_v1]):  # type: ignore[misc]  # aioka
 
     API_KEY = 31
 
-    def __init__(self, filters: list[tuple[int, str, int, str | None, str | None, int, int]]) -> None:
+    def __init__(self, filters: list[tuple[int, str, int, str, None, int, int]]) -> None:
         self.filters = filters
 
     def build(self, request_struct_class: type[Any]) -> Any:
@@ -121,18 +121,34 @@ async def apply_acls(settings: KafkaSettings, rules: Iterable[Acl], within_secon
     return len(bindings)
 
 
-async def remove_acls(settings: KafkaSettings, rules: Iterable[Acl]) -> int:
-    """Remove every binding, of any principal, on the resources of ``rules`` (under the settings' topic prefix);
-    the number removed."""
-    resources = {
-        (_RESOURCE_TYPES[rule.resource_type], f"{settings.topic_prefix}{rule.name}", _PATTERN_TYPES[rule.pattern_type])
-        for rule in rules
-    }
-    if not resources:
+async def remove_acls(settings: KafkaSettings, rules: Iterable[Acl], within_seconds: float = 30.0) -> int:
+    """Remove every binding of each rule's principal on the rule's resource (under the settings' topic prefix), and
+    wait until the broker no longer enforces them; the number removed."""
+    filters = sorted(
+        {
+            (
+                _RESOURCE_TYPES[rule.resource_type],
+                f"{settings.topic_prefix}{rule.name}",
+                _PATTERN_TYPES[rule.pattern_type],
+                rule.principal,
+                None,
+                _ANY_OPERATION,
+                _ANY_PERMISSION,
+            )
+            for rule in rules
+        },
+        key=str,
+    )
+    if not filters:
         return 0
-    filters = [(kind, name, pattern, None, None, _ANY_OPERATION, _ANY_PERMISSION) for kind, name, pattern in resources]
-    response = await _send(settings, _DeleteAcls(sorted(filters, key=str)))
+    response = await _send(settings, _DeleteAcls(filters))
     failures = [f"error {code} {message or ''}".strip() for code, message, _ in response.filter_responses if code]
     if failures:
         raise AclError("the broker refused to delete ACLs: " + "; ".join(failures[:5]))
+    removed = {(kind, name, pattern, principal) for kind, name, pattern, principal, *_ in filters}
+    deadline = time.monotonic() + within_seconds
+    while lingering := [binding for binding in await present_bindings(settings) if binding[:4] in removed]:
+        if time.monotonic() > deadline:
+            raise AclError(f"{len(lingering)} removed ACL bindings still in force after {within_seconds:.0f}s")
+        await asyncio.sleep(0.05)
     return sum(len(matching) for _, _, matching in response.filter_responses)
