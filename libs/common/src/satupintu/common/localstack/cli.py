@@ -83,7 +83,10 @@ async def prepare(bootstrap: str) -> None:
 async def prepare_secure(kafka: SecureLocalKafka) -> None:
     """Create every topic and key topic as the administrator, and add every principal's ACLs."""
     created, bindings = await kafka.provision()
-    print(f"Topics       {len(created)} created; ACLs: {bindings} bindings for every service, the operators and agency")
+    print(
+        f"Topics       {len(created)} created; ACLs: {bindings} bindings "
+        "for every service, the operators and each agency"
+    )
 
 
 def service_database_url(server_url: str, service: str) -> str:
