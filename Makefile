@@ -8,14 +8,15 @@ install: ## Install uv (from PyPI) if missing, then the locked workspace
 	@command -v uv >/dev/null 2>&1 || [ -x "$(HOME)/.local/bin/uv" ] || python3 -m pip install --user --quiet uv
 	@$(UV) sync --frozen --quiet
 
-up: install ## Start Kafka, PostgreSQL and every service; print their URLs
-	@$(UV) run --frozen satupintu-local up
+SECURE ?=
+up: install ## Start Kafka, PostgreSQL and every service; print their URLs (SECURE=1: the secured broker, a Kafka user per service)
+	@$(UV) run --frozen satupintu-local up $(if $(SECURE),--secure)
 
 down: ## Stop everything `make up` started, by process id
 	@$(UV) run --frozen satupintu-local down
 
-kafka: install ## Start only the local Kafka broker
-	@$(UV) run --frozen satupintu-local kafka
+kafka: install ## Start only the local Kafka broker (SECURE=1: the secured one, with every user and ACL)
+	@$(UV) run --frozen satupintu-local kafka $(if $(SECURE),--secure)
 
 db: install ## Start only the local PostgreSQL server
 	@$(UV) run --frozen satupintu-local db

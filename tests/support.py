@@ -47,8 +47,11 @@ def submitted_event(
 async def produce(
     kafka: KafkaSettings, logical_topic: str, records: list[KafkaRecord | tuple[bytes, bytes, list[tuple[str, bytes]]]]
 ) -> None:
-    """Produce records (or raw key, value, headers triples) to a topic of this session, in order."""
-    producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap_servers, enable_idempotence=True, acks="all")
+    """Produce records (or raw key, value, headers triples) to a topic of this session, in order (as the settings'
+    user, on a broker that authenticates its clients)."""
+    producer = AIOKafkaProducer(
+        bootstrap_servers=kafka.bootstrap_servers, enable_idempotence=True, acks="all", **kafka.client_options()
+    )
     await producer.start()
     try:
         for record in records:

@@ -1,9 +1,11 @@
-"""How Satu Pintu lays its topics and credentials out on a Kafka cluster: every topic of the event contract with its
-dead-letter twin (partitions, replication, retention), and what each service may do on them.
+"""How Satu Pintu lays its topics out on a Kafka cluster: every topic of the event contract with its dead-letter
+twin, and every key topic with its twin (partitions, replication, retention or compaction). What each principal may
+do on them is ``satupintu.common.kafka_acls``.
 
-The topic names come from ``satupintu.common.events.topics.all_topic_names`` and the catalogue's agency codes, so a
-new agency or topic appears here without editing this file. Used by ``create_topics.py`` (the Compose one-shot) and
-``generate_k8s_kafka.py`` (Strimzi ``KafkaTopic`` and ``KafkaUser`` resources).
+The topic names come from ``satupintu.common.events.topics`` (``all_topic_names``, ``key_topic_names``) and the
+catalogue's agency codes, so a new agency or topic appears here without editing this file. Used by
+``create_topics.py`` (the Compose one-shot) and ``generate_k8s_kafka.py`` (Strimzi ``KafkaTopic`` and ``KafkaUser``
+resources).
 """
 
 from __future__ import annotations
@@ -12,8 +14,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from satupintu.common.catalogue import load_catalogue
-from satupintu.common.events.topics import DLQ_SUFFIX, Topic, all_topic_names, dead_letter_topic
+from satupintu.common.events.topics import DLQ_SUFFIX, all_topic_names, key_topic_names
 from satupintu.common.settings import KafkaSettings
+from satupintu.common.topics_admin import KEY_TOPIC_CONFIG, is_key_topic
 
 PARTITIONS: int = KafkaSettings.model_fields["partitions"].default
 """Partitions per topic: the most instances of one consumer group that get work (the services' own default)."""
@@ -40,103 +43,28 @@ def min_in_sync_replicas(replicas: int) -> int:
     return 2 if replicas >= 3 else 1
 
 
+def topic_config(name: str, replicas: int) -> dict[str, int | str]:
+    """The configuration of the topic ``name``: events and dead letters are deleted after their retention; a key
+    topic is compacted (it keeps each citizen's latest key, or the tombstone that destroyed it)."""
+    if is_key_topic(name):
+        return {**KEY_TOPIC_CONFIG, "min.insync.replicas": min_in_sync_replicas(replicas)}
+    return {
+        "cleanup.policy": "delete",
+        "retention.ms": DEAD_LETTER_RETENTION_MS if name.endswith(DLQ_SUFFIX) else EVENT_RETENTION_MS,
+        "min.insync.replicas": min_in_sync_replicas(replicas),
+    }
+
+
 def topic_specs(agency_codes: Iterable[str], replicas: int, partitions: int = PARTITIONS) -> list[TopicSpec]:
-    """Every topic and its dead-letter twin for ``agency_codes``, in :func:`all_topic_names` order."""
+    """Every topic and its dead-letter twin for ``agency_codes``, in :func:`all_topic_names` order, then every key
+    topic and its twin, in :func:`key_topic_names` order."""
+    codes = list(agency_codes)
     return [
-        TopicSpec(
-            name=name,
-            partitions=partitions,
-            replicas=replicas,
-            config={
-                "cleanup.policy": "delete",
-                "retention.ms": DEAD_LETTER_RETENTION_MS if name.endswith(DLQ_SUFFIX) else EVENT_RETENTION_MS,
-                "min.insync.replicas": min_in_sync_replicas(replicas),
-            },
-        )
-        for name in all_topic_names(agency_codes)
+        TopicSpec(name=name, partitions=partitions, replicas=replicas, config=topic_config(name, replicas))
+        for name in [*all_topic_names(codes), *key_topic_names(codes)]
     ]
 
 
 def catalogue_agency_codes() -> list[str]:
     """The agency codes of the packaged catalogue, sorted."""
     return sorted(load_catalogue().agency_codes())
-
-
-@dataclass(frozen=True)
-class Access:
-    """What one Kafka principal may do: topics it reads (in which consumer groups) and topics it writes."""
-
-    reads: tuple[str, ...] = ()
-    writes: tuple[str, ...] = ()
-    groups: tuple[str, ...] = ()
-    dead_letters: bool = True
-    """Whether it may write and read the dead-letter twin of every topic it reads: every ``EventConsumer``
-    dead-letters there, and the service lists and replays its dead letters from there (``GET /dlq``, without a
-    consumer group)."""
-
-    def _twins(self) -> set[str]:
-        if not self.dead_letters:
-            return set()
-        return {dead_letter_topic(topic) for topic in self.reads if not topic.endswith(DLQ_SUFFIX)}
-
-    def read_topics(self) -> list[str]:
-        """Topics read: those it consumes, and the dead-letter twins of those."""
-        return sorted(set(self.reads) | self._twins())
-
-    def write_topics(self) -> list[str]:
-        """Topics written: its own, and the dead-letter twins of those it reads."""
-        return sorted(set(self.writes) | self._twins())
-
-
-def _per_agency(topic: Topic, codes: Iterable[str]) -> tuple[str, ...]:
-    return tuple(topic.name_for(code) for code in codes)
-
-
-def service_access(agency_codes: Iterable[str]) -> dict[str, Access]:
-    """Each service's reads, writes and consumer groups, as its code does them (consumer names are the ``name`` of
-    ``ServiceRuntime.consume``; the group is ``satupintu.<name>``). Every service writes ``access``: its operators'
-    use of its dead letters is recorded there. The agency service (the desk) is not here: its rules and the
-    agencies' come from ``satupintu.agency.acls``, which the agency service owns."""
-    codes = sorted(agency_codes)
-    applications = Topic.APPLICATIONS.name_for()
-    tasks, decisions = _per_agency(Topic.AGENCY_TASKS, codes), _per_agency(Topic.AGENCY_DECISIONS, codes)
-    notifications, access, mall = Topic.NOTIFICATIONS.name_for(), Topic.ACCESS.name_for(), Topic.MALL.name_for()
-    return {
-        "intake": Access(
-            reads=(applications, mall),
-            groups=("satupintu.intake-status", "satupintu.intake-consent"),
-            writes=(applications, notifications, access),
-        ),
-        "routing": Access(
-            reads=(applications, *decisions),
-            groups=("satupintu.routing",),
-            writes=(applications, *tasks, access),
-        ),
-        "notification": Access(
-            reads=(applications, notifications, mall),
-            groups=("satupintu.notification", "satupintu.notification-codes", "satupintu.notification-mall"),
-            writes=(notifications, access),
-        ),
-        "audit": Access(
-            reads=tuple(all_topic_names(codes)),
-            groups=("satupintu.audit",),
-            writes=(access,),
-            dead_letters=False,
-        ),
-        "mall": Access(
-            reads=(applications,),
-            groups=("satupintu.mall",),
-            writes=(mall, access),
-        ),
-    }
-
-
-def operator_access(agency_codes: Iterable[str]) -> Access:
-    """The operators' credential for the fallback replay by republishing (``deploy/tools/replay_dlq.py``): read
-    every dead-letter topic, without a consumer group, and write every topic a dead letter can go back to."""
-    names = all_topic_names(agency_codes)
-    return Access(
-        reads=tuple(name for name in names if name.endswith(DLQ_SUFFIX)),
-        writes=tuple(name for name in names if not name.endswith(DLQ_SUFFIX)),
-        dead_letters=False,
-    )

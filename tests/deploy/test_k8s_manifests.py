@@ -14,7 +14,7 @@ import pytest
 from satupintu.agency.sdk import consumer_group
 from satupintu.common.auth import AuthSettings
 from satupintu.common.catalogue import load_catalogue
-from satupintu.common.events.topics import Topic, all_topic_names, dead_letter_topic
+from satupintu.common.events.topics import KeyTopic, Topic, all_topic_names, dead_letter_topic, key_topic_names
 from satupintu.intake.config import IntakeSettings
 from satupintu.intake.uploads import UploadLimits
 from tests.deploy.support import DEPLOY, PORTS, known_environment, tool
@@ -267,16 +267,23 @@ def test_secrets_are_referenced_by_name_never_inlined(name: str) -> None:
                 assert "value" not in variable or variable["name"].endswith(("_PATH", "_BASE_URL")), variable
 
 
-def test_every_topic_and_its_dead_letter_twin_is_a_kafka_topic() -> None:
+def test_every_topic_and_key_topic_and_their_dead_letter_twins_are_kafka_topics() -> None:
     topics = {d["spec"]["topicName"]: d["spec"] for d in of_kind(rendered("production"), "KafkaTopic")}
-    assert set(topics) == set(all_topic_names(load_catalogue().agency_codes()))
+    codes = load_catalogue().agency_codes()
+    key_topics = set(key_topic_names(codes))
+    assert set(topics) == set(all_topic_names(codes)) | key_topics
     for name, spec in topics.items():
         assert spec["replicas"] == 3
         assert spec["config"]["min.insync.replicas"] == 2
-        assert spec["config"]["retention.ms"] > 0, name
+        if name in key_topics and not name.endswith(".dlq"):  # a citizen's latest key (or tombstone) is kept
+            assert spec["config"]["cleanup.policy"] == "compact", name
+            assert "retention.ms" not in spec["config"], name
+        else:
+            assert spec["config"]["cleanup.policy"] == "delete", name
+            assert spec["config"]["retention.ms"] > 0, name
 
 
-def test_an_agency_may_read_its_tasks_dead_letter_them_and_write_its_decisions_and_nothing_else() -> None:
+def test_an_agency_may_read_its_tasks_and_keys_dead_letter_them_and_write_its_decisions_and_nothing_else() -> None:
     users = {d["metadata"]["name"]: d["spec"] for d in of_kind(rendered("production"), "KafkaUser")}
     for code in load_catalogue().agency_codes():
         spec = users[f"agency-{code}"]
@@ -290,6 +297,8 @@ def test_an_agency_may_read_its_tasks_dead_letter_them_and_write_its_decisions_a
             ("topic", dead_letter_topic(Topic.AGENCY_TASKS.name_for(code)), "literal"): {"Describe", "Write"},
             ("topic", Topic.AGENCY_DECISIONS.name_for(code), "literal"): {"Describe", "Write"},
             ("group", f"satupintu.agency.{code}.", "prefix"): {"Describe", "Read"},
+            ("topic", KeyTopic.AGENCY.name_for(code), "literal"): {"Describe", "Read"},
+            ("topic", dead_letter_topic(KeyTopic.AGENCY.name_for(code)), "literal"): {"Describe", "Write"},
         }
         assert consumer_group(code, "worker").startswith(f"satupintu.agency.{code}."), "the SDK's group is granted"
 

@@ -54,7 +54,9 @@ async def records_of(bootstrap: str, topic: str, count: int, deadline_seconds: f
         await consumer.stop()
 
 
-async def test_topic_creator_makes_every_topic_with_partitions_and_retention_once(settings: KafkaSettings) -> None:
+async def test_topic_creator_makes_every_topic_with_partitions_retention_and_compacted_key_topics_once(
+    settings: KafkaSettings,
+) -> None:
     specs = kafka_layout.topic_specs(["polres", "bpjs-kes"], replicas=1, partitions=2)
     created = await create_topics.create_topics(settings, specs, wait_seconds=30)
     assert sorted(created) == sorted(settings.topic_name(spec.name) for spec in specs)
@@ -79,6 +81,21 @@ async def test_topic_creator_makes_every_topic_with_partitions_and_retention_onc
         assert retention == {
             settings.topic_name("applications"): str(kafka_layout.EVENT_RETENTION_MS),
             settings.topic_name("applications.dlq"): str(kafka_layout.DEAD_LETTER_RETENTION_MS),
+        }
+        responses = await admin.describe_configs(
+            [
+                ConfigResource(ConfigResourceType.TOPIC, settings.topic_name("keys.agency.polres")),
+                ConfigResource(ConfigResourceType.TOPIC, settings.topic_name("keys.agency.polres.dlq")),
+            ]
+        )
+        cleanup = {
+            resource[3]: {entry[0]: entry[1] for entry in resource[4]}["cleanup.policy"]
+            for response in responses
+            for resource in response.resources
+        }
+        assert cleanup == {
+            settings.topic_name("keys.agency.polres"): "compact",
+            settings.topic_name("keys.agency.polres.dlq"): "delete",
         }
     finally:
         await admin.close()

@@ -14,11 +14,13 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from satupintu.common.events.topics import all_topic_names
+from satupintu.common.events.topics import all_topic_names, key_topic_names
+from satupintu.common.kafka_acls import service_user
 from satupintu.common.localstack import processes
 from satupintu.common.localstack.kafka import LocalKafka
 from satupintu.common.localstack.paths import run_dir
 from satupintu.common.localstack.postgres import LocalPostgres
+from satupintu.common.localstack.secure_kafka import MECHANISM, SecureLocalKafka
 from satupintu.common.settings import KafkaSettings
 from satupintu.common.topics_admin import ensure_topics
 
@@ -39,10 +41,19 @@ def _agency_codes() -> list[str]:
     return sorted(load_catalogue().agency_codes())
 
 
-def start_infrastructure() -> tuple[str, str]:
-    """Start (or find) Kafka and PostgreSQL as the selection order says; return bootstrap servers and server URL."""
+def start_infrastructure(secure: bool = False) -> tuple[str, str]:
+    """Start (or find) Kafka and PostgreSQL as the selection order says; return bootstrap servers and server URL.
+    ``secure``: the local secured broker (SASL/SCRAM, ACLs), whatever ``KAFKA_BOOTSTRAP_SERVERS`` says."""
     bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
-    if not bootstrap:
+    if secure:
+        kafka: LocalKafka = SecureLocalKafka()
+        started = kafka.start()
+        bootstrap = kafka.bootstrap_servers
+        print(
+            f"Kafka        {bootstrap} ({'started' if started else 'already running'}): SASL_PLAINTEXT with "
+            f"{MECHANISM}, StandardAuthorizer; passwords in {SecureLocalKafka().credentials_file}"
+        )
+    elif not bootstrap:
         kafka = LocalKafka()
         started = kafka.start()
         bootstrap = kafka.bootstrap_servers
@@ -61,9 +72,21 @@ def start_infrastructure() -> tuple[str, str]:
 
 
 async def prepare(bootstrap: str) -> None:
-    """Create every topic."""
-    created = await ensure_topics(KafkaSettings(bootstrap_servers=bootstrap), all_topic_names(_agency_codes()))
+    """Create every topic and key topic (key topics compacted)."""
+    codes = _agency_codes()
+    created = await ensure_topics(
+        KafkaSettings(bootstrap_servers=bootstrap), [*all_topic_names(codes), *key_topic_names(codes)]
+    )
     print(f"Topics       {len(created)} created")
+
+
+async def prepare_secure(kafka: SecureLocalKafka) -> None:
+    """Create every topic and key topic as the administrator, and add every principal's ACLs."""
+    created, bindings = await kafka.provision()
+    print(
+        f"Topics       {len(created)} created; ACLs: {bindings} bindings "
+        "for every service, the operators and each agency"
+    )
 
 
 def service_database_url(server_url: str, service: str) -> str:
@@ -116,30 +139,44 @@ def _wait_ready(name: str, port: int, pid: int, timeout: float = 60.0) -> None:
     raise SystemExit(f"{name} was not ready within {timeout:.0f}s:\n{processes.log_tail(name)}")
 
 
-def up() -> None:
-    """Start infrastructure and every installed service, then print where each one answers."""
+def up(secure: bool = False) -> None:
+    """Start infrastructure and every installed service, then print where each one answers (and, ``secure``, as
+    which Kafka user)."""
     began = time.monotonic()
-    bootstrap, server_url = start_infrastructure()
+    bootstrap, server_url = start_infrastructure(secure)
     services = _installed_services()
     migrate(services, server_url)
-    asyncio.run(prepare(bootstrap))
+    secured = SecureLocalKafka() if secure else None
+    if secured is not None:
+        asyncio.run(prepare_secure(secured))
+    else:
+        asyncio.run(prepare(bootstrap))
     env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": bootstrap}
     env.pop("DATABASE_OWNER_URL", None)
-    started: list[tuple[str, int, int]] = []
+    started: list[tuple[str, int, int, bool]] = []
     for name, script in services.items():
         port = SERVICE_PORTS[name]
         pid = processes.running_pid(name)
+        already = pid is not None
         if pid is None:
             service_env = {
                 **env,
+                **(secured.environment(service_user(name)) if secured is not None else {}),
                 "DATABASE_URL": service_database_url(server_url, name),
                 f"{name.upper()}_PORT": str(port),
             }
             pid = processes.spawn(name, [str(script)], env=service_env)
-        started.append((name, port, pid))
-    for name, port, pid in started:
+        started.append((name, port, pid, already))
+    for name, port, pid, already in started:
         _wait_ready(name, port, pid)
-        print(f"{name:<13}http://127.0.0.1:{port}/  (docs: /docs, ready: /readyz)")
+        kafka_user = f"  Kafka user {service_user(name)}" if secured is not None else ""
+        note = "  (already running: `make down` first to change brokers)" if already else ""
+        print(f"{name:<13}http://127.0.0.1:{port}/  (docs: /docs, ready: /readyz){kafka_user}{note}")
+    if secured is not None:
+        print(
+            "Agencies     each agency's systems connect as agency-<code> (a worker: KAFKA_SASL_USERNAME=agency-polres"
+            f" with its password from {secured.credentials_file})"
+        )
     print(f"Up in {time.monotonic() - began:.1f}s. Logs in {run_dir() / 'logs'}; stop with `make down`.")
 
 
@@ -150,6 +187,8 @@ def down() -> None:
             print(f"stopped {name}")
     if LocalKafka().stop():
         print("stopped kafka")
+    if SecureLocalKafka().stop():
+        print("stopped the secured kafka")
     if LocalPostgres().stop():
         print("stopped postgresql")
 
@@ -169,21 +208,30 @@ def main() -> None:
         choices=["up", "down", "kafka", "db", "status", "clean"],
         help="up: everything; down: stop everything; kafka/db: just that; status: what runs; clean: down and wipe",
     )
-    command = parser.parse_args().command
+    parser.add_argument(
+        "--secure",
+        action="store_true",
+        help="up/kafka: the secured broker (127.0.0.1:9192, SASL/SCRAM-SHA-512, StandardAuthorizer with the ACLs "
+        "of satupintu.common.kafka_acls), each service under its own Kafka user",
+    )
+    arguments = parser.parse_args()
+    command = arguments.command
     if command == "up":
-        up()
+        up(arguments.secure)
     elif command == "down":
         down()
     elif command == "clean":
         clean()
     elif command == "kafka":
-        kafka = LocalKafka()
+        kafka = SecureLocalKafka() if arguments.secure else LocalKafka()
         print(f"Kafka {kafka.bootstrap_servers} ({'started' if kafka.start() else 'already running'})")
+        if isinstance(kafka, SecureLocalKafka):
+            asyncio.run(prepare_secure(kafka))
     elif command == "db":
         postgres = LocalPostgres()
         print(f"PostgreSQL {postgres.url} ({'started' if postgres.start() else 'already running'})")
     else:
-        for name in ["kafka", *SERVICE_PORTS]:
+        for name in ["kafka", "kafka-secure", *SERVICE_PORTS]:
             pid = processes.running_pid(name)
-            print(f"{name:<12}{'running, pid ' + str(pid) if pid else 'stopped'}")
-        print(f"{'postgresql':<12}{'running' if LocalPostgres().is_running() else 'stopped'}")
+            print(f"{name:<13}{'running, pid ' + str(pid) if pid else 'stopped'}")
+        print(f"{'postgresql':<13}{'running' if LocalPostgres().is_running() else 'stopped'}")

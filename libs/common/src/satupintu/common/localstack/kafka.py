@@ -16,8 +16,10 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from xml.etree import ElementTree
 
 from satupintu.common.localstack import processes
@@ -102,13 +104,13 @@ def ensure_jars() -> Path:
     return libs
 
 
-async def _broker_answers(bootstrap_servers: str) -> bool:
+async def _broker_answers(bootstrap_servers: str, client_options: Mapping[str, Any] | None = None) -> bool:
     from aiokafka.admin import AIOKafkaAdminClient  # noqa: PLC0415 (keeps the CLI's start-up light)
 
     aiokafka_logger = logging.getLogger("aiokafka")
     previous_level = aiokafka_logger.level
     aiokafka_logger.setLevel(logging.CRITICAL)  # "connection refused" is the expected answer while starting
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=2000)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=2000, **(client_options or {}))
     try:
         await admin.start()
         await admin.describe_cluster()
@@ -120,19 +122,22 @@ async def _broker_answers(bootstrap_servers: str) -> bool:
     return True
 
 
-def broker_answers(bootstrap_servers: str) -> bool:
-    """Whether a broker at ``bootstrap_servers`` answers a metadata request."""
-    return asyncio.run(_broker_answers(bootstrap_servers))
+def broker_answers(bootstrap_servers: str, client_options: Mapping[str, Any] | None = None) -> bool:
+    """Whether a broker at ``bootstrap_servers`` answers a metadata request (of a client with ``client_options``,
+    aiokafka's security arguments, where the broker authenticates its clients)."""
+    return asyncio.run(_broker_answers(bootstrap_servers, client_options))
 
 
 @dataclass(frozen=True)
 class LocalKafka:
-    """The local broker: where it listens and where it keeps its log."""
+    """The local broker: where it listens, where it keeps its log, and under which name its process runs."""
 
     host: str = "127.0.0.1"
     port: int = 9092
     controller_port: int = 9093
     heap: str = "768m"
+    name: str = PROCESS_NAME
+    """The background process's name (its pid and log files) and its directory in the run directory."""
 
     @property
     def bootstrap_servers(self) -> str:
@@ -140,9 +145,18 @@ class LocalKafka:
         return f"{self.host}:{self.port}"
 
     @property
+    def config_dir(self) -> Path:
+        """The broker's directory in the run directory: its configuration, log directory and logs."""
+        return run_dir() / self.name
+
+    @property
     def data_dir(self) -> Path:
         """The KRaft log directory."""
-        return run_dir() / "kafka" / "data"
+        return self.config_dir / "data"
+
+    def client_options(self) -> dict[str, Any]:
+        """The security arguments of the tooling's own aiokafka clients (none: the plaintext broker lets anyone in)."""
+        return {}
 
     def server_properties(self) -> str:
         """The broker's configuration: one combined broker+controller node, replication factor 1."""
@@ -152,34 +166,35 @@ class LocalKafka:
             port=self.port,
             controller_port=self.controller_port,
             log_dirs=self.data_dir,
+            protocol="PLAINTEXT",
+            controller_protocol="PLAINTEXT",
         )
+
+    def format_arguments(self) -> list[str]:
+        """Arguments ``StorageTool format`` gets besides the cluster id and the configuration."""
+        return ["--standalone"]
+
+    def answers(self) -> bool:
+        """Whether this broker answers the tooling's metadata request."""
+        return broker_answers(self.bootstrap_servers, self.client_options())
 
     def start(self, timeout: float = 90.0) -> bool:
         """Start the broker unless one already answers; wait until it answers. True if this call started it."""
-        if broker_answers(self.bootstrap_servers):
+        if self.answers():
             return False
         libs = ensure_jars()
-        config_dir = run_dir() / "kafka"
-        config_dir.mkdir(parents=True, exist_ok=True)
-        properties = config_dir / "server.properties"
+        self.config_dir.mkdir(parents=True, exist_ok=True)
+        properties = self.config_dir / "server.properties"
+        properties.touch(mode=0o600)  # the secured broker's holds the administrator's password
+        properties.chmod(0o600)
         properties.write_text(self.server_properties())
-        log4j = deploy_dir() / "kafka" / "log4j2.yaml"
-        java = [
-            "java",
-            f"-Xms{self.heap}",
-            f"-Xmx{self.heap}",
-            "-XX:+UseG1GC",
-            "-Djava.awt.headless=true",
-            f"-Dlog4j2.configurationFile={log4j}",
-            f"-Dkafka.logs.dir={config_dir / 'logs'}",
-            "-cp",
-            f"{libs}/*",
-        ]
+        java = self.java_command(libs)
         if not (self.data_dir / "meta.properties").is_file():
             self.data_dir.mkdir(parents=True, exist_ok=True)
             cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+            storage_tool = [*java, "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(properties)]
             formatting = subprocess.run(
-                [*java, "kafka.tools.StorageTool", "format", "--standalone", "-t", cluster_id, "-c", str(properties)],
+                [*storage_tool, *self.format_arguments()],
                 check=False,
                 capture_output=True,
                 text=True,
@@ -188,17 +203,32 @@ class LocalKafka:
                 raise KafkaStartError(
                     f"formatting the KRaft log directory failed:\n{formatting.stdout}{formatting.stderr}"
                 )
-        pid = processes.spawn(PROCESS_NAME, [*java, "kafka.Kafka", str(properties)], env=dict(os.environ))
+        pid = processes.spawn(self.name, [*java, "kafka.Kafka", str(properties)], env=dict(os.environ))
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if not processes.is_alive(pid):
-                raise KafkaStartError(f"the broker exited while starting:\n{processes.log_tail(PROCESS_NAME)}")
-            if broker_answers(self.bootstrap_servers):
+                raise KafkaStartError(f"the broker exited while starting:\n{processes.log_tail(self.name)}")
+            if self.answers():
                 return True
             time.sleep(0.5)
-        processes.stop(PROCESS_NAME)
-        raise KafkaStartError(f"the broker did not answer within {timeout:.0f}s:\n{processes.log_tail(PROCESS_NAME)}")
+        processes.stop(self.name)
+        raise KafkaStartError(f"the broker did not answer within {timeout:.0f}s:\n{processes.log_tail(self.name)}")
+
+    def java_command(self, libs: Path, heap: str | None = None) -> list[str]:
+        """``java`` with the broker's jars on the class path and its logging set up, before the main class."""
+        heap = heap or self.heap
+        return [
+            "java",
+            f"-Xms{heap}",
+            f"-Xmx{heap}",
+            "-XX:+UseG1GC",
+            "-Djava.awt.headless=true",
+            f"-Dlog4j2.configurationFile={deploy_dir() / 'kafka' / 'log4j2.yaml'}",
+            f"-Dkafka.logs.dir={self.config_dir / 'logs'}",
+            "-cp",
+            f"{libs}/*",
+        ]
 
     def stop(self) -> bool:
         """Stop the broker this tooling started; True if one was running."""
-        return processes.stop(PROCESS_NAME, timeout=30.0)
+        return processes.stop(self.name, timeout=30.0)

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 
@@ -69,13 +71,21 @@ async def end_offsets(bootstrap_servers: str, topic: str) -> dict[int, int]:
         await consumer.stop()
 
 
-async def read_to_end(bootstrap_servers: str, topic: str, *, since: dict[int, int] | None = None) -> list[Record]:
-    """Every record of ``topic`` from ``since`` (or the beginning) to the end offsets taken at the call."""
+async def read_to_end(
+    bootstrap_servers: str,
+    topic: str,
+    *,
+    since: dict[int, int] | None = None,
+    client_options: Mapping[str, Any] | None = None,
+) -> list[Record]:
+    """Every record of ``topic`` from ``since`` (or the beginning) to the end offsets taken at the call (as the user
+    of ``client_options``, :meth:`KafkaSettings.client_options`, on a broker that authenticates its clients)."""
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap_servers,
         enable_auto_commit=False,
         group_id=None,
         client_id=f"test-reader-{uuid.uuid4().hex[:8]}",
+        **(client_options or {}),
     )
     await consumer.start()
     try:

@@ -2,7 +2,9 @@
 PostgreSQL server, chosen by the selection order, with a topic prefix and database names of its own test module:
 an app a module leaves running (or a consumer it forgets) can never consume another module's events. Services under
 test connect as the session's role, which may only read and write rows; their databases are migrated to head by the
-server's user, as ``satupintu-<service> migrate`` does in a deployment.
+server's user, as ``satupintu-<service> migrate`` does in a deployment. The secured broker's fixtures
+(``secure_kafka``, ``make_secure_settings``: every service under its own Kafka user and the production ACLs) are in
+:mod:`satupintu.common.testing.secure_kafka`.
 """
 
 from __future__ import annotations
@@ -21,7 +23,10 @@ from satupintu.common.database import drop_database, ensure_database
 from satupintu.common.localstack.selection import Endpoint, select_kafka, select_postgres
 from satupintu.common.migrations import migrate, quote_identifier, quote_literal, registered_schema
 from satupintu.common.settings import DatabaseSettings, KafkaSettings, ServiceSettings
+from satupintu.common.testing.secure_kafka import SecuredKafka, secure_kafka, secure_kafka_broker
 from satupintu.common.topics_admin import delete_topics
+
+__all__ = ["secure_kafka", "secure_kafka_broker"]  # the secured broker's fixtures, found by pytest in this plugin
 
 S = TypeVar("S", bound=ServiceSettings)
 
@@ -141,5 +146,19 @@ def make_settings(kafka_settings: KafkaSettings, database_settings: DatabaseSett
     async def build(settings_class: type[S], service: str, **overrides: Any) -> S:
         await service_database(database_settings, service)
         return settings_class(kafka=kafka_settings, database=database_settings, **overrides)
+
+    return build
+
+
+@pytest.fixture
+def make_secure_settings(
+    secure_kafka: SecuredKafka, database_settings: DatabaseSettings
+) -> Callable[..., Awaitable[Any]]:
+    """Build a service's settings on the secured broker, connecting as the service's own Kafka user, and this
+    session's database server (creating its database)."""
+
+    async def build(settings_class: type[S], service: str, **overrides: Any) -> S:
+        await service_database(database_settings, service)
+        return settings_class(kafka=secure_kafka.service(service), database=database_settings, **overrides)
 
     return build
