@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from satupintu.common.citizen_keys import ReaderKeyRing, open_applicant
 from satupintu.common.consumer import RejectEvent, UnitOfWork
 from satupintu.common.crypto import FieldCipher
 from satupintu.common.events.applications import ApplicationSubmitted
@@ -96,8 +97,10 @@ class NotificationService:
         channels: frozenset[ChannelKind],
         webhooks: Sequence[WebhookSubscription] = (),
         console_fallback: bool = True,
+        keys: ReaderKeyRing | None = None,
         clock: Clock = utc_now,
     ) -> None:
+        self._keys = keys
         self._composer = composer
         self._cipher = cipher
         self._channels = channels
@@ -112,7 +115,8 @@ class NotificationService:
         contact: Contact | None
         if isinstance(event.payload, ApplicationSubmitted):
             submitted = event.payload
-            contact = Contact.of_applicant(submitted.applicant, submitted.tracking_code, submitted.service_code)
+            applicant = await open_applicant(self._keys, submitted.applicant, subject=application_id)
+            contact = Contact.of_applicant(applicant, submitted.tracking_code, submitted.service_code)
             await repository.add_contact(self._contact_record(application_id, contact))
         else:
             contact = await self._contact(repository, application_id)
@@ -140,14 +144,17 @@ class NotificationService:
                 request_id=event.id,
                 subject_id=issued.verification_id,
                 channel=ChannelKind(issued.channel),
-                address=issued.recipient,
+                address=await self._opened(issued.recipient, issued.verification_id, "recipient"),
                 language=issued.language,
-                code=issued.code,
+                code=await self._opened(issued.code, issued.verification_id, "code"),
                 expires_at=issued.expires_at,
                 correlation_id=event.correlation_id,
                 traceparent=current_traceparent() or event.traceparent,
             ),
         )
+
+    async def _opened(self, value: str, subject: str, field: str) -> str:
+        return str(await self._keys.open(value, subject=subject, field=field)) if self._keys else value
 
     async def deliver_one_time_code(self, uow: UnitOfWork, request: OneTimeCodeRequest) -> str:
         """Stage the message carrying ``request``'s code; its message id. The same request twice is sent once."""
