@@ -143,7 +143,7 @@ def test_the_command_says_what_it_wrote_and_what_it_kept(tmp_path: Path, capsys:
     assert "CREATE DATABASE satupintu_intake OWNER satupintu_intake_owner" in roles
 
 
-SHARED = {secret.variable for secrets in install_secrets.SERVICE_SECRETS.values() for secret in secrets if secret.same_as}
+SHARED = {secret.variable for kept in install_secrets.SERVICE_SECRETS.values() for secret in kept if secret.same_as}
 
 
 def test_every_secret_is_its_own_random_value() -> None:
