@@ -23,7 +23,7 @@ from satupintu.notification.dispatcher import Dispatcher
 from satupintu.notification.domain import ChannelKind, RetryPolicy
 from satupintu.notification.messages import MessageComposer, TemplateRenderer
 from satupintu.notification.migrations import SCHEMA
-from satupintu.notification.services import Clock, NotificationService, utc_now
+from satupintu.notification.services import Clock, NotificationService, erase_citizen, utc_now
 
 SERVICE_NAME = "notification"
 
@@ -69,7 +69,9 @@ def create_app(settings: NotificationSettings | None = None, clock: Clock = utc_
     every configured channel, the deliveries API, and the outbox relay of ``notification.sent``/``failed``."""
     settings = settings or NotificationSettings()
     runtime = ServiceRuntime(SERVICE_NAME, settings, schema=SCHEMA)
-    keys = runtime.keep_citizen_keys([NOTIFICATION_READER], private_keys_dir=settings.reader_private_keys_dir)
+    keys = runtime.keep_citizen_keys(
+        [NOTIFICATION_READER], private_keys_dir=settings.reader_private_keys_dir, on_destroyed=erase_citizen
+    )
     cipher = _cipher(settings)
     channels = build_channels(settings)
     composer = MessageComposer(

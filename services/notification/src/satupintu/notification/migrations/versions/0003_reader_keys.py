@@ -1,10 +1,14 @@
-"""Citizens' keys as they arrive for this service's readers (satupintu.common.citizen_keys; decision 0016). Only adds
-a table: the previous release runs on it unchanged.
+"""Citizens' keys as they arrive for this service's readers (satupintu.common.citizen_keys; decision 0016), and the
+key each contact and delivery came sealed with, so an erasure finds them. Only adds a table and nullable columns:
+the previous release runs on it unchanged.
 
 Revision 0003, revising 0002.
 """
 
 from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
 
 from satupintu.common.migration_steps import create_reader_keys
 
@@ -15,8 +19,11 @@ depends_on = None
 
 
 def upgrade() -> None:
-    """Create ``reader_keys``."""
+    """Create ``reader_keys``; add ``key_id`` to ``contacts`` and ``deliveries``."""
     create_reader_keys()
+    for table in ("contacts", "deliveries"):
+        op.add_column(table, sa.Column("key_id", sa.String(), nullable=True))
+        op.create_index(f"ix_{table}_key_id", table, ["key_id"])
 
 
 def downgrade() -> None:
