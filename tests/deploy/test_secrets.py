@@ -143,21 +143,36 @@ def test_the_command_says_what_it_wrote_and_what_it_kept(tmp_path: Path, capsys:
     assert "CREATE DATABASE satupintu_intake OWNER satupintu_intake_owner" in roles
 
 
+SHARED = {secret.variable for kept in install_secrets.SERVICE_SECRETS.values() for secret in kept if secret.same_as}
+
+
 def test_every_secret_is_its_own_random_value() -> None:
     values = [
         value
         for service in PORTS
         for name, value in install_secrets.read_env_file(generated_secrets() / "compose" / f"{service}.env").items()
-        if name != "DATABASE_URL"
+        if name != "DATABASE_URL" and name not in SHARED
     ]
     kubernetes = [
         path.read_bytes()
         for path in (generated_secrets() / "kubernetes").glob("*-keys/*")
-        if not path.name.endswith(".pem")
+        if not path.name.endswith(".pem") and (path.parent.name, path.name) != ("mall-keys", "lookup-hash-key")
     ]
-    assert len(values) == len(set(values)) == sum(map(len, install_secrets.SERVICE_SECRETS.values()))
+    own = sum(map(len, install_secrets.SERVICE_SECRETS.values())) - len(SHARED)
+    assert len(values) == len(set(values)) == own
     assert len(kubernetes) == len(set(kubernetes)) == len(values)
     assert not set(map(str.encode, values)) & set(kubernetes), "Compose and Kubernetes share no key"
+
+
+def test_the_mall_finds_citizens_by_intakes_lookup_key_in_compose_and_kubernetes() -> None:
+    compose = generated_secrets() / "compose"
+    intake = install_secrets.read_env_file(compose / "intake.env")["INTAKE_LOOKUP_HASH_KEY"]
+    assert install_secrets.read_env_file(compose / "mall.env")["MALL_LOOKUP_HASH_KEY"] == intake
+    kubernetes = generated_secrets() / "kubernetes"
+    assert (kubernetes / "mall-keys" / "lookup-hash-key").read_bytes() == (
+        kubernetes / "intake-keys" / "lookup-hash-key"
+    ).read_bytes()
+    assert (kubernetes / "intake-keys" / "lookup-hash-key").read_text() != intake
 
 
 def test_the_compose_file_falls_back_to_no_default_secret() -> None:

@@ -30,6 +30,7 @@ from satupintu.common.outbox import OutboxMessage
 from satupintu.common.settings import DatabaseSettings, KafkaSettings
 from satupintu.common.testing.kafka import Record, end_offsets, read_to_end
 from satupintu.common.testing.plugin import service_database
+from satupintu.common.testing.sealing import opened_submission, reader_keys
 from satupintu.common.testing.waiting import eventually
 from satupintu.intake.config import IntakeSettings
 from satupintu.intake.main import create_app
@@ -228,8 +229,12 @@ async def test_valid_application_is_accepted_and_published_as_a_cloudevent(intak
     assert datetime.fromisoformat(record.header("ce_time") or "").tzinfo is not None
 
     event = from_record(record.headers, record.value, record.key)
-    payload = event.payload
-    assert isinstance(payload, ApplicationSubmitted)
+    sealed = event.payload
+    assert isinstance(sealed, ApplicationSubmitted)
+    assert NIK not in record.value.decode()
+    assert sealed.applicant.citizen == intake.hasher.hash(NIK)
+    keys = await reader_keys(intake.settings.kafka, intake.settings.auth.keys_dir)
+    payload = opened_submission(sealed, keys)
     assert event.subject == application_id
     assert (payload.application_id, payload.tracking_code) == (application_id, accepted["tracking_code"])
     assert payload.service_code == "skck"

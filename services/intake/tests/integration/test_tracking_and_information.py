@@ -22,6 +22,7 @@ from satupintu.common.events.envelope import Event
 from satupintu.common.events.topics import Topic
 from satupintu.common.settings import DatabaseSettings, KafkaSettings
 from satupintu.common.testing.plugin import service_database
+from satupintu.common.testing.sealing import opened, reader_keys
 from satupintu.common.testing.waiting import eventually
 from satupintu.intake.config import IntakeSettings
 from satupintu.intake.main import create_app as create_intake
@@ -161,5 +162,10 @@ async def test_answer_is_accepted_once_and_refused_when_nothing_was_asked(
     assert first.status_code == 202, first.text
     assert first.json()["task_id"] == assignment.payload.task_id
     assert (second.status_code, second.json()["type"].split("/")[-1]) == (409, "information-already-provided")
-    assert provided.payload.answers == {"address": "Jl. Merdeka No. 1 RT 02", "message": "Sudah"}
-    assert reassigned[1].payload.answers == {"address": "Jl. Merdeka No. 1 RT 02", "message": "Sudah"}
+    keys = await reader_keys(kafka_settings, intake_settings.auth.keys_dir)
+    expected = {"address": "Jl. Merdeka No. 1 RT 02", "message": "Sudah"}
+    for answers in (provided.payload.answers, reassigned[1].payload.answers):
+        assert "Merdeka" not in str(answers)  # sealed: only the agency that asked (and intake) opens them
+        assert {name: opened(value, keys, subject=application_id, field=name) for name, value in answers.items()} == (
+            expected
+        )

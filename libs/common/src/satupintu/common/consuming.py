@@ -132,6 +132,11 @@ _replaying: ContextVar[list[Replayed] | None] = ContextVar("satupintu_replaying"
 """Where a replay (in its own task) collects what :meth:`RecordConsumer.process` did with its record."""
 
 
+class TransientError(Exception):
+    """A failure that passes by itself, raised by a handler (a key not yet arrived, a service briefly away): retried,
+    then parked, like a database or network outage."""
+
+
 class StillFailing(Exception):
     """A transient failure outlasted the in-place retries: the batch is sought back and fetched again."""
 
@@ -144,6 +149,7 @@ def is_transient(error: BaseException) -> bool:
         isinstance(cause, OSError)
         or type(cause).__name__ == "InterfaceError"
         or (isinstance(cause, KafkaError) and bool(cause.retriable))
+        or isinstance(cause, TransientError)
         for cause in causes(error)
     )
 

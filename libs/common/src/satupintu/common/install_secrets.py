@@ -91,6 +91,8 @@ class ServiceSecret:
     variable: str
     secret_key: str
     make: Callable[[], str]
+    same_as: tuple[str, str] | None = None
+    """(service, variable) whose value this one must equal, made before it."""
 
 
 SERVICE_SECRETS: dict[str, tuple[ServiceSecret, ...]] = {
@@ -107,7 +109,8 @@ SERVICE_SECRETS: dict[str, tuple[ServiceSecret, ...]] = {
     "audit": (ServiceSecret("AUDIT_HASH_KEY", "hash-key", token),),
     "mall": (
         ServiceSecret("MALL_ENCRYPTION_KEYS", "encryption-keys", field_cipher_keys),
-        ServiceSecret("MALL_LOOKUP_HASH_KEY", "lookup-hash-key", base64_key),
+        # intake sends each application's citizen as its keyed NIK hash; the mall finds a NIK by the same hash
+        ServiceSecret("MALL_LOOKUP_HASH_KEY", "lookup-hash-key", base64_key, ("intake", "INTAKE_LOOKUP_HASH_KEY")),
         ServiceSecret("MALL_SESSION_SECRET", "session-secret", token),
     ),
 }
@@ -207,19 +210,29 @@ def generate_compose(directory: Path, report: Report) -> None:
         "The databases' owner, for the <service>-migrate jobs only (satupintu-<service> migrate).",
         report,
     )
+    made: dict[tuple[str, str], str] = {}
     for service in SERVICES:
         role = f"satupintu_{service}"
         wanted: dict[str, Callable[[], str]] = {"DATABASE_URL": partial(new_database_url, role, COMPOSE_DATABASE_HOST)}
-        wanted |= {secret.variable: secret.make for secret in SERVICE_SECRETS[service]}
-        _env_file_once(
+        wanted |= {secret.variable: _maker(secret, made) for secret in SERVICE_SECRETS[service]}
+        values = _env_file_once(
             directory / f"{service}.env",
             wanted,
             f"The {service} service's own secrets; DATABASE_URL names its role, which may only read and write rows.",
             report,
         )
+        made |= {(service, name): value for name, value in values.items()}
     _signing_pair(directory / "auth-signing-key.pem", directory / "auth-public-key.pem", 0o644, 0o644, report)
     _file_once(directory / "audit-checkpoint-key.pem", ed25519_private_pem, 0o644, report)
     _file_once(directory / "audit-retired-public-keys.pem", RETIRED_KEYS_HEADER.encode, 0o644, report)
+
+
+def _maker(secret: ServiceSecret, made: dict[tuple[str, str], str]) -> Callable[[], str]:
+    """How ``secret`` is made: anew, or as the value it must equal (already in ``made``)."""
+    if secret.same_as is None:
+        return secret.make
+    same_as = secret.same_as
+    return lambda: made[same_as]
 
 
 def _value_once(path: Path, make: Callable[[], str], report: Report) -> str:
@@ -236,10 +249,11 @@ def generate_kubernetes(directory: Path, database_host: str, report: Report) -> 
     auth = directory / "satupintu-auth"
     _signing_pair(directory.parent / "kubernetes-token-signing-key.pem", auth / "public-key.pem", 0o600, 0o600, report)
     roles: list[str] = []
+    made: dict[tuple[str, str], str] = {}
     for service in SERVICES:
         keys = directory / f"{service}-keys"
         for secret in SERVICE_SECRETS[service]:
-            _value_once(keys / secret.secret_key, secret.make, report)
+            made[(service, secret.variable)] = _value_once(keys / secret.secret_key, _maker(secret, made), report)
         if service == "audit":
             _file_once(keys / "checkpoint-ed25519.pem", ed25519_private_pem, 0o600, report)
             _file_once(keys / "retired-public-keys.pem", RETIRED_KEYS_HEADER.encode, 0o600, report)

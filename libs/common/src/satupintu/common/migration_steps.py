@@ -75,3 +75,16 @@ def create_limit_counters() -> None:
         sa.PrimaryKeyConstraint("key", "window_start"),
     )
     op.create_index(op.f("ix_limit_counters_expires_at"), "limit_counters", ["expires_at"], unique=False)
+
+
+def create_reader_keys() -> None:
+    """``reader_keys`` (:mod:`satupintu.common.citizen_keys`), for a service that reads citizens' keys
+    (``ServiceSchema(reader_keys=True)``)."""
+    op.create_table(
+        "reader_keys",
+        sa.Column("key_id", sa.String(), nullable=False),
+        sa.Column("reader", sa.String(), nullable=False),
+        sa.Column("wrapped", sa.Text(), nullable=False),
+        sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("key_id"),
+    )

@@ -27,6 +27,7 @@ from sqlalchemy.pool import NullPool
 from sqlmodel import SQLModel
 from sqlmodel.sql.sqltypes import AutoString
 
+from satupintu.common.citizen_keys import ReaderKeyRecord
 from satupintu.common.database import ensure_database
 from satupintu.common.inbox import InboxEntry
 from satupintu.common.limits import LimitCounter
@@ -69,6 +70,9 @@ class ServiceSchema:
     """The service's own tables; ``outbox``, ``inbox`` and ``parked_events`` are every service's and added here."""
     append_only: Sequence[str] = ()
     """Tables the service's role may only INSERT into and SELECT from (audit's log)."""
+    reader_keys: bool = False
+    """Whether the service reads citizens' keys (``satupintu.common.citizen_keys``): its database then has the
+    common ``reader_keys`` table, which a revision of the service's own creates."""
     limits: bool = False
     """Whether the service keeps limits its replicas share (``satupintu.common.limits``): its database then has the
     common ``limit_counters`` table, which a revision of the service's own after the baseline creates."""
@@ -83,7 +87,10 @@ class ServiceSchema:
     def metadata(self) -> MetaData:
         """The service's tables alone (a process may import several services' models into SQLModel's metadata):
         what autogenerate compares the database with."""
-        return _metadata_of([*COMMON_TABLES, *self.tables, *([LimitCounter] if self.limits else [])])
+        optional: list[type[SQLModel]] = [LimitCounter] if self.limits else []
+        if self.reader_keys:
+            optional.append(ReaderKeyRecord)
+        return _metadata_of([*COMMON_TABLES, *self.tables, *optional])
 
     def alembic_config(self, connection: Connection | None = None) -> Config:
         """Alembic's configuration of this environment; with ``connection``, env.py migrates over it."""

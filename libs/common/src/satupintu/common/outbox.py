@@ -28,6 +28,8 @@ from satupintu.common.metrics import ServiceMetrics
 from satupintu.common.settings import KafkaSettings
 
 NOTIFY_CHANNEL = "satupintu_outbox"
+TOMBSTONE_HEADER = "satupintu_tombstone"
+"""Marks an outbox row whose record the relay publishes with no value: a tombstone for a compacted topic."""
 RELAY_LOCK_KEY = 0x5A7E_0B0C  # one active relay per database
 _logger = logging.getLogger(__name__)
 
@@ -77,6 +79,24 @@ class Outbox:
                 )
             )
         if events and wake_relay:
+            await self.wake_relay(session)
+
+    async def add_record(
+        self, session: AsyncSession, logical_topic: str, key: str, value: bytes | None, *, wake_relay: bool = False
+    ) -> None:
+        """Write a plain record (not an event: a key topic's wrapped key, or with ``value`` None its tombstone)
+        into the session's transaction; published after it commits, in order with the events around it."""
+        session.add(
+            OutboxMessage(
+                topic=self._kafka.topic_name(logical_topic),
+                key=key,
+                event_id="",
+                event_type="",
+                headers={TOMBSTONE_HEADER: "true"} if value is None else {},
+                value=value or b"",
+            )
+        )
+        if wake_relay:
             await self.wake_relay(session)
 
     async def wake_relay(self, session: AsyncSession) -> None:
@@ -156,16 +176,7 @@ class OutboxRelay:
         if not rows:
             return 0
         fault_point("outbox.before_publish")
-        pending = [
-            await self._broker.publish(
-                bytes(row["value"]),
-                row["topic"],
-                key=row["key"].encode(),
-                headers=json.loads(row["headers"]),
-                no_confirm=True,
-            )
-            for row in rows
-        ]
+        pending = [await self._publish(row) for row in rows]
         await asyncio.gather(*pending)
         fault_point("outbox.after_publish")
         await connection.execute("DELETE FROM outbox WHERE id = ANY($1::bigint[])", [row["id"] for row in rows])
@@ -173,6 +184,17 @@ class OutboxRelay:
         if self._metrics is not None:
             self._metrics.events_published.inc(len(rows))
         return len(rows)
+
+    async def _publish(self, row: asyncpg.Record) -> Any:
+        headers: dict[str, str] = json.loads(row["headers"])
+        tombstone = headers.pop(TOMBSTONE_HEADER, None) is not None
+        return await self._broker.publish(
+            None if tombstone else bytes(row["value"]),
+            row["topic"],
+            key=row["key"].encode(),
+            headers=headers,
+            no_confirm=True,
+        )
 
     async def _measure_lag(self, connection: asyncpg.Connection, oldest: datetime | None, fetched: int) -> None:
         """Outbox gauges from the batch just read; only a full batch needs a count (the backlog is bigger)."""

@@ -8,9 +8,10 @@ import asyncio
 import ctypes
 import logging
 import signal
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -20,11 +21,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from satupintu.common.broker import DeadLetterProducer, broker_ready, create_broker
 from satupintu.common.catalogue import load_catalogue
+from satupintu.common.citizen_keys import KeyTopicConsumer, OnDestroyed, ReaderKeyRing
 from satupintu.common.consumer import PARKED_RETRIES_PER_PASS, EventConsumer, Handler, RetryPolicy
 from satupintu.common.consuming import RecordConsumer, consumers_ready
 from satupintu.common.database import create_engine, database_ready, session_factory
 from satupintu.common.events.base import EventPayload
-from satupintu.common.events.topics import all_topic_names
+from satupintu.common.events.topics import all_topic_names, key_topic_names, reader_topic
 from satupintu.common.health import ReadinessCheck
 from satupintu.common.logs import configure_logging
 from satupintu.common.metrics import ServiceMetrics
@@ -111,6 +113,31 @@ class ServiceRuntime:
             for name, count in (await parked_counts(session, names)).items():
                 self.metrics.parked_events.labels(name).set(count)
 
+    def keep_citizen_keys(
+        self, readers: Sequence[str], *, private_keys_dir: Path | None, on_destroyed: OnDestroyed | None = None
+    ) -> ReaderKeyRing:
+        """Keep the citizens' keys wrapped for ``readers`` as they arrive on their key topics (and delete them on
+        their tombstones, with ``on_destroyed`` for what else only that key opens); the ring that opens values with
+        them (decision 0016)."""
+        consumer = KeyTopicConsumer(
+            name=f"{self.name}-keys",
+            sessions=self.sessions,
+            readers=readers,
+            broker=self.broker,
+            kafka=self.settings.kafka,
+            metrics=self.metrics,
+            dead_letters=self.dead_letters,
+            on_destroyed=on_destroyed,
+        )
+        consumer.subscribe(
+            *[reader_topic(reader) for reader in readers],
+            description="Citizens' keys wrapped for this service (a tombstone destroys one): decision 0016.",
+        )
+        self.consumers.append(consumer)
+        return ReaderKeyRing.load(
+            self.sessions, readers, private_keys_dir=private_keys_dir, development_keys_dir=self.settings.auth.keys_dir
+        )
+
     def on_start(self, hook: Callable[[], None]) -> None:
         """Run ``hook`` when the service starts (its database checked at head), e.g. to spawn a periodic job."""
         self._start_hooks.append(hook)
@@ -188,7 +215,8 @@ class ServiceRuntime:
 
     async def _start_broker(self) -> None:
         if self.settings.kafka.create_topics:
-            await ensure_topics(self.settings.kafka, all_topic_names(load_catalogue().agency_codes()))
+            codes = load_catalogue().agency_codes()
+            await ensure_topics(self.settings.kafka, [*all_topic_names(codes), *key_topic_names(codes)])
         await self.broker.start()
         self.spawn(self.relay.run())
 

@@ -12,6 +12,7 @@ import json
 import os
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Final
 
 from cryptography.exceptions import InvalidTag
@@ -129,6 +130,33 @@ def load_public_key(pem: bytes) -> rsa.RSAPublicKey:
     if not isinstance(key, rsa.RSAPublicKey):
         raise ValueError("a reader's key must be an RSA key")
     return key
+
+
+def reader_key_file(directory: Path, reader: str) -> Path:
+    """Where a reader's private key is kept in a keys directory (its public half beside it, ``.pub.pem``)."""
+    return directory / f"reader-{reader}.pem"
+
+
+def load_or_create_reader_key(directory: Path, reader: str) -> rsa.RSAPrivateKey:
+    """Development only: the reader's key pair in ``directory``, made the first time (both halves written, the
+    private one mode 0600), so intake and the reader find the same pair without any setting."""
+    private_path = reader_key_file(directory, reader)
+    if not private_path.is_file():
+        directory.mkdir(parents=True, exist_ok=True)
+        key = new_reader_key()
+        temporary = private_path.with_suffix(f".{os.getpid()}.tmp")
+        temporary.write_bytes(private_pem(key))
+        temporary.chmod(0o600)
+        try:
+            os.link(temporary, private_path)  # the first process to get here wins; the others read its key
+        except FileExistsError:
+            pass
+        finally:
+            temporary.unlink(missing_ok=True)
+        public_path = private_path.with_suffix(".pub.pem")
+        if not public_path.is_file():
+            public_path.write_bytes(public_pem(load_private_key(private_path.read_bytes())))
+    return load_private_key(private_path.read_bytes())
 
 
 def wrap(key: CitizenKey, reader: rsa.RSAPublicKey) -> str:

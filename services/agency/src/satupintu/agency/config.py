@@ -37,6 +37,14 @@ class AgencySettings(ServiceSettings):
         default_factory=list,
         description="Collective-leave days (cuti bersama) as ISO dates; not working days when judging SLA state.",
     )
+    reader_private_keys_dir: Path | None = Field(
+        default=None,
+        description=(
+            "Directory holding `reader-agency.<code>.pem` of every agency the desk serves: the private keys citizens' "
+            "keys are wrapped for on `keys.agency.<code>` (decision 0016). Unset: development pairs in the auth keys "
+            "directory."
+        ),
+    )
     encryption_keys: Annotated[str | None, Secret()] = Field(
         default=None,
         description=(

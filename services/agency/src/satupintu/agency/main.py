@@ -18,6 +18,7 @@ from satupintu.agency.services import Clock, DeskService, OfficerService, utc_no
 from satupintu.common.catalogue import load_catalogue
 from satupintu.common.commands import service_main
 from satupintu.common.crypto import FieldCipher, load_or_create_secret
+from satupintu.common.events.topics import agency_reader
 from satupintu.common.http import create_service_app, trust_proxies
 from satupintu.common.ratelimit import TokenBuckets
 from satupintu.common.runtime import ServiceRuntime
@@ -49,6 +50,8 @@ def create_app(settings: AgencySettings | None = None, clock: Clock = utc_now) -
     settings = settings or AgencySettings()
     catalogue = load_catalogue()
     runtime = ServiceRuntime(SERVICE_NAME, settings, schema=SCHEMA)
+    readers = [agency_reader(code) for code in sorted(catalogue.agency_codes())]
+    keys = runtime.keep_citizen_keys(readers, private_keys_dir=settings.reader_private_keys_dir)
     desk = DeskService(
         runtime.sessions,
         runtime.outbox,
@@ -58,6 +61,7 @@ def create_app(settings: AgencySettings | None = None, clock: Clock = utc_now) -
         claim_ttl=timedelta(seconds=settings.claim_ttl_seconds),
         due_soon_working_days=settings.due_soon_working_days,
         collective_leave=parse_dates(settings.collective_leave),
+        keys=keys,
         clock=clock,
     )
     handlers.subscribe(runtime, desk, catalogue)

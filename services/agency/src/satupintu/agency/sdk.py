@@ -35,15 +35,18 @@ import signal
 import uuid
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import asyncpg
 from aiokafka import ConsumerRecord
+from cryptography.hazmat.primitives.asymmetric import rsa
 from faststream.kafka import KafkaBroker
 from tenacity import AsyncRetrying, RetryError, stop_after_attempt, wait_exponential_jitter
 
+from satupintu.agency.worker_keys import WorkerKeys, load_agency_key
 from satupintu.common.broker import create_broker
 from satupintu.common.consuming import Invalid, RecordConsumer
 from satupintu.common.events.applications import JsonScalar
@@ -58,6 +61,7 @@ from satupintu.common.events.tasks import (
     TaskWithdrawn,
 )
 from satupintu.common.events.topics import Topic
+from satupintu.common.sealing import SealError
 from satupintu.common.settings import KafkaSettings
 from satupintu.common.stopping import finish_by
 
@@ -300,6 +304,11 @@ class AgencyWorker:
     A ledger holding connections (a :class:`ManagedLedger` such as :class:`PostgresLedger`) is opened on start, so a
     worker that cannot record its decisions consumes nothing, and closed after stopping unless ``owns_ledger`` is
     False (a ledger shared with other workers, closed by whoever made it).
+
+    A task's personal fields and answers travel sealed under the citizen's key (decision 0016); the worker follows
+    its agency's key topic and opens them with ``reader_key`` (the agency's private key, or the path of its PEM from
+    ``make secrets``; in development the local pair intake wraps for) before ``decide`` sees the task. A task whose
+    key does not arrive within ``key_wait_seconds`` is left to the officers' desk.
     """
 
     def __init__(
@@ -314,8 +323,12 @@ class AgencyWorker:
         decide_attempts: int = 3,
         broker: KafkaBroker | None = None,
         stop_timeout: float = 20.0,
+        reader_key: Path | rsa.RSAPrivateKey | None = None,
+        key_wait_seconds: float = 30.0,
     ) -> None:
         self.agency = agency.lower()
+        self._keys = WorkerKeys(self.agency, kafka, load_agency_key(self.agency, reader_key))
+        self._key_wait_seconds = key_wait_seconds
         self._stop_timeout = stop_timeout
         self.worker_name = worker_name
         self._kafka = kafka
@@ -348,9 +361,11 @@ class AgencyWorker:
         """Open the ledger, connect and start consuming."""
         if isinstance(self._ledger, ManagedLedger):
             await self._ledger.open()
+        self._keys.start()
         try:
             await self._broker.start()
         except BaseException:
+            await self._keys.stop()
             await self._close_ledger()
             raise
         self._started = True
@@ -365,6 +380,7 @@ class AgencyWorker:
                 dead_letters = asyncio.ensure_future(self._consumer.dead_letters.stop())
                 await finish_by(deadline, f"the dead letters of {self.worker_name}", dead_letters)
             finally:
+                await finish_by(deadline, f"the keys of {self.worker_name}", asyncio.ensure_future(self._keys.stop()))
                 closing = asyncio.ensure_future(self._close_ledger())
                 await finish_by(deadline, f"the ledger of {self.worker_name}", closing)
 
@@ -403,13 +419,37 @@ class AgencyWorker:
             self.duplicates += 1
             _logger.info("task %s (assignment %s) was already decided", assigned.task_id, assignment.id)
             return False
-        outcome = await self._decide_with_retries(Task.from_event(assignment))
+        task = await self._opened(assignment)
+        outcome = None if task is None else await self._decide_with_retries(task)
         if outcome is None:
             self.left_to_officers += 1
             return True
         decision_id = await self.publish_decision(assignment, outcome)
         await self._ledger.record(assignment.id, assigned.task_id, decision_id)
         return True
+
+    async def _opened(self, assignment: Event[TaskAssigned]) -> Task | None:
+        """The assignment's task with its sealed fields and answers opened with the citizen's key (decision 0016);
+        None, leaving it to the officers' desk, when the key does not arrive in time (or was destroyed)."""
+        assigned = assignment.payload
+        if not await self._keys.wait_for({**assigned.fields, **assigned.answers}, self._key_wait_seconds):
+            _logger.warning(
+                "task %s: the citizen's key is not held after %.0fs (not arrived, or erased); leaving it to the "
+                "officers' desk",
+                assigned.task_id,
+                self._key_wait_seconds,
+            )
+            return None
+        ring, subject = self._keys.ring, assigned.application_id
+        try:
+            fields = await ring.open_fields(assigned.fields, subject=subject)
+            answers = await ring.open_fields(assigned.answers, subject=subject)
+        except SealError as broken:
+            _logger.error(
+                "task %s: a sealed value does not open (%s); leaving it to the officers' desk", assigned.task_id, broken
+            )
+            return None
+        return replace(Task.from_event(assignment), fields=fields, answers=answers)
 
     def assignment_of(self, record: ConsumerRecord[bytes, bytes]) -> Event[TaskAssigned] | Invalid | None:
         """The record's ``task.assigned`` for this agency; :class:`Invalid` for a record that is not a valid event

@@ -19,7 +19,7 @@ import logging
 import re
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -49,6 +49,7 @@ from satupintu.agency.storage.tables import DeskTask, Officer
 from satupintu.common.access_log import AccessLog
 from satupintu.common.auth import Principal
 from satupintu.common.catalogue import Catalogue
+from satupintu.common.citizen_keys import KeyNotHeld, ReaderKeyRing
 from satupintu.common.consumer import RejectEvent, UnitOfWork
 from satupintu.common.crypto import FieldCipher
 from satupintu.common.events.applications import JsonScalar
@@ -76,6 +77,10 @@ Clock = Callable[[], datetime]
 def utc_now() -> datetime:
     """The current time in UTC."""
     return datetime.now(UTC)
+
+
+NOT_READABLE = "(tidak dapat dibaca / not readable)"
+"""What a sealed value reads as when its citizen key is not held (not yet arrived, or destroyed by an erasure)."""
 
 
 @dataclass(frozen=True)
@@ -181,8 +186,10 @@ class DeskService:
         claim_ttl: timedelta,
         due_soon_working_days: int = 1,
         collective_leave: frozenset[Any] = frozenset(),
+        keys: ReaderKeyRing | None = None,
         clock: Clock = utc_now,
     ) -> None:
+        self._keys = keys
         self._sessions = sessions
         self._outbox = outbox
         self._catalogue = catalogue
@@ -369,7 +376,25 @@ class DeskService:
                 )
         if row is None:
             raise TaskNotFound(task_id)
-        return self._view(row, now, personal=True)
+        return await self._opened(self._view(row, now, personal=True))
+
+    async def _opened(self, view: TaskView) -> TaskView:
+        """``view`` with its sealed fields and answers opened with the agency's citizen keys (decision 0016); a value
+        whose key has not arrived yet, or was destroyed by an erasure, reads as :data:`NOT_READABLE`."""
+        keys = self._keys
+        if keys is None:
+            return view
+
+        async def opened(name: str, value: JsonScalar) -> JsonScalar:
+            try:
+                result: JsonScalar = await keys.open(value, subject=view.application_id, field=name)
+            except KeyNotHeld:
+                return NOT_READABLE
+            return result
+
+        fields = tuple([replace(item, value=await opened(item.name, item.value)) for item in view.fields])
+        answers = {name: await opened(name, value) for name, value in view.answers.items()}
+        return replace(view, fields=fields, answers=answers)
 
     async def claim(self, officer: Principal, task_id: str) -> ClaimView:
         """Claim the task for the officer (renewing their own claim); ``task.claimed`` is published. Of two officers

@@ -59,7 +59,19 @@ class IntakeSettings(ServiceSettings):
         ),
     )
     lookup_hash_key: Annotated[str | None, Secret()] = Field(
-        default=None, description="Base64 key of the keyed hashes used to look up a NIK. Unset: a local key."
+        default=None,
+        description=(
+            "Base64 key of the keyed hashes of NIKs: intake's look-ups, and the citizen's pseudonym in events "
+            "(`applicant.citizen`), so the mall's `MALL_LOOKUP_HASH_KEY` must be the same value. Unset: a local key."
+        ),
+    )
+    reader_public_keys_dir: Path | None = Field(
+        default=None,
+        description=(
+            "Directory of the readers' public keys, `<reader>.pub.pem` for `notification` and `agency.<code>` of "
+            "every agency: citizens' keys are wrapped for them (decision 0016). Unset: development pairs in the "
+            "auth keys directory."
+        ),
     )
     rate_limit_per_minute: int = Field(
         default=120, ge=0, description="POST requests per client per minute (0 turns the limit off)."

@@ -6,9 +6,10 @@ import base64
 
 from fastapi import FastAPI
 
-from satupintu.common.catalogue import load_catalogue
+from satupintu.common.catalogue import Catalogue, load_catalogue
 from satupintu.common.commands import service_main
 from satupintu.common.crypto import FieldCipher, KeyedHasher, load_or_create_secret
+from satupintu.common.events.topics import NOTIFICATION_READER, agency_reader
 from satupintu.common.http import create_service_app, trust_proxies
 from satupintu.common.limits import Limiter
 from satupintu.common.ratelimit import RateLimitMiddleware
@@ -16,6 +17,7 @@ from satupintu.common.runtime import ServiceRuntime, run_periodically
 from satupintu.common.uploads import UploadGuard, UploadVolume
 from satupintu.intake import consents, status, uploads
 from satupintu.intake.api import applications, catalogue, documents, pages, profile, tracking
+from satupintu.intake.citizen_keys import CitizenKeys, ReaderKeys
 from satupintu.intake.config import IntakeSettings
 from satupintu.intake.documents import DocumentService, LocalDiskStore
 from satupintu.intake.migrations import SCHEMA
@@ -41,6 +43,13 @@ def _hasher(settings: IntakeSettings) -> KeyedHasher:
     return KeyedHasher(load_or_create_secret(settings.auth.keys_dir / "intake-lookup-key"))
 
 
+def _reader_keys(settings: IntakeSettings, catalogue: Catalogue) -> ReaderKeys:
+    readers = [NOTIFICATION_READER, *(agency_reader(code) for code in sorted(catalogue.agency_codes()))]
+    if settings.reader_public_keys_dir is not None:
+        return ReaderKeys.from_directory(settings.reader_public_keys_dir, readers)
+    return ReaderKeys.for_development(settings.auth.keys_dir, readers)
+
+
 def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     """Build the intake service: catalogue, documents and applications APIs, and the outbox relay.
 
@@ -57,6 +66,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     app.state.catalogue = the_catalogue
     app.state.document_service = document_service
     cipher, hasher = _cipher(settings), _hasher(settings)
+    keys = CitizenKeys(cipher, _reader_keys(settings, the_catalogue), runtime.outbox)
     profiles = ProfileService(runtime.sessions, runtime.outbox, cipher, hasher)
     app.state.profile_service = profiles
     app.state.application_service = ApplicationService(
@@ -67,6 +77,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         cipher=cipher,
         hasher=hasher,
         profiles=profiles,
+        keys=keys,
         submitted=runtime.metrics.counter(
             "satupintu_applications_submitted_total", "Applications accepted, by catalogue service.", ["service_code"]
         ),
@@ -78,6 +89,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         documents=document_service,
         cipher=cipher,
         hasher=hasher,
+        keys=keys,
     )
     status.subscribe(runtime, status.StatusProjection())
     consents.subscribe(runtime, consents.ConsentProjection())

@@ -21,6 +21,8 @@ from satupintu.common.events.envelope import Event
 from satupintu.common.identity import initials, mask_nik
 from satupintu.common.outbox import Outbox
 from satupintu.common.problems import field_path
+from satupintu.common.sealing import CitizenKey, seal, seal_fields
+from satupintu.intake.citizen_keys import CitizenKeys, readers_of
 from satupintu.intake.domain import FieldError, IdempotencyKeyReused, InvalidApplication, new_tracking_code
 from satupintu.intake.forms import form_model
 from satupintu.intake.profiles import OneTimeCodeRefused, ProfileService, Reusable
@@ -79,6 +81,7 @@ class ApplicationService:
         cipher: FieldCipher,
         hasher: KeyedHasher,
         profiles: ProfileService,
+        keys: CitizenKeys,
         submitted: Counter | None = None,
         clock: Clock = utc_now,
     ) -> None:
@@ -89,6 +92,7 @@ class ApplicationService:
         self._cipher = cipher
         self._hasher = hasher
         self._profiles = profiles
+        self._keys = keys
         self._submitted = submitted
         self._clock = clock
 
@@ -151,9 +155,10 @@ class ApplicationService:
             record = self._record(accepted, service, request, data, now)
             record.reused_fields = sorted(reused)
             repository.add(record)
-            await self._outbox.add(
-                session, self._event(accepted, service, request, data, actor=actor, reused_fields=tuple(sorted(reused)))
-            )
+            key = await self._keys.key_for(session, record.nik_hash, now)
+            await self._keys.share(session, key, readers_of(service), now)
+            event = self._event(accepted, service, request, data, key, actor=actor, reused_fields=tuple(sorted(reused)))
+            await self._outbox.add(session, event)
         if self._submitted is not None:
             self._submitted.labels(service.code).inc()
         return Submission(accepted, replayed=False)
@@ -265,18 +270,35 @@ class ApplicationService:
         service: ServiceDefinition,
         request: ApplicationCreate,
         data: dict[str, Any],
+        key: CitizenKey,
         *,
         actor: str,
         reused_fields: tuple[str, ...],
     ) -> Event[ApplicationSubmitted]:
+        """The event, with every personal value sealed with the citizen's key (decision 0016)."""
+        subject = accepted.application_id
+        given = request.applicant
+
+        def sealed(name: str, value: str | None) -> str | None:
+            return None if value is None else seal(value, key, subject=subject, field=f"applicant/{name}")
+
+        applicant = Applicant(
+            nik=seal(given.nik, key, subject=subject, field="applicant/nik"),
+            name=seal(given.name, key, subject=subject, field="applicant/name"),
+            email=sealed("email", given.email),
+            phone=sealed("phone", given.phone),
+            language=given.language,
+            citizen=self._hasher.hash(given.nik),
+        )
+        personal = {field.name for field in service.fields if field.personal}
         return Event(
             payload=ApplicationSubmitted(
                 application_id=accepted.application_id,
                 tracking_code=accepted.tracking_code,
                 service_code=service.code,
                 catalogue_version=self._catalogue.version,
-                applicant=Applicant(**request.applicant.model_dump()),
-                data=data,
+                applicant=applicant,
+                data=seal_fields(data, personal, key, subject=subject),
                 documents=tuple(DocumentRef(name=d.name, sha256=d.sha256) for d in request.documents),
                 reused_fields=reused_fields,
                 submitted_at=accepted.submitted_at,

@@ -17,6 +17,8 @@ from satupintu.common.events.base import DocumentRef, TaskState
 from satupintu.common.events.envelope import Event
 from satupintu.common.outbox import Outbox
 from satupintu.common.problems import field_path
+from satupintu.common.sealing import seal_fields
+from satupintu.intake.citizen_keys import CitizenKeys, readers_of
 from satupintu.intake.domain import (
     ApplicationNotFound,
     FieldError,
@@ -56,8 +58,10 @@ class TrackingService:
         documents: DocumentCatalog,
         cipher: FieldCipher,
         hasher: KeyedHasher,
+        keys: CitizenKeys,
         clock: Clock = _utc_now,
     ) -> None:
+        self._keys = keys
         self._sessions = sessions
         self._outbox = outbox
         self._catalogue = catalogue
@@ -141,6 +145,9 @@ class TrackingService:
             answers: dict[str, Any] = dict(changes)
             if answer.message:
                 answers["message"] = answer.message
+            key = await self._keys.key_for(session, application.nik_hash, now)
+            service = self._catalogue.service(application.service_code)
+            await self._keys.share(session, key, readers_of(service) if service else set(), now)
             await self._outbox.add(
                 session,
                 Event(
@@ -148,7 +155,7 @@ class TrackingService:
                         application_id=application.id,
                         task_id=task.task_id,
                         agency=task.agency,
-                        answers=answers,
+                        answers=seal_fields(answers, set(answers), key, subject=application.id),
                         documents=tuple(DocumentRef(name=d.name, sha256=d.sha256) for d in answer.documents),
                         provided_at=now,
                     ),

@@ -66,7 +66,9 @@ class MallSettings(ServiceSettings):
     )
     lookup_hash_key: Annotated[str | None, Secret()] = Field(
         default=None,
-        description="Base64 key of the keyed NIK hash the consent ledger finds citizens by; a local one if unset.",
+        description="Base64 key of the keyed NIK hash the consent ledger finds citizens by: intake's "
+        "`INTAKE_LOOKUP_HASH_KEY`, since intake sends each application's citizen as that hash (decision 0016); "
+        "intake's local one if unset.",
     )
     kiosk_rate_limit_per_minute: int = Field(
         default=60,

@@ -48,7 +48,8 @@ def _cipher(settings: MallSettings) -> FieldCipher:
 def _hasher(settings: MallSettings) -> KeyedHasher:
     if settings.lookup_hash_key:
         return KeyedHasher(base64.b64decode(settings.lookup_hash_key))
-    return KeyedHasher(load_or_create_secret(settings.auth.keys_dir / "mall-lookup-key"))
+    # the same development key as intake's: the pseudonyms intake sends must be what the mall finds a NIK by
+    return KeyedHasher(load_or_create_secret(settings.auth.keys_dir / "intake-lookup-key"))
 
 
 def _session_secret(settings: MallSettings) -> str:

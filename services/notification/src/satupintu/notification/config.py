@@ -55,6 +55,13 @@ class NotificationSettings(ServiceSettings):
         default="http://127.0.0.1:8001",
         description="Base of the links citizens get, e.g. `{public_base_url}/applications/{tracking_code}`.",
     )
+    reader_private_keys_dir: Path | None = Field(
+        default=None,
+        description=(
+            "Directory holding `reader-notification.pem`, the private key citizens' keys are wrapped for on "
+            "`keys.notification` (decision 0016). Unset: a development pair in the auth keys directory."
+        ),
+    )
     encryption_keys: Annotated[str | None, Secret()] = Field(
         default=None,
         description=(

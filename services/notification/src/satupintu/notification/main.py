@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from satupintu.common.catalogue import load_catalogue
 from satupintu.common.commands import service_main
 from satupintu.common.crypto import FieldCipher, load_or_create_secret
+from satupintu.common.events.topics import NOTIFICATION_READER
 from satupintu.common.http import create_service_app
 from satupintu.common.runtime import ServiceRuntime
 from satupintu.common.working_days import parse_dates
@@ -22,7 +23,7 @@ from satupintu.notification.dispatcher import Dispatcher
 from satupintu.notification.domain import ChannelKind, RetryPolicy
 from satupintu.notification.messages import MessageComposer, TemplateRenderer
 from satupintu.notification.migrations import SCHEMA
-from satupintu.notification.services import Clock, NotificationService, utc_now
+from satupintu.notification.services import Clock, NotificationService, erase_citizen, utc_now
 
 SERVICE_NAME = "notification"
 
@@ -68,6 +69,9 @@ def create_app(settings: NotificationSettings | None = None, clock: Clock = utc_
     every configured channel, the deliveries API, and the outbox relay of ``notification.sent``/``failed``."""
     settings = settings or NotificationSettings()
     runtime = ServiceRuntime(SERVICE_NAME, settings, schema=SCHEMA)
+    keys = runtime.keep_citizen_keys(
+        [NOTIFICATION_READER], private_keys_dir=settings.reader_private_keys_dir, on_destroyed=erase_citizen
+    )
     cipher = _cipher(settings)
     channels = build_channels(settings)
     composer = MessageComposer(
@@ -83,6 +87,7 @@ def create_app(settings: NotificationSettings | None = None, clock: Clock = utc_
         channels=frozenset(channels),
         webhooks=settings.webhooks,
         console_fallback=settings.console_fallback,
+        keys=keys,
         clock=clock,
     )
     handlers.subscribe(runtime, notifications)

@@ -11,12 +11,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from satupintu.common.citizen_keys import ReaderKeyRing, open_applicant
 from satupintu.common.consumer import RejectEvent, UnitOfWork
 from satupintu.common.crypto import FieldCipher
 from satupintu.common.events.applications import ApplicationSubmitted
 from satupintu.common.events.envelope import Event
 from satupintu.common.events.verification import VerificationCodeIssued
 from satupintu.common.identity import normalize_phone
+from satupintu.common.sealing import is_sealed, sealed_key_id
 from satupintu.common.tracing import current_traceparent
 from satupintu.notification.config import WebhookSubscription
 from satupintu.notification.domain import (
@@ -61,6 +65,8 @@ class OneTimeCodeRequest:
     expires_at: datetime
     correlation_id: str | None = None
     traceparent: str | None = None
+    key_id: str | None = None
+    """The citizen's key the address came sealed with (erased with it)."""
 
 
 @dataclass(frozen=True)
@@ -96,8 +102,10 @@ class NotificationService:
         channels: frozenset[ChannelKind],
         webhooks: Sequence[WebhookSubscription] = (),
         console_fallback: bool = True,
+        keys: ReaderKeyRing | None = None,
         clock: Clock = utc_now,
     ) -> None:
+        self._keys = keys
         self._composer = composer
         self._cipher = cipher
         self._channels = channels
@@ -110,12 +118,15 @@ class NotificationService:
         repository = DeliveryRepository(uow.session)
         application_id: str = event.payload.application_id
         contact: Contact | None
+        key_id: str | None = None
         if isinstance(event.payload, ApplicationSubmitted):
             submitted = event.payload
-            contact = Contact.of_applicant(submitted.applicant, submitted.tracking_code, submitted.service_code)
-            await repository.add_contact(self._contact_record(application_id, contact))
+            key_id = sealed_key_id(submitted.applicant.nik) if is_sealed(submitted.applicant.nik) else None
+            applicant = await open_applicant(self._keys, submitted.applicant, subject=application_id)
+            contact = Contact.of_applicant(applicant, submitted.tracking_code, submitted.service_code)
+            await repository.add_contact(self._contact_record(application_id, contact, key_id))
         else:
-            contact = await self._contact(repository, application_id)
+            contact, key_id = await self._contact(repository, application_id)
         planned: list[PlannedMessage] = []
         if contact is None:
             _logger.warning(
@@ -129,7 +140,7 @@ class NotificationService:
         cause = Cause(
             event.id, application_id, event.correlation_id or event.id, current_traceparent() or event.traceparent
         )
-        await self._stage(repository, cause, planned)
+        await self._stage(repository, cause, planned, key_id)
 
     async def on_verification_code_issued(self, uow: UnitOfWork, event: Event[Any]) -> None:
         """Stage the message carrying intake's one-time code to the contact on file (``verification.code_issued``)."""
@@ -140,14 +151,18 @@ class NotificationService:
                 request_id=event.id,
                 subject_id=issued.verification_id,
                 channel=ChannelKind(issued.channel),
-                address=issued.recipient,
+                address=await self._opened(issued.recipient, issued.verification_id, "recipient"),
                 language=issued.language,
-                code=issued.code,
+                code=await self._opened(issued.code, issued.verification_id, "code"),
                 expires_at=issued.expires_at,
                 correlation_id=event.correlation_id,
                 traceparent=current_traceparent() or event.traceparent,
+                key_id=sealed_key_id(issued.recipient) if is_sealed(issued.recipient) else None,
             ),
         )
+
+    async def _opened(self, value: str, subject: str, field: str) -> str:
+        return str(await self._keys.open(value, subject=subject, field=field)) if self._keys else value
 
     async def deliver_one_time_code(self, uow: UnitOfWork, request: OneTimeCodeRequest) -> str:
         """Stage the message carrying ``request``'s code; its message id. The same request twice is sent once."""
@@ -172,7 +187,7 @@ class NotificationService:
             request.traceparent or current_traceparent(),
         )
         planned = [PlannedMessage(recipient, template, request.language, message)]
-        await self._stage(DeliveryRepository(uow.session), cause, planned)
+        await self._stage(DeliveryRepository(uow.session), cause, planned, request.key_id)
         return message_id(request.request_id, recipient.channel)
 
     def _webhook_messages(self, event: Event[Any], language: str) -> list[PlannedMessage]:
@@ -195,7 +210,9 @@ class NotificationService:
             planned.append(PlannedMessage(Recipient(channel, subscriber.name), event.type, language, message))
         return planned
 
-    async def _stage(self, repository: DeliveryRepository, cause: Cause, planned: Sequence[PlannedMessage]) -> None:
+    async def _stage(
+        self, repository: DeliveryRepository, cause: Cause, planned: Sequence[PlannedMessage], key_id: str | None
+    ) -> None:
         now = self._clock()
         for item in planned:
             channel = item.recipient.channel
@@ -211,6 +228,7 @@ class NotificationService:
                     language=item.language,
                     recipient_ciphertext=self._cipher.encrypt(item.recipient.address, RECIPIENT_CONTEXT + stable_id),
                     recipient_masked=item.recipient.masked,
+                    key_id=key_id if channel_kind(channel) is not ChannelKind.WEBHOOK else None,
                     content_ciphertext=self._cipher.encrypt(item.message.to_json(), CONTENT_CONTEXT + stable_id),
                     status=DeliveryStatus.PENDING.value,
                     next_attempt_at=now,
@@ -222,7 +240,7 @@ class NotificationService:
             if not added:
                 _logger.info("message %s about %s on %s already staged", stable_id, cause.event_id, channel)
 
-    def _contact_record(self, application_id: str, contact: Contact) -> ContactRecord:
+    def _contact_record(self, application_id: str, contact: Contact, key_id: str | None) -> ContactRecord:
         details = {
             "first_name": contact.first_name,
             "masked_nik": contact.masked_nik,
@@ -234,13 +252,22 @@ class NotificationService:
         return ContactRecord(
             application_id=application_id,
             language=contact.language,
+            key_id=key_id,
             details_ciphertext=self._cipher.encrypt(json.dumps(details), CONTACT_CONTEXT + application_id),
             created_at=self._clock(),
         )
 
-    async def _contact(self, repository: DeliveryRepository, application_id: str) -> Contact | None:
+    async def _contact(self, repository: DeliveryRepository, application_id: str) -> tuple[Contact | None, str | None]:
+        """The applicant's contact kept for ``application_id`` and the citizen key it came sealed with."""
         record = await repository.contact(application_id)
         if record is None:
-            return None
+            return None, None
         details = json.loads(self._cipher.decrypt(record.details_ciphertext, CONTACT_CONTEXT + application_id))
-        return Contact(language=record.language, **details)
+        return Contact(language=record.language, **details), record.key_id
+
+
+async def erase_citizen(session: AsyncSession, key_id: str) -> None:
+    """A citizen's key was destroyed (an erasure): forget their contacts and the addresses and contents of the
+    messages to them (decision 0016), in the transaction that deletes the key."""
+    contacts, deliveries = await DeliveryRepository(session).erase(key_id)
+    _logger.info("key %s erased: %d contacts deleted, %d deliveries emptied", key_id, contacts, deliveries)

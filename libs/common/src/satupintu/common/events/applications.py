@@ -18,11 +18,18 @@ class Applicant(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    nik: str = pii_field("The applicant's 16-digit NIK.")
-    name: str = pii_field("The applicant's full name.")
-    email: str | None = pii_field("E-mail address for notifications.", default=None)
-    phone: str | None = pii_field("Phone number for SMS/WhatsApp notifications.", default=None)
+    nik: str = pii_field("The applicant's 16-digit NIK, sealed (`sealed.v1...`, field `applicant/nik`).")
+    name: str = pii_field("The applicant's full name, sealed (field `applicant/name`).")
+    email: str | None = pii_field("E-mail address for notifications, sealed (field `applicant/email`).", default=None)
+    phone: str | None = pii_field(
+        "Phone number for SMS/WhatsApp notifications, sealed (field `applicant/phone`).", default=None
+    )
     language: Literal["id", "en"] = Field(description="Language the applicant is told things in.")
+    citizen: str | None = Field(
+        default=None,
+        description="The citizen's pseudonym: a keyed hash of the NIK, the same for all their applications, with "
+        "which the mall and audit find a citizen's records without holding the NIK (decision 0016).",
+    )
 
 
 class _ApplicationEvent(EventPayload):
@@ -40,7 +47,9 @@ class ApplicationSubmitted(_ApplicationEvent):
     service_code: str = Field(description="The catalogue service applied for.")
     catalogue_version: str = Field(description="The catalogue version the application was submitted under.")
     applicant: Applicant = pii_field("The applicant and their contact details.")
-    data: dict[str, JsonScalar] = pii_field("The application form's fields, as the catalogue defines them.")
+    data: dict[str, JsonScalar] = pii_field(
+        "The application form's fields, as the catalogue defines them; personal ones sealed (field: the field's name)."
+    )
     documents: tuple[DocumentRef, ...] = Field(default=(), description="Documents submitted, by hash.")
     reused_fields: tuple[str, ...] = Field(
         default=(), description="Fields taken from the citizen's profile (with consent and proof), not typed again."
@@ -55,7 +64,7 @@ class ApplicationInformationProvided(_ApplicationEvent):
 
     task_id: str = Field(description="The task whose question was answered.")
     agency: str = Field(description="Lower-case code of the agency that asked.")
-    answers: dict[str, JsonScalar] = pii_field("The answers, by field or question key.")
+    answers: dict[str, JsonScalar] = pii_field("The answers, by field or question key, each sealed (field: its key).")
     documents: tuple[DocumentRef, ...] = Field(default=(), description="Documents added with the answer.")
     provided_at: datetime = Field(description="When the answer was accepted.")
 

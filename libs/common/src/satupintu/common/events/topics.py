@@ -49,6 +49,24 @@ class KeyTopic(StrEnum):
         return self.value
 
 
+NOTIFICATION_READER = "notification"
+"""The reader name of the notification service (it needs a citizen's contact and name)."""
+
+
+def agency_reader(agency: str) -> str:
+    """The reader name of an agency's systems (its desk and its own workers): ``agency.<code>``."""
+    return f"agency.{agency.lower()}"
+
+
+def reader_topic(reader: str) -> str:
+    """The logical key topic of ``reader`` (``notification`` or ``agency.<code>``)."""
+    if reader == NOTIFICATION_READER:
+        return KeyTopic.NOTIFICATION.name_for()
+    if reader.startswith("agency."):
+        return KeyTopic.AGENCY.name_for(reader.removeprefix("agency."))
+    raise ValueError(f"unknown reader {reader!r}")
+
+
 def key_topic_names(agency_codes: Iterable[str]) -> list[str]:
     """Every key topic for the given agencies and its dead-letter twin (what its reader could not read), without any
     cluster prefix."""

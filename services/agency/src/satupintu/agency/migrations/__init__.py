@@ -11,5 +11,6 @@ from satupintu.common.migrations import ServiceSchema
 SCHEMA = ServiceSchema(
     "agency",
     tables=[DeskTask, Officer],
+    reader_keys=True,
 )
 """Agency's tables (with outbox and inbox) and who may do what to them."""

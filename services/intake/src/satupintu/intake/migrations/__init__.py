@@ -9,6 +9,8 @@ from satupintu.common.migrations import ServiceSchema
 from satupintu.intake.documents import DocumentRecord
 from satupintu.intake.storage.tables import (
     ApplicationRecord,
+    CitizenKeyGrant,
+    CitizenKeyRecord,
     CitizenProfile,
     ConsentRecord,
     IdempotencyRecord,
@@ -28,6 +30,8 @@ SCHEMA = ServiceSchema(
         CitizenProfile,
         OneTimeCodeRecord,
         ConsentRecord,
+        CitizenKeyRecord,
+        CitizenKeyGrant,
     ],
     limits=True,
 )

@@ -12,6 +12,8 @@ from sqlmodel import col, select, update
 
 from satupintu.intake.storage.tables import (
     ApplicationRecord,
+    CitizenKeyGrant,
+    CitizenKeyRecord,
     CitizenProfile,
     ConsentRecord,
     IdempotencyRecord,
@@ -169,3 +171,37 @@ class ConsentRepository:
             ConsentRecord.nik_hash == nik_hash, col(ConsentRecord.withdrawn).is_(True)
         )
         return {(row.agency, row.field) for row in (await self._session.execute(statement)).scalars()}
+
+
+class CitizenKeyRepository:
+    """Citizens' keys and whom they were sent to, within the caller's transaction."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def key_of(self, nik_hash: str) -> CitizenKeyRecord | None:
+        """The key of the citizen with this NIK hash."""
+        statement = select(CitizenKeyRecord).where(CitizenKeyRecord.nik_hash == nik_hash)
+        return (await self._session.execute(statement)).scalar_one_or_none()
+
+    async def add_key(self, record: CitizenKeyRecord) -> bool:
+        """Keep a new key for its citizen; False when another transaction gave them one first."""
+        statement = (
+            insert(CitizenKeyRecord)
+            .values(record.model_dump())
+            .on_conflict_do_nothing()
+            .returning(CitizenKeyRecord.__table__.c.key_id)  # type: ignore[attr-defined]
+        )
+        return (await self._session.execute(statement)).scalar_one_or_none() is not None
+
+    async def grant(self, key_id: str, readers: Sequence[str], now: datetime) -> list[str]:
+        """Record that ``readers`` get the key; the ones that did not have it yet."""
+        if not readers:
+            return []
+        statement = (
+            insert(CitizenKeyGrant)
+            .values([{"key_id": key_id, "reader": reader, "granted_at": now} for reader in readers])
+            .on_conflict_do_nothing()
+            .returning(CitizenKeyGrant.__table__.c.reader)  # type: ignore[attr-defined]
+        )
+        return sorted(str(reader) for reader in (await self._session.execute(statement)).scalars())

@@ -126,3 +126,25 @@ class ConsentRecord(SQLModel, table=True):
     field: str = Field(primary_key=True, description="The profile field.")
     withdrawn: bool = Field(description="True once the citizen withdrew consent (reuse stops at once).")
     updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class CitizenKeyRecord(SQLModel, table=True):
+    """A citizen's key (decision 0016): every personal value of theirs that leaves intake is sealed with it. Kept
+    wrapped under intake's own data keys; deleting it (erasure) makes those values unreadable everywhere."""
+
+    __tablename__ = "citizen_keys"
+
+    key_id: str = Field(primary_key=True, description="The key's id, named in every value sealed with it.")
+    nik_hash: str = Field(unique=True, description="Keyed hash of the NIK of the citizen it belongs to.")
+    secret_ciphertext: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class CitizenKeyGrant(SQLModel, table=True):
+    """A reader a citizen's key was sent to (wrapped for it, on its key topic): where erasure sends tombstones."""
+
+    __tablename__ = "citizen_key_grants"
+
+    key_id: str = Field(primary_key=True, foreign_key="citizen_keys.key_id")
+    reader: str = Field(primary_key=True, description="`notification` or `agency.<code>`.")
+    granted_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))

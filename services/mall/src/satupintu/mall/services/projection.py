@@ -47,7 +47,8 @@ class ApplicationProjection:
         return WorkingCalendar(found.timezone if found else "Asia/Jakarta", self._collective_leave)
 
     async def on_submitted(self, uow: UnitOfWork, event: Event[ApplicationSubmitted]) -> None:
-        """Know the application: its service, owning agency, due date, language and the applicant's keyed NIK."""
+        """Know the application: its service, owning agency, due date, language and the applicant's pseudonym (the
+        keyed NIK hash intake sends, the NIK itself being sealed; an event from before sealing is hashed here)."""
         submitted = event.payload
         service = self._catalogue.service(submitted.service_code)
         if service is None:
@@ -61,7 +62,7 @@ class ApplicationProjection:
             service_code=service.code,
             agency=service.agency,
             language=submitted.applicant.language,
-            nik_hash=self._hasher.hash(submitted.applicant.nik),
+            nik_hash=submitted.applicant.citizen or self._hasher.hash(submitted.applicant.nik),
             reused_fields=list(submitted.reused_fields),
             state="submitted",
             submitted_at=submitted.submitted_at,

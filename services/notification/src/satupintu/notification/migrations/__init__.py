@@ -11,5 +11,6 @@ from satupintu.notification.storage.tables import ContactRecord, DeliveryAttempt
 SCHEMA = ServiceSchema(
     "notification",
     tables=[ContactRecord, DeliveryRecord, DeliveryAttemptRecord],
+    reader_keys=True,
 )
 """Notification's tables (with outbox and inbox) and who may do what to them."""

@@ -5,12 +5,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from sqlalchemy import case, delete, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from satupintu.notification.domain import DeliveryStatus
 from satupintu.notification.storage.tables import ContactRecord, DeliveryAttemptRecord, DeliveryRecord
+
+ERASED = "(dihapus / erased)"
+"""What an erased delivery shows for its recipient, and why a pending one failed."""
 
 
 class DeliveryRepository:
@@ -41,6 +45,29 @@ class DeliveryRepository:
             .returning(col(DeliveryRecord.message_id))
         )
         return (await self._session.execute(statement)).first() is not None
+
+    async def erase(self, key_id: str) -> tuple[int, int]:
+        """Forget what only the citizen key ``key_id`` sealed (an erasure): their contacts are deleted, their
+        deliveries keep only what operators see (no address, no content; one still pending fails); how many of each."""
+        contacts = await self._session.execute(delete(ContactRecord).where(col(ContactRecord.key_id) == key_id))
+        deliveries = await self._session.execute(
+            update(DeliveryRecord)
+            .where(col(DeliveryRecord.key_id) == key_id)
+            .values(
+                recipient_ciphertext="",
+                content_ciphertext="",
+                recipient_masked=ERASED,
+                status=case(
+                    (col(DeliveryRecord.status) == DeliveryStatus.PENDING.value, DeliveryStatus.FAILED.value),
+                    else_=col(DeliveryRecord.status),
+                ),
+                last_error=case(
+                    (col(DeliveryRecord.status) == DeliveryStatus.PENDING.value, ERASED),
+                    else_=col(DeliveryRecord.last_error),
+                ),
+            )
+        )
+        return contacts.rowcount, deliveries.rowcount  # type: ignore[attr-defined]
 
     async def claim_due(self, kind: str, now: datetime, limit: int) -> Sequence[DeliveryRecord]:
         """Up to ``limit`` pending deliveries of channel ``kind`` due by ``now``, locked; rows other dispatchers

@@ -16,6 +16,9 @@ class ContactRecord(SQLModel, table=True):
 
     application_id: str = Field(primary_key=True, description="The application the applicant submitted.")
     language: str = Field(description="id or en: the language the applicant is told things in.")
+    key_id: str | None = Field(
+        default=None, index=True, description="The citizen's key the details came sealed with: erased with it."
+    )
     details_ciphertext: str = Field(
         sa_column=Column(Text, nullable=False),
         description="First name, masked NIK, e-mail, phone, tracking and service code, encrypted as one JSON object.",
@@ -38,6 +41,9 @@ class DeliveryRecord(SQLModel, table=True):
     language: str
     recipient_ciphertext: str = Field(sa_column=Column(Text, nullable=False), description="Address, encrypted.")
     recipient_masked: str = Field(description="The address as operators may see it.")
+    key_id: str | None = Field(
+        default=None, index=True, description="The citizen's key the address came sealed with: erased with it."
+    )
     content_ciphertext: str = Field(sa_column=Column(Text, nullable=False), description="Subject and body, encrypted.")
     status: str = Field(description="pending, sent or failed.")
     attempts: int = Field(default=0, description="Attempts started so far.")

@@ -1,0 +1,250 @@
+"""A reader's side of citizens' keys (docs/decisions/0016-personal-data-where-needed.md): it keeps the keys wrapped
+for it that arrive on its key topic, deletes one when its tombstone arrives, and opens sealed values with them.
+
+A key is kept as it arrived (wrapped for the reader's RSA key), so a copy of the database reveals nothing without the
+reader's private key; values written before sealing existed, in clear, pass through unchanged.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric import rsa
+from faststream.kafka import KafkaBroker
+from sqlalchemy import Column, DateTime, Text, delete, text
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlmodel import Field, SQLModel
+
+from satupintu.common.broker import DeadLetterProducer
+from satupintu.common.consuming import Invalid, Record, RecordConsumer, TransientError
+from satupintu.common.events.applications import Applicant
+from satupintu.common.metrics import ServiceMetrics
+from satupintu.common.sealing import (
+    CitizenKey,
+    WrappedKey,
+    is_sealed,
+    load_or_create_reader_key,
+    load_private_key,
+    open_sealed,
+    reader_key_file,
+    sealed_key_id,
+    unwrap,
+)
+from satupintu.common.settings import KafkaSettings
+
+_logger = logging.getLogger(__name__)
+
+
+class ReaderKeyRecord(SQLModel, table=True):
+    """A citizen's key as it arrived for this reader, wrapped for its RSA key."""
+
+    __tablename__ = "reader_keys"
+
+    key_id: str = Field(primary_key=True, description="The citizen key's id, named in the values it sealed.")
+    reader: str = Field(description="Which of this service's readers it was wrapped for.")
+    wrapped: str = Field(sa_column=Column(Text, nullable=False))
+    received_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class KeyNotHeld(TransientError):
+    """A sealed value whose key has not arrived yet (it passes: retried, parked) or was destroyed (erasure)."""
+
+
+@dataclass(frozen=True)
+class KeyReceived:
+    """A key topic's record: a key wrapped for this reader."""
+
+    wrapped: WrappedKey
+
+
+@dataclass(frozen=True)
+class KeyDestroyed:
+    """A key topic's tombstone: the key is gone for good."""
+
+    key_id: str
+
+
+class KeyRing:
+    """Opens sealed values with the citizens' keys a reader holds; where they are kept is the subclass's."""
+
+    async def key(self, key_id: str) -> CitizenKey | None:
+        """The citizen key ``key_id``, if it arrived and was not destroyed."""
+        raise NotImplementedError
+
+    async def open(self, value: Any, *, subject: str, field: str) -> Any:
+        """The value a sealed ``value`` holds (anything else as it is); :class:`KeyNotHeld` without its key."""
+        if not is_sealed(value):
+            return value
+        key_id = sealed_key_id(value)
+        key = await self.key(key_id)
+        if key is None:
+            raise KeyNotHeld(f"the key {key_id} of {subject}/{field} is not held (not yet arrived, or destroyed)")
+        return open_sealed(value, key, subject=subject, field=field)
+
+    async def open_fields(self, values: Mapping[str, Any], *, subject: str) -> dict[str, Any]:
+        """Every value of ``values`` opened (sealed by its field's name)."""
+        return {name: await self.open(value, subject=subject, field=name) for name, value in values.items()}
+
+
+class ReaderKeyRing(KeyRing):
+    """A service's keys, kept in its database as they arrived (wrapped), unwrapped when used."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], private_keys: Mapping[str, rsa.RSAPrivateKey]):
+        self._sessions = sessions
+        self._private_keys = dict(private_keys)
+
+    @property
+    def readers(self) -> list[str]:
+        """The readers this ring holds keys for."""
+        return sorted(self._private_keys)
+
+    @classmethod
+    def load(
+        cls,
+        sessions: async_sessionmaker[AsyncSession],
+        readers: Sequence[str],
+        *,
+        private_keys_dir: Path | None,
+        development_keys_dir: Path,
+    ) -> ReaderKeyRing:
+        """The readers' private keys from ``private_keys_dir`` (``reader-<reader>.pem``, from ``make secrets``), or
+        in development the pairs in the local keys directory, made when missing."""
+        return cls(sessions, load_reader_keys(readers, private_keys_dir, development_keys_dir))
+
+    async def key(self, key_id: str) -> CitizenKey | None:
+        """The citizen key ``key_id``, if it arrived and was not destroyed."""
+        async with self._sessions() as session:
+            found = await session.get(ReaderKeyRecord, key_id)
+        if found is None or found.reader not in self._private_keys:
+            return None
+        return unwrap(found.key_id, found.wrapped, self._private_keys[found.reader])
+
+
+class MemoryKeyRing(KeyRing):
+    """Keys kept in memory (an agency's worker, which has no database of ours): filled from the start of the key
+    topic each time the worker starts."""
+
+    def __init__(self, reader: str, private_key: rsa.RSAPrivateKey) -> None:
+        self.reader = reader
+        self._private_key = private_key
+        self._keys: dict[str, CitizenKey] = {}
+
+    async def key(self, key_id: str) -> CitizenKey | None:
+        """The citizen key ``key_id``, if it arrived and was not destroyed."""
+        return self._keys.get(key_id)
+
+    def keep(self, change: KeyChange) -> bool:
+        """Keep an arrived key (unwrapped) or forget a destroyed one; whether anything changed."""
+        if isinstance(change, KeyDestroyed):
+            return self._keys.pop(change.key_id, None) is not None
+        wrapped = change.wrapped
+        known = wrapped.key_id in self._keys
+        self._keys[wrapped.key_id] = unwrap(wrapped.key_id, wrapped.wrapped, self._private_key)
+        return not known
+
+
+def load_reader_keys(
+    readers: Sequence[str], private_keys_dir: Path | None, development_keys_dir: Path
+) -> dict[str, rsa.RSAPrivateKey]:
+    """The readers' private keys from ``private_keys_dir``, or in development the local pairs, made when missing."""
+    if private_keys_dir is not None:
+        return {reader: load_private_key(reader_key_file(private_keys_dir, reader).read_bytes()) for reader in readers}
+    return {reader: load_or_create_reader_key(development_keys_dir, reader) for reader in readers}
+
+
+async def open_applicant(ring: ReaderKeyRing | None, applicant: Applicant, *, subject: str) -> Applicant:
+    """``applicant`` with its sealed values opened (by their fields ``applicant/<name>``); as it is without a ring."""
+    if ring is None:
+        return applicant
+    opened = {
+        name: await ring.open(getattr(applicant, name), subject=subject, field=f"applicant/{name}")
+        for name in ("nik", "name", "email", "phone")
+    }
+    return applicant.model_copy(update=opened)
+
+
+KeyChange = KeyReceived | KeyDestroyed
+OnDestroyed = Callable[[AsyncSession, str], Awaitable[None]]
+
+
+class KeyTopicConsumer(RecordConsumer[KeyChange]):
+    """Keeps the keys arriving on this service's key topics and deletes them on their tombstones (and, with
+    ``on_destroyed``, whatever the service keeps that only that key could open)."""
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        sessions: async_sessionmaker[AsyncSession],
+        readers: Sequence[str],
+        broker: KafkaBroker,
+        kafka: KafkaSettings,
+        metrics: ServiceMetrics | None = None,
+        dead_letters: DeadLetterProducer | None = None,
+        on_destroyed: OnDestroyed | None = None,
+    ) -> None:
+        super().__init__(name=name, broker=broker, kafka=kafka, metrics=metrics, dead_letters=dead_letters)
+        self._sessions = sessions
+        self._readers = set(readers)
+        self._on_destroyed = on_destroyed
+
+    def read(self, record: Record) -> KeyChange | Invalid:
+        """A wrapped key for one of this service's readers, or a tombstone."""
+        return read_key_record(record, self._readers)
+
+    def type_of(self, record: Record, item: KeyChange | None = None) -> str:
+        """``key.destroyed`` or ``key.received``."""
+        return "key.destroyed" if isinstance(item, KeyDestroyed) or record.value is None else "key.received"
+
+    async def apply_together(self, work: Sequence[tuple[Record, KeyChange]]) -> list[bool]:
+        """Keep and delete in order, in one transaction."""
+        async with self._sessions() as session, session.begin():
+            return [await self._apply(session, change) for _, change in work]
+
+    async def apply_alone(self, record: Record, item: KeyChange) -> bool:
+        """Keep or delete one key."""
+        async with self._sessions() as session, session.begin():
+            return await self._apply(session, item)
+
+    async def _apply(self, session: AsyncSession, change: KeyChange) -> bool:
+        if isinstance(change, KeyDestroyed):
+            await session.execute(delete(ReaderKeyRecord).where(ReaderKeyRecord.key_id == change.key_id))  # type: ignore[arg-type]
+            if self._on_destroyed is not None:
+                await self._on_destroyed(session, change.key_id)
+            _logger.info("%s: key %s destroyed", self.name, change.key_id)
+            return True
+        wrapped = change.wrapped
+        statement = (
+            insert(ReaderKeyRecord)
+            .values(
+                key_id=wrapped.key_id, reader=wrapped.reader, wrapped=wrapped.wrapped, received_at=datetime.now(UTC)
+            )
+            .on_conflict_do_nothing()
+        )
+        return bool((await session.execute(statement)).rowcount)  # type: ignore[attr-defined]
+
+
+def read_key_record(record: Record, readers: set[str] | frozenset[str]) -> KeyChange | Invalid:
+    """What a key topic's record is: a key wrapped for one of ``readers``, a tombstone, or not a key record."""
+    if record.value is None:
+        if not record.key:
+            return Invalid("a tombstone without a key")
+        return KeyDestroyed(record.key.decode("utf-8", errors="replace"))
+    try:
+        wrapped = WrappedKey.from_json(record.value)
+    except (ValueError, KeyError, UnicodeDecodeError, RecursionError) as unreadable:
+        return Invalid(f"not a wrapped key: {unreadable!r}"[:300])
+    if wrapped.reader not in readers:
+        return Invalid(f"a key wrapped for {wrapped.reader}, not for {sorted(readers)}")
+    return KeyReceived(wrapped)
+
+
+async def held_keys(session: AsyncSession) -> int:
+    """How many citizens' keys this service holds."""
+    return int(await session.scalar(text("SELECT count(*) FROM reader_keys")) or 0)
