@@ -16,12 +16,14 @@ from fastapi import FastAPI
 from sqlalchemy import text
 
 from satupintu.common.auth import AuthSettings, Role, TokenIssuer, load_or_create_local_keys
+from satupintu.common.crypto import KeyedHasher, load_or_create_secret
 from satupintu.common.events.envelope import Event
 from satupintu.common.events.mall import ConsentGranted, ConsentWithdrawn
 from satupintu.common.events.topics import Topic
 from satupintu.common.settings import KafkaSettings
 from satupintu.common.testing.kafka import read_to_end
 from satupintu.common.testing.waiting import eventually
+from satupintu.intake.config import IntakeSettings
 from tests.support import produce, record_of, upload_document
 
 
@@ -122,7 +124,9 @@ async def verified_citizen(client: httpx.AsyncClient, kafka: KafkaSettings, app:
     assert first.status_code == 202, first.text
     verification_id, code = await code_sent_to(kafka, email)
     assert verification_id == first.json()["verification_id"]
-    confirmed = await client.post("/profile/verification/confirm", json={"verification_id": verification_id, "code": code})
+    confirmed = await client.post(
+        "/profile/verification/confirm", json={"verification_id": verification_id, "code": code}
+    )
     assert confirmed.status_code == 200, confirmed.text
     application_id = first.json()["application_id"]
     await consent_event(kafka, app, application_id, "polres", ("address",), granted=True)
@@ -136,3 +140,8 @@ def staff_headers(app: FastAPI, *roles: Role, agency: str | None = None) -> dict
         "rina", set(roles), agency, None
     )
     return {"Authorization": f"Bearer {token}"}
+
+
+def nik_hash(settings: IntakeSettings, nik: str) -> str:
+    """The keyed hash intake finds a NIK by (its local key in tests), as the audit log's subjects name it."""
+    return KeyedHasher(load_or_create_secret(settings.auth.keys_dir / "intake-lookup-key")).hash(nik)
