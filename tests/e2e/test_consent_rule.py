@@ -45,7 +45,9 @@ async def code_to(kafka: KafkaSettings, email: str, count: int) -> tuple[str, st
     async def codes() -> list[tuple[str, str]]:
         records = await read_to_end(kafka.bootstrap_servers, kafka.topic_name(Topic.NOTIFICATIONS.name_for()))
         payloads = [json.loads(r.value) for r in records if r.header("ce_type") == "verification.code_issued"]
-        return [(p["verification_id"], p["code"]) for p in payloads if p["recipient"] == email]
+        # The topic keeps order per verification only; every code lives equally long, so its expiry orders them.
+        mine = sorted((p for p in payloads if p["recipient"] == email), key=lambda p: p["expires_at"])
+        return [(p["verification_id"], p["code"]) for p in mine]
 
     return (await eventually(codes, lambda found: len(found) >= count, what=f"code {count}"))[count - 1]
 

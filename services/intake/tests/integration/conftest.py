@@ -62,8 +62,10 @@ async def notices(kafka: KafkaSettings, event_type: str = "verification.code_iss
 
 
 async def codes_to(kafka: KafkaSettings, recipient: str) -> list[tuple[str, str]]:
-    """(verification id, code) of every code delivered to ``recipient`` so far."""
-    return [(n["verification_id"], n["code"]) for n in await notices(kafka) if n["recipient"] == recipient]
+    """(verification id, code) of every code delivered to ``recipient`` so far, in the order they were issued (the
+    topic keeps order per verification only; every code lives equally long, so its expiry orders them)."""
+    mine = sorted((n for n in await notices(kafka) if n["recipient"] == recipient), key=lambda n: n["expires_at"])
+    return [(n["verification_id"], n["code"]) for n in mine]
 
 
 async def code_sent_to(kafka: KafkaSettings, recipient: str, count: int = 1) -> tuple[str, str]:
@@ -78,6 +80,12 @@ async def access_records(kafka: KafkaSettings) -> list[dict[str, Any]]:
     """The payloads of ``access.recorded`` so far (what the audit log receives)."""
     records = await read_to_end(kafka.bootstrap_servers, kafka.topic_name(Topic.ACCESS.name_for()))
     return [json.loads(record.value) for record in records if record.header("ce_type") == "access.recorded"]
+
+
+async def relayed_access_records(app: FastAPI, kafka: KafkaSettings) -> list[dict[str, Any]]:
+    """The payloads of ``access.recorded`` once intake's outbox is empty: everything recorded so far is on the topic."""
+    await eventually(lambda: count(app, "SELECT count(*) FROM outbox"), lambda left: left == 0, what="outbox relayed")
+    return await access_records(kafka)
 
 
 async def count(app: FastAPI, sql: str, **values: Any) -> int:

@@ -35,6 +35,7 @@ from .conftest import (
     nik_hash,
     notices,
     npwp,
+    relayed_access_records,
     skck_without_address,
     staff_headers,
     verified_citizen,
@@ -215,7 +216,7 @@ async def test_codes_per_nik_are_limited_across_two_instances_and_a_restart_and_
         subject = f"profile:{nik_hash(settings, citizen.nik)}"
         locks = [
             record
-            for record in await access_records(kafka_settings)
+            for record in await relayed_access_records(first_app, kafka_settings)
             if record["subject_id"] == subject and record["outcome"] == "denied"
         ]
     restarted = create_app(settings)
@@ -266,7 +267,7 @@ async def test_wrong_codes_lock_the_nik_even_for_the_right_code_and_nothing_is_r
         subject = f"profile:{nik_hash(settings, citizen.nik)}"
         locks = [
             record
-            for record in await access_records(kafka_settings)
+            for record in await relayed_access_records(first_app, kafka_settings)
             if record["subject_id"] == subject and record["outcome"] == "denied"
         ]
 
@@ -309,7 +310,7 @@ async def test_wrong_niks_lock_a_tracking_code_across_two_instances_and_the_stat
         status_page = await first.get(f"/track/{tracking_code}")
         locks = [
             record
-            for record in await access_records(kafka_settings)
+            for record in await relayed_access_records(first_app, kafka_settings)
             if record["subject_id"] == application_id and record["outcome"] == "denied"
         ]
 
