@@ -50,7 +50,7 @@ from satupintu.common.events.tasks import (
     TaskWithdrawn,
 )
 from satupintu.common.events.topics import Topic, all_topic_names
-from satupintu.common.events.verification import VerificationCodeIssued
+from satupintu.common.events.verification import ProfileContactReset, VerificationCodeIssued
 
 pytestmark = pytest.mark.unit
 
@@ -213,6 +213,15 @@ SAMPLES: dict[type[EventPayload], EventPayload] = {
         code="042917",
         language="id",
         expires_at=AT,
+    ),
+    ProfileContactReset: ProfileContactReset(
+        reset_id="reset-3",
+        old_channel="email",
+        old_recipient="siti@example.id",
+        new_channel="sms",
+        new_recipient="081234567890",
+        language="id",
+        reset_at=AT,
     ),
     AccessRecorded: AccessRecorded(
         subject_id="audit-query-42",

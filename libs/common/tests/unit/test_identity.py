@@ -6,7 +6,15 @@ from datetime import date
 
 import pytest
 
-from satupintu.common.identity import InvalidNik, initials, mask_email, mask_nik, mask_phone, parse_nik
+from satupintu.common.identity import (
+    InvalidNik,
+    initials,
+    mask_email,
+    mask_nik,
+    mask_phone,
+    parse_nik,
+    public_nik,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -33,6 +41,7 @@ def test_malformed_or_impossible_nik_is_refused(nik: str) -> None:
 
 def test_personal_data_is_masked_for_display() -> None:
     assert mask_nik("3171015506900002") == "3171********0002"
+    assert public_nik("3171015506900002") == public_nik("3171********0002") == "************0002"
     assert mask_email("siti@example.id") == "s***@example.id"
     assert mask_phone("081234567890") == "********7890"
     assert initials("siti  rahayu") == "S. R."

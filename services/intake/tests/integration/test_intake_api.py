@@ -196,7 +196,8 @@ async def test_valid_application_is_accepted_and_published_as_a_cloudevent(intak
 
     assert response.status_code == 202, response.text
     accepted = response.json()
-    assert set(accepted) == {"application_id", "tracking_code", "status", "submitted_at"}
+    assert set(accepted) == {"application_id", "tracking_code", "status", "submitted_at", "verification_id"}
+    assert accepted["verification_id"] is None  # nothing kept for reuse, so no code sent
     assert accepted["status"] == "submitted"
     assert TRACKING_CODE.fullmatch(accepted["tracking_code"]), accepted["tracking_code"]
     application_id = accepted["application_id"]

@@ -101,6 +101,9 @@ async def test_migrate_adopts_a_database_the_service_created_at_start_up_before_
     try:
         await create_tables(owner, [OutboxMessage, InboxEntry, *BASELINE_TABLES])  # what start-up used to do
         async with owner.begin() as connection:
+            # Revision 0004 added these columns long after start-up stopped creating tables.
+            await connection.execute(text("ALTER TABLE citizen_profiles DROP COLUMN verified_at"))
+            await connection.execute(text("ALTER TABLE one_time_codes DROP COLUMN contact_hash"))
             await connection.execute(
                 text("INSERT INTO inbox (consumer, event_id, event_type) VALUES ('before', 'e1', 'probe')")
             )

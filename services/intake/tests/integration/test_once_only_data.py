@@ -1,75 +1,36 @@
-"""Once-only data on the real broker and database: a citizen's data is reused only with consent and a valid
-one-time code sent to the contact on file; a wrong, expired or spent code reuses nothing."""
+"""Once-only data on the real broker and database: a citizen's data is reused only with consent, a valid one-time
+code sent to the verified contact on file, and the citizen's grant in the consent ledger for every agency the data
+reaches; a wrong, expired or spent code, or a missing grant, reuses nothing."""
 
 from __future__ import annotations
 
-import json
-import random
-import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from sqlalchemy import text
 
-from satupintu.common.events.envelope import Event
-from satupintu.common.events.mall import ConsentWithdrawn
 from satupintu.common.events.topics import Topic
 from satupintu.common.settings import KafkaSettings
-from satupintu.common.testing.kafka import read_to_end
 from satupintu.common.testing.sealing import opened_submission, reader_keys
 from satupintu.common.testing.waiting import eventually
 from satupintu.intake.config import IntakeSettings
 from satupintu.intake.main import create_app
 from tests.conftest import running
-from tests.support import produce, record_of, upload_document, wait_for_events
+from tests.support import wait_for_events
+
+from .conftest import (
+    code_sent_to,
+    consent_event,
+    count,
+    new_citizen,
+    npwp,
+    skck_without_address,
+    verified_citizen,
+)
 
 pytestmark = pytest.mark.integration
-
-
-def new_citizen() -> tuple[str, str]:
-    """A valid NIK (a woman born in June 1990) and an e-mail address of our own."""
-    serial = random.randint(1, 9999)  # noqa: S311 (test data)
-    day = random.randint(41, 68)  # noqa: S311 (a woman born on day 1-28 of June 1990)
-    return f"317101{day}0690{serial:04d}", f"warga-{uuid.uuid4().hex[:8]}@example.id"
-
-
-def npwp(nik: str, email: str, consent: bool) -> dict[str, Any]:
-    return {
-        "service_code": "npwp",
-        "applicant": {"nik": nik, "name": "Dewi Lestari", "email": email, "language": "id"},
-        "data": {"occupation": "Guru", "monthly_income": 7_500_000, "address": "Jl. Kenanga 5, Samarinda"},
-        "consent_reuse": consent,
-    }
-
-
-async def skck_without_address(client: httpx.AsyncClient, nik: str, email: str, **extra: Any) -> dict[str, Any]:
-    return {
-        "service_code": "skck",
-        "applicant": {"nik": nik, "name": "Dewi Lestari", "email": email, "language": "id"},
-        "data": {"purpose": "Melamar pekerjaan"},
-        "documents": [{"name": "ktp", "sha256": await upload_document(client)}],
-        **extra,
-    }
-
-
-async def code_sent_to(kafka: KafkaSettings, email: str, count: int = 1) -> str:
-    """The newest code delivered to ``email`` (the citizen reads their mail)."""
-
-    async def codes() -> list[str]:
-        records = await read_to_end(kafka.bootstrap_servers, kafka.topic_name(Topic.NOTIFICATIONS.name_for()))
-        found = []
-        for record in records:
-            if record.header("ce_type") == "verification.code_issued":
-                payload = json.loads(record.value)
-                if payload["recipient"] == email:
-                    found.append(payload["code"])
-        return found
-
-    return (await eventually(codes, lambda found: len(found) >= count, what=f"code {count} to {email}"))[-1]
 
 
 @pytest.fixture
@@ -84,29 +45,30 @@ async def _active(app: Any) -> bool:
     return bool(app.state.runtime.relay.is_active)
 
 
-async def test_data_is_reused_with_consent_and_a_valid_code_and_never_echoed(
+async def test_data_is_reused_with_consent_a_valid_code_and_a_grant_and_never_echoed(
     intake: Any, kafka_settings: KafkaSettings
 ) -> None:
-    _, client = intake
-    nik, email = new_citizen()
-    first = await client.post("/applications", json=npwp(nik, email, consent=True))
-    sent = await client.post("/profile/verification", json={"nik": nik})
-    code = await code_sent_to(kafka_settings, email)
+    app, client = intake
+    citizen = await verified_citizen(client, kafka_settings, app)
+    sent = await client.post("/profile/verification", json={"nik": citizen.nik})
+    _, code = await code_sent_to(kafka_settings, citizen.email, 2)
     reused = await client.post(
-        "/applications", json=await skck_without_address(client, nik, email, consent_reuse=True, one_time_code=code)
+        "/applications",
+        json=await skck_without_address(client, citizen.nik, citizen.email, consent_reuse=True, one_time_code=code),
     )
     [event] = await wait_for_events(
         kafka_settings, Topic.APPLICATIONS.name_for(), reused.json()["application_id"], "application.submitted"
     )
     again = await client.post(
-        "/applications", json=await skck_without_address(client, nik, email, consent_reuse=True, one_time_code=code)
+        "/applications",
+        json=await skck_without_address(client, citizen.nik, citizen.email, consent_reuse=True, one_time_code=code),
     )
 
-    assert first.status_code == 202
     assert sent.status_code == 202
-    assert sent.json()["sent_to"] == email[0] + "***@example.id"
+    assert sent.json()["sent_to"] is None  # issue 17: the answer never says where a code went
     assert reused.status_code == 202, reused.text
     assert "Kenanga" not in reused.text
+    assert reused.json()["verification_id"] is None  # its code proved the contact: nothing to confirm
     assert event.payload.reused_fields == ("address",)
     assert "Kenanga" not in str(event.payload.data["address"])  # sealed: only its readers open it
     app, _ = intake
@@ -121,10 +83,9 @@ async def test_nothing_is_reused_without_consent_or_with_a_wrong_or_expired_code
     intake: Any, kafka_settings: KafkaSettings, spoil: str
 ) -> None:
     app, client = intake
-    nik, email = new_citizen()
-    assert (await client.post("/applications", json=npwp(nik, email, consent=True))).status_code == 202
-    await client.post("/profile/verification", json={"nik": nik})
-    code = await code_sent_to(kafka_settings, email)
+    citizen = await verified_citizen(client, kafka_settings, app)
+    await client.post("/profile/verification", json={"nik": citizen.nik})
+    _, code = await code_sent_to(kafka_settings, citizen.email, 2)
     if spoil == "expired":
         async with app.state.runtime.engine.begin() as connection:
             await connection.execute(text("UPDATE one_time_codes SET expires_at = now() - interval '1 minute'"))
@@ -134,60 +95,88 @@ async def test_nothing_is_reused_without_consent_or_with_a_wrong_or_expired_code
         "no-consent": {"consent_reuse": False, "one_time_code": code},
         "no-code": {"consent_reuse": True},
     }[spoil]
-    async with app.state.runtime.engine.connect() as connection:
-        before = (await connection.execute(text("SELECT count(*) FROM applications"))).scalar_one()
+    before = await count(app, "SELECT count(*) FROM applications")
 
-    refused = await client.post("/applications", json=await skck_without_address(client, nik, email, **extra))
+    refused = await client.post(
+        "/applications", json=await skck_without_address(client, citizen.nik, citizen.email, **extra)
+    )
 
-    async with app.state.runtime.engine.connect() as connection:
-        after = (await connection.execute(text("SELECT count(*) FROM applications"))).scalar_one()
     fields = {error["field"] for error in refused.json().get("errors", [])}
     assert refused.status_code == 422
-    assert after == before
+    assert await count(app, "SELECT count(*) FROM applications") == before
     if spoil in {"wrong", "expired"}:
         assert fields == {"one_time_code"}
     else:
         assert fields == {"data/address"}
 
 
-async def test_no_code_is_sent_when_nothing_is_on_file(intake: Any) -> None:
-    _, client = intake
-    nik, _ = new_citizen()
-    answer = await client.post("/profile/verification", json={"nik": nik})
-    assert answer.status_code == 202
-    assert answer.json() == {"sent_to": None, "channel": None, "expires_at": None}
-
-
-async def test_withdrawn_consent_stops_reuse_for_that_agency_at_once(
+async def test_an_unverified_profile_is_reused_by_nothing_until_its_contact_is_confirmed(
     intake: Any, kafka_settings: KafkaSettings
 ) -> None:
     app, client = intake
     nik, email = new_citizen()
     first = (await client.post("/applications", json=npwp(nik, email, consent=True))).json()
-    withdrawal = Event(
-        payload=ConsentWithdrawn(
-            ledger_id=f"ledger-{uuid.uuid4().hex[:8]}",
-            application_id=first["application_id"],
-            agency="polres",
-            fields=("address",),
-            withdrawn_at=datetime.now(UTC),
-        ),
-        source="/satupintu/mall",
-        subject="ledger",
-        actor="citizen",
+    await consent_event(kafka_settings, app, first["application_id"], "polres", ("address",), granted=True)
+    confirmation_id, _ = await code_sent_to(kafka_settings, email)
+    wrong_code = await client.post(
+        "/profile/verification/confirm", json={"verification_id": confirmation_id, "code": "000000"}
     )
-    await produce(kafka_settings, Topic.MALL.name_for(), [record_of(withdrawal)])
-
-    async def recorded() -> int:
-        async with app.state.runtime.engine.connect() as connection:
-            return int((await connection.execute(text("SELECT count(*) FROM consents WHERE withdrawn"))).scalar_one())
-
-    await eventually(recorded, lambda n: n >= 1, what="withdrawal recorded")
     await client.post("/profile/verification", json={"nik": nik})
-    code = await code_sent_to(kafka_settings, email)
+    _, code = await code_sent_to(kafka_settings, email, 2)
+
+    # A code sent to the unverified profile's contact, used on an application, confirms that contact.
+    reused = await client.post(
+        "/applications", json=await skck_without_address(client, nik, email, consent_reuse=True, one_time_code=code)
+    )
+
+    assert first["verification_id"] == confirmation_id
+    assert wrong_code.status_code == 422
+    assert [error["field"] for error in wrong_code.json()["errors"]] == ["code"]
+    assert reused.status_code == 202, reused.text
+    [event] = await wait_for_events(
+        kafka_settings, Topic.APPLICATIONS.name_for(), reused.json()["application_id"], "application.submitted"
+    )
+    assert event.payload.reused_fields == ("address",)
+
+
+async def test_nothing_is_reused_without_a_grant_for_the_agency(intake: Any, kafka_settings: KafkaSettings) -> None:
+    app, client = intake
+    nik, email = new_citizen()
+    first = (await client.post("/applications", json=npwp(nik, email, consent=True))).json()
+    verification_id, code = await code_sent_to(kafka_settings, email)
+    await client.post("/profile/verification/confirm", json={"verification_id": verification_id, "code": code})
+    # A grant for another agency (the tax office, which receives the address of an NPWP) is no grant for the police.
+    await consent_event(kafka_settings, app, first["application_id"], "djp", ("address",), granted=True)
+    await client.post("/profile/verification", json={"nik": nik})
+    _, code = await code_sent_to(kafka_settings, email, 2)
+
     refused = await client.post(
         "/applications", json=await skck_without_address(client, nik, email, consent_reuse=True, one_time_code=code)
     )
 
     assert refused.status_code == 422
     assert {error["field"] for error in refused.json()["errors"]} == {"data/address"}
+
+
+async def test_withdrawn_consent_stops_reuse_for_that_agency_from_the_next_application(
+    intake: Any, kafka_settings: KafkaSettings
+) -> None:
+    app, client = intake
+    citizen = await verified_citizen(client, kafka_settings, app)
+    await consent_event(kafka_settings, app, citizen.application_id, "polres", ("address",), granted=False)
+    await client.post("/profile/verification", json={"nik": citizen.nik})
+    _, code = await code_sent_to(kafka_settings, citizen.email, 2)
+    refused = await client.post(
+        "/applications",
+        json=await skck_without_address(client, citizen.nik, citizen.email, consent_reuse=True, one_time_code=code),
+    )
+    # A grant for every agency, given after the withdrawal, allows the police again.
+    await consent_event(kafka_settings, app, citizen.application_id, "*", ("address",), granted=True)
+    allowed = await client.post(
+        "/applications",
+        json=await skck_without_address(client, citizen.nik, citizen.email, consent_reuse=True, one_time_code=code),
+    )
+
+    assert refused.status_code == 422
+    assert {error["field"] for error in refused.json()["errors"]} == {"data/address"}
+    assert allowed.status_code == 202, allowed.text

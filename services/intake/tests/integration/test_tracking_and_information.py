@@ -108,7 +108,7 @@ async def test_status_projection_follows_a_lifecycle_and_applies_a_redelivered_e
         "application.task_updated",
         "application.completed",
     ]
-    assert final["applicant_nik"] == "3171********0002"
+    assert final["applicant_nik"] == "************0002"  # issue 17: at most the last 4 digits
     assert final["applicant_initials"] == "S. R."
     assert "Siti" not in str(final)
     assert final["tasks"][0]["state"] == "approved"

@@ -1,10 +1,21 @@
 """The consent ledger on the real broker and database: a citizen grants and withdraws consent per agency and per
-field (identified by a tracking code and their NIK), each change and each reuse of profile data is an event on the
-``mall`` topic keyed by the citizen's ledger, and a reuse after withdrawal is recorded as without consent."""
+field or for every agency (identified by a tracking code and their NIK), each change and each reuse of profile data
+is an event on the ``mall`` topic keyed by the citizen's ledger, a reuse after withdrawal is recorded as without
+consent, and wrong NIKs lock a tracking code's ledger for a while (audited)."""
 
 from __future__ import annotations
 
+import json
+from datetime import timedelta
+from typing import Any
+
 import pytest
+
+from satupintu.common.events.topics import Topic
+from satupintu.common.testing.kafka import read_to_end
+from satupintu.common.testing.waiting import eventually
+from satupintu.mall.main import create_app
+from tests.conftest import running
 
 from .conftest import RunningMall
 
@@ -111,3 +122,84 @@ async def test_the_citizen_withdraws_consent_from_the_ledger_page(mall: RunningM
     ]
     events = await mall.mall_events(ledger_id, "consent.withdrawn")
     assert events[0].actor == "citizen"
+
+
+async def test_a_grant_for_every_agency_holds_until_a_later_withdrawal_for_one(mall: RunningMall) -> None:
+    nik = "3173015203910006"
+    first = await mall.submit("akta-kelahiran", nik=nik)
+    who = {"tracking_code": first.payload.tracking_code, "nik": nik}
+
+    everyone = await mall.client.post("/consents/grants", json=who | {"agency": "*", "fields": ["kk_number"]})
+    ledger_id = everyone.json()["ledger_id"]
+    both = await mall.submit("akta-kelahiran", nik=nik, reused_fields=("kk_number",))
+    await mall.mall_events(ledger_id, "consent.used")
+    one_out = await mall.client.post(
+        "/consents/withdrawals", json=who | {"agency": "bpjs-kes", "fields": ["kk_number"]}
+    )
+    one = await mall.submit("akta-kelahiran", nik=nik, reused_fields=("kk_number",))
+    used = await mall.mall_events(ledger_id, "consent.used", count=2)
+    bad = await mall.client.post("/consents/grants", json=who | {"agency": "*", "fields": ["purpose"]})
+
+    def line(view: dict[str, Any], agency: str) -> bool:
+        return bool(next(x["granted"] for x in view["lines"] if (x["agency"], x["field"]) == (agency, "kk_number")))
+
+    assert everyone.status_code == 200, everyone.text
+    assert (line(everyone.json(), "*"), line(everyone.json(), "bpjs-kes"), line(everyone.json(), "disdukcapil")) == (
+        True,
+        True,
+        True,
+    )
+    [granted] = await mall.mall_events(ledger_id, "consent.granted")
+    assert (granted.payload.agency, granted.payload.fields) == ("*", ("kk_number",))
+    assert [u.payload.application_id for u in used] == [both.subject, one.subject]
+    assert [(use.agency, use.consented) for use in used[0].payload.uses] == [("bpjs-kes", True), ("disdukcapil", True)]
+    assert [(use.agency, use.consented) for use in used[1].payload.uses] == [("bpjs-kes", False), ("disdukcapil", True)]
+    assert (line(one_out.json(), "bpjs-kes"), line(one_out.json(), "disdukcapil")) == (False, True)
+    assert bad.status_code == 422
+    assert bad.json()["errors"][0]["field"] == "fields/0"
+
+
+async def test_wrong_niks_lock_a_tracking_codes_ledger_across_two_instances_and_the_lock_is_audited(
+    mall: RunningMall,
+) -> None:
+    nik = "3171016907930007"
+    application = await mall.submit("skck", nik=nik)
+    code = application.payload.tracking_code
+    second_app = create_app(mall.settings, clock=mall.clock)
+    tries = mall.settings.wrong_niks_per_tracking_code
+    async with running(second_app) as second:
+        guesses = [
+            await (mall.client, second)[index % 2].post(
+                "/consents/lookup", json={"tracking_code": code, "nik": f"3171014107900{index + 10:03d}"}
+            )
+            for index in range(tries)
+        ]
+        right = await second.post(
+            "/consents/grants", json={"tracking_code": code, "nik": nik, "agency": "polres", "fields": ["address"]}
+        )
+        page = await mall.client.post(f"/consent/{code}", data={"nik": nik, "grant": "polres:address"})
+    mall.clock.now += timedelta(hours=mall.settings.lock_hours + 1)
+    later = await mall.client.post("/consents/lookup", json={"tracking_code": code, "nik": nik})
+    records = await eventually(
+        lambda: access_records(mall),
+        lambda found: any(r["subject_id"] == application.subject for r in found),
+        what="the lock in the audit log",
+    )
+
+    assert [guess.status_code for guess in guesses] == [403] * tries
+    assert right.status_code == 429
+    assert right.headers["content-type"] == "application/problem+json"
+    assert int(right.headers["retry-after"]) > 0
+    assert [error["field"] for error in right.json()["errors"]] == ["nik"]
+    assert page.status_code == 429
+    assert int(page.headers["retry-after"]) > 0
+    assert later.status_code == 200  # the lock lasts its window, then passes
+    assert later.json()["ledger_id"] is None  # nothing was granted while locked
+    [lock] = [r for r in records if r["subject_id"] == application.subject]
+    assert (lock["outcome"], lock["action"]) == ("denied", "identify")
+    assert nik not in str(lock)
+
+
+async def access_records(mall: RunningMall) -> list[dict[str, Any]]:
+    records = await read_to_end(mall.kafka.bootstrap_servers, mall.kafka.topic_name(Topic.ACCESS.name_for()))
+    return [json.loads(record.value) for record in records if record.header("ce_type") == "access.recorded"]

@@ -10,11 +10,11 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from satupintu.common.catalogue import load_catalogue
+from satupintu.common.consent import receiving_agencies
 from satupintu.common.working_days import WorkingCalendar
 from satupintu.mall.domain import (
     SKM_ELEMENT_NAMES,
     estimate_wait_minutes,
-    receiving_agencies,
     reusable_fields,
     skm_grade,
     skm_index,

@@ -32,7 +32,7 @@ from satupintu.common.events.applications import (
 from satupintu.common.events.base import EventPayload
 from satupintu.common.events.envelope import Event
 from satupintu.common.events.topics import Topic
-from satupintu.common.events.verification import VerificationCodeIssued
+from satupintu.common.events.verification import ProfileContactReset, VerificationCodeIssued
 from satupintu.common.settings import KafkaSettings
 from satupintu.common.testing.waiting import eventually
 from satupintu.notification.domain import message_id
@@ -257,6 +257,40 @@ async def test_one_time_code_reaches_the_contact_on_file_once_in_either_language
     assert address not in delivery["recipient"]
     assert (sent.payload.template, sent.causation_id) == ("one_time_code", issued.id)
     assert "482913" not in str(sent.payload.model_dump())
+
+
+async def test_a_contact_reset_at_the_counter_is_told_to_the_old_contact_and_the_new_one(
+    notification: Notification, outside: Outside, kafka: KafkaSettings
+) -> None:
+    old_address, new_phone = f"old.{uuid.uuid4().hex[:8]}@example.id", unique_phone()
+    reset_id = str(uuid.uuid4())
+    reset = Event(
+        payload=ProfileContactReset(
+            reset_id=reset_id,
+            old_channel="email",
+            old_recipient=old_address,
+            new_channel="sms",
+            new_recipient=new_phone,
+            language="id",
+            reset_at=datetime.now(UTC),
+        ),
+        source="/satupintu/intake",
+        subject=reset_id,
+        actor="officer:disdukcapil:rina",
+    )
+
+    await produce(kafka, NOTIFICATIONS, [record_of(reset), record_of(reset)])  # the second is a repeat
+
+    deliveries = await notification.settled(reset_id, count=2)
+    [mail] = outside.mail.to(old_address)
+    [sms] = outside.gateway.to(international(new_phone))
+    assert {(d["template"], d["channel"], d["status"]) for d in deliveries} == {
+        ("contact_reset", "email", "sent"),
+        ("contact_reset", "sms", "sent"),
+    }
+    assert "tidak lagi menerima kode" in mail.get_content()
+    assert "Kode verifikasi kini dikirim ke sini" in sms.message
+    assert old_address not in str(deliveries)
 
 
 async def test_redelivered_event_sends_nothing_again(

@@ -168,13 +168,26 @@ def test_one_time_code_template_carries_the_code_and_its_lifetime(language: str)
     assert ("27 November 2026 10.10 WIB" if language == "id" else "27 November 2026 10:10 WIB") in message.body
 
 
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_contact_reset_notices_tell_the_old_contact_and_the_new_one_apart(language: str) -> None:
+    template, old = composer().contact_reset_message(language, old=True, reset_at=FRIDAY)
+    _, new = composer().contact_reset_message(language, old=False, reset_at=FRIDAY)
+
+    assert template == "contact_reset"
+    assert old.subject == new.subject
+    assert ("tidak lagi menerima" if language == "id" else "no longer receives") in old.body
+    assert ("kini dikirim ke sini" if language == "id" else "now come here") in new.body
+    assert ("27 November 2026 10.00 WIB" if language == "id" else "27 November 2026 10:00 WIB") in new.body
+    assert "KTP" in old.body
+
+
 def test_there_is_a_file_for_every_template_in_every_language_and_no_other() -> None:
     renderer = TemplateRenderer()
     with pytest.raises(UnknownTemplate):
         renderer.render("application.teleported", "id", {})
     with pytest.raises(UnknownTemplate):
         renderer.render("one_time_code", "jv", {})
-    assert len(TEMPLATES) == 7
+    assert len(TEMPLATES) == 8  # issue 17 added contact_reset
 
 
 def test_dates_are_written_as_people_write_them_in_each_language() -> None:

@@ -66,6 +66,12 @@ def mask_nik(nik: str) -> str:
     return nik[:4] + "*" * (len(nik) - 8) + nik[-4:] if len(nik) > 8 else "*" * len(nik)
 
 
+def public_nik(nik: str) -> str:
+    """A NIK as a public page may show it: the last 4 digits only (``************0002``), since the first twelve
+    say where and when the citizen was born. Also takes a NIK masked by :func:`mask_nik` (its last 4 are kept)."""
+    return "*" * 12 + nik[-4:] if len(nik) > 4 else "*" * 16
+
+
 def mask_email(email: str) -> str:
     """An e-mail address as it may be shown: first letter and domain (``s***@example.id``)."""
     local, _, domain = email.partition("@")

@@ -77,6 +77,30 @@ class IntakeSettings(ServiceSettings):
         default=120, ge=0, description="POST requests per client per minute (0 turns the limit off)."
     )
     rate_limit_burst: int = Field(default=30, ge=1, description="POST requests a client may send at once.")
+    codes_per_nik_per_hour: int = Field(
+        default=5,
+        ge=1,
+        description=(
+            "One-time codes issued per NIK per sliding hour, across replicas and restarts (429 with Retry-After "
+            "past it; the lock is recorded in the audit log)."
+        ),
+    )
+    wrong_codes_per_nik: int = Field(
+        default=5,
+        ge=1,
+        description="Wrong one-time codes per NIK within `lock_hours`; past it, no code of that NIK is checked (429).",
+    )
+    wrong_niks_per_tracking_code: int = Field(
+        default=5,
+        ge=1,
+        description=(
+            "Wrong NIKs given with one tracking code (answering an agency) within `lock_hours`; past it, no NIK is "
+            "checked for that tracking code (429). The mall's consent ledger keeps the same limit."
+        ),
+    )
+    lock_hours: int = Field(
+        default=24, ge=1, le=24 * 30, description="The window of the wrong-code and wrong-NIK limits: a lock's length."
+    )
     mall_public_url: str = Field(
         default="http://127.0.0.1:8006", description="Where citizens reach the mall (consent ledger, survey)."
     )

@@ -1,11 +1,13 @@
-"""The mall's consent ledger, as intake needs it: a withdrawal stops the reuse of that field for that agency as
-soon as intake reads ``consent.withdrawn``; a later ``consent.granted`` allows it again."""
+"""The mall's consent ledger, as intake needs it: the citizen's grants and withdrawals, folded with the one rule of
+``satupintu.common.consent`` (the ledger folds the same events with it). A field is reused for an agency only
+under a grant; a withdrawal holds from the next application on."""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
+from satupintu.common.consent import ConsentBook, ConsentDecision
 from satupintu.common.consumer import UnitOfWork
 from satupintu.common.events.envelope import Event
 from satupintu.common.events.mall import ConsentGranted, ConsentWithdrawn
@@ -26,16 +28,16 @@ class ConsentProjection:
             _logger.info("ignoring %s for an application intake does not know", event.type)
             return
         at = payload.withdrawn_at if withdrawn else payload.granted_at
-        await ConsentRepository(uow.session).record(
-            application.nik_hash, payload.agency, payload.fields, withdrawn=withdrawn, at=at
-        )
+        repository = ConsentRepository(uow.session)
+        book = ConsentBook(await repository.lines(application.nik_hash))
+        await repository.store(application.nik_hash, book.apply(ConsentDecision.of(payload)), at)
 
     async def on_granted(self, uow: UnitOfWork, event: Event[ConsentGranted]) -> None:
-        """Consent given (again): the fields may be reused for the agency."""
+        """Consent given (again): the fields may be reused for the agency (or every agency)."""
         await self._apply(uow, event, withdrawn=False)
 
     async def on_withdrawn(self, uow: UnitOfWork, event: Event[ConsentWithdrawn]) -> None:
-        """Consent withdrawn: the fields are no longer reused for the agency."""
+        """Consent withdrawn: the fields are not reused for the agency (or any) from the next application on."""
         await self._apply(uow, event, withdrawn=True)
 
 

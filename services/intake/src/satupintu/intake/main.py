@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from datetime import timedelta
 
 from fastapi import FastAPI
 
@@ -11,7 +12,8 @@ from satupintu.common.commands import service_main
 from satupintu.common.crypto import FieldCipher, KeyedHasher, load_or_create_secret
 from satupintu.common.events.topics import NOTIFICATION_READER, agency_reader
 from satupintu.common.http import create_service_app, trust_proxies
-from satupintu.common.limits import Limiter
+from satupintu.common.limits import Limiter, Quota
+from satupintu.common.lockout import Lockout
 from satupintu.common.ratelimit import RateLimitMiddleware
 from satupintu.common.runtime import ServiceRuntime, run_periodically
 from satupintu.common.uploads import UploadGuard, UploadVolume
@@ -21,7 +23,7 @@ from satupintu.intake.citizen_keys import CitizenKeys, ReaderKeys
 from satupintu.intake.config import IntakeSettings
 from satupintu.intake.documents import DocumentService, LocalDiskStore
 from satupintu.intake.migrations import SCHEMA
-from satupintu.intake.profiles import ProfileService
+from satupintu.intake.profiles import ProfileLimits, ProfileService
 from satupintu.intake.services import ApplicationService
 from satupintu.intake.tracking import TrackingService
 
@@ -67,7 +69,17 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     app.state.document_service = document_service
     cipher, hasher = _cipher(settings), _hasher(settings)
     keys = CitizenKeys(cipher, _reader_keys(settings, the_catalogue), runtime.outbox)
-    profiles = ProfileService(runtime.sessions, runtime.outbox, cipher, hasher)
+    limiter = Limiter(runtime.engine)
+    lock = timedelta(hours=settings.lock_hours)
+    profiles = ProfileService(
+        runtime.sessions,
+        runtime.outbox,
+        cipher,
+        hasher,
+        limiter=limiter,
+        limits=ProfileLimits.of(settings.codes_per_nik_per_hour, settings.wrong_codes_per_nik, lock),
+        keys=keys,
+    )
     app.state.profile_service = profiles
     app.state.application_service = ApplicationService(
         runtime.sessions,
@@ -90,10 +102,12 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         cipher=cipher,
         hasher=hasher,
         keys=keys,
+        wrong_niks=Lockout(limiter, Quota("intake.wrong-niks", settings.wrong_niks_per_tracking_code, lock)),
     )
     status.subscribe(runtime, status.StatusProjection())
     consents.subscribe(runtime, consents.ConsentProjection())
-    _bound_uploads(app, runtime, settings, uploads.UploadLimits(settings, the_catalogue))
+    _bound_uploads(app, runtime, settings, uploads.UploadLimits(settings, the_catalogue), limiter)
+    _remove_expired(runtime, limiter, profiles)
     app.add_middleware(  # added after the upload guard, so it runs before it: a cheap refusal first
         RateLimitMiddleware, rate_per_minute=settings.rate_limit_per_minute, burst=settings.rate_limit_burst
     )
@@ -108,13 +122,12 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
 
 
 def _bound_uploads(
-    app: FastAPI, runtime: ServiceRuntime, settings: IntakeSettings, limits: uploads.UploadLimits
+    app: FastAPI, runtime: ServiceRuntime, settings: IntakeSettings, limits: uploads.UploadLimits, limiter: Limiter
 ) -> None:
     """Put the upload guard in front of the upload routes: bodies bounded as they stream, bytes in flight within
-    budget, each client's hourly volume counted in the database (its old counters removed now and then)."""
+    budget, each client's hourly volume counted in the database."""
     limits.check(settings)
     quota = uploads.upload_volume_quota(settings)
-    limiter = Limiter(runtime.engine)
     app.add_middleware(
         UploadGuard,
         body_limit=limits,
@@ -129,17 +142,26 @@ def _bound_uploads(
         ),
     )
 
-    def remove_expired_counters() -> None:
+
+def _remove_expired(runtime: ServiceRuntime, limiter: Limiter, profiles: ProfileService) -> None:
+    """Now and then, remove the limits' old counters and the one-time codes expired for a day."""
+
+    async def remove() -> int:
+        return await limiter.remove_expired(LIMIT_COUNTERS_CLEANUP_BATCH) + await profiles.remove_expired_codes(
+            LIMIT_COUNTERS_CLEANUP_BATCH
+        )
+
+    def start() -> None:
         runtime.spawn(
             run_periodically(
-                "removing expired limit counters",
-                lambda: limiter.remove_expired(LIMIT_COUNTERS_CLEANUP_BATCH),
+                "removing expired limit counters and one-time codes",
+                remove,
                 LIMIT_COUNTERS_CLEANUP_SECONDS,
                 LIMIT_COUNTERS_CLEANUP_BATCH,
             )
         )
 
-    runtime.on_start(remove_expired_counters)
+    runtime.on_start(start)
 
 
 def main() -> None:

@@ -71,7 +71,12 @@ class ApplicationCreate(BaseModel):
     documents: list[DocumentReference] = Field(
         default_factory=list, max_length=20, description="Uploaded documents, by hash."
     )
-    consent_reuse: bool = Field(description="Whether data on file may be reused, and this data kept for reuse.")
+    consent_reuse: bool = Field(
+        description=(
+            "Whether data on file may be reused (with `one_time_code`, for the agencies the citizen granted in the "
+            "mall's consent ledger), and this data kept for reuse (once its contact is confirmed)."
+        )
+    )
     one_time_code: str | None = Field(
         default=None,
         pattern=r"^[0-9]{6}$",
@@ -86,6 +91,14 @@ class ApplicationAccepted(BaseModel):
     tracking_code: str = Field(description="Short, unguessable code to track the application with.")
     status: Literal["submitted"] = Field(description="Always `submitted` on acceptance.")
     submitted_at: datetime = Field(description="When the application was accepted.")
+    verification_id: str | None = Field(
+        default=None,
+        description=(
+            "When the application kept data for reuse without a one-time code: the verification whose code was "
+            "sent to the contact given. Confirming it (`POST /profile/verification/confirm`) lets that data be "
+            "reused, unless the NIK's profile already has a verified contact, which only a counter clerk can change."
+        ),
+    )
 
 
 class ServiceSummary(BaseModel):
@@ -137,7 +150,7 @@ class ApplicationStatus(BaseModel):
     service_code: str = Field(description="The catalogue service.")
     service_name: dict[str, str] = Field(description="Its name in id and en.")
     status: str = Field(description="submitted, in_progress, information_requested, completed or rejected.")
-    applicant_nik: str = Field(description="The applicant's NIK, masked.")
+    applicant_nik: str = Field(description="The applicant's NIK: its last 4 digits only (`************0002`).")
     applicant_initials: str = Field(description="The applicant's initials.")
     submitted_at: datetime = Field(description="When intake accepted it.")
     updated_at: datetime = Field(description="When it last changed.")
@@ -179,7 +192,7 @@ class InformationAccepted(BaseModel):
 
 
 class VerificationRequest(BaseModel):
-    """Ask for a one-time code to the contact on file, to reuse data given before."""
+    """Ask for a one-time code to the contact on file, to reuse data given before (or to confirm that contact)."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
@@ -188,8 +201,56 @@ class VerificationRequest(BaseModel):
 
 
 class VerificationSent(BaseModel):
-    """Where the code went, masked; `sent_to` is null when nothing is on file for this NIK."""
+    """A code was recorded, and sent to the contact on file if the NIK has a profile; the answer is the same either
+    way and never says where the code went."""
 
-    sent_to: str | None = Field(description="The contact on file, masked, or null.")
-    channel: Literal["email", "sms"] | None = Field(description="email or sms, or null.")
-    expires_at: datetime | None = Field(description="When the code stops working.")
+    verification_id: str = Field(description="The verification, to confirm its code with.")
+    sent_to: None = Field(
+        default=None, description="Always null: where a code goes is not told (it would tell who has a profile)."
+    )
+    channel: None = Field(default=None, description="Always null, for the same reason.")
+    expires_at: datetime = Field(description="When the code stops working.")
+    message: str = Field(
+        default="If this NIK has a profile, a code was sent to its contact on file.", description="What happened."
+    )
+
+
+class VerificationConfirm(BaseModel):
+    """The code a citizen received, to prove the contact it was sent to."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    verification_id: str = Field(max_length=64, description="The verification the code belongs to.")
+    code: str = Field(pattern=r"^[0-9]{6}$", description="The 6-digit code.")
+
+
+class VerificationConfirmed(BaseModel):
+    """The code was right: the contact it was sent to is proven, if it is the one on file."""
+
+    status: Literal["confirmed"] = Field(description="Always `confirmed`.")
+    message: str = Field(
+        default=(
+            "Confirmed. If this contact is the one on file for the NIK, data kept there can now be reused; a contact "
+            "on file that was verified before is changed only by a counter clerk who sees the KTP."
+        ),
+        description="What it means.",
+    )
+
+
+class ContactResetCreate(BaseModel):
+    """A counter clerk resets the contact on file of a citizen's profile, having seen the citizen's KTP."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    nik: Nik = Field(description="The citizen's NIK, as on the KTP the clerk saw.")
+    ktp_seen: Literal[True] = Field(description="The clerk confirms they saw the citizen's KTP (must be true).")
+    email: EmailStr | None = Field(default=None, max_length=254, description="The new e-mail address.")
+    phone: Phone | None = Field(default=None, description="The new phone number (used when no e-mail is given).")
+    language: Literal["id", "en"] = Field(default="id", description="Language of the notices.")
+
+
+class ContactResetDone(BaseModel):
+    """The contact on file was replaced; the old contact (if any) and the new one are told."""
+
+    reset_id: str = Field(description="The reset's id (the notices' subject, and the audit log's).")
+    status: Literal["reset"] = Field(description="Always `reset`.")

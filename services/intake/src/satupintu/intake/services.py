@@ -14,11 +14,12 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from satupintu.common.catalogue import Catalogue, ServiceDefinition
+from satupintu.common.consent import ConsentBook, may_reuse
 from satupintu.common.crypto import FieldCipher, KeyedHasher
 from satupintu.common.events.applications import Applicant, ApplicationSubmitted
 from satupintu.common.events.base import DocumentRef
 from satupintu.common.events.envelope import Event
-from satupintu.common.identity import initials, mask_nik
+from satupintu.common.identity import initials, public_nik
 from satupintu.common.outbox import Outbox
 from satupintu.common.problems import field_path
 from satupintu.common.sealing import CitizenKey, seal, seal_fields
@@ -61,11 +62,6 @@ class Submission:
 
     accepted: ApplicationAccepted
     replayed: bool
-
-
-def _agencies_seeing(service: ServiceDefinition, field: str) -> set[str]:
-    """The agencies of ``service`` whose tasks see ``field``: the ones a reused value would reach."""
-    return {task.agency for stage in service.stages for task in stage.tasks if field in task.visible_fields}
 
 
 class ApplicationService:
@@ -137,12 +133,12 @@ class ApplicationService:
                     return Submission(ApplicationAccepted.model_validate(earlier.response), replayed=True)
             if reusable is not None:
                 try:
-                    await self._profiles.spend(session, reusable.code_id)
+                    await self._profiles.spend(session, reusable)
                 except OneTimeCodeRefused as refused:
                     raise InvalidApplication([FieldError("one_time_code", str(refused), "invalid_code")]) from refused
             if request.consent_reuse:
                 applicant = request.applicant
-                await self._profiles.remember(
+                verification_id = await self._profiles.keep(
                     session,
                     applicant.nik,
                     email=applicant.email,
@@ -151,7 +147,12 @@ class ApplicationService:
                     fields={
                         field.name: data[field.name] for field in service.fields if field.profile and field.name in data
                     },
+                    proven=reusable is not None,
                 )
+                if verification_id is not None:
+                    accepted = accepted.model_copy(update={"verification_id": verification_id})
+                    if idempotency_key is not None:
+                        await repository.answer_idempotently(idempotency_key, accepted.model_dump(mode="json"))
             record = self._record(accepted, service, request, data, now)
             record.reused_fields = sorted(reused)
             repository.add(record)
@@ -166,7 +167,8 @@ class ApplicationService:
     async def _reusable(
         self, service: ServiceDefinition, request: ApplicationCreate
     ) -> tuple[Reusable | None, dict[str, Any]]:
-        """Profile values the citizen may leave out: only with consent and a valid one-time code."""
+        """Profile values the citizen may leave out: only with consent, a valid one-time code sent to the contact on
+        file, and the citizen's grant for every agency the value reaches (``satupintu.common.consent``)."""
         if not (request.consent_reuse and request.one_time_code):
             return None, {}
         try:
@@ -175,13 +177,11 @@ class ApplicationService:
             raise InvalidApplication([FieldError("one_time_code", str(refused), "invalid_code")]) from refused
         profile_fields = {field.name for field in service.fields if field.profile}
         async with self._sessions() as session:
-            withdrawn = await ConsentRepository(session).withdrawn(self._hasher.hash(request.applicant.nik))
+            book = ConsentBook(await ConsentRepository(session).lines(self._hasher.hash(request.applicant.nik)))
         reused = {
             name: value
             for name, value in reusable.values.items()
-            if name in profile_fields
-            and name not in request.data
-            and not any((agency, name) in withdrawn for agency in _agencies_seeing(service, name))
+            if name in profile_fields and name not in request.data and may_reuse(book, service, name)
         }
         return reusable, reused
 
@@ -252,7 +252,7 @@ class ApplicationService:
             email_ciphertext=encrypt(applicant.email, "applications.email") if applicant.email else None,
             phone_ciphertext=encrypt(applicant.phone, "applications.phone") if applicant.phone else None,
             name_initials=initials(applicant.name),
-            nik_masked=mask_nik(applicant.nik),
+            nik_masked=public_nik(applicant.nik),
             language=applicant.language,
             data={name: value for name, value in data.items() if name not in personal_names},
             personal_data_ciphertext=(

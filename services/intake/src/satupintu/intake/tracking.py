@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -10,11 +11,14 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from satupintu.common.access_log import AccessLog
 from satupintu.common.catalogue import Catalogue
 from satupintu.common.crypto import FieldCipher, KeyedHasher
 from satupintu.common.events.applications import ApplicationInformationProvided
 from satupintu.common.events.base import DocumentRef, TaskState
 from satupintu.common.events.envelope import Event
+from satupintu.common.identity import public_nik
+from satupintu.common.lockout import Lockout
 from satupintu.common.outbox import Outbox
 from satupintu.common.problems import field_path
 from satupintu.common.sealing import seal_fields
@@ -59,6 +63,7 @@ class TrackingService:
         cipher: FieldCipher,
         hasher: KeyedHasher,
         keys: CitizenKeys,
+        wrong_niks: Lockout,
         clock: Clock = _utc_now,
     ) -> None:
         self._keys = keys
@@ -68,6 +73,8 @@ class TrackingService:
         self._documents = documents
         self._cipher = cipher
         self._hasher = hasher
+        self._wrong_niks = wrong_niks
+        self._access = AccessLog(outbox, SOURCE, clock)
         self._clock = clock
 
     async def status(self, tracking_code: str) -> ApplicationStatus:
@@ -85,7 +92,7 @@ class TrackingService:
             service_code=application.service_code,
             service_name=service.name.model_dump() if service else {"id": application.service_code, "en": ""},
             status=application.status,
-            applicant_nik=application.nik_masked,
+            applicant_nik=public_nik(application.nik_masked),
             applicant_initials=application.name_initials,
             submitted_at=application.submitted_at,
             updated_at=application.updated_at,
@@ -120,13 +127,15 @@ class TrackingService:
         return agency.name.model_dump() if agency else {"id": code, "en": code}
 
     async def provide_information(self, tracking_code: str, answer: InformationAnswer) -> InformationAccepted:
-        """Accept the applicant's answer to an open question and pass it on to the agency, once."""
+        """Accept the applicant's answer to an open question and pass it on to the agency, once. Raises
+        LockedOut when the tracking code had too many wrong NIKs (nothing is checked then)."""
+        await self._check_applicant(tracking_code, answer.nik)
         now = self._clock()
         async with self._sessions() as session, session.begin():
             application = await ApplicationRepository(session).by_tracking_code(tracking_code, for_update=True)
             if application is None:
                 raise ApplicationNotFound(tracking_code)
-            if self._hasher.hash(answer.nik) != application.nik_hash:
+            if not hmac.compare_digest(self._hasher.hash(answer.nik), application.nik_hash):
                 raise NotTheApplicant(tracking_code)
             status = StatusRepository(session)
             asked = [t for t in await status.tasks(application.id) if t.state == TaskState.INFORMATION_REQUESTED]
@@ -167,6 +176,29 @@ class TrackingService:
         return InformationAccepted(
             tracking_code=tracking_code, task_id=task.task_id, status="information_provided", provided_at=now
         )
+
+    async def _check_applicant(self, tracking_code: str, nik: str) -> None:
+        """Whether ``nik`` is the applicant's, counting a wrong one against the tracking code (the same limit as the
+        mall's consent ledger): past the limit, LockedOut, and the lock is recorded in the audit log."""
+        async with self._sessions() as session, session.begin():
+            application = await ApplicationRepository(session).by_tracking_code(tracking_code)
+            if application is None:
+                raise ApplicationNotFound(tracking_code)
+            attempt = await self._wrong_niks.attempt(tracking_code)
+            if hmac.compare_digest(self._hasher.hash(nik), application.nik_hash):
+                await attempt.succeeded()
+                return
+            if attempt.failed():
+                await self._access.record(
+                    session,
+                    "citizen",
+                    subject_id=application.id,
+                    resource="POST /applications/{tracking_code}/information",
+                    action="answer",
+                    outcome="denied",
+                    reason="locked: too many wrong NIKs for this tracking code",
+                )
+        raise NotTheApplicant(tracking_code)
 
     def _validated_answers(self, application: ApplicationRecord, answer: InformationAnswer) -> dict[str, Any]:
         service = self._catalogue.service(application.service_code)

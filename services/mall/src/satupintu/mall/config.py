@@ -90,6 +90,18 @@ class MallSettings(ServiceSettings):
         ),
     )
     rate_limit_burst: int = Field(default=10, ge=1, description="Citizens' writes a client address may send at once.")
+    wrong_niks_per_tracking_code: int = Field(
+        default=5,
+        ge=1,
+        description=(
+            "Wrong NIKs given with one tracking code to open or change a consent ledger within `lock_hours`, "
+            "counted in the database across replicas and restarts; past it, no NIK is checked for that tracking code "
+            "(429 with Retry-After) and the lock is recorded in the audit log. Intake keeps the same limit."
+        ),
+    )
+    lock_hours: int = Field(
+        default=24, ge=1, le=24 * 30, description="The window of the wrong-NIK limit: a lock's length."
+    )
     session_secret: Annotated[str | None, Secret()] = Field(
         default=None,
         description="Secret that signs the staff pages' session cookies. Unset: a local secret in the auth keys "

@@ -14,7 +14,7 @@ from enum import StrEnum
 from fractions import Fraction
 from zoneinfo import ZoneInfo
 
-from satupintu.common.catalogue import Catalogue, ServiceDefinition
+from satupintu.common.catalogue import Catalogue
 from satupintu.common.working_days import WorkingCalendar
 
 # ----------------------------------------------------------------------------------------------------------------------
@@ -287,12 +287,6 @@ def reusable_fields(catalogue: Catalogue) -> dict[str, tuple[str, ...]]:
                 if shared:
                     found.setdefault(task.agency, set()).update(shared)
     return {agency: tuple(sorted(fields)) for agency, fields in sorted(found.items())}
-
-
-def receiving_agencies(service: ServiceDefinition, field: str) -> list[str]:
-    """The agencies that see ``field`` of ``service`` (its owning agency when no task sees it)."""
-    agencies = sorted({task.agency for stage in service.stages for task in stage.tasks if field in task.visible_fields})
-    return agencies or [service.agency]
 
 
 class ConsentRefused(Exception):

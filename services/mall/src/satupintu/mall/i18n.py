@@ -96,7 +96,8 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "complaint_agency_missing": "Pilih instansi, atau isi kode pelacakan permohonan",
         "consent_title": "Persetujuan penggunaan data",
         "consent_lead": "Di sini Anda mengatur instansi mana yang boleh menerima lagi data profil Anda tanpa Anda "
-        "ketik ulang. Penarikan persetujuan berlaku seketika.",
+        "ketik ulang; tanpa izin Anda, data tidak digunakan lagi. Penarikan persetujuan berlaku untuk permohonan "
+        "berikutnya.",
         "consent_nik": "NIK yang dipakai untuk permohonan {code}",
         "consent_open": "Buka catatan persetujuan",
         "consent_granted": "Diizinkan",
@@ -111,6 +112,8 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "consent_field": "Data",
         "consent_state": "Status",
         "consent_unknown": "Kode pelacakan tidak dikenal atau NIK tidak cocok.",
+        "consent_locked": "Terlalu banyak NIK yang salah untuk kode pelacakan ini; coba lagi dalam {seconds} detik.",
+        "consent_every_agency": "Semua instansi",
         "not_found": "Halaman tidak ditemukan",
         "home_display": "Layar nomor dipanggil",
         "home_staff": "Halaman petugas",
@@ -278,8 +281,8 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "complaint_tracking_unknown": "This tracking code is not known",
         "complaint_agency_missing": "Choose an agency, or give an application's tracking code",
         "consent_title": "Consent to reuse your data",
-        "consent_lead": "Here you choose which agencies may receive your profile data again without you typing it. "
-        "Withdrawing consent takes effect at once.",
+        "consent_lead": "Here you choose which agencies may receive your profile data again without you typing it; "
+        "without your consent, nothing is reused. Withdrawing consent holds from your next application.",
         "consent_nik": "The NIK used for application {code}",
         "consent_open": "Open my consent record",
         "consent_granted": "Allowed",
@@ -294,6 +297,8 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "consent_field": "Data",
         "consent_state": "Status",
         "consent_unknown": "Unknown tracking code, or the NIK does not match.",
+        "consent_locked": "Too many wrong NIKs for this tracking code; try again in {seconds} seconds.",
+        "consent_every_agency": "Every agency",
         "not_found": "Page not found",
         "home_display": "Now-calling display",
         "home_staff": "Staff pages",

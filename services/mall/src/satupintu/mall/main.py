@@ -12,8 +12,10 @@ from satupintu.common.catalogue import load_catalogue
 from satupintu.common.commands import service_main
 from satupintu.common.crypto import FieldCipher, KeyedHasher, load_or_create_secret
 from satupintu.common.http import create_service_app, trust_proxies
+from satupintu.common.limits import Limiter, Quota
+from satupintu.common.lockout import Lockout
 from satupintu.common.ratelimit import TokenBuckets
-from satupintu.common.runtime import ServiceRuntime
+from satupintu.common.runtime import ServiceRuntime, run_periodically
 from satupintu.common.working_days import parse_dates
 from satupintu.mall import handlers
 from satupintu.mall.api import MallContext, install_domain_problems, pages
@@ -37,6 +39,8 @@ from satupintu.mall.services.survey import SurveyService
 from satupintu.mall.storage.repository import ComplaintRepository, TicketRepository
 
 SERVICE_NAME = "mall"
+LIMIT_COUNTERS_CLEANUP_SECONDS = 300.0
+LIMIT_COUNTERS_CLEANUP_BATCH = 1000
 
 
 def _cipher(settings: MallSettings) -> FieldCipher:
@@ -102,7 +106,21 @@ def create_app(settings: MallSettings | None = None, clock: Clock = utc_now) -> 
         filed=metrics.counter("satupintu_complaints_filed_total", "Complaints filed, by agency.", ["agency"]),
     )
     hasher = _hasher(settings)
-    consent = ConsentService(runtime.sessions, runtime.outbox, catalogue, hasher, clock)
+    limiter = Limiter(runtime.engine, clock)
+    wrong_niks = Quota("mall.wrong-niks", settings.wrong_niks_per_tracking_code, timedelta(hours=settings.lock_hours))
+    consent = ConsentService(
+        runtime.sessions, runtime.outbox, catalogue, hasher, clock, wrong_niks=Lockout(limiter, wrong_niks)
+    )
+    runtime.on_start(
+        lambda: runtime.spawn(
+            run_periodically(
+                "removing expired limit counters",
+                lambda: limiter.remove_expired(LIMIT_COUNTERS_CLEANUP_BATCH),
+                LIMIT_COUNTERS_CLEANUP_SECONDS,
+                LIMIT_COUNTERS_CLEANUP_BATCH,
+            )
+        )
+    )
     board = BoardService(runtime.sessions, catalogue, surveys, queue, clock)
     handlers.subscribe(runtime, ApplicationProjection(catalogue, hasher, surveys, consent, collective_leave))
 

@@ -210,19 +210,24 @@ class ConsentIdentify(_Request):
 class ConsentChange(ConsentIdentify):
     """Grant or withdraw consent for one agency and some profile fields."""
 
-    agency: Code = Field(description="The agency.")
+    agency: Annotated[str, StringConstraints(pattern=r"^(\*|[a-z][a-z0-9-]{1,31})$")] = Field(
+        description="The agency, or `*`: every agency (for every agency that may receive the fields)."
+    )
     fields: list[Annotated[str, StringConstraints(max_length=64)]] = Field(
         min_length=1, max_length=20, description="Profile fields, e.g. `address`."
     )
 
 
 class LedgerLineRead(BaseModel):
-    """Whether one agency may receive one profile field again."""
+    """Whether one agency (or, for `*`, every agency without a line of its own) may receive one profile field
+    again."""
 
-    agency: str = Field(description="The agency.")
+    agency: str = Field(description="The agency, or `*`: every agency.")
     agency_name: str = Field(description="The agency's name in Indonesian.")
     field: str = Field(description="The profile field.")
-    granted: bool = Field(description="Whether consent is given now.")
+    granted: bool = Field(
+        description="Whether consent is given now: the latest grant or withdrawal for this agency or for every agency."
+    )
     changed_at: datetime | None = Field(description="When it last changed.")
 
 

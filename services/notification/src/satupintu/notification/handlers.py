@@ -1,10 +1,11 @@
-"""Notification's Kafka subscriptions: the lifecycle citizens are told about, and the one-time codes to deliver."""
+"""Notification's Kafka subscriptions: the lifecycle citizens are told about, the one-time codes to deliver, and
+the notices of a contact reset at the counter."""
 
 from __future__ import annotations
 
 from satupintu.common.events.mall import SurveyInvited
 from satupintu.common.events.topics import Topic
-from satupintu.common.events.verification import VerificationCodeIssued
+from satupintu.common.events.verification import ProfileContactReset, VerificationCodeIssued
 from satupintu.common.runtime import ServiceRuntime
 from satupintu.notification.messages import LIFECYCLE_TEMPLATES
 from satupintu.notification.services import NotificationService
@@ -17,13 +18,17 @@ CODES_CONSUMER = "notification-codes"
 
 def subscribe(runtime: ServiceRuntime, notifications: NotificationService) -> None:
     """Consume the lifecycle events a citizen is told about (submitted, information requested, completed,
-    rejected, SLA breached) on ``applications``, and intake's one-time codes on ``notifications``."""
+    rejected, SLA breached) on ``applications``, and intake's one-time codes and contact resets on
+    ``notifications``."""
     on_applications = dict.fromkeys(LIFECYCLE_TEMPLATES, notifications.on_lifecycle_event)
     survey = on_applications.pop(SurveyInvited)
     runtime.consume(Topic.APPLICATIONS.name_for(), handlers=on_applications)
     runtime.consume(Topic.MALL.name_for(), handlers={SurveyInvited: survey}, name=MALL_CONSUMER)
     runtime.consume(
         Topic.NOTIFICATIONS.name_for(),
-        handlers={VerificationCodeIssued: notifications.on_verification_code_issued},
+        handlers={
+            VerificationCodeIssued: notifications.on_verification_code_issued,
+            ProfileContactReset: notifications.on_contact_reset,
+        },
         name=CODES_CONSUMER,
     )

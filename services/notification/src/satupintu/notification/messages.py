@@ -31,6 +31,7 @@ from satupintu.notification.domain import Contact
 
 LANGUAGES = ("id", "en")
 ONE_TIME_CODE = "one_time_code"
+CONTACT_RESET = "contact_reset"
 LIFECYCLE_TEMPLATES: Mapping[type[EventPayload], str] = {
     ApplicationSubmitted: ApplicationSubmitted.event_type,
     ApplicationInformationRequested: ApplicationInformationRequested.event_type,
@@ -40,7 +41,7 @@ LIFECYCLE_TEMPLATES: Mapping[type[EventPayload], str] = {
     SurveyInvited: SurveyInvited.event_type,
 }
 """The lifecycle events a citizen is told about, and the template (named after the event type) of each."""
-TEMPLATES = (*LIFECYCLE_TEMPLATES.values(), ONE_TIME_CODE)
+TEMPLATES = (*LIFECYCLE_TEMPLATES.values(), ONE_TIME_CODE, CONTACT_RESET)
 
 
 @dataclass(frozen=True)
@@ -136,6 +137,11 @@ class MessageComposer:
         minutes = max(1, round((expires_at - now).total_seconds() / 60))
         context = {"code": code, "expires_at": expires_at, "expires_in_minutes": minutes}
         return ONE_TIME_CODE, self._renderer.render(ONE_TIME_CODE, language, context)
+
+    def contact_reset_message(self, language: str, *, old: bool, reset_at: datetime) -> tuple[str, RenderedMessage]:
+        """The template and message telling a contact that a counter clerk reset the contact on file: the ``old``
+        one that it no longer gets codes, the new one that it does."""
+        return CONTACT_RESET, self._renderer.render(CONTACT_RESET, language, {"old": old, "reset_at": reset_at})
 
     def _common_context(self, contact: Contact) -> dict[str, Any]:
         service = self._catalogue.service(contact.service_code)

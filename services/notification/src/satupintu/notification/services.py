@@ -18,7 +18,7 @@ from satupintu.common.consumer import RejectEvent, UnitOfWork
 from satupintu.common.crypto import FieldCipher
 from satupintu.common.events.applications import ApplicationSubmitted
 from satupintu.common.events.envelope import Event
-from satupintu.common.events.verification import VerificationCodeIssued
+from satupintu.common.events.verification import ProfileContactReset, VerificationCodeIssued
 from satupintu.common.identity import normalize_phone
 from satupintu.common.sealing import is_sealed, sealed_key_id
 from satupintu.common.tracing import current_traceparent
@@ -166,14 +166,6 @@ class NotificationService:
 
     async def deliver_one_time_code(self, uow: UnitOfWork, request: OneTimeCodeRequest) -> str:
         """Stage the message carrying ``request``'s code; its message id. The same request twice is sent once."""
-        if request.channel not in {ChannelKind.EMAIL, ChannelKind.SMS}:
-            raise RejectEvent(f"one-time codes go by email or sms, not {request.channel}")
-        address = normalize_phone(request.address) if request.channel is ChannelKind.SMS else request.address
-        recipient = Recipient(request.channel.value, address)
-        if request.channel not in self._channels:
-            if not self._console_fallback:
-                raise RejectEvent(f"the {request.channel} channel is not configured")
-            recipient = Recipient(ChannelKind.CONSOLE.value, recipient.masked)
         try:
             template, message = self._composer.one_time_code_message(
                 request.language, request.code, request.expires_at, self._clock()
@@ -186,9 +178,74 @@ class NotificationService:
             request.correlation_id or request.request_id,
             request.traceparent or current_traceparent(),
         )
-        planned = [PlannedMessage(recipient, template, request.language, message)]
-        await self._stage(DeliveryRepository(uow.session), cause, planned, request.key_id)
-        return message_id(request.request_id, recipient.channel)
+        return await self._stage_to(
+            uow,
+            cause,
+            request.channel,
+            request.address,
+            language=request.language,
+            template=template,
+            message=message,
+            key_id=request.key_id,
+        )
+
+    async def on_contact_reset(self, uow: UnitOfWork, event: Event[Any]) -> None:
+        """Tell the contact that was on file and the new one that a counter clerk reset the profile's contact
+        (``profile.contact_reset``): each its own message, each sent once."""
+        reset: ProfileContactReset = event.payload
+        told = (("old", reset.old_channel, reset.old_recipient), ("new", reset.new_channel, reset.new_recipient))
+        for role, channel, address in told:
+            if channel is None or address is None:
+                continue
+            try:
+                template, message = self._composer.contact_reset_message(
+                    reset.language, old=role == "old", reset_at=reset.reset_at
+                )
+            except UnknownTemplate as unknown:
+                raise RejectEvent(str(unknown)) from unknown
+            cause = Cause(
+                f"{event.id}:{role}",  # two messages of one event, perhaps on one channel: each its own id
+                reset.reset_id,
+                event.correlation_id or event.id,
+                current_traceparent() or event.traceparent,
+            )
+            await self._stage_to(
+                uow,
+                cause,
+                ChannelKind(channel),
+                await self._opened(address, reset.reset_id, f"{role}_recipient"),
+                language=reset.language,
+                template=template,
+                message=message,
+                key_id=sealed_key_id(address) if is_sealed(address) else None,
+            )
+
+    async def _stage_to(
+        self,
+        uow: UnitOfWork,
+        cause: Cause,
+        channel: ChannelKind,
+        address: str,
+        *,
+        language: str,
+        template: str,
+        message: RenderedMessage,
+        key_id: str | None = None,
+    ) -> str:
+        """Stage one message to one address of the citizen (e-mail or SMS; the console when that channel is not
+        configured and the fallback is on); its message id."""
+        if channel not in {ChannelKind.EMAIL, ChannelKind.SMS}:
+            raise RejectEvent(f"a message to a contact goes by email or sms, not {channel}")
+        normalized = normalize_phone(address) if channel is ChannelKind.SMS else address
+        recipient = Recipient(channel.value, normalized)
+        if channel not in self._channels:
+            if not self._console_fallback:
+                raise RejectEvent(f"the {channel} channel is not configured")
+            recipient = Recipient(ChannelKind.CONSOLE.value, recipient.masked)
+        await self._stage(
+            DeliveryRepository(uow.session), cause, [PlannedMessage(recipient, template, language, message)], key_id
+        )
+        return message_id(cause.event_id, recipient.channel)
 
     def _webhook_messages(self, event: Event[Any], language: str) -> list[PlannedMessage]:
         subscribers = [s for s in self._webhooks if not s.event_types or event.type in s.event_types]

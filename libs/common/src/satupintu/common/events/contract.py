@@ -41,10 +41,16 @@ from satupintu.common.events.tasks import (
     TaskSlaBreached,
     TaskWithdrawn,
 )
-from satupintu.common.events.verification import VerificationCodeIssued
+from satupintu.common.events.verification import ProfileContactReset, VerificationCodeIssued
 
 PRODUCED_BY: Mapping[str, tuple[type[EventPayload], ...]] = {
-    "intake": (ApplicationSubmitted, ApplicationInformationProvided, VerificationCodeIssued, AccessRecorded),
+    "intake": (
+        ApplicationSubmitted,
+        ApplicationInformationProvided,
+        VerificationCodeIssued,
+        ProfileContactReset,
+        AccessRecorded,
+    ),
     "routing": (
         ApplicationStageStarted,
         ApplicationTaskUpdated,

@@ -199,21 +199,25 @@ class _ConsentEvent(EventPayload):
 
 
 class ConsentGranted(_ConsentEvent):
-    """The citizen allowed an agency to receive these fields of their profile again, without retyping them."""
+    """The citizen allowed an agency (or every agency) to receive these fields of their profile again, without
+    retyping them; intake and the ledger apply it with the one rule of ``satupintu.common.consent``."""
 
     event_type: ClassVar[str] = "consent.granted"
 
-    agency: str = Field(description="Lower-case code of the agency the consent is for.")
+    agency: str = Field(
+        description="Lower-case code of the agency the consent is for, or `*`: every agency, granted explicitly."
+    )
     fields: tuple[str, ...] = Field(min_length=1, description="Profile fields the agency may receive again.")
     granted_at: datetime = Field(description="When consent was given.")
 
 
 class ConsentWithdrawn(_ConsentEvent):
-    """The citizen withdrew consent: these fields must not be reused for this agency from now on."""
+    """The citizen withdrew consent: these fields must not be reused for this agency (or any) from the next
+    application on."""
 
     event_type: ClassVar[str] = "consent.withdrawn"
 
-    agency: str = Field(description="Lower-case code of the agency the consent was for.")
+    agency: str = Field(description="Lower-case code of the agency the consent was for, or `*`: every agency.")
     fields: tuple[str, ...] = Field(min_length=1, description="Profile fields no longer to be reused for the agency.")
     withdrawn_at: datetime = Field(description="When consent was withdrawn.")
 

@@ -1,5 +1,6 @@
-"""Proving control of a contact on file, on the ``notifications`` topic (key: verification id): intake issues a
-one-time code and notification delivers it."""
+"""Proving control of a contact on file, on the ``notifications`` topic: intake issues a one-time code (key:
+verification id) and notification delivers it; a counter clerk's reset of the contact on file (key: reset id) is
+told to the old contact and the new one."""
 
 from __future__ import annotations
 
@@ -24,3 +25,21 @@ class VerificationCodeIssued(EventPayload):
     code: str = pii_field("The one-time code (6 digits).")
     language: Literal["id", "en"] = Field(description="Language of the message.")
     expires_at: datetime = Field(description="When the code stops working.")
+
+
+class ProfileContactReset(EventPayload):
+    """A counter clerk who saw the citizen's KTP replaced the contact on file of the citizen's profile; tell the
+    contact that was on file (if any) and the new one, so a reset nobody asked for is noticed."""
+
+    event_type: ClassVar[str] = "profile.contact_reset"
+    topic: ClassVar[Topic] = Topic.NOTIFICATIONS
+
+    reset_id: str = Field(description="The reset's id; also the Kafka key and `ce_subject`.")
+    old_channel: Literal["email", "sms"] | None = Field(
+        default=None, description="Where the contact that was on file is reached; null when there was none."
+    )
+    old_recipient: str | None = pii_field("The e-mail address or phone number that was on file.", default=None)
+    new_channel: Literal["email", "sms"] = Field(description="Where the new contact is reached.")
+    new_recipient: str = pii_field("The e-mail address or phone number now on file.")
+    language: Literal["id", "en"] = Field(description="Language of the notices.")
+    reset_at: datetime = Field(description="When the clerk reset the contact.")

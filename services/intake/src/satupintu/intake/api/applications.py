@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Request, Response, status
 from pydantic import ValidationError
 
+from satupintu.common.lockout import LockedOut, locked_problem
 from satupintu.common.problems import Problem, field_path
 from satupintu.common.requests import read_json_body
 from satupintu.intake.domain import IdempotencyKeyReused, InvalidApplication, request_fingerprint
@@ -45,7 +46,10 @@ _BODY = {
         413: {"description": "Body too large (problem+json)."},
         415: {"description": "Not application/json (problem+json)."},
         422: {"description": "Invalid fields; `errors` names each field path (problem+json)."},
-        429: {"description": "Too many requests from this client; see Retry-After (problem+json)."},
+        429: {
+            "description": "Too many requests from this client, or too many wrong one-time codes for this NIK "
+            "(`one_time_code`); see Retry-After (problem+json). Nothing was stored."
+        },
     },
 )
 async def submit_application(
@@ -82,6 +86,8 @@ async def submit_application(
             "The application does not meet the service's requirements; see `errors` for each field.",
             errors=[error.as_dict() for error in invalid.errors],
         ) from invalid
+    except LockedOut as locked:
+        raise locked_problem(locked, "one_time_code") from locked
     except IdempotencyKeyReused as reused:
         raise Problem(
             409,

@@ -21,6 +21,7 @@ from pydantic import ValidationError
 from starlette.datastructures import FormData, UploadFile
 
 from satupintu.common.catalogue import Catalogue, DocumentRequirement, FieldDefinition, FieldType, ServiceDefinition
+from satupintu.common.lockout import LockedOut
 from satupintu.common.problems import field_path, problem_response
 from satupintu.common.uploads import Refusal
 from satupintu.intake.documents import (
@@ -1279,6 +1280,12 @@ async def _answer_with(
         except NotTheApplicant:
             errors.add("answer-nik", t("error.not_the_applicant"))
             status_code = 403
+        except LockedOut as locked:
+            errors.add("answer-nik", t("error.locked", seconds=locked.retry_after_seconds))
+            summary = errors.place(checked.fields.values())
+            page = _answer_page(request, status, asking, sections, summary=summary, status_code=429)
+            page.headers["Retry-After"] = str(locked.retry_after_seconds)
+            return page
         except InvalidApplication as refused:
             checked.report_refusal(refused)
         except (NoInformationRequested, InformationAlreadyProvided, ApplicationNotFound) as gone:

@@ -1,40 +1,50 @@
-"""``/profile/verification``: a one-time code to the contact on file, so data given before can be reused."""
+"""``/profile``: one-time codes to the contact on file (so data given before can be reused), confirming a code (so
+a contact given is proven), and a counter clerk's reset of the contact on file (decisions 0007, 0018). No answer
+says whether a NIK has a profile."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, status
-from pydantic import ValidationError
+from typing import Annotated, Any, TypeVar
 
-from satupintu.common.problems import Problem, field_path
+from fastapi import APIRouter, HTTPException, Request, Security, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, ValidationError
+
+from satupintu.common.access_log import verified_principal
+from satupintu.common.auth import Principal, Role
+from satupintu.common.lockout import LockedOut, locked_problem
+from satupintu.common.problems import Problem, documented_problems, field_path
 from satupintu.common.requests import read_json_body
-from satupintu.intake.profiles import ProfileService
-from satupintu.intake.schemas import VerificationRequest, VerificationSent
+from satupintu.intake.profiles import Contact, OneTimeCodeRefused, ProfileService
+from satupintu.intake.schemas import (
+    ContactResetCreate,
+    ContactResetDone,
+    VerificationConfirm,
+    VerificationConfirmed,
+    VerificationRequest,
+    VerificationSent,
+)
 
 router = APIRouter(tags=["profile"])
-
-_BODY = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "application/json": {
-                "schema": VerificationRequest.model_json_schema(ref_template="#/components/schemas/{model}")
-            }
-        },
-    }
-}
+_bearer = HTTPBearer(auto_error=False, description="A counter clerk's token: an officer's or an operator's.")
+CLERK_ROLES = frozenset({Role.OFFICER, Role.OPERATOR})
+M = TypeVar("M", bound=BaseModel)
 
 
-@router.post(
-    "/profile/verification",
-    status_code=status.HTTP_202_ACCEPTED,
-    summary="Send a one-time code to the contact on file",
-    openapi_extra=_BODY,
-)
-async def request_verification(request: Request) -> VerificationSent:
-    """Send a code to the e-mail (or phone) the citizen gave before; the answer shows it masked."""
+def _body(model: type[BaseModel]) -> dict[str, Any]:
+    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
+
+
+def _profiles(request: Request) -> ProfileService:
+    service: ProfileService = request.app.state.profile_service
+    return service
+
+
+async def _parsed(request: Request, model: type[M]) -> M:
     raw, _ = await read_json_body(request, request.app.state.settings.max_body_bytes)
     try:
-        body = VerificationRequest.model_validate_json(raw)
+        return model.model_validate_json(raw)
     except ValidationError as invalid:
         raise Problem(
             422,
@@ -42,6 +52,104 @@ async def request_verification(request: Request) -> VerificationSent:
             "The request is not valid; see `errors` for each field.",
             errors=[{"field": field_path(e["loc"]), "message": e["msg"], "code": e["type"]} for e in invalid.errors()],
         ) from invalid
-    profiles: ProfileService = request.app.state.profile_service
-    sent = await profiles.send_code(body.nik, body.language)
-    return VerificationSent(sent_to=sent.sent_to, channel=sent.channel, expires_at=sent.expires_at)
+
+
+@router.post(
+    "/profile/verification",
+    status_code=status.HTTP_202_ACCEPTED,
+    summary="Send a one-time code to the contact on file",
+    openapi_extra=_body(VerificationRequest),
+    responses=documented_problems(
+        {
+            422: "Invalid NIK or language; `errors` names each field (problem+json).",
+            429: "Too many codes for this NIK in the last hour (or requests from this client); see Retry-After. "
+            "Nothing was recorded or sent.",
+        }
+    ),
+)
+async def request_verification(request: Request) -> VerificationSent:
+    """Record a code and send it to the contact on file (e-mail first, else phone), verified or not; a NIK without
+    a profile gets the same answer, and its code goes nowhere."""
+    body = await _parsed(request, VerificationRequest)
+    try:
+        sent = await _profiles(request).send_code(body.nik, body.language)
+    except LockedOut as locked:
+        raise locked_problem(locked, "nik") from locked
+    return VerificationSent(verification_id=sent.verification_id, expires_at=sent.expires_at)
+
+
+@router.post(
+    "/profile/verification/confirm",
+    summary="Confirm a one-time code: prove the contact it was sent to",
+    openapi_extra=_body(VerificationConfirm),
+    responses=documented_problems(
+        {
+            422: "The code is wrong, expired or used (the same answer whatever the NIK), or the body is invalid; "
+            "`errors` names the field (problem+json).",
+            429: "Too many wrong codes for this NIK; see Retry-After. Nothing was checked.",
+        }
+    ),
+)
+async def confirm_verification(request: Request) -> VerificationConfirmed:
+    """A right code proves the contact it went to: when that is the contact on file, the profile is verified and
+    its data may be reused (with the citizen's grants in the consent ledger)."""
+    body = await _parsed(request, VerificationConfirm)
+    try:
+        await _profiles(request).confirm(body.verification_id, body.code)
+    except LockedOut as locked:
+        raise locked_problem(locked, "code") from locked
+    except OneTimeCodeRefused as refused:
+        raise Problem(
+            422,
+            "validation-error",
+            "The code was not accepted; see `errors`.",
+            errors=[{"field": "code", "message": str(refused), "code": "invalid_code"}],
+        ) from refused
+    return VerificationConfirmed(status="confirmed")
+
+
+async def counter_clerk(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)]
+) -> Principal:
+    """Admit an officer or an operator (bearer token); a refusal (403) is recorded in the audit log."""
+    principal = await verified_principal(request, credentials.credentials if credentials else None)
+    if not principal.roles & CLERK_ROLES:
+        why = f"This needs the officer or operator role; your token grants {', '.join(sorted(principal.roles))}."
+        await _profiles(request).record_refusal(principal.actor(), f"{request.method} {request.url.path}", why)
+        raise HTTPException(403, detail=why)
+    return principal
+
+
+@router.post(
+    "/profile/contact-reset",
+    summary="Reset the contact on file, at the counter (staff)",
+    openapi_extra=_body(ContactResetCreate),
+    responses=documented_problems(
+        {
+            401: "No valid bearer token.",
+            403: "The token is neither an officer's nor an operator's (the refusal is recorded).",
+            422: "Invalid body, `ktp_seen` not true, or neither e-mail nor phone; `errors` names the field.",
+        }
+    ),
+)
+async def reset_contact(request: Request, clerk: Annotated[Principal, Security(counter_clerk)]) -> ContactResetDone:
+    """Replace the contact on file with the one the citizen gives at the counter, after the clerk saw their KTP:
+    the profile counts as verified, the reset is recorded in the audit log under the clerk's name, and the old
+    contact (if any) and the new one are told. Answers the same whether the NIK had a profile."""
+    body = await _parsed(request, ContactResetCreate)
+    contact = Contact.given(body.email, body.phone)
+    if contact is None:
+        raise Problem(
+            422,
+            "validation-error",
+            "Give the new contact; see `errors`.",
+            errors=[{"field": "email", "message": "give an e-mail address or a phone number", "code": "missing"}],
+        )
+    reset_id = await _profiles(request).reset_contact(
+        body.nik,
+        contact,
+        language=body.language,
+        clerk=clerk.actor(),
+        resource=f"{request.method} {request.url.path}",
+    )
+    return ContactResetDone(reset_id=reset_id, status="reset")

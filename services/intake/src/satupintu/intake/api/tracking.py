@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, status
 from pydantic import ValidationError
 
+from satupintu.common.lockout import LockedOut, locked_problem
 from satupintu.common.problems import Problem, field_path
 from satupintu.common.requests import read_json_body
 from satupintu.intake.domain import (
@@ -41,7 +42,7 @@ def _not_found(tracking_code: str) -> Problem:
 async def application_status(
     tracking_code: str, service: Annotated[TrackingService, Depends(tracking_service)]
 ) -> ApplicationStatus:
-    """State, every agency's task and the timeline; personal data only as a masked NIK and initials."""
+    """State, every agency's task and the timeline; personal data only as the NIK's last 4 digits and initials."""
     try:
         return await service.status(normalized(tracking_code))
     except ApplicationNotFound as missing:
@@ -70,6 +71,10 @@ _BODY = {
         404: {"description": "Unknown tracking code (problem+json)."},
         409: {"description": "Nothing was asked, or it was already answered (problem+json)."},
         422: {"description": "Invalid answer; `errors` names each field path (problem+json)."},
+        429: {
+            "description": "Too many wrong NIKs for this tracking code (`nik`), or requests from this client; see "
+            "Retry-After (problem+json). Nothing was checked or stored."
+        },
     },
 )
 async def provide_information(
@@ -90,6 +95,8 @@ async def provide_information(
         return await service.provide_information(normalized(tracking_code), answer)
     except ApplicationNotFound as missing:
         raise _not_found(tracking_code) from missing
+    except LockedOut as locked:
+        raise locked_problem(locked, "nik") from locked
     except NotTheApplicant as stranger:
         raise Problem(403, "not-the-applicant", "only the applicant may answer: the NIK does not match") from stranger
     except NoInformationRequested as unasked:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col, select, update
+from sqlmodel import col, delete, select, update
 
 from satupintu.intake.storage.tables import (
     ApplicationRecord,
@@ -54,6 +54,11 @@ class ApplicationRepository:
         """What an earlier request with ``key`` was answered."""
         statement = select(IdempotencyRecord).where(IdempotencyRecord.key == key)
         return (await self._session.execute(statement)).scalar_one_or_none()
+
+    async def answer_idempotently(self, key: str, response: dict[str, Any]) -> None:
+        """Change the answer a key's later requests get, in the transaction that claimed the key."""
+        statement = update(IdempotencyRecord).where(col(IdempotencyRecord.key) == key).values(response=response)
+        await self._session.execute(statement)
 
 
 class StatusRepository:
@@ -124,15 +129,26 @@ class ProfileRepository:
         """Stage a new row."""
         self._session.add(record)
 
-    async def latest_code(self, nik_hash: str) -> OneTimeCodeRecord | None:
-        """The newest unused code for this citizen, locked for this transaction."""
+    async def open_codes(self, nik_hash: str, now: datetime, max_attempts: int) -> Sequence[OneTimeCodeRecord]:
+        """The codes of a citizen that may still be tried (unused, unexpired, not tried too often), newest first,
+        locked for this transaction; a handful at most, since codes per NIK are limited."""
         statement = (
             select(OneTimeCodeRecord)
-            .where(OneTimeCodeRecord.nik_hash == nik_hash, col(OneTimeCodeRecord.used_at).is_(None))
+            .where(
+                OneTimeCodeRecord.nik_hash == nik_hash,
+                col(OneTimeCodeRecord.used_at).is_(None),
+                col(OneTimeCodeRecord.expires_at) > now,
+                col(OneTimeCodeRecord.attempts) < max_attempts,
+            )
             .order_by(col(OneTimeCodeRecord.created_at).desc())
-            .limit(1)
+            .limit(50)
             .with_for_update()
         )
+        return (await self._session.execute(statement)).scalars().all()
+
+    async def code(self, verification_id: str) -> OneTimeCodeRecord | None:
+        """A code by its verification id, locked for this transaction."""
+        statement = select(OneTimeCodeRecord).where(OneTimeCodeRecord.id == verification_id).with_for_update()
         return (await self._session.execute(statement)).scalar_one_or_none()
 
     async def use_code(self, code_id: str, now: datetime) -> bool:
@@ -145,6 +161,12 @@ class ProfileRepository:
         result = await self._session.execute(statement)
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
+    async def remove_expired_codes(self, before: datetime, batch_size: int) -> int:
+        """Delete up to ``batch_size`` codes that expired before ``before``; how many went."""
+        doomed = select(OneTimeCodeRecord.id).where(col(OneTimeCodeRecord.expires_at) < before).limit(batch_size)
+        result = await self._session.execute(delete(OneTimeCodeRecord).where(col(OneTimeCodeRecord.id).in_(doomed)))
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
 
 class ConsentRepository:
     """Consent per agency and field, within the caller's transaction."""
@@ -152,25 +174,25 @@ class ConsentRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def record(self, nik_hash: str, agency: str, fields: Sequence[str], *, withdrawn: bool, at: datetime) -> None:
-        """Record a grant or a withdrawal for each field (the later event wins)."""
-        for field in fields:
+    async def lines(self, nik_hash: str) -> dict[tuple[str, str], bool]:
+        """The citizen's consent lines, (agency, field) → granted, for ``satupintu.common.consent.ConsentBook``."""
+        statement = select(ConsentRecord).where(ConsentRecord.nik_hash == nik_hash)
+        return {
+            (row.agency, row.field): not row.withdrawn for row in (await self._session.execute(statement)).scalars()
+        }
+
+    async def store(self, nik_hash: str, changed: Mapping[tuple[str, str], bool], at: datetime) -> None:
+        """Store the lines a decision changed."""
+        for (agency, field), granted in changed.items():
             statement = (
                 insert(ConsentRecord)
-                .values(nik_hash=nik_hash, agency=agency, field=field, withdrawn=withdrawn, updated_at=at)
+                .values(nik_hash=nik_hash, agency=agency, field=field, withdrawn=not granted, updated_at=at)
                 .on_conflict_do_update(
                     index_elements=["nik_hash", "agency", "field"],
-                    set_={"withdrawn": withdrawn, "updated_at": at},
+                    set_={"withdrawn": not granted, "updated_at": at},
                 )
             )
             await self._session.execute(statement)
-
-    async def withdrawn(self, nik_hash: str) -> set[tuple[str, str]]:
-        """The (agency, field) pairs the citizen withdrew consent for."""
-        statement = select(ConsentRecord).where(
-            ConsentRecord.nik_hash == nik_hash, col(ConsentRecord.withdrawn).is_(True)
-        )
-        return {(row.agency, row.field) for row in (await self._session.execute(statement)).scalars()}
 
 
 class CitizenKeyRepository:

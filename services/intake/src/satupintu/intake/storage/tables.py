@@ -89,7 +89,11 @@ class TimelineEntry(SQLModel, table=True):
 
 
 class CitizenProfile(SQLModel, table=True):
-    """What a citizen gave before and allowed to be reused, keyed by the NIK's keyed hash; all of it encrypted."""
+    """What a citizen gave before and allowed to be reused, keyed by the NIK's keyed hash; all of it encrypted.
+
+    *Unverified* (``verified_at`` null) until a one-time code sent to its contact is confirmed: nothing reuses it,
+    and a later application without proof may replace it. Once verified, it changes only with proof of that
+    contact, or through a counter clerk's reset (decision 0018)."""
 
     __tablename__ = "citizen_profiles"
 
@@ -98,11 +102,17 @@ class CitizenProfile(SQLModel, table=True):
     phone_ciphertext: str | None = Field(default=None, sa_column=Column(Text))
     language: str = Field(description="The language last used.")
     fields_ciphertext: str = Field(sa_column=Column(Text, nullable=False), description="Profile fields as JSON.")
+    verified_at: datetime | None = Field(
+        default=None,
+        sa_column=Column(DateTime(timezone=True)),
+        description="When its contact was proven (a code sent there confirmed, or a clerk's reset); null: unverified.",
+    )
     updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
 class OneTimeCodeRecord(SQLModel, table=True):
-    """A one-time code sent to a contact on file; stored only as a keyed hash."""
+    """A one-time code; stored only as a keyed hash, with the keyed hash of the contact it went to. A code asked for
+    a NIK without a profile is recorded too, without a contact, and never delivered."""
 
     __tablename__ = "one_time_codes"
 
@@ -110,6 +120,11 @@ class OneTimeCodeRecord(SQLModel, table=True):
     nik_hash: str = Field(index=True)
     code_hash: str
     channel: str
+    contact_hash: str | None = Field(
+        default=None,
+        sa_column=Column(Text),
+        description="Keyed hash of the contact the code went to; null when it went nowhere (no profile).",
+    )
     attempts: int = 0
     expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     used_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
@@ -117,14 +132,15 @@ class OneTimeCodeRecord(SQLModel, table=True):
 
 
 class ConsentRecord(SQLModel, table=True):
-    """The citizen's consent to reuse one profile field for one agency, from the mall's consent ledger."""
+    """A line of the citizen's consent, from the mall's consent ledger: one profile field for one agency (or ``*``,
+    every agency); read with the one rule of ``satupintu.common.consent``."""
 
     __tablename__ = "consents"
 
     nik_hash: str = Field(primary_key=True, description="Keyed hash of the citizen's NIK.")
     agency: str = Field(primary_key=True, description="The agency the consent is for.")
     field: str = Field(primary_key=True, description="The profile field.")
-    withdrawn: bool = Field(description="True once the citizen withdrew consent (reuse stops at once).")
+    withdrawn: bool = Field(description="False: granted; True: withdrawn.")
     updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 

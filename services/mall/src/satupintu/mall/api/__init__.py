@@ -11,6 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from satupintu.common.catalogue import Catalogue
+from satupintu.common.lockout import LockedOut, locked_problem
 from satupintu.common.problems import problem_response
 from satupintu.mall.config import MallSettings
 from satupintu.mall.domain import (
@@ -105,7 +106,7 @@ _PROBLEMS: dict[type[Exception], Callable[[Exception], tuple[int, str, str, list
 
 
 def install_domain_problems(app: FastAPI) -> None:
-    """Answer the mall's domain errors as problem+json."""
+    """Answer the mall's domain errors as problem+json (a lock on a tracking code's NIK checks: 429, Retry-After)."""
 
     async def answer(request: Request, error: Exception) -> JSONResponse:
         status, problem_type, detail, errors = _PROBLEMS[type(error)](error)
@@ -113,3 +114,17 @@ def install_domain_problems(app: FastAPI) -> None:
 
     for error_type in _PROBLEMS:
         app.add_exception_handler(error_type, answer)
+
+    async def locked(request: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, LockedOut)
+        problem = locked_problem(error, "nik")
+        return problem_response(
+            request,
+            problem.status,
+            problem.problem_type,
+            problem.detail,
+            errors=problem.errors,
+            headers=problem.headers,
+        )
+
+    app.add_exception_handler(LockedOut, locked)

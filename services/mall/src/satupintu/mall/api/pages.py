@@ -17,7 +17,9 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from markupsafe import Markup
 from pydantic import ValidationError
 
+from satupintu.common.consent import ALL_AGENCIES
 from satupintu.common.events.mall import SkmAnswers
+from satupintu.common.lockout import LockedOut
 from satupintu.mall import charts
 from satupintu.mall.api import MallContext
 from satupintu.mall.api.limits import RateLimited, WriteGroup, limit
@@ -705,11 +707,26 @@ async def consent_ledger_page(tracking_code: str, request: Request) -> HTMLRespo
             nik="",
             failure=t("consent_unknown"),
         )
+    except LockedOut as locked:
+        page = render_page(
+            request,
+            "consent.html",
+            title=t("consent_title"),
+            status_code=429,
+            tracking_code=tracking_code,
+            ledger=None,
+            nik="",
+            failure=t("consent_locked", seconds=locked.retry_after_seconds),
+        )
+        page.headers["Retry-After"] = str(locked.retry_after_seconds)
+        return page
     except ConsentRefused as refused:
         return render_notice(request, t("consent_title"), str(refused), 422)
     lines = [
         {
-            "agency": agency_name(context, line.agency, t.language),
+            "agency": t("consent_every_agency")
+            if line.agency == ALL_AGENCIES
+            else agency_name(context, line.agency, t.language),
             "field": _field_label(context, line.field, t.language),
             "granted": line.granted,
             "value": f"{line.agency}:{line.field}",
@@ -721,7 +738,11 @@ async def consent_ledger_page(tracking_code: str, request: Request) -> HTMLRespo
         {
             "kind": t(f"consent_kind_{entry.kind}"),
             "without": entry.kind == "used" and not entry.consented,
-            "agency": agency_name(context, entry.agency, t.language),
+            "agency": (
+                t("consent_every_agency")
+                if entry.agency == ALL_AGENCIES
+                else agency_name(context, entry.agency, t.language)
+            ),
             "field": _field_label(context, entry.field, t.language),
             "at": t.moment(entry.at),
         }

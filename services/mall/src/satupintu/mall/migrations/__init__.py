@@ -31,5 +31,6 @@ SCHEMA = ServiceSchema(
         ConsentEntry,
         ConsentLogEntry,
     ],
+    limits=True,
 )
-"""Mall's tables (with outbox and inbox) and who may do what to them."""
+"""Mall's tables (with outbox, inbox and the shared limits' counters) and who may do what to them."""

@@ -435,13 +435,15 @@ class ConsentRepository(_Repository):
         statement = select(ConsentLedger).where(ConsentLedger.nik_hash == nik_hash)
         return (await self._session.execute(statement)).scalar_one_or_none()
 
-    async def entries(self, ledger_id: str) -> Sequence[ConsentEntry]:
-        """Every (agency, field) the ledger has an entry for."""
+    async def entries(self, ledger_id: str, *, for_update: bool = False) -> Sequence[ConsentEntry]:
+        """Every (agency, field) the ledger has an entry for (``*``: every agency), locked when ``for_update``."""
         statement = (
             select(ConsentEntry)
             .where(ConsentEntry.ledger_id == ledger_id)
             .order_by(col(ConsentEntry.agency), col(ConsentEntry.field))
         )
+        if for_update:
+            statement = statement.with_for_update()
         return (await self._session.execute(statement)).scalars().all()
 
     async def log(self, ledger_id: str, limit: int = 200) -> Sequence[ConsentLogEntry]:
