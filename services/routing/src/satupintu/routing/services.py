@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -41,6 +41,7 @@ from satupintu.routing.domain import (
     DecisionRefused,
     InvalidTransition,
     agency_of_topic,
+    answers_for_asking_agency,
     check_decision_allowed,
     check_decision_complete,
 )
@@ -158,8 +159,11 @@ class WorkflowService:
         service: ServiceDefinition,
         task: TaskRecord,
         now: datetime,
-        answers: dict[str, Any] | None = None,
+        answers: Mapping[str, Any] | None = None,
     ) -> TaskAssigned:
+        """The task for its agency with only what the catalogue lets that agency see: its visible fields and
+        documents, the outputs it needs, and of the citizen's ``answers`` to its own request only those it may see
+        (:func:`answers_for_asking_agency`)."""
         definition = next(t for t in service.stages[task.stage_index].tasks if t.agency == task.agency)
         return TaskAssigned(
             application_id=workflow.application_id,
@@ -178,7 +182,12 @@ class WorkflowService:
                 for agency in definition.needs_outputs_from
                 if agency in workflow.outputs
             },
-            answers=answers or {},
+            answers=answers_for_asking_agency(
+                answers or {},
+                form_fields={field.name for field in service.fields},
+                visible_fields=definition.visible_fields,
+                questions=task.questions,
+            ),
             due_at=task.due_at,
             assigned_at=now,
         )
@@ -332,7 +341,12 @@ class WorkflowService:
         )
 
     async def on_information_provided(self, uow: UnitOfWork, event: Event[ApplicationInformationProvided]) -> None:
-        """Resume the paused task: re-assign it to the same agency with the citizen's answers."""
+        """Resume the paused task: re-assign it to the agency that asked with the citizen's answers it may see.
+
+        Corrected form fields and added documents become the application's, by field and by requirement name: each
+        agency sees them as it sees the rest of the application (its ``visible_fields`` and ``visible_documents``,
+        now and in later stages). The answers as such go to the asking agency's task alone, cut to what it may see.
+        """
         provided = event.payload
         repository = WorkflowRepository(uow.session)
         workflow = await repository.workflow(provided.application_id, for_update=True)
@@ -344,8 +358,14 @@ class WorkflowService:
         now = self._clock()
         task.state = TaskState.ASSIGNED
         task.updated_at = now
-        workflow.data = {**workflow.data, **{k: v for k, v in provided.answers.items() if k in workflow.data}}
-        workflow.documents = [*workflow.documents, *(d.model_dump() for d in provided.documents)]
+        service = self._service(workflow)
+        form_fields = {field.name for field in service.fields}
+        workflow.data = {**workflow.data, **{k: v for k, v in provided.answers.items() if k in form_fields}}
+        known = {(document["name"], document["sha256"]) for document in workflow.documents}
+        workflow.documents = [
+            *workflow.documents,
+            *(d.model_dump() for d in provided.documents if (d.name, d.sha256) not in known),
+        ]
         open_requests = [
             t
             for t in await repository.tasks(workflow.application_id)
@@ -354,8 +374,7 @@ class WorkflowService:
         if not open_requests:
             workflow.state = ApplicationState.IN_PROGRESS
         workflow.updated_at = now
-        service = self._service(workflow)
-        await uow.emit(self._caused(event, self._assignment(workflow, service, task, now, dict(provided.answers))))
+        await uow.emit(self._caused(event, self._assignment(workflow, service, task, now, provided.answers)))
         await uow.emit(self._caused(event, self._task_updated(task, now)))
 
     async def _guarded(
