@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -38,6 +38,16 @@ from satupintu.intake.storage.repository import ApplicationRepository, StatusRep
 from satupintu.intake.storage.tables import ApplicationRecord
 
 Clock = Callable[[], datetime]
+
+PUBLIC_DETAIL = frozenset(
+    {"stage_index", "stage_name", "agencies", "state", "questions", "outputs", "reason", "due_at"}
+)
+"""What a timeline entry's detail may show the public: never an internal id (a task's, the application's)."""
+
+
+def public_detail(detail: Mapping[str, Any]) -> dict[str, Any]:
+    """The part of a timeline entry's detail a citizen may see (entries recorded before kept task ids too)."""
+    return {key: value for key, value in detail.items() if key in PUBLIC_DETAIL}
 
 
 def _utc_now() -> datetime:
@@ -91,7 +101,6 @@ class TrackingService:
             stage_count=application.stage_count,
             tasks=[
                 TaskStatus(
-                    task_id=task.task_id,
                     agency=task.agency,
                     agency_name=self._agency_name(task.agency),
                     stage_index=task.stage_index,
@@ -106,7 +115,7 @@ class TrackingService:
             outputs=application.outputs,
             reason=application.outcome_reason,
             timeline=[
-                TimelineItem(at=entry.at, kind=entry.kind, agency=entry.agency, detail=entry.detail)
+                TimelineItem(at=entry.at, kind=entry.kind, agency=entry.agency, detail=public_detail(entry.detail))
                 for entry in timeline
             ],
         )
@@ -126,6 +135,8 @@ class TrackingService:
                 raise NotTheApplicant(tracking_code)
             status = StatusRepository(session)
             asked = [t for t in await status.tasks(application.id) if t.state == TaskState.INFORMATION_REQUESTED]
+            if answer.agency is not None:
+                asked = [task for task in asked if task.agency == answer.agency]
             if answer.task_id is not None:
                 asked = [task for task in asked if task.task_id == answer.task_id]
             open_questions = [task for task in asked if task.information_answered_at is None]
@@ -158,7 +169,7 @@ class TrackingService:
                 ),
             )
         return InformationAccepted(
-            tracking_code=tracking_code, task_id=task.task_id, status="information_provided", provided_at=now
+            tracking_code=tracking_code, agency=task.agency, status="information_provided", provided_at=now
         )
 
     def _validated_answers(self, application: ApplicationRecord, answer: InformationAnswer) -> dict[str, Any]:
