@@ -33,7 +33,7 @@ from satupintu.intake.schemas import (
     TaskStatus,
     TimelineItem,
 )
-from satupintu.intake.services import SOURCE, DocumentCatalog
+from satupintu.intake.services import SOURCE, DocumentCatalog, refer_to_documents
 from satupintu.intake.storage.repository import ApplicationRepository, StatusRepository
 from satupintu.intake.storage.tables import ApplicationRecord
 
@@ -147,6 +147,7 @@ class TrackingService:
             task = open_questions[0]
             changes = self._validated_answers(application, answer)
             await self._check_documents(application, answer)
+            await refer_to_documents(self._documents, session, answer.documents, now)
             self._apply(application, changes, answer, now)
             task.information_answered_at = now
             answers: dict[str, Any] = dict(changes)
