@@ -3,8 +3,9 @@ Docker Compose and for Kubernetes, into a directory kept out of git (``deploy/se
 
 Run again, it keeps every value already there and adds only what is missing (a new setting, a file deleted on
 purpose), so it is safe to repeat and never changes a key that sealed data. Each service gets only its own data
-keys and the public key that verifies staff tokens; the private half, which mints tokens, goes only to the token
-tool (Compose's ``token`` service, ``satupintu-token`` on an operator's machine). What each file holds and how to
+keys (and the documents keys, which intake and the agency desk share) and the public key that verifies staff
+tokens; the private half, which mints tokens, goes only to the token tool (Compose's ``token`` service,
+``satupintu-token`` on an operator's machine). What each file holds and how to
 rotate it: docs/operations.md ("Secrets").
 
 Layout of the output directory::
@@ -18,8 +19,8 @@ Layout of the output directory::
       audit-checkpoint-key.pem, audit-retired-public-keys.pem
     kubernetes/               `kubectl apply -k`: the Secrets deploy/k8s refers to by name
       kustomization.yaml      a secretGenerator per directory below, listing the files in it
-      <secret>/<key>          one file per key of each Secret (satupintu-auth, <service>-keys, <service>-database,
-                              <service>-database-owner)
+      <secret>/<key>          one file per key of each Secret (satupintu-auth, <service>-keys, documents-keys,
+                              <service>-database, <service>-database-owner)
       database-roles.sql      each service's database and its owner role, for the PostgreSQL server's administrator
     kubernetes-token-signing-key.pem   signs staff tokens for the cluster; never in the cluster
 """
@@ -112,6 +113,34 @@ SERVICE_SECRETS: dict[str, tuple[ServiceSecret, ...]] = {
     ),
 }
 """Every secret setting each service reads from its environment (keys kept in files are handled apart)."""
+
+
+@dataclass(frozen=True)
+class SharedSecret:
+    """A secret several services must hold the same value of, each under a variable of its own; in Kubernetes one
+    Secret (``secret_name``/``secret_key``) all of them refer to."""
+
+    secret_name: str
+    secret_key: str
+    variables: dict[str, str]
+    make: Callable[[], str]
+
+
+SHARED_SECRETS: tuple[SharedSecret, ...] = (
+    SharedSecret(
+        "documents-keys",
+        "encryption-keys",
+        {"intake": "INTAKE_DOCUMENT_KEYS", "agency": "AGENCY_DOCUMENT_KEYS"},
+        field_cipher_keys,
+    ),
+)
+"""Intake seals uploaded documents with the documents keys and the agency desk opens them with the same keys."""
+
+
+def secret_variables(service: str) -> set[str]:
+    """Every secret variable ``service`` reads from its environment: its own and its share of shared ones."""
+    own = {secret.variable for secret in SERVICE_SECRETS[service]}
+    return own | {shared.variables[service] for shared in SHARED_SECRETS if service in shared.variables}
 
 
 @dataclass
@@ -207,10 +236,14 @@ def generate_compose(directory: Path, report: Report) -> None:
         "The databases' owner, for the <service>-migrate jobs only (satupintu-<service> migrate).",
         report,
     )
+    shared = [(secret, _shared_value(directory, secret)) for secret in SHARED_SECRETS]
     for service in SERVICES:
         role = f"satupintu_{service}"
         wanted: dict[str, Callable[[], str]] = {"DATABASE_URL": partial(new_database_url, role, COMPOSE_DATABASE_HOST)}
         wanted |= {secret.variable: secret.make for secret in SERVICE_SECRETS[service]}
+        wanted |= {
+            secret.variables[service]: partial(str, value) for secret, value in shared if service in secret.variables
+        }
         _env_file_once(
             directory / f"{service}.env",
             wanted,
@@ -220,6 +253,16 @@ def generate_compose(directory: Path, report: Report) -> None:
     _signing_pair(directory / "auth-signing-key.pem", directory / "auth-public-key.pem", 0o644, 0o644, report)
     _file_once(directory / "audit-checkpoint-key.pem", ed25519_private_pem, 0o644, report)
     _file_once(directory / "audit-retired-public-keys.pem", RETIRED_KEYS_HEADER.encode, 0o644, report)
+
+
+def _shared_value(directory: Path, secret: SharedSecret) -> str:
+    """The value a shared secret has in the env file of any of its services already, else a new one (so a service
+    added to it, or an env file deleted on purpose, gets the value the others hold)."""
+    for service, variable in secret.variables.items():
+        value = read_env_file(directory / f"{service}.env").get(variable)
+        if value:
+            return value
+    return secret.make()
 
 
 def _value_once(path: Path, make: Callable[[], str], report: Report) -> str:
@@ -235,6 +278,8 @@ def generate_kubernetes(directory: Path, database_host: str, report: Report) -> 
     directory.chmod(0o700)
     auth = directory / "satupintu-auth"
     _signing_pair(directory.parent / "kubernetes-token-signing-key.pem", auth / "public-key.pem", 0o600, 0o600, report)
+    for shared in SHARED_SECRETS:
+        _value_once(directory / shared.secret_name / shared.secret_key, shared.make, report)
     roles: list[str] = []
     for service in SERVICES:
         keys = directory / f"{service}-keys"
