@@ -99,7 +99,7 @@ SERVICE_SECRETS: dict[str, tuple[ServiceSecret, ...]] = {
         ServiceSecret("INTAKE_ENCRYPTION_KEYS", "encryption-keys", field_cipher_keys),
         ServiceSecret("INTAKE_LOOKUP_HASH_KEY", "lookup-hash-key", base64_key),
     ),
-    "routing": (),
+    "routing": (ServiceSecret("ROUTING_ENCRYPTION_KEYS", "encryption-keys", field_cipher_keys),),
     "agency": (
         ServiceSecret("AGENCY_ENCRYPTION_KEYS", "encryption-keys", field_cipher_keys),
         ServiceSecret("AGENCY_SESSION_SECRET", "session-secret", token),

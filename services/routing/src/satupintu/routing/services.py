@@ -4,10 +4,14 @@ Every decision of an agency on one of its own tasks is answered on that agency's
 applies or refuses it: ``task.decision_accepted``, or ``task.decision_refused`` with the reason (nothing else
 changes). A record that is not a decision of that agency at all (unknown task, another agency's task, the wrong
 topic) has no agency task to answer and is dead-lettered.
+
+The form fields a workflow keeps for later stages are stored with its personal ones (the catalogue's ``personal``)
+sealed with routing's data keys (:func:`store_form_data`); only the rest is in clear.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from collections.abc import Callable, Mapping
@@ -16,6 +20,7 @@ from typing import Any
 
 from satupintu.common.catalogue import Catalogue, ServiceDefinition
 from satupintu.common.consumer import RejectEvent, UnitOfWork
+from satupintu.common.crypto import FieldCipher
 from satupintu.common.events.applications import (
     ApplicationCompleted,
     ApplicationInformationProvided,
@@ -60,16 +65,53 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def personal_field_names(service: ServiceDefinition) -> frozenset[str]:
+    """The form fields of ``service`` the catalogue marks personal."""
+    return frozenset(field.name for field in service.fields if field.personal)
+
+
+def _personal_context(application_id: str) -> str:
+    """What a workflow's sealed personal fields are bound to: its column and its application (a value copied to
+    another row does not open)."""
+    return f"workflows.personal_data:{application_id}"
+
+
+def form_data(workflow: WorkflowRecord, cipher: FieldCipher) -> dict[str, Any]:
+    """Every form field ``workflow`` keeps: the clear ones and the sealed personal ones opened (a row stored before
+    sealing holds them all in clear)."""
+    data = dict(workflow.data)
+    if workflow.personal_data_ciphertext:
+        sealed = cipher.decrypt(workflow.personal_data_ciphertext, _personal_context(workflow.application_id))
+        data |= json.loads(sealed)
+    return data
+
+
+def store_form_data(
+    workflow: WorkflowRecord, service: ServiceDefinition, data: Mapping[str, Any], cipher: FieldCipher
+) -> None:
+    """Keep ``data`` as ``workflow``'s form fields: the personal ones sealed, the rest in clear."""
+    personal_names = personal_field_names(service)
+    personal = {name: value for name, value in data.items() if name in personal_names}
+    workflow.data = {name: value for name, value in data.items() if name not in personal_names}
+    workflow.personal_data_ciphertext = (
+        cipher.encrypt(json.dumps(personal, ensure_ascii=False), _personal_context(workflow.application_id))
+        if personal
+        else None
+    )
+
+
 class WorkflowService:
     """Drives each application through its service's stages, one transaction per event."""
 
     def __init__(
         self,
         catalogue: Catalogue,
+        cipher: FieldCipher,
         collective_leave: frozenset[Any] = frozenset(),
         clock: Clock = utc_now,
     ) -> None:
         self._catalogue = catalogue
+        self._cipher = cipher
         self._collective_leave = collective_leave
         self._clock = clock
 
@@ -96,13 +138,14 @@ class WorkflowService:
             current_stage=0,
             stage_count=len(service.stages),
             correlation_id=event.correlation_id or event.id,
-            data=dict(submitted.data),
+            data={},
             documents=[document.model_dump() for document in submitted.documents],
             outputs={},
             due_at=self.calendar_for(service.agency).due_at(now, service.sla_working_days),
             created_at=now,
             updated_at=now,
         )
+        store_form_data(workflow, service, submitted.data, self._cipher)
         repository.add(workflow)
         await self._start_stage(uow, event, workflow, service, 0, now=now)
 
@@ -165,13 +208,14 @@ class WorkflowService:
         documents, the outputs it needs, and of the citizen's ``answers`` to its own request only those it may see
         (:func:`answers_for_asking_agency`)."""
         definition = next(t for t in service.stages[task.stage_index].tasks if t.agency == task.agency)
+        data = form_data(workflow, self._cipher)
         return TaskAssigned(
             application_id=workflow.application_id,
             task_id=task.task_id,
             agency=task.agency,
             service_code=service.code,
             stage_index=task.stage_index,
-            fields={name: workflow.data[name] for name in definition.visible_fields if name in workflow.data},
+            fields={name: data[name] for name in definition.visible_fields if name in data},
             documents=tuple(
                 DocumentRef.model_validate(document)
                 for document in workflow.documents
@@ -360,7 +404,8 @@ class WorkflowService:
         task.updated_at = now
         service = self._service(workflow)
         form_fields = {field.name for field in service.fields}
-        workflow.data = {**workflow.data, **{k: v for k, v in provided.answers.items() if k in form_fields}}
+        corrected = {name: value for name, value in provided.answers.items() if name in form_fields}
+        store_form_data(workflow, service, {**form_data(workflow, self._cipher), **corrected}, self._cipher)
         known = {(document["name"], document["sha256"]) for document in workflow.documents}
         workflow.documents = [
             *workflow.documents,
