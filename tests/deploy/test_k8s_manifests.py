@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from satupintu.agency.sdk import consumer_group
+from satupintu.common import install_secrets
 from satupintu.common.auth import AuthSettings
 from satupintu.common.catalogue import load_catalogue
 from satupintu.common.events.topics import KeyTopic, Topic, all_topic_names, dead_letter_topic, key_topic_names
@@ -379,6 +380,15 @@ def test_every_key_a_service_would_make_up_locally_comes_from_a_secret(name: str
                 variable = environment.get(f"{service.upper()}_{setting.upper()}")
                 assert variable is not None, f"{service} {setting}"
                 assert variable["valueFrom"]["secretKeyRef"]["name"] == f"{service}-keys", f"{service} {setting}"
+
+
+@pytest.mark.parametrize("name", KUSTOMIZATIONS)
+def test_intake_and_the_desk_hold_the_same_documents_keys_from_one_secret(name: str) -> None:
+    documents = rendered(name)
+    for shared in install_secrets.SHARED_SECRETS:
+        for service, variable in shared.variables.items():
+            reference = environment_of(documents, service)[variable]["valueFrom"]["secretKeyRef"]
+            assert reference == {"name": shared.secret_name, "key": shared.secret_key}, (service, variable)
 
 
 def test_the_mall_in_production_knows_its_addresses_time_zone_and_the_publics_rate_limits() -> None:

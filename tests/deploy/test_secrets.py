@@ -143,36 +143,48 @@ def test_the_command_says_what_it_wrote_and_what_it_kept(tmp_path: Path, capsys:
     assert "CREATE DATABASE satupintu_intake OWNER satupintu_intake_owner" in roles
 
 
-SHARED = {secret.variable for kept in install_secrets.SERVICE_SECRETS.values() for secret in kept if secret.same_as}
-
-
-def test_every_secret_is_its_own_random_value() -> None:
+def test_every_secret_is_its_own_random_value_but_a_shared_one_is_the_same_for_its_services() -> None:
+    environments = {
+        service: install_secrets.read_env_file(generated_secrets() / "compose" / f"{service}.env") for service in PORTS
+    }
+    shared_variables = {
+        (service, variable)
+        for shared in install_secrets.SHARED_SECRETS
+        for service, variable in shared.variables.items()
+    }
     values = [
         value
-        for service in PORTS
-        for name, value in install_secrets.read_env_file(generated_secrets() / "compose" / f"{service}.env").items()
-        if name != "DATABASE_URL" and name not in SHARED
+        for service, environment in environments.items()
+        for name, value in environment.items()
+        if name != "DATABASE_URL" and (service, name) not in shared_variables
+    ]
+    shared_values = [
+        {environments[service][variable] for service, variable in shared.variables.items()}
+        for shared in install_secrets.SHARED_SECRETS
     ]
     kubernetes = [
         path.read_bytes()
         for path in (generated_secrets() / "kubernetes").glob("*-keys/*")
-        if not path.name.endswith(".pem") and (path.parent.name, path.name) != ("mall-keys", "lookup-hash-key")
+        if not path.name.endswith(".pem")
     ]
-    own = sum(map(len, install_secrets.SERVICE_SECRETS.values())) - len(SHARED)
-    assert len(values) == len(set(values)) == own
-    assert len(kubernetes) == len(set(kubernetes)) == len(values)
-    assert not set(map(str.encode, values)) & set(kubernetes), "Compose and Kubernetes share no key"
+    assert len(values) == len(set(values)) == sum(map(len, install_secrets.SERVICE_SECRETS.values()))
+    assert all(len(same) == 1 for same in shared_values), "each service of a shared secret holds the same value"
+    distinct = [*values, *(value for same in shared_values for value in same)]
+    assert len(distinct) == len(set(distinct))
+    assert len(kubernetes) == len(set(kubernetes)) == len(distinct)
+    assert not set(map(str.encode, distinct)) & set(kubernetes), "Compose and Kubernetes share no key"
 
 
-def test_the_mall_finds_citizens_by_intakes_lookup_key_in_compose_and_kubernetes() -> None:
-    compose = generated_secrets() / "compose"
-    intake = install_secrets.read_env_file(compose / "intake.env")["INTAKE_LOOKUP_HASH_KEY"]
-    assert install_secrets.read_env_file(compose / "mall.env")["MALL_LOOKUP_HASH_KEY"] == intake
-    kubernetes = generated_secrets() / "kubernetes"
-    assert (kubernetes / "mall-keys" / "lookup-hash-key").read_bytes() == (
-        kubernetes / "intake-keys" / "lookup-hash-key"
-    ).read_bytes()
-    assert (kubernetes / "intake-keys" / "lookup-hash-key").read_text() != intake
+def test_a_shared_secret_missing_from_one_env_file_gets_the_value_the_others_hold(tmp_path: Path) -> None:
+    install_secrets.generate(tmp_path)
+    intake_env, agency_env = tmp_path / "compose" / "intake.env", tmp_path / "compose" / "agency.env"
+    original = install_secrets.read_env_file(intake_env)["INTAKE_DOCUMENT_KEYS"]
+    agency_env.write_text(agency_env.read_text().replace("AGENCY_DOCUMENT_KEYS=", "# dropped ", 1))
+
+    install_secrets.generate(tmp_path)
+
+    assert install_secrets.read_env_file(agency_env)["AGENCY_DOCUMENT_KEYS"] == original
+    assert install_secrets.read_env_file(intake_env)["INTAKE_DOCUMENT_KEYS"] == original
 
 
 def test_the_compose_file_falls_back_to_no_default_secret() -> None:
@@ -263,10 +275,7 @@ def test_in_compose_only_the_token_tool_holds_the_signing_key_and_no_key_mount_i
 
 
 def test_each_compose_service_gets_only_its_own_data_keys() -> None:
-    own = {
-        service: {secret.variable for secret in install_secrets.SERVICE_SECRETS[service]} | {"DATABASE_URL"}
-        for service in PORTS
-    }
+    own = {service: install_secrets.secret_variables(service) | {"DATABASE_URL"} for service in PORTS}
     for service in PORTS:
         environment = compose_project()["services"][service]["environment"]
         secret_like = {name for name in environment if re.search(r"KEYS?$|SECRET|PASSWORD|DATABASE_URL", name)}

@@ -21,6 +21,7 @@ from satupintu.agency.config import LEDGER_SERVICE, AgencySettings
 from satupintu.agency.main import create_app
 from satupintu.common.auth import AuthSettings, Role, TokenIssuer, load_or_create_local_keys
 from satupintu.common.catalogue import load_catalogue
+from satupintu.common.document_store import DocumentCipher
 from satupintu.common.events.base import DocumentRef
 from satupintu.common.events.envelope import Event
 from satupintu.common.events.tasks import TaskAssigned
@@ -261,14 +262,16 @@ async def open_task_ids(client: httpx.AsyncClient, headers: dict[str, str]) -> l
 
 
 @pytest.fixture
-def store_document(documents_dir: Path) -> Callable[[bytes], str]:
-    """Store bytes as intake does (``<dir>/<sha[:2]>/<sha>``) and return their hash."""
+def store_document(documents_dir: Path, auth_settings: AuthSettings) -> Callable[..., str]:
+    """Store bytes as intake does (sealed with the documents key the desk holds, at ``<dir>/<sha[:2]>/<sha>``) and
+    return their hash; ``sealed_with=None`` as intake stored them before sealing, or with another cipher."""
+    desk_key = DocumentCipher.configured(None, auth_settings.keys_dir)
 
-    def store(content: bytes) -> str:
+    def store(content: bytes, *, sealed_with: DocumentCipher | None = desk_key) -> str:
         sha256 = hashlib.sha256(content).hexdigest()
         path = documents_dir / sha256[:2] / sha256
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(content)
+        path.write_bytes(sealed_with.seal(sha256, content) if sealed_with else content)
         return sha256
 
     return store

@@ -5,6 +5,8 @@ and on Kafka (refused and recorded as `access.recorded` denied), documents, SLA 
 from __future__ import annotations
 
 import asyncio
+import base64
+import os
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -14,6 +16,7 @@ import pytest
 from sqlalchemy import text
 
 from satupintu.agency.sdk import decision_event_id
+from satupintu.common.document_store import DocumentCipher
 from satupintu.common.events.base import Decision, DocumentRef
 from satupintu.common.events.envelope import Event
 from satupintu.common.events.tasks import TaskAssigned, TaskSlaBreached
@@ -391,6 +394,42 @@ async def test_a_document_is_served_only_to_an_officer_whose_agency_holds_a_task
     assert ("officer:polres:budi", "granted", f"document/{sha256}") in [
         (r.principal, r.outcome, r.resource) for r in granted
     ]
+
+
+async def test_a_document_stored_before_sealing_is_still_served_and_one_the_desk_cannot_open_is_an_error(
+    desk: Any, store_document: Callable[..., str]
+) -> None:
+    legacy = f"%PDF-1.4 KK {uuid.uuid4()}".encode()
+    foreign = f"%PDF-1.4 KTP {uuid.uuid4()}".encode()
+    damaged = f"%PDF-1.4 KTP {uuid.uuid4()}".encode()
+    legacy_sha256 = store_document(legacy, sealed_with=None)
+    unknown_cipher = DocumentCipher.from_spec(f"k9:{base64.b64encode(os.urandom(32)).decode()}")
+    foreign_sha256 = store_document(foreign, sealed_with=unknown_cipher)
+    damaged_sha256 = store_document(damaged)
+    damaged_path = desk.app.state.settings.documents_dir / damaged_sha256[:2] / damaged_sha256
+    damaged_path.write_bytes(damaged_path.read_bytes()[:-1] + b"x")
+    police = desk.token("polres", "budi")
+    task = await desk.assign(
+        "polres",
+        documents=(
+            DocumentRef(name="ktp", sha256=legacy_sha256),
+            DocumentRef(name="ktp", sha256=foreign_sha256),
+            DocumentRef(name="ktp", sha256=damaged_sha256),
+        ),
+    )
+    await desk.wait_for_task(police, task.payload.task_id)
+
+    served = await desk.client.get(f"/documents/{legacy_sha256}", headers=police)
+    unknown_key = await desk.client.get(f"/documents/{foreign_sha256}", headers=police)
+    tampered = await desk.client.get(f"/documents/{damaged_sha256}", headers=police)
+
+    assert (served.status_code, served.content) == (200, legacy)
+    assert unknown_key.status_code == 500
+    assert unknown_key.json()["type"].endswith("/document-key-missing")
+    assert "AGENCY_DOCUMENT_KEYS" in unknown_key.json()["detail"]
+    assert foreign not in unknown_key.content
+    assert tampered.status_code == 500
+    assert tampered.json()["type"].endswith("/document-damaged")
 
 
 async def test_tasks_are_listed_with_due_dates_and_sla_state(desk: Any, kafka_settings: KafkaSettings) -> None:

@@ -1,5 +1,5 @@
-"""``POST /documents`` against the real database: documents are checked by content, kept once by their sha256,
-and refused uploads leave nothing behind."""
+"""``POST /documents`` against the real database: documents are checked by content, sealed and kept once by their
+sha256, and refused uploads leave nothing behind."""
 
 from __future__ import annotations
 
@@ -17,11 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col, select
 
 from satupintu.common.database import create_engine, create_tables, session_factory
+from satupintu.common.document_store import DocumentCipher, LocalDocumentStore
 from satupintu.common.problems import install_problem_handlers
 from satupintu.common.settings import DatabaseSettings
 from satupintu.common.testing.plugin import service_database
 from satupintu.intake.api import documents
-from satupintu.intake.documents import DocumentRecord, DocumentService, LocalDiskStore
+from satupintu.intake.documents import DocumentRecord, DocumentService
 
 pytestmark = pytest.mark.integration
 
@@ -34,7 +35,7 @@ PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\
 class Intake:
     client: httpx.AsyncClient
     engine: AsyncEngine
-    store_root: Path
+    store: LocalDocumentStore
 
     async def rows_for(self, sha256: str) -> int:
         async with self.engine.connect() as connection:
@@ -44,7 +45,7 @@ class Intake:
         return int(count or 0)
 
     def file_for(self, sha256: str) -> Path:
-        return self.store_root / sha256[:2] / sha256
+        return self.store.path_of(sha256)
 
 
 @pytest.fixture
@@ -54,13 +55,12 @@ async def intake(database_settings: DatabaseSettings, tmp_path: Path) -> AsyncIt
     await create_tables(engine, [DocumentRecord])
     app = FastAPI()
     install_problem_handlers(app)
-    app.state.document_service = DocumentService(
-        session_factory(engine), LocalDiskStore(tmp_path / "documents"), max_bytes=MAX_BYTES
-    )
+    store = LocalDocumentStore(tmp_path / "documents", DocumentCipher.configured(None, tmp_path / "keys"))
+    app.state.document_service = DocumentService(session_factory(engine), store, max_bytes=MAX_BYTES)
     app.include_router(documents.router)
     try:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
-            yield Intake(client, engine, tmp_path / "documents")
+            yield Intake(client, engine, store)
     finally:
         await engine.dispose()
 
@@ -82,7 +82,8 @@ async def test_pdf_upload_answers_its_sha256_and_is_stored_and_recorded(intake: 
 
     assert response.status_code == 201, response.text
     assert response.json() == {"sha256": sha256, "media_type": "application/pdf", "size_bytes": len(content)}
-    assert intake.file_for(sha256).read_bytes() == content
+    assert content not in intake.file_for(sha256).read_bytes()  # sealed at rest
+    assert await intake.store.read(sha256) == content
     assert await intake.rows_for(sha256) == 1
 
 

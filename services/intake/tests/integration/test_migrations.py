@@ -8,13 +8,12 @@ import uuid
 from pathlib import Path
 
 import pytest
+from alembic import command
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from satupintu.common.database import create_engine, create_tables
-from satupintu.common.inbox import InboxEntry
+from satupintu.common.database import create_engine
 from satupintu.common.migrations import SchemaNotAtHead, check_at_head, migrate
-from satupintu.common.outbox import OutboxMessage
 from satupintu.common.settings import DatabaseSettings, KafkaSettings
 from satupintu.common.testing.apps import running
 from satupintu.common.testing.migrations import head_differences
@@ -99,11 +98,11 @@ async def test_migrate_adopts_a_database_the_service_created_at_start_up_before_
     await empty_database(database, "intake")
     owner = create_engine(database.owner(), "intake")
     try:
-        await create_tables(owner, [OutboxMessage, InboxEntry, *BASELINE_TABLES])  # what start-up used to do
+        # What start-up used to create is the baseline (decision 0013); the models have moved on since (0005).
         async with owner.begin() as connection:
-            # Revision 0004 added these columns long after start-up stopped creating tables.
-            await connection.execute(text("ALTER TABLE citizen_profiles DROP COLUMN verified_at"))
-            await connection.execute(text("ALTER TABLE one_time_codes DROP COLUMN contact_hash"))
+            await connection.run_sync(lambda sync: command.upgrade(SCHEMA.alembic_config(sync), "0001"))
+            await connection.execute(text("DROP TABLE alembic_version"))
+        async with owner.begin() as connection:
             await connection.execute(
                 text("INSERT INTO inbox (consumer, event_id, event_type) VALUES ('before', 'e1', 'probe')")
             )

@@ -13,7 +13,7 @@ import pytest
 from fastapi import FastAPI
 
 from satupintu.common.events.applications import ApplicationInformationProvided
-from satupintu.common.events.base import Decision
+from satupintu.common.events.base import Decision, DocumentRef
 from satupintu.common.events.envelope import Event
 from satupintu.common.events.topics import Topic
 from satupintu.common.settings import DatabaseSettings, KafkaSettings
@@ -207,6 +207,79 @@ async def test_information_request_pauses_the_task_and_the_answer_reassigns_it(
         "assigned",
         "approved",
     ]
+
+
+async def test_answers_reach_only_the_asking_agencys_next_task_with_only_what_it_may_see(
+    routing: FastAPI, kafka_settings: KafkaSettings
+) -> None:
+    plan, certificate = (
+        DocumentRef(name="building_plan", sha256="a" * 64),
+        DocumentRef(name="land_certificate", sha256="b" * 64),
+    )
+    application_id = await submit(kafka_settings, submitted_event("pbg", PBG_DATA, documents=(plan, certificate)))
+    [works] = await wait_for_events(kafka_settings, tasks_topic("dinas-pupr"), application_id, "task.assigned")
+    [environment] = await wait_for_events(kafka_settings, tasks_topic("dlh"), application_id, "task.assigned")
+
+    question = "Berapa jumlah lantai yang sebenarnya?"
+    await decide(kafka_settings, decision_event(works, Decision.NEEDS_INFORMATION, questions=(question,)))
+    [requested] = await wait_for_events(
+        kafka_settings, APPLICATIONS, application_id, "application.information_requested"
+    )
+    new_plan, new_certificate = (
+        DocumentRef(name="building_plan", sha256="c" * 64),
+        DocumentRef(name="land_certificate", sha256="d" * 64),
+    )
+    answer = requested.caused(
+        ApplicationInformationProvided(
+            application_id=application_id,
+            task_id=works.payload.task_id,
+            agency="dinas-pupr",
+            answers={
+                "floors": 3,  # a field dinas-pupr sees
+                "land_certificate_number": "SHM-00999",  # a field it does not see
+                "message": "Lantai tiga, sertifikat baru terlampir",
+                question: "Tiga lantai",
+                "something_else": "neither a field nor the request's",
+            },
+            documents=(new_plan, new_certificate),
+            provided_at=datetime.now(UTC),
+        ),
+        source="/satupintu/intake",
+        actor="citizen",
+    )
+    await produce(kafka_settings, APPLICATIONS, [record_of(answer)])
+    [_, works_again] = await wait_for_events(
+        kafka_settings, tasks_topic("dinas-pupr"), application_id, "task.assigned", 2
+    )
+    await decide(kafka_settings, decision_event(works_again, Decision.APPROVED, outputs={"review": "KRK-8"}))
+    await decide(kafka_settings, decision_event(environment, Decision.APPROVED, outputs={"approval": "PL-2"}))
+    [licensing] = await wait_for_events(kafka_settings, tasks_topic("dpmptsp"), application_id, "task.assigned")
+
+    assert works_again.payload.task_id == works.payload.task_id
+    assert works_again.payload.answers == {
+        "floors": 3,
+        "message": "Lantai tiga, sertifikat baru terlampir",
+        question: "Tiga lantai",
+    }
+    assert works_again.payload.fields == {
+        "building_function": "hunian",
+        "floor_area_m2": 120.5,
+        "floors": 3,
+        "site_address": "Jl. Melati 7, Balikpapan",
+    }
+    assert works_again.payload.documents == (plan, new_plan)
+    # the parallel agency was assigned once, before the question, and never again
+    assert [event.type for event in await events_on(kafka_settings, tasks_topic("dlh"), application_id)] == [
+        "task.assigned",
+        "task.decision_accepted",
+    ]
+    assert environment.payload.answers == {}
+    assert environment.payload.documents == ()
+    # a later stage sees the corrected application as its catalogue entry allows, never the answers
+    assert licensing.payload.answers == {}
+    assert licensing.payload.fields["land_certificate_number"] == "SHM-00999"
+    assert licensing.payload.fields["floors"] == 3
+    assert licensing.payload.documents == (certificate, new_certificate)
 
 
 async def test_sla_breach_is_published_once_with_weekend_and_holiday_not_counted(

@@ -59,11 +59,17 @@ class FieldCipher:
     @classmethod
     def from_spec(cls, spec: str) -> FieldCipher:
         """Keys from ``"kid:base64key,kid:base64key"``; the first is current, the rest still decrypt."""
-        keys: dict[str, bytes] = {}
-        for item in spec.split(","):
-            key_id, _, encoded = item.strip().partition(":")
-            keys[key_id] = base64.b64decode(encoded)
+        keys = parse_key_spec(spec)
         return cls(keys, next(iter(keys)))
+
+
+def parse_key_spec(spec: str) -> dict[str, bytes]:
+    """The keys of ``"kid:base64key,kid:base64key"``, in the order given (the first is the current one)."""
+    keys: dict[str, bytes] = {}
+    for item in spec.split(","):
+        key_id, _, encoded = item.strip().partition(":")
+        keys[key_id] = base64.b64decode(encoded)
+    return keys
 
 
 @dataclass(frozen=True)

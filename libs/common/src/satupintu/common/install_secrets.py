@@ -3,8 +3,9 @@ Docker Compose and for Kubernetes, into a directory kept out of git (``deploy/se
 
 Run again, it keeps every value already there and adds only what is missing (a new setting, a file deleted on
 purpose), so it is safe to repeat and never changes a key that sealed data. Each service gets only its own data
-keys and the public key that verifies staff tokens; the private half, which mints tokens, goes only to the token
-tool (Compose's ``token`` service, ``satupintu-token`` on an operator's machine). What each file holds and how to
+keys (and the documents keys, which intake and the agency desk share) and the public key that verifies staff
+tokens; the private half, which mints tokens, goes only to the token tool (Compose's ``token`` service,
+``satupintu-token`` on an operator's machine). What each file holds and how to
 rotate it: docs/operations.md ("Secrets").
 
 Layout of the output directory::
@@ -18,8 +19,8 @@ Layout of the output directory::
       audit-checkpoint-key.pem, audit-retired-public-keys.pem
     kubernetes/               `kubectl apply -k`: the Secrets deploy/k8s refers to by name
       kustomization.yaml      a secretGenerator per directory below, listing the files in it
-      <secret>/<key>          one file per key of each Secret (satupintu-auth, <service>-keys, <service>-database,
-                              <service>-database-owner)
+      <secret>/<key>          one file per key of each Secret (satupintu-auth, <service>-keys, documents-keys,
+                              citizen-lookup-keys, <service>-database, <service>-database-owner)
       database-roles.sql      each service's database and its owner role, for the PostgreSQL server's administrator
     kubernetes-token-signing-key.pem   signs staff tokens for the cluster; never in the cluster
 """
@@ -91,16 +92,11 @@ class ServiceSecret:
     variable: str
     secret_key: str
     make: Callable[[], str]
-    same_as: tuple[str, str] | None = None
-    """(service, variable) whose value this one must equal, made before it."""
 
 
 SERVICE_SECRETS: dict[str, tuple[ServiceSecret, ...]] = {
-    "intake": (
-        ServiceSecret("INTAKE_ENCRYPTION_KEYS", "encryption-keys", field_cipher_keys),
-        ServiceSecret("INTAKE_LOOKUP_HASH_KEY", "lookup-hash-key", base64_key),
-    ),
-    "routing": (),
+    "intake": (ServiceSecret("INTAKE_ENCRYPTION_KEYS", "encryption-keys", field_cipher_keys),),
+    "routing": (ServiceSecret("ROUTING_ENCRYPTION_KEYS", "encryption-keys", field_cipher_keys),),
     "agency": (
         ServiceSecret("AGENCY_ENCRYPTION_KEYS", "encryption-keys", field_cipher_keys),
         ServiceSecret("AGENCY_SESSION_SECRET", "session-secret", token),
@@ -109,12 +105,46 @@ SERVICE_SECRETS: dict[str, tuple[ServiceSecret, ...]] = {
     "audit": (ServiceSecret("AUDIT_HASH_KEY", "hash-key", token),),
     "mall": (
         ServiceSecret("MALL_ENCRYPTION_KEYS", "encryption-keys", field_cipher_keys),
-        # intake sends each application's citizen as its keyed NIK hash; the mall finds a NIK by the same hash
-        ServiceSecret("MALL_LOOKUP_HASH_KEY", "lookup-hash-key", base64_key, ("intake", "INTAKE_LOOKUP_HASH_KEY")),
         ServiceSecret("MALL_SESSION_SECRET", "session-secret", token),
     ),
 }
 """Every secret setting each service reads from its environment (keys kept in files are handled apart)."""
+
+
+@dataclass(frozen=True)
+class SharedSecret:
+    """A secret several services must hold the same value of, each under a variable of its own; in Kubernetes one
+    Secret (``secret_name``/``secret_key``) all of them refer to."""
+
+    secret_name: str
+    secret_key: str
+    variables: dict[str, str]
+    make: Callable[[], str]
+
+
+SHARED_SECRETS: tuple[SharedSecret, ...] = (
+    SharedSecret(
+        "documents-keys",
+        "encryption-keys",
+        {"intake": "INTAKE_DOCUMENT_KEYS", "agency": "AGENCY_DOCUMENT_KEYS"},
+        field_cipher_keys,
+    ),
+    SharedSecret(
+        "citizen-lookup-keys",
+        "lookup-hash-key",
+        {"intake": "INTAKE_LOOKUP_HASH_KEY", "mall": "MALL_LOOKUP_HASH_KEY"},
+        base64_key,
+    ),
+)
+"""Intake seals uploaded documents with the documents keys and the agency desk opens them with the same keys.
+Intake names each application's citizen by the keyed hash of the NIK (decision 0016); the mall's consent ledger finds
+a NIK by the same hash."""
+
+
+def secret_variables(service: str) -> set[str]:
+    """Every secret variable ``service`` reads from its environment: its own and its share of shared ones."""
+    own = {secret.variable for secret in SERVICE_SECRETS[service]}
+    return own | {shared.variables[service] for shared in SHARED_SECRETS if service in shared.variables}
 
 
 @dataclass
@@ -210,29 +240,33 @@ def generate_compose(directory: Path, report: Report) -> None:
         "The databases' owner, for the <service>-migrate jobs only (satupintu-<service> migrate).",
         report,
     )
-    made: dict[tuple[str, str], str] = {}
+    shared = [(secret, _shared_value(directory, secret)) for secret in SHARED_SECRETS]
     for service in SERVICES:
         role = f"satupintu_{service}"
         wanted: dict[str, Callable[[], str]] = {"DATABASE_URL": partial(new_database_url, role, COMPOSE_DATABASE_HOST)}
-        wanted |= {secret.variable: _maker(secret, made) for secret in SERVICE_SECRETS[service]}
-        values = _env_file_once(
+        wanted |= {secret.variable: secret.make for secret in SERVICE_SECRETS[service]}
+        wanted |= {
+            secret.variables[service]: partial(str, value) for secret, value in shared if service in secret.variables
+        }
+        _env_file_once(
             directory / f"{service}.env",
             wanted,
             f"The {service} service's own secrets; DATABASE_URL names its role, which may only read and write rows.",
             report,
         )
-        made |= {(service, name): value for name, value in values.items()}
     _signing_pair(directory / "auth-signing-key.pem", directory / "auth-public-key.pem", 0o644, 0o644, report)
     _file_once(directory / "audit-checkpoint-key.pem", ed25519_private_pem, 0o644, report)
     _file_once(directory / "audit-retired-public-keys.pem", RETIRED_KEYS_HEADER.encode, 0o644, report)
 
 
-def _maker(secret: ServiceSecret, made: dict[tuple[str, str], str]) -> Callable[[], str]:
-    """How ``secret`` is made: anew, or as the value it must equal (already in ``made``)."""
-    if secret.same_as is None:
-        return secret.make
-    same_as = secret.same_as
-    return lambda: made[same_as]
+def _shared_value(directory: Path, secret: SharedSecret) -> str:
+    """The value a shared secret has in the env file of any of its services already, else a new one (so a service
+    added to it, or an env file deleted on purpose, gets the value the others hold)."""
+    for service, variable in secret.variables.items():
+        value = read_env_file(directory / f"{service}.env").get(variable)
+        if value:
+            return value
+    return secret.make()
 
 
 def _value_once(path: Path, make: Callable[[], str], report: Report) -> str:
@@ -248,12 +282,13 @@ def generate_kubernetes(directory: Path, database_host: str, report: Report) -> 
     directory.chmod(0o700)
     auth = directory / "satupintu-auth"
     _signing_pair(directory.parent / "kubernetes-token-signing-key.pem", auth / "public-key.pem", 0o600, 0o600, report)
+    for shared in SHARED_SECRETS:
+        _value_once(directory / shared.secret_name / shared.secret_key, shared.make, report)
     roles: list[str] = []
-    made: dict[tuple[str, str], str] = {}
     for service in SERVICES:
         keys = directory / f"{service}-keys"
         for secret in SERVICE_SECRETS[service]:
-            made[(service, secret.variable)] = _value_once(keys / secret.secret_key, _maker(secret, made), report)
+            _value_once(keys / secret.secret_key, secret.make, report)
         if service == "audit":
             _file_once(keys / "checkpoint-ed25519.pem", ed25519_private_pem, 0o600, report)
             _file_once(keys / "retired-public-keys.pem", RETIRED_KEYS_HEADER.encode, 0o600, report)

@@ -25,6 +25,14 @@ class AgencySettings(ServiceSettings):
         default=Path(".run/documents"),
         description="Where intake keeps uploaded documents (`<dir>/<sha[:2]>/<sha>`); read only, by hash.",
     )
+    document_keys: Annotated[str | None, Secret()] = Field(
+        default=None,
+        description=(
+            "The keys intake seals documents with (INTAKE_DOCUMENT_KEYS), `kid:base64key,...`: every key a stored "
+            "document may name. Unset: the local development key in the auth keys directory, shared with an intake "
+            "on the same machine."
+        ),
+    )
     claim_ttl_seconds: float = Field(
         default=1800.0, gt=0, description="How long an officer's claim on a task lasts before it returns to the pool."
     )

@@ -12,12 +12,12 @@ from satupintu.agency.api import documents as documents_api
 from satupintu.agency.api import pages
 from satupintu.agency.api import tasks as tasks_api
 from satupintu.agency.config import AgencySettings
-from satupintu.agency.documents import LocalDocuments
 from satupintu.agency.migrations import SCHEMA
 from satupintu.agency.services import Clock, DeskService, OfficerService, utc_now
 from satupintu.common.catalogue import load_catalogue
 from satupintu.common.commands import service_main
 from satupintu.common.crypto import FieldCipher, load_or_create_secret
+from satupintu.common.document_store import DocumentCipher, LocalDocumentStore
 from satupintu.common.events.topics import agency_reader
 from satupintu.common.http import create_service_app, trust_proxies
 from satupintu.common.ratelimit import TokenBuckets
@@ -57,7 +57,9 @@ def create_app(settings: AgencySettings | None = None, clock: Clock = utc_now) -
         runtime.outbox,
         catalogue,
         _cipher(settings),
-        LocalDocuments(settings.documents_dir),
+        LocalDocumentStore(
+            settings.documents_dir, DocumentCipher.configured(settings.document_keys, settings.auth.keys_dir)
+        ),
         claim_ttl=timedelta(seconds=settings.claim_ttl_seconds),
         due_soon_working_days=settings.due_soon_working_days,
         collective_leave=parse_dates(settings.collective_leave),

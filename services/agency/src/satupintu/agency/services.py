@@ -27,7 +27,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from satupintu.agency.documents import DamagedDocument, LocalDocuments, sniff
+from satupintu.agency.documents import sniff
 from satupintu.agency.domain import (
     ClaimedByColleague,
     ClaimRequired,
@@ -52,6 +52,7 @@ from satupintu.common.catalogue import Catalogue
 from satupintu.common.citizen_keys import KeyNotHeld, ReaderKeyRing
 from satupintu.common.consumer import RejectEvent, UnitOfWork
 from satupintu.common.crypto import FieldCipher
+from satupintu.common.document_store import DamagedDocument, LocalDocumentStore, UnknownDocumentKey
 from satupintu.common.events.applications import JsonScalar
 from satupintu.common.events.base import Decision, DocumentRef
 from satupintu.common.events.envelope import Event
@@ -163,13 +164,26 @@ class DocumentContent:
 
 
 class DocumentDamaged(DeskError):
-    """The stored document does not match its hash."""
+    """The stored document does not authenticate or does not match its hash."""
 
     status = 500
     problem_type = "document-damaged"
 
     def __init__(self) -> None:
         super().__init__("The stored document is damaged; tell the operators.")
+
+
+class DocumentKeyMissing(DeskError):
+    """The stored document is sealed with a documents key the desk does not hold."""
+
+    status = 500
+    problem_type = "document-key-missing"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The document is sealed with a key this desk does not have yet; tell the operators "
+            "(AGENCY_DOCUMENT_KEYS must hold every key intake seals documents with)."
+        )
 
 
 class DeskService:
@@ -181,7 +195,7 @@ class DeskService:
         outbox: Outbox,
         catalogue: Catalogue,
         cipher: FieldCipher,
-        documents: LocalDocuments,
+        documents: LocalDocumentStore,
         *,
         claim_ttl: timedelta,
         due_soon_working_days: int = 1,
@@ -504,6 +518,9 @@ class DeskService:
             raise DocumentUnavailable
         try:
             content = await self._documents.read(sha256)
+        except UnknownDocumentKey as unknown:
+            _logger.error("%s", unknown)
+            raise DocumentKeyMissing from unknown
         except DamagedDocument as damaged:
             _logger.error("%s", damaged)
             raise DocumentDamaged from damaged

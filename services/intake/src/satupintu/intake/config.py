@@ -51,6 +51,30 @@ class IntakeSettings(ServiceSettings):
     documents_dir: Path = Field(
         default=Path(".run/documents"), description="Where uploaded documents are kept (content-addressed)."
     )
+    document_keys: Annotated[str | None, Secret()] = Field(
+        default=None,
+        description=(
+            "Keys that seal uploaded documents at rest, `kid:base64key,kid:base64key` (first seals; every one still "
+            "opens). The agency desk reads the documents with the same keys (AGENCY_DOCUMENT_KEYS). Unset: a local "
+            "development key in the auth keys directory, which a desk on the same machine shares."
+        ),
+    )
+    unreferenced_document_days: float = Field(
+        default=7,
+        gt=0,
+        description=(
+            "Days a document no application refers to is kept after it was last uploaded or referred to; then it is "
+            "deleted (file and row)."
+        ),
+    )
+    document_care_interval_seconds: float = Field(
+        default=3600,
+        gt=0,
+        description=(
+            "How often each replica deletes unreferenced documents past their time and seals documents not yet "
+            "sealed with the current documents key (again at once while a run found a full batch)."
+        ),
+    )
     encryption_keys: Annotated[str | None, Secret()] = Field(
         default=None,
         description=(

@@ -1,23 +1,24 @@
-"""Uploaded documents: checked by content, stored once by their sha256, and referenced by that hash in events."""
+"""Uploaded documents: checked by content, sealed and stored once by their sha256, referenced by that hash in events,
+re-sealed under the current documents key, and deleted once no application refers to them for long enough."""
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
-import os
-import re
-import tempfile
+import logging
 import unicodedata
-from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
-from pathlib import Path
+from collections.abc import Callable, Collection, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import Column, DateTime
+from prometheus_client import Counter
+from sqlalchemy import Column, DateTime, Index, delete, exists, func, or_, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import Field, SQLModel, col, select
 from starlette.datastructures import UploadFile
+
+from satupintu.common.document_store import DocumentUnreadable, Resealed
+from satupintu.intake.storage.tables import ApplicationRecord
 
 ACCEPTED_MEDIA_TYPES = ("application/pdf", "image/jpeg", "image/png")
 
@@ -41,8 +42,8 @@ _DECLARED_ALIASES = {
 # Declared types that say nothing about the content: clients send them when they do not know (curl, some apps).
 _UNINFORMATIVE_DECLARED_TYPES = frozenset({"", "application/octet-stream"})
 
-_SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 _UPLOAD_CHUNK_BYTES = 64 * 1024
+_logger = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 
@@ -123,64 +124,32 @@ async def read_upload(upload: UploadFile, max_bytes: int) -> bytes:
 
 
 class DocumentStore(Protocol):
-    """Where documents' bytes live, addressed by their sha256 (local disk now, object storage later)."""
+    """Where documents' bytes live, sealed, addressed by the SHA-256 of their plaintext (local disk now, object
+    storage later): :class:`satupintu.common.document_store.LocalDocumentStore`."""
 
-    async def put(self, sha256: str, content: bytes) -> None:
-        """Store ``content`` under ``sha256``; storing the same content again changes nothing."""
+    async def put(self, sha256: str, content: bytes) -> str:
+        """Seal ``content`` with the current key and store it under ``sha256``; the key's id."""
         ...
 
-    async def exists(self, sha256: str) -> bool:
-        """Whether content is stored under ``sha256``."""
+    async def read(self, sha256: str) -> bytes | None:
+        """The plaintext stored under ``sha256``; None when there is none."""
         ...
 
-    async def open(self, sha256: str) -> bytes:
-        """The content stored under ``sha256``; raises FileNotFoundError when there is none."""
+    async def reseal(self, sha256: str) -> Resealed:
+        """Seal the stored document with the current key unless it is already."""
         ...
 
-
-class LocalDiskStore:
-    """A :class:`DocumentStore` on a local directory, as ``<root>/<sha[:2]>/<sha>``."""
-
-    def __init__(self, root: Path) -> None:
-        self._root = root
-
-    def _path(self, sha256: str) -> Path:
-        # The hash may come from a request: only a well-formed one may become a path.
-        if not _SHA256_HEX.fullmatch(sha256):
-            raise ValueError(f"not a lowercase hex sha256: {sha256!r}")
-        return self._root / sha256[:2] / sha256
-
-    async def put(self, sha256: str, content: bytes) -> None:
-        """Write ``content`` atomically: to a temporary file beside the target, then renamed over it."""
-        await asyncio.to_thread(self._write, self._path(sha256), content)
-
-    async def exists(self, sha256: str) -> bool:
-        """Whether a file is stored under ``sha256``."""
-        return await asyncio.to_thread(self._path(sha256).is_file)
-
-    async def open(self, sha256: str) -> bytes:
-        """The bytes stored under ``sha256``; raises FileNotFoundError when there are none."""
-        return await asyncio.to_thread(self._path(sha256).read_bytes)
-
-    @staticmethod
-    def _write(target: Path, content: bytes) -> None:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(descriptor, "wb") as temporary_file:
-                temporary_file.write(content)
-                temporary_file.flush()
-                os.fsync(temporary_file.fileno())
-            os.replace(temporary, target)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+    async def delete(self, sha256: str) -> bool:
+        """Remove the stored document; False when there was none."""
+        ...
 
 
 class DocumentRecord(SQLModel, table=True):
-    """A stored document: what it is, as its content showed; its bytes are in the document store under its hash."""
+    """A stored document: what it is, as its content showed; its bytes are sealed in the document store under its
+    hash."""
 
     __tablename__ = "documents"
+    __table_args__ = (Index("ix_documents_used_at", "used_at"),)
 
     sha256: str = Field(primary_key=True, description="The lowercase hex sha256 of the content: its address.")
     media_type: str = Field(description="The media type its content showed (application/pdf, image/jpeg, image/png).")
@@ -192,6 +161,98 @@ class DocumentRecord(SQLModel, table=True):
     uploaded_at: datetime = Field(
         sa_column=Column(DateTime(timezone=True), nullable=False), description="When it was first uploaded."
     )
+    used_at: datetime = Field(
+        sa_column=Column(DateTime(timezone=True), nullable=False, server_default=text("now()")),
+        description=(
+            "When it was last uploaded, or referred to by an application or an answer; unreferenced, it is deleted "
+            "once this is older than INTAKE_UNREFERENCED_DOCUMENT_DAYS."
+        ),
+    )
+    key_id: str | None = Field(
+        default=None,
+        description="The documents key its file is sealed with; null for a file stored before documents were sealed.",
+    )
+
+
+class DocumentRepository:
+    """Every query intake makes of the ``documents`` table, within the caller's transaction."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def record_upload(self, record: DocumentRecord) -> None:
+        """Record an upload, or note a re-upload of the same bytes as a use; the row stays locked until the caller
+        commits."""
+        values = record.model_dump()
+        await self._session.execute(
+            insert(DocumentRecord)
+            .values(**values)
+            .on_conflict_do_update(index_elements=["sha256"], set_={"used_at": record.used_at})
+        )
+
+    async def set_key(self, sha256: str, key_id: str) -> None:
+        """Record the key the document's file is now sealed with."""
+        await self._session.execute(
+            update(DocumentRecord)
+            .where(col(DocumentRecord.sha256) == sha256)
+            .values(key_id=key_id)
+            .execution_options(synchronize_session=False)
+        )
+
+    async def get(self, sha256: str) -> DocumentRecord | None:
+        """The document's row."""
+        return await self._session.get(DocumentRecord, sha256, populate_existing=True)
+
+    async def described(self, sha256s: Collection[str]) -> dict[str, DocumentRecord]:
+        """The recorded documents among ``sha256s``, by hash."""
+        result = await self._session.execute(select(DocumentRecord).where(col(DocumentRecord.sha256).in_(sha256s)))
+        return {record.sha256: record for record in result.scalars()}
+
+    async def mark_used(self, sha256s: Collection[str], at: datetime) -> set[str]:
+        """Note that the documents are referred to now, locking their rows until the caller commits; the ones that
+        are still recorded."""
+        result = await self._session.execute(
+            update(DocumentRecord)
+            .where(col(DocumentRecord.sha256).in_(set(sha256s)))
+            .values(used_at=at)
+            .returning(col(DocumentRecord.sha256))
+            .execution_options(synchronize_session=False)
+        )
+        return set(result.scalars())
+
+    async def lock_unreferenced(self, unused_since: datetime, limit: int) -> list[str]:
+        """Up to ``limit`` documents unused since before ``unused_since`` that no application refers to (its
+        submission or an answer), locked; rows another transaction holds are skipped."""
+        refers = col(ApplicationRecord.documents).op("@>")(
+            func.jsonb_build_array(func.jsonb_build_object("sha256", col(DocumentRecord.sha256)))
+        )
+        statement = (
+            select(col(DocumentRecord.sha256))
+            .where(col(DocumentRecord.used_at) < unused_since, ~exists().where(refers))
+            .order_by(col(DocumentRecord.used_at))
+            .limit(limit)
+            .with_for_update(skip_locked=True, of=DocumentRecord)
+        )
+        return list((await self._session.execute(statement)).scalars())
+
+    async def lock_not_sealed_with(self, key_id: str, limit: int, besides: Collection[str] = ()) -> list[str]:
+        """Up to ``limit`` documents whose file is not sealed with ``key_id`` (an older key, or none), but those in
+        ``besides``, locked; rows another transaction holds are skipped."""
+        statement = (
+            select(col(DocumentRecord.sha256))
+            .where(or_(col(DocumentRecord.key_id).is_(None), col(DocumentRecord.key_id) != key_id))
+            .order_by(col(DocumentRecord.uploaded_at))
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        if besides:
+            statement = statement.where(col(DocumentRecord.sha256).not_in(besides))
+        return list((await self._session.execute(statement)).scalars())
+
+    async def delete(self, sha256s: Collection[str]) -> None:
+        """Remove the documents' rows."""
+        if sha256s:
+            await self._session.execute(delete(DocumentRecord).where(col(DocumentRecord.sha256).in_(sha256s)))
 
 
 def _normalised_declared_type(declared_type: str | None) -> str | None:
@@ -204,7 +265,7 @@ def _normalised_declared_type(declared_type: str | None) -> str | None:
 
 
 class DocumentService:
-    """Accepting documents: check their content, store their bytes by hash and record what they are."""
+    """Accepting documents: check their content, seal and store their bytes by hash and record what they are."""
 
     def __init__(
         self,
@@ -238,24 +299,29 @@ class DocumentService:
         return media_type
 
     async def upload(self, filename: str, declared_type: str | None, content: bytes) -> DocumentRecord:
-        """Check, store and record a document; a re-upload of the same bytes answers the record already kept."""
+        """Check, seal, store and record a document; a re-upload of the same bytes answers the record already kept
+        (and counts as a use, so the clean-up keeps it)."""
         media_type = self.check(declared_type, content)
         sha256 = sha256_hex(content)
-        # Bytes first: a row must never point at content that is not stored; stray bytes without a row are harmless.
-        await self._store.put(sha256, content)
+        now = self._clock()
+        # The row first, locked until the bytes are written and the transaction commits: the clean-up deletes a file
+        # only under its row's lock, so it never takes the file of an upload in progress, and a committed row always
+        # has its file. Bytes written by a transaction that then fails are harmless: no row points at them.
         async with self._sessions() as session, session.begin():
-            await session.execute(
-                insert(DocumentRecord)
-                .values(
+            documents = DocumentRepository(session)
+            await documents.record_upload(
+                DocumentRecord(
                     sha256=sha256,
                     media_type=media_type,
                     size_bytes=len(content),
                     original_name=clean_file_name(filename),
-                    uploaded_at=self._clock(),
+                    uploaded_at=now,
+                    used_at=now,
                 )
-                .on_conflict_do_nothing(index_elements=["sha256"])
             )
-            record = await session.get(DocumentRecord, sha256)
+            key_id = await self._store.put(sha256, content)
+            await documents.set_key(sha256, key_id)
+            record = await documents.get(sha256)
         if record is None:  # pragma: no cover - the row was just inserted or already there
             raise RuntimeError(f"document {sha256} vanished while it was being recorded")
         return record
@@ -266,5 +332,88 @@ class DocumentService:
         if not wanted:
             return {}
         async with self._sessions() as session:
-            result = await session.execute(select(DocumentRecord).where(col(DocumentRecord.sha256).in_(wanted)))
-            return {record.sha256: record for record in result.scalars()}
+            return await DocumentRepository(session).described(wanted)
+
+    async def mark_used(self, session: AsyncSession, sha256s: Collection[str], at: datetime) -> set[str]:
+        """Note, in the caller's transaction, that an application or an answer refers to the documents (so the
+        clean-up, which skips rows locked meanwhile, cannot take them); the ones still recorded."""
+        return await DocumentRepository(session).mark_used(sha256s, at) if sha256s else set()
+
+
+class DocumentRetention:
+    """Intake's periodic care of stored documents: deleting those no application refers to once unused for the
+    configured time, and sealing every other with the current documents key (a file from before sealing, or under a
+    key since rotated out of first place)."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        store: DocumentStore,
+        *,
+        current_key_id: str,
+        keep_unreferenced: timedelta,
+        batch_size: int = 100,
+        clock: Clock = utc_now,
+        deleted: Counter | None = None,
+        resealed: Counter | None = None,
+    ) -> None:
+        self._sessions = sessions
+        self._store = store
+        self._current_key_id = current_key_id
+        self._keep_unreferenced = keep_unreferenced
+        self.batch_size = batch_size
+        self._clock = clock
+        self._deleted = deleted
+        self._resealed = resealed
+        self._unsealable: set[str] = set()
+
+    async def delete_unreferenced(self) -> int:
+        """Delete a batch of documents (file and row) no application refers to and unused for longer than the
+        limit; how many were deleted. Each file goes while its row is locked, before the row."""
+        unused_since = self._clock() - self._keep_unreferenced
+        async with self._sessions() as session, session.begin():
+            documents = DocumentRepository(session)
+            doomed = await documents.lock_unreferenced(unused_since, self.batch_size)
+            removed: list[str] = []
+            for sha256 in doomed:
+                try:
+                    await self._store.delete(sha256)
+                except OSError:
+                    _logger.exception("could not delete the file of unreferenced document %s; keeping its row", sha256)
+                    continue
+                removed.append(sha256)
+            await documents.delete(removed)
+        if removed:
+            _logger.info("deleted %d documents no application refers to", len(removed))
+            if self._deleted is not None:
+                self._deleted.inc(len(removed))
+        return len(removed)
+
+    async def reseal(self) -> int:
+        """Seal a batch of stored documents with the current key where they are not yet; how many were sealed. A
+        document that cannot be opened (damaged, a key not configured, its file missing) is logged and left for an
+        operator, and not tried again by this process."""
+        resealed = 0
+        async with self._sessions() as session, session.begin():
+            documents = DocumentRepository(session)
+            for sha256 in await documents.lock_not_sealed_with(
+                self._current_key_id, self.batch_size, besides=self._unsealable
+            ):
+                try:
+                    outcome = await self._store.reseal(sha256)
+                except (DocumentUnreadable, OSError):
+                    _logger.exception("could not seal document %s with the current key", sha256)
+                    self._unsealable.add(sha256)
+                    continue
+                if outcome is Resealed.MISSING:
+                    _logger.error("document %s is recorded but its file is missing", sha256)
+                    self._unsealable.add(sha256)
+                    continue
+                await documents.set_key(sha256, self._current_key_id)
+                if outcome is Resealed.RESEALED:
+                    resealed += 1
+        if resealed:
+            _logger.info("sealed %d documents with the current key %s", resealed, self._current_key_id)
+            if self._resealed is not None:
+                self._resealed.inc(resealed)
+        return resealed

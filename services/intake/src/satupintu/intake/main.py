@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from satupintu.common.catalogue import Catalogue, load_catalogue
 from satupintu.common.commands import service_main
 from satupintu.common.crypto import FieldCipher, KeyedHasher, load_or_create_secret
+from satupintu.common.document_store import DocumentCipher, LocalDocumentStore
 from satupintu.common.events.topics import NOTIFICATION_READER, agency_reader
 from satupintu.common.http import create_service_app, trust_proxies
 from satupintu.common.limits import Limiter, Quota
@@ -21,7 +22,7 @@ from satupintu.intake import consents, status, uploads
 from satupintu.intake.api import applications, catalogue, documents, pages, profile, tracking
 from satupintu.intake.citizen_keys import CitizenKeys, ReaderKeys
 from satupintu.intake.config import IntakeSettings
-from satupintu.intake.documents import DocumentService, LocalDiskStore
+from satupintu.intake.documents import DocumentRetention, DocumentService
 from satupintu.intake.migrations import SCHEMA
 from satupintu.intake.profiles import ProfileLimits, ProfileService
 from satupintu.intake.services import ApplicationService
@@ -30,6 +31,7 @@ from satupintu.intake.tracking import TrackingService
 SERVICE_NAME = "intake"
 LIMIT_COUNTERS_CLEANUP_SECONDS = 300.0
 LIMIT_COUNTERS_CLEANUP_BATCH = 1000
+DOCUMENT_CARE_BATCH = 100
 
 
 def _cipher(settings: IntakeSettings) -> FieldCipher:
@@ -61,9 +63,11 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     the_catalogue = load_catalogue()
     runtime = ServiceRuntime(SERVICE_NAME, settings, needs_broker=False, schema=SCHEMA)
     app = create_service_app(runtime, "Satu Pintu intake: the front door for applications")
-    document_service = DocumentService(
-        runtime.sessions, LocalDiskStore(settings.documents_dir), max_bytes=settings.max_document_bytes
+    store = LocalDocumentStore(
+        settings.documents_dir, DocumentCipher.configured(settings.document_keys, settings.auth.keys_dir)
     )
+    document_service = DocumentService(runtime.sessions, store, max_bytes=settings.max_document_bytes)
+    app.state.document_retention = _care_for_documents(runtime, settings, store)
     app.state.settings = settings
     app.state.catalogue = the_catalogue
     app.state.document_service = document_service
@@ -119,6 +123,43 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     app.include_router(pages.router)
     trust_proxies(app, settings)  # last: it must run before the rate limits
     return app
+
+
+def _care_for_documents(
+    runtime: ServiceRuntime, settings: IntakeSettings, store: LocalDocumentStore
+) -> DocumentRetention:
+    """Delete documents no application refers to once past their time, and seal every document with the current
+    documents key, every ``document_care_interval_seconds`` in each replica (rows are locked, so replicas share the
+    work)."""
+    retention = DocumentRetention(
+        runtime.sessions,
+        store,
+        current_key_id=store.cipher.current_key_id,
+        keep_unreferenced=timedelta(days=settings.unreferenced_document_days),
+        batch_size=DOCUMENT_CARE_BATCH,
+        deleted=runtime.metrics.counter(
+            "satupintu_documents_deleted_total", "Documents deleted because no application referred to them.", []
+        ),
+        resealed=runtime.metrics.counter(
+            "satupintu_documents_resealed_total",
+            "Documents sealed with the current documents key (stored before sealing, or under an older key).",
+            [],
+        ),
+    )
+
+    def start() -> None:
+        interval = settings.document_care_interval_seconds
+        runtime.spawn(
+            run_periodically(
+                "deleting unreferenced documents", retention.delete_unreferenced, interval, DOCUMENT_CARE_BATCH
+            )
+        )
+        runtime.spawn(
+            run_periodically("sealing documents with the current key", retention.reseal, interval, DOCUMENT_CARE_BATCH)
+        )
+
+    runtime.on_start(start)
+    return retention
 
 
 def _bound_uploads(

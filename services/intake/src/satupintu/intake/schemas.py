@@ -123,9 +123,8 @@ class ServiceRead(ServiceSummary):
 
 
 class TaskStatus(BaseModel):
-    """One agency's part, as the citizen sees it."""
+    """One agency's part, as the citizen sees it (no internal id: the agency and the stage name it)."""
 
-    task_id: str = Field(description="The task's id.")
     agency: str = Field(description="Lower-case agency code.")
     agency_name: dict[str, str] = Field(description="The agency's name in id and en.")
     stage_index: int = Field(description="The stage it belongs to.")
@@ -140,7 +139,12 @@ class TimelineItem(BaseModel):
     at: datetime = Field(description="When.")
     kind: str = Field(description="The event type, e.g. application.stage_started.")
     agency: str | None = Field(description="The agency involved, if one.")
-    detail: dict[str, Any] = Field(description="What the event said that the citizen may see.")
+    detail: dict[str, Any] = Field(
+        description=(
+            "What the event said that the citizen may see: `stage_index`, `stage_name`, `agencies`, `state`, "
+            "`questions`, `outputs`, `reason`, `due_at`, as the kind has them; never an internal id."
+        )
+    )
 
 
 class ApplicationStatus(BaseModel):
@@ -170,8 +174,16 @@ class InformationAnswer(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     nik: Nik = Field(description="The applicant's NIK: only the applicant may answer.")
+    agency: str | None = Field(
+        default=None,
+        max_length=64,
+        description="The code of the agency whose question is answered (optional when only one asks).",
+    )
     task_id: str | None = Field(
-        default=None, max_length=64, description="The task whose question is answered (optional when only one asks)."
+        default=None,
+        max_length=64,
+        description="Deprecated, and no longer shown anywhere: name the `agency` instead. Still accepted.",
+        json_schema_extra={"deprecated": True},
     )
     answers: dict[str, FormValue] = Field(
         default_factory=dict, description="Form fields to correct or add, validated like the original form."
@@ -186,7 +198,7 @@ class InformationAccepted(BaseModel):
     """The answer was passed to the agency."""
 
     tracking_code: str = Field(description="The tracking code.")
-    task_id: str = Field(description="The task that was answered.")
+    agency: str = Field(description="The code of the agency whose question was answered.")
     status: Literal["information_provided"] = Field(description="Always `information_provided`.")
     provided_at: datetime = Field(description="When the answer was accepted.")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -54,6 +54,27 @@ class DocumentCatalog(Protocol):
     async def describe(self, sha256s: Sequence[str]) -> dict[str, Any]:
         """The known documents among ``sha256s``."""
         ...
+
+    async def mark_used(self, session: AsyncSession, sha256s: Collection[str], at: datetime) -> set[str]:
+        """Note in the caller's transaction that the documents are referred to; the ones still recorded."""
+        ...
+
+
+async def refer_to_documents(
+    documents: DocumentCatalog, session: AsyncSession, references: Sequence[DocumentReference], at: datetime
+) -> None:
+    """Note that an application or an answer refers to its documents, in its transaction; one deleted since it was
+    checked (unused for long, by the clean-up) refuses the submission as an unknown document."""
+    wanted = {reference.sha256 for reference in references}
+    kept = await documents.mark_used(session, wanted, at)
+    if wanted - kept:
+        raise InvalidApplication(
+            [
+                FieldError(f"documents/{index}/sha256", "no uploaded document has this hash", "unknown_document")
+                for index, reference in enumerate(references)
+                if reference.sha256 not in kept
+            ]
+        )
 
 
 @dataclass(frozen=True)
@@ -153,6 +174,7 @@ class ApplicationService:
                     accepted = accepted.model_copy(update={"verification_id": verification_id})
                     if idempotency_key is not None:
                         await repository.answer_idempotently(idempotency_key, accepted.model_dump(mode="json"))
+            await refer_to_documents(self._documents, session, request.documents, now)
             record = self._record(accepted, service, request, data, now)
             record.reused_fields = sorted(reused)
             repository.add(record)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hmac
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -39,11 +39,21 @@ from satupintu.intake.schemas import (
     TaskStatus,
     TimelineItem,
 )
-from satupintu.intake.services import SOURCE, DocumentCatalog
+from satupintu.intake.services import SOURCE, DocumentCatalog, refer_to_documents
 from satupintu.intake.storage.repository import ApplicationRepository, StatusRepository
 from satupintu.intake.storage.tables import ApplicationRecord
 
 Clock = Callable[[], datetime]
+
+PUBLIC_DETAIL = frozenset(
+    {"stage_index", "stage_name", "agencies", "state", "questions", "outputs", "reason", "due_at"}
+)
+"""What a timeline entry's detail may show the public: never an internal id (a task's, the application's)."""
+
+
+def public_detail(detail: Mapping[str, Any]) -> dict[str, Any]:
+    """The part of a timeline entry's detail a citizen may see (entries recorded before kept task ids too)."""
+    return {key: value for key, value in detail.items() if key in PUBLIC_DETAIL}
 
 
 def _utc_now() -> datetime:
@@ -102,7 +112,6 @@ class TrackingService:
             stage_count=application.stage_count,
             tasks=[
                 TaskStatus(
-                    task_id=task.task_id,
                     agency=task.agency,
                     agency_name=self._agency_name(task.agency),
                     stage_index=task.stage_index,
@@ -117,7 +126,7 @@ class TrackingService:
             outputs=application.outputs,
             reason=application.outcome_reason,
             timeline=[
-                TimelineItem(at=entry.at, kind=entry.kind, agency=entry.agency, detail=entry.detail)
+                TimelineItem(at=entry.at, kind=entry.kind, agency=entry.agency, detail=public_detail(entry.detail))
                 for entry in timeline
             ],
         )
@@ -139,6 +148,8 @@ class TrackingService:
                 raise NotTheApplicant(tracking_code)
             status = StatusRepository(session)
             asked = [t for t in await status.tasks(application.id) if t.state == TaskState.INFORMATION_REQUESTED]
+            if answer.agency is not None:
+                asked = [task for task in asked if task.agency == answer.agency]
             if answer.task_id is not None:
                 asked = [task for task in asked if task.task_id == answer.task_id]
             open_questions = [task for task in asked if task.information_answered_at is None]
@@ -149,6 +160,7 @@ class TrackingService:
             task = open_questions[0]
             changes = self._validated_answers(application, answer)
             await self._check_documents(application, answer)
+            await refer_to_documents(self._documents, session, answer.documents, now)
             self._apply(application, changes, answer, now)
             task.information_answered_at = now
             answers: dict[str, Any] = dict(changes)
@@ -174,7 +186,7 @@ class TrackingService:
                 ),
             )
         return InformationAccepted(
-            tracking_code=tracking_code, task_id=task.task_id, status="information_provided", provided_at=now
+            tracking_code=tracking_code, agency=task.agency, status="information_provided", provided_at=now
         )
 
     async def _check_applicant(self, tracking_code: str, nik: str) -> None:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from satupintu.common.production import Secret
 from satupintu.common.settings import ServiceSettings
 
 
@@ -20,4 +23,19 @@ class RoutingSettings(ServiceSettings):
     )
     sla_check_interval_seconds: float = Field(
         default=30.0, gt=0, description="How often the SLA watch looks for late tasks and applications."
+    )
+    encryption_keys: Annotated[str | None, Secret()] = Field(
+        default=None,
+        description=(
+            "Keys for the personal form fields routing keeps for later stages, `kid:base64key,...` (first is "
+            "current). Unset: a local development key in the auth keys directory."
+        ),
+    )
+    personal_data_sealing_interval_seconds: float = Field(
+        default=3600,
+        gt=0,
+        description=(
+            "How often routing seals personal form fields of workflows stored before it encrypted them (again at "
+            "once while a run found a full batch)."
+        ),
     )

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
+from typing import TypeVar
+
 from satupintu.common.events.base import ApplicationState, Decision, TaskState
+
+V = TypeVar("V")
+
+WRITTEN_ANSWER = "message"
+"""The key of the citizen's written answer to an information request (intake's ``message``)."""
 
 OPEN_TASK_STATES = frozenset({TaskState.ASSIGNED, TaskState.CLAIMED, TaskState.INFORMATION_REQUESTED})
 FINAL_APPLICATION_STATES = frozenset({ApplicationState.COMPLETED, ApplicationState.REJECTED})
@@ -61,3 +69,24 @@ def check_decision_complete(decision: Decision, *, reason: str | None, questions
         raise DecisionRefused("a rejection needs a reason")
     if decision is Decision.NEEDS_INFORMATION and not questions:
         raise DecisionRefused("a request for information needs at least one question")
+
+
+def answers_for_asking_agency(
+    answers: Mapping[str, V],
+    *,
+    form_fields: Collection[str],
+    visible_fields: Collection[str],
+    questions: Collection[str],
+) -> dict[str, V]:
+    """The answers to an information request that the agency which asked may receive, judged by their keys alone
+    (values pass through as they came, sealed or not): an answer naming a form field of the service only when the
+    field is among the agency's ``visible_fields``; the answer to its own request (the written answer, or one keyed
+    by one of its ``questions``); nothing else."""
+    kept: dict[str, V] = {}
+    for key, value in answers.items():
+        if key in form_fields:
+            if key in visible_fields:
+                kept[key] = value
+        elif key == WRITTEN_ANSWER or key in questions:
+            kept[key] = value
+    return kept

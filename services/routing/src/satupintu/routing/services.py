@@ -4,18 +4,23 @@ Every decision of an agency on one of its own tasks is answered on that agency's
 applies or refuses it: ``task.decision_accepted``, or ``task.decision_refused`` with the reason (nothing else
 changes). A record that is not a decision of that agency at all (unknown task, another agency's task, the wrong
 topic) has no agency task to answer and is dead-lettered.
+
+The form fields a workflow keeps for later stages are stored with its personal ones (the catalogue's ``personal``)
+sealed with routing's data keys (:func:`store_form_data`); only the rest is in clear.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from satupintu.common.catalogue import Catalogue, ServiceDefinition
 from satupintu.common.consumer import RejectEvent, UnitOfWork
+from satupintu.common.crypto import FieldCipher
 from satupintu.common.events.applications import (
     ApplicationCompleted,
     ApplicationInformationProvided,
@@ -41,6 +46,7 @@ from satupintu.routing.domain import (
     DecisionRefused,
     InvalidTransition,
     agency_of_topic,
+    answers_for_asking_agency,
     check_decision_allowed,
     check_decision_complete,
 )
@@ -59,16 +65,53 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def personal_field_names(service: ServiceDefinition) -> frozenset[str]:
+    """The form fields of ``service`` the catalogue marks personal."""
+    return frozenset(field.name for field in service.fields if field.personal)
+
+
+def _personal_context(application_id: str) -> str:
+    """What a workflow's sealed personal fields are bound to: its column and its application (a value copied to
+    another row does not open)."""
+    return f"workflows.personal_data:{application_id}"
+
+
+def form_data(workflow: WorkflowRecord, cipher: FieldCipher) -> dict[str, Any]:
+    """Every form field ``workflow`` keeps: the clear ones and the sealed personal ones opened (a row stored before
+    sealing holds them all in clear)."""
+    data = dict(workflow.data)
+    if workflow.personal_data_ciphertext:
+        sealed = cipher.decrypt(workflow.personal_data_ciphertext, _personal_context(workflow.application_id))
+        data |= json.loads(sealed)
+    return data
+
+
+def store_form_data(
+    workflow: WorkflowRecord, service: ServiceDefinition, data: Mapping[str, Any], cipher: FieldCipher
+) -> None:
+    """Keep ``data`` as ``workflow``'s form fields: the personal ones sealed, the rest in clear."""
+    personal_names = personal_field_names(service)
+    personal = {name: value for name, value in data.items() if name in personal_names}
+    workflow.data = {name: value for name, value in data.items() if name not in personal_names}
+    workflow.personal_data_ciphertext = (
+        cipher.encrypt(json.dumps(personal, ensure_ascii=False), _personal_context(workflow.application_id))
+        if personal
+        else None
+    )
+
+
 class WorkflowService:
     """Drives each application through its service's stages, one transaction per event."""
 
     def __init__(
         self,
         catalogue: Catalogue,
+        cipher: FieldCipher,
         collective_leave: frozenset[Any] = frozenset(),
         clock: Clock = utc_now,
     ) -> None:
         self._catalogue = catalogue
+        self._cipher = cipher
         self._collective_leave = collective_leave
         self._clock = clock
 
@@ -95,13 +138,14 @@ class WorkflowService:
             current_stage=0,
             stage_count=len(service.stages),
             correlation_id=event.correlation_id or event.id,
-            data=dict(submitted.data),
+            data={},
             documents=[document.model_dump() for document in submitted.documents],
             outputs={},
             due_at=self.calendar_for(service.agency).due_at(now, service.sla_working_days),
             created_at=now,
             updated_at=now,
         )
+        store_form_data(workflow, service, submitted.data, self._cipher)
         repository.add(workflow)
         await self._start_stage(uow, event, workflow, service, 0, now=now)
 
@@ -158,16 +202,20 @@ class WorkflowService:
         service: ServiceDefinition,
         task: TaskRecord,
         now: datetime,
-        answers: dict[str, Any] | None = None,
+        answers: Mapping[str, Any] | None = None,
     ) -> TaskAssigned:
+        """The task for its agency with only what the catalogue lets that agency see: its visible fields and
+        documents, the outputs it needs, and of the citizen's ``answers`` to its own request only those it may see
+        (:func:`answers_for_asking_agency`)."""
         definition = next(t for t in service.stages[task.stage_index].tasks if t.agency == task.agency)
+        data = form_data(workflow, self._cipher)
         return TaskAssigned(
             application_id=workflow.application_id,
             task_id=task.task_id,
             agency=task.agency,
             service_code=service.code,
             stage_index=task.stage_index,
-            fields={name: workflow.data[name] for name in definition.visible_fields if name in workflow.data},
+            fields={name: data[name] for name in definition.visible_fields if name in data},
             documents=tuple(
                 DocumentRef.model_validate(document)
                 for document in workflow.documents
@@ -178,7 +226,12 @@ class WorkflowService:
                 for agency in definition.needs_outputs_from
                 if agency in workflow.outputs
             },
-            answers=answers or {},
+            answers=answers_for_asking_agency(
+                answers or {},
+                form_fields={field.name for field in service.fields},
+                visible_fields=definition.visible_fields,
+                questions=task.questions,
+            ),
             due_at=task.due_at,
             assigned_at=now,
         )
@@ -332,7 +385,12 @@ class WorkflowService:
         )
 
     async def on_information_provided(self, uow: UnitOfWork, event: Event[ApplicationInformationProvided]) -> None:
-        """Resume the paused task: re-assign it to the same agency with the citizen's answers."""
+        """Resume the paused task: re-assign it to the agency that asked with the citizen's answers it may see.
+
+        Corrected form fields and added documents become the application's, by field and by requirement name: each
+        agency sees them as it sees the rest of the application (its ``visible_fields`` and ``visible_documents``,
+        now and in later stages). The answers as such go to the asking agency's task alone, cut to what it may see.
+        """
         provided = event.payload
         repository = WorkflowRepository(uow.session)
         workflow = await repository.workflow(provided.application_id, for_update=True)
@@ -344,8 +402,15 @@ class WorkflowService:
         now = self._clock()
         task.state = TaskState.ASSIGNED
         task.updated_at = now
-        workflow.data = {**workflow.data, **{k: v for k, v in provided.answers.items() if k in workflow.data}}
-        workflow.documents = [*workflow.documents, *(d.model_dump() for d in provided.documents)]
+        service = self._service(workflow)
+        form_fields = {field.name for field in service.fields}
+        corrected = {name: value for name, value in provided.answers.items() if name in form_fields}
+        store_form_data(workflow, service, {**form_data(workflow, self._cipher), **corrected}, self._cipher)
+        known = {(document["name"], document["sha256"]) for document in workflow.documents}
+        workflow.documents = [
+            *workflow.documents,
+            *(d.model_dump() for d in provided.documents if (d.name, d.sha256) not in known),
+        ]
         open_requests = [
             t
             for t in await repository.tasks(workflow.application_id)
@@ -354,8 +419,7 @@ class WorkflowService:
         if not open_requests:
             workflow.state = ApplicationState.IN_PROGRESS
         workflow.updated_at = now
-        service = self._service(workflow)
-        await uow.emit(self._caused(event, self._assignment(workflow, service, task, now, dict(provided.answers))))
+        await uow.emit(self._caused(event, self._assignment(workflow, service, task, now, provided.answers)))
         await uow.emit(self._caused(event, self._task_updated(task, now)))
 
     async def _guarded(

@@ -1111,9 +1111,9 @@ def _answer_fields(
 ) -> dict[str, list[FormField]]:
     identity = [_nik_field("answer-nik", t, form, t("answer_nik_hint"))]
     if len(asking) > 1:
-        options = [Option(task.task_id, _agency_name(catalogue, task.agency, t.language)) for task in asking]
+        options = [Option(task.agency, _agency_name(catalogue, task.agency, t.language)) for task in asking]
         task_choice = FormField(
-            "answer-task", t("answer_task_label"), kind="radios", value=_text(form, "answer-task"), options=options
+            "answer-agency", t("answer_task_label"), kind="radios", value=_text(form, "answer-agency"), options=options
         )
         identity.insert(0, task_choice)
     message = FormField(
@@ -1161,7 +1161,7 @@ def _answer_page(
         tracking_code=status.tracking_code,
         questions=questions,
         sections=sections,
-        task_id=asking[0].task_id if len(asking) == 1 else None,
+        agency=asking[0].agency if len(asking) == 1 else None,
     )
 
 
@@ -1204,16 +1204,16 @@ def _answer(
 ) -> InformationAnswer | None:
     """The answer the form describes, every error in it reported; None when it cannot be built."""
     answers = _form_data(service, form, checked, answer=True)
-    task_id: str | None = asking[0].task_id
+    agency: str | None = asking[0].agency
     if len(asking) > 1:
-        chosen = _text(form, "answer-task")
-        task_id = chosen if chosen in {task.task_id for task in asking} else None
-        if task_id is None:
-            checked.errors.add("answer-task", checked.t("error.task"))
+        chosen = _text(form, "answer-agency")
+        agency = chosen if chosen in {task.agency for task in asking} else None
+        if agency is None:
+            checked.errors.add("answer-agency", checked.t("error.task"))
     message = _text(form, "answer-message").strip()
     nik = _compact(_text(form, "answer-nik"))
     payload: dict[str, Any] = {
-        "task_id": task_id,
+        "agency": agency,
         "answers": answers,
         "message": message or None,
         "documents": [{"name": name, "sha256": document.sha256} for name, document in kept.items()],
@@ -1265,7 +1265,7 @@ async def _answer_with(
             documents=list(kept),
             renames={
                 "nik": "answer-nik",
-                "task_id": "answer-task",
+                "agency": "answer-agency",
                 "message": "answer-message",
                 "answers": "answer-message",
             },

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, DateTime, Text
+from sqlalchemy import Column, DateTime, Index, Text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -15,6 +15,15 @@ class ApplicationRecord(SQLModel, table=True):
     """An application as intake accepted it, and its current public state."""
 
     __tablename__ = "applications"
+    # The clean-up asks, per stored document, whether any application refers to it (`documents @> [{"sha256": …}]`).
+    __table_args__ = (
+        Index(
+            "ix_applications_documents",
+            "documents",
+            postgresql_using="gin",
+            postgresql_ops={"documents": "jsonb_path_ops"},
+        ),
+    )
 
     id: str = Field(primary_key=True, description="The application id (UUID).")
     tracking_code: str = Field(unique=True, index=True, description="The code the citizen tracks it with.")

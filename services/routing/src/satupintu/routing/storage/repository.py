@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func
+from sqlalchemy import Text, func
+from sqlalchemy.dialects.postgresql import array
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
@@ -28,6 +29,22 @@ class WorkflowRepository:
         if for_update:
             statement = statement.with_for_update()
         return (await self._session.execute(statement)).scalar_one_or_none()
+
+    async def workflows_with_clear_fields(
+        self, service_code: str, names: Sequence[str], limit: int
+    ) -> Sequence[WorkflowRecord]:
+        """Workflows of ``service_code`` that hold any of the form fields ``names`` in clear (stored before routing
+        sealed personal fields), locked for this transaction (others skip them)."""
+        statement = (
+            select(WorkflowRecord)
+            .where(
+                WorkflowRecord.service_code == service_code,
+                col(WorkflowRecord.data).op("?|")(array(list(names), type_=Text)),
+            )
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return (await self._session.execute(statement)).scalars().all()
 
     async def has_workflow(self, application_id: str) -> bool:
         """Whether ``application_id`` has a stored workflow; rows staged in this transaction are not written first

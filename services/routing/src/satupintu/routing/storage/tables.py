@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, DateTime
+from sqlalchemy import Column, DateTime, Text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import relationship
 from sqlmodel import Field, Relationship, SQLModel
@@ -23,7 +23,15 @@ class WorkflowRecord(SQLModel, table=True):
     current_stage: int = Field(description="Index of the running stage.")
     stage_count: int
     correlation_id: str
-    data: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False), description="Form fields, for later stages.")
+    data: dict[str, Any] = Field(
+        sa_column=Column(JSONB, nullable=False),
+        description="The form fields that are not personal, for later stages.",
+    )
+    personal_data_ciphertext: str | None = Field(
+        default=None,
+        sa_column=Column(Text),
+        description="The personal form fields (the catalogue's `personal`), JSON sealed with the routing data keys.",
+    )
     documents: list[dict[str, str]] = Field(sa_column=Column(JSONB, nullable=False))
     outputs: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False), description="Outputs by agency.")
     due_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))

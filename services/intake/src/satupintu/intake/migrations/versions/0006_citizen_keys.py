@@ -1,7 +1,7 @@
 """Citizens' keys: one per citizen, kept under intake's data keys, and the readers each was sent to (decision 0016).
 Only adds tables: the previous release runs on it unchanged.
 
-Revision 0006, revising 0004.
+Revision 0006, revising 0005.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006"
-down_revision = "0004"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
