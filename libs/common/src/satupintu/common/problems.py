@@ -36,6 +36,7 @@ class Problem(Exception):
         title: str | None = None,
         errors: list[dict[str, Any]] | None = None,
         headers: dict[str, str] | None = None,
+        extensions: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(detail)
         self.status = status
@@ -44,6 +45,8 @@ class Problem(Exception):
         self.title = title or HTTPStatus(status).phrase
         self.errors = errors or []
         self.headers = headers or {}
+        self.extensions = extensions or {}
+        """RFC 9457 extension members this problem type defines (never one of the standard names)."""
 
 
 def problem_response(
@@ -55,9 +58,11 @@ def problem_response(
     title: str | None = None,
     errors: list[dict[str, Any]] | None = None,
     headers: dict[str, str] | None = None,
+    extensions: dict[str, Any] | None = None,
 ) -> JSONResponse:
-    """A problem+json answer."""
+    """A problem+json answer (with the problem type's ``extensions`` members)."""
     body: dict[str, Any] = {
+        **(extensions or {}),
         "type": PROBLEM_TYPE_BASE + problem_type,
         "title": title or HTTPStatus(status).phrase,
         "status": status,
@@ -103,6 +108,7 @@ def install_problem_handlers(app: FastAPI) -> None:
             title=problem.title,
             errors=problem.errors,
             headers=problem.headers,
+            extensions=problem.extensions,
         )
 
     @app.exception_handler(RequestValidationError)

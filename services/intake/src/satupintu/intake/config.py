@@ -67,6 +67,19 @@ class IntakeSettings(ServiceSettings):
             "deleted (file and row)."
         ),
     )
+    issued_retention_days: float = Field(
+        default=1825,
+        ge=0,
+        description=(
+            "Days after an application was completed that its applicant's data is kept as the record of the issued "
+            "document (UU PDP Art. 15(1)(c)); an erasure asked earlier is carried out when they have passed."
+        ),
+    )
+    erasure_interval_seconds: float = Field(
+        default=3600,
+        gt=0,
+        description="How often each replica carries out the erasures whose retention duty has ended.",
+    )
     document_care_interval_seconds: float = Field(
         default=3600,
         gt=0,

@@ -235,6 +235,20 @@ class DocumentRepository:
         )
         return list((await self._session.execute(statement)).scalars())
 
+    async def lock_unreferenced_among(self, sha256s: Collection[str]) -> list[str]:
+        """Those of ``sha256s`` no application refers to any more, locked (an erasure deletes them at once)."""
+        if not sha256s:
+            return []
+        refers = col(ApplicationRecord.documents).op("@>")(
+            func.jsonb_build_array(func.jsonb_build_object("sha256", col(DocumentRecord.sha256)))
+        )
+        statement = (
+            select(col(DocumentRecord.sha256))
+            .where(col(DocumentRecord.sha256).in_(set(sha256s)), ~exists().where(refers))
+            .with_for_update(of=DocumentRecord)
+        )
+        return list((await self._session.execute(statement)).scalars())
+
     async def lock_not_sealed_with(self, key_id: str, limit: int, besides: Collection[str] = ()) -> list[str]:
         """Up to ``limit`` documents whose file is not sealed with ``key_id`` (an older key, or none), but those in
         ``besides``, locked; rows another transaction holds are skipped."""

@@ -19,10 +19,11 @@ from satupintu.common.ratelimit import RateLimitMiddleware
 from satupintu.common.runtime import ServiceRuntime, run_periodically
 from satupintu.common.uploads import UploadGuard, UploadVolume
 from satupintu.intake import consents, status, uploads
-from satupintu.intake.api import applications, catalogue, documents, pages, profile, tracking
+from satupintu.intake.api import applications, catalogue, documents, erasures, pages, profile, tracking
 from satupintu.intake.citizen_keys import CitizenKeys, ReaderKeys
 from satupintu.intake.config import IntakeSettings
 from satupintu.intake.documents import DocumentRetention, DocumentService
+from satupintu.intake.erasure import ErasureService
 from satupintu.intake.migrations import SCHEMA
 from satupintu.intake.profiles import ProfileLimits, ProfileService
 from satupintu.intake.services import ApplicationService
@@ -32,6 +33,8 @@ SERVICE_NAME = "intake"
 LIMIT_COUNTERS_CLEANUP_SECONDS = 300.0
 LIMIT_COUNTERS_CLEANUP_BATCH = 1000
 DOCUMENT_CARE_BATCH = 100
+ALL = 2**62
+"""A periodic job that handles all that is due in one run: never run again at once."""
 
 
 def _cipher(settings: IntakeSettings) -> FieldCipher:
@@ -67,6 +70,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         settings.documents_dir, DocumentCipher.configured(settings.document_keys, settings.auth.keys_dir)
     )
     document_service = DocumentService(runtime.sessions, store, max_bytes=settings.max_document_bytes)
+    app.state.document_store = store
     app.state.document_retention = _care_for_documents(runtime, settings, store)
     app.state.settings = settings
     app.state.catalogue = the_catalogue
@@ -98,6 +102,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
             "satupintu_applications_submitted_total", "Applications accepted, by catalogue service.", ["service_code"]
         ),
     )
+    app.state.erasure_service = _erase_on_schedule(runtime, settings, hasher, store)
     app.state.tracking_service = TrackingService(
         runtime.sessions,
         runtime.outbox,
@@ -120,9 +125,37 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     app.include_router(applications.router)
     app.include_router(tracking.router)
     app.include_router(profile.router)
+    app.include_router(erasures.router)
     app.include_router(pages.router)
     trust_proxies(app, settings)  # last: it must run before the rate limits
     return app
+
+
+def _erase_on_schedule(
+    runtime: ServiceRuntime, settings: IntakeSettings, hasher: KeyedHasher, store: LocalDocumentStore
+) -> ErasureService:
+    """Erasure on request, and the retention schedule: every ``erasure_interval_seconds`` each replica carries out
+    the requests whose retention duty has ended (each under its row's lock)."""
+    erasures = ErasureService(
+        runtime.sessions,
+        runtime.outbox,
+        hasher,
+        store,
+        issued_retention=timedelta(days=settings.issued_retention_days),
+    )
+
+    def start() -> None:
+        runtime.spawn(
+            run_periodically(
+                "carrying out erasures whose retention ended",
+                erasures.carry_out_due,
+                settings.erasure_interval_seconds,
+                ALL,
+            )
+        )
+
+    runtime.on_start(start)
+    return erasures
 
 
 def _care_for_documents(

@@ -266,3 +266,28 @@ class ContactResetDone(BaseModel):
 
     reset_id: str = Field(description="The reset's id (the notices' subject, and the audit log's).")
     status: Literal["reset"] = Field(description="Always `reset`.")
+
+
+class ErasureCreate(BaseModel):
+    """An operator enters a citizen's request to erase their personal data (UU PDP Art. 8, 16)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    nik: Nik = Field(description="The citizen's NIK, as on the KTP the request came with.")
+    reference: Annotated[CleanText, Field(min_length=1, max_length=100)] = Field(
+        description="The reference of the citizen's request (their letter, the counter's ticket), for the audit log."
+    )
+
+
+class ErasureDone(BaseModel):
+    """The citizen's personal data was erased: their key destroyed everywhere, intake's copies emptied."""
+
+    erasure_id: str = Field(description="The erasure's id.")
+    status: Literal["erased"] = Field(description="Always `erased`.")
+    erased_at: datetime = Field(description="When it was carried out.")
+    applications: int = Field(description="How many of the citizen's applications were emptied.")
+    readers: list[str] = Field(
+        description="The readers the citizen's key went to, each now sent its tombstone (`notification`, "
+        "`agency.<code>`): they delete their copy and whatever only it opened."
+    )
+    documents: int = Field(description="How many documents no other application referred to were deleted.")

@@ -31,7 +31,8 @@ CLERK_ROLES = frozenset({Role.OFFICER, Role.OPERATOR})
 M = TypeVar("M", bound=BaseModel)
 
 
-def _body(model: type[BaseModel]) -> dict[str, Any]:
+def request_body(model: type[BaseModel]) -> dict[str, Any]:
+    """The OpenAPI request body of an endpoint that reads ``model`` itself (:func:`parsed_body`)."""
     schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
     return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
 
@@ -41,7 +42,8 @@ def _profiles(request: Request) -> ProfileService:
     return service
 
 
-async def _parsed(request: Request, model: type[M]) -> M:
+async def parsed_body(request: Request, model: type[M]) -> M:
+    """The JSON body as ``model`` (bounded in size); 422 problem+json naming each invalid field."""
     raw, _ = await read_json_body(request, request.app.state.settings.max_body_bytes)
     try:
         return model.model_validate_json(raw)
@@ -58,7 +60,7 @@ async def _parsed(request: Request, model: type[M]) -> M:
     "/profile/verification",
     status_code=status.HTTP_202_ACCEPTED,
     summary="Send a one-time code to the contact on file",
-    openapi_extra=_body(VerificationRequest),
+    openapi_extra=request_body(VerificationRequest),
     responses=documented_problems(
         {
             422: "Invalid NIK or language; `errors` names each field (problem+json).",
@@ -70,7 +72,7 @@ async def _parsed(request: Request, model: type[M]) -> M:
 async def request_verification(request: Request) -> VerificationSent:
     """Record a code and send it to the contact on file (e-mail first, else phone), verified or not; a NIK without
     a profile gets the same answer, and its code goes nowhere."""
-    body = await _parsed(request, VerificationRequest)
+    body = await parsed_body(request, VerificationRequest)
     try:
         sent = await _profiles(request).send_code(body.nik, body.language)
     except LockedOut as locked:
@@ -81,7 +83,7 @@ async def request_verification(request: Request) -> VerificationSent:
 @router.post(
     "/profile/verification/confirm",
     summary="Confirm a one-time code: prove the contact it was sent to",
-    openapi_extra=_body(VerificationConfirm),
+    openapi_extra=request_body(VerificationConfirm),
     responses=documented_problems(
         {
             422: "The code is wrong, expired or used (the same answer whatever the NIK), or the body is invalid; "
@@ -93,7 +95,7 @@ async def request_verification(request: Request) -> VerificationSent:
 async def confirm_verification(request: Request) -> VerificationConfirmed:
     """A right code proves the contact it went to: when that is the contact on file, the profile is verified and
     its data may be reused (with the citizen's grants in the consent ledger)."""
-    body = await _parsed(request, VerificationConfirm)
+    body = await parsed_body(request, VerificationConfirm)
     try:
         await _profiles(request).confirm(body.verification_id, body.code)
     except LockedOut as locked:
@@ -123,7 +125,7 @@ async def counter_clerk(
 @router.post(
     "/profile/contact-reset",
     summary="Reset the contact on file, at the counter (staff)",
-    openapi_extra=_body(ContactResetCreate),
+    openapi_extra=request_body(ContactResetCreate),
     responses=documented_problems(
         {
             401: "No valid bearer token.",
@@ -136,7 +138,7 @@ async def reset_contact(request: Request, clerk: Annotated[Principal, Security(c
     """Replace the contact on file with the one the citizen gives at the counter, after the clerk saw their KTP:
     the profile counts as verified, the reset is recorded in the audit log under the clerk's name, and the old
     contact (if any) and the new one are told. Answers the same whether the NIK had a profile."""
-    body = await _parsed(request, ContactResetCreate)
+    body = await parsed_body(request, ContactResetCreate)
     contact = Contact.given(body.email, body.phone)
     if contact is None:
         raise Problem(

@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast
 
+from sqlalchemy import func
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, delete, select, update
@@ -16,11 +17,15 @@ from satupintu.intake.storage.tables import (
     CitizenKeyRecord,
     CitizenProfile,
     ConsentRecord,
+    ErasureRequest,
     IdempotencyRecord,
     OneTimeCodeRecord,
     TaskStatusRecord,
     TimelineEntry,
 )
+
+ERASED_MARK = "-"
+"""What an erased application shows for the applicant's initials and NIK."""
 
 
 class ApplicationRepository:
@@ -227,3 +232,101 @@ class CitizenKeyRepository:
             .returning(CitizenKeyGrant.__table__.c.reader)  # type: ignore[attr-defined]
         )
         return sorted(str(reader) for reader in (await self._session.execute(statement)).scalars())
+
+
+class ErasureRepository:
+    """What an erasure reads and empties, and the requests waiting for a retention duty to end."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    def add(self, request: ErasureRequest) -> None:
+        """Stage a new erasure request."""
+        self._session.add(request)
+
+    async def request(self, request_id: str, *, for_update: bool = False) -> ErasureRequest | None:
+        """The erasure request ``request_id``."""
+        return await self._session.get(ErasureRequest, request_id, with_for_update=for_update)
+
+    async def pending_request(self, nik_hash: str, *, for_update: bool = False) -> ErasureRequest | None:
+        """The citizen's request not yet carried out, if any."""
+        statement = select(ErasureRequest).where(
+            ErasureRequest.nik_hash == nik_hash, col(ErasureRequest.erased_at).is_(None)
+        )
+        if for_update:
+            statement = statement.with_for_update()
+        return (await self._session.execute(statement)).scalars().first()
+
+    async def pending_ids(self) -> list[str]:
+        """Every request not yet carried out, oldest first."""
+        statement = (
+            select(col(ErasureRequest.id))
+            .where(col(ErasureRequest.erased_at).is_(None))
+            .order_by(col(ErasureRequest.requested_at))
+        )
+        return list((await self._session.execute(statement)).scalars())
+
+    async def holds_anything(self, nik_hash: str) -> bool:
+        """Whether intake keeps personal data of the citizen: a key, a profile, or an application not emptied."""
+        for statement in (
+            select(CitizenKeyRecord.key_id).where(CitizenKeyRecord.nik_hash == nik_hash),
+            select(CitizenProfile.nik_hash).where(CitizenProfile.nik_hash == nik_hash),
+            select(ApplicationRecord.id).where(
+                ApplicationRecord.nik_hash == nik_hash, ApplicationRecord.nik_ciphertext != ""
+            ),
+        ):
+            if (await self._session.execute(statement.limit(1))).first() is not None:
+                return True
+        return False
+
+    async def has_open_application(self, nik_hash: str, closed: Sequence[str]) -> bool:
+        """Whether the citizen has an application in none of the ``closed`` states."""
+        statement = select(ApplicationRecord.id).where(
+            ApplicationRecord.nik_hash == nik_hash, col(ApplicationRecord.status).not_in(list(closed))
+        )
+        return (await self._session.execute(statement.limit(1))).first() is not None
+
+    async def last_issued_at(self, nik_hash: str, issued: str) -> datetime | None:
+        """When the citizen's latest application in state ``issued`` got there."""
+        statement = select(func.max(ApplicationRecord.updated_at)).where(
+            ApplicationRecord.nik_hash == nik_hash, ApplicationRecord.status == issued
+        )
+        return cast(datetime | None, await self._session.scalar(statement))
+
+    async def destroy_key(self, nik_hash: str) -> list[tuple[str, str]]:
+        """Delete the citizen's key and the record of whom it went to; (key id, reader) of each of those."""
+        key = (
+            await self._session.execute(select(CitizenKeyRecord).where(CitizenKeyRecord.nik_hash == nik_hash))
+        ).scalar_one_or_none()
+        if key is None:
+            return []
+        grants = await self._session.execute(
+            delete(CitizenKeyGrant)
+            .where(col(CitizenKeyGrant.key_id) == key.key_id)
+            .returning(col(CitizenKeyGrant.reader))
+        )
+        readers = sorted(str(reader) for reader in grants.scalars())
+        await self._session.execute(delete(CitizenKeyRecord).where(col(CitizenKeyRecord.key_id) == key.key_id))
+        return [(key.key_id, reader) for reader in readers]
+
+    async def empty_applications(self, nik_hash: str) -> tuple[int, set[str]]:
+        """Empty the applicant and personal fields of each of the citizen's applications and forget their documents;
+        how many applications, and the documents they referred to."""
+        rows = (
+            (await self._session.execute(select(ApplicationRecord).where(ApplicationRecord.nik_hash == nik_hash)))
+            .scalars()
+            .all()
+        )
+        documents: set[str] = set()
+        for row in rows:
+            documents |= {str(item["sha256"]) for item in row.documents if "sha256" in item}
+            row.nik_ciphertext = row.name_ciphertext = ""
+            row.email_ciphertext = row.phone_ciphertext = row.personal_data_ciphertext = None
+            row.name_initials = row.nik_masked = ERASED_MARK
+            row.documents = []
+        return len(rows), documents
+
+    async def forget_profile(self, nik_hash: str) -> None:
+        """Delete the citizen's profile, one-time codes and consents."""
+        for table in (CitizenProfile, OneTimeCodeRecord, ConsentRecord):
+            await self._session.execute(delete(table).where(col(table.nik_hash) == nik_hash))

@@ -173,3 +173,19 @@ class CitizenKeyGrant(SQLModel, table=True):
     key_id: str = Field(primary_key=True, foreign_key="citizen_keys.key_id")
     reader: str = Field(primary_key=True, description="`notification` or `agency.<code>`.")
     granted_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class ErasureRequest(SQLModel, table=True):
+    """A citizen's request to erase their personal data, as an operator entered it (UU PDP; decision 0019): carried
+    out at once, or by the retention schedule once no retention duty holds the data any more."""
+
+    __tablename__ = "erasure_requests"
+
+    id: str = Field(primary_key=True, description="The erasure's id.")
+    nik_hash: str = Field(index=True, description="Keyed hash of the citizen's NIK.")
+    reference: str = Field(description="The reference of the citizen's request (a letter, a ticket).")
+    requested_by: str = Field(description="The operator who entered it.")
+    requested_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    erased_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True)), description="When it was carried out."
+    )
