@@ -65,6 +65,7 @@ def create_app(settings: RoutingSettings | None = None, clock: Clock = utc_now) 
     app = create_service_app(runtime, "Satu Pintu routing: stage-by-stage agency workflow")
     app.state.sla_watch = sla_watch
     app.state.personal_data_sealing = sealing
+    app.state.field_cipher = cipher
     app.include_router(workflows_api.router)
     return app
 
