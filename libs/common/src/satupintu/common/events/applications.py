@@ -28,7 +28,7 @@ class Applicant(BaseModel):
     citizen: str | None = Field(
         default=None,
         description="The citizen's pseudonym: a keyed hash of the NIK, the same for all their applications, with "
-        "which the mall and audit find a citizen's records without holding the NIK (decision 0016).",
+        "which the mall finds a citizen's records without holding the NIK (decision 0016).",
     )
 
 

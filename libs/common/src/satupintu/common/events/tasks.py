@@ -27,13 +27,18 @@ class TaskAssigned(_TaskEvent):
 
     service_code: str = Field(description="The catalogue service the application is for.")
     stage_index: int = Field(ge=0, description="The workflow stage the task belongs to.")
-    fields: dict[str, JsonScalar] = pii_field("The application fields this agency may see.")
+    fields: dict[str, JsonScalar] = pii_field(
+        "The application fields this agency may see; the personal ones sealed for it (field: the field's name, "
+        "subject the application id; opened with the citizen's key from `keys.agency.<code>`, decision 0016)."
+    )
     documents: tuple[DocumentRef, ...] = Field(default=(), description="Documents this agency may see, by hash.")
     previous_outputs: dict[str, dict[str, JsonScalar]] = Field(
         default_factory=dict, description="Outputs of earlier stages this task needs, by agency."
     )
     answers: dict[str, JsonScalar] = pii_field(
-        "The citizen's answers when the task is re-assigned after an information request.", default_factory=dict
+        "The citizen's answers when the task is re-assigned after an information request, each sealed for this "
+        "agency (field: its key).",
+        default_factory=dict,
     )
     due_at: datetime = Field(description="When the service standard says the task must be done.")
     assigned_at: datetime = Field(description="When the task was assigned.")

@@ -21,8 +21,11 @@ class VerificationCodeIssued(EventPayload):
 
     verification_id: str = Field(description="The verification's id; also the Kafka key and `ce_subject`.")
     channel: Literal["email", "sms"] = Field(description="Where the code goes.")
-    recipient: str = pii_field("The e-mail address or phone number on file.")
-    code: str = pii_field("The one-time code (6 digits).")
+    recipient: str = pii_field(
+        "The e-mail address or phone number on file, sealed for notification (`sealed.v1...`, field `recipient`, "
+        "subject the verification id; decision 0016)."
+    )
+    code: str = pii_field("The one-time code (6 digits), sealed for notification (field `code`).")
     language: Literal["id", "en"] = Field(description="Language of the message.")
     expires_at: datetime = Field(description="When the code stops working.")
 
@@ -38,8 +41,14 @@ class ProfileContactReset(EventPayload):
     old_channel: Literal["email", "sms"] | None = Field(
         default=None, description="Where the contact that was on file is reached; null when there was none."
     )
-    old_recipient: str | None = pii_field("The e-mail address or phone number that was on file.", default=None)
+    old_recipient: str | None = pii_field(
+        "The e-mail address or phone number that was on file, sealed for notification (field `old_recipient`, "
+        "subject the reset id; decision 0016).",
+        default=None,
+    )
     new_channel: Literal["email", "sms"] = Field(description="Where the new contact is reached.")
-    new_recipient: str = pii_field("The e-mail address or phone number now on file.")
+    new_recipient: str = pii_field(
+        "The e-mail address or phone number now on file, sealed for notification (field `new_recipient`)."
+    )
     language: Literal["id", "en"] = Field(description="Language of the notices.")
     reset_at: datetime = Field(description="When the clerk reset the contact.")
