@@ -6,18 +6,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Request, Security
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi import APIRouter, Request, Security
 
-from satupintu.common.access_log import refusal, verified_principal
 from satupintu.common.auth import Principal, Role
 from satupintu.common.problems import Problem, documented_problems
 from satupintu.intake.api.profile import parsed_body, request_body
+from satupintu.intake.api.staff import admitting
 from satupintu.intake.erasure import ErasureDeferred, ErasureService, NothingToErase
 from satupintu.intake.schemas import ErasureCreate, ErasureDone
 
 router = APIRouter(tags=["erasure"])
-_bearer = HTTPBearer(auto_error=False, description="An operator's token.")
 
 
 def _erasures(request: Request) -> ErasureService:
@@ -25,16 +23,7 @@ def _erasures(request: Request) -> ErasureService:
     return service
 
 
-async def operator(
-    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)]
-) -> Principal:
-    """Admit an operator (bearer token); a refusal (403) is recorded in the audit log."""
-    principal = await verified_principal(request, credentials.credentials if credentials else None)
-    why = refusal(principal, Role.OPERATOR)
-    if why is not None:
-        await _erasures(request).record_refusal(principal.actor(), f"{request.method} {request.url.path}", why)
-        raise HTTPException(403, detail=why)
-    return principal
+operator = admitting(frozenset({Role.OPERATOR}), _erasures, "the operator")
 
 
 @router.post(

@@ -6,15 +6,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, HTTPException, Request, Security, status
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi import APIRouter, Request, Security, status
 from pydantic import BaseModel, ValidationError
 
-from satupintu.common.access_log import verified_principal
 from satupintu.common.auth import Principal, Role
 from satupintu.common.lockout import LockedOut, locked_problem
 from satupintu.common.problems import Problem, documented_problems, field_path
 from satupintu.common.requests import read_json_body
+from satupintu.intake.api.staff import admitting
 from satupintu.intake.profiles import Contact, OneTimeCodeRefused, ProfileService
 from satupintu.intake.schemas import (
     ContactResetCreate,
@@ -26,7 +25,6 @@ from satupintu.intake.schemas import (
 )
 
 router = APIRouter(tags=["profile"])
-_bearer = HTTPBearer(auto_error=False, description="A counter clerk's token: an officer's or an operator's.")
 CLERK_ROLES = frozenset({Role.OFFICER, Role.OPERATOR})
 M = TypeVar("M", bound=BaseModel)
 
@@ -110,16 +108,7 @@ async def confirm_verification(request: Request) -> VerificationConfirmed:
     return VerificationConfirmed(status="confirmed")
 
 
-async def counter_clerk(
-    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)]
-) -> Principal:
-    """Admit an officer or an operator (bearer token); a refusal (403) is recorded in the audit log."""
-    principal = await verified_principal(request, credentials.credentials if credentials else None)
-    if not principal.roles & CLERK_ROLES:
-        why = f"This needs the officer or operator role; your token grants {', '.join(sorted(principal.roles))}."
-        await _profiles(request).record_refusal(principal.actor(), f"{request.method} {request.url.path}", why)
-        raise HTTPException(403, detail=why)
-    return principal
+counter_clerk = admitting(CLERK_ROLES, _profiles, "the officer or operator")
 
 
 @router.post(

@@ -13,6 +13,7 @@ from satupintu.intake.storage.tables import (
     CitizenKeyRecord,
     CitizenProfile,
     ConsentRecord,
+    ErasureRequest,
     IdempotencyRecord,
     OneTimeCodeRecord,
     TaskStatusRecord,
@@ -32,6 +33,7 @@ SCHEMA = ServiceSchema(
         ConsentRecord,
         CitizenKeyRecord,
         CitizenKeyGrant,
+        ErasureRequest,
     ],
     limits=True,
 )
