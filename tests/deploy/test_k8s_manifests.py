@@ -265,7 +265,7 @@ def test_secrets_are_referenced_by_name_never_inlined(name: str) -> None:
         (container,) = deployment["spec"]["template"]["spec"]["containers"]
         for variable in container["env"]:
             if any(word in variable["name"] for word in ("PASSWORD", "KEY", "SECRET", "TOKEN", "URL")):
-                assert "value" not in variable or variable["name"].endswith(("_PATH", "_BASE_URL")), variable
+                assert "value" not in variable or variable["name"].endswith(("_PATH", "_DIR", "_BASE_URL")), variable
 
 
 def test_every_topic_and_key_topic_and_their_dead_letter_twins_are_kafka_topics() -> None:
@@ -371,15 +371,22 @@ def environment_of(documents: tuple[dict[str, Any], ...], service: str) -> dict[
 @pytest.mark.parametrize("name", KUSTOMIZATIONS)
 def test_every_key_a_service_would_make_up_locally_comes_from_a_secret(name: str) -> None:
     documents = rendered(name)
+    shared = {
+        (service, variable): secret.secret_name
+        for secret in install_secrets.SHARED_SECRETS
+        for service, variable in secret.variables.items()
+    }
     for service in PORTS:
         settings = importlib.import_module(f"satupintu.{service}.config")
         fields = getattr(settings, f"{service.capitalize()}Settings").model_fields
         environment = environment_of(documents, service)
         for setting in LOCAL_KEY_SETTINGS:
             if setting in fields:
-                variable = environment.get(f"{service.upper()}_{setting.upper()}")
+                name_of_variable = f"{service.upper()}_{setting.upper()}"
+                variable = environment.get(name_of_variable)
                 assert variable is not None, f"{service} {setting}"
-                assert variable["valueFrom"]["secretKeyRef"]["name"] == f"{service}-keys", f"{service} {setting}"
+                expected = shared.get((service, name_of_variable), f"{service}-keys")
+                assert variable["valueFrom"]["secretKeyRef"]["name"] == expected, f"{service} {setting}"
 
 
 @pytest.mark.parametrize("name", KUSTOMIZATIONS)

@@ -14,7 +14,7 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -25,6 +25,7 @@ from unittest import mock
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.ec import SECP256R1, generate_private_key
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.x509.oid import NameOID
@@ -33,7 +34,10 @@ from pydantic import ValidationError
 from satupintu.common import install_secrets
 from satupintu.common.auth import AuthSettings, Role, TokenVerifier
 from satupintu.common.auth import main as token_main
+from satupintu.common.catalogue import load_catalogue
+from satupintu.common.events.topics import NOTIFICATION_READER, agency_reader
 from satupintu.common.production import development_defaults
+from satupintu.common.sealing import load_private_key, public_pem, reader_key_file
 from satupintu.common.settings import ServiceSettings
 from tests.deploy.support import COMPOSE_FILE, DEPLOY, PORTS, ROOT, compose_command, generated_secrets, tool
 
@@ -80,6 +84,42 @@ def is_signing_key(content: bytes) -> bool:
     return public in {public_pem, kubernetes_public_pem}
 
 
+AGENCY_READERS = {agency_reader(code) for code in load_catalogue().agency_codes()}
+READER_KEYS_OF = {
+    "intake": (set(), {NOTIFICATION_READER} | AGENCY_READERS),
+    "notification": ({NOTIFICATION_READER}, set()),
+    "agency": (AGENCY_READERS, set()),
+}
+"""(readers whose private key, readers whose public key) each service holds (decision 0016); the others hold none:
+intake wraps citizens' keys for every reader, notification opens its own, the desk every agency's."""
+
+
+def generated_reader_public_keys() -> dict[bytes, str]:
+    """Every reader's public key ``make secrets`` generated, Compose's and Kubernetes', to the reader's name."""
+    directories = [
+        generated_secrets() / "compose" / "reader-keys" / "public",
+        generated_secrets() / "kubernetes" / install_secrets.READER_PUBLIC_KEYS,
+    ]
+    return {path.read_bytes(): path.name.removesuffix(".pub.pem") for d in directories for path in d.iterdir()}
+
+
+def reader_keys_among(contents: Iterable[bytes]) -> tuple[set[str], set[str]]:
+    """(readers whose private key, readers whose public key) ``contents`` hold, recognised by what they are."""
+    public_keys = generated_reader_public_keys()
+    private: set[str] = set()
+    public: set[str] = set()
+    for content in contents:
+        try:
+            key = serialization.load_pem_private_key(content, password=None)
+        except (ValueError, TypeError):
+            key = None
+        if isinstance(key, rsa.RSAPrivateKey):
+            private.add(public_keys.get(public_pem(key), "a reader key make secrets did not make"))
+        elif content in public_keys:
+            public.add(public_keys[content])
+    return private, public
+
+
 def assert_fit_for_production(service: str, variables: dict[str, str], home: Path) -> None:
     """The settings resolve in production mode with nothing at a development default, and building the service
     (which loads every key) creates no key of its own."""
@@ -100,22 +140,25 @@ def test_make_secrets_generates_every_secret_once_and_adds_only_what_is_missing(
     first = install_secrets.generate(tmp_path)
     contents = {path: path.read_bytes() for path in tmp_path.rglob("*") if path.is_file()}
     checkpoint_key, intake_env = tmp_path / "compose" / "audit-checkpoint-key.pem", tmp_path / "compose" / "intake.env"
+    reader_public_key = tmp_path / "kubernetes" / "reader-public-keys" / "agency.polres.pub.pem"
     original = install_secrets.read_env_file(intake_env)
     checkpoint_key.unlink()
+    reader_public_key.unlink()
     intake_env.write_text(intake_env.read_text().replace("INTAKE_LOOKUP_HASH_KEY=", "# dropped ", 1))
 
     second = install_secrets.generate(tmp_path)
 
     assert first.kept == []
     assert len(first.written) >= 20
-    assert sorted(second.written) == sorted([checkpoint_key, intake_env])
+    assert sorted(second.written) == sorted([checkpoint_key, intake_env, reader_public_key])
     for path, content in contents.items():
         if path not in {checkpoint_key, intake_env}:
-            assert path.read_bytes() == content, f"{path} changed"
+            assert path.read_bytes() == content, f"{path} changed"  # a public half comes back as it was
     refilled = install_secrets.read_env_file(intake_env)
     assert refilled["INTAKE_ENCRYPTION_KEYS"] == original["INTAKE_ENCRYPTION_KEYS"]
     assert refilled["DATABASE_URL"] == original["DATABASE_URL"]
-    assert refilled["INTAKE_LOOKUP_HASH_KEY"] not in {"", original["INTAKE_LOOKUP_HASH_KEY"]}
+    mall = install_secrets.read_env_file(tmp_path / "compose" / "mall.env")
+    assert refilled["INTAKE_LOOKUP_HASH_KEY"] == mall["MALL_LOOKUP_HASH_KEY"], "a shared secret: the value mall holds"
     assert checkpoint_key.read_bytes() != contents[checkpoint_key]
     assert (tmp_path / "compose").stat().st_mode & 0o777 == 0o700
     assert (tmp_path / "kubernetes").stat().st_mode & 0o777 == 0o700
@@ -247,6 +290,12 @@ def compose_mounted_secrets(service: str) -> dict[str, Path]:
     }
 
 
+def compose_mounted_files(service: str) -> list[Path]:
+    """Every file Compose mounts into ``service`` as a secret (a directory secret's files each)."""
+    paths = compose_mounted_secrets(service).values()
+    return [file for path in paths for file in (sorted(path.iterdir()) if path.is_dir() else [path])]
+
+
 def compose_environment_of(service: str) -> dict[str, str]:
     """``service``'s environment as Compose gives it (its env file included), with paths of mounted secrets
     pointing at the generated files."""
@@ -266,7 +315,7 @@ def test_in_compose_only_the_token_tool_holds_the_signing_key_and_no_key_mount_i
     mounted = compose_mounted_secrets(service)
 
     assert "AUTH_PRIVATE_KEY_PATH" not in definition["environment"]
-    assert not [target for target, path in mounted.items() if is_signing_key(path.read_bytes())]
+    assert not [path for path in compose_mounted_files(service) if is_signing_key(path.read_bytes())]
     assert "/run/secrets/auth-public-key" in mounted
     for volume in definition.get("volumes", []):
         if (service, volume["target"]) not in WRITABLE_COMPOSE_MOUNTS:
@@ -286,8 +335,57 @@ def test_each_compose_service_gets_only_its_own_data_keys() -> None:
         "/run/secrets/audit-checkpoint-key",
         "/run/secrets/audit-retired-public-keys",
     }
+    reader_files = {
+        "intake": "/run/secrets/reader-public-keys",
+        "notification": "/run/secrets/notification-reader-keys",
+        "agency": "/run/secrets/agency-reader-keys",
+    }
     for service in set(PORTS) - {"audit"}:
-        assert set(compose_mounted_secrets(service)) == {"/run/secrets/auth-public-key"}, service
+        expected = {"/run/secrets/auth-public-key"} | ({reader_files[service]} if service in reader_files else set())
+        assert set(compose_mounted_secrets(service)) == expected, service
+
+
+@pytest.mark.parametrize("service", PORTS)
+def test_in_compose_intake_gets_the_readers_public_keys_notification_its_own_and_the_desk_every_agencys(
+    service: str,
+) -> None:
+    contents = [path.read_bytes() for path in compose_mounted_files(service)]
+
+    assert reader_keys_among(contents) == READER_KEYS_OF.get(service, (set(), set()))
+
+
+def test_every_reader_has_a_pair_whose_public_half_intake_is_given() -> None:
+    compose, kubernetes = generated_secrets() / "compose", generated_secrets() / "kubernetes"
+    private_dirs = {
+        "compose": {holder: compose / "reader-keys" / holder for holder in ("notification", "agency")},
+        "kubernetes": {
+            holder: kubernetes / install_secrets.reader_private_keys(holder) for holder in ("notification", "agency")
+        },
+    }
+    public_dirs = {
+        "compose": compose / "reader-keys" / "public",
+        "kubernetes": kubernetes / install_secrets.READER_PUBLIC_KEYS,
+    }
+    readers = install_secrets.readers()
+
+    assert set(readers) == {NOTIFICATION_READER} | AGENCY_READERS
+    for installation, public_dir in public_dirs.items():
+        assert {path.name for path in public_dir.iterdir()} == {f"{reader}.pub.pem" for reader in readers}
+        for holder, directory in private_dirs[installation].items():
+            held = {reader for reader in readers if install_secrets.reader_holder(reader) == holder}
+            assert {path.name for path in directory.iterdir()} == {reader_key_file(directory, r).name for r in held}
+        for reader in readers:
+            directory = private_dirs[installation][install_secrets.reader_holder(reader)]
+            private_key = load_private_key(reader_key_file(directory, reader).read_bytes())
+            public_key = (public_dir / f"{reader}.pub.pem").read_bytes()
+            assert public_key == public_pem(private_key), (installation, reader)
+    compose_keys = {path.read_bytes() for path in public_dirs["compose"].iterdir()}
+    kubernetes_keys = {path.read_bytes() for path in public_dirs["kubernetes"].iterdir()}
+    assert len(compose_keys | kubernetes_keys) == 2 * len(readers), (
+        "every pair is its own; Compose and Kubernetes share none"
+    )
+    assert (compose / "reader-keys" / "public").stat().st_mode & 0o777 == 0o755, "mounted whole: uid 10001 enters"
+    assert (compose / "reader-keys").stat().st_mode & 0o777 == 0o700
 
 
 def test_the_compose_token_tool_mints_tokens_the_services_accept(
@@ -415,7 +513,11 @@ def pod_files(service: str, root: Path) -> dict[str, Path]:
             continue
         directory = root / mount["name"]
         directory.mkdir(parents=True)
-        for item in source["items"]:
+        if "items" in source:
+            items = source["items"]
+        else:  # the whole Secret, a file per key
+            items = [{"key": key, "path": key} for key in generated_kubernetes_secrets()[source["secretName"]]]
+        for item in items:
             content = cluster_secret(source["secretName"], item["key"], optional=source.get("optional", False))
             if content is not None:
                 (directory / item["path"]).write_bytes(content)
@@ -443,7 +545,9 @@ def kubernetes_environment_of(service: str, root: Path) -> dict[str, str]:
     mounted = pod_files(service, root)
     for name, value in variables.items():
         for mount_path, directory in mounted.items():
-            if value.startswith(f"{mount_path}/"):
+            if value == mount_path:
+                variables[name] = str(directory)
+            elif value.startswith(f"{mount_path}/"):
                 variables[name] = str(directory / value.removeprefix(f"{mount_path}/"))
     return variables
 
@@ -471,6 +575,17 @@ def test_in_kubernetes_no_pod_holds_the_signing_key_and_secret_mounts_are_read_o
     assert all(mount["readOnly"] is True for mount in container["volumeMounts"] if mount["name"] in secret_volumes)
     assert not [path.name for path in files if is_signing_key(path.read_bytes())]
     assert "AUTH_PRIVATE_KEY_PATH" not in kubernetes_environment_of(service, tmp_path / "env")
+
+
+@pytest.mark.parametrize("service", PORTS)
+def test_in_kubernetes_intake_gets_the_readers_public_keys_notification_its_own_and_the_desk_every_agencys(
+    service: str, tmp_path: Path
+) -> None:
+    files = [path for directory in pod_files(service, tmp_path).values() for path in directory.iterdir()]
+    variables = kubernetes_environment_of(service, tmp_path / "env").values()
+
+    assert reader_keys_among([path.read_bytes() for path in files]) == READER_KEYS_OF.get(service, (set(), set()))
+    assert reader_keys_among(value.encode() for value in variables) == (set(), set()), "no reader key as a variable"
 
 
 def test_the_kubernetes_signing_key_is_generated_beside_the_secrets_and_in_none_of_them() -> None:

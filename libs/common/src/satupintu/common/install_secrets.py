@@ -5,8 +5,10 @@ Run again, it keeps every value already there and adds only what is missing (a n
 purpose), so it is safe to repeat and never changes a key that sealed data. Each service gets only its own data
 keys (and the documents keys, which intake and the agency desk share) and the public key that verifies staff
 tokens; the private half, which mints tokens, goes only to the token tool (Compose's ``token`` service,
-``satupintu-token`` on an operator's machine). What each file holds and how to
-rotate it: docs/operations.md ("Secrets").
+``satupintu-token`` on an operator's machine). Each reader of citizens' keys (decision 0016: ``notification`` and
+``agency.<code>`` of every agency in the catalogue) gets an RSA pair: intake the public halves, notification its own
+private key, the agency desk every agency's (and an agency's own worker its one file). What each file holds and how
+to rotate it: docs/operations.md ("Secrets").
 
 Layout of the output directory::
 
@@ -17,10 +19,14 @@ Layout of the output directory::
       auth-public-key.pem     verifies staff tokens (every service)
       auth-signing-key.pem    signs staff tokens (the `token` tool only)
       audit-checkpoint-key.pem, audit-retired-public-keys.pem
+      reader-keys/public/<reader>.pub.pem                  every reader's public key (intake)
+      reader-keys/notification/reader-notification.pem     notification's private key
+      reader-keys/agency/reader-agency.<code>.pem          each agency's private key (the desk; the agency's worker)
     kubernetes/               `kubectl apply -k`: the Secrets deploy/k8s refers to by name
       kustomization.yaml      a secretGenerator per directory below, listing the files in it
       <secret>/<key>          one file per key of each Secret (satupintu-auth, <service>-keys, documents-keys,
-                              citizen-lookup-keys, <service>-database, <service>-database-owner)
+                              citizen-lookup-keys, <service>-database, <service>-database-owner,
+                              reader-public-keys, notification-reader-keys, agency-reader-keys)
       database-roles.sql      each service's database and its owner role, for the PostgreSQL server's administrator
     kubernetes-token-signing-key.pem   signs staff tokens for the cluster; never in the cluster
 """
@@ -41,6 +47,10 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.engine import make_url
+
+from satupintu.common.catalogue import load_catalogue
+from satupintu.common.events.topics import NOTIFICATION_READER, agency_reader
+from satupintu.common.sealing import load_private_key, new_reader_key, private_pem, public_pem, reader_key_file
 
 SERVICES = ("intake", "routing", "agency", "notification", "audit", "mall")
 COMPOSE_DATABASE_USER = "satupintu"
@@ -82,6 +92,16 @@ def public_pem_of(private_pem: bytes) -> bytes:
     if not isinstance(key, Ed25519PrivateKey):
         raise ValueError("the signing key must be an Ed25519 private key")
     return key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def reader_private_pem() -> bytes:
+    """A new reader's RSA private key (:func:`satupintu.common.sealing.new_reader_key`), PKCS#8 PEM."""
+    return private_pem(new_reader_key())
+
+
+def reader_public_pem_of(pem: bytes) -> bytes:
+    """The public half of a reader's private key, as PEM."""
+    return public_pem(load_private_key(pem))
 
 
 @dataclass(frozen=True)
@@ -139,6 +159,30 @@ SHARED_SECRETS: tuple[SharedSecret, ...] = (
 """Intake seals uploaded documents with the documents keys and the agency desk opens them with the same keys.
 Intake names each application's citizen by the keyed hash of the NIK (decision 0016); the mall's consent ledger finds
 a NIK by the same hash."""
+
+
+READER_PUBLIC_KEYS = "reader-public-keys"
+"""Every reader's public key, ``<reader>.pub.pem``: Compose's secret and Kubernetes' Secret (intake's only)."""
+
+
+def readers() -> list[str]:
+    """Every reader citizens' keys are wrapped for (decision 0016): notification and each agency of the catalogue."""
+    return [NOTIFICATION_READER, *(agency_reader(code) for code in sorted(load_catalogue().agency_codes()))]
+
+
+def reader_holder(reader: str) -> str:
+    """The service that holds ``reader``'s private key: notification its own, the agency desk every agency's."""
+    return "notification" if reader == NOTIFICATION_READER else "agency"
+
+
+def reader_private_keys(service: str) -> str:
+    """The name of the Compose secret and of the Kubernetes Secret holding the reader keys ``service`` holds."""
+    return f"{service}-reader-keys"
+
+
+def reader_public_key_file(directory: Path, reader: str) -> Path:
+    """Where ``reader``'s public key is kept in a directory of public keys (what intake's ``ReaderKeys`` reads)."""
+    return directory / f"{reader}.pub.pem"
 
 
 def secret_variables(service: str) -> set[str]:
@@ -207,22 +251,58 @@ def _env_file_once(path: Path, wanted: dict[str, Callable[[], str]], comment: st
     return present | missing
 
 
-def _signing_pair(private_path: Path, public_path: Path, public_mode: int, private_mode: int, report: Report) -> None:
-    """An Ed25519 key pair: the private key made once, its public half (re)written to match it."""
-    private_pem = _file_once(private_path, ed25519_private_pem, private_mode, report)
-    public_pem = public_pem_of(private_pem)
-    if not public_path.exists() or public_path.read_bytes() != public_pem:
-        _write(public_path, public_pem, public_mode)
+def _key_pair(
+    private_path: Path,
+    public_path: Path,
+    public_mode: int,
+    private_mode: int,
+    report: Report,
+    *,
+    make: Callable[[], bytes] = ed25519_private_pem,
+    public_of: Callable[[bytes], bytes] = public_pem_of,
+) -> None:
+    """A key pair (Ed25519 unless told): the private key made once, its public half (re)written to match it."""
+    private = _file_once(private_path, make, private_mode, report)
+    public = public_of(private)
+    if not public_path.exists() or public_path.read_bytes() != public:
+        _write(public_path, public, public_mode)
         report.note(public_path, written=True)
     else:
         report.note(public_path, written=False)
+
+
+def _reader_pairs(
+    public_dir: Path, private_dir: Callable[[str], Path], public_mode: int, private_mode: int, report: Report
+) -> None:
+    """Each reader's RSA pair: its private key made once in ``private_dir(holder)`` as ``reader-<reader>.pem``, its
+    public half (re)derived into ``public_dir`` as ``<reader>.pub.pem``."""
+    for reader in readers():
+        _key_pair(
+            reader_key_file(private_dir(reader_holder(reader)), reader),
+            reader_public_key_file(public_dir, reader),
+            public_mode,
+            private_mode,
+            report,
+            make=reader_private_pem,
+            public_of=reader_public_pem_of,
+        )
+
+
+def _mountable_directory(path: Path) -> Path:
+    """A directory Compose mounts into a container whole: enterable by the services' uid (0755), kept from other
+    users of the host by the secrets directory around it (0700)."""
+    path.mkdir(mode=0o755, parents=True, exist_ok=True)
+    path.chmod(0o755)
+    return path
 
 
 def generate_compose(directory: Path, report: Report) -> None:
     """The env files and key files deploy/docker-compose.yml reads.
 
     Key files are mounted into containers as Compose secrets, which keep the host file's mode and owner, and the
-    services run as uid 10001: so they are readable by all (0644) inside a directory only its owner may enter.
+    services run as uid 10001: so they are readable by all (0644) inside a directory only its owner may enter. The
+    readers' keys are mounted a directory at a time (``reader-keys/public``, ``/notification``, ``/agency``), so
+    those directories may be entered by all (0755) while ``reader-keys`` around them may not.
     """
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     directory.chmod(0o700)
@@ -254,9 +334,14 @@ def generate_compose(directory: Path, report: Report) -> None:
             f"The {service} service's own secrets; DATABASE_URL names its role, which may only read and write rows.",
             report,
         )
-    _signing_pair(directory / "auth-signing-key.pem", directory / "auth-public-key.pem", 0o644, 0o644, report)
+    _key_pair(directory / "auth-signing-key.pem", directory / "auth-public-key.pem", 0o644, 0o644, report)
     _file_once(directory / "audit-checkpoint-key.pem", ed25519_private_pem, 0o644, report)
     _file_once(directory / "audit-retired-public-keys.pem", RETIRED_KEYS_HEADER.encode, 0o644, report)
+    reader_keys = directory / "reader-keys"
+    reader_keys.mkdir(mode=0o700, exist_ok=True)
+    public_dir = _mountable_directory(reader_keys / "public")
+    holders = {holder: _mountable_directory(reader_keys / holder) for holder in map(reader_holder, readers())}
+    _reader_pairs(public_dir, holders.__getitem__, 0o644, 0o644, report)
 
 
 def _shared_value(directory: Path, secret: SharedSecret) -> str:
@@ -281,7 +366,14 @@ def generate_kubernetes(directory: Path, database_host: str, report: Report) -> 
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     directory.chmod(0o700)
     auth = directory / "satupintu-auth"
-    _signing_pair(directory.parent / "kubernetes-token-signing-key.pem", auth / "public-key.pem", 0o600, 0o600, report)
+    _key_pair(directory.parent / "kubernetes-token-signing-key.pem", auth / "public-key.pem", 0o600, 0o600, report)
+    _reader_pairs(
+        directory / READER_PUBLIC_KEYS,
+        lambda holder: directory / reader_private_keys(holder),
+        0o600,
+        0o600,
+        report,
+    )
     for shared in SHARED_SECRETS:
         _value_once(directory / shared.secret_name / shared.secret_key, shared.make, report)
     roles: list[str] = []

@@ -74,6 +74,17 @@ class AgencySettings(ServiceSettings):
         default=10, ge=1, description="Login attempts allowed per client address and user name per minute."
     )
 
+    def production_problems(self) -> list[str]:
+        """Without the agencies' reader keys, the desk would open citizens' keys with development pairs made on
+        the spot, for which intake wraps nothing."""
+        problems = super().production_problems()
+        if self.reader_private_keys_dir is None:
+            problems.append(
+                "AGENCY_READER_PRIVATE_KEYS_DIR is not set, so development reader keys would be made up on the spot; "
+                "set it to the directory of every reader-agency.<code>.pem from make secrets"
+            )
+        return problems
+
 
 class ExampleWorkerSettings(BaseSettings):
     """The example BPJS enrolment worker; environment variables start with ``AGENCY_WORKER_`` (Kafka: ``KAFKA_``,
@@ -92,6 +103,14 @@ class ExampleWorkerSettings(BaseSettings):
             "PostgreSQL DSN (`postgresql://...`) of the database where the worker remembers the assignments it has "
             "decided, across restarts. Unset: the worker's own database `<DATABASE_NAME_PREFIX>agency_worker` on "
             "the `DATABASE_URL` server, created at start."
+        ),
+    )
+    reader_key_path: Path | None = Field(
+        default=None,
+        description=(
+            "PEM file of the agency's private reader key (`reader-agency.<code>.pem` from make secrets), which opens "
+            "the citizens' keys on its key topic (decision 0016). Unset: the development pair in the auth keys "
+            "directory, made when missing, which an intake on the same machine wraps for."
         ),
     )
     log_level: str = Field(default="info", description="Log level of the worker's structured logs.")

@@ -66,13 +66,15 @@ async def bpjs_enrolment_check(task: Task) -> Outcome | None:
 
 
 def build_worker(settings: ExampleWorkerSettings) -> AgencyWorker:
-    """The BPJS enrolment worker on ``settings``' cluster, remembering its decisions in its PostgreSQL ledger."""
+    """The BPJS enrolment worker on ``settings``' cluster, remembering its decisions in its PostgreSQL ledger and
+    opening citizens' keys with ``AGENCY_WORKER_READER_KEY_PATH`` (development: the local pair)."""
     return AgencyWorker(
         AGENCY,
         settings.kafka,
         bpjs_enrolment_check,
         worker_name=settings.name,
         ledger=PostgresLedger(settings.ledger_url(), agency=AGENCY, worker=settings.name),
+        reader_key=settings.reader_key_path,
     )
 
 
@@ -90,7 +92,8 @@ def main() -> None:
         prog="satupintu-agency-worker",
         description=(
             "BPJS Kesehatan's automatic enrolment check, on the agency.bpjs-kes topics (Kafka from KAFKA_*), "
-            "remembering its decisions in PostgreSQL (DATABASE_*)."
+            "remembering its decisions in PostgreSQL (DATABASE_*) and opening citizens' keys with the agency's "
+            "reader key (AGENCY_WORKER_READER_KEY_PATH, reader-agency.bpjs-kes.pem from make secrets)."
         ),
     )
     parser.add_argument("--name", help="worker name (default: AGENCY_WORKER_NAME or bpjs-enrolment)")

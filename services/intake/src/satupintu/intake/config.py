@@ -141,3 +141,14 @@ class IntakeSettings(ServiceSettings):
     mall_public_url: str = Field(
         default="http://127.0.0.1:8006", description="Where citizens reach the mall (consent ledger, survey)."
     )
+
+    def production_problems(self) -> list[str]:
+        """Without the readers' public keys, citizens' keys would be wrapped for development pairs made on the
+        spot, which no reader holds."""
+        problems = super().production_problems()
+        if self.reader_public_keys_dir is None:
+            problems.append(
+                "INTAKE_READER_PUBLIC_KEYS_DIR is not set, so citizens' keys would be wrapped for development reader "
+                "keys made up on the spot; set it to the readers' public keys from make secrets"
+            )
+        return problems

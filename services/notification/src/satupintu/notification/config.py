@@ -131,3 +131,14 @@ class NotificationSettings(ServiceSettings):
     rate_limits: dict[str, RateLimit] = Field(
         default_factory=_default_rate_limits, description="Token bucket per channel kind (email, sms, webhook)."
     )
+
+    def production_problems(self) -> list[str]:
+        """Without its reader key, notification would open citizens' keys with a development pair made on the
+        spot, for which intake wraps nothing."""
+        problems = super().production_problems()
+        if self.reader_private_keys_dir is None:
+            problems.append(
+                "NOTIFICATION_READER_PRIVATE_KEYS_DIR is not set, so a development reader key would be made up on the "
+                "spot; set it to the directory of reader-notification.pem from make secrets"
+            )
+        return problems
