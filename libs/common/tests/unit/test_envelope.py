@@ -355,6 +355,7 @@ def _subject_of(payload: EventPayload) -> str:
         or getattr(payload, "application_id", None)
         or getattr(payload, "subject_id", None)
         or getattr(payload, "verification_id", None)
+        or getattr(payload, "reset_id", None)
     )
     assert isinstance(subject, str)
     return subject
@@ -398,7 +399,7 @@ def test_every_concrete_payload_class_is_registered_under_its_own_type() -> None
     concrete = {cls for cls in _subclasses(EventPayload) if "event_type" in vars(cls)}
     assert concrete == set(EVENT_TYPES.values())
     assert all(EVENT_TYPES[payload_type.event_type] is payload_type for payload_type in concrete)
-    assert len(EVENT_TYPES) == 32
+    assert len(EVENT_TYPES) == 33
 
 
 @pytest.mark.parametrize("event_type", sorted(EVENT_TYPES))

@@ -509,3 +509,16 @@ async def test_refused_requests_store_nothing_and_publish_nothing(intake: Intake
     assert await intake.count(ApplicationRecord) == applications_before + 1
     assert await intake.count(ApplicationRecord, col(ApplicationRecord.id) == sentinel_key.decode()) == 1
     assert await intake.count(OutboxMessage) == 0
+
+
+@pytest.mark.parametrize("verification_id", ["\x00", "not-a-verification", "A" * 36])
+async def test_a_code_for_an_id_no_verification_can_have_is_refused_with_the_field_path(
+    intake: Intake, verification_id: str
+) -> None:
+    answer = await intake.client.post(
+        "/profile/verification/confirm", json={"verification_id": verification_id, "code": "123456"}
+    )
+
+    assert answer.status_code == 422, answer.text
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert [error["field"] for error in answer.json()["errors"]] == ["verification_id"]

@@ -232,7 +232,10 @@ class VerificationConfirm(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    verification_id: str = Field(max_length=64, description="The verification the code belongs to.")
+    verification_id: str = Field(
+        pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$",
+        description="The verification the code belongs to (the `verification_id` a code request answered).",
+    )
     code: str = Field(pattern=r"^[0-9]{6}$", description="The 6-digit code.")
 
 
