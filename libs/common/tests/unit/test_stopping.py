@@ -4,13 +4,17 @@ arrives, and stopping gives up on whatever still runs at the deadline instead of
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from faststream.kafka import KafkaBroker
 
+from satupintu.common.migrations import ServiceSchema
 from satupintu.common.outbox import OutboxRelay
+from satupintu.common.runtime import ServiceRuntime
+from satupintu.common.settings import ServiceSettings
 from satupintu.common.stopping import finish_by
 
 pytestmark = pytest.mark.unit
@@ -84,3 +88,29 @@ async def test_stopping_waits_for_tasks_that_finish_in_time() -> None:
     loop = asyncio.get_running_loop()
     assert await finish_by(loop.time() + 5, "quick work", asyncio.create_task(quick())) is True
     assert done.is_set()
+
+
+async def test_work_a_late_start_up_step_spawns_once_stopping_began_never_runs() -> None:
+    runtime = ServiceRuntime(
+        "probe",
+        ServiceSettings(stop_timeout_seconds=2),
+        needs_broker=False,
+        schema=ServiceSchema("probe", tables=[]),
+    )
+    ran = asyncio.Event()
+
+    async def relay() -> None:
+        ran.set()
+
+    async def late_start_up() -> None:
+        with contextlib.suppress(asyncio.CancelledError):  # swallowed on the way, as a library may
+            await asyncio.sleep(3600)
+        runtime.spawn(relay())
+
+    runtime.spawn(late_start_up())
+    await asyncio.sleep(0)
+    await runtime.stop()
+    await asyncio.sleep(0.05)
+
+    assert not ran.is_set()
+    assert runtime.stopped_in_time is True

@@ -67,6 +67,7 @@ class ServiceRuntime:
     _start_hooks: list[Callable[[], None]] = field(init=False, default_factory=list)
     _metric_refreshers: list[Callable[[], Awaitable[None]]] = field(init=False, default_factory=list)
     _background: set[asyncio.Task[None]] = field(init=False, default_factory=set)
+    _stopping: bool = field(init=False, default=False)
 
     def __post_init__(self) -> None:
         configure_tracing(self.name, self.settings.tracing_exporter)
@@ -187,6 +188,7 @@ class ServiceRuntime:
         """Stop background work, then the broker (consumers finish the batch in hand), then the engine, all within
         ``stop_timeout_seconds``: past it, what is left is cancelled and abandoned, so stopping never hangs."""
         deadline = asyncio.get_running_loop().time() + self.settings.stop_timeout_seconds
+        self._stopping = True
         for task in self._background:
             task.cancel()
         self.stopped_in_time = all(
@@ -208,7 +210,14 @@ class ServiceRuntime:
             await self.stop()
 
     def spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
-        """Run ``coroutine`` for the life of the process; it is cancelled when the service stops."""
+        """Run ``coroutine`` for the life of the process; it is cancelled when the service stops. Once stopping has
+        begun nothing new starts: a start-up step still finishing (the broker connecting late, a cancellation
+        swallowed by a library) would otherwise spawn work nobody cancels, such as an outbox relay holding the
+        leadership of a database after its broker has stopped."""
+        if self._stopping:
+            coroutine.close()
+            _logger.info("%s is stopping: not starting %s", self.name, getattr(coroutine, "__qualname__", coroutine))
+            return
         task = asyncio.create_task(coroutine)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
