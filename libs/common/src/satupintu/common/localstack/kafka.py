@@ -29,6 +29,16 @@ PROCESS_NAME = "kafka"
 _POM_NAMESPACE = {"pom": "http://maven.apache.org/POM/4.0.0"}
 
 
+def new_cluster_id() -> str:
+    """A KRaft cluster id: 16 random bytes, URL-safe base64 without padding, never starting with ``-`` (the storage
+    tool would read such an id as an option and refuse to format: one start in 64 failed so), as Kafka's own
+    ``Uuid.randomUuid`` avoids."""
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
+
+
 class KafkaStartError(RuntimeError):
     """The local broker could not be fetched or started; the message says why and shows its log."""
 
@@ -191,7 +201,7 @@ class LocalKafka:
         java = self.java_command(libs)
         if not (self.data_dir / "meta.properties").is_file():
             self.data_dir.mkdir(parents=True, exist_ok=True)
-            cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+            cluster_id = new_cluster_id()
             storage_tool = [*java, "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(properties)]
             formatting = subprocess.run(
                 [*storage_tool, *self.format_arguments()],
