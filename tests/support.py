@@ -9,13 +9,14 @@ from typing import Any
 import httpx
 from aiokafka import AIOKafkaProducer
 
+from satupintu.common.catalogue import load_catalogue
 from satupintu.common.events.applications import Applicant, ApplicationSubmitted
 from satupintu.common.events.base import Decision, DocumentRef
 from satupintu.common.events.envelope import Event, KafkaRecord, from_record, to_record
 from satupintu.common.events.tasks import TaskAssigned, TaskDecided
-from satupintu.common.events.topics import Topic, dead_letter_topic
+from satupintu.common.events.topics import Topic, all_topic_names, dead_letter_topic, key_topic_names
 from satupintu.common.settings import KafkaSettings
-from satupintu.common.testing.kafka import read_to_end
+from satupintu.common.testing.kafka import Record, read_to_end
 from satupintu.common.testing.waiting import eventually
 
 
@@ -159,3 +160,16 @@ async def dead_letters(kafka: KafkaSettings, logical_topic: str, key: str) -> li
         for record in records
         if record.key == key.encode()
     ]
+
+
+async def every_record(kafka: KafkaSettings) -> list[tuple[str, Record, str]]:
+    """Every record now on every topic of the contract and every key topic (dead-letter twins included), for the
+    catalogue's agencies: its logical topic, the record, and its key, value and headers as text (what a search for a
+    personal value in clear reads)."""
+    codes = load_catalogue().agency_codes()
+    found: list[tuple[str, Record, str]] = []
+    for topic in [*all_topic_names(codes), *key_topic_names(codes)]:
+        for record in await read_to_end(kafka.bootstrap_servers, kafka.topic_name(topic)):
+            parts = [record.key or b"", record.value or b"", *record.headers.values()]
+            found.append((topic, record, b"\n".join(parts).decode("utf-8", errors="replace")))
+    return found

@@ -19,7 +19,7 @@ from satupintu.common.crypto import KeyedHasher, load_or_create_secret
 from satupintu.common.events.topics import Topic
 from satupintu.common.settings import KafkaSettings
 from satupintu.common.testing.kafka import read_to_end
-from satupintu.common.testing.sealing import opened, reader_keys
+from satupintu.common.testing.sealing import opened_payload, reader_keys
 from satupintu.common.testing.waiting import eventually
 from satupintu.intake.config import IntakeSettings
 from satupintu.intake.main import create_app as create_intake
@@ -48,10 +48,7 @@ async def code_to(kafka: KafkaSettings, email: str, count: int) -> tuple[str, st
         records = await read_to_end(kafka.bootstrap_servers, kafka.topic_name(Topic.NOTIFICATIONS.name_for()))
         keys = await reader_keys(kafka, AuthSettings().keys_dir)
         payloads = [
-            {
-                name: opened(value, keys, subject=payload["verification_id"], field=name)
-                for name, value in payload.items()
-            }
+            opened_payload(payload, keys, subject=payload["verification_id"])
             for payload in (json.loads(r.value) for r in records if r.header("ce_type") == "verification.code_issued")
         ]
         # The topic keeps order per verification only; every code lives equally long, so its expiry orders them.

@@ -26,11 +26,8 @@ from satupintu.agency.services import NOT_READABLE
 from satupintu.audit.config import AuditSettings
 from satupintu.audit.main import create_app as create_audit
 from satupintu.common.auth import AuthSettings, Role, TokenIssuer, load_or_create_local_keys
-from satupintu.common.catalogue import load_catalogue
-from satupintu.common.events.topics import all_topic_names, key_topic_names
 from satupintu.common.sealing import is_sealed, sealed_key_id
 from satupintu.common.settings import KafkaSettings
-from satupintu.common.testing.kafka import read_to_end
 from satupintu.common.testing.waiting import eventually
 from satupintu.intake.config import IntakeSettings
 from satupintu.intake.main import create_app as create_intake
@@ -43,6 +40,7 @@ from satupintu.routing.main import create_app as create_routing
 from satupintu.routing.services import form_data
 from satupintu.routing.storage.tables import WorkflowRecord
 from tests.conftest import running
+from tests.support import every_record
 
 pytestmark = pytest.mark.e2e
 
@@ -187,19 +185,14 @@ async def test_after_an_erasure_nothing_anywhere_opens_to_the_citizen_and_the_au
     erased_key = sealed_key_id(address)
 
     # Topics: no personal value in clear; the key is tombstoned on every key topic it was on, so nothing opens.
-    codes = load_catalogue().agency_codes()
     live_keys: set[str] = set()
-    for topic in [*all_topic_names(codes), *key_topic_names(codes)]:
-        for record in await read_to_end(kafka_settings.bootstrap_servers, kafka_settings.topic_name(topic)):
-            raw = b"\n".join([record.key or b"", record.value or b"", *record.headers.values()]).decode(
-                errors="replace"
-            )
-            found += [f"{topic}@{record.offset}: {value!r}" for value in PERSONAL if value in raw]
-            if record.value:
-                sealed_with |= {sealed_key_id(value) for value in sealed_values(_json_or_none(record.value))}
-            if topic.startswith("keys.") and not topic.endswith(".dlq"):
-                key_id = (record.key or b"").decode()
-                (live_keys.add if record.value else live_keys.discard)(key_id)
+    for topic, record, raw in await every_record(kafka_settings):
+        found += [f"{topic}@{record.offset}: {value!r}" for value in PERSONAL if value in raw]
+        if record.value:
+            sealed_with |= {sealed_key_id(value) for value in sealed_values(_json_or_none(record.value))}
+        if topic.startswith("keys.") and not topic.endswith(".dlq"):
+            key_id = (record.key or b"").decode()
+            (live_keys.add if record.value else live_keys.discard)(key_id)
     assert found == []
     assert erased_key in sealed_with, "the journey's records carry values sealed with the citizen's key"
     assert erased_key not in live_keys, "a key topic still holds the citizen's key"

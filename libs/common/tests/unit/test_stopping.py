@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+import inspect
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import pytest
@@ -97,20 +98,26 @@ async def test_work_a_late_start_up_step_spawns_once_stopping_began_never_runs()
         needs_broker=False,
         schema=ServiceSchema("probe", tables=[]),
     )
-    ran = asyncio.Event()
+    started = asyncio.Event()
+    spawned_late: list[Coroutine[Any, Any, None]] = []
+
+    ran: list[bool] = []
 
     async def relay() -> None:
-        ran.set()
+        ran.append(True)
 
     async def late_start_up() -> None:
+        started.set()
         with contextlib.suppress(asyncio.CancelledError):  # swallowed on the way, as a library may
-            await asyncio.sleep(3600)
-        runtime.spawn(relay())
+            await asyncio.Event().wait()
+        spawned_late.append(relay())
+        runtime.spawn(spawned_late[0])
 
     runtime.spawn(late_start_up())
-    await asyncio.sleep(0)
+    await started.wait()
     await runtime.stop()
-    await asyncio.sleep(0.05)
 
-    assert not ran.is_set()
+    [late] = spawned_late
+    assert ran == []
+    assert inspect.getcoroutinestate(late) == inspect.CORO_CLOSED, "closed unstarted, never scheduled as a task"
     assert runtime.stopped_in_time is True

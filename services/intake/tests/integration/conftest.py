@@ -22,7 +22,7 @@ from satupintu.common.events.mall import ConsentGranted, ConsentWithdrawn
 from satupintu.common.events.topics import Topic
 from satupintu.common.settings import KafkaSettings
 from satupintu.common.testing.kafka import read_to_end
-from satupintu.common.testing.sealing import opened, reader_keys
+from satupintu.common.testing.sealing import opened_payload, reader_keys
 from satupintu.common.testing.waiting import eventually
 from satupintu.intake.config import IntakeSettings
 from tests.support import produce, record_of, upload_document
@@ -63,10 +63,7 @@ async def notices(kafka: KafkaSettings, event_type: str = "verification.code_iss
     payloads = [json.loads(record.value) for record in records if record.header("ce_type") == event_type]
     keys = await reader_keys(kafka, AuthSettings().keys_dir)
     return [
-        {
-            name: opened(value, keys, subject=payload.get("verification_id") or payload["reset_id"], field=name)
-            for name, value in payload.items()
-        }
+        opened_payload(payload, keys, subject=payload.get("verification_id") or payload["reset_id"])
         for payload in payloads
     ]
 

@@ -190,7 +190,6 @@ class ErasureService:
             outcome="granted",
             reason=f"erased on request {request.reference}",
         )
-        await self._outbox.wake_relay(session)
         _logger.info(
             "erasure %s: %d applications emptied, key sent to %d readers destroyed, %d documents deleted",
             request.id,

@@ -43,6 +43,11 @@ def opened(value: Any, keys: dict[str, CitizenKey], *, subject: str, field: str)
     return open_sealed(value, keys[sealed_key_id(value)], subject=subject, field=field)
 
 
+def opened_payload(payload: dict[str, Any], keys: dict[str, CitizenKey], *, subject: str) -> dict[str, Any]:
+    """A payload (JSON) with each of its top-level sealed values opened (sealed by its own name, for ``subject``)."""
+    return {name: opened(value, keys, subject=subject, field=name) for name, value in payload.items()}
+
+
 def opened_submission(payload: ApplicationSubmitted, keys: dict[str, CitizenKey]) -> ApplicationSubmitted:
     """An ``application.submitted`` with its applicant and form fields opened."""
     subject = payload.application_id
