@@ -25,7 +25,7 @@ from satupintu.routing.main import create_app as create_routing
 from tests.conftest import running
 from tests.support import events_on, skck_application, wait_for_events
 
-pytestmark = pytest.mark.integration
+pytestmark = pytest.mark.e2e
 
 TOPICS = [
     Topic.APPLICATIONS.name_for(),
