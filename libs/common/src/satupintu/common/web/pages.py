@@ -1,13 +1,16 @@
-"""Whole pages: the pages' security headers, and a page of a package's templates in the request's language with the
-link to the same page in the other language (the operators' dead-letter page every service has renders this way)."""
+"""Whole pages: the pages' security headers, their stylesheet, and a page of a package's templates in the request's
+language with the link to the same page in the other language (the operators' dead-letter page every service has
+renders this way)."""
 
 from __future__ import annotations
 
+from functools import cache
+from importlib.resources import files
 from typing import Any, Final
 from urllib.parse import urlencode
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
 from satupintu.common.web.templates import render_html
 from satupintu.common.web.translator import Translator, other_language
@@ -53,4 +56,18 @@ def render_page(
         {"t": t, "lang": t.language, "title": title, "query": t.query, "switch_url": switch_url, **values},
         status_code=status_code,
         headers=PAGE_HEADERS,
+    )
+
+
+@cache
+def _resource_text(package: str, resource: str) -> str:
+    return files(package).joinpath(resource).read_text(encoding="utf-8")
+
+
+def stylesheet_response(package: str, resource: str) -> Response:
+    """The pages' stylesheet, ``resource`` of ``package`` (``static/site.css``), read once; browsers keep it an hour."""
+    return Response(
+        _resource_text(package, resource),
+        media_type="text/css",
+        headers={"Cache-Control": "public, max-age=3600", "X-Content-Type-Options": "nosniff"},
     )
