@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from satupintu.agency.api.pages import decision_from_form, local_time
+from satupintu.agency.api.pages import decision_from_form
 from satupintu.agency.domain import (
     DecisionInput,
     InvalidDecision,
@@ -17,6 +17,7 @@ from satupintu.agency.domain import (
     sla_state,
 )
 from satupintu.common.events.base import Decision
+from satupintu.common.web.dates import local_time
 from satupintu.common.working_days import WorkingCalendar
 
 pytestmark = pytest.mark.unit

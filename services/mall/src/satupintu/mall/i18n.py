@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
-LANGUAGES = ("id", "en")
+from satupintu.common.web import translator
+from satupintu.common.web.dates import clock_time, numeric_moment
 
-TEXTS: Mapping[str, Mapping[str, str]] = {
+TEXTS: translator.Texts = {
     "id": {
         "site_name": "Mal Pelayanan Publik",
         "switch": "English",
@@ -383,23 +382,18 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
 }
 
 
-class Translator:
-    """Texts of one language, with values filled in; dates and times in the mall's time zone."""
+class Translator(translator.Translator):
+    """The mall's texts in one language (:class:`satupintu.common.web.translator.Translator`'s fallback); dates and
+    times in the mall's time zone."""
 
-    def __init__(self, language: str, timezone: str = "Asia/Jakarta") -> None:
-        self.language = language if language in LANGUAGES else "id"
-        self._texts = TEXTS[self.language]
-        self._zone = ZoneInfo(timezone)
-
-    def __call__(self, key: str, **values: object) -> str:
-        """The text ``key`` in this language (Indonesian when missing), with ``values`` filled in."""
-        text = self._texts.get(key) or TEXTS["id"].get(key) or key
-        return text.format(**values) if values else text
+    def __init__(self, language: str | None, timezone: str = "Asia/Jakarta") -> None:
+        super().__init__(TEXTS, language)
+        self._timezone = timezone
 
     def moment(self, value: datetime | None) -> str:
         """A date and time as read on the page (local time)."""
-        return "" if value is None else value.astimezone(self._zone).strftime("%d-%m-%Y %H:%M")
+        return numeric_moment(value, self._timezone)
 
     def clock(self, value: datetime | None) -> str:
         """A time of today as read on the page (local time, ``14:05``)."""
-        return "" if value is None else value.astimezone(self._zone).strftime("%H:%M")
+        return clock_time(value, self._timezone)

@@ -23,9 +23,10 @@ from satupintu.common.dead_letters.schemas import MAX_LIMIT, DeadLetterQuery, De
 from satupintu.common.dead_letters.service import UnknownCriterion
 from satupintu.common.dead_letters.texts import TEXTS
 from satupintu.common.page_sign_in import TokenSignIn
-from satupintu.common.pages import Texts, page_language, render_page
 from satupintu.common.problems import field_path
 from satupintu.common.ratelimit import TokenBuckets
+from satupintu.common.web.pages import render_page
+from satupintu.common.web.translator import Translator, page_language
 
 PATH = "/operator"
 PAGE = f"{PATH}/dead-letters"
@@ -44,8 +45,8 @@ def sign_in_attempts() -> TokenBuckets:
     return TokenBuckets(SIGN_IN_ATTEMPTS_PER_MINUTE, SIGN_IN_ATTEMPTS_PER_MINUTE)
 
 
-def _texts(request: Request) -> Texts:
-    return Texts(TEXTS, page_language(request))
+def _texts(request: Request) -> Translator:
+    return Translator(TEXTS, page_language(request))
 
 
 def _render(request: Request, template: str, *, title: str, status_code: int = 200, **values: Any) -> Response:

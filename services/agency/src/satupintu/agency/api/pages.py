@@ -4,18 +4,12 @@ form carries the session's CSRF token. The pages call the same use cases as the 
 
 from __future__ import annotations
 
-import hmac
 import math
-import secrets
 from collections.abc import Awaitable, Callable
-from datetime import datetime
-from pathlib import Path
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field
 
 from satupintu.agency.api.dependencies import (
@@ -33,11 +27,11 @@ from satupintu.agency.storage.tables import Officer
 from satupintu.common.catalogue import Catalogue
 from satupintu.common.events.base import Decision
 from satupintu.common.ratelimit import TokenBuckets
+from satupintu.common.web.csrf import csrf_token, csrf_valid, renew_csrf_token
+from satupintu.common.web.dates import local_time
+from satupintu.common.web.templates import render_html
 
 router = APIRouter(include_in_schema=False)
-TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "templates")
-
-CSRF_KEY = "csrf"
 FLASH_KEY = "flash"
 PAGE_PATHS = ("/login", "/logout", "/desk")
 _CSP = (
@@ -45,9 +39,6 @@ _CSP = (
     "frame-ancestors 'none'; base-uri 'none'"
 )
 
-_DAYS = ("Sen", "Sel", "Rab", "Kam", "Jum", "Sab", "Min")
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des")
-_ZONE_NAMES = {"Asia/Jakarta": "WIB", "Asia/Pontianak": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}
 SLA_LABELS = {"on_time": "Tepat waktu", "due_soon": "Segera jatuh tempo", "breached": "Melewati tenggat"}
 DECISION_LABELS = {
     "approved": "Disetujui",
@@ -66,22 +57,6 @@ _FIELD_MESSAGES = {
 }
 
 
-def local_time(value: datetime | None, timezone: str = "Asia/Jakarta") -> str:
-    """``Sen, 16 Nov 2026 23:59 WIB``: a time in the agency's zone, the way Indonesian offices write it."""
-    if value is None:
-        return "-"
-    local = value.astimezone(ZoneInfo(timezone))
-    zone = _ZONE_NAMES.get(timezone, local.tzname() or "")
-    return f"{_DAYS[local.weekday()]}, {local.day} {_MONTHS[local.month - 1]} {local.year} {local:%H:%M} {zone}"
-
-
-TEMPLATES.env.filters["local_time"] = local_time
-TEMPLATES.env.globals["sla_labels"] = SLA_LABELS
-TEMPLATES.env.globals["decision_labels"] = DECISION_LABELS
-TEMPLATES.env.globals["decision_sent_text"] = DECISION_SENT_TEXT
-TEMPLATES.env.globals["decision_refused_text"] = DECISION_REFUSED_TEXT
-
-
 def install_page_security(app: FastAPI) -> None:
     """Headers for the desk's pages: no framing, no foreign content, no caching of personal data."""
 
@@ -96,21 +71,6 @@ def install_page_security(app: FastAPI) -> None:
             response.headers["Referrer-Policy"] = "no-referrer"
             response.headers["Cache-Control"] = "no-store"
         return response
-
-
-def csrf_token(request: Request) -> str:
-    """The session's CSRF token, created on first use."""
-    token = request.session.get(CSRF_KEY)
-    if not isinstance(token, str):
-        token = secrets.token_urlsafe(32)
-        request.session[CSRF_KEY] = token
-    return token
-
-
-def csrf_valid(request: Request, submitted: str) -> bool:
-    """Whether a form's token is the session's."""
-    expected = request.session.get(CSRF_KEY)
-    return isinstance(expected, str) and bool(submitted) and hmac.compare_digest(expected, submitted)
 
 
 def _flash(request: Request, kind: str, text: str) -> None:
@@ -132,12 +92,17 @@ def _render(
 ) -> HTMLResponse:
     officer: Officer | None = context.get("officer")
     full = {
+        "officer": None,
         "csrf_token": csrf_token(request),
         "flash": request.session.pop(FLASH_KEY, None),
         "agency_name": _agency_name(request, officer.agency) if officer else "",
+        "sla_labels": SLA_LABELS,
+        "decision_labels": DECISION_LABELS,
+        "decision_sent_text": DECISION_SENT_TEXT,
+        "decision_refused_text": DECISION_REFUSED_TEXT,
         **context,
     }
-    return TEMPLATES.TemplateResponse(request, template, full, status_code=status_code, headers=headers)
+    return render_html("satupintu.agency", template, full, status_code=status_code, headers=headers)
 
 
 def _redirect(path: str) -> RedirectResponse:
@@ -205,9 +170,9 @@ async def login(
             SESSION_OFFICER: officer.username,
             SESSION_AGENCY: officer.agency,
             SESSION_STAMP: password_stamp(officer),
-            CSRF_KEY: secrets.token_urlsafe(32),
         }
     )
+    renew_csrf_token(request)
     return _redirect("/desk")
 
 

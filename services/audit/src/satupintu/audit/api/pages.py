@@ -5,15 +5,12 @@ the pages (a bearer header works too); every page that shows entries is recorded
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
 
 from satupintu.audit.api.access import (
     PERSONAL_PARAMETER,
@@ -26,13 +23,17 @@ from satupintu.audit.api.access import (
 )
 from satupintu.audit.domain import AuditRuleError, EventFilters
 from satupintu.common.auth import Principal
+from satupintu.common.web.templates import render_html
 
 router = APIRouter(prefix="/audit/ui", include_in_schema=False)
-templates = Jinja2Templates(directory=str(Path(__file__).resolve().parent.parent / "templates"))
-templates.env.filters["compact_json"] = lambda value: json.dumps(value, ensure_ascii=False, sort_keys=True)
 PageAuditor = Annotated[Principal, Depends(page_auditor)]
 PAGE_SIZE = 50
 FILTER_FIELDS = ("application_id", "agency", "type", "actor", "since", "until", PERSONAL_PARAMETER)
+
+
+def _page(template: str, values: dict[str, Any], status_code: int = 200) -> HTMLResponse:
+    """A page of audit's templates (``principal``: the auditor signed in, none on the sign-in form)."""
+    return render_html("satupintu.audit", template, {"principal": None, **values}, status_code=status_code)
 
 
 def install(app: FastAPI) -> None:
@@ -40,12 +41,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(PageRefused)
     async def on_refused(request: Request, refused: PageRefused) -> Response:
-        return templates.TemplateResponse(
-            request,
-            "login.html",
-            {"message": refused.message, "next": request.url.path},
-            status_code=refused.status,
-        )
+        return _page("login.html", {"message": refused.message, "next": request.url.path}, refused.status)
 
 
 def _time(name: str, text: str) -> datetime | None:
@@ -76,7 +72,13 @@ async def search_page(request: Request, principal: PageAuditor) -> Response:
     """The search form and, once a filter is given, the matching entries a page at a time."""
     form = {name: request.query_params.get(name, "").strip() for name in FILTER_FIELDS}
     cursor = request.query_params.get("cursor") or None
-    values: dict[str, Any] = {"principal": principal.actor(), "form": form, "entries": None, "error": None}
+    values: dict[str, Any] = {
+        "principal": principal.actor(),
+        "form": form,
+        "entries": None,
+        "error": None,
+        "next_url": None,
+    }
     status = 200
     if any(form.values()):
         try:
@@ -91,7 +93,7 @@ async def search_page(request: Request, principal: PageAuditor) -> Response:
             if page.next_cursor:
                 kept = {name: value for name, value in form.items() if value}
                 values["next_url"] = f"{request.url.path}?{urlencode({**kept, 'cursor': page.next_cursor})}"
-    return templates.TemplateResponse(request, "search.html", values, status_code=status)
+    return _page("search.html", values, status)
 
 
 @router.get("/applications/{application_id}", response_class=HTMLResponse)
@@ -99,8 +101,7 @@ async def timeline_page(application_id: str, request: Request, principal: PageAu
     """One application's timeline, one column per agency."""
     entries = await audit_context(request).queries.timeline(principal, application_id, requested_resource(request))
     lanes = ["application", *sorted({entry.agency for entry in entries if entry.agency})]
-    return templates.TemplateResponse(
-        request,
+    return _page(
         "timeline.html",
         {"principal": principal.actor(), "application_id": application_id, "entries": entries, "lanes": lanes},
     )
@@ -113,13 +114,11 @@ async def login(
     """The sign-in form; with ``token``, check it is an auditor's, keep it in a cookie and go on to ``next``."""
     target = next_page if next_page.startswith("/audit/ui") and "//" not in next_page else "/audit/ui"
     if not token:
-        return templates.TemplateResponse(request, "login.html", {"message": None, "next": target})
+        return _page("login.html", {"message": None, "next": target})
     try:
         await authorise(request, token)
     except HTTPException as refused:
-        return templates.TemplateResponse(
-            request, "login.html", {"message": refused.detail, "next": target}, status_code=refused.status_code
-        )
+        return _page("login.html", {"message": refused.detail, "next": target}, refused.status_code)
     redirect = RedirectResponse(target, status_code=303)
     redirect.set_cookie(
         TOKEN_COOKIE,

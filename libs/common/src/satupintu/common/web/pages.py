@@ -1,0 +1,73 @@
+"""Whole pages: the pages' security headers, their stylesheet, and a page of a package's templates in the request's
+language with the link to the same page in the other language (the operators' dead-letter page every service has
+renders this way)."""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib.resources import files
+from typing import Any, Final
+from urllib.parse import urlencode
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, Response
+
+from satupintu.common.web.templates import render_html
+from satupintu.common.web.translator import Translator, other_language
+
+PAGE_CSP: Final = "default-src 'none'; style-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+"""Nothing from elsewhere, no script, no framing; a service that serves images of its own widens ``img-src``."""
+
+
+def page_headers(content_security_policy: str = PAGE_CSP) -> dict[str, str]:
+    """The security headers of a page: its content security policy, no sniffing, no referrer, no caching."""
+    return {
+        "Content-Security-Policy": content_security_policy,
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+        "Cache-Control": "no-store",
+    }
+
+
+PAGE_HEADERS: Final = page_headers()
+
+
+def render_page(
+    request: Request,
+    package: str,
+    template: str,
+    t: Translator,
+    *,
+    title: str,
+    status_code: int = 200,
+    switch_path: str | None = None,
+    **values: Any,
+) -> HTMLResponse:
+    """``template`` of ``package``'s ``templates/`` in ``t``'s language, with the pages' security headers; the
+    template gets ``t``, ``lang``, ``title``, ``query`` (the language's) and ``switch_url``: this page (a GET's, or
+    ``switch_path``) in the other language."""
+    kept = [(name, value) for name, value in request.query_params.multi_items() if name != "lang"]
+    if switch_path is not None or request.method != "GET":
+        kept = []
+    switch_url = f"{switch_path or request.url.path}?{urlencode([*kept, ('lang', other_language(t.language))])}"
+    return render_html(
+        package,
+        template,
+        {"t": t, "lang": t.language, "title": title, "query": t.query, "switch_url": switch_url, **values},
+        status_code=status_code,
+        headers=PAGE_HEADERS,
+    )
+
+
+@cache
+def _resource_text(package: str, resource: str) -> str:
+    return files(package).joinpath(resource).read_text(encoding="utf-8")
+
+
+def stylesheet_response(package: str, resource: str) -> Response:
+    """The pages' stylesheet, ``resource`` of ``package`` (``static/site.css``), read once; browsers keep it an hour."""
+    return Response(
+        _resource_text(package, resource),
+        media_type="text/css",
+        headers={"Cache-Control": "public, max-age=3600", "X-Content-Type-Options": "nosniff"},
+    )
