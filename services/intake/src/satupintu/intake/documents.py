@@ -116,7 +116,7 @@ class EmptyDocument(Exception):
         super().__init__("The file is empty; choose the file again and upload it.")
 
 
-async def read_upload(upload: UploadFile, max_bytes: int) -> bytes:
+async def _read_upload(upload: UploadFile, max_bytes: int) -> bytes:
     """An uploaded file's bytes; raises DocumentTooLarge as soon as more than ``max_bytes`` have been read."""
     if upload.size is not None and upload.size > max_bytes:
         raise DocumentTooLarge(max_bytes)
@@ -326,7 +326,7 @@ class DocumentService:
         of ``media_types`` when given, and keep it as :meth:`upload` does: the one reader of the API's and the
         pages' uploads."""
         limit = self._max_bytes if max_bytes is None else min(max_bytes, self._max_bytes)
-        content = await read_upload(upload, limit)
+        content = await _read_upload(upload, limit)
         if media_types is not None:
             media_type = self.check(upload.content_type, content)
             if media_type not in media_types:
