@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from enum import StrEnum
 
 _NIK = re.compile(r"^[0-9]{16}$")
 _PHONE = re.compile(r"^(?:\+62|0)[0-9]{9,12}$")
@@ -22,16 +23,42 @@ class NikParts:
     serial: str
 
 
+class NikProblem(StrEnum):
+    """Why a NIK is not valid, in the order :func:`parse_nik` checks: a code to choose a message by."""
+
+    NOT_16_DIGITS = "not_16_digits"
+    ZERO_REGION = "zero_region"
+    BIRTH_DATE_NOT_A_DATE = "birth_date_not_a_date"
+    BIRTH_DATE_IN_FUTURE = "birth_date_in_future"
+    ZERO_SERIAL = "zero_serial"
+
+
+_NIK_PROBLEM_TEXTS = {
+    NikProblem.NOT_16_DIGITS: "a NIK is exactly 16 digits",
+    NikProblem.ZERO_REGION: "the NIK's province, regency and district codes cannot be 00",
+    NikProblem.BIRTH_DATE_NOT_A_DATE: (
+        "the NIK's date of birth (digits 7-12, DDMMYY, women's day plus 40) is not a real date"
+    ),
+    NikProblem.BIRTH_DATE_IN_FUTURE: "the NIK's date of birth is in the future",
+    NikProblem.ZERO_SERIAL: "the NIK's serial number (last 4 digits) cannot be 0000",
+}
+
+
 class InvalidNik(ValueError):
-    """A NIK that is not 16 digits or whose date part is not a real date."""
+    """A NIK that breaks one of :func:`parse_nik`'s rules: ``problem`` says which, the text says it in English."""
+
+    def __init__(self, problem: NikProblem) -> None:
+        super().__init__(_NIK_PROBLEM_TEXTS[problem])
+        self.problem = problem
 
 
 def parse_nik(nik: str, today: date | None = None) -> NikParts:
-    """Split and check a NIK: 16 digits; DDMMYY a real date, women's day plus 40; not in the future."""
+    """Split and check a NIK: 16 digits; DDMMYY a real date, women's day plus 40; not in the future. Raises
+    :class:`InvalidNik`, whose ``problem`` says which rule the NIK breaks."""
     if not _NIK.fullmatch(nik):
-        raise InvalidNik("a NIK is exactly 16 digits")
+        raise InvalidNik(NikProblem.NOT_16_DIGITS)
     if nik[:2] == "00" or nik[2:4] == "00" or nik[4:6] == "00":
-        raise InvalidNik("the NIK's province, regency and district codes cannot be 00")
+        raise InvalidNik(NikProblem.ZERO_REGION)
     day, month, year = int(nik[6:8]), int(nik[8:10]), int(nik[10:12])
     female = day > 40
     if female:
@@ -41,13 +68,11 @@ def parse_nik(nik: str, today: date | None = None) -> NikParts:
     try:
         born = date(century + year, month, day)
     except ValueError as impossible:
-        raise InvalidNik("the NIK's date of birth (digits 7-12, DDMMYY, women's day plus 40) is not a real date") from (
-            impossible
-        )
+        raise InvalidNik(NikProblem.BIRTH_DATE_NOT_A_DATE) from impossible
     if born > today:
-        raise InvalidNik("the NIK's date of birth is in the future")
+        raise InvalidNik(NikProblem.BIRTH_DATE_IN_FUTURE)
     if nik[12:] == "0000":
-        raise InvalidNik("the NIK's serial number (last 4 digits) cannot be 0000")
+        raise InvalidNik(NikProblem.ZERO_SERIAL)
     return NikParts(nik[:2], nik[2:4], nik[4:6], born, female, nik[12:])
 
 

@@ -101,6 +101,14 @@ class UnsupportedDocumentType(Exception):
         self.declared_type = declared_type
 
 
+class DocumentTypeNotAsked(Exception):
+    """The document's content is of an accepted type, but not of one the requirement it is for asks for."""
+
+    def __init__(self, media_type: str, asked: Collection[str]) -> None:
+        super().__init__(f"The file's content is {media_type}; this document must be {', '.join(asked)}.")
+        self.media_type = media_type
+
+
 class EmptyDocument(Exception):
     """The document has no content."""
 
@@ -108,9 +116,8 @@ class EmptyDocument(Exception):
         super().__init__("The file is empty; choose the file again and upload it.")
 
 
-async def read_upload(upload: UploadFile, max_bytes: int) -> bytes:
-    """An uploaded file's bytes; raises DocumentTooLarge as soon as more than ``max_bytes`` have been read (the API
-    and the pages read uploads with this)."""
+async def _read_upload(upload: UploadFile, max_bytes: int) -> bytes:
+    """An uploaded file's bytes; raises DocumentTooLarge as soon as more than ``max_bytes`` have been read."""
     if upload.size is not None and upload.size > max_bytes:
         raise DocumentTooLarge(max_bytes)
     chunks: list[bytes] = []
@@ -311,6 +318,20 @@ class DocumentService:
         if declared is not None and declared != media_type:
             raise UnsupportedDocumentType(media_type, declared_type)
         return media_type
+
+    async def receive(
+        self, upload: UploadFile, *, max_bytes: int | None = None, media_types: Collection[str] | None = None
+    ) -> DocumentRecord:
+        """Read an uploaded file (never more than ``max_bytes``, nor than the service accepts), check it is of one
+        of ``media_types`` when given, and keep it as :meth:`upload` does: the one reader of the API's and the
+        pages' uploads."""
+        limit = self._max_bytes if max_bytes is None else min(max_bytes, self._max_bytes)
+        content = await _read_upload(upload, limit)
+        if media_types is not None:
+            media_type = self.check(upload.content_type, content)
+            if media_type not in media_types:
+                raise DocumentTypeNotAsked(media_type, media_types)
+        return await self.upload(upload.filename or "", upload.content_type, content)
 
     async def upload(self, filename: str, declared_type: str | None, content: bytes) -> DocumentRecord:
         """Check, seal, store and record a document; a re-upload of the same bytes answers the record already kept

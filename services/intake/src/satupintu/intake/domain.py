@@ -6,7 +6,11 @@ import hashlib
 import json
 import secrets
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
+
+SOURCE = "/satupintu/intake"
+"""The CloudEvents ``source`` of every event and access record intake writes."""
 
 # Crockford's base32 without I, L, O, U: easy to read aloud, no confusable letters.
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -36,6 +40,26 @@ class FieldError:
     def as_dict(self) -> dict[str, str]:
         """The error as problem+json's `errors` entries show it."""
         return {"field": self.field, "message": self.message, "code": self.code}
+
+
+class ValueProblem(StrEnum):
+    """Why one of intake's own validators refused a value: a code to choose a message by (pydantic keeps the
+    :class:`InvalidValue` raised in its error's context, so no one has to read the English text)."""
+
+    BLANK = "blank"
+    CONTROL_CHARACTERS = "control_characters"
+    NOT_A_DATE = "not_a_date"
+    NOT_A_PHONE_NUMBER = "not_a_phone_number"
+    NOT_A_SCALAR = "not_a_scalar"
+
+
+class InvalidValue(ValueError):
+    """A value one of intake's validators refused: ``problem`` says why, the text says it in English (as the API
+    shows it)."""
+
+    def __init__(self, problem: ValueProblem, message: str) -> None:
+        super().__init__(message)
+        self.problem = problem
 
 
 class InvalidApplication(Exception):

@@ -29,11 +29,11 @@ from satupintu.common.events.base import ApplicationState
 from satupintu.common.events.topics import reader_topic
 from satupintu.common.outbox import Outbox
 from satupintu.intake.documents import DocumentRepository, DocumentStore
+from satupintu.intake.domain import SOURCE
 from satupintu.intake.storage.repository import ErasureRepository
 from satupintu.intake.storage.tables import ErasureRequest
 
 _logger = logging.getLogger(__name__)
-SOURCE = "/satupintu/intake"
 RESOURCE = "POST /operator/erasures"
 OPEN_APPLICATION_RULE = (
     "UU PDP Art. 15(1)(c): an application in progress is public administration under way; its applicant's data is "

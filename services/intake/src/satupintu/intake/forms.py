@@ -11,25 +11,26 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt, create_model
 
 from satupintu.common.catalogue import FieldDefinition, FieldType, ServiceDefinition
+from satupintu.intake.domain import InvalidValue, ValueProblem
 
 
 def no_control_characters(value: str) -> str:
     """Refuse text containing control characters (tabs and newlines included): form fields are single lines."""
     if any(unicodedata.category(character) == "Cc" for character in value):
-        raise ValueError("must not contain control characters")
+        raise InvalidValue(ValueProblem.CONTROL_CHARACTERS, "must not contain control characters")
     return value
 
 
 def not_blank(value: str) -> str:
     """Refuse text that is empty once surrounding spaces are removed."""
     if not value.strip():
-        raise ValueError("must not be empty")
+        raise InvalidValue(ValueProblem.BLANK, "must not be empty")
     return value
 
 
 def _iso_date_text(value: object) -> object:
     if not isinstance(value, str):
-        raise ValueError("must be a date written as YYYY-MM-DD")
+        raise InvalidValue(ValueProblem.NOT_A_DATE, "must be a date written as YYYY-MM-DD")
     return value
 
 

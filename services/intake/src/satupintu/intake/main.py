@@ -18,8 +18,8 @@ from satupintu.common.lockout import Lockout
 from satupintu.common.ratelimit import RateLimitMiddleware
 from satupintu.common.runtime import ServiceRuntime, run_periodically
 from satupintu.common.uploads import UploadGuard, UploadVolume
-from satupintu.intake import consents, status, uploads
-from satupintu.intake.api import applications, catalogue, documents, erasures, pages, profile, tracking
+from satupintu.intake import consents, status, uploads, web
+from satupintu.intake.api import applications, catalogue, documents, erasures, profile, tracking
 from satupintu.intake.citizen_keys import CitizenKeys, ReaderKeys
 from satupintu.intake.config import IntakeSettings
 from satupintu.intake.documents import DocumentRetention, DocumentService
@@ -126,7 +126,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     app.include_router(tracking.router)
     app.include_router(profile.router)
     app.include_router(erasures.router)
-    app.include_router(pages.router)
+    app.include_router(web.router)
     trust_proxies(app, settings)  # last: it must run before the rate limits
     return app
 

@@ -7,13 +7,16 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field
 
-from satupintu.common.identity import InvalidNik, is_valid_phone, parse_nik
+from satupintu.common.identity import is_valid_phone, parse_nik
+from satupintu.intake.domain import InvalidValue, ValueProblem
 from satupintu.intake.forms import CleanText
 
 
 def _json_scalar(value: object) -> object:
     if value is not None and not isinstance(value, str | int | float | bool):
-        raise ValueError("must be text, a number, true/false or null, not a list or an object")
+        raise InvalidValue(
+            ValueProblem.NOT_A_SCALAR, "must be text, a number, true/false or null, not a list or an object"
+        )
     return value
 
 
@@ -22,16 +25,15 @@ FormValue = Annotated[Any, AfterValidator(_json_scalar)]
 
 
 def _valid_nik(value: str) -> str:
-    try:
-        parse_nik(value, today=date.today())
-    except InvalidNik as invalid:
-        raise ValueError(str(invalid)) from invalid
+    parse_nik(value, today=date.today())  # its InvalidNik (a ValueError) says which rule the NIK breaks
     return value
 
 
 def _valid_phone(value: str) -> str:
     if not is_valid_phone(value):
-        raise ValueError("a phone number is +62 or 0 followed by 9 to 12 digits, e.g. 081234567890")
+        raise InvalidValue(
+            ValueProblem.NOT_A_PHONE_NUMBER, "a phone number is +62 or 0 followed by 9 to 12 digits, e.g. 081234567890"
+        )
     return value
 
 

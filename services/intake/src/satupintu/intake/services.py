@@ -24,14 +24,12 @@ from satupintu.common.outbox import Outbox
 from satupintu.common.problems import field_path
 from satupintu.common.sealing import CitizenKey, seal, seal_fields
 from satupintu.intake.citizen_keys import CitizenKeys, readers_of
-from satupintu.intake.domain import FieldError, IdempotencyKeyReused, InvalidApplication, new_tracking_code
+from satupintu.intake.domain import SOURCE, FieldError, IdempotencyKeyReused, InvalidApplication, new_tracking_code
 from satupintu.intake.forms import form_model
 from satupintu.intake.profiles import OneTimeCodeRefused, ProfileService, Reusable
 from satupintu.intake.schemas import ApplicationAccepted, ApplicationCreate, DocumentReference
 from satupintu.intake.storage.repository import ApplicationRepository, ConsentRepository
 from satupintu.intake.storage.tables import ApplicationRecord, IdempotencyRecord
-
-SOURCE = "/satupintu/intake"
 
 Clock = Callable[[], datetime]
 

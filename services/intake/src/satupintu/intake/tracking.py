@@ -24,6 +24,7 @@ from satupintu.common.problems import field_path
 from satupintu.common.sealing import seal_fields
 from satupintu.intake.citizen_keys import CitizenKeys, readers_of
 from satupintu.intake.domain import (
+    SOURCE,
     ApplicationNotFound,
     FieldError,
     InformationAlreadyProvided,
@@ -39,7 +40,7 @@ from satupintu.intake.schemas import (
     TaskStatus,
     TimelineItem,
 )
-from satupintu.intake.services import SOURCE, DocumentCatalog, refer_to_documents
+from satupintu.intake.services import DocumentCatalog, refer_to_documents
 from satupintu.intake.storage.repository import ApplicationRepository, StatusRepository
 from satupintu.intake.storage.tables import ApplicationRecord
 

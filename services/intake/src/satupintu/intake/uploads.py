@@ -20,8 +20,8 @@ from starlette.types import Scope
 from satupintu.common.catalogue import Catalogue
 from satupintu.common.limits import Quota
 from satupintu.common.uploads import Refusal, problem_answer
-from satupintu.intake.api.pages import refused_upload
 from satupintu.intake.config import IntakeSettings
+from satupintu.intake.web.documents import refused_upload
 
 UPLOAD_VOLUME_NAMESPACE = "intake.upload-bytes"
 _APPLY = re.compile(r"/apply/([^/]+)")

@@ -13,7 +13,6 @@ from satupintu.intake.documents import (
     DocumentTooLarge,
     EmptyDocument,
     UnsupportedDocumentType,
-    read_upload,
 )
 
 router = APIRouter(tags=["documents"])
@@ -62,8 +61,7 @@ async def upload_document(
 ) -> DocumentStored:
     """Check the file by its content, store it once by its sha256 and answer that hash."""
     try:
-        content = await read_upload(file, service.max_bytes)
-        record = await service.upload(file.filename or "", file.content_type, content)
+        record = await service.receive(file)
     except DocumentTooLarge as too_large:
         raise _file_problem(status.HTTP_413_CONTENT_TOO_LARGE, "document-too-large", too_large) from too_large
     except UnsupportedDocumentType as unsupported:

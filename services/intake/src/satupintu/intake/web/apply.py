@@ -1,0 +1,194 @@
+"""Applying: the service's form (the applicant, the catalogue's fields, a file per document, consent), every error
+shown at once, and the tracking code once the application is accepted."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Mapping, Sequence
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from pydantic import ValidationError
+from starlette.datastructures import FormData
+
+from satupintu.common.catalogue import ServiceDefinition
+from satupintu.intake.domain import IdempotencyKeyReused, InvalidApplication, request_fingerprint
+from satupintu.intake.forms import form_model
+from satupintu.intake.i18n import Translator
+from satupintu.intake.schemas import ApplicationCreate
+from satupintu.intake.web.dependencies import application_service, document_service, loaded_catalogue
+from satupintu.intake.web.documents import require_documents, take_documents
+from satupintu.intake.web.fields import (
+    FormErrors,
+    FormField,
+    KeptDocument,
+    SummaryItem,
+    applicant_fields,
+    data_field,
+    document_field,
+    text,
+)
+from satupintu.intake.web.forms import compact, form_data, path_to_name, read_form
+from satupintu.intake.web.messages import CheckedForm
+from satupintu.intake.web.rendering import not_found, page, redirect, sla, translator
+
+router = APIRouter(tags=["pages"], include_in_schema=False)
+
+_SUBMISSION_KEY = re.compile(r"page-[A-Za-z0-9_-]{16,64}")
+
+
+def _new_submission_key() -> str:
+    return f"page-{secrets.token_urlsafe(18)}"
+
+
+def _apply_fields(
+    service: ServiceDefinition,
+    t: Translator,
+    form: FormData | None,
+    *,
+    max_bytes: int,
+    kept: Mapping[str, KeptDocument],
+) -> dict[str, list[FormField]]:
+    consent = FormField(
+        "consent-reuse",
+        t("consent_label"),
+        kind="checkbox",
+        hint=t("consent_hint"),
+        required=False,
+        value="yes" if text(form, "consent-reuse") == "yes" else "",
+    )
+    return {
+        "applicant": applicant_fields(t, form),
+        "data": [data_field(definition, t, form, answer=False) for definition in service.fields],
+        "documents": [
+            document_field(requirement, t, max_bytes, kept.get(requirement.name), answer=False)
+            for requirement in service.documents
+        ],
+        "consent": [consent],
+    }
+
+
+def _apply_page(
+    request: Request,
+    service: ServiceDefinition,
+    sections: dict[str, list[FormField]],
+    submission_key: str,
+    *,
+    summary: Sequence[SummaryItem] = (),
+    status_code: int = 200,
+) -> HTMLResponse:
+    t = translator(request)
+    return page(
+        request,
+        "apply.html",
+        title=t("apply_title", service=service.name.in_language(t.language)),
+        status_code=status_code,
+        summary=summary,
+        service={
+            "code": service.code,
+            "name": service.name.in_language(t.language),
+            "description": service.description.in_language(t.language),
+            "product": service.product.in_language(t.language),
+            "cost": service.cost.in_language(t.language),
+            "sla": sla(t, service.sla_working_days),
+        },
+        sections=sections,
+        submission_key=submission_key,
+    )
+
+
+@router.get("/apply/{code}")
+async def application_form(code: str, request: Request) -> HTMLResponse:
+    """The service's form: the applicant, the catalogue's fields, a file per document, and consent."""
+    t = translator(request)
+    service = loaded_catalogue(request).service(code)
+    if service is None:
+        return not_found(request, t("unknown_service_body", code=code))
+    sections = _apply_fields(service, t, None, max_bytes=document_service(request).max_bytes, kept={})
+    return _apply_page(request, service, sections, _new_submission_key())
+
+
+def _application(
+    service: ServiceDefinition, form: FormData, checked: CheckedForm, kept: Mapping[str, KeptDocument]
+) -> ApplicationCreate | None:
+    """The application the form describes, every error in it reported; None when it cannot be built."""
+    data = form_data(service, form, checked, answer=False)
+    applicant = {
+        "nik": compact(text(form, "applicant-nik")),
+        "name": text(form, "applicant-name").strip(),
+        "email": text(form, "applicant-email").strip() or None,
+        "phone": compact(text(form, "applicant-phone")) or None,
+        "language": text(form, "applicant-language"),
+    }
+    payload = {
+        "service_code": service.code,
+        "applicant": {key: value for key, value in applicant.items() if value != ""},
+        "data": data,
+        "documents": [{"name": name, "sha256": document.sha256} for name, document in kept.items()],
+        "consent_reuse": text(form, "consent-reuse") == "yes",
+    }
+    application: ApplicationCreate | None = None
+    try:
+        application = ApplicationCreate.model_validate(payload)
+    except ValidationError as invalid:
+        checked.report_validation(invalid)
+    # The use case checks the form only once the applicant is valid: check it here too, to show every error at once.
+    try:
+        form_model(service).model_validate(data)
+    except ValidationError as invalid:
+        checked.report_validation(invalid, prefix=("data",))
+    return application
+
+
+@router.post("/apply/{code}")
+async def submit_application(code: str, request: Request) -> Response:
+    """Check the form, store the files, submit the application; show every error at once, or the tracking code."""
+    t = translator(request)
+    service = loaded_catalogue(request).service(code)
+    if service is None:
+        return not_found(request, t("unknown_service_body", code=code))
+    async with read_form(request) as form:
+        return await _apply(request, service, form)
+
+
+async def _apply(request: Request, service: ServiceDefinition, form: FormData) -> Response:
+    t = translator(request)
+    documents = document_service(request)
+    errors = FormErrors()
+    kept = await take_documents(service, form, documents, t, errors)
+    require_documents(service, kept, t, errors)
+    sections = _apply_fields(service, t, form, max_bytes=documents.max_bytes, kept=kept)
+    checked = CheckedForm(
+        t,
+        fields={form_field.name: form_field for section in sections.values() for form_field in section},
+        definitions={f"data-{definition.name}": definition for definition in service.fields},
+        name_of=path_to_name(documents=list(kept), renames={"consent_reuse": "consent-reuse"}),
+        errors=errors,
+    )
+    application = _application(service, form, checked, kept)
+    submission_key = text(form, "submission-key")
+    if not _SUBMISSION_KEY.fullmatch(submission_key):
+        submission_key = _new_submission_key()
+    if application is not None and not errors:
+        try:
+            submission = await application_service(request).submit(
+                application,
+                idempotency_key=submission_key,
+                fingerprint=request_fingerprint(application.model_dump(mode="json")),
+            )
+        except InvalidApplication as refused:
+            checked.report_refusal(refused)
+        except IdempotencyKeyReused:
+            return page(
+                request,
+                "notice.html",
+                title=t("already_submitted_title"),
+                status_code=409,
+                body=t("already_submitted_body"),
+                links=[(f"/apply/{service.code}", t("start_again"))],
+            )
+        else:
+            return redirect(request, f"/track/{submission.accepted.tracking_code}/confirmation")
+    summary = errors.place(checked.fields.values())
+    return _apply_page(request, service, sections, submission_key, summary=summary, status_code=422)
