@@ -1,15 +1,21 @@
-"""Every query routing makes."""
+"""Every query routing makes, and the workflows of the domain loaded from and saved to their rows."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Text, func
 from sqlalchemy.dialects.postgresql import array
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import col, select
+from sqlmodel import SQLModel, col, select
 
+from satupintu.common.catalogue import ServiceDefinition
+from satupintu.common.crypto import FieldCipher
+from satupintu.common.events.base import ApplicationState, TaskState
+from satupintu.routing.domain import Task, Workflow
+from satupintu.routing.storage.form_fields import form_data, store_form_data
 from satupintu.routing.storage.tables import TaskRecord, WorkflowRecord
 
 
@@ -106,3 +112,125 @@ class WorkflowRepository:
         )
         rows = (await self._session.execute(statement)).all()
         return {agency: int(count) for agency, count in rows}
+
+
+class SqlWorkflows:
+    """Domain workflows in the caller's transaction: loaded locked with their tasks, saved back into the same rows
+    (only the columns that changed are written; the form fields are sealed again only when asked)."""
+
+    def __init__(self, session: AsyncSession, cipher: FieldCipher) -> None:
+        self._repository = WorkflowRepository(session)
+        self._cipher = cipher
+        self._rows: dict[str, tuple[WorkflowRecord, dict[str, TaskRecord]]] = {}
+
+    async def exists(self, application_id: str) -> bool:
+        """Whether ``application_id`` has a stored workflow (see :meth:`WorkflowRepository.has_workflow`)."""
+        return await self._repository.has_workflow(application_id)
+
+    async def get(self, application_id: str) -> Workflow | None:
+        """The workflow of ``application_id`` with its tasks (oldest stage first), locked for the transaction."""
+        record = await self._repository.workflow(application_id, for_update=True)
+        if record is None:
+            return None
+        tasks = await self._repository.tasks(application_id)
+        self._rows[application_id] = (record, {task.task_id: task for task in tasks})
+        return Workflow(
+            application_id=record.application_id,
+            service_code=record.service_code,
+            catalogue_version=record.catalogue_version,
+            state=ApplicationState(record.state),
+            current_stage=record.current_stage,
+            stage_count=record.stage_count,
+            correlation_id=record.correlation_id,
+            form=form_data(record, self._cipher),
+            documents=list(record.documents),
+            outputs=dict(record.outputs),
+            due_at=record.due_at,
+            created_at=record.created_at,
+            updated_at=record.updated_at,
+            tasks=[_task(task) for task in tasks],
+        )
+
+    def add(self, workflow: Workflow, service: ServiceDefinition) -> None:
+        """Stage a new workflow and its tasks for insertion, its form fields sealed by ``service``'s catalogue."""
+        record = WorkflowRecord(
+            application_id=workflow.application_id,
+            service_code=workflow.service_code,
+            catalogue_version=workflow.catalogue_version,
+            state=workflow.state,
+            current_stage=workflow.current_stage,
+            stage_count=workflow.stage_count,
+            correlation_id=workflow.correlation_id,
+            data={},
+            documents=list(workflow.documents),
+            outputs=dict(workflow.outputs),
+            due_at=workflow.due_at,
+            created_at=workflow.created_at,
+            updated_at=workflow.updated_at,
+        )
+        store_form_data(record, service, workflow.form, self._cipher)
+        self._repository.add(record)
+        self._rows[workflow.application_id] = (record, {})
+        self.save(workflow)
+
+    def save(self, workflow: Workflow, *, form_of: ServiceDefinition | None = None) -> None:
+        """Write ``workflow`` (got or added here) back to its rows, adding its new tasks; its form fields sealed
+        again by ``form_of``'s catalogue when given."""
+        record, tasks = self._rows[workflow.application_id]
+        _update(
+            record,
+            state=workflow.state,
+            current_stage=workflow.current_stage,
+            documents=workflow.documents,
+            outputs=workflow.outputs,
+            updated_at=workflow.updated_at,
+        )
+        if form_of is not None:
+            store_form_data(record, form_of, workflow.form, self._cipher)
+        for task in workflow.tasks:
+            row = tasks.get(task.task_id)
+            if row is None:
+                row = tasks[task.task_id] = TaskRecord(
+                    task_id=task.task_id,
+                    application_id=task.application_id,
+                    agency=task.agency,
+                    stage_index=task.stage_index,
+                    state=task.state,
+                    due_at=task.due_at,
+                    outputs={},
+                    questions=[],
+                    updated_at=task.updated_at,
+                )
+                self._repository.add(row)
+            _update(
+                row,
+                state=task.state,
+                outputs=task.outputs,
+                questions=task.questions,
+                reason=task.reason,
+                claimed_by=task.claimed_by,
+                updated_at=task.updated_at,
+            )
+
+
+def _task(record: TaskRecord) -> Task:
+    return Task(
+        task_id=record.task_id,
+        application_id=record.application_id,
+        agency=record.agency,
+        stage_index=record.stage_index,
+        state=TaskState(record.state),
+        due_at=record.due_at,
+        updated_at=record.updated_at,
+        outputs=dict(record.outputs),
+        questions=list(record.questions),
+        reason=record.reason,
+        claimed_by=record.claimed_by,
+    )
+
+
+def _update(record: SQLModel, **values: Any) -> None:
+    """Set the columns whose value differs (an unchanged row stays clean)."""
+    for name, value in values.items():
+        if getattr(record, name) != value:
+            setattr(record, name, value)
