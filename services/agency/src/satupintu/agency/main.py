@@ -13,8 +13,9 @@ from satupintu.agency.api import pages
 from satupintu.agency.api import tasks as tasks_api
 from satupintu.agency.config import AgencySettings
 from satupintu.agency.migrations import SCHEMA
-from satupintu.agency.services import Clock, DeskService, OfficerService, utc_now
+from satupintu.agency.services import DeskService, OfficerService
 from satupintu.common.catalogue import load_catalogue
+from satupintu.common.clock import Clock, utc_now
 from satupintu.common.commands import service_main
 from satupintu.common.crypto import FieldCipher, load_or_create_secret
 from satupintu.common.document_store import DocumentCipher, LocalDocumentStore

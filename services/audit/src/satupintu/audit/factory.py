@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from fastapi import FastAPI
 
 from satupintu.audit.config import AuditSettings
-from satupintu.audit.services import AuditQueries, AuditService, CheckpointService, Clock
+from satupintu.audit.services import AuditQueries, AuditService, CheckpointService
 from satupintu.audit.signing import CheckpointSigner, KeyRing, load_or_create_signing_key, load_public_keys
+from satupintu.common.clock import Clock
 from satupintu.common.runtime import ServiceRuntime
 
 SERVICE_NAME = "audit"

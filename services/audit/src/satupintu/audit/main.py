@@ -11,8 +11,8 @@ from satupintu.audit.api import trail as trail_api
 from satupintu.audit.config import AuditSettings
 from satupintu.audit.factory import SERVICE_NAME, AuditContext
 from satupintu.audit.migrations import SCHEMA
-from satupintu.audit.services import Clock, utc_now
 from satupintu.common.catalogue import load_catalogue
+from satupintu.common.clock import Clock, utc_now
 from satupintu.common.commands import service_main
 from satupintu.common.http import create_service_app
 from satupintu.common.runtime import ServiceRuntime

@@ -8,6 +8,11 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
+from satupintu.common.events.envelope import event_source
+
+SOURCE = event_source("intake")
+"""The CloudEvents source of everything intake publishes."""
+
 # Crockford's base32 without I, L, O, U: easy to read aloud, no confusable letters.
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _TRACKING_CODE_SYMBOLS = 17  # 17 symbols of 5 bits = 85 bits of randomness

@@ -31,10 +31,10 @@ from satupintu.common.lockout import LockedOut, Lockout
 from satupintu.common.outbox import Outbox
 from satupintu.common.sealing import seal
 from satupintu.intake.citizen_keys import CitizenKeys
+from satupintu.intake.domain import SOURCE
 from satupintu.intake.storage.repository import ProfileRepository
 from satupintu.intake.storage.tables import CitizenProfile, OneTimeCodeRecord
 
-SOURCE = "/satupintu/intake"
 CITIZEN = "citizen"
 CODE_LIFETIME = timedelta(minutes=10)
 MAX_ATTEMPTS = 5

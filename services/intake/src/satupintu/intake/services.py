@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Protocol
 
 from prometheus_client import Counter
@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from satupintu.common.catalogue import Catalogue, ServiceDefinition
+from satupintu.common.clock import Clock, utc_now
 from satupintu.common.consent import ConsentBook, may_reuse
 from satupintu.common.crypto import FieldCipher, KeyedHasher
 from satupintu.common.events.applications import Applicant, ApplicationSubmitted
@@ -24,21 +25,12 @@ from satupintu.common.outbox import Outbox
 from satupintu.common.problems import field_path
 from satupintu.common.sealing import CitizenKey, seal, seal_fields
 from satupintu.intake.citizen_keys import CitizenKeys, readers_of
-from satupintu.intake.domain import FieldError, IdempotencyKeyReused, InvalidApplication, new_tracking_code
+from satupintu.intake.domain import SOURCE, FieldError, IdempotencyKeyReused, InvalidApplication, new_tracking_code
 from satupintu.intake.forms import form_model
 from satupintu.intake.profiles import OneTimeCodeRefused, ProfileService, Reusable
 from satupintu.intake.schemas import ApplicationAccepted, ApplicationCreate, DocumentReference
 from satupintu.intake.storage.repository import ApplicationRepository, ConsentRepository
 from satupintu.intake.storage.tables import ApplicationRecord, IdempotencyRecord
-
-SOURCE = "/satupintu/intake"
-
-Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    """The current time in UTC."""
-    return datetime.now(UTC)
 
 
 class StoredDocument(Protocol):

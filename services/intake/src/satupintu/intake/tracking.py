@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import hmac
 import json
-from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from satupintu.common.access_log import AccessLog
 from satupintu.common.catalogue import Catalogue
+from satupintu.common.clock import Clock, utc_now
 from satupintu.common.crypto import FieldCipher, KeyedHasher
 from satupintu.common.events.applications import ApplicationInformationProvided
 from satupintu.common.events.base import DocumentRef, TaskState
@@ -24,6 +25,7 @@ from satupintu.common.problems import field_path
 from satupintu.common.sealing import seal_fields
 from satupintu.intake.citizen_keys import CitizenKeys, readers_of
 from satupintu.intake.domain import (
+    SOURCE,
     ApplicationNotFound,
     FieldError,
     InformationAlreadyProvided,
@@ -39,11 +41,9 @@ from satupintu.intake.schemas import (
     TaskStatus,
     TimelineItem,
 )
-from satupintu.intake.services import SOURCE, DocumentCatalog, refer_to_documents
+from satupintu.intake.services import DocumentCatalog, refer_to_documents
 from satupintu.intake.storage.repository import ApplicationRepository, StatusRepository
 from satupintu.intake.storage.tables import ApplicationRecord
-
-Clock = Callable[[], datetime]
 
 PUBLIC_DETAIL = frozenset(
     {"stage_index", "stage_name", "agencies", "state", "questions", "outputs", "reason", "due_at"}
@@ -54,10 +54,6 @@ PUBLIC_DETAIL = frozenset(
 def public_detail(detail: Mapping[str, Any]) -> dict[str, Any]:
     """The part of a timeline entry's detail a citizen may see (entries recorded before kept task ids too)."""
     return {key: value for key, value in detail.items() if key in PUBLIC_DETAIL}
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class TrackingService:
@@ -74,7 +70,7 @@ class TrackingService:
         hasher: KeyedHasher,
         keys: CitizenKeys,
         wrong_niks: Lockout,
-        clock: Clock = _utc_now,
+        clock: Clock = utc_now,
     ) -> None:
         self._keys = keys
         self._sessions = sessions

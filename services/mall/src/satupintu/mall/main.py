@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from starlette.middleware.sessions import SessionMiddleware
 
 from satupintu.common.catalogue import load_catalogue
+from satupintu.common.clock import Clock, utc_now
 from satupintu.common.commands import service_main
 from satupintu.common.crypto import FieldCipher, KeyedHasher, load_or_create_secret
 from satupintu.common.http import create_service_app, trust_proxies
@@ -29,7 +30,6 @@ from satupintu.mall.api.limits import PublicLimits, WriteGroup, install_rate_lim
 from satupintu.mall.config import MallSettings
 from satupintu.mall.domain import ticket_prefixes
 from satupintu.mall.migrations import SCHEMA
-from satupintu.mall.services import Clock, utc_now
 from satupintu.mall.services.board import BoardService
 from satupintu.mall.services.complaints import ComplaintService, ComplaintWatch
 from satupintu.mall.services.consent import ConsentService

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from satupintu.common.catalogue import load_catalogue
+from satupintu.common.clock import Clock, utc_now
 from satupintu.common.commands import service_main
 from satupintu.common.crypto import FieldCipher, load_or_create_secret
 from satupintu.common.events.topics import NOTIFICATION_READER
@@ -23,7 +24,7 @@ from satupintu.notification.dispatcher import Dispatcher
 from satupintu.notification.domain import ChannelKind, RetryPolicy
 from satupintu.notification.messages import MessageComposer, TemplateRenderer
 from satupintu.notification.migrations import SCHEMA
-from satupintu.notification.services import Clock, NotificationService, erase_citizen, utc_now
+from satupintu.notification.services import NotificationService, erase_citizen
 
 SERVICE_NAME = "notification"
 

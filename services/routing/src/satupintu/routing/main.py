@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from satupintu.common.catalogue import load_catalogue
+from satupintu.common.clock import Clock, utc_now
 from satupintu.common.commands import service_main
 from satupintu.common.crypto import FieldCipher, load_or_create_secret
 from satupintu.common.http import create_service_app
@@ -15,7 +16,7 @@ from satupintu.routing.api import workflows as workflows_api
 from satupintu.routing.config import RoutingSettings
 from satupintu.routing.migrations import SCHEMA
 from satupintu.routing.sealing import PersonalDataSealing
-from satupintu.routing.services import Clock, WorkflowService, utc_now
+from satupintu.routing.services import WorkflowService
 from satupintu.routing.sla import SlaWatch
 from satupintu.routing.storage.repository import WorkflowRepository
 

@@ -14,11 +14,12 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from satupintu.common.catalogue import Catalogue, ServiceDefinition
+from satupintu.common.clock import Clock, utc_now
 from satupintu.common.consumer import RejectEvent, UnitOfWork
 from satupintu.common.crypto import FieldCipher
 from satupintu.common.events.applications import (
@@ -32,7 +33,7 @@ from satupintu.common.events.applications import (
     StageTask,
 )
 from satupintu.common.events.base import ApplicationState, Decision, DocumentRef, EventPayload, TaskState
-from satupintu.common.events.envelope import Event
+from satupintu.common.events.envelope import Event, event_source
 from satupintu.common.events.tasks import (
     TaskAssigned,
     TaskClaimed,
@@ -41,7 +42,7 @@ from satupintu.common.events.tasks import (
     TaskDecisionRefused,
     TaskWithdrawn,
 )
-from satupintu.common.working_days import WorkingCalendar
+from satupintu.common.working_days import WorkingCalendar, agency_calendar
 from satupintu.routing.domain import (
     DecisionRefused,
     InvalidTransition,
@@ -53,16 +54,9 @@ from satupintu.routing.domain import (
 from satupintu.routing.storage.repository import WorkflowRepository
 from satupintu.routing.storage.tables import TaskRecord, WorkflowRecord
 
-SOURCE = "/satupintu/routing"
+SOURCE = event_source("routing")
 ACTOR = "service:routing"
 _logger = logging.getLogger(__name__)
-
-Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    """The current time in UTC."""
-    return datetime.now(UTC)
 
 
 def personal_field_names(service: ServiceDefinition) -> frozenset[str]:
@@ -117,8 +111,7 @@ class WorkflowService:
 
     def calendar_for(self, agency: str) -> WorkingCalendar:
         """The working-day calendar of ``agency``'s time zone."""
-        found = self._catalogue.agency(agency)
-        return WorkingCalendar(found.timezone if found else "Asia/Jakarta", self._collective_leave)
+        return agency_calendar(self._catalogue, agency, self._collective_leave)
 
     async def on_submitted(self, uow: UnitOfWork, event: Event[ApplicationSubmitted]) -> None:
         """Create the workflow and start its first stage."""
