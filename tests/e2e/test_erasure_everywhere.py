@@ -180,7 +180,7 @@ async def test_after_an_erasure_nothing_anywhere_opens_to_the_citizen_and_the_au
     async with routing.state.runtime.sessions() as session:
         workflow = await session.get(WorkflowRecord, application_id)
         assert workflow is not None
-        address = form_data(workflow, routing.state.field_cipher)["address"]
+        address = form_data(workflow, routing.state.routing.cipher)["address"]
     assert is_sealed(address), "routing's own key opens only the sealed value, never the address"
     erased_key = sealed_key_id(address)
 
