@@ -180,7 +180,7 @@ async def test_after_an_erasure_nothing_anywhere_opens_to_the_citizen_and_the_au
     async with routing.state.runtime.sessions() as session:
         workflow = await session.get(WorkflowRecord, application_id)
         assert workflow is not None
-        address = form_data(workflow, routing.state.field_cipher)["address"]
+        address = form_data(workflow, routing.state.routing.cipher)["address"]
     assert is_sealed(address), "routing's own key opens only the sealed value, never the address"
     erased_key = sealed_key_id(address)
 
@@ -198,7 +198,7 @@ async def test_after_an_erasure_nothing_anywhere_opens_to_the_citizen_and_the_au
     assert erased_key not in live_keys, "a key topic still holds the citizen's key"
 
     # Documents: the KTP scan is gone.
-    assert not intake.state.document_store.path_of(ktp).exists()
+    assert not intake.state.intake.document_store.path_of(ktp).exists()
 
     # The audit log still verifies, online and offline.
     assert verified.status_code == 200, verified.text

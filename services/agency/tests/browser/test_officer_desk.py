@@ -67,7 +67,7 @@ async def test_an_officer_logs_in_claims_and_approves_a_task_and_the_application
 ) -> None:
     base_url, app = served_desk
     username = f"budi-{uuid.uuid4().hex[:4]}"
-    await app.state.officers.add(username, "polres", PASSWORD, "Budi Santoso")
+    await app.state.agency.officers.add(username, "polres", PASSWORD, "Budi Santoso")
     ktp = store_document(f"%PDF-1.4 KTP Siti Rahayu {uuid.uuid4()}".encode())
     submitted = submitted_event("skck", documents=(DocumentRef(name="ktp", sha256=ktp),))
     application_id = submitted.subject
@@ -83,7 +83,7 @@ async def test_an_officer_logs_in_claims_and_approves_a_task_and_the_application
     task_id = assignment.payload.task_id
     officer = Principal(subject=username, roles=frozenset({Role.OFFICER}), agency="polres")
     await eventually(
-        lambda: app.state.desk.open_tasks(officer),
+        lambda: app.state.agency.desk.open_tasks(officer),
         lambda tasks: task_id in {task.task_id for task in tasks},
         what="the task on the desk",
     )

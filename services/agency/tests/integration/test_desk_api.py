@@ -406,7 +406,7 @@ async def test_a_document_stored_before_sealing_is_still_served_and_one_the_desk
     unknown_cipher = DocumentCipher.from_spec(f"k9:{base64.b64encode(os.urandom(32)).decode()}")
     foreign_sha256 = store_document(foreign, sealed_with=unknown_cipher)
     damaged_sha256 = store_document(damaged)
-    damaged_path = desk.app.state.settings.documents_dir / damaged_sha256[:2] / damaged_sha256
+    damaged_path = desk.app.state.agency.settings.documents_dir / damaged_sha256[:2] / damaged_sha256
     damaged_path.write_bytes(damaged_path.read_bytes()[:-1] + b"x")
     police = desk.token("polres", "budi")
     task = await desk.assign(

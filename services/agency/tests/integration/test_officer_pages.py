@@ -36,7 +36,7 @@ def csrf_of(page: httpx.Response) -> str:
 
 async def new_officer(desk: Any, agency: str) -> str:
     username = f"petugas-{uuid.uuid4().hex[:6]}"
-    await desk.app.state.officers.add(username, agency, PASSWORD, "Budi Santoso")
+    await desk.app.state.agency.officers.add(username, agency, PASSWORD, "Budi Santoso")
     return username
 
 
@@ -136,7 +136,7 @@ async def test_another_agencys_task_page_is_refused_and_a_password_change_ends_s
 
     refused = await desk.client.get(f"/desk/tasks/{foreign.payload.task_id}")
     [record] = await wait_for_events(kafka_settings, Topic.ACCESS.name_for(), foreign.subject, "access.recorded")
-    await desk.app.state.officers.set_password(username, "kata-sandi-baru-2026")
+    await desk.app.state.agency.officers.set_password(username, "kata-sandi-baru-2026")
     after_change = await desk.client.get("/desk")
 
     assert refused.status_code == 404

@@ -150,7 +150,7 @@ async def verified_citizen(client: httpx.AsyncClient, kafka: KafkaSettings, app:
 
 def staff_headers(app: FastAPI, *roles: Role, agency: str | None = None) -> dict[str, str]:
     """A staff member's bearer token, as `satupintu-token` issues it."""
-    private_pem, _ = load_or_create_local_keys(app.state.settings.auth.keys_dir)
+    private_pem, _ = load_or_create_local_keys(app.state.intake.settings.auth.keys_dir)
     token = TokenIssuer(AuthSettings(), private_key_pem=private_pem, clock=time.time).issue(
         "rina", set(roles), agency, None
     )

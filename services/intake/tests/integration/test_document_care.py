@@ -215,7 +215,7 @@ async def test_a_document_deleted_by_the_clean_up_can_no_longer_be_referred_to(
     async with running(app) as client:
         forgotten = await upload(client, unique_pdf("forgotten"))
         await age(app, [forgotten], timedelta(days=8))
-        await app.state.document_retention.delete_unreferenced()
+        await app.state.intake.document_retention.delete_unreferenced()
         application = {
             "service_code": "skck",
             "applicant": {"nik": NIK, "name": "Siti Rahayu", "language": "id"},

@@ -21,7 +21,7 @@ from satupintu.common.document_store import DocumentCipher, LocalDocumentStore
 from satupintu.common.problems import install_problem_handlers
 from satupintu.common.settings import DatabaseSettings
 from satupintu.common.testing.plugin import service_database
-from satupintu.intake.api import documents
+from satupintu.intake.api import dependencies, documents
 from satupintu.intake.documents import DocumentRecord, DocumentService
 
 pytestmark = pytest.mark.integration
@@ -56,7 +56,8 @@ async def intake(database_settings: DatabaseSettings, tmp_path: Path) -> AsyncIt
     app = FastAPI()
     install_problem_handlers(app)
     store = LocalDocumentStore(tmp_path / "documents", DocumentCipher.configured(None, tmp_path / "keys"))
-    app.state.document_service = DocumentService(session_factory(engine), store, max_bytes=MAX_BYTES)
+    service = DocumentService(session_factory(engine), store, max_bytes=MAX_BYTES)
+    app.dependency_overrides[dependencies.document_service] = lambda: service
     app.include_router(documents.router)
     try:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:

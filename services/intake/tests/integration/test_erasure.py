@@ -98,7 +98,7 @@ async def erase(client: httpx.AsyncClient, app: FastAPI, nik: str, role: Role = 
 
 async def held(app: FastAPI, nik: str) -> dict[str, int]:
     """What intake keeps of the citizen: their key, its grants, applications not emptied, a profile."""
-    hashed = nik_hash(app.state.settings, nik)
+    hashed = nik_hash(app.state.intake.settings, nik)
     return {
         "keys": await count(app, "SELECT count(*) FROM citizen_keys WHERE nik_hash = :h", h=hashed),
         "grants": await count(
@@ -152,7 +152,7 @@ async def test_an_application_in_progress_holds_its_data_until_closed_then_the_s
     nik = new_nik()
     application_id, code, ktp = await apply(client, nik)
     before = await held(app, nik)
-    assert app.state.document_store.path_of(ktp).exists()
+    assert app.state.intake.document_store.path_of(ktp).exists()
 
     refused = await erase(client, app, nik)
 
@@ -167,15 +167,15 @@ async def test_an_application_in_progress_holds_its_data_until_closed_then_the_s
     assert (await client.get(f"/applications/{code}")).json()["status"] == "submitted"
 
     await close(kafka_settings, app, application_id, completed=False)
-    assert await app.state.erasure_service.carry_out_due() == 1  # the retention schedule's run
+    assert await app.state.intake.erasures.carry_out_due() == 1  # the retention schedule's run
 
     assert await held(app, nik) == {"keys": 0, "grants": 0, "applications": 0}
     assert await count(app, "SELECT count(*) FROM documents WHERE sha256 = :s", s=ktp) == 0
-    assert not app.state.document_store.path_of(ktp).exists()
+    assert not app.state.intake.document_store.path_of(ktp).exists()
     status = (await client.get(f"/applications/{code}")).json()
     assert status["status"] == "rejected", "the application's public record stays, without the applicant"
     records = await relayed_access_records(app, kafka_settings)
-    hashed = nik_hash(app.state.settings, nik)
+    hashed = nik_hash(app.state.intake.settings, nik)
     mine = [(r["outcome"], r["reason"]) for r in records if r["subject_id"] == f"citizen:{hashed}"]
     assert [outcome for outcome, _ in mine] == ["denied", "granted"]
     assert "UU PDP Art. 15(1)(c)" in mine[0][1]

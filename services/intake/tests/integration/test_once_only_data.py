@@ -72,7 +72,7 @@ async def test_data_is_reused_with_consent_a_valid_code_and_a_grant_and_never_ec
     assert event.payload.reused_fields == ("address",)
     assert "Kenanga" not in str(event.payload.data["address"])  # sealed: only its readers open it
     app, _ = intake
-    keys = await reader_keys(kafka_settings, app.state.settings.auth.keys_dir)
+    keys = await reader_keys(kafka_settings, app.state.intake.settings.auth.keys_dir)
     assert opened_submission(event.payload, keys).data["address"] == "Jl. Kenanga 5, Samarinda"
     assert again.status_code == 422
     assert {e["field"] for e in again.json()["errors"]} == {"one_time_code"}

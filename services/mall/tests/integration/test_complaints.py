@@ -132,7 +132,7 @@ async def test_a_complaint_left_open_past_its_due_date_is_reported_once_to_the_e
             },
         )
     ).json()
-    watch = mall.app.state.complaint_watch
+    watch = mall.app.state.mall.complaint_watch
 
     assert await watch.check_once() == 0
     mall.clock.now = datetime.fromisoformat(filed["due_at"]) + timedelta(seconds=1)

@@ -123,9 +123,9 @@ async def test_a_row_stored_before_sealing_has_its_personal_fields_sealed_and_st
         )
     legacy = await stored_row(routing, submitted.subject)
 
-    sealed = await routing.state.personal_data_sealing.seal_once()
+    sealed = await routing.state.routing.sealing.seal_once()
     after_sealing = await stored_row(routing, submitted.subject)
-    again = await routing.state.personal_data_sealing.seal_once()
+    again = await routing.state.routing.sealing.seal_once()
     reassigned = await answer_address(kafka_settings, assignment, {"purpose": "Melamar kerja di Balikpapan"})
 
     assert address in legacy["raw"]

@@ -296,10 +296,10 @@ async def test_sla_breach_is_published_once_with_weekend_and_holiday_not_counted
         application_id = await submit(kafka_settings, submitted_event("skck"))
         [assignment] = await wait_for_events(kafka_settings, tasks_topic("polres"), application_id, "task.assigned")
         clock.now = datetime(2026, 8, 20, 23, 59, 0, tzinfo=WIB)
-        early = await app.state.sla_watch.check_once()
+        early = await app.state.routing.sla_watch.check_once()
         clock.now = datetime(2026, 8, 21, 0, 0, 30, tzinfo=WIB)
-        first = await app.state.sla_watch.check_once()
-        second = await app.state.sla_watch.check_once()
+        first = await app.state.routing.sla_watch.check_once()
+        second = await app.state.routing.sla_watch.check_once()
         [task_breach] = await wait_for_events(
             kafka_settings, tasks_topic("polres"), application_id, "task.sla_breached"
         )

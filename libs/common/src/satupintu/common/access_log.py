@@ -4,8 +4,6 @@ check that admits a caller holding a role and records the refusal of one who doe
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Literal
 
 from fastapi import HTTPException, Request
@@ -13,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from satupintu.common.auth import AuthenticationError, KeySetUnavailableError, Principal, Role, TokenVerifier
+from satupintu.common.clock import Clock, utc_now
 from satupintu.common.events.access import AccessRecorded
 from satupintu.common.events.envelope import Event
 from satupintu.common.outbox import Outbox
@@ -21,15 +20,10 @@ Outcome = Literal["granted", "denied"]
 _logger = logging.getLogger(__name__)
 
 
-def utc_now() -> datetime:
-    """The current time, in UTC."""
-    return datetime.now(UTC)
-
-
 class AccessLog:
     """Publishes ``access.recorded`` for one service (``source``), through its outbox."""
 
-    def __init__(self, outbox: Outbox, source: str, clock: Callable[[], datetime] = utc_now) -> None:
+    def __init__(self, outbox: Outbox, source: str, clock: Clock = utc_now) -> None:
         self._outbox = outbox
         self._source = source
         self._clock = clock

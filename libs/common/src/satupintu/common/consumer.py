@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from faststream.kafka import KafkaBroker
@@ -23,6 +23,7 @@ from opentelemetry.trace import SpanKind
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from satupintu.common.broker import DeadLetterProducer
+from satupintu.common.clock import utc_now
 from satupintu.common.consuming import (
     PARKED,
     Invalid,
@@ -50,11 +51,6 @@ PARKED_RETRIES_PER_PASS = 100
 _logger = logging.getLogger(__name__)
 
 __all__ = ["EventConsumer", "Handler", "RejectEvent", "RetryPolicy", "UnitOfWork", "is_transient"]
-
-
-def utc_now() -> datetime:
-    """The current time in UTC."""
-    return datetime.now(UTC)
 
 
 @dataclass

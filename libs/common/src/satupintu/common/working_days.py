@@ -7,16 +7,22 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import cache
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import holidays
+
+from satupintu.common.dates import DEFAULT_TIMEZONE
+
+if TYPE_CHECKING:
+    from satupintu.common.catalogue import Catalogue
 
 
 @dataclass(frozen=True)
 class WorkingCalendar:
     """Counts working days in one time zone (WIB, WITA or WIT)."""
 
-    timezone: str = "Asia/Jakarta"
+    timezone: str = DEFAULT_TIMEZONE
     collective_leave: frozenset[date] = field(default_factory=frozenset)
 
     def is_working_day(self, day: date) -> bool:
@@ -44,3 +50,9 @@ def _public_holidays() -> holidays.HolidayBase:
 def parse_dates(values: Iterable[str]) -> frozenset[date]:
     """ISO dates from configuration, e.g. the year's cuti bersama."""
     return frozenset(date.fromisoformat(value.strip()) for value in values if value.strip())
+
+
+def agency_calendar(catalogue: Catalogue, agency: str | None, collective_leave: frozenset[date]) -> WorkingCalendar:
+    """The working-day calendar of ``agency``'s time zone (WIB for an agency the catalogue does not know)."""
+    found = catalogue.agency(agency) if agency else None
+    return WorkingCalendar(found.timezone if found else DEFAULT_TIMEZONE, collective_leave)

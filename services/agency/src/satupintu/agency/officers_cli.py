@@ -16,7 +16,7 @@ import getpass
 import sys
 
 from satupintu.agency.config import AgencySettings
-from satupintu.agency.main import SERVICE_NAME
+from satupintu.agency.factory import SERVICE_NAME
 from satupintu.agency.migrations import SCHEMA
 from satupintu.agency.services import OfficerError, OfficerService
 from satupintu.common.catalogue import load_catalogue

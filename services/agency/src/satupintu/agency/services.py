@@ -18,9 +18,9 @@ import json
 import logging
 import re
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -50,12 +50,13 @@ from satupintu.common.access_log import AccessLog
 from satupintu.common.auth import Principal
 from satupintu.common.catalogue import Catalogue
 from satupintu.common.citizen_keys import KeyNotHeld, ReaderKeyRing
+from satupintu.common.clock import Clock, utc_now
 from satupintu.common.consumer import RejectEvent, UnitOfWork
 from satupintu.common.crypto import FieldCipher
 from satupintu.common.document_store import DamagedDocument, LocalDocumentStore, UnknownDocumentKey
 from satupintu.common.events.applications import JsonScalar
 from satupintu.common.events.base import Decision, DocumentRef
-from satupintu.common.events.envelope import Event
+from satupintu.common.events.envelope import Event, event_source
 from satupintu.common.events.tasks import (
     TaskAssigned,
     TaskClaimed,
@@ -66,18 +67,11 @@ from satupintu.common.events.tasks import (
     TaskWithdrawn,
 )
 from satupintu.common.outbox import Outbox
-from satupintu.common.working_days import WorkingCalendar
+from satupintu.common.working_days import WorkingCalendar, agency_calendar
 
-SOURCE = "/satupintu/agency/desk"
+SOURCE = event_source("agency", "desk")
 ACTOR = "service:agency-desk"
 _logger = logging.getLogger(__name__)
-
-Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    """The current time in UTC."""
-    return datetime.now(UTC)
 
 
 NOT_READABLE = "(tidak dapat dibaca / not readable)"
@@ -584,8 +578,7 @@ class DeskService:
 
     def calendar_for(self, agency: str) -> WorkingCalendar:
         """The working-day calendar of ``agency``'s time zone."""
-        found = self._catalogue.agency(agency)
-        return WorkingCalendar(found.timezone if found else "Asia/Jakarta", self._collective_leave)
+        return agency_calendar(self._catalogue, agency, self._collective_leave)
 
     def _view(self, row: DeskTask, now: datetime, *, personal: bool = False) -> TaskView:
         calendar = self.calendar_for(row.agency)

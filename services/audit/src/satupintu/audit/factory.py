@@ -10,8 +10,10 @@ from dataclasses import dataclass
 from fastapi import FastAPI
 
 from satupintu.audit.config import AuditSettings
-from satupintu.audit.services import AuditQueries, AuditService, CheckpointService, Clock
+from satupintu.audit.migrations import SCHEMA
+from satupintu.audit.services import AuditQueries, AuditService, CheckpointService
 from satupintu.audit.signing import CheckpointSigner, KeyRing, load_or_create_signing_key, load_public_keys
+from satupintu.common.clock import Clock
 from satupintu.common.runtime import ServiceRuntime
 
 SERVICE_NAME = "audit"
@@ -32,8 +34,9 @@ class AuditContext:
     queries: AuditQueries
 
     @classmethod
-    def build(cls, runtime: ServiceRuntime, settings: AuditSettings, clock: Clock) -> AuditContext:
+    def build(cls, settings: AuditSettings, clock: Clock) -> AuditContext:
         """Wire the use cases to the runtime's sessions, the outbox and the signing key."""
+        runtime = ServiceRuntime(SERVICE_NAME, settings, schema=SCHEMA)
         sessions = runtime.sessions
         key_path = settings.checkpoint_key_path or settings.auth.keys_dir / LOCAL_CHECKPOINT_KEY
         signer = CheckpointSigner(load_or_create_signing_key(key_path))

@@ -9,14 +9,14 @@ from satupintu.audit.api import install_problems
 from satupintu.audit.api import pages as pages_ui
 from satupintu.audit.api import trail as trail_api
 from satupintu.audit.config import AuditSettings
-from satupintu.audit.factory import SERVICE_NAME, AuditContext
+from satupintu.audit.factory import AuditContext
 from satupintu.audit.migrations import SCHEMA
-from satupintu.audit.services import Clock, utc_now
 from satupintu.common.catalogue import load_catalogue
+from satupintu.common.clock import Clock, utc_now
 from satupintu.common.commands import service_main
 from satupintu.common.http import create_service_app
-from satupintu.common.runtime import ServiceRuntime
 
+TITLE = "Satu Pintu audit: the tamper-evident trail"
 DESCRIPTION = (
     "Every event on every topic, dead letters and `access` included, in an append-only, hash-chained log with a "
     "Merkle tree and signed checkpoints. Auditors search it, prove entries and verify it; every query is itself "
@@ -27,10 +27,9 @@ DESCRIPTION = (
 def create_app(settings: AuditSettings | None = None, clock: Clock = utc_now) -> FastAPI:
     """Build the audit service: the consumer of every topic, the checkpoints, the auditors' API and pages."""
     settings = settings or AuditSettings()
-    runtime = ServiceRuntime(SERVICE_NAME, settings, schema=SCHEMA)
-    context = AuditContext.build(runtime, settings, clock)
-    handlers.subscribe(runtime, context.trail, load_catalogue())
-    app = create_service_app(runtime, "Satu Pintu audit: the tamper-evident trail", DESCRIPTION)
+    context = AuditContext.build(settings, clock)
+    handlers.subscribe(context.runtime, context.trail, load_catalogue())
+    app = create_service_app(context.runtime, TITLE, DESCRIPTION)
     app.state.audit = context
     # The context's lifespan runs the runtime's and takes checkpoints too.
     app.router.lifespan_context = context.lifespan

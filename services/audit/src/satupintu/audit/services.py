@@ -52,20 +52,15 @@ from satupintu.audit.storage.repository import AuditRepository
 from satupintu.audit.storage.tables import AuditEntry, CheckpointRecord
 from satupintu.common.access_log import AccessLog
 from satupintu.common.auth import Principal
-from satupintu.common.events.envelope import EVENT_TYPES, EnvelopeError, from_record
+from satupintu.common.clock import Clock, utc_now
+from satupintu.common.events.envelope import EVENT_TYPES, EnvelopeError, event_source, from_record
 from satupintu.common.events.topics import DLQ_SUFFIX
 from satupintu.common.outbox import Outbox
 
-SOURCE = "/satupintu/audit"
+SOURCE = event_source("audit")
 UNRECORDABLE = "unrecordable"
-Clock = Callable[[], datetime]
 T = TypeVar("T")
 _logger = logging.getLogger(__name__)
-
-
-def utc_now() -> datetime:
-    """The current time in UTC."""
-    return datetime.now(UTC)
 
 
 async def _read_tree(repository: AuditRepository, compute: Callable[[NodeSource], T]) -> T:

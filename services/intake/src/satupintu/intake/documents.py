@@ -6,8 +6,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import unicodedata
-from collections.abc import Callable, Collection, Sequence
-from datetime import UTC, datetime, timedelta
+from collections.abc import Collection, Sequence
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from prometheus_client import Counter
@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import Field, SQLModel, col, select
 from starlette.datastructures import UploadFile
 
+from satupintu.common.clock import Clock, utc_now
 from satupintu.common.document_store import DocumentUnreadable, Resealed
 from satupintu.intake.storage.tables import ApplicationRecord
 
@@ -44,13 +45,6 @@ _UNINFORMATIVE_DECLARED_TYPES = frozenset({"", "application/octet-stream"})
 
 _UPLOAD_CHUNK_BYTES = 64 * 1024
 _logger = logging.getLogger(__name__)
-
-Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    """The current time in UTC."""
-    return datetime.now(UTC)
 
 
 def sniff_media_type(head: bytes) -> str | None:

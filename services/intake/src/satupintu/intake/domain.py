@@ -9,8 +9,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-SOURCE = "/satupintu/intake"
-"""The CloudEvents ``source`` of every event and access record intake writes."""
+from satupintu.common.events.envelope import event_source
+
+SOURCE = event_source("intake")
+"""The CloudEvents source of everything intake publishes."""
 
 # Crockford's base32 without I, L, O, U: easy to read aloud, no confusable letters.
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"

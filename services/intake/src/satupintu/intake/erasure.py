@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from satupintu.common.access_log import AccessLog
+from satupintu.common.clock import Clock, utc_now
 from satupintu.common.crypto import KeyedHasher
 from satupintu.common.events.base import ApplicationState
 from satupintu.common.events.topics import reader_topic
@@ -77,13 +77,6 @@ class ErasureDeferred(Exception):
         self.duty = duty
 
 
-Clock = Callable[[], datetime]
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 class ErasureService:
     """Erases a citizen's personal data now, or when their retention duties end."""
 
@@ -95,7 +88,7 @@ class ErasureService:
         store: DocumentStore,
         *,
         issued_retention: timedelta,
-        clock: Clock = _utc_now,
+        clock: Clock = utc_now,
     ) -> None:
         self._sessions = sessions
         self._outbox = outbox

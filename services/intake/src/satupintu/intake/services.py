@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Protocol
 
 from prometheus_client import Counter
@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from satupintu.common.catalogue import Catalogue, ServiceDefinition
+from satupintu.common.clock import Clock, utc_now
 from satupintu.common.consent import ConsentBook, may_reuse
 from satupintu.common.crypto import FieldCipher, KeyedHasher
 from satupintu.common.events.applications import Applicant, ApplicationSubmitted
@@ -30,13 +31,6 @@ from satupintu.intake.profiles import OneTimeCodeRefused, ProfileService, Reusab
 from satupintu.intake.schemas import ApplicationAccepted, ApplicationCreate, DocumentReference
 from satupintu.intake.storage.repository import ApplicationRepository, ConsentRepository
 from satupintu.intake.storage.tables import ApplicationRecord, IdempotencyRecord
-
-Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    """The current time in UTC."""
-    return datetime.now(UTC)
 
 
 class StoredDocument(Protocol):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import hmac
 import json
-from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from satupintu.common.access_log import AccessLog
 from satupintu.common.catalogue import Catalogue
+from satupintu.common.clock import Clock, utc_now
 from satupintu.common.crypto import FieldCipher, KeyedHasher
 from satupintu.common.events.applications import ApplicationInformationProvided
 from satupintu.common.events.base import DocumentRef, TaskState
@@ -44,8 +45,6 @@ from satupintu.intake.services import DocumentCatalog, refer_to_documents
 from satupintu.intake.storage.repository import ApplicationRepository, StatusRepository
 from satupintu.intake.storage.tables import ApplicationRecord
 
-Clock = Callable[[], datetime]
-
 PUBLIC_DETAIL = frozenset(
     {"stage_index", "stage_name", "agencies", "state", "questions", "outputs", "reason", "due_at"}
 )
@@ -55,10 +54,6 @@ PUBLIC_DETAIL = frozenset(
 def public_detail(detail: Mapping[str, Any]) -> dict[str, Any]:
     """The part of a timeline entry's detail a citizen may see (entries recorded before kept task ids too)."""
     return {key: value for key, value in detail.items() if key in PUBLIC_DETAIL}
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class TrackingService:
@@ -75,7 +70,7 @@ class TrackingService:
         hasher: KeyedHasher,
         keys: CitizenKeys,
         wrong_niks: Lockout,
-        clock: Clock = _utc_now,
+        clock: Clock = utc_now,
     ) -> None:
         self._keys = keys
         self._sessions = sessions

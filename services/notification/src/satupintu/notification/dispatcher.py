@@ -21,8 +21,9 @@ from typing import Any
 from prometheus_client import Counter
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from satupintu.common.clock import Clock, utc_now
 from satupintu.common.crypto import DecryptionError, FieldCipher
-from satupintu.common.events.envelope import Event
+from satupintu.common.events.envelope import Event, event_source
 from satupintu.common.events.notifications import NotificationFailed, NotificationSent
 from satupintu.common.outbox import Outbox
 from satupintu.common.ratelimit import TokenBuckets
@@ -37,13 +38,13 @@ from satupintu.notification.domain import (
     channel_kind,
 )
 from satupintu.notification.messages import RenderedMessage
-from satupintu.notification.services import CONTENT_CONTEXT, RECIPIENT_CONTEXT, Clock, utc_now
+from satupintu.notification.services import CONTENT_CONTEXT, RECIPIENT_CONTEXT
 from satupintu.notification.storage.repository import DeliveryRepository
 from satupintu.notification.storage.tables import DeliveryAttemptRecord, DeliveryRecord
 
 _logger = logging.getLogger(__name__)
 
-SOURCE = "/satupintu/notification"
+SOURCE = event_source("notification")
 ACTOR = "service:notification"
 
 

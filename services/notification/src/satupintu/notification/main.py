@@ -4,114 +4,26 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from satupintu.common.catalogue import load_catalogue
+from satupintu.common.clock import Clock, utc_now
 from satupintu.common.commands import service_main
-from satupintu.common.crypto import FieldCipher, load_or_create_secret
-from satupintu.common.events.topics import NOTIFICATION_READER
 from satupintu.common.http import create_service_app
-from satupintu.common.runtime import ServiceRuntime
-from satupintu.common.working_days import parse_dates
 from satupintu.notification import handlers
 from satupintu.notification.api import notifications as notifications_api
-from satupintu.notification.channels import Channel
-from satupintu.notification.channels.console import ConsoleChannel
-from satupintu.notification.channels.gateway import SmsGatewayChannel
-from satupintu.notification.channels.smtp import EmailChannel, SmtpConfig
-from satupintu.notification.channels.webhook import WebhookChannel
 from satupintu.notification.config import NotificationSettings
-from satupintu.notification.dispatcher import Dispatcher
-from satupintu.notification.domain import ChannelKind, RetryPolicy
-from satupintu.notification.messages import MessageComposer, TemplateRenderer
+from satupintu.notification.factory import NotificationContext
 from satupintu.notification.migrations import SCHEMA
-from satupintu.notification.services import Clock, NotificationService, erase_citizen, utc_now
 
-SERVICE_NAME = "notification"
-
-
-def _cipher(settings: NotificationSettings) -> FieldCipher:
-    if settings.encryption_keys:
-        return FieldCipher.from_spec(settings.encryption_keys)
-    local_key = load_or_create_secret(settings.auth.keys_dir / "notification-data-key-local1")
-    return FieldCipher({"local1": local_key}, "local1")
-
-
-def build_channels(settings: NotificationSettings) -> dict[ChannelKind, Channel]:
-    """The channels the settings configure; the console is always there for local development."""
-    channels: dict[ChannelKind, Channel] = {ChannelKind.CONSOLE: ConsoleChannel()}
-    if settings.smtp_host:
-        channels[ChannelKind.EMAIL] = EmailChannel(
-            SmtpConfig(
-                host=settings.smtp_host,
-                port=settings.smtp_port,
-                security=settings.smtp_security,
-                username=settings.smtp_username,
-                password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
-                ca_file=settings.smtp_ca_file,
-                timeout=settings.smtp_timeout_seconds,
-                sender=settings.email_from,
-                message_id_domain=settings.message_id_domain,
-            )
-        )
-    if settings.gateway_url:
-        channels[ChannelKind.SMS] = SmsGatewayChannel(
-            settings.gateway_url,
-            settings.gateway_token.get_secret_value() if settings.gateway_token else None,
-            route=settings.gateway_route,
-            timeout=settings.gateway_timeout_seconds,
-        )
-    if settings.webhooks:
-        channels[ChannelKind.WEBHOOK] = WebhookChannel(settings.webhooks, timeout=settings.webhook_timeout_seconds)
-    return channels
+TITLE = "Satu Pintu notification: telling citizens what happened"
 
 
 def create_app(settings: NotificationSettings | None = None, clock: Clock = utc_now) -> FastAPI:
     """Build the notification service: the consumer that stages messages, the dispatcher that sends them on
     every configured channel, the deliveries API, and the outbox relay of ``notification.sent``/``failed``."""
     settings = settings or NotificationSettings()
-    runtime = ServiceRuntime(SERVICE_NAME, settings, schema=SCHEMA)
-    keys = runtime.keep_citizen_keys(
-        [NOTIFICATION_READER], private_keys_dir=settings.reader_private_keys_dir, on_destroyed=erase_citizen
-    )
-    cipher = _cipher(settings)
-    channels = build_channels(settings)
-    composer = MessageComposer(
-        load_catalogue(),
-        settings.public_base_url,
-        collective_leave=parse_dates(settings.collective_leave),
-        follow_up_working_days=settings.sla_breach_follow_up_working_days,
-        renderer=TemplateRenderer(settings.timezone),
-    )
-    notifications = NotificationService(
-        composer,
-        cipher,
-        channels=frozenset(channels),
-        webhooks=settings.webhooks,
-        console_fallback=settings.console_fallback,
-        keys=keys,
-        clock=clock,
-    )
-    handlers.subscribe(runtime, notifications)
-    dispatcher = Dispatcher(
-        runtime.sessions,
-        runtime.outbox,
-        cipher,
-        channels,
-        policy=RetryPolicy(settings.max_attempts, settings.retry_initial_seconds, settings.retry_max_seconds),
-        rate_limits=settings.rate_limits,
-        concurrency=settings.channel_concurrency,
-        lease_seconds=settings.lease_seconds,
-        poll_interval=settings.poll_interval_seconds,
-        outcomes=runtime.metrics.counter(
-            "satupintu_notifications_total",
-            "Messages delivered or given up, by channel and outcome.",
-            ["channel", "outcome"],
-        ),
-        clock=clock,
-    )
-    runtime.on_start(lambda: runtime.spawn(dispatcher.run()))
-    app = create_service_app(runtime, "Satu Pintu notification: telling citizens what happened")
-    app.state.notifications = notifications
-    app.state.dispatcher = dispatcher
+    context = NotificationContext.build(settings, clock)
+    handlers.subscribe(context.runtime, context.notifications)
+    app = create_service_app(context.runtime, TITLE)
+    app.state.notification = context
     app.include_router(notifications_api.router)
     return app
 

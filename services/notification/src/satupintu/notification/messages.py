@@ -26,7 +26,7 @@ from satupintu.common.events.applications import (
 from satupintu.common.events.base import EventPayload
 from satupintu.common.events.envelope import Event
 from satupintu.common.events.mall import SurveyInvited
-from satupintu.common.working_days import WorkingCalendar
+from satupintu.common.working_days import agency_calendar
 from satupintu.notification.domain import Contact
 
 LANGUAGES = ("id", "en")
@@ -190,7 +190,7 @@ class MessageComposer:
     def _breach_context(self, payload: ApplicationSlaBreached, contact: Contact) -> dict[str, Any]:
         service = self._catalogue.service(contact.service_code)
         owner = self._catalogue.agency(service.agency) if service else None
-        calendar = WorkingCalendar(owner.timezone if owner else DEFAULT_TIMEZONE, self._collective_leave)
+        calendar = agency_calendar(self._catalogue, service.agency if service else None, self._collective_leave)
         return {
             "due_at": payload.due_at,
             "owner_agency_name": owner.name.in_language(contact.language) if owner else payload.escalation_target,

@@ -6,14 +6,15 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from satupintu.common.citizen_keys import ReaderKeyRing, open_applicant
+from satupintu.common.clock import Clock, utc_now
 from satupintu.common.consumer import RejectEvent, UnitOfWork
 from satupintu.common.crypto import FieldCipher
 from satupintu.common.events.applications import ApplicationSubmitted
@@ -38,15 +39,9 @@ from satupintu.notification.storage.tables import ContactRecord, DeliveryRecord
 
 _logger = logging.getLogger(__name__)
 
-Clock = Callable[[], datetime]
 CONTACT_CONTEXT = "notification.contacts:"
 RECIPIENT_CONTEXT = "notification.deliveries.recipient:"
 CONTENT_CONTEXT = "notification.deliveries.content:"
-
-
-def utc_now() -> datetime:
-    """The current time in UTC."""
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)

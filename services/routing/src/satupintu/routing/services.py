@@ -16,17 +16,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from satupintu.common.catalogue import Catalogue, ServiceDefinition
+from satupintu.common.clock import Clock, utc_now
 from satupintu.common.consumer import RejectEvent, UnitOfWork
 from satupintu.common.crypto import FieldCipher
 from satupintu.common.events.applications import ApplicationInformationProvided, ApplicationSubmitted
 from satupintu.common.events.base import EventPayload
-from satupintu.common.events.envelope import Event
+from satupintu.common.events.envelope import Event, event_source
 from satupintu.common.events.tasks import TaskClaimed, TaskDecided, TaskDecisionRefused
-from satupintu.common.working_days import WorkingCalendar
+from satupintu.common.working_days import WorkingCalendar, agency_calendar
 from satupintu.routing.domain import InvalidTransition, Planning, Workflow, agency_of_topic, new_task_id
 from satupintu.routing.storage.form_fields import form_data, personal_field_names, store_form_data
 from satupintu.routing.storage.repository import SqlWorkflows
@@ -44,16 +44,9 @@ __all__ = [
     "utc_now",
 ]
 
-SOURCE = "/satupintu/routing"
+SOURCE = event_source("routing")
 ACTOR = "service:routing"
 _logger = logging.getLogger(__name__)
-
-Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    """The current time in UTC."""
-    return datetime.now(UTC)
 
 
 class Workflows(Protocol):
@@ -97,8 +90,7 @@ class WorkflowService:
 
     def calendar_for(self, agency: str) -> WorkingCalendar:
         """The working-day calendar of ``agency``'s time zone."""
-        found = self._catalogue.agency(agency)
-        return WorkingCalendar(found.timezone if found else "Asia/Jakarta", self._collective_leave)
+        return agency_calendar(self._catalogue, agency, self._collective_leave)
 
     async def on_submitted(self, uow: UnitOfWork, event: Event[ApplicationSubmitted]) -> None:
         """Create the workflow and start its first stage."""

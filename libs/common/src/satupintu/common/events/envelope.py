@@ -193,3 +193,9 @@ def _errors(error: ValidationError) -> str:
         f"{'.'.join(str(p) for p in item['loc']) or '(root)'}: {item['msg']}" for item in error.errors()[:5]
     )
     return "; ".join(parts)
+
+
+def event_source(service: str, *parts: str) -> str:
+    """The CloudEvents ``source`` of what ``service`` publishes, e.g. ``/satupintu/intake`` or, with a part,
+    ``/satupintu/agency/desk``."""
+    return "/".join(("/satupintu", service, *parts))

@@ -10,10 +10,13 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from satupintu.agency.domain import DeskError, InvalidDecision
+from satupintu.agency.factory import AgencyContext
 from satupintu.agency.services import DeskService, OfficerService, password_stamp
 from satupintu.agency.storage.tables import Officer
 from satupintu.common.auth import AuthenticationError, KeySetUnavailableError, Principal, Role, TokenVerifier
+from satupintu.common.catalogue import Catalogue
 from satupintu.common.problems import Problem
+from satupintu.common.ratelimit import TokenBuckets
 
 SESSION_OFFICER = "officer"
 SESSION_AGENCY = "agency"
@@ -22,16 +25,30 @@ SESSION_STAMP = "stamp"
 _bearer = HTTPBearer(auto_error=False, description="An officer's token (`satupintu-token --role officer`) or OIDC.")
 
 
+def context(request: Request) -> AgencyContext:
+    """The process's context (``app.state.agency``)."""
+    found: AgencyContext = request.app.state.agency
+    return found
+
+
 def desk_service(request: Request) -> DeskService:
     """The process's desk service."""
-    service: DeskService = request.app.state.desk
-    return service
+    return context(request).desk
 
 
 def officer_service(request: Request) -> OfficerService:
     """The process's officer service."""
-    service: OfficerService = request.app.state.officers
-    return service
+    return context(request).officers
+
+
+def catalogue(request: Request) -> Catalogue:
+    """The catalogue the process loaded."""
+    return context(request).catalogue
+
+
+def login_throttle(request: Request) -> TokenBuckets:
+    """The limit of desk sign-in attempts per client address."""
+    return context(request).login_throttle
 
 
 def principal_of(officer: Officer) -> Principal:

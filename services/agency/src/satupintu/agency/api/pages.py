@@ -12,6 +12,7 @@ from fastapi import APIRouter, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
+from satupintu.agency.api import dependencies
 from satupintu.agency.api.dependencies import (
     SESSION_AGENCY,
     SESSION_OFFICER,
@@ -24,9 +25,7 @@ from satupintu.agency.api.dependencies import (
 from satupintu.agency.domain import DecisionInput, DeskError, FieldProblem, InvalidDecision
 from satupintu.agency.services import password_stamp
 from satupintu.agency.storage.tables import Officer
-from satupintu.common.catalogue import Catalogue
 from satupintu.common.events.base import Decision
-from satupintu.common.ratelimit import TokenBuckets
 from satupintu.common.web.csrf import csrf_token, csrf_valid, renew_csrf_token
 from satupintu.common.web.dates import local_time
 from satupintu.common.web.templates import render_html
@@ -78,8 +77,7 @@ def _flash(request: Request, kind: str, text: str) -> None:
 
 
 def _agency_name(request: Request, code: str) -> str:
-    catalogue: Catalogue = request.app.state.catalogue
-    agency = catalogue.agency(code)
+    agency = dependencies.catalogue(request).agency(code)
     return agency.name.id if agency else code
 
 
@@ -145,7 +143,7 @@ async def login(
     """Check the password; on success start a new session (new CSRF token) and go to the task list."""
     if not csrf_valid(request, csrf_token):
         return _refused_form(request)
-    throttle: TokenBuckets = request.app.state.login_throttle
+    throttle = dependencies.login_throttle(request)
     client = request.client.host if request.client else "unknown"
     wait = throttle.take(f"{client}|{username.strip().lower()}")
     if wait > 0:

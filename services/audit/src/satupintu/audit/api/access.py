@@ -14,7 +14,7 @@ from fastapi import HTTPException, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
-from satupintu.audit.factory import AuditContext
+from satupintu.audit.api import dependencies
 from satupintu.common.auth import AuthenticationError, KeySetUnavailableError, Principal, Role, TokenVerifier
 
 TOKEN_COOKIE = "satupintu_audit_token"  # noqa: S105 (the cookie's name, not a secret)
@@ -33,12 +33,6 @@ class PageRefused(Exception):
         self.message = message
 
 
-def audit_context(request: Request) -> AuditContext:
-    """The audit process's context, set by ``create_app()``."""
-    context: AuditContext = request.app.state.audit
-    return context
-
-
 def requested_resource(request: Request) -> str:
     """What a request asked for, as recorded in ``access.recorded``: method, path and query, with a personal value
     replaced by its keyed hash and any token left out."""
@@ -46,7 +40,7 @@ def requested_resource(request: Request) -> str:
     for name, value in request.query_params.multi_items():
         if name in _SECRET_PARAMETERS:
             continue
-        shown = audit_context(request).queries.personal_hash(value) if name == PERSONAL_PARAMETER else value
+        shown = dependencies.queries(request).personal_hash(value) if name == PERSONAL_PARAMETER else value
         parameters.append((name, shown))
     query = f"?{urlencode(parameters)}" if parameters else ""
     return f"{request.method} {request.url.path}{query}"
@@ -63,7 +57,7 @@ async def authorise(request: Request, token: str | None) -> Principal:
         raise HTTPException(503, detail="Sign-in cannot be checked right now; try again shortly.") from error
     if Role.AUDITOR not in principal.roles:
         detail = f"This needs the auditor role; your token grants {', '.join(sorted(principal.roles))}."
-        await audit_context(request).queries.record_denied(principal, requested_resource(request), detail)
+        await dependencies.queries(request).record_denied(principal, requested_resource(request), detail)
         raise HTTPException(403, detail=detail)
     return principal
 

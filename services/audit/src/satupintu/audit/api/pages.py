@@ -12,11 +12,11 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from satupintu.audit.api import dependencies
 from satupintu.audit.api.access import (
     PERSONAL_PARAMETER,
     TOKEN_COOKIE,
     PageRefused,
-    audit_context,
     authorise,
     page_auditor,
     requested_resource,
@@ -63,7 +63,7 @@ def _page_filters(request: Request, form: dict[str, str]) -> EventFilters:
         actor=form.get("actor") or None,
         since=_time("since", form.get("since", "")),
         until=_time("until", form.get("until", "")),
-        personal_hash=audit_context(request).queries.personal_hash(personal) if personal else None,
+        personal_hash=dependencies.queries(request).personal_hash(personal) if personal else None,
     )
 
 
@@ -83,7 +83,7 @@ async def search_page(request: Request, principal: PageAuditor) -> Response:
     if any(form.values()):
         try:
             filters = _page_filters(request, form)
-            page = await audit_context(request).queries.events(
+            page = await dependencies.queries(request).events(
                 principal, filters, cursor, PAGE_SIZE, requested_resource(request)
             )
         except AuditRuleError as refused:
@@ -99,7 +99,7 @@ async def search_page(request: Request, principal: PageAuditor) -> Response:
 @router.get("/applications/{application_id}", response_class=HTMLResponse)
 async def timeline_page(application_id: str, request: Request, principal: PageAuditor) -> Response:
     """One application's timeline, one column per agency."""
-    entries = await audit_context(request).queries.timeline(principal, application_id, requested_resource(request))
+    entries = await dependencies.queries(request).timeline(principal, application_id, requested_resource(request))
     lanes = ["application", *sorted({entry.agency for entry in entries if entry.agency})]
     return _page(
         "timeline.html",

@@ -8,7 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import PlainTextResponse, StreamingResponse
 
-from satupintu.audit.api.access import PERSONAL_PARAMETER, audit_context, auditor, requested_resource
+from satupintu.audit.api import dependencies
+from satupintu.audit.api.access import PERSONAL_PARAMETER, auditor, requested_resource
 from satupintu.audit.domain import EventFilters
 from satupintu.audit.schemas import (
     CheckpointRead,
@@ -57,7 +58,7 @@ def event_filters(
         actor=actor or None,
         since=_utc(since),
         until=_utc(until),
-        personal_hash=audit_context(request).queries.personal_hash(personal) if personal else None,
+        personal_hash=dependencies.queries(request).personal_hash(personal) if personal else None,
     )
 
 
@@ -73,7 +74,7 @@ async def search_events(
     limit: Annotated[int | None, Query(ge=1, le=1000, description="Entries per page.")] = None,
 ) -> EntryPageRead:
     """Entries matching every given filter, in log order."""
-    context = audit_context(request)
+    context = dependencies.context(request)
     page = await context.queries.events(
         principal, filters, cursor, limit or context.settings.page_size, requested_resource(request)
     )
@@ -83,7 +84,7 @@ async def search_events(
 @router.get("/applications/{application_id}", summary="One application's timeline across agencies")
 async def application_timeline(application_id: str, request: Request, principal: Auditor) -> TimelineRead:
     """Everything about one application: its events at every agency, dead letters and who looked at it."""
-    entries = await audit_context(request).queries.timeline(principal, application_id, requested_resource(request))
+    entries = await dependencies.queries(request).timeline(principal, application_id, requested_resource(request))
     return TimelineRead(
         application_id=application_id,
         agencies=sorted({entry.agency for entry in entries if entry.agency}),
@@ -94,14 +95,14 @@ async def application_timeline(application_id: str, request: Request, principal:
 @router.get("/checkpoints/latest", summary="The latest signed checkpoint")
 async def latest_checkpoint(request: Request, principal: Auditor) -> CheckpointRead:
     """The signed tree head of the largest tree (404 before the first checkpoint)."""
-    checkpoint = await audit_context(request).queries.latest_checkpoint(principal, requested_resource(request))
+    checkpoint = await dependencies.queries(request).latest_checkpoint(principal, requested_resource(request))
     return CheckpointRead.of(checkpoint)
 
 
 @router.post("/checkpoints", status_code=201, summary="Take a signed checkpoint now")
 async def take_checkpoint(request: Request, principal: Auditor) -> CheckpointRead:
     """A checkpoint of the log as it is now (the latest one if the log has not grown since)."""
-    checkpoint = await audit_context(request).queries.take_checkpoint(principal, requested_resource(request))
+    checkpoint = await dependencies.queries(request).take_checkpoint(principal, requested_resource(request))
     return CheckpointRead.of(checkpoint)
 
 
@@ -113,7 +114,7 @@ async def take_checkpoint(request: Request, principal: Auditor) -> CheckpointRea
 )
 async def public_key(request: Request) -> PlainTextResponse:
     """The Ed25519 public key of checkpoint signatures; public, so anyone can verify an export with it."""
-    return PlainTextResponse(audit_context(request).signer.public_key_pem, media_type="application/x-pem-file")
+    return PlainTextResponse(dependencies.signer(request).public_key_pem, media_type="application/x-pem-file")
 
 
 @router.get("/proofs/inclusion/{seq}", summary="Prove an entry is in the tree")
@@ -127,7 +128,7 @@ async def inclusion_proof(
     ] = None,
 ) -> InclusionProofRead:
     """RFC 6962 audit path of entry ``seq`` in the tree of ``tree_size`` entries."""
-    proof = await audit_context(request).queries.inclusion(principal, seq, tree_size, requested_resource(request))
+    proof = await dependencies.queries(request).inclusion(principal, seq, tree_size, requested_resource(request))
     return InclusionProofRead(
         seq=proof.entry.seq,
         leaf_index=proof.entry.seq - 1,
@@ -148,7 +149,7 @@ async def consistency_proof(
     second: Annotated[int, Query(ge=1, le=MAX_SEQ, description="The larger tree size.")],
 ) -> ConsistencyProofRead:
     """RFC 6962 consistency proof between the trees of ``first`` and ``second`` entries."""
-    proof = await audit_context(request).queries.consistency(principal, first, second, requested_resource(request))
+    proof = await dependencies.queries(request).consistency(principal, first, second, requested_resource(request))
     return ConsistencyProofRead(
         first=proof.first,
         second=proof.second,
@@ -164,7 +165,7 @@ async def consistency_proof(
 async def verify(request: Request, principal: Auditor) -> VerificationRead:
     """Every entry against its hash and its predecessor, its Merkle leaf, and every checkpoint's root and signature
     (against the current and retired keys): ok, or the first bad entry or checkpoint and why."""
-    result = await audit_context(request).queries.verify(principal, requested_resource(request))
+    result = await dependencies.queries(request).verify(principal, requested_resource(request))
     return VerificationRead(
         ok=result.ok,
         tree_size=result.tree_size,
@@ -185,7 +186,7 @@ async def verify(request: Request, principal: Auditor) -> VerificationRead:
 async def export(request: Request, principal: Auditor, filters: Filters) -> StreamingResponse:
     """The matching entries with their inclusion proofs in a checkpoint taken now, for
     ``satupintu-audit-verify EXPORT.jsonl --public-key KEY.pem``."""
-    lines = await audit_context(request).queries.export(principal, filters, requested_resource(request))
+    lines = await dependencies.queries(request).export(principal, filters, requested_resource(request))
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     return StreamingResponse(
         lines,

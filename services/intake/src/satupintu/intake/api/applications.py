@@ -10,17 +10,12 @@ from pydantic import ValidationError
 from satupintu.common.lockout import LockedOut, locked_problem
 from satupintu.common.problems import Problem, field_path
 from satupintu.common.requests import read_json_body
+from satupintu.intake.api import dependencies
 from satupintu.intake.domain import IdempotencyKeyReused, InvalidApplication, request_fingerprint
 from satupintu.intake.schemas import ApplicationAccepted, ApplicationCreate
 from satupintu.intake.services import ApplicationService
 
 router = APIRouter(tags=["applications"])
-
-
-async def application_service(request: Request) -> ApplicationService:
-    """The process's application service."""
-    service: ApplicationService = request.app.state.application_service
-    return service
 
 
 _BODY = {
@@ -55,14 +50,14 @@ _BODY = {
 async def submit_application(
     request: Request,
     response: Response,
-    service: Annotated[ApplicationService, Depends(application_service)],
+    service: Annotated[ApplicationService, Depends(dependencies.application_service)],
     idempotency_key: Annotated[
         str | None,
         Header(alias="Idempotency-Key", max_length=200, description="Repeat a request safely: same key, same answer."),
     ] = None,
 ) -> ApplicationAccepted:
     """Validate the application against the service's form and documents, store it, and announce it."""
-    raw, document = await read_json_body(request, request.app.state.settings.max_body_bytes)
+    raw, document = await read_json_body(request, dependencies.max_body_bytes(request))
     try:
         body = ApplicationCreate.model_validate_json(raw)
     except ValidationError as invalid:

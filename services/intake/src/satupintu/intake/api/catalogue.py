@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from satupintu.common.catalogue import Catalogue, ServiceDefinition
+from satupintu.common.catalogue import ServiceDefinition
 from satupintu.common.problems import Problem
+from satupintu.intake.api import dependencies
 from satupintu.intake.forms import form_schema
 from satupintu.intake.schemas import ServiceRead, ServiceSummary
 
@@ -24,14 +25,14 @@ def _summary(service: ServiceDefinition) -> dict[str, object]:
 @router.get("/services", summary="The services the mall offers")
 async def list_services(request: Request) -> list[ServiceSummary]:
     """Every service of the catalogue."""
-    catalogue: Catalogue = request.app.state.catalogue
+    catalogue = dependencies.context(request).catalogue
     return [ServiceSummary.model_validate(_summary(service)) for service in catalogue.services]
 
 
 @router.get("/services/{code}", summary="One service: its form (JSON Schema), documents and stages")
 async def read_service(code: str, request: Request) -> ServiceRead:
     """What applying for ``code`` takes."""
-    catalogue: Catalogue = request.app.state.catalogue
+    catalogue = dependencies.context(request).catalogue
     service = catalogue.service(code)
     if service is None:
         raise Problem(404, "unknown-service", f"no service {code!r} in the catalogue")

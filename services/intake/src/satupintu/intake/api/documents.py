@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, UploadFile, status
+from fastapi import APIRouter, Depends, UploadFile, status
 from pydantic import BaseModel, Field
 
 from satupintu.common.problems import Problem
+from satupintu.intake.api import dependencies
 from satupintu.intake.documents import (
     DocumentService,
     DocumentTooLarge,
@@ -26,12 +27,6 @@ class DocumentStored(BaseModel):
     )
     media_type: str = Field(description="The media type its content showed (application/pdf, image/jpeg, image/png).")
     size_bytes: int = Field(description="The size of the content in bytes.")
-
-
-async def document_service(request: Request) -> DocumentService:
-    """The process's document service."""
-    service: DocumentService = request.app.state.document_service
-    return service
 
 
 def _file_problem(status_code: int, problem_type: str, error: Exception) -> Problem:
@@ -57,7 +52,7 @@ def _file_problem(status_code: int, problem_type: str, error: Exception) -> Prob
     },
 )
 async def upload_document(
-    file: UploadFile, service: Annotated[DocumentService, Depends(document_service)]
+    file: UploadFile, service: Annotated[DocumentService, Depends(dependencies.document_service)]
 ) -> DocumentStored:
     """Check the file by its content, store it once by its sha256 and answer that hash."""
     try:

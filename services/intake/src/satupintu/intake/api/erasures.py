@@ -10,20 +10,16 @@ from fastapi import APIRouter, Request, Security
 
 from satupintu.common.auth import Principal, Role
 from satupintu.common.problems import Problem, documented_problems
+from satupintu.intake.api import dependencies
 from satupintu.intake.api.profile import parsed_body, request_body
 from satupintu.intake.api.staff import admitting
-from satupintu.intake.erasure import ErasureDeferred, ErasureService, NothingToErase
+from satupintu.intake.erasure import ErasureDeferred, NothingToErase
 from satupintu.intake.schemas import ErasureCreate, ErasureDone
 
 router = APIRouter(tags=["erasure"])
 
 
-def _erasures(request: Request) -> ErasureService:
-    service: ErasureService = request.app.state.erasure_service
-    return service
-
-
-operator = admitting(frozenset({Role.OPERATOR}), _erasures, "the operator")
+operator = admitting(frozenset({Role.OPERATOR}), dependencies.erasures, "the operator")
 
 
 @router.post(
@@ -48,7 +44,7 @@ async def erase(request: Request, by: Annotated[Principal, Security(operator)]) 
     sealed values anywhere then stay unreadable, and the audit log still verifies."""
     body = await parsed_body(request, ErasureCreate)
     try:
-        erased = await _erasures(request).request(body.nik, body.reference, by.actor())
+        erased = await dependencies.erasures(request).request(body.nik, body.reference, by.actor())
     except NothingToErase as nothing:
         raise Problem(404, "no-personal-data", "Intake holds no personal data of this NIK.") from nothing
     except ErasureDeferred as deferred:

@@ -13,8 +13,9 @@ from satupintu.common.auth import Principal, Role
 from satupintu.common.lockout import LockedOut, locked_problem
 from satupintu.common.problems import Problem, documented_problems, field_path
 from satupintu.common.requests import read_json_body
+from satupintu.intake.api import dependencies
 from satupintu.intake.api.staff import admitting
-from satupintu.intake.profiles import Contact, OneTimeCodeRefused, ProfileService
+from satupintu.intake.profiles import Contact, OneTimeCodeRefused
 from satupintu.intake.schemas import (
     ContactResetCreate,
     ContactResetDone,
@@ -35,14 +36,9 @@ def request_body(model: type[BaseModel]) -> dict[str, Any]:
     return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
 
 
-def _profiles(request: Request) -> ProfileService:
-    service: ProfileService = request.app.state.profile_service
-    return service
-
-
 async def parsed_body(request: Request, model: type[M]) -> M:
     """The JSON body as ``model`` (bounded in size); 422 problem+json naming each invalid field."""
-    raw, _ = await read_json_body(request, request.app.state.settings.max_body_bytes)
+    raw, _ = await read_json_body(request, dependencies.max_body_bytes(request))
     try:
         return model.model_validate_json(raw)
     except ValidationError as invalid:
@@ -72,7 +68,7 @@ async def request_verification(request: Request) -> VerificationSent:
     a profile gets the same answer, and its code goes nowhere."""
     body = await parsed_body(request, VerificationRequest)
     try:
-        sent = await _profiles(request).send_code(body.nik, body.language)
+        sent = await dependencies.profiles(request).send_code(body.nik, body.language)
     except LockedOut as locked:
         raise locked_problem(locked, "nik") from locked
     return VerificationSent(verification_id=sent.verification_id, expires_at=sent.expires_at)
@@ -95,7 +91,7 @@ async def confirm_verification(request: Request) -> VerificationConfirmed:
     its data may be reused (with the citizen's grants in the consent ledger)."""
     body = await parsed_body(request, VerificationConfirm)
     try:
-        await _profiles(request).confirm(body.verification_id, body.code)
+        await dependencies.profiles(request).confirm(body.verification_id, body.code)
     except LockedOut as locked:
         raise locked_problem(locked, "code") from locked
     except OneTimeCodeRefused as refused:
@@ -108,7 +104,7 @@ async def confirm_verification(request: Request) -> VerificationConfirmed:
     return VerificationConfirmed(status="confirmed")
 
 
-counter_clerk = admitting(CLERK_ROLES, _profiles, "the officer or operator")
+counter_clerk = admitting(CLERK_ROLES, dependencies.profiles, "the officer or operator")
 
 
 @router.post(
@@ -136,7 +132,7 @@ async def reset_contact(request: Request, clerk: Annotated[Principal, Security(c
             "Give the new contact; see `errors`.",
             errors=[{"field": "email", "message": "give an e-mail address or a phone number", "code": "missing"}],
         )
-    reset_id = await _profiles(request).reset_contact(
+    reset_id = await dependencies.profiles(request).reset_contact(
         body.nik,
         contact,
         language=body.language,

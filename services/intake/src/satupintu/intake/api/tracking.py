@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from satupintu.common.lockout import LockedOut, locked_problem
 from satupintu.common.problems import Problem, field_path
 from satupintu.common.requests import read_json_body
+from satupintu.intake.api import dependencies
 from satupintu.intake.domain import (
     ApplicationNotFound,
     InformationAlreadyProvided,
@@ -23,12 +24,6 @@ from satupintu.intake.tracking import TrackingService
 router = APIRouter(tags=["tracking"])
 
 
-async def tracking_service(request: Request) -> TrackingService:
-    """The process's tracking service."""
-    service: TrackingService = request.app.state.tracking_service
-    return service
-
-
 def normalized(tracking_code: str) -> str:
     """Tracking codes are read aloud and typed back: accept any case and surrounding spaces."""
     return tracking_code.strip().upper()
@@ -40,7 +35,7 @@ def _not_found(tracking_code: str) -> Problem:
 
 @router.get("/applications/{tracking_code}", summary="An application's state and timeline")
 async def application_status(
-    tracking_code: str, service: Annotated[TrackingService, Depends(tracking_service)]
+    tracking_code: str, service: Annotated[TrackingService, Depends(dependencies.tracking_service)]
 ) -> ApplicationStatus:
     """State, every agency's task and the timeline; personal data only as the NIK's last 4 digits and initials."""
     try:
@@ -78,10 +73,10 @@ _BODY = {
     },
 )
 async def provide_information(
-    tracking_code: str, request: Request, service: Annotated[TrackingService, Depends(tracking_service)]
+    tracking_code: str, request: Request, service: Annotated[TrackingService, Depends(dependencies.tracking_service)]
 ) -> InformationAccepted:
     """Pass the applicant's answer to the agency that asked; the task resumes."""
-    raw, _ = await read_json_body(request, request.app.state.settings.max_body_bytes)
+    raw, _ = await read_json_body(request, dependencies.max_body_bytes(request))
     try:
         answer = InformationAnswer.model_validate_json(raw)
     except ValidationError as invalid:

@@ -13,6 +13,7 @@ from starlette.datastructures import FormData
 
 from satupintu.common.catalogue import Catalogue, ServiceDefinition
 from satupintu.common.lockout import LockedOut
+from satupintu.intake.api.dependencies import context
 from satupintu.intake.domain import (
     ApplicationNotFound,
     InformationAlreadyProvided,
@@ -23,7 +24,6 @@ from satupintu.intake.domain import (
 from satupintu.intake.forms import partial_form_model
 from satupintu.intake.i18n import Translator
 from satupintu.intake.schemas import ApplicationStatus, InformationAnswer, TaskStatus
-from satupintu.intake.web.dependencies import document_service, loaded_catalogue, tracking_service
 from satupintu.intake.web.documents import take_documents
 from satupintu.intake.web.fields import (
     FormErrors,
@@ -89,7 +89,7 @@ def _answerpage(
     status_code: int = 200,
 ) -> HTMLResponse:
     t = translator(request)
-    catalogue = loaded_catalogue(request)
+    catalogue = context(request).catalogue
     questions = [
         {
             "agency": t("answer_asked_by", agency=agency_name(catalogue, task.agency, t.language)),
@@ -129,13 +129,13 @@ async def answer_form(tracking_code: str, request: Request) -> HTMLResponse:
     status = await application_status(request, tracking_code)
     if status is None:
         return unknown_code(request, tracking_code)
-    catalogue = loaded_catalogue(request)
+    catalogue = context(request).catalogue
     service = catalogue.service(status.service_code)
     asking = [task for task in status.tasks if task.questions]
     if service is None or not asking:
         return _nothing_asked(request, status.tracking_code, "answer_nothing_asked_body", 200)
     sections = _answer_fields(
-        service, asking, t, None, max_bytes=document_service(request).max_bytes, kept={}, catalogue=catalogue
+        service, asking, t, None, max_bytes=context(request).documents.max_bytes, kept={}, catalogue=catalogue
     )
     return _answerpage(request, status, asking, sections)
 
@@ -184,7 +184,7 @@ async def submit_answer(tracking_code: str, request: Request) -> Response:
     status = await application_status(request, tracking_code)
     if status is None:
         return unknown_code(request, tracking_code)
-    catalogue = loaded_catalogue(request)
+    catalogue = context(request).catalogue
     service = catalogue.service(status.service_code)
     asking = [task for task in status.tasks if task.questions]
     if service is None or not asking:
@@ -197,8 +197,8 @@ async def _answer_with(
     request: Request, status: ApplicationStatus, service: ServiceDefinition, asking: list[TaskStatus], form: FormData
 ) -> Response:
     t = translator(request)
-    catalogue = loaded_catalogue(request)
-    documents = document_service(request)
+    catalogue = context(request).catalogue
+    documents = context(request).documents
     errors = FormErrors()
     kept = await take_documents(service, form, documents, t, errors)
     sections = _answer_fields(service, asking, t, form, max_bytes=documents.max_bytes, kept=kept, catalogue=catalogue)
@@ -221,7 +221,7 @@ async def _answer_with(
     status_code = 422
     if answer is not None and not errors:
         try:
-            await tracking_service(request).provide_information(status.tracking_code, answer)
+            await context(request).tracking.provide_information(status.tracking_code, answer)
         except NotTheApplicant:
             errors.add("answer-nik", t("error.not_the_applicant"))
             status_code = 403

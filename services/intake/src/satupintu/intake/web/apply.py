@@ -13,11 +13,11 @@ from pydantic import ValidationError
 from starlette.datastructures import FormData
 
 from satupintu.common.catalogue import ServiceDefinition
+from satupintu.intake.api.dependencies import context
 from satupintu.intake.domain import IdempotencyKeyReused, InvalidApplication, request_fingerprint
 from satupintu.intake.forms import form_model
 from satupintu.intake.i18n import Translator
 from satupintu.intake.schemas import ApplicationCreate
-from satupintu.intake.web.dependencies import application_service, document_service, loaded_catalogue
 from satupintu.intake.web.documents import require_documents, take_documents
 from satupintu.intake.web.fields import (
     FormErrors,
@@ -102,10 +102,10 @@ def _apply_page(
 async def application_form(code: str, request: Request) -> HTMLResponse:
     """The service's form: the applicant, the catalogue's fields, a file per document, and consent."""
     t = translator(request)
-    service = loaded_catalogue(request).service(code)
+    service = context(request).catalogue.service(code)
     if service is None:
         return not_found(request, t("unknown_service_body", code=code))
-    sections = _apply_fields(service, t, None, max_bytes=document_service(request).max_bytes, kept={})
+    sections = _apply_fields(service, t, None, max_bytes=context(request).documents.max_bytes, kept={})
     return _apply_page(request, service, sections, _new_submission_key())
 
 
@@ -145,7 +145,7 @@ def _application(
 async def submit_application(code: str, request: Request) -> Response:
     """Check the form, store the files, submit the application; show every error at once, or the tracking code."""
     t = translator(request)
-    service = loaded_catalogue(request).service(code)
+    service = context(request).catalogue.service(code)
     if service is None:
         return not_found(request, t("unknown_service_body", code=code))
     async with read_form(request) as form:
@@ -154,7 +154,7 @@ async def submit_application(code: str, request: Request) -> Response:
 
 async def _apply(request: Request, service: ServiceDefinition, form: FormData) -> Response:
     t = translator(request)
-    documents = document_service(request)
+    documents = context(request).documents
     errors = FormErrors()
     kept = await take_documents(service, form, documents, t, errors)
     require_documents(service, kept, t, errors)
@@ -172,7 +172,7 @@ async def _apply(request: Request, service: ServiceDefinition, form: FormData) -
         submission_key = _new_submission_key()
     if application is not None and not errors:
         try:
-            submission = await application_service(request).submit(
+            submission = await context(request).applications.submit(
                 application,
                 idempotency_key=submission_key,
                 fingerprint=request_fingerprint(application.model_dump(mode="json")),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from satupintu.intake.web.dependencies import loaded_catalogue
+from satupintu.intake.api.dependencies import context
 from satupintu.intake.web.rendering import agency_name, page, sla, translator
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
@@ -15,7 +15,7 @@ router = APIRouter(tags=["pages"], include_in_schema=False)
 async def choose_service(request: Request) -> HTMLResponse:
     """Every service the mall offers, with its service standard, each linking to its form."""
     t = translator(request)
-    catalogue = loaded_catalogue(request)
+    catalogue = context(request).catalogue
     services = [
         {
             "code": service.code,

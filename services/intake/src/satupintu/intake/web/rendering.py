@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from satupintu.common.catalogue import Catalogue
+from satupintu.intake.api import dependencies
 from satupintu.intake.i18n import LANGUAGE_NAMES, LANGUAGES, Translator, language_or_default
 from satupintu.intake.i18n import other_language as the_other_language
 from satupintu.intake.web.fields import SummaryItem
@@ -90,7 +91,7 @@ def page(
         .render(
             t=Translator(language),
             lang=language,
-            mall_url=request.app.state.settings.mall_public_url.rstrip("/"),
+            mall_url=dependencies.context(request).settings.mall_public_url.rstrip("/"),
             title=title,
             summary=summary,
             switch_url=_switch_url(request, other),

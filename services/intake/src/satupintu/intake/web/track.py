@@ -10,10 +10,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from satupintu.common.catalogue import Catalogue, ServiceDefinition
+from satupintu.intake.api.dependencies import context
 from satupintu.intake.domain import ApplicationNotFound
 from satupintu.intake.i18n import Translator
 from satupintu.intake.schemas import ApplicationStatus, TaskStatus
-from satupintu.intake.web.dependencies import loaded_catalogue, tracking_service
 from satupintu.intake.web.fields import FormField, SummaryItem
 from satupintu.intake.web.rendering import agency_name, page, redirect, translator
 
@@ -27,7 +27,7 @@ def _normalized(tracking_code: str) -> str:
 async def application_status(request: Request, tracking_code: str) -> ApplicationStatus | None:
     """The status of the application ``tracking_code`` names (as typed: any case, spaces around); None if none."""
     try:
-        return await tracking_service(request).status(_normalized(tracking_code))
+        return await context(request).tracking.status(_normalized(tracking_code))
     except ApplicationNotFound:
         return None
 
@@ -52,7 +52,7 @@ async def confirmation(tracking_code: str, request: Request) -> HTMLResponse:
     status = await application_status(request, tracking_code)
     if status is None:
         return unknown_code(request, tracking_code)
-    service = loaded_catalogue(request).service(status.service_code)
+    service = context(request).catalogue.service(status.service_code)
     return page(
         request,
         "confirmation.html",
@@ -157,7 +157,7 @@ async def statuspage(tracking_code: str, request: Request, answered: str | None 
     status = await application_status(request, tracking_code)
     if status is None:
         return unknown_code(request, tracking_code)
-    catalogue = loaded_catalogue(request)
+    catalogue = context(request).catalogue
     service = catalogue.service(status.service_code)
     tasks = [
         {

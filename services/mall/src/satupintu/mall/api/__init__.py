@@ -4,16 +4,13 @@ where a field is at fault)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from satupintu.common.catalogue import Catalogue
 from satupintu.common.lockout import LockedOut, locked_problem
 from satupintu.common.problems import problem_response
-from satupintu.mall.config import MallSettings
 from satupintu.mall.domain import (
     ApplicationNotKnown,
     ComplaintClosed,
@@ -30,30 +27,6 @@ from satupintu.mall.domain import (
     UnknownAgency,
     UnknownService,
 )
-from satupintu.mall.services.board import BoardService
-from satupintu.mall.services.complaints import ComplaintService
-from satupintu.mall.services.consent import ConsentService
-from satupintu.mall.services.queue import QueueService
-from satupintu.mall.services.survey import SurveyService
-
-
-@dataclass(frozen=True)
-class MallContext:
-    """The use cases a request reaches, built once in ``create_app()``."""
-
-    settings: MallSettings
-    catalogue: Catalogue
-    queue: QueueService
-    surveys: SurveyService
-    complaints: ComplaintService
-    consent: ConsentService
-    board: BoardService
-
-
-async def mall(request: Request) -> MallContext:
-    """The app's use cases (a FastAPI dependency)."""
-    context: MallContext = request.app.state.mall
-    return context
 
 
 def _field_error(field: str, message: str, code: str) -> list[dict[str, Any]]:

@@ -6,7 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from satupintu.mall.api import MallContext, mall
+from satupintu.mall.api.dependencies import mall
+from satupintu.mall.factory import MallContext
 from satupintu.mall.schemas import BoardRead
 
 router = APIRouter(tags=["board"])

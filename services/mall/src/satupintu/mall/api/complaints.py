@@ -8,9 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from satupintu.common.auth import Principal, Role, require_roles
-from satupintu.mall.api import MallContext, mall
+from satupintu.mall.api.dependencies import mall
 from satupintu.mall.api.limits import RATE_LIMITED, WriteGroup, limit
 from satupintu.mall.domain import ComplaintCategory, ComplaintState
+from satupintu.mall.factory import MallContext
 from satupintu.mall.schemas import ComplaintCreate, ComplaintRead, ComplaintReceipt, ComplaintResolve
 from satupintu.mall.services.complaints import Complaint, NewComplaint
 

@@ -7,8 +7,9 @@ from typing import Annotated, Literal, cast
 
 from fastapi import APIRouter, Depends
 
-from satupintu.mall.api import MallContext, mall
+from satupintu.mall.api.dependencies import mall
 from satupintu.mall.api.limits import RATE_LIMITED, WriteGroup, limit
+from satupintu.mall.factory import MallContext
 from satupintu.mall.schemas import ConsentChange, ConsentIdentify, LedgerEventRead, LedgerLineRead, LedgerRead
 from satupintu.mall.services.consent import LedgerView
 

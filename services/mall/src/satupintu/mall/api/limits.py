@@ -19,6 +19,7 @@ from fastapi.responses import Response
 
 from satupintu.common.problems import problem_response
 from satupintu.common.ratelimit import TokenBuckets
+from satupintu.mall.config import MallSettings
 
 RATE_LIMITED: dict[int | str, dict[str, object]] = {
     429: {
@@ -46,6 +47,16 @@ class PublicLimits:
     def of(cls, limits: dict[WriteGroup, tuple[int, int]]) -> PublicLimits:
         """Buckets from ``(per minute, burst)`` per group; a rate of 0 turns that group's limit off."""
         return cls({group: TokenBuckets(rate, burst) if rate > 0 else None for group, (rate, burst) in limits.items()})
+
+    @classmethod
+    def configured(cls, settings: MallSettings) -> PublicLimits:
+        """The kiosk's and the citizens' limits the settings give."""
+        return cls.of(
+            {
+                WriteGroup.KIOSK: (settings.kiosk_rate_limit_per_minute, settings.kiosk_rate_limit_burst),
+                WriteGroup.CITIZEN: (settings.rate_limit_per_minute, settings.rate_limit_burst),
+            }
+        )
 
     def take(self, group: WriteGroup, client: str) -> float:
         """Take a token of ``group`` for ``client``: 0 when allowed, else the seconds until one is available."""

@@ -8,9 +8,10 @@ from fastapi import APIRouter, Depends
 
 from satupintu.common.auth import Principal, Role, require_roles
 from satupintu.common.problems import Problem
-from satupintu.mall.api import MallContext, mall
+from satupintu.mall.api.dependencies import mall
 from satupintu.mall.api.limits import RATE_LIMITED, WriteGroup, limit
 from satupintu.mall.domain import UnknownService
+from satupintu.mall.factory import MallContext
 from satupintu.mall.schemas import CallNext, QueueRead, TicketCreate, TicketLink, TicketRead
 from satupintu.mall.services.queue import TicketView
 from satupintu.mall.storage.tables import TicketRecord

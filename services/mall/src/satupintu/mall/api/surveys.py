@@ -10,9 +10,10 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Depends, Query
 
 from satupintu.common.problems import Problem
-from satupintu.mall.api import MallContext, mall
+from satupintu.mall.api.dependencies import mall
 from satupintu.mall.api.limits import RATE_LIMITED, WriteGroup, limit
 from satupintu.mall.domain import SKM_ELEMENTS
+from satupintu.mall.factory import MallContext
 from satupintu.mall.schemas import ElementRead, SatisfactionIndexRead, SurveyAnswer, SurveyRead, SurveyReceipt
 
 router = APIRouter(tags=["survey"])

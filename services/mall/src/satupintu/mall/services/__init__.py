@@ -3,22 +3,13 @@ the performance board, and the projection of the application lifecycle that feed
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 from satupintu.common.events.base import EventPayload
-from satupintu.common.events.envelope import Event
+from satupintu.common.events.envelope import Event, event_source
 
-SOURCE = "/satupintu/mall"
+SOURCE = event_source("mall")
 ACTOR = "service:mall"
-
-Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    """The current time in UTC."""
-    return datetime.now(UTC)
 
 
 def new_event(payload: EventPayload, subject: str, actor: str) -> Event[Any]:

@@ -9,9 +9,9 @@ from typing import Literal, cast
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from satupintu.common.catalogue import Catalogue
+from satupintu.common.clock import Clock
 from satupintu.mall.domain import SkmIndex
 from satupintu.mall.schemas import BoardRead, QueueRead, SatisfactionRead, ServicePerformance
-from satupintu.mall.services import Clock
 from satupintu.mall.services.queue import QueueService
 from satupintu.mall.services.survey import SurveyService
 from satupintu.mall.storage.repository import ApplicationRepository, PerformanceRow

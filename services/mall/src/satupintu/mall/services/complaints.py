@@ -14,11 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from satupintu.common.auth import Principal, Role
 from satupintu.common.catalogue import Catalogue
+from satupintu.common.clock import Clock
 from satupintu.common.crypto import FieldCipher
 from satupintu.common.events.mall import ComplaintFiled, ComplaintResolved, ComplaintSlaBreached
 from satupintu.common.outbox import Outbox
 from satupintu.common.runtime import run_periodically
-from satupintu.common.working_days import WorkingCalendar
+from satupintu.common.working_days import WorkingCalendar, agency_calendar
 from satupintu.mall.domain import (
     ApplicationNotKnown,
     ComplaintCategory,
@@ -29,7 +30,7 @@ from satupintu.mall.domain import (
     UnknownAgency,
     complaint_reference,
 )
-from satupintu.mall.services import ACTOR, Clock, new_event
+from satupintu.mall.services import ACTOR, new_event
 from satupintu.mall.storage.repository import ApplicationRepository, ComplaintRepository
 from satupintu.mall.storage.tables import ComplaintRecord
 
@@ -100,8 +101,7 @@ class ComplaintService:
         self._filed = filed
 
     def _calendar(self, agency: str) -> WorkingCalendar:
-        found = self._catalogue.agency(agency)
-        return WorkingCalendar(found.timezone if found else "Asia/Jakarta", self._collective_leave)
+        return agency_calendar(self._catalogue, agency, self._collective_leave)
 
     def _plain(self, record: ComplaintRecord) -> Complaint:
         def decrypt(value: str | None, context: str) -> str | None:

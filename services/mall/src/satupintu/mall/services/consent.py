@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from satupintu.common.access_log import AccessLog
 from satupintu.common.catalogue import Catalogue
+from satupintu.common.clock import Clock
 from satupintu.common.consent import ALL_AGENCIES, ConsentBook, ConsentDecision, receiving_agencies
 from satupintu.common.consumer import UnitOfWork
 from satupintu.common.crypto import KeyedHasher
@@ -30,7 +31,7 @@ from satupintu.mall.domain import (
     NotTheApplicant,
     reusable_fields,
 )
-from satupintu.mall.services import ACTOR, SOURCE, Clock, new_event
+from satupintu.mall.services import ACTOR, SOURCE, new_event
 from satupintu.mall.storage.repository import ApplicationRepository, ConsentRepository
 from satupintu.mall.storage.tables import ApplicationRecord, ConsentEntry, ConsentLedger, ConsentLogEntry
 

@@ -17,7 +17,7 @@ from satupintu.common.events.applications import (
     ApplicationSubmitted,
 )
 from satupintu.common.events.envelope import Event
-from satupintu.common.working_days import WorkingCalendar
+from satupintu.common.working_days import WorkingCalendar, agency_calendar
 from satupintu.mall.domain import working_days_between
 from satupintu.mall.services.consent import ConsentService
 from satupintu.mall.services.survey import SurveyService
@@ -43,8 +43,7 @@ class ApplicationProjection:
         self._collective_leave = collective_leave
 
     def _calendar(self, agency: str) -> WorkingCalendar:
-        found = self._catalogue.agency(agency)
-        return WorkingCalendar(found.timezone if found else "Asia/Jakarta", self._collective_leave)
+        return agency_calendar(self._catalogue, agency, self._collective_leave)
 
     async def on_submitted(self, uow: UnitOfWork, event: Event[ApplicationSubmitted]) -> None:
         """Know the application: its service, owning agency, due date, language and the applicant's pseudonym (the

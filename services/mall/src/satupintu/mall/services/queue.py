@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from satupintu.common.auth import Principal, Role
 from satupintu.common.catalogue import Catalogue, ServiceDefinition
+from satupintu.common.clock import Clock
 from satupintu.common.events.mall import TicketCalled, TicketIssued, TicketLinked, TicketNoShow, TicketServed
 from satupintu.common.outbox import Outbox
 from satupintu.mall.domain import (
@@ -25,7 +26,7 @@ from satupintu.mall.domain import (
     estimate_wait_minutes,
     ticket_number,
 )
-from satupintu.mall.services import Clock, new_event
+from satupintu.mall.services import new_event
 from satupintu.mall.storage.repository import ApplicationRepository, QueueRow, TicketRepository
 from satupintu.mall.storage.tables import TicketRecord
 

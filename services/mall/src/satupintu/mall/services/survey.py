@@ -12,6 +12,7 @@ from typing import Any, Literal
 from prometheus_client import Counter
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from satupintu.common.clock import Clock
 from satupintu.common.consumer import UnitOfWork
 from satupintu.common.crypto import FieldCipher
 from satupintu.common.events.envelope import Event
@@ -25,7 +26,7 @@ from satupintu.mall.domain import (
     SurveyNotFound,
     skm_index,
 )
-from satupintu.mall.services import ACTOR, SOURCE, Clock, new_event
+from satupintu.mall.services import ACTOR, SOURCE, new_event
 from satupintu.mall.storage.repository import SurveyRepository
 from satupintu.mall.storage.tables import ApplicationRecord, SurveyInvitation, SurveyResponse
 

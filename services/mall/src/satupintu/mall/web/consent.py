@@ -8,9 +8,9 @@ from fastapi.responses import HTMLResponse
 
 from satupintu.common.consent import ALL_AGENCIES
 from satupintu.common.lockout import LockedOut
-from satupintu.mall.api import MallContext
 from satupintu.mall.api.limits import WriteGroup, limit
 from satupintu.mall.domain import ApplicationNotKnown, ConsentRefused, NotTheApplicant
+from satupintu.mall.factory import MallContext
 from satupintu.mall.web.rendering import agency_name, page_context, render_notice, render_page, translator
 
 router = APIRouter(tags=["pages"], include_in_schema=False)

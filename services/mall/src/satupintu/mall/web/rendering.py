@@ -12,7 +12,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from satupintu.common.web.pages import page_headers
 from satupintu.common.web.templates import render_html
 from satupintu.common.web.translator import other_language, page_language
-from satupintu.mall.api import MallContext
+from satupintu.mall.api import dependencies
+from satupintu.mall.factory import MallContext
 from satupintu.mall.i18n import Translator
 
 PACKAGE: Final = "satupintu.mall"
@@ -24,8 +25,7 @@ PAGE_HEADERS: Final = page_headers(
 
 def page_context(request: Request) -> MallContext:
     """The app's use cases, for a page."""
-    context: MallContext = request.app.state.mall
-    return context
+    return dependencies.context(request)
 
 
 def translator(request: Request, language: str | None = None) -> Translator:

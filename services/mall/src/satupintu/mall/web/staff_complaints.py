@@ -10,7 +10,6 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 
 from satupintu.common.auth import Principal, Role
-from satupintu.mall.api import MallContext
 from satupintu.mall.domain import (
     COMPLAINT_CATEGORY_LABELS,
     ComplaintCategory,
@@ -19,6 +18,7 @@ from satupintu.mall.domain import (
     ComplaintState,
     NotYourCounter,
 )
+from satupintu.mall.factory import MallContext
 from satupintu.mall.i18n import Translator
 from satupintu.mall.schemas import ComplaintResolve
 from satupintu.mall.services.complaints import Complaint

@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 from satupintu.common.auth import AuthenticationError, KeySetUnavailableError, Principal, Role, TokenVerifier
 from satupintu.common.web.csrf import csrf_token, csrf_valid
-from satupintu.mall.api import MallContext
+from satupintu.mall.factory import MallContext
 from satupintu.mall.web.rendering import agency_name, page_context, render_notice, render_page, translator
 
 SESSION_COOKIE: Final = "mall_staff"

@@ -10,8 +10,8 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from satupintu.common.auth import AuthenticationError, KeySetUnavailableError, TokenVerifier
-from satupintu.common.ratelimit import TokenBuckets
 from satupintu.common.web.csrf import csrf_valid, renew_csrf_token
+from satupintu.mall.api import dependencies
 from satupintu.mall.api.limits import client_address
 from satupintu.mall.web.rendering import render_notice, translator
 from satupintu.mall.web.staff_session import (
@@ -53,7 +53,7 @@ async def login(
     if not csrf_valid(request, csrf_token):
         return refused_form(request)
     t = translator(request)
-    throttle: TokenBuckets = request.app.state.staff_login_throttle
+    throttle = dependencies.staff_login_throttle(request)
     wait = throttle.take(client_address(request))
     if wait > 0:
         seconds = max(1, math.ceil(wait))

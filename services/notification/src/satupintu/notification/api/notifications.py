@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from satupintu.common.auth import Principal, Role, require_roles
-from satupintu.common.runtime import ServiceRuntime
+from satupintu.notification.api import dependencies
 from satupintu.notification.domain import DeliveryStatus
 from satupintu.notification.schemas import AttemptRead, DeliveryRead, NotificationsRead
 from satupintu.notification.storage.repository import DeliveryRepository
@@ -17,13 +18,12 @@ router = APIRouter(tags=["notifications"])
 
 @router.get("/notifications", summary="An application's messages: deliveries, attempts and outcomes")
 async def list_notifications(
-    request: Request,
+    sessions: Annotated[async_sessionmaker[AsyncSession], Depends(dependencies.sessions)],
     application_id: Annotated[str, Query(min_length=1, max_length=100, description="The application's id.")],
     _operator: Annotated[Principal, Depends(require_roles(Role.OPERATOR))],
 ) -> NotificationsRead:
     """The deliveries about ``application_id`` with their attempts; recipients masked, contents never shown."""
-    runtime: ServiceRuntime = request.app.state.runtime
-    async with runtime.sessions() as session:
+    async with sessions() as session:
         repository = DeliveryRepository(session)
         deliveries = await repository.for_application(application_id)
         attempts = await repository.attempts_of([delivery.message_id for delivery in deliveries])

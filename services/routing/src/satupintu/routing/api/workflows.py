@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from satupintu.common.auth import Principal, Role, require_roles
-from satupintu.common.catalogue import load_catalogue
+from satupintu.common.catalogue import Catalogue
 from satupintu.common.problems import Problem
-from satupintu.common.runtime import ServiceRuntime
+from satupintu.routing.api import dependencies
 from satupintu.routing.schemas import StageRead, TaskRead, WorkflowRead
 from satupintu.routing.storage.repository import WorkflowRepository
 
@@ -19,18 +20,18 @@ router = APIRouter(tags=["workflows"])
 @router.get("/workflows/{application_id}", summary="An application's workflow: stages, tasks and due dates")
 async def read_workflow(
     application_id: str,
-    request: Request,
+    sessions: Annotated[async_sessionmaker[AsyncSession], Depends(dependencies.sessions)],
+    catalogue: Annotated[Catalogue, Depends(dependencies.catalogue)],
     _operator: Annotated[Principal, Depends(require_roles(Role.OPERATOR))],
 ) -> WorkflowRead:
     """The workflow instance of ``application_id``."""
-    runtime: ServiceRuntime = request.app.state.runtime
-    async with runtime.sessions() as session:
+    async with sessions() as session:
         repository = WorkflowRepository(session)
         workflow = await repository.workflow(application_id)
         if workflow is None:
             raise Problem(404, "not-found", f"no workflow for application {application_id}")
         tasks = await repository.tasks(application_id)
-    service = load_catalogue().service(workflow.service_code)
+    service = catalogue.service(workflow.service_code)
     stage_names = [stage.name for stage in service.stages] if service else []
     return WorkflowRead(
         application_id=workflow.application_id,

@@ -1,0 +1,65 @@
+"""The agency desk's process context: the runtime, the catalogue, the desk and officer use cases, the session
+secret and the sign-in throttle, built once from settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from satupintu.agency.config import AgencySettings
+from satupintu.agency.migrations import SCHEMA
+from satupintu.agency.services import DeskService, OfficerService
+from satupintu.common.catalogue import Catalogue, load_catalogue
+from satupintu.common.clock import Clock
+from satupintu.common.document_store import DocumentCipher, LocalDocumentStore
+from satupintu.common.events.topics import agency_reader
+from satupintu.common.keys import field_cipher, session_secret
+from satupintu.common.ratelimit import TokenBuckets
+from satupintu.common.runtime import ServiceRuntime
+from satupintu.common.working_days import parse_dates
+
+SERVICE_NAME = "agency"
+
+
+@dataclass
+class AgencyContext:
+    """What the desk process works with."""
+
+    runtime: ServiceRuntime
+    settings: AgencySettings
+    catalogue: Catalogue
+    desk: DeskService
+    officers: OfficerService
+    session_secret: str
+    login_throttle: TokenBuckets
+
+    @classmethod
+    def build(cls, settings: AgencySettings, clock: Clock) -> AgencyContext:
+        """Wire the desk to the runtime's sessions, outbox, every agency's reader keys and the document store."""
+        catalogue = load_catalogue()
+        runtime = ServiceRuntime(SERVICE_NAME, settings, schema=SCHEMA)
+        readers = [agency_reader(code) for code in sorted(catalogue.agency_codes())]
+        keys = runtime.keep_citizen_keys(readers, private_keys_dir=settings.reader_private_keys_dir)
+        keys_dir = settings.auth.keys_dir
+        desk = DeskService(
+            runtime.sessions,
+            runtime.outbox,
+            catalogue,
+            field_cipher(settings.encryption_keys, keys_dir, SERVICE_NAME),
+            LocalDocumentStore(settings.documents_dir, DocumentCipher.configured(settings.document_keys, keys_dir)),
+            claim_ttl=timedelta(seconds=settings.claim_ttl_seconds),
+            due_soon_working_days=settings.due_soon_working_days,
+            collective_leave=parse_dates(settings.collective_leave),
+            keys=keys,
+            clock=clock,
+        )
+        attempts = settings.login_attempts_per_minute
+        return cls(
+            runtime=runtime,
+            settings=settings,
+            catalogue=catalogue,
+            desk=desk,
+            officers=OfficerService(runtime.sessions, catalogue, clock=clock),
+            session_secret=session_secret(settings.session_secret, keys_dir, SERVICE_NAME),
+            login_throttle=TokenBuckets(attempts, attempts),
+        )

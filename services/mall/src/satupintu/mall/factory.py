@@ -1,0 +1,158 @@
+"""The mall process's context: the runtime, the catalogue, the use cases (queue, survey, complaints, consent, board),
+the complaint watch, the staff session secret and sign-in throttle, built once from settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from satupintu.common.catalogue import Catalogue, load_catalogue
+from satupintu.common.clock import Clock
+from satupintu.common.keys import field_cipher, lookup_hasher, session_secret
+from satupintu.common.limits import Limiter, Quota
+from satupintu.common.lockout import Lockout
+from satupintu.common.ratelimit import TokenBuckets
+from satupintu.common.runtime import ServiceRuntime, run_periodically
+from satupintu.common.working_days import parse_dates
+from satupintu.mall.config import MallSettings
+from satupintu.mall.domain import ticket_prefixes
+from satupintu.mall.migrations import SCHEMA
+from satupintu.mall.services.board import BoardService
+from satupintu.mall.services.complaints import ComplaintService, ComplaintWatch
+from satupintu.mall.services.consent import ConsentService
+from satupintu.mall.services.projection import ApplicationProjection
+from satupintu.mall.services.queue import QueueService, QueueSettings
+from satupintu.mall.services.survey import SurveyService
+from satupintu.mall.storage.repository import ComplaintRepository, TicketRepository
+
+SERVICE_NAME = "mall"
+LIMIT_COUNTERS_CLEANUP_SECONDS = 300.0
+LIMIT_COUNTERS_CLEANUP_BATCH = 1000
+
+
+@dataclass(frozen=True)
+class MallContext:
+    """What the mall process works with; a request reaches the use cases through it. The complaint watch and the
+    clean-up of old limit counters run in the runtime's background once it starts."""
+
+    settings: MallSettings
+    catalogue: Catalogue
+    queue: QueueService
+    surveys: SurveyService
+    complaints: ComplaintService
+    consent: ConsentService
+    board: BoardService
+    runtime: ServiceRuntime
+    projection: ApplicationProjection
+    complaint_watch: ComplaintWatch
+    session_secret: str
+    staff_login_throttle: TokenBuckets
+
+    @classmethod
+    def build(cls, settings: MallSettings, clock: Clock) -> MallContext:
+        """Wire the use cases to the runtime's sessions and outbox, and the queue and complaints gauges."""
+        catalogue = load_catalogue()
+        collective_leave = parse_dates(settings.collective_leave)
+        runtime = ServiceRuntime(SERVICE_NAME, settings, schema=SCHEMA)
+        metrics, keys_dir = runtime.metrics, settings.auth.keys_dir
+        cipher = field_cipher(settings.encryption_keys, keys_dir, SERVICE_NAME)
+        hasher = lookup_hasher(settings.lookup_hash_key, keys_dir)
+        queue = QueueService(
+            runtime.sessions,
+            runtime.outbox,
+            catalogue,
+            prefixes=ticket_prefixes(catalogue),
+            settings=QueueSettings(
+                timezone=settings.timezone,
+                default_minutes_per_ticket=settings.default_minutes_per_ticket,
+                serving_rate_window=timedelta(minutes=settings.serving_rate_window_minutes),
+            ),
+            clock=clock,
+            issued=metrics.counter(
+                "satupintu_tickets_issued_total", "Queue tickets issued, by service.", ["service_code"]
+            ),
+        )
+        surveys = SurveyService(
+            runtime.sessions,
+            runtime.outbox,
+            cipher=cipher,
+            public_url=settings.public_url,
+            valid_for=timedelta(days=settings.survey_valid_days),
+            clock=clock,
+            answered=metrics.counter(
+                "satupintu_surveys_answered_total", "Satisfaction surveys answered, by service.", ["service_code"]
+            ),
+        )
+        complaints = ComplaintService(
+            runtime.sessions,
+            runtime.outbox,
+            catalogue,
+            cipher=cipher,
+            sla_working_days=settings.complaint_sla_working_days,
+            collective_leave=collective_leave,
+            mall_timezone=settings.timezone,
+            clock=clock,
+            filed=metrics.counter("satupintu_complaints_filed_total", "Complaints filed, by agency.", ["agency"]),
+        )
+        limiter = Limiter(runtime.engine, clock)
+        wrong_niks = Quota(
+            "mall.wrong-niks", settings.wrong_niks_per_tracking_code, timedelta(hours=settings.lock_hours)
+        )
+        consent = ConsentService(
+            runtime.sessions, runtime.outbox, catalogue, hasher, clock, wrong_niks=Lockout(limiter, wrong_niks)
+        )
+        runtime.on_start(
+            lambda: runtime.spawn(
+                run_periodically(
+                    "removing expired limit counters",
+                    lambda: limiter.remove_expired(LIMIT_COUNTERS_CLEANUP_BATCH),
+                    LIMIT_COUNTERS_CLEANUP_SECONDS,
+                    LIMIT_COUNTERS_CLEANUP_BATCH,
+                )
+            )
+        )
+        watch = ComplaintWatch(
+            runtime.sessions, runtime.outbox, catalogue, clock, interval=settings.complaint_check_interval_seconds
+        )
+        runtime.on_start(lambda: runtime.spawn(watch.run()))
+        attempts = settings.login_attempts_per_minute
+        context = cls(
+            settings=settings,
+            catalogue=catalogue,
+            queue=queue,
+            surveys=surveys,
+            complaints=complaints,
+            consent=consent,
+            board=BoardService(runtime.sessions, catalogue, surveys, queue, clock),
+            runtime=runtime,
+            projection=ApplicationProjection(catalogue, hasher, surveys, consent, collective_leave),
+            complaint_watch=watch,
+            session_secret=session_secret(settings.session_secret, keys_dir, SERVICE_NAME),
+            staff_login_throttle=TokenBuckets(attempts, attempts),
+        )
+        context._measure_queue_and_complaints(clock)
+        return context
+
+    def _measure_queue_and_complaints(self, clock: Clock) -> None:
+        """Refresh the gauges of waiting tickets (by service) and open complaints (by agency) on every scrape."""
+        runtime, catalogue = self.runtime, self.catalogue
+        waiting = runtime.metrics.gauge(
+            "satupintu_queue_waiting", "Queue tickets waiting now, by service.", ["service_code"]
+        )
+        open_complaints = runtime.metrics.gauge(
+            "satupintu_complaints_open", "Complaints not yet answered, by agency.", ["agency"]
+        )
+
+        async def refresh_gauges() -> None:
+            async with runtime.sessions() as session:
+                rows = {
+                    row.service_code: row.waiting
+                    for row in await TicketRepository(session).queue_today(self.queue.today(), clock())
+                }
+                open_per_agency = await ComplaintRepository(session).open_per_agency()
+            for service in catalogue.services:
+                waiting.labels(service.code).set(rows.get(service.code, 0))
+            for code in catalogue.agency_codes():
+                open_complaints.labels(code).set(open_per_agency.get(code, 0))
+
+        runtime.on_metrics(refresh_gauges)
