@@ -13,6 +13,7 @@ from satupintu.audit.domain import (
     GENESIS_HASH,
     AuditRuleError,
     ChainCheck,
+    EntryDraft,
     EventFilters,
     SealedEntry,
     canonical_json,
@@ -23,6 +24,7 @@ from satupintu.audit.domain import (
     keyed_hash,
     redact,
     seal,
+    seal_drafts,
     utc_text,
 )
 
@@ -58,6 +60,56 @@ def chain(count: int) -> list[SealedEntry]:
         entries.append(entry)
         previous = entry.entry_hash
     return entries
+
+
+def draft(number: int) -> EntryDraft:
+    return EntryDraft(
+        ce_id=f"event-{number}",
+        topic="applications",
+        type="application.submitted",
+        source="/satupintu/intake",
+        actor="citizen",
+        application_id="app-1",
+        subject="app-1",
+        time=datetime(2026, 11, 3, 2, 15, tzinfo=UTC),
+        recorded_at=datetime(2026, 11, 3, 2, 15, 1, 5, tzinfo=UTC),
+        payload={"service_code": "skck", "number": number},
+        personal_hashes=(keyed_hash(KEY, f"nik-{number}"),),
+    )
+
+
+def test_drafts_appended_one_at_a_time_and_in_a_batch_give_the_same_chain() -> None:
+    drafts = [draft(number) for number in range(1, 6)]
+    one_at_a_time: list[SealedEntry] = []
+    for single in drafts:
+        head_seq, head_hash = (
+            (one_at_a_time[-1].seq, one_at_a_time[-1].entry_hash) if one_at_a_time else (0, GENESIS_HASH)
+        )
+        one_at_a_time.extend(seal_drafts([single], head_seq, head_hash))
+
+    in_a_batch = seal_drafts(drafts, 0, GENESIS_HASH)
+
+    assert in_a_batch == one_at_a_time
+    assert [entry.seq for entry in in_a_batch] == [1, 2, 3, 4, 5]
+
+
+def test_a_batch_appended_after_a_head_continues_its_chain_and_verifies() -> None:
+    head = seal_drafts([draft(1), draft(2)], 0, GENESIS_HASH)
+    check = ChainCheck(contiguous=True)
+
+    later = seal_drafts([draft(3), draft(4)], head[-1].seq, head[-1].entry_hash)
+
+    assert [check.check(entry) for entry in [*head, *later]] == [None] * 4
+    assert later[0].prev_hash == head[-1].entry_hash
+    assert later[0].document["seq"] == 3
+
+
+def test_a_draft_hashes_the_same_document_as_its_stored_values() -> None:
+    single = draft(7)
+
+    assert single.document(7) == entry_document({**single.values(), "seq": 7})
+    assert single.document(7)["recorded_at"] == "2026-11-03T02:15:01.000005Z"
+    assert "personal_hashes" not in single.document(7)
 
 
 def test_canonical_json_sorts_keys_drops_whitespace_and_writes_utf8() -> None:

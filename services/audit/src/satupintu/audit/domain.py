@@ -1,5 +1,5 @@
-r"""The audit log's rules, without I/O: what an entry's hash covers, the hash chain, redaction of personal data,
-the order of an application's timeline, and cursors.
+r"""The audit log's rules, without I/O: an entry's draft, what an entry's hash covers, the hash chain, redaction of
+personal data, the order of an application's timeline, and cursors.
 
 Canonical JSON (the bytes an entry's hash covers) is the entry's JSON object serialised with its keys sorted
 (by code point, recursively), no whitespace (``,`` and ``:`` as separators), non-ASCII characters written as
@@ -24,6 +24,11 @@ from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
+
+from satupintu.common.events.envelope import event_source
+
+SOURCE = event_source("audit")
+"""The CloudEvents source of what audit itself publishes and logs."""
 
 GENESIS_HASH = "00" * 32
 """The ``prev_hash`` of the first entry."""
@@ -148,6 +153,61 @@ class SealedEntry:
 def seal(document: Mapping[str, Any], prev_hash: str) -> SealedEntry:
     """The entry for ``document`` appended after an entry whose hash is ``prev_hash``."""
     return SealedEntry(document=document, prev_hash=prev_hash, entry_hash=entry_hash(prev_hash, document))
+
+
+@dataclass(frozen=True)
+class EntryDraft:
+    """An entry before it has a place in the log: what was seen, personal data already replaced by keyed hashes.
+    Appending gives it ``seq`` and its hashes."""
+
+    ce_id: str
+    topic: str
+    type: str
+    source: str
+    actor: str
+    time: datetime
+    recorded_at: datetime
+    payload: Mapping[str, Any]
+    agency: str | None = None
+    application_id: str | None = None
+    subject: str | None = None
+    correlation_id: str | None = None
+    causation_id: str | None = None
+    personal_hashes: tuple[str, ...] = ()
+
+    def values(self) -> dict[str, Any]:
+        """The stored values of the entry, without ``seq`` and hashes."""
+        return {
+            "ce_id": self.ce_id,
+            "topic": self.topic,
+            "type": self.type,
+            "source": self.source,
+            "actor": self.actor,
+            "agency": self.agency,
+            "application_id": self.application_id,
+            "subject": self.subject,
+            "correlation_id": self.correlation_id,
+            "causation_id": self.causation_id,
+            "time": self.time,
+            "recorded_at": self.recorded_at,
+            "payload": dict(self.payload),
+            "personal_hashes": list(self.personal_hashes),
+        }
+
+    def document(self, seq: int) -> dict[str, Any]:
+        """The document the entry's hash covers once it is entry ``seq``."""
+        return entry_document({**self.values(), "seq": seq})
+
+
+def seal_drafts(drafts: Sequence[EntryDraft], after_seq: int, prev_hash: str) -> list[SealedEntry]:
+    """``drafts`` appended in order after entry ``after_seq``, whose hash is ``prev_hash``: each one's ``seq`` and
+    hashes. Appending drafts one at a time from each new head gives the same entries as appending them together."""
+    entries: list[SealedEntry] = []
+    for seq, draft in enumerate(drafts, start=after_seq + 1):
+        entry = seal(draft.document(seq), prev_hash)
+        entries.append(entry)
+        prev_hash = entry.entry_hash
+    return entries
 
 
 @dataclass(frozen=True)

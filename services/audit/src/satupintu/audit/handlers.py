@@ -6,14 +6,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Any
 
 from faststream.kafka import KafkaBroker
 from opentelemetry.trace import SpanKind
 from prometheus_client import Counter
 from sqlalchemy.exc import DataError
 
-from satupintu.audit.services import UNRECORDABLE, AuditService
+from satupintu.audit.domain import EntryDraft
+from satupintu.audit.recording import UNRECORDABLE, EntryReader
+from satupintu.audit.services import AuditService
 from satupintu.common.broker import DeadLetterProducer
 from satupintu.common.catalogue import Catalogue
 from satupintu.common.consuming import Record, RecordConsumer, RetryPolicy, record_headers
@@ -24,17 +25,17 @@ from satupintu.common.settings import KafkaSettings
 from satupintu.common.tracing import sibling_spans
 
 AUDIT_CONSUMER = "audit"
-Entry = dict[str, Any]
 _logger = logging.getLogger(__name__)
 
 
-class AuditConsumer(RecordConsumer[Entry]):
-    """Reads each record as the entry it becomes and appends it; a record is never dead-lettered for what it holds
-    (the log says what it was), only if the log refuses even its ``unrecordable`` entry after the retries."""
+class AuditConsumer(RecordConsumer[EntryDraft]):
+    """Reads each record as the draft entry it becomes and appends it; a record is never dead-lettered for what it
+    holds (the log says what it was), only if the log refuses even its ``unrecordable`` entry after the retries."""
 
     def __init__(
         self,
         trail: AuditService,
+        reader: EntryReader,
         *,
         broker: KafkaBroker,
         kafka: KafkaSettings,
@@ -46,52 +47,53 @@ class AuditConsumer(RecordConsumer[Entry]):
             name=AUDIT_CONSUMER, broker=broker, kafka=kafka, retry=retry, metrics=metrics, dead_letters=dead_letters
         )
         self._trail = trail
+        self._reader = reader
         self._appended: Counter = self._metrics.counter(
             "satupintu_audit_entries_total", "Entries appended to the audit log, by event type.", ["type"]
         )
 
-    def read(self, record: Record) -> Entry:
-        """The entry ``record`` becomes; one that cannot even be read is an ``unrecordable`` entry saying why."""
+    def read(self, record: Record) -> EntryDraft:
+        """The draft ``record`` becomes; one that cannot even be read is an ``unrecordable`` draft saying why."""
         try:
-            return self._trail.entry_for(record)
+            return self._reader.draft(record)
         except Exception as unreadable:  # whatever a hostile record makes a parser raise
             _logger.warning(
                 "audit: %s cannot be read (%r); logging it as unrecordable", self._where(record), unreadable
             )
-            return self._trail.unrecordable(record, f"{type(unreadable).__name__}: {unreadable}"[:500])
+            return self._reader.unrecordable(record, f"{type(unreadable).__name__}: {unreadable}"[:500])
 
-    def type_of(self, record: Record, item: Entry | None = None) -> str:
+    def type_of(self, record: Record, item: EntryDraft | None = None) -> str:
         """The entry's type (an event type, ``invalid``, ``dead_letter`` or ``unrecordable``)."""
-        return str(item["type"]) if item is not None else record_headers(record).get("ce_type", "unknown")
+        return item.type if item is not None else record_headers(record).get("ce_type", "unknown")
 
-    async def apply_together(self, work: Sequence[tuple[Record, Entry]]) -> Sequence[bool]:
+    async def apply_together(self, work: Sequence[tuple[Record, EntryDraft]]) -> Sequence[bool]:
         """Append the batch's entries in order under one append lock; a value the chain cannot hash exactly fails
         the batch, and the one-at-a-time path logs it as ``unrecordable``."""
         spans = [
-            (f"audit {entry['type']}", record_headers(record).get("ce_traceparent") or None, {"topic": record.topic})
+            (f"audit {entry.type}", record_headers(record).get("ce_traceparent") or None, {"topic": record.topic})
             for record, entry in work
         ]
         with sibling_spans(spans, SpanKind.CONSUMER):
             outcomes = await self._trail.append_many([entry for _, entry in work])
         for (_, entry), appended in zip(work, outcomes, strict=True):
             if appended:
-                self._appended.labels(entry["type"]).inc()
+                self._appended.labels(entry.type).inc()
         return outcomes
 
-    async def apply_alone(self, record: Record, item: Entry) -> bool:
+    async def apply_alone(self, record: Record, item: EntryDraft) -> bool:
         """Append one entry; one the database refuses as it is (bytes it cannot store, a value it cannot hash
         exactly) is appended as an ``unrecordable`` entry that says why."""
         entry = item
         try:
-            [appended] = await self._trail.append_many([entry])
+            appended = await self._trail.append(entry)
         except (DataError, ValueError) as refused:
-            if entry["type"] == UNRECORDABLE:
+            if entry.type == UNRECORDABLE:
                 raise
-            _logger.exception("audit: %s cannot be stored as it is; logging it as unrecordable", entry["ce_id"])
-            entry = self._trail.unrecordable(record, f"{type(refused).__name__}: {refused}"[:500])
-            [appended] = await self._trail.append_many([entry])
+            _logger.exception("audit: %s cannot be stored as it is; logging it as unrecordable", entry.ce_id)
+            entry = self._reader.unrecordable(record, f"{type(refused).__name__}: {refused}"[:500])
+            appended = await self._trail.append(entry)
         if appended:
-            self._appended.labels(entry["type"]).inc()
+            self._appended.labels(entry.type).inc()
         return appended
 
 
@@ -99,6 +101,7 @@ def subscribe(runtime: ServiceRuntime, audit: AuditService, catalogue: Catalogue
     """Append every record of every topic to the audit log, committing the offset after the append."""
     consumer = AuditConsumer(
         audit,
+        audit.reader,
         broker=runtime.broker,
         kafka=runtime.settings.kafka,
         metrics=runtime.metrics,

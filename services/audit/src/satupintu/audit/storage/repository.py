@@ -27,11 +27,6 @@ class AuditRepository:
         """Wait until no other appender (in any instance) is appending; held until the transaction ends."""
         await self._session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": APPEND_LOCK_KEY})
 
-    async def has_event(self, ce_id: str) -> bool:
-        """Whether an entry with ``ce_id`` is in the log."""
-        statement = select(AuditEntry.seq).where(AuditEntry.ce_id == ce_id)
-        return (await self._session.execute(statement)).first() is not None
-
     async def head(self) -> tuple[int, str] | None:
         """The last entry's ``seq`` and hash, or None for an empty log."""
         statement = select(AuditEntry.seq, AuditEntry.entry_hash).order_by(col(AuditEntry.seq).desc()).limit(1)
@@ -54,10 +49,6 @@ class AuditRepository:
         """Append entries (their ``seq`` and hashes already computed), in one statement."""
         if rows:
             await self._session.execute(insert(AuditEntry), list(rows))
-
-    async def insert_entry(self, values: dict[str, Any]) -> None:
-        """Append an entry (its ``seq`` and hashes already computed)."""
-        await self._session.execute(insert(AuditEntry).values(**values))
 
     async def insert_nodes(self, nodes: Iterable[tuple[int, int, bytes]]) -> None:
         """Store tree nodes given as ``(level, position, hash)``."""
