@@ -17,7 +17,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from satupintu.common.web.csrf import csrf_token, csrf_valid, renew_csrf_token
 from satupintu.common.web.dates import clock_time, local_time, numeric_moment
-from satupintu.common.web.pages import stylesheet_response
+from satupintu.common.web.pages import PAGE_CSP_OWN_IMAGES, page_headers, stylesheet_response
 from satupintu.common.web.templates import page_environment
 from satupintu.common.web.translator import Translator
 from satupintu.common.web.uploads import FormLimits, UploadTooLarge, read_form, read_upload
@@ -188,3 +188,13 @@ def test_a_packages_stylesheet_is_served_as_css_browsers_may_keep() -> None:
     answer = stylesheet_response(TEMPLATE_PACKAGE, "static/page.css")
     assert (answer.media_type, answer.headers["Cache-Control"]) == ("text/css", "public, max-age=3600")
     assert answer.body
+
+
+def test_a_pages_headers_forbid_framing_sniffing_caching_and_referrers_unless_a_service_keeps_them_on_site() -> None:
+    headers = page_headers(PAGE_CSP_OWN_IMAGES, referrer_policy="same-origin")
+
+    assert "img-src 'self'" in headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+    assert (headers["X-Content-Type-Options"], headers["Cache-Control"]) == ("nosniff", "no-store")
+    assert headers["Referrer-Policy"] == "same-origin"
+    assert page_headers()["Referrer-Policy"] == "no-referrer"

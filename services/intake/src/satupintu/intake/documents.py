@@ -19,6 +19,7 @@ from starlette.datastructures import UploadFile
 
 from satupintu.common.clock import Clock, utc_now
 from satupintu.common.document_store import DocumentUnreadable, Resealed
+from satupintu.common.web.uploads import UploadTooLarge, read_upload
 from satupintu.intake.storage.tables import ApplicationRecord
 
 ACCEPTED_MEDIA_TYPES = ("application/pdf", "image/jpeg", "image/png")
@@ -43,7 +44,6 @@ _DECLARED_ALIASES = {
 # Declared types that say nothing about the content: clients send them when they do not know (curl, some apps).
 _UNINFORMATIVE_DECLARED_TYPES = frozenset({"", "application/octet-stream"})
 
-_UPLOAD_CHUNK_BYTES = 64 * 1024
 _logger = logging.getLogger(__name__)
 
 
@@ -68,14 +68,8 @@ def sha256_hex(content: bytes) -> str:
     return hashlib.sha256(content).hexdigest()
 
 
-class DocumentTooLarge(Exception):
-    """The document is larger than the service accepts."""
-
-    def __init__(self, max_bytes: int) -> None:
-        super().__init__(
-            f"The file is larger than the limit of {max_bytes} bytes; upload a smaller or compressed file."
-        )
-        self.max_bytes = max_bytes
+class DocumentTooLarge(UploadTooLarge):
+    """The document is larger than the service accepts (``max_bytes``)."""
 
 
 class UnsupportedDocumentType(Exception):
@@ -108,20 +102,6 @@ class EmptyDocument(Exception):
 
     def __init__(self) -> None:
         super().__init__("The file is empty; choose the file again and upload it.")
-
-
-async def _read_upload(upload: UploadFile, max_bytes: int) -> bytes:
-    """An uploaded file's bytes; raises DocumentTooLarge as soon as more than ``max_bytes`` have been read."""
-    if upload.size is not None and upload.size > max_bytes:
-        raise DocumentTooLarge(max_bytes)
-    chunks: list[bytes] = []
-    size = 0
-    while chunk := await upload.read(_UPLOAD_CHUNK_BYTES):
-        size += len(chunk)
-        if size > max_bytes:
-            raise DocumentTooLarge(max_bytes)
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 class DocumentStore(Protocol):
@@ -320,7 +300,10 @@ class DocumentService:
         of ``media_types`` when given, and keep it as :meth:`upload` does: the one reader of the API's and the
         pages' uploads."""
         limit = self._max_bytes if max_bytes is None else min(max_bytes, self._max_bytes)
-        content = await _read_upload(upload, limit)
+        try:
+            content = await read_upload(upload, limit)
+        except UploadTooLarge as too_large:
+            raise DocumentTooLarge(too_large.max_bytes) from too_large
         if media_types is not None:
             media_type = self.check(upload.content_type, content)
             if media_type not in media_types:

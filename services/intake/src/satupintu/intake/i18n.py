@@ -8,13 +8,11 @@ from datetime import date, datetime
 from typing import Final
 
 from satupintu.common.dates import long_date, long_time
+from satupintu.common.web import translator
 
-LANGUAGES: Final = ("id", "en")
-DEFAULT_LANGUAGE: Final = "id"
-LANGUAGE_NAMES: Final = {"id": "Bahasa Indonesia", "en": "English"}
 PAGE_TIMEZONE: Final = "Asia/Jakarta"
 
-TEXTS: Final[dict[str, dict[str, str]]] = {
+TEXTS: Final[translator.Texts] = {
     "id": {
         "site_name": "Satu Pintu",
         "site_tagline": "Mal Pelayanan Publik Digital",
@@ -357,16 +355,6 @@ TEXTS: Final[dict[str, dict[str, str]]] = {
 _MEDIA_TYPE_NAMES: Final = {"application/pdf": "PDF", "image/jpeg": "JPG", "image/png": "PNG"}
 
 
-def language_or_default(language: str | None) -> str:
-    """``language`` if the pages speak it, Indonesian otherwise."""
-    return language if language in LANGUAGES else DEFAULT_LANGUAGE
-
-
-def other_language(language: str) -> str:
-    """The language the switch link offers."""
-    return "en" if language == "id" else "id"
-
-
 def mid_sentence(label: str) -> str:
     """A label as it reads inside a sentence ("Isi nama lengkap"): first letter lower-cased unless an acronym."""
     if len(label) > 1 and label[1].isupper():
@@ -374,33 +362,22 @@ def mid_sentence(label: str) -> str:
     return label[:1].lower() + label[1:]
 
 
-class Translator:
-    """The pages' words, dates and numbers in one language."""
+class Translator(translator.Translator):
+    """The pages' words (:class:`satupintu.common.web.translator.Translator`'s fallback: this language, then
+    Indonesian, then the key), dates and numbers in one language."""
 
-    def __init__(self, language: str) -> None:
-        self.language = language_or_default(language)
-        self._texts = TEXTS[self.language]
-
-    def __call__(self, key: str, **values: object) -> str:
-        """The text called ``key``, with ``values`` filled in."""
-        text = self._texts[key]
-        return text.format(**values) if values else text
-
-    def template(self, key: str) -> str:
-        """The text called ``key`` with its placeholders unfilled."""
-        return self._texts[key]
-
-    def has(self, key: str) -> bool:
-        """Whether there is a text called ``key``."""
-        return key in self._texts
+    def __init__(self, language: str | None) -> None:
+        super().__init__(TEXTS, language)
 
     def application_state(self, state: str) -> str:
-        """An application's state as the citizen reads it."""
-        return self._texts.get(f"state.{state}", state)
+        """An application's state as the citizen reads it (the state itself when it has no text)."""
+        key = f"state.{state}"
+        return self(key) if self.has(key) else state
 
     def task_state(self, state: str) -> str:
-        """An agency task's state as the citizen reads it."""
-        return self._texts.get(f"task_state.{state}", state)
+        """An agency task's state as the citizen reads it (the state itself when it has no text)."""
+        key = f"task_state.{state}"
+        return self(key) if self.has(key) else state
 
     def date(self, value: date | datetime | None) -> str:
         """A date as people write it: ``15 Juni 2026`` or ``15 June 2026`` (a moment's date in Jakarta)."""
@@ -429,4 +406,4 @@ class Translator:
         names = [_MEDIA_TYPE_NAMES.get(media_type, media_type) for media_type in media_types]
         if len(names) < 2:
             return "".join(names)
-        return ", ".join(names[:-1]) + self._texts["media_type_list_join"] + names[-1]
+        return ", ".join(names[:-1]) + self("media_type_list_join") + names[-1]

@@ -13,6 +13,7 @@ from starlette.datastructures import FormData
 
 from satupintu.common.catalogue import Catalogue, ServiceDefinition
 from satupintu.common.lockout import LockedOut
+from satupintu.common.web.uploads import read_form
 from satupintu.intake.api.dependencies import context
 from satupintu.intake.domain import (
     ApplicationNotFound,
@@ -36,7 +37,7 @@ from satupintu.intake.web.fields import (
     nik_field,
     text,
 )
-from satupintu.intake.web.forms import compact, form_data, path_to_name, read_form
+from satupintu.intake.web.forms import FORM_LIMITS, compact, form_data, path_to_name
 from satupintu.intake.web.messages import CheckedForm
 from satupintu.intake.web.rendering import agency_name, page, redirect, translator
 from satupintu.intake.web.track import application_status, unknown_code
@@ -189,7 +190,7 @@ async def submit_answer(tracking_code: str, request: Request) -> Response:
     asking = [task for task in status.tasks if task.questions]
     if service is None or not asking:
         return _nothing_asked(request, status.tracking_code, "answer_nothing_asked_body", 409)
-    async with read_form(request) as form:
+    async with read_form(request, FORM_LIMITS) as form:
         return await _answer_with(request, status, service, asking, form)
 
 

@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from starlette.datastructures import FormData
 
 from satupintu.common.catalogue import ServiceDefinition
+from satupintu.common.web.uploads import read_form
 from satupintu.intake.api.dependencies import context
 from satupintu.intake.domain import IdempotencyKeyReused, InvalidApplication, request_fingerprint
 from satupintu.intake.forms import form_model
@@ -29,7 +30,7 @@ from satupintu.intake.web.fields import (
     document_field,
     text,
 )
-from satupintu.intake.web.forms import compact, form_data, path_to_name, read_form
+from satupintu.intake.web.forms import FORM_LIMITS, compact, form_data, path_to_name
 from satupintu.intake.web.messages import CheckedForm
 from satupintu.intake.web.rendering import not_found, page, redirect, sla, translator
 
@@ -148,7 +149,7 @@ async def submit_application(code: str, request: Request) -> Response:
     service = context(request).catalogue.service(code)
     if service is None:
         return not_found(request, t("unknown_service_body", code=code))
-    async with read_form(request) as form:
+    async with read_form(request, FORM_LIMITS) as form:
         return await _apply(request, service, form)
 
 

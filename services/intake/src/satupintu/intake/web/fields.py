@@ -11,7 +11,8 @@ from typing import Any, Literal
 from starlette.datastructures import FormData
 
 from satupintu.common.catalogue import DocumentRequirement, FieldDefinition, FieldType
-from satupintu.intake.i18n import LANGUAGE_NAMES, LANGUAGES, Translator
+from satupintu.common.web.translator import LANGUAGE_NAMES, LANGUAGES
+from satupintu.intake.i18n import Translator
 
 _DIGITS_ONLY_PATTERN = re.compile(r"(?:\[0-9\]|\\d)(?:\{\d+(?:,\d*)?\}|\+)?")
 _FILE_EXTENSIONS = {"application/pdf": ".pdf", "image/jpeg": ".jpg,.jpeg", "image/png": ".png"}

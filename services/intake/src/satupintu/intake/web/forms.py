@@ -1,21 +1,24 @@
-"""Reading what was typed: the submitted form (its size bounded before it is read), catalogue values converted to
-their types as people write them (``1.250,5``, ``25/12/2026``), and how a use case's field paths name form fields."""
+"""Reading what was typed: the submitted form's limits (the web kit's ``read_form`` reads it), catalogue values
+converted to their types as people write them (``1.250,5``, ``25/12/2026``), and how a use case's field paths name
+form fields."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from contextlib import AbstractAsyncContextManager
-from typing import Any
+from typing import Any, Final
 
-from fastapi import Request
 from starlette.datastructures import FormData
 
 from satupintu.common.catalogue import FieldDefinition, FieldType, ServiceDefinition
+from satupintu.common.web.uploads import FormLimits
 from satupintu.intake.web.fields import text
 from satupintu.intake.web.messages import CheckedForm, say
 
-_MAX_FORM_FIELDS = 200
+FORM_LIMITS: Final = FormLimits(max_fields=200, max_files=200)
+"""How many fields and files a citizen's form may have (the body's size was bounded before it is read, by
+``satupintu.intake.uploads``)."""
+
 _GROUPED_INTEGER = re.compile(r"[+-]?\d{1,3}(?:[.,]\d{3})+")
 _INTEGER = re.compile(r"[+-]?\d+")
 _DECIMAL = re.compile(r"[+-]?\d+(?:\.\d+)?")
@@ -95,12 +98,6 @@ def form_data(service: ServiceDefinition, form: FormData, checked: CheckedForm, 
 def compact(typed: str) -> str:
     """A number people type in groups (a NIK, a phone number) without its spaces and dashes."""
     return re.sub(r"[\s-]", "", typed)
-
-
-def read_form(request: Request) -> AbstractAsyncContextManager[FormData]:
-    """The submitted form, its files closed (their temporary files gone) when the block ends, however it ends. The
-    body's size was bounded before it was read (``satupintu.intake.uploads``)."""
-    return request.form(max_files=_MAX_FORM_FIELDS, max_fields=_MAX_FORM_FIELDS)
 
 
 def path_to_name(*, documents: Sequence[str], renames: Mapping[str, str]) -> Callable[[str], str | None]:

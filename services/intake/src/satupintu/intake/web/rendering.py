@@ -1,50 +1,31 @@
-"""Rendering the citizen's pages: the Jinja environment, the page language (``?lang=``, then the cookie), the pages'
-security headers, redirects, the not-found page and the stylesheet."""
+"""Rendering the citizen's pages on the shared web kit (:mod:`satupintu.common.web`): the page language (``?lang=``,
+then the cookie), the pages' security headers, redirects, the not-found page and the stylesheet."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import cache
-from importlib.resources import files
-from typing import Any
+from typing import Any, Final
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from satupintu.common.catalogue import Catalogue
+from satupintu.common.web.pages import PAGE_CSP_OWN_IMAGES, page_headers, stylesheet_response
+from satupintu.common.web.templates import render_html
+from satupintu.common.web.translator import LANGUAGE_NAMES, LANGUAGES, language_or_default, other_language
 from satupintu.intake.api import dependencies
-from satupintu.intake.i18n import LANGUAGE_NAMES, LANGUAGES, Translator, language_or_default
-from satupintu.intake.i18n import other_language as the_other_language
+from satupintu.intake.i18n import Translator
 from satupintu.intake.web.fields import SummaryItem
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
+PACKAGE: Final = "satupintu.intake"
 LANGUAGE_COOKIE = "lang"
 _LANGUAGE_COOKIE_SECONDS = 365 * 24 * 3600
 
 # Pages carry no script and load nothing from elsewhere; tracking codes in addresses stay on this site.
-_PAGE_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; "
-        "frame-ancestors 'none'"
-    ),
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-    "Cache-Control": "no-store",
-}
-
-
-@cache
-def _templates() -> Environment:
-    return Environment(
-        loader=PackageLoader("satupintu.intake", "templates"),
-        autoescape=select_autoescape(["html"]),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+_PAGE_HEADERS: Final = page_headers(PAGE_CSP_OWN_IMAGES, referrer_policy="same-origin")
 
 
 def _language(request: Request) -> tuple[str, bool]:
@@ -84,24 +65,20 @@ def page(
 ) -> HTMLResponse:
     """``template`` in the page's language, with the pages' headers; a language chosen by ``?lang=`` is kept."""
     language, _ = _language(request)
-    other = the_other_language(language)
-    html = (
-        _templates()
-        .get_template(template)
-        .render(
-            t=Translator(language),
-            lang=language,
-            mall_url=dependencies.context(request).settings.mall_public_url.rstrip("/"),
-            title=title,
-            summary=summary,
-            switch_url=_switch_url(request, other),
-            switch_language=other,
-            switch_label=LANGUAGE_NAMES[other],
-            form_action_query=urlencode({"lang": language}),
-            **context,
-        )
-    )
-    response = HTMLResponse(html, status_code=status_code, headers=_PAGE_HEADERS)
+    other = other_language(language)
+    values = {
+        "t": Translator(language),
+        "lang": language,
+        "mall_url": dependencies.context(request).settings.mall_public_url.rstrip("/"),
+        "title": title,
+        "summary": summary,
+        "switch_url": _switch_url(request, other),
+        "switch_language": other,
+        "switch_label": LANGUAGE_NAMES[other],
+        "form_action_query": urlencode({"lang": language}),
+        **context,
+    }
+    response = render_html(PACKAGE, template, values, status_code=status_code, headers=_PAGE_HEADERS)
     _remember_language(request, response)
     return response
 
@@ -137,10 +114,4 @@ def sla(t: Translator, days: int) -> str:
 @router.get("/static/site.css")
 async def stylesheet() -> Response:
     """The pages' one stylesheet."""
-    headers = {"Cache-Control": "public, max-age=3600", "X-Content-Type-Options": "nosniff"}
-    return Response(_stylesheet(), media_type="text/css", headers=headers)
-
-
-@cache
-def _stylesheet() -> str:
-    return files("satupintu.intake").joinpath("static/site.css").read_text(encoding="utf-8")
+    return stylesheet_response(PACKAGE, "static/site.css")

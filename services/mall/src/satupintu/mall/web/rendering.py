@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from satupintu.common.web.pages import page_headers
+from satupintu.common.web.pages import PAGE_CSP_OWN_IMAGES, page_headers
 from satupintu.common.web.templates import render_html
 from satupintu.common.web.translator import other_language, page_language
 from satupintu.mall.api import dependencies
@@ -17,9 +17,7 @@ from satupintu.mall.factory import MallContext
 from satupintu.mall.i18n import Translator
 
 PACKAGE: Final = "satupintu.mall"
-PAGE_HEADERS: Final = page_headers(
-    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
-)
+PAGE_HEADERS: Final = page_headers(PAGE_CSP_OWN_IMAGES)
 """The mall's pages show the charts it draws itself (``img-src 'self'``)."""
 
 
