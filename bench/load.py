@@ -12,8 +12,8 @@ import httpx
 from aiokafka import AIOKafkaConsumer
 
 from bench.baselines import kafka_hops
-from satupintu.common.events.topics import Topic
 from satupintu.common.settings import KafkaSettings
+from satupintu.contract.topics import Topic
 from tests.support import record_of, submitted_event
 
 

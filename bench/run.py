@@ -30,13 +30,13 @@ from bench.baselines import kafka_hops
 from bench.load import application_body, closed_loop, first_task_latency, minimal_body, pipeline_throughput
 from bench.report import report
 from satupintu.common.database import ensure_database
-from satupintu.common.events.topics import all_topic_names
-from satupintu.common.localstack.cli import service_database_url
-from satupintu.common.localstack.kafka import LocalKafka
-from satupintu.common.localstack.postgres import LocalPostgres
 from satupintu.common.migrations import migrate, registered_schema
 from satupintu.common.settings import DatabaseSettings, KafkaSettings
 from satupintu.common.topics_admin import delete_topics, ensure_topics
+from satupintu.contract.topics import all_topic_names
+from satupintu.devtools.localstack.cli import service_database_url
+from satupintu.devtools.localstack.kafka import LocalKafka
+from satupintu.devtools.localstack.postgres import LocalPostgres
 from tests.processes import ServiceProcess, free_port
 
 SERVICES = ("intake", "routing", "agency", "notification", "audit", "mall")

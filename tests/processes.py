@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 
 from satupintu.common.settings import DatabaseSettings, KafkaSettings
-from satupintu.common.testing.waiting import eventually
+from satupintu.devtools.testing.waiting import eventually
 
 
 def free_port() -> int:

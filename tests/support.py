@@ -10,14 +10,14 @@ import httpx
 from aiokafka import AIOKafkaProducer
 
 from satupintu.common.catalogue import load_catalogue
-from satupintu.common.events.applications import Applicant, ApplicationSubmitted
-from satupintu.common.events.base import Decision, DocumentRef
-from satupintu.common.events.envelope import Event, KafkaRecord, from_record, to_record
-from satupintu.common.events.tasks import TaskAssigned, TaskDecided
-from satupintu.common.events.topics import Topic, all_topic_names, dead_letter_topic, key_topic_names
 from satupintu.common.settings import KafkaSettings
-from satupintu.common.testing.kafka import Record, read_to_end
-from satupintu.common.testing.waiting import eventually
+from satupintu.contract.applications import Applicant, ApplicationSubmitted
+from satupintu.contract.base import Decision, DocumentRef
+from satupintu.contract.envelope import Event, KafkaRecord, from_record, to_record
+from satupintu.contract.tasks import TaskAssigned, TaskDecided
+from satupintu.contract.topics import Topic, all_topic_names, dead_letter_topic, key_topic_names
+from satupintu.devtools.testing.kafka import Record, read_to_end
+from satupintu.devtools.testing.waiting import eventually
 
 
 def submitted_event(

@@ -2,7 +2,7 @@
 twin, and every key topic with its twin (partitions, replication, retention or compaction). What each principal may
 do on them is ``satupintu.common.kafka_acls``.
 
-The topic names come from ``satupintu.common.events.topics`` (``all_topic_names``, ``key_topic_names``) and the
+The topic names come from ``satupintu.contract.topics`` (``all_topic_names``, ``key_topic_names``) and the
 catalogue's agency codes, so a new agency or topic appears here without editing this file. Used by
 ``create_topics.py`` (the Compose one-shot) and ``generate_k8s_kafka.py`` (Strimzi ``KafkaTopic`` and ``KafkaUser``
 resources).
@@ -14,9 +14,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from satupintu.common.catalogue import load_catalogue
-from satupintu.common.events.topics import DLQ_SUFFIX, all_topic_names, key_topic_names
 from satupintu.common.settings import KafkaSettings
 from satupintu.common.topics_admin import KEY_TOPIC_CONFIG, is_key_topic
+from satupintu.contract.topics import DLQ_SUFFIX, all_topic_names, key_topic_names
 
 PARTITIONS: int = KafkaSettings.model_fields["partitions"].default
 """Partitions per topic: the most instances of one consumer group that get work (the services' own default)."""

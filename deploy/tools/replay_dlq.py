@@ -28,8 +28,8 @@ from datetime import UTC, datetime
 from aiokafka import AIOKafkaProducer
 
 from satupintu.common.dead_letters.queues import DeadLetter, Selection, read_dead_letters
-from satupintu.common.events.topics import DLQ_SUFFIX
 from satupintu.common.settings import KafkaSettings
+from satupintu.contract.topics import DLQ_SUFFIX
 
 __all__ = ["Replay", "Selection", "main", "replay"]
 

@@ -11,7 +11,7 @@ import asyncio
 import logging
 import os
 
-from satupintu.agency.sdk import AgencyWorker, Outcome, PostgresLedger, Task, approve
+from satupintu.agency_sdk import AgencyWorker, Outcome, PostgresLedger, Task, approve
 from satupintu.common.logs import configure_logging
 from satupintu.common.settings import DatabaseSettings, KafkaSettings
 

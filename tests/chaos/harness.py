@@ -32,10 +32,10 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from satupintu.common.catalogue import load_catalogue
-from satupintu.common.events.envelope import EnvelopeError, from_record
-from satupintu.common.events.topics import DLQ_SUFFIX, Topic, all_topic_names
 from satupintu.common.settings import DatabaseSettings, KafkaSettings
-from satupintu.common.testing.waiting import eventually
+from satupintu.contract.envelope import EnvelopeError, from_record
+from satupintu.contract.topics import DLQ_SUFFIX, Topic, all_topic_names
+from satupintu.devtools.testing.waiting import eventually
 from tests.processes import ManagedProcess, ServiceProcess, free_port
 
 APPLICATIONS = int(os.environ.get("CHAOS_APPLICATIONS", "100"))

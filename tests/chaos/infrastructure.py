@@ -1,7 +1,7 @@
 """A broker and a PostgreSQL server of the chaos tests' own, on free ports with their own run directory, so the
 outage drills can stop them without touching the shared local stack (127.0.0.1:9092 and :55432) other sessions use.
 
-Each start and stop runs ``satupintu.common.localstack`` in a child Python process whose ``SATUPINTU_RUN_DIR`` is
+Each start and stop runs ``satupintu.devtools.localstack`` in a child Python process whose ``SATUPINTU_RUN_DIR`` is
 the dedicated directory: data, logs and pid files (``pids/kafka.pid``) live there and nowhere else.
 """
 
@@ -19,8 +19,8 @@ from tests.processes import free_port
 
 _CONTROL = """
 import sys
-from satupintu.common.localstack.kafka import LocalKafka
-from satupintu.common.localstack.postgres import LocalPostgres
+from satupintu.devtools.localstack.kafka import LocalKafka
+from satupintu.devtools.localstack.postgres import LocalPostgres
 
 kind, action, port, controller_port = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 if kind == "kafka":

@@ -21,10 +21,10 @@ from datetime import UTC, datetime
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from satupintu.common.events.topics import Topic, dead_letter_topic
 from satupintu.common.settings import DatabaseSettings, KafkaSettings
-from satupintu.common.testing.plugin import service_database
-from satupintu.common.testing.waiting import eventually
+from satupintu.contract.topics import Topic, dead_letter_topic
+from satupintu.devtools.testing.plugin import service_database
+from satupintu.devtools.testing.waiting import eventually
 from tests.chaos.harness import (
     AGENCY,
     APPLICATIONS,

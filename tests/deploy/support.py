@@ -19,8 +19,7 @@ import pytest
 from pydantic_settings import BaseSettings
 
 from satupintu.common import install_secrets
-from satupintu.common.auth import AuthSettings
-from satupintu.common.settings import DatabaseSettings, KafkaSettings
+from satupintu.common.settings import AuthSettings, DatabaseSettings, KafkaSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"

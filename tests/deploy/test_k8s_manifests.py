@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
-from satupintu.agency.sdk import consumer_group
+from satupintu.agency_sdk import consumer_group
 from satupintu.common import install_secrets
-from satupintu.common.auth import AuthSettings
 from satupintu.common.catalogue import load_catalogue
-from satupintu.common.events.topics import KeyTopic, Topic, all_topic_names, dead_letter_topic, key_topic_names
+from satupintu.common.settings import AuthSettings
+from satupintu.contract.topics import KeyTopic, Topic, all_topic_names, dead_letter_topic, key_topic_names
 from satupintu.intake.config import IntakeSettings
 from satupintu.intake.uploads import UploadLimits
 from tests.deploy.support import DEPLOY, PORTS, known_environment, tool

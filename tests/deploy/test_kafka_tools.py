@@ -12,8 +12,8 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
-from satupintu.common.localstack.selection import Endpoint
 from satupintu.common.settings import KafkaSettings
+from satupintu.devtools.localstack.selection import Endpoint
 from tests.deploy.support import tool
 
 pytestmark = pytest.mark.integration

@@ -32,13 +32,13 @@ from cryptography.x509.oid import NameOID
 from pydantic import ValidationError
 
 from satupintu.common import install_secrets
-from satupintu.common.auth import AuthSettings, Role, TokenVerifier
+from satupintu.common.auth import Role, TokenVerifier
 from satupintu.common.auth import main as token_main
 from satupintu.common.catalogue import load_catalogue
-from satupintu.common.events.topics import NOTIFICATION_READER, agency_reader
 from satupintu.common.production import development_defaults
 from satupintu.common.sealing import load_private_key, public_pem, reader_key_file
-from satupintu.common.settings import ServiceSettings
+from satupintu.common.settings import AuthSettings, ServiceSettings
+from satupintu.contract.topics import NOTIFICATION_READER, agency_reader
 from tests.deploy.support import COMPOSE_FILE, DEPLOY, PORTS, ROOT, compose_command, generated_secrets, tool
 
 pytestmark = pytest.mark.unit

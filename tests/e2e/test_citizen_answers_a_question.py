@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
-from satupintu.common.events.base import Decision
-from satupintu.common.events.topics import Topic
 from satupintu.common.settings import DatabaseSettings, KafkaSettings
-from satupintu.common.testing.plugin import service_database
-from satupintu.common.testing.sealing import opened, reader_keys
-from satupintu.common.testing.waiting import eventually
+from satupintu.contract.base import Decision
+from satupintu.contract.topics import Topic
+from satupintu.devtools.testing.plugin import service_database
+from satupintu.devtools.testing.sealing import opened, reader_keys
+from satupintu.devtools.testing.waiting import eventually
 from satupintu.intake.config import IntakeSettings
 from satupintu.intake.main import create_app as create_intake
 from satupintu.routing.config import RoutingSettings

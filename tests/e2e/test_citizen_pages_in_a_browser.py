@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from playwright.async_api import Browser, Page, ViewportSize, async_playwright, expect
 
-from satupintu.common.testing.browser import CHROMIUM_ARGS, SCREENSHOTS, chromium, screenshot_path, serving
-from satupintu.common.testing.waiting import eventually
+from satupintu.devtools.testing.browser import CHROMIUM_ARGS, SCREENSHOTS, chromium, screenshot_path, serving
+from satupintu.devtools.testing.waiting import eventually
 from satupintu.intake.config import IntakeSettings
 from satupintu.intake.main import create_app as create_intake
 from satupintu.routing.config import RoutingSettings

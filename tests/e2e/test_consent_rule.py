@@ -13,14 +13,13 @@ from typing import Any
 
 import pytest
 
-from satupintu.common.auth import AuthSettings
 from satupintu.common.consent import ConsentBook
 from satupintu.common.crypto import KeyedHasher, load_or_create_secret
-from satupintu.common.events.topics import Topic
-from satupintu.common.settings import KafkaSettings
-from satupintu.common.testing.kafka import read_to_end
-from satupintu.common.testing.sealing import opened_payload, reader_keys
-from satupintu.common.testing.waiting import eventually
+from satupintu.common.settings import AuthSettings, KafkaSettings
+from satupintu.contract.topics import Topic
+from satupintu.devtools.testing.kafka import read_to_end
+from satupintu.devtools.testing.sealing import opened_payload, reader_keys
+from satupintu.devtools.testing.waiting import eventually
 from satupintu.intake.config import IntakeSettings
 from satupintu.intake.main import create_app as create_intake
 from satupintu.intake.storage.repository import ConsentRepository

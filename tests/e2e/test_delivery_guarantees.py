@@ -12,11 +12,11 @@ import pytest
 from sqlalchemy import text
 
 from satupintu.common import faults
-from satupintu.common.auth import AuthSettings, Role, TokenIssuer, load_or_create_local_keys
-from satupintu.common.events.topics import Topic, dead_letter_topic
-from satupintu.common.settings import KafkaSettings
-from satupintu.common.testing.kafka import read_to_end
-from satupintu.common.testing.waiting import eventually
+from satupintu.common.auth import Role, TokenIssuer, load_or_create_local_keys
+from satupintu.common.settings import AuthSettings, KafkaSettings
+from satupintu.contract.topics import Topic, dead_letter_topic
+from satupintu.devtools.testing.kafka import read_to_end
+from satupintu.devtools.testing.waiting import eventually
 from satupintu.intake.config import IntakeSettings
 from satupintu.intake.main import create_app as create_intake
 from satupintu.routing.config import RoutingSettings

@@ -16,10 +16,10 @@ import pytest
 
 from satupintu.agency.config import AgencySettings
 from satupintu.agency.main import create_app as create_desk
-from satupintu.common.auth import AuthSettings, Role, TokenIssuer, load_or_create_local_keys
+from satupintu.common.auth import Role, TokenIssuer, load_or_create_local_keys
 from satupintu.common.document_store import MAGIC
-from satupintu.common.settings import KafkaSettings
-from satupintu.common.testing.waiting import eventually
+from satupintu.common.settings import AuthSettings, KafkaSettings
+from satupintu.devtools.testing.waiting import eventually
 from satupintu.intake.config import IntakeSettings
 from satupintu.intake.main import create_app as create_intake
 from satupintu.routing.config import RoutingSettings

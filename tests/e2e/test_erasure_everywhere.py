@@ -21,14 +21,14 @@ from sqlalchemy import text
 
 from satupintu.agency.config import AgencySettings
 from satupintu.agency.main import create_app as create_agency
-from satupintu.agency.sdk import AgencyWorker, Outcome, Task, approve
 from satupintu.agency.services import NOT_READABLE
+from satupintu.agency_sdk import AgencyWorker, Outcome, Task, approve
 from satupintu.audit.config import AuditSettings
 from satupintu.audit.main import create_app as create_audit
-from satupintu.common.auth import AuthSettings, Role, TokenIssuer, load_or_create_local_keys
+from satupintu.common.auth import Role, TokenIssuer, load_or_create_local_keys
 from satupintu.common.sealing import is_sealed, sealed_key_id
-from satupintu.common.settings import KafkaSettings
-from satupintu.common.testing.waiting import eventually
+from satupintu.common.settings import AuthSettings, KafkaSettings
+from satupintu.devtools.testing.waiting import eventually
 from satupintu.intake.config import IntakeSettings
 from satupintu.intake.main import create_app as create_intake
 from satupintu.mall.config import MallSettings

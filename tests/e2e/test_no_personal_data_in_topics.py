@@ -13,11 +13,11 @@ import pytest
 
 from satupintu.agency.config import AgencySettings
 from satupintu.agency.main import create_app as create_agency
-from satupintu.agency.sdk import AgencyWorker, Outcome, Task, approve, request_information
+from satupintu.agency_sdk import AgencyWorker, Outcome, Task, approve, request_information
 from satupintu.audit.config import AuditSettings
 from satupintu.audit.main import create_app as create_audit
 from satupintu.common.settings import KafkaSettings
-from satupintu.common.testing.waiting import eventually
+from satupintu.devtools.testing.waiting import eventually
 from satupintu.intake.config import IntakeSettings
 from satupintu.intake.main import create_app as create_intake
 from satupintu.mall.config import MallSettings

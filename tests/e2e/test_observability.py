@@ -13,13 +13,13 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from prometheus_client.parser import text_string_to_metric_families
 
-from satupintu.agency.sdk import AgencyWorker, Outcome, Task, approve
+from satupintu.agency_sdk import AgencyWorker, Outcome, Task, approve
 from satupintu.audit.config import AuditSettings
 from satupintu.audit.main import create_app as create_audit
-from satupintu.common.events.topics import Topic
 from satupintu.common.settings import KafkaSettings
-from satupintu.common.testing.waiting import eventually
 from satupintu.common.tracing import configure_tracing
+from satupintu.contract.topics import Topic
+from satupintu.devtools.testing.waiting import eventually
 from satupintu.intake.config import IntakeSettings
 from satupintu.intake.main import create_app as create_intake
 from satupintu.notification.config import NotificationSettings

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from satupintu.agency.sdk import AgencyWorker, Outcome, Task, approve
-from satupintu.common.events.base import Decision
-from satupintu.common.events.topics import Topic
+from satupintu.agency_sdk import AgencyWorker, Outcome, Task, approve
 from satupintu.common.faults import EXIT_CODE
 from satupintu.common.settings import DatabaseSettings, KafkaSettings
-from satupintu.common.testing.kafka import read_to_end
-from satupintu.common.testing.plugin import service_database
-from satupintu.common.testing.waiting import eventually
+from satupintu.contract.base import Decision
+from satupintu.contract.topics import Topic
+from satupintu.devtools.testing.kafka import read_to_end
+from satupintu.devtools.testing.plugin import service_database
+from satupintu.devtools.testing.waiting import eventually
 from tests.processes import ServiceProcess
 from tests.support import decide, decision_event, events_on, produce, record_of, submitted_event, wait_for_events
 

@@ -17,16 +17,16 @@ from sqlalchemy import text
 
 from satupintu.agency.config import AgencySettings
 from satupintu.agency.main import create_app as create_agency
-from satupintu.agency.sdk import AgencyWorker, Outcome, Task, approve
+from satupintu.agency_sdk import AgencyWorker, Outcome, Task, approve
 from satupintu.audit.config import AuditSettings
 from satupintu.audit.main import create_app as create_audit
 from satupintu.common.catalogue import load_catalogue
-from satupintu.common.events.topics import Topic, dead_letter_topic
 from satupintu.common.kafka_acls import principal, principal_acls, service_user
-from satupintu.common.localstack.acls import apply_acls, remove_acls
-from satupintu.common.testing.kafka import read_to_end
-from satupintu.common.testing.secure_kafka import SecuredKafka
-from satupintu.common.testing.waiting import eventually
+from satupintu.contract.topics import Topic, dead_letter_topic
+from satupintu.devtools.localstack.acls import apply_acls, remove_acls
+from satupintu.devtools.testing.kafka import read_to_end
+from satupintu.devtools.testing.secure_kafka import SecuredKafka
+from satupintu.devtools.testing.waiting import eventually
 from satupintu.intake.config import IntakeSettings
 from satupintu.intake.main import create_app as create_intake
 from satupintu.mall.config import MallSettings

@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from satupintu.agency.sdk import AgencyWorker, Outcome, Task, approve
+from satupintu.agency_sdk import AgencyWorker, Outcome, Task, approve
 from satupintu.audit.config import AuditSettings
 from satupintu.audit.main import create_app as create_audit
 from satupintu.common.settings import KafkaSettings
-from satupintu.common.testing.waiting import eventually
+from satupintu.devtools.testing.waiting import eventually
 from satupintu.intake.config import IntakeSettings
 from satupintu.intake.main import create_app as create_intake
 from satupintu.notification.config import NotificationSettings

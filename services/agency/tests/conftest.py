@@ -17,19 +17,20 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from satupintu.agency.config import LEDGER_SERVICE, AgencySettings
+from satupintu.agency.config import AgencySettings
 from satupintu.agency.main import create_app
-from satupintu.common.auth import AuthSettings, Role, TokenIssuer, load_or_create_local_keys
+from satupintu.agency_sdk.example_worker import LEDGER_SERVICE
+from satupintu.common.auth import Role, TokenIssuer, load_or_create_local_keys
 from satupintu.common.catalogue import load_catalogue
 from satupintu.common.document_store import DocumentCipher
-from satupintu.common.events.base import DocumentRef
-from satupintu.common.events.envelope import Event
-from satupintu.common.events.tasks import TaskAssigned
-from satupintu.common.events.topics import Topic, all_topic_names
-from satupintu.common.settings import DatabaseSettings, KafkaSettings
-from satupintu.common.testing.plugin import service_database
-from satupintu.common.testing.waiting import eventually
+from satupintu.common.settings import AuthSettings, DatabaseSettings, KafkaSettings
 from satupintu.common.topics_admin import ensure_topics
+from satupintu.contract.base import DocumentRef
+from satupintu.contract.envelope import Event
+from satupintu.contract.tasks import TaskAssigned
+from satupintu.contract.topics import Topic, all_topic_names
+from satupintu.devtools.testing.plugin import service_database
+from satupintu.devtools.testing.waiting import eventually
 from satupintu.routing.config import RoutingSettings
 from satupintu.routing.main import create_app as create_routing
 from tests.conftest import running

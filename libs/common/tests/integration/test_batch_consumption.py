@@ -13,16 +13,16 @@ from sqlalchemy import text
 from satupintu.common.broker import create_broker
 from satupintu.common.consumer import EventConsumer, RetryPolicy, UnitOfWork
 from satupintu.common.database import create_engine, create_tables, session_factory
-from satupintu.common.events.applications import ApplicationSubmitted
-from satupintu.common.events.envelope import Event
-from satupintu.common.events.topics import Topic, dead_letter_topic
 from satupintu.common.inbox import InboxEntry
 from satupintu.common.outbox import Outbox, OutboxMessage
 from satupintu.common.parking import ParkedEvent
 from satupintu.common.settings import DatabaseSettings, KafkaSettings
-from satupintu.common.testing.kafka import consumer_record, read_to_end
-from satupintu.common.testing.plugin import service_database
 from satupintu.common.topics_admin import ensure_topics
+from satupintu.contract.applications import ApplicationSubmitted
+from satupintu.contract.envelope import Event
+from satupintu.contract.topics import Topic, dead_letter_topic
+from satupintu.devtools.testing.kafka import consumer_record, read_to_end
+from satupintu.devtools.testing.plugin import service_database
 from tests.support import record_of, submitted_event
 
 pytestmark = pytest.mark.integration

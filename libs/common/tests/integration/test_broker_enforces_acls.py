@@ -9,10 +9,10 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 from aiokafka.errors import TopicAuthorizationFailedError
 
-from satupintu.common.events.topics import KeyTopic, Topic
 from satupintu.common.kafka_acls import agency_group_prefix
 from satupintu.common.settings import KafkaSettings
-from satupintu.common.testing.secure_kafka import SecuredKafka
+from satupintu.contract.topics import KeyTopic, Topic
+from satupintu.devtools.testing.secure_kafka import SecuredKafka
 
 pytestmark = pytest.mark.integration
 

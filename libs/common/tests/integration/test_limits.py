@@ -18,7 +18,7 @@ from sqlmodel import col, select
 from satupintu.common.database import create_engine, create_tables
 from satupintu.common.limits import LimitCounter, Limiter, Quota, window_start
 from satupintu.common.settings import DatabaseSettings
-from satupintu.common.testing.plugin import service_database
+from satupintu.devtools.testing.plugin import service_database
 
 pytestmark = pytest.mark.integration
 

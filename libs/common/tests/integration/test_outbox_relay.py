@@ -12,16 +12,16 @@ import pytest
 
 from satupintu.common.broker import create_broker
 from satupintu.common.database import create_engine, create_tables, session_factory
-from satupintu.common.events.applications import ApplicationTaskUpdated
-from satupintu.common.events.base import TaskState
-from satupintu.common.events.envelope import Event
-from satupintu.common.events.topics import Topic
 from satupintu.common.outbox import Outbox, OutboxMessage, OutboxRelay
 from satupintu.common.settings import DatabaseSettings, KafkaSettings
-from satupintu.common.testing.kafka import read_to_end
-from satupintu.common.testing.plugin import service_database
-from satupintu.common.testing.waiting import eventually
 from satupintu.common.topics_admin import ensure_topics
+from satupintu.contract.applications import ApplicationTaskUpdated
+from satupintu.contract.base import TaskState
+from satupintu.contract.envelope import Event
+from satupintu.contract.topics import Topic
+from satupintu.devtools.testing.kafka import read_to_end
+from satupintu.devtools.testing.plugin import service_database
+from satupintu.devtools.testing.waiting import eventually
 
 pytestmark = pytest.mark.integration
 

@@ -10,8 +10,8 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.structs import TopicPartition
 
 from satupintu.common.settings import DatabaseSettings, KafkaSettings
-from satupintu.common.testing.plugin import service_database
 from satupintu.common.topics_admin import ensure_topics
+from satupintu.devtools.testing.plugin import service_database
 
 pytestmark = pytest.mark.integration
 

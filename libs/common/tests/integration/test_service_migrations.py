@@ -10,8 +10,8 @@ import pytest
 
 from satupintu.common.migrations import SCHEMA_ENTRY_POINTS, ServiceSchema, registered_schema
 from satupintu.common.settings import DatabaseSettings
-from satupintu.common.testing.migrations import head_differences, upgrade_keeping_rows
-from satupintu.common.testing.plugin import empty_database, service_database
+from satupintu.devtools.testing.migrations import head_differences, upgrade_keeping_rows
+from satupintu.devtools.testing.plugin import empty_database, service_database
 
 pytestmark = pytest.mark.integration
 

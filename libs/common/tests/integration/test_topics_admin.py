@@ -7,9 +7,9 @@ import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
-from satupintu.common.events.topics import KeyTopic, Topic, dead_letter_topic, key_topic_names
 from satupintu.common.settings import KafkaSettings
 from satupintu.common.topics_admin import ensure_topics
+from satupintu.contract.topics import KeyTopic, Topic, dead_letter_topic, key_topic_names
 
 pytestmark = pytest.mark.integration
 

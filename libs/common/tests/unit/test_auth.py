@@ -17,7 +17,6 @@ from satupintu.common.auth import (
     PRIVATE_KEY_FILE,
     PUBLIC_KEY_FILE,
     AuthenticationError,
-    AuthSettings,
     Principal,
     Role,
     TokenIssuer,
@@ -27,6 +26,7 @@ from satupintu.common.auth import (
     main,
     require_roles,
 )
+from satupintu.common.settings import AuthSettings
 
 pytestmark = pytest.mark.unit
 

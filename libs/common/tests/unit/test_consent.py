@@ -10,7 +10,7 @@ import pytest
 
 from satupintu.common.catalogue import load_catalogue
 from satupintu.common.consent import ALL_AGENCIES, ConsentBook, ConsentDecision, may_reuse, receiving_agencies
-from satupintu.common.events.mall import ConsentGranted, ConsentWithdrawn
+from satupintu.contract.mall import ConsentGranted, ConsentWithdrawn
 
 pytestmark = pytest.mark.unit
 

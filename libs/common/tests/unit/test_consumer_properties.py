@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from satupintu.common.consuming import Invalid, Record, RecordConsumer, RejectEvent, RetryPolicy
 from satupintu.common.settings import KafkaSettings
-from satupintu.common.testing.kafka import consumer_record
+from satupintu.devtools.testing.kafka import consumer_record
 
 pytestmark = pytest.mark.unit
 

@@ -9,7 +9,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
 
-from satupintu.common.database import database_unavailable
+from satupintu.common.failures import database_unavailable
 from satupintu.common.problems import install_problem_handlers
 
 pytestmark = pytest.mark.unit

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from satupintu.common.dead_letters.queues import DeadLetter, DeadLetterPosition, Selection
 from satupintu.common.dead_letters.schemas import MAX_LIMIT, DeadLetterQuery, ReplayCreate
-from satupintu.common.testing.kafka import consumer_record
+from satupintu.devtools.testing.kafka import consumer_record
 
 pytestmark = pytest.mark.unit
 

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from satupintu.common.catalogue import load_catalogue
-from satupintu.common.events.topics import KeyTopic, all_topic_names, key_topic_names
 from satupintu.common.kafka_acls import (
     DESK_PRINCIPAL,
     OPERATOR_PRINCIPAL,
@@ -22,6 +21,7 @@ from satupintu.common.kafka_acls import (
     render_script,
     service_user,
 )
+from satupintu.contract.topics import KeyTopic, all_topic_names, key_topic_names
 
 pytestmark = pytest.mark.unit
 

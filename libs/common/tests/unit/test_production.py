@@ -12,9 +12,9 @@ import pytest
 from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import SettingsConfigDict
 
-from satupintu.common.auth import PRIVATE_KEY_FILE, AuthSettings, Role, TokenVerifier, generate_keypair, main
+from satupintu.common.auth import PRIVATE_KEY_FILE, Role, TokenVerifier, generate_keypair, main
 from satupintu.common.production import Secret, development_defaults
-from satupintu.common.settings import DatabaseSettings, ServiceSettings
+from satupintu.common.settings import AuthSettings, DatabaseSettings, ServiceSettings
 
 pytestmark = pytest.mark.unit
 

@@ -11,9 +11,9 @@ import pytest
 
 from satupintu.common.catalogue import load_catalogue
 from satupintu.common.clock import utc_now
-from satupintu.common.events.envelope import event_source
 from satupintu.common.keys import field_cipher, lookup_hasher, session_secret
 from satupintu.common.working_days import agency_calendar, parse_dates
+from satupintu.contract.envelope import event_source
 
 pytestmark = pytest.mark.unit
 

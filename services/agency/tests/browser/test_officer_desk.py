@@ -18,11 +18,11 @@ from playwright.async_api import async_playwright, expect
 from satupintu.agency.config import AgencySettings
 from satupintu.agency.main import create_app
 from satupintu.common.auth import Principal, Role
-from satupintu.common.events.base import DocumentRef
-from satupintu.common.events.topics import Topic
 from satupintu.common.settings import KafkaSettings
-from satupintu.common.testing.browser import CHROMIUM_ARGS, chromium, screenshot_path
-from satupintu.common.testing.waiting import eventually
+from satupintu.contract.base import DocumentRef
+from satupintu.contract.topics import Topic
+from satupintu.devtools.testing.browser import CHROMIUM_ARGS, chromium, screenshot_path
+from satupintu.devtools.testing.waiting import eventually
 from tests.support import produce, record_of, submitted_event, wait_for_events
 
 pytestmark = pytest.mark.browser

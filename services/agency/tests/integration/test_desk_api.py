@@ -15,14 +15,14 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from satupintu.agency.sdk import decision_event_id
+from satupintu.agency_sdk import decision_event_id
 from satupintu.common.document_store import DocumentCipher
-from satupintu.common.events.base import Decision, DocumentRef
-from satupintu.common.events.envelope import Event
-from satupintu.common.events.tasks import TaskAssigned, TaskSlaBreached
-from satupintu.common.events.topics import Topic
 from satupintu.common.settings import KafkaSettings
-from satupintu.common.testing.waiting import eventually
+from satupintu.contract.base import Decision, DocumentRef
+from satupintu.contract.envelope import Event
+from satupintu.contract.tasks import TaskAssigned, TaskSlaBreached
+from satupintu.contract.topics import Topic
+from satupintu.devtools.testing.waiting import eventually
 from tests.support import decide, decision_event, events_on, wait_for_events
 
 pytestmark = pytest.mark.integration

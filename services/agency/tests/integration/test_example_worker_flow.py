@@ -16,14 +16,14 @@ from typing import Any
 
 import pytest
 
-from satupintu.agency.example_worker import bpjs_enrolment_check
-from satupintu.agency.sdk import AgencyWorker, Outcome, PostgresLedger, Task, decision_event_id
-from satupintu.common.events.applications import ApplicationInformationProvided
-from satupintu.common.events.base import Decision
-from satupintu.common.events.envelope import Event
-from satupintu.common.events.topics import Topic
+from satupintu.agency_sdk import AgencyWorker, Outcome, PostgresLedger, Task, decision_event_id
+from satupintu.agency_sdk.example_worker import bpjs_enrolment_check
 from satupintu.common.settings import DatabaseSettings, KafkaSettings
-from satupintu.common.testing.waiting import eventually
+from satupintu.contract.applications import ApplicationInformationProvided
+from satupintu.contract.base import Decision
+from satupintu.contract.envelope import Event
+from satupintu.contract.topics import Topic
+from satupintu.devtools.testing.waiting import eventually
 from tests.support import events_on, produce, record_of, submitted_event, wait_for_events
 
 pytestmark = pytest.mark.e2e

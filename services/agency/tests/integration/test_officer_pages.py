@@ -17,9 +17,9 @@ import httpx
 import pytest
 
 from satupintu.agency.api.pages import DECISION_SENT_TEXT
-from satupintu.common.events.base import Decision
-from satupintu.common.events.topics import Topic
 from satupintu.common.settings import DatabaseSettings, KafkaSettings
+from satupintu.contract.base import Decision
+from satupintu.contract.topics import Topic
 from tests.support import decide, decision_event, wait_for_events
 
 pytestmark = pytest.mark.integration

@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from satupintu.agency.sdk import PostgresLedger
+from satupintu.agency_sdk import PostgresLedger
 
 pytestmark = pytest.mark.integration
 

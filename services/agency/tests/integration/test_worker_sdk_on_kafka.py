@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 
-from satupintu.agency.sdk import AgencyWorker, Outcome, PostgresLedger, Task, approve, decision_event_id
-from satupintu.common.events.envelope import Event
-from satupintu.common.events.tasks import TaskAssigned
-from satupintu.common.events.topics import Topic
+from satupintu.agency_sdk import AgencyWorker, Outcome, PostgresLedger, Task, approve, decision_event_id
 from satupintu.common.settings import KafkaSettings
-from satupintu.common.testing.waiting import eventually
+from satupintu.contract.envelope import Event
+from satupintu.contract.tasks import TaskAssigned
+from satupintu.contract.topics import Topic
+from satupintu.devtools.testing.waiting import eventually
 from tests.support import events_on, wait_for_events
 
 pytestmark = pytest.mark.integration

@@ -16,9 +16,9 @@ from satupintu.agency.domain import (
     checked_decision,
     sla_state,
 )
-from satupintu.common.events.base import Decision
 from satupintu.common.web.dates import local_time
 from satupintu.common.working_days import WorkingCalendar
+from satupintu.contract.base import Decision
 
 pytestmark = pytest.mark.unit
 

@@ -9,14 +9,15 @@ from typing import Any
 
 import pytest
 
-from satupintu.common.auth import AuthSettings, Role, TokenIssuer, load_or_create_local_keys
-from satupintu.common.events.applications import ApplicationStageStarted, StageTask
-from satupintu.common.events.base import Decision
-from satupintu.common.events.envelope import Event, from_record
-from satupintu.common.events.tasks import TaskAssigned
-from satupintu.common.events.topics import Topic
-from satupintu.common.testing.kafka import read_to_end
-from satupintu.common.testing.waiting import eventually
+from satupintu.common.auth import Role, TokenIssuer, load_or_create_local_keys
+from satupintu.common.settings import AuthSettings
+from satupintu.contract.applications import ApplicationStageStarted, StageTask
+from satupintu.contract.base import Decision
+from satupintu.contract.envelope import Event, from_record
+from satupintu.contract.tasks import TaskAssigned
+from satupintu.contract.topics import Topic
+from satupintu.devtools.testing.kafka import read_to_end
+from satupintu.devtools.testing.waiting import eventually
 from tests.support import decision_event, produce, record_of, submitted_event
 
 from .conftest import RunningAudit

@@ -18,8 +18,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import text
 
 from satupintu.audit.signing import CheckpointSigner, SignedCheckpoint
-from satupintu.common.events.topics import Topic
 from satupintu.common.settings import DatabaseSettings, KafkaSettings
+from satupintu.contract.topics import Topic
 from tests.conftest import running
 from tests.support import produce, record_of, submitted_event
 

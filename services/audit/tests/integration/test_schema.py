@@ -11,7 +11,7 @@ from satupintu.audit.migrations import SCHEMA
 from satupintu.audit.storage.schema import LegacyLogError
 from satupintu.common.migrations import migrate
 from satupintu.common.settings import DatabaseSettings
-from satupintu.common.testing.plugin import empty_database
+from satupintu.devtools.testing.plugin import empty_database
 
 pytestmark = pytest.mark.integration
 

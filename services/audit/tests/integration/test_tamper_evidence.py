@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from satupintu.common.events.topics import Topic
 from satupintu.common.settings import DatabaseSettings, KafkaSettings
+from satupintu.contract.topics import Topic
 from tests.conftest import running
 from tests.support import produce, record_of, submitted_event
 

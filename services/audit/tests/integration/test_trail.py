@@ -23,11 +23,11 @@ from satupintu.audit.merkle import leaf_hash, verify_consistency, verify_inclusi
 from satupintu.audit.services import AuditService
 from satupintu.audit.signing import SignedCheckpoint, load_public_key, signature_valid
 from satupintu.common.database import session_factory
-from satupintu.common.events.applications import ApplicationStageStarted
-from satupintu.common.events.envelope import Event
-from satupintu.common.events.topics import Topic, dead_letter_topic
-from satupintu.common.testing.kafka import consumer_record
-from satupintu.common.testing.waiting import eventually
+from satupintu.contract.applications import ApplicationStageStarted
+from satupintu.contract.envelope import Event
+from satupintu.contract.topics import Topic, dead_letter_topic
+from satupintu.devtools.testing.kafka import consumer_record
+from satupintu.devtools.testing.waiting import eventually
 from tests.support import produce, record_of, submitted_event
 
 from .conftest import RunningAudit

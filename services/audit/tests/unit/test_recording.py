@@ -18,7 +18,7 @@ from satupintu.audit.handlers import AuditConsumer
 from satupintu.audit.recording import EntryReader
 from satupintu.audit.services import AuditService
 from satupintu.common.settings import KafkaSettings
-from satupintu.common.testing.kafka import consumer_record as received_record
+from satupintu.devtools.testing.kafka import consumer_record as received_record
 from tests.support import record_of, submitted_event
 
 pytestmark = pytest.mark.unit

@@ -15,15 +15,15 @@ import httpx
 from fastapi import FastAPI
 from sqlalchemy import text
 
-from satupintu.common.auth import AuthSettings, Role, TokenIssuer, load_or_create_local_keys
+from satupintu.common.auth import Role, TokenIssuer, load_or_create_local_keys
 from satupintu.common.crypto import KeyedHasher, load_or_create_secret
-from satupintu.common.events.envelope import Event
-from satupintu.common.events.mall import ConsentGranted, ConsentWithdrawn
-from satupintu.common.events.topics import Topic
-from satupintu.common.settings import KafkaSettings
-from satupintu.common.testing.kafka import read_to_end
-from satupintu.common.testing.sealing import opened_payload, reader_keys
-from satupintu.common.testing.waiting import eventually
+from satupintu.common.settings import AuthSettings, KafkaSettings
+from satupintu.contract.envelope import Event
+from satupintu.contract.mall import ConsentGranted, ConsentWithdrawn
+from satupintu.contract.topics import Topic
+from satupintu.devtools.testing.kafka import read_to_end
+from satupintu.devtools.testing.sealing import opened_payload, reader_keys
+from satupintu.devtools.testing.waiting import eventually
 from satupintu.intake.config import IntakeSettings
 from tests.support import produce, record_of, upload_document
 

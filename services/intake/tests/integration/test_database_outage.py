@@ -20,7 +20,7 @@ from sqlalchemy.engine import make_url
 
 from satupintu.common.database import ensure_database
 from satupintu.common.settings import DatabaseSettings, KafkaSettings
-from satupintu.common.testing.plugin import service_database
+from satupintu.devtools.testing.plugin import service_database
 from satupintu.intake.config import IntakeSettings
 from satupintu.intake.main import create_app
 from tests.conftest import running

@@ -19,17 +19,16 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
 
-from satupintu.common.auth import AuthSettings
 from satupintu.common.document_store import MAGIC, DocumentCipher, LocalDocumentStore, sealed_key_id
-from satupintu.common.events.applications import (
+from satupintu.common.settings import AuthSettings, KafkaSettings
+from satupintu.contract.applications import (
     ApplicationInformationRequested,
     ApplicationStageStarted,
     StageTask,
 )
-from satupintu.common.events.envelope import Event
-from satupintu.common.events.topics import Topic
-from satupintu.common.settings import KafkaSettings
-from satupintu.common.testing.waiting import eventually
+from satupintu.contract.envelope import Event
+from satupintu.contract.topics import Topic
+from satupintu.devtools.testing.waiting import eventually
 from satupintu.intake.config import IntakeSettings
 from satupintu.intake.main import create_app
 from tests.conftest import running

@@ -20,7 +20,7 @@ from satupintu.common.database import create_engine, create_tables, session_fact
 from satupintu.common.document_store import DocumentCipher, LocalDocumentStore
 from satupintu.common.problems import install_problem_handlers
 from satupintu.common.settings import DatabaseSettings
-from satupintu.common.testing.plugin import service_database
+from satupintu.devtools.testing.plugin import service_database
 from satupintu.intake.api import dependencies, documents
 from satupintu.intake.documents import DocumentRecord, DocumentService
 

@@ -16,12 +16,12 @@ import pytest
 from fastapi import FastAPI
 
 from satupintu.common.auth import Role
-from satupintu.common.events.applications import ApplicationCompleted, ApplicationRejected
-from satupintu.common.events.envelope import Event
-from satupintu.common.events.topics import Topic, reader_topic
 from satupintu.common.settings import KafkaSettings
-from satupintu.common.testing.kafka import read_to_end
-from satupintu.common.testing.waiting import eventually
+from satupintu.contract.applications import ApplicationCompleted, ApplicationRejected
+from satupintu.contract.envelope import Event
+from satupintu.contract.topics import Topic, reader_topic
+from satupintu.devtools.testing.kafka import read_to_end
+from satupintu.devtools.testing.waiting import eventually
 from satupintu.intake.config import IntakeSettings
 from satupintu.intake.main import create_app
 from tests.conftest import running

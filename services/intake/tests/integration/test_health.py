@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from satupintu.common.settings import DatabaseSettings, KafkaSettings
-from satupintu.common.testing.plugin import service_database
+from satupintu.devtools.testing.plugin import service_database
 from satupintu.intake.config import IntakeSettings
 from satupintu.intake.main import create_app
 

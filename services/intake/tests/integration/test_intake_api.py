@@ -22,16 +22,15 @@ from fastapi import FastAPI
 from sqlalchemy import ColumnElement, func, text
 from sqlmodel import SQLModel, col, select
 
-from satupintu.common.auth import AuthSettings
 from satupintu.common.crypto import FieldCipher, KeyedHasher
-from satupintu.common.events.applications import ApplicationSubmitted
-from satupintu.common.events.envelope import from_record
 from satupintu.common.outbox import OutboxMessage
-from satupintu.common.settings import DatabaseSettings, KafkaSettings
-from satupintu.common.testing.kafka import Record, end_offsets, read_to_end
-from satupintu.common.testing.plugin import service_database
-from satupintu.common.testing.sealing import opened_submission, reader_keys
-from satupintu.common.testing.waiting import eventually
+from satupintu.common.settings import AuthSettings, DatabaseSettings, KafkaSettings
+from satupintu.contract.applications import ApplicationSubmitted
+from satupintu.contract.envelope import from_record
+from satupintu.devtools.testing.kafka import Record, end_offsets, read_to_end
+from satupintu.devtools.testing.plugin import service_database
+from satupintu.devtools.testing.sealing import opened_submission, reader_keys
+from satupintu.devtools.testing.waiting import eventually
 from satupintu.intake.config import IntakeSettings
 from satupintu.intake.main import create_app
 from satupintu.intake.storage.tables import ApplicationRecord

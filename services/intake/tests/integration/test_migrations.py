@@ -15,9 +15,9 @@ from sqlalchemy.exc import DBAPIError
 from satupintu.common.database import create_engine
 from satupintu.common.migrations import SchemaNotAtHead, check_at_head, migrate
 from satupintu.common.settings import DatabaseSettings, KafkaSettings
-from satupintu.common.testing.apps import running
-from satupintu.common.testing.migrations import head_differences
-from satupintu.common.testing.plugin import empty_database, service_database
+from satupintu.devtools.testing.apps import running
+from satupintu.devtools.testing.migrations import head_differences
+from satupintu.devtools.testing.plugin import empty_database, service_database
 from satupintu.intake.config import IntakeSettings
 from satupintu.intake.documents import DocumentRecord
 from satupintu.intake.main import create_app

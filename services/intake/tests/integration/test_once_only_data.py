@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from satupintu.common.events.topics import Topic
 from satupintu.common.settings import KafkaSettings
-from satupintu.common.testing.sealing import opened_submission, reader_keys
-from satupintu.common.testing.waiting import eventually
+from satupintu.contract.topics import Topic
+from satupintu.devtools.testing.sealing import opened_submission, reader_keys
+from satupintu.devtools.testing.waiting import eventually
 from satupintu.intake.config import IntakeSettings
 from satupintu.intake.main import create_app
 from tests.conftest import running

@@ -18,15 +18,15 @@ import pytest
 from fastapi import FastAPI
 
 from satupintu.common.catalogue import FieldType, load_catalogue
-from satupintu.common.events.applications import (
+from satupintu.common.settings import KafkaSettings
+from satupintu.contract.applications import (
     ApplicationInformationRequested,
     ApplicationStageStarted,
     StageTask,
 )
-from satupintu.common.events.envelope import Event
-from satupintu.common.events.topics import Topic
-from satupintu.common.settings import KafkaSettings
-from satupintu.common.testing.waiting import eventually
+from satupintu.contract.envelope import Event
+from satupintu.contract.topics import Topic
+from satupintu.devtools.testing.waiting import eventually
 from satupintu.intake.config import IntakeSettings
 from satupintu.intake.i18n import TEXTS
 from satupintu.intake.main import create_app

@@ -15,13 +15,13 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from satupintu.common.auth import AuthSettings, Role
-from satupintu.common.events.applications import ApplicationInformationRequested, ApplicationStageStarted, StageTask
-from satupintu.common.events.envelope import Event
-from satupintu.common.events.topics import Topic
-from satupintu.common.settings import KafkaSettings
-from satupintu.common.testing.sealing import opened_submission, reader_keys
-from satupintu.common.testing.waiting import eventually
+from satupintu.common.auth import Role
+from satupintu.common.settings import AuthSettings, KafkaSettings
+from satupintu.contract.applications import ApplicationInformationRequested, ApplicationStageStarted, StageTask
+from satupintu.contract.envelope import Event
+from satupintu.contract.topics import Topic
+from satupintu.devtools.testing.sealing import opened_submission, reader_keys
+from satupintu.devtools.testing.waiting import eventually
 from satupintu.intake.config import IntakeSettings
 from satupintu.intake.main import create_app
 from tests.conftest import running

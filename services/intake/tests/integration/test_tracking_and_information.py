@@ -11,19 +11,19 @@ from typing import Any
 
 import pytest
 
-from satupintu.common.events.applications import (
+from satupintu.common.settings import DatabaseSettings, KafkaSettings
+from satupintu.contract.applications import (
     ApplicationCompleted,
     ApplicationInformationRequested,
     ApplicationStageStarted,
     ApplicationTaskUpdated,
     StageTask,
 )
-from satupintu.common.events.base import TaskState
-from satupintu.common.events.envelope import Event
-from satupintu.common.events.topics import Topic
-from satupintu.common.settings import DatabaseSettings, KafkaSettings
-from satupintu.common.testing.plugin import service_database
-from satupintu.common.testing.waiting import eventually
+from satupintu.contract.base import TaskState
+from satupintu.contract.envelope import Event
+from satupintu.contract.topics import Topic
+from satupintu.devtools.testing.plugin import service_database
+from satupintu.devtools.testing.waiting import eventually
 from satupintu.intake.config import IntakeSettings
 from satupintu.intake.main import create_app as create_intake
 from tests.conftest import running

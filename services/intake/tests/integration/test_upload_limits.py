@@ -22,17 +22,17 @@ from fastapi import FastAPI
 from sqlalchemy import func
 from sqlmodel import SQLModel, select
 
-from satupintu.common.events.applications import (
+from satupintu.common.settings import KafkaSettings
+from satupintu.contract.applications import (
     ApplicationInformationRequested,
     ApplicationStageStarted,
     StageTask,
 )
-from satupintu.common.events.envelope import Event
-from satupintu.common.events.topics import Topic
-from satupintu.common.settings import KafkaSettings
-from satupintu.common.testing.apps import running
-from satupintu.common.testing.browser import serving
-from satupintu.common.testing.waiting import eventually
+from satupintu.contract.envelope import Event
+from satupintu.contract.topics import Topic
+from satupintu.devtools.testing.apps import running
+from satupintu.devtools.testing.browser import serving
+from satupintu.devtools.testing.waiting import eventually
 from satupintu.intake.config import IntakeSettings
 from satupintu.intake.documents import DocumentRecord
 from satupintu.intake.main import create_app

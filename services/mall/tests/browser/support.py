@@ -1,10 +1,10 @@
-"""What the mall's browser tests share beyond satupintu.common.testing.browser: a clock set where the test wants it."""
+"""What the mall's browser tests share beyond satupintu.devtools.testing.browser: a clock set where the test wants it."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from satupintu.common.testing.browser import CHROMIUM_ARGS, SCREENSHOTS, chromium, serving
+from satupintu.devtools.testing.browser import CHROMIUM_ARGS, SCREENSHOTS, chromium, serving
 
 __all__ = ["CHROMIUM_ARGS", "SCREENSHOTS", "Clock", "chromium", "serving"]
 

@@ -16,13 +16,13 @@ import httpx
 import pytest
 from playwright.async_api import ViewportSize, async_playwright, expect
 
-from satupintu.common.auth import AuthSettings, Role, TokenIssuer, load_or_create_local_keys
-from satupintu.common.events.applications import ApplicationCompleted, ApplicationRejected, ApplicationSlaBreached
-from satupintu.common.events.envelope import Event, KafkaRecord
-from satupintu.common.events.topics import Topic
-from satupintu.common.settings import DatabaseSettings, KafkaSettings
-from satupintu.common.testing.plugin import service_database
-from satupintu.common.testing.waiting import eventually
+from satupintu.common.auth import Role, TokenIssuer, load_or_create_local_keys
+from satupintu.common.settings import AuthSettings, DatabaseSettings, KafkaSettings
+from satupintu.contract.applications import ApplicationCompleted, ApplicationRejected, ApplicationSlaBreached
+from satupintu.contract.envelope import Event, KafkaRecord
+from satupintu.contract.topics import Topic
+from satupintu.devtools.testing.plugin import service_database
+from satupintu.devtools.testing.waiting import eventually
 from satupintu.mall.config import MallSettings
 from satupintu.mall.main import create_app
 from tests.support import produce, record_of, submitted_event, wait_for_events

@@ -13,9 +13,9 @@ import httpx
 import pytest
 from playwright.async_api import ViewportSize, async_playwright, expect
 
-from satupintu.common.auth import AuthSettings, Role, TokenIssuer, load_or_create_local_keys
-from satupintu.common.settings import DatabaseSettings, KafkaSettings
-from satupintu.common.testing.plugin import service_database
+from satupintu.common.auth import Role, TokenIssuer, load_or_create_local_keys
+from satupintu.common.settings import AuthSettings, DatabaseSettings, KafkaSettings
+from satupintu.devtools.testing.plugin import service_database
 from satupintu.mall.config import MallSettings
 from satupintu.mall.main import create_app
 

@@ -13,18 +13,18 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from satupintu.common.auth import AuthSettings, Role, TokenIssuer, load_or_create_local_keys
-from satupintu.common.events.applications import (
+from satupintu.common.auth import Role, TokenIssuer, load_or_create_local_keys
+from satupintu.common.settings import AuthSettings, DatabaseSettings, KafkaSettings
+from satupintu.contract.applications import (
     ApplicationCompleted,
     ApplicationRejected,
     ApplicationSlaBreached,
     ApplicationSubmitted,
 )
-from satupintu.common.events.envelope import Event
-from satupintu.common.events.topics import Topic
-from satupintu.common.settings import DatabaseSettings, KafkaSettings
-from satupintu.common.testing.plugin import service_database
-from satupintu.common.testing.waiting import eventually
+from satupintu.contract.envelope import Event
+from satupintu.contract.topics import Topic
+from satupintu.devtools.testing.plugin import service_database
+from satupintu.devtools.testing.waiting import eventually
 from satupintu.mall.config import MallSettings
 from satupintu.mall.main import create_app
 from satupintu.mall.storage.repository import ApplicationRepository

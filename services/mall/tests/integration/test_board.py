@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from satupintu.common.testing.waiting import eventually
+from satupintu.devtools.testing.waiting import eventually
 
 from .conftest import RunningMall
 

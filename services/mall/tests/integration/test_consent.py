@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from satupintu.common.events.topics import Topic
-from satupintu.common.testing.kafka import read_to_end
-from satupintu.common.testing.waiting import eventually
+from satupintu.contract.topics import Topic
+from satupintu.devtools.testing.kafka import read_to_end
+from satupintu.devtools.testing.waiting import eventually
 from satupintu.mall.main import create_app
 from tests.conftest import running
 

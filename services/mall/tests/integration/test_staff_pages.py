@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from satupintu.common.auth import Role
-from satupintu.common.testing.waiting import eventually
+from satupintu.devtools.testing.waiting import eventually
 
 from .conftest import RunningMall
 

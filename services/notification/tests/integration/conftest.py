@@ -24,10 +24,10 @@ from services.notification.tests.integration.parties import (
 from starlette.applications import Starlette
 from starlette.routing import Route
 
-from satupintu.common.auth import AuthSettings, Role, TokenIssuer, load_or_create_local_keys
-from satupintu.common.settings import DatabaseSettings, KafkaSettings
-from satupintu.common.testing.plugin import service_database
-from satupintu.common.testing.waiting import eventually
+from satupintu.common.auth import Role, TokenIssuer, load_or_create_local_keys
+from satupintu.common.settings import AuthSettings, DatabaseSettings, KafkaSettings
+from satupintu.devtools.testing.plugin import service_database
+from satupintu.devtools.testing.waiting import eventually
 from satupintu.notification.config import NotificationSettings, RateLimit, WebhookSubscription
 from satupintu.notification.main import create_app
 from tests.conftest import running

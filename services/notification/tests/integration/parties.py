@@ -20,7 +20,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from satupintu.common.testing.waiting import eventually
+from satupintu.devtools.testing.waiting import eventually
 from satupintu.notification.config import NotificationSettings
 from satupintu.notification.webhooks import (
     SIGNATURE_HEADER,

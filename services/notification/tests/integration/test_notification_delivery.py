@@ -21,7 +21,8 @@ from services.notification.tests.integration.parties import (
 )
 
 from satupintu.common.consumer import EventConsumer
-from satupintu.common.events.applications import (
+from satupintu.common.settings import KafkaSettings
+from satupintu.contract.applications import (
     Applicant,
     ApplicationCompleted,
     ApplicationInformationRequested,
@@ -29,12 +30,11 @@ from satupintu.common.events.applications import (
     ApplicationSlaBreached,
     ApplicationSubmitted,
 )
-from satupintu.common.events.base import EventPayload
-from satupintu.common.events.envelope import Event
-from satupintu.common.events.topics import Topic
-from satupintu.common.events.verification import ProfileContactReset, VerificationCodeIssued
-from satupintu.common.settings import KafkaSettings
-from satupintu.common.testing.waiting import eventually
+from satupintu.contract.base import EventPayload
+from satupintu.contract.envelope import Event
+from satupintu.contract.topics import Topic
+from satupintu.contract.verification import ProfileContactReset, VerificationCodeIssued
+from satupintu.devtools.testing.waiting import eventually
 from satupintu.notification.domain import message_id
 from satupintu.notification.handlers import CODES_CONSUMER
 from satupintu.notification.webhooks import InvalidWebhookSignature, verify_webhook_signature

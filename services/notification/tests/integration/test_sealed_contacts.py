@@ -13,12 +13,12 @@ from services.notification.tests.integration.parties import Notification, Outsid
 from services.notification.tests.integration.test_notification_delivery import completed, publish, submitted
 from sqlalchemy import text
 
-from satupintu.common.events.applications import ApplicationSubmitted
-from satupintu.common.events.envelope import Event
-from satupintu.common.events.topics import NOTIFICATION_READER, reader_topic
 from satupintu.common.sealing import CitizenKey, WrappedKey, load_or_create_reader_key, seal, wrap
 from satupintu.common.settings import KafkaSettings
-from satupintu.common.testing.waiting import eventually
+from satupintu.contract.applications import ApplicationSubmitted
+from satupintu.contract.envelope import Event
+from satupintu.contract.topics import NOTIFICATION_READER, reader_topic
+from satupintu.devtools.testing.waiting import eventually
 from tests.support import produce
 
 pytestmark = pytest.mark.integration

@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from satupintu.common.events.applications import Applicant
+from satupintu.contract.applications import Applicant
 from satupintu.notification.domain import (
     ChannelKind,
     Contact,

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from satupintu.common.catalogue import load_catalogue
-from satupintu.common.events.applications import (
+from satupintu.contract.applications import (
     Applicant,
     ApplicationCompleted,
     ApplicationInformationRequested,
@@ -17,9 +17,9 @@ from satupintu.common.events.applications import (
     ApplicationSlaBreached,
     ApplicationSubmitted,
 )
-from satupintu.common.events.base import EventPayload
-from satupintu.common.events.envelope import Event
-from satupintu.common.events.mall import SurveyInvited
+from satupintu.contract.base import EventPayload
+from satupintu.contract.envelope import Event
+from satupintu.contract.mall import SurveyInvited
 from satupintu.notification.domain import Contact
 from satupintu.notification.messages import (
     LANGUAGES,

@@ -18,15 +18,15 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from fastapi import FastAPI
 
-from satupintu.common.auth import AuthSettings, Role, TokenIssuer, load_or_create_local_keys
-from satupintu.common.events.applications import ApplicationInformationProvided
-from satupintu.common.events.base import Decision
-from satupintu.common.events.envelope import Event
-from satupintu.common.events.tasks import TaskAssigned
-from satupintu.common.events.topics import Topic, dead_letter_topic
-from satupintu.common.settings import DatabaseSettings, KafkaSettings
-from satupintu.common.testing.plugin import service_database
-from satupintu.common.testing.waiting import eventually
+from satupintu.common.auth import Role, TokenIssuer, load_or_create_local_keys
+from satupintu.common.settings import AuthSettings, DatabaseSettings, KafkaSettings
+from satupintu.contract.applications import ApplicationInformationProvided
+from satupintu.contract.base import Decision
+from satupintu.contract.envelope import Event
+from satupintu.contract.tasks import TaskAssigned
+from satupintu.contract.topics import Topic, dead_letter_topic
+from satupintu.devtools.testing.plugin import service_database
+from satupintu.devtools.testing.waiting import eventually
 from satupintu.routing.config import RoutingSettings
 from satupintu.routing.main import create_app
 from tests.conftest import running

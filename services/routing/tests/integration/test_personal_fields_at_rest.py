@@ -13,13 +13,13 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
 
-from satupintu.common.events.applications import ApplicationInformationProvided
-from satupintu.common.events.base import Decision
-from satupintu.common.events.envelope import Event
-from satupintu.common.events.topics import Topic
 from satupintu.common.runtime import ServiceRuntime
 from satupintu.common.settings import DatabaseSettings, KafkaSettings
-from satupintu.common.testing.plugin import service_database
+from satupintu.contract.applications import ApplicationInformationProvided
+from satupintu.contract.base import Decision
+from satupintu.contract.envelope import Event
+from satupintu.contract.topics import Topic
+from satupintu.devtools.testing.plugin import service_database
 from satupintu.routing.config import RoutingSettings
 from satupintu.routing.main import create_app
 from tests.conftest import running

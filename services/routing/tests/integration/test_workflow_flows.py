@@ -12,13 +12,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from fastapi import FastAPI
 
-from satupintu.common.events.applications import ApplicationInformationProvided
-from satupintu.common.events.base import Decision, DocumentRef
-from satupintu.common.events.envelope import Event
-from satupintu.common.events.topics import Topic
 from satupintu.common.settings import DatabaseSettings, KafkaSettings
-from satupintu.common.testing.plugin import service_database
-from satupintu.common.testing.waiting import eventually
+from satupintu.contract.applications import ApplicationInformationProvided
+from satupintu.contract.base import Decision, DocumentRef
+from satupintu.contract.envelope import Event
+from satupintu.contract.topics import Topic
+from satupintu.devtools.testing.plugin import service_database
+from satupintu.devtools.testing.waiting import eventually
 from satupintu.routing.config import RoutingSettings
 from satupintu.routing.main import create_app
 from tests.conftest import running

@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 
 from satupintu.common.catalogue import Catalogue
-from satupintu.common.events.applications import ApplicationInformationProvided, ApplicationSubmitted
-from satupintu.common.events.base import Decision, DocumentRef, EventPayload
-from satupintu.common.events.tasks import TaskClaimed, TaskDecided
 from satupintu.common.working_days import WorkingCalendar
+from satupintu.contract.applications import ApplicationInformationProvided, ApplicationSubmitted
+from satupintu.contract.base import Decision, DocumentRef, EventPayload
+from satupintu.contract.tasks import TaskClaimed, TaskDecided
 from satupintu.routing.domain import Planning, Task, Workflow
 
 MONDAY = datetime(2026, 11, 2, 3, 0, tzinfo=UTC)

@@ -7,14 +7,14 @@ import copy
 
 import pytest
 
-from satupintu.common.events.applications import (
+from satupintu.contract.applications import (
     ApplicationCompleted,
     ApplicationRejected,
     ApplicationStageStarted,
     ApplicationTaskUpdated,
 )
-from satupintu.common.events.base import ApplicationState, Decision, TaskState
-from satupintu.common.events.tasks import TaskAssigned, TaskDecisionAccepted, TaskDecisionRefused, TaskWithdrawn
+from satupintu.contract.base import ApplicationState, Decision, TaskState
+from satupintu.contract.tasks import TaskAssigned, TaskDecisionAccepted, TaskDecisionRefused, TaskWithdrawn
 from satupintu.routing.domain import InvalidTransition, agency_of_topic
 
 pytestmark = pytest.mark.unit

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from satupintu.common.events.applications import ApplicationInformationRequested
-from satupintu.common.events.base import ApplicationState, Decision, DocumentRef, TaskState
-from satupintu.common.events.tasks import TaskAssigned, TaskDecisionRefused
+from satupintu.contract.applications import ApplicationInformationRequested
+from satupintu.contract.base import ApplicationState, Decision, DocumentRef, TaskState
+from satupintu.contract.tasks import TaskAssigned, TaskDecisionRefused
 from satupintu.routing.domain import InvalidTransition
 
 pytestmark = pytest.mark.unit

@@ -11,8 +11,8 @@ import pytest
 from satupintu.common.catalogue import ServiceDefinition
 from satupintu.common.consumer import RejectEvent, UnitOfWork
 from satupintu.common.crypto import FieldCipher
-from satupintu.common.events.base import Decision, EventPayload, TaskState
-from satupintu.common.events.envelope import Event
+from satupintu.contract.base import Decision, EventPayload, TaskState
+from satupintu.contract.envelope import Event
 from satupintu.routing.domain import Workflow
 from satupintu.routing.services import ACTOR, SOURCE, WorkflowService
 

@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from satupintu.common.events.applications import ApplicationStageStarted, ApplicationTaskUpdated
-from satupintu.common.events.base import ApplicationState, DocumentRef, TaskState
-from satupintu.common.events.tasks import TaskAssigned
+from satupintu.contract.applications import ApplicationStageStarted, ApplicationTaskUpdated
+from satupintu.contract.base import ApplicationState, DocumentRef, TaskState
+from satupintu.contract.tasks import TaskAssigned
 from satupintu.routing.domain import DecisionRefused, InvalidTransition
 
 pytestmark = pytest.mark.unit

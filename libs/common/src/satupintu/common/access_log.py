@@ -12,9 +12,9 @@ from starlette.concurrency import run_in_threadpool
 
 from satupintu.common.auth import AuthenticationError, KeySetUnavailableError, Principal, Role, TokenVerifier
 from satupintu.common.clock import Clock, utc_now
-from satupintu.common.events.access import AccessRecorded
-from satupintu.common.events.envelope import Event
 from satupintu.common.outbox import Outbox
+from satupintu.contract.access import AccessRecorded
+from satupintu.contract.envelope import Event
 
 Outcome = Literal["granted", "denied"]
 _logger = logging.getLogger(__name__)

@@ -10,8 +10,8 @@ from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
 from pydantic import BaseModel, Field
 
-from satupintu.common.events.contract import PRODUCED_BY
-from satupintu.common.events.topics import KeyTopic
+from satupintu.contract.contract import PRODUCED_BY
+from satupintu.contract.topics import KeyTopic
 
 KEYS_PRODUCED_BY = {"intake": tuple(KeyTopic)}
 """Who writes the key topics (decision 0016): intake alone."""

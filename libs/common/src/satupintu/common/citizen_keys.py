@@ -23,7 +23,6 @@ from sqlmodel import Field, SQLModel
 
 from satupintu.common.broker import DeadLetterProducer
 from satupintu.common.consuming import Invalid, Record, RecordConsumer, TransientError
-from satupintu.common.events.applications import Applicant
 from satupintu.common.metrics import ServiceMetrics
 from satupintu.common.sealing import (
     CitizenKey,
@@ -37,6 +36,7 @@ from satupintu.common.sealing import (
     unwrap,
 )
 from satupintu.common.settings import KafkaSettings
+from satupintu.contract.applications import Applicant
 
 _logger = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from satupintu.common.catalogue import ServiceDefinition
-from satupintu.common.events.mall import ConsentGranted, ConsentWithdrawn
+from satupintu.contract.mall import ConsentGranted, ConsentWithdrawn
 
 ALL_AGENCIES = "*"
 """The agency of a grant or withdrawal for every agency."""

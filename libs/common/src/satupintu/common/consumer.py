@@ -35,8 +35,6 @@ from satupintu.common.consuming import (
     is_transient,
     record_headers,
 )
-from satupintu.common.events.base import EventPayload
-from satupintu.common.events.envelope import EVENT_TYPES, EnvelopeError, Event, from_record
 from satupintu.common.faults import fault_point
 from satupintu.common.inbox import record_new, record_once
 from satupintu.common.logs import bind_event_context
@@ -45,6 +43,8 @@ from satupintu.common.outbox import Outbox
 from satupintu.common.parking import ParkedEvent, next_due, park, parked_keys, postpone, unpark
 from satupintu.common.settings import KafkaSettings
 from satupintu.common.tracing import span
+from satupintu.contract.base import EventPayload
+from satupintu.contract.envelope import EVENT_TYPES, EnvelopeError, Event, from_record
 
 BEHIND_PARKED = "waiting behind an earlier parked event of its key"
 PARKED_RETRIES_PER_PASS = 100

@@ -41,11 +41,11 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
 from satupintu.common.broker import DeadLetterProducer, raw_body, readable_headers
-from satupintu.common.database import causes, database_unavailable
-from satupintu.common.events.topics import dead_letter_topic
+from satupintu.common.failures import causes, database_unavailable
 from satupintu.common.faults import fault_point
 from satupintu.common.metrics import ServiceMetrics
 from satupintu.common.settings import KafkaSettings
+from satupintu.contract.topics import dead_letter_topic
 
 ItemT = TypeVar("ItemT")
 _REMEMBERED_DEAD_LETTERS = 10_000

@@ -49,8 +49,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.engine import make_url
 
 from satupintu.common.catalogue import load_catalogue
-from satupintu.common.events.topics import NOTIFICATION_READER, agency_reader
 from satupintu.common.sealing import load_private_key, new_reader_key, private_pem, public_pem, reader_key_file
+from satupintu.contract.topics import NOTIFICATION_READER, agency_reader
 
 SERVICES = ("intake", "routing", "agency", "notification", "audit", "mall")
 COMPOSE_DATABASE_USER = "satupintu"

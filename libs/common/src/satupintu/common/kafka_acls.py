@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Literal
 
 from satupintu.common.catalogue import load_catalogue
-from satupintu.common.events.topics import DLQ_SUFFIX, KeyTopic, Topic, all_topic_names, dead_letter_topic
+from satupintu.contract.topics import DLQ_SUFFIX, KeyTopic, Topic, all_topic_names, dead_letter_topic
 
 ResourceType = Literal["topic", "group"]
 PatternType = Literal["literal", "prefixed"]

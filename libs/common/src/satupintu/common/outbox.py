@@ -22,10 +22,10 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel
 
-from satupintu.common.events.envelope import Event, to_record
 from satupintu.common.faults import fault_point
 from satupintu.common.metrics import ServiceMetrics
 from satupintu.common.settings import KafkaSettings
+from satupintu.contract.envelope import Event, to_record
 
 NOTIFY_CHANNEL = "satupintu_outbox"
 TOMBSTONE_HEADER = "satupintu_tombstone"

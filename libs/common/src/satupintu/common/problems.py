@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from satupintu.common.database import database_unavailable
+from satupintu.common.failures import database_unavailable
 
 _logger = logging.getLogger(__name__)
 

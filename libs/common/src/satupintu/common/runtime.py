@@ -25,8 +25,6 @@ from satupintu.common.citizen_keys import KeyTopicConsumer, OnDestroyed, ReaderK
 from satupintu.common.consumer import PARKED_RETRIES_PER_PASS, EventConsumer, Handler, RetryPolicy
 from satupintu.common.consuming import RecordConsumer, consumers_ready
 from satupintu.common.database import create_engine, database_ready, session_factory
-from satupintu.common.events.base import EventPayload
-from satupintu.common.events.topics import all_topic_names, key_topic_names, reader_topic
 from satupintu.common.health import ReadinessCheck
 from satupintu.common.logs import configure_logging
 from satupintu.common.metrics import ServiceMetrics
@@ -37,6 +35,8 @@ from satupintu.common.settings import ServiceSettings
 from satupintu.common.stopping import finish_by
 from satupintu.common.topics_admin import ensure_topics
 from satupintu.common.tracing import configure_tracing
+from satupintu.contract.base import EventPayload
+from satupintu.contract.topics import all_topic_names, key_topic_names, reader_topic
 
 _M_ARENA_MAX = -8  # mallopt's parameter number, from glibc's malloc.h
 _logger = logging.getLogger(__name__)

@@ -10,8 +10,8 @@ from typing import Any
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
-from satupintu.common.events.topics import KeyTopic
 from satupintu.common.settings import KafkaSettings
+from satupintu.contract.topics import KeyTopic
 
 _logger = logging.getLogger(__name__)
 

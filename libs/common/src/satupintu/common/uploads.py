@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from satupintu.common.database import database_unavailable
+from satupintu.common.failures import database_unavailable
 from satupintu.common.limits import Limiter, Quota, Taken
 from satupintu.common.problems import RETRY_AFTER_SECONDS, problem_response
 

@@ -10,8 +10,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from satupintu.common.events.base import Decision
 from satupintu.common.working_days import WorkingCalendar
+from satupintu.contract.base import Decision
 
 OUTPUT_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 MAX_OUTPUTS = 20

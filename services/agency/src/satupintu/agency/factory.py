@@ -12,11 +12,11 @@ from satupintu.agency.services import DeskService, OfficerService
 from satupintu.common.catalogue import Catalogue, load_catalogue
 from satupintu.common.clock import Clock
 from satupintu.common.document_store import DocumentCipher, LocalDocumentStore
-from satupintu.common.events.topics import agency_reader
 from satupintu.common.keys import field_cipher, session_secret
 from satupintu.common.ratelimit import TokenBuckets
 from satupintu.common.runtime import ServiceRuntime
 from satupintu.common.working_days import parse_dates
+from satupintu.contract.topics import agency_reader
 
 SERVICE_NAME = "agency"
 

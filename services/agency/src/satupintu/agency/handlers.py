@@ -8,7 +8,8 @@ import logging
 
 from satupintu.agency.services import DeskService
 from satupintu.common.catalogue import Catalogue
-from satupintu.common.events.tasks import (
+from satupintu.common.runtime import ServiceRuntime
+from satupintu.contract.tasks import (
     TaskAssigned,
     TaskClaimed,
     TaskDecided,
@@ -17,8 +18,7 @@ from satupintu.common.events.tasks import (
     TaskSlaBreached,
     TaskWithdrawn,
 )
-from satupintu.common.events.topics import Topic
-from satupintu.common.runtime import ServiceRuntime
+from satupintu.contract.topics import Topic
 
 TASK_INBOX_CONSUMER = "agency-desk"
 DECISIONS_WATCH_CONSUMER = "agency-watch"

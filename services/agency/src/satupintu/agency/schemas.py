@@ -8,8 +8,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from satupintu.agency.domain import DeskTaskState, SlaState
 from satupintu.agency.services import ClaimView, DecisionView, TaskView
-from satupintu.common.events.applications import JsonScalar
-from satupintu.common.events.base import Decision
+from satupintu.contract.applications import JsonScalar
+from satupintu.contract.base import Decision
 
 
 class DocumentLink(BaseModel):

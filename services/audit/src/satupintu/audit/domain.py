@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from satupintu.common.events.envelope import event_source
+from satupintu.contract.envelope import event_source
 
 SOURCE = event_source("audit")
 """The CloudEvents source of what audit itself publishes and logs."""

@@ -18,11 +18,11 @@ from satupintu.audit.services import AuditService
 from satupintu.common.broker import DeadLetterProducer
 from satupintu.common.catalogue import Catalogue
 from satupintu.common.consuming import Record, RecordConsumer, RetryPolicy, record_headers
-from satupintu.common.events.topics import all_topic_names
 from satupintu.common.metrics import ServiceMetrics
 from satupintu.common.runtime import ServiceRuntime
 from satupintu.common.settings import KafkaSettings
 from satupintu.common.tracing import sibling_spans
+from satupintu.contract.topics import all_topic_names
 
 AUDIT_CONSUMER = "audit"
 _logger = logging.getLogger(__name__)

@@ -12,8 +12,8 @@ from typing import Any
 from satupintu.audit.domain import SOURCE, EntryDraft, canonical_json, redact
 from satupintu.common.clock import Clock, utc_now
 from satupintu.common.consuming import Record
-from satupintu.common.events.envelope import EVENT_TYPES, EnvelopeError, from_record
-from satupintu.common.events.topics import DLQ_SUFFIX
+from satupintu.contract.envelope import EVENT_TYPES, EnvelopeError, from_record
+from satupintu.contract.topics import DLQ_SUFFIX
 
 UNRECORDABLE = "unrecordable"
 _logger = logging.getLogger(__name__)

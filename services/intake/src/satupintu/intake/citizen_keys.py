@@ -15,9 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from satupintu.common.catalogue import ServiceDefinition
 from satupintu.common.crypto import FieldCipher
-from satupintu.common.events.topics import NOTIFICATION_READER, agency_reader, reader_topic
 from satupintu.common.outbox import Outbox
 from satupintu.common.sealing import CitizenKey, WrappedKey, load_or_create_reader_key, load_public_key, wrap
+from satupintu.contract.topics import NOTIFICATION_READER, agency_reader, reader_topic
 from satupintu.intake.storage.repository import CitizenKeyRepository
 from satupintu.intake.storage.tables import CitizenKeyRecord
 

@@ -9,10 +9,10 @@ from typing import Any
 
 from satupintu.common.consent import ConsentBook, ConsentDecision
 from satupintu.common.consumer import UnitOfWork
-from satupintu.common.events.envelope import Event
-from satupintu.common.events.mall import ConsentGranted, ConsentWithdrawn
-from satupintu.common.events.topics import Topic
 from satupintu.common.runtime import ServiceRuntime
+from satupintu.contract.envelope import Event
+from satupintu.contract.mall import ConsentGranted, ConsentWithdrawn
+from satupintu.contract.topics import Topic
 from satupintu.intake.storage.repository import ConsentRepository, StatusRepository
 
 _logger = logging.getLogger(__name__)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from satupintu.common.events.envelope import event_source
+from satupintu.contract.envelope import event_source
 
 SOURCE = event_source("intake")
 """The CloudEvents source of everything intake publishes."""

@@ -25,9 +25,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from satupintu.common.access_log import AccessLog
 from satupintu.common.clock import Clock, utc_now
 from satupintu.common.crypto import KeyedHasher
-from satupintu.common.events.base import ApplicationState
-from satupintu.common.events.topics import reader_topic
 from satupintu.common.outbox import Outbox
+from satupintu.contract.base import ApplicationState
+from satupintu.contract.topics import reader_topic
 from satupintu.intake.documents import DocumentRepository, DocumentStore
 from satupintu.intake.domain import SOURCE
 from satupintu.intake.storage.repository import ErasureRepository

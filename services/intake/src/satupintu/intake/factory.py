@@ -8,11 +8,11 @@ from datetime import timedelta
 
 from satupintu.common.catalogue import Catalogue, load_catalogue
 from satupintu.common.document_store import DocumentCipher, LocalDocumentStore
-from satupintu.common.events.topics import NOTIFICATION_READER, agency_reader
 from satupintu.common.keys import field_cipher, lookup_hasher
 from satupintu.common.limits import Limiter, Quota
 from satupintu.common.lockout import Lockout
 from satupintu.common.runtime import ServiceRuntime, run_periodically
+from satupintu.contract.topics import NOTIFICATION_READER, agency_reader
 from satupintu.intake.citizen_keys import CitizenKeys, ReaderKeys
 from satupintu.intake.config import IntakeSettings
 from satupintu.intake.documents import DocumentRetention, DocumentService

@@ -23,13 +23,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from satupintu.common.access_log import AccessLog
 from satupintu.common.crypto import FieldCipher, KeyedHasher
-from satupintu.common.events.envelope import Event
-from satupintu.common.events.topics import NOTIFICATION_READER
-from satupintu.common.events.verification import ProfileContactReset, VerificationCodeIssued
 from satupintu.common.limits import Limiter, Quota
 from satupintu.common.lockout import LockedOut, Lockout
 from satupintu.common.outbox import Outbox
 from satupintu.common.sealing import seal
+from satupintu.contract.envelope import Event
+from satupintu.contract.topics import NOTIFICATION_READER
+from satupintu.contract.verification import ProfileContactReset, VerificationCodeIssued
 from satupintu.intake.citizen_keys import CitizenKeys
 from satupintu.intake.domain import SOURCE
 from satupintu.intake.storage.repository import ProfileRepository

@@ -17,13 +17,13 @@ from satupintu.common.catalogue import Catalogue, ServiceDefinition
 from satupintu.common.clock import Clock, utc_now
 from satupintu.common.consent import ConsentBook, may_reuse
 from satupintu.common.crypto import FieldCipher, KeyedHasher
-from satupintu.common.events.applications import Applicant, ApplicationSubmitted
-from satupintu.common.events.base import DocumentRef
-from satupintu.common.events.envelope import Event
 from satupintu.common.identity import initials, public_nik
 from satupintu.common.outbox import Outbox
 from satupintu.common.problems import field_path
 from satupintu.common.sealing import CitizenKey, seal, seal_fields
+from satupintu.contract.applications import Applicant, ApplicationSubmitted
+from satupintu.contract.base import DocumentRef
+from satupintu.contract.envelope import Event
 from satupintu.intake.citizen_keys import CitizenKeys, readers_of
 from satupintu.intake.domain import SOURCE, FieldError, IdempotencyKeyReused, InvalidApplication, new_tracking_code
 from satupintu.intake.forms import form_model

@@ -7,7 +7,8 @@ import logging
 from typing import Any
 
 from satupintu.common.consumer import UnitOfWork
-from satupintu.common.events.applications import (
+from satupintu.common.runtime import ServiceRuntime
+from satupintu.contract.applications import (
     ApplicationCompleted,
     ApplicationInformationProvided,
     ApplicationInformationRequested,
@@ -16,10 +17,9 @@ from satupintu.common.events.applications import (
     ApplicationStageStarted,
     ApplicationTaskUpdated,
 )
-from satupintu.common.events.base import ApplicationState, TaskState
-from satupintu.common.events.envelope import Event
-from satupintu.common.events.topics import Topic
-from satupintu.common.runtime import ServiceRuntime
+from satupintu.contract.base import ApplicationState, TaskState
+from satupintu.contract.envelope import Event
+from satupintu.contract.topics import Topic
 from satupintu.intake.storage.repository import StatusRepository
 from satupintu.intake.storage.tables import ApplicationRecord, TaskStatusRecord, TimelineEntry
 

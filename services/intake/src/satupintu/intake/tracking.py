@@ -15,14 +15,14 @@ from satupintu.common.access_log import AccessLog
 from satupintu.common.catalogue import Catalogue
 from satupintu.common.clock import Clock, utc_now
 from satupintu.common.crypto import FieldCipher, KeyedHasher
-from satupintu.common.events.applications import ApplicationInformationProvided
-from satupintu.common.events.base import DocumentRef, TaskState
-from satupintu.common.events.envelope import Event
 from satupintu.common.identity import public_nik
 from satupintu.common.lockout import Lockout
 from satupintu.common.outbox import Outbox
 from satupintu.common.problems import field_path
 from satupintu.common.sealing import seal_fields
+from satupintu.contract.applications import ApplicationInformationProvided
+from satupintu.contract.base import DocumentRef, TaskState
+from satupintu.contract.envelope import Event
 from satupintu.intake.citizen_keys import CitizenKeys, readers_of
 from satupintu.intake.domain import (
     SOURCE,

@@ -3,14 +3,14 @@ consent uses)."""
 
 from __future__ import annotations
 
-from satupintu.common.events.applications import (
+from satupintu.common.runtime import ServiceRuntime
+from satupintu.contract.applications import (
     ApplicationCompleted,
     ApplicationRejected,
     ApplicationSlaBreached,
     ApplicationSubmitted,
 )
-from satupintu.common.events.topics import Topic
-from satupintu.common.runtime import ServiceRuntime
+from satupintu.contract.topics import Topic
 from satupintu.mall.services.projection import ApplicationProjection
 
 

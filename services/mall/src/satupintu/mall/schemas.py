@@ -8,8 +8,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from satupintu.common.events.mall import SkmAnswers
 from satupintu.common.identity import is_valid_phone
+from satupintu.contract.mall import SkmAnswers
 from satupintu.mall.domain import ComplaintCategory, ComplaintState
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

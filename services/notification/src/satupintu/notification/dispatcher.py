@@ -23,10 +23,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from satupintu.common.clock import Clock, utc_now
 from satupintu.common.crypto import DecryptionError, FieldCipher
-from satupintu.common.events.envelope import Event, event_source
-from satupintu.common.events.notifications import NotificationFailed, NotificationSent
 from satupintu.common.outbox import Outbox
 from satupintu.common.ratelimit import TokenBuckets
+from satupintu.contract.envelope import Event, event_source
+from satupintu.contract.notifications import NotificationFailed, NotificationSent
 from satupintu.notification.channels import Channel, OutgoingMessage
 from satupintu.notification.config import RateLimit
 from satupintu.notification.domain import (

@@ -8,8 +8,8 @@ import uuid
 from dataclasses import dataclass
 from enum import StrEnum
 
-from satupintu.common.events.applications import Applicant
 from satupintu.common.identity import mask_email, mask_nik, mask_phone, normalize_phone
+from satupintu.contract.applications import Applicant
 
 MESSAGE_ID_NAMESPACE = uuid.UUID("6f1c2a57-3f7e-5d0a-9b1e-5a7e0b0c8d04")
 """The namespace of message ids: uuid5 of ``<cause event id>/<channel>`` in it."""

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from satupintu.common.catalogue import load_catalogue
 from satupintu.common.clock import Clock
 from satupintu.common.crypto import FieldCipher
-from satupintu.common.events.topics import NOTIFICATION_READER
 from satupintu.common.keys import field_cipher
 from satupintu.common.runtime import ServiceRuntime
 from satupintu.common.working_days import parse_dates
+from satupintu.contract.topics import NOTIFICATION_READER
 from satupintu.notification.channels import Channel
 from satupintu.notification.channels.console import ConsoleChannel
 from satupintu.notification.channels.gateway import SmsGatewayChannel

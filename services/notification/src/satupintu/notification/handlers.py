@@ -3,10 +3,10 @@ the notices of a contact reset at the counter."""
 
 from __future__ import annotations
 
-from satupintu.common.events.mall import SurveyInvited
-from satupintu.common.events.topics import Topic
-from satupintu.common.events.verification import ProfileContactReset, VerificationCodeIssued
 from satupintu.common.runtime import ServiceRuntime
+from satupintu.contract.mall import SurveyInvited
+from satupintu.contract.topics import Topic
+from satupintu.contract.verification import ProfileContactReset, VerificationCodeIssued
 from satupintu.notification.messages import LIFECYCLE_TEMPLATES
 from satupintu.notification.services import NotificationService
 

@@ -16,17 +16,17 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from satupintu.common.catalogue import Catalogue
 from satupintu.common.dates import DEFAULT_TIMEZONE, long_date, long_time
-from satupintu.common.events.applications import (
+from satupintu.common.working_days import agency_calendar
+from satupintu.contract.applications import (
     ApplicationCompleted,
     ApplicationInformationRequested,
     ApplicationRejected,
     ApplicationSlaBreached,
     ApplicationSubmitted,
 )
-from satupintu.common.events.base import EventPayload
-from satupintu.common.events.envelope import Event
-from satupintu.common.events.mall import SurveyInvited
-from satupintu.common.working_days import agency_calendar
+from satupintu.contract.base import EventPayload
+from satupintu.contract.envelope import Event
+from satupintu.contract.mall import SurveyInvited
 from satupintu.notification.domain import Contact
 
 LANGUAGES = ("id", "en")

@@ -17,12 +17,12 @@ from satupintu.common.citizen_keys import ReaderKeyRing, open_applicant
 from satupintu.common.clock import Clock, utc_now
 from satupintu.common.consumer import RejectEvent, UnitOfWork
 from satupintu.common.crypto import FieldCipher
-from satupintu.common.events.applications import ApplicationSubmitted
-from satupintu.common.events.envelope import Event
-from satupintu.common.events.verification import ProfileContactReset, VerificationCodeIssued
 from satupintu.common.identity import normalize_phone
 from satupintu.common.sealing import is_sealed, sealed_key_id
-from satupintu.common.tracing import current_traceparent
+from satupintu.contract.applications import ApplicationSubmitted
+from satupintu.contract.envelope import Event
+from satupintu.contract.tracecontext import current_traceparent
+from satupintu.contract.verification import ProfileContactReset, VerificationCodeIssued
 from satupintu.notification.config import WebhookSubscription
 from satupintu.notification.domain import (
     ChannelKind,

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from satupintu.common.catalogue import Catalogue
-from satupintu.common.events.applications import ApplicationInformationProvided, ApplicationSubmitted
-from satupintu.common.events.tasks import TaskClaimed, TaskDecided
-from satupintu.common.events.topics import Topic
 from satupintu.common.runtime import ServiceRuntime
+from satupintu.contract.applications import ApplicationInformationProvided, ApplicationSubmitted
+from satupintu.contract.tasks import TaskClaimed, TaskDecided
+from satupintu.contract.topics import Topic
 from satupintu.routing.services import WorkflowService
 
 

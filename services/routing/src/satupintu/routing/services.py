@@ -22,11 +22,11 @@ from satupintu.common.catalogue import Catalogue, ServiceDefinition
 from satupintu.common.clock import Clock, utc_now
 from satupintu.common.consumer import RejectEvent, UnitOfWork
 from satupintu.common.crypto import FieldCipher
-from satupintu.common.events.applications import ApplicationInformationProvided, ApplicationSubmitted
-from satupintu.common.events.base import EventPayload
-from satupintu.common.events.envelope import Event, event_source
-from satupintu.common.events.tasks import TaskClaimed, TaskDecided, TaskDecisionRefused
 from satupintu.common.working_days import WorkingCalendar, agency_calendar
+from satupintu.contract.applications import ApplicationInformationProvided, ApplicationSubmitted
+from satupintu.contract.base import EventPayload
+from satupintu.contract.envelope import Event, event_source
+from satupintu.contract.tasks import TaskClaimed, TaskDecided, TaskDecisionRefused
 from satupintu.routing.domain import InvalidTransition, Planning, Workflow, agency_of_topic, new_task_id
 from satupintu.routing.storage.form_fields import form_data, personal_field_names, store_form_data
 from satupintu.routing.storage.repository import SqlWorkflows

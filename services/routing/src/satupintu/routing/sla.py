@@ -13,11 +13,11 @@ from prometheus_client import Counter
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from satupintu.common.catalogue import Catalogue
-from satupintu.common.events.applications import ApplicationSlaBreached
-from satupintu.common.events.envelope import Event
-from satupintu.common.events.tasks import TaskSlaBreached
 from satupintu.common.outbox import Outbox
 from satupintu.common.runtime import run_periodically
+from satupintu.contract.applications import ApplicationSlaBreached
+from satupintu.contract.envelope import Event
+from satupintu.contract.tasks import TaskSlaBreached
 from satupintu.routing.services import ACTOR, SOURCE
 from satupintu.routing.storage.repository import WorkflowRepository
 

@@ -24,8 +24,8 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from satupintu.common.consuming import Record, RecordConsumer, Replayed, ReplayOutcome
-from satupintu.common.events.topics import DLQ_SUFFIX, dead_letter_topic
 from satupintu.common.settings import KafkaSettings
+from satupintu.contract.topics import DLQ_SUFFIX, dead_letter_topic
 
 DLQ_HEADER_PREFIX = "dlq_"
 READ_TIMEOUT_SECONDS = 60.0

@@ -25,10 +25,10 @@ from satupintu.agency.api.dependencies import (
 from satupintu.agency.domain import DecisionInput, DeskError, FieldProblem, InvalidDecision
 from satupintu.agency.services import password_stamp
 from satupintu.agency.storage.tables import Officer
-from satupintu.common.events.base import Decision
 from satupintu.common.web.csrf import csrf_token, csrf_valid, renew_csrf_token
 from satupintu.common.web.dates import local_time
 from satupintu.common.web.templates import render_html
+from satupintu.contract.base import Decision
 
 router = APIRouter(include_in_schema=False)
 FLASH_KEY = "flash"

@@ -18,10 +18,10 @@ from satupintu.common.citizen_keys import ReaderKeyRing
 from satupintu.common.clock import Clock, utc_now
 from satupintu.common.crypto import FieldCipher
 from satupintu.common.document_store import LocalDocumentStore
-from satupintu.common.events.envelope import Event, event_source
-from satupintu.common.events.tasks import TaskClaimed, TaskDecided
 from satupintu.common.outbox import Outbox
 from satupintu.common.working_days import WorkingCalendar, agency_calendar
+from satupintu.contract.envelope import Event, event_source
+from satupintu.contract.tasks import TaskClaimed, TaskDecided
 
 SOURCE = event_source("agency", "desk")
 ACTOR = "service:agency-desk"

@@ -10,8 +10,8 @@ from satupintu.agency.domain import DeskTaskState, agency_of_topic, state_after
 from satupintu.agency.services.base import DeskBase, personal_context
 from satupintu.agency.storage.repository import TaskRepository
 from satupintu.common.consumer import RejectEvent, UnitOfWork
-from satupintu.common.events.envelope import Event
-from satupintu.common.events.tasks import (
+from satupintu.contract.envelope import Event
+from satupintu.contract.tasks import (
     TaskAssigned,
     TaskDecisionAccepted,
     TaskDecisionRefused,

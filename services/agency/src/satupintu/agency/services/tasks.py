@@ -15,13 +15,13 @@ from satupintu.agency.domain import (
     TaskNotOpen,
     checked_decision,
 )
-from satupintu.agency.sdk import decision_event_id
 from satupintu.agency.services.base import agency_of_officer
 from satupintu.agency.services.views import ClaimView, DecisionView, TaskView, TaskViews
 from satupintu.agency.storage.repository import TaskRepository
 from satupintu.agency.storage.tables import DeskTask
+from satupintu.agency_sdk import decision_event_id
 from satupintu.common.auth import Principal
-from satupintu.common.events.tasks import TaskClaimed, TaskDecided
+from satupintu.contract.tasks import TaskClaimed, TaskDecided
 
 
 class OfficerTasks(TaskViews):

@@ -10,9 +10,9 @@ from datetime import datetime
 from satupintu.agency.domain import DeskTaskState, SlaState, sla_state
 from satupintu.agency.services.base import DeskBase, personal_context
 from satupintu.agency.storage.tables import DeskTask
-from satupintu.common.citizen_keys import KeyNotHeld
-from satupintu.common.events.applications import JsonScalar
-from satupintu.common.events.base import Decision, DocumentRef
+from satupintu.common.key_ring import KeyNotHeld
+from satupintu.contract.applications import JsonScalar
+from satupintu.contract.base import Decision, DocumentRef
 
 NOT_READABLE = "(tidak dapat dibaca / not readable)"
 """What a sealed value reads as when its citizen key is not held (not yet arrived, or destroyed by an erasure)."""

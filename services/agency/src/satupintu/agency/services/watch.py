@@ -4,12 +4,12 @@ answers; a claim or decision on another agency's task is recorded as denied acce
 from __future__ import annotations
 
 from satupintu.agency.domain import DeskTaskState, agency_of_topic
-from satupintu.agency.sdk import decision_event_id
 from satupintu.agency.services.base import DeskBase
 from satupintu.agency.storage.repository import TaskRepository
+from satupintu.agency_sdk import decision_event_id
 from satupintu.common.consumer import UnitOfWork
-from satupintu.common.events.envelope import Event
-from satupintu.common.events.tasks import TaskClaimed, TaskDecided
+from satupintu.contract.envelope import Event
+from satupintu.contract.tasks import TaskClaimed, TaskDecided
 
 
 class DecisionWatch(DeskBase):

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from satupintu.common.events.base import EventPayload
-from satupintu.common.events.envelope import Event, event_source
+from satupintu.contract.base import EventPayload
+from satupintu.contract.envelope import Event, event_source
 
 SOURCE = event_source("mall")
 ACTOR = "service:mall"

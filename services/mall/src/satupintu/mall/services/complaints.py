@@ -16,10 +16,10 @@ from satupintu.common.auth import Principal, Role
 from satupintu.common.catalogue import Catalogue
 from satupintu.common.clock import Clock
 from satupintu.common.crypto import FieldCipher
-from satupintu.common.events.mall import ComplaintFiled, ComplaintResolved, ComplaintSlaBreached
 from satupintu.common.outbox import Outbox
 from satupintu.common.runtime import run_periodically
 from satupintu.common.working_days import WorkingCalendar, agency_calendar
+from satupintu.contract.mall import ComplaintFiled, ComplaintResolved, ComplaintSlaBreached
 from satupintu.mall.domain import (
     ApplicationNotKnown,
     ComplaintCategory,

@@ -21,10 +21,10 @@ from satupintu.common.clock import Clock
 from satupintu.common.consent import ALL_AGENCIES, ConsentBook, ConsentDecision, receiving_agencies
 from satupintu.common.consumer import UnitOfWork
 from satupintu.common.crypto import KeyedHasher
-from satupintu.common.events.envelope import Event
-from satupintu.common.events.mall import ConsentGranted, ConsentUsed, ConsentWithdrawn, FieldUse
 from satupintu.common.lockout import Lockout
 from satupintu.common.outbox import Outbox
+from satupintu.contract.envelope import Event
+from satupintu.contract.mall import ConsentGranted, ConsentUsed, ConsentWithdrawn, FieldUse
 from satupintu.mall.domain import (
     ApplicationNotKnown,
     ConsentRefused,

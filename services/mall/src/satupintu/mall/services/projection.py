@@ -10,14 +10,14 @@ from typing import Literal
 from satupintu.common.catalogue import Catalogue
 from satupintu.common.consumer import RejectEvent, UnitOfWork
 from satupintu.common.crypto import KeyedHasher
-from satupintu.common.events.applications import (
+from satupintu.common.working_days import WorkingCalendar, agency_calendar
+from satupintu.contract.applications import (
     ApplicationCompleted,
     ApplicationRejected,
     ApplicationSlaBreached,
     ApplicationSubmitted,
 )
-from satupintu.common.events.envelope import Event
-from satupintu.common.working_days import WorkingCalendar, agency_calendar
+from satupintu.contract.envelope import Event
 from satupintu.mall.domain import working_days_between
 from satupintu.mall.services.consent import ConsentService
 from satupintu.mall.services.survey import SurveyService

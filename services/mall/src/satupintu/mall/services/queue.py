@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from satupintu.common.auth import Principal, Role
 from satupintu.common.catalogue import Catalogue, ServiceDefinition
 from satupintu.common.clock import Clock
-from satupintu.common.events.mall import TicketCalled, TicketIssued, TicketLinked, TicketNoShow, TicketServed
 from satupintu.common.outbox import Outbox
+from satupintu.contract.mall import TicketCalled, TicketIssued, TicketLinked, TicketNoShow, TicketServed
 from satupintu.mall.domain import (
     NotYourCounter,
     QueueEmpty,

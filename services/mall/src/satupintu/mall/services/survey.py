@@ -15,9 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from satupintu.common.clock import Clock
 from satupintu.common.consumer import UnitOfWork
 from satupintu.common.crypto import FieldCipher
-from satupintu.common.events.envelope import Event
-from satupintu.common.events.mall import SkmAnswers, SurveyAnswered, SurveyInvited
 from satupintu.common.outbox import Outbox
+from satupintu.contract.envelope import Event
+from satupintu.contract.mall import SkmAnswers, SurveyAnswered, SurveyInvited
 from satupintu.mall.domain import (
     SKM_ELEMENT_NAMES,
     SkmIndex,

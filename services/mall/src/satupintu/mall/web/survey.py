@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
-from satupintu.common.events.mall import SkmAnswers
+from satupintu.contract.mall import SkmAnswers
 from satupintu.mall.api.limits import WriteGroup, limit
 from satupintu.mall.domain import (
     SKM_ELEMENTS,

@@ -15,7 +15,8 @@ from datetime import datetime
 from typing import Any
 
 from satupintu.common.catalogue import ServiceDefinition
-from satupintu.common.events.applications import (
+from satupintu.common.working_days import WorkingCalendar
+from satupintu.contract.applications import (
     ApplicationCompleted,
     ApplicationInformationProvided,
     ApplicationInformationRequested,
@@ -25,8 +26,8 @@ from satupintu.common.events.applications import (
     ApplicationTaskUpdated,
     StageTask,
 )
-from satupintu.common.events.base import ApplicationState, Decision, DocumentRef, EventPayload, TaskState
-from satupintu.common.events.tasks import (
+from satupintu.contract.base import ApplicationState, Decision, DocumentRef, EventPayload, TaskState
+from satupintu.contract.tasks import (
     TaskAssigned,
     TaskClaimed,
     TaskDecided,
@@ -34,7 +35,6 @@ from satupintu.common.events.tasks import (
     TaskDecisionRefused,
     TaskWithdrawn,
 )
-from satupintu.common.working_days import WorkingCalendar
 from satupintu.routing.domain.rules import (
     OPEN_TASK_STATES,
     DecisionRefused,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import TypeVar
 
-from satupintu.common.events.base import ApplicationState, Decision, TaskState
+from satupintu.contract.base import ApplicationState, Decision, TaskState
 
 V = TypeVar("V")
 

@@ -13,7 +13,7 @@ from sqlmodel import SQLModel, col, select
 
 from satupintu.common.catalogue import ServiceDefinition
 from satupintu.common.crypto import FieldCipher
-from satupintu.common.events.base import ApplicationState, TaskState
+from satupintu.contract.base import ApplicationState, TaskState
 from satupintu.routing.domain import Task, Workflow
 from satupintu.routing.storage.form_fields import form_data, store_form_data
 from satupintu.routing.storage.tables import TaskRecord, WorkflowRecord

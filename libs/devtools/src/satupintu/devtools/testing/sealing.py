@@ -1,0 +1,61 @@
+"""Opening sealed values in tests as a reader would (decision 0016): the reader's keys as they are on its key topic,
+unwrapped with its development private key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from satupintu.common.sealing import (
+    CitizenKey,
+    WrappedKey,
+    is_sealed,
+    load_or_create_reader_key,
+    open_sealed,
+    sealed_key_id,
+    unwrap,
+)
+from satupintu.common.settings import KafkaSettings
+from satupintu.contract.applications import ApplicationSubmitted
+from satupintu.contract.topics import NOTIFICATION_READER, reader_topic
+from satupintu.devtools.testing.kafka import read_to_end
+
+
+async def reader_keys(kafka: KafkaSettings, keys_dir: Path, reader: str = NOTIFICATION_READER) -> dict[str, CitizenKey]:
+    """The citizens' keys on ``reader``'s key topic now (tombstoned ones left out), unwrapped with its development
+    private key in ``keys_dir``."""
+    private = load_or_create_reader_key(keys_dir, reader)
+    found: dict[str, CitizenKey] = {}
+    for record in await read_to_end(kafka.bootstrap_servers, kafka.topic_name(reader_topic(reader))):
+        key_id = (record.key or b"").decode()
+        if not record.value:
+            found.pop(key_id, None)
+            continue
+        wrapped = WrappedKey.from_json(record.value)
+        found[key_id] = unwrap(wrapped.key_id, wrapped.wrapped, private)
+    return found
+
+
+def opened(value: Any, keys: dict[str, CitizenKey], *, subject: str, field: str) -> Any:
+    """``value`` opened with whichever of ``keys`` sealed it (as it is when it is not sealed)."""
+    if not is_sealed(value):
+        return value
+    return open_sealed(value, keys[sealed_key_id(value)], subject=subject, field=field)
+
+
+def opened_payload(payload: dict[str, Any], keys: dict[str, CitizenKey], *, subject: str) -> dict[str, Any]:
+    """A payload (JSON) with each of its top-level sealed values opened (sealed by its own name, for ``subject``)."""
+    return {name: opened(value, keys, subject=subject, field=name) for name, value in payload.items()}
+
+
+def opened_submission(payload: ApplicationSubmitted, keys: dict[str, CitizenKey]) -> ApplicationSubmitted:
+    """An ``application.submitted`` with its applicant and form fields opened."""
+    subject = payload.application_id
+    applicant = payload.applicant.model_copy(
+        update={
+            name: opened(getattr(payload.applicant, name), keys, subject=subject, field=f"applicant/{name}")
+            for name in ("nik", "name", "email", "phone")
+        }
+    )
+    data = {name: opened(value, keys, subject=subject, field=name) for name, value in payload.data.items()}
+    return payload.model_copy(update={"applicant": applicant, "data": data})
