@@ -20,41 +20,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from satupintu.common.production import ENVIRONMENT_VARIABLE, Environment, environment_field
+from satupintu.common.settings import AuthSettings
 
 PRIVATE_KEY_FILE = "auth_ed25519.pem"
 PUBLIC_KEY_FILE = "auth_ed25519.pub.pem"
-
-
-class AuthSettings(BaseSettings):
-    """How tokens are issued and verified: issuer, audience, keys (local PEM or an OIDC JWKS) and lifetimes."""
-
-    model_config = SettingsConfigDict(env_prefix="AUTH_", extra="ignore")
-
-    issuer: str = Field(default="satupintu-local", description="The `iss` claim tokens carry and must carry.")
-    audience: str = Field(default="satupintu", description="The `aud` claim tokens carry and must carry.")
-    private_key_path: Path | None = Field(default=None, description="PEM file of the Ed25519 key that signs tokens.")
-    public_key_path: Path | None = Field(default=None, description="PEM file of the Ed25519 key that verifies tokens.")
-    public_key_pem: str | None = Field(default=None, description="The verifying public key as PEM text.")
-    jwks_url: str | None = Field(
-        default=None, description="An OIDC provider's JWKS URL; when set, tokens are verified with its keys."
-    )
-    token_ttl_seconds: int = Field(default=3600, gt=0, description="Lifetime of issued tokens, in seconds.")
-    algorithms: list[str] = Field(default=["EdDSA"], description="Signature algorithms a token may be signed with.")
-    leeway_seconds: int = Field(default=30, ge=0, description="Clock skew tolerated on `exp` and `iat`, in seconds.")
-    keys_dir: Path = Field(
-        default_factory=lambda: Path.home() / ".config" / "satupintu" / "keys",
-        description="Where local development keys are created and kept when no other key is configured.",
-    )
-
-    def production_problems(self) -> list[str]:
-        """Without a configured verifying key, tokens would be checked against a development key pair made on the
-        spot."""
-        if self.jwks_url or self.public_key_pem or self.public_key_path:
-            return []
-        return [
-            "none of AUTH_PUBLIC_KEY_PATH, AUTH_PUBLIC_KEY_PEM, AUTH_JWKS_URL is set, so tokens would be checked "
-            "against a development key pair made on the spot; set one"
-        ]
 
 
 class Role(StrEnum):

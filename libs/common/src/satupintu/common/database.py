@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 import asyncpg
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlmodel import SQLModel
 
@@ -52,44 +51,6 @@ async def drop_database(server_url: str, name: str) -> None:
         await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await connection.close()
-
-
-_CONNECTION_FAILURES = frozenset(
-    {
-        "ConnectionDoesNotExistError",  # the server went away mid-query
-        "CannotConnectNowError",  # starting up or shutting down
-        "AdminShutdownError",  # terminated by the server's shutdown
-        "CrashShutdownError",
-        "ConnectionFailureError",
-        "ClientCannotConnectError",
-        "TooManyConnectionsError",
-        "PostgresConnectionError",
-    }
-)
-
-
-def database_unavailable(error: BaseException) -> bool:
-    """Whether ``error`` (or what caused it) says the database server cannot be reached right now: connection
-    refused or lost, the server starting or shutting down. Such a request may be retried later; other errors
-    (a constraint violation, a bad query) may not."""
-    for current in causes(error):
-        if isinstance(current, ConnectionError | TimeoutError):
-            return True
-        if isinstance(current, DBAPIError) and current.connection_invalidated:
-            return True
-        if any(kind.__name__ in _CONNECTION_FAILURES for kind in type(current).__mro__):
-            return True
-    return False
-
-
-def causes(error: BaseException) -> Iterator[BaseException]:
-    """``error`` and what caused it, innermost last (each once, however the chain loops)."""
-    current: BaseException | None = error
-    seen: set[int] = set()
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        yield current
-        current = current.__cause__ or current.__context__
 
 
 async def database_ready(engine: AsyncEngine) -> bool:

@@ -6,11 +6,11 @@ Read once, in each service's ``create_app()``; never at import time.
 from __future__ import annotations
 
 import ssl
+from pathlib import Path
 from typing import Annotated, Any, Literal, Self
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from sqlalchemy.engine import make_url
 
 from satupintu.common.production import Environment, Secret, environment_field, refuse_development_defaults
 from satupintu.common.settings import AuthSettings
@@ -93,6 +93,38 @@ class KafkaSettings(BaseSettings):
         return f"{self.topic_prefix}{name}"
 
 
+class AuthSettings(BaseSettings):
+    """How tokens are issued and verified: issuer, audience, keys (local PEM or an OIDC JWKS) and lifetimes."""
+
+    model_config = SettingsConfigDict(env_prefix="AUTH_", extra="ignore")
+
+    issuer: str = Field(default="satupintu-local", description="The `iss` claim tokens carry and must carry.")
+    audience: str = Field(default="satupintu", description="The `aud` claim tokens carry and must carry.")
+    private_key_path: Path | None = Field(default=None, description="PEM file of the Ed25519 key that signs tokens.")
+    public_key_path: Path | None = Field(default=None, description="PEM file of the Ed25519 key that verifies tokens.")
+    public_key_pem: str | None = Field(default=None, description="The verifying public key as PEM text.")
+    jwks_url: str | None = Field(
+        default=None, description="An OIDC provider's JWKS URL; when set, tokens are verified with its keys."
+    )
+    token_ttl_seconds: int = Field(default=3600, gt=0, description="Lifetime of issued tokens, in seconds.")
+    algorithms: list[str] = Field(default=["EdDSA"], description="Signature algorithms a token may be signed with.")
+    leeway_seconds: int = Field(default=30, ge=0, description="Clock skew tolerated on `exp` and `iat`, in seconds.")
+    keys_dir: Path = Field(
+        default_factory=lambda: Path.home() / ".config" / "satupintu" / "keys",
+        description="Where local development keys are created and kept when no other key is configured.",
+    )
+
+    def production_problems(self) -> list[str]:
+        """Without a configured verifying key, tokens would be checked against a development key pair made on the
+        spot."""
+        if self.jwks_url or self.public_key_pem or self.public_key_path:
+            return []
+        return [
+            "none of AUTH_PUBLIC_KEY_PATH, AUTH_PUBLIC_KEY_PEM, AUTH_JWKS_URL is set, so tokens would be checked "
+            "against a development key pair made on the spot; set one"
+        ]
+
+
 class DatabaseSettings(BaseSettings):
     """Where the PostgreSQL server is; each service keeps its own database on it."""
 
@@ -123,6 +155,8 @@ class DatabaseSettings(BaseSettings):
 
     def service_url(self, service: str, driver: str = "postgresql+asyncpg") -> str:
         """The SQLAlchemy URL of ``service``'s own database."""
+        from sqlalchemy.engine import make_url  # noqa: PLC0415 (a worker reads KafkaSettings without SQLAlchemy)
+
         url = make_url(self.url).set(drivername=driver, database=self.database_name(service))
         return url.render_as_string(hide_password=False)
 
@@ -134,6 +168,8 @@ class DatabaseSettings(BaseSettings):
 
     def server_url(self, driver: str = "postgresql") -> str:
         """The URL of the server's maintenance database, for creating service databases."""
+        from sqlalchemy.engine import make_url  # noqa: PLC0415 (as in service_url)
+
         return make_url(self.url).set(drivername=driver).render_as_string(hide_password=False)
 
 

@@ -32,13 +32,6 @@ def configure_tracing(service: str, exporter: str = "none") -> None:
     trace.set_tracer_provider(provider)
 
 
-def current_traceparent() -> str | None:
-    """The W3C traceparent of the active span, if there is one."""
-    carrier: dict[str, str] = {}
-    _PROPAGATOR.inject(carrier)
-    return carrier.get("traceparent")
-
-
 @contextmanager
 def span(name: str, kind: SpanKind, traceparent: str | None = None, **attributes: str) -> Iterator[None]:
     """Run the block in a span whose parent is ``traceparent`` (or the active span)."""
