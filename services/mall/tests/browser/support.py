@@ -1,4 +1,4 @@
-"""What the mall's browser tests share beyond satupintu.devtools.testing.browser: a clock set where the test wants it."""
+"""What the mall's browser tests share beyond satupintu.devtools.testing.browser: a clock set where a test wants it."""
 
 from __future__ import annotations
 

@@ -13,11 +13,19 @@ import asyncio
 import hashlib
 import re
 from collections.abc import Mapping
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from satupintu.agency_sdk import AgencyWorker, Outcome, PostgresLedger, Task, approve, request_information
 from satupintu.common.database import ensure_database
 from satupintu.common.logs import configure_logging
+from satupintu.common.settings import DatabaseSettings, KafkaSettings
 from satupintu.contract.applications import JsonScalar
+
+LEDGER_SERVICE = "agency_worker"
+"""The service name of the example worker's own database (``<prefix>agency_worker``)."""
 
 AGENCY = "bpjs-kes"
 REGISTRY_AGENCY = "disdukcapil"
@@ -28,6 +36,44 @@ QUESTION = (
 )
 # Nomor akta kelahiran: region code, LT (lahir tetap), date of registration, serial.
 _CERTIFICATE_NUMBER = re.compile(r"\b\d{4}-LT-\d{8}-\d{4,7}\b", re.IGNORECASE)
+
+
+class ExampleWorkerSettings(BaseSettings):
+    """The example BPJS enrolment worker; environment variables start with ``AGENCY_WORKER_`` (Kafka: ``KAFKA_``,
+    the PostgreSQL server of its ledger: ``DATABASE_``)."""
+
+    model_config = SettingsConfigDict(env_prefix="AGENCY_WORKER_", extra="ignore")
+
+    name: str = Field(
+        default="bpjs-enrolment",
+        pattern=r"^[a-z0-9][a-z0-9-]{0,40}$",
+        description="The worker's name: part of its consumer group and of the actor on its decisions.",
+    )
+    ledger_dsn: str | None = Field(
+        default=None,
+        description=(
+            "PostgreSQL DSN (`postgresql://...`) of the database where the worker remembers the assignments it has "
+            "decided, across restarts. Unset: the worker's own database `<DATABASE_NAME_PREFIX>agency_worker` on "
+            "the `DATABASE_URL` server, created at start."
+        ),
+    )
+    reader_key_path: Path | None = Field(
+        default=None,
+        description=(
+            "PEM file of the agency's private reader key (`reader-agency.<code>.pem` from make secrets), which opens "
+            "the citizens' keys on its key topic (decision 0016). Unset: the development pair in the auth keys "
+            "directory, made when missing, which an intake on the same machine wraps for."
+        ),
+    )
+    log_level: str = Field(default="info", description="Log level of the worker's structured logs.")
+    kafka: KafkaSettings = Field(default_factory=KafkaSettings, description="The Kafka cluster.")
+    database: DatabaseSettings = Field(
+        default_factory=DatabaseSettings, description="The PostgreSQL server of the default ledger database."
+    )
+
+    def ledger_url(self) -> str:
+        """The DSN of the ledger: ``ledger_dsn``, or the worker's own database on the configured server."""
+        return self.ledger_dsn or self.database.service_url(LEDGER_SERVICE, driver="postgresql")
 
 
 def birth_certificate_number(task: Task) -> str | None:

@@ -1,59 +1,29 @@
-"""The worker SDK an agency's own system imports: receive typed tasks from the agency's tasks topic and answer on
-its decisions topic, at least once, with idempotent decisions.
-
-    async def decide(task: Task) -> Outcome | None:
-        return approve({"member_number": "0001234567890"})
-
-    ledger = PostgresLedger("postgresql://worker@db.bpjs.example/worker", agency="bpjs-kes", worker="worker")
-    worker = AgencyWorker("bpjs-kes", KafkaSettings(), decide, ledger=ledger)
-    await worker.run()   # until SIGTERM/SIGINT or cancelled; finishes the task in hand first
-
-Idempotent decisions, in two layers:
-
-- A decision's ``ce_id`` is derived from the *assignment* it answers (the ``task.assigned`` event's id), so a
-  redelivered task, a second worker instance, or an officer at the desk answering the same assignment all yield the
-  same decision id, which routing's inbox applies once. It is derived from the assignment and not from the task id on
-  purpose: after an information request routing re-assigns the same task with a new assignment event, and that new
-  assignment must be decidable again.
-- The worker keeps a ledger of the assignments it has decided (in memory by default; :class:`PostgresLedger` to
-  survive restarts) and does not publish again for one it has seen, so a redelivered task publishes no second
-  decision. Only a crash between publishing and writing the ledger publishes
-  twice, and then with the same id.
-
-A task stays uncommitted until its decision is on the broker: if publishing fails the record is redelivered.
-
-Routing answers every decision on the tasks topic: ``task.decision_accepted``, or ``task.decision_refused`` with the
-reason (the task is then back on the officers' desk). The worker skips both; it logs a refusal at warning and counts
-it (``decisions_refused``).
-"""
+"""The worker: consumes one agency's tasks, opens their sealed values, asks the agency's logic, and publishes each
+decision once, committing a task only after its decision is on the broker."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import signal
-import uuid
-from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
-import asyncpg
 from aiokafka import ConsumerRecord
 from cryptography.hazmat.primitives.asymmetric import rsa
 from faststream.kafka import KafkaBroker
 from tenacity import AsyncRetrying, RetryError, stop_after_attempt, wait_exponential_jitter
 
+from satupintu.agency_sdk.ledger import DecisionLedger, ManagedLedger, MemoryLedger
+from satupintu.agency_sdk.tasks import Decide, ForeignTaskError, Outcome, Task, consumer_group, decision_event_id
 from satupintu.agency_sdk.worker_keys import WorkerKeys, load_agency_key
 from satupintu.common.broker import create_broker
 from satupintu.common.consuming import Invalid, RecordConsumer
 from satupintu.common.sealing import SealError
 from satupintu.common.settings import KafkaSettings
 from satupintu.common.stopping import finish_by
-from satupintu.contract.applications import JsonScalar
-from satupintu.contract.base import Decision, DocumentRef
 from satupintu.contract.envelope import EnvelopeError, Event, from_record, to_record
 from satupintu.contract.tasks import (
     TaskAssigned,
@@ -65,216 +35,7 @@ from satupintu.contract.tasks import (
 )
 from satupintu.contract.topics import Topic
 
-DECISION_NAMESPACE = uuid.UUID("6f1d3c1e-6a43-4c57-9c55-3b1f4f0d2a10")
 _logger = logging.getLogger(__name__)
-
-
-def decision_event_id(assignment_id: str, refusals: int = 0) -> str:
-    """The ``ce_id`` of the decision answering the assignment event ``assignment_id``; the same for every decider.
-
-    ``refusals`` counts the decisions on that assignment routing refused: a decision made after a refusal is a new
-    one, and needs an id routing's inbox has not seen (the desk's officers decide again after a refusal).
-    """
-    return str(uuid.uuid5(DECISION_NAMESPACE, assignment_id if refusals == 0 else f"{assignment_id}#{refusals}"))
-
-
-def consumer_group(agency: str, worker_name: str) -> str:
-    """The consumer group of an agency's worker, without the cluster prefix: ``satupintu.agency.<code>.<name>``.
-
-    Every group of an agency shares the prefix ``satupintu.agency.<code>.``, which its broker ACL grants.
-    """
-    return f"satupintu.agency.{agency.lower()}.{worker_name}"
-
-
-@dataclass(frozen=True)
-class Task:
-    """A task as the agency's system sees it: only the fields the agency may see."""
-
-    task_id: str
-    application_id: str
-    agency: str
-    service_code: str
-    stage_index: int
-    fields: Mapping[str, JsonScalar]
-    documents: tuple[DocumentRef, ...]
-    previous_outputs: Mapping[str, Mapping[str, JsonScalar]]
-    answers: Mapping[str, JsonScalar]
-    due_at: datetime
-    assignment_id: str
-
-    @classmethod
-    def from_event(cls, event: Event[TaskAssigned]) -> Task:
-        """The task carried by a ``task.assigned`` event."""
-        assigned = event.payload
-        return cls(
-            task_id=assigned.task_id,
-            application_id=assigned.application_id,
-            agency=assigned.agency,
-            service_code=assigned.service_code,
-            stage_index=assigned.stage_index,
-            fields=assigned.fields,
-            documents=assigned.documents,
-            previous_outputs=assigned.previous_outputs,
-            answers=assigned.answers,
-            due_at=assigned.due_at,
-            assignment_id=event.id,
-        )
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What the agency decided; build one with :func:`approve`, :func:`reject` or :func:`request_information`."""
-
-    decision: Decision
-    outputs: Mapping[str, JsonScalar] | None = None
-    reason: str | None = None
-    questions: tuple[str, ...] = ()
-
-
-def approve(outputs: Mapping[str, JsonScalar] | None = None) -> Outcome:
-    """Approve the task, with what it produced (e.g. a certificate number)."""
-    return Outcome(Decision.APPROVED, outputs=outputs or {})
-
-
-def reject(reason: str) -> Outcome:
-    """Reject the task (and so the application), with a reason the citizen will read."""
-    if not reason.strip():
-        raise ValueError("a rejection needs a reason")
-    return Outcome(Decision.REJECTED, reason=reason)
-
-
-def request_information(*questions: str) -> Outcome:
-    """Pause the task until the citizen answers ``questions``."""
-    if not questions or not all(question.strip() for question in questions):
-        raise ValueError("ask at least one question, none of them empty")
-    return Outcome(Decision.NEEDS_INFORMATION, questions=tuple(questions))
-
-
-Decide = Callable[[Task], Awaitable[Outcome | None]]
-"""The agency's logic: an outcome, or None to leave the task to an officer at the desk."""
-
-
-class DecisionLedger(Protocol):
-    """Where a worker remembers the assignments it has decided, so a redelivered task is not decided again."""
-
-    async def already_decided(self, assignment_id: str) -> bool:
-        """Whether a decision on ``assignment_id`` was published."""
-        ...
-
-    async def record(self, assignment_id: str, task_id: str, decision_id: str) -> None:
-        """Remember that the decision ``decision_id`` on ``assignment_id`` was published."""
-        ...
-
-
-class MemoryLedger:
-    """A :class:`DecisionLedger` in memory, bounded to the most recent ``capacity`` assignments; lost on restart."""
-
-    def __init__(self, capacity: int = 100_000) -> None:
-        self._capacity = capacity
-        self._decided: OrderedDict[str, str] = OrderedDict()
-
-    async def already_decided(self, assignment_id: str) -> bool:
-        """Whether ``assignment_id`` is among the remembered decisions."""
-        return assignment_id in self._decided
-
-    async def record(self, assignment_id: str, task_id: str, decision_id: str) -> None:
-        """Remember the decision, forgetting the oldest beyond the capacity."""
-        self._decided[assignment_id] = decision_id
-        self._decided.move_to_end(assignment_id)
-        while len(self._decided) > self._capacity:
-            self._decided.popitem(last=False)
-
-
-@runtime_checkable
-class ManagedLedger(DecisionLedger, Protocol):
-    """A :class:`DecisionLedger` holding connections: opened when its worker starts, closed when it stops."""
-
-    async def open(self) -> None:
-        """Connect (and prepare the store) unless already connected."""
-        ...
-
-    async def close(self) -> None:
-        """Release the connections; a later use connects again."""
-        ...
-
-
-LEDGER_SCHEMA_LOCK_KEY = 0x5A7E_A6E1
-"""The advisory lock under which a ledger creates its table, so workers starting together do not race."""
-
-
-class PostgresLedger:
-    """A :class:`ManagedLedger` in a PostgreSQL table, ``worker_decisions``, keyed by agency, worker and assignment.
-
-    Survives restarts and is shared by the instances of one worker. Connects on first use (or when its worker
-    starts), creating the table if it does not exist, through a pool of one or two connections.
-    """
-
-    def __init__(self, dsn: str, *, agency: str, worker: str) -> None:
-        if not dsn.startswith(("postgresql://", "postgres://")):
-            raise ValueError(f"the ledger needs a postgresql:// DSN (asyncpg), not {dsn.partition('://')[0]}://")
-        self._dsn = dsn
-        self.agency = agency.lower()
-        self.worker = worker
-        self._pool: asyncpg.Pool | None = None
-        self._opening = asyncio.Lock()
-
-    async def open(self) -> None:
-        """Create the pool and the table unless already open."""
-        async with self._opening:
-            if self._pool is not None:
-                return
-            pool = await asyncpg.create_pool(self._dsn, min_size=1, max_size=2)
-            try:
-                async with pool.acquire() as connection, connection.transaction():
-                    await connection.execute("SELECT pg_advisory_xact_lock($1)", LEDGER_SCHEMA_LOCK_KEY)
-                    await connection.execute(
-                        "CREATE TABLE IF NOT EXISTS worker_decisions ("
-                        " agency text NOT NULL, worker text NOT NULL, assignment_id text NOT NULL,"
-                        " decided_at timestamptz NOT NULL DEFAULT now(),"
-                        " PRIMARY KEY (agency, worker, assignment_id))"
-                    )
-            except BaseException:
-                await pool.close()
-                raise
-            self._pool = pool
-
-    async def close(self) -> None:
-        """Close the pool (waiting for queries in flight)."""
-        async with self._opening:
-            pool, self._pool = self._pool, None
-        if pool is not None:
-            await pool.close()
-
-    async def _connected(self) -> asyncpg.Pool:
-        await self.open()
-        assert self._pool is not None
-        return self._pool
-
-    async def already_decided(self, assignment_id: str) -> bool:
-        """Whether the table records a decision of this worker on ``assignment_id``."""
-        pool = await self._connected()
-        found = await pool.fetchval(
-            "SELECT 1 FROM worker_decisions WHERE agency = $1 AND worker = $2 AND assignment_id = $3",
-            self.agency,
-            self.worker,
-            assignment_id,
-        )
-        return found is not None
-
-    async def record(self, assignment_id: str, task_id: str, decision_id: str) -> None:
-        """Write the decision to the table (committed before this returns); recording it again changes nothing."""
-        pool = await self._connected()
-        await pool.execute(
-            "INSERT INTO worker_decisions (agency, worker, assignment_id) VALUES ($1, $2, $3)"
-            " ON CONFLICT (agency, worker, assignment_id) DO NOTHING",
-            self.agency,
-            self.worker,
-            assignment_id,
-        )
-
-
-class ForeignTaskError(ValueError):
-    """A worker was asked to decide a task of another agency; it never publishes such a decision."""
 
 
 class _TaskConsumer(RecordConsumer[Event[TaskAssigned]]):

@@ -1,4 +1,4 @@
-"""Configuration of the agency service (the officers' desk) and of the example worker, read once at start-up."""
+"""Configuration of the agency service (the officers' desk), read once at start-up."""
 
 from __future__ import annotations
 
@@ -6,13 +6,10 @@ from pathlib import Path
 from typing import Annotated
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
 from satupintu.common.production import Secret
-from satupintu.common.settings import DatabaseSettings, KafkaSettings, ServiceSettings
-
-LEDGER_SERVICE = "agency_worker"
-"""The service name of the example worker's own database (``<prefix>agency_worker``)."""
+from satupintu.common.settings import ServiceSettings
 
 
 class AgencySettings(ServiceSettings):
@@ -84,41 +81,3 @@ class AgencySettings(ServiceSettings):
                 "set it to the directory of every reader-agency.<code>.pem from make secrets"
             )
         return problems
-
-
-class ExampleWorkerSettings(BaseSettings):
-    """The example BPJS enrolment worker; environment variables start with ``AGENCY_WORKER_`` (Kafka: ``KAFKA_``,
-    the PostgreSQL server of its ledger: ``DATABASE_``)."""
-
-    model_config = SettingsConfigDict(env_prefix="AGENCY_WORKER_", extra="ignore")
-
-    name: str = Field(
-        default="bpjs-enrolment",
-        pattern=r"^[a-z0-9][a-z0-9-]{0,40}$",
-        description="The worker's name: part of its consumer group and of the actor on its decisions.",
-    )
-    ledger_dsn: str | None = Field(
-        default=None,
-        description=(
-            "PostgreSQL DSN (`postgresql://...`) of the database where the worker remembers the assignments it has "
-            "decided, across restarts. Unset: the worker's own database `<DATABASE_NAME_PREFIX>agency_worker` on "
-            "the `DATABASE_URL` server, created at start."
-        ),
-    )
-    reader_key_path: Path | None = Field(
-        default=None,
-        description=(
-            "PEM file of the agency's private reader key (`reader-agency.<code>.pem` from make secrets), which opens "
-            "the citizens' keys on its key topic (decision 0016). Unset: the development pair in the auth keys "
-            "directory, made when missing, which an intake on the same machine wraps for."
-        ),
-    )
-    log_level: str = Field(default="info", description="Log level of the worker's structured logs.")
-    kafka: KafkaSettings = Field(default_factory=KafkaSettings, description="The Kafka cluster.")
-    database: DatabaseSettings = Field(
-        default_factory=DatabaseSettings, description="The PostgreSQL server of the default ledger database."
-    )
-
-    def ledger_url(self) -> str:
-        """The DSN of the ledger: ``ledger_dsn``, or the worker's own database on the configured server."""
-        return self.ledger_dsn or self.database.service_url(LEDGER_SERVICE, driver="postgresql")
