@@ -13,7 +13,6 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from satupintu.common.production import Environment, Secret, environment_field, refuse_development_defaults
-from satupintu.common.settings import AuthSettings
 
 LOCAL_KAFKA_BOOTSTRAP = "127.0.0.1:9092"
 LOCAL_DATABASE_SERVER_URL = "postgresql://postgres@127.0.0.1:55432/postgres"
