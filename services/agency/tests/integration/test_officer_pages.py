@@ -1,48 +1,26 @@
 """The desk's pages over HTTP: login with argon2-hashed passwords, signed session cookies, CSRF on every form,
-claiming and deciding through the same use cases, a decision waiting for routing and one routing refused, another
-agency's task refused, the officer command."""
+claiming and deciding through the same use cases, another agency's task refused, the officer command. (A decision
+routing refused, shown on the pages, is in ``tests/e2e/test_desk_and_routing.py``: it runs routing.)"""
 
 from __future__ import annotations
 
 import asyncio
 import os
-import re
 import sys
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from satupintu.agency.api.pages import DECISION_SENT_TEXT
 from satupintu.common.settings import DatabaseSettings, KafkaSettings
-from satupintu.contract.base import Decision
 from satupintu.contract.topics import Topic
-from tests.support import decide, decision_event, wait_for_events
+from tests.desk import PASSWORD, csrf_of, log_in, new_officer, row_of
+from tests.support import wait_for_events
 
 pytestmark = pytest.mark.integration
-
-PASSWORD = "rahasia-petugas-2026"
-QUESTION_NEEDED = "a request for information needs at least one question"
-
-
-def csrf_of(page: httpx.Response) -> str:
-    found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-    assert found, page.text
-    return found.group(1)
-
-
-async def new_officer(desk: Any, agency: str) -> str:
-    username = f"petugas-{uuid.uuid4().hex[:6]}"
-    await desk.app.state.agency.officers.add(username, agency, PASSWORD, "Budi Santoso")
-    return username
-
-
-async def log_in(client: httpx.AsyncClient, username: str, password: str = PASSWORD) -> httpx.Response:
-    form = await client.get("/login")
-    return await client.post("/login", data={"username": username, "password": password, "csrf_token": csrf_of(form)})
 
 
 async def test_an_officer_logs_in_claims_and_decides_through_the_pages(
@@ -98,32 +76,6 @@ async def test_an_officer_logs_in_claims_and_decides_through_the_pages(
     assert f'{DECISION_SENT_TEXT}</span><br><span class="muted">Disetujui</span>' in row_of(after, task.payload.task_id)
     assert decision.actor == f"officer:polres:{username}"
     assert decision.payload.outputs == {"skck_number": "SKCK/2026/11/9"}
-
-
-def row_of(page: httpx.Response, task_id: str) -> str:
-    found = re.search(rf'<tr data-task-id="{task_id}">.*?</tr>', page.text, re.DOTALL)
-    assert found, f"no row of task {task_id}"
-    return found.group(0)
-
-
-async def test_a_decision_routing_refused_is_shown_with_its_reason_in_both_languages(
-    desk: Any, routing: Any, kafka_settings: KafkaSettings
-) -> None:
-    username = await new_officer(desk, "polres")
-    assignment = await desk.routed_task(desk.token("polres"))
-    task_id = assignment.payload.task_id
-    await decide(kafka_settings, decision_event(assignment, Decision.NEEDS_INFORMATION))  # a question without text
-    await desk.wait_for_state(desk.token("polres"), task_id, "open", refusal_reason=QUESTION_NEEDED)
-    await log_in(desk.client, username)
-
-    listing = await desk.client.get("/desk")
-    detail = await desk.client.get(f"/desk/tasks/{task_id}")
-
-    shown = f"Keputusan ditolak routing / Decision refused: {QUESTION_NEEDED}"
-    assert shown in row_of(listing, task_id)
-    assert "Tersedia" in row_of(listing, task_id)
-    assert shown in detail.text
-    assert "Ambil tugas" in detail.text
 
 
 async def test_another_agencys_task_page_is_refused_and_a_password_change_ends_sessions(

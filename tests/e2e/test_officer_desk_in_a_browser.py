@@ -1,6 +1,6 @@
 """An officer at the desk in headless Chromium: logs in, opens the task routing assigned, reads the applicant's
 document, claims and approves the task, the task leaves the desk once routing accepted it, and the application
-completes. Screenshots go to ``docs/screenshots/``."""
+completes (routing runs in this process). Screenshots go to ``docs/screenshots/``."""
 
 from __future__ import annotations
 
@@ -23,7 +23,20 @@ from satupintu.contract.base import DocumentRef
 from satupintu.contract.topics import Topic
 from satupintu.devtools.testing.browser import CHROMIUM_ARGS, chromium, screenshot_path
 from satupintu.devtools.testing.waiting import eventually
+from tests.desk import agency_settings, assign, auth_settings, documents_dir, store_document, topics
+from tests.routing_in_process import routing, start_routing
 from tests.support import produce, record_of, submitted_event, wait_for_events
+
+__all__ = [  # fixtures pytest registers from this module
+    "agency_settings",
+    "assign",
+    "auth_settings",
+    "documents_dir",
+    "routing",
+    "start_routing",
+    "store_document",
+    "topics",
+]
 
 pytestmark = pytest.mark.browser
 
