@@ -6,15 +6,14 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
-from datetime import datetime
 
 from prometheus_client import Counter
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from satupintu.common.catalogue import Catalogue
+from satupintu.common.clock import Clock
 from satupintu.common.outbox import Outbox
-from satupintu.common.runtime import run_periodically
+from satupintu.common.watches import Watch
 from satupintu.contract.applications import ApplicationSlaBreached
 from satupintu.contract.envelope import Event
 from satupintu.contract.tasks import TaskSlaBreached
@@ -24,31 +23,24 @@ from satupintu.routing.storage.repository import WorkflowRepository
 _logger = logging.getLogger(__name__)
 
 
-class SlaWatch:
+class SlaWatch(Watch):
     """Publishes ``task.sla_breached`` once per late task and ``application.sla_breached`` once per late application."""
+
+    what = "SLA check"
 
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
         outbox: Outbox,
         catalogue: Catalogue,
-        clock: Callable[[], datetime],
+        clock: Clock,
         *,
         interval: float = 30.0,
         batch_size: int = 200,
         breaches: Counter | None = None,
     ) -> None:
-        self._sessions = sessions
-        self._outbox = outbox
-        self._catalogue = catalogue
-        self._clock = clock
-        self._interval = interval
-        self._batch_size = batch_size
+        super().__init__(sessions, outbox, catalogue, clock, interval=interval, batch_size=batch_size)
         self._breaches = breaches
-
-    async def run(self) -> None:
-        """Check every ``interval`` seconds until cancelled."""
-        await run_periodically("SLA check", self.check_once, self._interval, self._batch_size)
 
     async def check_once(self) -> int:
         """Mark and announce what is late now; the number of breaches published."""

@@ -7,11 +7,10 @@ from datetime import datetime
 from typing import Final
 from zoneinfo import ZoneInfo
 
-from satupintu.common.dates import DEFAULT_TIMEZONE
+from satupintu.common.dates import DEFAULT_TIMEZONE, ZONE_NAMES
 
 _DAYS: Final = ("Sen", "Sel", "Rab", "Kam", "Jum", "Sab", "Min")
 _MONTHS: Final = ("Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des")
-_ZONE_NAMES: Final = {"Asia/Jakarta": "WIB", "Asia/Pontianak": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}
 
 
 def local_time(value: datetime | None, timezone: str = DEFAULT_TIMEZONE) -> str:
@@ -19,7 +18,7 @@ def local_time(value: datetime | None, timezone: str = DEFAULT_TIMEZONE) -> str:
     if value is None:
         return "-"
     local = value.astimezone(ZoneInfo(timezone))
-    zone = _ZONE_NAMES.get(timezone, local.tzname() or "")
+    zone = ZONE_NAMES.get(timezone, local.tzname() or "")
     return f"{_DAYS[local.weekday()]}, {local.day} {_MONTHS[local.month - 1]} {local.year} {local:%H:%M} {zone}"
 
 

@@ -17,7 +17,7 @@ from satupintu.common.catalogue import Catalogue
 from satupintu.common.clock import Clock
 from satupintu.common.crypto import FieldCipher
 from satupintu.common.outbox import Outbox
-from satupintu.common.runtime import run_periodically
+from satupintu.common.watches import Watch
 from satupintu.common.working_days import WorkingCalendar, agency_calendar
 from satupintu.contract.mall import ComplaintFiled, ComplaintResolved, ComplaintSlaBreached
 from satupintu.mall.domain import (
@@ -249,29 +249,10 @@ def _check_reader(principal: Principal, agency: str) -> None:
         raise NotYourCounter(f"this complaint is on the desk of {agency}")
 
 
-class ComplaintWatch:
+class ComplaintWatch(Watch):
     """Publishes ``complaint.sla_breached`` once per complaint left open past its due date."""
 
-    def __init__(
-        self,
-        sessions: async_sessionmaker[AsyncSession],
-        outbox: Outbox,
-        catalogue: Catalogue,
-        clock: Clock,
-        *,
-        interval: float,
-        batch_size: int = 200,
-    ) -> None:
-        self._sessions = sessions
-        self._outbox = outbox
-        self._catalogue = catalogue
-        self._clock = clock
-        self._interval = interval
-        self._batch_size = batch_size
-
-    async def run(self) -> None:
-        """Check every ``interval`` seconds until cancelled."""
-        await run_periodically("complaint SLA check", self.check_once, self._interval, self._batch_size)
+    what = "complaint SLA check"
 
     async def check_once(self) -> int:
         """Mark and announce the complaints late now; how many."""
