@@ -6,13 +6,10 @@ from __future__ import annotations
 
 import logging
 import uuid
+from dataclasses import dataclass
 
 from prometheus_client import Counter
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from satupintu.common.catalogue import Catalogue
-from satupintu.common.clock import Clock
-from satupintu.common.outbox import Outbox
 from satupintu.common.watches import Watch
 from satupintu.contract.applications import ApplicationSlaBreached
 from satupintu.contract.envelope import Event
@@ -23,35 +20,24 @@ from satupintu.routing.storage.repository import WorkflowRepository
 _logger = logging.getLogger(__name__)
 
 
+@dataclass
 class SlaWatch(Watch):
     """Publishes ``task.sla_breached`` once per late task and ``application.sla_breached`` once per late application."""
 
     what = "SLA check"
-
-    def __init__(
-        self,
-        sessions: async_sessionmaker[AsyncSession],
-        outbox: Outbox,
-        catalogue: Catalogue,
-        clock: Clock,
-        *,
-        interval: float = 30.0,
-        batch_size: int = 200,
-        breaches: Counter | None = None,
-    ) -> None:
-        super().__init__(sessions, outbox, catalogue, clock, interval=interval, batch_size=batch_size)
-        self._breaches = breaches
+    breaches: Counter | None = None
+    """Counts the breaches published, by kind and agency."""
 
     async def check_once(self) -> int:
         """Mark and announce what is late now; the number of breaches published."""
-        now = self._clock()
+        now = self.clock()
         published = 0
-        async with self._sessions() as session, session.begin():
+        async with self.sessions() as session, session.begin():
             repository = WorkflowRepository(session)
-            for task in await repository.late_tasks(now, self._batch_size):
+            for task in await repository.late_tasks(now, self.batch_size):
                 task.sla_breached_at = now
-                agency = self._catalogue.agency(task.agency)
-                await self._outbox.add(
+                agency = self.catalogue.agency(task.agency)
+                await self.outbox.add(
                     session,
                     self._event(
                         TaskSlaBreached(
@@ -66,13 +52,13 @@ class SlaWatch(Watch):
                     ),
                 )
                 published += 1
-                if self._breaches is not None:
-                    self._breaches.labels("task", task.agency).inc()
-            for workflow in await repository.late_workflows(now, self._batch_size):
+                if self.breaches is not None:
+                    self.breaches.labels("task", task.agency).inc()
+            for workflow in await repository.late_workflows(now, self.batch_size):
                 workflow.sla_breached_at = now
-                service = self._catalogue.service(workflow.service_code)
-                owner = self._catalogue.agency(service.agency) if service else None
-                await self._outbox.add(
+                service = self.catalogue.service(workflow.service_code)
+                owner = self.catalogue.agency(service.agency) if service else None
+                await self.outbox.add(
                     session,
                     self._event(
                         ApplicationSlaBreached(
@@ -86,8 +72,8 @@ class SlaWatch(Watch):
                     ),
                 )
                 published += 1
-                if self._breaches is not None:
-                    self._breaches.labels("application", service.agency if service else "unknown").inc()
+                if self.breaches is not None:
+                    self.breaches.labels("application", service.agency if service else "unknown").inc()
         if published:
             _logger.info("published %d SLA breaches", published)
         return published

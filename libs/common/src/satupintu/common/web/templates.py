@@ -10,7 +10,7 @@ from functools import cache
 from typing import Any
 
 from fastapi.responses import HTMLResponse
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import ChoiceLoader, Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from satupintu.common.web.dates import clock_time, local_time, numeric_moment
 
@@ -22,9 +22,10 @@ def compact_json(value: Any) -> str:
 
 @cache
 def page_environment(package: str) -> Environment:
-    """The environment of ``package``'s ``templates/`` folder (one per package, built on first use)."""
+    """The environment of ``package``'s ``templates/`` folder (one per package, built on first use); the kit's own
+    templates (``page_skeleton.html``: the document every page's ``base.html`` extends) come after the package's."""
     environment = Environment(
-        loader=PackageLoader(package, "templates"),
+        loader=ChoiceLoader([PackageLoader(package, "templates"), PackageLoader(__package__ or "", "templates")]),
         autoescape=select_autoescape(["html"]),
         undefined=StrictUndefined,
         trim_blocks=True,

@@ -256,13 +256,13 @@ class ComplaintWatch(Watch):
 
     async def check_once(self) -> int:
         """Mark and announce the complaints late now; how many."""
-        now: datetime = self._clock()
-        async with self._sessions() as session, session.begin():
-            late = await ComplaintRepository(session).late(now, self._batch_size)
+        now: datetime = self.clock()
+        async with self.sessions() as session, session.begin():
+            late = await ComplaintRepository(session).late(now, self.batch_size)
             for record in late:
                 record.sla_breached_at = now
-                agency = self._catalogue.agency(record.agency)
-                await self._outbox.add(
+                agency = self.catalogue.agency(record.agency)
+                await self.outbox.add(
                     session,
                     new_event(
                         ComplaintSlaBreached(
