@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from satupintu.agency.api.pages import DECISION_SENT_TEXT
+from satupintu.agency.web.desk import DECISION_SENT_TEXT
 from satupintu.common.settings import DatabaseSettings, KafkaSettings
 from satupintu.contract.topics import Topic
 from tests.desk import PASSWORD, csrf_of, log_in, new_officer, row_of

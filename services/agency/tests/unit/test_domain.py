@@ -7,7 +7,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from satupintu.agency.api.pages import decision_from_form
 from satupintu.agency.domain import (
     DecisionInput,
     InvalidDecision,
@@ -16,6 +15,7 @@ from satupintu.agency.domain import (
     checked_decision,
     sla_state,
 )
+from satupintu.agency.web.desk import decision_from_form
 from satupintu.common.web.dates import local_time
 from satupintu.common.working_days import WorkingCalendar
 from satupintu.contract.base import Decision

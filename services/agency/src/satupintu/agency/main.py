@@ -5,9 +5,8 @@ from __future__ import annotations
 from fastapi import FastAPI
 from starlette.middleware.sessions import SessionMiddleware
 
-from satupintu.agency import handlers
+from satupintu.agency import handlers, web
 from satupintu.agency.api import documents as documents_api
-from satupintu.agency.api import pages
 from satupintu.agency.api import tasks as tasks_api
 from satupintu.agency.config import AgencySettings
 from satupintu.agency.factory import AgencyContext
@@ -40,10 +39,10 @@ def create_app(settings: AgencySettings | None = None, clock: Clock = utc_now) -
         same_site="lax",
         https_only=settings.secure_cookies,
     )
-    pages.install_page_security(app)
+    web.install_page_security(app)
     app.include_router(tasks_api.router)
     app.include_router(documents_api.router)
-    app.include_router(pages.router)
+    app.include_router(web.router)
     trust_proxies(app, settings)  # last: it must run before the rate limits
     return app
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from satupintu.audit import handlers
+from satupintu.audit import handlers, web
 from satupintu.audit.api import install_problems
-from satupintu.audit.api import pages as pages_ui
 from satupintu.audit.api import trail as trail_api
 from satupintu.audit.config import AuditSettings
 from satupintu.audit.factory import AuditContext
@@ -34,9 +33,9 @@ def create_app(settings: AuditSettings | None = None, clock: Clock = utc_now) ->
     # The context's lifespan runs the runtime's and takes checkpoints too.
     app.router.lifespan_context = context.lifespan
     install_problems(app)
-    pages_ui.install(app)
+    web.install(app)
     app.include_router(trail_api.router)
-    app.include_router(pages_ui.router)
+    app.include_router(web.router)
     return app
 
 

@@ -8,8 +8,8 @@ from starlette.middleware.sessions import SessionMiddleware
 from satupintu.common.clock import Clock, utc_now
 from satupintu.common.commands import service_main
 from satupintu.common.http import create_service_app, trust_proxies
-from satupintu.mall import handlers
-from satupintu.mall.api import board, complaints, consent, install_domain_problems, pages, queue, staff, surveys
+from satupintu.mall import handlers, web
+from satupintu.mall.api import board, complaints, consent, install_domain_problems, queue, surveys
 from satupintu.mall.api.limits import PublicLimits, install_rate_limits
 from satupintu.mall.config import MallSettings
 from satupintu.mall.factory import MallContext
@@ -30,17 +30,17 @@ def create_app(settings: MallSettings | None = None, clock: Clock = utc_now) -> 
     app = create_service_app(context.runtime, TITLE, description=DESCRIPTION)
     app.state.mall = context
     install_domain_problems(app)
-    install_rate_limits(app, PublicLimits.configured(settings), pages.rate_limited_page)
+    install_rate_limits(app, PublicLimits.configured(settings), web.rate_limited_page)
     app.add_middleware(
         SessionMiddleware,
         secret_key=context.session_secret,
-        session_cookie=staff.SESSION_COOKIE,
+        session_cookie=web.SESSION_COOKIE,
         max_age=settings.session_max_age_seconds,
         path="/staff",
         same_site="lax",
         https_only=settings.secure_cookies,
     )
-    for module in (queue, surveys, complaints, consent, board, pages, staff):
+    for module in (queue, surveys, complaints, consent, board, web):
         app.include_router(module.router)
     trust_proxies(app, settings)  # last: it must run before the rate limits
     return app

@@ -2,3 +2,28 @@
 kiosk, ticket and now-calling display (``kiosk``), the performance board (``board``), the survey, the complaint form
 and status, the consent ledger, and the staff pages (``staff_*``). They call the same use cases as the JSON API and
 render through :mod:`satupintu.common.web`; ``rendering`` holds what every mall page shares."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from satupintu.mall.web import (
+    board,
+    complaint,
+    consent,
+    home,
+    kiosk,
+    staff_complaints,
+    staff_counter,
+    staff_sign_in,
+    survey,
+)
+from satupintu.mall.web.home import rate_limited_page
+from satupintu.mall.web.staff_session import SESSION_COOKIE
+
+__all__ = ["SESSION_COOKIE", "rate_limited_page", "router"]
+
+router = APIRouter(tags=["pages"], include_in_schema=False)
+"""Every page: the citizen's journeys, then the staff pages under ``/staff``."""
+for journey in (home, kiosk, board, survey, complaint, consent, staff_sign_in, staff_counter, staff_complaints):
+    router.include_router(journey.router)
