@@ -20,7 +20,7 @@ from satupintu.common.web.dates import clock_time, local_time, numeric_moment
 from satupintu.common.web.pages import PAGE_CSP_OWN_IMAGES, page_headers, stylesheet_response
 from satupintu.common.web.templates import page_environment
 from satupintu.common.web.translator import Translator
-from satupintu.common.web.uploads import FormLimits, UploadTooLarge, read_form, read_upload
+from satupintu.common.web.uploads import FormLimits, UploadTooLarge, read_form, read_text_form, read_upload
 
 pytestmark = pytest.mark.unit
 
@@ -182,6 +182,22 @@ async def test_a_form_with_more_files_than_its_limit_is_refused() -> None:
 
     assert (one.status_code, one.text) == (200, "2")
     assert two.status_code == 400
+
+
+async def test_a_text_form_gives_its_fields_and_refuses_a_file() -> None:
+    app = FastAPI()
+
+    @app.post("/form")
+    async def form(request: Request) -> PlainTextResponse:
+        fields = await read_text_form(request)
+        return PlainTextResponse(",".join(f"{name}={value}" for name, value in sorted(fields.items())))
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://pages") as client:
+        text = await client.post("/form", data={"service_code": "skck", "nik": "3171"})
+        with_file = await client.post("/form", data={"nik": "3171"}, files={"ktp": ("ktp.pdf", b"%PDF")})
+
+    assert (text.status_code, text.text) == (200, "nik=3171,service_code=skck")
+    assert with_file.status_code == 400
 
 
 def test_a_packages_stylesheet_is_served_as_css_browsers_may_keep() -> None:

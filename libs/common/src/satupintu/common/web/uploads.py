@@ -51,3 +51,14 @@ def read_form(request: Request, limits: FormLimits = FormLimits()) -> AbstractAs
     """The submitted form, within ``limits``; used as ``async with``, its files are closed (their temporary files
     gone) when the block ends, however it ends."""
     return request.form(max_files=limits.max_files, max_fields=limits.max_fields)
+
+
+TEXT_FORM: Final = FormLimits(max_fields=100, max_files=0)
+"""A form of a few text fields and no file (the mall's kiosk, survey, complaint and consent pages)."""
+
+
+async def read_text_form(request: Request, limits: FormLimits = TEXT_FORM) -> dict[str, str]:
+    """The text fields a form sent (the last value of a repeated name), within ``limits``; a file part is refused
+    by the parser (400) when ``limits`` allows none."""
+    async with read_form(request, limits) as form:
+        return {name: value for name, value in form.multi_items() if isinstance(value, str)}

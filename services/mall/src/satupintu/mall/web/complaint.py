@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
+from satupintu.common.web.uploads import read_text_form
 from satupintu.mall.api.limits import WriteGroup, limit
 from satupintu.mall.domain import (
     COMPLAINT_CATEGORY_LABELS,
@@ -55,7 +56,7 @@ async def complaint_page(request: Request) -> HTMLResponse:
 @router.post("/complaint", dependencies=[Depends(limit(WriteGroup.CITIZEN, page=True))])
 async def submit_complaint(request: Request) -> Response:
     """File the complaint and show its status page, or the form again with its errors."""
-    form = await request.form()
+    form = await read_text_form(request)
     values = {
         name: str(form.get(name) or "").strip()
         for name in ("tracking_code", "agency", "category", "description", "contact")

@@ -8,6 +8,7 @@ from fastapi.responses import HTMLResponse
 
 from satupintu.common.consent import ALL_AGENCIES
 from satupintu.common.lockout import LockedOut
+from satupintu.common.web.uploads import read_text_form
 from satupintu.mall.api.limits import WriteGroup, limit
 from satupintu.mall.domain import ApplicationNotKnown, ConsentRefused, NotTheApplicant
 from satupintu.mall.factory import MallContext
@@ -38,7 +39,7 @@ async def consent_ledger_page(tracking_code: str, request: Request) -> HTMLRespo
     """Show the ledger; a ``grant`` or ``withdraw`` button (``agency:field``) changes one line first."""
     context = page_context(request)
     t = translator(request)
-    form = await request.form()
+    form = await read_text_form(request)
     nik = str(form.get("nik") or "").strip()
     action, target = "", ""
     for name in ("grant", "withdraw"):

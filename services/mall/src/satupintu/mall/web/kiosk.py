@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
+from satupintu.common.web.uploads import read_text_form
 from satupintu.mall.api.limits import WriteGroup, limit
 from satupintu.mall.domain import TicketNotFound, TicketState, UnknownService
 from satupintu.mall.web.rendering import agency_name, page_context, render_notice, render_page, see_other, translator
@@ -41,7 +42,7 @@ async def kiosk(request: Request) -> HTMLResponse:
 @router.post("/kiosk", dependencies=[Depends(limit(WriteGroup.KIOSK, page=True))])
 async def take_number(request: Request) -> Response:
     """Issue a number and show its page."""
-    form = await request.form()
+    form = await read_text_form(request)
     service_code = str(form.get("service_code") or "")
     try:
         view = await page_context(request).queue.issue(service_code)

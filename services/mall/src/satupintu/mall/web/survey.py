@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
+from satupintu.common.web.uploads import read_text_form
 from satupintu.contract.mall import SkmAnswers
 from satupintu.mall.api.limits import WriteGroup, limit
 from satupintu.mall.domain import (
@@ -103,7 +104,7 @@ async def submit_survey(token: str, request: Request) -> HTMLResponse:
     if isinstance(found, HTMLResponse):
         return found
     survey, t = found
-    form = await request.form()
+    form = await read_text_form(request)
     chosen = {element.name: str(form.get(element.name) or "") for element in SKM_ELEMENTS}
     suggestion = str(form.get("suggestion") or "").strip()[:1000]
     errors = {
