@@ -231,11 +231,8 @@ def two_consumers(audit: RunningAudit, engine: AsyncEngine) -> tuple[AuditConsum
     """Audit's consumer as in this process and as in another instance (its own engine), on the same log."""
     runtime = audit.app.state.runtime
     return tuple(  # type: ignore[return-value]
-        AuditConsumer(trail, trail.reader, broker=runtime.broker, kafka=audit.kafka)
-        for trail in (
-            audit.app.state.audit.trail,
-            AuditService(session_factory(engine), audit.settings.hash_key.encode()),
-        )
+        AuditConsumer(trail, audit.app.state.audit.reader, broker=runtime.broker, kafka=audit.kafka)
+        for trail in (audit.app.state.audit.trail, AuditService(session_factory(engine)))
     )
 
 

@@ -92,7 +92,7 @@ def test_a_value_json_cannot_carry_exactly_becomes_an_unrecordable_entry(field: 
 
 
 async def test_a_record_the_database_refuses_is_appended_as_unrecordable_not_dropped() -> None:
-    audit = AuditService(sessions=None, hash_key=KEY, clock=lambda: NOW)  # type: ignore[arg-type]
+    audit = AuditService(sessions=None)  # type: ignore[arg-type]
     appended: list[EntryDraft] = []
 
     async def append_many(drafts: Sequence[EntryDraft]) -> list[bool]:
@@ -102,7 +102,7 @@ async def test_a_record_the_database_refuses_is_appended_as_unrecordable_not_dro
         return [True] * len(drafts)
 
     audit.append_many = append_many  # type: ignore[method-assign]
-    consumer = AuditConsumer(audit, audit.reader, broker=KafkaBroker(), kafka=KafkaSettings())
+    consumer = AuditConsumer(audit, EntryReader(KEY, lambda: NOW), broker=KafkaBroker(), kafka=KafkaSettings())
     record = record_of(submitted_event())
 
     await consumer.process(consumer_record("t1.applications", record.value, record.header_list()))

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 
 from satupintu.audit.config import AuditSettings
 from satupintu.audit.migrations import SCHEMA
+from satupintu.audit.recording import EntryReader
 from satupintu.audit.services import AuditQueries, AuditService, CheckpointService
 from satupintu.audit.signing import CheckpointSigner, KeyRing, load_or_create_signing_key, load_public_keys
 from satupintu.common.clock import Clock
@@ -30,6 +31,7 @@ class AuditContext:
     settings: AuditSettings
     signer: CheckpointSigner
     trail: AuditService
+    reader: EntryReader
     checkpoints: CheckpointService
     queries: AuditQueries
 
@@ -47,7 +49,8 @@ class AuditContext:
             runtime=runtime,
             settings=settings,
             signer=signer,
-            trail=AuditService(sessions, hash_key, clock),
+            trail=AuditService(sessions),
+            reader=EntryReader(hash_key, clock),
             checkpoints=checkpoints,
             queries=AuditQueries(
                 sessions,

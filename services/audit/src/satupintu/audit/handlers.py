@@ -97,11 +97,11 @@ class AuditConsumer(RecordConsumer[EntryDraft]):
         return appended
 
 
-def subscribe(runtime: ServiceRuntime, audit: AuditService, catalogue: Catalogue) -> AuditConsumer:
+def subscribe(runtime: ServiceRuntime, audit: AuditService, reader: EntryReader, catalogue: Catalogue) -> AuditConsumer:
     """Append every record of every topic to the audit log, committing the offset after the append."""
     consumer = AuditConsumer(
         audit,
-        audit.reader,
+        reader,
         broker=runtime.broker,
         kafka=runtime.settings.kafka,
         metrics=runtime.metrics,

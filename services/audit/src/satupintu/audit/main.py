@@ -27,7 +27,7 @@ def create_app(settings: AuditSettings | None = None, clock: Clock = utc_now) ->
     """Build the audit service: the consumer of every topic, the checkpoints, the auditors' API and pages."""
     settings = settings or AuditSettings()
     context = AuditContext.build(settings, clock)
-    handlers.subscribe(context.runtime, context.trail, load_catalogue())
+    handlers.subscribe(context.runtime, context.trail, context.reader, load_catalogue())
     app = create_service_app(context.runtime, TITLE, DESCRIPTION)
     app.state.audit = context
     # The context's lifespan runs the runtime's and takes checkpoints too.

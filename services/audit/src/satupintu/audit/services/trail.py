@@ -11,9 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from satupintu.audit.domain import GENESIS_HASH, EntryDraft, TreeIncomplete, seal_drafts
 from satupintu.audit.merkle import NodeSource, appended_nodes, leaf_hash, nodes_needed
-from satupintu.audit.recording import EntryReader
 from satupintu.audit.storage.repository import AuditRepository
-from satupintu.common.clock import Clock, utc_now
 
 
 def _stored_or_grown(known: dict[tuple[int, int], bytes], level: int, position: int) -> bytes:
@@ -21,19 +19,11 @@ def _stored_or_grown(known: dict[tuple[int, int], bytes], level: int, position: 
 
 
 class AuditService:
-    """Appends drafts of what was seen on every topic, each event once.
+    """Appends drafts of what was seen on every topic, each event once (the consumer's
+    :class:`~satupintu.audit.recording.EntryReader` makes them from records)."""
 
-    ``reader`` is how the consumer turns records into drafts, with the log's hash key and clock.
-    """
-
-    def __init__(
-        self,
-        sessions: async_sessionmaker[AsyncSession],
-        hash_key: bytes,
-        clock: Clock = utc_now,
-    ) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
-        self.reader = EntryReader(hash_key, clock)
 
     async def append_many(self, drafts: Sequence[EntryDraft]) -> list[bool]:
         """Append ``drafts`` in order, each unless its ``ce_id`` is logged; True for each one appended.
