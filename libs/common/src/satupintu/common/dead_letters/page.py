@@ -25,6 +25,7 @@ from satupintu.common.dead_letters.texts import TEXTS
 from satupintu.common.page_sign_in import TokenSignIn
 from satupintu.common.problems import field_path
 from satupintu.common.ratelimit import TokenBuckets
+from satupintu.common.web.csrf import CsrfField
 from satupintu.common.web.pages import render_page
 from satupintu.common.web.translator import Translator, page_language
 
@@ -37,7 +38,6 @@ _LIST_FIELDS = ("consumer", "topic", "event_type", "ce_id")
 _SCALAR_FIELDS = ("reason", "since", "until", "limit")
 
 router = APIRouter(prefix=PATH, include_in_schema=False)
-CsrfField = Annotated[str, Form(max_length=200)]
 
 
 def sign_in_attempts() -> TokenBuckets:

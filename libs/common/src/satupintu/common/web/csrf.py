@@ -6,12 +6,16 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from typing import Final
+from typing import Annotated, Final
 
+from fastapi import Form
 from starlette.requests import Request
 
 CSRF_KEY: Final = "csrf"
 """Where the session keeps its token."""
+
+CsrfField = Annotated[str, Form(max_length=200)]
+"""The form field a page posts its token in (``csrf_token``; a token is 43 characters)."""
 
 
 def csrf_token(request: Request) -> str:

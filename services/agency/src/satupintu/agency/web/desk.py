@@ -25,7 +25,7 @@ from satupintu.agency.api.dependencies import (
 from satupintu.agency.domain import DecisionInput, DeskError, FieldProblem, InvalidDecision
 from satupintu.agency.services import password_stamp
 from satupintu.agency.storage.tables import Officer
-from satupintu.common.web.csrf import csrf_token, csrf_valid, renew_csrf_token
+from satupintu.common.web.csrf import CsrfField, csrf_token, csrf_valid, renew_csrf_token
 from satupintu.common.web.dates import local_time
 from satupintu.common.web.templates import render_html
 from satupintu.contract.base import Decision
@@ -138,7 +138,7 @@ async def login(
     request: Request,
     username: Annotated[str, Form(max_length=64)] = "",
     password: Annotated[str, Form(max_length=1024)] = "",
-    csrf_token: Annotated[str, Form(max_length=100)] = "",
+    csrf_token: CsrfField = "",
 ) -> Response:
     """Check the password; on success start a new session (new CSRF token) and go to the task list."""
     if not csrf_valid(request, csrf_token):
@@ -175,7 +175,7 @@ async def login(
 
 
 @router.post("/logout")
-async def logout(request: Request, csrf_token: Annotated[str, Form(max_length=100)] = "") -> Response:
+async def logout(request: Request, csrf_token: CsrfField = "") -> Response:
     """End the session."""
     if not csrf_valid(request, csrf_token):
         return _refused_form(request)
@@ -244,7 +244,7 @@ async def _task_page(
 
 
 @router.post("/desk/tasks/{task_id}/claim")
-async def claim(request: Request, task_id: str, csrf_token: Annotated[str, Form(max_length=100)] = "") -> Response:
+async def claim(request: Request, task_id: str, csrf_token: CsrfField = "") -> Response:
     """Claim the task; back to the task page."""
     officer = await session_officer(request)
     if officer is None:

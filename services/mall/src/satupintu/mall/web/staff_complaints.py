@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 
 from satupintu.common.auth import Principal, Role
+from satupintu.common.web.csrf import CsrfField
 from satupintu.mall.domain import (
     COMPLAINT_CATEGORY_LABELS,
     ComplaintCategory,
@@ -26,7 +27,6 @@ from satupintu.mall.web.rendering import agency_name, page_context, render_notic
 from satupintu.mall.web.staff_session import (
     COUNTER_ROLES,
     DESK_ROLES,
-    CsrfField,
     flash,
     render_staff_page,
     staff,

@@ -10,13 +10,13 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 
 from satupintu.common.auth import Role
+from satupintu.common.web.csrf import CsrfField
 from satupintu.mall.domain import NotYourCounter, QueueEmpty, TicketNotFound, TicketStateConflict, UnknownService
 from satupintu.mall.schemas import TicketLink
 from satupintu.mall.web.rendering import agency_name, page_context, translator
 from satupintu.mall.web.staff_session import (
     COUNTER_KEY,
     COUNTER_ROLES,
-    CsrfField,
     flash,
     render_staff_page,
     staff,

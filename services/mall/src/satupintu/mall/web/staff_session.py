@@ -9,9 +9,9 @@ address, and nothing changes through GET.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Final
+from typing import Any, Final
 
-from fastapi import Form, Request
+from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -24,7 +24,6 @@ SESSION_COOKIE: Final = "mall_staff"
 TOKEN_KEY, COUNTER_KEY, FLASH_KEY = "token", "counter", "flash"
 COUNTER_ROLES = frozenset({Role.OFFICER, Role.OPERATOR})
 DESK_ROLES = frozenset({Role.OFFICER, Role.AUDITOR, Role.OPERATOR})
-CsrfField = Annotated[str, Form(max_length=100)]
 
 
 def staff_redirect(request: Request, path: str) -> RedirectResponse:

@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from satupintu.common.auth import AuthenticationError, KeySetUnavailableError, TokenVerifier
-from satupintu.common.web.csrf import csrf_valid, renew_csrf_token
+from satupintu.common.web.csrf import CsrfField, csrf_valid, renew_csrf_token
 from satupintu.mall.api import dependencies
 from satupintu.mall.api.limits import client_address
 from satupintu.mall.web.rendering import render_notice, translator
@@ -19,7 +19,6 @@ from satupintu.mall.web.staff_session import (
     COUNTER_ROLES,
     DESK_ROLES,
     TOKEN_KEY,
-    CsrfField,
     refused_form,
     render_staff_page,
     staff,
