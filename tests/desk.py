@@ -31,25 +31,13 @@ from satupintu.contract.envelope import Event
 from satupintu.contract.tasks import TaskAssigned
 from satupintu.contract.topics import Topic, all_topic_names
 from satupintu.devtools.testing.apps import running
+from satupintu.devtools.testing.clock import SettableClock
 from satupintu.devtools.testing.plugin import service_database
 from satupintu.devtools.testing.waiting import eventually
 from tests.support import produce, record_of, submitted_event, wait_for_events
 
 PASSWORD = "rahasia-petugas-2026"
 """The password of the officers the tests add."""
-
-
-class SettableClock:
-    """A clock the test moves."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, delta: timedelta) -> None:
-        self.now += delta
 
 
 @pytest.fixture(scope="session")

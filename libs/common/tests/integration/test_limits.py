@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -18,22 +17,13 @@ from sqlmodel import col, select
 from satupintu.common.database import create_engine, create_tables
 from satupintu.common.limits import LimitCounter, Limiter, Quota, window_start
 from satupintu.common.settings import DatabaseSettings
+from satupintu.devtools.testing.clock import SettableClock
 from satupintu.devtools.testing.plugin import service_database
 
 pytestmark = pytest.mark.integration
 
 HOUR = timedelta(hours=1)
 START = datetime(2026, 6, 15, 8, 0, tzinfo=UTC)  # a window's start: windows are aligned to the epoch
-
-
-@dataclass
-class Clock:
-    """A clock the test moves."""
-
-    now: datetime = START
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +48,7 @@ def fresh_quota(units: int, window: timedelta = HOUR) -> Quota:
 async def test_concurrent_takes_of_the_last_units_from_two_replicas_allow_exactly_the_quota(
     engines: tuple[AsyncEngine, AsyncEngine],
 ) -> None:
-    clock = Clock()
+    clock = SettableClock(START)
     replicas = [Limiter(engine, clock) for engine in engines]
     quota = fresh_quota(50)
     first = await replicas[0].take(quota, "203.0.113.7", 45)
@@ -72,7 +62,7 @@ async def test_concurrent_takes_of_the_last_units_from_two_replicas_allow_exactl
 
 
 async def test_concurrent_takes_on_a_new_key_allow_exactly_the_quota(engines: tuple[AsyncEngine, AsyncEngine]) -> None:
-    clock = Clock(START + timedelta(minutes=17))
+    clock = SettableClock(START + timedelta(minutes=17))
     replicas = [Limiter(engine, clock) for engine in engines]
     quota = fresh_quota(7)
 
@@ -84,7 +74,7 @@ async def test_concurrent_takes_on_a_new_key_allow_exactly_the_quota(engines: tu
 async def test_a_refused_take_counts_nothing_and_says_exactly_when_the_units_fit(
     engines: tuple[AsyncEngine, AsyncEngine],
 ) -> None:
-    clock = Clock()
+    clock = SettableClock(START)
     limiter = Limiter(engines[0], clock)
     quota = fresh_quota(100)
     assert (await limiter.take(quota, "client", 100)).allowed
@@ -104,7 +94,7 @@ async def test_a_refused_take_counts_nothing_and_says_exactly_when_the_units_fit
 async def test_the_window_slides_so_the_quota_cannot_be_spent_twice_across_its_edge(
     engines: tuple[AsyncEngine, AsyncEngine],
 ) -> None:
-    clock = Clock(START + timedelta(minutes=59))
+    clock = SettableClock(START + timedelta(minutes=59))
     limiter = Limiter(engines[0], clock)
     quota = fresh_quota(100)
     assert (await limiter.take(quota, "client", 100)).allowed
@@ -119,7 +109,7 @@ async def test_the_window_slides_so_the_quota_cannot_be_spent_twice_across_its_e
 
 
 async def test_units_given_back_can_be_taken_again(engines: tuple[AsyncEngine, AsyncEngine]) -> None:
-    limiter = Limiter(engines[0], Clock())
+    limiter = Limiter(engines[0], SettableClock(START))
     quota = fresh_quota(100)
     reservation = await limiter.take(quota, "client", 60)
 
@@ -131,7 +121,7 @@ async def test_units_given_back_can_be_taken_again(engines: tuple[AsyncEngine, A
 
 
 async def test_subjects_and_namespaces_do_not_share_counts(engines: tuple[AsyncEngine, AsyncEngine]) -> None:
-    limiter = Limiter(engines[0], Clock())
+    limiter = Limiter(engines[0], SettableClock(START))
     uploads, codes = fresh_quota(3), fresh_quota(3)
 
     assert (await limiter.take(uploads, "a", 3)).allowed
@@ -143,14 +133,14 @@ async def test_subjects_and_namespaces_do_not_share_counts(engines: tuple[AsyncE
 async def test_more_units_than_a_quota_ever_allows_is_a_programming_error(
     engines: tuple[AsyncEngine, AsyncEngine],
 ) -> None:
-    limiter = Limiter(engines[0], Clock())
+    limiter = Limiter(engines[0], SettableClock(START))
 
     with pytest.raises(ValueError, match="can never fit"):
         await limiter.take(fresh_quota(10), "client", 11)
 
 
 async def test_counters_are_removed_once_no_window_reads_them(engines: tuple[AsyncEngine, AsyncEngine]) -> None:
-    clock = Clock(datetime(2031, 1, 1, tzinfo=UTC))  # later than any other test's counters
+    clock = SettableClock(datetime(2031, 1, 1, tzinfo=UTC))  # later than any other test's counters
     limiter = Limiter(engines[0], clock)
     quota = fresh_quota(10, window=timedelta(minutes=10))
     await limiter.take(quota, "old")

@@ -23,6 +23,7 @@ from satupintu.contract.applications import (
 )
 from satupintu.contract.envelope import Event
 from satupintu.contract.topics import Topic
+from satupintu.devtools.testing.clock import SettableClock
 from satupintu.devtools.testing.plugin import service_database
 from satupintu.devtools.testing.waiting import eventually
 from satupintu.mall.config import MallSettings
@@ -33,16 +34,6 @@ from tests.support import produce, record_of, submitted_event, wait_for_events
 
 APPLICATIONS = Topic.APPLICATIONS.name_for()
 MALL = Topic.MALL.name_for()
-
-
-class SettableClock:
-    """A clock the test moves."""
-
-    def __init__(self) -> None:
-        self.now = datetime.now(UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @dataclass

@@ -17,6 +17,7 @@ from satupintu.contract.applications import ApplicationInformationProvided
 from satupintu.contract.base import Decision, DocumentRef
 from satupintu.contract.envelope import Event
 from satupintu.contract.topics import Topic
+from satupintu.devtools.testing.clock import SettableClock
 from satupintu.devtools.testing.plugin import service_database
 from satupintu.devtools.testing.waiting import eventually
 from satupintu.routing.config import RoutingSettings
@@ -44,16 +45,6 @@ PBG_DATA = {
     "land_certificate_number": "SHM-00123",
 }
 WIB = ZoneInfo("Asia/Jakarta")
-
-
-class SettableClock:
-    """A clock the test moves."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture
