@@ -2,14 +2,14 @@
 SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
 
-.PHONY: up down kafka db status clean test test-unit chaos lint typecheck check install bench system-packages deploy-tools asyncapi secrets
+.PHONY: up down kafka db keycloak status clean test test-unit chaos lint typecheck check install bench system-packages deploy-tools asyncapi secrets
 
 install: ## Install uv (from PyPI) if missing, then the locked workspace
 	@command -v uv >/dev/null 2>&1 || [ -x "$(HOME)/.local/bin/uv" ] || python3 -m pip install --user --quiet uv
 	@$(UV) sync --frozen --quiet
 
 SECURE ?=
-up: install ## Start Kafka, PostgreSQL and every service; print their URLs (SECURE=1: the secured broker, a Kafka user per service)
+up: install ## Start Kafka, PostgreSQL, Keycloak and every service; print their URLs (SECURE=1: the secured broker, a Kafka user per service)
 	@$(UV) run --frozen satupintu-local up $(if $(SECURE),--secure)
 
 down: ## Stop everything `make up` started, by process id
@@ -20,6 +20,9 @@ kafka: install ## Start only the local Kafka broker (SECURE=1: the secured one, 
 
 db: install ## Start only the local PostgreSQL server
 	@$(UV) run --frozen satupintu-local db
+
+keycloak: install ## Start only the local Keycloak (and the PostgreSQL server its database is on); print how to sign in
+	@$(UV) run --frozen satupintu-local keycloak
 
 status:
 	@$(UV) run --frozen satupintu-local status

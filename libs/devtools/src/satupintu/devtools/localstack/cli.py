@@ -20,6 +20,8 @@ from satupintu.common.topics_admin import ensure_topics
 from satupintu.contract.topics import all_topic_names, key_topic_names
 from satupintu.devtools.localstack import processes
 from satupintu.devtools.localstack.kafka import LocalKafka
+from satupintu.devtools.localstack.keycloak import PROCESS_NAME as KEYCLOAK_PROCESS
+from satupintu.devtools.localstack.keycloak import LocalKeycloak
 from satupintu.devtools.localstack.paths import run_dir
 from satupintu.devtools.localstack.postgres import LocalPostgres
 from satupintu.devtools.localstack.secure_kafka import MECHANISM, SecureLocalKafka
@@ -69,6 +71,14 @@ def start_infrastructure(secure: bool = False) -> tuple[str, str]:
     else:
         print("PostgreSQL   from DATABASE_URL")
     return bootstrap, server_url
+
+
+def start_keycloak(server_url: str) -> LocalKeycloak:
+    """Start (or find) the local Keycloak with its database on ``server_url``'s server; print how to sign in."""
+    keycloak = LocalKeycloak(postgres_url=server_url)
+    started = keycloak.start()
+    print(f"Keycloak     {keycloak.url} ({'started' if started else 'already running'}; {keycloak.summary()})")
+    return keycloak
 
 
 async def prepare(bootstrap: str) -> None:
@@ -144,6 +154,7 @@ def up(secure: bool = False) -> None:
     which Kafka user)."""
     began = time.monotonic()
     bootstrap, server_url = start_infrastructure(secure)
+    start_keycloak(server_url)
     services = _installed_services()
     migrate(services, server_url)
     secured = SecureLocalKafka() if secure else None
@@ -181,10 +192,12 @@ def up(secure: bool = False) -> None:
 
 
 def down() -> None:
-    """Stop every service, then Kafka and PostgreSQL, by the process ids this tooling recorded."""
+    """Stop every service, then Keycloak, Kafka and PostgreSQL, by the process ids this tooling recorded."""
     for name in SERVICE_PORTS:
         if processes.stop(name):
             print(f"stopped {name}")
+    if processes.stop(KEYCLOAK_PROCESS, timeout=30.0):
+        print("stopped keycloak")
     if LocalKafka().stop():
         print("stopped kafka")
     if SecureLocalKafka().stop():
@@ -205,8 +218,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="satupintu-local", description=__doc__)
     parser.add_argument(
         "command",
-        choices=["up", "down", "kafka", "db", "status", "clean"],
-        help="up: everything; down: stop everything; kafka/db: just that; status: what runs; clean: down and wipe",
+        choices=["up", "down", "kafka", "db", "keycloak", "status", "clean"],
+        help="up: everything; down: stop everything; kafka/db/keycloak: just that (keycloak: with PostgreSQL); "
+        "status: what runs; clean: down and wipe",
     )
     parser.add_argument(
         "--secure",
@@ -230,8 +244,15 @@ def main() -> None:
     elif command == "db":
         postgres = LocalPostgres()
         print(f"PostgreSQL {postgres.url} ({'started' if postgres.start() else 'already running'})")
+    elif command == "keycloak":
+        server_url = os.environ.get("DATABASE_URL")
+        if not server_url:
+            postgres = LocalPostgres()
+            print(f"PostgreSQL   {postgres.url} ({'started' if postgres.start() else 'already running'})")
+            server_url = postgres.url
+        start_keycloak(server_url)
     else:
-        for name in ["kafka", "kafka-secure", *SERVICE_PORTS]:
+        for name in ["kafka", "kafka-secure", KEYCLOAK_PROCESS, *SERVICE_PORTS]:
             pid = processes.running_pid(name)
             print(f"{name:<13}{'running, pid ' + str(pid) if pid else 'stopped'}")
         print(f"{'postgresql':<13}{'running' if LocalPostgres().is_running() else 'stopped'}")

@@ -303,9 +303,9 @@ class LocalKeycloak:
         return processes.stop(self.name, timeout=30.0)
 
     def summary(self) -> str:
-        """What ``make up`` prints: where it answers and how to sign in."""
+        """What ``make up`` prints after its URL: the realm, the local users and where the admin's password is."""
         users = ", ".join(f"{user} / {password}" for user, password in LOCAL_USERS.items())
         return (
-            f"{self.url} (realm {REALM}: {self.discovery_url}; users: {users} (initial passwords); "
-            f"admin console as {ADMIN_USER}, password in {self.credentials_file})"
+            f"realm {REALM} ({self.issuer}); users (initial passwords): {users}; admin console {self.url}admin/ "
+            f"as {ADMIN_USER}, password in {self.credentials_file}"
         )

@@ -4,7 +4,8 @@ an app a module leaves running (or a consumer it forgets) can never consume anot
 test connect as the session's role, which may only read and write rows; their databases are migrated to head by the
 server's user, as ``satupintu-<service> migrate`` does in a deployment. The secured broker's fixtures
 (``secure_kafka``, ``make_secure_settings``: every service under its own Kafka user and the production ACLs) are in
-:mod:`satupintu.devtools.testing.secure_kafka`.
+:mod:`satupintu.devtools.testing.secure_kafka`; the local OpenID Connect provider's (``keycloak``) in
+:mod:`satupintu.devtools.testing.keycloak`.
 """
 
 from __future__ import annotations
@@ -24,9 +25,10 @@ from satupintu.common.migrations import migrate, quote_identifier, quote_literal
 from satupintu.common.settings import DatabaseSettings, KafkaSettings, ServiceSettings
 from satupintu.common.topics_admin import delete_topics
 from satupintu.devtools.localstack.selection import Endpoint, select_kafka, select_postgres
+from satupintu.devtools.testing.keycloak import keycloak
 from satupintu.devtools.testing.secure_kafka import SecuredKafka, secure_kafka, secure_kafka_broker
 
-__all__ = ["secure_kafka", "secure_kafka_broker"]  # the secured broker's fixtures, found by pytest in this plugin
+__all__ = ["keycloak", "secure_kafka", "secure_kafka_broker"]  # fixtures of other modules, found by pytest here
 
 S = TypeVar("S", bound=ServiceSettings)
 

@@ -1,0 +1,22 @@
+"""The ``keycloak`` fixture: the local Keycloak with the realm ``satupintu``, started the first time a test asks for
+it (once per session, its database on the session's PostgreSQL server) and stopped at the end only if this session
+started it. Only tests that ask for it pay its start-up."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from satupintu.devtools.localstack.keycloak import LocalKeycloak
+from satupintu.devtools.localstack.selection import Endpoint
+
+
+@pytest.fixture(scope="session")
+def keycloak(postgres_endpoint: Endpoint) -> Iterator[LocalKeycloak]:
+    """The local Keycloak answering the realm ``satupintu``'s discovery document."""
+    local = LocalKeycloak(postgres_url=postgres_endpoint.address)
+    started = local.start()
+    yield local
+    if started:
+        local.stop()

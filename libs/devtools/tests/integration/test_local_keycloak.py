@@ -1,0 +1,48 @@
+"""The local Keycloak answers the realm ``satupintu``: an agency's systems get a token with the client-credentials
+grant that carries their agency, verified against the realm's keys; no client accepts the password grant."""
+
+from __future__ import annotations
+
+import httpx
+import jwt
+import pytest
+
+from satupintu.devtools.localstack.keycloak import LocalKeycloak
+
+pytestmark = pytest.mark.integration
+
+
+def test_an_agency_client_gets_a_token_carrying_its_agency_from_the_local_keycloak(keycloak: LocalKeycloak) -> None:
+    discovery = httpx.get(keycloak.discovery_url, timeout=10).raise_for_status().json()
+    assert discovery["issuer"] == keycloak.issuer
+    assert keycloak.issuer.endswith("/realms/satupintu")
+
+    answer = httpx.post(
+        discovery["token_endpoint"],
+        data={"grant_type": "client_credentials"},
+        auth=("agency-polres", "local-development-agency-polres"),
+        timeout=10,
+    )
+    token = answer.raise_for_status().json()["access_token"]
+
+    signing_key = jwt.PyJWKClient(discovery["jwks_uri"]).get_signing_key_from_jwt(token)
+    claims = jwt.decode(token, signing_key.key, algorithms=["RS256"], issuer=keycloak.issuer, audience="account")
+    assert claims["agency"] == "polres"
+    assert claims["azp"] == "agency-polres"
+
+
+def test_no_client_accepts_the_password_grant(keycloak: LocalKeycloak) -> None:
+    discovery = httpx.get(keycloak.discovery_url, timeout=10).raise_for_status().json()
+
+    for client, secret in [
+        ("satupintu-desk", "local-development-satupintu-desk"),
+        ("agency-polres", "local-development-agency-polres"),
+    ]:
+        answer = httpx.post(
+            discovery["token_endpoint"],
+            data={"grant_type": "password", "username": "officer-polres", "password": "local-officer-polres"},
+            auth=(client, secret),
+            timeout=10,
+        )
+        assert answer.status_code in {400, 401}
+        assert answer.json()["error"] == "unauthorized_client"
