@@ -9,10 +9,9 @@ from typing import Any
 
 import pytest
 
-from satupintu.common.settings import DatabaseSettings, KafkaSettings
+from satupintu.common.settings import KafkaSettings
 from satupintu.contract.base import Decision
 from satupintu.contract.topics import Topic
-from satupintu.devtools.testing.plugin import service_database
 from satupintu.devtools.testing.sealing import opened, reader_keys
 from satupintu.devtools.testing.waiting import eventually
 from satupintu.intake.config import IntakeSettings
@@ -27,19 +26,12 @@ pytestmark = pytest.mark.e2e
 APPLICATIONS = Topic.APPLICATIONS.name_for()
 
 
-@pytest.fixture
-async def intake_settings(
-    kafka_settings: KafkaSettings, database_settings: DatabaseSettings, tmp_path: Path
-) -> IntakeSettings:
-    await service_database(database_settings, "intake")
-    return IntakeSettings(kafka=kafka_settings, database=database_settings, documents_dir=tmp_path)
-
-
 async def test_answer_is_accepted_once_and_refused_when_nothing_was_asked(
-    intake_settings: IntakeSettings,
+    tmp_path: Path,
     kafka_settings: KafkaSettings,
     make_settings: Callable[..., Any],
 ) -> None:
+    intake_settings = await make_settings(IntakeSettings, "intake", documents_dir=tmp_path)
     intake = create_intake(intake_settings)
     routing = create_routing(await make_settings(RoutingSettings, "routing"))
     async with running(intake) as client, running(routing):

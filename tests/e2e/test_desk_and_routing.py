@@ -16,32 +16,8 @@ from satupintu.contract.base import Decision
 from satupintu.contract.envelope import Event
 from satupintu.contract.topics import Topic
 from satupintu.devtools.testing.waiting import eventually
-from tests.desk import (
-    agency_settings,
-    auth_settings,
-    clock,
-    desk,
-    documents_dir,
-    issuer,
-    log_in,
-    new_officer,
-    row_of,
-    topics,
-)
-from tests.routing_in_process import routing, start_routing
+from tests.desk import log_in, new_officer, row_of
 from tests.support import decide, decision_event, wait_for_events
-
-__all__ = [  # fixtures pytest registers from this module
-    "agency_settings",
-    "auth_settings",
-    "clock",
-    "desk",
-    "documents_dir",
-    "issuer",
-    "routing",
-    "start_routing",
-    "topics",
-]
 
 pytestmark = pytest.mark.e2e
 

@@ -24,31 +24,7 @@ from satupintu.contract.base import Decision
 from satupintu.contract.envelope import Event
 from satupintu.contract.topics import Topic
 from satupintu.devtools.testing.waiting import eventually
-from tests.desk import (
-    agency_settings,
-    auth_settings,
-    clock,
-    desk,
-    documents_dir,
-    issuer,
-    ledger_dsn,
-    topics,
-)
-from tests.routing_in_process import routing, start_routing
 from tests.support import events_on, produce, record_of, submitted_event, wait_for_events
-
-__all__ = [  # fixtures pytest registers from this module
-    "agency_settings",
-    "auth_settings",
-    "clock",
-    "desk",
-    "documents_dir",
-    "issuer",
-    "ledger_dsn",
-    "routing",
-    "start_routing",
-    "topics",
-]
 
 pytestmark = pytest.mark.e2e
 

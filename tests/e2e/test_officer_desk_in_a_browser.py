@@ -23,20 +23,7 @@ from satupintu.contract.base import DocumentRef
 from satupintu.contract.topics import Topic
 from satupintu.devtools.testing.browser import CHROMIUM_ARGS, chromium, screenshot_path
 from satupintu.devtools.testing.waiting import eventually
-from tests.desk import agency_settings, assign, auth_settings, documents_dir, store_document, topics
-from tests.routing_in_process import routing, start_routing
 from tests.support import produce, record_of, submitted_event, wait_for_events
-
-__all__ = [  # fixtures pytest registers from this module
-    "agency_settings",
-    "assign",
-    "auth_settings",
-    "documents_dir",
-    "routing",
-    "start_routing",
-    "store_document",
-    "topics",
-]
 
 pytestmark = pytest.mark.browser
 

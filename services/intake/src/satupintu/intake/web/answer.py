@@ -126,19 +126,35 @@ def _nothing_asked(request: Request, tracking_code: str, body_key: str, status_c
 @router.get("/track/{tracking_code}/answer")
 async def answer_form(tracking_code: str, request: Request) -> HTMLResponse:
     """The agency's questions, and a form to answer them: the applicant's NIK, changed fields, a message, files."""
-    t = translator(request)
+    found = await _asked(request, tracking_code, nothing_asked_status=200)
+    if isinstance(found, Response):
+        return found
+    status, service, asking = found
+    sections = _answer_fields(
+        service,
+        asking,
+        translator(request),
+        None,
+        max_bytes=context(request).documents.max_bytes,
+        kept={},
+        catalogue=context(request).catalogue,
+    )
+    return _answerpage(request, status, asking, sections)
+
+
+async def _asked(
+    request: Request, tracking_code: str, *, nothing_asked_status: int
+) -> tuple[ApplicationStatus, ServiceDefinition, list[TaskStatus]] | HTMLResponse:
+    """The application, its service and the tasks whose agency asked something; or the page that says it is unknown
+    or that nothing is asked (with ``nothing_asked_status``)."""
     status = await application_status(request, tracking_code)
     if status is None:
         return unknown_code(request, tracking_code)
-    catalogue = context(request).catalogue
-    service = catalogue.service(status.service_code)
+    service = context(request).catalogue.service(status.service_code)
     asking = [task for task in status.tasks if task.questions]
     if service is None or not asking:
-        return _nothing_asked(request, status.tracking_code, "answer_nothing_asked_body", 200)
-    sections = _answer_fields(
-        service, asking, t, None, max_bytes=context(request).documents.max_bytes, kept={}, catalogue=catalogue
-    )
-    return _answerpage(request, status, asking, sections)
+        return _nothing_asked(request, status.tracking_code, "answer_nothing_asked_body", nothing_asked_status)
+    return status, service, asking
 
 
 def _answer(
@@ -182,14 +198,10 @@ def _answer(
 @router.post("/track/{tracking_code}/answer")
 async def submit_answer(tracking_code: str, request: Request) -> Response:
     """Pass the applicant's answer to the agency that asked; show every error at once, or the status page."""
-    status = await application_status(request, tracking_code)
-    if status is None:
-        return unknown_code(request, tracking_code)
-    catalogue = context(request).catalogue
-    service = catalogue.service(status.service_code)
-    asking = [task for task in status.tasks if task.questions]
-    if service is None or not asking:
-        return _nothing_asked(request, status.tracking_code, "answer_nothing_asked_body", 409)
+    found = await _asked(request, tracking_code, nothing_asked_status=409)
+    if isinstance(found, Response):
+        return found
+    status, service, asking = found
     async with read_form(request, FORM_LIMITS) as form:
         return await _answer_with(request, status, service, asking, form)
 
