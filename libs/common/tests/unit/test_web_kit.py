@@ -19,7 +19,7 @@ from satupintu.common.web.csrf import csrf_token, csrf_valid, renew_csrf_token
 from satupintu.common.web.dates import clock_time, local_time, numeric_moment
 from satupintu.common.web.pages import PAGE_CSP_OWN_IMAGES, page_headers, stylesheet_response
 from satupintu.common.web.templates import page_environment
-from satupintu.common.web.translator import Translator
+from satupintu.common.web.translator import Translator, switch_url
 from satupintu.common.web.uploads import FormLimits, UploadTooLarge, read_form, read_text_form, read_upload
 
 pytestmark = pytest.mark.unit
@@ -198,6 +198,22 @@ async def test_a_text_form_gives_its_fields_and_refuses_a_file() -> None:
 
     assert (text.status_code, text.text) == (200, "nik=3171,service_code=skck")
     assert with_file.status_code == 400
+
+
+def test_the_switch_link_keeps_the_query_but_its_language_and_what_a_page_leaves_out() -> None:
+    request = Request(
+        {
+            "type": "http",
+            "method": "GET",
+            "path": "/display",
+            "query_string": b"lang=id&agency=djp&answered=1",
+            "headers": [],
+        }
+    )
+
+    assert switch_url(request, "en") == "/display?agency=djp&answered=1&lang=en"
+    assert switch_url(request, "en", leave_out={"answered"}) == "/display?agency=djp&lang=en"
+    assert switch_url(request, "en", path="/board", keep_query=False) == "/board?lang=en"
 
 
 def test_a_packages_stylesheet_is_served_as_css_browsers_may_keep() -> None:

@@ -7,13 +7,12 @@ from __future__ import annotations
 from functools import cache
 from importlib.resources import files
 from typing import Any, Final
-from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 
 from satupintu.common.web.templates import render_html
-from satupintu.common.web.translator import Translator, other_language
+from satupintu.common.web.translator import Translator, other_language, switch_url
 
 PAGE_CSP: Final = "default-src 'none'; style-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 """Nothing from elsewhere, no script, no framing; a service that serves images of its own widens ``img-src``."""
@@ -52,14 +51,12 @@ def render_page(
     """``template`` of ``package``'s ``templates/`` in ``t``'s language, with the pages' security headers; the
     template gets ``t``, ``lang``, ``title``, ``query`` (the language's) and ``switch_url``: this page (a GET's, or
     ``switch_path``) in the other language."""
-    kept = [(name, value) for name, value in request.query_params.multi_items() if name != "lang"]
-    if switch_path is not None or request.method != "GET":
-        kept = []
-    switch_url = f"{switch_path or request.url.path}?{urlencode([*kept, ('lang', other_language(t.language))])}"
+    keep_query = switch_path is None and request.method == "GET"
+    switch = switch_url(request, other_language(t.language), path=switch_path, keep_query=keep_query)
     return render_html(
         package,
         template,
-        {"t": t, "lang": t.language, "title": title, "query": t.query, "switch_url": switch_url, **values},
+        {"t": t, "lang": t.language, "title": title, "query": t.query, "switch_url": switch, **values},
         status_code=status_code,
         headers=PAGE_HEADERS,
     )

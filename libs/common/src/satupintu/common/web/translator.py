@@ -4,8 +4,9 @@ Indonesian, then the key itself (a missing text shows as its key, never as an er
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Final
+from urllib.parse import urlencode
 
 from starlette.requests import Request
 
@@ -27,6 +28,22 @@ def language_or_default(language: str | None) -> str:
 def other_language(language: str) -> str:
     """The language a page's switch link offers."""
     return "en" if language == "id" else "id"
+
+
+def switch_url(
+    request: Request,
+    language: str,
+    *,
+    path: str | None = None,
+    keep_query: bool = True,
+    leave_out: Collection[str] = (),
+) -> str:
+    """The link to this page (or ``path``) in ``language``: the request's query kept but for ``lang`` and
+    ``leave_out`` (none of it with ``keep_query=False``), and ``lang=<language>`` last."""
+    dropped = {"lang", *leave_out}
+    kept = [(name, value) for name, value in request.query_params.multi_items() if name not in dropped]
+    kept = kept if keep_query else []
+    return f"{path or request.url.path}?{urlencode([*kept, ('lang', language)])}"
 
 
 def page_language(request: Request) -> str:

@@ -13,7 +13,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from satupintu.common.catalogue import Catalogue
 from satupintu.common.web.pages import PAGE_CSP_OWN_IMAGES, page_headers, stylesheet_response
 from satupintu.common.web.templates import render_html
-from satupintu.common.web.translator import LANGUAGE_NAMES, LANGUAGES, language_or_default, other_language
+from satupintu.common.web.translator import (
+    LANGUAGE_NAMES,
+    LANGUAGES,
+    language_or_default,
+    other_language,
+    switch_url,
+)
 from satupintu.intake.api import dependencies
 from satupintu.intake.i18n import Translator
 from satupintu.intake.web.fields import SummaryItem
@@ -39,11 +45,6 @@ def _language(request: Request) -> tuple[str, bool]:
 def translator(request: Request) -> Translator:
     """The words of the page ``request`` asks for, in its language."""
     return Translator(_language(request)[0])
-
-
-def _switch_url(request: Request, language: str) -> str:
-    query = [(key, value) for key, value in request.query_params.multi_items() if key not in {"lang", "answered"}]
-    return f"{request.url.path}?{urlencode([*query, ('lang', language)])}"
 
 
 def _remember_language(request: Request, response: Response) -> None:
@@ -72,7 +73,7 @@ def page(
         "mall_url": dependencies.context(request).settings.mall_public_url.rstrip("/"),
         "title": title,
         "summary": summary,
-        "switch_url": _switch_url(request, other),
+        "switch_url": switch_url(request, other, leave_out={"answered"}),
         "switch_language": other,
         "switch_label": LANGUAGE_NAMES[other],
         "form_action_query": urlencode({"lang": language}),

@@ -4,14 +4,13 @@ templates in the request's language with the pages' security headers, and the re
 from __future__ import annotations
 
 from typing import Any, Final
-from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from satupintu.common.web.pages import PAGE_CSP_OWN_IMAGES, page_headers
 from satupintu.common.web.templates import render_html
-from satupintu.common.web.translator import other_language, page_language
+from satupintu.common.web.translator import other_language, page_language, switch_url
 from satupintu.mall.api import dependencies
 from satupintu.mall.factory import MallContext
 from satupintu.mall.i18n import Translator
@@ -49,13 +48,12 @@ def render_page(
 ) -> HTMLResponse:
     """A page of ``template`` in the request's language (or ``language``), with the pages' security headers."""
     t = translator(request, language)
-    switch_query = {**request.query_params, "lang": other_language(t.language)}
     page = {
         "t": t,
         "lang": t.language,
         "title": title,
         "refresh": refresh,
-        "switch_url": f"{request.url.path}?{urlencode(switch_query)}",
+        "switch_url": switch_url(request, other_language(t.language)),
         "query": t.query,
         **values,
     }
