@@ -16,6 +16,9 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 _VERSION = "v1"
 
+LOCAL_KEY_ID = "local1"
+"""The id of a key created locally for development when none is configured."""
+
 
 class DecryptionError(ValueError):
     """A ciphertext that is malformed, was made with an unknown key, or was tampered with."""

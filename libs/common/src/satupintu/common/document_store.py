@@ -27,12 +27,11 @@ from pathlib import Path
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from satupintu.common.crypto import load_or_create_secret, parse_key_spec
+from satupintu.common.crypto import LOCAL_KEY_ID, load_or_create_secret, parse_key_spec
 
 MAGIC = b"\x89SPDOC\r\n"
 """The first bytes of a sealed document (PNG-style: a high byte, then CR LF to catch a text-mode copy)."""
 FORMAT_VERSION = 1
-LOCAL_KEY_ID = "local1"
 LOCAL_KEY_FILE = "documents-key-local1"
 """The development key's file in the auth keys directory: intake and a desk on the same machine share it."""
 

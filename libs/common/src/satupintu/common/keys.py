@@ -6,9 +6,8 @@ from __future__ import annotations
 import base64
 from pathlib import Path
 
-from satupintu.common.crypto import FieldCipher, KeyedHasher, load_or_create_secret
+from satupintu.common.crypto import LOCAL_KEY_ID, FieldCipher, KeyedHasher, load_or_create_secret
 
-LOCAL_KEY_ID = "local1"
 LOOKUP_KEY_FILE = "intake-lookup-key"
 """One development look-up key for every service: the pseudonyms intake sends must be what the mall finds a NIK by."""
 

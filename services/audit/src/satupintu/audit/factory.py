@@ -14,6 +14,7 @@ from satupintu.audit.migrations import SCHEMA
 from satupintu.audit.recording import EntryReader
 from satupintu.audit.services import AuditQueries, AuditService, CheckpointService
 from satupintu.audit.signing import CheckpointSigner, KeyRing, load_or_create_signing_key, load_public_keys
+from satupintu.common.catalogue import Catalogue, load_catalogue
 from satupintu.common.clock import Clock
 from satupintu.common.runtime import ServiceRuntime
 
@@ -29,6 +30,7 @@ class AuditContext:
 
     runtime: ServiceRuntime
     settings: AuditSettings
+    catalogue: Catalogue
     signer: CheckpointSigner
     trail: AuditService
     reader: EntryReader
@@ -48,6 +50,7 @@ class AuditContext:
         return cls(
             runtime=runtime,
             settings=settings,
+            catalogue=load_catalogue(),
             signer=signer,
             trail=AuditService(sessions),
             reader=EntryReader(hash_key, clock),

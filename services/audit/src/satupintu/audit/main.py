@@ -10,7 +10,6 @@ from satupintu.audit.api import trail as trail_api
 from satupintu.audit.config import AuditSettings
 from satupintu.audit.factory import AuditContext
 from satupintu.audit.migrations import SCHEMA
-from satupintu.common.catalogue import load_catalogue
 from satupintu.common.clock import Clock, utc_now
 from satupintu.common.commands import service_main
 from satupintu.common.http import create_service_app
@@ -27,7 +26,7 @@ def create_app(settings: AuditSettings | None = None, clock: Clock = utc_now) ->
     """Build the audit service: the consumer of every topic, the checkpoints, the auditors' API and pages."""
     settings = settings or AuditSettings()
     context = AuditContext.build(settings, clock)
-    handlers.subscribe(context.runtime, context.trail, context.reader, load_catalogue())
+    handlers.subscribe(context.runtime, context.trail, context.reader, context.catalogue)
     app = create_service_app(context.runtime, TITLE, DESCRIPTION)
     app.state.audit = context
     # The context's lifespan runs the runtime's and takes checkpoints too.
