@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import hashlib
 import logging
 import os
 import shutil
@@ -23,7 +22,7 @@ from typing import Any
 from xml.etree import ElementTree
 
 from satupintu.devtools.localstack import processes
-from satupintu.devtools.localstack.paths import cache_dir, deploy_dir, run_dir
+from satupintu.devtools.localstack.paths import cache_dir, deploy_dir, run_dir, sha256_of
 
 PROCESS_NAME = "kafka"
 _POM_NAMESPACE = {"pom": "http://maven.apache.org/POM/4.0.0"}
@@ -62,14 +61,6 @@ def pinned_checksums() -> dict[str, str]:
     return sums
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as jar:
-        for block in iter(lambda: jar.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def verify_jars(directory: Path) -> list[str]:
     """Problems with the jars in ``directory`` compared with the pinned sums; empty when all match."""
     expected = pinned_checksums()
@@ -79,7 +70,7 @@ def verify_jars(directory: Path) -> list[str]:
     problems += [
         f"checksum mismatch for {name}"
         for name in sorted(expected.keys() & present)
-        if _sha256(directory / name) != expected[name]
+        if sha256_of(directory / name) != expected[name]
     ]
     return problems
 

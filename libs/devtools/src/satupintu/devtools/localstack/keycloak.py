@@ -12,7 +12,6 @@ it is. The bootstrap administrator's password is generated for this installation
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import os
 import re
@@ -31,7 +30,7 @@ from sqlalchemy.engine import make_url
 from satupintu.common.database import ensure_database
 from satupintu.common.settings import AuthSettings
 from satupintu.devtools.localstack import processes
-from satupintu.devtools.localstack.paths import cache_dir, deploy_dir, repository_root, run_dir
+from satupintu.devtools.localstack.paths import cache_dir, deploy_dir, repository_root, run_dir, sha256_of
 
 PROCESS_NAME = "keycloak"
 REALM = "satupintu"
@@ -72,15 +71,6 @@ def keycloak_version() -> str:
     if matched is None:
         raise KeycloakStartError(f"{name} is not a keycloak-quarkus-dist-<version>.tar.gz")
     return matched["version"]
-
-
-def sha256_of(path: Path) -> str:
-    """The SHA-256 of a file, as lower-case hex."""
-    digest = hashlib.sha256()
-    with path.open("rb") as content:
-        for block in iter(lambda: content.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def verify_archive(path: Path, expected: str) -> None:

@@ -1,7 +1,9 @@
-"""Where the local tooling keeps its inputs (in the repository), its cache (per user) and its runtime state."""
+"""Where the local tooling keeps its inputs (in the repository), its cache (per user) and its runtime state, and the
+checksum its downloads are checked by."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -33,3 +35,13 @@ def run_dir() -> Path:
     path = Path(os.environ.get("SATUPINTU_RUN_DIR", repository_root() / ".run"))
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def sha256_of(path: Path) -> str:
+    """The SHA-256 of a file, as lower-case hex (what the pinned checksums of Kafka's jars and Keycloak's archive
+    are checked against)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as content:
+        for block in iter(lambda: content.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
