@@ -27,11 +27,13 @@ PUBLIC_KEY_FILE = "auth_ed25519.pub.pem"
 
 
 class Role(StrEnum):
-    """What a member of staff may do: decide tasks (officer), read the audit trail (auditor), run the platform."""
+    """What a member of staff may do: decide tasks (officer), read the audit trail (auditor), run the platform
+    (operator); and a citizen signed in with an account (their own applications, nothing of anyone else's)."""
 
     OFFICER = "officer"
     AUDITOR = "auditor"
     OPERATOR = "operator"
+    CITIZEN = "citizen"
 
 
 class Principal(BaseModel):
@@ -62,7 +64,9 @@ class Principal(BaseModel):
             return f"officer:{self.agency}:{self.subject}"
         if Role.AUDITOR in self.roles:
             return f"auditor:{self.subject}"
-        return f"operator:{self.subject}"
+        if Role.OPERATOR in self.roles:
+            return f"operator:{self.subject}"
+        return f"citizen:{self.subject}"
 
 
 class AuthenticationError(Exception):

@@ -88,3 +88,36 @@ def create_reader_keys() -> None:
         sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("key_id"),
     )
+
+
+def create_sign_in_tables() -> None:
+    """``sign_in_attempts`` and ``sign_in_sessions`` (:mod:`satupintu.common.oidc.sessions`), for a service people
+    sign in to (``ServiceSchema(sign_in=True)``), with the indexes logout and clean-up read."""
+    op.create_table(
+        "sign_in_attempts",
+        sa.Column("state_digest", sa.String(), nullable=False),
+        sa.Column("browser_digest", sa.String(), nullable=False),
+        sa.Column("code_verifier", sa.Text(), nullable=False),
+        sa.Column("nonce", sa.String(), nullable=False),
+        sa.Column("return_to", sa.String(), nullable=False),
+        sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("state_digest"),
+    )
+    op.create_index(op.f("ix_sign_in_attempts_started_at"), "sign_in_attempts", ["started_at"], unique=False)
+    op.create_table(
+        "sign_in_sessions",
+        sa.Column("id_digest", sa.String(), nullable=False),
+        sa.Column("provider_session", sa.String(), nullable=True),
+        sa.Column("provider_subject", sa.String(), nullable=False),
+        sa.Column("username", sa.String(), nullable=False),
+        sa.Column("display_name", sa.String(), nullable=False),
+        sa.Column("roles", postgresql.ARRAY(sa.Text()), nullable=False),
+        sa.Column("agency", sa.String(), nullable=True),
+        sa.Column("nik", sa.String(), nullable=True),
+        sa.Column("id_token", sa.Text(), nullable=False),
+        sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id_digest"),
+    )
+    for column in ("provider_session", "provider_subject", "expires_at"):
+        op.create_index(op.f(f"ix_sign_in_sessions_{column}"), "sign_in_sessions", [column], unique=False)

@@ -31,6 +31,7 @@ from satupintu.common.citizen_keys import ReaderKeyRecord
 from satupintu.common.database import ensure_database
 from satupintu.common.inbox import InboxEntry
 from satupintu.common.limits import LimitCounter
+from satupintu.common.oidc.sessions import SIGN_IN_TABLES
 from satupintu.common.outbox import OutboxMessage
 from satupintu.common.parking import ParkedEvent
 from satupintu.common.settings import DatabaseSettings
@@ -76,6 +77,10 @@ class ServiceSchema:
     limits: bool = False
     """Whether the service keeps limits its replicas share (``satupintu.common.limits``): its database then has the
     common ``limit_counters`` table, which a revision of the service's own after the baseline creates."""
+    sign_in: bool = False
+    """Whether people sign in to the service's pages through the OpenID Connect provider
+    (``satupintu.common.oidc``): its database then has ``sign_in_attempts`` and ``sign_in_sessions``, which a
+    revision of the service's own creates."""
     check_existing: Callable[[Connection], None] | None = field(default=None, compare=False)
     """Raises when a database created before migrations cannot be adopted (audit: a log from before the chain)."""
 
@@ -90,6 +95,8 @@ class ServiceSchema:
         optional: list[type[SQLModel]] = [LimitCounter] if self.limits else []
         if self.reader_keys:
             optional.append(ReaderKeyRecord)
+        if self.sign_in:
+            optional += SIGN_IN_TABLES
         return _metadata_of([*COMMON_TABLES, *self.tables, *optional])
 
     def alembic_config(self, connection: Connection | None = None) -> Config:

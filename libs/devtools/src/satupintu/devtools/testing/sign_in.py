@@ -1,0 +1,130 @@
+"""Signing in through the real local Keycloak in tests: a web client registered for the address a test serves a
+service at (the realm's own clients name the ports of ``make up``), and a person typing their password into
+Keycloak's real login form, driven over HTTP (the browser tests use Chromium instead)."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import secrets
+import uuid
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+from pydantic import SecretStr
+
+from satupintu.common.oidc.settings import OidcSettings
+from satupintu.devtools.localstack.keycloak import ADMIN_USER, REALM, LocalKeycloak
+
+_FORM_ACTION = re.compile(r'<form[^>]*id="kc-form-login"[^>]*action="(?P<action>[^"]+)"', re.S)
+
+
+class KeycloakAdmin:
+    """The local Keycloak's admin REST API, as its bootstrap administrator."""
+
+    def __init__(self, keycloak: LocalKeycloak) -> None:
+        self.keycloak = keycloak
+        self._base = keycloak.url.rstrip("/")
+
+    def _token(self) -> str:
+        password = json.loads(self.keycloak.credentials_file.read_text())["password"]
+        answer = httpx.post(
+            f"{self._base}/realms/master/protocol/openid-connect/token",
+            data={"grant_type": "password", "client_id": "admin-cli", "username": ADMIN_USER, "password": password},
+            timeout=30,
+        )
+        answer.raise_for_status()
+        return str(answer.json()["access_token"])
+
+    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """``method`` on ``/admin/realms/<path>``; raises on an error answer."""
+        answer = httpx.request(
+            method,
+            f"{self._base}/admin/realms/{path.lstrip('/')}",
+            headers={"Authorization": f"Bearer {self._token()}"},
+            timeout=30,
+            **kwargs,
+        )
+        answer.raise_for_status()
+        return answer
+
+    def register_web_client(self, kind: str, base_url: str) -> OidcSettings:
+        """A new client like the realm's ``satupintu-<kind>`` (same claims) for a service served at ``base_url``;
+        the service's OIDC settings for it."""
+        [template] = self.request("GET", f"{REALM}/clients", params={"clientId": f"satupintu-{kind}"}).json()
+        client_id = f"test-{kind}-{uuid.uuid4().hex[:8]}"
+        secret = secrets.token_urlsafe(24)
+        base = base_url.rstrip("/")
+        client = {
+            "clientId": client_id,
+            "enabled": True,
+            "protocol": "openid-connect",
+            "publicClient": False,
+            "secret": secret,
+            "standardFlowEnabled": True,
+            "directAccessGrantsEnabled": False,
+            "frontchannelLogout": False,
+            "redirectUris": [f"{base}/auth/callback"],
+            "attributes": {
+                "pkce.code.challenge.method": "S256",
+                "post.logout.redirect.uris": f"{base}/auth/signed-out",
+                "backchannel.logout.url": f"{base}/auth/backchannel-logout",
+                "backchannel.logout.session.required": "true",
+            },
+            "protocolMappers": [
+                {key: value for key, value in mapper.items() if key != "id"}
+                for mapper in template.get("protocolMappers", [])
+            ],
+        }
+        self.request("POST", f"{REALM}/clients", json=client)
+        return OidcSettings(
+            issuer=self.keycloak.issuer, client_id=client_id, client_secret=SecretStr(secret), public_url=base
+        )
+
+
+@dataclass
+class Person:
+    """Someone at a browser: the cookies Keycloak gives them (its SSO session) persist across sign-ins."""
+
+    username: str
+    password: str
+    provider: httpx.AsyncClient
+
+    @classmethod
+    def named(cls, username: str, password: str | None = None) -> Person:
+        """A local realm user (password ``local-<username>`` unless given)."""
+        return cls(username, password or f"local-{username}", httpx.AsyncClient(timeout=30))
+
+    async def sign_in(self, service: httpx.AsyncClient, return_to: str = "") -> httpx.Response:
+        """Start a sign-in at ``service`` (``/auth/login``), type the password into Keycloak's login form unless
+        Keycloak remembers them, and follow the provider's redirect back to the service's callback; the
+        callback's answer (a 303 to the page on success)."""
+        start = await service.get("/auth/login", params={"next": return_to} if return_to else None)
+        assert start.status_code == 303, start.text
+        at_provider = await self.provider.get(start.headers["location"])
+        if at_provider.status_code == 200:  # the login form: no SSO session yet
+            match = _FORM_ACTION.search(at_provider.text)
+            assert match, at_provider.text[:2000]
+            at_provider = await self.provider.post(
+                html.unescape(match["action"]), data={"username": self.username, "password": self.password}
+            )
+        assert at_provider.status_code == 302, at_provider.text[:2000]
+        back = urlsplit(at_provider.headers["location"])
+        return await service.get("/auth/callback", params={k: v[0] for k, v in parse_qs(back.query).items()})
+
+    async def wrong_password(self, service: httpx.AsyncClient, password: str) -> httpx.Response:
+        """Type a wrong password into Keycloak's login form: its answer (the form again, with an error)."""
+        start = await service.get("/auth/login")
+        form = await self.provider.get(start.headers["location"])
+        match = _FORM_ACTION.search(form.text)
+        assert match, form.text[:2000]
+        return await self.provider.post(
+            html.unescape(match["action"]), data={"username": self.username, "password": password}
+        )
+
+    async def close(self) -> None:
+        """Close the browser."""
+        await self.provider.aclose()
