@@ -229,8 +229,9 @@ class LocalKeycloak:
         except OSError:
             return False
 
-    def environment(self) -> dict[str, str]:
-        """The runtime options (as ``KC_*`` variables) ``kc.sh import`` and ``kc.sh start`` share."""
+    def environment(self, *, administrator: bool = False) -> dict[str, str]:
+        """The runtime options (as ``KC_*`` variables) ``kc.sh import`` and ``kc.sh start`` share; with
+        ``administrator``, the bootstrap administrator Keycloak creates with the master realm."""
         server = make_url(self.postgres_url)
         env = {
             **os.environ,
@@ -247,6 +248,9 @@ class LocalKeycloak:
         }
         if server.password:
             env["KC_DB_PASSWORD"] = str(server.password)
+        if administrator:
+            env["KC_BOOTSTRAP_ADMIN_USERNAME"] = ADMIN_USER
+            env["KC_BOOTSTRAP_ADMIN_PASSWORD"] = admin_password(self.credentials_file)
         return env
 
     def start(self, timeout: float = 240.0) -> bool:
@@ -268,16 +272,12 @@ class LocalKeycloak:
                 check=False,
                 capture_output=True,
                 text=True,
-                env=self.environment(),
+                env=self.environment(administrator=True),  # the import creates the master realm: its admin too
             )
             if imported.returncode != 0:
                 raise KeycloakStartError(f"kc.sh import failed:\n{imported.stdout[-6000:]}{imported.stderr[-4000:]}")
             self.imported_marker.write_text(digest)
-        env = {
-            **self.environment(),
-            "KC_BOOTSTRAP_ADMIN_USERNAME": ADMIN_USER,
-            "KC_BOOTSTRAP_ADMIN_PASSWORD": admin_password(self.credentials_file),
-        }
+        env = self.environment(administrator=True)
         pid = processes.spawn(self.name, [str(dist / "bin" / "kc.sh"), "start", "--optimized"], env=env)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -85,6 +85,30 @@ class KeycloakAdmin:
         )
 
 
+class BrowserCookies:
+    """The provider's cookies as a browser keeps them on loopback: Keycloak marks them ``Secure`` and ``Version=1``,
+    which browsers accept over HTTP on 127.0.0.1 (a secure context) and Python's cookie jar refuses. The client talks
+    to Keycloak alone, so every cookie goes back to it."""
+
+    def __init__(self) -> None:
+        self._values: dict[str, str] = {}
+
+    async def keep(self, response: httpx.Response) -> None:
+        """Keep (or forget, when expired) what ``Set-Cookie`` says."""
+        for header in response.headers.get_list("set-cookie"):
+            pair, _, attributes = header.partition(";")
+            name, _, value = pair.partition("=")
+            if re.search(r"(?i)max-age=0\b", attributes) or not value:
+                self._values.pop(name.strip(), None)
+            else:
+                self._values[name.strip()] = value.strip()
+
+    async def attach(self, request: httpx.Request) -> None:
+        """Send every kept cookie."""
+        if self._values:
+            request.headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in self._values.items())
+
+
 @dataclass
 class Person:
     """Someone at a browser: the cookies Keycloak gives them (its SSO session) persist across sign-ins."""
@@ -96,7 +120,9 @@ class Person:
     @classmethod
     def named(cls, username: str, password: str | None = None) -> Person:
         """A local realm user (password ``local-<username>`` unless given)."""
-        return cls(username, password or f"local-{username}", httpx.AsyncClient(timeout=30))
+        jar = BrowserCookies()
+        hooks: dict[str, list[Any]] = {"request": [jar.attach], "response": [jar.keep]}
+        return cls(username, password or f"local-{username}", httpx.AsyncClient(timeout=30, event_hooks=hooks))
 
     async def sign_in(self, service: httpx.AsyncClient, return_to: str = "") -> httpx.Response:
         """Start a sign-in at ``service`` (``/auth/login``), type the password into Keycloak's login form unless
