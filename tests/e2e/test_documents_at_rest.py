@@ -1,6 +1,7 @@
 """A citizen's KTP scan at rest, across services on the real broker and database: intake stores it sealed (the file
 on disk holds none of its bytes), routing hands it only to the agency whose catalogue entry shows it, and the
-officers' desk, holding the same documents keys, serves the plaintext to that agency and to no other."""
+officers' desk, holding the same documents keys, serves the plaintext to that agency and to no other: another agency's
+officer is answered 404, and the refused read is on the application's audit timeline."""
 
 from __future__ import annotations
 
@@ -16,15 +17,19 @@ import pytest
 
 from satupintu.agency.config import AgencySettings
 from satupintu.agency.main import create_app as create_desk
+from satupintu.audit.config import AuditSettings
+from satupintu.audit.main import create_app as create_audit
 from satupintu.common.auth import Role, TokenIssuer, load_or_create_local_keys
 from satupintu.common.document_store import MAGIC
 from satupintu.common.settings import AuthSettings, KafkaSettings
+from satupintu.contract.topics import Topic
 from satupintu.devtools.testing.waiting import eventually
 from satupintu.intake.config import IntakeSettings
 from satupintu.intake.main import create_app as create_intake
 from satupintu.routing.config import RoutingSettings
 from satupintu.routing.main import create_app as create_routing
 from tests.conftest import running
+from tests.support import wait_for_events
 
 pytestmark = pytest.mark.e2e
 
@@ -34,7 +39,7 @@ def documents_keys() -> str:
     return ",".join(f"{key_id}:{base64.b64encode(os.urandom(32)).decode()}" for key_id in ("k2", "k1"))
 
 
-async def test_a_ktp_scan_is_sealed_at_rest_and_served_in_clear_only_to_the_agency_that_may_see_it(
+async def test_a_ktp_scan_is_sealed_at_rest_served_only_to_its_agency_and_a_refused_read_is_on_its_audit_timeline(
     make_settings: Callable[..., Any], kafka_settings: KafkaSettings, tmp_path: Path
 ) -> None:
     documents, auth, keys = tmp_path / "documents", AuthSettings(keys_dir=tmp_path / "keys"), documents_keys()
@@ -45,15 +50,18 @@ async def test_a_ktp_scan_is_sealed_at_rest_and_served_in_clear_only_to_the_agen
     desk = create_desk(
         await make_settings(AgencySettings, "agency", documents_dir=documents, auth=auth, document_keys=keys)
     )
+    audit = create_audit(await make_settings(AuditSettings, "audit", auth=auth))
     issuer = TokenIssuer(auth, private_key_pem=load_or_create_local_keys(auth.keys_dir)[0])
+    auditor = {"Authorization": f"Bearer {issuer.issue('andi', {Role.AUDITOR})}"}
 
-    def officer(agency: str) -> dict[str, str]:
-        token = issuer.issue(f"officer-{uuid.uuid4().hex[:6]}", {Role.OFFICER}, agency)
-        return {"Authorization": f"Bearer {token}"}
+    def officer(agency: str, subject: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {issuer.issue(subject, {Role.OFFICER}, agency)}"}
 
     scan = f"%PDF-1.4\n% KTP NIK 3171015506900002 Siti Rahayu {uuid.uuid4()}\n%%EOF\n".encode()
-    police, registry = officer("polres"), officer("disdukcapil")
-    async with running(intake) as citizen, running(routing), running(desk) as officers:
+    registry_officer = f"officer-{uuid.uuid4().hex[:6]}"
+    registry_actor = f"officer:disdukcapil:{registry_officer}"
+    police, registry = officer("polres", f"officer-{uuid.uuid4().hex[:6]}"), officer("disdukcapil", registry_officer)
+    async with running(intake) as citizen, running(routing), running(desk) as officers, running(audit) as auditors:
         uploaded = await citizen.post("/documents", files={"file": ("ktp.pdf", scan, "application/pdf")})
         assert uploaded.status_code == 201, uploaded.text
         sha256 = uploaded.json()["sha256"]
@@ -77,6 +85,19 @@ async def test_a_ktp_scan_is_sealed_at_rest_and_served_in_clear_only_to_the_agen
         detail = await officers.get(f"/tasks/{task['task_id']}", headers=police)
         served = await officers.get(f"/documents/{sha256}", headers=police)
         refused = await officers.get(f"/documents/{sha256}", headers=registry)
+        application_id = submitted.json()["application_id"]
+        access = await wait_for_events(kafka_settings, Topic.ACCESS.name_for(), application_id, "access.recorded", 3)
+
+        async def timeline() -> list[dict[str, Any]]:
+            answer = await auditors.get(f"/audit/applications/{application_id}", headers=auditor)
+            assert answer.status_code == 200, answer.text
+            return [entry for entry in answer.json()["entries"] if entry["type"] == "access.recorded"]
+
+        on_timeline = await eventually(
+            timeline,
+            lambda entries: any(entry["payload"]["outcome"] == "denied" for entry in entries),
+            what="the refused read on the application's audit timeline",
+        )
 
     stored = (documents / sha256[:2] / sha256).read_bytes()
     assert sha256 == hashlib.sha256(scan).hexdigest()
@@ -89,3 +110,12 @@ async def test_a_ktp_scan_is_sealed_at_rest_and_served_in_clear_only_to_the_agen
     assert served.headers["content-type"] == "application/pdf"
     assert refused.status_code == 404
     assert scan not in refused.content
+    denied = [event for event in access if event.payload.outcome == "denied"]
+    assert [(event.actor, event.payload.resource, event.payload.subject_id) for event in denied] == [
+        (registry_actor, f"document/{sha256}", application_id)
+    ]
+    assert [
+        (entry["actor"], entry["payload"]["resource"])
+        for entry in on_timeline
+        if entry["payload"]["outcome"] == "denied"
+    ] == [(registry_actor, f"document/{sha256}")]

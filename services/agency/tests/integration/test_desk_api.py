@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from satupintu.agency_sdk import decision_event_id
+from satupintu.common.auth import Role
 from satupintu.common.document_store import DocumentCipher
 from satupintu.common.settings import KafkaSettings
 from satupintu.contract.base import Decision, DocumentRef
@@ -250,8 +251,7 @@ async def test_a_document_is_served_only_to_an_officer_whose_agency_holds_a_task
     anonymous = await desk.client.get(f"/documents/{sha256}")
     malformed = await desk.client.get("/documents/not-a-hash", headers=police)
     listed = await desk.client.get(f"/tasks/{task.payload.task_id}", headers=police)
-    denied = await access_records(kafka_settings, sha256, 1)
-    granted = await access_records(kafka_settings, task.subject, 2)
+    records = await access_records(kafka_settings, task.subject, 3)
 
     assert served.status_code == 200
     assert served.content == content
@@ -264,12 +264,70 @@ async def test_a_document_is_served_only_to_an_officer_whose_agency_holds_a_task
     assert anonymous.status_code == 401
     assert malformed.status_code == 422
     assert listed.json()["documents"] == [{"name": "ktp", "sha256": sha256, "url": f"/documents/{sha256}"}]
-    assert [(r.principal, r.outcome, r.resource) for r in denied] == [
+    assert [(r.principal, r.outcome, r.resource) for r in records if r.outcome == "denied"] == [
         ("officer:disdukcapil:rina", "denied", f"document/{sha256}")
-    ]
+    ]  # recorded against the application the document belongs to, so it is on that application's audit timeline
     assert ("officer:polres:budi", "granted", f"document/{sha256}") in [
-        (r.principal, r.outcome, r.resource) for r in granted
+        (r.principal, r.outcome, r.resource) for r in records
     ]
+
+
+async def test_a_refused_document_read_is_recorded_against_every_application_referencing_it_or_the_document_alone(
+    desk: Any, store_document: Callable[[bytes], str], kafka_settings: KafkaSettings
+) -> None:
+    shared = store_document(f"%PDF-1.4 KK {uuid.uuid4()}".encode())
+    unreferenced = store_document(f"%PDF-1.4 KTP {uuid.uuid4()}".encode())
+    police, immigration = desk.token("polres", "budi"), desk.token("imigrasi", "dewi")
+    first = await desk.assign("polres", documents=(DocumentRef(name="kk", sha256=shared),))
+    second = await desk.assign("polres", documents=(DocumentRef(name="kk", sha256=shared),))
+    for task in (first, second):
+        await desk.wait_for_task(police, task.payload.task_id)
+
+    refused = await desk.client.get(f"/documents/{shared}", headers=immigration)
+    unknown = await desk.client.get(f"/documents/{unreferenced}", headers=immigration)
+    on_first, on_second = [await access_records(kafka_settings, task.subject, 1) for task in (first, second)]
+    on_document = await access_records(kafka_settings, unreferenced, 1)
+
+    assert (refused.status_code, unknown.status_code) == (404, 404)
+    assert refused.json()["detail"] == unknown.json()["detail"]  # which documents exist is not told
+    for records in (on_first, on_second):
+        assert [(r.principal, r.action, r.outcome, r.resource) for r in records] == [
+            ("officer:imigrasi:dewi", "read", "denied", f"document/{shared}")
+        ]
+    assert [(r.subject_id, r.outcome) for r in on_document] == [(unreferenced, "denied")]
+
+
+async def test_a_token_without_the_officer_role_is_refused_and_recorded_against_the_application_asked_for(
+    desk: Any, store_document: Callable[[bytes], str], kafka_settings: KafkaSettings
+) -> None:
+    sha256 = store_document(f"%PDF-1.4 KTP {uuid.uuid4()}".encode())
+    police = desk.token("polres", "budi")
+    auditor = {"Authorization": f"Bearer {desk.issuer.issue('ani', {Role.AUDITOR}, None)}"}
+    task = await desk.assign("polres", documents=(DocumentRef(name="ktp", sha256=sha256),))
+    task_id = task.payload.task_id
+    await desk.wait_for_task(police, task_id)
+
+    answers = [
+        await desk.client.get(f"/tasks/{task_id}", headers=auditor),
+        await desk.client.post(f"/tasks/{task_id}/claim", headers=auditor),
+        await desk.client.post(f"/tasks/{task_id}/decision", headers=auditor, json={"decision": "approved"}),
+        await desk.client.get(f"/documents/{sha256}", headers=auditor),
+        await desk.client.get("/tasks", headers=auditor),
+    ]
+    records = await access_records(kafka_settings, task.subject, 4)
+    listing = await access_records(kafka_settings, "tasks", 1)
+
+    assert [answer.status_code for answer in answers] == [403] * 5
+    assert all(answer.headers["content-type"] == "application/problem+json" for answer in answers)
+    assert answers[0].json()["detail"] == "This needs the officer role; your token grants auditor."
+    assert [(r.principal, r.action, r.outcome, r.resource) for r in records] == [
+        ("auditor:ani", "read", "denied", f"task/{task_id}"),
+        ("auditor:ani", "claim", "denied", f"task/{task_id}"),
+        ("auditor:ani", "decide", "denied", f"task/{task_id}"),
+        ("auditor:ani", "read", "denied", f"document/{sha256}"),
+    ]
+    assert ("auditor:ani", "list", "denied") in [(r.principal, r.action, r.outcome) for r in listing]
+    assert task_id in await desk.pool(police)  # nothing changed
 
 
 async def test_a_document_stored_before_sealing_is_still_served_and_one_the_desk_cannot_open_is_an_error(

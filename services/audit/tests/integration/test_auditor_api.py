@@ -76,6 +76,29 @@ async def test_requests_without_the_auditor_role_are_refused(audit: RunningAudit
     assert refusal["outcome"] == "denied"
 
 
+async def test_a_refused_look_at_an_applications_timeline_is_on_that_timeline(audit: RunningAudit) -> None:
+    event = submitted_event()
+    await produce(audit.kafka, APPLICATIONS, [record_of(event)])
+    await audit.wait_for_rows("ce_id = :id", id=event.id)
+    officer = {"Authorization": f"Bearer {audit.token(Role.OFFICER, subject='curious', agency='polres')}"}
+
+    refused = await audit.client.get(f"/audit/applications/{event.subject}", headers=officer)
+    searched = await audit.client.get("/audit/events", params={"application_id": event.subject}, headers=officer)
+    recorded = await audit.wait_for_rows("subject = :id AND type = 'access.recorded'", 2, id=event.subject)
+    timeline = await audit.client.get(f"/audit/applications/{event.subject}", headers=audit.auditor())
+
+    assert (refused.status_code, searched.status_code) == (403, 403)
+    assert [(row.actor, row.payload["outcome"], row.payload["resource"]) for row in recorded] == [
+        ("officer:polres:curious", "denied", f"GET /audit/applications/{event.subject}"),
+        ("officer:polres:curious", "denied", f"GET /audit/events?application_id={event.subject}"),
+    ]
+    assert [(entry["type"], entry["actor"]) for entry in timeline.json()["entries"]][:3] == [
+        ("application.submitted", event.actor),
+        ("access.recorded", "officer:polres:curious"),
+        ("access.recorded", "officer:polres:curious"),
+    ]
+
+
 async def test_an_auditor_query_is_published_as_access_recorded_and_logged(audit: RunningAudit) -> None:
     event = submitted_event()
     await produce(audit.kafka, APPLICATIONS, [record_of(event)])

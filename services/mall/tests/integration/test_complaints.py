@@ -1,6 +1,7 @@
 """Complaints on the real broker and database: a complaint about an application lands on its owning agency's
-desk with a due date in working days, only that desk (and auditors and operators) see it, the desk answers it
-once, and a complaint left open past its due date is reported once."""
+desk with a due date in working days, only that desk (and auditors and operators) see it (another desk's officer
+is refused, and the refusal recorded against the application, so it is on the application's audit timeline), the
+desk answers it once, and a complaint left open past its due date is reported once."""
 
 from __future__ import annotations
 
@@ -11,11 +12,14 @@ import pytest
 from sqlalchemy import text
 
 from satupintu.common.auth import Role
+from satupintu.contract.topics import Topic
+from tests.support import wait_for_events
 
 from .conftest import RunningMall
 
 pytestmark = pytest.mark.integration
 WIB = ZoneInfo("Asia/Jakarta")
+ACCESS = Topic.ACCESS.name_for()
 
 
 async def test_a_complaint_about_an_application_is_a_task_for_its_agencys_desk_with_its_own_due_date(
@@ -67,6 +71,17 @@ async def test_a_complaint_about_an_application_is_a_task_for_its_agencys_desk_w
     assert receipt["complaint_id"] not in [complaint["complaint_id"] for complaint in other_desk.json()]
     assert peeking.status_code == 403
     assert asking_for_another.status_code == 403
+    [refused] = await wait_for_events(mall.kafka, ACCESS, application.subject, "access.recorded")
+    assert (refused.actor, refused.payload.resource, refused.payload.action, refused.payload.outcome) == (
+        "officer:polres:budi",
+        f"complaint/{receipt['complaint_id']}",
+        "read",
+        "denied",
+    )
+    listed = await wait_for_events(mall.kafka, ACCESS, "complaints", "access.recorded")
+    assert ("officer:polres:budi", "complaints/disdukcapil", "denied") in [
+        (event.actor, event.payload.resource, event.payload.outcome) for event in listed
+    ]
     seen = next(c for c in auditor.json() if c["complaint_id"] == receipt["complaint_id"])
     assert (seen["description"], seen["tracking_code"], seen["overdue"]) == (
         "Akta belum terbit padahal sudah lewat lima hari kerja.",
@@ -105,6 +120,8 @@ async def test_the_desk_answers_a_complaint_once_and_the_complainant_reads_the_a
     page = await mall.client.get(f"/complaint/{filed['complaint_id']}")
 
     assert wrong_desk.status_code == 403
+    [refused] = await wait_for_events(mall.kafka, ACCESS, filed["complaint_id"], "access.recorded")
+    assert (refused.actor, refused.payload.action, refused.payload.outcome) == ("officer:dlh:budi", "resolve", "denied")
     assert answered.status_code == 200, answered.text
     assert (answered.json()["state"], answered.json()["resolved_by"]) == ("resolved", "officer:bpjs-kes:dewi")
     assert again.status_code == 409

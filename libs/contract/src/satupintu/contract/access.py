@@ -17,9 +17,13 @@ class AccessRecorded(EventPayload):
     event_type: ClassVar[str] = "access.recorded"
     topic: ClassVar[Topic] = Topic.ACCESS
 
-    subject_id: str = Field(description="What was accessed: an application id, a task id or an audit query id.")
+    subject_id: str = Field(
+        description="The application what was accessed belongs to, when it belongs to one (also when access was "
+        "denied, so the attempt is on that application's audit timeline; `resource` names what was asked for); "
+        "otherwise what was accessed, e.g. a document hash, a complaint id or an audit query id."
+    )
     principal: str = Field(description="Who: the actor string of the caller.")
-    resource: str = Field(description="The resource, e.g. `GET /audit/events` or `task`.")
+    resource: str = Field(description="The resource, e.g. `GET /audit/events`, `task/<id>` or `document/<sha256>`.")
     action: str = Field(description="read, decide, claim, export ...")
     outcome: Literal["granted", "denied"] = Field(description="Whether access was allowed.")
     reason: str | None = Field(default=None, description="Why access was denied, when it was.")

@@ -19,8 +19,9 @@ SESSION_COOKIE = "satupintu_desk"
 TITLE = "Satu Pintu agency desk: officers' tasks and the worker SDK"
 DESCRIPTION = """The officers' task desk: each agency's open tasks (kept from its `agency.<code>.tasks` topic), claims
 that expire, and decisions published on `agency.<code>.decisions`. Officers use the pages (`/login`, `/desk`) or this
-JSON API with an officer's bearer token. Another agency's task or document is answered 404 and the attempt is
-published as `access.recorded` (denied)."""
+JSON API with an officer's bearer token. Another agency's task or document is answered 404, a token that is not an
+officer's 403, and the attempt is published as `access.recorded` (denied) against the application the task or
+document belongs to."""
 
 
 def create_app(settings: AgencySettings | None = None, clock: Clock = utc_now) -> FastAPI:

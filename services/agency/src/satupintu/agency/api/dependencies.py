@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from satupintu.agency.api.refusals import refuse_unless_officer
 from satupintu.agency.domain import DeskError, InvalidDecision
 from satupintu.agency.factory import AgencyContext
 from satupintu.agency.services import DeskService, OfficerService, password_stamp
@@ -94,8 +95,7 @@ async def token_or_session_officer(
         raise Problem(401, "unauthenticated", str(error), headers={"WWW-Authenticate": "Bearer"}) from error
     except KeySetUnavailableError as error:
         raise Problem(503, "unavailable", "Sign-in cannot be checked right now; try again shortly.") from error
-    if Role.OFFICER not in principal.roles:
-        raise Problem(403, "forbidden", "This needs the officer role.")
+    await refuse_unless_officer(request, principal, "read")
     return principal
 
 

@@ -25,8 +25,14 @@ router = APIRouter(tags=["documents"])
     responses={
         200: {"description": "The document, inline.", "content": {"application/pdf": {}, "image/jpeg": {}}},
         401: {"description": "Neither a desk session nor a bearer token.", "content": {PROBLEM_MEDIA_TYPE: {}}},
+        403: {
+            "description": "The token is not an officer's (the refusal is recorded, against the applications the "
+            "document belongs to).",
+            "content": {PROBLEM_MEDIA_TYPE: {}},
+        },
         404: {
-            "description": "No task of your agency references it (the attempt is recorded), or it is not stored.",
+            "description": "No task of your agency references it (the attempt is recorded, against the applications "
+            "whose tasks reference it), or it is not stored.",
             "content": {PROBLEM_MEDIA_TYPE: {}},
         },
     },

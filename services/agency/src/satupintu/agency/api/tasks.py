@@ -8,15 +8,19 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, status
 
 from satupintu.agency.api.dependencies import desk_service, problem_of
+from satupintu.agency.api.refusals import officer_to
 from satupintu.agency.domain import DecisionInput, DeskError
 from satupintu.agency.schemas import ClaimRead, DecisionCreate, DecisionRead, TaskRead, TaskSummary
 from satupintu.agency.services import DeskService
-from satupintu.common.auth import Principal, Role, require_roles
+from satupintu.common.auth import Principal
 from satupintu.common.problems import PROBLEM_MEDIA_TYPE
 
 router = APIRouter(prefix="/tasks", tags=["tasks"])
 
-Officer = Annotated[Principal, Depends(require_roles(Role.OFFICER))]
+Lister = Annotated[Principal, Depends(officer_to("list"))]
+Reader = Annotated[Principal, Depends(officer_to("read"))]
+Claimer = Annotated[Principal, Depends(officer_to("claim"))]
+Decider = Annotated[Principal, Depends(officer_to("decide"))]
 Desk = Annotated[DeskService, Depends(desk_service)]
 
 
@@ -27,14 +31,14 @@ def _problem(description: str) -> dict[str, Any]:
 _NOT_FOUND = _problem("No such task for your agency (also for another agency's task; the attempt is recorded).")
 _AUTH: dict[int | str, dict[str, Any]] = {
     401: _problem("No valid bearer token."),
-    403: _problem("The token is not an officer's."),
+    403: _problem("The token is not an officer's (the refusal is recorded, against the task's application)."),
 }
 
 
 @router.get(
     "", summary="Your agency's open tasks and those waiting for routing, with due dates and SLA state", responses=_AUTH
 )
-async def list_tasks(officer: Officer, desk: Desk) -> list[TaskSummary]:
+async def list_tasks(officer: Lister, desk: Desk) -> list[TaskSummary]:
     """Open tasks of the caller's agency that nobody else holds a live claim on (`refusal_reason` says why routing
     refused a decision on one), and tasks whose decision waits for routing (`decision_sent`): the caller's own
     claims first, then by due date."""
@@ -46,7 +50,7 @@ async def list_tasks(officer: Officer, desk: Desk) -> list[TaskSummary]:
     summary="One task with the fields and documents your agency may see",
     responses={**_AUTH, 404: _NOT_FOUND},
 )
-async def read_task(task_id: str, officer: Officer, desk: Desk) -> TaskRead:
+async def read_task(task_id: str, officer: Reader, desk: Desk) -> TaskRead:
     """The task, with the application fields, documents and earlier outputs the agency may see (the read is
     recorded as `access.recorded`)."""
     try:
@@ -66,7 +70,7 @@ async def read_task(task_id: str, officer: Officer, desk: Desk) -> TaskRead:
         ),
     },
 )
-async def claim_task(task_id: str, officer: Officer, desk: Desk) -> ClaimRead:
+async def claim_task(task_id: str, officer: Claimer, desk: Desk) -> ClaimRead:
     """Claim the task (or renew your own claim) and publish `task.claimed`; of two officers racing, one wins and
     the other gets 409."""
     try:
@@ -86,7 +90,7 @@ async def claim_task(task_id: str, officer: Officer, desk: Desk) -> ClaimRead:
         422: _problem("The decision is incomplete (a rejection without reason, a question without text, ...)."),
     },
 )
-async def decide_task(task_id: str, body: DecisionCreate, officer: Officer, desk: Desk) -> DecisionRead:
+async def decide_task(task_id: str, body: DecisionCreate, officer: Decider, desk: Desk) -> DecisionRead:
     """Publish `task.decided` on the agency's decisions topic; the task waits for routing (`decision_sent`), which
     moves the application on and closes the task, or refuses the decision: then the task is open again with
     `refusal_reason`."""

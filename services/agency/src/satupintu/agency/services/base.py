@@ -83,6 +83,42 @@ class DeskBase:
             return None
         return row
 
+    async def record_refusal(
+        self, actor: str, action: str, reason: str, *, task_id: str | None = None, document: str | None = None
+    ) -> None:
+        """Record, in a transaction of its own, that ``actor`` was refused ``action`` on a task, a document or (with
+        neither) the task list: see :meth:`_record_refusal`."""
+        async with self._sessions() as session, session.begin():
+            await self._record_refusal(session, actor, action, reason, task_id=task_id, document=document)
+
+    async def _record_refusal(
+        self,
+        session: AsyncSession,
+        actor: str,
+        action: str,
+        reason: str,
+        *,
+        task_id: str | None = None,
+        document: str | None = None,
+    ) -> None:
+        """Record the refusal against the application the task belongs to, or against each application whose tasks
+        reference the document, so that it shows on their audit timelines (the caller is told nothing of them);
+        against the id asked for when it belongs to no application the desk knows."""
+        repository = TaskRepository(session)
+        if task_id is not None:
+            resource = f"task/{task_id}"
+            row = await repository.get(task_id)
+            subjects = [row.application_id] if row is not None else [task_id]
+        elif document is not None:
+            resource = f"document/{document}"
+            subjects = await repository.applications_with_document(document) or [document]
+        else:
+            resource, subjects = "tasks", ["tasks"]
+        for subject in subjects:
+            await self.access.record(
+                session, actor, subject_id=subject, resource=resource, action=action, outcome="denied", reason=reason
+            )
+
     def _event(
         self, task: DeskTask, payload: TaskClaimed | TaskDecided, officer: Principal, event_id: str | None = None
     ) -> Event[Any]:

@@ -1,5 +1,5 @@
 """Serving documents to officers: only those a task of their agency references; every read and refusal is
-recorded."""
+recorded against the application the document belongs to."""
 
 from __future__ import annotations
 
@@ -59,14 +59,12 @@ class DocumentReads(DeskBase):
         async with self._sessions() as session, session.begin():
             row = await TaskRepository(session).task_with_document(agency, sha256)
             if row is None:
-                await self.access.record(
+                await self._record_refusal(
                     session,
                     officer.actor(),
-                    subject_id=sha256,
-                    resource=f"document/{sha256}",
-                    action="read",
-                    outcome="denied",
-                    reason=f"no task of agency {agency} references the document",
+                    "read",
+                    f"no task of agency {agency} references the document",
+                    document=sha256,
                 )
             else:
                 await self.access.record(

@@ -304,6 +304,17 @@ class TaskRepository:
         )
         return result.scalars().first()
 
+    async def applications_with_document(self, sha256: str) -> list[str]:
+        """The applications whose tasks (of any agency, in any state) reference the document ``sha256``: what a
+        refused read of it is recorded against."""
+        result = await self._session.execute(
+            select(DeskTask.application_id)
+            .where(col(DeskTask.documents).contains([{"sha256": sha256}]))
+            .group_by(col(DeskTask.application_id))
+            .order_by(col(DeskTask.application_id))
+        )
+        return list(result.scalars().all())
+
 
 class OfficerRepository:
     """The officers who may log in to the desk."""

@@ -1,5 +1,6 @@
 """Who may read the audit trail: callers whose bearer token grants the ``auditor`` role. A caller who signs in but
-lacks the role is refused and the refusal is recorded (``access.recorded`` with outcome ``denied``).
+lacks the role is refused and the refusal is recorded (``access.recorded`` with outcome ``denied``, against the
+application asked about when there is one).
 
 The JSON API takes the token from ``Authorization: Bearer``; the pages also take it from the
 ``satupintu_audit_token`` cookie that ``/audit/ui/login`` sets.
@@ -46,6 +47,12 @@ def requested_resource(request: Request) -> str:
     return f"{request.method} {request.url.path}{query}"
 
 
+def asked_application(request: Request) -> str | None:
+    """The application a request asks about (its timeline, or a search of its entries), if it names one: a refusal
+    is recorded against it, so that it is on that application's timeline."""
+    return request.path_params.get("application_id") or request.query_params.get("application_id") or None
+
+
 async def authorise(request: Request, token: str | None) -> Principal:
     """The auditor a token names; 401 when it names nobody trustworthy, 403 (recorded) when not an auditor."""
     verifier: TokenVerifier = request.app.state.token_verifier
@@ -57,7 +64,9 @@ async def authorise(request: Request, token: str | None) -> Principal:
         raise HTTPException(503, detail="Sign-in cannot be checked right now; try again shortly.") from error
     if Role.AUDITOR not in principal.roles:
         detail = f"This needs the auditor role; your token grants {', '.join(sorted(principal.roles))}."
-        await dependencies.queries(request).record_denied(principal, requested_resource(request), detail)
+        await dependencies.queries(request).record_denied(
+            principal, requested_resource(request), detail, application_id=asked_application(request)
+        )
         raise HTTPException(403, detail=detail)
     return principal
 

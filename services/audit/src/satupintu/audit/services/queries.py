@@ -240,10 +240,12 @@ class AuditQueries:
             after = batch[-1].seq
         yield export.end_line(count)
 
-    async def record_denied(self, principal: Principal, resource: str, reason: str) -> None:
-        """Record that ``principal`` was refused ``resource``."""
+    async def record_denied(
+        self, principal: Principal, resource: str, reason: str, *, application_id: str | None = None
+    ) -> None:
+        """Record that ``principal`` was refused ``resource`` (against ``application_id`` when it is about one)."""
         async with self._sessions() as session, session.begin():
-            await self._record(session, principal, resource, "read", outcome="denied", reason=reason)
+            await self._record(session, principal, resource, "read", application_id, outcome="denied", reason=reason)
 
     async def _record(
         self,

@@ -1,5 +1,7 @@
 """Complaints (pengaduan) about an application or an agency: each is a task on the agency's complaint desk with its
-own due date in working days; the desk answers it, auditors see every one, and a watch reports the late ones."""
+own due date in working days; the desk answers it, auditors see every one, and a watch reports the late ones. An
+officer refused another agency's complaint is recorded as ``access.recorded`` (denied) against the application the
+complaint is about (or the complaint, when it is about an agency only), so the refusal is on its audit timeline."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from zoneinfo import ZoneInfo
 from prometheus_client import Counter
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from satupintu.common.access_log import AccessLog
 from satupintu.common.auth import Principal, Role
 from satupintu.common.catalogue import Catalogue
 from satupintu.common.clock import Clock
@@ -30,7 +33,7 @@ from satupintu.mall.domain import (
     UnknownAgency,
     complaint_reference,
 )
-from satupintu.mall.services import ACTOR, new_event
+from satupintu.mall.services import ACTOR, SOURCE, new_event
 from satupintu.mall.storage.repository import ApplicationRepository, ComplaintRepository
 from satupintu.mall.storage.tables import ComplaintRecord
 
@@ -99,6 +102,7 @@ class ComplaintService:
         self._zone = ZoneInfo(mall_timezone)
         self._clock = clock
         self._filed = filed
+        self._access = AccessLog(outbox, SOURCE, clock)
 
     def _calendar(self, agency: str) -> WorkingCalendar:
         return agency_calendar(self._catalogue, agency, self._collective_leave)
@@ -193,7 +197,12 @@ class ComplaintService:
     async def get(self, complaint_id: str, principal: Principal) -> Complaint:
         """A complaint, for its agency's desk, an auditor or an operator."""
         record = await self.status(complaint_id)
-        _check_reader(principal, record.agency)
+        try:
+            _check_reader(principal, record.agency)
+        except NotYourCounter as refused:
+            subject = record.application_id or complaint_id
+            await self._record_refusal(principal, subject, f"complaint/{complaint_id}", "read", refused)
+            raise
         return record
 
     async def listing(
@@ -202,7 +211,9 @@ class ComplaintService:
         """Complaints by due date: an officer's own agency's; any agency's for auditors and operators."""
         if Role.AUDITOR not in principal.roles and Role.OPERATOR not in principal.roles:
             if agency is not None and agency != principal.agency:
-                raise NotYourCounter(f"you may read the complaints of {principal.agency} only")
+                refused = NotYourCounter(f"you may read the complaints of {principal.agency} only")
+                await self._record_refusal(principal, "complaints", f"complaints/{agency}", "list", refused)
+                raise refused
             agency = principal.agency
         async with self._sessions() as session:
             records = await ComplaintRepository(session).listing(
@@ -211,35 +222,67 @@ class ComplaintService:
         return [self._plain(record) for record in records]
 
     async def resolve(self, complaint_id: str, response: str, principal: Principal) -> Complaint:
-        """The agency's desk answers and closes the complaint."""
+        """The agency's desk answers and closes the complaint; another agency's officer is refused (and recorded)."""
         now = self._clock()
         async with self._sessions() as session, session.begin():
             record = await ComplaintRepository(session).get(complaint_id, for_update=True)
             if record is None:
                 raise ComplaintNotFound(complaint_id)
+            refused = None
             if Role.OPERATOR not in principal.roles and principal.agency != record.agency:
-                raise NotYourCounter(f"this complaint is on the desk of {record.agency}")
-            if record.state != ComplaintState.OPEN:
-                raise ComplaintClosed(record.reference)
-            record.state = ComplaintState.RESOLVED
-            record.response_ciphertext = self._cipher.encrypt(response, _RESPONSE)
-            record.resolved_at, record.resolved_by = now, principal.actor()
-            await self._outbox.add(
-                session,
-                new_event(
-                    ComplaintResolved(
-                        complaint_id=record.complaint_id,
-                        reference=record.reference,
-                        agency=record.agency,
-                        response=response,
-                        within_sla=now <= record.due_at,
-                        resolved_at=now,
-                    ),
-                    record.complaint_id,
+                refused = NotYourCounter(f"this complaint is on the desk of {record.agency}")
+                await self._access.record(
+                    session,
                     principal.actor(),
-                ),
-            )
+                    subject_id=record.application_id or complaint_id,
+                    resource=f"complaint/{complaint_id}",
+                    action="resolve",
+                    outcome="denied",
+                    reason=str(refused),
+                )
+            else:
+                await self._close(session, record, response, principal, now)
+        if refused is not None:
+            raise refused  # after the refusal is committed
         return self._plain(record)
+
+    async def _close(
+        self, session: AsyncSession, record: ComplaintRecord, response: str, principal: Principal, now: datetime
+    ) -> None:
+        if record.state != ComplaintState.OPEN:
+            raise ComplaintClosed(record.reference)
+        record.state = ComplaintState.RESOLVED
+        record.response_ciphertext = self._cipher.encrypt(response, _RESPONSE)
+        record.resolved_at, record.resolved_by = now, principal.actor()
+        await self._outbox.add(
+            session,
+            new_event(
+                ComplaintResolved(
+                    complaint_id=record.complaint_id,
+                    reference=record.reference,
+                    agency=record.agency,
+                    response=response,
+                    within_sla=now <= record.due_at,
+                    resolved_at=now,
+                ),
+                record.complaint_id,
+                principal.actor(),
+            ),
+        )
+
+    async def _record_refusal(
+        self, principal: Principal, subject_id: str, resource: str, action: str, refused: NotYourCounter
+    ) -> None:
+        """Record, in a transaction of its own, that ``principal`` was refused ``action`` on ``resource``."""
+        await self._access.record_alone(
+            self._sessions,
+            principal.actor(),
+            subject_id=subject_id,
+            resource=resource,
+            action=action,
+            outcome="denied",
+            reason=str(refused),
+        )
 
 
 def _check_reader(principal: Principal, agency: str) -> None:
