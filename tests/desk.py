@@ -1,7 +1,7 @@
 """The desk on this session's broker and database (with a clock the test moves), the workers' ledger database,
-officers' tokens and sign-in, tasks assigned by hand, documents in a content-addressed directory: fixtures and helpers
-shared by the agency's own tests (``services/agency/tests/conftest.py`` imports them) and the end-to-end flows that run
-the desk with routing (``tests/e2e``). Nothing here runs another service."""
+officers' tokens and sign-in through the local Keycloak, tasks assigned by hand, documents in a content-addressed
+directory: fixtures and helpers shared by the agency's own tests (``services/agency/tests/conftest.py`` imports them)
+and the end-to-end flows that run the desk with routing (``tests/e2e``). Nothing here runs another service."""
 
 from __future__ import annotations
 
@@ -24,20 +24,20 @@ from satupintu.agency_sdk.example_worker import LEDGER_SERVICE
 from satupintu.common.auth import Role, TokenIssuer, load_or_create_local_keys
 from satupintu.common.catalogue import load_catalogue
 from satupintu.common.document_store import DocumentCipher
+from satupintu.common.oidc.settings import OidcSettings
 from satupintu.common.settings import AuthSettings, DatabaseSettings, KafkaSettings
 from satupintu.common.topics_admin import ensure_topics
 from satupintu.contract.base import DocumentRef
 from satupintu.contract.envelope import Event
 from satupintu.contract.tasks import TaskAssigned
 from satupintu.contract.topics import Topic, all_topic_names
+from satupintu.devtools.localstack.keycloak import LocalKeycloak
 from satupintu.devtools.testing.apps import running
 from satupintu.devtools.testing.clock import SettableClock
 from satupintu.devtools.testing.plugin import service_database
+from satupintu.devtools.testing.sign_in import KeycloakAdmin, Person
 from satupintu.devtools.testing.waiting import eventually
 from tests.support import produce, record_of, submitted_event, wait_for_events
-
-PASSWORD = "rahasia-petugas-2026"
-"""The password of the officers the tests add."""
 
 
 @pytest.fixture(scope="session")
@@ -159,6 +159,27 @@ async def desk(
         yield Desk(app, client, clock, agency_settings.kafka, issuer)
 
 
+@pytest.fixture(scope="session")
+def desk_client_at_keycloak(keycloak: LocalKeycloak) -> OidcSettings:
+    """A client of the local Keycloak for a desk answering at the test client's address (``http://service``)."""
+    return KeycloakAdmin(keycloak).register_web_client("desk", "http://service")
+
+
+@pytest.fixture
+async def officer_desk(
+    agency_settings: AgencySettings,
+    desk_client_at_keycloak: OidcSettings,
+    clock: SettableClock,
+    issuer: TokenIssuer,
+    topics: None,
+) -> AsyncIterator[Desk]:
+    """A running desk whose officers sign in through the local Keycloak (:func:`sign_in_officer`)."""
+    settings = agency_settings.model_copy(update={"oidc": desk_client_at_keycloak})
+    app = create_app(settings, clock=clock)
+    async with running(app) as client:
+        yield Desk(app, client, clock, settings.kafka, issuer)
+
+
 def assigned_event(
     agency: str,
     *,
@@ -257,17 +278,13 @@ def csrf_of(page: httpx.Response) -> str:
     return found.group(1)
 
 
-async def new_officer(desk: Desk, agency: str) -> str:
-    """Add an officer of ``agency`` (password ``PASSWORD``) to the desk; the user name."""
-    username = f"petugas-{uuid.uuid4().hex[:6]}"
-    await desk.app.state.agency.officers.add(username, agency, PASSWORD, "Budi Santoso")
-    return username
-
-
-async def log_in(client: httpx.AsyncClient, username: str, password: str = PASSWORD) -> httpx.Response:
-    """Sign in through the login form (with its CSRF token); the answer to the form."""
-    form = await client.get("/login")
-    return await client.post("/login", data={"username": username, "password": password, "csrf_token": csrf_of(form)})
+async def sign_in_officer(desk: Desk, username: str = "officer-polres") -> httpx.Response:
+    """Sign a local realm officer in to the desk through Keycloak's login form; the callback's answer."""
+    person = Person.named(username)
+    try:
+        return await person.sign_in(desk.client, "/desk")
+    finally:
+        await person.close()
 
 
 def row_of(page: httpx.Response, task_id: str) -> str:

@@ -16,7 +16,7 @@ from satupintu.contract.base import Decision
 from satupintu.contract.envelope import Event
 from satupintu.contract.topics import Topic
 from satupintu.devtools.testing.waiting import eventually
-from tests.desk import log_in, new_officer, row_of
+from tests.desk import row_of, sign_in_officer
 from tests.support import decide, decision_event, wait_for_events
 
 pytestmark = pytest.mark.e2e
@@ -148,14 +148,14 @@ async def _inbox_of(desk: Any, event_id: str) -> list[str]:
 
 
 async def test_a_decision_routing_refused_is_shown_with_its_reason_in_both_languages(
-    desk: Any, routing: Any, kafka_settings: KafkaSettings
+    officer_desk: Any, routing: Any, kafka_settings: KafkaSettings
 ) -> None:
-    username = await new_officer(desk, "polres")
+    desk = officer_desk
     assignment = await desk.routed_task(desk.token("polres"))
     task_id = assignment.payload.task_id
     await decide(kafka_settings, decision_event(assignment, Decision.NEEDS_INFORMATION))  # a question without text
     await desk.wait_for_state(desk.token("polres"), task_id, "open", refusal_reason=QUESTION_NEEDED)
-    await log_in(desk.client, username)
+    await sign_in_officer(desk)
 
     listing = await desk.client.get("/desk")
     detail = await desk.client.get(f"/desk/tasks/{task_id}")

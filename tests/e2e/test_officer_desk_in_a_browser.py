@@ -1,10 +1,12 @@
-"""An officer at the desk in headless Chromium: logs in, opens the task routing assigned, reads the applicant's
-document, claims and approves the task, the task leaves the desk once routing accepted it, and the application
-completes (routing runs in this process). Screenshots go to ``docs/screenshots/``."""
+"""An officer at the desk in headless Chromium: signs in on the local Keycloak's own login page, sees only their
+agency's tasks, opens the task routing assigned, reads the applicant's document, claims and approves the task, the
+task leaves the desk once routing accepted it, the application completes (routing runs in this process), and signing
+out ends the session here and at Keycloak. Screenshots go to ``docs/screenshots/``."""
 
 from __future__ import annotations
 
 import asyncio
+import re
 import socket
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -21,13 +23,14 @@ from satupintu.common.auth import Principal, Role
 from satupintu.common.settings import KafkaSettings
 from satupintu.contract.base import DocumentRef
 from satupintu.contract.topics import Topic
+from satupintu.devtools.localstack.keycloak import LocalKeycloak
 from satupintu.devtools.testing.browser import CHROMIUM_ARGS, chromium, screenshot_path
+from satupintu.devtools.testing.sign_in import KeycloakAdmin
 from satupintu.devtools.testing.waiting import eventually
 from tests.support import produce, record_of, submitted_event, wait_for_events
 
 pytestmark = pytest.mark.browser
 
-PASSWORD = "rahasia-petugas-2026"
 APPLICATIONS = Topic.APPLICATIONS.name_for()
 
 
@@ -39,10 +42,14 @@ def free_port() -> int:
 
 
 @pytest.fixture
-async def served_desk(agency_settings: AgencySettings) -> AsyncIterator[tuple[str, Any]]:
-    """The desk served by uvicorn on a free loopback port: its base URL and its app."""
-    app = create_app(agency_settings)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning"))
+async def served_desk(agency_settings: AgencySettings, keycloak: LocalKeycloak) -> AsyncIterator[tuple[str, Any]]:
+    """The desk served by uvicorn on a free loopback port with its own client at the local Keycloak: its base URL and
+    its app."""
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    oidc = KeycloakAdmin(keycloak).register_web_client("desk", base_url)
+    app = create_app(agency_settings.model_copy(update={"oidc": oidc}))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     serving = asyncio.create_task(server.serve())
 
     async def started() -> bool:
@@ -52,22 +59,22 @@ async def served_desk(agency_settings: AgencySettings) -> AsyncIterator[tuple[st
 
     await eventually(started, what="the desk listening")
     try:
-        yield f"http://127.0.0.1:{server.config.port}", app
+        yield base_url, app
     finally:
         server.should_exit = True
         await asyncio.wait_for(serving, timeout=30)
 
 
-async def test_an_officer_logs_in_claims_and_approves_a_task_and_the_application_completes(
+async def test_an_officer_signs_in_at_keycloak_sees_only_their_agencys_tasks_approves_one_and_signs_out(
     served_desk: tuple[str, Any],
+    keycloak: LocalKeycloak,
+    *,
     routing: Any,
     kafka_settings: KafkaSettings,
     store_document: Callable[[bytes], str],
     assign: Any,
 ) -> None:
     base_url, app = served_desk
-    username = f"budi-{uuid.uuid4().hex[:4]}"
-    await app.state.agency.officers.add(username, "polres", PASSWORD, "Budi Santoso")
     ktp = store_document(f"%PDF-1.4 KTP Siti Rahayu {uuid.uuid4()}".encode())
     submitted = submitted_event("skck", documents=(DocumentRef(name="ktp", sha256=ktp),))
     application_id = submitted.subject
@@ -76,12 +83,13 @@ async def test_an_officer_logs_in_claims_and_approves_a_task_and_the_application
         "polres", due_at=now - timedelta(hours=3), fields={"purpose": "Melamar CPNS", "address": "Jl. Anggrek 2"}
     )
     await assign("polres", due_at=now + timedelta(hours=5), fields={"purpose": "Visa kerja", "address": "Jl. Mawar 5"})
+    foreign = await assign("imigrasi", service_code="paspor", fields={"mother_name": "Sri"})
     await produce(kafka_settings, APPLICATIONS, [record_of(submitted)])
     [assignment] = await wait_for_events(
         kafka_settings, Topic.AGENCY_TASKS.name_for("polres"), application_id, "task.assigned"
     )
     task_id = assignment.payload.task_id
-    officer = Principal(subject=username, roles=frozenset({Role.OFFICER}), agency="polres")
+    officer = Principal(subject="officer-polres", roles=frozenset({Role.OFFICER}), agency="polres")
     await eventually(
         lambda: app.state.agency.desk.open_tasks(officer),
         lambda tasks: task_id in {task.task_id for task in tasks},
@@ -94,11 +102,15 @@ async def test_an_officer_logs_in_claims_and_approves_a_task_and_the_application
             page = await browser.new_page(viewport={"width": 1280, "height": 860}, locale="id-ID")
             await page.goto(f"{base_url}/desk")
             await expect(page).to_have_url(f"{base_url}/login")
-            await page.get_by_label("Nama pengguna").fill(username)
-            await page.get_by_label("Kata sandi").fill(PASSWORD)
+            await page.get_by_role("link", name="Masuk dengan akun Satu Pintu").click()
+            await expect(page).to_have_url(re.compile(re.escape(keycloak.issuer)))  # Keycloak's own login page
+            await page.locator("#username").fill("officer-polres")
+            await page.locator("#password").fill("local-officer-polres")
             await page.screenshot(path=str(screenshot_path("agency-login.png")))
-            await page.get_by_role("button", name="Masuk").click()
+            await page.locator("#kc-login").click()
             await expect(page).to_have_url(f"{base_url}/desk")
+            await expect(page.locator("header")).to_contain_text("Budi Santoso")
+            await expect(page.locator(f'tr[data-task-id="{foreign.payload.task_id}"]')).to_have_count(0)
 
             row = page.locator(f'tr[data-task-id="{task_id}"]')
             await expect(row).to_contain_text("Surat Keterangan Catatan Kepolisian (SKCK)")
@@ -126,6 +138,12 @@ async def test_an_officer_logs_in_claims_and_approves_a_task_and_the_application
 
             # listed as waiting for routing until routing accepts the decision, then gone
             await eventually(rows_after_reload, lambda count: count == 0, interval=0.5, what="the task closed")
+
+            await page.get_by_role("button", name="Keluar").click()  # out here, at Keycloak, and back
+            await expect(page).to_have_url(f"{base_url}/login?signed_out=1")
+            await expect(page.get_by_role("status")).to_contain_text("Anda sudah keluar")
+            await page.goto(f"{base_url}/desk")
+            await expect(page).to_have_url(f"{base_url}/login")
         finally:
             await browser.close()
 

@@ -1,42 +1,37 @@
-"""The desk's pages over HTTP: login with argon2-hashed passwords, signed session cookies, CSRF on every form,
-claiming and deciding through the same use cases, another agency's task refused, the officer command. (A decision
-routing refused, shown on the pages, is in ``tests/e2e/test_desk_and_routing.py``: it runs routing.)"""
+"""The desk's pages over HTTP with officers signed in through the real local Keycloak: no passwords of the desk's own,
+a cookie that holds only an opaque id, CSRF on every form, claiming and deciding through the same use cases, the
+officer's agency from their token, another agency's task refused and recorded, signing out. (A decision routing
+refused, shown on the pages, is in ``tests/e2e/test_desk_and_routing.py``: it runs routing.)"""
 
 from __future__ import annotations
 
-import asyncio
-import os
-import sys
-import uuid
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from satupintu.agency.web.desk import DECISION_SENT_TEXT
-from satupintu.common.settings import DatabaseSettings, KafkaSettings
+from satupintu.common.settings import KafkaSettings
 from satupintu.contract.topics import Topic
-from tests.desk import PASSWORD, csrf_of, log_in, new_officer, row_of
+from tests.desk import csrf_of, row_of, sign_in_officer
 from tests.support import wait_for_events
 
 pytestmark = pytest.mark.integration
 
 
-async def test_an_officer_logs_in_claims_and_decides_through_the_pages(
-    desk: Any, kafka_settings: KafkaSettings
+async def test_an_officer_signs_in_through_the_provider_claims_and_decides_through_the_pages(
+    officer_desk: Any, kafka_settings: KafkaSettings
 ) -> None:
-    username = await new_officer(desk, "polres")
+    desk = officer_desk
     task = await desk.assign("polres", fields={"purpose": "Melamar kerja", "address": "Jl. Kenari 3"})
     await desk.wait_for_task(desk.token("polres"), task.payload.task_id)
     client = desk.client
     page = f"/desk/tasks/{task.payload.task_id}"
 
-    without_token = await client.post("/login", data={"username": username, "password": PASSWORD})
-    wrong = await log_in(client, username, "bukan-kata-sandinya")
-    unknown = await log_in(client, "tidak-ada", PASSWORD)
-    logged_in = await log_in(client, username)
-    cookie = logged_in.headers["set-cookie"]
+    before = await client.get("/desk")
+    sign_in_page = await client.get("/login")
+    old_form = await client.post("/login", data={"username": "officer-polres", "password": "local-officer-polres"})
+    signed_in = await sign_in_officer(desk, "officer-polres")
+    cookie = signed_in.headers["set-cookie"]
     listing = await client.get("/desk")
     detail = await client.get(page)
     forged = await client.post(f"{page}/claim", data={"csrf_token": "forged"})
@@ -52,16 +47,18 @@ async def test_an_officer_logs_in_claims_and_decides_through_the_pages(
         kafka_settings, Topic.AGENCY_DECISIONS.name_for("polres"), task.subject, "task.decided"
     )
 
-    assert without_token.status_code == 403
-    assert wrong.status_code == 401
-    assert "Nama pengguna atau kata sandi salah." in wrong.text
-    assert unknown.status_code == 401
-    assert (logged_in.status_code, logged_in.headers["location"]) == (303, "/desk")
+    assert (before.status_code, before.headers["location"]) == (303, "/login")
+    assert "/auth/login?next=%2Fdesk" in sign_in_page.text
+    assert 'type="password"' not in sign_in_page.text  # the desk asks for no password
+    assert old_form.status_code == 405  # the desk's own password form is gone
+    assert (signed_in.status_code, signed_in.headers["location"]) == (303, "/desk")
     assert "httponly" in cookie.lower()
     assert "samesite=lax" in cookie.lower()
+    assert "officer" not in cookie.split(";", 1)[0]  # an opaque id, no token
     assert listing.status_code == 200
     assert task.payload.task_id in listing.text
     assert "Surat Keterangan Catatan Kepolisian" in listing.text
+    assert "Budi Santoso" in listing.text
     assert listing.headers["x-frame-options"] == "DENY"
     assert "frame-ancestors 'none'" in listing.headers["content-security-policy"]
     assert "Jl. Kenari 3" in detail.text
@@ -74,68 +71,40 @@ async def test_an_officer_logs_in_claims_and_decides_through_the_pages(
     assert (decided.status_code, decided.headers["location"]) == (303, "/desk")
     assert "Keputusan terkirim: Disetujui." in after.text
     assert f'{DECISION_SENT_TEXT}</span><br><span class="muted">Disetujui</span>' in row_of(after, task.payload.task_id)
-    assert decision.actor == f"officer:polres:{username}"
+    assert decision.actor == "officer:polres:officer-polres"
     assert decision.payload.outputs == {"skck_number": "SKCK/2026/11/9"}
 
 
-async def test_another_agencys_task_page_is_refused_and_a_password_change_ends_sessions(
-    desk: Any, kafka_settings: KafkaSettings
+async def test_another_agencys_task_page_is_refused_and_recorded_and_signing_out_ends_the_session(
+    officer_desk: Any, kafka_settings: KafkaSettings
 ) -> None:
-    username = await new_officer(desk, "polres")
+    desk = officer_desk
     foreign = await desk.assign("imigrasi", service_code="paspor", fields={"mother_name": "Sri"})
     await desk.wait_for_task(desk.token("imigrasi"), foreign.payload.task_id)
-    await log_in(desk.client, username)
+    await sign_in_officer(desk, "officer-polres")
 
     refused = await desk.client.get(f"/desk/tasks/{foreign.payload.task_id}")
     [record] = await wait_for_events(kafka_settings, Topic.ACCESS.name_for(), foreign.subject, "access.recorded")
-    await desk.app.state.agency.officers.set_password(username, "kata-sandi-baru-2026")
-    after_change = await desk.client.get("/desk")
+    listing = await desk.client.get("/desk")
+    forged_out = await desk.client.post("/auth/logout", data={"csrf_token": "forged"})
+    still_in = await desk.client.get("/desk")
+    signed_out = await desk.client.post("/auth/logout", data={"csrf_token": csrf_of(listing)})
+    after = await desk.client.get("/desk")
 
     assert refused.status_code == 404
     assert "Sri" not in refused.text
-    assert (record.payload.outcome, record.payload.principal) == ("denied", f"officer:polres:{username}")
-    assert (after_change.status_code, after_change.headers["location"]) == (303, "/login")
+    assert (record.payload.outcome, record.payload.principal) == ("denied", "officer:polres:officer-polres")
+    assert forged_out.status_code == 303
+    assert still_in.status_code == 200
+    assert signed_out.status_code == 303
+    assert "/protocol/openid-connect/logout?" in signed_out.headers["location"]  # on to the provider
+    assert "id_token_hint=" in signed_out.headers["location"]
+    assert (after.status_code, after.headers["location"]) == (303, "/login")
 
 
-@dataclass(frozen=True)
-class Completed:
-    returncode: int
-    stdout: str
-    stderr: str
+async def test_an_auditor_cannot_open_the_desk(officer_desk: Any) -> None:
+    answer = await sign_in_officer(officer_desk, "auditor")
 
-
-async def run(script: Path, env: dict[str, str], *arguments: str) -> Completed:
-    process = await asyncio.create_subprocess_exec(
-        str(script), *arguments, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
-    )
-    stdout, stderr = await process.communicate()
-    assert process.returncode is not None
-    return Completed(process.returncode, stdout.decode(), stderr.decode())
-
-
-async def test_the_officer_command_adds_and_lists_officers(
-    kafka_settings: KafkaSettings, database_settings: DatabaseSettings, agency_settings: Any, tmp_path: Path
-) -> None:
-    script = Path(sys.executable).parent / "satupintu-agency-officer"
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_settings.url,
-        "DATABASE_NAME_PREFIX": database_settings.name_prefix,
-        "AUTH_KEYS_DIR": str(tmp_path),
-    }
-    username = f"sari-{uuid.uuid4().hex[:6]}"
-
-    added = await run(
-        script, env, "add", "--agency", "djp", "--username", username, "--name", "Sari Dewi", "--password", PASSWORD
-    )
-    again = await run(script, env, "add", "--agency", "djp", "--username", username, "--password", PASSWORD)
-    unknown_agency = await run(script, env, "add", "--agency", "nasa", "--username", "x-ray", "--password", PASSWORD)
-    listed = await run(script, env, "list", "--agency", "djp")
-
-    assert added.returncode == 0, added.stderr
-    assert again.returncode == 2
-    assert "already exists" in again.stderr
-    assert unknown_agency.returncode == 2
-    assert "unknown agency 'nasa'" in unknown_agency.stderr
-    assert listed.returncode == 0, listed.stderr
-    assert f"{username}\tdjp\tSari Dewi" in listed.stdout.splitlines()
+    assert answer.status_code == 403
+    assert "tidak berhak" in answer.text
+    assert (await officer_desk.client.get("/desk")).status_code == 303

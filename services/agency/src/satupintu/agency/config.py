@@ -8,6 +8,7 @@ from typing import Annotated
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from satupintu.common.oidc.settings import OidcSettings
 from satupintu.common.production import Secret
 from satupintu.common.settings import ServiceSettings
 
@@ -59,16 +60,15 @@ class AgencySettings(ServiceSettings):
     )
     session_secret: Annotated[str | None, Secret()] = Field(
         default=None,
-        description="Secret that signs the desk's session cookies. Unset: a local secret in the auth keys directory.",
-    )
-    session_max_age_seconds: int = Field(
-        default=8 * 3600, gt=0, description="How long an officer stays logged in to the desk (one working day)."
+        description="Secret that signs the desk's page-state cookie (one-time messages; who is signed in is kept "
+        "server-side). Unset: a local secret in the auth keys directory.",
     )
     secure_cookies: bool = Field(
         default=False, description="Send the session cookie only over HTTPS; turn on behind TLS in production."
     )
-    login_attempts_per_minute: int = Field(
-        default=10, ge=1, description="Login attempts allowed per client address and user name per minute."
+    oidc: OidcSettings = Field(
+        default_factory=OidcSettings,
+        description="The sign-in provider and the desk's client there (`OIDC_*`); officers sign in there.",
     )
 
     def production_problems(self) -> list[str]:

@@ -1,5 +1,5 @@
-"""The agency desk's process context: the runtime, the catalogue, the desk and officer use cases, the session
-secret and the sign-in throttle, built once from settings."""
+"""The agency desk's process context: the runtime, the catalogue, the desk's use cases, officers' sign-in through
+the provider and the pages' cookie secret, built once from settings."""
 
 from __future__ import annotations
 
@@ -8,17 +8,21 @@ from datetime import timedelta
 
 from satupintu.agency.config import AgencySettings
 from satupintu.agency.migrations import SCHEMA
-from satupintu.agency.services import DeskService, OfficerService
+from satupintu.agency.services import DeskService
+from satupintu.common.auth import Role
 from satupintu.common.catalogue import Catalogue, load_catalogue
 from satupintu.common.clock import Clock
 from satupintu.common.document_store import DocumentCipher, LocalDocumentStore
 from satupintu.common.keys import field_cipher, session_secret
-from satupintu.common.ratelimit import TokenBuckets
+from satupintu.common.oidc.sessions import SessionStore
+from satupintu.common.oidc.web import SignIn
 from satupintu.common.runtime import ServiceRuntime
 from satupintu.common.working_days import parse_dates
 from satupintu.contract.topics import agency_reader
 
 SERVICE_NAME = "agency"
+DESK_PORT = 8003
+"""The desk's port under ``make up``: its address at the local provider."""
 
 
 @dataclass
@@ -29,9 +33,8 @@ class AgencyContext:
     settings: AgencySettings
     catalogue: Catalogue
     desk: DeskService
-    officers: OfficerService
+    sign_in: SignIn
     session_secret: str
-    login_throttle: TokenBuckets
 
     @classmethod
     def build(cls, settings: AgencySettings, clock: Clock) -> AgencyContext:
@@ -41,11 +44,12 @@ class AgencyContext:
         readers = [agency_reader(code) for code in sorted(catalogue.agency_codes())]
         keys = runtime.keep_citizen_keys(readers, private_keys_dir=settings.reader_private_keys_dir)
         keys_dir = settings.auth.keys_dir
+        cipher = field_cipher(settings.encryption_keys, keys_dir, SERVICE_NAME)
         desk = DeskService(
             runtime.sessions,
             runtime.outbox,
             catalogue,
-            field_cipher(settings.encryption_keys, keys_dir, SERVICE_NAME),
+            cipher,
             LocalDocumentStore(settings.documents_dir, DocumentCipher.configured(settings.document_keys, keys_dir)),
             claim_ttl=timedelta(seconds=settings.claim_ttl_seconds),
             due_soon_working_days=settings.due_soon_working_days,
@@ -53,13 +57,21 @@ class AgencyContext:
             keys=keys,
             clock=clock,
         )
-        attempts = settings.login_attempts_per_minute
+        sign_in = SignIn(
+            settings.oidc,
+            SessionStore(runtime.sessions, cipher, clock),
+            client="desk",
+            port=DESK_PORT,
+            roles={Role.OFFICER},
+            cookie="desk_session",
+            landing="/login",
+            home="/desk",
+        )
         return cls(
             runtime=runtime,
             settings=settings,
             catalogue=catalogue,
             desk=desk,
-            officers=OfficerService(runtime.sessions, catalogue, clock=clock),
+            sign_in=sign_in,
             session_secret=session_secret(settings.session_secret, keys_dir, SERVICE_NAME),
-            login_throttle=TokenBuckets(attempts, attempts),
         )

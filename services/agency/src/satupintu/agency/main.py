@@ -14,6 +14,7 @@ from satupintu.agency.migrations import SCHEMA
 from satupintu.common.clock import Clock, utc_now
 from satupintu.common.commands import service_main
 from satupintu.common.http import create_service_app, trust_proxies
+from satupintu.common.oidc.web import sign_in_router
 
 SESSION_COOKIE = "satupintu_desk"
 TITLE = "Satu Pintu agency desk: officers' tasks and the worker SDK"
@@ -31,19 +32,19 @@ def create_app(settings: AgencySettings | None = None, clock: Clock = utc_now) -
     handlers.subscribe(context.runtime, context.desk, context.catalogue)
     app = create_service_app(context.runtime, TITLE, DESCRIPTION)
     app.state.agency = context
-    # Read by api/pages.py until it takes them from api/dependencies.py.
-    app.add_middleware(
+    app.add_middleware(  # the pages' one-time messages; who is signed in is kept server-side (context.sign_in)
         SessionMiddleware,
         secret_key=context.session_secret,
         session_cookie=SESSION_COOKIE,
-        max_age=settings.session_max_age_seconds,
+        max_age=settings.oidc.session_max_age_seconds,
         same_site="lax",
         https_only=settings.secure_cookies,
     )
-    web.install_page_security(app)
+    web.install_page_security(app, context.sign_in.provider_origin)
     app.include_router(tasks_api.router)
     app.include_router(documents_api.router)
     app.include_router(web.router)
+    app.include_router(sign_in_router(context.sign_in))
     trust_proxies(app, settings)  # last: it must run before the rate limits
     return app
 

@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from authlib.common.security import generate_token
 from authlib.integrations.httpx_client import AsyncOAuth2Client, OAuthError
@@ -101,6 +101,13 @@ class SignIn:
         self.cookie = cookie
         self.landing = landing
         self.home = home
+
+    @property
+    def provider_origin(self) -> str:
+        """The provider's origin: a page's ``form-action`` must allow it, for signing out goes there after the
+        form's POST (browsers apply ``form-action`` to the redirect)."""
+        parts = urlsplit(self.provider.issuer)
+        return f"{parts.scheme}://{parts.netloc}"
 
     @property
     def redirect_uri(self) -> str:

@@ -1,9 +1,10 @@
-"""What the desk's routers share: the process's services, the officer behind a request (bearer token or desk
-session), and domain errors as problem+json."""
+"""What the desk's routers share: the process's services, the officer behind a request (bearer token, or the desk
+session of an officer signed in through the provider), and domain errors as problem+json."""
 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -12,18 +13,13 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from satupintu.agency.api.refusals import refuse_unless_officer
 from satupintu.agency.domain import DeskError, InvalidDecision
 from satupintu.agency.factory import AgencyContext
-from satupintu.agency.services import DeskService, OfficerService, password_stamp
-from satupintu.agency.storage.tables import Officer
-from satupintu.common.auth import AuthenticationError, KeySetUnavailableError, Principal, Role, TokenVerifier
+from satupintu.agency.services import DeskService
+from satupintu.common.auth import AuthenticationError, KeySetUnavailableError, Principal, TokenVerifier
 from satupintu.common.catalogue import Catalogue
+from satupintu.common.oidc.web import SignIn
 from satupintu.common.problems import Problem
-from satupintu.common.ratelimit import TokenBuckets
 
-SESSION_OFFICER = "officer"
-SESSION_AGENCY = "agency"
-SESSION_STAMP = "stamp"
-
-_bearer = HTTPBearer(auto_error=False, description="An officer's token (`satupintu-token --role officer`) or OIDC.")
+_bearer = HTTPBearer(auto_error=False, description="An officer's token (the provider's access token).")
 
 
 def context(request: Request) -> AgencyContext:
@@ -37,41 +33,34 @@ def desk_service(request: Request) -> DeskService:
     return context(request).desk
 
 
-def officer_service(request: Request) -> OfficerService:
-    """The process's officer service."""
-    return context(request).officers
-
-
 def catalogue(request: Request) -> Catalogue:
     """The catalogue the process loaded."""
     return context(request).catalogue
 
 
-def login_throttle(request: Request) -> TokenBuckets:
-    """The limit of desk sign-in attempts per client address."""
-    return context(request).login_throttle
+def sign_in(request: Request) -> SignIn:
+    """Officers' sign-in through the provider."""
+    return context(request).sign_in
 
 
-def principal_of(officer: Officer) -> Principal:
-    """The principal of an officer logged in to the desk."""
-    return Principal(subject=officer.username, roles=frozenset({Role.OFFICER}), agency=officer.agency)
+@dataclass(frozen=True)
+class DeskOfficer:
+    """The officer signed in to the desk's pages, as the pages show them."""
+
+    username: str
+    display_name: str
+    agency: str
+    principal: Principal
 
 
-async def session_officer(request: Request) -> Officer | None:
-    """The officer logged in with this request's desk session, if it is still valid (the officer exists, in the same
-    agency, with the password the session was opened with); an invalid session is cleared."""
-    username = request.session.get(SESSION_OFFICER)
-    if not isinstance(username, str):
+async def signed_in_officer(request: Request) -> DeskOfficer | None:
+    """The officer signed in through the provider with this request's desk session, if any (the session exists
+    server-side, has not expired and was not ended by a logout anywhere)."""
+    found = await sign_in(request).signed_in(request)
+    agency = found.principal.agency if found else None
+    if found is None or agency is None:
         return None
-    officer = await officer_service(request).find(username)
-    if (
-        officer is None
-        or officer.agency != request.session.get(SESSION_AGENCY)
-        or password_stamp(officer) != request.session.get(SESSION_STAMP)
-    ):
-        request.session.clear()
-        return None
-    return officer
+    return DeskOfficer(found.principal.subject, found.display_name, agency, found.principal)
 
 
 async def token_or_session_officer(
@@ -79,15 +68,15 @@ async def token_or_session_officer(
 ) -> Principal:
     """The officer behind a bearer token or, without one, the desk session (for documents opened from the pages)."""
     if credentials is None:
-        officer = await session_officer(request)
+        officer = await signed_in_officer(request)
         if officer is None:
             raise Problem(
                 401,
                 "unauthenticated",
-                "Log in to the desk or send an officer's bearer token.",
+                "Sign in to the desk or send an officer's bearer token.",
                 headers={"WWW-Authenticate": "Bearer"},
             )
-        return principal_of(officer)
+        return officer.principal
     verifier: TokenVerifier = request.app.state.token_verifier
     try:
         principal = await asyncio.to_thread(verifier.verify, credentials.credentials)

@@ -5,12 +5,13 @@ with ``uv run alembic -n agency revision --autogenerate`` (docs/operations.md, "
 
 from __future__ import annotations
 
-from satupintu.agency.storage.tables import DeskTask, Officer
+from satupintu.agency.storage.tables import DeskTask
 from satupintu.common.migrations import ServiceSchema
 
 SCHEMA = ServiceSchema(
     "agency",
-    tables=[DeskTask, Officer],
+    tables=[DeskTask],
     reader_keys=True,
+    sign_in=True,
 )
 """Agency's tables (with outbox and inbox) and who may do what to them."""

@@ -1,5 +1,5 @@
 """The desk's use cases: keep the task inbox from the agencies' topics, list, show, claim and decide tasks, serve
-documents, record who saw what (``access.recorded``); the officers who log in are in :mod:`.officers`.
+documents, record who saw what (``access.recorded``). Officers sign in through the provider.
 
 A decision, made at the desk or seen on the agency's decisions topic, only sends the task to routing
 (``decision_sent``): routing's answer on the tasks topic closes it (``task.decision_accepted``) or puts it back in

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from satupintu.agency.domain import DeskTaskState
-from satupintu.agency.storage.tables import DeskTask, Officer
+from satupintu.agency.storage.tables import DeskTask
 
 _UPSERT_COLUMNS = (
     "application_id",
@@ -314,26 +314,3 @@ class TaskRepository:
             .order_by(col(DeskTask.application_id))
         )
         return list(result.scalars().all())
-
-
-class OfficerRepository:
-    """The officers who may log in to the desk."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
-
-    async def get(self, username: str) -> Officer | None:
-        """The officer with ``username``."""
-        return await self._session.get(Officer, username)
-
-    def add(self, officer: Officer) -> None:
-        """Add a new officer (flushed with the transaction)."""
-        self._session.add(officer)
-
-    async def of_agency(self, agency: str | None = None) -> Sequence[Officer]:
-        """Every officer, or those of ``agency``, by user name."""
-        statement = select(Officer).order_by(col(Officer.username))
-        if agency is not None:
-            statement = statement.where(col(Officer.agency) == agency)
-        result = await self._session.execute(statement)
-        return result.scalars().all()

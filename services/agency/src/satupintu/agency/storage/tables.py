@@ -64,16 +64,3 @@ class DeskTask(SQLModel, table=True):
     refused_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     withdrawn_reason: str | None = Field(default=None, description="Why routing withdrew the task.")
     updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
-
-
-class Officer(SQLModel, table=True):
-    """An officer who logs in to the desk with a user name and password (argon2id hash)."""
-
-    __tablename__ = "officers"
-
-    username: str = Field(primary_key=True, description="Login name, lower case, unique across agencies.")
-    agency: str = Field(index=True, description="Lower-case code of the officer's agency.")
-    display_name: str = Field(description="The name shown on the desk.")
-    password_hash: str = Field(description="argon2id hash of the password (PHC string).")
-    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
-    password_changed_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))

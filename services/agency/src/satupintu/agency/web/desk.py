@@ -1,10 +1,10 @@
-"""The officers' desk: server-rendered pages in Indonesian that work without JavaScript. Officers log in with a
-user name and password; the session is a signed cookie (Starlette's ``SessionMiddleware``, itsdangerous) and every
-form carries the session's CSRF token. The pages call the same use cases as the JSON API."""
+"""The officers' desk: server-rendered pages in Indonesian that work without JavaScript. Officers sign in through the
+provider (``/auth/*``, satupintu.common.oidc): the desk keeps no passwords, the session is kept server-side and its
+cookie holds an opaque id; the officer's agency comes from their token, never from the request. Every form carries
+the session's CSRF token. The pages call the same use cases as the JSON API."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
@@ -13,28 +13,18 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
 from satupintu.agency.api import dependencies
-from satupintu.agency.api.dependencies import (
-    SESSION_AGENCY,
-    SESSION_OFFICER,
-    SESSION_STAMP,
-    desk_service,
-    officer_service,
-    principal_of,
-    session_officer,
-)
+from satupintu.agency.api.dependencies import DeskOfficer, desk_service, sign_in, signed_in_officer
 from satupintu.agency.domain import DecisionInput, DeskError, FieldProblem, InvalidDecision
-from satupintu.agency.services import password_stamp
-from satupintu.agency.storage.tables import Officer
-from satupintu.common.web.csrf import CsrfField, csrf_token, csrf_valid, renew_csrf_token
+from satupintu.common.web.csrf import CsrfField
 from satupintu.common.web.dates import local_time
 from satupintu.common.web.templates import render_html
 from satupintu.contract.base import Decision
 
 router = APIRouter(include_in_schema=False)
 FLASH_KEY = "flash"
-PAGE_PATHS = ("/login", "/logout", "/desk")
+PAGE_PATHS = ("/login", "/auth", "/desk")
 _CSP = (
-    "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; form-action 'self'; "
+    "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; form-action 'self' {provider}; "
     "frame-ancestors 'none'; base-uri 'none'"
 )
 
@@ -56,8 +46,10 @@ _FIELD_MESSAGES = {
 }
 
 
-def install_page_security(app: FastAPI) -> None:
-    """Headers for the desk's pages: no framing, no foreign content, no caching of personal data."""
+def install_page_security(app: FastAPI, provider_origin: str) -> None:
+    """Headers for the desk's pages: no framing, no foreign content, no caching of personal data; forms post here
+    (signing out continues at the provider, ``provider_origin``)."""
+    policy = _CSP.format(provider=provider_origin)
 
     @app.middleware("http")
     async def page_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
@@ -65,7 +57,7 @@ def install_page_security(app: FastAPI) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         path = request.url.path
         if path == "/" or path.startswith(PAGE_PATHS):
-            response.headers["Content-Security-Policy"] = _CSP
+            response.headers["Content-Security-Policy"] = policy
             response.headers["X-Frame-Options"] = "DENY"
             response.headers["Referrer-Policy"] = "no-referrer"
             response.headers["Cache-Control"] = "no-store"
@@ -88,10 +80,10 @@ def _render(
     status_code: int = 200,
     headers: dict[str, str] | None = None,
 ) -> HTMLResponse:
-    officer: Officer | None = context.get("officer")
+    officer: DeskOfficer | None = context.get("officer")
     full = {
         "officer": None,
-        "csrf_token": csrf_token(request),
+        "csrf_token": sign_in(request).csrf_token(request),
         "flash": request.session.pop(FLASH_KEY, None),
         "agency_name": _agency_name(request, officer.agency) if officer else "",
         "sla_labels": SLA_LABELS,
@@ -126,78 +118,30 @@ async def home() -> RedirectResponse:
 
 
 @router.get("/login")
-async def login_page(request: Request) -> Response:
-    """The login form (a session cookie carries its CSRF token)."""
-    if await session_officer(request) is not None:
+async def login_page(request: Request, signed_out: str = "") -> Response:
+    """The desk's sign-in page: a link to the provider's login (an officer already signed in goes to the desk)."""
+    if await signed_in_officer(request) is not None:
         return _redirect("/desk")
-    return _render(request, "login.html", {"username": "", "error": None})
-
-
-@router.post("/login")
-async def login(
-    request: Request,
-    username: Annotated[str, Form(max_length=64)] = "",
-    password: Annotated[str, Form(max_length=1024)] = "",
-    csrf_token: CsrfField = "",
-) -> Response:
-    """Check the password; on success start a new session (new CSRF token) and go to the task list."""
-    if not csrf_valid(request, csrf_token):
-        return _refused_form(request)
-    throttle = dependencies.login_throttle(request)
-    client = request.client.host if request.client else "unknown"
-    wait = throttle.take(f"{client}|{username.strip().lower()}")
-    if wait > 0:
-        return _render(
-            request,
-            "login.html",
-            {"username": username, "error": "Terlalu banyak percobaan masuk. Tunggu sebentar lalu coba lagi."},
-            status_code=429,
-            headers={"Retry-After": str(math.ceil(wait))},
-        )
-    officer = await officer_service(request).authenticate(username, password)
-    if officer is None:
-        return _render(
-            request,
-            "login.html",
-            {"username": username, "error": "Nama pengguna atau kata sandi salah."},
-            status_code=401,
-        )
-    request.session.clear()
-    request.session.update(
-        {
-            SESSION_OFFICER: officer.username,
-            SESSION_AGENCY: officer.agency,
-            SESSION_STAMP: password_stamp(officer),
-        }
+    return _render(
+        request, "login.html", {"sign_in_url": sign_in(request).login_url("/desk"), "signed_out": bool(signed_out)}
     )
-    renew_csrf_token(request)
-    return _redirect("/desk")
-
-
-@router.post("/logout")
-async def logout(request: Request, csrf_token: CsrfField = "") -> Response:
-    """End the session."""
-    if not csrf_valid(request, csrf_token):
-        return _refused_form(request)
-    request.session.clear()
-    return _redirect("/login")
 
 
 @router.get("/desk")
 async def task_list(request: Request) -> Response:
     """The agency's open tasks, and those waiting for routing, with due dates and SLA state."""
-    officer = await session_officer(request)
+    officer = await signed_in_officer(request)
     if officer is None:
         return _redirect("/login")
     desk = desk_service(request)
-    tasks = await desk.open_tasks(principal_of(officer))
+    tasks = await desk.open_tasks(officer.principal)
     return _render(request, "tasks.html", {"officer": officer, "tasks": tasks, "now": desk.now()})
 
 
 @router.get("/desk/tasks/{task_id}")
 async def task_page(request: Request, task_id: str) -> Response:
     """One task: what the agency may see, and claiming or deciding it."""
-    officer = await session_officer(request)
+    officer = await signed_in_officer(request)
     if officer is None:
         return _redirect("/login")
     return await _task_page(request, officer, task_id)
@@ -205,7 +149,7 @@ async def task_page(request: Request, task_id: str) -> Response:
 
 async def _task_page(
     request: Request,
-    officer: Officer,
+    officer: DeskOfficer,
     task_id: str,
     *,
     errors: dict[str, str] | None = None,
@@ -214,7 +158,7 @@ async def _task_page(
 ) -> Response:
     desk = desk_service(request)
     try:
-        task = await desk.task(principal_of(officer), task_id)
+        task = await desk.task(officer.principal, task_id)
     except DeskError as error:
         return _render(
             request,
@@ -246,14 +190,14 @@ async def _task_page(
 @router.post("/desk/tasks/{task_id}/claim")
 async def claim(request: Request, task_id: str, csrf_token: CsrfField = "") -> Response:
     """Claim the task; back to the task page."""
-    officer = await session_officer(request)
+    officer = await signed_in_officer(request)
     if officer is None:
         return _redirect("/login")
-    if not csrf_valid(request, csrf_token):
+    if not sign_in(request).csrf_valid(request, csrf_token):
         return _refused_form(request)
     desk = desk_service(request)
     try:
-        claimed = await desk.claim(principal_of(officer), task_id)
+        claimed = await desk.claim(officer.principal, task_id)
     except DeskError as error:
         if error.status == 404:
             _flash(request, "error", "Instansi Anda tidak memiliki tugas ini.")
@@ -278,14 +222,14 @@ class DecisionForm(BaseModel):
 @router.post("/desk/tasks/{task_id}/decision")
 async def decide(request: Request, task_id: str, form: Annotated[DecisionForm, Form()]) -> Response:
     """Decide the task held; back to the list, or the form again with what to fix."""
-    officer = await session_officer(request)
+    officer = await signed_in_officer(request)
     if officer is None:
         return _redirect("/login")
-    if not csrf_valid(request, form.csrf_token):
+    if not sign_in(request).csrf_valid(request, form.csrf_token):
         return _refused_form(request)
     try:
         proposed = decision_from_form(form.decision, form.outputs, form.reason, form.questions)
-        decided = await desk_service(request).decide(principal_of(officer), task_id, proposed)
+        decided = await desk_service(request).decide(officer.principal, task_id, proposed)
     except InvalidDecision as invalid:
         errors: dict[str, str] = {}
         for problem in invalid.problems:
