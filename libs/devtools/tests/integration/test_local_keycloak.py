@@ -1,5 +1,6 @@
 """The local Keycloak answers the realm ``satupintu``: an agency's systems get a token with the client-credentials
-grant that carries their agency, verified against the realm's keys; no client accepts the password grant."""
+grant that carries their agency, verified against the realm's keys; no client but the local command-line one
+(``satupintu-cli``) accepts the password grant."""
 
 from __future__ import annotations
 
@@ -31,18 +32,22 @@ def test_an_agency_client_gets_a_token_carrying_its_agency_from_the_local_keyclo
     assert claims["azp"] == "agency-polres"
 
 
-def test_no_client_accepts_the_password_grant(keycloak: LocalKeycloak) -> None:
+def test_no_client_but_the_local_command_line_one_accepts_the_password_grant(keycloak: LocalKeycloak) -> None:
     discovery = httpx.get(keycloak.discovery_url, timeout=10).raise_for_status().json()
+    password_grant = {"grant_type": "password", "username": "officer-polres", "password": "local-officer-polres"}
+    confidential = [
+        *(f"satupintu-{name}" for name in ("intake", "desk", "audit", "mall")),
+        "agency-polres",
+    ]
 
-    for client, secret in [
-        ("satupintu-desk", "local-development-satupintu-desk"),
-        ("agency-polres", "local-development-agency-polres"),
-    ]:
+    for client in confidential:
         answer = httpx.post(
-            discovery["token_endpoint"],
-            data={"grant_type": "password", "username": "officer-polres", "password": "local-officer-polres"},
-            auth=(client, secret),
-            timeout=10,
+            discovery["token_endpoint"], data=password_grant, auth=(client, f"local-development-{client}"), timeout=10
         )
-        assert answer.status_code in {400, 401}
-        assert answer.json()["error"] == "unauthorized_client"
+        assert answer.status_code in {400, 401}, client
+        assert answer.json()["error"] == "unauthorized_client", client
+    command_line = httpx.post(
+        discovery["token_endpoint"], data={**password_grant, "client_id": "satupintu-cli"}, timeout=10
+    )
+    assert command_line.status_code == 200
+    assert command_line.json()["access_token"]
