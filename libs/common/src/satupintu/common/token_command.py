@@ -39,11 +39,11 @@ class TokenRequestError(RuntimeError):
     """The provider did not answer or refused the grant; the message says why."""
 
 
-def token_endpoint(http: httpx.Client, issuer: str) -> str:
+def token_endpoint(issuer: str, timeout: float = 10.0) -> str:
     """The provider's token endpoint, from its discovery document."""
     discovery_url = issuer.rstrip("/") + "/.well-known/openid-configuration"
     try:
-        answer = http.get(discovery_url)
+        answer = httpx.get(discovery_url, timeout=timeout)
     except httpx.HTTPError as error:
         raise TokenRequestError(f"the provider at {issuer} does not answer ({error}); is `make up` running?") from error
     if answer.status_code != 200:
@@ -53,7 +53,7 @@ def token_endpoint(http: httpx.Client, issuer: str) -> str:
 
 def _fetch(client: OAuth2Client, issuer: str, **grant: str) -> str:
     try:
-        token: dict[str, Any] = client.fetch_token(token_endpoint(client, issuer), **grant)
+        token: dict[str, Any] = client.fetch_token(token_endpoint(issuer, client.timeout.read), **grant)
     except OAuthError as error:
         raise TokenRequestError(f"the provider refused: {error.error}: {error.description}") from error
     except httpx.HTTPError as error:
