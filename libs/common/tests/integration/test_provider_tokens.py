@@ -68,7 +68,7 @@ def realm(keycloak: LocalKeycloak) -> Iterator[RotatingRealm]:
 
 
 @pytest.fixture
-async def api(realm: ThrowawayRealm) -> AsyncIterator[httpx.AsyncClient]:
+async def api(realm: RotatingRealm) -> AsyncIterator[httpx.AsyncClient]:
     """An audit-like API, configured as ``make up`` configures the services for the local Keycloak."""
     settings = realm.realm.auth_settings(leeway_seconds=0)
     app = FastAPI()
