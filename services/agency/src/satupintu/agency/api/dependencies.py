@@ -22,7 +22,9 @@ SESSION_OFFICER = "officer"
 SESSION_AGENCY = "agency"
 SESSION_STAMP = "stamp"
 
-_bearer = HTTPBearer(auto_error=False, description="An officer's or agency system's access token from the OIDC provider.")
+_bearer = HTTPBearer(
+    auto_error=False, description="An officer's or an agency system's access token from the OIDC provider."
+)
 
 
 def context(request: Request) -> AgencyContext:
