@@ -13,7 +13,6 @@ import json
 import os
 import re
 import subprocess
-import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -32,12 +31,10 @@ from cryptography.x509.oid import NameOID
 from pydantic import ValidationError
 
 from satupintu.common import install_secrets
-from satupintu.common.auth import Role, TokenVerifier
-from satupintu.common.auth import main as token_main
 from satupintu.common.catalogue import load_catalogue
 from satupintu.common.production import development_defaults
 from satupintu.common.sealing import load_private_key, public_pem, reader_key_file
-from satupintu.common.settings import AuthSettings, ServiceSettings
+from satupintu.common.settings import ServiceSettings
 from satupintu.contract.topics import NOTIFICATION_READER, agency_reader
 from tests.deploy.support import COMPOSE_FILE, DEPLOY, PORTS, ROOT, compose_command, generated_secrets, tool
 
@@ -386,28 +383,6 @@ def test_every_reader_has_a_pair_whose_public_half_intake_is_given() -> None:
     )
     assert (compose / "reader-keys" / "public").stat().st_mode & 0o777 == 0o755, "mounted whole: uid 10001 enters"
     assert (compose / "reader-keys").stat().st_mode & 0o777 == 0o700
-
-
-def test_the_compose_token_tool_mints_tokens_the_services_accept(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    token_tool = compose_project()["services"]["token"]
-    (signing_key,) = compose_mounted_secrets("token").values()
-    environment = compose_environment_of("token")
-    monkeypatch.setattr(sys, "argv", ["satupintu-token", "--role", "operator", "--subject", "rina"])
-
-    with only_environment(environment):
-        token_main()
-    token = capsys.readouterr().out.strip()
-
-    assert token_tool["entrypoint"] == ["satupintu-token"]
-    assert token_tool["network_mode"] == "none"
-    assert is_signing_key(signing_key.read_bytes())
-    assert environment["SATUPINTU_ENVIRONMENT"] == "production"
-    public_key = Path(compose_environment_of("intake")["AUTH_PUBLIC_KEY_PATH"]).read_bytes()
-    principal = TokenVerifier(AuthSettings(), public_key_pem=public_key).verify(token)
-    assert principal.subject == "rina"
-    assert principal.roles == {Role.OPERATOR}
 
 
 @pytest.mark.parametrize(

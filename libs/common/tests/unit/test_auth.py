@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -11,19 +10,22 @@ from typing import Annotated
 import httpx
 import jwt
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from fastapi import Depends, FastAPI
+from jwt.algorithms import OKPAlgorithm
 
 from satupintu.common.auth import (
     PRIVATE_KEY_FILE,
     PUBLIC_KEY_FILE,
     AuthenticationError,
     Principal,
+    ProviderKeys,
     Role,
     TokenIssuer,
     TokenVerifier,
     generate_keypair,
     load_or_create_local_keys,
-    main,
     require_roles,
 )
 from satupintu.common.settings import AuthSettings
@@ -168,31 +170,75 @@ def test_local_keys_are_created_once_and_reused(tmp_path: Path) -> None:
     assert (keys_dir / PUBLIC_KEY_FILE).read_bytes() == first[1]
 
 
-def test_token_command_prints_a_token_that_verifies(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+def test_a_providers_token_names_its_user_by_preferred_username_and_keeps_only_our_roles(
+    verifier: TokenVerifier,
 ) -> None:
-    for name in ("AUTH_ISSUER", "AUTH_AUDIENCE", "AUTH_TOKEN_TTL_SECONDS"):
-        monkeypatch.delenv(name, raising=False)
-    argv = ["satupintu-token", "--role", "officer", "--agency", "polres", "--subject", "budi", "--ttl", "600"]
-    monkeypatch.setattr(sys, "argv", [*argv, "--keys-dir", str(tmp_path)])
+    now = int(time.time())
+    claims = {
+        "sub": "5f0c1a52-8d0e-4d7b-9a7e-2d1f6c1b9e11",
+        "preferred_username": "officer-polres",
+        "roles": ["default-roles-satupintu", "offline_access", "officer"],
+        "agency": "polres",
+        "iss": SETTINGS.issuer,
+        "aud": ["satupintu", "account"],
+        "iat": now,
+        "exp": now + 300,
+    }
 
-    main()
+    principal = verifier.verify(jwt.encode(claims, PRIVATE_PEM, algorithm="EdDSA"))
 
-    token = capsys.readouterr().out.strip()
-    public_pem = (tmp_path / PUBLIC_KEY_FILE).read_bytes()
-    principal = TokenVerifier(AuthSettings(), public_key_pem=public_pem).verify(token)
-    assert principal == Principal(subject="budi", roles=frozenset({Role.OFFICER}), agency="polres")
+    assert principal == Principal(subject="officer-polres", roles=frozenset({Role.OFFICER}), agency="polres")
 
 
-def test_token_command_refuses_an_officer_without_agency(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    monkeypatch.setattr(
-        sys, "argv", ["satupintu-token", "--role", "officer", "--subject", "budi", "--keys-dir", str(tmp_path)]
-    )
+def test_a_token_without_expiry_is_refused(verifier: TokenVerifier) -> None:
+    now = int(time.time())
+    claims = {"sub": "budi", "roles": ["auditor"], "iss": SETTINGS.issuer, "aud": SETTINGS.audience, "iat": now}
 
-    with pytest.raises(SystemExit) as exit_info:
-        main()
+    with pytest.raises(AuthenticationError, match="`exp` claim"):
+        verifier.verify(jwt.encode(claims, PRIVATE_PEM, algorithm="EdDSA"))
 
-    assert exit_info.value.code == 2
-    assert "agency" in capsys.readouterr().err
+
+@pytest.mark.parametrize("algorithm", ["HS256", "none"])
+def test_shared_secret_and_unsigned_algorithms_cannot_be_configured(algorithm: str) -> None:
+    with pytest.raises(ValueError, match="only public-key algorithms"):
+        AuthSettings(algorithms=["RS256", algorithm])
+
+
+class _CountingKeys(ProviderKeys):
+    """Provider keys whose key set is given by the test, counting how often it is fetched."""
+
+    def __init__(self, clock: list[float]) -> None:
+        super().__init__("http://provider.test/certs", lifespan=300, cooldown=10, clock=lambda: clock[0])
+        self.published: list[dict[str, str]] = []
+        self.fetches = 0
+
+    def fetch_data(self) -> dict[str, object]:
+        self.fetches += 1
+        return {"keys": list(self.published)}
+
+
+def _jwk(kid: str) -> dict[str, str]:
+    public_key = serialization.load_pem_public_key(PUBLIC_PEM)
+    assert isinstance(public_key, Ed25519PublicKey)
+    return {**OKPAlgorithm.to_jwk(public_key, as_dict=True), "kid": kid}
+
+
+def test_a_rotated_key_is_fetched_at_once_but_made_up_keys_refresh_at_most_once_per_cooldown() -> None:
+    now = [1000.0]
+    keys = _CountingKeys(now)
+    keys.published = [_jwk("old")]
+
+    assert keys.get_signing_key("old").key_id == "old"  # first fetch
+    keys.published = [_jwk("old"), _jwk("new")]  # the provider rotates its key a moment later
+    assert keys.get_signing_key("new").key_id == "new"  # a miss refreshes at once
+    for _ in range(5):
+        with pytest.raises(jwt.PyJWKClientError):
+            keys.get_signing_key("made-up")
+    fetches_while_cooling_down = keys.fetches
+    now[0] += 10
+    with pytest.raises(jwt.PyJWKClientError):
+        keys.get_signing_key("made-up")
+
+    assert fetches_while_cooling_down == 2  # the first fetch and the rotation's: made-up keys waited their turn
+    assert keys.fetches == 3
+    assert keys.get_signing_key("old").key_id == "old"  # the old key keeps working

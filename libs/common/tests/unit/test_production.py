@@ -1,10 +1,9 @@
 """Production mode (``SATUPINTU_ENVIRONMENT=production``): settings holding a key or a password refuse a built-in
 development default or an unset secret that would be made up on the spot, without echoing any secret; development
-keeps its defaults; ``satupintu-token`` signs only with the installation's key."""
+keeps its defaults; ``satupintu-token`` gives no local user's token and uses no development secret."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -12,9 +11,10 @@ import pytest
 from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import SettingsConfigDict
 
-from satupintu.common.auth import PRIVATE_KEY_FILE, Role, TokenVerifier, generate_keypair, main
+from satupintu.common.auth import generate_keypair
 from satupintu.common.production import Secret, development_defaults
 from satupintu.common.settings import AuthSettings, DatabaseSettings, ServiceSettings
+from satupintu.common.token_command import main as token_main
 
 pytestmark = pytest.mark.unit
 
@@ -102,28 +102,18 @@ def test_production_refuses_a_development_default_naming_it_without_echoing_secr
     assert "s3cret-password" not in message
 
 
-def test_the_token_command_in_production_signs_only_with_the_installations_key(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+def test_the_token_command_in_production_refuses_local_users_and_development_secrets(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    for name in ("AUTH_ISSUER", "AUTH_AUDIENCE", "AUTH_TOKEN_TTL_SECONDS"):
-        monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("SATUPINTU_ENVIRONMENT", "production")
-    keys_dir = tmp_path / "local-keys"
-    argv = ["satupintu-token", "--role", "auditor", "--subject", "andi", "--keys-dir", str(keys_dir)]
-    monkeypatch.setattr(sys, "argv", argv)
 
-    with pytest.raises(SystemExit) as refused:
-        main()
-    refusal = capsys.readouterr().err
-    private_pem, public_pem = generate_keypair()
-    signing_key = tmp_path / "signing-key.pem"
-    signing_key.write_bytes(private_pem)
-    monkeypatch.setenv("AUTH_PRIVATE_KEY_PATH", str(signing_key))
-    main()
-    token = capsys.readouterr().out.strip()
+    refusals = []
+    for argv in (["--user", "officer-polres"], ["--user", "auditor", "--password", "x"], ["--agency", "polres"]):
+        with pytest.raises(SystemExit) as refused:
+            token_main(argv)
+        refusals.append((refused.value.code, capsys.readouterr()))
 
-    assert refused.value.code == 2
-    assert "AUTH_PRIVATE_KEY_PATH" in refusal
-    assert not (keys_dir / PRIVATE_KEY_FILE).exists()
-    principal = TokenVerifier(AuthSettings(), public_key_pem=public_pem).verify(token)
-    assert principal.roles == {Role.AUDITOR}
+    assert [code for code, _ in refusals] == [2, 2, 2]
+    assert all(output.out == "" for _, output in refusals)
+    assert "no local users" in refusals[0][1].err
+    assert "--client-secret" in refusals[2][1].err

@@ -1,13 +1,21 @@
 """The local Keycloak answers the realm ``satupintu``: an agency's systems get a token with the client-credentials
-grant that carries their agency, verified against the realm's keys; no client accepts the password grant."""
+grant that carries their agency, verified against the realm's keys; no client but the local command-line one
+(``satupintu-cli``) accepts the password grant."""
 
 from __future__ import annotations
+
+import json
 
 import httpx
 import jwt
 import pytest
 
+from satupintu.common.auth import Principal, Role, TokenVerifier
+from satupintu.common.settings import AuthSettings
+from satupintu.common.token_command import agency_token
+from satupintu.devtools.localstack.cli import provider_environment
 from satupintu.devtools.localstack.keycloak import LocalKeycloak
+from satupintu.devtools.testing.keycloak_admin import throwaway_realm
 
 pytestmark = pytest.mark.integration
 
@@ -31,18 +39,45 @@ def test_an_agency_client_gets_a_token_carrying_its_agency_from_the_local_keyclo
     assert claims["azp"] == "agency-polres"
 
 
-def test_no_client_accepts_the_password_grant(keycloak: LocalKeycloak) -> None:
-    discovery = httpx.get(keycloak.discovery_url, timeout=10).raise_for_status().json()
+def test_no_client_but_the_local_command_line_one_accepts_the_password_grant(keycloak: LocalKeycloak) -> None:
+    with throwaway_realm(keycloak) as realm:  # this checkout's realm file, whatever a running Keycloak imported
+        _only_the_command_line_client_takes_the_password_grant(realm.issuer)
 
-    for client, secret in [
-        ("satupintu-desk", "local-development-satupintu-desk"),
-        ("agency-polres", "local-development-agency-polres"),
-    ]:
+
+def _only_the_command_line_client_takes_the_password_grant(issuer: str) -> None:
+    discovery = httpx.get(f"{issuer}/.well-known/openid-configuration", timeout=10).raise_for_status().json()
+    password_grant = {"grant_type": "password", "username": "officer-polres", "password": "local-officer-polres"}
+    confidential = [
+        *(f"satupintu-{name}" for name in ("intake", "desk", "audit", "mall")),
+        "agency-polres",
+    ]
+
+    for client in confidential:
         answer = httpx.post(
-            discovery["token_endpoint"],
-            data={"grant_type": "password", "username": "officer-polres", "password": "local-officer-polres"},
-            auth=(client, secret),
-            timeout=10,
+            discovery["token_endpoint"], data=password_grant, auth=(client, f"local-development-{client}"), timeout=10
         )
-        assert answer.status_code in {400, 401}
-        assert answer.json()["error"] == "unauthorized_client"
+        assert answer.status_code in {400, 401}, client
+        assert answer.json()["error"] == "unauthorized_client", client
+    command_line = httpx.post(
+        discovery["token_endpoint"], data={**password_grant, "client_id": "satupintu-cli"}, timeout=10
+    )
+    assert command_line.status_code == 200
+    assert command_line.json()["access_token"]
+
+
+def test_the_services_make_up_starts_accept_an_agency_systems_token(keycloak: LocalKeycloak) -> None:
+    verifier = TokenVerifier(AuthSettings(**_settings_from(provider_environment(keycloak))))
+    token = agency_token(keycloak.issuer, "polres", "local-development-agency-polres")
+
+    principal = verifier.verify(token)
+
+    assert principal == Principal(
+        subject="service-account-agency-polres", roles=frozenset({Role.OFFICER}), agency="polres"
+    )
+
+
+def _settings_from(environment: dict[str, str]) -> dict[str, object]:
+    return {
+        name.removeprefix("AUTH_").lower(): json.loads(value) if value.startswith("[") else value
+        for name, value in environment.items()
+    }

@@ -10,6 +10,9 @@ from pathlib import Path
 import pytest
 
 from satupintu.common.catalogue import load_catalogue
+from satupintu.common.settings import AuthSettings
+from satupintu.common.token_command import LOCAL_ISSUER, local_password
+from satupintu.devtools.localstack.cli import provider_environment
 from satupintu.devtools.localstack.keycloak import (
     BUILD_OPTIONS,
     LOCAL_USERS,
@@ -104,3 +107,20 @@ def test_the_users_make_up_prints_are_the_realms_with_their_initial_passwords() 
     }
 
     assert people == LOCAL_USERS
+
+
+def test_satupintu_token_knows_the_initial_password_of_every_local_user() -> None:
+    assert {user: local_password(user) for user in LOCAL_USERS} == LOCAL_USERS
+
+
+def test_make_up_has_the_services_verify_the_local_realms_access_tokens(monkeypatch: pytest.MonkeyPatch) -> None:
+    keycloak = LocalKeycloak(postgres_url="postgresql://postgres@127.0.0.1:5432/postgres")
+    for name, value in provider_environment(keycloak).items():
+        monkeypatch.setenv(name, value)
+
+    settings = AuthSettings()
+
+    assert settings.issuer == keycloak.issuer == LOCAL_ISSUER
+    assert settings.audience == "satupintu"
+    assert settings.jwks_url == f"{keycloak.issuer}/protocol/openid-connect/certs"
+    assert settings.algorithms == ["RS256"]

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import argparse
 import os
-import sys
+import threading
 import time
 from collections.abc import Callable, Iterable
 from enum import StrEnum
@@ -17,9 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import HTTPException, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from satupintu.common.production import ENVIRONMENT_VARIABLE, Environment, environment_field
 from satupintu.common.settings import AuthSettings
 
 PRIVATE_KEY_FILE = "auth_ed25519.pem"
@@ -41,7 +38,9 @@ class Principal(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    subject: str = Field(min_length=1, description="Who the caller is: the token's `sub` claim.")
+    subject: str = Field(
+        min_length=1, description="Who the caller is: the token's `preferred_username`, else its `sub`."
+    )
     roles: frozenset[Role] = Field(min_length=1, description="What the caller may do.")
     agency: str | None = Field(
         default=None, pattern=r"^[a-z0-9][a-z0-9_-]*$", description="Lower-case agency code; required for officers."
@@ -162,14 +161,64 @@ _REFUSALS: list[tuple[type[jwt.PyJWTError], str]] = [
 ]
 
 
+class ProviderKeys(jwt.PyJWKClient):
+    """An OIDC provider's published signing keys, cached for ``lifespan`` seconds and fetched again at once when a
+    token names a key the cache does not hold (the provider rotated its key), but at most once per ``cooldown``
+    seconds on such misses, so tokens naming made-up keys cannot make every request fetch the key set.
+
+    ``jwt.PyJWKClient`` alone counts its cool-down from every fetch, the first one included, so a key rotated soon
+    after a service fetched the set would be refused until the cool-down passed; here only forced refreshes count.
+    """
+
+    def __init__(
+        self,
+        jwks_url: str,
+        lifespan: float,
+        cooldown: float,
+        timeout: float = 10.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        super().__init__(jwks_url, cache_jwk_set=True, lifespan=lifespan, timeout=timeout, cooldown_duration=0)
+        self._cooldown = cooldown
+        self._clock = clock
+        self._last_forced_refresh: float | None = None
+        self._refresh_lock = threading.Lock()
+
+    def get_signing_key(self, kid: str) -> jwt.PyJWK:
+        """The key named ``kid``: from the cached set, else from a fresh one unless a miss refreshed it lately."""
+        known = self.match_kid(self.get_signing_keys(), kid)
+        if known is not None:
+            return known
+        with self._refresh_lock:
+            now = self._clock()
+            if self._last_forced_refresh is None or now - self._last_forced_refresh >= self._cooldown:
+                self._last_forced_refresh = now
+                known = self.match_kid(self.get_signing_keys(refresh=True), kid)
+            else:
+                known = self.match_kid(self.get_signing_keys(), kid)  # another request may have just refreshed
+        if known is None:
+            raise jwt.PyJWKClientError(f'Unable to find a signing key that matches: "{kid}"')
+        return known
+
+
 class TokenVerifier:
-    """Checks tokens against a local public key or, when `jwks_url` is set, an OIDC provider's published keys."""
+    """Checks tokens against a local public key or, when `jwks_url` is set, an OIDC provider's published keys.
+
+    A provider's access token must be signed with one of the pinned algorithms by a key the provider publishes, be
+    issued by the configured issuer for the configured audience and carry an expiry; its subject is the
+    ``preferred_username`` when there is one (Keycloak's ``sub`` is an opaque id), and only its ``roles`` claim's
+    roles of Satu Pintu count.
+    """
 
     def __init__(self, settings: AuthSettings, public_key_pem: bytes | None = None) -> None:
         self._settings = settings
-        self._jwks: jwt.PyJWKClient | None = None
+        self._jwks: ProviderKeys | None = None
         if public_key_pem is None and settings.jwks_url:
-            self._jwks = jwt.PyJWKClient(settings.jwks_url)
+            self._jwks = ProviderKeys(
+                settings.jwks_url,
+                lifespan=settings.jwks_cache_seconds,
+                cooldown=settings.jwks_refresh_cooldown_seconds,
+            )
             return
         if public_key_pem is None and settings.public_key_pem:
             public_key_pem = settings.public_key_pem.encode()
@@ -197,10 +246,14 @@ class TokenVerifier:
                 audience=self._settings.audience,
                 issuer=self._settings.issuer,
                 leeway=self._settings.leeway_seconds,
-                options={"require": ["sub", "roles", "iss", "aud", "iat", "exp"]},
+                options={"require": ["roles", "iss", "aud", "iat", "exp"]},
             )
         except jwt.PyJWKClientConnectionError as error:
             raise KeySetUnavailableError(f"The identity provider's keys could not be fetched: {error}") from error
+        except jwt.PyJWKClientError as error:
+            raise AuthenticationError(
+                "The token is signed with a key the identity provider does not publish."
+            ) from error
         except jwt.MissingRequiredClaimError as error:
             raise AuthenticationError(f"The token lacks the required `{error.claim}` claim.") from error
         except jwt.PyJWTError as error:
@@ -220,15 +273,18 @@ def _principal_from(claims: dict[str, Any]) -> Principal:
         raise AuthenticationError(f"The token grants none of the roles {', '.join(Role)}.")
     if Role.OFFICER in known and not claims.get("agency"):
         raise AuthenticationError("An officer's token must name the officer's agency in its `agency` claim.")
+    subject = claims.get("preferred_username") or claims.get("sub")
+    if not isinstance(subject, str) or not subject:
+        raise AuthenticationError("The token names nobody: it has neither `preferred_username` nor `sub`.")
     try:
-        return Principal(
-            subject=claims["sub"], roles=frozenset(Role(role) for role in known), agency=claims.get("agency")
-        )
+        return Principal(subject=subject, roles=frozenset(Role(role) for role in known), agency=claims.get("agency"))
     except ValidationError as error:
         raise AuthenticationError(f"The token's claims are not valid: {error.errors()[0]['msg']}.") from error
 
 
-_bearer = HTTPBearer(auto_error=False, description="A staff token from `satupintu-token` or the OIDC provider.")
+_bearer = HTTPBearer(
+    auto_error=False, description="An access token from the OIDC provider (`satupintu-token` locally)."
+)
 
 
 def require_roles(*roles: Role) -> Callable[..., Principal]:
@@ -260,54 +316,3 @@ def require_roles(*roles: Role) -> Callable[..., Principal]:
         return principal
 
     return authenticated_principal
-
-
-class _TokenCommandSettings(BaseSettings):
-    """Where ``satupintu-token`` runs: in production it signs only with the installation's key."""
-
-    model_config = SettingsConfigDict(extra="ignore")
-
-    environment: Environment = environment_field()
-
-
-def main() -> None:
-    """The `satupintu-token` command: prints a token signed with the installation's signing key
-    (`AUTH_PRIVATE_KEY_PATH` or `--private-key`), or, in development, with the local development keys."""
-    parser = argparse.ArgumentParser(prog="satupintu-token", description="Print a signed staff token.")
-    parser.add_argument("--role", action="append", required=True, choices=[role.value for role in Role])
-    parser.add_argument("--subject", required=True, help="who the token is for, e.g. budi")
-    parser.add_argument("--agency", help="lower-case agency code; required for officers")
-    parser.add_argument("--ttl", type=int, help="lifetime in seconds (default: AUTH_TOKEN_TTL_SECONDS or 3600)")
-    settings = AuthSettings()
-    parser.add_argument(
-        "--private-key",
-        type=Path,
-        default=settings.private_key_path,
-        help="PEM file of the Ed25519 signing key (default: AUTH_PRIVATE_KEY_PATH); unset, in development only, "
-        "the local development key of --keys-dir",
-    )
-    default_keys = str(settings.keys_dir)
-    parser.add_argument("--keys-dir", type=Path, default=Path(default_keys), help=f"default: {default_keys}")
-    arguments = parser.parse_args()
-    if arguments.private_key is not None:
-        try:
-            private_pem = arguments.private_key.read_bytes()
-        except OSError as unreadable:
-            parser.error(f"the signing key cannot be read: {unreadable}")
-    elif _TokenCommandSettings().environment is Environment.PRODUCTION:
-        parser.error(
-            f"{ENVIRONMENT_VARIABLE}=production: sign with the installation's key (AUTH_PRIVATE_KEY_PATH or "
-            "--private-key), never with a development key made on the spot"
-        )
-    else:
-        private_pem, _ = load_or_create_local_keys(arguments.keys_dir)
-    try:
-        issuer = TokenIssuer(settings, private_key_pem=private_pem)
-        token = issuer.issue(
-            arguments.subject, {Role(role) for role in arguments.role}, arguments.agency, arguments.ttl
-        )
-    except ValidationError as error:
-        parser.error("; ".join(str(detail["msg"]).removeprefix("Value error, ") for detail in error.errors()))
-    except ValueError as error:
-        parser.error(str(error))
-    sys.stdout.write(token + "\n")

@@ -106,12 +106,37 @@ class AuthSettings(BaseSettings):
         default=None, description="An OIDC provider's JWKS URL; when set, tokens are verified with its keys."
     )
     token_ttl_seconds: int = Field(default=3600, gt=0, description="Lifetime of issued tokens, in seconds.")
-    algorithms: list[str] = Field(default=["EdDSA"], description="Signature algorithms a token may be signed with.")
+    jwks_cache_seconds: float = Field(
+        default=300, gt=0, description="How long the provider's published keys are kept before they are fetched again."
+    )
+    jwks_refresh_cooldown_seconds: float = Field(
+        default=10,
+        ge=0,
+        description=(
+            "A token naming a key not in the cached set (the provider rotated its key) fetches the set again at once, "
+            "but at most once per this many seconds, so made-up key ids cannot make every request fetch it."
+        ),
+    )
+    algorithms: list[str] = Field(
+        default=["EdDSA"],
+        min_length=1,
+        description=(
+            "Signature algorithms a token may be signed with, pinned: EdDSA for the local key, the provider's "
+            "(RS256 for Keycloak) with AUTH_JWKS_URL. Only public-key algorithms: a shared secret or `none` is refused."
+        ),
+    )
     leeway_seconds: int = Field(default=30, ge=0, description="Clock skew tolerated on `exp` and `iat`, in seconds.")
     keys_dir: Path = Field(
         default_factory=lambda: Path.home() / ".config" / "satupintu" / "keys",
         description="Where local development keys are created and kept when no other key is configured.",
     )
+
+    @model_validator(mode="after")
+    def _public_key_algorithms_only(self) -> Self:
+        refused = [name for name in self.algorithms if name.lower() == "none" or name.upper().startswith("HS")]
+        if refused:
+            raise ValueError(f"AUTH_ALGORITHMS may list only public-key algorithms, not {', '.join(refused)}")
+        return self
 
     def production_problems(self) -> list[str]:
         """Without a configured verifying key, tokens would be checked against a development key pair made on the

@@ -18,7 +18,7 @@ from satupintu.common.problems import RETRY_AFTER_SECONDS, Problem, documented_p
 
 router = APIRouter(prefix="/dlq", tags=["dead letters"])
 
-_bearer = HTTPBearer(auto_error=False, description="An operator's token (`satupintu-token --role operator`).")
+_bearer = HTTPBearer(auto_error=False, description="An operator's token (`satupintu-token --user operator` locally).")
 _PROBLEMS = documented_problems(
     {
         401: "No valid bearer token.",

@@ -13,7 +13,7 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "(<topik>.dlq), dengan alasannya. Isi pesan tidak pernah ditampilkan (bisa memuat data pribadi).",
         "sign_in_title": "Masuk operator",
         "sign_in_lead": "Masuk dengan token operator Anda (dari penyedia identitas; untuk uji coba: "
-        "satupintu-token --role operator). Sesi berakhir setelah 30 menit atau saat token kedaluwarsa.",
+        "satupintu-token --user operator). Sesi berakhir setelah 30 menit atau saat token kedaluwarsa.",
         "token": "Token operator",
         "sign_in": "Masuk",
         "sign_out": "Keluar",
@@ -77,7 +77,7 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "(<topic>.dlq), with the reason. Their values are never shown (they may hold personal data).",
         "sign_in_title": "Operator sign-in",
         "sign_in_lead": "Sign in with your operator token (from the identity provider; to try things out: "
-        "satupintu-token --role operator). The session ends after 30 minutes or when the token expires.",
+        "satupintu-token --user operator). The session ends after 30 minutes or when the token expires.",
         "token": "Operator token",
         "sign_in": "Sign in",
         "sign_out": "Sign out",

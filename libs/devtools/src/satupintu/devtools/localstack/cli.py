@@ -149,12 +149,23 @@ def _wait_ready(name: str, port: int, pid: int, timeout: float = 60.0) -> None:
     raise SystemExit(f"{name} was not ready within {timeout:.0f}s:\n{processes.log_tail(name)}")
 
 
+def provider_environment(keycloak: LocalKeycloak) -> dict[str, str]:
+    """How the services verify access tokens of the local Keycloak's realm: its issuer, the audience every client's
+    tokens carry, its published keys and their algorithm (RS256, pinned)."""
+    return {
+        "AUTH_ISSUER": keycloak.issuer,
+        "AUTH_AUDIENCE": "satupintu",
+        "AUTH_JWKS_URL": f"{keycloak.issuer}/protocol/openid-connect/certs",
+        "AUTH_ALGORITHMS": '["RS256"]',
+    }
+
+
 def up(secure: bool = False) -> None:
     """Start infrastructure and every installed service, then print where each one answers (and, ``secure``, as
     which Kafka user)."""
     began = time.monotonic()
     bootstrap, server_url = start_infrastructure(secure)
-    start_keycloak(server_url)
+    keycloak = start_keycloak(server_url)
     services = _installed_services()
     migrate(services, server_url)
     secured = SecureLocalKafka() if secure else None
@@ -162,7 +173,7 @@ def up(secure: bool = False) -> None:
         asyncio.run(prepare_secure(secured))
     else:
         asyncio.run(prepare(bootstrap))
-    env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": bootstrap}
+    env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": bootstrap, **provider_environment(keycloak)}
     env.pop("DATABASE_OWNER_URL", None)
     started: list[tuple[str, int, int, bool]] = []
     for name, script in services.items():
@@ -188,6 +199,10 @@ def up(secure: bool = False) -> None:
             "Agencies     each agency's systems connect as agency-<code> (a worker: KAFKA_SASL_USERNAME=agency-polres"
             f" with its password from {secured.credentials_file})"
         )
+    print(
+        f"Tokens       the APIs take the realm's access tokens ({keycloak.issuer}, audience satupintu): "
+        "`uv run satupintu-token --user officer-polres` (any local user) or `--agency polres` (an agency's systems)"
+    )
     print(f"Up in {time.monotonic() - began:.1f}s. Logs in {run_dir() / 'logs'}; stop with `make down`.")
 
 

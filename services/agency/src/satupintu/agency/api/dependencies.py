@@ -19,7 +19,9 @@ from satupintu.common.catalogue import Catalogue
 from satupintu.common.oidc.web import SignIn
 from satupintu.common.problems import Problem
 
-_bearer = HTTPBearer(auto_error=False, description="An officer's token (the provider's access token).")
+_bearer = HTTPBearer(
+    auto_error=False, description="An officer's or an agency system's access token from the OIDC provider."
+)
 
 
 def context(request: Request) -> AgencyContext:
