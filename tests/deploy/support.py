@@ -57,6 +57,11 @@ def tool(name: str) -> ModuleType:
 # services ignore them. Remove a name from here once KafkaSettings reads it.
 AWAITING_KAFKA_SECURITY_SETTINGS: frozenset[str] = frozenset()  # every Kafka setting the manifests use is read
 
+# The sign-in settings (satupintu.common.oidc) the deployments give the services that sign people in: the provider's
+# issuer and the service's client. Read them from the OIDC settings class once it is in satupintu.common.
+OIDC_SETTINGS: frozenset[str] = frozenset({"OIDC_ISSUER", "OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET"})
+SIGN_IN_SERVICES = frozenset(install_secrets.OIDC_CLIENTS)
+
 
 def _names(prefix: str, settings: type[BaseSettings]) -> set[str]:
     return {
@@ -80,6 +85,7 @@ def known_environment(service: str) -> set[str]:
         | _names("DATABASE_", DatabaseSettings)
         | _names("AUTH_", AuthSettings)
         | AWAITING_KAFKA_SECURITY_SETTINGS
+        | (OIDC_SETTINGS if service in SIGN_IN_SERVICES else frozenset())
     )
 
 
