@@ -1,6 +1,7 @@
 """Generate the realm the deployments import into Keycloak from the realm kept in ``deploy/keycloak/``: the
 Kubernetes ``KeycloakRealmImport`` (``deploy/k8s/base/keycloak/realm-import.yaml``) and Compose's realm file
-(``deploy/keycloak/satupintu-realm-import.json``).
+(``deploy/keycloak/satupintu-realm-import.json``); Keycloak calls the services' back-channel logout by their names
+on the Compose network or their Services in the cluster.
 
 The source is ``deploy/keycloak/satupintu-realm-production.json`` where it exists, else the local realm
 ``satupintu-realm.json``. Nothing local reaches an installation: its users (the local accounts and their initial
@@ -37,6 +38,9 @@ REALM_IMPORT = REPOSITORY / "deploy" / "k8s" / "base" / "keycloak" / "realm-impo
 KEYCLOAK_NAME = "keycloak"
 """The ``Keycloak`` resource's name (deploy/k8s/base/keycloak/keycloak.yaml): the operator names its Service
 ``keycloak-service`` after it."""
+SERVICE_PORTS = {"intake": 8001, "agency": 8003, "audit": 8005, "mall": 8006}
+"""The port of each service that signs people in, locally and in deploy/docker-compose.yml (a Kubernetes Service
+answers on 80)."""
 LOCAL_ONLY_CLIENTS = {"satupintu-cli"}
 """Clients only a developer's machine has (the command-line client that signs local users in with a password)."""
 HEADER = (
@@ -86,12 +90,31 @@ def realm_import(realm: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def with_backchannel_logout_at(realm: dict[str, Any], base_urls: dict[str, str]) -> dict[str, Any]:
+    """``realm`` with each service's back-channel logout URL at ``base_urls[service]``, the address Keycloak reaches
+    the service at (its name on the Compose network or its Service in the cluster); the browser's addresses (redirect
+    and post-logout URLs) stay as they are."""
+    result = copy.deepcopy(realm)
+    for client in result.get("clients", []):
+        attributes = client.get("attributes", {})
+        url = attributes.get("backchannel.logout.url")
+        if not url:
+            continue
+        for service, port in SERVICE_PORTS.items():
+            for local in (f"http://127.0.0.1:{port}/", f"http://localhost:{port}/"):
+                url = url.replace(local, f"{base_urls[service]}/")
+        attributes["backchannel.logout.url"] = url
+    return result
+
+
 def rendered_files(realm: dict[str, Any]) -> dict[Path, str]:
     """Every generated file and its content, from the source ``realm``."""
     deployable = deployable_realm(realm)
+    compose = with_backchannel_logout_at(deployable, {s: f"http://{s}:{port}" for s, port in SERVICE_PORTS.items()})
+    kubernetes = with_backchannel_logout_at(deployable, {service: f"http://{service}" for service in SERVICE_PORTS})
     return {
-        COMPOSE_REALM: json.dumps(deployable, indent=2, ensure_ascii=False) + "\n",
-        REALM_IMPORT: HEADER + yaml.safe_dump(realm_import(deployable), sort_keys=False, allow_unicode=True, width=120),
+        COMPOSE_REALM: json.dumps(compose, indent=2, ensure_ascii=False) + "\n",
+        REALM_IMPORT: HEADER + yaml.safe_dump(realm_import(kubernetes), sort_keys=False, allow_unicode=True, width=120),
     }
 
 

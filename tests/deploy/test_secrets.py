@@ -1,9 +1,9 @@
 """An installation's secrets: ``make secrets`` generates every key and password once, and each service's settings,
 resolved as Compose runs them (``docker compose config`` with the generated files) and as the Kubernetes
 production overlay runs them (the rendered manifests with the generated Secrets), are ones production accepts: no
-key or password at a built-in development default or unset, nothing made up on the spot. Only the token tool holds
-the key that signs staff tokens; every service gets the public key, its own data keys, and key mounts that are
-read-only."""
+key or password at a built-in development default or unset, nothing made up on the spot. Tokens come from the
+sign-in provider (Keycloak), which shares each signing-in service's client secret with that service; no service holds
+a signing key; every service gets its own data keys, and key mounts that are read-only."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ import json
 import os
 import re
 import subprocess
-import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -32,12 +31,10 @@ from cryptography.x509.oid import NameOID
 from pydantic import ValidationError
 
 from satupintu.common import install_secrets
-from satupintu.common.auth import Role, TokenVerifier
-from satupintu.common.auth import main as token_main
 from satupintu.common.catalogue import load_catalogue
 from satupintu.common.production import development_defaults
 from satupintu.common.sealing import load_private_key, public_pem, reader_key_file
-from satupintu.common.settings import AuthSettings, ServiceSettings
+from satupintu.common.settings import ServiceSettings
 from satupintu.contract.topics import NOTIFICATION_READER, agency_reader
 from tests.deploy.support import COMPOSE_FILE, DEPLOY, PORTS, ROOT, compose_command, generated_secrets, tool
 
@@ -266,7 +263,7 @@ def test_without_generated_secrets_compose_refuses_to_load(tmp_path: Path) -> No
 
 @cache
 def compose_project() -> dict[str, Any]:
-    """The resolved Compose project with the tools profile (the token tool), on the session's generated secrets."""
+    """The resolved Compose project with every profile's tools, on the session's generated secrets."""
     result = subprocess.run(
         [*compose_command(), "-f", str(COMPOSE_FILE), "--profile", "tools", "config", "--format", "json"],
         capture_output=True,
@@ -310,7 +307,7 @@ def test_compose_gives_each_service_settings_production_accepts(service: str, tm
 
 
 @pytest.mark.parametrize("service", PORTS)
-def test_in_compose_only_the_token_tool_holds_the_signing_key_and_no_key_mount_is_writable(service: str) -> None:
+def test_in_compose_no_service_holds_the_signing_key_and_no_key_mount_is_writable(service: str) -> None:
     definition = compose_project()["services"][service]
     mounted = compose_mounted_secrets(service)
 
@@ -388,26 +385,16 @@ def test_every_reader_has_a_pair_whose_public_half_intake_is_given() -> None:
     assert (compose / "reader-keys").stat().st_mode & 0o777 == 0o700
 
 
-def test_the_compose_token_tool_mints_tokens_the_services_accept(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    token_tool = compose_project()["services"]["token"]
-    (signing_key,) = compose_mounted_secrets("token").values()
-    environment = compose_environment_of("token")
-    monkeypatch.setattr(sys, "argv", ["satupintu-token", "--role", "operator", "--subject", "rina"])
+def test_in_compose_no_service_holds_the_signing_key_and_keycloak_shares_each_clients_secret_with_its_service() -> None:
+    project = compose_project()
+    keycloak = project["services"]["keycloak"]["environment"]
 
-    with only_environment(environment):
-        token_main()
-    token = capsys.readouterr().out.strip()
-
-    assert token_tool["entrypoint"] == ["satupintu-token"]
-    assert token_tool["network_mode"] == "none"
-    assert is_signing_key(signing_key.read_bytes())
-    assert environment["SATUPINTU_ENVIRONMENT"] == "production"
-    public_key = Path(compose_environment_of("intake")["AUTH_PUBLIC_KEY_PATH"]).read_bytes()
-    principal = TokenVerifier(AuthSettings(), public_key_pem=public_key).verify(token)
-    assert principal.subject == "rina"
-    assert principal.roles == {Role.OPERATOR}
+    assert "token" not in project["services"], "tokens come from Keycloak; nothing in Compose signs any"
+    assert "auth-signing-key" not in project.get("secrets", {})
+    for service, client_id in install_secrets.OIDC_CLIENTS.items():
+        secret = project["services"][service]["environment"]["OIDC_CLIENT_SECRET"]
+        assert keycloak[install_secrets.client_secret_placeholder(client_id)] == secret
+        assert len(secret) >= 32
 
 
 @pytest.mark.parametrize(
@@ -418,7 +405,8 @@ def test_the_compose_token_tool_mints_tokens_the_services_accept(
         pytest.param("intake", {"INTAKE_ENCRYPTION_KEYS": None}, "INTAKE_ENCRYPTION_KEYS", id="no-data-key"),
         pytest.param("mall", {"MALL_SESSION_SECRET": None}, "MALL_SESSION_SECRET", id="no-session-secret"),
         pytest.param("routing", {"DATABASE_URL": None}, "DATABASE_URL", id="local-database"),
-        pytest.param("agency", {"AUTH_PUBLIC_KEY_PATH": None}, "AUTH_PUBLIC_KEY_PATH", id="no-token-key"),
+        pytest.param("agency", {"AUTH_JWKS_URL": None}, "AUTH_JWKS_URL", id="no-sign-in-providers-keys"),
+        pytest.param("mall", {"AUTH_ISSUER": None}, "AUTH_ISSUER", id="the-local-issuer"),
         pytest.param(
             "notification", {"AUTH_PRIVATE_KEY_PATH": "/run/secrets/x"}, "AUTH_PRIVATE_KEY_PATH", id="signing-key"
         ),
