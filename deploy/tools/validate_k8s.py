@@ -1,5 +1,6 @@
 """Offline validation of Kubernetes manifests: render a kustomization, then check every document against the
-schemas kept in ``deploy/schemas/`` (Kubernetes' OpenAPI v3 and Strimzi's CRDs), with no cluster and no download.
+schemas kept in ``deploy/schemas/`` (Kubernetes' OpenAPI v3, the CRDs of Strimzi and of Keycloak's operator), with no
+cluster and no download.
 
 A document fails on an unknown kind (no schema for its apiVersion and kind), on any schema violation, and on an
 unknown field: like ``kubectl apply``'s strict field validation, every object schema that lists its properties
@@ -34,6 +35,8 @@ OBJECT_META = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
 DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 DNS_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 WORKLOAD_KINDS = {"Deployment", "Job"}
+CUSTOM_RESOURCE_SCHEMAS = ("strimzi-*.json", "keycloak-*.json")
+"""The files of custom resources' schemas (one per operator, ``{"kinds": {"group/version/Kind": schema}}``)."""
 
 
 @dataclass(frozen=True)
@@ -73,20 +76,25 @@ def _only_file(pattern: str, schemas_dir: Path) -> Path:
 
 
 class ManifestValidator:
-    """Checks rendered documents against the Kubernetes and Strimzi schemas in ``schemas_dir``."""
+    """Checks rendered documents against the Kubernetes, Strimzi and Keycloak schemas in ``schemas_dir``."""
 
     def __init__(self, schemas_dir: Path = SCHEMAS_DIR) -> None:
         kubernetes = json.loads(_only_file("kubernetes-*.json", schemas_dir).read_text())
-        strimzi = json.loads(_only_file("strimzi-*.json", schemas_dir).read_text())
+        custom_kinds: dict[str, Any] = {}
+        for pattern in CUSTOM_RESOURCE_SCHEMAS:
+            custom_kinds |= json.loads(_only_file(pattern, schemas_dir).read_text())["kinds"]
         components: dict[str, Any] = {
             name: strict(schema) for name, schema in kubernetes["components"]["schemas"].items()
         }
         self._roots: dict[str, str] = dict(kubernetes["kinds"])
-        for kind_key, schema in strimzi["kinds"].items():
+        for kind_key, schema in custom_kinds.items():
             name = f"crd.{kind_key.replace('/', '.')}"
             custom = strict(schema)
-            # A CRD's metadata is the API server's ObjectMeta; its schema only says "object".
+            # A CRD's metadata is the API server's ObjectMeta; its schema only says "object". apiVersion and kind
+            # are always accepted, whether the CRD's schema lists them (Strimzi's do, Keycloak's do not) or not.
             custom["properties"]["metadata"] = {"$ref": f"#/components/schemas/{OBJECT_META}"}
+            custom["properties"].setdefault("apiVersion", {"type": "string"})
+            custom["properties"].setdefault("kind", {"type": "string"})
             components[name] = custom
             self._roots[kind_key] = name
         self._components = components
@@ -205,11 +213,14 @@ def _references(document: dict[str, Any]) -> Iterator[tuple[str, str, Any, bool]
     elif str(document.get("apiVersion", "")).startswith("kafka.strimzi.io/") and kind != "Kafka":
         cluster = (document.get("metadata", {}).get("labels") or {}).get("strimzi.io/cluster")
         yield "metadata/labels/strimzi.io~1cluster", "Kafka", cluster, False
+    elif kind == "KeycloakRealmImport":
+        yield "spec/keycloakCRName", "Keycloak", spec.get("keycloakCRName"), False
 
 
 def reference_problems(documents: list[dict[str, Any]]) -> list[Problem]:
     """References that must resolve among the rendered documents: ConfigMaps and claims a pod uses, what an
-    autoscaler scales, what a Service or disruption budget selects, and the Kafka cluster a Strimzi resource names.
+    autoscaler scales, what a Service or disruption budget selects, the Kafka cluster a Strimzi resource names and
+    the Keycloak a realm import is for.
     Secrets are deliberately not checked: they are created out of band."""
     mappings = [d for d in documents if isinstance(d, dict)]
     present = {(d.get("kind"), (d.get("metadata") or {}).get("name")) for d in mappings}

@@ -19,6 +19,7 @@ import pytest
 from pydantic_settings import BaseSettings
 
 from satupintu.common import install_secrets
+from satupintu.common.oidc.settings import OidcSettings
 from satupintu.common.settings import AuthSettings, DatabaseSettings, KafkaSettings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -57,12 +58,18 @@ def tool(name: str) -> ModuleType:
 # services ignore them. Remove a name from here once KafkaSettings reads it.
 AWAITING_KAFKA_SECURITY_SETTINGS: frozenset[str] = frozenset()  # every Kafka setting the manifests use is read
 
+SIGN_IN_SERVICES = frozenset(install_secrets.OIDC_CLIENTS)
+
 
 def _names(prefix: str, settings: type[BaseSettings]) -> set[str]:
     return {
         field.validation_alias if isinstance(field.validation_alias, str) else f"{prefix}{name.upper()}"
         for name, field in settings.model_fields.items()
     }
+
+
+# The sign-in settings (satupintu.common.oidc) the deployments give the services that sign people in.
+OIDC_SETTINGS: frozenset[str] = frozenset(_names("OIDC_", OidcSettings))
 
 
 def known_environment(service: str) -> set[str]:
@@ -80,6 +87,7 @@ def known_environment(service: str) -> set[str]:
         | _names("DATABASE_", DatabaseSettings)
         | _names("AUTH_", AuthSettings)
         | AWAITING_KAFKA_SECURITY_SETTINGS
+        | (OIDC_SETTINGS if service in SIGN_IN_SERVICES else frozenset())
     )
 
 

@@ -1,5 +1,6 @@
 """`docker compose config` (the real Compose, no engine needed) accepts deploy/docker-compose.yml in both shapes,
-one broker and the three-broker `cluster` profile, and refuses a broken file."""
+one broker and the three-broker `cluster` profile, and refuses a broken file; Keycloak is the sign-in provider the
+services trust."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from typing import Any
 import pytest
 from sqlalchemy.engine import make_url
 
+from satupintu.common import install_secrets
+from satupintu.common.settings import AuthSettings
 from tests.deploy.support import (
     CLUSTER_ENV,
     COMPOSE_FILE,
@@ -55,7 +58,7 @@ def test_compose_config_accepts_the_file(cluster: bool) -> None:
     services = project(cluster)["services"]
     brokers = KAFKA_BROKERS if cluster else {"kafka"}
     migrations = {f"{service}-migrate" for service in PORTS}
-    assert set(services) == set(PORTS) | migrations | brokers | {"postgres", "kafka-topics"}
+    assert set(services) == set(PORTS) | migrations | brokers | {"postgres", "kafka-topics", "keycloak"}
 
 
 def test_the_cluster_profile_runs_three_brokers_in_one_quorum_with_three_replicas() -> None:
@@ -177,3 +180,61 @@ def test_the_mall_is_told_its_addresses_time_zone_and_the_publics_rate_limits() 
     assert environment["MALL_TIMEZONE"] == "Asia/Jakarta"
     for limit in ("KIOSK_RATE_LIMIT_PER_MINUTE", "KIOSK_RATE_LIMIT_BURST", "RATE_LIMIT_PER_MINUTE", "RATE_LIMIT_BURST"):
         assert int(environment[f"MALL_{limit}"]) > 0, limit
+
+
+def test_keycloak_runs_the_local_stacks_release_in_production_mode_on_its_own_database_with_the_realm() -> None:
+    services = project(cluster=False)["services"]
+    keycloak = services["keycloak"]
+    checksum = (ROOT / "deploy" / "local" / "keycloak" / "keycloak.sha256").read_text()
+    version = re.search(r"keycloak-quarkus-dist-(.+)\.tar\.gz", checksum)
+    assert version
+    assert keycloak["image"] == f"quay.io/keycloak/keycloak:{version.group(1)}"
+    assert keycloak["command"] == ["start", "--import-realm"]
+    environment = keycloak["environment"]
+    assert environment["KC_DB"] == "postgres"
+    assert make_url(environment["KC_DB_URL"].removeprefix("jdbc:")).database == "keycloak"
+    assert environment["KC_DB_USERNAME"] == "keycloak"
+    assert environment["KC_DB_PASSWORD"] == services["postgres"]["environment"]["KEYCLOAK_DB_PASSWORD"]
+    assert environment["KC_HEALTH_ENABLED"] == "true"
+    assert "-Xmx" in environment["JAVA_OPTS_KC_HEAP"]
+    assert "/health/ready" in " ".join(keycloak["healthcheck"]["test"])
+    assert keycloak["depends_on"]["postgres"]["condition"] == "service_healthy"
+    (realm,) = keycloak["volumes"]
+    assert Path(realm["source"]) == ROOT / "deploy" / "keycloak" / "satupintu-realm-import.json"
+    assert realm["target"].startswith("/opt/keycloak/data/import/")
+    assert realm["read_only"] is True
+    init = (ROOT / "deploy" / "docker" / "postgres-init" / "10-service-databases.sh").read_text()
+    assert "CREATE DATABASE keycloak OWNER keycloak" in init
+
+
+def test_the_services_trust_keycloaks_issuer_at_the_one_address_browsers_and_services_share() -> None:
+    services = project(cluster=False)["services"]
+    keycloak = services["keycloak"]["environment"]
+    issuer = f"{keycloak['KC_HOSTNAME']}/realms/satupintu"
+    realm = json.loads((ROOT / "deploy" / "keycloak" / "satupintu-realm-import.json").read_text())
+    clients = {client["clientId"]: client for client in realm["clients"]}
+    for service in PORTS:
+        environment = services[service]
+        assert environment["depends_on"]["keycloak"]["condition"] == "service_healthy"
+        environment = environment["environment"]
+        assert environment["AUTH_ISSUER"] == issuer
+        assert environment["AUTH_JWKS_URL"] == f"{issuer}/protocol/openid-connect/certs"
+        assert environment["AUTH_AUDIENCE"] == "satupintu"
+        assert json.loads(environment["AUTH_ALGORITHMS"]) == ["RS256"]
+        auth = AuthSettings(
+            issuer=environment["AUTH_ISSUER"],
+            jwks_url=environment["AUTH_JWKS_URL"],
+            algorithms=json.loads(environment["AUTH_ALGORITHMS"]),
+        )
+        assert auth.production_problems() == []
+        client_id = install_secrets.OIDC_CLIENTS.get(service)
+        if client_id is None:
+            assert not {name for name in environment if name.startswith("OIDC_")}, service
+            continue
+        assert environment["OIDC_ISSUER"] == issuer
+        assert environment["OIDC_CLIENT_ID"] == client_id
+        placeholder = install_secrets.client_secret_placeholder(client_id)
+        assert clients[client_id]["secret"] == f"${{{placeholder}}}"
+        assert services["keycloak"]["environment"][placeholder] == environment["OIDC_CLIENT_SECRET"]
+        logout = clients[client_id]["attributes"]["backchannel.logout.url"]
+        assert logout == f"http://{service}:{PORTS[service]}/auth/backchannel-logout", "Keycloak reaches it by name"

@@ -1,9 +1,11 @@
 """The Kubernetes manifests render with kustomize and pass the offline validation against the schemas kept in
-deploy/schemas/ (Kubernetes and Strimzi), and a broken manifest does not."""
+deploy/schemas/ (Kubernetes, Strimzi and Keycloak's operator), and a broken manifest does not."""
 
 from __future__ import annotations
 
 import importlib
+import json
+import re
 import textwrap
 from functools import cache
 from pathlib import Path
@@ -82,6 +84,8 @@ def test_kustomization_renders_and_every_document_validates(name: str) -> None:
         "KafkaNodePool",
         "KafkaTopic",
         "KafkaUser",
+        "Keycloak",
+        "KeycloakRealmImport",
     }
 
 
@@ -146,6 +150,25 @@ def test_a_well_formed_manifest_passes(tmp_path: Path) -> None:
             "        operations: [Steal]\n",
             "'Steal' is not one of",
             id="strimzi-unknown-acl-operation",
+        ),
+        pytest.param(
+            "apiVersion: k8s.keycloak.org/v2beta1\nkind: Keycloak\nmetadata: {name: keycloak}\n"
+            "spec: {instances: two}\n",
+            "'two' is not of type 'integer'",
+            id="keycloak-schema-violation",
+        ),
+        pytest.param(
+            "apiVersion: k8s.keycloak.org/v2beta1\nkind: Keycloak\nmetadata: {name: keycloak}\n---\n"
+            "apiVersion: k8s.keycloak.org/v2beta1\nkind: KeycloakRealmImport\nmetadata: {name: satupintu}\n"
+            "spec:\n  keycloakCRName: keycloak\n  realm: {realm: satupintu, enabeld: true}\n",
+            "'enabeld' was unexpected",
+            id="keycloak-realm-with-a-misspelled-field",
+        ),
+        pytest.param(
+            "apiVersion: k8s.keycloak.org/v2beta1\nkind: KeycloakRealmImport\nmetadata: {name: satupintu}\n"
+            "spec:\n  keycloakCRName: keycloak\n  realm: {realm: satupintu}\n",
+            "refers to Keycloak 'keycloak', which is not rendered",
+            id="realm-import-for-a-keycloak-not-rendered",
         ),
     ],
 )
@@ -265,7 +288,8 @@ def test_secrets_are_referenced_by_name_never_inlined(name: str) -> None:
         (container,) = deployment["spec"]["template"]["spec"]["containers"]
         for variable in container["env"]:
             if any(word in variable["name"] for word in ("PASSWORD", "KEY", "SECRET", "TOKEN", "URL")):
-                assert "value" not in variable or variable["name"].endswith(("_PATH", "_DIR", "_BASE_URL")), variable
+                public = variable["name"].endswith(("_PATH", "_DIR", "_BASE_URL", "_PUBLIC_URL"))
+                assert "value" not in variable or public, variable
 
 
 def test_every_topic_and_key_topic_and_their_dead_letter_twins_are_kafka_topics() -> None:
@@ -437,3 +461,70 @@ def test_intakes_temporary_directory_holds_every_upload_it_lets_in_at_once(name:
 def mebibytes(quantity: str) -> int:
     assert quantity.endswith("Mi"), quantity
     return int(quantity.removesuffix("Mi"))
+
+
+def keycloak_version() -> str:
+    """The Keycloak release the local stack runs (deploy/local/keycloak/keycloak.sha256 names its archive)."""
+    match = re.search(
+        r"keycloak-quarkus-dist-(.+)\.tar\.gz", (DEPLOY / "local" / "keycloak" / "keycloak.sha256").read_text()
+    )
+    assert match
+    return match.group(1)
+
+
+@pytest.mark.parametrize("name", KUSTOMIZATIONS)
+def test_keycloak_runs_the_local_stacks_release_on_its_own_database_with_a_bounded_memory(name: str) -> None:
+    (keycloak,) = of_kind(rendered(name), "Keycloak")
+    spec = keycloak["spec"]
+    assert spec["image"] == f"quay.io/keycloak/keycloak:{keycloak_version()}"
+    assert spec["db"]["vendor"] == "postgres"
+    assert spec["db"]["database"] == "keycloak"
+    assert spec["db"]["passwordSecret"] == {"name": "keycloak-database", "key": "password"}
+    assert spec["bootstrapAdmin"]["user"]["secret"] == "keycloak-bootstrap-admin"
+    assert spec["resources"]["limits"]["memory"]
+    assert {"name": "health-enabled", "value": "true"} in spec["additionalOptions"]
+
+
+@pytest.mark.parametrize("name", KUSTOMIZATIONS)
+def test_the_services_trust_the_issuer_the_keycloak_serves_and_its_published_keys(name: str) -> None:
+    documents = rendered(name)
+    (keycloak,) = of_kind(documents, "Keycloak")
+    (realm_import,) = of_kind(documents, "KeycloakRealmImport")
+    issuer = f"{keycloak['spec']['hostname']['hostname']}/realms/{realm_import['spec']['realm']['realm']}"
+    for service in PORTS:
+        environment = {key: value.get("value") for key, value in environment_of(documents, service).items()}
+        assert environment["AUTH_ISSUER"] == issuer, service
+        assert environment["AUTH_JWKS_URL"] == f"{issuer}/protocol/openid-connect/certs", service
+        assert environment["AUTH_AUDIENCE"] == "satupintu"
+        assert json.loads(environment["AUTH_ALGORITHMS"]) == ["RS256"]
+        settings = AuthSettings(
+            issuer=environment["AUTH_ISSUER"],
+            jwks_url=environment["AUTH_JWKS_URL"],
+            algorithms=json.loads(environment["AUTH_ALGORITHMS"]),
+        )
+        assert settings.production_problems() == []
+    assert issuer.startswith("https://")
+
+
+@pytest.mark.parametrize("name", KUSTOMIZATIONS)
+def test_the_realm_import_holds_no_local_user_client_or_secret_and_each_services_client_takes_its_secret(
+    name: str,
+) -> None:
+    documents = rendered(name)
+    (realm_import,) = of_kind(documents, "KeycloakRealmImport")
+    realm, placeholders = realm_import["spec"]["realm"], realm_import["spec"]["placeholders"]
+    assert "users" not in realm
+    clients = {client["clientId"]: client for client in realm["clients"]}
+    assert "satupintu-cli" not in clients
+    for service, client_id in install_secrets.OIDC_CLIENTS.items():
+        placeholder = install_secrets.client_secret_placeholder(client_id)
+        assert clients[client_id]["secret"] == f"${{{placeholder}}}"
+        reference = {"name": install_secrets.OIDC_CLIENT_SECRETS, "key": client_id}
+        assert placeholders[placeholder] == {"secret": reference}
+        environment = environment_of(documents, service)
+        assert environment["OIDC_CLIENT_ID"]["value"] == client_id
+        assert environment["OIDC_CLIENT_SECRET"]["valueFrom"]["secretKeyRef"] == reference
+        assert environment["OIDC_ISSUER"]["value"] == environment["AUTH_ISSUER"]["value"]
+    others = set(clients) - set(install_secrets.OIDC_CLIENTS.values())
+    assert others, "the agency systems' clients"
+    assert not [client_id for client_id in others if "secret" in clients[client_id]]

@@ -1,9 +1,9 @@
 """An installation's secrets: ``make secrets`` generates every key and password once, and each service's settings,
 resolved as Compose runs them (``docker compose config`` with the generated files) and as the Kubernetes
 production overlay runs them (the rendered manifests with the generated Secrets), are ones production accepts: no
-key or password at a built-in development default or unset, nothing made up on the spot. Only the token tool holds
-the key that signs staff tokens; every service gets the public key, its own data keys, and key mounts that are
-read-only."""
+key or password at a built-in development default or unset, nothing made up on the spot. Tokens come from the
+sign-in provider (Keycloak), which shares each signing-in service's client secret with that service; no service holds
+a signing key; every service gets its own data keys, and key mounts that are read-only."""
 
 from __future__ import annotations
 
@@ -263,7 +263,7 @@ def test_without_generated_secrets_compose_refuses_to_load(tmp_path: Path) -> No
 
 @cache
 def compose_project() -> dict[str, Any]:
-    """The resolved Compose project with the tools profile (the token tool), on the session's generated secrets."""
+    """The resolved Compose project with every profile's tools, on the session's generated secrets."""
     result = subprocess.run(
         [*compose_command(), "-f", str(COMPOSE_FILE), "--profile", "tools", "config", "--format", "json"],
         capture_output=True,
@@ -307,7 +307,7 @@ def test_compose_gives_each_service_settings_production_accepts(service: str, tm
 
 
 @pytest.mark.parametrize("service", PORTS)
-def test_in_compose_only_the_token_tool_holds_the_signing_key_and_no_key_mount_is_writable(service: str) -> None:
+def test_in_compose_no_service_holds_the_signing_key_and_no_key_mount_is_writable(service: str) -> None:
     definition = compose_project()["services"][service]
     mounted = compose_mounted_secrets(service)
 
@@ -385,6 +385,18 @@ def test_every_reader_has_a_pair_whose_public_half_intake_is_given() -> None:
     assert (compose / "reader-keys").stat().st_mode & 0o777 == 0o700
 
 
+def test_in_compose_no_service_holds_the_signing_key_and_keycloak_shares_each_clients_secret_with_its_service() -> None:
+    project = compose_project()
+    keycloak = project["services"]["keycloak"]["environment"]
+
+    assert "token" not in project["services"], "tokens come from Keycloak; nothing in Compose signs any"
+    assert "auth-signing-key" not in project.get("secrets", {})
+    for service, client_id in install_secrets.OIDC_CLIENTS.items():
+        secret = project["services"][service]["environment"]["OIDC_CLIENT_SECRET"]
+        assert keycloak[install_secrets.client_secret_placeholder(client_id)] == secret
+        assert len(secret) >= 32
+
+
 @pytest.mark.parametrize(
     ("service", "change", "named"),
     [
@@ -393,7 +405,8 @@ def test_every_reader_has_a_pair_whose_public_half_intake_is_given() -> None:
         pytest.param("intake", {"INTAKE_ENCRYPTION_KEYS": None}, "INTAKE_ENCRYPTION_KEYS", id="no-data-key"),
         pytest.param("mall", {"MALL_SESSION_SECRET": None}, "MALL_SESSION_SECRET", id="no-session-secret"),
         pytest.param("routing", {"DATABASE_URL": None}, "DATABASE_URL", id="local-database"),
-        pytest.param("agency", {"AUTH_PUBLIC_KEY_PATH": None}, "AUTH_PUBLIC_KEY_PATH", id="no-token-key"),
+        pytest.param("agency", {"AUTH_JWKS_URL": None}, "AUTH_JWKS_URL", id="no-sign-in-providers-keys"),
+        pytest.param("mall", {"AUTH_ISSUER": None}, "AUTH_ISSUER", id="the-local-issuer"),
         pytest.param(
             "notification", {"AUTH_PRIVATE_KEY_PATH": "/run/secrets/x"}, "AUTH_PRIVATE_KEY_PATH", id="signing-key"
         ),

@@ -1,6 +1,7 @@
 """Production mode (``SATUPINTU_ENVIRONMENT=production``): settings holding a key or a password refuse a built-in
-development default or an unset secret that would be made up on the spot, without echoing any secret; development
-keeps its defaults; ``satupintu-token`` gives no local user's token and uses no development secret."""
+development default or an unset secret that would be made up on the spot, and verify staff tokens only with the keys
+of a sign-in provider named by its issuer URL, without echoing any secret; development keeps its defaults;
+``satupintu-token`` gives no local user's token and uses no development secret."""
 
 from __future__ import annotations
 
@@ -36,14 +37,17 @@ class ExampleSettings(ServiceSettings):
 def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("SATUPINTU_ENVIRONMENT", "DATABASE_URL", "AUTH_PUBLIC_KEY_PEM", "AUTH_PRIVATE_KEY_PATH"):
         monkeypatch.delenv(name, raising=False)
-    for name in ("AUTH_PUBLIC_KEY_PATH", "AUTH_JWKS_URL", "EXAMPLE_HASH_KEY", "EXAMPLE_DATA_KEY"):
+    for name in ("AUTH_PUBLIC_KEY_PATH", "AUTH_JWKS_URL", "AUTH_ISSUER", "EXAMPLE_HASH_KEY", "EXAMPLE_DATA_KEY"):
         monkeypatch.delenv(name, raising=False)
+
+
+PROVIDER_ISSUER = "https://login.mpp.example.go.id/realms/satupintu"
 
 
 def fit_settings(**overrides: object) -> dict[str, object]:
     values: dict[str, object] = {
         "database": DatabaseSettings(url="postgresql://example:s3cret-password@db.example:5432/postgres"),
-        "auth": AuthSettings(public_key_pem=generate_keypair()[1].decode()),
+        "auth": AuthSettings(issuer=PROVIDER_ISSUER, jwks_url=f"{PROVIDER_ISSUER}/protocol/openid-connect/certs"),
         "hash_key": "installation-hash-key-0123456789",
         "data_key": "installation-data-key-0123456789",
     }
@@ -56,8 +60,9 @@ def test_development_keeps_its_defaults_and_lists_what_production_would_refuse()
     assert settings.environment == "development"
     assert development_defaults(settings) == [
         "DATABASE_URL is the built-in development default; set the installation's own",
-        "none of AUTH_PUBLIC_KEY_PATH, AUTH_PUBLIC_KEY_PEM, AUTH_JWKS_URL is set, so tokens would be checked against "
-        "a development key pair made on the spot; set one",
+        "AUTH_JWKS_URL is not set, so tokens would be checked against a local key instead of the sign-in provider's "
+        "published keys; set it to the provider's JWKS URL (<issuer>/protocol/openid-connect/certs for Keycloak)",
+        "AUTH_ISSUER is the local default 'satupintu-local'; set it to the sign-in provider's issuer URL",
         "EXAMPLE_HASH_KEY is the built-in development default; set the installation's own",
         "EXAMPLE_DATA_KEY is not set, so a development key would be made up on the spot; set it",
     ]
@@ -79,9 +84,25 @@ def test_production_accepts_settings_that_set_every_secret(monkeypatch: pytest.M
         pytest.param({"hash_key": "local-development-key"}, "EXAMPLE_HASH_KEY", id="the-default-set-explicitly"),
         pytest.param({"data_key": None}, "EXAMPLE_DATA_KEY", id="unset"),
         pytest.param({"database": DatabaseSettings()}, "DATABASE_URL", id="the-local-database"),
-        pytest.param({"auth": AuthSettings()}, "AUTH_PUBLIC_KEY_PATH", id="no-verifying-key"),
+        pytest.param({"auth": AuthSettings()}, "AUTH_JWKS_URL", id="no-sign-in-provider"),
         pytest.param(
-            {"auth": AuthSettings(public_key_pem="x", private_key_path=Path("/keys/auth.pem"))},
+            {"auth": AuthSettings(public_key_pem=generate_keypair()[1].decode())},
+            "AUTH_JWKS_URL",
+            id="a-local-verifying-key-instead-of-the-providers-keys",
+        ),
+        pytest.param(
+            {"auth": AuthSettings(jwks_url=f"{PROVIDER_ISSUER}/protocol/openid-connect/certs")},
+            "AUTH_ISSUER",
+            id="the-providers-keys-but-the-local-issuer",
+        ),
+        pytest.param(
+            {
+                "auth": AuthSettings(
+                    issuer=PROVIDER_ISSUER,
+                    jwks_url=f"{PROVIDER_ISSUER}/protocol/openid-connect/certs",
+                    private_key_path=Path("/keys/auth.pem"),
+                )
+            },
             "AUTH_PRIVATE_KEY_PATH",
             id="a-service-holding-the-signing-key",
         ),

@@ -13,7 +13,9 @@ to rotate it: docs/operations.md ("Secrets").
 Layout of the output directory::
 
     compose/                  read by deploy/docker-compose.yml (SATUPINTU_SECRETS_DIR)
-      postgres.env            POSTGRES_PASSWORD
+      postgres.env            POSTGRES_PASSWORD, KEYCLOAK_DB_PASSWORD (the keycloak role postgres-init makes)
+      keycloak.env            KC_DB_PASSWORD, KC_BOOTSTRAP_ADMIN_PASSWORD and CLIENT_SECRET_<CLIENT>, the secret of
+                              each service's client in the realm import (the service holds it as OIDC_CLIENT_SECRET)
       database-owner.env      DATABASE_OWNER_URL, for the <service>-migrate jobs only
       <service>.env           DATABASE_URL (the service's own role) and its keys, as environment variables
       auth-public-key.pem     verifies staff tokens (every service)
@@ -25,9 +27,11 @@ Layout of the output directory::
     kubernetes/               `kubectl apply -k`: the Secrets deploy/k8s refers to by name
       kustomization.yaml      a secretGenerator per directory below, listing the files in it
       <secret>/<key>          one file per key of each Secret (satupintu-auth, <service>-keys, documents-keys,
-                              citizen-lookup-keys, <service>-database, <service>-database-owner,
-                              reader-public-keys, notification-reader-keys, agency-reader-keys)
-      database-roles.sql      each service's database and its owner role, for the PostgreSQL server's administrator
+                              citizen-lookup-keys, oidc-client-keys, <service>-database, <service>-database-owner,
+                              reader-public-keys, notification-reader-keys, agency-reader-keys, keycloak-database,
+                              keycloak-bootstrap-admin)
+      database-roles.sql      each service's database and its owner role, and Keycloak's, for the PostgreSQL
+                              server's administrator
     kubernetes-token-signing-key.pem   signs staff tokens for the cluster; never in the cluster
 """
 
@@ -57,6 +61,8 @@ COMPOSE_DATABASE_USER = "satupintu"
 COMPOSE_DATABASE_HOST = "postgres:5432"
 DEFAULT_KUBERNETES_DATABASE_HOST = "postgres.mpp.example.go.id:5432"
 KUBERNETES_NAMESPACE = "satupintu"
+KEYCLOAK_DATABASE_ROLE = "keycloak"
+"""The role Keycloak connects as, owner of its database ``keycloak`` (Compose's postgres-init makes both)."""
 RETIRED_KEYS_HEADER = (
     "# Public keys that signed audit checkpoints before the current key, one PEM block after another.\n"
     "# Append the old key's public half here before changing AUDIT_CHECKPOINT_KEY_PATH (docs/operations.md).\n"
@@ -133,13 +139,32 @@ SERVICE_SECRETS: dict[str, tuple[ServiceSecret, ...]] = {
 
 @dataclass(frozen=True)
 class SharedSecret:
-    """A secret several services must hold the same value of, each under a variable of its own; in Kubernetes one
-    Secret (``secret_name``/``secret_key``) all of them refer to."""
+    """A secret several holders must hold the same value of, each service under a variable of its own; in
+    Kubernetes one Secret (``secret_name``/``secret_key``) all of them refer to. ``provider_variable``: the sign-in
+    provider holds it too, under that name in Compose's keycloak.env (a placeholder of the realm import)."""
 
     secret_name: str
     secret_key: str
     variables: dict[str, str]
     make: Callable[[], str]
+    provider_variable: str | None = None
+
+
+OIDC_CLIENTS: dict[str, str] = {
+    "intake": "satupintu-intake",
+    "agency": "satupintu-desk",
+    "audit": "satupintu-audit",
+    "mall": "satupintu-mall",
+}
+"""The sign-in provider's client each service that signs people in uses (OIDC_CLIENT_ID), by service."""
+OIDC_CLIENT_SECRETS = "oidc-client-keys"
+"""The Kubernetes Secret of those clients' secrets, a key per client id: each service's OIDC_CLIENT_SECRET and the
+KeycloakRealmImport's placeholders refer to it."""
+
+
+def client_secret_placeholder(client_id: str) -> str:
+    """The variable the realm import's ``${...}`` placeholder for ``client_id``'s secret names."""
+    return "CLIENT_SECRET_" + client_id.upper().replace("-", "_")
 
 
 SHARED_SECRETS: tuple[SharedSecret, ...] = (
@@ -155,10 +180,20 @@ SHARED_SECRETS: tuple[SharedSecret, ...] = (
         {"intake": "INTAKE_LOOKUP_HASH_KEY", "mall": "MALL_LOOKUP_HASH_KEY"},
         base64_key,
     ),
+    *(
+        SharedSecret(
+            OIDC_CLIENT_SECRETS,
+            client_id,
+            {service: "OIDC_CLIENT_SECRET"},
+            token,
+            provider_variable=client_secret_placeholder(client_id),
+        )
+        for service, client_id in OIDC_CLIENTS.items()
+    ),
 )
 """Intake seals uploaded documents with the documents keys and the agency desk opens them with the same keys.
 Intake names each application's citizen by the keyed hash of the NIK (decision 0016); the mall's consent ledger finds
-a NIK by the same hash."""
+a NIK by the same hash. A service and the sign-in provider share the secret of the service's client."""
 
 
 READER_PUBLIC_KEYS = "reader-public-keys"
@@ -306,10 +341,16 @@ def generate_compose(directory: Path, report: Report) -> None:
     """
     directory.mkdir(mode=0o700, parents=True, exist_ok=True)
     directory.chmod(0o700)
+    keycloak_database_password = (
+        read_env_file(directory / "keycloak.env").get("KC_DB_PASSWORD")
+        or read_env_file(directory / "postgres.env").get("KEYCLOAK_DB_PASSWORD")
+        or token()
+    )
     postgres = _env_file_once(
         directory / "postgres.env",
-        {"POSTGRES_PASSWORD": token},
-        "The PostgreSQL superuser's password; it takes effect when the data volume is first initialised.",
+        {"POSTGRES_PASSWORD": token, "KEYCLOAK_DB_PASSWORD": partial(str, keycloak_database_password)},
+        "The PostgreSQL superuser's password and the keycloak role's; they take effect when the data volume is "
+        "first initialised.",
         report,
     )
     password = postgres["POSTGRES_PASSWORD"]
@@ -321,6 +362,18 @@ def generate_compose(directory: Path, report: Report) -> None:
         report,
     )
     shared = [(secret, _shared_value(directory, secret)) for secret in SHARED_SECRETS]
+    keycloak: dict[str, Callable[[], str]] = {
+        "KC_DB_PASSWORD": partial(str, postgres["KEYCLOAK_DB_PASSWORD"]),
+        "KC_BOOTSTRAP_ADMIN_PASSWORD": token,
+    }
+    keycloak |= {secret.provider_variable: partial(str, value) for secret, value in shared if secret.provider_variable}
+    _env_file_once(
+        directory / "keycloak.env",
+        keycloak,
+        "Keycloak's: its database role's password, its first administrator's (change it after the first sign-in), "
+        "and the secret of each service's client, which the realm import's placeholders take.",
+        report,
+    )
     for service in SERVICES:
         role = f"satupintu_{service}"
         wanted: dict[str, Callable[[], str]] = {"DATABASE_URL": partial(new_database_url, role, COMPOSE_DATABASE_HOST)}
@@ -349,6 +402,10 @@ def _shared_value(directory: Path, secret: SharedSecret) -> str:
     added to it, or an env file deleted on purpose, gets the value the others hold)."""
     for service, variable in secret.variables.items():
         value = read_env_file(directory / f"{service}.env").get(variable)
+        if value:
+            return value
+    if secret.provider_variable:
+        value = read_env_file(directory / "keycloak.env").get(secret.provider_variable)
         if value:
             return value
     return secret.make()
@@ -392,6 +449,14 @@ def generate_kubernetes(directory: Path, database_host: str, report: Report) -> 
             report,
         )
         roles.append(_database_role_sql(service, owner_url))
+    _value_once(directory / "keycloak-database" / "username", lambda: KEYCLOAK_DATABASE_ROLE, report)
+    keycloak_password = _value_once(directory / "keycloak-database" / "password", token, report)
+    roles.append(
+        f"CREATE ROLE {KEYCLOAK_DATABASE_ROLE} LOGIN PASSWORD '{keycloak_password}';\n"
+        f"CREATE DATABASE keycloak OWNER {KEYCLOAK_DATABASE_ROLE};\n"
+    )
+    _value_once(directory / "keycloak-bootstrap-admin" / "username", lambda: "admin", report)
+    _value_once(directory / "keycloak-bootstrap-admin" / "password", token, report)
     _write(directory / "database-roles.sql", _roles_script(roles).encode(), 0o600)
     _write(directory / "kustomization.yaml", kustomization(directory).encode(), 0o600)
 
@@ -414,7 +479,7 @@ def _database_role_sql(service: str, owner_url: str) -> str:
 def _roles_script(roles: Sequence[str]) -> str:
     return (
         "-- Each service's database and the role that owns it (its migrations run as that role, with the password\n"
-        "-- of the <service>-database-owner Secret).\n"
+        "-- of the <service>-database-owner Secret), and Keycloak's (the keycloak-database Secret).\n"
         "-- Run once as a superuser: psql -v ON_ERROR_STOP=1 -f database-roles.sql\n" + "".join(roles)
     )
 

@@ -16,6 +16,8 @@ from satupintu.common.production import Environment, Secret, environment_field, 
 
 LOCAL_KAFKA_BOOTSTRAP = "127.0.0.1:9092"
 LOCAL_DATABASE_SERVER_URL = "postgresql://postgres@127.0.0.1:55432/postgres"
+LOCAL_ISSUER = "satupintu-local"
+"""The issuer of tokens minted locally (``satupintu-token`` with the development keys); never accepted in production."""
 
 
 class KafkaSettings(BaseSettings):
@@ -97,7 +99,7 @@ class AuthSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="AUTH_", extra="ignore")
 
-    issuer: str = Field(default="satupintu-local", description="The `iss` claim tokens carry and must carry.")
+    issuer: str = Field(default=LOCAL_ISSUER, description="The `iss` claim tokens carry and must carry.")
     audience: str = Field(default="satupintu", description="The `aud` claim tokens carry and must carry.")
     private_key_path: Path | None = Field(default=None, description="PEM file of the Ed25519 key that signs tokens.")
     public_key_path: Path | None = Field(default=None, description="PEM file of the Ed25519 key that verifies tokens.")
@@ -139,14 +141,20 @@ class AuthSettings(BaseSettings):
         return self
 
     def production_problems(self) -> list[str]:
-        """Without a configured verifying key, tokens would be checked against a development key pair made on the
-        spot."""
-        if self.jwks_url or self.public_key_pem or self.public_key_path:
-            return []
-        return [
-            "none of AUTH_PUBLIC_KEY_PATH, AUTH_PUBLIC_KEY_PEM, AUTH_JWKS_URL is set, so tokens would be checked "
-            "against a development key pair made on the spot; set one"
-        ]
+        """Staff tokens in production come from the installation's OpenID Connect provider: its issuer must be named
+        and its published keys (JWKS) fetched, or tokens would be checked against a local key pair."""
+        problems = []
+        if not self.jwks_url:
+            problems.append(
+                "AUTH_JWKS_URL is not set, so tokens would be checked against a local key instead of the sign-in "
+                "provider's published keys; set it to the provider's JWKS URL (<issuer>/protocol/openid-connect/certs "
+                "for Keycloak)"
+            )
+        if self.issuer == LOCAL_ISSUER:
+            problems.append(
+                f"AUTH_ISSUER is the local default {LOCAL_ISSUER!r}; set it to the sign-in provider's issuer URL"
+            )
+        return problems
 
 
 class DatabaseSettings(BaseSettings):
