@@ -17,6 +17,9 @@ from satupintu.audit.config import AuditSettings
 from satupintu.audit.main import create_app
 from satupintu.common.auth import Role, TokenIssuer, load_or_create_local_keys
 from satupintu.common.settings import AuthSettings, DatabaseSettings, KafkaSettings
+from satupintu.contract.envelope import from_record
+from satupintu.contract.topics import Topic
+from satupintu.devtools.testing.kafka import read_to_end
 from satupintu.devtools.testing.plugin import service_database
 from satupintu.devtools.testing.waiting import eventually
 from tests.conftest import running
@@ -68,6 +71,18 @@ class RunningAudit:
         return await eventually(
             lambda: self.rows(where, **parameters), lambda rows: len(rows) >= count, what=f"{count} rows: {where}"
         )
+
+
+async def access_records(audit: RunningAudit, resource_prefix: str) -> list[dict[str, str | None]]:
+    """``access.recorded`` events on the access topic whose resource starts with ``resource_prefix``."""
+    records = await read_to_end(audit.kafka.bootstrap_servers, audit.kafka.topic_name(Topic.ACCESS.name_for()))
+    found = []
+    for record in records:
+        event = from_record(record.headers, record.value, record.key)
+        payload = event.payload.model_dump(mode="json")
+        if payload["resource"].startswith(resource_prefix):
+            found.append({**payload, "ce_id": event.id, "key": record.key.decode() if record.key else None})
+    return found
 
 
 async def start_audit(

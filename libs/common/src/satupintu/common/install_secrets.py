@@ -128,7 +128,10 @@ SERVICE_SECRETS: dict[str, tuple[ServiceSecret, ...]] = {
         ServiceSecret("AGENCY_SESSION_SECRET", "session-secret", token),
     ),
     "notification": (ServiceSecret("NOTIFICATION_ENCRYPTION_KEYS", "encryption-keys", field_cipher_keys),),
-    "audit": (ServiceSecret("AUDIT_HASH_KEY", "hash-key", token),),
+    "audit": (
+        ServiceSecret("AUDIT_HASH_KEY", "hash-key", token),
+        ServiceSecret("AUDIT_ENCRYPTION_KEYS", "encryption-keys", field_cipher_keys),
+    ),
     "mall": (
         ServiceSecret("MALL_ENCRYPTION_KEYS", "encryption-keys", field_cipher_keys),
         ServiceSecret("MALL_SESSION_SECRET", "session-secret", token),

@@ -8,6 +8,7 @@ from typing import Annotated
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from satupintu.common.oidc.settings import OidcSettings
 from satupintu.common.production import Secret
 from satupintu.common.settings import ServiceSettings
 
@@ -21,6 +22,17 @@ class AuditSettings(ServiceSettings):
     hash_key: Annotated[str, Secret()] = Field(
         default="local-development-audit-key",
         description="Secret key of the keyed hashes that replace personal data in the log.",
+    )
+    encryption_keys: Annotated[str | None, Secret()] = Field(
+        default=None,
+        description=(
+            "Keys for what the pages' sign-in sessions keep at rest (the provider's ID token), `kid:base64key,...` "
+            "(first is current). Unset: a local development key in the auth keys directory."
+        ),
+    )
+    oidc: OidcSettings = Field(
+        default_factory=OidcSettings,
+        description="The OpenID Connect provider auditors sign in to the pages through (`OIDC_*`).",
     )
     checkpoint_interval_seconds: float = Field(
         default=60.0, gt=0, description="How often a signed checkpoint is taken (when the log has grown)."

@@ -1,5 +1,5 @@
-"""The audit process's context besides the shared runtime: the checkpoint signer, the use cases, and a lifespan that
-takes checkpoints besides what the runtime runs."""
+"""The audit process's context besides the shared runtime: the checkpoint signer, the use cases, the auditors' sign-in
+to the pages, and a lifespan that takes checkpoints besides what the runtime runs."""
 
 from __future__ import annotations
 
@@ -14,12 +14,19 @@ from satupintu.audit.migrations import SCHEMA
 from satupintu.audit.recording import EntryReader
 from satupintu.audit.services import AuditQueries, AuditService, CheckpointService
 from satupintu.audit.signing import CheckpointSigner, KeyRing, load_or_create_signing_key, load_public_keys
+from satupintu.common.auth import Role
 from satupintu.common.catalogue import Catalogue, load_catalogue
-from satupintu.common.clock import Clock
+from satupintu.common.clock import Clock, utc_now
+from satupintu.common.keys import field_cipher
+from satupintu.common.oidc.sessions import SessionStore
+from satupintu.common.oidc.web import SignIn
 from satupintu.common.runtime import ServiceRuntime
 
 SERVICE_NAME = "audit"
 LOCAL_CHECKPOINT_KEY = "audit-checkpoint-ed25519.pem"
+PAGES = "/audit/ui"
+SIGN_IN_PAGE = f"{PAGES}/login"
+SESSION_COOKIE = "audit_session"
 
 
 @dataclass
@@ -36,6 +43,7 @@ class AuditContext:
     reader: EntryReader
     checkpoints: CheckpointService
     queries: AuditQueries
+    sign_in: SignIn
 
     @classmethod
     def build(cls, settings: AuditSettings, clock: Clock) -> AuditContext:
@@ -47,6 +55,7 @@ class AuditContext:
         key_ring = checkpoint_key_ring(signer, settings)
         hash_key = settings.hash_key.encode()
         checkpoints = CheckpointService(sessions, signer, clock)
+        cipher = field_cipher(settings.encryption_keys, settings.auth.keys_dir, SERVICE_NAME)
         return cls(
             runtime=runtime,
             settings=settings,
@@ -64,6 +73,16 @@ class AuditContext:
                 checkpoints=checkpoints,
                 clock=clock,
                 timeline_limit=settings.timeline_limit,
+            ),
+            sign_in=SignIn(
+                settings.oidc,
+                SessionStore(sessions, cipher, utc_now),
+                client=SERVICE_NAME,
+                port=settings.port,
+                roles={Role.AUDITOR},
+                cookie=SESSION_COOKIE,
+                landing=SIGN_IN_PAGE,
+                home=PAGES,
             ),
         )
 

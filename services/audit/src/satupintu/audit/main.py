@@ -13,6 +13,7 @@ from satupintu.audit.migrations import SCHEMA
 from satupintu.common.clock import Clock, utc_now
 from satupintu.common.commands import service_main
 from satupintu.common.http import create_service_app
+from satupintu.common.oidc.web import sign_in_router
 
 TITLE = "Satu Pintu audit: the tamper-evident trail"
 DESCRIPTION = (
@@ -35,6 +36,7 @@ def create_app(settings: AuditSettings | None = None, clock: Clock = utc_now) ->
     web.install(app)
     app.include_router(trail_api.router)
     app.include_router(web.router)
+    app.include_router(sign_in_router(context.sign_in))
     return app
 
 

@@ -2,8 +2,8 @@
 lacks the role is refused and the refusal is recorded (``access.recorded`` with outcome ``denied``, against the
 application asked about when there is one).
 
-The JSON API takes the token from ``Authorization: Bearer``; the pages also take it from the
-``satupintu_audit_token`` cookie that ``/audit/ui/login`` sets.
+The JSON API takes the token from ``Authorization: Bearer``. The pages take no token: auditors sign in to them
+through the OpenID Connect provider, and a page's auditor is the one its session names (only auditors get a session).
 """
 
 from __future__ import annotations
@@ -18,15 +18,14 @@ from starlette.concurrency import run_in_threadpool
 from satupintu.audit.api import dependencies
 from satupintu.common.auth import AuthenticationError, KeySetUnavailableError, Principal, Role, TokenVerifier
 
-TOKEN_COOKIE = "satupintu_audit_token"  # noqa: S105 (the cookie's name, not a secret)
 PERSONAL_PARAMETER = "personal"
-_SECRET_PARAMETERS = frozenset({"token"})
+_SECRET_PARAMETERS = frozenset({"token"})  # never read, and never recorded should someone send one
 
 _bearer = HTTPBearer(auto_error=False, description="A staff token with the `auditor` role.")
 
 
 class PageRefused(Exception):
-    """A page was asked for without an auditor's token; the pages answer with the sign-in form."""
+    """A page was asked for by nobody signed in; the pages answer with the sign-in page."""
 
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
@@ -78,12 +77,9 @@ async def auditor(
     return await authorise(request, credentials.credentials if credentials else None)
 
 
-async def page_auditor(
-    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)]
-) -> Principal:
-    """FastAPI dependency of the pages: the auditor, from the bearer token or the sign-in cookie."""
-    token = credentials.credentials if credentials else request.cookies.get(TOKEN_COOKIE)
-    try:
-        return await authorise(request, token)
-    except HTTPException as refused:
-        raise PageRefused(refused.status_code, str(refused.detail)) from refused
+async def page_auditor(request: Request) -> Principal:
+    """FastAPI dependency of the pages: the auditor signed in through the provider (the session's, never a token)."""
+    principal = await dependencies.context(request).sign_in.principal(request)
+    if principal is None:
+        raise PageRefused(401, "Masuk dulu sebagai auditor. / Sign in as an auditor first.")
+    return principal

@@ -14,5 +14,6 @@ SCHEMA = ServiceSchema(
     tables=LOG_TABLES,
     append_only=APPEND_ONLY_TABLES,
     check_existing=refuse_legacy_log,
+    sign_in=True,
 )
 """Audit's tables (with outbox and inbox) and who may do what to them."""

@@ -1,6 +1,8 @@
 """``/audit/ui``: server-rendered pages for auditors: search the log, and read one application's timeline across
-every agency. Signing in: ``/audit/ui/login?token=<an auditor's token>`` keeps the token in an HttpOnly cookie for
-the pages (a bearer header works too); every page that shows entries is recorded like an API query.
+every agency. Auditors sign in through the OpenID Connect provider (``/auth/*``, :mod:`satupintu.common.oidc`): the
+browser holds only the session's opaque id, and no token is read from a URL or a header here. ``/audit/ui/login`` is
+the page with the sign-in link; every page that shows entries is recorded like an API query, with the signed-in
+auditor as the actor.
 """
 
 from __future__ import annotations
@@ -9,39 +11,49 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from satupintu.audit.api import dependencies
-from satupintu.audit.api.access import (
-    PERSONAL_PARAMETER,
-    TOKEN_COOKIE,
-    PageRefused,
-    authorise,
-    page_auditor,
-    requested_resource,
-)
+from satupintu.audit.api.access import PERSONAL_PARAMETER, PageRefused, page_auditor, requested_resource
 from satupintu.audit.domain import AuditRuleError, EventFilters
+from satupintu.audit.factory import PAGES
 from satupintu.common.auth import Principal
+from satupintu.common.oidc.web import safe_path
 from satupintu.common.web.templates import render_html
 
-router = APIRouter(prefix="/audit/ui", include_in_schema=False)
+router = APIRouter(prefix=PAGES, include_in_schema=False)
 PageAuditor = Annotated[Principal, Depends(page_auditor)]
 PAGE_SIZE = 50
 FILTER_FIELDS = ("application_id", "agency", "type", "actor", "since", "until", PERSONAL_PARAMETER)
 
 
-def _page(template: str, values: dict[str, Any], status_code: int = 200) -> HTMLResponse:
-    """A page of audit's templates (``principal``: the auditor signed in, none on the sign-in form)."""
-    return render_html("satupintu.audit", template, {"principal": None, **values}, status_code=status_code)
+def _page(request: Request, template: str, values: dict[str, Any], status_code: int = 200) -> HTMLResponse:
+    """A page of audit's templates (``principal``: the auditor signed in, none on the sign-in page; ``csrf_token``:
+    what the sign-out form sends)."""
+    sign_in = dependencies.context(request).sign_in
+    shown = {"principal": None, "csrf_token": sign_in.csrf_token(request), **values}
+    return render_html("satupintu.audit", template, shown, status_code=status_code)
+
+
+def _sign_in_page(request: Request, return_to: str, *, message: str | None = None, status_code: int = 200) -> Response:
+    """The page with the link that signs an auditor in through the provider and comes back to ``return_to``."""
+    sign_in = dependencies.context(request).sign_in
+    values = {
+        "message": message,
+        "login_url": sign_in.login_url(return_to),
+        "signed_out": request.query_params.get("signed_out") == "1",
+    }
+    return _page(request, "login.html", values, status_code)
 
 
 def install(app: FastAPI) -> None:
-    """Answer a page asked for without an auditor's token with the sign-in form."""
+    """Answer a page asked for by nobody signed in with the sign-in page, which comes back to it."""
 
     @app.exception_handler(PageRefused)
     async def on_refused(request: Request, refused: PageRefused) -> Response:
-        return _page("login.html", {"message": refused.message, "next": request.url.path}, refused.status)
+        asked = f"{request.url.path}?{request.url.query}" if request.url.query else request.url.path
+        return _sign_in_page(request, asked, message=refused.message, status_code=refused.status)
 
 
 def _time(name: str, text: str) -> datetime | None:
@@ -93,7 +105,7 @@ async def search_page(request: Request, principal: PageAuditor) -> Response:
             if page.next_cursor:
                 kept = {name: value for name, value in form.items() if value}
                 values["next_url"] = f"{request.url.path}?{urlencode({**kept, 'cursor': page.next_cursor})}"
-    return _page("search.html", values, status)
+    return _page(request, "search.html", values, status)
 
 
 @router.get("/applications/{application_id}", response_class=HTMLResponse)
@@ -102,38 +114,17 @@ async def timeline_page(application_id: str, request: Request, principal: PageAu
     entries = await dependencies.queries(request).timeline(principal, application_id, requested_resource(request))
     lanes = ["application", *sorted({entry.agency for entry in entries if entry.agency})]
     return _page(
+        request,
         "timeline.html",
         {"principal": principal.actor(), "application_id": application_id, "entries": entries, "lanes": lanes},
     )
 
 
 @router.get("/login", response_class=HTMLResponse)
-async def login(
-    request: Request, token: str | None = None, next_page: Annotated[str, Query(alias="next")] = "/audit/ui"
-) -> Response:
-    """The sign-in form; with ``token``, check it is an auditor's, keep it in a cookie and go on to ``next``."""
-    target = next_page if next_page.startswith("/audit/ui") and "//" not in next_page else "/audit/ui"
-    if not token:
-        return _page("login.html", {"message": None, "next": target})
-    try:
-        await authorise(request, token)
-    except HTTPException as refused:
-        return _page("login.html", {"message": refused.detail, "next": target}, refused.status_code)
-    redirect = RedirectResponse(target, status_code=303)
-    redirect.set_cookie(
-        TOKEN_COOKIE,
-        token,
-        httponly=True,
-        samesite="strict",
-        secure=request.url.scheme == "https",
-        path="/audit/ui",
-    )
-    return redirect
-
-
-@router.get("/logout")
-async def logout() -> Response:
-    """Forget the sign-in cookie."""
-    redirect = RedirectResponse("/audit/ui/login", status_code=303)
-    redirect.delete_cookie(TOKEN_COOKIE, path="/audit/ui")
-    return redirect
+async def login(request: Request, next_page: Annotated[str, Query(alias="next")] = PAGES) -> Response:
+    """The sign-in page: a link to sign in through the provider, then on to ``next`` (a page of these); with
+    ``?signed_out=1``, it says the auditor is signed out. Nothing else in the query is read (no token)."""
+    target = safe_path(next_page, PAGES) if next_page.startswith(PAGES) else PAGES
+    if await dependencies.context(request).sign_in.principal(request) is not None:
+        return RedirectResponse(target, status_code=303)
+    return _sign_in_page(request, target)
