@@ -136,8 +136,15 @@ async def test_a_clerk_not_signed_in_is_sent_to_the_sign_in_page_which_leads_to_
 async def test_after_the_clerk_signs_out_the_staff_pages_send_them_to_sign_in_again(mall: RunningMall) -> None:
     async with browser(mall) as clerk:
         await clerk.sign_in("clerk-mall")
-        assert (await clerk.open("/staff/counter")).status_code == 200
-        assert 'action="/auth/logout"' in (await clerk.open("/staff/counter")).text
+        counter = await clerk.open("/staff/counter")
+        assert counter.status_code == 200
+        assert 'action="/auth/logout"' in counter.text
+        provider = httpx.URL(str(mall.settings.oidc.issuer))
+        # The sign-out form's redirect goes on to the provider: the page's policy lets it (and nowhere else).
+        assert (
+            f"form-action 'self' {provider.scheme}://{provider.netloc.decode()};"
+            in (counter.headers["content-security-policy"])
+        )
 
         without_token = await clerk.client.post("/auth/logout", data={"csrf_token": "forged"})
         assert without_token.headers["location"] == "/staff/login"

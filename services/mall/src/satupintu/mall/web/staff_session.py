@@ -14,6 +14,7 @@ next call and the next page's message; it is forgotten when a page finds nobody 
 from __future__ import annotations
 
 from typing import Any, Final
+from urllib.parse import urlsplit
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
@@ -21,7 +22,14 @@ from fastapi.responses import RedirectResponse, Response
 from satupintu.common.auth import Principal, Role
 from satupintu.common.oidc.web import SignIn
 from satupintu.mall.factory import STAFF_ROLES, STAFF_SIGN_IN_PAGE, MallContext
-from satupintu.mall.web.rendering import agency_name, page_context, render_notice, render_page, translator
+from satupintu.mall.web.rendering import (
+    PAGE_HEADERS,
+    agency_name,
+    page_context,
+    render_notice,
+    render_page,
+    translator,
+)
 
 SESSION_COOKIE: Final = "mall_staff"
 """The staff pages' preferences cookie (the counter's name, the next page's message)."""
@@ -53,6 +61,16 @@ def _who(context: MallContext, principal: Principal, language: str) -> str:
     return f"{principal.subject} ({', '.join(sorted(principal.roles))})"
 
 
+def signed_in_page_policy(sign_in: SignIn) -> str:
+    """The staff pages' content security policy: the mall's, with the provider's origin among the places a form may
+    lead, since signing out (a form posted here) ends at the provider's end-session endpoint (``form-action`` holds
+    for the redirects after a form too)."""
+    issuer = urlsplit(sign_in.provider.issuer)
+    return PAGE_HEADERS["Content-Security-Policy"].replace(
+        "form-action 'self'", f"form-action 'self' {issuer.scheme}://{issuer.netloc}"
+    )
+
+
 def render_staff_page(
     request: Request,
     template: str,
@@ -62,21 +80,26 @@ def render_staff_page(
     status_code: int = 200,
     **values: Any,
 ) -> Response:
-    """A staff page: the mall's page with the sign-in's CSRF token, its flash message and who is signed in."""
+    """A staff page: the mall's page with the sign-in's CSRF token, its flash message and who is signed in (and the
+    sign-out form, which may lead to the provider)."""
     t = translator(request)
     context = page_context(request)
-    return render_page(
+    sign_in = sign_in_of(request)
+    page = render_page(
         request,
         template,
         title=title,
         status_code=status_code,
-        csrf_token=sign_in_of(request).csrf_token(request) if principal else "",
+        csrf_token=sign_in.csrf_token(request) if principal else "",
         flash=request.session.pop(FLASH_KEY, None),
         principal=principal,
         who=_who(context, principal, t.language) if principal else "",
         can_call=bool(principal and principal.roles & COUNTER_ROLES),
         **values,
     )
+    if principal:
+        page.headers["Content-Security-Policy"] = signed_in_page_policy(sign_in)
+    return page
 
 
 def refused_form(request: Request) -> Response:
