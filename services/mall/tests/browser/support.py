@@ -1,12 +1,14 @@
-"""What the mall's browser tests share beyond satupintu.devtools.testing.browser: a clock set where a test wants it."""
+"""What the mall's browser tests share beyond satupintu.devtools.testing.browser: a clock set where a test wants it,
+and a free port to serve the mall at (known before the app is built, to register it with Keycloak)."""
 
 from __future__ import annotations
 
+import socket
 from datetime import UTC, datetime, timedelta
 
 from satupintu.devtools.testing.browser import CHROMIUM_ARGS, SCREENSHOTS, chromium, serving
 
-__all__ = ["CHROMIUM_ARGS", "SCREENSHOTS", "Clock", "chromium", "serving"]
+__all__ = ["CHROMIUM_ARGS", "SCREENSHOTS", "Clock", "chromium", "free_port", "serving"]
 
 
 class Clock:
@@ -25,3 +27,11 @@ class Clock:
 
     def __call__(self) -> datetime:
         return datetime.now(UTC) + self.offset
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port

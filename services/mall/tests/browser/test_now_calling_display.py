@@ -1,8 +1,8 @@
 """The counter and the now-calling display, in headless Chromium: visitors take numbers, an officer of the police
-signs in to the counter page with a staff token, calls the next visitor to Loket 3, marks them served and calls the
-next; the wall screen over the waiting area shows the number called last, the counter it goes to and the calls
-before it, and picks up the officer's next call by reloading itself. The screenshot goes to
-``docs/screenshots/mall-now-calling.png``."""
+signs in to the counter page on the local Keycloak's login page, calls the next visitor to Loket 3, marks them served
+and calls the next; the wall screen over the waiting area shows the number called last, the counter it goes to and
+the calls before it, and picks up the officer's next call by reloading itself; the officer signs out, here and at
+Keycloak. The screenshots go to ``docs/screenshots/mall-now-calling.png`` and ``mall-counter-signed-in.png``."""
 
 from __future__ import annotations
 
@@ -15,11 +15,13 @@ from playwright.async_api import ViewportSize, async_playwright, expect
 
 from satupintu.common.auth import Role, TokenIssuer, load_or_create_local_keys
 from satupintu.common.settings import AuthSettings, DatabaseSettings, KafkaSettings
+from satupintu.devtools.localstack.keycloak import LocalKeycloak
 from satupintu.devtools.testing.plugin import service_database
+from satupintu.devtools.testing.sign_in import KeycloakAdmin
 from satupintu.mall.config import MallSettings
 from satupintu.mall.main import create_app
 
-from .support import CHROMIUM_ARGS, SCREENSHOTS, Clock, chromium, serving
+from .support import CHROMIUM_ARGS, SCREENSHOTS, Clock, chromium, free_port, serving
 
 pytestmark = pytest.mark.browser
 
@@ -29,21 +31,22 @@ DESK: ViewportSize = {"width": 1280, "height": 900}
 
 
 async def test_the_display_shows_the_number_an_officer_calls_to_a_counter(
-    kafka_settings: KafkaSettings, database_settings: DatabaseSettings
+    kafka_settings: KafkaSettings, database_settings: DatabaseSettings, keycloak: LocalKeycloak
 ) -> None:
     # A topic prefix and database of its own, so the display shows this morning's calls and nothing else.
     kafka = kafka_settings.model_copy(update={"topic_prefix": f"{kafka_settings.topic_prefix}display."})
     database = database_settings.model_copy(update={"name_prefix": f"{database_settings.name_prefix}display_"})
     await service_database(database, "mall")
     clock = Clock(datetime.combine(datetime.now(WIB).date(), time(8, 30), tzinfo=WIB))
-    settings = MallSettings(kafka=kafka, database=database, display_refresh_seconds=2)
+    port = free_port()
+    oidc = KeycloakAdmin(keycloak).register_web_client("mall", f"http://127.0.0.1:{port}")
+    settings = MallSettings(kafka=kafka, database=database, display_refresh_seconds=2, oidc=oidc)
     app = create_app(settings, clock=clock)
     private_pem, _ = load_or_create_local_keys(settings.auth.keys_dir)
     issuer = TokenIssuer(AuthSettings(), private_key_pem=private_pem)
-    polres = issuer.issue("budi", {Role.OFFICER}, "polres")
     imigrasi = {"Authorization": f"Bearer {issuer.issue('wati', {Role.OFFICER}, 'imigrasi')}"}
 
-    async with serving(app) as base_url, httpx.AsyncClient(base_url=base_url) as client:
+    async with serving(app, port=port) as base_url, httpx.AsyncClient(base_url=base_url) as client:
         for service_code in ("skck", "paspor", "skck", "nib", "skck", "paspor", "skck"):
             clock.advance(timedelta(minutes=2))
             taken = await client.post("/queue/tickets", json={"service_code": service_code})
@@ -56,11 +59,14 @@ async def test_the_display_shows_the_number_an_officer_calls_to_a_counter(
             browser = await playwright.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
             try:
                 officer = await browser.new_page(viewport=DESK)
-                await officer.goto(f"{base_url}/staff/login")
-                await officer.get_by_label("Token petugas").fill(polres)
-                await officer.get_by_role("button", name="Masuk").click()
+                await officer.goto(f"{base_url}/staff/counter")
+                await expect(officer.get_by_role("heading", name="Masuk petugas", level=1)).to_be_visible()
+                await officer.get_by_role("link", name="Masuk", exact=True).click()
+                await officer.locator("#username").fill("officer-polres")  # Keycloak's own login page
+                await officer.locator("#password").fill("local-officer-polres")
+                await officer.locator("#kc-login").click()
                 await expect(officer.get_by_role("heading", name="Loket antrean", level=1)).to_be_visible()
-                await expect(officer.locator("#signed-in-as")).to_contain_text("budi")
+                await expect(officer.locator("#signed-in-as")).to_contain_text("officer-polres")
                 await expect(officer.locator('tr[data-service="skck"] .queue__waiting')).to_have_text("4")
                 await officer.get_by_label("Loket Anda").fill("Loket 3")
                 clock.advance(timedelta(minutes=1))
@@ -93,5 +99,14 @@ async def test_the_display_shows_the_number_an_officer_calls_to_a_counter(
                 assert await display.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
                 SCREENSHOTS.mkdir(parents=True, exist_ok=True)
                 await display.screenshot(path=str(SCREENSHOTS / "mall-now-calling.png"))
+                await officer.screenshot(path=str(SCREENSHOTS / "mall-counter-signed-in.png"), full_page=True)
+
+                # Signing out ends the session here and at Keycloak: the counter asks for a sign-in again.
+                await officer.get_by_role("button", name="Keluar").click()
+                await expect(officer.locator("#signed-out")).to_have_text("Anda sudah keluar.")
+                await officer.goto(f"{base_url}/staff/counter")
+                await expect(officer.get_by_role("heading", name="Masuk petugas", level=1)).to_be_visible()
+                await officer.get_by_role("link", name="Masuk", exact=True).click()
+                await expect(officer.locator("#password")).to_be_visible()  # Keycloak asks for the password again
             finally:
                 await browser.close()

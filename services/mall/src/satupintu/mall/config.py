@@ -7,6 +7,7 @@ from typing import Annotated
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from satupintu.common.oidc.settings import OidcSettings
 from satupintu.common.production import Secret
 from satupintu.common.settings import ServiceSettings
 
@@ -102,19 +103,21 @@ class MallSettings(ServiceSettings):
     lock_hours: int = Field(
         default=24, ge=1, le=24 * 30, description="The window of the wrong-NIK limit: a lock's length."
     )
+    oidc: OidcSettings = Field(
+        default_factory=OidcSettings,
+        description="The OpenID Connect provider staff sign in to the staff pages through (`OIDC_*`; client "
+        "`satupintu-mall` of the local Keycloak unless set).",
+    )
     session_secret: Annotated[str | None, Secret()] = Field(
         default=None,
-        description="Secret that signs the staff pages' session cookies. Unset: a local secret in the auth keys "
-        "directory.",
+        description="Secret that signs the staff pages' preferences cookie (the counter's name, the next page's "
+        "message; no token, no identity). Unset: a local secret in the auth keys directory.",
     )
     session_max_age_seconds: int = Field(
-        default=8 * 3600,
-        gt=0,
-        description="Longest a staff page session lasts; it ends sooner when the token it was opened with expires.",
+        default=8 * 3600, gt=0, description="Longest the staff pages' preferences cookie (the counter's name) lasts."
     )
     secure_cookies: bool = Field(
-        default=False, description="Send the staff session cookie only over HTTPS; turn on behind TLS in production."
-    )
-    login_attempts_per_minute: int = Field(
-        default=10, ge=1, description="Staff sign-in attempts allowed per client address per minute."
+        default=False,
+        description="Send the staff pages' preferences cookie only over HTTPS; turn on behind TLS in production (the "
+        "sign-in cookie is Secure whenever the request came over HTTPS).",
     )

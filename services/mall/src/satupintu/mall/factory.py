@@ -1,17 +1,20 @@
 """The mall process's context: the runtime, the catalogue, the use cases (queue, survey, complaints, consent, board),
-the complaint watch, the staff session secret and sign-in throttle, built once from settings."""
+the complaint watch, the staff pages' sign-in through the OpenID Connect provider and their preferences cookie's
+secret, built once from settings."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
 
+from satupintu.common.auth import Role
 from satupintu.common.catalogue import Catalogue, load_catalogue
-from satupintu.common.clock import Clock
+from satupintu.common.clock import Clock, utc_now
 from satupintu.common.keys import field_cipher, lookup_hasher, session_secret
 from satupintu.common.limits import Limiter, Quota
 from satupintu.common.lockout import Lockout
-from satupintu.common.ratelimit import TokenBuckets
+from satupintu.common.oidc.sessions import SessionStore
+from satupintu.common.oidc.web import SignIn
 from satupintu.common.runtime import ServiceRuntime, run_periodically
 from satupintu.common.working_days import parse_dates
 from satupintu.mall.config import MallSettings
@@ -28,6 +31,10 @@ from satupintu.mall.storage.repository import ComplaintRepository, TicketReposit
 SERVICE_NAME = "mall"
 LIMIT_COUNTERS_CLEANUP_SECONDS = 300.0
 LIMIT_COUNTERS_CLEANUP_BATCH = 1000
+STAFF_ROLES = frozenset({Role.OFFICER, Role.AUDITOR, Role.OPERATOR})
+"""Who may sign in to the staff pages: agencies' officers (the counter, their agency's complaint desk), auditors
+(every complaint desk, read only) and operators."""
+STAFF_COOKIE, STAFF_SIGN_IN_PAGE, STAFF_HOME = "mall_staff_session", "/staff/login", "/staff"
 
 
 @dataclass(frozen=True)
@@ -45,8 +52,8 @@ class MallContext:
     runtime: ServiceRuntime
     projection: ApplicationProjection
     complaint_watch: ComplaintWatch
+    sign_in: SignIn
     session_secret: str
-    staff_login_throttle: TokenBuckets
 
     @classmethod
     def build(cls, settings: MallSettings, clock: Clock) -> MallContext:
@@ -115,7 +122,6 @@ class MallContext:
             runtime.sessions, runtime.outbox, catalogue, clock, interval=settings.complaint_check_interval_seconds
         )
         runtime.on_start(lambda: runtime.spawn(watch.run()))
-        attempts = settings.login_attempts_per_minute
         context = cls(
             settings=settings,
             catalogue=catalogue,
@@ -127,8 +133,17 @@ class MallContext:
             runtime=runtime,
             projection=ApplicationProjection(catalogue, hasher, surveys, consent, collective_leave),
             complaint_watch=watch,
+            sign_in=SignIn(
+                settings.oidc,
+                SessionStore(runtime.sessions, cipher, utc_now),
+                client=SERVICE_NAME,
+                port=settings.port,
+                roles=STAFF_ROLES,
+                cookie=STAFF_COOKIE,
+                landing=STAFF_SIGN_IN_PAGE,
+                home=STAFF_HOME,
+            ),
             session_secret=session_secret(settings.session_secret, keys_dir, SERVICE_NAME),
-            staff_login_throttle=TokenBuckets(attempts, attempts),
         )
         context._measure_queue_and_complaints(clock)
         return context

@@ -45,10 +45,11 @@ def screenshot_path(name: str) -> Path:
 
 
 @asynccontextmanager
-async def serving(app: FastAPI, what: str = "the app") -> AsyncIterator[str]:
-    """Serve ``app`` with uvicorn on a free loopback port; the base URL once ``/readyz`` answers 200."""
+async def serving(app: FastAPI, what: str = "the app", port: int = 0) -> AsyncIterator[str]:
+    """Serve ``app`` with uvicorn on a free loopback port (``port`` when given: an app that must know its address
+    before it is built, to register it with the identity provider); the base URL once ``/readyz`` answers 200."""
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.bind(("127.0.0.1", 0))
+    listener.bind(("127.0.0.1", port))
     listener.listen()
     base_url = f"http://127.0.0.1:{listener.getsockname()[1]}"
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))

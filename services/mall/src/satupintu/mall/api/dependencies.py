@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from fastapi import Request
 
-from satupintu.common.ratelimit import TokenBuckets
 from satupintu.mall.factory import MallContext
 
 
@@ -17,8 +16,3 @@ def context(request: Request) -> MallContext:
 async def mall(request: Request) -> MallContext:
     """The process's context, as a route dependency (async: FastAPI runs it without a worker thread)."""
     return context(request)
-
-
-def staff_login_throttle(request: Request) -> TokenBuckets:
-    """The limit of staff sign-in attempts per client address."""
-    return context(request).staff_login_throttle

@@ -32,5 +32,7 @@ SCHEMA = ServiceSchema(
         ConsentLogEntry,
     ],
     limits=True,
+    sign_in=True,
 )
-"""Mall's tables (with outbox, inbox and the shared limits' counters) and who may do what to them."""
+"""Mall's tables (with outbox, inbox, the shared limits' counters and the staff's sign-in sessions) and who may do
+what to them."""
