@@ -8,6 +8,7 @@ from typing import Annotated
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from satupintu.common.oidc.settings import OidcSettings
 from satupintu.common.production import Secret
 from satupintu.common.settings import ServiceSettings
 
@@ -140,6 +141,10 @@ class IntakeSettings(ServiceSettings):
     )
     mall_public_url: str = Field(
         default="http://127.0.0.1:8006", description="Where citizens reach the mall (consent ledger, survey)."
+    )
+    oidc: OidcSettings = Field(
+        default_factory=OidcSettings,
+        description="Where citizens with an account sign in (`OIDC_*`; decision 0024); nobody needs to.",
     )
 
     def production_problems(self) -> list[str]:

@@ -1,19 +1,25 @@
-"""The intake process's context: the runtime, the catalogue, the document store, the keys, the use cases
-(documents, profiles, applications, tracking, erasure) and their periodic jobs, built once from settings."""
+"""The intake process's context: the runtime, the catalogue, the document store, the keys, the citizens' sign-in,
+the use cases (documents, profiles, applications, tracking, a citizen's own applications, erasure) and their
+periodic jobs, built once from settings."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
 
+from satupintu.common.auth import Role
 from satupintu.common.catalogue import Catalogue, load_catalogue
+from satupintu.common.clock import utc_now
 from satupintu.common.document_store import DocumentCipher, LocalDocumentStore
 from satupintu.common.keys import field_cipher, lookup_hasher
 from satupintu.common.limits import Limiter, Quota
 from satupintu.common.lockout import Lockout
+from satupintu.common.oidc.sessions import SessionStore
+from satupintu.common.oidc.web import SignIn
 from satupintu.common.runtime import ServiceRuntime, run_periodically
 from satupintu.contract.topics import NOTIFICATION_READER, agency_reader
 from satupintu.intake.citizen_keys import CitizenKeys, ReaderKeys
+from satupintu.intake.citizens import CitizenService
 from satupintu.intake.config import IntakeSettings
 from satupintu.intake.documents import DocumentRetention, DocumentService
 from satupintu.intake.erasure import ErasureService
@@ -23,6 +29,8 @@ from satupintu.intake.services import ApplicationService
 from satupintu.intake.tracking import TrackingService
 
 SERVICE_NAME = "intake"
+SIGN_IN_PAGE = "/sign-in"
+MY_APPLICATIONS_PAGE = "/my-applications"
 LIMIT_COUNTERS_CLEANUP_SECONDS = 300.0
 LIMIT_COUNTERS_CLEANUP_BATCH = 1000
 DOCUMENT_CARE_BATCH = 100
@@ -47,6 +55,8 @@ class IntakeContext:
     applications: ApplicationService
     tracking: TrackingService
     erasures: ErasureService
+    citizens: CitizenService
+    sign_in: SignIn
 
     @classmethod
     def build(cls, settings: IntakeSettings) -> IntakeContext:
@@ -102,6 +112,16 @@ class IntakeContext:
             store,
             issued_retention=timedelta(days=settings.issued_retention_days),
         )
+        sign_in = SignIn(
+            settings.oidc,
+            SessionStore(runtime.sessions, cipher, utc_now),
+            client=SERVICE_NAME,
+            port=settings.port,
+            roles={Role.CITIZEN},
+            cookie="citizen_session",
+            landing=SIGN_IN_PAGE,
+            home=MY_APPLICATIONS_PAGE,
+        )
         context = cls(
             runtime=runtime,
             settings=settings,
@@ -114,6 +134,8 @@ class IntakeContext:
             applications=applications,
             tracking=tracking,
             erasures=erasures,
+            citizens=CitizenService(runtime.sessions, runtime.outbox, catalogue=catalogue, hasher=hasher),
+            sign_in=sign_in,
         )
         runtime.on_start(context._run_periodic_jobs)
         return context

@@ -186,6 +186,34 @@ TEXTS: Final[translator.Texts] = {
         "error.tracking_code": "Isi kode pelacakan",
         "error.unknown_code": "Tidak ada permohonan dengan kode pelacakan ini",
         "error.task": "Pilih pertanyaan yang Anda jawab",
+        # Citizens with an account (decision 0024)
+        "nav_my_applications": "Permohonan saya",
+        "sign_in_title": "Masuk",
+        "sign_in_lead": "Dengan akun, Anda melihat semua permohonan Anda di setiap layanan dan instansi tanpa kode "
+        "pelacakan, dan memakai data tersimpan Anda tanpa kode sekali pakai.",
+        "sign_in_link": "Masuk",
+        "sign_in_optional": "Akun tidak wajib: Anda tetap dapat mengajukan permohonan, melacaknya dengan kode "
+        "pelacakan, memakai data tersimpan dengan kode sekali pakai, atau datang ke loket.",
+        "signed_out": "Anda sudah keluar.",
+        "signed_in_as": "Masuk sebagai {name}",
+        "sign_out": "Keluar",
+        "my_applications_title": "Permohonan saya",
+        "my_applications_lead": "Semua permohonan atas NIK {nik} di setiap layanan dan instansi, yang terbaru lebih "
+        "dulu.",
+        "my_applications_none": "Belum ada permohonan atas NIK Anda.",
+        "my_applications_service": "Layanan",
+        "my_applications_state": "Status",
+        "my_applications_submitted": "Diajukan",
+        "my_applications_open": "Lihat status",
+        "no_nik_title": "Akun Anda belum memiliki NIK terverifikasi",
+        "no_nik_body": "Permohonan hanya dapat ditampilkan untuk akun dengan NIK terverifikasi. Lacak permohonan "
+        "dengan kode pelacakannya.",
+        "not_yours_title": "Permohonan tidak ditemukan",
+        "not_yours_body": "Tidak ada permohonan ini di antara permohonan Anda. Permohonan orang lain hanya dapat "
+        "dilihat dengan kode pelacakannya.",
+        "reuse_signed_in_hint": "Anda masuk sebagai pemilik NIK {nik}. Bila Anda mengajukan untuk NIK ini dan "
+        "menyetujui penggunaan ulang, kolom yang Anda kosongkan diisi dari data tersimpan Anda, tanpa kode sekali "
+        "pakai.",
     },
     "en": {
         "site_name": "Satu Pintu",
@@ -349,6 +377,32 @@ TEXTS: Final[translator.Texts] = {
         "error.tracking_code": "Enter a tracking code",
         "error.unknown_code": "No application has this tracking code",
         "error.task": "Select the question you are answering",
+        # Citizens with an account (decision 0024)
+        "nav_my_applications": "My applications",
+        "sign_in_title": "Sign in",
+        "sign_in_lead": "With an account you see all your applications, for every service and agency, without "
+        "tracking codes, and reuse your saved data without a one-time code.",
+        "sign_in_link": "Sign in",
+        "sign_in_optional": "You do not need an account: you can still apply, track an application with its tracking "
+        "code, reuse saved data with a one-time code, or come to the counter.",
+        "signed_out": "You are signed out.",
+        "signed_in_as": "Signed in as {name}",
+        "sign_out": "Sign out",
+        "my_applications_title": "My applications",
+        "my_applications_lead": "Every application for the NIK {nik}, for every service and agency, newest first.",
+        "my_applications_none": "There is no application for your NIK yet.",
+        "my_applications_service": "Service",
+        "my_applications_state": "Status",
+        "my_applications_submitted": "Submitted",
+        "my_applications_open": "See its status",
+        "no_nik_title": "Your account has no verified NIK",
+        "no_nik_body": "Applications are listed only for an account with a verified NIK. Track an application with "
+        "its tracking code.",
+        "not_yours_title": "Application not found",
+        "not_yours_body": "This is not one of your applications. Someone else's application can be seen only with its "
+        "tracking code.",
+        "reuse_signed_in_hint": "You are signed in as the holder of the NIK {nik}. If you apply for this NIK and agree "
+        "to reuse, the fields you leave empty are filled from your saved data, without a one-time code.",
     },
 }
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import sys
+
 from fastapi import FastAPI
 
 from satupintu.common.commands import service_main
 from satupintu.common.http import create_service_app, trust_proxies
+from satupintu.common.oidc.web import sign_in_router
 from satupintu.common.ratelimit import RateLimitMiddleware
 from satupintu.common.uploads import UploadGuard, UploadVolume
-from satupintu.intake import consents, status, uploads, web
+from satupintu.intake import accounts, consents, status, uploads, web
 from satupintu.intake.api import applications, catalogue, documents, erasures, profile, tracking
 from satupintu.intake.config import IntakeSettings
 from satupintu.intake.factory import IntakeContext
@@ -34,6 +37,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     )
     for module in (catalogue, documents, applications, tracking, profile, erasures, web):
         app.include_router(module.router)
+    app.include_router(sign_in_router(context.sign_in))
     trust_proxies(app, settings)  # last: it must run before the rate limits
     return app
 
@@ -61,5 +65,8 @@ def _bound_uploads(app: FastAPI, context: IntakeContext) -> None:
 
 
 def main() -> None:
-    """Console script ``satupintu-intake``: serves the service; ``satupintu-intake migrate`` upgrades its database."""
+    """Console script ``satupintu-intake``: serves the service; ``satupintu-intake migrate`` upgrades its database;
+    ``satupintu-intake citizen-account --nik … --email … --name …`` creates a local citizen account."""
+    if sys.argv[1:2] == [accounts.COMMAND]:
+        sys.exit(accounts.citizen_account_main(sys.argv[2:]))
     service_main(SCHEMA, IntakeSettings, create_app)

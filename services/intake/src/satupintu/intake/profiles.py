@@ -287,6 +287,17 @@ class ProfileService:
                 )
         raise OneTimeCodeRefused
 
+    async def own_values(self, nik: str) -> dict[str, Any]:
+        """The values of ``nik``'s verified profile, for the citizen the identity provider vouches holds that NIK
+        (decision 0024: the verified identity is the proof, so no code is asked); empty without a verified
+        profile (an unverified one may hold what someone else typed for this NIK)."""
+        async with self._sessions() as session:
+            profile = await ProfileRepository(session).profile(self._hasher.hash(nik))
+        if profile is None or profile.verified_at is None or not profile.fields_ciphertext:
+            return {}
+        values: dict[str, Any] = json.loads(self._cipher.decrypt(profile.fields_ciphertext, _FIELDS))
+        return values
+
     async def spend(self, session: AsyncSession, reusable: Reusable) -> None:
         """Use the code up, in the caller's transaction, and so verify the profile it proves; refuses a code used
         concurrently, or one whose contact is no longer on file."""
@@ -309,17 +320,26 @@ class ProfileService:
         language: Literal["id", "en"],
         fields: dict[str, Any],
         proven: bool,
+        identified: bool = False,
     ) -> str | None:
         """Keep what an application with consent gave, in its transaction.
 
         ``proven`` (its code proved the contact on file): the profile's fields are updated, and the contact given
-        replaces the one on file. Otherwise, with a contact given: a new profile is created unverified, an
+        replaces the one on file. ``identified`` (the citizen signed in with an account whose verified NIK this is;
+        decision 0024): the same, and a profile that was missing or unverified is made theirs and verified, with
+        the contact given; no code is sent. Otherwise, with a contact given: a new profile is created unverified, an
         unverified one replaced, a verified one left as it is; in every case a code goes to the contact given
         (confirming it verifies only a profile that holds that contact), and its verification id is returned.
         """
         nik_hash = self._hasher.hash(nik)
         repository = ProfileRepository(session)
         now = self._clock()
+        if identified:
+            contact = Contact.given(email, phone)
+            await self._keep_identified(
+                repository, nik_hash=nik_hash, contact=contact, fields=fields, language=language, now=now
+            )
+            return None
         if proven:
             profile = await repository.profile(nik_hash, for_update=True)
             if profile is None:  # spent in this transaction: the profile is there
@@ -347,6 +367,27 @@ class ProfileService:
                 session, nik_hash, "POST /applications", "send-code", "locked: the NIK's codes of the hour"
             )
         return sent.verification_id
+
+    async def _keep_identified(
+        self,
+        repository: ProfileRepository,
+        *,
+        nik_hash: str,
+        contact: Contact | None,
+        fields: dict[str, Any],
+        language: str,
+        now: datetime,
+    ) -> None:
+        profile = await repository.profile(nik_hash, for_update=True)
+        if profile is None:
+            profile = CitizenProfile(nik_hash=nik_hash, language=language, fields_ciphertext="", updated_at=now)
+            repository.add(profile)
+        if profile.verified_at is None:  # nothing in it was proven: what the citizen gives now replaces it all
+            self._write(profile, contact, fields, language, now, replace_contact=True)
+        else:
+            known = json.loads(self._cipher.decrypt(profile.fields_ciphertext, _FIELDS))
+            self._write(profile, contact, {**known, **fields}, language, now, replace_contact=False)
+        profile.verified_at = profile.verified_at or now
 
     def _write(
         self,

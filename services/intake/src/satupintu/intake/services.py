@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import json
 import uuid
 from collections.abc import Collection, Sequence
@@ -13,6 +14,7 @@ from prometheus_client import Counter
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from satupintu.common.access_log import AccessLog
 from satupintu.common.catalogue import Catalogue, ServiceDefinition
 from satupintu.common.clock import Clock, utc_now
 from satupintu.common.consent import ConsentBook, may_reuse
@@ -25,6 +27,7 @@ from satupintu.contract.applications import Applicant, ApplicationSubmitted
 from satupintu.contract.base import DocumentRef
 from satupintu.contract.envelope import Event
 from satupintu.intake.citizen_keys import CitizenKeys, readers_of
+from satupintu.intake.citizens import Identified
 from satupintu.intake.domain import SOURCE, FieldError, IdempotencyKeyReused, InvalidApplication, new_tracking_code
 from satupintu.intake.forms import form_model
 from satupintu.intake.profiles import OneTimeCodeRefused, ProfileService, Reusable
@@ -103,6 +106,7 @@ class ApplicationService:
         self._profiles = profiles
         self._keys = keys
         self._submitted = submitted
+        self._access = AccessLog(outbox, SOURCE, clock)
         self._clock = clock
 
     async def submit(
@@ -112,14 +116,18 @@ class ApplicationService:
         idempotency_key: str | None = None,
         fingerprint: str = "",
         actor: str = "citizen",
+        identified: Identified | None = None,
     ) -> Submission:
-        """Validate, then store the application and its ``application.submitted`` event together."""
+        """Validate, then store the application and its ``application.submitted`` event together. ``identified``:
+        the citizen signed in with an account; applying with their own verified NIK, they reuse their profile
+        without a one-time code (decision 0024)."""
         service = self._catalogue.service(request.service_code)
         if service is None:
             raise InvalidApplication(
                 [FieldError("service_code", f"no service {request.service_code!r} in the catalogue", "unknown_service")]
             )
-        reusable, reused = await self._reusable(service, request)
+        own = identified is not None and hmac.compare_digest(identified.nik.encode(), request.applicant.nik.encode())
+        reusable, reused = await self._reusable(service, request, identified=own)
         data = self._validated_data(service, {**request.data, **reused})
         await self._check_documents(service, request.documents)
         application_id = str(uuid.uuid4())
@@ -161,6 +169,7 @@ class ApplicationService:
                         field.name: data[field.name] for field in service.fields if field.profile and field.name in data
                     },
                     proven=reusable is not None,
+                    identified=own,
                 )
                 if verification_id is not None:
                     accepted = accepted.model_copy(update={"verification_id": verification_id})
@@ -170,6 +179,16 @@ class ApplicationService:
             record = self._record(accepted, service, request, data, now)
             record.reused_fields = sorted(reused)
             repository.add(record)
+            if own and reused and identified is not None:
+                await self._access.record(
+                    session,
+                    identified.actor,
+                    subject_id=application_id,
+                    resource=f"profile:{record.nik_hash}",
+                    action="reuse-profile",
+                    outcome="granted",
+                    reason="signed in with an account whose verified NIK is the applicant's",
+                )
             key = await self._keys.key_for(session, record.nik_hash, now)
             await self._keys.share(session, key, readers_of(service), now)
             event = self._event(accepted, service, request, data, key, actor=actor, reused_fields=tuple(sorted(reused)))
@@ -179,22 +198,30 @@ class ApplicationService:
         return Submission(accepted, replayed=False)
 
     async def _reusable(
-        self, service: ServiceDefinition, request: ApplicationCreate
+        self, service: ServiceDefinition, request: ApplicationCreate, *, identified: bool
     ) -> tuple[Reusable | None, dict[str, Any]]:
-        """Profile values the citizen may leave out: only with consent, a valid one-time code sent to the contact on
-        file, and the citizen's grant for every agency the value reaches (``satupintu.common.consent``)."""
-        if not (request.consent_reuse and request.one_time_code):
+        """Profile values the citizen may leave out: only with consent, proof (a valid one-time code sent to the
+        contact on file, or being signed in as the NIK's holder: ``identified``), and the citizen's grant for every
+        agency the value reaches (``satupintu.common.consent``)."""
+        reusable: Reusable | None = None
+        if not request.consent_reuse:
             return None, {}
-        try:
-            reusable = await self._profiles.reusable(request.applicant.nik, request.one_time_code)
-        except OneTimeCodeRefused as refused:
-            raise InvalidApplication([FieldError("one_time_code", str(refused), "invalid_code")]) from refused
+        if identified:
+            values = await self._profiles.own_values(request.applicant.nik)
+        elif request.one_time_code:
+            try:
+                reusable = await self._profiles.reusable(request.applicant.nik, request.one_time_code)
+            except OneTimeCodeRefused as refused:
+                raise InvalidApplication([FieldError("one_time_code", str(refused), "invalid_code")]) from refused
+            values = reusable.values
+        else:
+            return None, {}
         profile_fields = {field.name for field in service.fields if field.profile}
         async with self._sessions() as session:
             book = ConsentBook(await ConsentRepository(session).lines(self._hasher.hash(request.applicant.nik)))
         reused = {
             name: value
-            for name, value in reusable.values.items()
+            for name, value in values.items()
             if name in profile_fields and name not in request.data and may_reuse(book, service, name)
         }
         return reusable, reused

@@ -36,5 +36,6 @@ SCHEMA = ServiceSchema(
         ErasureRequest,
     ],
     limits=True,
+    sign_in=True,
 )
 """Intake's tables (with outbox, inbox and the shared limits' counters) and who may do what to them."""

@@ -45,6 +45,19 @@ class ApplicationRepository:
             statement = statement.with_for_update()
         return (await self._session.execute(statement)).scalar_one_or_none()
 
+    async def by_id(self, application_id: str) -> ApplicationRecord | None:
+        """The application with ``application_id``, if any."""
+        return await self._session.get(ApplicationRecord, application_id)
+
+    async def of_citizen(self, nik_hash: str) -> Sequence[ApplicationRecord]:
+        """Every application of the citizen whose NIK has this keyed hash, newest first."""
+        statement = (
+            select(ApplicationRecord)
+            .where(ApplicationRecord.nik_hash == nik_hash)
+            .order_by(col(ApplicationRecord.submitted_at).desc(), col(ApplicationRecord.id))
+        )
+        return (await self._session.execute(statement)).scalars().all()
+
     async def claim_idempotency_key(self, record: IdempotencyRecord) -> bool:
         """Insert the key's record unless the key is taken; True if this request owns the key.
 

@@ -1,18 +1,19 @@
 """The citizen's web pages (server-rendered, work without JavaScript), in Indonesian and English: choose a service,
-apply with the form the catalogue describes, follow the application, answer an agency's question. They call the
-same use cases as the JSON API; errors are shown GOV.UK-style, in a summary linking to each field and beside it.
+apply with the form the catalogue describes, follow the application, answer an agency's question, and, for a citizen
+who signs in with an account, see their own applications. They call the same use cases as the JSON API; errors are
+shown GOV.UK-style, in a summary linking to each field and beside it.
 
-One module per journey (``choose``, ``apply``, ``track``, ``answer``); ``fields``, ``forms``, ``messages``,
-``documents`` and ``rendering`` are what they share. ``router`` is every page."""
+One module per journey (``choose``, ``apply``, ``track``, ``answer``, ``account``); ``fields``, ``forms``,
+``messages``, ``documents`` and ``rendering`` are what they share. ``router`` is every page."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-from satupintu.intake.web import answer, apply, choose, rendering, track
+from satupintu.intake.web import account, answer, apply, choose, rendering, track
 
 router = APIRouter()
-for journey in (rendering, choose, apply, track, answer):
+for journey in (rendering, choose, apply, track, answer, account):
     router.include_router(journey.router)
 
 __all__ = ["router"]

@@ -1,5 +1,7 @@
 """Applying: the service's form (the applicant, the catalogue's fields, a file per document, consent), every error
-shown at once, and the tracking code once the application is accepted."""
+shown at once, and the tracking code once the application is accepted. A citizen signed in with an account finds
+their NIK and name filled in, and applying for their own NIK with consent reuses their saved data without a
+one-time code (decision 0024)."""
 
 from __future__ import annotations
 
@@ -13,12 +15,15 @@ from pydantic import ValidationError
 from starlette.datastructures import FormData
 
 from satupintu.common.catalogue import ServiceDefinition
+from satupintu.common.identity import public_nik
 from satupintu.common.web.uploads import read_form
 from satupintu.intake.api.dependencies import context
+from satupintu.intake.citizens import Identified
 from satupintu.intake.domain import IdempotencyKeyReused, InvalidApplication, request_fingerprint
 from satupintu.intake.forms import form_model
 from satupintu.intake.i18n import Translator
 from satupintu.intake.schemas import ApplicationCreate
+from satupintu.intake.web.account import identified, signed_in
 from satupintu.intake.web.documents import require_documents, take_documents
 from satupintu.intake.web.fields import (
     FormErrors,
@@ -50,17 +55,22 @@ def _apply_fields(
     *,
     max_bytes: int,
     kept: Mapping[str, KeptDocument],
+    citizen: Identified | None = None,
+    name: str = "",
 ) -> dict[str, list[FormField]]:
     consent = FormField(
         "consent-reuse",
         t("consent_label"),
         kind="checkbox",
-        hint=t("consent_hint"),
+        hint=t("reuse_signed_in_hint", nik=public_nik(citizen.nik)) if citizen else t("consent_hint"),
         required=False,
         value="yes" if text(form, "consent-reuse") == "yes" else "",
     )
+    applicant = applicant_fields(t, form)
+    if citizen is not None and form is None:  # the account's verified NIK and name, which they may change
+        applicant[0].value, applicant[1].value = citizen.nik, name
     return {
-        "applicant": applicant_fields(t, form),
+        "applicant": applicant,
         "data": [data_field(definition, t, form, answer=False) for definition in service.fields],
         "documents": [
             document_field(requirement, t, max_bytes, kept.get(requirement.name), answer=False)
@@ -78,6 +88,7 @@ def _apply_page(
     *,
     summary: Sequence[SummaryItem] = (),
     status_code: int = 200,
+    csrf_token: str = "",
 ) -> HTMLResponse:
     t = translator(request)
     return page(
@@ -96,6 +107,7 @@ def _apply_page(
         },
         sections=sections,
         submission_key=submission_key,
+        csrf_token=csrf_token,
     )
 
 
@@ -106,14 +118,34 @@ async def application_form(code: str, request: Request) -> HTMLResponse:
     service = context(request).catalogue.service(code)
     if service is None:
         return not_found(request, t("unknown_service_body", code=code))
-    sections = _apply_fields(service, t, None, max_bytes=context(request).documents.max_bytes, kept={})
-    return _apply_page(request, service, sections, _new_submission_key())
+    account = await signed_in(request)
+    sections = _apply_fields(
+        service,
+        t,
+        None,
+        max_bytes=context(request).documents.max_bytes,
+        kept={},
+        citizen=identified(account),
+        name=account.display_name if account else "",
+    )
+    return _apply_page(request, service, sections, _new_submission_key(), csrf_token=_csrf(request, account))
+
+
+def _csrf(request: Request, account: object | None) -> str:
+    """The signed-in form's CSRF token (empty when nobody is signed in)."""
+    return context(request).sign_in.csrf_token(request) if account is not None else ""
 
 
 def _application(
-    service: ServiceDefinition, form: FormData, checked: CheckedForm, kept: Mapping[str, KeptDocument]
+    service: ServiceDefinition,
+    form: FormData,
+    checked: CheckedForm,
+    kept: Mapping[str, KeptDocument],
+    *,
+    reusing: bool = False,
 ) -> ApplicationCreate | None:
-    """The application the form describes, every error in it reported; None when it cannot be built."""
+    """The application the form describes, every error in it reported; None when it cannot be built. ``reusing``:
+    fields left empty may be filled from saved data, so the form is checked by the use case alone."""
     data = form_data(service, form, checked, answer=False)
     applicant = {
         "nik": compact(text(form, "applicant-nik")),
@@ -135,10 +167,11 @@ def _application(
     except ValidationError as invalid:
         checked.report_validation(invalid)
     # The use case checks the form only once the applicant is valid: check it here too, to show every error at once.
-    try:
-        form_model(service).model_validate(data)
-    except ValidationError as invalid:
-        checked.report_validation(invalid, prefix=("data",))
+    if not reusing:
+        try:
+            form_model(service).model_validate(data)
+        except ValidationError as invalid:
+            checked.report_validation(invalid, prefix=("data",))
     return application
 
 
@@ -156,10 +189,14 @@ async def submit_application(code: str, request: Request) -> Response:
 async def _apply(request: Request, service: ServiceDefinition, form: FormData) -> Response:
     t = translator(request)
     documents = context(request).documents
+    account = await signed_in(request)
+    # Signed in counts only for a form the account's own page sent (its CSRF token), never a forged one.
+    citizen = identified(account) if context(request).sign_in.csrf_valid(request, text(form, "csrf_token")) else None
+    own = citizen is not None and compact(text(form, "applicant-nik")) == citizen.nik
     errors = FormErrors()
     kept = await take_documents(service, form, documents, t, errors)
     require_documents(service, kept, t, errors)
-    sections = _apply_fields(service, t, form, max_bytes=documents.max_bytes, kept=kept)
+    sections = _apply_fields(service, t, form, max_bytes=documents.max_bytes, kept=kept, citizen=citizen)
     checked = CheckedForm(
         t,
         fields={form_field.name: form_field for section in sections.values() for form_field in section},
@@ -167,7 +204,7 @@ async def _apply(request: Request, service: ServiceDefinition, form: FormData) -
         name_of=path_to_name(documents=list(kept), renames={"consent_reuse": "consent-reuse"}),
         errors=errors,
     )
-    application = _application(service, form, checked, kept)
+    application = _application(service, form, checked, kept, reusing=own and text(form, "consent-reuse") == "yes")
     submission_key = text(form, "submission-key")
     if not _SUBMISSION_KEY.fullmatch(submission_key):
         submission_key = _new_submission_key()
@@ -177,6 +214,7 @@ async def _apply(request: Request, service: ServiceDefinition, form: FormData) -
                 application,
                 idempotency_key=submission_key,
                 fingerprint=request_fingerprint(application.model_dump(mode="json")),
+                identified=citizen,
             )
         except InvalidApplication as refused:
             checked.report_refusal(refused)
@@ -192,4 +230,6 @@ async def _apply(request: Request, service: ServiceDefinition, form: FormData) -
         else:
             return redirect(request, f"/track/{submission.accepted.tracking_code}/confirmation")
     summary = errors.place(checked.fields.values())
-    return _apply_page(request, service, sections, submission_key, summary=summary, status_code=422)
+    return _apply_page(
+        request, service, sections, submission_key, summary=summary, status_code=422, csrf_token=_csrf(request, account)
+    )

@@ -153,10 +153,15 @@ def _outputs(outputs: Mapping[str, Any], catalogue: Catalogue, language: str) ->
 @router.get("/track/{tracking_code}")
 async def statuspage(tracking_code: str, request: Request, answered: str | None = None) -> HTMLResponse:
     """The application's state, each agency's task and due date, outputs or the rejection reason, and its history."""
-    t = translator(request)
     status = await application_status(request, tracking_code)
     if status is None:
         return unknown_code(request, tracking_code)
+    return status_page(request, status, answered=answered is not None)
+
+
+def status_page(request: Request, status: ApplicationStatus, *, answered: bool = False) -> HTMLResponse:
+    """The status page of ``status``: the tracking page, and a signed-in citizen's own application."""
+    t = translator(request)
     catalogue = context(request).catalogue
     service = catalogue.service(status.service_code)
     tasks = [
@@ -175,7 +180,7 @@ async def statuspage(tracking_code: str, request: Request, answered: str | None 
         request,
         "status.html",
         title=t("status_title"),
-        answered=answered is not None,
+        answered=answered,
         application={
             "tracking_code": status.tracking_code,
             "service": status.service_name.get(t.language) or status.service_name.get("id", status.service_code),
