@@ -183,21 +183,7 @@ async def test_the_realm_locks_an_account_after_five_wrong_passwords(
 ) -> None:
     admin = KeycloakAdmin(keycloak)
     username = f"officer-{uuid.uuid4().hex[:8]}"
-    admin.request(
-        "POST",
-        f"{REALM}/users",
-        json={
-            "username": username,
-            "enabled": True,
-            "email": f"{username}@satupintu.local",
-            "emailVerified": True,
-            "firstName": "Uji",
-            "lastName": "Kunci",
-            "realmRoles": ["officer"],
-            "groups": ["/agencies/polres"],
-            "credentials": [{"type": "password", "value": "benar-sekali-2026", "temporary": False}],
-        },
-    )
+    admin.create_user(username, "benar-sekali-2026", roles=["officer"], group="/agencies/polres")
     person = Person.named(username, "benar-sekali-2026")
     async with served(keycloak, store) as (_sign_in, service):
         for attempt in range(5):

@@ -38,6 +38,14 @@ def chromium() -> str:
     return executable
 
 
+def free_port() -> int:
+    """A loopback port nothing listens on now (to register a service's address before serving it)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
 def screenshot_path(name: str) -> Path:
     """Where the screenshot ``name`` (e.g. ``mall-board.png``) goes, under ``docs/screenshots``."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
