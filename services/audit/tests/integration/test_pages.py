@@ -76,6 +76,8 @@ async def test_an_auditor_signs_in_through_the_provider_reads_the_trail_as_thems
     assert "." not in cookie  # an opaque id, no token
     assert "auditor" not in cookie
     assert timeline.status_code == 200, timeline.text
+    assert timeline.headers["cache-control"] == "no-store"  # audit entries stay out of caches
+    assert "frame-ancestors 'none'" in timeline.headers["content-security-policy"]
     assert "application.submitted" in timeline.text
     assert "auditor:auditor" in timeline.text  # who is signed in, beside the sign-out button
     assert search.status_code == 200

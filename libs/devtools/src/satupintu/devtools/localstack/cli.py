@@ -203,6 +203,12 @@ def up(secure: bool = False) -> None:
         f"Tokens       the APIs take the realm's access tokens ({keycloak.issuer}, audience satupintu): "
         "`uv run satupintu-token --user officer-polres` (any local user) or `--agency polres` (an agency's systems)"
     )
+    print(
+        "Sign in      through Keycloak (password local-<user>): officers at http://127.0.0.1:8003/login "
+        "(officer-polres, officer-imigrasi), counter staff at http://127.0.0.1:8006/staff/login (clerk-mall), "
+        "auditors at http://127.0.0.1:8005/audit/ui/login (auditor), citizens at http://127.0.0.1:8001/sign-in "
+        "(citizen; nobody has to)"
+    )
     print(f"Up in {time.monotonic() - began:.1f}s. Logs in {run_dir() / 'logs'}; stop with `make down`.")
 
 

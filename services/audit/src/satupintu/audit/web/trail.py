@@ -20,6 +20,7 @@ from satupintu.audit.domain import AuditRuleError, EventFilters
 from satupintu.audit.factory import PAGES
 from satupintu.common.auth import Principal
 from satupintu.common.oidc.web import safe_path
+from satupintu.common.web.pages import page_headers
 from satupintu.common.web.templates import render_html
 
 router = APIRouter(prefix=PAGES, include_in_schema=False)
@@ -33,7 +34,13 @@ def _page(request: Request, template: str, values: dict[str, Any], status_code: 
     what the sign-out form sends)."""
     sign_in = dependencies.context(request).sign_in
     shown = {"principal": None, "csrf_token": sign_in.csrf_token(request), **values}
-    return render_html("satupintu.audit", template, shown, status_code=status_code)
+    # Audit entries stay out of caches, frames and referrers; forms post here, and signing out continues at the
+    # provider. The pages carry their style inline.
+    policy = (
+        "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; frame-ancestors 'none'; "
+        f"form-action 'self' {sign_in.provider_origin}"
+    )
+    return render_html("satupintu.audit", template, shown, status_code=status_code, headers=page_headers(policy))
 
 
 def _sign_in_page(request: Request, return_to: str, *, message: str | None = None, status_code: int = 200) -> Response:
