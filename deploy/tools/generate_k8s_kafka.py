@@ -9,7 +9,6 @@ Usage: ``uv run python deploy/tools/generate_k8s_kafka.py [--check]``
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -19,6 +18,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from generated_files import write_or_check
 from kafka_layout import catalogue_agency_codes, topic_specs
 
 from satupintu.common.kafka_acls import Acl, principal_acls, user_name
@@ -108,20 +108,7 @@ def rendered_files(agency_codes: Iterable[str]) -> dict[Path, str]:
 
 def main(argv: list[str] | None = None) -> int:
     """Write the files, or with ``--check`` report the ones that differ and exit 1."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--check", action="store_true", help="only report whether the committed files are current")
-    arguments = parser.parse_args(argv)
-    stale = []
-    for path, content in rendered_files(catalogue_agency_codes()).items():
-        if path.exists() and path.read_text() == content:
-            continue
-        stale.append(path)
-        if not arguments.check:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(content)
-    for path in stale:
-        print(f"{'out of date' if arguments.check else 'wrote'}: {path.relative_to(REPOSITORY)}")
-    return 1 if arguments.check and stale else 0
+    return write_or_check(__doc__, lambda: rendered_files(catalogue_agency_codes()), argv)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,6 @@ Usage: ``uv run python deploy/tools/generate_k8s_keycloak.py [--check]``
 
 from __future__ import annotations
 
-import argparse
 import copy
 import json
 import sys
@@ -26,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from generated_files import write_or_check
 
 from satupintu.common.install_secrets import OIDC_CLIENT_SECRETS, OIDC_CLIENTS, client_secret_placeholder
 
@@ -153,20 +153,7 @@ def rendered_files(realm: dict[str, Any]) -> dict[Path, str]:
 
 def main(argv: list[str] | None = None) -> int:
     """Write the files, or with ``--check`` report the ones that differ and exit 1."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--check", action="store_true", help="only report whether the committed files are current")
-    arguments = parser.parse_args(argv)
-    stale = []
-    for path, content in rendered_files(json.loads(source_realm().read_text())).items():
-        if path.exists() and path.read_text() == content:
-            continue
-        stale.append(path)
-        if not arguments.check:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(content)
-    for path in stale:
-        print(f"{'out of date' if arguments.check else 'wrote'}: {path.relative_to(REPOSITORY)}")
-    return 1 if arguments.check and stale else 0
+    return write_or_check(__doc__, lambda: rendered_files(json.loads(source_realm().read_text())), argv)
 
 
 if __name__ == "__main__":
