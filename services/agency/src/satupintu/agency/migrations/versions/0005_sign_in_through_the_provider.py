@@ -16,6 +16,8 @@ revision = "0005"
 down_revision = "0004"
 branch_labels = None
 depends_on = None
+dropped_tables = ("officers",)
+"""Dropped on purpose, rows and all: officers' passwords, which the provider keeps now."""
 
 
 def upgrade() -> None:
