@@ -38,7 +38,7 @@ REALM_IMPORT = REPOSITORY / "deploy" / "k8s" / "base" / "keycloak" / "realm-impo
 KEYCLOAK_NAME = "keycloak"
 """The ``Keycloak`` resource's name (deploy/k8s/base/keycloak/keycloak.yaml): the operator names its Service
 ``keycloak-service`` after it."""
-SERVICE_PORTS = {"intake": 8001, "agency": 8003, "audit": 8005, "mall": 8006}
+SERVICE_PORTS = {"intake": 8001, "routing": 8002, "agency": 8003, "notification": 8004, "audit": 8005, "mall": 8006}
 """The port of each service that signs people in, locally and in deploy/docker-compose.yml (a Kubernetes Service
 answers on 80)."""
 LOCAL_ONLY_CLIENTS = {"satupintu-cli"}
@@ -92,7 +92,9 @@ def realm_import(realm: dict[str, Any]) -> dict[str, Any]:
 
 KUBERNETES_PUBLIC_URLS = {
     "intake": "https://layanan.example.go.id",
+    "routing": "https://routing.example.go.id",
     "agency": "https://meja.example.go.id",
+    "notification": "https://notifikasi.example.go.id",
     "audit": "https://audit.example.go.id",
     "mall": "https://mal.example.go.id",
 }

@@ -1,7 +1,8 @@
 """The desk's pages over HTTP with officers signed in through the real local Keycloak: no passwords of the desk's own,
 a cookie that holds only an opaque id, CSRF on every form, claiming and deciding through the same use cases, the
-officer's agency from their token, another agency's task refused and recorded, signing out. (A decision routing
-refused, shown on the pages, is in ``tests/e2e/test_desk_and_routing.py``: it runs routing.)"""
+officer's agency from their token, another agency's task refused and recorded, signing out; an operator signs in to
+the desk's dead-letter page and is no officer on the desk, an officer is refused the dead-letter page (recorded).
+(A decision routing refused, shown on the pages, is in ``tests/e2e/test_desk_and_routing.py``: it runs routing.)"""
 
 from __future__ import annotations
 
@@ -12,8 +13,10 @@ import pytest
 from satupintu.agency.web.desk import DECISION_SENT_TEXT
 from satupintu.common.settings import KafkaSettings
 from satupintu.contract.topics import Topic
+from satupintu.devtools.testing.sign_in import Person
+from satupintu.devtools.testing.waiting import eventually
 from tests.desk import csrf_of, row_of, sign_in_officer
-from tests.support import wait_for_events
+from tests.support import events_on, wait_for_events
 
 pytestmark = pytest.mark.integration
 
@@ -108,3 +111,41 @@ async def test_an_auditor_cannot_open_the_desk(officer_desk: Any) -> None:
     assert answer.status_code == 403
     assert "tidak berhak" in answer.text
     assert (await officer_desk.client.get("/desk")).status_code == 303
+
+
+async def test_an_operator_signs_in_to_the_dead_letter_page_and_is_no_officer_at_the_desk(officer_desk: Any) -> None:
+    desk = officer_desk
+    operator = Person.named("operator")
+
+    back = await operator.sign_in(desk.client, "/operator/dead-letters")
+    dead_letters = await desk.client.get("/operator/dead-letters")
+    tasks_page = await desk.client.get("/desk")
+    tasks_api = await desk.client.get("/tasks")
+    await operator.close()
+
+    assert (back.status_code, back.headers["location"]) == (303, "/operator/dead-letters")
+    assert dead_letters.status_code == 200
+    assert "operator:operator" in dead_letters.text
+    assert (tasks_page.status_code, tasks_page.headers["location"]) == (303, "/login")
+    assert tasks_api.status_code == 401  # the session is an operator's, not an officer's
+
+
+async def test_an_officer_signed_in_at_the_desk_is_refused_the_dead_letter_page_and_the_refusal_recorded(
+    officer_desk: Any, kafka_settings: KafkaSettings
+) -> None:
+    desk = officer_desk
+    await sign_in_officer(desk, "officer-polres")
+
+    refused = await desk.client.get("/operator/dead-letters", params={"lang": "en"})
+    recorded = await eventually(
+        lambda: events_on(kafka_settings, Topic.ACCESS.name_for(), "dead-letters:agency"),
+        lambda found: any(event.payload.principal == "officer:polres:officer-polres" for event in found),
+        what="the refusal on the access topic",
+    )
+
+    assert refused.status_code == 403
+    assert "not an operator" in refused.text
+    denied = [event.payload for event in recorded if event.payload.principal == "officer:polres:officer-polres"]
+    assert {(entry.action, entry.outcome, entry.resource) for entry in denied} == {
+        ("read", "denied", "GET /operator/dead-letters?lang=en")
+    }

@@ -1,6 +1,7 @@
 """The auditors' pages on the real broker, database and Keycloak: an auditor signs in through the provider's login
 form and reads the trail, each read recorded as ``access.recorded`` with them as the actor, and signs out through the
-provider; a token in the URL signs nobody in, and an officer who signs in is refused with no session."""
+provider; a token in the URL signs nobody in, an officer who signs in is refused with no session, and an operator
+signed in for the dead-letter page is refused the trail (recorded)."""
 
 from __future__ import annotations
 
@@ -139,3 +140,29 @@ async def test_an_officer_who_signs_in_to_the_audit_pages_is_refused_and_has_no_
     assert page.status_code == 401
     assert await sessions_of(audit, "officer-polres") == 0
     await officer.close()
+
+
+async def test_an_operator_signed_in_for_the_dead_letter_page_is_refused_the_trail_and_the_refusal_recorded(
+    audit: RunningAudit,
+) -> None:
+    audit.client.cookies.clear()
+    operator = Person.named("operator")
+
+    back = await operator.sign_in(audit.client, "/operator/dead-letters")
+    dead_letters = await audit.client.get("/operator/dead-letters")
+    trail = await audit.client.get("/audit/ui", params={"application_id": "a-refused-operator"})
+    login = await audit.client.get("/audit/ui/login")
+    recorded = await eventually(
+        lambda: access_records(audit, "GET /audit/ui?application_id=a-refused-operator"),
+        what="the operator's refusal on the access topic",
+    )
+    await operator.close()
+
+    assert (back.status_code, back.headers["location"]) == (303, "/operator/dead-letters")
+    assert dead_letters.status_code == 200
+    assert trail.status_code == 403
+    assert "auditor role" in trail.text
+    assert login.status_code == 200  # the sign-in page, not on to the trail
+    assert [(item["principal"], item["outcome"], item["subject_id"]) for item in recorded] == [
+        ("operator:operator", "denied", "a-refused-operator")
+    ]

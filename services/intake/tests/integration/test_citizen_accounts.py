@@ -270,3 +270,28 @@ async def test_an_operator_creates_a_local_citizen_account_never_in_production(
 
 async def _gone(admin: KeycloakAdmin, nik: str) -> bool:
     return not admin.request("GET", f"{REALM}/users", params={"q": f"nik:{nik}", "exact": "true"}).json()
+
+
+async def test_an_operator_signed_in_for_the_dead_letter_page_is_nobody_on_the_citizens_pages(
+    intake: tuple[FastAPI, httpx.AsyncClient],
+) -> None:
+    _, client = intake
+    operator = Person.named("operator")
+
+    back = await operator.sign_in(client, "/operator/dead-letters")
+    dead_letters = await client.get("/operator/dead-letters")
+    mine = await client.get("/my-applications")
+    one = await client.get(f"/my-applications/{uuid.uuid4()}")
+    landing = await client.get("/sign-in?lang=en")
+    form = await client.get("/apply/skck")
+
+    assert (back.status_code, back.headers["location"]) == (303, "/operator/dead-letters")
+    assert dead_letters.status_code == 200
+    # no citizen: to the sign-in page, not round through the provider, which would sign the operator straight back
+    for refused in (mine, one):
+        assert (refused.status_code, refused.headers["location"]) == (303, "/sign-in")
+    assert landing.status_code == 200
+    assert "/auth/login?next=%2Fmy-applications" in landing.text
+    assert form.status_code == 200
+    assert 'name="csrf_token"' not in form.text  # applying as nobody signed in
+    await operator.close()

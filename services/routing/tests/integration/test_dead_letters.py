@@ -1,8 +1,9 @@
 """Routing's dead letters for operators on the real broker and database: ``GET /dlq`` lists what routing refused
 with the reasons and never the values, ``POST /dlq/replay`` has routing process them again (applied once the cause
 is gone, a duplicate the second time, dead-lettered again while it still fails, a trimmed one skipped), filters
-select only what they should, everyone else is refused and the refusal recorded, and the operator page lists the
-reasons and replays a selection through a form that needs its CSRF token."""
+select only what they should, everyone else is refused and the refusal recorded, and the operator page (operators
+sign in through the real Keycloak, a token pasted anywhere signs nobody in) lists the reasons and replays a selection
+through a form that needs its sign-in's CSRF token."""
 
 from __future__ import annotations
 
@@ -25,9 +26,12 @@ from satupintu.contract.base import Decision
 from satupintu.contract.envelope import Event
 from satupintu.contract.tasks import TaskAssigned
 from satupintu.contract.topics import Topic, dead_letter_topic
+from satupintu.devtools.localstack.keycloak import LocalKeycloak
 from satupintu.devtools.testing.plugin import service_database
+from satupintu.devtools.testing.sign_in import KeycloakAdmin, Person
 from satupintu.devtools.testing.waiting import eventually
 from satupintu.routing.config import RoutingSettings
+from satupintu.routing.factory import SESSION_COOKIE
 from satupintu.routing.main import create_app
 from tests.conftest import running
 from tests.support import decide, decision_event, events_on, produce, record_of, submitted_event, wait_for_events
@@ -39,6 +43,7 @@ DLQ_MAX_MESSAGE_BYTES = 8192
 """The applications' dead-letter topic takes no larger record here, so a large refused event is trimmed."""
 PROBLEM = "application/problem+json"
 SECRET_ANSWER = "Jl. Kenanga Rahasia No. 9"
+ASGI_ADDRESS = "http://service"  # where the tests' ASGI clients reach the service (satupintu.devtools.testing.apps)
 
 
 @dataclass
@@ -49,6 +54,7 @@ class Routing:
     client: httpx.AsyncClient
     kafka: KafkaSettings
     issuer: TokenIssuer
+    settings: RoutingSettings
 
     def bearer(self, role: Role, subject: str = "rina", agency: str | None = None) -> dict[str, str]:
         """The ``Authorization`` header of a member of staff."""
@@ -59,12 +65,20 @@ class Routing:
         """An operator's ``Authorization`` header."""
         return self.bearer(Role.OPERATOR)
 
+    def browser(self) -> httpx.AsyncClient:
+        """A browser of its pages, with cookies of its own."""
+        return httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app), base_url=ASGI_ADDRESS)
+
 
 @pytest.fixture(scope="module")
 async def routing(
-    kafka_settings: KafkaSettings, database_settings: DatabaseSettings, tmp_path_factory: pytest.TempPathFactory
+    kafka_settings: KafkaSettings,
+    database_settings: DatabaseSettings,
+    tmp_path_factory: pytest.TempPathFactory,
+    keycloak: LocalKeycloak,
 ) -> AsyncIterator[Routing]:
-    """Routing running on this module's topics, its applications' dead-letter topic taking small records only."""
+    """Routing running on this module's topics, its applications' dead-letter topic taking small records only, with
+    a client of its own at Keycloak for the address the tests reach its pages at."""
     await service_database(database_settings, "routing")
     keys_dir = tmp_path_factory.mktemp("routing-keys")
     settings = RoutingSettings(
@@ -72,12 +86,13 @@ async def routing(
         database=database_settings,
         auth=AuthSettings(keys_dir=keys_dir),
         sla_check_interval_seconds=3600,
+        oidc=KeycloakAdmin(keycloak).register_web_client("routing", ASGI_ADDRESS),
     )
     app = create_app(settings)
     private_pem, _ = load_or_create_local_keys(keys_dir)
     async with running(app) as client:
         await _limit_dead_letter_size(kafka_settings, dead_letter_topic(APPLICATIONS))
-        yield Routing(app, client, kafka_settings, TokenIssuer(AuthSettings(), private_key_pem=private_pem))
+        yield Routing(app, client, kafka_settings, TokenIssuer(AuthSettings(), private_key_pem=private_pem), settings)
 
 
 async def _limit_dead_letter_size(kafka: KafkaSettings, logical_topic: str) -> None:
@@ -311,56 +326,104 @@ async def test_only_operators_get_in_and_every_use_and_refusal_is_recorded_on_th
     assert {entry["resource"] for entry in recorded if entry["action"] == "replay"} == {"POST /dlq/replay"}
 
 
-async def test_the_page_lists_reasons_and_replays_a_selection_only_with_its_csrf_token(routing: Routing) -> None:
+async def test_an_operator_signs_in_through_the_provider_and_replays_a_selection_only_with_the_csrf_token(
+    routing: Routing,
+) -> None:
     assignment = await assigned(routing)
     answer = await answer_unasked(routing, assignment)
     [letter] = await listed(routing, ce_id=answer.id)
     await decide(routing.kafka, decision_event(assignment, Decision.NEEDS_INFORMATION, questions=("Alamat?",)))
     await wait_for_events(routing.kafka, APPLICATIONS, assignment.subject, "application.information_requested")
-    page = httpx.AsyncClient(transport=httpx.ASGITransport(app=routing.app), base_url="http://service")
-    officer_token = routing.issuer.issue("budi", {Role.OFFICER}, "polres")
-    operator_token = routing.issuer.issue("rina", {Role.OPERATOR})
+    page = routing.browser()
+    operator = Person.named("operator")
 
     unsigned = await page.get("/operator/dead-letters", params={"ce_id": answer.id})
-    form = await page.get("/operator/sign-in")
-    form_token = _hidden(form.text, "csrf_token")
-    forged_sign_in = await page.post("/operator/sign-in", data={"token": operator_token, "csrf_token": "forged"})
-    officer_sign_in = await page.post("/operator/sign-in", data={"token": officer_token, "csrf_token": form_token})
-    signed_in = await page.post("/operator/sign-in", data={"token": operator_token, "csrf_token": form_token})
+    sign_in_page = await page.get("/operator/sign-in")
+    back = await operator.sign_in(page, f"/operator/dead-letters?ce_id={answer.id}")
+    cookie, cookie_names = page.cookies[SESSION_COOKIE], {kept.name for kept in page.cookies.jar}
     listing = await page.get("/operator/dead-letters", params={"ce_id": answer.id, "lang": "en"})
+    csrf = _hidden(listing.text, "csrf_token")
     position = _position(letter)
     without_token = await page.post("/operator/dead-letters/replay", data={"position": position})
-    wrong_token = await page.post(
-        "/operator/dead-letters/replay", data={"position": position, "csrf_token": form_token}
-    )
-    replayed = await page.post(
-        "/operator/dead-letters/replay?lang=en",
-        data={"position": position, "csrf_token": _hidden(listing.text, "csrf_token")},
-    )
+    wrong_token = await page.post("/operator/dead-letters/replay", data={"position": position, "csrf_token": "x"})
+    replayed = await page.post("/operator/dead-letters/replay?lang=en", data={"position": position, "csrf_token": csrf})
+    signed_out = await page.post("/auth/logout", data={"csrf_token": csrf})
+    at_provider = await operator.provider.get(signed_out.headers["location"])  # RP-initiated logout at Keycloak
+    landing = await page.get("/auth/signed-out")
+    after = await page.get("/operator/dead-letters")
     recorded = await eventually(
-        lambda: access_recorded(routing, "POST /operator/"),
-        lambda found: any(entry["action"] == "sign-in" for entry in found),
-        what="the officer's refused sign-in on the access topic",
+        lambda: access_recorded(routing, "GET /operator/dead-letters"),
+        lambda found: any(entry["principal"] == "operator:operator" for entry in found),
+        what="the operator's read of the page on the access topic",
     )
 
     assert (unsigned.status_code, unsigned.headers["location"]) == (303, "/operator/sign-in")
-    assert forged_sign_in.status_code == 403
-    assert officer_sign_in.status_code == 403
-    assert (signed_in.status_code, signed_in.headers["location"]) == (303, "/operator/dead-letters")
-    [cookie] = [value for value in signed_in.headers.get_list("set-cookie") if value.startswith("satupintu_operator=")]
-    assert "httponly" in cookie.lower()
-    assert "samesite=strict" in cookie.lower()
-    assert "Path=/operator" in cookie
-    assert operator_token not in str(signed_in.headers.get("location"))
+    assert sign_in_page.status_code == 200
+    assert 'href="/auth/login?next=%2Foperator%2Fdead-letters"' in sign_in_page.text
+    assert "Masuk / Sign in" in sign_in_page.text
+    assert "<form" not in sign_in_page.text  # no token to paste
+    assert (back.status_code, back.headers["location"]) == (303, f"/operator/dead-letters?ce_id={answer.id}")
+    assert "." not in cookie  # an opaque id, no token
+    assert "satupintu_operator" not in cookie_names
     assert listing.status_code == 200
+    assert "Signed in as operator:operator" in listing.text
     assert f"task {assignment.payload.task_id} is assigned, not waiting for information" in listing.text
     assert SECRET_ANSWER not in listing.text
     assert f'value="{position}"' in listing.text
+    assert 'action="/auth/logout"' in listing.text
+    issuer = httpx.URL(str(routing.settings.oidc.issuer))
+    assert (
+        f"form-action 'self' {issuer.scheme}://{issuer.netloc.decode()}" in listing.headers["content-security-policy"]
+    )
     assert without_token.status_code == 403
     assert wrong_token.status_code == 403
     assert replayed.status_code == 200
     assert re.search(r'outcome--applied">applied<', replayed.text), "the refused posts changed nothing"
-    assert [entry["principal"] for entry in recorded if entry["action"] == "sign-in"] == ["officer:polres:budi"]
+    assert signed_out.status_code == 303
+    assert signed_out.headers["location"].startswith(f"{routing.settings.oidc.issuer}/")
+    assert at_provider.headers["location"] == f"{ASGI_ADDRESS}/auth/signed-out"
+    assert landing.headers["location"] == "/operator/sign-in?signed_out=1"
+    assert "You are signed out" in (await page.get(f"{landing.headers['location']}&lang=en")).text
+    assert (after.status_code, after.headers["location"]) == (303, "/operator/sign-in")
+    assert {entry["outcome"] for entry in recorded if entry["principal"] == "operator:operator"} == {"granted"}
+    await operator.close()
+    await page.aclose()
+
+
+async def test_a_token_pasted_into_the_old_sign_in_form_or_cookie_signs_nobody_in(routing: Routing) -> None:
+    page = routing.browser()
+    token = routing.issuer.issue("rina", {Role.OPERATOR})
+
+    posted = await page.post("/operator/sign-in", data={"token": token, "csrf_token": "x"})
+    listing = await page.get("/operator/dead-letters")
+    with_old_cookie = await page.get("/operator/dead-letters", headers={"Cookie": f"satupintu_operator={token}"})
+    with_bearer = await page.get("/operator/dead-letters", headers={"Authorization": f"Bearer {token}"})
+    replay_with_bearer = await page.post(
+        "/operator/dead-letters/replay",
+        data={"position": "applications.dlq:0:0"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+
+    assert posted.status_code == 405  # there is no sign-in form any more
+    assert "set-cookie" not in posted.headers
+    assert not page.cookies
+    for refused in (listing, with_old_cookie, with_bearer, replay_with_bearer):
+        assert (refused.status_code, refused.headers["location"]) == (303, "/operator/sign-in")
+    await page.aclose()
+
+
+async def test_an_officer_who_signs_in_to_the_dead_letter_page_is_refused_with_no_session(routing: Routing) -> None:
+    page = routing.browser()
+    officer = Person.named("officer-polres")
+
+    back = await officer.sign_in(page, "/operator/dead-letters")
+    listing = await page.get("/operator/dead-letters")
+
+    assert back.status_code == 403
+    assert "This account may not use these pages" in back.text
+    assert SESSION_COOKIE not in page.cookies
+    assert (listing.status_code, listing.headers["location"]) == (303, "/operator/sign-in")
+    await officer.close()
     await page.aclose()
 
 

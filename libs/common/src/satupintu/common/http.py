@@ -1,5 +1,5 @@
-"""Building a service's HTTP app the same way everywhere: lifespan, health, problem+json errors, token checks, and
-the operators' dead letters (``/dlq``, ``/operator/dead-letters``)."""
+"""Building a service's HTTP app the same way everywhere: lifespan, health, problem+json errors, token checks, the
+sign-in through the provider (``/auth/*``) and the operators' dead letters (``/dlq``, ``/operator/dead-letters``)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from satupintu.common import dead_letters
 from satupintu.common.auth import TokenVerifier, load_or_create_local_keys
 from satupintu.common.health import health_router
+from satupintu.common.oidc.web import SignIn, sign_in_router
 from satupintu.common.problems import install_problem_handlers, problem_response
 from satupintu.common.runtime import ServiceRuntime
 from satupintu.common.settings import ServiceSettings
@@ -65,12 +66,16 @@ class RefuseNulInQuery:
         await self._app(scope, receive, send)
 
 
-def create_service_app(runtime: ServiceRuntime, title: str, description: str = "") -> FastAPI:
-    """A FastAPI app whose lifespan runs ``runtime``, with ``/healthz``, ``/readyz``, problem+json errors and the
-    dead letters of ``runtime``'s consumers for operators (``GET /dlq``, ``POST /dlq/replay``, the page)."""
+def create_service_app(runtime: ServiceRuntime, title: str, description: str = "", *, sign_in: SignIn) -> FastAPI:
+    """A FastAPI app whose lifespan runs ``runtime``, with ``/healthz``, ``/readyz``, problem+json errors, the
+    service's sign-in through the provider (``sign_in``: its ``/auth/*`` routes, and ``app.state.sign_in`` for the
+    pages) and the dead letters of ``runtime``'s consumers for operators (``GET /dlq``, ``POST /dlq/replay``, the
+    page operators sign in to with ``sign_in``)."""
     app = FastAPI(title=title, description=description, lifespan=runtime.lifespan)
     app.state.runtime = runtime
     app.state.token_verifier = token_verifier(runtime)
+    app.state.sign_in = sign_in
+    app.include_router(sign_in_router(sign_in))
     install_problem_handlers(app)
     app.include_router(health_router(runtime.readiness_checks))
     dead_letters.install(app, runtime)

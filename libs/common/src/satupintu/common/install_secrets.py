@@ -155,11 +155,14 @@ class SharedSecret:
 
 OIDC_CLIENTS: dict[str, str] = {
     "intake": "satupintu-intake",
+    "routing": "satupintu-routing",
     "agency": "satupintu-desk",
+    "notification": "satupintu-notification",
     "audit": "satupintu-audit",
     "mall": "satupintu-mall",
 }
-"""The sign-in provider's client each service that signs people in uses (OIDC_CLIENT_ID), by service."""
+"""The sign-in provider's client each service uses (OIDC_CLIENT_ID), by service: every service signs people in,
+operators to its dead-letter page at least."""
 OIDC_CLIENT_SECRETS = "oidc-client-keys"
 """The Kubernetes Secret of those clients' secrets, a key per client id: each service's OIDC_CLIENT_SECRET and the
 KeycloakRealmImport's placeholders refer to it."""

@@ -1,5 +1,5 @@
-"""The agency desk's process context: the runtime, the catalogue, the desk's use cases, officers' sign-in through
-the provider and the pages' cookie secret, built once from settings."""
+"""The agency desk's process context: the runtime, the catalogue, the desk's use cases, officers' (and, for the
+dead-letter page, operators') sign-in through the provider and the pages' cookie secret, built once from settings."""
 
 from __future__ import annotations
 
@@ -62,7 +62,7 @@ class AgencyContext:
             SessionStore(runtime.sessions, cipher, clock),
             client="desk",
             port=DESK_PORT,
-            roles={Role.OFFICER},
+            roles={Role.OFFICER, Role.OPERATOR},  # operators: the dead-letter page
             cookie="desk_session",
             landing="/login",
             home="/desk",

@@ -14,7 +14,6 @@ from satupintu.agency.migrations import SCHEMA
 from satupintu.common.clock import Clock, utc_now
 from satupintu.common.commands import service_main
 from satupintu.common.http import create_service_app, trust_proxies
-from satupintu.common.oidc.web import sign_in_router
 
 SESSION_COOKIE = "satupintu_desk"
 TITLE = "Satu Pintu agency desk: officers' tasks and the worker SDK"
@@ -30,7 +29,7 @@ def create_app(settings: AgencySettings | None = None, clock: Clock = utc_now) -
     settings = settings or AgencySettings()
     context = AgencyContext.build(settings, clock)
     handlers.subscribe(context.runtime, context.desk, context.catalogue)
-    app = create_service_app(context.runtime, TITLE, DESCRIPTION)
+    app = create_service_app(context.runtime, TITLE, DESCRIPTION, sign_in=context.sign_in)
     app.state.agency = context
     app.add_middleware(  # the pages' one-time messages; who is signed in is kept server-side (context.sign_in)
         SessionMiddleware,
@@ -44,7 +43,6 @@ def create_app(settings: AgencySettings | None = None, clock: Clock = utc_now) -
     app.include_router(tasks_api.router)
     app.include_router(documents_api.router)
     app.include_router(web.router)
-    app.include_router(sign_in_router(context.sign_in))
     trust_proxies(app, settings)  # last: it must run before the rate limits
     return app
 

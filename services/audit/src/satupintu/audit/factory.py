@@ -79,7 +79,7 @@ class AuditContext:
                 SessionStore(sessions, cipher, utc_now),
                 client=SERVICE_NAME,
                 port=settings.port,
-                roles={Role.AUDITOR},
+                roles={Role.AUDITOR, Role.OPERATOR},  # operators: the dead-letter page
                 cookie=SESSION_COOKIE,
                 landing=SIGN_IN_PAGE,
                 home=PAGES,

@@ -13,7 +13,6 @@ from satupintu.audit.migrations import SCHEMA
 from satupintu.common.clock import Clock, utc_now
 from satupintu.common.commands import service_main
 from satupintu.common.http import create_service_app
-from satupintu.common.oidc.web import sign_in_router
 
 TITLE = "Satu Pintu audit: the tamper-evident trail"
 DESCRIPTION = (
@@ -28,7 +27,7 @@ def create_app(settings: AuditSettings | None = None, clock: Clock = utc_now) ->
     settings = settings or AuditSettings()
     context = AuditContext.build(settings, clock)
     handlers.subscribe(context.runtime, context.trail, context.reader, context.catalogue)
-    app = create_service_app(context.runtime, TITLE, DESCRIPTION)
+    app = create_service_app(context.runtime, TITLE, DESCRIPTION, sign_in=context.sign_in)
     app.state.audit = context
     # The context's lifespan runs the runtime's and takes checkpoints too.
     app.router.lifespan_context = context.lifespan
@@ -36,7 +35,6 @@ def create_app(settings: AuditSettings | None = None, clock: Clock = utc_now) ->
     web.install(app)
     app.include_router(trail_api.router)
     app.include_router(web.router)
-    app.include_router(sign_in_router(context.sign_in))
     return app
 
 

@@ -117,7 +117,7 @@ class IntakeContext:
             SessionStore(runtime.sessions, cipher, utc_now),
             client=SERVICE_NAME,
             port=settings.port,
-            roles={Role.CITIZEN},
+            roles={Role.CITIZEN, Role.OPERATOR},  # operators: the dead-letter page
             cookie="citizen_session",
             landing=SIGN_IN_PAGE,
             home=MY_APPLICATIONS_PAGE,

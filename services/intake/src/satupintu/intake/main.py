@@ -8,7 +8,6 @@ from fastapi import FastAPI
 
 from satupintu.common.commands import service_main
 from satupintu.common.http import create_service_app, trust_proxies
-from satupintu.common.oidc.web import sign_in_router
 from satupintu.common.ratelimit import RateLimitMiddleware
 from satupintu.common.uploads import UploadGuard, UploadVolume
 from satupintu.intake import accounts, consents, status, uploads, web
@@ -29,7 +28,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     context = IntakeContext.build(settings)
     status.subscribe(context.runtime, status.StatusProjection())
     consents.subscribe(context.runtime, consents.ConsentProjection())
-    app = create_service_app(context.runtime, TITLE)
+    app = create_service_app(context.runtime, TITLE, sign_in=context.sign_in)
     app.state.intake = context
     _bound_uploads(app, context)
     app.add_middleware(  # added after the upload guard, so it runs before it: a cheap refusal first
@@ -37,7 +36,6 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     )
     for module in (catalogue, documents, applications, tracking, profile, erasures, web):
         app.include_router(module.router)
-    app.include_router(sign_in_router(context.sign_in))
     trust_proxies(app, settings)  # last: it must run before the rate limits
     return app
 

@@ -8,7 +8,6 @@ from starlette.middleware.sessions import SessionMiddleware
 from satupintu.common.clock import Clock, utc_now
 from satupintu.common.commands import service_main
 from satupintu.common.http import create_service_app, trust_proxies
-from satupintu.common.oidc.web import sign_in_router
 from satupintu.mall import handlers, web
 from satupintu.mall.api import board, complaints, consent, install_domain_problems, queue, surveys
 from satupintu.mall.api.limits import PublicLimits, install_rate_limits
@@ -28,7 +27,7 @@ def create_app(settings: MallSettings | None = None, clock: Clock = utc_now) -> 
     settings = settings or MallSettings()
     context = MallContext.build(settings, clock)
     handlers.subscribe(context.runtime, context.projection)
-    app = create_service_app(context.runtime, TITLE, description=DESCRIPTION)
+    app = create_service_app(context.runtime, TITLE, description=DESCRIPTION, sign_in=context.sign_in)
     app.state.mall = context
     install_domain_problems(app)
     install_rate_limits(app, PublicLimits.configured(settings), web.rate_limited_page)
@@ -43,7 +42,6 @@ def create_app(settings: MallSettings | None = None, clock: Clock = utc_now) -> 
     )
     for module in (queue, surveys, complaints, consent, board, web):
         app.include_router(module.router)
-    app.include_router(sign_in_router(context.sign_in))  # staff sign in at the provider: /auth/*
     trust_proxies(app, settings)  # last: it must run before the rate limits
     return app
 

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
+from satupintu.common.oidc.settings import OidcSettings
 from satupintu.common.production import Secret
 from satupintu.common.settings import ServiceSettings
 
@@ -65,9 +66,14 @@ class NotificationSettings(ServiceSettings):
     encryption_keys: Annotated[str | None, Secret()] = Field(
         default=None,
         description=(
-            "Keys for contact details at rest, `kid:base64key,kid:base64key` (first is current; others still "
-            "decrypt). Unset: a local development key in the auth keys directory."
+            "Keys for contact details and what the dead-letter page's sign-in sessions keep at rest, "
+            "`kid:base64key,kid:base64key` (first is current; others still decrypt). Unset: a local development "
+            "key in the auth keys directory."
         ),
+    )
+    oidc: OidcSettings = Field(
+        default_factory=OidcSettings,
+        description="The OpenID Connect provider operators sign in to the dead-letter page through (`OIDC_*`).",
     )
     timezone: str = Field(
         default="Asia/Jakarta", description="The mall's time zone: dates in messages are local to it."

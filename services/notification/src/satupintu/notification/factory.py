@@ -1,14 +1,19 @@
 """The notification process's context: the runtime, the field cipher, the configured channels, the use case that
-stages messages and the dispatcher that sends them, built once from settings."""
+stages messages, the dispatcher that sends them and operators' sign-in to the dead-letter page, built once from
+settings."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from satupintu.common.auth import Role
 from satupintu.common.catalogue import load_catalogue
-from satupintu.common.clock import Clock
+from satupintu.common.clock import Clock, utc_now
 from satupintu.common.crypto import FieldCipher
+from satupintu.common.dead_letters import page as dead_letters_page
 from satupintu.common.keys import field_cipher
+from satupintu.common.oidc.sessions import SessionStore
+from satupintu.common.oidc.web import SignIn
 from satupintu.common.runtime import ServiceRuntime
 from satupintu.common.working_days import parse_dates
 from satupintu.contract.topics import NOTIFICATION_READER
@@ -25,6 +30,7 @@ from satupintu.notification.migrations import SCHEMA
 from satupintu.notification.services import NotificationService, erase_citizen
 
 SERVICE_NAME = "notification"
+SESSION_COOKIE = "notification_session"
 
 
 @dataclass
@@ -37,6 +43,7 @@ class NotificationContext:
     channels: dict[ChannelKind, Channel]
     notifications: NotificationService
     dispatcher: Dispatcher
+    sign_in: SignIn
 
     @classmethod
     def build(cls, settings: NotificationSettings, clock: Clock) -> NotificationContext:
@@ -81,7 +88,17 @@ class NotificationContext:
             clock=clock,
         )
         runtime.on_start(lambda: runtime.spawn(dispatcher.run()))
-        return cls(runtime, settings, cipher, channels, notifications, dispatcher)
+        sign_in = SignIn(
+            settings.oidc,
+            SessionStore(runtime.sessions, cipher, utc_now),
+            client=SERVICE_NAME,
+            port=settings.port,
+            roles={Role.OPERATOR},  # the dead-letter page
+            cookie=SESSION_COOKIE,
+            landing=dead_letters_page.SIGN_IN_PAGE,
+            home=dead_letters_page.PAGE,
+        )
+        return cls(runtime, settings, cipher, channels, notifications, dispatcher, sign_in)
 
 
 def build_channels(settings: NotificationSettings) -> dict[ChannelKind, Channel]:

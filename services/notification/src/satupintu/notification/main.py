@@ -22,7 +22,7 @@ def create_app(settings: NotificationSettings | None = None, clock: Clock = utc_
     settings = settings or NotificationSettings()
     context = NotificationContext.build(settings, clock)
     handlers.subscribe(context.runtime, context.notifications)
-    app = create_service_app(context.runtime, TITLE)
+    app = create_service_app(context.runtime, TITLE, sign_in=context.sign_in)
     app.state.notification = context
     app.include_router(notifications_api.router)
     return app

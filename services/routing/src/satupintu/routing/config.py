@@ -7,6 +7,7 @@ from typing import Annotated
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from satupintu.common.oidc.settings import OidcSettings
 from satupintu.common.production import Secret
 from satupintu.common.settings import ServiceSettings
 
@@ -27,9 +28,14 @@ class RoutingSettings(ServiceSettings):
     encryption_keys: Annotated[str | None, Secret()] = Field(
         default=None,
         description=(
-            "Keys for the personal form fields routing keeps for later stages, `kid:base64key,...` (first is "
-            "current). Unset: a local development key in the auth keys directory."
+            "Keys for the personal form fields routing keeps for later stages and what the dead-letter page's "
+            "sign-in sessions keep at rest, `kid:base64key,...` (first is current). Unset: a local development "
+            "key in the auth keys directory."
         ),
+    )
+    oidc: OidcSettings = Field(
+        default_factory=OidcSettings,
+        description="The OpenID Connect provider operators sign in to the dead-letter page through (`OIDC_*`).",
     )
     personal_data_sealing_interval_seconds: float = Field(
         default=3600,

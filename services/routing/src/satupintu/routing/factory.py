@@ -1,14 +1,19 @@
-"""The routing process's context: the runtime, the catalogue, the field cipher, the workflow use cases and the
-background watches (SLA deadlines, sealing personal data), built once from settings."""
+"""The routing process's context: the runtime, the catalogue, the field cipher, the workflow use cases, the
+background watches (SLA deadlines, sealing personal data) and operators' sign-in to the dead-letter page, built once
+from settings."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from satupintu.common.auth import Role
 from satupintu.common.catalogue import Catalogue, load_catalogue
-from satupintu.common.clock import Clock
+from satupintu.common.clock import Clock, utc_now
 from satupintu.common.crypto import FieldCipher
+from satupintu.common.dead_letters import page as dead_letters_page
 from satupintu.common.keys import field_cipher
+from satupintu.common.oidc.sessions import SessionStore
+from satupintu.common.oidc.web import SignIn
 from satupintu.common.runtime import ServiceRuntime
 from satupintu.common.working_days import parse_dates
 from satupintu.routing.config import RoutingSettings
@@ -19,6 +24,7 @@ from satupintu.routing.sla import SlaWatch
 from satupintu.routing.storage.repository import WorkflowRepository
 
 SERVICE_NAME = "routing"
+SESSION_COOKIE = "routing_session"
 
 
 @dataclass
@@ -32,6 +38,7 @@ class RoutingContext:
     workflows: WorkflowService
     sla_watch: SlaWatch
     sealing: PersonalDataSealing
+    sign_in: SignIn
 
     @classmethod
     def build(cls, settings: RoutingSettings, clock: Clock) -> RoutingContext:
@@ -62,6 +69,7 @@ class RoutingContext:
             workflows=WorkflowService(catalogue, cipher, parse_dates(settings.collective_leave), clock=clock),
             sla_watch=sla_watch,
             sealing=sealing,
+            sign_in=operator_sign_in(settings, runtime, cipher),
         )
         tasks_open = runtime.metrics.gauge(
             "satupintu_tasks_open", "Open agency tasks (not decided or withdrawn).", ["agency"]
@@ -75,3 +83,17 @@ class RoutingContext:
 
         runtime.on_metrics(count_open_tasks)
         return context
+
+
+def operator_sign_in(settings: RoutingSettings, runtime: ServiceRuntime, cipher: FieldCipher) -> SignIn:
+    """Operators' sign-in to the dead-letter page through the provider (client ``satupintu-routing``)."""
+    return SignIn(
+        settings.oidc,
+        SessionStore(runtime.sessions, cipher, utc_now),
+        client=SERVICE_NAME,
+        port=settings.port,
+        roles={Role.OPERATOR},
+        cookie=SESSION_COOKIE,
+        landing=dead_letters_page.SIGN_IN_PAGE,
+        home=dead_letters_page.PAGE,
+    )

@@ -21,7 +21,7 @@ def create_app(settings: RoutingSettings | None = None, clock: Clock = utc_now) 
     settings = settings or RoutingSettings()
     context = RoutingContext.build(settings, clock)
     handlers.subscribe(context.runtime, context.workflows, context.catalogue)
-    app = create_service_app(context.runtime, TITLE)
+    app = create_service_app(context.runtime, TITLE, sign_in=context.sign_in)
     app.state.routing = context
     app.include_router(workflows_api.router)
     return app

@@ -1,11 +1,12 @@
 """The operators' dead-letter page, on every service: ``/operator/dead-letters`` lists what the service
-dead-lettered with the reasons (the filters of ``GET /dlq``) and replays a selection (a POST form with a CSRF
-token). Operators sign in at ``/operator/sign-in`` with their token (:mod:`satupintu.common.page_sign_in`). Every
-view and replay is recorded as ``access.recorded``, as through the API; nothing changes on GET."""
+dead-lettered with the reasons (the filters of ``GET /dlq``) and replays a selection (a POST form with the sign-in's
+CSRF token). Operators sign in through the OpenID Connect provider with the service's own sign-in
+(:class:`satupintu.common.oidc.web.SignIn`, ``app.state.sign_in``): ``/operator/sign-in`` links to it, and signing
+out is its ``POST /auth/logout``. Every view and replay is recorded as ``access.recorded``, as through the API, and
+so is a refusal of someone signed in without the operator role; nothing changes on GET."""
 
 from __future__ import annotations
 
-import math
 from functools import cache
 from importlib.resources import files
 from typing import Annotated, Any
@@ -15,24 +16,23 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
 from satupintu.common.access_log import refusal
-from satupintu.common.auth import AuthenticationError, KeySetUnavailableError, Principal, Role
+from satupintu.common.auth import Principal, Role
 from satupintu.common.consuming import ReplayOutcome
 from satupintu.common.dead_letters.api import dead_letter_service, requested_resource
 from satupintu.common.dead_letters.queues import DeadLetterPosition, DeadLettersUnreadable, Selection
 from satupintu.common.dead_letters.schemas import MAX_LIMIT, DeadLetterQuery, DeadLetterRead, ReplayedRead
 from satupintu.common.dead_letters.service import UnknownCriterion
 from satupintu.common.dead_letters.texts import TEXTS
-from satupintu.common.page_sign_in import TokenSignIn
+from satupintu.common.oidc.web import PREFIX as SIGN_IN_ROUTES
+from satupintu.common.oidc.web import SignIn
 from satupintu.common.problems import field_path
-from satupintu.common.ratelimit import TokenBuckets
 from satupintu.common.web.csrf import CsrfField
 from satupintu.common.web.pages import render_page
 from satupintu.common.web.translator import Translator, page_language
 
 PATH = "/operator"
 PAGE = f"{PATH}/dead-letters"
-SIGN_IN = TokenSignIn(path=PATH, cookie="satupintu_operator")
-SIGN_IN_ATTEMPTS_PER_MINUTE = 10
+SIGN_IN_PAGE = f"{PATH}/sign-in"
 _PACKAGE = "satupintu.common.dead_letters"
 _LIST_FIELDS = ("consumer", "topic", "event_type", "ce_id")
 _SCALAR_FIELDS = ("reason", "since", "until", "limit")
@@ -40,9 +40,10 @@ _SCALAR_FIELDS = ("reason", "since", "until", "limit")
 router = APIRouter(prefix=PATH, include_in_schema=False)
 
 
-def sign_in_attempts() -> TokenBuckets:
-    """The limit of sign-in attempts per client address (one per app: ``app.state.operator_sign_in_attempts``)."""
-    return TokenBuckets(SIGN_IN_ATTEMPTS_PER_MINUTE, SIGN_IN_ATTEMPTS_PER_MINUTE)
+def sign_in_of(request: Request) -> SignIn:
+    """The service's sign-in through the provider (``app.state.sign_in``, which ``create_service_app`` sets)."""
+    found: SignIn = request.app.state.sign_in
+    return found
 
 
 def _texts(request: Request) -> Translator:
@@ -51,7 +52,8 @@ def _texts(request: Request) -> Translator:
 
 def _render(request: Request, template: str, *, title: str, status_code: int = 200, **values: Any) -> Response:
     t = _texts(request)
-    return render_page(
+    sign_in = sign_in_of(request)
+    page = render_page(
         request,
         _PACKAGE,
         template,
@@ -61,8 +63,16 @@ def _render(request: Request, template: str, *, title: str, status_code: int = 2
         service=dead_letter_service(request).service,
         page=PAGE,
         path=PATH,
+        sign_out=f"{SIGN_IN_ROUTES}/logout",
         **values,
     )
+    # Signing out (a form posted here) ends at the provider's end-session endpoint: form-action holds for the
+    # redirect after a form too.
+    policy = page.headers["Content-Security-Policy"]
+    page.headers["Content-Security-Policy"] = policy.replace(
+        "form-action 'self'", f"form-action 'self' {sign_in.provider_origin}"
+    )
+    return page
 
 
 def _notice(request: Request, title: str, text: str, status_code: int) -> Response:
@@ -74,25 +84,22 @@ def _redirect(request: Request, path: str) -> RedirectResponse:
 
 
 async def _operator(request: Request, action: str) -> Principal | Response:
-    """The signed-in operator; else the sign-in page, or a page saying why not (a refusal is recorded)."""
-    t = _texts(request)
-    try:
-        principal = await SIGN_IN.signed_in(request)
-    except KeySetUnavailableError:
-        return _notice(request, t("sign_in_title"), t("keys_unavailable"), 503)
+    """The signed-in operator; else the sign-in page, or a page saying why not (the refusal is recorded)."""
+    principal = await sign_in_of(request).principal(request)
     if principal is None:
-        return _redirect(request, f"{PATH}/sign-in")
+        return _redirect(request, SIGN_IN_PAGE)
     why_not = refusal(principal, Role.OPERATOR)
     if why_not is not None:
         await dead_letter_service(request).record_refusal(
             principal.actor(), requested_resource(request), action, why_not
         )
+        t = _texts(request)
         return _notice(request, t("forbidden_title"), t("not_operator"), 403)
     return principal
 
 
 # ----------------------------------------------------------------------------------------------------------------------
-# Signing in and out
+# Signing in
 
 
 @router.get("")
@@ -112,71 +119,20 @@ def _stylesheet() -> str:
     return files(_PACKAGE).joinpath("static/page.css").read_text(encoding="utf-8")
 
 
-def _sign_in_page(request: Request, *, error: str | None = None, status_code: int = 200) -> Response:
+@router.get("/sign-in")
+async def sign_in_page(request: Request, signed_out: str = "") -> Response:
+    """The link that signs an operator in through the provider and comes back to the dead-letter page; with
+    ``?signed_out=1``, it says the operator is signed out. No form: no token is ever typed or pasted here."""
     t = _texts(request)
-    form_token = SIGN_IN.form_token(request)
-    page = _render(
+    return _render(
         request,
         "sign_in.html",
         title=t("sign_in_title"),
-        status_code=status_code,
-        switch_path=f"{PATH}/sign-in",
+        switch_path=SIGN_IN_PAGE,
         principal=None,
-        csrf_token=form_token,
-        error=error,
+        login_url=sign_in_of(request).login_url(PAGE),
+        signed_out=bool(signed_out),
     )
-    SIGN_IN.keep_form_token(request, page, form_token)
-    return page
-
-
-@router.get("/sign-in")
-async def sign_in_page(request: Request) -> Response:
-    """The sign-in form."""
-    return _sign_in_page(request)
-
-
-@router.post("/sign-in")
-async def sign_in(
-    request: Request, token: Annotated[str, Form(max_length=8192)] = "", csrf_token: CsrfField = ""
-) -> Response:
-    """Check the token (an operator's), then keep it in the sign-in cookie and go to the dead-letter page."""
-    t = _texts(request)
-    if not SIGN_IN.form_token_valid(request, csrf_token):
-        return _notice(request, t("form_refused_title"), t("form_refused"), 403)
-    attempts: TokenBuckets = request.app.state.operator_sign_in_attempts
-    wait = attempts.take(request.client.host if request.client else "unknown")
-    if wait > 0:
-        seconds = max(1, math.ceil(wait))
-        answer = _sign_in_page(request, error=t("too_many", seconds=seconds), status_code=429)
-        answer.headers["Retry-After"] = str(seconds)
-        return answer
-    token = token.strip()
-    try:
-        principal = await SIGN_IN.verify(request, token)
-    except AuthenticationError:
-        return _sign_in_page(request, error=t("token_invalid"), status_code=401)
-    except KeySetUnavailableError:
-        return _notice(request, t("sign_in_title"), t("keys_unavailable"), 503)
-    why_not = refusal(principal, Role.OPERATOR)
-    if why_not is not None:
-        await dead_letter_service(request).record_refusal(
-            principal.actor(), requested_resource(request), "sign-in", why_not
-        )
-        return _sign_in_page(request, error=t("not_operator"), status_code=403)
-    answer = _redirect(request, PAGE)
-    SIGN_IN.sign_in(request, answer, token)
-    return answer
-
-
-@router.post("/sign-out")
-async def sign_out(request: Request, csrf_token: CsrfField = "") -> Response:
-    """Forget the sign-in cookie."""
-    if not SIGN_IN.csrf_valid(request, csrf_token):
-        t = _texts(request)
-        return _notice(request, t("form_refused_title"), t("form_refused"), 403)
-    answer = _redirect(request, f"{PATH}/sign-in")
-    SIGN_IN.sign_out(answer)
-    return answer
 
 
 # ----------------------------------------------------------------------------------------------------------------------
@@ -208,7 +164,7 @@ async def dead_letters_page(request: Request) -> Response:
     asked = _filter_of(request)
     values: dict[str, Any] = {
         "principal": found,
-        "csrf_token": SIGN_IN.csrf_token(request),
+        "csrf_token": sign_in_of(request).csrf_token(request),
         "consumers": service.consumer_names(),
         "asked": asked,
         "letters": [],
@@ -244,7 +200,7 @@ async def replay_from_page(
     if isinstance(found, Response):
         return found
     t = _texts(request)
-    if not SIGN_IN.csrf_valid(request, csrf_token):
+    if not sign_in_of(request).csrf_valid(request, csrf_token):
         return _notice(request, t("form_refused_title"), t("form_refused"), 403)
     try:
         positions = frozenset(DeadLetterPosition.parse(text) for text in position or ())
@@ -267,7 +223,7 @@ async def replay_from_page(
         title=t("dry_result_title" if dry_run else "result_title"),
         switch_path=PAGE,
         principal=found,
-        csrf_token=SIGN_IN.csrf_token(request),
+        csrf_token=sign_in_of(request).csrf_token(request),
         results=results,
         totals={outcome.value: count for outcome, count in report.totals().items() if count},
         outcomes=list(ReplayOutcome),

@@ -12,16 +12,12 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "lead": "Rekaman yang tidak dapat diproses konsumen layanan {service} dan dikirim ke antrean pesan gagal "
         "(<topik>.dlq), dengan alasannya. Isi pesan tidak pernah ditampilkan (bisa memuat data pribadi).",
         "sign_in_title": "Masuk operator",
-        "sign_in_lead": "Masuk dengan token operator Anda (dari penyedia identitas; untuk uji coba: "
-        "satupintu-token --user operator). Sesi berakhir setelah 30 menit atau saat token kedaluwarsa.",
-        "token": "Token operator",
-        "sign_in": "Masuk",
+        "sign_in_lead": "Masuk melalui penyedia identitas dengan akun yang memegang peran operator. Token tidak "
+        "pernah ditempel atau dikirim lewat alamat halaman.",
+        "signed_out": "Anda sudah keluar.",
         "sign_out": "Keluar",
         "signed_in_as": "Masuk sebagai {who}",
-        "token_invalid": "Token tidak sah atau sudah kedaluwarsa.",
-        "not_operator": "Token ini bukan milik operator; penolakan ini dicatat.",
-        "too_many": "Terlalu banyak percobaan masuk. Coba lagi dalam {seconds} detik.",
-        "keys_unavailable": "Token belum dapat diperiksa saat ini. Coba lagi sebentar lagi.",
+        "not_operator": "Akun ini bukan akun operator; penolakan ini dicatat.",
         "error_summary": "Ada masalah",
         "forbidden_title": "Tidak diizinkan",
         "form_refused_title": "Formulir tidak sah",
@@ -76,16 +72,12 @@ TEXTS: Mapping[str, Mapping[str, str]] = {
         "lead": "Records the consumers of the {service} service could not process and sent to a dead-letter queue "
         "(<topic>.dlq), with the reason. Their values are never shown (they may hold personal data).",
         "sign_in_title": "Operator sign-in",
-        "sign_in_lead": "Sign in with your operator token (from the identity provider; to try things out: "
-        "satupintu-token --user operator). The session ends after 30 minutes or when the token expires.",
-        "token": "Operator token",
-        "sign_in": "Sign in",
+        "sign_in_lead": "Sign in through the identity provider with an account holding the operator role. No "
+        "token is ever pasted here or sent in a page's address.",
+        "signed_out": "You are signed out.",
         "sign_out": "Sign out",
         "signed_in_as": "Signed in as {who}",
-        "token_invalid": "The token is not valid or has expired.",
-        "not_operator": "This token is not an operator's; the refusal is recorded.",
-        "too_many": "Too many sign-in attempts. Try again in {seconds} seconds.",
-        "keys_unavailable": "The token cannot be checked right now. Try again shortly.",
+        "not_operator": "This account is not an operator's; the refusal is recorded.",
         "error_summary": "There is a problem",
         "forbidden_title": "Not allowed",
         "form_refused_title": "Form not accepted",

@@ -207,7 +207,8 @@ def up(secure: bool = False) -> None:
         "Sign in      through Keycloak (password local-<user>): officers at http://127.0.0.1:8003/login "
         "(officer-polres, officer-imigrasi), counter staff at http://127.0.0.1:8006/staff/login (clerk-mall), "
         "auditors at http://127.0.0.1:8005/audit/ui/login (auditor), citizens at http://127.0.0.1:8001/sign-in "
-        "(citizen; nobody has to)"
+        "(citizen; nobody has to), operators at any service's /operator/dead-letters, e.g. "
+        "http://127.0.0.1:8002/operator/dead-letters (operator)"
     )
     print(f"Up in {time.monotonic() - began:.1f}s. Logs in {run_dir() / 'logs'}; stop with `make down`.")
 

@@ -78,8 +78,11 @@ class KeycloakAdmin:
 
     def register_web_client(self, kind: str, base_url: str) -> OidcSettings:
         """A new client like the realm's ``satupintu-<kind>`` (same claims) for a service served at ``base_url``;
-        the service's OIDC settings for it."""
-        [template] = self.request("GET", f"{REALM}/clients", params={"clientId": f"satupintu-{kind}"}).json()
+        the service's OIDC settings for it. A Keycloak imported from an older realm file (still running, which is
+        never re-imported while it runs) may not have that client yet: its claim mappers then come from the realm
+        file."""
+        found = self.request("GET", f"{REALM}/clients", params={"clientId": f"satupintu-{kind}"}).json()
+        template = found[0] if found else self._realm_file_client(f"satupintu-{kind}")
         client_id = f"test-{kind}-{uuid.uuid4().hex[:8]}"
         secret = secrets.token_urlsafe(24)
         base = base_url.rstrip("/")
@@ -108,6 +111,12 @@ class KeycloakAdmin:
         return OidcSettings(
             issuer=self.keycloak.issuer, client_id=client_id, client_secret=SecretStr(secret), public_url=base
         )
+
+    def _realm_file_client(self, client_id: str) -> dict[str, Any]:
+        realm = json.loads(self.keycloak.realm_file.read_text())
+        [client] = [client for client in realm["clients"] if client["clientId"] == client_id]
+        found: dict[str, Any] = client
+        return found
 
 
 class BrowserCookies:

@@ -14,7 +14,7 @@ from satupintu.agency.api.refusals import refuse_unless_officer
 from satupintu.agency.domain import DeskError, InvalidDecision
 from satupintu.agency.factory import AgencyContext
 from satupintu.agency.services import DeskService
-from satupintu.common.auth import AuthenticationError, KeySetUnavailableError, Principal, TokenVerifier
+from satupintu.common.auth import AuthenticationError, KeySetUnavailableError, Principal, Role, TokenVerifier
 from satupintu.common.catalogue import Catalogue
 from satupintu.common.oidc.web import SignIn
 from satupintu.common.problems import Problem
@@ -57,10 +57,11 @@ class DeskOfficer:
 
 async def signed_in_officer(request: Request) -> DeskOfficer | None:
     """The officer signed in through the provider with this request's desk session, if any (the session exists
-    server-side, has not expired and was not ended by a logout anywhere)."""
+    server-side, has not expired and was not ended by a logout anywhere): an officer with an agency, not someone
+    else the desk's sign-in admits (an operator, for the dead-letter page)."""
     found = await sign_in(request).signed_in(request)
     agency = found.principal.agency if found else None
-    if found is None or agency is None:
+    if found is None or agency is None or Role.OFFICER not in found.principal.roles:
         return None
     return DeskOfficer(found.principal.subject, found.display_name, agency, found.principal)
 

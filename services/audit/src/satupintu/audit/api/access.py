@@ -3,7 +3,8 @@ lacks the role is refused and the refusal is recorded (``access.recorded`` with 
 application asked about when there is one).
 
 The JSON API takes the token from ``Authorization: Bearer``. The pages take no token: auditors sign in to them
-through the OpenID Connect provider, and a page's auditor is the one its session names (only auditors get a session).
+through the OpenID Connect provider, and a page's auditor is the one its session names (auditors and, for the
+dead-letter page, operators get a session; an operator is refused here like anyone else without the role).
 """
 
 from __future__ import annotations
@@ -63,11 +64,15 @@ async def authorise(request: Request, token: str | None) -> Principal:
         raise HTTPException(503, detail="Sign-in cannot be checked right now; try again shortly.") from error
     if Role.AUDITOR not in principal.roles:
         detail = f"This needs the auditor role; your token grants {', '.join(sorted(principal.roles))}."
-        await dependencies.queries(request).record_denied(
-            principal, requested_resource(request), detail, application_id=asked_application(request)
-        )
+        await _record_refusal(request, principal, detail)
         raise HTTPException(403, detail=detail)
     return principal
+
+
+async def _record_refusal(request: Request, principal: Principal, detail: str) -> None:
+    await dependencies.queries(request).record_denied(
+        principal, requested_resource(request), detail, application_id=asked_application(request)
+    )
 
 
 async def auditor(
@@ -78,8 +83,14 @@ async def auditor(
 
 
 async def page_auditor(request: Request) -> Principal:
-    """FastAPI dependency of the pages: the auditor signed in through the provider (the session's, never a token)."""
+    """FastAPI dependency of the pages: the auditor signed in through the provider (the session's, never a token).
+    Audit's sign-in also admits operators (for the dead-letter page): one signed in is refused here, and the refusal
+    recorded."""
     principal = await dependencies.context(request).sign_in.principal(request)
     if principal is None:
         raise PageRefused(401, "Masuk dulu sebagai auditor. / Sign in as an auditor first.")
+    if Role.AUDITOR not in principal.roles:
+        detail = f"This needs the auditor role; your account holds {', '.join(sorted(principal.roles))}."
+        await _record_refusal(request, principal, detail)
+        raise PageRefused(403, f"Halaman ini hanya untuk auditor. / {detail}")
     return principal

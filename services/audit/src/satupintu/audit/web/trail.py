@@ -18,7 +18,7 @@ from satupintu.audit.api import dependencies
 from satupintu.audit.api.access import PERSONAL_PARAMETER, PageRefused, page_auditor, requested_resource
 from satupintu.audit.domain import AuditRuleError, EventFilters
 from satupintu.audit.factory import PAGES
-from satupintu.common.auth import Principal
+from satupintu.common.auth import Principal, Role
 from satupintu.common.oidc.web import safe_path
 from satupintu.common.web.pages import page_headers
 from satupintu.common.web.templates import render_html
@@ -132,6 +132,7 @@ async def login(request: Request, next_page: Annotated[str, Query(alias="next")]
     """The sign-in page: a link to sign in through the provider, then on to ``next`` (a page of these); with
     ``?signed_out=1``, it says the auditor is signed out. Nothing else in the query is read (no token)."""
     target = safe_path(next_page, PAGES) if next_page.startswith(PAGES) else PAGES
-    if await dependencies.context(request).sign_in.principal(request) is not None:
+    principal = await dependencies.context(request).sign_in.principal(request)
+    if principal is not None and Role.AUDITOR in principal.roles:
         return RedirectResponse(target, status_code=303)
     return _sign_in_page(request, target)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from satupintu.common.auth import Role
 from satupintu.common.identity import public_nik
 from satupintu.common.oidc.sessions import SignedIn
 from satupintu.intake.api.dependencies import context
@@ -20,8 +21,10 @@ router = APIRouter(tags=["pages"], include_in_schema=False)
 
 
 async def signed_in(request: Request) -> SignedIn | None:
-    """The citizen signed in with this request's cookie; None when nobody is."""
-    return await context(request).sign_in.signed_in(request)
+    """The citizen signed in with this request's cookie; None when nobody is, or when who is signed in is no
+    citizen (intake's sign-in also admits operators, for the dead-letter page: to these pages they are nobody)."""
+    found = await context(request).sign_in.signed_in(request)
+    return found if found is not None and Role.CITIZEN in found.principal.roles else None
 
 
 def identified(account: SignedIn | None) -> Identified | None:
@@ -29,6 +32,15 @@ def identified(account: SignedIn | None) -> Identified | None:
     if account is None or not account.nik:
         return None
     return Identified(nik=account.nik, actor=account.principal.actor())
+
+
+async def _to_sign_in(request: Request, return_to: str) -> Response:
+    """On to sign in as a citizen and back to ``return_to``; someone signed in who is no citizen (an operator) goes
+    to the sign-in page instead, as the provider would sign them straight back in as who they are (a loop)."""
+    sign_in = context(request).sign_in
+    if await sign_in.signed_in(request) is not None:
+        return redirect(request, SIGN_IN_PAGE)
+    return redirect(request, sign_in.login_url(return_to))
 
 
 @router.get(SIGN_IN_PAGE)
@@ -52,7 +64,7 @@ async def my_applications(request: Request) -> Response:
     """Every application of the signed-in citizen's NIK, across every service and agency, newest first."""
     account = await signed_in(request)
     if account is None:
-        return redirect(request, context(request).sign_in.login_url(MY_APPLICATIONS_PAGE))
+        return await _to_sign_in(request, MY_APPLICATIONS_PAGE)
     t = translator(request)
     citizen = identified(account)
     if citizen is None:
@@ -85,7 +97,7 @@ async def my_application(application_id: str, request: Request) -> Response:
     path = f"{MY_APPLICATIONS_PAGE}/{application_id}"
     account = await signed_in(request)
     if account is None:
-        return redirect(request, context(request).sign_in.login_url(path))
+        return await _to_sign_in(request, path)
     citizen = identified(account)
     if citizen is None:
         return _no_nik(request)

@@ -12,5 +12,6 @@ SCHEMA = ServiceSchema(
     "notification",
     tables=[ContactRecord, DeliveryRecord, DeliveryAttemptRecord],
     reader_keys=True,
+    sign_in=True,
 )
 """Notification's tables (with outbox and inbox) and who may do what to them."""

@@ -11,5 +11,6 @@ from satupintu.routing.storage.tables import TaskRecord, WorkflowRecord
 SCHEMA = ServiceSchema(
     "routing",
     tables=[WorkflowRecord, TaskRecord],
+    sign_in=True,
 )
 """Routing's tables (with outbox and inbox) and who may do what to them."""
