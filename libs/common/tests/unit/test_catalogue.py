@@ -310,3 +310,165 @@ def test_missing_file_is_refused_naming_the_file(tmp_path: Path) -> None:
     message = _refusal(path)
 
     assert "No such file" in message
+
+
+def _issuing(document_block: dict[str, Any]) -> dict[str, Any]:
+    """The valid catalogue whose SKCK gives outputs at both stages and issues ``document_block``."""
+    document = _valid()
+    service = document["services"][0]
+    service["stages"][0]["tasks"][0]["outputs"] = ["skck_number", "criminal_record"]
+    service["stages"][1]["tasks"][0]["outputs"] = ["clearance"]
+    service["document"] = document_block
+    return document
+
+
+def _document_block(**changes: Any) -> dict[str, Any]:
+    block: dict[str, Any] = {
+        "title": {"id": "Surat Keterangan Catatan Kepolisian", "en": "Police Clearance Certificate"},
+        "number_format": "SKCK/{agency}/{year}/{serial:05d}",
+        "valid_days": 180,
+        "collect_at_counter": True,
+        "outputs": [
+            {"output": "criminal_record", "agency": "polres", "label": {"id": "Catatan kepolisian", "en": "Record"}},
+            {"output": "clearance", "label": {"id": "Izin"}},
+        ],
+    }
+    return {**block, **changes}
+
+
+def test_shipped_services_that_issue_documents_name_their_issuer_validity_and_pickup(shipped: Catalogue) -> None:
+    issuing = {service.code: service for service in shipped.services if service.document is not None}
+
+    assert {"skck", "nib", "pbg", "akta-kelahiran", "sim-perpanjangan"} <= set(issuing)
+    assert {code: service.issuing_agency() for code, service in issuing.items()} == {
+        "skck": "polres",
+        "nib": "dpmptsp",
+        "pbg": "dpmptsp",
+        "akta-kelahiran": "disdukcapil",
+        "sim-perpanjangan": "satlantas",
+    }
+    skck = issuing["skck"].document
+    assert skck is not None
+    assert (skck.valid_days, skck.collect_at_counter) == (180, True)
+    assert skck.title.en == "Police Clearance Certificate"
+    assert [printed.output for printed in skck.outputs] == ["criminal_record", "purpose"]
+    nib = issuing["nib"].document
+    assert nib is not None
+    assert (nib.valid_days, nib.collect_at_counter, nib.title.en) == (None, False, None)
+
+
+def test_shipped_pbg_document_prints_the_reviews_of_the_earlier_stage(shipped: Catalogue) -> None:
+    pbg = shipped.service("pbg")
+
+    assert pbg is not None
+    assert pbg.document is not None
+    assert [(printed.agency, printed.output) for printed in pbg.document.outputs] == [
+        (None, "building_function"),
+        ("dinas-pupr", "review"),
+        ("dlh", "approval"),
+        (None, "levy"),
+    ]
+
+
+def test_shipped_services_without_a_document_block_issue_none(shipped: Catalogue) -> None:
+    passport = shipped.service("paspor")
+
+    assert passport is not None
+    assert passport.document is None
+    assert passport.issuing_agency() is None
+
+
+def test_document_number_fills_agency_code_in_capitals_year_and_serial(shipped: Catalogue) -> None:
+    skck = shipped.service("skck")
+
+    assert skck is not None
+    assert skck.document is not None
+    assert skck.document.number(agency="polres", year=2026, serial=42) == "SKCK/POLRES/2026/00042"
+
+
+def test_document_is_issued_by_the_last_stage_by_default_and_may_print_earlier_outputs(tmp_path: Path) -> None:
+    catalogue = parse_catalogue(_write(tmp_path, _issuing(_document_block())))
+
+    service = catalogue.service("skck")
+    assert service is not None
+    assert service.document is not None
+    assert service.issuing_agency() == "dlh"
+    assert service.document.outputs[1].label.en is None
+
+
+def test_document_printing_an_output_no_task_gives_is_refused_naming_service_and_output(tmp_path: Path) -> None:
+    block = _document_block(outputs=[{"output": "fingerprints", "label": {"id": "Sidik jari"}}])
+
+    message = _refusal(_write(tmp_path, _issuing(block)))
+
+    assert "service skck: document.outputs[0]: unknown output 'fingerprints' of dlh" in message
+    assert "['clearance']" in message
+
+
+def test_document_issued_by_an_unknown_agency_is_refused_naming_service_and_agency(tmp_path: Path) -> None:
+    message = _refusal(_write(tmp_path, _issuing(_document_block(agency="bpn"))))
+
+    assert "service skck: document: unknown agency 'bpn'" in message
+
+
+def test_document_issued_by_an_agency_without_a_task_in_the_service_is_refused(tmp_path: Path) -> None:
+    document = _issuing(_document_block(agency="imigrasi"))
+    document["agencies"].append({"code": "imigrasi", "name": _text("Imigrasi"), "escalation_target": "kepala"})
+
+    message = _refusal(_write(tmp_path, document))
+
+    assert "service skck: document: agency 'imigrasi' has no task in the service" in message
+
+
+def test_document_issued_early_cannot_print_outputs_of_a_later_stage(tmp_path: Path) -> None:
+    block = _document_block(agency="polres", outputs=[{"output": "clearance", "agency": "dlh", "label": {"id": "I"}}])
+
+    message = _refusal(_write(tmp_path, _issuing(block)))
+
+    assert "service skck: document.outputs[0]: 'dlh' has no task in or before the issuing stage" in message
+
+
+def test_document_after_a_parallel_last_stage_must_name_its_issuer(tmp_path: Path) -> None:
+    document = _issuing(_document_block(outputs=[]))
+    last_stage = document["services"][0]["stages"][1]
+    last_stage["tasks"].append({**copy.deepcopy(document["services"][0]["stages"][0]["tasks"][0])})
+
+    message = _refusal(_write(tmp_path, document))
+
+    assert "service skck: document: the last stage has several agencies ['dlh', 'polres']" in message
+
+
+def test_document_printing_an_output_twice_is_refused(tmp_path: Path) -> None:
+    twice = {"output": "clearance", "label": {"id": "Izin"}}
+
+    message = _refusal(_write(tmp_path, _issuing(_document_block(outputs=[twice, twice]))))
+
+    assert "document.outputs[1]: dlh 'clearance' is printed twice" in message
+
+
+@pytest.mark.parametrize(
+    ("number_format", "why"),
+    [
+        ("SKCK/{agency}/{year}", "needs `{serial}`"),
+        ("SKCK/{office}/{serial}", "unknown fields ['office']"),
+        ("SKCK/{serial:05q}", "Unknown format code"),
+        ("SKCK/{serial", "expected '}'"),
+    ],
+)
+def test_document_number_format_that_cannot_number_documents_is_refused_naming_the_field(
+    tmp_path: Path, number_format: str, why: str
+) -> None:
+    message = _refusal(_write(tmp_path, _issuing(_document_block(number_format=number_format))))
+
+    assert "services.0.document.number_format" in message
+    assert why in message
+
+
+def test_task_output_names_follow_the_decision_output_rule(tmp_path: Path) -> None:
+    document = _issuing(_document_block())
+    document["services"][0]["stages"][0]["tasks"][0]["outputs"] = ["Nomor SKCK"]
+
+    message = _refusal(_write(tmp_path, document))
+
+    assert "services.0.stages.0.tasks.0.outputs" in message
+    assert "['Nomor SKCK']" in message

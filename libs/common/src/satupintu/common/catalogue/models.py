@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import string
 from enum import StrEnum
 from typing import Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -10,6 +11,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 _CODE = r"^[a-z][a-z0-9-]{1,31}$"
+_OUTPUT_NAME = r"^[a-z][a-z0-9_]{0,63}$"
+_NUMBER_FIELDS = frozenset({"agency", "year", "serial"})
 
 
 class _Frozen(BaseModel):
@@ -110,6 +113,21 @@ class TaskDefinition(_Frozen):
         default=(), description="Agencies of earlier stages whose outputs this task receives."
     )
     sla_working_days: int = Field(ge=1, le=365, description="Working days the agency has for the task.")
+    outputs: tuple[str, ...] = Field(
+        default=(),
+        description="Names of the outputs the agency's approval gives, e.g. `skck_number`; an issued document "
+        "may print them.",
+    )
+
+    @field_validator("outputs")
+    @classmethod
+    def _output_names(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        malformed = [name for name in value if not re.fullmatch(_OUTPUT_NAME, name)]
+        if malformed:
+            raise ValueError(f"output names are lower-case letters, digits and _: {malformed}")
+        if len(set(value)) != len(value):
+            raise ValueError("output names must be unique")
+        return value
 
 
 class StageDefinition(_Frozen):
@@ -117,6 +135,64 @@ class StageDefinition(_Frozen):
 
     name: str = Field(min_length=1, description="The stage's name.")
     tasks: tuple[TaskDefinition, ...] = Field(min_length=1, description="The tasks of the stage.")
+
+
+class DocumentText(_Frozen):
+    """A text printed on an issued document: in Indonesian, and in English where the catalogue gives it."""
+
+    id: str = Field(min_length=1, description="Indonesian.")
+    en: str | None = Field(default=None, min_length=1, description="English, printed under the Indonesian.")
+
+
+class PrintedOutput(_Frozen):
+    """One output of an agency's approval, printed on the issued document under its label."""
+
+    output: str = Field(pattern=_OUTPUT_NAME, description="The output's name, one of its task's `outputs`.")
+    agency: str | None = Field(
+        default=None, pattern=_CODE, description="The agency whose approval gives it; the issuing agency by default."
+    )
+    label: DocumentText = Field(description="The label printed before the value.")
+
+
+class DocumentTemplate(_Frozen):
+    """The document a service issues: who issues it, what it is called, what it prints, how long it is valid,
+    whether its original is collected at the counter, and how it is numbered."""
+
+    agency: str | None = Field(
+        default=None, pattern=_CODE, description="The agency that issues it; the agency of the last stage by default."
+    )
+    title: DocumentText = Field(description="The document's title.")
+    outputs: tuple[PrintedOutput, ...] = Field(default=(), description="The decision outputs printed, in order.")
+    valid_days: int | None = Field(
+        default=None, ge=1, le=36_500, description="Days it is valid from issue; none when it does not expire."
+    )
+    collect_at_counter: bool = Field(
+        default=False, description="Whether the citizen collects the original at the agency's counter."
+    )
+    number_format: str = Field(
+        min_length=1,
+        description="The number's format, e.g. `SKCK/{agency}/{year}/{serial:05d}`: `{agency}` is the issuing "
+        "agency's code in capitals, `{year}` the year of issue, `{serial}` the agency's gapless count in that year.",
+    )
+
+    @field_validator("number_format")
+    @classmethod
+    def _number_format_fields(cls, value: str) -> str:
+        try:
+            names = {name for _, name, _, _ in string.Formatter().parse(value) if name is not None}
+            unknown = names - _NUMBER_FIELDS
+            if unknown:
+                raise ValueError(f"unknown fields {sorted(unknown)}; use {sorted(_NUMBER_FIELDS)}")
+            if "serial" not in names:
+                raise ValueError("needs `{serial}`, or two documents would share a number")
+            value.format(agency="X", year=2026, serial=1)
+        except (ValueError, IndexError) as invalid:
+            raise ValueError(f"number_format {value!r}: {invalid}") from invalid
+        return value
+
+    def number(self, *, agency: str, year: int, serial: int) -> str:
+        """The number of the ``serial``-th document ``agency`` (its code) issued in ``year``."""
+        return self.number_format.format(agency=agency.upper(), year=year, serial=serial)
 
 
 class ServiceDefinition(_Frozen):
@@ -132,6 +208,9 @@ class ServiceDefinition(_Frozen):
     sla_working_days: int = Field(ge=1, le=365, description="Total completion time in working days.")
     cost: LocalizedText = Field(description="What the service costs.")
     product: LocalizedText = Field(description="What the citizen receives.")
+    document: DocumentTemplate | None = Field(
+        default=None, description="The document issued when the agency issuing it approves; none when none is."
+    )
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Self:
@@ -165,6 +244,48 @@ class ServiceDefinition(_Frozen):
         """The form field called ``name``, if any."""
         return next((f for f in self.fields if f.name == name), None)
 
+    def issuing_agency(self) -> str | None:
+        """The agency that issues the service's document (the catalogue checked there is one), if it issues one."""
+        if self.document is None:
+            return None
+        if self.document.agency is not None:
+            return self.document.agency
+        return self.stages[-1].tasks[0].agency
+
+    def document_problems(self, known_agencies: set[str]) -> list[str]:
+        """What is wrong with the document block: an unknown or absent issuer, an output no task gives."""
+        document = self.document
+        if document is None:
+            return []
+        if document.agency is None and len(self.stages[-1].tasks) > 1:
+            last = [task.agency for task in self.stages[-1].tasks]
+            return [f"document: the last stage has several agencies {last}; say which one issues it (`agency`)"]
+        issuer = self.issuing_agency()
+        if issuer not in known_agencies:
+            return [f"document: unknown agency {issuer!r}"]
+        issuing_stages = [i for i, stage in enumerate(self.stages) if issuer in {t.agency for t in stage.tasks}]
+        if not issuing_stages:
+            return [f"document: agency {issuer!r} has no task in the service"]
+        issuing_stage = issuing_stages[-1]
+        available: dict[str, set[str]] = {}
+        for stage in self.stages[: issuing_stage + 1]:
+            for task in stage.tasks:
+                available.setdefault(task.agency, set()).update(task.outputs)
+        problems: list[str] = []
+        seen: set[tuple[str, str]] = set()
+        for index, printed in enumerate(document.outputs):
+            agency = printed.agency or issuer
+            where = f"document.outputs[{index}]"
+            if agency not in available:
+                problems.append(f"{where}: {agency!r} has no task in or before the issuing stage")
+            elif printed.output not in available[agency]:
+                given = sorted(available[agency])
+                problems.append(f"{where}: unknown output {printed.output!r} of {agency} (its tasks give {given})")
+            if (agency, printed.output) in seen:
+                problems.append(f"{where}: {agency} {printed.output!r} is printed twice")
+            seen.add((agency, printed.output))
+        return problems
+
 
 class Catalogue(_Frozen):
     """The whole catalogue, versioned; each application records the version it was submitted under."""
@@ -186,6 +307,9 @@ class Catalogue(_Frozen):
             unknown = used - known
             if unknown:
                 raise ValueError(f"service {service.code}: unknown agencies {sorted(unknown)}")
+            problems = service.document_problems(known)
+            if problems:
+                raise ValueError(f"service {service.code}: {'; '.join(problems)}")
         return self
 
     def agency_codes(self) -> set[str]:
