@@ -8,6 +8,8 @@ from typing import Annotated
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from satupintu.agency.issuing.certificates import issuing_agencies, signing_key_problems
+from satupintu.common.catalogue import load_catalogue
 from satupintu.common.oidc.settings import OidcSettings
 from satupintu.common.production import Secret
 from satupintu.common.settings import ServiceSettings
@@ -51,6 +53,15 @@ class AgencySettings(ServiceSettings):
             "directory."
         ),
     )
+    signing_keys_dir: Path | None = Field(
+        default=None,
+        description=(
+            "Directory of each issuing agency's document-signing key and certificates (decision 0025): "
+            "`<code>.key.pem` (PKCS#8 ECDSA P-256 or RSA private key, unencrypted, mode 0600) and `<code>.chain.pem` "
+            "(the agency's certificate first, then its issuers up to the root: BSrE's for Indonesia). Unset: a "
+            "development CA in the auth keys directory makes a root and one certificate per agency."
+        ),
+    )
     encryption_keys: Annotated[str | None, Secret()] = Field(
         default=None,
         description=(
@@ -73,11 +84,16 @@ class AgencySettings(ServiceSettings):
 
     def production_problems(self) -> list[str]:
         """Without the agencies' reader keys, the desk would open citizens' keys with development pairs made on
-        the spot, for which intake wraps nothing."""
+        the spot, for which intake wraps nothing; without an issuing agency's signing key and chain, its documents
+        would be signed by a development CA no one trusts."""
         problems = super().production_problems()
         if self.reader_private_keys_dir is None:
             problems.append(
                 "AGENCY_READER_PRIVATE_KEYS_DIR is not set, so development reader keys would be made up on the spot; "
                 "set it to the directory of every reader-agency.<code>.pem from make secrets"
             )
+        # Unset is not refused yet: make secrets, Compose and Kubernetes give no signing keys until issuing documents
+        # is wired there; signing_key_problems(None, ...) then says what to set.
+        if self.signing_keys_dir is not None:
+            problems.extend(signing_key_problems(self.signing_keys_dir, issuing_agencies(load_catalogue())))
         return problems
