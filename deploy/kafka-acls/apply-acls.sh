@@ -198,6 +198,7 @@ allow User:satupintu-agency topic agency.satlantas.decisions literal Read Write 
 allow User:satupintu-agency topic agency.satlantas.decisions.dlq literal Read Write Describe
 allow User:satupintu-agency topic keys.agency.satlantas literal Read Describe
 allow User:satupintu-agency topic keys.agency.satlantas.dlq literal Read Write Describe
+allow User:satupintu-agency topic applications literal Write Describe
 allow User:satupintu-agency topic access literal Write Describe
 allow User:satupintu-agency group satupintu.agency-desk literal Read Describe
 allow User:satupintu-agency group satupintu.agency-watch literal Read Describe

@@ -21,7 +21,8 @@ from satupintu.common.kafka_acls import (
     render_script,
     service_user,
 )
-from satupintu.contract.topics import KeyTopic, all_topic_names, key_topic_names
+from satupintu.contract.contract import PRODUCED_BY
+from satupintu.contract.topics import KeyTopic, Topic, all_topic_names, key_topic_names
 
 pytestmark = pytest.mark.unit
 
@@ -68,6 +69,19 @@ def test_an_agency_may_read_its_tasks_and_keys_dead_letter_them_and_write_its_de
             ("topic", f"keys.agency.{code}.dlq", "literal", ("Write", "Describe")),
         }
     assert not [r for r in rules if r.pattern_type == "prefixed" and r.resource_type == "topic"]
+
+
+def test_every_service_may_write_the_topic_of_each_event_it_publishes() -> None:
+    for service, produced in PRODUCED_BY.items():
+        who = DESK_PRINCIPAL if service == "agency" else principal(service_user(service))
+        for payload in produced:
+            names = (
+                {payload.topic.name_for(code) for code in CODES}
+                if payload.topic.per_agency
+                else {payload.topic.name_for()}
+            )
+            assert names <= granted(who, "Write"), (service, payload.event_type)
+    assert Topic.APPLICATIONS.name_for() in granted(DESK_PRINCIPAL, "Write")  # document.issued and .revoked
 
 
 def test_only_intake_writes_keys_and_only_their_readers_read_them() -> None:

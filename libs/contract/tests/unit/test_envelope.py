@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
+from uuid import UUID
 
 import pytest
 from pydantic import ValidationError
@@ -21,6 +22,7 @@ from satupintu.contract.applications import (
     StageTask,
 )
 from satupintu.contract.base import Decision, DocumentRef, EventPayload, TaskState
+from satupintu.contract.documents import DocumentIssued, DocumentRevoked
 from satupintu.contract.envelope import EVENT_TYPES, EnvelopeError, Event, KafkaRecord, from_record, to_record
 from satupintu.contract.mall import (
     ComplaintFiled,
@@ -62,6 +64,7 @@ TASK_ID = "task-7d21"
 TICKET_ID = "ticket-5b10"
 COMPLAINT_ID = "complaint-91e4"
 LEDGER_ID = "ledger-2c77"
+DOCUMENT_ID = UUID("5f0c8a2e-9b1d-4c3e-8f7a-6d2b1e0c9a84")
 TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 KTP = DocumentRef(name="ktp", sha256="a" * 64)
 APPLICANT = Applicant(
@@ -123,6 +126,29 @@ SAMPLES: dict[type[EventPayload], EventPayload] = {
     ),
     ApplicationSlaBreached: ApplicationSlaBreached(
         application_id=APPLICATION_ID, due_at=DUE, breached_at=AT, escalation_target="kepala-dpmptsp"
+    ),
+    DocumentIssued: DocumentIssued(
+        document_id=DOCUMENT_ID,
+        application_id=APPLICATION_ID,
+        agency="polres",
+        service_code="skck",
+        number="SKCK/000017/2026/POLRES",
+        issued_at=AT,
+        valid_until=date(2027, 2, 14),
+        sha256="b" * 64,
+        size_bytes=48_213,
+        pdf=DocumentRef(name="skck", sha256="b" * 64),
+        holder_initials="B. S.",
+        holder_nik_masked="************0001",
+        officer="officer:polres:rina",
+        collect_at_counter=False,
+    ),
+    DocumentRevoked: DocumentRevoked(
+        document_id=DOCUMENT_ID,
+        application_id=APPLICATION_ID,
+        agency="polres",
+        reason="Diterbitkan atas data yang keliru.",
+        revoked_at=AT,
     ),
     TaskAssigned: TaskAssigned(
         application_id=APPLICATION_ID,
@@ -399,7 +425,7 @@ def test_every_concrete_payload_class_is_registered_under_its_own_type() -> None
     concrete = {cls for cls in _subclasses(EventPayload) if "event_type" in vars(cls)}
     assert concrete == set(EVENT_TYPES.values())
     assert all(EVENT_TYPES[payload_type.event_type] is payload_type for payload_type in concrete)
-    assert len(EVENT_TYPES) == 33
+    assert len(EVENT_TYPES) == 35
 
 
 @pytest.mark.parametrize("event_type", sorted(EVENT_TYPES))

@@ -8,8 +8,9 @@ agency codes. The one source of Strimzi's ``KafkaUser`` resources (``deploy/tool
   ``GET /dlq`` without a group). Audit reads every topic of :func:`all_topic_names` and dead-letters nothing.
 - An agency's own systems (``User:agency-<code>``) read its tasks topic and its key topic in consumer groups named
   ``satupintu.agency.<code>.*`` (the worker SDK's), dead-letter to their twins, write its decisions topic.
-- The desk (``User:satupintu-agency``) reads every agency's tasks, decisions and key topic, writes decisions and
-  ``access``, and reads and writes the twins of what it reads.
+- The desk (``User:satupintu-agency``) reads every agency's tasks, decisions and key topic, writes decisions,
+  ``applications`` (the documents an agency issues and revokes) and ``access``, and reads and writes the twins of
+  what it reads.
 - Key topics (decision 0016): intake writes every one; notification reads ``keys.notification``, an agency its own,
   the desk every agency's; the mall, audit and the operators' credential none.
 - The operators' credential (``User:satupintu-operator``) reads every dead-letter topic of :func:`all_topic_names`
@@ -216,7 +217,8 @@ def agency_acls(agency: str) -> list[Acl]:
 
 def desk_acls(agency_codes: Iterable[str]) -> list[Acl]:
     """What the desk may do: keep every agency's task inbox, watch and write decisions, read every agency's keys,
-    record access, dead-letter what it cannot process and read those dead letters back."""
+    announce the documents agencies issue and revoke (on ``applications``), record access, dead-letter what it cannot
+    process and read those dead letters back."""
     rules: list[Acl] = []
     for agency in _codes(agency_codes):
         tasks, decisions = Topic.AGENCY_TASKS.name_for(agency), Topic.AGENCY_DECISIONS.name_for(agency)
@@ -229,6 +231,7 @@ def desk_acls(agency_codes: Iterable[str]) -> list[Acl]:
             Acl(DESK_PRINCIPAL, "topic", keys, "literal", ("Read", "Describe")),
             Acl(DESK_PRINCIPAL, "topic", dead_letter_topic(keys), "literal", ("Read", "Write", "Describe")),
         ]
+    rules.append(Acl(DESK_PRINCIPAL, "topic", Topic.APPLICATIONS.name_for(), "literal", ("Write", "Describe")))
     rules.append(Acl(DESK_PRINCIPAL, "topic", Topic.ACCESS.name_for(), "literal", ("Write", "Describe")))
     rules += [Acl(DESK_PRINCIPAL, "group", group, "literal", ("Read", "Describe")) for group in DESK_GROUPS]
     return rules

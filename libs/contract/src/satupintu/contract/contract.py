@@ -16,6 +16,7 @@ from satupintu.contract.applications import (
     ApplicationTaskUpdated,
 )
 from satupintu.contract.base import EventPayload
+from satupintu.contract.documents import DocumentIssued, DocumentRevoked
 from satupintu.contract.mall import (
     ComplaintFiled,
     ComplaintResolved,
@@ -65,7 +66,7 @@ PRODUCED_BY: Mapping[str, tuple[type[EventPayload], ...]] = {
         TaskDecisionRefused,
         AccessRecorded,
     ),
-    "agency": (TaskClaimed, TaskDecided, AccessRecorded),
+    "agency": (TaskClaimed, TaskDecided, DocumentIssued, DocumentRevoked, AccessRecorded),
     "notification": (NotificationSent, NotificationFailed, AccessRecorded),
     "audit": (AccessRecorded,),
     "mall": (

@@ -90,3 +90,7 @@ class NoInformationRequested(Exception):
 
 class InformationAlreadyProvided(Exception):
     """The agency's question was already answered."""
+
+
+class UnknownDocument(LookupError):
+    """No issued document has this id (or the id is not one): a verification answers "unknown document"."""

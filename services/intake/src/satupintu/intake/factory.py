@@ -1,6 +1,6 @@
 """The intake process's context: the runtime, the catalogue, the document store, the keys, the citizens' sign-in,
-the use cases (documents, profiles, applications, tracking, a citizen's own applications, erasure) and their
-periodic jobs, built once from settings."""
+the use cases (documents, profiles, applications, tracking, a citizen's own applications, erasure, verifying an
+issued document) and their periodic jobs, built once from settings."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from satupintu.intake.citizens import CitizenService
 from satupintu.intake.config import IntakeSettings
 from satupintu.intake.documents import DocumentRetention, DocumentService
 from satupintu.intake.erasure import ErasureService
+from satupintu.intake.issued import VerificationService
 from satupintu.intake.migrations import SCHEMA
 from satupintu.intake.profiles import ProfileLimits, ProfileService
 from satupintu.intake.services import ApplicationService
@@ -57,6 +58,7 @@ class IntakeContext:
     erasures: ErasureService
     citizens: CitizenService
     sign_in: SignIn
+    verification: VerificationService
 
     @classmethod
     def build(cls, settings: IntakeSettings) -> IntakeContext:
@@ -136,6 +138,7 @@ class IntakeContext:
             erasures=erasures,
             citizens=CitizenService(runtime.sessions, runtime.outbox, catalogue=catalogue, hasher=hasher),
             sign_in=sign_in,
+            verification=VerificationService(runtime.sessions, catalogue),
         )
         runtime.on_start(context._run_periodic_jobs)
         return context

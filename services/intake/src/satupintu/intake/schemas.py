@@ -296,3 +296,26 @@ class ErasureDone(BaseModel):
         "`agency.<code>`): they delete their copy and whatever only it opened."
     )
     documents: int = Field(description="How many documents no other application referred to were deleted.")
+
+
+class DocumentVerification(BaseModel):
+    """What anyone holding an issued document may check of it (``GET /verify/{document_id}``): whether its issuer
+    stands by it, who issued it, its number, dates and content hash, and of the holder only the initials and the
+    NIK's last four digits (enough to catch a QR code copied onto a forged paper, nothing more)."""
+
+    document_id: str = Field(description="The document's id (UUID), as printed in its QR code.")
+    status: Literal["valid", "revoked"] = Field(
+        description="`valid`: issued and not revoked; `revoked`: its issuer revoked it (see `revoked_at`, "
+        "`revocation_reason`). An unknown document is answered 404."
+    )
+    expired: bool = Field(description="Whether its last valid day (`valid_until`, in Jakarta) has passed.")
+    agency: str = Field(description="Lower-case code of the issuing agency.")
+    agency_name: dict[str, str] = Field(description="The issuing agency's name in id and en.")
+    number: str = Field(description="The document's number.")
+    issued_at: datetime = Field(description="When it was issued (signed).")
+    valid_until: date | None = Field(description="Its last valid day; null when it does not expire.")
+    sha256: str = Field(description="Hex SHA-256 of the signed PDF: a copy whose hash differs is not this document.")
+    holder_initials: str = Field(description="The holder's initials (`R. K.`).")
+    holder_nik: str = Field(description="The holder's NIK: its last 4 digits only (`************0001`).")
+    revoked_at: datetime | None = Field(description="When it was revoked, if it was.")
+    revocation_reason: str | None = Field(description="Why it was revoked, if it was.")

@@ -18,8 +18,10 @@ from satupintu.contract.applications import (
     ApplicationTaskUpdated,
 )
 from satupintu.contract.base import ApplicationState, TaskState
+from satupintu.contract.documents import DocumentIssued, DocumentRevoked
 from satupintu.contract.envelope import Event
 from satupintu.contract.topics import Topic
+from satupintu.intake.issued import IssuedDocuments
 from satupintu.intake.storage.repository import StatusRepository
 from satupintu.intake.storage.tables import ApplicationRecord, TaskStatusRecord, TimelineEntry
 
@@ -152,8 +154,9 @@ class StatusProjection:
         self._timeline(uow, event, None, {"due_at": event.payload.due_at.isoformat()})
 
 
-def subscribe(runtime: ServiceRuntime, projection: StatusProjection) -> None:
-    """Consume routing's lifecycle events into the status projection."""
+def subscribe(runtime: ServiceRuntime, projection: StatusProjection, issued: IssuedDocuments) -> None:
+    """Consume routing's lifecycle events into the status projection, and the documents agencies issue and revoke
+    into the record their verification page reads."""
     runtime.consume(
         Topic.APPLICATIONS.name_for(),
         name="intake-status",
@@ -165,5 +168,7 @@ def subscribe(runtime: ServiceRuntime, projection: StatusProjection) -> None:
             ApplicationCompleted: projection.on_completed,
             ApplicationRejected: projection.on_rejected,
             ApplicationSlaBreached: projection.on_sla_breached,
+            DocumentIssued: issued.on_issued,
+            DocumentRevoked: issued.on_revoked,
         },
     )

@@ -19,6 +19,7 @@ from satupintu.intake.storage.tables import (
     ConsentRecord,
     ErasureRequest,
     IdempotencyRecord,
+    IssuedDocumentRecord,
     OneTimeCodeRecord,
     TaskStatusRecord,
     TimelineEntry,
@@ -343,3 +344,38 @@ class ErasureRepository:
         """Delete the citizen's profile, one-time codes and consents."""
         for table in (CitizenProfile, OneTimeCodeRecord, ConsentRecord):
             await self._session.execute(delete(table).where(col(table.nik_hash) == nik_hash))
+
+
+class IssuedDocumentRepository:
+    """The documents agencies issued, as intake keeps them for their verification page."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def record_issue(self, document: IssuedDocumentRecord) -> bool:
+        """Record an issued document unless one with its id is recorded already (kept as it is: an issue is
+        announced once, and a repeat changes nothing); whether it was new."""
+        values = document.model_dump()
+        statement = (
+            insert(IssuedDocumentRecord)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=["document_id"])
+            .returning(col(IssuedDocumentRecord.document_id))
+        )
+        return (await self._session.execute(statement)).first() is not None
+
+    async def record_revocation(self, document_id: str, reason: str, revoked_at: datetime) -> bool:
+        """Mark the document revoked with ``reason``, unless it is already (the first revocation stands); whether
+        a recorded document was revoked now."""
+        statement = (
+            update(IssuedDocumentRecord)
+            .where(col(IssuedDocumentRecord.document_id) == document_id)
+            .where(col(IssuedDocumentRecord.revoked_at).is_(None))
+            .values(revoked_at=revoked_at, revocation_reason=reason)
+            .returning(col(IssuedDocumentRecord.document_id))
+        )
+        return (await self._session.execute(statement)).first() is not None
+
+    async def by_id(self, document_id: str) -> IssuedDocumentRecord | None:
+        """The issued document with ``document_id``, if intake recorded one."""
+        return await self._session.get(IssuedDocumentRecord, document_id)

@@ -3,10 +3,10 @@ ciphertext; the NIK also as a keyed hash for look-ups."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Column, DateTime, Index, Text
+from sqlalchemy import Column, Date, DateTime, Index, Text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -188,4 +188,34 @@ class ErasureRequest(SQLModel, table=True):
     requested_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     erased_at: datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True)), description="When it was carried out."
+    )
+
+
+class IssuedDocumentRecord(SQLModel, table=True):
+    """A document an agency issued (``document.issued``) and, once revoked, why and when (``document.revoked``):
+    what the public verification page shows, and where the signed PDF is in the shared document store. The holder
+    only as initials and a NIK masked to its last four digits."""
+
+    __tablename__ = "issued_documents"
+
+    document_id: str = Field(primary_key=True, description="The document's id (UUID), as its QR code names it.")
+    application_id: str = Field(index=True, description="The application it was issued for.")
+    service_code: str = Field(description="The catalogue service it was issued for.")
+    agency: str = Field(description="Lower-case code of the issuing agency.")
+    number: str = Field(description="The document's number, unique per agency and year.")
+    issued_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    valid_until: date | None = Field(
+        default=None, sa_column=Column(Date), description="Its last valid day (in Jakarta); null: no expiry."
+    )
+    sha256: str = Field(description="Hex SHA-256 of the signed PDF; also its address in the document store.")
+    size_bytes: int = Field(description="The signed PDF's size in bytes.")
+    pdf_name: str = Field(description="What the stored PDF is (the reference's name, e.g. `skck`).")
+    holder_initials: str = Field(description="The holder's initials: all of the name a public page shows.")
+    holder_nik_masked: str = Field(description="The holder's NIK, its last four digits only.")
+    officer: str = Field(description="Who issued it (the officer's actor string).")
+    collect_at_counter: bool = Field(description="Whether the original is collected at the mall's counter.")
+    revoked_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    revocation_reason: str | None = Field(default=None, sa_column=Column(Text), description="Why it was revoked.")
+    recorded_at: datetime = Field(
+        sa_column=Column(DateTime(timezone=True), nullable=False), description="When intake recorded the issue."
     )
