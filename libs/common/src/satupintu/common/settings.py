@@ -18,6 +18,10 @@ LOCAL_KAFKA_BOOTSTRAP = "127.0.0.1:9092"
 LOCAL_DATABASE_SERVER_URL = "postgresql://postgres@127.0.0.1:55432/postgres"
 LOCAL_ISSUER = "satupintu-local"
 """The issuer of tokens minted locally (``satupintu-token`` with the development keys); never accepted in production."""
+JWKS_CACHE_SECONDS = 300.0
+"""How long a provider's published keys are kept (`AUTH_JWKS_CACHE_SECONDS`; page sign-in uses the same)."""
+JWKS_REFRESH_COOLDOWN_SECONDS = 10.0
+"""The least time between two fetches forced by unknown key ids (`AUTH_JWKS_REFRESH_COOLDOWN_SECONDS`)."""
 
 
 class KafkaSettings(BaseSettings):
@@ -109,10 +113,12 @@ class AuthSettings(BaseSettings):
     )
     token_ttl_seconds: int = Field(default=3600, gt=0, description="Lifetime of issued tokens, in seconds.")
     jwks_cache_seconds: float = Field(
-        default=300, gt=0, description="How long the provider's published keys are kept before they are fetched again."
+        default=JWKS_CACHE_SECONDS,
+        gt=0,
+        description="How long the provider's published keys are kept before they are fetched again.",
     )
     jwks_refresh_cooldown_seconds: float = Field(
-        default=10,
+        default=JWKS_REFRESH_COOLDOWN_SECONDS,
         ge=0,
         description=(
             "A token naming a key not in the cached set (the provider rotated its key) fetches the set again at once, "

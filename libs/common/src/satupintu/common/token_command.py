@@ -17,10 +17,9 @@ from authlib.integrations.base_client import OAuthError
 from authlib.integrations.httpx_client import OAuth2Client
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from satupintu.common.oidc.settings import LOCAL_ISSUER
 from satupintu.common.production import ENVIRONMENT_VARIABLE, Environment, environment_field
 
-LOCAL_ISSUER = "http://127.0.0.1:8080/realms/satupintu"
-"""The issuer of the local Keycloak's realm ``satupintu`` (``make up``)."""
 COMMAND_LINE_CLIENT = "satupintu-cli"
 """The local realm's public client that alone accepts the password grant."""
 

@@ -11,6 +11,9 @@ from typing import Any
 import httpx
 import jwt
 
+from satupintu.common.auth import ProviderKeys
+from satupintu.common.settings import JWKS_CACHE_SECONDS, JWKS_REFRESH_COOLDOWN_SECONDS
+
 BACKCHANNEL_LOGOUT_EVENT = "http://schemas.openid.net/event/backchannel-logout"
 
 
@@ -42,7 +45,7 @@ class Provider:
         self._algorithms = algorithms
         self._leeway = leeway
         self._endpoints: Endpoints | None = None
-        self._keys: jwt.PyJWKClient | None = None
+        self._keys: ProviderKeys | None = None
         self._lock = asyncio.Lock()
 
     async def endpoints(self) -> Endpoints:
@@ -95,7 +98,10 @@ class Provider:
     async def _verified(self, token: str, *, require: list[str]) -> dict[str, Any]:
         endpoints = await self.endpoints()
         if self._keys is None:
-            self._keys = jwt.PyJWKClient(endpoints.jwks_uri, cache_keys=True, lifespan=300, timeout=10)
+            # The access tokens' key set client: a rotated key is fetched at once, made-up ones not every time.
+            self._keys = ProviderKeys(
+                endpoints.jwks_uri, lifespan=JWKS_CACHE_SECONDS, cooldown=JWKS_REFRESH_COOLDOWN_SECONDS
+            )
         keys = self._keys
         try:
             key = await asyncio.to_thread(keys.get_signing_key_from_jwt, token)

@@ -17,7 +17,8 @@ import httpx
 from pydantic import SecretStr
 
 from satupintu.common.oidc.settings import OidcSettings
-from satupintu.devtools.localstack.keycloak import ADMIN_USER, REALM, LocalKeycloak
+from satupintu.devtools.localstack.keycloak import REALM, LocalKeycloak
+from satupintu.devtools.testing.keycloak_admin import admin_token
 
 _FORM_ACTION = re.compile(r'<form[^>]*id="kc-form-login"[^>]*action="(?P<action>[^"]+)"', re.S)
 
@@ -29,22 +30,12 @@ class KeycloakAdmin:
         self.keycloak = keycloak
         self._base = keycloak.url.rstrip("/")
 
-    def _token(self) -> str:
-        password = json.loads(self.keycloak.credentials_file.read_text())["password"]
-        answer = httpx.post(
-            f"{self._base}/realms/master/protocol/openid-connect/token",
-            data={"grant_type": "password", "client_id": "admin-cli", "username": ADMIN_USER, "password": password},
-            timeout=30,
-        )
-        answer.raise_for_status()
-        return str(answer.json()["access_token"])
-
     def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """``method`` on ``/admin/realms/<path>``; raises on an error answer."""
         answer = httpx.request(
             method,
             f"{self._base}/admin/realms/{path.lstrip('/')}",
-            headers={"Authorization": f"Bearer {self._token()}"},
+            headers={"Authorization": f"Bearer {admin_token(self.keycloak)}"},
             timeout=30,
             **kwargs,
         )
