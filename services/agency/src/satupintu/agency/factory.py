@@ -21,8 +21,6 @@ from satupintu.common.working_days import parse_dates
 from satupintu.contract.topics import agency_reader
 
 SERVICE_NAME = "agency"
-DESK_PORT = 8003
-"""The desk's port under ``make up``: its address at the local provider."""
 
 
 @dataclass
@@ -61,7 +59,7 @@ class AgencyContext:
             settings.oidc,
             SessionStore(runtime.sessions, cipher, clock),
             client="desk",
-            port=DESK_PORT,
+            port=settings.port,
             roles={Role.OFFICER, Role.OPERATOR},  # operators: the dead-letter page
             cookie="desk_session",
             landing="/login",

@@ -39,7 +39,7 @@ def create_app(settings: AgencySettings | None = None, clock: Clock = utc_now) -
         same_site="lax",
         https_only=settings.secure_cookies,
     )
-    web.install_page_security(app, context.sign_in.provider_origin)
+    web.install_page_security(app, context.sign_in)
     app.include_router(tasks_api.router)
     app.include_router(documents_api.router)
     app.include_router(web.router)

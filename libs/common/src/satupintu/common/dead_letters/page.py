@@ -69,9 +69,7 @@ def _render(request: Request, template: str, *, title: str, status_code: int = 2
     # Signing out (a form posted here) ends at the provider's end-session endpoint: form-action holds for the
     # redirect after a form too.
     policy = page.headers["Content-Security-Policy"]
-    page.headers["Content-Security-Policy"] = policy.replace(
-        "form-action 'self'", f"form-action 'self' {sign_in.provider_origin}"
-    )
+    page.headers["Content-Security-Policy"] = sign_in.allowing_sign_out(policy)
     return page
 
 

@@ -109,6 +109,13 @@ class SignIn:
         parts = urlsplit(self.provider.issuer)
         return f"{parts.scheme}://{parts.netloc}"
 
+    def allowing_sign_out(self, policy: str) -> str:
+        """A page's content security ``policy`` with the provider's origin among the places its forms may lead (its
+        ``form-action 'self'`` widened): signing out posts here and ends at the provider's end-session endpoint."""
+        if "form-action 'self'" not in policy:
+            raise ValueError("the page's policy has no form-action 'self' to widen")
+        return policy.replace("form-action 'self'", f"form-action 'self' {self.provider_origin}", 1)
+
     @property
     def redirect_uri(self) -> str:
         """Where the provider sends the browser back (registered with the provider)."""

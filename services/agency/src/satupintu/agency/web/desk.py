@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 from satupintu.agency.api import dependencies
 from satupintu.agency.api.dependencies import DeskOfficer, desk_service, sign_in, signed_in_officer
 from satupintu.agency.domain import DecisionInput, DeskError, FieldProblem, InvalidDecision
+from satupintu.common.oidc.web import SignIn
 from satupintu.common.web.csrf import CsrfField
 from satupintu.common.web.dates import local_time
 from satupintu.common.web.templates import render_html
@@ -24,7 +25,7 @@ router = APIRouter(include_in_schema=False)
 FLASH_KEY = "flash"
 PAGE_PATHS = ("/login", "/auth", "/desk")
 _CSP = (
-    "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; form-action 'self' {provider}; "
+    "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; form-action 'self'; "
     "frame-ancestors 'none'; base-uri 'none'"
 )
 
@@ -46,10 +47,10 @@ _FIELD_MESSAGES = {
 }
 
 
-def install_page_security(app: FastAPI, provider_origin: str) -> None:
+def install_page_security(app: FastAPI, officers: SignIn) -> None:
     """Headers for the desk's pages: no framing, no foreign content, no caching of personal data; forms post here
-    (signing out continues at the provider, ``provider_origin``)."""
-    policy = _CSP.format(provider=provider_origin)
+    (signing out continues at the provider)."""
+    policy = officers.allowing_sign_out(_CSP)
 
     @app.middleware("http")
     async def page_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:

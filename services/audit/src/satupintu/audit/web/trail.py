@@ -36,9 +36,8 @@ def _page(request: Request, template: str, values: dict[str, Any], status_code: 
     shown = {"principal": None, "csrf_token": sign_in.csrf_token(request), **values}
     # Audit entries stay out of caches, frames and referrers; forms post here, and signing out continues at the
     # provider. The pages carry their style inline.
-    policy = (
-        "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; frame-ancestors 'none'; "
-        f"form-action 'self' {sign_in.provider_origin}"
+    policy = sign_in.allowing_sign_out(
+        "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
     )
     return render_html("satupintu.audit", template, shown, status_code=status_code, headers=page_headers(policy))
 

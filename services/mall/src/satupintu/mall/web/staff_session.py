@@ -14,7 +14,6 @@ next call and the next page's message; it is forgotten when a page finds nobody 
 from __future__ import annotations
 
 from typing import Any, Final
-from urllib.parse import urlsplit
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse, Response
@@ -65,10 +64,7 @@ def signed_in_page_policy(sign_in: SignIn) -> str:
     """The staff pages' content security policy: the mall's, with the provider's origin among the places a form may
     lead, since signing out (a form posted here) ends at the provider's end-session endpoint (``form-action`` holds
     for the redirects after a form too)."""
-    issuer = urlsplit(sign_in.provider.issuer)
-    return PAGE_HEADERS["Content-Security-Policy"].replace(
-        "form-action 'self'", f"form-action 'self' {issuer.scheme}://{issuer.netloc}"
-    )
+    return sign_in.allowing_sign_out(PAGE_HEADERS["Content-Security-Policy"])
 
 
 def render_staff_page(
