@@ -37,7 +37,8 @@ from satupintu.contract.topics import all_topic_names
 from satupintu.devtools.localstack.cli import service_database_url
 from satupintu.devtools.localstack.kafka import LocalKafka
 from satupintu.devtools.localstack.postgres import LocalPostgres
-from tests.processes import ServiceProcess, free_port
+from satupintu.devtools.testing.browser import free_port
+from tests.processes import ServiceProcess
 
 SERVICES = ("intake", "routing", "agency", "notification", "audit", "mall")
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -13,15 +12,8 @@ from pathlib import Path
 import httpx
 
 from satupintu.common.settings import DatabaseSettings, KafkaSettings
+from satupintu.devtools.testing.browser import free_port
 from satupintu.devtools.testing.waiting import eventually
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 class ManagedProcess:

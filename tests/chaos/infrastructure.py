@@ -15,7 +15,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.processes import free_port
+from satupintu.devtools.testing.browser import free_port
 
 _CONTROL = """
 import sys

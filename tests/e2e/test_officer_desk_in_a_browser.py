@@ -5,16 +5,13 @@ out ends the session here and at Keycloak. Screenshots go to ``docs/screenshots/
 
 from __future__ import annotations
 
-import asyncio
 import re
-import socket
 import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-import uvicorn
 from playwright.async_api import async_playwright, expect
 
 from satupintu.agency.config import AgencySettings
@@ -24,7 +21,7 @@ from satupintu.common.settings import KafkaSettings
 from satupintu.contract.base import DocumentRef
 from satupintu.contract.topics import Topic
 from satupintu.devtools.localstack.keycloak import LocalKeycloak
-from satupintu.devtools.testing.browser import CHROMIUM_ARGS, chromium, screenshot_path
+from satupintu.devtools.testing.browser import CHROMIUM_ARGS, chromium, free_port, screenshot_path, serving
 from satupintu.devtools.testing.sign_in import KeycloakAdmin
 from satupintu.devtools.testing.waiting import eventually
 from tests.support import produce, record_of, submitted_event, wait_for_events
@@ -32,13 +29,6 @@ from tests.support import produce, record_of, submitted_event, wait_for_events
 pytestmark = pytest.mark.browser
 
 APPLICATIONS = Topic.APPLICATIONS.name_for()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 @pytest.fixture
@@ -49,20 +39,8 @@ async def served_desk(agency_settings: AgencySettings, keycloak: LocalKeycloak) 
     base_url = f"http://127.0.0.1:{port}"
     oidc = KeycloakAdmin(keycloak).register_web_client("desk", base_url)
     app = create_app(agency_settings.model_copy(update={"oidc": oidc}))
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    serving = asyncio.create_task(server.serve())
-
-    async def started() -> bool:
-        if serving.done():
-            serving.result()  # raises what stopped the server
-        return server.started
-
-    await eventually(started, what="the desk listening")
-    try:
+    async with serving(app, "the desk", port=port):
         yield base_url, app
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(serving, timeout=30)
 
 
 async def test_an_officer_signs_in_at_keycloak_sees_only_their_agencys_tasks_approves_one_and_signs_out(

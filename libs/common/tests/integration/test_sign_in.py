@@ -5,7 +5,6 @@ at another through back-channel logout, and the realm's lockout after repeated w
 from __future__ import annotations
 
 import asyncio
-import socket
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -24,6 +23,7 @@ from satupintu.common.oidc.sessions import SIGN_IN_TABLES, SessionStore
 from satupintu.common.oidc.web import SignIn, sign_in_router
 from satupintu.common.settings import DatabaseSettings
 from satupintu.devtools.localstack.keycloak import REALM, LocalKeycloak
+from satupintu.devtools.testing.browser import free_port
 from satupintu.devtools.testing.plugin import service_database
 from satupintu.devtools.testing.sign_in import KeycloakAdmin, Person
 from satupintu.devtools.testing.waiting import eventually
@@ -39,13 +39,6 @@ async def store(database_settings: DatabaseSettings) -> AsyncIterator[SessionSto
     await create_tables(engine, list(SIGN_IN_TABLES))
     yield SessionStore(session_factory(engine), FieldCipher({"k1": bytes(32)}, "k1"), lambda: datetime.now(UTC))
     await engine.dispose()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def app_with(sign_in: SignIn) -> FastAPI:

@@ -3,10 +3,9 @@ and a free port to serve the mall at (known before the app is built, to register
 
 from __future__ import annotations
 
-import socket
 from datetime import UTC, datetime, timedelta
 
-from satupintu.devtools.testing.browser import CHROMIUM_ARGS, SCREENSHOTS, chromium, serving
+from satupintu.devtools.testing.browser import CHROMIUM_ARGS, SCREENSHOTS, chromium, free_port, serving
 
 __all__ = ["CHROMIUM_ARGS", "SCREENSHOTS", "Clock", "chromium", "free_port", "serving"]
 
@@ -27,11 +26,3 @@ class Clock:
 
     def __call__(self) -> datetime:
         return datetime.now(UTC) + self.offset
-
-
-def free_port() -> int:
-    """A loopback port nothing listens on now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
