@@ -35,8 +35,9 @@ from satupintu.common.catalogue import load_catalogue
 from satupintu.common.settings import DatabaseSettings, KafkaSettings
 from satupintu.contract.envelope import EnvelopeError, from_record
 from satupintu.contract.topics import DLQ_SUFFIX, Topic, all_topic_names
-from satupintu.devtools.testing.waiting import eventually
-from tests.processes import ManagedProcess, ServiceProcess, free_port
+from satupintu.devtools.testing.browser import free_port
+from satupintu.devtools.testing.waiting import DeadlineExceeded, eventually
+from tests.processes import ManagedProcess, ServiceProcess
 
 APPLICATIONS = int(os.environ.get("CHAOS_APPLICATIONS", "100"))
 """Applications per drill: 100 in ``make test``; ``make chaos`` sets 500."""
@@ -451,15 +452,24 @@ async def stop_with_backlog(stack: Stack, victims: dict[str, Process], timeout: 
 
 async def stuck_lag(probe: LagProbe, group: str, topics: list[str], deadline: float) -> bool:
     """Wait until some partition of ``topics`` has records ``group`` has not committed and its commit has not moved
-    for a second; False if the deadline passes first."""
-    before = await probe.committed(group)
-    while time.monotonic() < deadline:
-        await asyncio.sleep(1.0)
+    for a second (sampled once a second); False if the deadline passes first."""
+    before: dict[TopicPartition, int] | None = None
+
+    async def stuck() -> bool:
+        nonlocal before
         ends, now = await probe.end_offsets(topics), await probe.committed(group)
-        if any(end > now.get(tp, 0) and now.get(tp, 0) == before.get(tp, 0) for tp, end in ends.items()):
-            return True
-        before = now
-    return False
+        previous, before = before, now
+        if previous is None:  # the first sample: nothing to compare with yet
+            return False
+        return any(end > now.get(tp, 0) and now.get(tp, 0) == previous.get(tp, 0) for tp, end in ends.items())
+
+    try:
+        await eventually(
+            stuck, timeout=max(0.0, deadline - time.monotonic()), interval=1.0, what=f"a stuck commit of {group}"
+        )
+    except DeadlineExceeded:
+        return False
+    return True
 
 
 # --- reading every topic ------------------------------------------------------------------------------------------
