@@ -22,7 +22,7 @@ from satupintu.contract.applications import (
     StageTask,
 )
 from satupintu.contract.base import Decision, DocumentRef, EventPayload, TaskState
-from satupintu.contract.documents import DocumentIssued, DocumentRevoked
+from satupintu.contract.documents import DocumentCollected, DocumentIssued, DocumentRevoked
 from satupintu.contract.envelope import EVENT_TYPES, EnvelopeError, Event, KafkaRecord, from_record, to_record
 from satupintu.contract.mall import (
     ComplaintFiled,
@@ -142,6 +142,16 @@ SAMPLES: dict[type[EventPayload], EventPayload] = {
         holder_nik_masked="************0001",
         officer="officer:polres:rina",
         collect_at_counter=False,
+    ),
+    DocumentCollected: DocumentCollected(
+        document_id=DOCUMENT_ID,
+        application_id=APPLICATION_ID,
+        agency="polres",
+        number="SKCK/POLRES/2026/00017",
+        handed_over_by="officer:dpmptsp:sari",
+        collected_by="Budi Santoso",
+        collected_by_holder=True,
+        collected_at=AT,
     ),
     DocumentRevoked: DocumentRevoked(
         document_id=DOCUMENT_ID,
@@ -425,7 +435,7 @@ def test_every_concrete_payload_class_is_registered_under_its_own_type() -> None
     concrete = {cls for cls in _subclasses(EventPayload) if "event_type" in vars(cls)}
     assert concrete == set(EVENT_TYPES.values())
     assert all(EVENT_TYPES[payload_type.event_type] is payload_type for payload_type in concrete)
-    assert len(EVENT_TYPES) == 35
+    assert len(EVENT_TYPES) == 36
 
 
 @pytest.mark.parametrize("event_type", sorted(EVENT_TYPES))

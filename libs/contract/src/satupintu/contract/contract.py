@@ -16,7 +16,7 @@ from satupintu.contract.applications import (
     ApplicationTaskUpdated,
 )
 from satupintu.contract.base import EventPayload
-from satupintu.contract.documents import DocumentIssued, DocumentRevoked
+from satupintu.contract.documents import DocumentCollected, DocumentIssued, DocumentRevoked
 from satupintu.contract.mall import (
     ComplaintFiled,
     ComplaintResolved,
@@ -83,6 +83,7 @@ PRODUCED_BY: Mapping[str, tuple[type[EventPayload], ...]] = {
         ConsentGranted,
         ConsentWithdrawn,
         ConsentUsed,
+        DocumentCollected,
         AccessRecorded,
     ),
 }

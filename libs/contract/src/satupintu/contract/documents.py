@@ -70,6 +70,24 @@ class DocumentIssued(_DocumentEvent):
         return self
 
 
+class DocumentCollected(_DocumentEvent):
+    """The holder (or someone on their behalf) collected the original at the mall's counter: who handed it over, to
+    whom, when. Published by the mall on its own topic, keyed by the application like the issue."""
+
+    event_type: ClassVar[str] = "document.collected"
+    topic: ClassVar[Topic] = Topic.MALL
+
+    number: str = Field(min_length=1, max_length=100, description="The collected document's number.")
+    handed_over_by: str = Field(description="The clerk who handed it over, as an actor (`officer:dpmptsp:sari`).")
+    collected_by: str = pii_field(
+        "The name of the person who took it, as the clerk read it from their identity card.", max_length=120
+    )
+    collected_by_holder: bool = Field(
+        description="Whether the holder took it in person (false: someone on their behalf, with a power of attorney)."
+    )
+    collected_at: datetime = Field(description="When it was handed over.")
+
+
 class DocumentRevoked(_DocumentEvent):
     """The issuing agency revoked a document: its verification page says so, with the reason, from now on."""
 

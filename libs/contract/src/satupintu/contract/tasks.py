@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import ClassVar
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from satupintu.contract.applications import JsonScalar
 from satupintu.contract.base import Decision, DocumentRef, EventPayload, pii_field
@@ -17,6 +17,17 @@ class _TaskEvent(EventPayload):
     application_id: str = Field(description="The application the task belongs to; also the Kafka key.")
     task_id: str = Field(description="The task's id.")
     agency: str = Field(description="Lower-case code of the agency the task belongs to.")
+
+
+class DocumentHolder(BaseModel):
+    """Who the document an agency issues is for: the applicant's name and NIK as intake sealed them in
+    `application.submitted` (fields `applicant/name` and `applicant/nik`, subject the application id), passed on
+    unopened by routing; the issuing agency opens them with the citizen's key from `keys.agency.<code>`."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = pii_field("The applicant's full name, sealed (field `applicant/name`).")
+    nik: str = pii_field("The applicant's NIK, sealed (field `applicant/nik`).")
 
 
 class TaskAssigned(_TaskEvent):
@@ -39,6 +50,11 @@ class TaskAssigned(_TaskEvent):
         "The citizen's answers when the task is re-assigned after an information request, each sealed for this "
         "agency (field: its key).",
         default_factory=dict,
+    )
+    holder: DocumentHolder | None = pii_field(
+        "Who the service's document is for, only on the task of the agency that issues it (the catalogue's "
+        "`document`); none on every other task.",
+        default=None,
     )
     due_at: datetime = Field(description="When the service standard says the task must be done.")
     assigned_at: datetime = Field(description="When the task was assigned.")
