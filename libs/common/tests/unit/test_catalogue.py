@@ -438,6 +438,23 @@ def test_document_after_a_parallel_last_stage_must_name_its_issuer(tmp_path: Pat
     assert "service skck: document: the last stage has several agencies ['dlh', 'polres']" in message
 
 
+def test_document_about_someone_else_names_a_field_the_issuing_agency_sees(shipped: Catalogue) -> None:
+    birth = shipped.service("akta-kelahiran")
+
+    assert birth is not None
+    assert birth.document is not None
+    assert birth.document.holder_field == "child_name"
+
+
+def test_document_holder_field_the_issuing_agency_cannot_see_is_refused(tmp_path: Path) -> None:
+    document = _issuing(_document_block(holder_field="address"))
+    document["services"][0]["stages"][1]["tasks"][0]["visible_fields"] = []
+
+    message = _refusal(_write(tmp_path, document))
+
+    assert "document.holder_field: 'address' is not visible to the issuing agency dlh" in message
+
+
 def test_document_printing_an_output_twice_is_refused(tmp_path: Path) -> None:
     twice = {"output": "clearance", "label": {"id": "Izin"}}
 

@@ -53,7 +53,8 @@ async def stored_row(app: FastAPI, application_id: str) -> dict[str, Any]:
         row = (
             await session.execute(
                 text(
-                    "SELECT row_to_json(w)::text AS raw, w.data, w.personal_data_ciphertext FROM workflows w "
+                    "SELECT row_to_json(w)::text AS raw, w.data, w.personal_data_ciphertext, w.holder_ciphertext "
+                    "FROM workflows w "
                     "WHERE application_id = :id"
                 ),
                 {"id": application_id},
@@ -103,6 +104,25 @@ async def test_personal_fields_are_sealed_in_the_database_and_forwarded_opened(
     assert address not in after_answer["raw"]
     assert corrected not in after_answer["raw"]
     assert after_answer["data"] == {"purpose": "Melamar pekerjaan"}
+
+
+async def test_whom_the_document_is_for_is_sealed_in_the_database_and_forwarded_to_the_issuer_again(
+    routing: FastAPI, kafka_settings: KafkaSettings
+) -> None:
+    submitted = submitted_event("skck", {"purpose": "Melamar pekerjaan", "address": "Jl. Merdeka 1"})
+    await produce(kafka_settings, APPLICATIONS, [record_of(submitted)])
+    [assignment] = await wait_for_events(kafka_settings, POLRES_TASKS, submitted.subject, "task.assigned")
+
+    reassigned = await answer_address(kafka_settings, assignment, {"address": "Jl. Kenanga 2"})
+    row = await stored_row(routing, submitted.subject)
+
+    holder = (submitted.payload.applicant.name, submitted.payload.applicant.nik)
+    assert assignment.payload.holder is not None
+    assert (assignment.payload.holder.name, assignment.payload.holder.nik) == holder
+    assert reassigned.payload.holder == assignment.payload.holder  # loaded back from the sealed column
+    assert row["holder_ciphertext"].startswith("v1.")
+    assert submitted.payload.applicant.nik not in row["raw"]
+    assert submitted.payload.applicant.name not in row["raw"]
 
 
 async def test_a_row_stored_before_sealing_has_its_personal_fields_sealed_and_still_forwarded(

@@ -1,7 +1,7 @@
 """A small catalogue and a driver for routing's workflow, in memory: what each unit test starts from.
 
-``permit`` runs three stages (the owner checks, two agencies review in parallel, the owner issues with both
-reviews' outputs); ``letter`` is one agency, one stage. Task ids are ``task-1``, ``task-2``, ... in creation order.
+``permit`` runs three stages (the owner checks, two agencies review in parallel, the owner issues its document with
+both reviews' outputs); ``letter`` is one agency, one stage. Task ids are ``task-1``, ``task-2``, ... in creation order.
 """
 
 from __future__ import annotations
@@ -89,6 +89,7 @@ CATALOGUE = Catalogue.model_validate(
                 "sla_working_days": 20,
                 "cost": {"id": "Gratis", "en": "Free"},
                 "product": {"id": "Izin", "en": "Permit"},
+                "document": {"title": {"id": "Izin"}, "number_format": "IZIN/{year}/{serial:04d}"},
             },
             {
                 "code": "letter",

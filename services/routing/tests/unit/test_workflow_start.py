@@ -149,3 +149,24 @@ def test_a_claim_of_an_unknown_task_is_no_transition(flow) -> None:
 
     with pytest.raises(InvalidTransition, match="unknown task elsewhere"):
         workflow.claim(claim, topic_agency="dpmptsp", now=flow.now)
+
+
+def test_only_the_task_that_issues_the_document_is_told_whom_it_is_for_still_sealed(flow) -> None:
+    workflow, started = flow.start_with_events()
+    reviews = flow.decide(workflow, workflow.tasks[0])
+    issuing = [e for t in workflow.stage_tasks(1) for e in flow.decide(workflow, t) if isinstance(e, TaskAssigned)]
+
+    first = next(e for e in started if isinstance(e, TaskAssigned))
+    assert first.agency == "dpmptsp"
+    assert first.holder is None  # the owner's first look issues nothing
+    assert all(e.holder is None for e in reviews if isinstance(e, TaskAssigned))
+    [issue] = issuing
+    assert issue.holder is not None
+    assert (issue.holder.name, issue.holder.nik) == ("Siti", "3171015506900002")  # passed on as intake sent them
+
+
+def test_a_service_without_a_document_keeps_no_holder(flow) -> None:
+    workflow, started = flow.start_with_events("letter", data={"purpose": "kerja"})
+
+    assert workflow.holder is None
+    assert all(e.holder is None for e in started if isinstance(e, TaskAssigned))

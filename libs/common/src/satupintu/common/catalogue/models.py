@@ -166,6 +166,13 @@ class DocumentTemplate(_Frozen):
     valid_days: int | None = Field(
         default=None, ge=1, le=36_500, description="Days it is valid from issue; none when it does not expire."
     )
+    holder_field: str | None = Field(
+        default=None,
+        pattern=r"^[a-z][a-z0-9_]{0,63}$",
+        description="The form field naming whom the document is about when that is not the applicant (the child on "
+        "a birth certificate); one of the issuing task's `visible_fields`. The applicant's name by default; the "
+        "masked NIK printed is always the applicant's.",
+    )
     collect_at_counter: bool = Field(
         default=False, description="Whether the citizen collects the original at the agency's counter."
     )
@@ -267,6 +274,9 @@ class ServiceDefinition(_Frozen):
         if not issuing_stages:
             return [f"document: agency {issuer!r} has no task in the service"]
         issuing_stage = issuing_stages[-1]
+        issuing_task = next(task for task in self.stages[issuing_stage].tasks if task.agency == issuer)
+        if document.holder_field is not None and document.holder_field not in issuing_task.visible_fields:
+            return [f"document.holder_field: {document.holder_field!r} is not visible to the issuing agency {issuer}"]
         available: dict[str, set[str]] = {}
         for stage in self.stages[: issuing_stage + 1]:
             for task in stage.tasks:

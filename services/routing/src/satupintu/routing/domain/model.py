@@ -28,6 +28,7 @@ from satupintu.contract.applications import (
 )
 from satupintu.contract.base import ApplicationState, Decision, DocumentRef, EventPayload, TaskState
 from satupintu.contract.tasks import (
+    DocumentHolder,
     TaskAssigned,
     TaskClaimed,
     TaskDecided,
@@ -110,6 +111,9 @@ class Workflow:
     created_at: datetime
     updated_at: datetime
     tasks: list[Task] = field(default_factory=list)
+    holder: DocumentHolder | None = None
+    """Who the service's document is for (the applicant's name and NIK, sealed by intake for the citizen's key, never
+    opened here): kept only when the service issues a document, and passed on to the issuing agency's task alone."""
 
     @classmethod
     def start(
@@ -136,6 +140,11 @@ class Workflow:
             due_at=planning.due_at(service.agency, now, service.sla_working_days),
             created_at=now,
             updated_at=now,
+            holder=(
+                DocumentHolder(name=submitted.applicant.name, nik=submitted.applicant.nik)
+                if service.document is not None
+                else None
+            ),
         )
         return workflow, workflow._start_stage(service, 0, planning, now)
 
@@ -372,6 +381,7 @@ class Workflow:
                 visible_fields=definition.visible_fields,
                 questions=task.questions,
             ),
+            holder=self.holder if _issues_document(service, task) else None,
             due_at=task.due_at,
             assigned_at=now,
         )
@@ -380,3 +390,13 @@ class Workflow:
         if service is None:
             raise InvalidTransition(f"service {self.service_code!r} is no longer in the catalogue")
         return service
+
+
+def _issues_document(service: ServiceDefinition, task: Task) -> bool:
+    """Whether ``task`` is the one whose approval issues the service's document: the issuing agency's task in the
+    last stage it has one in."""
+    issuer = service.issuing_agency()
+    if issuer is None or task.agency != issuer:
+        return False
+    stages = [index for index, stage in enumerate(service.stages) if issuer in {t.agency for t in stage.tasks}]
+    return task.stage_index == stages[-1]

@@ -9,6 +9,7 @@ from typing import Any
 
 from satupintu.common.catalogue import ServiceDefinition
 from satupintu.common.crypto import FieldCipher
+from satupintu.contract.tasks import DocumentHolder
 from satupintu.routing.storage.tables import WorkflowRecord
 
 
@@ -44,4 +45,24 @@ def store_form_data(
         cipher.encrypt(json.dumps(personal, ensure_ascii=False), _personal_context(workflow.application_id))
         if personal
         else None
+    )
+
+
+def _holder_context(application_id: str) -> str:
+    return f"workflows.holder:{application_id}"
+
+
+def holder(workflow: WorkflowRecord, cipher: FieldCipher) -> DocumentHolder | None:
+    """Who ``workflow``'s document is for, as stored by :func:`store_holder`."""
+    if not workflow.holder_ciphertext:
+        return None
+    return DocumentHolder.model_validate_json(
+        cipher.decrypt(workflow.holder_ciphertext, _holder_context(workflow.application_id))
+    )
+
+
+def store_holder(workflow: WorkflowRecord, value: DocumentHolder | None, cipher: FieldCipher) -> None:
+    """Keep ``value`` (still sealed for the citizen's key) sealed once more with routing's data keys."""
+    workflow.holder_ciphertext = (
+        cipher.encrypt(value.model_dump_json(), _holder_context(workflow.application_id)) if value else None
     )

@@ -15,7 +15,7 @@ from satupintu.common.catalogue import ServiceDefinition
 from satupintu.common.crypto import FieldCipher
 from satupintu.contract.base import ApplicationState, TaskState
 from satupintu.routing.domain import Task, Workflow
-from satupintu.routing.storage.form_fields import form_data, store_form_data
+from satupintu.routing.storage.form_fields import form_data, holder, store_form_data, store_holder
 from satupintu.routing.storage.tables import TaskRecord, WorkflowRecord
 
 
@@ -149,6 +149,7 @@ class SqlWorkflows:
             created_at=record.created_at,
             updated_at=record.updated_at,
             tasks=[_task(task) for task in tasks],
+            holder=holder(record, self._cipher),
         )
 
     def add(self, workflow: Workflow, service: ServiceDefinition) -> None:
@@ -169,6 +170,7 @@ class SqlWorkflows:
             updated_at=workflow.updated_at,
         )
         store_form_data(record, service, workflow.form, self._cipher)
+        store_holder(record, workflow.holder, self._cipher)
         self._repository.add(record)
         self._rows[workflow.application_id] = (record, {})
         self.save(workflow)

@@ -32,6 +32,12 @@ class WorkflowRecord(SQLModel, table=True):
         sa_column=Column(Text),
         description="The personal form fields (the catalogue's `personal`), JSON sealed with the routing data keys.",
     )
+    holder_ciphertext: str | None = Field(
+        default=None,
+        sa_column=Column(Text),
+        description="Who the service's document is for (name and NIK as intake sealed them), JSON sealed again with "
+        "the routing data keys; only for services that issue a document.",
+    )
     documents: list[dict[str, str]] = Field(sa_column=Column(JSONB, nullable=False))
     outputs: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False), description="Outputs by agency.")
     due_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
