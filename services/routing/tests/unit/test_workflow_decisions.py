@@ -52,6 +52,18 @@ def test_an_accepted_decision_names_the_decision_event_it_applied(flow) -> None:
     )
 
 
+def test_an_accepted_approval_carries_its_outputs_and_a_question_none(flow) -> None:
+    letter, permit = flow.start("letter"), flow.start()
+
+    approved = flow.decide(letter, letter.tasks[0], outputs={"number": "S-1"})[0]
+    asked = flow.decide(permit, permit.tasks[0], Decision.NEEDS_INFORMATION, questions=("Alamat?",))[0]
+
+    assert isinstance(approved, TaskDecisionAccepted)
+    assert approved.outputs == {"number": "S-1"}
+    assert isinstance(asked, TaskDecisionAccepted)
+    assert asked.outputs == {}
+
+
 def test_a_claimed_task_is_approved_like_an_assigned_one(flow) -> None:
     workflow = flow.start("letter")
     [task] = workflow.tasks

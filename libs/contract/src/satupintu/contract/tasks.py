@@ -113,6 +113,11 @@ class TaskDecisionAccepted(_TaskEvent):
 
     decision: Decision = Field(description="The decision routing applied.")
     decision_event_id: str = Field(description="`ce_id` of the `task.decided` event routing applied.")
+    outputs: dict[str, JsonScalar] = Field(
+        default_factory=dict,
+        description="The approval's outputs as routing applied them (what the issued document prints); empty for "
+        "any other decision.",
+    )
     accepted_at: datetime = Field(description="When routing applied the decision.")
 
 

@@ -208,6 +208,7 @@ class Workflow:
             agency=decided.agency,
             decision=decided.decision,
             decision_event_id=decision_event_id,
+            outputs=dict(decided.outputs) if decided.decision is Decision.APPROVED else {},
             accepted_at=now,
         )
         if decided.decision is Decision.APPROVED:
