@@ -239,7 +239,7 @@ def test_production_refuses_to_start_while_an_issuing_agency_has_no_signing_key_
         "agency polres (Kepolisian Resor) issues documents but cannot sign them: agency polres: no polres.key.pem"
         in (message)
     )
-    assert "agency djp" not in message
+    assert "agency satlantas" not in message
 
 
 def test_a_chain_that_is_not_for_the_agencys_key_is_refused_naming_the_agency(
@@ -261,4 +261,6 @@ def test_a_chain_that_is_not_for_the_agencys_key_is_refused_naming_the_agency(
 def test_without_a_signing_keys_directory_every_issuing_agency_is_named() -> None:
     (problem,) = signing_key_problems(None, issuing_agencies(load_catalogue()))
 
-    assert problem.startswith("AGENCY_SIGNING_KEYS_DIR is not set, so the documents of bpn, disdukcapil, djp")
+    assert problem.startswith(
+        "AGENCY_SIGNING_KEYS_DIR is not set, so the documents of disdukcapil, dpmptsp, polres, satlantas would"
+    )

@@ -62,6 +62,12 @@ class AgencySettings(ServiceSettings):
             "development CA in the auth keys directory makes a root and one certificate per agency."
         ),
     )
+    verification_base_url: str = Field(
+        default="http://127.0.0.1:8001",
+        pattern=r"^https?://[^\s]+$",
+        description="Intake's public address: an issued document's QR code links to `<this>/verify/<document id>`, "
+        "the page anyone may open to check it.",
+    )
     encryption_keys: Annotated[str | None, Secret()] = Field(
         default=None,
         description=(

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from satupintu.agency.config import AgencySettings
+from satupintu.agency.issuing.issuer import DocumentIssuer
 from satupintu.agency.migrations import SCHEMA
 from satupintu.agency.services import DeskService
 from satupintu.common.auth import Role
@@ -43,6 +44,12 @@ class AgencyContext:
         keys = runtime.keep_citizen_keys(readers, private_keys_dir=settings.reader_private_keys_dir)
         keys_dir = settings.auth.keys_dir
         cipher = field_cipher(settings.encryption_keys, keys_dir, SERVICE_NAME)
+        issuer = DocumentIssuer.load(  # before any event is taken: a missing key stops the desk, naming the agency
+            catalogue,
+            signing_keys_dir=settings.signing_keys_dir,
+            development_keys_dir=keys_dir,
+            verification_base_url=settings.verification_base_url,
+        )
         desk = DeskService(
             runtime.sessions,
             runtime.outbox,
@@ -53,6 +60,7 @@ class AgencyContext:
             due_soon_working_days=settings.due_soon_working_days,
             collective_leave=parse_dates(settings.collective_leave),
             keys=keys,
+            issuer=issuer,
             clock=clock,
         )
         sign_in = SignIn(

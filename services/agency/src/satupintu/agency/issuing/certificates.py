@@ -126,9 +126,9 @@ def signing_key_problems(directory: Path | None, agencies: Iterable[Agency]) -> 
 
 
 def issuing_agencies(catalogue: Catalogue) -> list[Agency]:
-    """The agencies that issue documents: each service's document is issued by the agency that owns the service."""
-    owners = {service.agency for service in catalogue.services}
-    return [agency for agency in catalogue.agencies if agency.code in owners]
+    """The agencies that issue documents: those the catalogue's `document` blocks name (or imply: the last stage's)."""
+    issuers = {service.issuing_agency() for service in catalogue.services if service.document is not None}
+    return [agency for agency in catalogue.agencies if agency.code in issuers]
 
 
 def agency_signer(agency: Agency, *, signing_keys_dir: Path | None, development_keys_dir: Path) -> AgencySigner:

@@ -5,12 +5,12 @@ with ``uv run alembic -n agency revision --autogenerate`` (docs/operations.md, "
 
 from __future__ import annotations
 
-from satupintu.agency.storage.tables import DeskTask
+from satupintu.agency.storage.tables import DeskTask, DocumentCounter, IssuedDocument
 from satupintu.common.migrations import ServiceSchema
 
 SCHEMA = ServiceSchema(
     "agency",
-    tables=[DeskTask],
+    tables=[DeskTask, IssuedDocument, DocumentCounter],
     reader_keys=True,
     sign_in=True,
 )

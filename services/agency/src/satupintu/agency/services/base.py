@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from satupintu.agency.domain import TaskNotFound
+from satupintu.agency.issuing.issuer import DocumentIssuer
 from satupintu.agency.storage.repository import TaskRepository
 from satupintu.agency.storage.tables import DeskTask
 from satupintu.common.access_log import AccessLog
@@ -28,7 +29,8 @@ ACTOR = "service:agency-desk"
 
 
 class DeskBase:
-    """What every use case of the desk works with: sessions, outbox, catalogue, cipher, documents, keys, clock and
+    """What every use case of the desk works with: sessions, outbox, catalogue, cipher, documents (intake's uploads
+    and the PDFs the desk issues, one store), keys, the document issuer (none: the desk issues nothing), clock and
     the access log; and the helpers they share (the owned task, the events the desk publishes, the calendar)."""
 
     def __init__(
@@ -43,9 +45,11 @@ class DeskBase:
         due_soon_working_days: int = 1,
         collective_leave: frozenset[Any] = frozenset(),
         keys: ReaderKeyRing | None = None,
+        issuer: DocumentIssuer | None = None,
         clock: Clock = utc_now,
     ) -> None:
         self._keys = keys
+        self._issuer = issuer
         self._sessions = sessions
         self._outbox = outbox
         self._catalogue = catalogue

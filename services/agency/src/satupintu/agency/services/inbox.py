@@ -7,7 +7,8 @@ import json
 import logging
 
 from satupintu.agency.domain import DeskTaskState, agency_of_topic, state_after
-from satupintu.agency.services.base import DeskBase, personal_context
+from satupintu.agency.services.base import personal_context
+from satupintu.agency.services.issuance import DocumentIssuance
 from satupintu.agency.storage.repository import TaskRepository
 from satupintu.common.consumer import RejectEvent, UnitOfWork
 from satupintu.contract.envelope import Event
@@ -22,15 +23,18 @@ from satupintu.contract.tasks import (
 _logger = logging.getLogger(__name__)
 
 
-class TaskInbox(DeskBase):
-    """The task inbox, kept from the agencies' tasks topics."""
+class TaskInbox(DocumentIssuance):
+    """The task inbox, kept from the agencies' tasks topics; an accepted approval that issues a document issues it."""
 
     async def on_assigned(self, uow: UnitOfWork, event: Event[TaskAssigned]) -> None:
         """Put the task in the inbox, or reopen it when routing re-assigns it with the citizen's answers."""
         assigned = event.payload
         self._check_topic(uow, assigned.agency, assigned.task_id)
         now = self._clock()
-        personal = json.dumps({"fields": assigned.fields, "answers": assigned.answers}, ensure_ascii=False)
+        holder = assigned.holder.model_dump() if assigned.holder else None
+        personal = json.dumps(
+            {"fields": assigned.fields, "answers": assigned.answers, "holder": holder}, ensure_ascii=False
+        )
         await TaskRepository(uow.session).save_assignment(
             {
                 "task_id": assigned.task_id,
@@ -76,7 +80,7 @@ class TaskInbox(DeskBase):
 
     async def on_decision_accepted(self, uow: UnitOfWork, event: Event[TaskDecisionAccepted]) -> None:
         """Routing applied a decision on the task: close it (or pause it for the citizen's answer), whichever
-        decision the desk was waiting for."""
+        decision the desk was waiting for; issue the service's document when this approval issues it."""
         accepted = event.payload
         self._check_topic(uow, accepted.agency, accepted.task_id)
         repository = TaskRepository(uow.session)
@@ -97,6 +101,7 @@ class TaskInbox(DeskBase):
             decided_at=decided_at,
             at=self._clock(),
         )
+        await self._issue_if_due(uow, task, event, decided_by)
 
     async def on_decision_refused(self, uow: UnitOfWork, event: Event[TaskDecisionRefused]) -> None:
         """Routing refused a decision on the task: put a task waiting for that decision back in the pool with the

@@ -1,11 +1,12 @@
-"""The desk's tables: its task inbox (kept from the agencies' tasks topics) and the officers who log in to it."""
+"""The desk's tables: its task inbox (kept from the agencies' tasks topics), the documents it issued and their
+numbering."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Column, DateTime, Index, Text, text
+from sqlalchemy import Column, Date, DateTime, Index, Text, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -64,3 +65,45 @@ class DeskTask(SQLModel, table=True):
     refused_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     withdrawn_reason: str | None = Field(default=None, description="Why routing withdrew the task.")
     updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class IssuedDocument(SQLModel, table=True):
+    """A document the desk issued for an application (decision 0027): its number, the signed PDF's address in the
+    document store, what its verification page shows, and its revocation. One per application and service, so a
+    redelivered approval issues nothing twice."""
+
+    __tablename__ = "issued_documents"
+    __table_args__ = (
+        UniqueConstraint("application_id", "service_code", name="issued_documents_once_per_application"),
+        UniqueConstraint("agency", "number", name="issued_documents_number_unique"),
+        Index("issued_documents_by_agency", "agency", "issued_at"),
+    )
+
+    document_id: str = Field(primary_key=True, description="The document's id (a UUID), printed in its QR code.")
+    application_id: str = Field(description="The application it was issued for.")
+    service_code: str = Field(description="The catalogue service.")
+    agency: str = Field(description="Lower-case code of the issuing agency.")
+    task_id: str = Field(description="The issuing agency's task whose approval issued it.")
+    number: str = Field(description="The printed number, unique per agency.")
+    year: int = Field(description="The year of issue its serial counts in.")
+    serial: int = Field(description="Its place in the agency's gapless count of that year.")
+    sha256: str = Field(description="Hex SHA-256 of the signed PDF: its address in the document store.")
+    size_bytes: int = Field(description="The signed PDF's size.")
+    officer: str = Field(description="Actor of the approval that issued it.")
+    issued_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    valid_until: date | None = Field(default=None, sa_column=Column(Date))
+    revoked_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    revoked_by: str | None = Field(default=None, description="Actor of the revocation.")
+    revocation_reason: str | None = Field(default=None, description="Why it was revoked, as the public page shows.")
+
+
+class DocumentCounter(SQLModel, table=True):
+    """An agency's count of the documents it issued in a year: the last serial given. Taken with one
+    ``INSERT … ON CONFLICT DO UPDATE … RETURNING`` in the issuing transaction, so the row stays locked until that
+    transaction ends: a rolled-back issue gives its serial back, and numbers have no gaps."""
+
+    __tablename__ = "document_counters"
+
+    agency: str = Field(primary_key=True)
+    year: int = Field(primary_key=True)
+    last_serial: int = Field(description="The serial of the last document issued.")
