@@ -149,15 +149,24 @@ class FieldProblem:
     message: str
 
 
-class InvalidDecision(DeskError):
-    """The decision is incomplete or malformed; ``problems`` say where."""
+class InvalidRequest(DeskError):
+    """What the officer sent is incomplete or malformed; ``problems`` say where."""
 
     status = 422
+    problem_type = "invalid-request"
+
+    def __init__(self, what: str, problems: Sequence[FieldProblem]) -> None:
+        super().__init__(f"The {what} is not valid; see `errors` for each field.")
+        self.problems = tuple(problems)
+
+
+class InvalidDecision(InvalidRequest):
+    """The decision is incomplete or malformed; ``problems`` say where."""
+
     problem_type = "invalid-decision"
 
     def __init__(self, problems: Sequence[FieldProblem]) -> None:
-        super().__init__("The decision is not valid; see `errors` for each field.")
-        self.problems = tuple(problems)
+        super().__init__("decision", problems)
 
 
 @dataclass(frozen=True)

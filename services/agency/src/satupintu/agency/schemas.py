@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from satupintu.agency.domain import DeskTaskState, SlaState
 from satupintu.agency.services import ClaimView, DecisionView, TaskView
+from satupintu.agency.services.issuance import IssuedView
 from satupintu.contract.applications import JsonScalar
 from satupintu.contract.base import Decision
 
@@ -129,3 +130,32 @@ class DecisionRead(BaseModel):
     def of(cls, view: DecisionView) -> DecisionRead:
         """The answer for a decision."""
         return cls.model_validate(view, from_attributes=True)
+
+
+class IssuedDocumentRead(BaseModel):
+    """A document the agency issued."""
+
+    document_id: str = Field(description="Its id: the address of its public page `/verify/{document_id}` on intake.")
+    application_id: str = Field(description="The application it was issued for.")
+    service_code: str = Field(description="The catalogue service.")
+    number: str = Field(description="Its number, unique per agency and year.")
+    issued_at: datetime = Field(description="When it was issued.")
+    valid_until: date | None = Field(description="The last day it is valid; none: it does not expire.")
+    officer: str = Field(description="Who approved it (actor).")
+    sha256: str = Field(description="Hex SHA-256 of the signed PDF.")
+    revoked_at: datetime | None = Field(description="When it was revoked, if it was.")
+    revoked_by: str | None = Field(description="Who revoked it (actor).")
+    revocation_reason: str | None = Field(description="Why, as the public page shows it.")
+
+    @classmethod
+    def of(cls, view: IssuedView) -> IssuedDocumentRead:
+        """The answer for an issued document."""
+        return cls.model_validate(view, from_attributes=True)
+
+
+class RevocationCreate(BaseModel):
+    """Revoking an issued document."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(max_length=1000, description="Why it is revoked; shown on the public verification page.")

@@ -175,7 +175,7 @@ class DocumentIssuer:
             verification_url=self.verification_url(document_id),
         )
         signed = await async_sign_pdf(
-            render_pdf(content),
+            render_pdf(content, compress=False),  # the text stays readable: a changed digit is found (decision 0027)
             self._signers[issue.agency],
             reason=f"{issue.template.title.id} {number}",
             location=agency.name.id,

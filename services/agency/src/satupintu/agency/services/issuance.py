@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from satupintu.agency.domain import DeskError
+from satupintu.agency.domain import DeskError, FieldProblem, InvalidRequest
 from satupintu.agency.issuing.issuer import Holder, Issue, issuing_template
 from satupintu.agency.issuing.rendering import UnprintableText
 from satupintu.agency.services.base import SOURCE, DeskBase, agency_of_officer, personal_context
@@ -51,16 +51,13 @@ class AlreadyRevoked(DeskError):
         super().__init__(f"The document was already revoked{when}.")
 
 
-class InvalidRevocation(DeskError):
+class InvalidRevocation(InvalidRequest):
     """A revocation without a usable reason."""
 
-    status = 422
     problem_type = "invalid-revocation"
 
     def __init__(self, message: str) -> None:
-        super().__init__("The revocation is not valid; see `errors`.")
-        self.field = "reason"
-        self.message = message
+        super().__init__("revocation", [FieldProblem("reason", message)])
 
 
 @dataclass(frozen=True)

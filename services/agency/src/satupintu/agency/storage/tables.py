@@ -72,11 +72,11 @@ class IssuedDocument(SQLModel, table=True):
     document store, what its verification page shows, and its revocation. One per application and service, so a
     redelivered approval issues nothing twice."""
 
-    __tablename__ = "issued_documents"
+    __tablename__ = "desk_issued_documents"
     __table_args__ = (
-        UniqueConstraint("application_id", "service_code", name="issued_documents_once_per_application"),
-        UniqueConstraint("agency", "number", name="issued_documents_number_unique"),
-        Index("issued_documents_by_agency", "agency", "issued_at"),
+        UniqueConstraint("application_id", "service_code", name="desk_issued_documents_once_per_application"),
+        UniqueConstraint("agency", "number", name="desk_issued_documents_number_unique"),
+        Index("desk_issued_documents_by_agency", "agency", "issued_at"),
     )
 
     document_id: str = Field(primary_key=True, description="The document's id (a UUID), printed in its QR code.")

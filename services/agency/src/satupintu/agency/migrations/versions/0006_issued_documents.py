@@ -1,4 +1,4 @@
-"""The documents the desk issues (decision 0027): ``issued_documents`` (one per application and service; numbers
+"""The documents the desk issues (decision 0027): ``desk_issued_documents`` (one per application and service; numbers
 unique per agency) and ``document_counters`` (each agency's gapless count per year). Only adds tables: the previous
 release runs on them unchanged.
 
@@ -17,9 +17,9 @@ depends_on = None
 
 
 def upgrade() -> None:
-    """Create ``issued_documents`` and ``document_counters``."""
+    """Create ``desk_issued_documents`` and ``document_counters``."""
     op.create_table(
-        "issued_documents",
+        "desk_issued_documents",
         sa.Column("document_id", sa.String(), nullable=False),
         sa.Column("application_id", sa.String(), nullable=False),
         sa.Column("service_code", sa.String(), nullable=False),
@@ -37,10 +37,10 @@ def upgrade() -> None:
         sa.Column("revoked_by", sa.String(), nullable=True),
         sa.Column("revocation_reason", sa.String(), nullable=True),
         sa.PrimaryKeyConstraint("document_id"),
-        sa.UniqueConstraint("application_id", "service_code", name="issued_documents_once_per_application"),
-        sa.UniqueConstraint("agency", "number", name="issued_documents_number_unique"),
+        sa.UniqueConstraint("application_id", "service_code", name="desk_issued_documents_once_per_application"),
+        sa.UniqueConstraint("agency", "number", name="desk_issued_documents_number_unique"),
     )
-    op.create_index("issued_documents_by_agency", "issued_documents", ["agency", "issued_at"])
+    op.create_index("desk_issued_documents_by_agency", "desk_issued_documents", ["agency", "issued_at"])
     op.create_table(
         "document_counters",
         sa.Column("agency", sa.String(), nullable=False),
