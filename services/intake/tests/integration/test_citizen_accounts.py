@@ -6,6 +6,7 @@ to sign in; and an operator creates a local account, never in production."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -26,9 +27,10 @@ from satupintu.intake.accounts import citizen_account_main
 from satupintu.intake.config import IntakeSettings
 from satupintu.intake.main import create_app
 from tests.conftest import running
-from tests.support import wait_for_events
+from tests.support import produce, record_of, wait_for_events
 
 from .conftest import consent_event, new_citizen, nik_hash, npwp, relayed_access_records, skck_without_address
+from .test_verification import agency_event, issued
 
 pytestmark = pytest.mark.integration
 
@@ -295,3 +297,56 @@ async def test_an_operator_signed_in_for_the_dead_letter_page_is_nobody_on_the_c
     assert form.status_code == 200
     assert 'name="csrf_token"' not in form.text  # applying as nobody signed in
     await operator.close()
+
+
+async def test_a_signed_in_citizen_downloads_their_own_document_and_not_another_citizens(
+    intake: tuple[FastAPI, httpx.AsyncClient], citizen: Person, kafka_settings: KafkaSettings
+) -> None:
+    app, client = intake
+    stranger_nik, stranger_email = new_citizen()
+    body = await skck_without_address(client, CITIZEN_NIK, "rina@example.id", consent_reuse=False)
+    own = await submitted(client, {**body, "data": {**body["data"], "address": "Jl. Melati 9"}})
+    stranger = await submitted(client, npwp(stranger_nik, stranger_email, consent=False))
+    pdfs = {application: f"%PDF-1.7 {application}".encode() for application in (own, stranger)}
+    documents = {application: issued(application, pdf) for application, pdf in pdfs.items()}
+    for pdf in pdfs.values():
+        await app.state.intake.document_store.put(hashlib.sha256(pdf).hexdigest(), pdf)
+    await produce(
+        kafka_settings,
+        Topic.APPLICATIONS.name_for(),
+        [record_of(agency_event(application, document)) for application, document in documents.items()],
+    )
+    for document in documents.values():
+        await eventually(
+            lambda document=document: client.get(f"/verify/{document.document_id}?format=json"),
+            lambda answer: answer.status_code == 200,
+            what="the document recorded",
+        )
+    mine, theirs = documents[own].document_id, documents[stranger].document_id
+
+    signed_out = await client.get(f"/my-applications/{own}/documents/{mine}")
+    await citizen.sign_in(client, "/my-applications")
+    page = await client.get(f"/my-applications/{own}?lang=en")
+    download = await client.get(f"/my-applications/{own}/documents/{mine}")
+    someone_elses = await client.get(f"/my-applications/{stranger}/documents/{theirs}")
+    theirs_under_mine = await client.get(f"/my-applications/{own}/documents/{theirs}")
+    records = await relayed_access_records(app, kafka_settings)
+
+    assert signed_out.status_code == 303
+    assert signed_out.headers["location"].startswith("/auth/login?next=")
+    assert page.status_code == 200
+    assert f'href="/my-applications/{own}/documents/{mine}"' in page.text
+    assert documents[own].number in page.text
+    assert (download.status_code, download.content) == (200, pdfs[own])
+    assert download.headers["content-type"] == "application/pdf"
+    assert download.headers["content-disposition"] == 'attachment; filename="SKCK-000017-2026-POLRES.pdf"'
+    assert download.headers["cache-control"] == "no-store"
+    for refused in (someone_elses, theirs_under_mine):
+        assert refused.status_code == 404
+        assert b"%PDF" not in refused.content
+    downloads = [r for r in records if r["action"] == "download"]
+    assert [(r["subject_id"], r["principal"], r["outcome"]) for r in downloads] == [(own, "citizen:citizen", "granted")]
+    assert any(
+        r["subject_id"] == stranger and r["principal"] == "citizen:citizen" and r["outcome"] == "denied"
+        for r in records
+    )

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 import pytest
 from starlette.requests import Request
 
+from satupintu.intake.domain import pdf_filename
 from satupintu.intake.issued import document_key, is_expired
 from satupintu.intake.web.verify import wants_json
 
@@ -52,3 +53,19 @@ def _request(accept: str | None) -> Request:
 )
 def test_json_is_answered_only_when_asked_for(accept: str | None, answer_format: str | None, json: bool) -> None:
     assert wants_json(_request(accept), answer_format) is json
+
+
+@pytest.mark.parametrize(
+    ("number", "filename"),
+    [
+        ("SKCK/000017/2026/POLRES", "SKCK-000017-2026-POLRES.pdf"),
+        ('AKL "x"\r\nSet-Cookie: a=b', "AKL-x-Set-Cookie-a-b.pdf"),
+        ("../../etc/passwd", "etc-passwd.pdf"),
+        ("Nomor Ü 5", "Nomor-5.pdf"),
+        ("///", "document.pdf"),
+    ],
+)
+def test_a_downloads_file_name_is_its_number_with_nothing_a_header_or_path_should_not_hold(
+    number: str, filename: str
+) -> None:
+    assert pdf_filename(number) == filename

@@ -132,8 +132,9 @@ class IntakeSettings(ServiceSettings):
         default=5,
         ge=1,
         description=(
-            "Wrong NIKs given with one tracking code (answering an agency) within `lock_hours`; past it, no NIK is "
-            "checked for that tracking code (429). The mall's consent ledger keeps the same limit."
+            "Wrong NIKs given with one tracking code (answering an agency, downloading a document) within "
+            "`lock_hours`; past it, no NIK is checked for that tracking code (429). The mall's consent ledger keeps "
+            "the same limit."
         ),
     )
     lock_hours: int = Field(

@@ -1,6 +1,7 @@
 """The mall's consent ledger, as intake needs it: the citizen's grants and withdrawals, folded with the one rule of
 ``satupintu.common.consent`` (the ledger folds the same events with it). A field is reused for an agency only
-under a grant; a withdrawal holds from the next application on."""
+under a grant; a withdrawal holds from the next application on. The same subscription to the ``mall`` topic records
+the originals collected at the counter (``document.collected``) for the tracking page."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ from typing import Any
 from satupintu.common.consent import ConsentBook, ConsentDecision
 from satupintu.common.consumer import UnitOfWork
 from satupintu.common.runtime import ServiceRuntime
+from satupintu.contract.documents import DocumentCollected
 from satupintu.contract.envelope import Event
 from satupintu.contract.mall import ConsentGranted, ConsentWithdrawn
 from satupintu.contract.topics import Topic
+from satupintu.intake.issued import IssuedDocuments
 from satupintu.intake.storage.repository import ConsentRepository, StatusRepository
 
 _logger = logging.getLogger(__name__)
@@ -41,10 +44,15 @@ class ConsentProjection:
         await self._apply(uow, event, withdrawn=True)
 
 
-def subscribe(runtime: ServiceRuntime, projection: ConsentProjection) -> None:
-    """Consume the consent ledger's grants and withdrawals from the ``mall`` topic."""
+def subscribe(runtime: ServiceRuntime, projection: ConsentProjection, issued: IssuedDocuments) -> None:
+    """Consume the consent ledger's grants and withdrawals, and the counter's collections of issued documents, from
+    the ``mall`` topic (one consumer group: the Kafka ACLs name it)."""
     runtime.consume(
         Topic.MALL.name_for(),
         name="intake-consent",
-        handlers={ConsentGranted: projection.on_granted, ConsentWithdrawn: projection.on_withdrawn},
+        handlers={
+            ConsentGranted: projection.on_granted,
+            ConsentWithdrawn: projection.on_withdrawn,
+            DocumentCollected: issued.on_collected,
+        },
     )

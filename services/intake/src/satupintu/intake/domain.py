@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import secrets
 from dataclasses import dataclass
 from enum import StrEnum
@@ -94,3 +95,18 @@ class InformationAlreadyProvided(Exception):
 
 class UnknownDocument(LookupError):
     """No issued document has this id (or the id is not one): a verification answers "unknown document"."""
+
+
+class DocumentUnavailable(LookupError):
+    """No issued document answers this request: an unknown tracking code, a NIK that is not the applicant's, another
+    citizen's application, or an application without that document. Said the same way whichever it was."""
+
+
+_UNSAFE_IN_FILENAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def pdf_filename(number: str) -> str:
+    """The name a downloaded document is saved under: its number with every run of characters a file name or a
+    ``Content-Disposition`` header should not hold (slashes, spaces, quotes, non-ASCII) made one ``-``."""
+    stem = _UNSAFE_IN_FILENAME.sub("-", number).strip("-.") or "document"
+    return f"{stem[:100]}.pdf"

@@ -1,6 +1,6 @@
 """The intake process's context: the runtime, the catalogue, the document store, the keys, the citizens' sign-in,
-the use cases (documents, profiles, applications, tracking, a citizen's own applications, erasure, verifying an
-issued document) and their periodic jobs, built once from settings."""
+the use cases (documents, profiles, applications, tracking, a citizen's own applications, erasure, verifying and
+downloading an issued document) and their periodic jobs, built once from settings."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from satupintu.intake.citizen_keys import CitizenKeys, ReaderKeys
 from satupintu.intake.citizens import CitizenService
 from satupintu.intake.config import IntakeSettings
 from satupintu.intake.documents import DocumentRetention, DocumentService
+from satupintu.intake.downloads import DownloadService
 from satupintu.intake.erasure import ErasureService
 from satupintu.intake.issued import VerificationService
 from satupintu.intake.migrations import SCHEMA
@@ -59,6 +60,7 @@ class IntakeContext:
     citizens: CitizenService
     sign_in: SignIn
     verification: VerificationService
+    downloads: DownloadService
 
     @classmethod
     def build(cls, settings: IntakeSettings) -> IntakeContext:
@@ -124,6 +126,7 @@ class IntakeContext:
             landing=SIGN_IN_PAGE,
             home=MY_APPLICATIONS_PAGE,
         )
+        citizens = CitizenService(runtime.sessions, runtime.outbox, catalogue=catalogue, hasher=hasher)
         context = cls(
             runtime=runtime,
             settings=settings,
@@ -136,9 +139,10 @@ class IntakeContext:
             applications=applications,
             tracking=tracking,
             erasures=erasures,
-            citizens=CitizenService(runtime.sessions, runtime.outbox, catalogue=catalogue, hasher=hasher),
+            citizens=citizens,
             sign_in=sign_in,
             verification=VerificationService(runtime.sessions, catalogue),
+            downloads=DownloadService(runtime.sessions, runtime.outbox, store, tracking=tracking, citizens=citizens),
         )
         runtime.on_start(context._run_periodic_jobs)
         return context

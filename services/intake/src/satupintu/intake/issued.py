@@ -1,7 +1,8 @@
-"""The documents agencies issue, as intake keeps them for their public verification page: ``document.issued`` and
-``document.revoked`` from the ``applications`` topic recorded once each (inbox; a repeat of an issue or of a
-revocation changes nothing), and the verification itself: valid, revoked or unknown, with only what a verifier may
-see."""
+"""The documents agencies issue, as intake keeps them for their public verification page and the tracking page:
+``document.issued`` and ``document.revoked`` from the ``applications`` topic and ``document.collected`` from the
+``mall`` topic recorded once each (inbox; a repeat changes nothing; a collection that arrives before its issue is
+kept and shows once the issue arrives), the verification itself (valid, revoked or unknown, with only what a
+verifier may see), and the documents as an application's tracking page lists them."""
 
 from __future__ import annotations
 
@@ -15,12 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from satupintu.common.catalogue import Catalogue
 from satupintu.common.clock import Clock, utc_now
 from satupintu.common.consumer import UnitOfWork
-from satupintu.contract.documents import DocumentIssued, DocumentRevoked
+from satupintu.contract.documents import DocumentCollected, DocumentIssued, DocumentRevoked
 from satupintu.contract.envelope import Event
 from satupintu.intake.domain import UnknownDocument
-from satupintu.intake.schemas import DocumentVerification
+from satupintu.intake.schemas import DocumentCollection, DocumentVerification, IssuedDocumentStatus
 from satupintu.intake.storage.repository import IssuedDocumentRepository
-from satupintu.intake.storage.tables import IssuedDocumentRecord
+from satupintu.intake.storage.tables import DocumentCollectionRecord, IssuedDocumentRecord
 
 VALIDITY_TIMEZONE = ZoneInfo("Asia/Jakarta")
 """Where a document's last valid day is a day: it expires when that day has ended in Jakarta."""
@@ -68,6 +69,66 @@ class IssuedDocuments:
                 "revocation of document %s changed nothing: it is not recorded here, or was revoked before",
                 revoked.document_id,
             )
+
+    async def on_collected(self, uow: UnitOfWork, event: Event[DocumentCollected]) -> None:
+        """The original was collected at the mall's counter: the tracking page says when, and whether by the holder
+        or a representative (the name of who took it is not kept). Recorded whether or not the issue has arrived."""
+        collected = event.payload
+        recorded = await IssuedDocumentRepository(uow.session).record_collection(
+            DocumentCollectionRecord(
+                document_id=str(collected.document_id),
+                application_id=collected.application_id,
+                number=collected.number,
+                handed_over_by=collected.handed_over_by,
+                collected_by_holder=collected.collected_by_holder,
+                collected_at=collected.collected_at,
+                recorded_at=self._clock(),
+            )
+        )
+        if not recorded:
+            _logger.info("the collection of document %s was recorded before; the first stands", collected.document_id)
+
+
+async def documents_of(
+    session: AsyncSession, application_id: str, catalogue: Catalogue, now: datetime
+) -> list[IssuedDocumentStatus]:
+    """The documents issued for the application as its tracking page shows them, each with its collection at the
+    counter once recorded."""
+    repository = IssuedDocumentRepository(session)
+    issued = await repository.of_application(application_id)
+    if not issued:
+        return []
+    collections = await repository.collections(application_id)
+    shown: list[IssuedDocumentStatus] = []
+    for document in issued:
+        service = catalogue.service(document.service_code)
+        template = service.document if service else None
+        title = (
+            template.title.model_dump(exclude_none=True)
+            if template
+            else (service.name.model_dump() if service else {"id": document.pdf_name})
+        )
+        collection = collections.get(document.document_id)
+        shown.append(
+            IssuedDocumentStatus(
+                document_id=document.document_id,
+                title=title,
+                agency=document.agency,
+                number=document.number,
+                issued_at=document.issued_at,
+                valid_until=document.valid_until,
+                status="revoked"
+                if document.revoked_at is not None
+                else ("expired" if is_expired(document.valid_until, now) else "valid"),
+                collect_at_counter=document.collect_at_counter,
+                collected=DocumentCollection(
+                    collected_at=collection.collected_at, by_holder=collection.collected_by_holder
+                )
+                if collection
+                else None,
+            )
+        )
+    return shown
 
 
 def document_key(document_id: str) -> str | None:

@@ -26,8 +26,9 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     """
     settings = settings or IntakeSettings()
     context = IntakeContext.build(settings)
-    status.subscribe(context.runtime, status.StatusProjection(), issued.IssuedDocuments())
-    consents.subscribe(context.runtime, consents.ConsentProjection())
+    issued_documents = issued.IssuedDocuments()
+    status.subscribe(context.runtime, status.StatusProjection(), issued_documents)
+    consents.subscribe(context.runtime, consents.ConsentProjection(), issued_documents)
     app = create_service_app(context.runtime, TITLE, sign_in=context.sign_in)
     app.state.intake = context
     _bound_uploads(app, context)

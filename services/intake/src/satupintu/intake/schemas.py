@@ -149,6 +149,44 @@ class TimelineItem(BaseModel):
     )
 
 
+class DocumentCollection(BaseModel):
+    """The original of an issued document, collected at the mall's counter."""
+
+    collected_at: datetime = Field(description="When it was handed over.")
+    by_holder: bool = Field(description="Whether the holder took it in person (false: a representative).")
+
+
+class IssuedDocumentStatus(BaseModel):
+    """A document issued for the application, as its tracking page shows it (the PDF itself only to the applicant:
+    tracking code and NIK, or signed in)."""
+
+    document_id: str = Field(description="The document's id (UUID): its verification page is `/verify/{document_id}`.")
+    title: dict[str, str] = Field(description="What the document is, in id (and en where the catalogue gives it).")
+    agency: str = Field(description="Lower-case code of the issuing agency.")
+    number: str = Field(description="The document's number.")
+    issued_at: datetime = Field(description="When it was issued (signed).")
+    valid_until: date | None = Field(description="Its last valid day (in Jakarta); null when it does not expire.")
+    status: Literal["valid", "revoked", "expired"] = Field(
+        description="`revoked` once its issuer revoked it (it can still be downloaded), else `expired` past "
+        "`valid_until`, else `valid`."
+    )
+    collect_at_counter: bool = Field(description="Whether the original is collected at the mall's counter.")
+    collected: DocumentCollection | None = Field(description="Its collection at the counter, once it happened.")
+
+
+class DocumentDownloadRequest(BaseModel):
+    """Who asks for an issued document's PDF by tracking code: only the applicant's NIK opens it."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    nik: str = Field(
+        min_length=1,
+        max_length=32,
+        description="The applicant's NIK. Anything else, well-formed or not, is answered like an unknown "
+        "tracking code.",
+    )
+
+
 class ApplicationStatus(BaseModel):
     """An application's state and timeline: no personal data beyond a masked NIK and the name's initials."""
 
@@ -168,6 +206,9 @@ class ApplicationStatus(BaseModel):
     outputs: dict[str, Any] = Field(description="What the agencies produced, once completed.")
     reason: str | None = Field(description="Why it was rejected, if it was.")
     timeline: list[TimelineItem] = Field(description="What happened, oldest first.")
+    documents: list[IssuedDocumentStatus] = Field(
+        default_factory=list, description="The documents issued for it, oldest first (none until one is issued)."
+    )
 
 
 class InformationAnswer(BaseModel):

@@ -34,6 +34,7 @@ from satupintu.intake.domain import (
     NotTheApplicant,
 )
 from satupintu.intake.forms import partial_form_model
+from satupintu.intake.issued import documents_of
 from satupintu.intake.schemas import (
     ApplicationStatus,
     InformationAccepted,
@@ -92,6 +93,7 @@ class TrackingService:
             status = StatusRepository(session)
             tasks = await status.tasks(application.id)
             timeline = await status.timeline(application.id)
+            documents = await documents_of(session, application.id, self._catalogue, self._clock())
         service = self._catalogue.service(application.service_code)
         return ApplicationStatus(
             tracking_code=application.tracking_code,
@@ -125,6 +127,7 @@ class TrackingService:
                 TimelineItem(at=entry.at, kind=entry.kind, agency=entry.agency, detail=public_detail(entry.detail))
                 for entry in timeline
             ],
+            documents=documents,
         )
 
     def _agency_name(self, code: str) -> dict[str, str]:
@@ -134,7 +137,9 @@ class TrackingService:
     async def provide_information(self, tracking_code: str, answer: InformationAnswer) -> InformationAccepted:
         """Accept the applicant's answer to an open question and pass it on to the agency, once. Raises
         LockedOut when the tracking code had too many wrong NIKs (nothing is checked then)."""
-        await self._check_applicant(tracking_code, answer.nik)
+        await self.check_applicant(
+            tracking_code, answer.nik, resource="POST /applications/{tracking_code}/information", action="answer"
+        )
         now = self._clock()
         async with self._sessions() as session, session.begin():
             application = await ApplicationRepository(session).by_tracking_code(tracking_code, for_update=True)
@@ -185,9 +190,11 @@ class TrackingService:
             tracking_code=tracking_code, agency=task.agency, status="information_provided", provided_at=now
         )
 
-    async def _check_applicant(self, tracking_code: str, nik: str) -> None:
-        """Whether ``nik`` is the applicant's, counting a wrong one against the tracking code (the same limit as the
-        mall's consent ledger): past the limit, LockedOut, and the lock is recorded in the audit log."""
+    async def check_applicant(self, tracking_code: str, nik: str, *, resource: str, action: str) -> str:
+        """The application's id when ``nik`` is its applicant's, counting a wrong one against the tracking code (the
+        same limit as the mall's consent ledger, for answering and downloading alike): ApplicationNotFound for an
+        unknown code, NotTheApplicant for a wrong NIK; past the limit, LockedOut, and the lock is recorded in the
+        audit log against ``action`` on ``resource``."""
         async with self._sessions() as session, session.begin():
             application = await ApplicationRepository(session).by_tracking_code(tracking_code)
             if application is None:
@@ -195,14 +202,14 @@ class TrackingService:
             attempt = await self._wrong_niks.attempt(tracking_code)
             if hmac.compare_digest(self._hasher.hash(nik), application.nik_hash):
                 await attempt.succeeded()
-                return
+                return application.id
             if attempt.failed():
                 await self._access.record(
                     session,
                     "citizen",
                     subject_id=application.id,
-                    resource="POST /applications/{tracking_code}/information",
-                    action="answer",
+                    resource=resource,
+                    action=action,
                     outcome="denied",
                     reason="locked: too many wrong NIKs for this tracking code",
                 )

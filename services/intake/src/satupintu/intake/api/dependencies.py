@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi import Request
 
 from satupintu.intake.documents import DocumentService
+from satupintu.intake.downloads import DownloadService
 from satupintu.intake.erasure import ErasureService
 from satupintu.intake.factory import IntakeContext
 from satupintu.intake.profiles import ProfileService
@@ -37,6 +38,11 @@ async def document_service(request: Request) -> DocumentService:
 async def tracking_service(request: Request) -> TrackingService:
     """The process's tracking service."""
     return context(request).tracking
+
+
+async def download_service(request: Request) -> DownloadService:
+    """The process's downloads of issued documents."""
+    return context(request).downloads
 
 
 def profiles(request: Request) -> ProfileService:

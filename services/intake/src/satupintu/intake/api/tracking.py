@@ -1,10 +1,11 @@
-"""``/applications/{tracking_code}``: following an application, and answering an agency's question."""
+"""``/applications/{tracking_code}``: following an application, answering an agency's question, and downloading a
+document issued for it."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, status
+from fastapi import APIRouter, Depends, Request, Response, status
 from pydantic import ValidationError
 
 from satupintu.common.lockout import LockedOut, locked_problem
@@ -13,12 +14,19 @@ from satupintu.common.requests import read_json_body
 from satupintu.intake.api import dependencies
 from satupintu.intake.domain import (
     ApplicationNotFound,
+    DocumentUnavailable,
     InformationAlreadyProvided,
     InvalidApplication,
     NoInformationRequested,
     NotTheApplicant,
 )
-from satupintu.intake.schemas import ApplicationStatus, InformationAccepted, InformationAnswer
+from satupintu.intake.downloads import Download, DownloadService
+from satupintu.intake.schemas import (
+    ApplicationStatus,
+    DocumentDownloadRequest,
+    InformationAccepted,
+    InformationAnswer,
+)
 from satupintu.intake.tracking import TrackingService
 
 router = APIRouter(tags=["tracking"])
@@ -107,3 +115,83 @@ async def provide_information(
             "The answer does not meet the service's requirements; see `errors` for each field.",
             errors=[error.as_dict() for error in invalid.errors],
         ) from invalid
+
+
+NO_DOCUMENT = "no document with this id for this tracking code and NIK"
+"""The one answer to every refused download: an unknown code, a wrong NIK, no such document. Nothing else is said."""
+
+
+def pdf_response(download: Download) -> Response:
+    """A signed PDF as an attachment named after its number, kept by no cache."""
+    return Response(
+        download.content,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="{download.filename}"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@router.post(
+    "/applications/{tracking_code}/documents/{document_id}",
+    summary="Download an issued document's signed PDF",
+    response_class=Response,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": DocumentDownloadRequest.model_json_schema(ref_template="#/components/schemas/{model}")
+                }
+            },
+        }
+    },
+    responses={
+        200: {
+            "description": "The signed PDF (PAdES) as an attachment named after the document's number; a revoked "
+            "document too (its status, in the application's `documents`, says so).",
+            "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+        },
+        404: {
+            "description": "No such document for this tracking code and NIK: the code is unknown, the NIK is not the "
+            "applicant's, or the application has no document with this id; which one is not said (problem+json "
+            "`no-document`). A wrong NIK counts against the tracking code's limit."
+        },
+        422: {"description": 'The body is not `{"nik": "..."}` (problem+json).'},
+        429: {
+            "description": "Too many wrong NIKs for this tracking code (`nik`), or requests from this client; see "
+            "Retry-After (problem+json). Nothing was checked."
+        },
+    },
+)
+async def download_document(
+    tracking_code: str,
+    document_id: str,
+    request: Request,
+    downloads: Annotated[DownloadService, Depends(dependencies.download_service)],
+) -> Response:
+    """The signed PDF of a document issued for the application, to its applicant only: the tracking code and the
+    applicant's NIK, checked as for answering an agency (same limit of wrong NIKs). Recorded in the audit log."""
+    raw, _ = await read_json_body(request, dependencies.max_body_bytes(request))
+    try:
+        asked = DocumentDownloadRequest.model_validate_json(raw)
+    except ValidationError as invalid:
+        raise Problem(
+            422,
+            "validation-error",
+            "The request is not valid; see `errors` for each field.",
+            errors=[{"field": field_path(e["loc"]), "message": e["msg"], "code": e["type"]} for e in invalid.errors()],
+        ) from invalid
+    try:
+        download = await downloads.by_tracking_code(
+            normalized(tracking_code),
+            asked.nik,
+            document_id,
+            "POST /applications/{tracking_code}/documents/{document_id}",
+        )
+    except LockedOut as locked:
+        raise locked_problem(locked, "nik") from locked
+    except DocumentUnavailable as refused:
+        raise Problem(404, "no-document", NO_DOCUMENT) from refused
+    return pdf_response(download)

@@ -17,6 +17,7 @@ from satupintu.intake.storage.tables import (
     CitizenKeyRecord,
     CitizenProfile,
     ConsentRecord,
+    DocumentCollectionRecord,
     ErasureRequest,
     IdempotencyRecord,
     IssuedDocumentRecord,
@@ -379,3 +380,31 @@ class IssuedDocumentRepository:
     async def by_id(self, document_id: str) -> IssuedDocumentRecord | None:
         """The issued document with ``document_id``, if intake recorded one."""
         return await self._session.get(IssuedDocumentRecord, document_id)
+
+    async def of_application(self, application_id: str) -> list[IssuedDocumentRecord]:
+        """The documents issued for the application, oldest first."""
+        statement = (
+            select(IssuedDocumentRecord)
+            .where(col(IssuedDocumentRecord.application_id) == application_id)
+            .order_by(col(IssuedDocumentRecord.issued_at), col(IssuedDocumentRecord.document_id))
+        )
+        return list((await self._session.execute(statement)).scalars().all())
+
+    async def record_collection(self, collection: DocumentCollectionRecord) -> bool:
+        """Record that the document's original was collected, unless a collection of it is recorded already (the
+        first stands: an original is handed over once); whether it was new. The issue need not be recorded yet."""
+        statement = (
+            insert(DocumentCollectionRecord)
+            .values(**collection.model_dump())
+            .on_conflict_do_nothing(index_elements=["document_id"])
+            .returning(col(DocumentCollectionRecord.document_id))
+        )
+        return (await self._session.execute(statement)).first() is not None
+
+    async def collections(self, application_id: str) -> dict[str, DocumentCollectionRecord]:
+        """The collections recorded for the application's documents, by document id."""
+        statement = select(DocumentCollectionRecord).where(
+            col(DocumentCollectionRecord.application_id) == application_id
+        )
+        found = (await self._session.execute(statement)).scalars().all()
+        return {collection.document_id: collection for collection in found}

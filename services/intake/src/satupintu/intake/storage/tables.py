@@ -219,3 +219,25 @@ class IssuedDocumentRecord(SQLModel, table=True):
     recorded_at: datetime = Field(
         sa_column=Column(DateTime(timezone=True), nullable=False), description="When intake recorded the issue."
     )
+
+
+class DocumentCollectionRecord(SQLModel, table=True):
+    """The original of an issued document collected at the mall's counter (``document.collected``): when, who handed
+    it over, and whether the holder took it in person. Kept apart from ``issued_documents`` because the mall's topic
+    and the applications topic keep no order between them: a collection recorded before its issue waits here and shows
+    once the issue arrives. The name of who took it is not kept: the page says only "the holder" or "a
+    representative"."""
+
+    __tablename__ = "document_collections"
+
+    document_id: str = Field(primary_key=True, description="The collected document's id (UUID).")
+    application_id: str = Field(index=True, description="The application it was issued for.")
+    number: str = Field(description="The collected document's number, as the mall recorded it.")
+    handed_over_by: str = Field(description="The clerk who handed it over (actor string).")
+    collected_by_holder: bool = Field(description="Whether the holder took it in person.")
+    collected_at: datetime = Field(
+        sa_column=Column(DateTime(timezone=True), nullable=False), description="When it was handed over."
+    )
+    recorded_at: datetime = Field(
+        sa_column=Column(DateTime(timezone=True), nullable=False), description="When intake recorded it."
+    )

@@ -1,5 +1,6 @@
 """A citizen with an account (decision 0024): the sign-in page, "my applications" (every application of the NIK
-the identity provider verified, without tracking codes) and each of them opened on the tracking page's status view.
+the identity provider verified, without tracking codes), each of them opened on the tracking page's status view, and
+the documents issued for them downloaded without a NIK to type.
 Nobody needs an account: every other page works as before without one."""
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ from satupintu.common.auth import Role
 from satupintu.common.identity import public_nik
 from satupintu.common.oidc.sessions import SignedIn
 from satupintu.intake.api.dependencies import context
+from satupintu.intake.api.tracking import pdf_response
 from satupintu.intake.citizens import Identified
-from satupintu.intake.domain import ApplicationNotFound
+from satupintu.intake.domain import ApplicationNotFound, DocumentUnavailable
 from satupintu.intake.factory import MY_APPLICATIONS_PAGE, SIGN_IN_PAGE
 from satupintu.intake.web.rendering import page, redirect, translator
 from satupintu.intake.web.track import application_status, status_page
@@ -118,7 +120,42 @@ async def my_application(application_id: str, request: Request) -> Response:
             body=t("not_yours_body"),
             links=[(MY_APPLICATIONS_PAGE, t("my_applications_title")), ("/track", t("track_title"))],
         )
-    return status_page(request, status)
+    return status_page(
+        request,
+        status,
+        download_url=lambda document_id: f"{MY_APPLICATIONS_PAGE}/{application_id}/documents/{document_id}",
+    )
+
+
+@router.get(MY_APPLICATIONS_PAGE + "/{application_id}/documents/{document_id}")
+async def my_document(application_id: str, document_id: str, request: Request) -> Response:
+    """The signed PDF of a document issued for one of the signed-in citizen's applications; anybody else's is not
+    found here (and the refusal is recorded against it)."""
+    path = f"{MY_APPLICATIONS_PAGE}/{application_id}/documents/{document_id}"
+    account = await signed_in(request)
+    if account is None:
+        return await _to_sign_in(request, path)
+    citizen = identified(account)
+    if citizen is None:
+        return _no_nik(request)
+    try:
+        found = await context(request).downloads.for_citizen(
+            citizen,
+            application_id,
+            document_id,
+            f"GET {MY_APPLICATIONS_PAGE}/{{application_id}}/documents/{{document_id}}",
+        )
+    except DocumentUnavailable:
+        t = translator(request)
+        return page(
+            request,
+            "notice.html",
+            title=t("download_refused_title"),
+            status_code=404,
+            body=t("not_yours_body"),
+            links=[(MY_APPLICATIONS_PAGE, t("my_applications_title"))],
+        )
+    return pdf_response(found)
 
 
 def _no_nik(request: Request) -> HTMLResponse:

@@ -1,20 +1,25 @@
 """Following an application: enter a tracking code, see the application's state, each agency's task and due date,
-the outputs or the rejection reason, and what happened, in the citizen's language."""
+the outputs or the rejection reason, the documents issued for it (downloaded with the applicant's NIK) and their
+collection at the counter, and what happened, in the citizen's language."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from satupintu.common.catalogue import Catalogue, ServiceDefinition
+from satupintu.common.lockout import LockedOut
+from satupintu.common.web.uploads import read_text_form
 from satupintu.intake.api.dependencies import context
-from satupintu.intake.domain import ApplicationNotFound
+from satupintu.intake.api.tracking import pdf_response
+from satupintu.intake.domain import ApplicationNotFound, DocumentUnavailable
 from satupintu.intake.i18n import Translator
 from satupintu.intake.schemas import ApplicationStatus, TaskStatus
 from satupintu.intake.web.fields import FormField, SummaryItem
+from satupintu.intake.web.forms import compact
 from satupintu.intake.web.rendering import agency_name, page, redirect, translator
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
@@ -159,8 +164,80 @@ async def statuspage(tracking_code: str, request: Request, answered: str | None 
     return status_page(request, status, answered=answered is not None)
 
 
-def status_page(request: Request, status: ApplicationStatus, *, answered: bool = False) -> HTMLResponse:
-    """The status page of ``status``: the tracking page, and a signed-in citizen's own application."""
+@router.post("/track/{tracking_code}/documents/{document_id}")
+async def download(tracking_code: str, document_id: str, request: Request) -> Response:
+    """An issued document's signed PDF, for the applicant's NIK typed on the status page; anything else is one
+    "not found" page (a wrong NIK counting against the tracking code, as when answering an agency)."""
+    t = translator(request)
+    nik = compact((await read_text_form(request)).get("nik", ""))
+    back = [(f"/track/{_normalized(tracking_code)}", t("back_to_status"))]
+    try:
+        if not nik:
+            raise DocumentUnavailable(document_id)
+        found = await context(request).downloads.by_tracking_code(
+            _normalized(tracking_code), nik, document_id, "POST /track/{tracking_code}/documents/{document_id}"
+        )
+    except DocumentUnavailable:
+        return page(
+            request,
+            "notice.html",
+            title=t("download_refused_title"),
+            status_code=404,
+            body=t("download_refused_body"),
+            links=back,
+        )
+    except LockedOut as locked:
+        refused = page(
+            request,
+            "notice.html",
+            title=t("download_refused_title"),
+            status_code=429,
+            body=t("error.locked", seconds=locked.retry_after_seconds),
+            links=back,
+        )
+        refused.headers["Retry-After"] = str(locked.retry_after_seconds)
+        return refused
+    return pdf_response(found)
+
+
+def _documents(
+    status: ApplicationStatus, t: Translator, download_url: Callable[[str], str] | None
+) -> list[dict[str, Any]]:
+    """The documents issued for the application, as the page shows them; ``download_url`` gives a signed-in
+    citizen's link to each PDF (None: the tracking page, where the applicant's NIK opens it)."""
+    shown: list[dict[str, Any]] = []
+    for document in status.documents:
+        collection = ""
+        if document.collected is not None:
+            holder = "holder" if document.collected.by_holder else "representative"
+            collection = t(f"document_collected_by_{holder}", date=t.date(document.collected.collected_at))
+        elif document.collect_at_counter:
+            collection = t("document_ready_for_collection")
+        shown.append(
+            {
+                "id": document.document_id,
+                "title": document.title.get(t.language) or document.title.get("id", ""),
+                "number": document.number,
+                "issued_at": t.date(document.issued_at),
+                "valid_until": t.date(document.valid_until) if document.valid_until else t("document_no_expiry"),
+                "state": document.status,
+                "state_label": t(f"document_state.{document.status}"),
+                "collection": collection,
+                "download_url": download_url(document.document_id) if download_url else None,
+            }
+        )
+    return shown
+
+
+def status_page(
+    request: Request,
+    status: ApplicationStatus,
+    *,
+    answered: bool = False,
+    download_url: Callable[[str], str] | None = None,
+) -> HTMLResponse:
+    """The status page of ``status``: the tracking page, and a signed-in citizen's own application (whose documents
+    ``download_url`` links to)."""
     t = translator(request)
     catalogue = context(request).catalogue
     service = catalogue.service(status.service_code)
@@ -196,5 +273,6 @@ def status_page(request: Request, status: ApplicationStatus, *, answered: bool =
         tasks=tasks,
         asked=any(task.questions for task in status.tasks),
         outputs=_outputs(status.outputs, catalogue, t.language) if status.status == "completed" else [],
+        documents=_documents(status, t, download_url),
         timeline=_timeline(status, catalogue, t),
     )
