@@ -1,5 +1,6 @@
 """The mall's rules, without I/O: the SKM index and its grades, queue numbers and wait estimates, complaint
-categories, which profile fields an agency may receive again, and the domain errors the use cases raise."""
+categories, which profile fields an agency may receive again, and the domain errors the use cases raise (documents
+collected at the counter included)."""
 
 from __future__ import annotations
 
@@ -269,6 +270,36 @@ class UnknownAgency(Exception):
 
 class ApplicationNotKnown(Exception):
     """The mall has not seen an application with that tracking code (yet)."""
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# Documents collected at the counter
+
+COLLECTOR_NAME_MAX = 120
+"""The longest name of a collector the contract carries (``document.collected``'s ``collected_by``)."""
+
+
+class DocumentNotAtCounter(Exception):
+    """No document with that id (or number) waits at the counter: unknown, or not collected at the counter."""
+
+
+class DocumentAlreadyCollected(Exception):
+    """The document was handed over already: when and by which clerk."""
+
+    def __init__(self, number: str, collected_at: datetime, handed_over_by: str) -> None:
+        super().__init__(f"document {number} was handed over at {collected_at.isoformat()} by {handed_over_by}")
+        self.number = number
+        self.collected_at = collected_at
+        self.handed_over_by = handed_over_by
+
+
+class DocumentWasRevoked(Exception):
+    """The issuing agency revoked the document: its original is not handed over."""
+
+    def __init__(self, number: str, revoked_at: datetime) -> None:
+        super().__init__(f"document {number} was revoked at {revoked_at.isoformat()}")
+        self.number = number
+        self.revoked_at = revoked_at
 
 
 # ----------------------------------------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
-"""The mall process's context: the runtime, the catalogue, the use cases (queue, survey, complaints, consent, board),
-the complaint watch, the staff pages' sign-in through the OpenID Connect provider and their preferences cookie's
-secret, built once from settings."""
+"""The mall process's context: the runtime, the catalogue, the use cases (queue, survey, complaints, consent, board,
+pickups at the counter), the complaint watch, the staff pages' sign-in through the OpenID Connect provider and their
+preferences cookie's secret, built once from settings."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from satupintu.mall.migrations import SCHEMA
 from satupintu.mall.services.board import BoardService
 from satupintu.mall.services.complaints import ComplaintService, ComplaintWatch
 from satupintu.mall.services.consent import ConsentService
+from satupintu.mall.services.pickups import PickupService
 from satupintu.mall.services.projection import ApplicationProjection
 from satupintu.mall.services.queue import QueueService, QueueSettings
 from satupintu.mall.services.survey import SurveyService
@@ -32,8 +33,8 @@ SERVICE_NAME = "mall"
 LIMIT_COUNTERS_CLEANUP_SECONDS = 300.0
 LIMIT_COUNTERS_CLEANUP_BATCH = 1000
 STAFF_ROLES = frozenset({Role.OFFICER, Role.AUDITOR, Role.OPERATOR})
-"""Who may sign in to the staff pages: agencies' officers (the counter, their agency's complaint desk), auditors
-(every complaint desk, read only) and operators."""
+"""Who may sign in to the staff pages: agencies' officers (the counter, their agency's complaint desk, handing over
+documents), auditors (every complaint desk and the documents waiting, read only) and operators."""
 STAFF_COOKIE, STAFF_SIGN_IN_PAGE, STAFF_HOME = "mall_staff_session", "/staff/login", "/staff"
 
 
@@ -49,6 +50,7 @@ class MallContext:
     complaints: ComplaintService
     consent: ConsentService
     board: BoardService
+    pickups: PickupService
     runtime: ServiceRuntime
     projection: ApplicationProjection
     complaint_watch: ComplaintWatch
@@ -130,6 +132,7 @@ class MallContext:
             complaints=complaints,
             consent=consent,
             board=BoardService(runtime.sessions, catalogue, surveys, queue, clock),
+            pickups=PickupService(runtime.sessions, runtime.outbox, cipher=cipher, clock=clock),
             runtime=runtime,
             projection=ApplicationProjection(catalogue, hasher, surveys, consent, collective_leave),
             complaint_watch=watch,

@@ -1,5 +1,5 @@
 """The mall's Kafka subscriptions: the application lifecycle feeds its projection (board, survey invitations,
-consent uses)."""
+consent uses); issued and revoked documents feed the counter's pickups."""
 
 from __future__ import annotations
 
@@ -10,12 +10,15 @@ from satupintu.contract.applications import (
     ApplicationSlaBreached,
     ApplicationSubmitted,
 )
+from satupintu.contract.documents import DocumentIssued, DocumentRevoked
 from satupintu.contract.topics import Topic
+from satupintu.mall.services.pickups import PickupService
 from satupintu.mall.services.projection import ApplicationProjection
 
 
-def subscribe(runtime: ServiceRuntime, projection: ApplicationProjection) -> None:
-    """Consume submissions, completions, rejections and SLA breaches from the ``applications`` topic."""
+def subscribe(runtime: ServiceRuntime, projection: ApplicationProjection, pickups: PickupService) -> None:
+    """Consume submissions, completions, rejections, SLA breaches, and issued and revoked documents from the
+    ``applications`` topic (one consumer group)."""
     runtime.consume(
         Topic.APPLICATIONS.name_for(),
         handlers={
@@ -23,5 +26,7 @@ def subscribe(runtime: ServiceRuntime, projection: ApplicationProjection) -> Non
             ApplicationCompleted: projection.on_completed,
             ApplicationRejected: projection.on_rejected,
             ApplicationSlaBreached: projection.on_sla_breached,
+            DocumentIssued: pickups.on_issued,
+            DocumentRevoked: pickups.on_revoked,
         },
     )

@@ -9,24 +9,28 @@ from satupintu.common.clock import Clock, utc_now
 from satupintu.common.commands import service_main
 from satupintu.common.http import create_service_app, trust_proxies
 from satupintu.mall import handlers, web
-from satupintu.mall.api import board, complaints, consent, install_domain_problems, queue, surveys
+from satupintu.mall.api import board, complaints, consent, install_domain_problems, pickups, queue, surveys
 from satupintu.mall.api.limits import PublicLimits, install_rate_limits
 from satupintu.mall.config import MallSettings
 from satupintu.mall.factory import MallContext
 from satupintu.mall.migrations import SCHEMA
 
-TITLE = "Satu Pintu mall: queue tickets, satisfaction survey, complaints, performance board, consent ledger"
+TITLE = (
+    "Satu Pintu mall: queue tickets, satisfaction survey, complaints, performance board, consent ledger, "
+    "documents collected at the counter"
+)
 DESCRIPTION = (
     "Counter queue tickets, the SKM satisfaction survey (Permen PANRB 14/2017), complaints to the agencies' desks, "
-    "the performance board and the citizen's consent ledger. Events on the `mall` topic."
+    "the performance board, the citizen's consent ledger, and the pickup of originals collected at the counter. "
+    "Events on the `mall` topic."
 )
 
 
 def create_app(settings: MallSettings | None = None, clock: Clock = utc_now) -> FastAPI:
-    """Build the mall service: queue, survey, complaints, consent ledger, the board and its projection."""
+    """Build the mall service: queue, survey, complaints, consent ledger, the board and its projection, pickups."""
     settings = settings or MallSettings()
     context = MallContext.build(settings, clock)
-    handlers.subscribe(context.runtime, context.projection)
+    handlers.subscribe(context.runtime, context.projection, context.pickups)
     app = create_service_app(context.runtime, TITLE, description=DESCRIPTION, sign_in=context.sign_in)
     app.state.mall = context
     install_domain_problems(app)
@@ -40,7 +44,7 @@ def create_app(settings: MallSettings | None = None, clock: Clock = utc_now) -> 
         same_site="lax",
         https_only=settings.secure_cookies,
     )
-    for module in (queue, surveys, complaints, consent, board, web):
+    for module in (queue, surveys, complaints, consent, board, pickups, web):
         app.include_router(module.router)
     trust_proxies(app, settings)  # last: it must run before the rate limits
     return app

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 
 from satupintu.common.identity import is_valid_phone
 from satupintu.contract.mall import SkmAnswers
-from satupintu.mall.domain import ComplaintCategory, ComplaintState
+from satupintu.mall.domain import COLLECTOR_NAME_MAX, ComplaintCategory, ComplaintState
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 Code = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{1,31}$")]
@@ -194,6 +194,44 @@ class ComplaintResolve(_Request):
     """The desk's answer."""
 
     response: str = Field(min_length=5, max_length=2000, description="The answer to the complainant.")
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# Documents collected at the counter
+
+
+class PickupCreate(_Request):
+    """A clerk records who took the original."""
+
+    collected_by: str = Field(
+        min_length=1,
+        max_length=COLLECTOR_NAME_MAX,
+        description="The name of the person taking it, as on their identity card (KTP).",
+    )
+    collected_by_holder: bool = Field(
+        description="Whether the holder takes it in person (false: a representative, with a power of attorney)."
+    )
+
+
+class CounterDocumentRead(BaseModel):
+    """A document whose original is collected at the counter, as the clerk sees it."""
+
+    document_id: str = Field(description="The document's id (in its QR code); the address to record its pickup at.")
+    number: str = Field(description="The document's number, as printed.")
+    application_id: str = Field(description="The application it was issued for.")
+    tracking_code: str | None = Field(description="That application's tracking code, when the mall knows it.")
+    service_code: str = Field(description="The catalogue service it was issued for.")
+    agency: str = Field(description="The issuing agency.")
+    issued_at: datetime = Field(description="When the agency issued it.")
+    valid_until: date | None = Field(description="The last day it is valid, when it expires.")
+    state: Literal["waiting", "collected", "revoked"] = Field(
+        description="waiting for its holder, collected, or revoked by its agency before anyone collected it."
+    )
+    collected_at: datetime | None = Field(description="When it was handed over.")
+    handed_over_by: str | None = Field(description="The clerk who handed it over (an actor).")
+    collected_by: str | None = Field(description="Who took it, as on their identity card.")
+    collected_by_holder: bool | None = Field(description="Whether the holder took it in person.")
+    revoked_at: datetime | None = Field(description="When its agency revoked it.")
 
 
 # ----------------------------------------------------------------------------------------------------------------------

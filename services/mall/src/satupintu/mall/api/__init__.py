@@ -16,6 +16,9 @@ from satupintu.mall.domain import (
     ComplaintClosed,
     ComplaintNotFound,
     ConsentRefused,
+    DocumentAlreadyCollected,
+    DocumentNotAtCounter,
+    DocumentWasRevoked,
     NotTheApplicant,
     NotYourCounter,
     QueueEmpty,
@@ -69,6 +72,18 @@ _PROBLEMS: dict[type[Exception], Callable[[Exception], tuple[int, str, str, list
         str(e),
         _field_error(e.field if isinstance(e, ConsentRefused) else "", str(e), "not_reusable"),
     ),
+    DocumentNotAtCounter: lambda e: (
+        404,
+        "not-found",
+        "No document waits at the counter under that id: unknown, or not collected at the counter.",
+        None,
+    ),
+    DocumentWasRevoked: lambda e: (
+        409,
+        "document-revoked",
+        f"{str(e)[0].upper()}{str(e)[1:]} by its issuing agency; its original is not handed over.",
+        None,
+    ),
     NotTheApplicant: lambda e: (
         403,
         "not-the-applicant",
@@ -79,7 +94,8 @@ _PROBLEMS: dict[type[Exception], Callable[[Exception], tuple[int, str, str, list
 
 
 def install_domain_problems(app: FastAPI) -> None:
-    """Answer the mall's domain errors as problem+json (a lock on a tracking code's NIK checks: 429, Retry-After)."""
+    """Answer the mall's domain errors as problem+json (a lock on a tracking code's NIK checks: 429, Retry-After; a
+    document handed over already: 409 with when and by whom)."""
 
     async def answer(request: Request, error: Exception) -> JSONResponse:
         status, problem_type, detail, errors = _PROBLEMS[type(error)](error)
@@ -87,6 +103,18 @@ def install_domain_problems(app: FastAPI) -> None:
 
     for error_type in _PROBLEMS:
         app.add_exception_handler(error_type, answer)
+
+    async def collected(request: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, DocumentAlreadyCollected)
+        return problem_response(
+            request,
+            409,
+            "document-collected",
+            f"{str(error)[0].upper()}{str(error)[1:]}; nothing was recorded.",
+            extensions={"collected_at": error.collected_at.isoformat(), "handed_over_by": error.handed_over_by},
+        )
+
+    app.add_exception_handler(DocumentAlreadyCollected, collected)
 
     async def locked(request: Request, error: Exception) -> JSONResponse:
         assert isinstance(error, LockedOut)

@@ -19,6 +19,7 @@ from satupintu.mall.storage.tables import (
     ConsentEntry,
     ConsentLedger,
     ConsentLogEntry,
+    CounterDocument,
     DailySequence,
     SurveyInvitation,
     SurveyResponse,
@@ -455,3 +456,59 @@ class ConsentRepository(_Repository):
             .limit(limit)
         )
         return (await self._session.execute(statement)).scalars().all()
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# Documents collected at the counter
+
+
+class CounterDocumentRepository(_Repository):
+    """The issued documents whose originals wait at the counter, and their pickups."""
+
+    async def add_once(self, document: CounterDocument) -> bool:
+        """Keep ``document`` unless it is kept already (a redelivered issue); whether it was new."""
+        statement = (
+            insert(CounterDocument)
+            .values(**document.model_dump())
+            .on_conflict_do_nothing(index_elements=["document_id"])
+        )
+        return bool((await self._session.execute(statement)).rowcount)  # type: ignore[attr-defined]
+
+    async def get(self, document_id: str, *, for_update: bool = False) -> CounterDocument | None:
+        """The document with ``document_id`` (locked, with ``for_update``, until the transaction ends)."""
+        statement = select(CounterDocument).where(CounterDocument.document_id == document_id)
+        if for_update:
+            statement = statement.with_for_update()
+        return (await self._session.execute(statement)).scalar_one_or_none()
+
+    async def find(
+        self, *, document_id: str | None = None, number: str | None = None, tracking_code: str | None = None
+    ) -> Sequence[tuple[CounterDocument, str | None]]:
+        """The document with ``document_id``, those with ``number``, or those of the application with
+        ``tracking_code``, in any state, newest first, each with its application's tracking code when the mall
+        knows it."""
+        statement = select(CounterDocument, ApplicationRecord.tracking_code).outerjoin(
+            ApplicationRecord, col(ApplicationRecord.application_id) == col(CounterDocument.application_id)
+        )
+        if document_id is not None:
+            statement = statement.where(CounterDocument.document_id == document_id)
+        if number is not None:
+            statement = statement.where(CounterDocument.number == number)
+        if tracking_code is not None:
+            statement = statement.where(ApplicationRecord.tracking_code == tracking_code)
+        statement = statement.order_by(col(CounterDocument.issued_at).desc())
+        return [(document, code) for document, code in (await self._session.execute(statement)).all()]
+
+    async def waiting(
+        self, *, agency: str | None = None, limit: int = 200
+    ) -> Sequence[tuple[CounterDocument, str | None]]:
+        """Documents neither collected nor revoked (of one issuing agency), oldest first, with their tracking codes."""
+        statement = (
+            select(CounterDocument, ApplicationRecord.tracking_code)
+            .outerjoin(ApplicationRecord, col(ApplicationRecord.application_id) == col(CounterDocument.application_id))
+            .where(col(CounterDocument.collected_at).is_(None), col(CounterDocument.revoked_at).is_(None))
+        )
+        if agency is not None:
+            statement = statement.where(CounterDocument.agency == agency)
+        statement = statement.order_by(col(CounterDocument.issued_at), col(CounterDocument.number)).limit(limit)
+        return [(document, code) for document, code in (await self._session.execute(statement)).all()]

@@ -1,6 +1,7 @@
 """The mall's tables: the applications it has seen (projected from the ``applications`` topic), queue tickets,
-survey invitations and answers, complaints, and the consent ledger. The NIK is kept only as a keyed hash; what a
-citizen writes (complaints, contacts, suggestions, the desk's answers) only encrypted (docs/decisions/0006)."""
+survey invitations and answers, complaints, the consent ledger, and the issued documents waiting at the counter.
+The NIK is kept only as a keyed hash; what a citizen writes (complaints, contacts, suggestions, the desk's answers)
+and who collected a document only encrypted (docs/decisions/0006)."""
 
 from __future__ import annotations
 
@@ -159,3 +160,24 @@ class ConsentLogEntry(SQLModel, table=True):
     application_id: str
     event_id: str
     at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class CounterDocument(SQLModel, table=True):
+    """An issued document whose original the holder collects at the counter (``document.issued`` with
+    ``collect_at_counter``): waiting until a clerk records its pickup, or revoked. Who took it is kept encrypted."""
+
+    __tablename__ = "counter_documents"
+
+    document_id: str = Field(primary_key=True)
+    application_id: str = Field(index=True)
+    number: str = Field(index=True, description="The document's number, as printed.")
+    service_code: str
+    agency: str = Field(index=True, description="The issuing agency.")
+    issued_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False, index=True))
+    valid_until: date | None = Field(default=None, sa_column=Column(Date))
+    collected_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    handed_over_by: str | None = Field(default=None, description="The clerk's actor string.")
+    collected_by_ciphertext: str | None = Field(default=None, sa_column=Column(Text), description="Encrypted.")
+    collected_by_holder: bool | None = None
+    revoked_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    revocation_reason: str | None = Field(default=None, sa_column=Column(Text))

@@ -1,7 +1,8 @@
 """The mall's server-rendered pages (no script, nothing loaded from elsewhere), one module per journey: the queue
 kiosk, ticket and now-calling display (``kiosk``), the performance board (``board``), the survey, the complaint form
-and status, the consent ledger, and the staff pages (``staff_*``). They call the same use cases as the JSON API and
-render through :mod:`satupintu.common.web`; ``rendering`` holds what every mall page shares."""
+and status, the consent ledger, and the staff pages (``staff_*``: the counter, the complaint desk, the documents
+waiting for pickup). They call the same use cases as the JSON API and render through :mod:`satupintu.common.web`;
+``rendering`` holds what every mall page shares."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from satupintu.mall.web import (
     kiosk,
     staff_complaints,
     staff_counter,
+    staff_pickups,
     staff_sign_in,
     survey,
 )
@@ -25,5 +27,16 @@ __all__ = ["SESSION_COOKIE", "rate_limited_page", "router"]
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 """Every page: the citizen's journeys, then the staff pages under ``/staff``."""
-for journey in (home, kiosk, board, survey, complaint, consent, staff_sign_in, staff_counter, staff_complaints):
+for journey in (
+    home,
+    kiosk,
+    board,
+    survey,
+    complaint,
+    consent,
+    staff_sign_in,
+    staff_counter,
+    staff_complaints,
+    staff_pickups,
+):
     router.include_router(journey.router)
