@@ -42,7 +42,13 @@ CATALOGUE = Catalogue.model_validate(
     {
         "version": "test.1",
         "agencies": [
-            {"code": code, "name": {"id": code, "en": code}, "timezone": zone, "escalation_target": f"kepala-{code}"}
+            {
+                "code": code,
+                "name": {"id": code, "en": code},
+                "timezone": zone,
+                "escalation_target": f"kepala-{code}",
+                "escalation_contact": {"email": f"kepala@{code}.example.go.id"},
+            }
             for code, zone in [
                 ("dpmptsp", "Asia/Jakarta"),
                 ("dinas-pupr", "Asia/Jakarta"),
