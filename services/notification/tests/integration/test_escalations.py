@@ -45,7 +45,9 @@ def contact_of(agency: str) -> tuple[str, str]:
 
 
 def mails_about(outside: Outside, address: str, cause: str, domain: str) -> list[Any]:
-    return [m for m in outside.mail.to(address) if m["Message-ID"].strip() == f"<{message_id(cause, 'email')}@{domain}>"]
+    return [
+        m for m in outside.mail.to(address) if m["Message-ID"].strip() == f"<{message_id(cause, 'email')}@{domain}>"
+    ]
 
 
 async def test_a_late_task_is_escalated_once_by_email_and_sms_to_its_agencys_target_even_when_redelivered(
@@ -80,7 +82,9 @@ async def test_a_late_task_is_escalated_once_by_email_and_sms_to_its_agencys_tar
     await notification.drained()
     cause = breach.id + ":escalation"
     [mail] = mails_about(outside, email, cause, notification.settings.message_id_domain)
-    [sms] = [text for text in outside.gateway.to(international(phone)) if text.idempotency_key == message_id(cause, "sms")]
+    [sms] = [
+        text for text in outside.gateway.to(international(phone)) if text.idempotency_key == message_id(cause, "sms")
+    ]
     assert sorted((d["channel"], d["template"], d["language"], d["status"]) for d in deliveries) == [
         ("email", "escalation", "id", "sent"),
         ("sms", "escalation", "id", "sent"),

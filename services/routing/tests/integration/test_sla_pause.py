@@ -62,9 +62,7 @@ async def test_a_task_that_waited_three_working_days_is_due_three_working_days_l
         await produce(kafka_settings, APPLICATIONS, [record_of(submitted)])
         [assignment] = await wait_for_events(kafka_settings, POLRES_TASKS, application_id, "task.assigned")
         clock.now = datetime(2026, 11, 3, 10, 0, tzinfo=WIB)  # Tuesday: polres asks the citizen
-        await decide(
-            kafka_settings, decision_event(assignment, Decision.NEEDS_INFORMATION, questions=("Untuk apa?",))
-        )
+        await decide(kafka_settings, decision_event(assignment, Decision.NEEDS_INFORMATION, questions=("Untuk apa?",)))
         [requested] = await wait_for_events(
             kafka_settings, APPLICATIONS, application_id, "application.information_requested"
         )
