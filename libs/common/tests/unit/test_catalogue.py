@@ -22,8 +22,19 @@ def _text(words: str) -> dict[str, str]:
 VALID: dict[str, Any] = {
     "version": "test.1",
     "agencies": [
-        {"code": "polres", "name": _text("Polres"), "escalation_target": "kasat-intelkam"},
-        {"code": "dlh", "name": _text("DLH"), "timezone": "Asia/Makassar", "escalation_target": "kepala-dlh"},
+        {
+            "code": "polres",
+            "name": _text("Polres"),
+            "escalation_target": "kasat-intelkam",
+            "escalation_contact": {"email": "kasat.intelkam@polres.example.go.id", "phone": "081200000104"},
+        },
+        {
+            "code": "dlh",
+            "name": _text("DLH"),
+            "timezone": "Asia/Makassar",
+            "escalation_target": "kepala-dlh",
+            "escalation_contact": {"phone": "+6281200000109"},
+        },
     ],
     "services": [
         {
@@ -277,6 +288,48 @@ def test_invalid_agency_code_is_refused_naming_the_field(tmp_path: Path) -> None
     assert "agencies.0.code" in message
 
 
+def test_every_shipped_agency_says_where_its_escalation_target_is_reached(shipped: Catalogue) -> None:
+    for agency in shipped.agencies:
+        contact = agency.escalation_contact
+        assert contact.email or contact.phone, agency.code
+    assert shipped.escalated_agency("kasat-intelkam") == shipped.agency("polres")
+    assert shipped.escalated_agency("nobody") is None
+
+
+def test_agency_without_escalation_contact_is_refused_naming_the_field(tmp_path: Path) -> None:
+    document = _valid()
+    del document["agencies"][0]["escalation_contact"]
+
+    message = _refusal(_write(tmp_path, document))
+
+    assert "agencies.0.escalation_contact" in message
+
+
+def test_escalation_contact_with_neither_email_nor_phone_is_refused(tmp_path: Path) -> None:
+    document = _valid()
+    document["agencies"][1]["escalation_contact"] = {}
+
+    message = _refusal(_write(tmp_path, document))
+
+    assert "agencies.1.escalation_contact" in message
+    assert "needs an email, a phone or both" in message
+
+
+@pytest.mark.parametrize(
+    ("contact", "field"),
+    [({"email": "kepala at dlh"}, "email"), ({"phone": "12345"}, "phone")],
+)
+def test_escalation_contact_with_a_malformed_address_is_refused_naming_it(
+    tmp_path: Path, contact: dict[str, str], field: str
+) -> None:
+    document = _valid()
+    document["agencies"][1]["escalation_contact"] = contact
+
+    message = _refusal(_write(tmp_path, document))
+
+    assert f"agencies.1.escalation_contact.{field}" in message
+
+
 def test_catalogue_without_version_is_refused_naming_the_field(tmp_path: Path) -> None:
     document = _valid()
     del document["version"]
@@ -413,7 +466,14 @@ def test_document_issued_by_an_unknown_agency_is_refused_naming_service_and_agen
 
 def test_document_issued_by_an_agency_without_a_task_in_the_service_is_refused(tmp_path: Path) -> None:
     document = _issuing(_document_block(agency="imigrasi"))
-    document["agencies"].append({"code": "imigrasi", "name": _text("Imigrasi"), "escalation_target": "kepala"})
+    document["agencies"].append(
+        {
+            "code": "imigrasi",
+            "name": _text("Imigrasi"),
+            "escalation_target": "kepala",
+            "escalation_contact": {"email": "kakanim@imigrasi.example.go.id"},
+        }
+    )
 
     message = _refusal(_write(tmp_path, document))
 

@@ -18,6 +18,7 @@ from satupintu.contract.applications import (
     ApplicationSlaBreached,
     ApplicationStageStarted,
     ApplicationSubmitted,
+    ApplicationTaskSlaBreached,
     ApplicationTaskUpdated,
     StageTask,
 )
@@ -126,6 +127,14 @@ SAMPLES: dict[type[EventPayload], EventPayload] = {
     ),
     ApplicationSlaBreached: ApplicationSlaBreached(
         application_id=APPLICATION_ID, due_at=DUE, breached_at=AT, escalation_target="kepala-dpmptsp"
+    ),
+    ApplicationTaskSlaBreached: ApplicationTaskSlaBreached(
+        application_id=APPLICATION_ID,
+        task_id=TASK_ID,
+        agency="dlh",
+        due_at=DUE,
+        breached_at=AT,
+        escalation_target="kepala-dlh",
     ),
     DocumentIssued: DocumentIssued(
         document_id=DOCUMENT_ID,
@@ -435,7 +444,7 @@ def test_every_concrete_payload_class_is_registered_under_its_own_type() -> None
     concrete = {cls for cls in _subclasses(EventPayload) if "event_type" in vars(cls)}
     assert concrete == set(EVENT_TYPES.values())
     assert all(EVENT_TYPES[payload_type.event_type] is payload_type for payload_type in concrete)
-    assert len(EVENT_TYPES) == 36
+    assert len(EVENT_TYPES) == 37
 
 
 @pytest.mark.parametrize("event_type", sorted(EVENT_TYPES))

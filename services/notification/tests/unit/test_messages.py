@@ -16,10 +16,11 @@ from satupintu.contract.applications import (
     ApplicationRejected,
     ApplicationSlaBreached,
     ApplicationSubmitted,
+    ApplicationTaskSlaBreached,
 )
 from satupintu.contract.base import EventPayload
 from satupintu.contract.envelope import Event
-from satupintu.contract.mall import SurveyInvited
+from satupintu.contract.mall import ComplaintSlaBreached, SurveyInvited
 from satupintu.notification.domain import Contact
 from satupintu.notification.messages import (
     LANGUAGES,
@@ -187,7 +188,7 @@ def test_there_is_a_file_for_every_template_in_every_language_and_no_other() -> 
         renderer.render("application.teleported", "id", {})
     with pytest.raises(UnknownTemplate):
         renderer.render("one_time_code", "jv", {})
-    assert len(TEMPLATES) == 8  # issue 17 added contact_reset
+    assert len(TEMPLATES) == 9  # issue 17 added contact_reset, issue 20 escalation
 
 
 def test_dates_are_written_as_people_write_them_in_each_language() -> None:
@@ -197,3 +198,63 @@ def test_dates_are_written_as_people_write_them_in_each_language() -> None:
     assert long_date(moment, "en") == "16 June 2026"
     assert long_time(moment, "id", "Asia/Jayapura") == "16 Juni 2026 02.30 WIT"
     assert long_time(moment, "en", "Asia/Makassar") == "16 June 2026 01:30 WITA"
+
+
+def test_a_late_task_is_escalated_in_indonesian_naming_application_agency_task_dates_and_the_desk() -> None:
+    breach = ApplicationTaskSlaBreached(
+        application_id="app-1",
+        task_id="task-7",
+        agency="polres",
+        due_at=FRIDAY - timedelta(days=1),
+        breached_at=FRIDAY,
+        escalation_target="kasat-intelkam",
+    )
+    the_composer = composer(desk_url="https://desk.example.go.id/")
+    agency = the_composer.escalated_agency(breach)
+    assert agency is not None
+
+    template, message = the_composer.escalation_message(breach, agency)
+
+    assert (template, agency.code) == ("escalation", "polres")
+    assert message.subject == "Eskalasi: tugas Kepolisian Resor untuk permohonan app-1 melewati batas waktu"
+    assert message.body.startswith("Yth. kasat-intelkam Kepolisian Resor,")
+    assert "Permohonan: app-1\nInstansi: Kepolisian Resor\nTugas: task-7\n" in message.body
+    assert "Batas waktu: 26 November 2026 10.00 WIB" in message.body
+    assert "Terlambat sejak: 27 November 2026 10.00 WIB" in message.body
+    assert "https://desk.example.go.id/desk/tasks/task-7" in message.body
+
+
+def test_an_application_breach_is_escalated_to_the_agency_whose_target_it_names_and_unknown_targets_to_none() -> None:
+    breach = ApplicationSlaBreached(
+        application_id="app-1", due_at=FRIDAY, breached_at=FRIDAY, escalation_target="kepala-dpmptsp"
+    )
+    the_composer = composer()
+    agency = the_composer.escalated_agency(breach)
+    assert agency is not None
+
+    _, message = the_composer.escalation_message(breach, agency)
+
+    assert agency.code == "dpmptsp"
+    assert message.subject == "Eskalasi: permohonan app-1 melewati batas waktu standar pelayanan"
+    assert "Tugas:" not in message.body
+    assert "http://127.0.0.1:8003/desk\n" in message.body
+    assert the_composer.escalated_agency(breach.model_copy(update={"escalation_target": "nobody"})) is None
+
+
+def test_a_complaint_breach_is_escalated_with_its_reference() -> None:
+    breach = ComplaintSlaBreached(
+        complaint_id="c-1",
+        reference="ADU-20261127-0007",
+        agency="dlh",
+        due_at=FRIDAY,
+        breached_at=FRIDAY,
+        escalation_target="kepala-dlh",
+    )
+    the_composer = composer()
+    agency = the_composer.escalated_agency(breach)
+    assert agency is not None
+
+    _, message = the_composer.escalation_message(breach, agency)
+
+    assert message.subject == "Eskalasi: pengaduan ADU-20261127-0007 di Dinas Lingkungan Hidup melewati batas waktu"
+    assert "Pengaduan: ADU-20261127-0007 (c-1)\nInstansi: Dinas Lingkungan Hidup\n" in message.body

@@ -295,6 +295,9 @@ async def test_sla_breach_is_published_once_with_weekend_and_holiday_not_counted
             kafka_settings, tasks_topic("polres"), application_id, "task.sla_breached"
         )
         [breach] = await wait_for_events(kafka_settings, APPLICATIONS, application_id, "application.sla_breached")
+        [public_task_breach] = await wait_for_events(
+            kafka_settings, APPLICATIONS, application_id, "application.task_sla_breached"
+        )
 
     due = datetime(2026, 8, 20, 23, 59, 59, tzinfo=WIB)
     assert assignment.payload.due_at == due
@@ -305,6 +308,7 @@ async def test_sla_breach_is_published_once_with_weekend_and_holiday_not_counted
         assignment.payload.task_id,
         "kasat-intelkam",
     )
+    assert public_task_breach.payload.model_dump() == task_breach.payload.model_dump()
     assert breach.payload.due_at == due
     assert breach.payload.escalation_target == "kasat-intelkam"
     assert breach.payload.breached_at - due < timedelta(minutes=1)

@@ -42,7 +42,13 @@ CATALOGUE = Catalogue.model_validate(
     {
         "version": "test.1",
         "agencies": [
-            {"code": code, "name": {"id": code, "en": code}, "timezone": zone, "escalation_target": f"kepala-{code}"}
+            {
+                "code": code,
+                "name": {"id": code, "en": code},
+                "timezone": zone,
+                "escalation_target": f"kepala-{code}",
+                "escalation_contact": {"email": f"kepala@{code}.example.go.id"},
+            }
             for code, zone in [
                 ("dpmptsp", "Asia/Jakarta"),
                 ("dinas-pupr", "Asia/Jakarta"),
@@ -212,9 +218,11 @@ class Flow:
         for open_task in [t for t in workflow.stage_tasks(workflow.current_stage) if t.is_open]:
             self.decide(workflow, open_task, outputs=(outputs or {}).get(open_task.agency))
 
-    def ask(self, workflow: Workflow, task: Task, *questions: str) -> list[EventPayload]:
+    def ask(self, workflow: Workflow, task: Task, *questions: str, now: datetime = MONDAY) -> list[EventPayload]:
         """The agency of ``task`` asks the citizen ``questions``."""
-        return self.decide(workflow, task, Decision.NEEDS_INFORMATION, questions=questions or ("Berapa lantai?",))
+        return self.decide(
+            workflow, task, Decision.NEEDS_INFORMATION, questions=questions or ("Berapa lantai?",), now=now
+        )
 
     @staticmethod
     def answered(
@@ -243,6 +251,7 @@ class Flow:
         return workflow.provide_information(
             self.answered(workflow, task, answers, documents),
             service=CATALOGUE.service(workflow.service_code),
+            planning=self.planning,
             now=now,
         )
 

@@ -162,7 +162,10 @@ def test_an_answer_for_a_task_of_no_request_of_this_application_is_no_transition
 
     with pytest.raises(InvalidTransition, match=f"no task elsewhere for application {workflow.application_id}"):
         workflow.provide_information(
-            flow.answered(workflow, other.tasks[0], {"message": "x"}), service=None, now=flow.now
+            flow.answered(workflow, other.tasks[0], {"message": "x"}),
+            service=None,
+            planning=flow.planning,
+            now=flow.now,
         )
 
 

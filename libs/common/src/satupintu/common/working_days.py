@@ -40,6 +40,18 @@ class WorkingCalendar:
                 remaining -= 1
         return datetime.combine(day, time(23, 59, 59), tzinfo=zone)
 
+    def working_days_started(self, since: datetime, until: datetime) -> int:
+        """How many working days began after ``since`` up to ``until`` (local dates ``since < day <= until``): the
+        day ``since`` falls on is not counted (it had begun already), the day of ``until`` is when it is one."""
+        zone = ZoneInfo(self.timezone)
+        day, last = since.astimezone(zone).date(), until.astimezone(zone).date()
+        started = 0
+        while day < last:
+            day += timedelta(days=1)
+            if self.is_working_day(day):
+                started += 1
+        return started
+
 
 @cache
 def _public_holidays() -> holidays.HolidayBase:

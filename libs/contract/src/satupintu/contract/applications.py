@@ -143,3 +143,17 @@ class ApplicationSlaBreached(_ApplicationEvent):
     due_at: datetime = Field(description="When the application should have been done.")
     breached_at: datetime = Field(description="When the breach was detected.")
     escalation_target: str = Field(description="Who is told to act: the service's owning agency or the mall.")
+
+
+class ApplicationTaskSlaBreached(_ApplicationEvent):
+    """One agency's task of the application passed its due date: the public twin of ``task.sla_breached`` (which
+    stays on the agency's own tasks topic), published in the same transaction, so that services without access to
+    agency topics (notification) can tell the escalation target."""
+
+    event_type: ClassVar[str] = "application.task_sla_breached"
+
+    task_id: str = Field(description="The late task.")
+    agency: str = Field(description="Lower-case code of the agency whose task is late.")
+    due_at: datetime = Field(description="When the task should have been done.")
+    breached_at: datetime = Field(description="When the breach was detected.")
+    escalation_target: str = Field(description="Who is told to act, e.g. the agency's head of service.")

@@ -13,6 +13,7 @@ from satupintu.contract.applications import (
     ApplicationSlaBreached,
     ApplicationStageStarted,
     ApplicationSubmitted,
+    ApplicationTaskSlaBreached,
     ApplicationTaskUpdated,
 )
 from satupintu.contract.base import EventPayload
@@ -59,6 +60,7 @@ PRODUCED_BY: Mapping[str, tuple[type[EventPayload], ...]] = {
         ApplicationCompleted,
         ApplicationRejected,
         ApplicationSlaBreached,
+        ApplicationTaskSlaBreached,
         TaskAssigned,
         TaskWithdrawn,
         TaskSlaBreached,

@@ -56,6 +56,10 @@ class NotificationSettings(ServiceSettings):
         default="http://127.0.0.1:8001",
         description="Base of the links citizens get, e.g. `{public_base_url}/applications/{tracking_code}`.",
     )
+    desk_public_url: str = Field(
+        default="http://127.0.0.1:8003",
+        description="Base of the agency desk's public address: escalations of SLA breaches link supervisors there.",
+    )
     reader_private_keys_dir: Path | None = Field(
         default=None,
         description=(

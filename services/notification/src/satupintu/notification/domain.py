@@ -126,6 +126,22 @@ def citizen_recipients(contact: Contact, available: frozenset[ChannelKind], cons
     return recipients
 
 
+def officer_recipients(
+    email: str | None, phone: str | None, available: frozenset[ChannelKind], console_fallback: bool
+) -> list[Recipient]:
+    """Where an agency's escalation target is told (the catalogue's ``escalation_contact``): e-mail and the SMS
+    gateway, each when given and configured; the console when neither is and ``console_fallback`` allows it."""
+    recipients: list[Recipient] = []
+    if email and ChannelKind.EMAIL in available:
+        recipients.append(Recipient(ChannelKind.EMAIL.value, email))
+    if phone and ChannelKind.SMS in available:
+        recipients.append(Recipient(ChannelKind.SMS.value, normalize_phone(phone)))
+    if not recipients and console_fallback:
+        shown = mask_email(email) if email else mask_phone(phone) if phone else "escalation target"
+        recipients.append(Recipient(ChannelKind.CONSOLE.value, shown))
+    return recipients
+
+
 class DeliveryFailed(Exception):
     """A channel did not accept a message; ``transient`` says whether trying again may help."""
 

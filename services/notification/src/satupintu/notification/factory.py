@@ -60,6 +60,7 @@ class NotificationContext:
             collective_leave=parse_dates(settings.collective_leave),
             follow_up_working_days=settings.sla_breach_follow_up_working_days,
             renderer=TemplateRenderer(settings.timezone),
+            desk_url=settings.desk_public_url,
         )
         notifications = NotificationService(
             composer,

@@ -1,10 +1,12 @@
-"""Notification's Kafka subscriptions: the lifecycle citizens are told about, the one-time codes to deliver, and
-the notices of a contact reset at the counter."""
+"""Notification's Kafka subscriptions: the lifecycle citizens are told about, the service-standard breaches their
+agencies' escalation targets are told about, the one-time codes to deliver, and the notices of a contact reset at
+the counter."""
 
 from __future__ import annotations
 
 from satupintu.common.runtime import ServiceRuntime
-from satupintu.contract.mall import SurveyInvited
+from satupintu.contract.applications import ApplicationSlaBreached, ApplicationTaskSlaBreached
+from satupintu.contract.mall import ComplaintSlaBreached, SurveyInvited
 from satupintu.contract.topics import Topic
 from satupintu.contract.verification import ProfileContactReset, VerificationCodeIssued
 from satupintu.notification.messages import LIFECYCLE_TEMPLATES
@@ -18,12 +20,19 @@ CODES_CONSUMER = "notification-codes"
 
 def subscribe(runtime: ServiceRuntime, notifications: NotificationService) -> None:
     """Consume the lifecycle events a citizen is told about (submitted, information requested, completed,
-    rejected, SLA breached) on ``applications``, and intake's one-time codes and contact resets on
+    rejected, SLA breached) and the breaches escalated (an application's, a task's) on ``applications``; survey
+    invitations and complaint breaches on ``mall``; intake's one-time codes and contact resets on
     ``notifications``."""
     on_applications = dict.fromkeys(LIFECYCLE_TEMPLATES, notifications.on_lifecycle_event)
     survey = on_applications.pop(SurveyInvited)
+    on_applications[ApplicationSlaBreached] = notifications.on_application_sla_breached
+    on_applications[ApplicationTaskSlaBreached] = notifications.on_breach
     runtime.consume(Topic.APPLICATIONS.name_for(), handlers=on_applications)
-    runtime.consume(Topic.MALL.name_for(), handlers={SurveyInvited: survey}, name=MALL_CONSUMER)
+    runtime.consume(
+        Topic.MALL.name_for(),
+        handlers={SurveyInvited: survey, ComplaintSlaBreached: notifications.on_breach},
+        name=MALL_CONSUMER,
+    )
     runtime.consume(
         Topic.NOTIFICATIONS.name_for(),
         handlers={

@@ -1,5 +1,6 @@
 """What citizens are told: the Jinja2 templates (one file per template and language under ``templates/``) and the
-context each lifecycle event gives them, with the least personal data needed (first name, masked NIK).
+context each lifecycle event gives them, with the least personal data needed (first name, masked NIK); and what an
+agency's escalation target (its head or supervisor) is told of a service-standard breach, in Indonesian.
 
 A template's first line is the message's subject; the body starts after the blank line that follows it.
 """
@@ -14,7 +15,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from satupintu.common.catalogue import Catalogue
+from satupintu.common.catalogue import Agency, Catalogue
 from satupintu.common.dates import DEFAULT_TIMEZONE, long_date, long_time
 from satupintu.common.working_days import agency_calendar
 from satupintu.contract.applications import (
@@ -23,15 +24,21 @@ from satupintu.contract.applications import (
     ApplicationRejected,
     ApplicationSlaBreached,
     ApplicationSubmitted,
+    ApplicationTaskSlaBreached,
 )
 from satupintu.contract.base import EventPayload
 from satupintu.contract.envelope import Event
-from satupintu.contract.mall import SurveyInvited
+from satupintu.contract.mall import ComplaintSlaBreached, SurveyInvited
 from satupintu.notification.domain import Contact
 
 LANGUAGES = ("id", "en")
 ONE_TIME_CODE = "one_time_code"
 CONTACT_RESET = "contact_reset"
+ESCALATION = "escalation"
+ESCALATION_LANGUAGE = "id"
+"""An escalation is an officer's message: in Indonesian."""
+Breach = ApplicationSlaBreached | ApplicationTaskSlaBreached | ComplaintSlaBreached
+"""A service-standard breach that is escalated to the agency's escalation target."""
 LIFECYCLE_TEMPLATES: Mapping[type[EventPayload], str] = {
     ApplicationSubmitted: ApplicationSubmitted.event_type,
     ApplicationInformationRequested: ApplicationInformationRequested.event_type,
@@ -41,7 +48,7 @@ LIFECYCLE_TEMPLATES: Mapping[type[EventPayload], str] = {
     SurveyInvited: SurveyInvited.event_type,
 }
 """The lifecycle events a citizen is told about, and the template (named after the event type) of each."""
-TEMPLATES = (*LIFECYCLE_TEMPLATES.values(), ONE_TIME_CODE, CONTACT_RESET)
+TEMPLATES = (*LIFECYCLE_TEMPLATES.values(), ONE_TIME_CODE, CONTACT_RESET, ESCALATION)
 
 
 @dataclass(frozen=True)
@@ -108,9 +115,11 @@ class MessageComposer:
         collective_leave: frozenset[date] = frozenset(),
         follow_up_working_days: int = 3,
         renderer: TemplateRenderer | None = None,
+        desk_url: str = "http://127.0.0.1:8003",
     ) -> None:
         self._catalogue = catalogue
         self._base_url = public_base_url.rstrip("/")
+        self._desk_url = desk_url.rstrip("/")
         self._collective_leave = collective_leave
         self._follow_up_working_days = follow_up_working_days
         self._renderer = renderer or TemplateRenderer()
@@ -142,6 +151,39 @@ class MessageComposer:
         """The template and message telling a contact that a counter clerk reset the contact on file: the ``old``
         one that it no longer gets codes, the new one that it does."""
         return CONTACT_RESET, self._renderer.render(CONTACT_RESET, language, {"old": old, "reset_at": reset_at})
+
+    def escalated_agency(self, breach: Breach) -> Agency | None:
+        """The agency whose escalation target is told of ``breach``: the late task's or complaint's agency, or for
+        an application the agency whose escalation target the breach names."""
+        if isinstance(breach, ApplicationSlaBreached):
+            return self._catalogue.escalated_agency(breach.escalation_target)
+        return self._catalogue.agency(breach.agency)
+
+    def escalation_message(self, breach: Breach, agency: Agency) -> tuple[str, RenderedMessage]:
+        """The template and message telling ``agency``'s escalation target of ``breach``: what is late (the
+        application, task or complaint), where, due when, late since when, and where on the desk to act."""
+        context: dict[str, Any] = {
+            "escalation_target": breach.escalation_target,
+            "agency_name": agency.name.in_language(ESCALATION_LANGUAGE),
+            "due_at": breach.due_at,
+            "breached_at": breach.breached_at,
+            "application_id": None,
+            "task_id": None,
+            "complaint_id": None,
+            "reference": None,
+            "desk_url": f"{self._desk_url}/desk",
+        }
+        if isinstance(breach, ComplaintSlaBreached):
+            context |= {"complaint_id": breach.complaint_id, "reference": breach.reference}
+        elif isinstance(breach, ApplicationTaskSlaBreached):
+            context |= {
+                "application_id": breach.application_id,
+                "task_id": breach.task_id,
+                "desk_url": f"{self._desk_url}/desk/tasks/{breach.task_id}",
+            }
+        else:
+            context["application_id"] = breach.application_id
+        return ESCALATION, self._renderer.render(ESCALATION, ESCALATION_LANGUAGE, context)
 
     def _common_context(self, contact: Contact) -> dict[str, Any]:
         service = self._catalogue.service(contact.service_code)

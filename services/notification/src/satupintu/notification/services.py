@@ -19,7 +19,7 @@ from satupintu.common.consumer import RejectEvent, UnitOfWork
 from satupintu.common.crypto import FieldCipher
 from satupintu.common.identity import normalize_phone
 from satupintu.common.sealing import is_sealed, sealed_key_id
-from satupintu.contract.applications import ApplicationSubmitted
+from satupintu.contract.applications import ApplicationSlaBreached, ApplicationSubmitted
 from satupintu.contract.envelope import Event
 from satupintu.contract.tracecontext import current_traceparent
 from satupintu.contract.verification import ProfileContactReset, VerificationCodeIssued
@@ -32,8 +32,15 @@ from satupintu.notification.domain import (
     channel_kind,
     citizen_recipients,
     message_id,
+    officer_recipients,
 )
-from satupintu.notification.messages import MessageComposer, RenderedMessage, UnknownTemplate
+from satupintu.notification.messages import (
+    ESCALATION_LANGUAGE,
+    Breach,
+    MessageComposer,
+    RenderedMessage,
+    UnknownTemplate,
+)
 from satupintu.notification.storage.repository import DeliveryRepository
 from satupintu.notification.storage.tables import ContactRecord, DeliveryRecord
 
@@ -42,6 +49,9 @@ _logger = logging.getLogger(__name__)
 CONTACT_CONTEXT = "notification.contacts:"
 RECIPIENT_CONTEXT = "notification.deliveries.recipient:"
 CONTENT_CONTEXT = "notification.deliveries.content:"
+ESCALATION_CAUSE = ":escalation"
+"""Appended to a breach event's id for its escalation's messages (the citizen's message about the same event keeps
+the plain id, so each has its own message id on a shared channel)."""
 
 
 @dataclass(frozen=True)
@@ -136,6 +146,37 @@ class NotificationService:
             event.id, application_id, event.correlation_id or event.id, current_traceparent() or event.traceparent
         )
         await self._stage(repository, cause, planned, key_id)
+
+    async def on_application_sla_breached(self, uow: UnitOfWork, event: Event[ApplicationSlaBreached]) -> None:
+        """An application is late: the applicant is told (with an apology and a new date), and so is the
+        escalation target the breach names."""
+        await self.on_lifecycle_event(uow, event)
+        await self.on_breach(uow, event)
+
+    async def on_breach(self, uow: UnitOfWork, event: Event[Any]) -> None:
+        """Stage the escalation of a service-standard breach (an application's, a task's or a complaint's) to
+        where the catalogue says its agency's escalation target is reached; once per breach event."""
+        breach: Breach = event.payload
+        agency = self._composer.escalated_agency(breach)
+        if agency is None:
+            _logger.warning(
+                "no agency has escalation target %r; the breach %s (%s) is not escalated",
+                breach.escalation_target,
+                event.id,
+                event.type,
+            )
+            return
+        template, message = self._composer.escalation_message(breach, agency)
+        contact = agency.escalation_contact
+        recipients = officer_recipients(contact.email, contact.phone, self._channels, self._console_fallback)
+        cause = Cause(
+            event.id + ESCALATION_CAUSE,
+            event.subject,
+            event.correlation_id or event.id,
+            current_traceparent() or event.traceparent,
+        )
+        planned = [PlannedMessage(recipient, template, ESCALATION_LANGUAGE, message) for recipient in recipients]
+        await self._stage(DeliveryRepository(uow.session), cause, planned, key_id=None)
 
     async def on_verification_code_issued(self, uow: UnitOfWork, event: Event[Any]) -> None:
         """Stage the message carrying intake's one-time code to the contact on file (``verification.code_issued``)."""

@@ -158,7 +158,7 @@ class WorkflowService:
             raise RejectEvent(f"no task {provided.task_id} for application {provided.application_id}")
         service = self._catalogue.service(workflow.service_code)
         try:
-            events = workflow.provide_information(provided, service=service, now=self._clock())
+            events = workflow.provide_information(provided, service=service, planning=self._planning, now=self._clock())
         except InvalidTransition as invalid:
             raise RejectEvent(str(invalid)) from invalid
         workflows.save(workflow, form_of=service)

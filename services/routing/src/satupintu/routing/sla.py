@@ -1,5 +1,8 @@
 """The SLA watch: finds tasks and applications past their service-standard due date and publishes one breach
-event for each, naming who must act. Safe with several routing instances (rows are claimed with SKIP LOCKED and
+event for each, naming who must act. A late task is announced twice in one transaction: ``task.sla_breached`` on the
+agency's own tasks topic, and ``application.task_sla_breached`` on ``applications`` for those who may not read agency
+topics (notification tells the escalation target). What waits for the citizen is never late: its clock is stopped
+(decision 0030). Safe with several routing instances (rows are claimed with SKIP LOCKED and
 marked in the same transaction as the events)."""
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from dataclasses import dataclass
 from prometheus_client import Counter
 
 from satupintu.common.watches import Watch
-from satupintu.contract.applications import ApplicationSlaBreached
+from satupintu.contract.applications import ApplicationSlaBreached, ApplicationTaskSlaBreached
 from satupintu.contract.envelope import Event
 from satupintu.contract.tasks import TaskSlaBreached
 from satupintu.routing.services import ACTOR, SOURCE
@@ -22,7 +25,8 @@ _logger = logging.getLogger(__name__)
 
 @dataclass
 class SlaWatch(Watch):
-    """Publishes ``task.sla_breached`` once per late task and ``application.sla_breached`` once per late application."""
+    """Publishes ``task.sla_breached`` and ``application.task_sla_breached`` once per late task and
+    ``application.sla_breached`` once per late application."""
 
     what = "SLA check"
     breaches: Counter | None = None
@@ -37,19 +41,18 @@ class SlaWatch(Watch):
             for task in await repository.late_tasks(now, self.batch_size):
                 task.sla_breached_at = now
                 agency = self.catalogue.agency(task.agency)
+                breach = TaskSlaBreached(
+                    application_id=task.application_id,
+                    task_id=task.task_id,
+                    agency=task.agency,
+                    due_at=task.due_at,
+                    breached_at=now,
+                    escalation_target=agency.escalation_target if agency else f"kepala-{task.agency}",
+                )
                 await self.outbox.add(
                     session,
-                    self._event(
-                        TaskSlaBreached(
-                            application_id=task.application_id,
-                            task_id=task.task_id,
-                            agency=task.agency,
-                            due_at=task.due_at,
-                            breached_at=now,
-                            escalation_target=agency.escalation_target if agency else f"kepala-{task.agency}",
-                        ),
-                        task.application_id,
-                    ),
+                    self._event(breach, task.application_id),
+                    self._event(ApplicationTaskSlaBreached(**breach.model_dump()), task.application_id),
                 )
                 published += 1
                 if self.breaches is not None:
@@ -80,8 +83,10 @@ class SlaWatch(Watch):
 
     @staticmethod
     def _event(
-        payload: TaskSlaBreached | ApplicationSlaBreached, application_id: str, correlation_id: str | None = None
-    ) -> Event[TaskSlaBreached | ApplicationSlaBreached]:
+        payload: TaskSlaBreached | ApplicationTaskSlaBreached | ApplicationSlaBreached,
+        application_id: str,
+        correlation_id: str | None = None,
+    ) -> Event[TaskSlaBreached | ApplicationTaskSlaBreached | ApplicationSlaBreached]:
         return Event(
             payload=payload,
             source=SOURCE,

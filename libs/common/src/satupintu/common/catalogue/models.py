@@ -10,9 +10,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from satupintu.common.identity import is_valid_phone
+
 _CODE = r"^[a-z][a-z0-9-]{1,31}$"
 _OUTPUT_NAME = r"^[a-z][a-z0-9_]{0,63}$"
 _NUMBER_FIELDS = frozenset({"agency", "year", "serial"})
+_EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 
 
 class _Frozen(BaseModel):
@@ -30,6 +33,29 @@ class LocalizedText(_Frozen):
         return self.en if language == "en" else self.id
 
 
+class EscalationContact(_Frozen):
+    """Where an agency's escalation target (its head or supervisor) is reached: an e-mail address, a phone for the
+    SMS gateway, or both."""
+
+    email: str | None = Field(
+        default=None, pattern=_EMAIL, max_length=254, description="E-mail address, e.g. `kepala@dlh.example.go.id`."
+    )
+    phone: str | None = Field(default=None, description="Phone for the SMS gateway, +62 or 0 and 9 to 12 digits.")
+
+    @field_validator("phone")
+    @classmethod
+    def _valid_phone(cls, value: str | None) -> str | None:
+        if value is not None and not is_valid_phone(value):
+            raise ValueError(f"{value!r} is not a phone number (+62 or 0 followed by 9 to 12 digits)")
+        return value
+
+    @model_validator(mode="after")
+    def _reachable(self) -> Self:
+        if self.email is None and self.phone is None:
+            raise ValueError("an escalation contact needs an email, a phone or both")
+        return self
+
+
 class Agency(_Frozen):
     """An agency serving at the mall."""
 
@@ -37,6 +63,9 @@ class Agency(_Frozen):
     name: LocalizedText = Field(description="The agency's name.")
     timezone: str = Field(default="Asia/Jakarta", description="IANA time zone its working days are counted in.")
     escalation_target: str = Field(description="Who is told when the agency breaks a service standard.")
+    escalation_contact: EscalationContact = Field(
+        description="Where the escalation target is reached when a service standard is broken."
+    )
 
     @field_validator("timezone")
     @classmethod
@@ -329,6 +358,10 @@ class Catalogue(_Frozen):
     def agency(self, code: str) -> Agency | None:
         """The agency with ``code``, if any."""
         return next((a for a in self.agencies if a.code == code), None)
+
+    def escalated_agency(self, escalation_target: str) -> Agency | None:
+        """The agency whose escalation target is ``escalation_target`` (as a breach event names it), if any."""
+        return next((a for a in self.agencies if a.escalation_target == escalation_target), None)
 
     def service(self, code: str) -> ServiceDefinition | None:
         """The service with ``code``, if any."""

@@ -63,6 +63,13 @@ class Planning:
         """The end of the ``working_days``-th working day of ``agency`` after ``start``."""
         return self.calendar_for(agency).due_at(start, working_days)
 
+    def paused(self, agency: str, due_at: datetime, waiting_since: datetime, now: datetime) -> datetime:
+        """``due_at`` moved later by the working days of ``agency`` that began while it waited for the citizen
+        (from ``waiting_since`` to ``now``): the SLA pause rule (decision 0030). A wait within one day moves nothing."""
+        calendar = self.calendar_for(agency)
+        waited = calendar.working_days_started(waiting_since, now)
+        return calendar.due_at(due_at, waited) if waited else due_at
+
 
 @dataclass
 class Task:
@@ -79,6 +86,8 @@ class Task:
     questions: list[str] = field(default_factory=list)
     reason: str | None = None
     claimed_by: str | None = None
+    waiting_since: datetime | None = None
+    """When the task began to wait for the citizen's answer; its SLA clock is stopped until then."""
 
     @property
     def is_open(self) -> bool:
@@ -114,6 +123,9 @@ class Workflow:
     holder: DocumentHolder | None = None
     """Who the service's document is for (the applicant's name and NIK, sealed by intake for the citizen's key, never
     opened here): kept only when the service issues a document, and passed on to the issuing agency's task alone."""
+    waiting_since: datetime | None = None
+    """When the application began to wait for the citizen (its first open information request); its SLA clock is
+    stopped until no task waits any more."""
 
     @classmethod
     def start(
@@ -218,9 +230,16 @@ class Workflow:
         return [accepted, *self._ask(task, decided.questions, now)]
 
     def provide_information(
-        self, provided: ApplicationInformationProvided, *, service: ServiceDefinition | None, now: datetime
+        self,
+        provided: ApplicationInformationProvided,
+        *,
+        service: ServiceDefinition | None,
+        planning: Planning,
+        now: datetime,
     ) -> list[EventPayload]:
-        """Resume the paused task: re-assign it to the agency that asked, with the citizen's answers it may see.
+        """Resume the paused task: re-assign it to the agency that asked, with the citizen's answers it may see, and
+        its due date moved later by the working days it waited (:meth:`Planning.paused`); the application's too
+        once no task waits any more.
 
         Corrected form fields and added documents become the application's, by field and by requirement name: each
         agency sees them as it sees the rest of the application (now and in later stages). The answers as such go
@@ -234,6 +253,9 @@ class Workflow:
         service = self._known(service)
         task.state = TaskState.ASSIGNED
         task.updated_at = now
+        if task.waiting_since is not None:
+            task.due_at = planning.paused(task.agency, task.due_at, task.waiting_since, now)
+            task.waiting_since = None
         form_fields = {definition.name for definition in service.fields}
         self.form = {**self.form, **{name: v for name, v in provided.answers.items() if name in form_fields}}
         known = {(document["name"], document["sha256"]) for document in self.documents}
@@ -243,6 +265,9 @@ class Workflow:
         ]
         if not any(t.state is TaskState.INFORMATION_REQUESTED for t in self.tasks):
             self.state = ApplicationState.IN_PROGRESS
+            if self.waiting_since is not None:
+                self.due_at = planning.paused(service.agency, self.due_at, self.waiting_since, now)
+                self.waiting_since = None
         self.updated_at = now
         return [self._assignment(service, task, now, provided.answers), task.updated(now)]
 
@@ -311,7 +336,10 @@ class Workflow:
     def _ask(self, task: Task, questions: tuple[str, ...], now: datetime) -> list[EventPayload]:
         task.state = TaskState.INFORMATION_REQUESTED
         task.questions = list(questions)
+        task.waiting_since = now
         self.state = ApplicationState.INFORMATION_REQUESTED
+        if self.waiting_since is None:
+            self.waiting_since = now
         requested = ApplicationInformationRequested(
             application_id=self.application_id,
             task_id=task.task_id,

@@ -74,11 +74,12 @@ class WorkflowRepository:
         return (await self._session.execute(statement)).scalars().all()
 
     async def late_tasks(self, now: datetime, limit: int) -> Sequence[TaskRecord]:
-        """Open tasks past their due date and not yet reported, locked for this transaction (others skip them)."""
+        """Tasks the agency holds (not waiting for the citizen: their clock is stopped) past their due date and not
+        yet reported, locked for this transaction (others skip them)."""
         statement = (
             select(TaskRecord)
             .where(
-                col(TaskRecord.state).in_(["assigned", "claimed", "information_requested"]),
+                col(TaskRecord.state).in_(["assigned", "claimed"]),
                 col(TaskRecord.due_at) < now,
                 col(TaskRecord.sla_breached_at).is_(None),
             )
@@ -89,11 +90,12 @@ class WorkflowRepository:
         return (await self._session.execute(statement)).scalars().all()
 
     async def late_workflows(self, now: datetime, limit: int) -> Sequence[WorkflowRecord]:
-        """Unfinished applications past their due date and not yet reported, locked for this transaction."""
+        """Applications in progress (not waiting for the citizen: their clock is stopped) past their due date and
+        not yet reported, locked for this transaction."""
         statement = (
             select(WorkflowRecord)
             .where(
-                col(WorkflowRecord.state).in_(["in_progress", "information_requested"]),
+                col(WorkflowRecord.state) == "in_progress",
                 col(WorkflowRecord.due_at) < now,
                 col(WorkflowRecord.sla_breached_at).is_(None),
             )
@@ -150,6 +152,7 @@ class SqlWorkflows:
             updated_at=record.updated_at,
             tasks=[_task(task) for task in tasks],
             holder=holder(record, self._cipher),
+            waiting_since=record.waiting_since,
         )
 
     def add(self, workflow: Workflow, service: ServiceDefinition) -> None:
@@ -185,6 +188,8 @@ class SqlWorkflows:
             current_stage=workflow.current_stage,
             documents=workflow.documents,
             outputs=workflow.outputs,
+            due_at=workflow.due_at,
+            waiting_since=workflow.waiting_since,
             updated_at=workflow.updated_at,
         )
         if form_of is not None:
@@ -211,6 +216,8 @@ class SqlWorkflows:
                 questions=task.questions,
                 reason=task.reason,
                 claimed_by=task.claimed_by,
+                due_at=task.due_at,
+                waiting_since=task.waiting_since,
                 updated_at=task.updated_at,
             )
 
@@ -228,6 +235,7 @@ def _task(record: TaskRecord) -> Task:
         questions=list(record.questions),
         reason=record.reason,
         claimed_by=record.claimed_by,
+        waiting_since=record.waiting_since,
     )
 
 

@@ -42,6 +42,11 @@ class WorkflowRecord(SQLModel, table=True):
     outputs: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False), description="Outputs by agency.")
     due_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     sla_breached_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    waiting_since: datetime | None = Field(
+        default=None,
+        sa_column=Column(DateTime(timezone=True)),
+        description="When it began to wait for the citizen's answer (its SLA clock stopped); null otherwise.",
+    )
     created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     tasks: list[TaskRecord] = Relationship(sa_relationship=relationship("TaskRecord", lazy="raise"))
@@ -65,4 +70,9 @@ class TaskRecord(SQLModel, table=True):
     reason: str | None = None
     claimed_by: str | None = None
     sla_breached_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    waiting_since: datetime | None = Field(
+        default=None,
+        sa_column=Column(DateTime(timezone=True)),
+        description="When it began to wait for the citizen's answer (its SLA clock stopped); null otherwise.",
+    )
     updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
