@@ -549,3 +549,24 @@ def test_task_output_names_follow_the_decision_output_rule(tmp_path: Path) -> No
 
     assert "services.0.stages.0.tasks.0.outputs" in message
     assert "['Nomor SKCK']" in message
+
+
+def test_shipped_complaint_categories_keep_the_mall_codes_each_with_its_own_standard(shipped: Catalogue) -> None:
+    codes = [category.code for category in shipped.complaint_categories]
+    assert codes == ["slow", "behaviour", "fees", "requirements", "facilities", "information", "other"]
+    fees = shipped.complaint_category("fees")
+    assert fees is not None
+    assert (fees.label.in_language("en"), fees.sla_working_days) == ("Fees or charges", 1)
+
+
+def test_duplicate_complaint_category_codes_are_refused_naming_them(tmp_path: Path) -> None:
+    document = _valid()
+    category = {"code": "slow", "label": _text("Lambat"), "sla_working_days": 5}
+    document["complaint_categories"] = [category, category]
+    assert "complaint category codes must be unique" in _refusal(_write(tmp_path, document))
+
+
+def test_complaint_category_without_a_standard_of_working_days_is_refused_naming_the_field(tmp_path: Path) -> None:
+    document = _valid()
+    document["complaint_categories"] = [{"code": "slow", "label": _text("Lambat"), "sla_working_days": 0}]
+    assert "complaint_categories.0.sla_working_days" in _refusal(_write(tmp_path, document))

@@ -29,6 +29,7 @@ from satupintu.contract.mall import (
     ComplaintFiled,
     ComplaintResolved,
     ComplaintSlaBreached,
+    ComplaintStatusChanged,
     ConsentGranted,
     ConsentUsed,
     ConsentWithdrawn,
@@ -356,8 +357,16 @@ SAMPLES: dict[type[EventPayload], EventPayload] = {
         category="slow",
         description="Kajian teknis belum selesai setelah tiga minggu.",
         contact="budi@example.go.id",
+        language="en",
         due_at=DUE,
         filed_at=AT,
+    ),
+    ComplaintStatusChanged: ComplaintStatusChanged(
+        complaint_id=COMPLAINT_ID,
+        reference="ADU-20260814-0007",
+        agency="dinas-pupr",
+        state="in_progress",
+        changed_at=AT,
     ),
     ComplaintResolved: ComplaintResolved(
         complaint_id=COMPLAINT_ID,
@@ -444,7 +453,7 @@ def test_every_concrete_payload_class_is_registered_under_its_own_type() -> None
     concrete = {cls for cls in _subclasses(EventPayload) if "event_type" in vars(cls)}
     assert concrete == set(EVENT_TYPES.values())
     assert all(EVENT_TYPES[payload_type.event_type] is payload_type for payload_type in concrete)
-    assert len(EVENT_TYPES) == 37
+    assert len(EVENT_TYPES) == 38
 
 
 @pytest.mark.parametrize("event_type", sorted(EVENT_TYPES))

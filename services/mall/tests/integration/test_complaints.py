@@ -170,7 +170,10 @@ async def test_a_complaint_must_name_a_known_application_or_agency(mall: Running
         "/complaints", json={"tracking_code": "SP-NOPE-1", "category": "other", "description": "Tidak ada kabar."}
     )
     neither = await mall.client.post("/complaints", json={"category": "other", "description": "Tidak ada kabar."})
-    short = await mall.client.post("/complaints", json={"agency": "dlh", "category": "bribes", "description": "?"})
+    short = await mall.client.post("/complaints", json={"agency": "dlh", "category": "Bribes!", "description": "?"})
+    unknown_category = await mall.client.post(
+        "/complaints", json={"agency": "dlh", "category": "bribes", "description": "Diminta uang rokok di loket."}
+    )
 
     assert unknown_code.status_code == 422
     assert unknown_code.json()["errors"][0]["field"] == "tracking_code"
@@ -178,6 +181,8 @@ async def test_a_complaint_must_name_a_known_application_or_agency(mall: Running
     assert neither.json()["errors"][0]["field"] == "agency"
     assert short.status_code == 422
     assert sorted(error["field"] for error in short.json()["errors"]) == ["category", "description"]
+    assert unknown_category.status_code == 422
+    assert unknown_category.json()["errors"][0]["field"] == "category"
 
 
 async def test_the_complaint_form_shows_errors_beside_fields_then_the_status_page(mall: RunningMall) -> None:
@@ -195,3 +200,64 @@ async def test_the_complaint_form_shows_errors_beside_fields_then_the_status_pag
     status = await mall.client.get(filed.headers["location"])
     assert "ADU-" in status.text
     assert "Kantor Pertanahan" in status.text
+
+
+async def test_a_complaint_is_due_after_its_categorys_own_service_standard(mall: RunningMall) -> None:
+    # the catalogue gives illegal charges (`fees`) one working day: filed on Friday 14 August 2026, the next working
+    # day is Tuesday 18 (the weekend, then Independence Day on Monday 17)
+    mall.clock.now = datetime(2026, 8, 14, 10, 0, tzinfo=WIB)
+
+    filed = await mall.client.post(
+        "/complaints",
+        json={"agency": "bpn", "category": "fees", "description": "Diminta biaya tambahan di luar tarif resmi."},
+    )
+
+    assert filed.status_code == 201, filed.text
+    assert datetime.fromisoformat(filed.json()["due_at"]) == datetime(2026, 8, 18, 23, 59, 59, tzinfo=WIB)
+    event = (await mall.mall_events(filed.json()["complaint_id"], "complaint.filed"))[0]
+    assert (event.payload.category, event.payload.due_at) == ("fees", datetime(2026, 8, 18, 23, 59, 59, tzinfo=WIB))
+
+
+async def test_the_desk_takes_a_complaint_up_once_before_answering_it_and_the_complainant_sees_it(
+    mall: RunningMall,
+) -> None:
+    mall.clock.now = datetime(2026, 8, 5, 9, 0, tzinfo=WIB)
+    filed = (
+        await mall.client.post(
+            "/complaints",
+            json={
+                "agency": "bpjs-kes",
+                "category": "behaviour",
+                "description": "Petugas loket membentak saya.",
+                "contact": "ana@example.id",
+                "language": "en",
+            },
+        )
+    ).json()
+
+    wrong_desk = await mall.client.post(f"/complaints/{filed['complaint_id']}/take-up", headers=mall.officer("dlh"))
+    taken = await mall.client.post(f"/complaints/{filed['complaint_id']}/take-up", headers=mall.officer("bpjs-kes"))
+    again = await mall.client.post(f"/complaints/{filed['complaint_id']}/take-up", headers=mall.officer("bpjs-kes"))
+    status = await mall.client.get(f"/complaints/{filed['complaint_id']}/status")
+    desk = await mall.client.get("/complaints", params={"state": "in_progress"}, headers=mall.officer("bpjs-kes"))
+    answered = await mall.client.post(
+        f"/complaints/{filed['complaint_id']}/resolve",
+        json={"response": "We apologise; the officer was spoken to."},
+        headers=mall.officer("bpjs-kes"),
+    )
+    taken_after_answer = await mall.client.post(
+        f"/complaints/{filed['complaint_id']}/take-up", headers=mall.officer("bpjs-kes")
+    )
+
+    assert wrong_desk.status_code == 403
+    assert taken.status_code == 200, taken.text
+    assert taken.json()["state"] == "in_progress"
+    assert again.status_code == 409
+    assert status.json()["state"] == "in_progress"
+    assert filed["complaint_id"] in [complaint["complaint_id"] for complaint in desk.json()]
+    assert answered.json()["state"] == "resolved"
+    assert taken_after_answer.status_code == 409
+    [changed] = await mall.mall_events(filed["complaint_id"], "complaint.status_changed")
+    assert (changed.payload.state, changed.actor) == ("in_progress", "officer:bpjs-kes:budi")
+    [complaint_filed] = await mall.mall_events(filed["complaint_id"], "complaint.filed")
+    assert complaint_filed.payload.language == "en"

@@ -158,8 +158,23 @@ class ComplaintFiled(_ComplaintEvent):
     category: str = Field(description="What the complaint is about, e.g. `slow`, `behaviour`, `fees`.")
     description: str = pii_field("The complaint in the citizen's words (may name people).")
     contact: str | None = pii_field("E-mail or phone to answer the complainant on, if given.", default=None)
-    due_at: datetime = Field(description="When the complaint desk's service standard says it must be answered.")
+    language: Literal["id", "en"] = Field(
+        default="id", description="Language the complainant filed in, and is told things in."
+    )
+    due_at: datetime = Field(
+        description="When the complaint must be answered: its category's service standard in working days."
+    )
     filed_at: datetime = Field(description="When the complaint was filed.")
+
+
+class ComplaintStatusChanged(_ComplaintEvent):
+    """The complaint moved on the agency's desk short of its answer: an officer took it up (`in_progress`). The
+    answer itself is `complaint.resolved`."""
+
+    event_type: ClassVar[str] = "complaint.status_changed"
+
+    state: Literal["in_progress"] = Field(description="Where the complaint is now: `in_progress`, taken up.")
+    changed_at: datetime = Field(description="When it changed.")
 
 
 class ComplaintResolved(_ComplaintEvent):

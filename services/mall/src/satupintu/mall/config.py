@@ -42,9 +42,6 @@ class MallSettings(ServiceSettings):
         default=60, ge=1, description="Counters that called a ticket within this many minutes count as open."
     )
     survey_valid_days: int = Field(default=30, ge=1, description="Days a survey link accepts an answer.")
-    complaint_sla_working_days: int = Field(
-        default=5, ge=1, le=60, description="Working days an agency's complaint desk has to answer a complaint."
-    )
     complaint_check_interval_seconds: float = Field(
         default=60.0, gt=0, description="How often overdue complaints are looked for."
     )

@@ -1,5 +1,5 @@
 """The mall's rules, without I/O: the SKM index and its grades, queue numbers and wait estimates, complaint
-categories, which profile fields an agency may receive again, and the domain errors the use cases raise (documents
+states, which profile fields an agency may receive again, and the domain errors the use cases raise (documents
 collected at the counter included)."""
 
 from __future__ import annotations
@@ -221,34 +221,18 @@ class SurveyExpired(Exception):
 # Complaints
 
 
-class ComplaintCategory(StrEnum):
-    """What a complaint is about."""
-
-    SLOW = "slow"
-    BEHAVIOUR = "behaviour"
-    FEES = "fees"
-    REQUIREMENTS = "requirements"
-    FACILITIES = "facilities"
-    INFORMATION = "information"
-    OTHER = "other"
-
-
-COMPLAINT_CATEGORY_LABELS: Mapping[ComplaintCategory, tuple[str, str]] = {
-    ComplaintCategory.SLOW: ("Layanan lambat atau melewati standar waktu", "Slow, or late against the standard"),
-    ComplaintCategory.BEHAVIOUR: ("Perilaku petugas", "Staff behaviour"),
-    ComplaintCategory.FEES: ("Biaya atau pungutan", "Fees or charges"),
-    ComplaintCategory.REQUIREMENTS: ("Persyaratan", "Requirements"),
-    ComplaintCategory.FACILITIES: ("Sarana dan prasarana", "Facilities"),
-    ComplaintCategory.INFORMATION: ("Informasi layanan", "Information about the service"),
-    ComplaintCategory.OTHER: ("Lainnya", "Other"),
-}
-
-
 class ComplaintState(StrEnum):
     """Where a complaint is on the agency's desk."""
 
     OPEN = "open"
+    IN_PROGRESS = "in_progress"
+    """An officer of the desk took it up; the complainant is told."""
     RESOLVED = "resolved"
+
+    @property
+    def awaits_answer(self) -> bool:
+        """Whether the complaint is still to be answered (open, or in progress): it counts against its due date."""
+        return self is not ComplaintState.RESOLVED
 
 
 def complaint_reference(day: date, sequence: int) -> str:
@@ -262,6 +246,14 @@ class ComplaintNotFound(Exception):
 
 class ComplaintClosed(Exception):
     """The complaint was answered already."""
+
+
+class ComplaintTakenUp(Exception):
+    """The complaint is in progress already: someone on the desk took it up."""
+
+
+class UnknownComplaintCategory(Exception):
+    """The catalogue has no such complaint category."""
 
 
 class UnknownAgency(Exception):

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from satupintu.common.auth import Role
-from satupintu.common.catalogue import Catalogue, load_catalogue
+from satupintu.common.catalogue import Catalogue, CatalogueError, load_catalogue
 from satupintu.common.clock import Clock, utc_now
 from satupintu.common.keys import field_cipher, lookup_hasher, session_secret
 from satupintu.common.limits import Limiter, Quota
@@ -61,6 +61,10 @@ class MallContext:
     def build(cls, settings: MallSettings, clock: Clock) -> MallContext:
         """Wire the use cases to the runtime's sessions and outbox, and the queue and complaints gauges."""
         catalogue = load_catalogue()
+        if not catalogue.complaint_categories:
+            raise CatalogueError(
+                f"the catalogue {catalogue.version} has no complaint_categories: the mall files complaints under them"
+            )
         collective_leave = parse_dates(settings.collective_leave)
         runtime = ServiceRuntime(SERVICE_NAME, settings, schema=SCHEMA)
         metrics, keys_dir = runtime.metrics, settings.auth.keys_dir
@@ -97,7 +101,6 @@ class MallContext:
             runtime.outbox,
             catalogue,
             cipher=cipher,
-            sla_working_days=settings.complaint_sla_working_days,
             collective_leave=collective_leave,
             mall_timezone=settings.timezone,
             clock=clock,

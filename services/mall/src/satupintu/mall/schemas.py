@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 
 from satupintu.common.identity import is_valid_phone
 from satupintu.contract.mall import SkmAnswers
-from satupintu.mall.domain import COLLECTOR_NAME_MAX, ComplaintCategory, ComplaintState
+from satupintu.mall.domain import COLLECTOR_NAME_MAX, ComplaintState
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 Code = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]{1,31}$")]
@@ -148,9 +148,15 @@ class ComplaintCreate(_Request):
     agency: Code | None = Field(
         default=None, description="The agency complained about; by default the application's owning agency."
     )
-    category: ComplaintCategory = Field(description="What the complaint is about.")
+    category: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{1,31}$")] = Field(
+        description="What the complaint is about: a complaint category's code in the catalogue (`slow`, `behaviour`, "
+        "`fees`, ...); its service standard is the complaint's due date."
+    )
     description: str = Field(min_length=10, max_length=2000, description="What happened, in the citizen's words.")
     contact: str | None = Field(default=None, max_length=200, description="E-mail or phone to be answered on.")
+    language: Literal["id", "en"] = Field(
+        default="id", description="The language the complainant is told things in (receipt, progress, answer)."
+    )
 
     @field_validator("contact")
     @classmethod
@@ -169,7 +175,7 @@ class ComplaintReceipt(BaseModel):
     complaint_id: str = Field(description="Keep it: it opens the complaint's status (`/complaints/{id}/status`).")
     reference: str = Field(description="The reference to quote, e.g. `ADU-20260814-0007`.")
     agency: str = Field(description="The agency whose complaint desk handles it.")
-    state: ComplaintState = Field(description="open or resolved.")
+    state: ComplaintState = Field(description="open, in_progress (an officer took it up) or resolved.")
     due_at: datetime = Field(description="When the desk must have answered.")
     response: str | None = Field(description="The desk's answer, once given.")
     resolved_at: datetime | None = Field(description="When it was answered.")
@@ -181,7 +187,7 @@ class ComplaintRead(ComplaintReceipt):
     application_id: str | None = Field(description="The application complained about.")
     tracking_code: str | None = Field(description="Its tracking code.")
     service_code: str | None = Field(description="Its service.")
-    category: ComplaintCategory = Field(description="What it is about.")
+    category: str = Field(description="What it is about: a complaint category's code in the catalogue.")
     description: str = Field(description="The complaint.")
     contact: str | None = Field(description="Where to answer the complainant.")
     filed_at: datetime = Field(description="When it was filed.")

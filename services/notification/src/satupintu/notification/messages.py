@@ -15,7 +15,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from satupintu.common.catalogue import Agency, Catalogue
+from satupintu.common.catalogue import Agency, Catalogue, DocumentText
 from satupintu.common.dates import DEFAULT_TIMEZONE, long_date, long_time
 from satupintu.common.working_days import agency_calendar
 from satupintu.contract.applications import (
@@ -27,8 +27,15 @@ from satupintu.contract.applications import (
     ApplicationTaskSlaBreached,
 )
 from satupintu.contract.base import EventPayload
+from satupintu.contract.documents import DocumentIssued
 from satupintu.contract.envelope import Event
-from satupintu.contract.mall import ComplaintSlaBreached, SurveyInvited
+from satupintu.contract.mall import (
+    ComplaintFiled,
+    ComplaintResolved,
+    ComplaintSlaBreached,
+    ComplaintStatusChanged,
+    SurveyInvited,
+)
 from satupintu.notification.domain import Contact
 
 LANGUAGES = ("id", "en")
@@ -46,9 +53,16 @@ LIFECYCLE_TEMPLATES: Mapping[type[EventPayload], str] = {
     ApplicationRejected: ApplicationRejected.event_type,
     ApplicationSlaBreached: ApplicationSlaBreached.event_type,
     SurveyInvited: SurveyInvited.event_type,
+    DocumentIssued: DocumentIssued.event_type,
 }
 """The lifecycle events a citizen is told about, and the template (named after the event type) of each."""
-TEMPLATES = (*LIFECYCLE_TEMPLATES.values(), ONE_TIME_CODE, CONTACT_RESET, ESCALATION)
+COMPLAINT_TEMPLATES: Mapping[type[EventPayload], str] = {
+    ComplaintFiled: ComplaintFiled.event_type,
+    ComplaintStatusChanged: ComplaintStatusChanged.event_type,
+    ComplaintResolved: ComplaintResolved.event_type,
+}
+"""What a complainant is told (the receipt, a status change, the answer), and the template of each."""
+TEMPLATES = (*LIFECYCLE_TEMPLATES.values(), *COMPLAINT_TEMPLATES.values(), ONE_TIME_CODE, CONTACT_RESET, ESCALATION)
 
 
 @dataclass(frozen=True)
@@ -67,6 +81,11 @@ class RenderedMessage:
         """A message as stored by :meth:`to_json`."""
         data = json.loads(text)
         return cls(subject=str(data["subject"]), body=str(data["body"]))
+
+
+def _in_language(text: DocumentText, language: str) -> str:
+    """A document's text in ``language``: its English where the catalogue gives one, its Indonesian otherwise."""
+    return (text.en or text.id) if language == "en" else text.id
 
 
 class UnknownTemplate(ValueError):
@@ -185,6 +204,26 @@ class MessageComposer:
             context["application_id"] = breach.application_id
         return ESCALATION, self._renderer.render(ESCALATION, ESCALATION_LANGUAGE, context)
 
+    def complaint_message(
+        self, payload: EventPayload, *, reference: str, agency: str, language: str
+    ) -> tuple[str, RenderedMessage]:
+        """The template and message telling a complainant of their complaint's receipt, a status change or the
+        answer (``payload``), in ``language``; it names the complaint by its reference, never by its id."""
+        template = COMPLAINT_TEMPLATES[type(payload)]
+        context: dict[str, Any] = {"reference": reference, "agency_name": self._agency_name(agency, language)}
+        if isinstance(payload, ComplaintFiled):
+            category = self._catalogue.complaint_category(payload.category)
+            context |= {
+                "category": category.label.in_language(language) if category else payload.category,
+                "filed_at": payload.filed_at,
+                "due_at": payload.due_at,
+            }
+        elif isinstance(payload, ComplaintStatusChanged):
+            context |= {"state": payload.state, "changed_at": payload.changed_at}
+        elif isinstance(payload, ComplaintResolved):
+            context |= {"response": payload.response, "resolved_at": payload.resolved_at}
+        return template, self._renderer.render(template, language, context)
+
     def _common_context(self, contact: Contact) -> dict[str, Any]:
         service = self._catalogue.service(contact.service_code)
         service_name = service.name.in_language(contact.language) if service else contact.service_code
@@ -225,9 +264,26 @@ class MessageComposer:
             return {"agency_name": self._agency_name(payload.agency, language), "reason": payload.reason}
         if isinstance(payload, ApplicationSlaBreached):
             return self._breach_context(payload, contact)
+        if isinstance(payload, SurveyInvited | DocumentIssued):
+            return self._after_decision_context(payload, language)
+        raise UnknownTemplate(f"no message for {payload.event_type}")
+
+    def _after_decision_context(self, payload: SurveyInvited | DocumentIssued, language: str) -> dict[str, Any]:
+        """The survey invitation's link; or what the "your document is ready" message says: the title the catalogue
+        gives the service's document (in English where it has one), its number and dates, and whether the original
+        waits at the counter."""
         if isinstance(payload, SurveyInvited):
             return {"survey_url": payload.survey_url, "expires_at": payload.expires_at, "outcome": payload.outcome}
-        raise UnknownTemplate(f"no message for {payload.event_type}")
+        service = self._catalogue.service(payload.service_code)
+        title = service.document.title if service and service.document else None
+        return {
+            "document_title": _in_language(title, language) if title else payload.number,
+            "number": payload.number,
+            "issued_at": payload.issued_at,
+            "valid_until": payload.valid_until,
+            "agency_name": self._agency_name(payload.agency, language),
+            "collect_at_counter": payload.collect_at_counter,
+        }
 
     def _breach_context(self, payload: ApplicationSlaBreached, contact: Contact) -> dict[str, Any]:
         service = self._catalogue.service(contact.service_code)

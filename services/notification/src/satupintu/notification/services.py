@@ -21,6 +21,7 @@ from satupintu.common.identity import normalize_phone
 from satupintu.common.sealing import is_sealed, sealed_key_id
 from satupintu.contract.applications import ApplicationSlaBreached, ApplicationSubmitted
 from satupintu.contract.envelope import Event
+from satupintu.contract.mall import ComplaintFiled
 from satupintu.contract.tracecontext import current_traceparent
 from satupintu.contract.verification import ProfileContactReset, VerificationCodeIssued
 from satupintu.notification.config import WebhookSubscription
@@ -42,7 +43,7 @@ from satupintu.notification.messages import (
     UnknownTemplate,
 )
 from satupintu.notification.storage.repository import DeliveryRepository
-from satupintu.notification.storage.tables import ContactRecord, DeliveryRecord
+from satupintu.notification.storage.tables import ComplaintContactRecord, ContactRecord, DeliveryRecord
 
 _logger = logging.getLogger(__name__)
 
@@ -52,6 +53,7 @@ CONTENT_CONTEXT = "notification.deliveries.content:"
 ESCALATION_CAUSE = ":escalation"
 """Appended to a breach event's id for its escalation's messages (the citizen's message about the same event keeps
 the plain id, so each has its own message id on a shared channel)."""
+COMPLAINT_CONTACT_CONTEXT = "notification.complaint_contacts:"
 
 
 @dataclass(frozen=True)
@@ -177,6 +179,46 @@ class NotificationService:
         )
         planned = [PlannedMessage(recipient, template, ESCALATION_LANGUAGE, message) for recipient in recipients]
         await self._stage(DeliveryRepository(uow.session), cause, planned, key_id=None)
+
+    async def on_complaint_event(self, uow: UnitOfWork, event: Event[Any]) -> None:
+        """Tell the complainant, on the contact they filed with (if any) and in their language, of their complaint's
+        receipt (``complaint.filed``, which also keeps that contact), a status change or the answer; each once."""
+        repository = DeliveryRepository(uow.session)
+        payload = event.payload
+        complaint_id: str = payload.complaint_id
+        if isinstance(payload, ComplaintFiled):
+            if payload.contact is None:
+                return  # an anonymous complaint: nobody to tell
+            contact = ComplaintContactRecord(
+                complaint_id=complaint_id,
+                reference=payload.reference,
+                agency=payload.agency,
+                language=payload.language,
+                contact_ciphertext=self._cipher.encrypt(payload.contact, COMPLAINT_CONTACT_CONTEXT + complaint_id),
+                created_at=self._clock(),
+            )
+            await repository.add_complaint_contact(contact)
+        kept = await repository.complaint_contact(complaint_id)
+        if kept is None:
+            _logger.info("complaint %s left no contact; its complainant is not told of %s", complaint_id, event.type)
+            return
+        address = self._cipher.decrypt(kept.contact_ciphertext, COMPLAINT_CONTACT_CONTEXT + complaint_id)
+        channel = ChannelKind.EMAIL if "@" in address else ChannelKind.SMS
+        if channel not in self._channels and not self._console_fallback:
+            _logger.warning(
+                "no %s channel: the complainant of %s is not told of %s", channel, kept.reference, event.type
+            )
+            return
+        try:
+            template, message = self._composer.complaint_message(
+                payload, reference=kept.reference, agency=kept.agency, language=kept.language
+            )
+        except UnknownTemplate as unknown:
+            raise RejectEvent(str(unknown)) from unknown
+        cause = Cause(
+            event.id, complaint_id, event.correlation_id or event.id, current_traceparent() or event.traceparent
+        )
+        await self._stage_to(uow, cause, channel, address, language=kept.language, template=template, message=message)
 
     async def on_verification_code_issued(self, uow: UnitOfWork, event: Event[Any]) -> None:
         """Stage the message carrying intake's one-time code to the contact on file (``verification.code_issued``)."""

@@ -6,6 +6,7 @@ from satupintu.common.catalogue.loader import CatalogueError, load_catalogue
 from satupintu.common.catalogue.models import (
     Agency,
     Catalogue,
+    ComplaintCategory,
     DocumentRequirement,
     DocumentTemplate,
     DocumentText,
@@ -23,6 +24,7 @@ __all__ = [
     "Agency",
     "Catalogue",
     "CatalogueError",
+    "ComplaintCategory",
     "DocumentRequirement",
     "DocumentTemplate",
     "DocumentText",

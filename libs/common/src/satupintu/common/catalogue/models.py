@@ -326,12 +326,25 @@ class ServiceDefinition(_Frozen):
         return problems
 
 
+class ComplaintCategory(_Frozen):
+    """What a complaint may be about, and how many working days the agency's complaint desk has to answer it."""
+
+    code: str = Field(pattern=r"^[a-z][a-z0-9_-]{1,31}$", description="The category's code, e.g. `slow`.")
+    label: LocalizedText = Field(description="What the complainant picks on the form.")
+    sla_working_days: int = Field(
+        ge=1, le=60, description="Working days the complaint desk has to answer; the complaint's due date."
+    )
+
+
 class Catalogue(_Frozen):
     """The whole catalogue, versioned; each application records the version it was submitted under."""
 
     version: str = Field(min_length=1, description="The catalogue's version, e.g. `2026.11.1`.")
     agencies: tuple[Agency, ...] = Field(min_length=1, description="Agencies serving at the mall.")
     services: tuple[ServiceDefinition, ...] = Field(min_length=1, description="The services offered.")
+    complaint_categories: tuple[ComplaintCategory, ...] = Field(
+        default=(), description="What a complaint may be about, each with its own service standard."
+    )
 
     @model_validator(mode="after")
     def _agencies_known(self) -> Self:
@@ -349,6 +362,9 @@ class Catalogue(_Frozen):
             problems = service.document_problems(known)
             if problems:
                 raise ValueError(f"service {service.code}: {'; '.join(problems)}")
+        categories = [category.code for category in self.complaint_categories]
+        if len(set(categories)) != len(categories):
+            raise ValueError(f"complaint category codes must be unique: {categories}")
         return self
 
     def agency_codes(self) -> set[str]:
@@ -366,3 +382,7 @@ class Catalogue(_Frozen):
     def service(self, code: str) -> ServiceDefinition | None:
         """The service with ``code``, if any."""
         return next((s for s in self.services if s.code == code), None)
+
+    def complaint_category(self, code: str) -> ComplaintCategory | None:
+        """The complaint category with ``code``, if any."""
+        return next((c for c in self.complaint_categories if c.code == code), None)

@@ -15,6 +15,7 @@ from satupintu.mall.domain import (
     ApplicationNotKnown,
     ComplaintClosed,
     ComplaintNotFound,
+    ComplaintTakenUp,
     ConsentRefused,
     DocumentAlreadyCollected,
     DocumentNotAtCounter,
@@ -28,6 +29,7 @@ from satupintu.mall.domain import (
     TicketNotFound,
     TicketStateConflict,
     UnknownAgency,
+    UnknownComplaintCategory,
     UnknownService,
 )
 
@@ -52,6 +54,13 @@ _PROBLEMS: dict[type[Exception], Callable[[Exception], tuple[int, str, str, list
     ),
     ComplaintNotFound: lambda e: (404, "not-found", f"There is no complaint {e}.", None),
     ComplaintClosed: lambda e: (409, "complaint-closed", f"Complaint {e} was answered already.", None),
+    ComplaintTakenUp: lambda e: (409, "complaint-taken-up", f"Complaint {e} was taken up already.", None),
+    UnknownComplaintCategory: lambda e: (
+        422,
+        "validation-error",
+        "The complaint's category must be one of the catalogue's complaint categories.",
+        _field_error("category", f"unknown complaint category {str(e)!r}", "category"),
+    ),
     UnknownAgency: lambda e: (
         422,
         "validation-error",

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query
 from satupintu.common.auth import Principal, Role, require_roles
 from satupintu.mall.api.dependencies import mall
 from satupintu.mall.api.limits import RATE_LIMITED, WriteGroup, limit
-from satupintu.mall.domain import ComplaintCategory, ComplaintState
+from satupintu.mall.domain import ComplaintState
 from satupintu.mall.factory import MallContext
 from satupintu.mall.schemas import ComplaintCreate, ComplaintRead, ComplaintReceipt, ComplaintResolve
 from satupintu.mall.services.complaints import Complaint, NewComplaint
@@ -42,11 +42,11 @@ def complaint_read(record: Complaint, context: MallContext) -> ComplaintRead:
         application_id=record.application_id,
         tracking_code=record.tracking_code,
         service_code=record.service_code,
-        category=ComplaintCategory(record.category),
+        category=record.category,
         description=record.description,
         contact=record.contact,
         filed_at=record.filed_at,
-        overdue=record.state == ComplaintState.OPEN and record.due_at < now,
+        overdue=ComplaintState(record.state).awaits_answer and record.due_at < now,
         sla_breached_at=record.sla_breached_at,
         resolved_by=record.resolved_by,
     )
@@ -60,7 +60,8 @@ def complaint_read(record: Complaint, context: MallContext) -> ComplaintRead:
     responses=RATE_LIMITED,
 )
 async def file_complaint(body: ComplaintCreate, context: Context) -> ComplaintReceipt:
-    """The complaint becomes a task on the agency's complaint desk, due in the configured working days."""
+    """The complaint becomes a task on the agency's complaint desk, due in its category's working days (the
+    catalogue's `complaint_categories`); the complainant, if they gave a contact, is told in their `language`."""
     record = await context.complaints.file(
         NewComplaint(
             category=body.category,
@@ -68,6 +69,7 @@ async def file_complaint(body: ComplaintCreate, context: Context) -> ComplaintRe
             tracking_code=body.tracking_code,
             agency=body.agency,
             contact=body.contact,
+            language=body.language,
         )
     )
     return receipt(record)
@@ -84,8 +86,8 @@ async def list_complaints(
     principal: Reader,
     context: Context,
     agency: Annotated[str | None, Query(description="One agency's desk (officers: their own only).")] = None,
-    state: Annotated[ComplaintState | None, Query(description="open or resolved.")] = None,
-    overdue: Annotated[bool, Query(description="Only open complaints past their due date.")] = False,
+    state: Annotated[ComplaintState | None, Query(description="open, in_progress or resolved.")] = None,
+    overdue: Annotated[bool, Query(description="Only unanswered complaints past their due date.")] = False,
 ) -> list[ComplaintRead]:
     """By due date. Officers see their agency's desk; auditors and operators see every desk."""
     records = await context.complaints.listing(principal, agency=agency, state=state, overdue=overdue)
@@ -96,6 +98,13 @@ async def list_complaints(
 async def read_complaint(complaint_id: str, principal: Reader, context: Context) -> ComplaintRead:
     """The complaint in full."""
     return complaint_read(await context.complaints.get(complaint_id, principal), context)
+
+
+@router.post("/{complaint_id}/take-up", summary="Take a complaint up (in progress)")
+async def take_up_complaint(complaint_id: str, principal: Desk, context: Context) -> ComplaintRead:
+    """An officer of the agency's desk takes the complaint up: `complaint.status_changed` (`in_progress`), and the
+    complainant is told. Taken up or answered already: 409."""
+    return complaint_read(await context.complaints.take_up(complaint_id, principal), context)
 
 
 @router.post("/{complaint_id}/resolve", summary="Answer and close a complaint")

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from prometheus_client import Counter
@@ -22,15 +24,16 @@ from satupintu.common.crypto import FieldCipher
 from satupintu.common.outbox import Outbox
 from satupintu.common.watches import Watch
 from satupintu.common.working_days import WorkingCalendar, agency_calendar
-from satupintu.contract.mall import ComplaintFiled, ComplaintResolved, ComplaintSlaBreached
+from satupintu.contract.mall import ComplaintFiled, ComplaintResolved, ComplaintSlaBreached, ComplaintStatusChanged
 from satupintu.mall.domain import (
     ApplicationNotKnown,
-    ComplaintCategory,
     ComplaintClosed,
     ComplaintNotFound,
     ComplaintState,
+    ComplaintTakenUp,
     NotYourCounter,
     UnknownAgency,
+    UnknownComplaintCategory,
     complaint_reference,
 )
 from satupintu.mall.services import ACTOR, SOURCE, new_event
@@ -70,11 +73,14 @@ class Complaint:
 class NewComplaint:
     """What a citizen complains about: an application (by tracking code), an agency, or both."""
 
-    category: ComplaintCategory
+    category: str
+    """A complaint category's code in the catalogue; its service standard is the complaint's due date."""
     description: str
     tracking_code: str | None = None
     agency: str | None = None
     contact: str | None = None
+    language: Literal["id", "en"] = "id"
+    """The language the complainant filed in: what they are told things in."""
 
 
 class ComplaintService:
@@ -87,7 +93,6 @@ class ComplaintService:
         catalogue: Catalogue,
         *,
         cipher: FieldCipher,
-        sla_working_days: int,
         collective_leave: frozenset[date],
         mall_timezone: str,
         clock: Clock,
@@ -97,7 +102,6 @@ class ComplaintService:
         self._outbox = outbox
         self._catalogue = catalogue
         self._cipher = cipher
-        self._sla_working_days = sla_working_days
         self._collective_leave = collective_leave
         self._zone = ZoneInfo(mall_timezone)
         self._clock = clock
@@ -135,8 +139,12 @@ class ComplaintService:
         return self._clock()
 
     async def file(self, complaint: NewComplaint) -> Complaint:
-        """Put the complaint on the desk of the agency it is about (the application's owning agency by default)."""
+        """Put the complaint on the desk of the agency it is about (the application's owning agency by default),
+        due at the end of its category's service standard in that agency's working days."""
         now = self._clock()
+        category = self._catalogue.complaint_category(complaint.category)
+        if category is None:
+            raise UnknownComplaintCategory(complaint.category)
         async with self._sessions() as session, session.begin():
             application = None
             if complaint.tracking_code is not None:
@@ -155,12 +163,12 @@ class ComplaintService:
                 application_id=application.application_id if application else None,
                 tracking_code=application.tracking_code if application else None,
                 service_code=application.service_code if application else None,
-                category=complaint.category,
+                category=category.code,
                 description_ciphertext=self._cipher.encrypt(complaint.description, _DESCRIPTION),
                 contact_ciphertext=self._cipher.encrypt(complaint.contact, _CONTACT) if complaint.contact else None,
                 state=ComplaintState.OPEN,
                 filed_at=now,
-                due_at=self._calendar(agency).due_at(now, self._sla_working_days),
+                due_at=self._calendar(agency).due_at(now, category.sla_working_days),
             )
             repository.add(record)
             await self._outbox.add(
@@ -175,6 +183,7 @@ class ComplaintService:
                         category=record.category,
                         description=complaint.description,
                         contact=complaint.contact,
+                        language=complaint.language,
                         due_at=record.due_at,
                         filed_at=now,
                     ),
@@ -206,7 +215,13 @@ class ComplaintService:
         return record
 
     async def listing(
-        self, principal: Principal, *, agency: str | None, state: ComplaintState | None, overdue: bool
+        self,
+        principal: Principal,
+        *,
+        agency: str | None,
+        state: ComplaintState | None,
+        overdue: bool,
+        awaiting_answer: bool = False,
     ) -> list[Complaint]:
         """Complaints by due date: an officer's own agency's; any agency's for auditors and operators."""
         if Role.AUDITOR not in principal.roles and Role.OPERATOR not in principal.roles:
@@ -217,12 +232,39 @@ class ComplaintService:
             agency = principal.agency
         async with self._sessions() as session:
             records = await ComplaintRepository(session).listing(
-                agency=agency, state=state, overdue_at=self._clock() if overdue else None
+                agency=agency,
+                state=state,
+                overdue_at=self._clock() if overdue else None,
+                awaiting_answer=awaiting_answer,
             )
         return [self._plain(record) for record in records]
 
+    async def take_up(self, complaint_id: str, principal: Principal) -> Complaint:
+        """An officer of the agency's desk takes the complaint up (``in_progress``); the complainant is told. Another
+        agency's officer is refused (and recorded); a complaint taken up or answered already is refused."""
+
+        async def take_up(session: AsyncSession, record: ComplaintRecord, now: datetime) -> None:
+            await self._take_up(session, record, principal, now)
+
+        return await self._on_desk(complaint_id, principal, "take_up", take_up)
+
     async def resolve(self, complaint_id: str, response: str, principal: Principal) -> Complaint:
         """The agency's desk answers and closes the complaint; another agency's officer is refused (and recorded)."""
+
+        async def close(session: AsyncSession, record: ComplaintRecord, now: datetime) -> None:
+            await self._close(session, record, response, principal, now)
+
+        return await self._on_desk(complaint_id, principal, "resolve", close)
+
+    async def _on_desk(
+        self,
+        complaint_id: str,
+        principal: Principal,
+        action: str,
+        act: Callable[[AsyncSession, ComplaintRecord, datetime], Awaitable[None]],
+    ) -> Complaint:
+        """Do ``act`` to the complaint, locked, if ``principal`` is on its agency's desk (or an operator); a refusal
+        is recorded as ``access.recorded`` (denied) and committed before it is raised."""
         now = self._clock()
         async with self._sessions() as session, session.begin():
             record = await ComplaintRepository(session).get(complaint_id, for_update=True)
@@ -236,20 +278,43 @@ class ComplaintService:
                     principal.actor(),
                     subject_id=record.application_id or complaint_id,
                     resource=f"complaint/{complaint_id}",
-                    action="resolve",
+                    action=action,
                     outcome="denied",
                     reason=str(refused),
                 )
             else:
-                await self._close(session, record, response, principal, now)
+                await act(session, record, now)
         if refused is not None:
             raise refused  # after the refusal is committed
         return self._plain(record)
 
+    async def _take_up(
+        self, session: AsyncSession, record: ComplaintRecord, principal: Principal, now: datetime
+    ) -> None:
+        if record.state == ComplaintState.RESOLVED:
+            raise ComplaintClosed(record.reference)
+        if record.state == ComplaintState.IN_PROGRESS:
+            raise ComplaintTakenUp(record.reference)
+        record.state = ComplaintState.IN_PROGRESS
+        await self._outbox.add(
+            session,
+            new_event(
+                ComplaintStatusChanged(
+                    complaint_id=record.complaint_id,
+                    reference=record.reference,
+                    agency=record.agency,
+                    state=ComplaintState.IN_PROGRESS.value,
+                    changed_at=now,
+                ),
+                record.complaint_id,
+                principal.actor(),
+            ),
+        )
+
     async def _close(
         self, session: AsyncSession, record: ComplaintRecord, response: str, principal: Principal, now: datetime
     ) -> None:
-        if record.state != ComplaintState.OPEN:
+        if not ComplaintState(record.state).awaits_answer:
             raise ComplaintClosed(record.reference)
         record.state = ComplaintState.RESOLVED
         record.response_ciphertext = self._cipher.encrypt(response, _RESPONSE)

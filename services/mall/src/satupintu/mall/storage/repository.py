@@ -356,6 +356,10 @@ class SurveyRepository(_Repository):
 # Complaints
 
 
+_AWAITING_ANSWER = (ComplaintState.OPEN.value, ComplaintState.IN_PROGRESS.value)
+"""The states of a complaint still to be answered: its due date runs."""
+
+
 class ComplaintRepository(_Repository):
     """Complaints on the agencies' desks."""
 
@@ -372,27 +376,33 @@ class ComplaintRepository(_Repository):
         return (await self._session.execute(statement)).scalar_one_or_none()
 
     async def listing(
-        self, *, agency: str | None = None, state: str | None = None, overdue_at: datetime | None = None
+        self,
+        *,
+        agency: str | None = None,
+        state: str | None = None,
+        overdue_at: datetime | None = None,
+        awaiting_answer: bool = False,
     ) -> Sequence[ComplaintRecord]:
-        """Complaints (of one agency, in one state, or open past their due date at ``overdue_at``), by due date."""
+        """Complaints (of one agency, in one state, still to be answered, or unanswered past their due date at
+        ``overdue_at``), by due date."""
         statement = select(ComplaintRecord)
         if agency is not None:
             statement = statement.where(ComplaintRecord.agency == agency)
         if state is not None:
             statement = statement.where(ComplaintRecord.state == state)
+        if awaiting_answer or overdue_at is not None:
+            statement = statement.where(col(ComplaintRecord.state).in_(_AWAITING_ANSWER))
         if overdue_at is not None:
-            statement = statement.where(
-                ComplaintRecord.state == ComplaintState.OPEN, col(ComplaintRecord.due_at) < overdue_at
-            )
+            statement = statement.where(col(ComplaintRecord.due_at) < overdue_at)
         statement = statement.order_by(col(ComplaintRecord.due_at), col(ComplaintRecord.reference))
         return (await self._session.execute(statement)).scalars().all()
 
     async def late(self, now: datetime, limit: int) -> Sequence[ComplaintRecord]:
-        """Open complaints past their due date and not yet reported, locked (other instances skip them)."""
+        """Unanswered complaints past their due date and not yet reported, locked (other instances skip them)."""
         statement = (
             select(ComplaintRecord)
             .where(
-                ComplaintRecord.state == ComplaintState.OPEN,
+                col(ComplaintRecord.state).in_(_AWAITING_ANSWER),
                 col(ComplaintRecord.due_at) < now,
                 col(ComplaintRecord.sla_breached_at).is_(None),
             )
@@ -403,10 +413,10 @@ class ComplaintRepository(_Repository):
         return (await self._session.execute(statement)).scalars().all()
 
     async def open_per_agency(self) -> dict[str, int]:
-        """Open complaints per agency."""
+        """Unanswered complaints (open or in progress) per agency."""
         statement = (
             select(ComplaintRecord.agency, func.count())
-            .where(ComplaintRecord.state == ComplaintState.OPEN)
+            .where(col(ComplaintRecord.state).in_(_AWAITING_ANSWER))
             .group_by(ComplaintRecord.agency)
         )
         return {agency: int(count) for agency, count in (await self._session.execute(statement)).all()}

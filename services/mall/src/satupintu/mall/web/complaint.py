@@ -9,13 +9,7 @@ from pydantic import ValidationError
 
 from satupintu.common.web.uploads import read_text_form
 from satupintu.mall.api.limits import WriteGroup, limit
-from satupintu.mall.domain import (
-    COMPLAINT_CATEGORY_LABELS,
-    ApplicationNotKnown,
-    ComplaintCategory,
-    ComplaintNotFound,
-    UnknownAgency,
-)
+from satupintu.mall.domain import ApplicationNotKnown, ComplaintNotFound, UnknownAgency, UnknownComplaintCategory
 from satupintu.mall.schemas import ComplaintCreate
 from satupintu.mall.services.complaints import NewComplaint
 from satupintu.mall.web.rendering import agency_name, page_context, render_notice, render_page, see_other, translator
@@ -30,15 +24,22 @@ def _complaint_form(
     t = translator(request)
     agencies = [(agency.code, agency.name.in_language(t.language)) for agency in context.catalogue.agencies]
     categories = [
-        (category.value, labels[1] if t.language == "en" else labels[0])
-        for category, labels in COMPLAINT_CATEGORY_LABELS.items()
+        (
+            category.code,
+            t(
+                "complaint_category_day" if category.sla_working_days == 1 else "complaint_category_days",
+                label=category.label.in_language(t.language),
+                days=category.sla_working_days,
+            ),
+        )
+        for category in context.catalogue.complaint_categories
     ]
     return render_page(
         request,
         "complaint.html",
         title=t("complaint_title"),
         status_code=status_code,
-        lead=t("complaint_lead", days=context.settings.complaint_sla_working_days),
+        lead=t("complaint_lead"),
         values=values,
         field_errors=errors,
         errors=[(f"#field-{name}", message) for name, message in errors.items()],
@@ -74,17 +75,20 @@ async def submit_complaint(request: Request) -> Response:
         try:
             record = await page_context(request).complaints.file(
                 NewComplaint(
-                    category=ComplaintCategory(body.category),
+                    category=body.category,
                     description=body.description,
                     tracking_code=body.tracking_code,
                     agency=body.agency,
                     contact=body.contact,
+                    language="en" if translator(request).language == "en" else "id",
                 )
             )
         except ApplicationNotKnown:
             errors["tracking_code"] = translator(request)("complaint_tracking_unknown")
         except UnknownAgency:
             errors["agency"] = translator(request)("complaint_agency_missing")
+        except UnknownComplaintCategory:
+            errors["category"] = translator(request)("complaint_category_unknown")
         else:
             return see_other(request, f"/complaint/{record.complaint_id}")
     return _complaint_form(request, values, errors, status_code=422)

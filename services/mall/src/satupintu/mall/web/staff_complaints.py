@@ -12,11 +12,10 @@ from pydantic import ValidationError
 from satupintu.common.auth import Principal, Role
 from satupintu.common.web.csrf import CsrfField
 from satupintu.mall.domain import (
-    COMPLAINT_CATEGORY_LABELS,
-    ComplaintCategory,
     ComplaintClosed,
     ComplaintNotFound,
     ComplaintState,
+    ComplaintTakenUp,
     NotYourCounter,
 )
 from satupintu.mall.factory import MallContext
@@ -37,9 +36,9 @@ from satupintu.mall.web.staff_session import (
 router = APIRouter(prefix="/staff", include_in_schema=False)
 
 
-def _category(value: str, language: str) -> str:
-    labels = COMPLAINT_CATEGORY_LABELS.get(ComplaintCategory(value))
-    return (labels[1] if language == "en" else labels[0]) if labels else value
+def _category(context: MallContext, value: str, language: str) -> str:
+    category = context.catalogue.complaint_category(value)
+    return category.label.in_language(language) if category else value
 
 
 def _complaint_row(context: MallContext, record: Complaint, t: Translator) -> dict[str, Any]:
@@ -48,13 +47,14 @@ def _complaint_row(context: MallContext, record: Complaint, t: Translator) -> di
         "complaint_id": record.complaint_id,
         "reference": record.reference,
         "agency": agency_name(context, record.agency, t.language),
-        "category": _category(record.category, t.language),
+        "category": _category(context, record.category, t.language),
         "tracking_code": record.tracking_code or "",
         "service": service.name.in_language(t.language) if service else "",
         "filed": t.moment(record.filed_at),
         "due": t.moment(record.due_at),
-        "open": record.state == ComplaintState.OPEN,
-        "overdue": record.state == ComplaintState.OPEN and record.due_at < context.complaints.now(),
+        "open": ComplaintState(record.state).awaits_answer,
+        "in_progress": record.state == ComplaintState.IN_PROGRESS,
+        "overdue": ComplaintState(record.state).awaits_answer and record.due_at < context.complaints.now(),
     }
 
 
@@ -69,7 +69,9 @@ async def complaint_desk(request: Request) -> Response:
     every_desk = bool(principal.roles & {Role.AUDITOR, Role.OPERATOR})
     asked = request.query_params.get("agency") or None
     agency = asked if every_desk and asked and context.catalogue.agency(asked) else None
-    records = await context.complaints.listing(principal, agency=agency, state=ComplaintState.OPEN, overdue=False)
+    records = await context.complaints.listing(
+        principal, agency=agency, state=None, overdue=False, awaiting_answer=True
+    )
     rows = [_complaint_row(context, record, t) for record in records]
     return render_staff_page(
         request,
@@ -155,3 +157,23 @@ async def resolve(
         return staff_redirect(request, f"/staff/complaints/{complaint_id}")
     flash(request, "ok", t("complaint_answered_flash", reference=record.reference))
     return staff_redirect(request, "/staff/complaints")
+
+
+@router.post("/complaints/{complaint_id}/take-up")
+async def take_up(request: Request, complaint_id: str, csrf_token: CsrfField = "") -> Response:
+    """Take the complaint up (in progress; the complainant is told); back to the complaint."""
+    found = await staff_form(request, COUNTER_ROLES, csrf_token, forbidden="complaint_read_only")
+    if isinstance(found, Response):
+        return found
+    context, t = page_context(request), translator(request)
+    try:
+        record = await context.complaints.take_up(complaint_id, found)
+    except (ComplaintNotFound, NotYourCounter):
+        return await _complaint_page(request, found, complaint_id)  # says it is unknown, or another agency's
+    except ComplaintClosed as closed:
+        flash(request, "error", t("complaint_closed_flash", reference=str(closed)))
+    except ComplaintTakenUp as taken:
+        flash(request, "error", t("complaint_taken_up_already_flash", reference=str(taken)))
+    else:
+        flash(request, "ok", t("complaint_taken_up_flash", reference=record.reference))
+    return staff_redirect(request, f"/staff/complaints/{complaint_id}")

@@ -6,11 +6,16 @@ with ``uv run alembic -n notification revision --autogenerate`` (docs/operations
 from __future__ import annotations
 
 from satupintu.common.migrations import ServiceSchema
-from satupintu.notification.storage.tables import ContactRecord, DeliveryAttemptRecord, DeliveryRecord
+from satupintu.notification.storage.tables import (
+    ComplaintContactRecord,
+    ContactRecord,
+    DeliveryAttemptRecord,
+    DeliveryRecord,
+)
 
 SCHEMA = ServiceSchema(
     "notification",
-    tables=[ContactRecord, DeliveryRecord, DeliveryAttemptRecord],
+    tables=[ContactRecord, DeliveryRecord, DeliveryAttemptRecord, ComplaintContactRecord],
     reader_keys=True,
     sign_in=True,
 )

@@ -11,7 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from satupintu.notification.domain import DeliveryStatus
-from satupintu.notification.storage.tables import ContactRecord, DeliveryAttemptRecord, DeliveryRecord
+from satupintu.notification.storage.tables import (
+    ComplaintContactRecord,
+    ContactRecord,
+    DeliveryAttemptRecord,
+    DeliveryRecord,
+)
 
 ERASED = "(dihapus / erased)"
 """What an erased delivery shows for its recipient, and why a pending one failed."""
@@ -35,6 +40,19 @@ class DeliveryRepository:
     async def contact(self, application_id: str) -> ContactRecord | None:
         """The contact details kept for ``application_id``, if any."""
         return await self._session.get(ContactRecord, application_id)
+
+    async def add_complaint_contact(self, contact: ComplaintContactRecord) -> None:
+        """Keep where a complainant is answered, unless it is kept already (a redelivered ``complaint.filed``)."""
+        statement = (
+            insert(ComplaintContactRecord)
+            .values(**contact.model_dump())
+            .on_conflict_do_nothing(index_elements=["complaint_id"])
+        )
+        await self._session.execute(statement)
+
+    async def complaint_contact(self, complaint_id: str) -> ComplaintContactRecord | None:
+        """Where the complainant of ``complaint_id`` is answered, if they gave a contact."""
+        return await self._session.get(ComplaintContactRecord, complaint_id)
 
     async def add_delivery(self, delivery: DeliveryRecord) -> bool:
         """Stage a new delivery unless one exists for its event and channel; whether it was added."""

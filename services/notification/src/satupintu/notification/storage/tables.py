@@ -72,3 +72,19 @@ class DeliveryAttemptRecord(SQLModel, table=True):
         default=None, description="sent, transient_failure or permanent_failure; none while running or if cut off."
     )
     detail: str | None = Field(default=None, description="The channel's answer on failure, without personal data.")
+
+
+class ComplaintContactRecord(SQLModel, table=True):
+    """Where a complainant is answered, copied from ``complaint.filed`` when they gave a contact: the complaint's
+    progress and answer go there, in the language they filed in."""
+
+    __tablename__ = "complaint_contacts"
+
+    complaint_id: str = Field(primary_key=True, description="The complaint (the mall's id).")
+    reference: str = Field(description="The reference the complainant was given, e.g. `ADU-20260814-0007`.")
+    agency: str = Field(description="The agency whose complaint desk handles it.")
+    language: str = Field(description="id or en: the language the complainant filed in.")
+    contact_ciphertext: str = Field(
+        sa_column=Column(Text, nullable=False), description="The e-mail address or phone number, encrypted."
+    )
+    created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
