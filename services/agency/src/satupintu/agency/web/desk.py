@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 from satupintu.agency.api import dependencies
 from satupintu.agency.api.dependencies import DeskOfficer, desk_service, sign_in, signed_in_officer
 from satupintu.agency.domain import DecisionInput, DeskError, FieldProblem, InvalidDecision
+from satupintu.agency.services import TaskView
 from satupintu.common.oidc.web import SignIn
 from satupintu.common.web.csrf import CsrfField
 from satupintu.common.web.dates import local_time
@@ -182,7 +183,7 @@ async def _task_page(
             "mine": task.claimed_by == officer.username and task.claim_live(now),
             "colleague": task.claimed_by if task.claimed_by_other(officer.username, now) else None,
             "errors": errors or {},
-            "form": form or {"decision": "", "outputs": "", "reason": "", "questions": ""},
+            "form": form or {"decision": "", "outputs": _outputs_to_fill(request, task), "reason": "", "questions": ""},
         },
         status_code=status_code,
     )
@@ -246,6 +247,16 @@ async def decide(request: Request, task_id: str, form: Annotated[DecisionForm, F
         return _redirect(f"/desk/tasks/{task_id}")
     _flash(request, "ok", f"Keputusan terkirim: {DECISION_LABELS[decided.decision.value]}.")
     return _redirect("/desk")
+
+
+def _outputs_to_fill(request: Request, task: TaskView) -> str:
+    """The outputs the catalogue says the task's approval gives, as ``name = `` lines for the officer to fill (what
+    an issued document prints)."""
+    service = dependencies.catalogue(request).service(task.service_code)
+    if service is None or task.stage_index >= len(service.stages):
+        return ""
+    definition = next((t for t in service.stages[task.stage_index].tasks if t.agency == task.agency), None)
+    return "".join(f"{name} = \n" for name in (definition.outputs if definition else ()))
 
 
 def decision_from_form(decision: str, outputs: str, reason: str, questions: str) -> DecisionInput:
