@@ -11,7 +11,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from satupintu.agency.api.refusals import refuse_unless_officer
-from satupintu.agency.domain import DeskError, InvalidDecision
+from satupintu.agency.domain import DeskError, InvalidRequest
 from satupintu.agency.factory import AgencyContext
 from satupintu.agency.services import DeskService
 from satupintu.common.auth import AuthenticationError, KeySetUnavailableError, Principal, Role, TokenVerifier
@@ -92,10 +92,10 @@ async def token_or_session_officer(
 
 
 def problem_of(error: DeskError) -> Problem:
-    """A desk error as problem+json (with field paths for an invalid decision)."""
+    """A desk error as problem+json (with field paths for an invalid decision or reassignment)."""
     errors = (
         [{"field": problem.field, "message": problem.message} for problem in error.problems]
-        if isinstance(error, InvalidDecision)
+        if isinstance(error, InvalidRequest)
         else None
     )
     return Problem(error.status, error.problem_type, error.detail, errors=errors)
