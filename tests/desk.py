@@ -96,6 +96,12 @@ class Desk:
         token = self.issuer.issue(subject or f"officer-{uuid.uuid4().hex[:6]}", {Role.OFFICER}, agency)
         return {"Authorization": f"Bearer {token}"}
 
+    def supervisor(self, agency: str, subject: str | None = None) -> dict[str, str]:
+        """Authorization headers of a supervisor of ``agency`` (an officer holding the supervisor role too)."""
+        name = subject or f"supervisor-{uuid.uuid4().hex[:6]}"
+        token = self.issuer.issue(name, {Role.OFFICER, Role.SUPERVISOR}, agency)
+        return {"Authorization": f"Bearer {token}"}
+
     async def assign(self, agency: str, **kwargs: Any) -> Event[TaskAssigned]:
         """Publish a ``task.assigned`` (``assigned_event``'s arguments, or ``event=``) on the agency's tasks topic."""
         return await publish_assignment(self.kafka, agency, **kwargs)

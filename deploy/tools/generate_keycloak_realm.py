@@ -65,18 +65,19 @@ class LocalUser:
     username: str
     first_name: str
     last_name: str
-    role: str
+    roles: tuple[str, ...]
     agency: str | None = None
     nik: str | None = None
 
 
 LOCAL_USERS = (
-    LocalUser("officer-polres", "Budi", "Santoso", "officer", agency="polres"),
-    LocalUser("officer-imigrasi", "Sari", "Wulandari", "officer", agency="imigrasi"),
-    LocalUser("clerk-mall", "Siti", "Rahayu", "officer", agency="dpmptsp"),
-    LocalUser("auditor", "Dewi", "Lestari", "auditor"),
-    LocalUser("operator", "Agus", "Wijaya", "operator"),
-    LocalUser("citizen", "Rina", "Kusuma", "citizen", nik="3171015506900001"),
+    LocalUser("officer-polres", "Budi", "Santoso", ("officer",), agency="polres"),
+    LocalUser("supervisor-polres", "Hendra", "Gunawan", ("officer", "supervisor"), agency="polres"),
+    LocalUser("officer-imigrasi", "Sari", "Wulandari", ("officer",), agency="imigrasi"),
+    LocalUser("clerk-mall", "Siti", "Rahayu", ("officer",), agency="dpmptsp"),
+    LocalUser("auditor", "Dewi", "Lestari", ("auditor",)),
+    LocalUser("operator", "Agus", "Wijaya", ("operator",)),
+    LocalUser("citizen", "Rina", "Kusuma", ("citizen",), nik="3171015506900001"),
 )
 
 REALM_SETTINGS: dict[str, Any] = {
@@ -106,6 +107,7 @@ REALM_SETTINGS: dict[str, Any] = {
 
 ROLES = (
     ("officer", "An agency officer: works the agency's tasks at the desk"),
+    ("supervisor", "An agency head or supervisor (also an officer): the agency's workload, reassigning its tasks"),
     ("auditor", "Reads the audit trail, proofs and exports"),
     ("operator", "Runs the system: dead letters, replays, citizen accounts"),
     ("citizen", "A citizen with an account (a verified nik attribute)"),
@@ -310,7 +312,7 @@ def local_user(user: LocalUser) -> dict[str, Any]:
         "firstName": user.first_name,
         "lastName": user.last_name,
         "credentials": [{"type": "password", "value": f"local-{user.username}", "temporary": False}],
-        "realmRoles": [f"default-roles-{REALM}", user.role],
+        "realmRoles": [f"default-roles-{REALM}", *user.roles],
         "groups": [f"/agencies/{user.agency}"] if user.agency else [],
     }
     if user.nik:

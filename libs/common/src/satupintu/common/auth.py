@@ -24,10 +24,12 @@ PUBLIC_KEY_FILE = "auth_ed25519.pub.pem"
 
 
 class Role(StrEnum):
-    """What a member of staff may do: decide tasks (officer), read the audit trail (auditor), run the platform
-    (operator); and a citizen signed in with an account (their own applications, nothing of anyone else's)."""
+    """What a member of staff may do: decide tasks (officer), oversee the agency's workload and move its tasks
+    between officers (supervisor: an agency head, always an officer too), read the audit trail (auditor), run the
+    platform (operator); and a citizen signed in with an account (their own applications, nothing of anyone else's)."""
 
     OFFICER = "officer"
+    SUPERVISOR = "supervisor"
     AUDITOR = "auditor"
     OPERATOR = "operator"
     CITIZEN = "citizen"
@@ -53,13 +55,14 @@ class Principal(BaseModel):
 
     @model_validator(mode="after")
     def _officers_belong_to_an_agency(self) -> Principal:
-        if Role.OFFICER in self.roles and not self.agency:
-            raise ValueError("an officer must belong to an agency")
+        if self.roles & {Role.OFFICER, Role.SUPERVISOR} and not self.agency:
+            raise ValueError("an officer or supervisor must belong to an agency")
         return self
 
     def actor(self) -> str:
-        """The CloudEvents actor string: `officer:<agency>:<subject>`, `auditor:<subject>` or `operator:<subject>`."""
-        if Role.OFFICER in self.roles:
+        """The CloudEvents actor string: `officer:<agency>:<subject>` (a supervisor's too), `auditor:<subject>` or
+        `operator:<subject>`."""
+        if self.roles & {Role.OFFICER, Role.SUPERVISOR}:
             return f"officer:{self.agency}:{self.subject}"
         if Role.AUDITOR in self.roles:
             return f"auditor:{self.subject}"
@@ -271,7 +274,7 @@ def _principal_from(claims: dict[str, Any]) -> Principal:
     known = set(roles) & {role.value for role in Role}  # roles of other systems are not ours to refuse
     if not known:
         raise AuthenticationError(f"The token grants none of the roles {', '.join(Role)}.")
-    if Role.OFFICER in known and not claims.get("agency"):
+    if known & {Role.OFFICER, Role.SUPERVISOR} and not claims.get("agency"):
         raise AuthenticationError("An officer's token must name the officer's agency in its `agency` claim.")
     subject = claims.get("preferred_username") or claims.get("sub")
     if not isinstance(subject, str) or not subject:

@@ -150,13 +150,13 @@ class FieldProblem:
 
 
 class InvalidRequest(DeskError):
-    """What the officer sent is incomplete or malformed; ``problems`` say where."""
+    """A request with malformed parts; ``problems`` say where."""
 
     status = 422
     problem_type = "invalid-request"
 
-    def __init__(self, what: str, problems: Sequence[FieldProblem]) -> None:
-        super().__init__(f"The {what} is not valid; see `errors` for each field.")
+    def __init__(self, problems: Sequence[FieldProblem], detail: str = "The request is not valid") -> None:
+        super().__init__(f"{detail}; see `errors` for each field.")
         self.problems = tuple(problems)
 
 
@@ -166,7 +166,26 @@ class InvalidDecision(InvalidRequest):
     problem_type = "invalid-decision"
 
     def __init__(self, problems: Sequence[FieldProblem]) -> None:
-        super().__init__("decision", problems)
+        super().__init__(problems, "The decision is not valid")
+
+
+class InvalidReassignment(InvalidRequest):
+    """The officer a task is to be reassigned to is not a user name."""
+
+    problem_type = "invalid-reassignment"
+
+    def __init__(self, problems: Sequence[FieldProblem]) -> None:
+        super().__init__(problems, "The reassignment is not valid")
+
+
+class SupervisorRequired(DeskError):
+    """The supervisor view and reassigning need the ``supervisor`` role (an agency head), not only an officer's."""
+
+    status = 403
+    problem_type = "forbidden"
+
+    def __init__(self) -> None:
+        super().__init__("This needs the supervisor role: the agency's workload and reassigning are its heads'.")
 
 
 @dataclass(frozen=True)
@@ -217,6 +236,22 @@ def checked_decision(proposed: DecisionInput) -> DecisionInput:
         reason=reason if proposed.decision is Decision.REJECTED else None,
         questions=questions if proposed.decision is Decision.NEEDS_INFORMATION else (),
     )
+
+
+OFFICER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,254}$")
+"""A user name at the provider (Keycloak's: letters, digits and ``. _ @ -``), as the desk's claims hold it."""
+
+
+def checked_officer(name: str) -> str:
+    """``name`` trimmed if it is a user name an officer may have; :class:`InvalidReassignment` at ``officer`` if not."""
+    officer = name.strip()
+    if not officer:
+        raise InvalidReassignment([FieldProblem("officer", "name the officer to reassign the task to")])
+    if not OFFICER_NAME.fullmatch(officer):
+        raise InvalidReassignment(
+            [FieldProblem("officer", "a user name: letters, digits and . _ @ -, at most 255 characters")]
+        )
+    return officer
 
 
 def state_after(decision: Decision) -> DeskTaskState:

@@ -68,7 +68,7 @@ class AgencyContext:
             SessionStore(runtime.sessions, cipher, clock),
             client="desk",
             port=settings.port,
-            roles={Role.OFFICER, Role.OPERATOR},  # operators: the dead-letter page
+            roles={Role.OFFICER, Role.SUPERVISOR, Role.OPERATOR},  # operators: the dead-letter page
             cookie="desk_session",
             landing="/login",
             home="/desk",

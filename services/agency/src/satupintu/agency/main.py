@@ -8,6 +8,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from satupintu.agency import handlers, web
 from satupintu.agency.api import documents as documents_api
 from satupintu.agency.api import issued as issued_api
+from satupintu.agency.api import supervision as supervision_api
 from satupintu.agency.api import tasks as tasks_api
 from satupintu.agency.config import AgencySettings
 from satupintu.agency.factory import AgencyContext
@@ -42,6 +43,7 @@ def create_app(settings: AgencySettings | None = None, clock: Clock = utc_now) -
     )
     web.install_page_security(app, context.sign_in)
     app.include_router(tasks_api.router)
+    app.include_router(supervision_api.router)
     app.include_router(documents_api.router)
     app.include_router(issued_api.router)
     app.include_router(web.router)

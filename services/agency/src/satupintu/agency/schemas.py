@@ -7,7 +7,7 @@ from datetime import date, datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from satupintu.agency.domain import DeskTaskState, SlaState
-from satupintu.agency.services import ClaimView, DecisionView, TaskView
+from satupintu.agency.services import ClaimView, DecisionView, ReassignmentView, TaskView
 from satupintu.agency.services.issuance import IssuedView
 from satupintu.contract.applications import JsonScalar
 from satupintu.contract.base import Decision
@@ -159,3 +159,52 @@ class RevocationCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     reason: str = Field(max_length=1000, description="Why it is revoked; shown on the public verification page.")
+
+
+class SupervisedTask(TaskSummary):
+    """A task of the supervisor's agency still to be done, with who holds it."""
+
+    claimed_by: str | None = Field(
+        description="The officer whose claim holds the task (a lapsed claim is still named until it is taken over)."
+    )
+    claimed_at: datetime | None = Field(description="When they claimed it (or a supervisor gave it to them).")
+    claim_live: bool = Field(description="Whether the claim still holds: until `claim_expires_at`.")
+    state: DeskTaskState = Field(
+        description=(
+            "`open` (unclaimed or claimed), `decision_sent` (waiting for routing to accept the decision) or "
+            "`information_requested` (waiting for the citizen's answer)."
+        )
+    )
+
+    @classmethod
+    def at(cls, view: TaskView, now: datetime) -> SupervisedTask:
+        """The supervisor's row of a task view at ``now``."""
+        return cls.model_validate(
+            {**TaskSummary.of(view).model_dump(), "claimed_at": view.claimed_at, "claim_live": view.claim_live(now)}
+        )
+
+
+class ReassignCreate(BaseModel):
+    """Whom a supervisor gives an open task's claim to."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    officer: str = Field(
+        max_length=300, description="The user name of an officer of your agency, e.g. `officer-polres`."
+    )
+
+
+class ReassignRead(BaseModel):
+    """A task's claim moved by a supervisor; `task.claimed` names the new holder."""
+
+    task_id: str = Field(description="The task.")
+    officer: str = Field(description="The officer now holding the claim.")
+    previous_officer: str | None = Field(description="Who held a live claim before, if anybody.")
+    supervisor: str = Field(description="The supervisor who moved it.")
+    claimed_at: datetime = Field(description="When.")
+    expires_at: datetime = Field(description="When the new claim lapses unless the task is decided.")
+
+    @classmethod
+    def of(cls, view: ReassignmentView) -> ReassignRead:
+        """The answer for a reassignment."""
+        return cls.model_validate(view, from_attributes=True)

@@ -42,6 +42,7 @@ HEAP = "-Xms64m -Xmx512m"
 ADMIN_USER = "admin"
 LOCAL_USERS = {
     "officer-polres": "local-officer-polres",
+    "supervisor-polres": "local-supervisor-polres",
     "officer-imigrasi": "local-officer-imigrasi",
     "clerk-mall": "local-clerk-mall",
     "auditor": "local-auditor",

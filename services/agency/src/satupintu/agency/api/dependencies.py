@@ -92,7 +92,7 @@ async def token_or_session_officer(
 
 
 def problem_of(error: DeskError) -> Problem:
-    """A desk error as problem+json (with field paths for an invalid decision or revocation)."""
+    """A desk error as problem+json (with field paths for an invalid decision, revocation or reassignment)."""
     errors = (
         [{"field": problem.field, "message": problem.message} for problem in error.problems]
         if isinstance(error, InvalidRequest)

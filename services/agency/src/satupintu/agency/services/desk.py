@@ -1,5 +1,6 @@
-"""The desk's use cases: keep the task inbox from the agencies' topics, list, show, claim and decide tasks, serve
-documents, record who saw what (``access.recorded``). Officers sign in through the provider.
+"""The desk's use cases: keep the task inbox from the agencies' topics, list, show, claim and decide tasks, the
+supervisor view and reassigning, serve documents, record who saw what (``access.recorded``). Officers sign in
+through the provider.
 
 A decision, made at the desk or seen on the agency's decisions topic, only sends the task to routing
 (``decision_sent``): routing's answer on the tasks topic closes it (``task.decision_accepted``) or puts it back in
@@ -14,9 +15,11 @@ from __future__ import annotations
 
 from satupintu.agency.services.documents import DocumentReads
 from satupintu.agency.services.inbox import TaskInbox
+from satupintu.agency.services.supervision import SupervisorTasks
 from satupintu.agency.services.tasks import OfficerTasks
 from satupintu.agency.services.watch import DecisionWatch
 
 
-class DeskService(TaskInbox, DecisionWatch, OfficerTasks, DocumentReads):
-    """The officers' desk: the task inbox and what officers do with it, one use case per module."""
+class DeskService(TaskInbox, DecisionWatch, OfficerTasks, SupervisorTasks, DocumentReads):
+    """The officers' desk: the task inbox, what officers do with it and what their supervisors do, one use case per
+    module."""

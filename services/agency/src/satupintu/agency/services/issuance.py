@@ -57,7 +57,7 @@ class InvalidRevocation(InvalidRequest):
     problem_type = "invalid-revocation"
 
     def __init__(self, message: str) -> None:
-        super().__init__("revocation", [FieldProblem("reason", message)])
+        super().__init__([FieldProblem("reason", message)], "The revocation is not valid")
 
 
 @dataclass(frozen=True)

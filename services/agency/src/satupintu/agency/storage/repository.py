@@ -97,6 +97,43 @@ class TaskRepository:
         )
         return result.scalars().all()
 
+    async def supervised_tasks(self, agency: str) -> Sequence[DeskTask]:
+        """The agency's tasks still to be done, whoever holds them: open (claimed or not), waiting for routing's
+        answer to a decision, and waiting for the citizen's answer; by due date."""
+        result = await self._session.execute(
+            select(DeskTask)
+            .where(
+                col(DeskTask.agency) == agency,
+                col(DeskTask.state).in_(
+                    [
+                        DeskTaskState.OPEN.value,
+                        DeskTaskState.DECISION_SENT.value,
+                        DeskTaskState.INFORMATION_REQUESTED.value,
+                    ]
+                ),
+            )
+            .order_by(col(DeskTask.due_at), col(DeskTask.task_id))
+        )
+        return result.scalars().all()
+
+    async def reassign(
+        self, task_id: str, agency: str, officer: str, now: datetime, expires_at: datetime
+    ) -> DeskTask | None:
+        """Give the open task's claim to ``officer`` whoever held it (a supervisor's move); the task, or None when it
+        is not open."""
+        result = await self._session.execute(
+            update(DeskTask)
+            .where(
+                col(DeskTask.task_id) == task_id,
+                col(DeskTask.agency) == agency,
+                col(DeskTask.state) == DeskTaskState.OPEN.value,
+            )
+            .values(claimed_by=officer, claimed_at=now, claim_expires_at=expires_at, updated_at=now)
+            .returning(DeskTask)
+            .execution_options(synchronize_session=False)
+        )
+        return result.scalars().first()
+
     async def try_claim(
         self, task_id: str, agency: str, officer: str, now: datetime, expires_at: datetime
     ) -> DeskTask | None:

@@ -14,7 +14,14 @@ from pydantic import BaseModel, Field
 
 from satupintu.agency.api import dependencies
 from satupintu.agency.api.dependencies import DeskOfficer, desk_service, sign_in, signed_in_officer
-from satupintu.agency.domain import DecisionInput, DeskError, FieldProblem, InvalidDecision
+from satupintu.agency.domain import (
+    DecisionInput,
+    DeskError,
+    FieldProblem,
+    InvalidDecision,
+    InvalidReassignment,
+    SupervisorRequired,
+)
 from satupintu.agency.services import TaskView
 from satupintu.common.oidc.web import SignIn
 from satupintu.common.web.csrf import CsrfField
@@ -257,6 +264,80 @@ def _outputs_to_fill(request: Request, task: TaskView) -> str:
         return ""
     definition = next((t for t in service.stages[task.stage_index].tasks if t.agency == task.agency), None)
     return "".join(f"{name} = \n" for name in (definition.outputs if definition else ()))
+
+
+STATE_LABELS = {
+    "open": "Terbuka",
+    "decision_sent": "Keputusan terkirim, menunggu routing",
+    "information_requested": "Menunggu jawaban pemohon",
+}
+_NOT_SUPERVISOR = (
+    "Halaman ini untuk pengawas instansi (peran supervisor). Akun Anda petugas biasa; "
+    "minta kepala instansi bila perlu mengalihkan tugas."
+)
+
+
+@router.get("/desk/supervisor")
+async def supervisor_page(request: Request) -> Response:
+    """The supervisor view: the agency's overdue, due and waiting tasks with their holders, and reassigning them."""
+    officer = await signed_in_officer(request)
+    if officer is None:
+        return _redirect("/login")
+    desk = desk_service(request)
+    try:
+        tasks = await desk.supervised_tasks(officer.principal)
+    except DeskError as error:
+        return _render(
+            request,
+            "error.html",
+            {"officer": officer, "title": "Khusus pengawas", "message": _NOT_SUPERVISOR},
+            status_code=error.status,
+        )
+    return _render(
+        request,
+        "supervisor.html",
+        {"officer": officer, "tasks": tasks, "now": desk.now(), "state_labels": STATE_LABELS},
+    )
+
+
+class ReassignForm(BaseModel):
+    """The supervisor view's reassignment form."""
+
+    csrf_token: str = Field(default="", max_length=100)
+    officer: str = Field(default="", max_length=300)
+
+
+@router.post("/desk/supervisor/tasks/{task_id}/reassign")
+async def reassign(request: Request, task_id: str, form: Annotated[ReassignForm, Form()]) -> Response:
+    """Give the task's claim to another officer; back to the supervisor view with what happened."""
+    officer = await signed_in_officer(request)
+    if officer is None:
+        return _redirect("/login")
+    if not sign_in(request).csrf_valid(request, form.csrf_token):
+        return _refused_form(request)
+    desk = desk_service(request)
+    try:
+        moved = await desk.reassign(officer.principal, task_id, form.officer)
+    except SupervisorRequired:
+        return _render(
+            request,
+            "error.html",
+            {"officer": officer, "title": "Khusus pengawas", "message": _NOT_SUPERVISOR},
+            status_code=403,
+        )
+    except InvalidReassignment:
+        _flash(request, "error", "Tulis nama pengguna petugas (huruf, angka dan . _ @ -).")
+        return _redirect("/desk/supervisor")
+    except DeskError as error:
+        _flash(
+            request,
+            "error",
+            "Instansi Anda tidak memiliki tugas ini." if error.status == 404 else _conflict_text(error),
+        )
+        return _redirect("/desk/supervisor")
+    until = local_time(moved.expires_at, desk.calendar_for(officer.agency).timezone)
+    _flash(request, "ok", f"Tugas dialihkan ke {moved.officer} sampai {until}.")
+    return _redirect("/desk/supervisor")
 
 
 def decision_from_form(decision: str, outputs: str, reason: str, questions: str) -> DecisionInput:
