@@ -5,6 +5,7 @@ intake's public page, and revoked from the desk; on the real broker and database
 
 from __future__ import annotations
 
+import hashlib
 import re
 import subprocess
 from collections.abc import Callable
@@ -23,6 +24,8 @@ from pyhanko_certvalidator import ValidationContext
 from sqlalchemy import text
 
 from satupintu.agency.issuing.certificates import DEVELOPMENT_DIRECTORY, DevelopmentCA
+from satupintu.audit.config import AuditSettings
+from satupintu.audit.main import create_app as create_audit
 from satupintu.common.document_store import DocumentCipher, LocalDocumentStore
 from satupintu.common.settings import AuthSettings, KafkaSettings
 from satupintu.contract.envelope import Event
@@ -86,6 +89,16 @@ async def chains_to_local_root(pdf: bytes, auth: AuthSettings) -> tuple[bool, bo
     return status.intact, status.valid, status.trusted
 
 
+async def audited_issues(audit: Any, application_id: str) -> list[Any]:
+    """The audit log's ``document.issued`` entries of the application, their payloads."""
+    async with audit.state.runtime.engine.connect() as connection:
+        rows = await connection.execute(
+            text("SELECT payload FROM audit_log WHERE application_id = :id AND type = 'document.issued'"),
+            {"id": application_id},
+        )
+        return [row.payload for row in rows]
+
+
 async def test_an_approved_skck_is_issued_once_signed_numbered_without_gaps_verifiable_and_revocable(
     desk: Any,
     routing: None,
@@ -99,9 +112,10 @@ async def test_an_approved_skck_is_issued_once_signed_numbered_without_gaps_veri
     intake = create_intake(
         await make_settings(IntakeSettings, "intake", auth=auth_settings, documents_dir=documents_dir)
     )
+    audit = create_audit(await make_settings(AuditSettings, "audit"))
     officer = desk.token("polres", "rina")
     store = LocalDocumentStore(documents_dir, DocumentCipher.configured(None, auth_settings.keys_dir))
-    async with running(intake) as citizen:
+    async with running(intake) as citizen, running(audit):
         first = await submit_and_approve(citizen, desk, officer)
         second = await submit_and_approve(citizen, desk, officer)
         [issued] = await wait_for_events(kafka_settings, APPLICATIONS, first, "document.issued")
@@ -140,6 +154,9 @@ async def test_an_approved_skck_is_issued_once_signed_numbered_without_gaps_veri
             lambda page: page.json().get("status") == "revoked",
             what="the verification page says revoked",
         )
+        audited = await eventually(
+            lambda: audited_issues(audit, first), lambda found: len(found) == 1, what="the issue in the audit log"
+        )
     pdf = await store.read(issued.payload.sha256)
     assert pdf is not None
     async with desk.app.state.runtime.engine.connect() as connection:
@@ -166,6 +183,8 @@ async def test_an_approved_skck_is_issued_once_signed_numbered_without_gaps_veri
     assert document.valid_until is not None
     assert (document.valid_until - document.issued_at.date()).days >= 179
     assert len(pdf) == document.size_bytes
+    assert audited[0]["sha256"] == document.sha256 == hashlib.sha256(pdf).hexdigest()
+    assert audited[0]["holder_initials"] != document.holder_initials  # personal data is hashed in the log
     report = pdfsig(pdf, tmp_path, "issued.pdf")
     assert "  - Signature Validation: Signature is Valid." in report
     assert "  - Total document signed" in report

@@ -4,10 +4,19 @@ the holder: the issuer's rules, without the database."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
-from satupintu.agency.issuing.issuer import Holder, Issue, issuing_template, officer_name, printed_lines
+from satupintu.agency.issuing.certificates import SigningKeyError
+from satupintu.agency.issuing.issuer import (
+    DocumentIssuer,
+    Holder,
+    Issue,
+    issuing_template,
+    officer_name,
+    printed_lines,
+)
 from satupintu.common.catalogue import load_catalogue
 
 pytestmark = pytest.mark.unit
@@ -88,3 +97,19 @@ def test_the_public_page_gets_initials_and_the_last_four_digits_only() -> None:
 def test_the_document_names_the_officer_by_user_name_or_the_agencys_system() -> None:
     assert officer_name("officer:polres:rina") == "rina"
     assert officer_name("system:polres") == "Sistem instansi"
+
+
+def test_a_desk_whose_issuing_agency_has_no_signing_key_refuses_to_start_naming_the_agency(tmp_path: Path) -> None:
+    empty = tmp_path / "signing-keys"
+    empty.mkdir()
+
+    with pytest.raises(SigningKeyError) as refused:
+        DocumentIssuer.load(
+            CATALOGUE,
+            signing_keys_dir=empty,
+            development_keys_dir=tmp_path / "keys",
+            verification_base_url="http://127.0.0.1:8001",
+        )
+
+    for code in ("disdukcapil", "dpmptsp", "polres", "satlantas"):
+        assert f"agency {code}: no {code}.key.pem" in str(refused.value)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from satupintu.agency.issuing.certificates import AgencySigner, agency_signer, issuing_agencies
+from satupintu.agency.issuing.certificates import AgencySigner, SigningKeyError, agency_signer, issuing_agencies
 from satupintu.agency.issuing.rendering import DocumentContent, PrintedLine, render_pdf
 from satupintu.agency.issuing.signing import async_sign_pdf
 from satupintu.common.catalogue import Catalogue, DocumentTemplate, DocumentText, ServiceDefinition
@@ -142,14 +142,18 @@ class DocumentIssuer:
         development_keys_dir: Path,
         verification_base_url: str,
     ) -> DocumentIssuer:
-        """Every issuing agency's signer, from ``signing_keys_dir`` or the development CA; a missing or unfit key
-        raises :class:`~satupintu.agency.issuing.certificates.SigningKeyError` naming the agency."""
-        signers = {
-            agency.code: agency_signer(
-                agency, signing_keys_dir=signing_keys_dir, development_keys_dir=development_keys_dir
-            )
-            for agency in issuing_agencies(catalogue)
-        }
+        """Every issuing agency's signer, from ``signing_keys_dir`` or the development CA; missing or unfit keys
+        raise :class:`~satupintu.agency.issuing.certificates.SigningKeyError` naming every such agency."""
+        signers, problems = {}, []
+        for agency in issuing_agencies(catalogue):
+            try:
+                signers[agency.code] = agency_signer(
+                    agency, signing_keys_dir=signing_keys_dir, development_keys_dir=development_keys_dir
+                )
+            except SigningKeyError as unfit:
+                problems.append(str(unfit))
+        if problems:
+            raise SigningKeyError("; ".join(problems))
         return cls(catalogue, signers, verification_base_url)
 
     def verification_url(self, document_id: str) -> str:

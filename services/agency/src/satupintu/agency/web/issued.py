@@ -16,6 +16,7 @@ from satupintu.agency.web.desk import _flash as flash  # the desk pages' helpers
 from satupintu.agency.web.desk import _redirect as redirect
 from satupintu.agency.web.desk import _refused_form as refused_form
 from satupintu.agency.web.desk import _render as render
+from satupintu.common.dates import long_date
 
 router = APIRouter(include_in_schema=False)
 
@@ -38,6 +39,7 @@ async def issued_documents(request: Request) -> Response:
             "documents": documents,
             "titles": titles,
             "verify_base": request.app.state.agency.settings.verification_base_url.rstrip("/"),
+            "long_date": long_date,
         },
     )
 
