@@ -1,13 +1,15 @@
 """The end of a citizen's journey in headless Chromium: an SKCK submitted at intake and approved at the desk (over
 their APIs) is issued; the citizen opens the tracking page with the tracking code, downloads the signed PDF with the
 applicant's NIK, follows the QR code printed on it (decoded by ``zbarimg`` from the page ``pdftoppm`` rendered) to
-intake's verification page, which says valid; once the police revoke the document, the same page says revoked, with
-the reason, in Indonesian and in English, and so does the tracking page. Screenshots of the PDF's first page and of
-the verification page go to ``docs/screenshots/``."""
+intake's verification page, which says valid; a police officer signs in to the desk at Keycloak and revokes the
+document with a reason on ``/desk/documents``; the verification page, reloaded, says revoked, with the reason, in
+Indonesian and in English, and so does the tracking page. Screenshots of the PDF's first page, the verification page
+and the desk's documents go to ``docs/screenshots/``."""
 
 from __future__ import annotations
 
 import hashlib
+import re
 import subprocess
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -18,12 +20,18 @@ import pytest
 from playwright.async_api import Page, async_playwright, expect
 
 from satupintu.agency.config import AgencySettings
+from satupintu.agency.main import create_app as create_desk
+from satupintu.common.auth import TokenIssuer
 from satupintu.common.settings import AuthSettings, KafkaSettings
 from satupintu.contract.topics import Topic
+from satupintu.devtools.localstack.keycloak import LocalKeycloak
 from satupintu.devtools.testing.browser import CHROMIUM_ARGS, chromium, free_port, screenshot_path, serving
+from satupintu.devtools.testing.clock import SettableClock
+from satupintu.devtools.testing.sign_in import KeycloakAdmin
 from satupintu.devtools.testing.waiting import eventually
 from satupintu.intake.config import IntakeSettings
 from satupintu.intake.main import create_app as create_intake
+from tests.desk import Desk
 from tests.support import skck_application, wait_for_events
 
 pytestmark = pytest.mark.browser
@@ -42,9 +50,28 @@ def intake_port() -> int:
 
 
 @pytest.fixture
-def agency_settings(agency_settings: AgencySettings, intake_port: int) -> AgencySettings:
-    """The desk's settings, its verification pages on the intake this test serves."""
-    return agency_settings.model_copy(update={"verification_base_url": f"http://127.0.0.1:{intake_port}"})
+async def served_desk(
+    agency_settings: AgencySettings,
+    keycloak: LocalKeycloak,
+    intake_port: int,
+    *,
+    clock: SettableClock,
+    issuer: TokenIssuer,
+    topics: None,
+) -> AsyncIterator[Desk]:
+    """The desk served on a free port, its officers signing in at the local Keycloak, its documents' QR codes
+    pointing at the intake this test serves; its client talks to it over HTTP."""
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    settings = agency_settings.model_copy(
+        update={
+            "oidc": KeycloakAdmin(keycloak).register_web_client("desk", base_url),
+            "verification_base_url": f"http://127.0.0.1:{intake_port}",
+        }
+    )
+    app = create_desk(settings, clock=clock)
+    async with serving(app, "the desk", port=port), httpx.AsyncClient(base_url=base_url) as client:
+        yield Desk(app, client, clock, settings.kafka, issuer)
 
 
 @pytest.fixture
@@ -57,7 +84,7 @@ async def intake(
         yield base_url
 
 
-async def submit_and_approve(intake: str, desk: Any) -> tuple[str, str]:
+async def submit_and_approve(intake: str, desk: Desk) -> tuple[str, str]:
     """Submit an SKCK over intake's API and approve its police task over the desk's; its id and tracking code."""
     async with httpx.AsyncClient(base_url=intake) as citizen:
         answer = await citizen.post("/applications", json=await skck_application(citizen))
@@ -105,8 +132,15 @@ async def verdict_after_reload(page: Page) -> str:
 
 
 async def test_a_citizen_downloads_the_issued_document_follows_its_qr_code_and_sees_it_valid_then_revoked(
-    desk: Any, routing: None, intake: str, *, kafka_settings: KafkaSettings, tmp_path: Path
+    served_desk: Desk,
+    routing: None,
+    intake: str,
+    *,
+    keycloak: LocalKeycloak,
+    kafka_settings: KafkaSettings,
+    tmp_path: Path,
 ) -> None:
+    desk = served_desk
     application_id, tracking_code = await submit_and_approve(intake, desk)
     [issued] = await wait_for_events(kafka_settings, APPLICATIONS, application_id, "document.issued", timeout=60)
     document = issued.payload
@@ -155,13 +189,29 @@ async def test_a_citizen_downloads_the_issued_document_follows_its_qr_code_and_s
             await expect(page.locator("#document-sha256")).to_have_text(document.sha256)
             await page.screenshot(path=str(screenshot_path("verification-page-valid.png")), full_page=True)
 
-            # The police revoke it: the same page, reloaded, says so, and why.
-            revoked = await desk.client.post(
-                f"/issued-documents/{document_id}/revocation",
-                headers=desk.token("polres", "rina"),
-                json={"reason": REASON},
+            # An officer of the police signs in to the desk at Keycloak and revokes it there, with a reason.
+            officer = await browser.new_page(viewport={"width": 1280, "height": 860}, locale="id-ID")
+            await officer.goto(f"{desk.client.base_url}/desk/documents")
+            await officer.get_by_role("link", name="Masuk dengan akun Satu Pintu").click()
+            await expect(officer).to_have_url(re.compile(re.escape(keycloak.issuer)))
+            await officer.locator("#username").fill("officer-polres")
+            await officer.locator("#password").fill("local-officer-polres")
+            await officer.locator("#kc-login").click()
+            await expect(officer.locator("header")).to_contain_text("Budi Santoso")
+            await officer.goto(f"{desk.client.base_url}/desk/documents")
+            row = officer.locator(f'tr[data-document-id="{document_id}"]')
+            await expect(row).to_contain_text(document.number)
+            await expect(row).to_contain_text("Berlaku")
+            await row.get_by_label("Alasan pencabutan").fill(REASON)
+            await row.get_by_role("button", name="Cabut").click()
+            await expect(officer.get_by_role("status")).to_have_text(
+                f"Dokumen {document.number} dicabut. Halaman verifikasinya kini menyatakan dicabut."
             )
-            assert revoked.status_code == 200, revoked.text
+            await expect(row).to_contain_text("Dicabut")
+            await expect(row).to_contain_text(REASON)
+            await officer.screenshot(path=str(screenshot_path("agency-issued-documents.png")), full_page=True)
+
+            # The same verification page, reloaded, says so, and why.
             await eventually(
                 lambda: verdict_after_reload(page),
                 lambda verdict: verdict == "Dicabut",
@@ -187,5 +237,11 @@ async def test_a_citizen_downloads_the_issued_document_follows_its_qr_code_and_s
     assert hashlib.sha256(content).hexdigest() == document.sha256
     assert download.suggested_filename.endswith(".pdf")
     assert link == f"{intake}/verify/{document_id}"
-    for name in ("issued-document-first-page", "verification-page-valid", "verification-page-revoked"):
+    shots = (
+        "issued-document-first-page",
+        "verification-page-valid",
+        "verification-page-revoked",
+        "agency-issued-documents",
+    )
+    for name in shots:
         assert screenshot_path(f"{name}.png").stat().st_size > 0
