@@ -238,3 +238,22 @@ def test_the_services_trust_keycloaks_issuer_at_the_one_address_browsers_and_ser
         assert services["keycloak"]["environment"][placeholder] == environment["OIDC_CLIENT_SECRET"]
         logout = clients[client_id]["attributes"]["backchannel.logout.url"]
         assert logout == f"http://{service}:{PORTS[service]}/auth/backchannel-logout", "Keycloak reaches it by name"
+
+
+def test_the_desk_signs_with_the_agencies_keys_and_writes_issued_documents_to_the_volume_intake_serves() -> None:
+    services = project(cluster=False)["services"]
+    desk, intake = services["agency"], services["intake"]
+    documents = {
+        service: [v for v in services[service].get("volumes", []) if v["source"] == "documents"] for service in PORTS
+    }
+
+    assert desk["environment"]["AGENCY_SIGNING_KEYS_DIR"] == "/run/secrets/agency-signing-keys"
+    assert {"source": "agency-signing-keys", "target": "/run/secrets/agency-signing-keys"} in desk["secrets"]
+    assert project(cluster=False)["secrets"]["agency-signing-keys"]["file"].endswith("/agency-signing-keys")
+    assert desk["environment"]["AGENCY_VERIFICATION_BASE_URL"] == "http://127.0.0.1:8001"
+    assert "127.0.0.1:8001:8001" in [f"{p['host_ip']}:{p['published']}:{p['target']}" for p in intake["ports"]]
+    assert {service for service, mounts in documents.items() if mounts} == {"intake", "agency"}
+    for service in ("intake", "agency"):
+        (mount,) = documents[service]
+        assert mount["target"] == services[service]["environment"][f"{service.upper()}_DOCUMENTS_DIR"]
+        assert not mount.get("read_only"), f"{service} writes documents"

@@ -528,3 +528,39 @@ def test_the_realm_import_holds_no_local_user_client_or_secret_and_each_services
     others = set(clients) - set(install_secrets.OIDC_CLIENTS.values())
     assert others, "the agency systems' clients"
     assert not [client_id for client_id in others if "secret" in clients[client_id]]
+
+
+@pytest.mark.parametrize("name", KUSTOMIZATIONS)
+def test_the_desk_signs_with_the_agencies_secret_and_writes_issued_documents_to_the_volume_intake_serves(
+    name: str,
+) -> None:
+    deployments = {d["metadata"]["name"]: d for d in of_kind(rendered(name), "Deployment")}
+    pods = {service: deployments[service]["spec"]["template"]["spec"] for service in ("agency", "intake")}
+    containers = {service: pod["containers"][0] for service, pod in pods.items()}
+    desk_environment = {variable["name"]: variable.get("value") for variable in containers["agency"]["env"]}
+    desk_mounts = {mount["name"]: mount for mount in containers["agency"]["volumeMounts"]}
+    desk_volumes = {volume["name"]: volume for volume in pods["agency"]["volumes"]}
+    (signing,) = [
+        name
+        for name, volume in desk_volumes.items()
+        if "secret" in volume and volume["secret"]["secretName"] == install_secrets.AGENCY_SIGNING_KEYS
+    ]
+
+    assert desk_mounts[signing]["mountPath"] == desk_environment["AGENCY_SIGNING_KEYS_DIR"]
+    assert desk_mounts[signing]["readOnly"] is True
+    assert "items" not in desk_volumes[signing]["secret"], "the whole Secret: every issuing agency's files"
+    intake_url = {v["name"]: v.get("value") for v in containers["intake"]["env"]}["OIDC_PUBLIC_URL"]
+    assert desk_environment["AGENCY_VERIFICATION_BASE_URL"] == intake_url, "the QR code links to intake's /verify"
+    for service, pod in pods.items():
+        (claim,) = [volume for volume in pod["volumes"] if "persistentVolumeClaim" in volume]
+        (mount,) = [mount for mount in pod["containers"][0]["volumeMounts"] if mount["name"] == claim["name"]]
+        environment = {v["name"]: v.get("value") for v in pod["containers"][0]["env"]}
+        assert claim["persistentVolumeClaim"] == {"claimName": "satupintu-documents"}, service
+        assert mount["mountPath"] == environment[f"{service.upper()}_DOCUMENTS_DIR"], service
+        assert not mount.get("readOnly"), f"{service} writes documents"
+    (claim,) = [
+        d
+        for d in of_kind(rendered(name), "PersistentVolumeClaim")
+        if d["metadata"]["name"].endswith("satupintu-documents")
+    ]
+    assert claim["spec"]["accessModes"] == ["ReadWriteMany"]

@@ -24,7 +24,7 @@ from unittest import mock
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.ec import SECP256R1, generate_private_key
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.x509.oid import NameOID
@@ -32,6 +32,7 @@ from pydantic import ValidationError
 
 from satupintu.common import install_secrets
 from satupintu.common.catalogue import load_catalogue
+from satupintu.common.document_ca import chain_file, issuing_agencies, key_file
 from satupintu.common.production import development_defaults
 from satupintu.common.sealing import load_private_key, public_pem, reader_key_file
 from satupintu.common.settings import ServiceSettings
@@ -42,8 +43,8 @@ pytestmark = pytest.mark.unit
 validate_k8s = tool("validate_k8s")
 
 PRODUCTION_OVERLAY = DEPLOY / "k8s" / "overlays" / "production"
-WRITABLE_COMPOSE_MOUNTS = {("intake", "/var/lib/satupintu/documents")}
-"""The only mounts a service may write: its data (intake's uploaded documents), never a key."""
+WRITABLE_COMPOSE_MOUNTS = {("intake", "/var/lib/satupintu/documents"), ("agency", "/var/lib/satupintu/documents")}
+"""The only mounts a service may write: its data (intake's uploaded documents, the desk's issued ones), never a key."""
 STRIMZI_SECRETS = {f"satupintu-{service}" for service in PORTS} | {"satupintu-cluster-ca-cert"}
 """Secrets the manifests use that Strimzi's operators make (SCRAM passwords, the cluster CA), not the installation."""
 
@@ -115,6 +116,48 @@ def reader_keys_among(contents: Iterable[bytes]) -> tuple[set[str], set[str]]:
         elif content in public_keys:
             public.add(public_keys[content])
     return private, public
+
+
+ISSUING_AGENCIES = sorted(agency.code for agency in issuing_agencies(load_catalogue()))
+
+
+def document_ca_roots() -> dict[str, x509.Certificate]:
+    """The root certificate of each installation CA ``make secrets`` made: Compose's and Kubernetes'."""
+    directory = generated_secrets() / install_secrets.DOCUMENT_CA_DIRECTORY
+    return {
+        installation: x509.load_pem_x509_certificate((directory / installation / "root.cert.pem").read_bytes())
+        for installation in ("compose", "kubernetes")
+    }
+
+
+def is_document_root_key(content: bytes) -> bool:
+    """Whether ``content`` is the private key of an installation CA's root, which certifies every agency's key."""
+    try:
+        key = serialization.load_pem_private_key(content, password=None)
+    except (ValueError, TypeError):
+        return False
+    info = serialization.PublicFormat.SubjectPublicKeyInfo
+    public = key.public_key().public_bytes(serialization.Encoding.DER, info)
+    return any(
+        root.public_key().public_bytes(serialization.Encoding.DER, info) == public
+        for root in document_ca_roots().values()
+    )
+
+
+def assert_signing_keys_chain_to(directory: Path, root: x509.Certificate) -> None:
+    """``directory`` holds every issuing agency's key and chain (nothing else), each chain the agency's certificate
+    for its key, issued by ``root`` and ending with it."""
+    expected = {path(directory, code).name for code in ISSUING_AGENCIES for path in (key_file, chain_file)}
+    assert {path.name for path in directory.iterdir()} == expected, directory
+    for code in ISSUING_AGENCIES:
+        key = serialization.load_pem_private_key(key_file(directory, code).read_bytes(), password=None)
+        certificate, *above = x509.load_pem_x509_certificates(chain_file(directory, code).read_bytes())
+        assert isinstance(key, ec.EllipticCurvePrivateKey)
+        assert isinstance(key.curve, ec.SECP256R1)
+        assert certificate.public_key() == key.public_key(), code
+        assert above == [root], code
+        certificate.verify_directly_issued_by(root)
+        assert certificate.subject.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)[0].value == code
 
 
 def assert_fit_for_production(service: str, variables: dict[str, str], home: Path) -> None:
@@ -227,6 +270,41 @@ def test_a_shared_secret_missing_from_one_env_file_gets_the_value_the_others_hol
     assert install_secrets.read_env_file(intake_env)["INTAKE_DOCUMENT_KEYS"] == original
 
 
+def test_make_secrets_certifies_each_issuing_agencys_signing_key_once_by_a_ca_whose_root_stays_apart(
+    tmp_path: Path,
+) -> None:
+    install_secrets.generate(tmp_path)
+    compose_keys = tmp_path / "compose" / install_secrets.AGENCY_SIGNING_KEYS
+    kubernetes_keys = tmp_path / "kubernetes" / install_secrets.AGENCY_SIGNING_KEYS
+    cas = tmp_path / install_secrets.DOCUMENT_CA_DIRECTORY
+    contents = {path: path.read_bytes() for path in [*compose_keys.iterdir(), *kubernetes_keys.iterdir()]}
+    bsre = b"a key and chain from BSrE, put in place by the operator"
+    key_file(compose_keys, "polres").write_bytes(bsre)
+    key_file(kubernetes_keys, "satlantas").unlink()
+
+    again = install_secrets.generate(tmp_path)
+
+    assert again.written == [key_file(kubernetes_keys, "satlantas")]
+    assert key_file(compose_keys, "polres").read_bytes() == bsre, "a replaced file is kept"
+    key_file(compose_keys, "polres").write_bytes(contents[key_file(compose_keys, "polres")])
+    assert {path: path.read_bytes() for path in contents} == contents
+    roots = {}
+    for installation, directory in (("compose", compose_keys), ("kubernetes", kubernetes_keys)):
+        ca = cas / installation
+        assert ca.stat().st_mode & 0o777 == 0o700
+        assert (ca / "root.key.pem").stat().st_mode & 0o777 == 0o600
+        roots[installation] = x509.load_pem_x509_certificate((ca / "root.cert.pem").read_bytes())
+        assert roots[installation].subject.rfc4514_string() == (f"O=Satu Pintu,CN={install_secrets.DOCUMENT_CA_NAME}")
+        assert_signing_keys_chain_to(directory, roots[installation])
+        assert not [path for path in directory.iterdir() if "root" in path.name]
+    assert roots["compose"] != roots["kubernetes"], "Compose and Kubernetes share no CA"
+    assert cas.stat().st_mode & 0o777 == 0o700
+    assert compose_keys.stat().st_mode & 0o777 == 0o755, "mounted whole: uid 10001 enters"
+    assert {path.stat().st_mode & 0o777 for path in compose_keys.iterdir()} == {0o644}
+    assert {path.stat().st_mode & 0o777 for path in kubernetes_keys.iterdir()} == {0o600}
+    assert not (tmp_path / "kubernetes" / install_secrets.DOCUMENT_CA_DIRECTORY).exists(), "no CA in the cluster"
+
+
 def test_the_compose_file_falls_back_to_no_default_secret() -> None:
     text = COMPOSE_FILE.read_text()
     defaults = set(re.findall(r"\$\{(\w+):?-", text))
@@ -333,12 +411,12 @@ def test_each_compose_service_gets_only_its_own_data_keys() -> None:
         "/run/secrets/audit-retired-public-keys",
     }
     reader_files = {
-        "intake": "/run/secrets/reader-public-keys",
-        "notification": "/run/secrets/notification-reader-keys",
-        "agency": "/run/secrets/agency-reader-keys",
+        "intake": {"/run/secrets/reader-public-keys"},
+        "notification": {"/run/secrets/notification-reader-keys"},
+        "agency": {"/run/secrets/agency-reader-keys", "/run/secrets/agency-signing-keys"},
     }
     for service in set(PORTS) - {"audit"}:
-        expected = {"/run/secrets/auth-public-key"} | ({reader_files[service]} if service in reader_files else set())
+        expected = {"/run/secrets/auth-public-key"} | reader_files.get(service, set())
         assert set(compose_mounted_secrets(service)) == expected, service
 
 
@@ -349,6 +427,23 @@ def test_in_compose_intake_gets_the_readers_public_keys_notification_its_own_and
     contents = [path.read_bytes() for path in compose_mounted_files(service)]
 
     assert reader_keys_among(contents) == READER_KEYS_OF.get(service, (set(), set()))
+
+
+def test_in_compose_the_desk_gets_every_issuing_agencys_signing_key_and_no_service_a_document_root_key() -> None:
+    environment = compose_environment_of("agency")
+    mounted = compose_mounted_secrets("agency")
+    signing_keys = Path(environment["AGENCY_SIGNING_KEYS_DIR"])
+
+    assert compose_project()["services"]["agency"]["environment"]["AGENCY_SIGNING_KEYS_DIR"] == (
+        "/run/secrets/agency-signing-keys"
+    )
+    assert signing_keys == mounted["/run/secrets/agency-signing-keys"]
+    assert_signing_keys_chain_to(signing_keys, document_ca_roots()["compose"])
+    assert environment["AGENCY_VERIFICATION_BASE_URL"] == "http://127.0.0.1:8001"
+    for service in PORTS:
+        assert not [path for path in compose_mounted_files(service) if is_document_root_key(path.read_bytes())]
+        if service != "agency":
+            assert not [path for path in compose_mounted_files(service) if path.name.endswith(".chain.pem")]
 
 
 def test_every_reader_has_a_pair_whose_public_half_intake_is_given() -> None:
@@ -574,6 +669,17 @@ def test_in_kubernetes_intake_gets_the_readers_public_keys_notification_its_own_
 
     assert reader_keys_among([path.read_bytes() for path in files]) == READER_KEYS_OF.get(service, (set(), set()))
     assert reader_keys_among(value.encode() for value in variables) == (set(), set()), "no reader key as a variable"
+
+
+def test_in_kubernetes_the_desk_gets_every_issuing_agencys_signing_key_and_no_secret_a_document_root_key(
+    tmp_path: Path,
+) -> None:
+    environment = kubernetes_environment_of("agency", tmp_path)
+
+    assert_signing_keys_chain_to(Path(environment["AGENCY_SIGNING_KEYS_DIR"]), document_ca_roots()["kubernetes"])
+    assert environment["AGENCY_VERIFICATION_BASE_URL"].startswith("https://")
+    for name, keys in generated_kubernetes_secrets().items():
+        assert not [key for key, value in keys.items() if is_document_root_key(value)], name
 
 
 def test_the_kubernetes_signing_key_is_generated_beside_the_secrets_and_in_none_of_them() -> None:

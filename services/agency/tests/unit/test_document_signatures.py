@@ -242,6 +242,27 @@ def test_production_refuses_to_start_while_an_issuing_agency_has_no_signing_key_
     assert "agency satlantas" not in message
 
 
+def test_production_refuses_to_start_without_a_signing_keys_directory_naming_every_issuing_agency(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SATUPINTU_ENVIRONMENT", "production")
+    monkeypatch.delenv("AGENCY_SIGNING_KEYS_DIR", raising=False)
+
+    with pytest.raises(ValidationError) as refused:
+        AgencySettings()
+
+    message = str(refused.value)
+    assert "AGENCY_SIGNING_KEYS_DIR is not set" in message
+    assert "disdukcapil, dpmptsp, polres, satlantas" in message
+
+
+def test_the_development_ca_makes_its_root_under_its_own_name_and_file(ca: DevelopmentCA, polres: Agency) -> None:
+    signer = ca.signer_for(polres)
+
+    assert ca.root_certificate_file.name == "development-root.cert.pem"
+    assert signer.chain[-1].subject.rfc4514_string() == "O=Satu Pintu,CN=Satu Pintu Development Root CA"
+
+
 def test_a_chain_that_is_not_for_the_agencys_key_is_refused_naming_the_agency(
     ca: DevelopmentCA, polres: Agency, tmp_path: Path
 ) -> None:

@@ -10,6 +10,13 @@ tokens; the private half, which mints tokens, goes only to the token tool (Compo
 private key, the agency desk every agency's (and an agency's own worker its one file). What each file holds and how
 to rotate it: docs/operations.md ("Secrets").
 
+Each agency that issues documents (the catalogue's ``document`` blocks) gets an ECDSA P-256 document-signing key and a
+certificate from an installation CA made here (decision 0025), one for Compose and one for Kubernetes: the CA, with
+its root's private key, stays in ``document-ca/`` (never mounted, never in the cluster); only each agency's
+``<code>.key.pem`` and ``<code>.chain.pem`` go to the desk (``AGENCY_SIGNING_KEYS_DIR``). No PDF reader trusts this
+root: in production replace the agencies' files with keys and certificates from the national CA (BSrE), or an HSM's,
+in the same layout; a run never overwrites them.
+
 Layout of the output directory::
 
     compose/                  read by deploy/docker-compose.yml (SATUPINTU_SECRETS_DIR)
@@ -24,15 +31,20 @@ Layout of the output directory::
       reader-keys/public/<reader>.pub.pem                  every reader's public key (intake)
       reader-keys/notification/reader-notification.pem     notification's private key
       reader-keys/agency/reader-agency.<code>.pem          each agency's private key (the desk; the agency's worker)
+      agency-signing-keys/<code>.key.pem, <code>.chain.pem  each issuing agency's document-signing key and its
+                              certificate chain up to document-ca/compose's root (the desk)
     kubernetes/               `kubectl apply -k`: the Secrets deploy/k8s refers to by name
       kustomization.yaml      a secretGenerator per directory below, listing the files in it
       <secret>/<key>          one file per key of each Secret (satupintu-auth, <service>-keys, documents-keys,
                               citizen-lookup-keys, oidc-client-keys, <service>-database, <service>-database-owner,
-                              reader-public-keys, notification-reader-keys, agency-reader-keys, keycloak-database,
-                              keycloak-bootstrap-admin)
+                              reader-public-keys, notification-reader-keys, agency-reader-keys,
+                              agency-signing-keys, keycloak-database, keycloak-bootstrap-admin)
       database-roles.sql      each service's database and its owner role, and Keycloak's, for the PostgreSQL
                               server's administrator
     kubernetes-token-signing-key.pem   signs staff tokens for the cluster; never in the cluster
+    document-ca/              the installation CAs that certify the agencies' document-signing keys (mode 0700): the
+      compose/, kubernetes/   root.key.pem (never given to a service), root.cert.pem (what a validator trusts), and
+                              the agencies' files the desk's copies came from; never mounted, never in the cluster
 """
 
 from __future__ import annotations
@@ -53,6 +65,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.engine import make_url
 
 from satupintu.common.catalogue import load_catalogue
+from satupintu.common.document_ca import DocumentCA, chain_file, issuing_agencies, key_file
 from satupintu.common.sealing import load_private_key, new_reader_key, private_pem, public_pem, reader_key_file
 from satupintu.contract.topics import NOTIFICATION_READER, agency_reader
 
@@ -226,6 +239,14 @@ def reader_public_key_file(directory: Path, reader: str) -> Path:
     return directory / f"{reader}.pub.pem"
 
 
+AGENCY_SIGNING_KEYS = "agency-signing-keys"
+"""The issuing agencies' document-signing keys and chains: Compose's secret and Kubernetes' Secret (the desk's)."""
+DOCUMENT_CA_DIRECTORY = "document-ca"
+"""Where, in the output directory, the installation CAs are kept: ``compose/`` and ``kubernetes/``."""
+DOCUMENT_CA_NAME = "Satu Pintu Installation Document CA"
+"""The common name of the installation CA's root (not trusted by any PDF reader: production uses BSrE's)."""
+
+
 def secret_variables(service: str) -> set[str]:
     """Every secret variable ``service`` reads from its environment: its own and its share of shared ones."""
     own = {secret.variable for secret in SERVICE_SECRETS[service]}
@@ -329,6 +350,24 @@ def _reader_pairs(
         )
 
 
+def _document_signing_keys(ca_directory: Path, keys_directory: Path, key_mode: int, report: Report) -> None:
+    """An installation CA in ``ca_directory`` (mode 0700, its root's key never leaves it) with a key and certificate
+    per issuing agency, and a copy of each agency's two files, made once, in ``keys_directory`` (what the desk gets,
+    ``<code>.key.pem`` with ``key_mode``): a file already there (a BSrE certificate put in its place) is kept."""
+    for directory in (ca_directory.parent, ca_directory):
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        directory.chmod(0o700)
+    before = {path for path in ca_directory.iterdir() if path.is_file()}
+    ca = DocumentCA(ca_directory, DOCUMENT_CA_NAME)
+    ca.root()
+    for agency in issuing_agencies(load_catalogue()):
+        key, chain = ca.issue(agency)
+        _file_once(key_file(keys_directory, agency.code), key.read_bytes, key_mode, report)
+        _file_once(chain_file(keys_directory, agency.code), chain.read_bytes, key_mode, report)
+    for path in sorted(path for path in ca_directory.iterdir() if path.is_file()):
+        report.note(path, written=path not in before)
+
+
 def _mountable_directory(path: Path) -> Path:
     """A directory Compose mounts into a container whole: enterable by the services' uid (0755), kept from other
     users of the host by the secrets directory around it (0700)."""
@@ -401,6 +440,12 @@ def generate_compose(directory: Path, report: Report) -> None:
     public_dir = _mountable_directory(reader_keys / "public")
     holders = {holder: _mountable_directory(reader_keys / holder) for holder in map(reader_holder, readers())}
     _reader_pairs(public_dir, holders.__getitem__, 0o644, 0o644, report)
+    _document_signing_keys(
+        directory.parent / DOCUMENT_CA_DIRECTORY / "compose",
+        _mountable_directory(directory / AGENCY_SIGNING_KEYS),
+        0o644,
+        report,
+    )
 
 
 def _shared_value(directory: Path, secret: SharedSecret) -> str:
@@ -436,6 +481,9 @@ def generate_kubernetes(directory: Path, database_host: str, report: Report) -> 
         0o600,
         0o600,
         report,
+    )
+    _document_signing_keys(
+        directory.parent / DOCUMENT_CA_DIRECTORY / "kubernetes", directory / AGENCY_SIGNING_KEYS, 0o600, report
     )
     for shared in SHARED_SECRETS:
         _value_once(directory / shared.secret_name / shared.secret_key, shared.make, report)

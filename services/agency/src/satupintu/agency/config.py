@@ -58,8 +58,9 @@ class AgencySettings(ServiceSettings):
         description=(
             "Directory of each issuing agency's document-signing key and certificates (decision 0025): "
             "`<code>.key.pem` (PKCS#8 ECDSA P-256 or RSA private key, unencrypted, mode 0600) and `<code>.chain.pem` "
-            "(the agency's certificate first, then its issuers up to the root: BSrE's for Indonesia). Unset: a "
-            "development CA in the auth keys directory makes a root and one certificate per agency."
+            "(the agency's certificate first, then its issuers up to the root: BSrE's for Indonesia). `make secrets` "
+            "makes an installation CA's (`agency-signing-keys`). Unset: a development CA in the auth keys directory "
+            "makes a root and one certificate per agency; production refuses to start so."
         ),
     )
     verification_base_url: str = Field(
@@ -98,8 +99,5 @@ class AgencySettings(ServiceSettings):
                 "AGENCY_READER_PRIVATE_KEYS_DIR is not set, so development reader keys would be made up on the spot; "
                 "set it to the directory of every reader-agency.<code>.pem from make secrets"
             )
-        # Unset is not refused yet: make secrets, Compose and Kubernetes give no signing keys until issuing documents
-        # is wired there; signing_key_problems(None, ...) then says what to set.
-        if self.signing_keys_dir is not None:
-            problems.extend(signing_key_problems(self.signing_keys_dir, issuing_agencies(load_catalogue())))
+        problems.extend(signing_key_problems(self.signing_keys_dir, issuing_agencies(load_catalogue())))
         return problems
