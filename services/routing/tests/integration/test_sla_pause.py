@@ -1,4 +1,4 @@
-"""The SLA clock stops while an agency waits for the citizen (decision 0030), on the real broker and database: a
+"""The SLA clock stops while an agency waits for the citizen (decision 0028), on the real broker and database: a
 waiting task past its first due date is never reported; the answer re-assigns it with a due date later by the working
 days it waited, and only passing that date is a breach, announced once on the agency's topic and once on
 ``applications`` for notification."""

@@ -1,4 +1,4 @@
-"""The SLA pause rule (decision 0030): while a task waits for the citizen's answer its clock is stopped; the answer
+"""The SLA pause rule (decision 0028): while a task waits for the citizen's answer its clock is stopped; the answer
 moves its due date (and, once nothing waits, the application's) later by the agency's working days that began while
 it waited, and the re-assigned task carries the new date."""
 

@@ -2,7 +2,7 @@
 event for each, naming who must act. A late task is announced twice in one transaction: ``task.sla_breached`` on the
 agency's own tasks topic, and ``application.task_sla_breached`` on ``applications`` for those who may not read agency
 topics (notification tells the escalation target). What waits for the citizen is never late: its clock is stopped
-(decision 0030). Safe with several routing instances (rows are claimed with SKIP LOCKED and
+(decision 0028). Safe with several routing instances (rows are claimed with SKIP LOCKED and
 marked in the same transaction as the events)."""
 
 from __future__ import annotations

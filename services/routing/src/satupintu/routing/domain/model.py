@@ -65,7 +65,7 @@ class Planning:
 
     def paused(self, agency: str, due_at: datetime, waiting_since: datetime, now: datetime) -> datetime:
         """``due_at`` moved later by the working days of ``agency`` that began while it waited for the citizen
-        (from ``waiting_since`` to ``now``): the SLA pause rule (decision 0030). A wait within one day moves nothing."""
+        (from ``waiting_since`` to ``now``): the SLA pause rule (decision 0028). A wait within one day moves nothing."""
         calendar = self.calendar_for(agency)
         waited = calendar.working_days_started(waiting_since, now)
         return calendar.due_at(due_at, waited) if waited else due_at

@@ -1,6 +1,6 @@
 """The SLA clock stops while an agency waits for the citizen's answer: ``workflow_tasks.waiting_since`` and
 ``workflows.waiting_since`` say when the wait began (null when nothing waits), so the answer moves the due dates
-later by the working days waited (decision 0030). Only adds nullable columns: the previous release runs on it
+later by the working days waited (decision 0028). Only adds nullable columns: the previous release runs on it
 unchanged. A task already waiting gets the time it asked (its ``updated_at``: nothing changes a waiting task), and a
 waiting application the earliest of its waiting tasks'.
 
