@@ -177,6 +177,7 @@ def test_a_providers_token_names_its_user_by_preferred_username_and_keeps_only_o
     claims = {
         "sub": "5f0c1a52-8d0e-4d7b-9a7e-2d1f6c1b9e11",
         "preferred_username": "officer-polres",
+        "name": "Rina Kusuma",
         "roles": ["default-roles-satupintu", "offline_access", "officer"],
         "agency": "polres",
         "iss": SETTINGS.issuer,
@@ -187,7 +188,9 @@ def test_a_providers_token_names_its_user_by_preferred_username_and_keeps_only_o
 
     principal = verifier.verify(jwt.encode(claims, PRIVATE_PEM, algorithm="EdDSA"))
 
-    assert principal == Principal(subject="officer-polres", roles=frozenset({Role.OFFICER}), agency="polres")
+    assert principal == Principal(
+        subject="officer-polres", roles=frozenset({Role.OFFICER}), agency="polres", name="Rina Kusuma"
+    )
 
 
 def test_a_token_without_expiry_is_refused(verifier: TokenVerifier) -> None:

@@ -3,6 +3,7 @@ the holder: the issuer's rules, without the database."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -113,3 +114,19 @@ def test_a_desk_whose_issuing_agency_has_no_signing_key_refuses_to_start_naming_
 
     for code in ("disdukcapil", "dpmptsp", "polres", "satlantas"):
         assert f"agency {code}: no {code}.key.pem" in str(refused.value)
+
+
+async def test_the_document_prints_the_approving_officers_full_name_when_the_provider_gave_it(tmp_path: Path) -> None:
+    issuer = DocumentIssuer.load(
+        CATALOGUE,
+        signing_keys_dir=None,
+        development_keys_dir=tmp_path,
+        verification_base_url="http://127.0.0.1:8001",
+    )
+    named = replace(issue_of("skck", "polres", {}, {}), officer_name="Rina Kusuma")
+
+    with_name = await issuer.sign(named, "SKCK/POLRES/2027/00001")
+    without = await issuer.sign(issue_of("skck", "polres", {}, {}), "SKCK/POLRES/2027/00002")
+
+    assert b"(Rina Kusuma) Tj" in with_name.pdf
+    assert b"(rina) Tj" in without.pdf

@@ -47,6 +47,9 @@ class Principal(BaseModel):
     agency: str | None = Field(
         default=None, pattern=r"^[a-z0-9][a-z0-9_-]*$", description="Lower-case agency code; required for officers."
     )
+    name: str | None = Field(
+        default=None, max_length=200, description="The person's full name, when the provider gives it (`name`)."
+    )
 
     @field_validator("agency", mode="before")
     @classmethod
@@ -280,9 +283,20 @@ def _principal_from(claims: dict[str, Any]) -> Principal:
     if not isinstance(subject, str) or not subject:
         raise AuthenticationError("The token names nobody: it has neither `preferred_username` nor `sub`.")
     try:
-        return Principal(subject=subject, roles=frozenset(Role(role) for role in known), agency=claims.get("agency"))
+        return Principal(
+            subject=subject,
+            roles=frozenset(Role(role) for role in known),
+            agency=claims.get("agency"),
+            name=_full_name(claims),
+        )
     except ValidationError as error:
         raise AuthenticationError(f"The token's claims are not valid: {error.errors()[0]['msg']}.") from error
+
+
+def _full_name(claims: dict[str, Any]) -> str | None:
+    """The token's ``name`` claim, when it is a usable one."""
+    name = claims.get("name")
+    return name.strip()[:200] or None if isinstance(name, str) else None
 
 
 _bearer = HTTPBearer(

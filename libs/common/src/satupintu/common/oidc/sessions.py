@@ -173,7 +173,9 @@ class SessionStore:
             row = await session.get(SignInSession, key)
         if row is None or row.expires_at <= self._clock():
             return None
-        principal = Principal(subject=row.username, roles=frozenset(row.roles), agency=row.agency)
+        principal = Principal(
+            subject=row.username, roles=frozenset(row.roles), agency=row.agency, name=row.display_name[:200] or None
+        )
         return SignedIn(
             principal=principal,
             display_name=row.display_name,

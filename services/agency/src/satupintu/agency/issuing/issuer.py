@@ -59,6 +59,8 @@ class Issue:
     officer: str
     issued_at: datetime
     timezone: str
+    officer_name: str | None = None
+    """The approving officer's full name from the provider; the user name is printed without it."""
 
     @property
     def issued_on(self) -> date:
@@ -175,7 +177,7 @@ class DocumentIssuer:
             issued_on=issue.issued_on,
             valid_until=issue.valid_until,
             agency_name=DocumentText(id=agency.name.id, en=agency.name.en),
-            officer_name=officer_name(issue.officer),
+            officer_name=issue.officer_name or officer_name(issue.officer),
             verification_url=self.verification_url(document_id),
         )
         signed = await async_sign_pdf(

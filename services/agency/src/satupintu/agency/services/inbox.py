@@ -57,6 +57,7 @@ class TaskInbox(DocumentIssuance):
                 "decision": None,
                 "decision_id": None,
                 "decided_by": None,
+                "decided_by_name": None,
                 "decided_at": None,
                 "refused_decision_ids": [],
                 "refusal_reason": None,
@@ -89,9 +90,13 @@ class TaskInbox(DocumentIssuance):
             return  # routing's task, never on this desk
         if task.state not in (DeskTaskState.OPEN, DeskTaskState.DECISION_SENT):
             return  # closed already (a redelivery, or withdrawn)
-        decided_by, decided_at = None, accepted.accepted_at  # a decision the desk had not seen yet
+        decided_by, decided_at, name = None, accepted.accepted_at, None  # a decision the desk had not seen yet
         if task.state == DeskTaskState.DECISION_SENT and task.decision_id == accepted.decision_event_id:
-            decided_by, decided_at = task.decided_by, task.decided_at or accepted.accepted_at
+            decided_by, decided_at, name = (
+                task.decided_by,
+                task.decided_at or accepted.accepted_at,
+                task.decided_by_name,
+            )
         await repository.close_accepted(
             task.task_id,
             state=state_after(accepted.decision),
@@ -100,8 +105,9 @@ class TaskInbox(DocumentIssuance):
             decided_by=decided_by,
             decided_at=decided_at,
             at=self._clock(),
+            decided_by_name=name,
         )
-        await self._issue_if_due(uow, task, event, decided_by)
+        await self._issue_if_due(uow, task, event, decided_by, name)
 
     async def on_decision_refused(self, uow: UnitOfWork, event: Event[TaskDecisionRefused]) -> None:
         """Routing refused a decision on the task: put a task waiting for that decision back in the pool with the

@@ -98,7 +98,12 @@ class DocumentIssuance(DeskBase):
     """Issues the document an accepted approval calls for, and revokes issued ones."""
 
     async def _issue_if_due(
-        self, uow: UnitOfWork, task: DeskTask, event: Event[TaskDecisionAccepted], officer: str | None
+        self,
+        uow: UnitOfWork,
+        task: DeskTask,
+        event: Event[TaskDecisionAccepted],
+        officer: str | None,
+        officer_name: str | None = None,
     ) -> None:
         """Issue the service's document when ``event`` accepts the approval of the task that issues it."""
         accepted = event.payload
@@ -130,6 +135,7 @@ class DocumentIssuance(DeskBase):
             previous_outputs=task.previous_outputs,
             holder=holder,
             officer=officer or f"system:{task.agency}",
+            officer_name=officer_name,
             issued_at=self._clock(),
             timezone=agency.timezone if agency else "Asia/Jakarta",
         )

@@ -109,6 +109,7 @@ class OfficerTasks(TaskViews):
                     decision=decision.decision.value,
                     decision_id=decision_id,
                     actor=officer.actor(),
+                    actor_name=officer.name,
                 )
                 if decided is None:
                     refusal = self._conflict(await repository.get(task_id), officer.subject, now, deciding=True)

@@ -35,6 +35,7 @@ _UPSERT_COLUMNS = (
     "decision",
     "decision_id",
     "decided_by",
+    "decided_by_name",
     "decided_at",
     "refused_decision_ids",
     "refusal_reason",
@@ -162,6 +163,7 @@ class TaskRepository:
         decision: str,
         decision_id: str,
         actor: str,
+        actor_name: str | None = None,
     ) -> DeskTask | None:
         """Send the decision if ``officer`` holds a live claim on the open task: it waits for routing; the task, or
         None."""
@@ -179,6 +181,7 @@ class TaskRepository:
                 decision=decision,
                 decision_id=decision_id,
                 decided_by=actor,
+                decided_by_name=actor_name,
                 decided_at=now,
                 claimed_by=None,
                 claimed_at=None,
@@ -222,6 +225,7 @@ class TaskRepository:
                 decision=decision,
                 decision_id=decision_id,
                 decided_by=actor,
+                decided_by_name=None,  # an agency system's decision: no person's name
                 decided_at=at,
                 claimed_by=None,
                 claimed_at=None,
@@ -245,6 +249,7 @@ class TaskRepository:
         decided_by: str | None,
         decided_at: datetime,
         at: datetime,
+        decided_by_name: str | None = None,
     ) -> None:
         """Close the task (or pause it for the citizen's answer): routing accepted the decision ``decision_id``."""
         await self._session.execute(
@@ -255,6 +260,7 @@ class TaskRepository:
                 decision=decision,
                 decision_id=decision_id,
                 decided_by=decided_by,
+                decided_by_name=decided_by_name,
                 decided_at=decided_at,
                 claimed_by=None,
                 claimed_at=None,
@@ -276,6 +282,7 @@ class TaskRepository:
                 decision=None,
                 decision_id=None,
                 decided_by=None,
+                decided_by_name=None,
                 decided_at=None,
                 claimed_by=None,
                 claimed_at=None,

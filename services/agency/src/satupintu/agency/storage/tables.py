@@ -53,6 +53,9 @@ class DeskTask(SQLModel, table=True):
         default=None, description="`ce_id` of that decision (the `task.decided` waiting for routing, or accepted)."
     )
     decided_by: str | None = Field(default=None, description="Actor of the decision (officer or system).")
+    decided_by_name: str | None = Field(
+        default=None, description="The deciding officer's full name from the provider, printed on a document it issues."
+    )
     decided_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     refused_decision_ids: list[str] = Field(
         default_factory=list,
