@@ -570,3 +570,46 @@ def test_complaint_category_without_a_standard_of_working_days_is_refused_naming
     document = _valid()
     document["complaint_categories"] = [{"code": "slow", "label": _text("Lambat"), "sla_working_days": 0}]
     assert "complaint_categories.0.sla_working_days" in _refusal(_write(tmp_path, document))
+
+
+def test_shipped_fees_are_whole_rupiah_with_where_the_workflow_waits(shipped: Catalogue) -> None:
+    fees = {service.code: service.fee for service in shipped.services if service.fee is not None}
+
+    assert {code: (fee.amount, fee.kind) for code, fee in fees.items()} == {
+        "pbg": (1_500_000, "retribusi"),
+        "paspor": (350_000, "pnbp"),
+        "skck": (30_000, "pnbp"),
+        "sim-perpanjangan": (80_000, "pnbp"),
+        "cek-sertifikat-tanah": (50_000, "pnbp"),
+    }
+    pbg, passport, npwp = shipped.service("pbg"), shipped.service("paspor"), shipped.service("npwp")
+    assert pbg is not None
+    assert passport is not None
+    assert npwp is not None
+    assert (pbg.payment_stage(), passport.payment_stage(), npwp.payment_stage()) == (1, 0, None)
+    assert fees["paspor"].expiry_days == 7
+
+
+@pytest.mark.parametrize(
+    ("fee", "why"),
+    [
+        ({"amount": 30000.5, "kind": "pnbp"}, "fee.amount"),
+        ({"amount": 0, "kind": "pnbp"}, "fee.amount"),
+        ({"amount": 30000, "kind": "pajak"}, "fee.kind"),
+        ({"amount": 30000, "kind": "pnbp", "agency": "bpn"}, "fee: unknown agency 'bpn'"),
+    ],
+)
+def test_a_fee_that_is_no_whole_rupiah_amount_or_names_no_payee_is_refused(
+    tmp_path: Path, fee: dict[str, Any], why: str
+) -> None:
+    document = _valid()
+    document["services"][0]["fee"] = fee
+
+    assert why in _refusal(_write(tmp_path, document))
+
+
+def test_paying_before_issuing_needs_a_service_that_issues(tmp_path: Path) -> None:
+    document = _valid()
+    document["services"][0]["fee"] = {"amount": 30000, "kind": "pnbp", "pay_before": "issuing"}
+
+    assert "fee: pay_before issuing needs a `document` block" in _refusal(_write(tmp_path, document))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import string
 from enum import StrEnum
-from typing import Self
+from typing import Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -231,6 +231,26 @@ class DocumentTemplate(_Frozen):
         return self.number_format.format(agency=agency.upper(), year=year, serial=serial)
 
 
+class Fee(_Frozen):
+    """What a service costs and when it is paid: the bill the payment service issues on submission (issue 21)."""
+
+    amount: int = Field(ge=1, le=1_000_000_000, description="Whole rupiah, never fractions.")
+    kind: Literal["pnbp", "retribusi"] = Field(
+        description="`pnbp`: a central agency's non-tax revenue (SIMPONI billing codes); `retribusi`: a region's levy."
+    )
+    agency: str | None = Field(
+        default=None,
+        pattern=_CODE,
+        description="The agency it is paid to; the agency that owns the service by default.",
+    )
+    pay_before: Literal["first_stage", "issuing"] = Field(
+        default="first_stage",
+        description="Where the workflow waits for the payment: before any agency starts, or before the stage of the "
+        "agency that issues the service's document.",
+    )
+    expiry_days: int = Field(default=7, ge=1, le=60, description="Days an unpaid bill lasts before it expires.")
+
+
 class ServiceDefinition(_Frozen):
     """One public service of the catalogue."""
 
@@ -247,6 +267,7 @@ class ServiceDefinition(_Frozen):
     document: DocumentTemplate | None = Field(
         default=None, description="The document issued when the agency issuing it approves; none when none is."
     )
+    fee: Fee | None = Field(default=None, description="The fee and when it is paid; none for a free service.")
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Self:
@@ -287,6 +308,27 @@ class ServiceDefinition(_Frozen):
         if self.document.agency is not None:
             return self.document.agency
         return self.stages[-1].tasks[0].agency
+
+    def fee_problems(self, known_agencies: set[str]) -> list[str]:
+        """What is wrong with the fee: an unknown payee, or payment before issuing for a service that issues
+        nothing."""
+        if self.fee is None:
+            return []
+        problems = []
+        if self.fee.agency is not None and self.fee.agency not in known_agencies:
+            problems.append(f"fee: unknown agency {self.fee.agency!r}")
+        if self.fee.pay_before == "issuing" and self.document is None:
+            problems.append("fee: pay_before issuing needs a `document` block saying who issues")
+        return problems
+
+    def payment_stage(self) -> int | None:
+        """The stage that waits for the fee (0: before any agency starts), when the service has one."""
+        if self.fee is None:
+            return None
+        if self.fee.pay_before == "first_stage":
+            return 0
+        issuer = self.issuing_agency()
+        return max(index for index, stage in enumerate(self.stages) if issuer in {t.agency for t in stage.tasks})
 
     def document_problems(self, known_agencies: set[str]) -> list[str]:
         """What is wrong with the document block: an unknown or absent issuer, an output no task gives."""
@@ -359,7 +401,7 @@ class Catalogue(_Frozen):
             unknown = used - known
             if unknown:
                 raise ValueError(f"service {service.code}: unknown agencies {sorted(unknown)}")
-            problems = service.document_problems(known)
+            problems = service.document_problems(known) + service.fee_problems(known)
             if problems:
                 raise ValueError(f"service {service.code}: {'; '.join(problems)}")
         categories = [category.code for category in self.complaint_categories]
