@@ -36,8 +36,10 @@ def test_the_command_prints_tokens_of_local_users_and_agency_systems_that_the_ap
     auditor = verifier.verify(_printed_token(["--user", "auditor", "--issuer", realm.issuer], capsys))
     system = verifier.verify(_printed_token(["--agency", "imigrasi", "--issuer", realm.issuer], capsys))
 
-    assert officer == Principal(subject="officer-polres", roles=frozenset({Role.OFFICER}), agency="polres")
-    assert auditor == Principal(subject="auditor", roles=frozenset({Role.AUDITOR}))
+    assert officer == Principal(
+        subject="officer-polres", roles=frozenset({Role.OFFICER}), agency="polres", name="Budi Santoso"
+    )
+    assert auditor == Principal(subject="auditor", roles=frozenset({Role.AUDITOR}), name="Dewi Lestari")
     assert system == Principal(
         subject="service-account-agency-imigrasi", roles=frozenset({Role.OFFICER}), agency="imigrasi"
     )
