@@ -137,6 +137,14 @@ def test_field_running_past_the_end_is_refused_even_with_a_matching_crc() -> Non
         parse(payload)
 
 
+def test_field_whose_length_covers_the_crc_is_refused() -> None:
+    body = "000201" + "5912ABCD" + "6304"
+    payload = f"{body}{crc16_ccitt_false(body.encode()):04X}"
+
+    with pytest.raises(InvalidQrisPayload, match="last field is not the CRC"):
+        parse(payload)
+
+
 @pytest.mark.parametrize(
     ("amount", "billing_code", "field"),
     [

@@ -114,6 +114,8 @@ def parse(payload: str) -> Parsed:
             parsed[tag] = value
     if next(iter(parsed)) != "00":
         raise InvalidQrisPayload("the payload does not start with its format indicator (tag 00)")
+    if next(reversed(parsed)) != CRC_TAG:
+        raise InvalidQrisPayload("the last field is not the CRC (tag 63): an earlier field's length covers it")
     return parsed
 
 
