@@ -309,6 +309,13 @@ class ServiceDefinition(_Frozen):
             return self.document.agency
         return self.stages[-1].tasks[0].agency
 
+    def issuing_stage(self) -> int | None:
+        """The stage whose issuing agency's task issues the document: the last one that agency has a task in; None
+        when the service issues nothing (or, before the catalogue is checked, the issuer has no task)."""
+        issuer = self.issuing_agency()
+        stages = [index for index, stage in enumerate(self.stages) if issuer in {task.agency for task in stage.tasks}]
+        return stages[-1] if issuer is not None and stages else None
+
     def fee_problems(self, known_agencies: set[str]) -> list[str]:
         """What is wrong with the fee: an unknown payee, or payment before issuing for a service that issues
         nothing."""
@@ -327,8 +334,7 @@ class ServiceDefinition(_Frozen):
             return None
         if self.fee.pay_before == "first_stage":
             return 0
-        issuer = self.issuing_agency()
-        return max(index for index, stage in enumerate(self.stages) if issuer in {t.agency for t in stage.tasks})
+        return self.issuing_stage()
 
     def document_problems(self, known_agencies: set[str]) -> list[str]:
         """What is wrong with the document block: an unknown or absent issuer, an output no task gives."""
@@ -341,10 +347,9 @@ class ServiceDefinition(_Frozen):
         issuer = self.issuing_agency()
         if issuer not in known_agencies:
             return [f"document: unknown agency {issuer!r}"]
-        issuing_stages = [i for i, stage in enumerate(self.stages) if issuer in {t.agency for t in stage.tasks}]
-        if not issuing_stages:
+        issuing_stage = self.issuing_stage()
+        if issuing_stage is None:
             return [f"document: agency {issuer!r} has no task in the service"]
-        issuing_stage = issuing_stages[-1]
         issuing_task = next(task for task in self.stages[issuing_stage].tasks if task.agency == issuer)
         if document.holder_field is not None and document.holder_field not in issuing_task.visible_fields:
             return [f"document.holder_field: {document.holder_field!r} is not visible to the issuing agency {issuer}"]

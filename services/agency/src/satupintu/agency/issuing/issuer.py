@@ -91,10 +91,9 @@ class SignedDocument:
 def issuing_template(service: ServiceDefinition | None, agency: str, stage_index: int) -> DocumentTemplate | None:
     """The document the approval of ``agency``'s task in stage ``stage_index`` issues: the service's, when that task
     is the issuing agency's last in the service; None for every other task."""
-    if service is None or service.document is None or service.issuing_agency() != agency:
+    if service is None or service.issuing_agency() != agency or service.issuing_stage() != stage_index:
         return None
-    stages = [index for index, stage in enumerate(service.stages) if agency in {task.agency for task in stage.tasks}]
-    return service.document if stages and stages[-1] == stage_index else None
+    return service.document
 
 
 def officer_name(actor: str) -> str:

@@ -424,8 +424,4 @@ class Workflow:
 def _issues_document(service: ServiceDefinition, task: Task) -> bool:
     """Whether ``task`` is the one whose approval issues the service's document: the issuing agency's task in the
     last stage it has one in."""
-    issuer = service.issuing_agency()
-    if issuer is None or task.agency != issuer:
-        return False
-    stages = [index for index, stage in enumerate(service.stages) if issuer in {t.agency for t in stage.tasks}]
-    return task.stage_index == stages[-1]
+    return task.agency == service.issuing_agency() and task.stage_index == service.issuing_stage()
