@@ -138,6 +138,10 @@ allow User:satupintu-mall topic applications literal Describe Read
 allow User:satupintu-mall topic applications.dlq literal Describe Read Write
 allow User:satupintu-mall topic mall literal Describe Write
 allow User:satupintu-mall group satupintu.mall literal Read
+allow User:satupintu-payment topic access literal Describe Write
+allow User:satupintu-payment topic applications literal Describe Read Write
+allow User:satupintu-payment topic applications.dlq literal Describe Read Write
+allow User:satupintu-payment group satupintu.payment literal Read
 allow User:satupintu-agency topic agency.bpjs-kes.tasks literal Read Describe
 allow User:satupintu-agency topic agency.bpjs-kes.tasks.dlq literal Read Write Describe
 allow User:satupintu-agency topic agency.bpjs-kes.decisions literal Read Write Describe

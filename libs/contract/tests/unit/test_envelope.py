@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from satupintu.contract.access import AccessRecorded
 from satupintu.contract.applications import (
     Applicant,
+    ApplicationCancelled,
     ApplicationCompleted,
     ApplicationInformationProvided,
     ApplicationInformationRequested,
@@ -44,6 +45,13 @@ from satupintu.contract.mall import (
     TicketServed,
 )
 from satupintu.contract.notifications import NotificationFailed, NotificationSent
+from satupintu.contract.payments import (
+    PaymentBilled,
+    PaymentCancelled,
+    PaymentConfirmed,
+    PaymentExpired,
+    PaymentExpiring,
+)
 from satupintu.contract.tasks import (
     TaskAssigned,
     TaskClaimed,
@@ -125,6 +133,49 @@ SAMPLES: dict[type[EventPayload], EventPayload] = {
         task_id=TASK_ID,
         reason="Garis sempadan bangunan dilanggar.",
         rejected_at=AT,
+    ),
+    ApplicationCancelled: ApplicationCancelled(
+        application_id=APPLICATION_ID, reason="payment_expired", cancelled_at=AT
+    ),
+    PaymentBilled: PaymentBilled(
+        application_id=APPLICATION_ID,
+        bill_id="bill-7c1e",
+        billing_code="899123456789014",
+        service_code="skck",
+        agency="polres",
+        kind="pnbp",
+        amount=30_000,
+        qris="00020101021226...6304ABCD",
+        pay_before_stage=0,
+        expires_at=AT + timedelta(days=7),
+        billed_at=AT,
+    ),
+    PaymentConfirmed: PaymentConfirmed(
+        application_id=APPLICATION_ID,
+        bill_id="bill-7c1e",
+        billing_code="899123456789014",
+        amount=30_000,
+        channel="gateway",
+        reference="TRX-20260814-0001",
+        paid_at=AT,
+        confirmed_at=AT,
+    ),
+    PaymentExpiring: PaymentExpiring(
+        application_id=APPLICATION_ID,
+        bill_id="bill-7c1e",
+        billing_code="899123456789014",
+        amount=30_000,
+        expires_at=AT + timedelta(days=1),
+    ),
+    PaymentExpired: PaymentExpired(
+        application_id=APPLICATION_ID, bill_id="bill-7c1e", billing_code="899123456789014", expired_at=AT
+    ),
+    PaymentCancelled: PaymentCancelled(
+        application_id=APPLICATION_ID,
+        bill_id="bill-7c1e",
+        billing_code="899123456789014",
+        reason="application_rejected",
+        cancelled_at=AT,
     ),
     ApplicationSlaBreached: ApplicationSlaBreached(
         application_id=APPLICATION_ID, due_at=DUE, breached_at=AT, escalation_target="kepala-dpmptsp"
@@ -453,7 +504,7 @@ def test_every_concrete_payload_class_is_registered_under_its_own_type() -> None
     concrete = {cls for cls in _subclasses(EventPayload) if "event_type" in vars(cls)}
     assert concrete == set(EVENT_TYPES.values())
     assert all(EVENT_TYPES[payload_type.event_type] is payload_type for payload_type in concrete)
-    assert len(EVENT_TYPES) == 38
+    assert len(EVENT_TYPES) == 44
 
 
 @pytest.mark.parametrize("event_type", sorted(EVENT_TYPES))

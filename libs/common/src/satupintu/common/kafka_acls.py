@@ -39,7 +39,7 @@ from satupintu.contract.topics import DLQ_SUFFIX, KeyTopic, Topic, all_topic_nam
 ResourceType = Literal["topic", "group"]
 PatternType = Literal["literal", "prefixed"]
 
-SERVICES = ("intake", "routing", "agency", "notification", "audit", "mall")
+SERVICES = ("intake", "routing", "agency", "notification", "audit", "mall", "payment")
 """Every service; each has a Kafka user of its own."""
 OPERATOR_USER = "satupintu-operator"
 """The credential operators replay dead letters with when a service cannot (republishing them)."""
@@ -184,6 +184,11 @@ def service_access(agency_codes: Iterable[str]) -> dict[str, Access]:
             reads=(applications,),
             groups=("satupintu.mall",),
             writes=(mall, access),
+        ),
+        "payment": Access(
+            reads=(applications,),
+            groups=("satupintu.payment",),
+            writes=(applications, access),
         ),
     }
 

@@ -157,3 +157,13 @@ class ApplicationTaskSlaBreached(_ApplicationEvent):
     due_at: datetime = Field(description="When the task should have been done.")
     breached_at: datetime = Field(description="When the breach was detected.")
     escalation_target: str = Field(description="Who is told to act, e.g. the agency's head of service.")
+
+
+class ApplicationCancelled(_ApplicationEvent):
+    """The application ended without a decision on it: its fee was not paid before the bill expired. Nothing of it
+    goes on; open tasks are withdrawn."""
+
+    event_type: ClassVar[str] = "application.cancelled"
+
+    reason: Literal["payment_expired"] = Field(description="Why it was cancelled: `payment_expired`.")
+    cancelled_at: datetime = Field(description="When routing cancelled it.")

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 from satupintu.contract.access import AccessRecorded
 from satupintu.contract.applications import (
+    ApplicationCancelled,
     ApplicationCompleted,
     ApplicationInformationProvided,
     ApplicationInformationRequested,
@@ -35,6 +36,13 @@ from satupintu.contract.mall import (
     TicketServed,
 )
 from satupintu.contract.notifications import NotificationFailed, NotificationSent
+from satupintu.contract.payments import (
+    PaymentBilled,
+    PaymentCancelled,
+    PaymentConfirmed,
+    PaymentExpired,
+    PaymentExpiring,
+)
 from satupintu.contract.tasks import (
     TaskAssigned,
     TaskClaimed,
@@ -60,6 +68,7 @@ PRODUCED_BY: Mapping[str, tuple[type[EventPayload], ...]] = {
         ApplicationInformationRequested,
         ApplicationCompleted,
         ApplicationRejected,
+        ApplicationCancelled,
         ApplicationSlaBreached,
         ApplicationTaskSlaBreached,
         TaskAssigned,
@@ -90,6 +99,7 @@ PRODUCED_BY: Mapping[str, tuple[type[EventPayload], ...]] = {
         DocumentCollected,
         AccessRecorded,
     ),
+    "payment": (PaymentBilled, PaymentConfirmed, PaymentExpiring, PaymentExpired, PaymentCancelled, AccessRecorded),
 }
 """Service name → the event types it publishes (through its outbox); every service records operators' access to its
 dead letters (``access.recorded``)."""
