@@ -26,6 +26,8 @@ from satupintu.contract.applications import (
     ApplicationStageStarted,
     StageTask,
 )
+from satupintu.contract.base import DocumentRef
+from satupintu.contract.documents import DocumentIssued
 from satupintu.contract.envelope import Event
 from satupintu.contract.topics import Topic
 from satupintu.devtools.testing.waiting import eventually
@@ -261,3 +263,66 @@ async def test_documents_stored_before_sealing_or_under_an_older_key_are_sealed_
         assert sealed_key_id(stored) == "k2"
         assert content not in stored
         assert await only_new_key.read(sha256) == content
+
+
+async def issued_pdf_key(app: FastAPI, document_id: str) -> str | None:
+    async with app.state.runtime.engine.connect() as connection:
+        row = (
+            await connection.execute(
+                text("SELECT key_id FROM issued_documents WHERE document_id = :d"), {"d": document_id}
+            )
+        ).first()
+    return row.key_id if row else None
+
+
+async def issued_document_recorded(app: FastAPI, document_id: str) -> bool:
+    async with app.state.runtime.engine.connect() as connection:
+        row = (
+            await connection.execute(text("SELECT 1 FROM issued_documents WHERE document_id = :d"), {"d": document_id})
+        ).first()
+    return row is not None
+
+
+async def test_a_pdf_an_agency_issued_under_an_older_key_is_sealed_with_the_current_key(
+    settings_for: Callable[..., Any], root: Path, kafka_settings: KafkaSettings
+) -> None:
+    old_key, new_key = f"k1:{random_key()}", f"k2:{random_key()}"
+    pdf = unique_pdf("an SKCK the police issued")
+    sha256 = hashlib.sha256(pdf).hexdigest()
+    await LocalDocumentStore(root / "documents", DocumentCipher.from_spec(old_key)).put(sha256, pdf)  # as the desk
+    application_id, document_id = str(uuid.uuid4()), str(uuid.uuid4())
+    issued = DocumentIssued(
+        document_id=document_id,
+        application_id=application_id,
+        agency="polres",
+        service_code="skck",
+        number="SKCK/POLRES/2026/00001",
+        issued_at=datetime.now(UTC),
+        sha256=sha256,
+        size_bytes=len(pdf),
+        pdf=DocumentRef(name="skck", sha256=sha256),
+        holder_initials="S. R.",
+        holder_nik_masked="************0002",
+        officer="officer:polres:rina",
+        collect_at_counter=True,
+    )
+    event = Event(payload=issued, source="/satupintu/agency/desk", subject=application_id, actor="officer:polres:rina")
+
+    first = create_app(await settings_for(document_keys=old_key))
+    async with running(first):
+        await produce(kafka_settings, Topic.APPLICATIONS.name_for(), [record_of(event)])
+        await eventually(
+            lambda: issued_document_recorded(first, document_id), what="the issue recorded under the old key"
+        )
+
+    rotated_in = create_app(await settings_for(document_keys=f"{new_key},{old_key}"))
+    async with running(rotated_in):
+        await eventually(
+            lambda: issued_pdf_key(rotated_in, document_id),
+            lambda key_id: key_id == "k2",
+            what="the issued PDF sealed again with k2",
+        )
+
+    stored = file_of(root, sha256).read_bytes()
+    assert sealed_key_id(stored) == "k2"
+    assert await LocalDocumentStore(root / "documents", DocumentCipher.from_spec(new_key)).read(sha256) == pdf

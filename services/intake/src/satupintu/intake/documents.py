@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import unicodedata
-from collections.abc import Collection, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -20,6 +20,7 @@ from starlette.datastructures import UploadFile
 from satupintu.common.clock import Clock, utc_now
 from satupintu.common.document_store import DocumentUnreadable, Resealed
 from satupintu.common.web.uploads import UploadTooLarge, read_upload
+from satupintu.intake.storage.repository import IssuedDocumentRepository
 from satupintu.intake.storage.tables import ApplicationRecord
 
 ACCEPTED_MEDIA_TYPES = ("application/pdf", "image/jpeg", "image/png")
@@ -402,30 +403,43 @@ class DocumentRetention:
         return len(removed)
 
     async def reseal(self) -> int:
-        """Seal a batch of stored documents with the current key where they are not yet; how many were sealed. A
-        document that cannot be opened (damaged, a key not configured, its file missing) is logged and left for an
-        operator, and not tried again by this process."""
+        """Seal a batch of stored documents with the current key where they are not yet, the uploads and then the
+        PDFs agencies issued (the desk writes them into the same store); how many were sealed. A document that cannot
+        be opened (damaged, a key not configured, its file missing) is logged and left for an operator, and not
+        tried again by this process."""
         resealed = 0
         async with self._sessions() as session, session.begin():
             documents = DocumentRepository(session)
-            for sha256 in await documents.lock_not_sealed_with(
+            uploads = await documents.lock_not_sealed_with(
                 self._current_key_id, self.batch_size, besides=self._unsealable
-            ):
-                try:
-                    outcome = await self._store.reseal(sha256)
-                except (DocumentUnreadable, OSError):
-                    _logger.exception("could not seal document %s with the current key", sha256)
-                    self._unsealable.add(sha256)
-                    continue
-                if outcome is Resealed.MISSING:
-                    _logger.error("document %s is recorded but its file is missing", sha256)
-                    self._unsealable.add(sha256)
-                    continue
-                await documents.set_key(sha256, self._current_key_id)
-                if outcome is Resealed.RESEALED:
-                    resealed += 1
+            )
+            resealed += await self._reseal_each(uploads, documents.set_key)
+            issued = IssuedDocumentRepository(session)
+            pdfs = await issued.lock_pdfs_not_sealed_with(
+                self._current_key_id, max(self.batch_size - len(uploads), 0), besides=self._unsealable
+            )
+            resealed += await self._reseal_each(pdfs, issued.set_pdf_key)
         if resealed:
             _logger.info("sealed %d documents with the current key %s", resealed, self._current_key_id)
             if self._resealed is not None:
                 self._resealed.inc(resealed)
+        return resealed
+
+    async def _reseal_each(self, sha256s: Sequence[str], set_key: Callable[[str, str], Awaitable[None]]) -> int:
+        """Seal each file with the current key and record it with ``set_key``; how many needed sealing."""
+        resealed = 0
+        for sha256 in sha256s:
+            try:
+                outcome = await self._store.reseal(sha256)
+            except (DocumentUnreadable, OSError):
+                _logger.exception("could not seal document %s with the current key", sha256)
+                self._unsealable.add(sha256)
+                continue
+            if outcome is Resealed.MISSING:
+                _logger.error("document %s is recorded but its file is missing", sha256)
+                self._unsealable.add(sha256)
+                continue
+            await set_key(sha256, self._current_key_id)
+            if outcome is Resealed.RESEALED:
+                resealed += 1
         return resealed

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import func
+from sqlalchemy import func, or_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, delete, select, update
@@ -389,6 +389,29 @@ class IssuedDocumentRepository:
             .order_by(col(IssuedDocumentRecord.issued_at), col(IssuedDocumentRecord.document_id))
         )
         return list((await self._session.execute(statement)).scalars().all())
+
+    async def lock_pdfs_not_sealed_with(self, key_id: str, limit: int, besides: Collection[str] = ()) -> list[str]:
+        """Up to ``limit`` issued PDFs (by hash) not known to be sealed with ``key_id``, but those in ``besides``,
+        locked; rows another transaction holds are skipped."""
+        statement = (
+            select(col(IssuedDocumentRecord.sha256))
+            .where(or_(col(IssuedDocumentRecord.key_id).is_(None), col(IssuedDocumentRecord.key_id) != key_id))
+            .order_by(col(IssuedDocumentRecord.recorded_at))
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        if besides:
+            statement = statement.where(col(IssuedDocumentRecord.sha256).not_in(besides))
+        return list((await self._session.execute(statement)).scalars())
+
+    async def set_pdf_key(self, sha256: str, key_id: str) -> None:
+        """Record the key the issued PDF ``sha256`` is now sealed with."""
+        await self._session.execute(
+            update(IssuedDocumentRecord)
+            .where(col(IssuedDocumentRecord.sha256) == sha256)
+            .values(key_id=key_id)
+            .execution_options(synchronize_session=False)
+        )
 
     async def record_collection(self, collection: DocumentCollectionRecord) -> bool:
         """Record that the document's original was collected, unless a collection of it is recorded already (the

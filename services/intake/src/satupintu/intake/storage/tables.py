@@ -219,6 +219,11 @@ class IssuedDocumentRecord(SQLModel, table=True):
     recorded_at: datetime = Field(
         sa_column=Column(DateTime(timezone=True), nullable=False), description="When intake recorded the issue."
     )
+    key_id: str | None = Field(
+        default=None,
+        description="The documents key its PDF in the store was last found sealed with (the periodic re-sealing "
+        "sets it); null: not checked yet.",
+    )
 
 
 class DocumentCollectionRecord(SQLModel, table=True):
