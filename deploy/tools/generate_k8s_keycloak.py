@@ -38,7 +38,15 @@ REALM_IMPORT = REPOSITORY / "deploy" / "k8s" / "base" / "keycloak" / "realm-impo
 KEYCLOAK_NAME = "keycloak"
 """The ``Keycloak`` resource's name (deploy/k8s/base/keycloak/keycloak.yaml): the operator names its Service
 ``keycloak-service`` after it."""
-SERVICE_PORTS = {"intake": 8001, "routing": 8002, "agency": 8003, "notification": 8004, "audit": 8005, "mall": 8006}
+SERVICE_PORTS = {
+    "intake": 8001,
+    "routing": 8002,
+    "agency": 8003,
+    "notification": 8004,
+    "audit": 8005,
+    "mall": 8006,
+    "payment": 8007,
+}
 """The port of each service that signs people in, locally and in deploy/docker-compose.yml (a Kubernetes Service
 answers on 80)."""
 LOCAL_ONLY_CLIENTS = {"satupintu-cli"}
@@ -97,6 +105,7 @@ KUBERNETES_PUBLIC_URLS = {
     "notification": "https://notifikasi.example.go.id",
     "audit": "https://audit.example.go.id",
     "mall": "https://mal.example.go.id",
+    "payment": "https://bayar.example.go.id",
 }
 """Where browsers reach each service in the cluster's example installation (its Deployment's OIDC_PUBLIC_URL; an
 installation sets its own in both places)."""

@@ -1,7 +1,7 @@
 """Generate the Keycloak realm ``satupintu`` of ``deploy/keycloak/`` from the catalogue's agencies (``kafka_layout``):
 one group ``/agencies/<code>`` and one client-credentials client ``agency-<code>`` per agency, the web clients of
-every service (intake, routing, the desk, notification, audit and the mall: operators sign in to the dead-letter page
-of each), the realm roles, brute-force protection and the user profile (with ``nik``).
+every service (intake, routing, the desk, notification, audit, the mall and payment: operators sign in to the
+dead-letter page of each), the realm roles, brute-force protection and the user profile (with ``nik``).
 
 Two files come out of it. ``satupintu-realm.json`` is the local realm ``make up`` and the tests import: it holds the
 local users with their initial passwords, the command-line client ``satupintu-cli`` (the only one that takes the
@@ -55,6 +55,7 @@ WEB_CLIENTS = (
     WebClient("satupintu-notification", "Notification's dead-letter page", "notification", 8004),
     WebClient("satupintu-audit", "Audit pages", "audit", 8005),
     WebClient("satupintu-mall", "Mall staff pages", "mall", 8006),
+    WebClient("satupintu-payment", "Payment's dead-letter page", "payment", 8007),
 )
 
 

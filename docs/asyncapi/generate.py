@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-SERVICES = ("intake", "routing", "agency", "notification", "audit", "mall")
+SERVICES = ("intake", "routing", "agency", "notification", "audit", "mall", "payment")
 
 
 def document(service: str) -> dict[str, Any]:

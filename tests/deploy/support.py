@@ -27,8 +27,8 @@ DEPLOY = ROOT / "deploy"
 TOOLS = DEPLOY / "tools"
 COMPOSE_FILE = DEPLOY / "docker-compose.yml"
 CLUSTER_ENV = DEPLOY / "docker" / "cluster.env"
-SERVICES = ("intake", "routing", "agency", "notification", "audit", "mall")
-PORTS = dict(zip(SERVICES, range(8001, 8007), strict=True))
+SERVICES = ("intake", "routing", "agency", "notification", "audit", "mall", "payment")
+PORTS = dict(zip(SERVICES, range(8001, 8008), strict=True))
 
 
 @cache

@@ -5,7 +5,7 @@
 # Keycloak gets its own database `keycloak`, owned by its own role `keycloak` with the password KEYCLOAK_DB_PASSWORD
 # (postgres.env; keycloak.env gives Keycloak the same as KC_DB_PASSWORD).
 set -eu
-for service in intake routing agency notification audit mall; do
+for service in intake routing agency notification audit mall payment; do
     echo "creating database satupintu_${service}"
     psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname postgres \
         -c "CREATE DATABASE \"satupintu_${service}\""

@@ -25,7 +25,7 @@ def schema_of(service: str) -> ServiceSchema:
 
 
 def test_every_service_registers_its_schema() -> None:
-    assert sorted(["agency", "audit", "intake", "mall", "notification", "routing"]) == SERVICES
+    assert sorted(["agency", "audit", "intake", "mall", "notification", "payment", "routing"]) == SERVICES
 
 
 @pytest.mark.parametrize("service", SERVICES)

@@ -69,7 +69,7 @@ from satupintu.common.document_ca import DocumentCA, chain_file, issuing_agencie
 from satupintu.common.sealing import load_private_key, new_reader_key, private_pem, public_pem, reader_key_file
 from satupintu.contract.topics import NOTIFICATION_READER, agency_reader
 
-SERVICES = ("intake", "routing", "agency", "notification", "audit", "mall")
+SERVICES = ("intake", "routing", "agency", "notification", "audit", "mall", "payment")
 COMPOSE_DATABASE_USER = "satupintu"
 COMPOSE_DATABASE_HOST = "postgres:5432"
 DEFAULT_KUBERNETES_DATABASE_HOST = "postgres.mpp.example.go.id:5432"
@@ -149,6 +149,7 @@ SERVICE_SECRETS: dict[str, tuple[ServiceSecret, ...]] = {
         ServiceSecret("MALL_ENCRYPTION_KEYS", "encryption-keys", field_cipher_keys),
         ServiceSecret("MALL_SESSION_SECRET", "session-secret", token),
     ),
+    "payment": (ServiceSecret("PAYMENT_ENCRYPTION_KEYS", "encryption-keys", field_cipher_keys),),
 }
 """Every secret setting each service reads from its environment (keys kept in files are handled apart)."""
 
@@ -173,6 +174,7 @@ OIDC_CLIENTS: dict[str, str] = {
     "notification": "satupintu-notification",
     "audit": "satupintu-audit",
     "mall": "satupintu-mall",
+    "payment": "satupintu-payment",
 }
 """The sign-in provider's client each service uses (OIDC_CLIENT_ID), by service: every service signs people in,
 operators to its dead-letter page at least."""

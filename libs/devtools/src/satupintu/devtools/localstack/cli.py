@@ -26,7 +26,15 @@ from satupintu.devtools.localstack.paths import run_dir
 from satupintu.devtools.localstack.postgres import LocalPostgres
 from satupintu.devtools.localstack.secure_kafka import MECHANISM, SecureLocalKafka
 
-SERVICE_PORTS = {"intake": 8001, "routing": 8002, "agency": 8003, "notification": 8004, "audit": 8005, "mall": 8006}
+SERVICE_PORTS = {
+    "intake": 8001,
+    "routing": 8002,
+    "agency": 8003,
+    "notification": 8004,
+    "audit": 8005,
+    "mall": 8006,
+    "payment": 8007,
+}
 DEFAULT_AGENCIES = ("dpmptsp", "disdukcapil", "imigrasi", "polres", "djp", "bpn", "dinas-pupr", "dlh", "bpjs-kes")
 
 

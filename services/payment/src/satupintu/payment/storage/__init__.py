@@ -1,0 +1,1 @@
+"""Payment's storage: the bills table and every query the service makes."""
