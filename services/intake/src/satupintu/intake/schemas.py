@@ -121,6 +121,13 @@ class ServiceRead(ServiceSummary):
     product: dict[str, str] = Field(description="What the citizen receives.")
     form_schema: dict[str, Any] = Field(description="JSON Schema of the `data` object of an application.")
     documents: list[dict[str, Any]] = Field(description="Documents asked for: name, label, media types, max size.")
+    applicant_kinds: list[Literal["person", "business"]] = Field(
+        description="Who may apply: `person`, and `business` when a business may apply through a representative."
+    )
+    business_documents: list[dict[str, Any]] = Field(
+        description="Documents a business application gives on top of `documents`: the power of attorney "
+        "(`surat_kuasa`) of its representative; empty when businesses may not apply."
+    )
     stages: list[dict[str, Any]] = Field(description="Processing stages and the agencies acting in each.")
 
 
