@@ -41,13 +41,43 @@ Nik = Annotated[str, AfterValidator(_valid_nik)]
 Phone = Annotated[str, AfterValidator(_valid_phone)]
 
 
-class ApplicantCreate(BaseModel):
-    """Who applies."""
+class BusinessCreate(BaseModel):
+    """A business applying through a representative; checked by format only (digits, no punctuation)."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    nik: Nik = Field(description="16-digit NIK (Nomor Induk Kependudukan).", examples=["3171015506900002"])
-    name: Annotated[CleanText, Field(max_length=120)] = Field(description="Full name as on the KTP.")
+    nib: str = Field(
+        pattern=r"^[0-9]{13}$", description="13-digit NIB (Nomor Induk Berusaha, from OSS).", examples=["8120001234567"]
+    )
+    npwp: str = Field(
+        pattern=r"^[0-9]{15}([0-9])?$",
+        description="NPWP: 16 digits, or the legacy 15, digits only.",
+        examples=["0012345678901000"],
+    )
+    name: Annotated[CleanText, Field(max_length=200)] = Field(
+        description="The business's registered name, e.g. `PT Maju Jaya`."
+    )
+
+
+class ApplicantCreate(BaseModel):
+    """Who applies: a person for themselves, or a business (``kind`` `business`, ``business`` given) through a
+    representative, whose NIK, name and contact the person fields then are."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    kind: Literal["person", "business"] = Field(
+        default="person", description="`person`, or `business` for a business applying through a representative."
+    )
+    business: BusinessCreate | None = Field(
+        default=None, description="The business, when `kind` is `business` (see the service's `applicant_kinds`)."
+    )
+    nik: Nik = Field(
+        description="16-digit NIK (Nomor Induk Kependudukan); a business's representative's.",
+        examples=["3171015506900002"],
+    )
+    name: Annotated[CleanText, Field(max_length=120)] = Field(
+        description="Full name as on the KTP; a business's representative's."
+    )
     email: EmailStr | None = Field(default=None, max_length=254, description="E-mail address for notifications.")
     phone: Phone | None = Field(default=None, description="Mobile number for SMS/WhatsApp notifications.")
     language: Literal["id", "en"] = Field(description="Language the applicant is told things in: id or en.")
