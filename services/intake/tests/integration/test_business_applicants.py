@@ -159,3 +159,21 @@ async def test_a_business_keeps_its_own_profile_and_leaves_its_representatives_a
     assert response.json()["verification_id"] is not None  # the business's contact on file is confirmed by code
     assert await intake.count(CitizenProfile, business_profile) == 1
     assert await intake.count(CitizenProfile, own_profile) == 0
+
+
+async def test_tracking_names_the_business_and_its_masked_representative(intake: Intake) -> None:
+    body = await land_check(intake)
+    response = await intake.client.post("/applications", json=body)
+    assert response.status_code == 202, response.text
+    tracking_code = response.json()["tracking_code"]
+    masked = "*" * 12 + body["applicant"]["nik"][-4:]
+
+    status = await intake.client.get(f"/applications/{tracking_code}")
+    page = await intake.client.get(f"/track/{tracking_code}", headers={"Accept-Language": "id"})
+
+    assert status.status_code == 200, status.text
+    assert (status.json()["business_name"], status.json()["applicant_initials"]) == ("PT Maju Jaya", "B. S.")
+    assert status.json()["applicant_nik"] == masked
+    assert page.status_code == 200, page.text
+    assert f"PT Maju Jaya, diwakili oleh B. S. ({masked})" in page.text
+    assert body["applicant"]["nik"] not in page.text

@@ -231,8 +231,14 @@ class ApplicationStatus(BaseModel):
     service_code: str = Field(description="The catalogue service.")
     service_name: dict[str, str] = Field(description="Its name in id and en.")
     status: str = Field(description="submitted, in_progress, information_requested, completed or rejected.")
-    applicant_nik: str = Field(description="The applicant's NIK: its last 4 digits only (`************0002`).")
-    applicant_initials: str = Field(description="The applicant's initials.")
+    applicant_nik: str = Field(
+        description="The applicant's (a business's: its representative's) NIK: its last 4 digits only "
+        "(`************0002`)."
+    )
+    applicant_initials: str = Field(description="The applicant's initials (a business's: its representative's).")
+    business_name: str | None = Field(
+        default=None, description="For a business's application: the business, which the person above represents."
+    )
     submitted_at: datetime = Field(description="When intake accepted it.")
     updated_at: datetime = Field(description="When it last changed.")
     due_at: datetime | None = Field(description="When the current stage's tasks are due.")
