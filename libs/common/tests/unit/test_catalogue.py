@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from satupintu.common.catalogue import Catalogue, CatalogueError, FieldType
+from satupintu.common.catalogue import POWER_OF_ATTORNEY, Catalogue, CatalogueError, FieldType
 from satupintu.common.catalogue.loader import DEFAULT_PATH, parse_catalogue
 
 pytestmark = pytest.mark.unit
@@ -613,3 +613,45 @@ def test_paying_before_issuing_needs_a_service_that_issues(tmp_path: Path) -> No
     document["services"][0]["fee"] = {"amount": 30000, "kind": "pnbp", "pay_before": "issuing"}
 
     assert "fee: pay_before issuing needs a `document` block" in _refusal(_write(tmp_path, document))
+
+
+def test_shipped_building_approval_and_land_check_accept_businesses_and_other_services_only_persons(
+    shipped: Catalogue,
+) -> None:
+    kinds = {service.code: service.applicant_kinds for service in shipped.services}
+
+    assert kinds["pbg"] == kinds["cek-sertifikat-tanah"] == ("person", "business")
+    assert kinds["skck"] == ("person",)
+
+
+def test_a_business_gives_the_power_of_attorney_on_top_of_the_services_documents(shipped: Catalogue) -> None:
+    service = shipped.service("cek-sertifikat-tanah")
+    assert service is not None
+
+    person = [document.name for document in service.documents_for("person")]
+    business = service.documents_for("business")
+
+    assert POWER_OF_ATTORNEY.name not in person
+    assert [document.name for document in business] == [*person, "surat_kuasa"]
+    assert business[-1].required
+    assert business[-1].label.in_language("en") == "Power of attorney"
+
+
+def test_unknown_applicant_kind_is_refused_naming_the_field(tmp_path: Path) -> None:
+    document = _valid()
+    document["services"][0]["applicant_kinds"] = ["person", "cooperative"]
+
+    message = _refusal(_write(tmp_path, document))
+
+    assert "applicant_kinds" in message
+
+
+def test_a_service_document_named_like_the_power_of_attorney_is_refused(tmp_path: Path) -> None:
+    document = _valid()
+    document["services"][0]["documents"].append(
+        {"name": "surat_kuasa", "label": _text("Kuasa"), "media_types": ["application/pdf"]}
+    )
+
+    message = _refusal(_write(tmp_path, document))
+
+    assert "'surat_kuasa' is the power of attorney" in message

@@ -21,6 +21,7 @@ from satupintu.contract.applications import (
     ApplicationSubmitted,
     ApplicationTaskSlaBreached,
     ApplicationTaskUpdated,
+    Business,
     StageTask,
 )
 from satupintu.contract.base import Decision, DocumentRef, EventPayload, TaskState
@@ -79,6 +80,14 @@ TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 KTP = DocumentRef(name="ktp", sha256="a" * 64)
 APPLICANT = Applicant(
     nik="3273010101900001", name="Budi Santoso", email="budi@example.go.id", phone="+6281234567890", language="id"
+)
+BUSINESS_APPLICANT = Applicant(
+    kind="business",
+    business=Business(nib="8120001234567", npwp="sealed.v1.npwp", name="PT Maju Jaya"),
+    nik="3273010101900001",
+    name="Budi Santoso",
+    email="budi@majujaya.co.id",
+    language="id",
 )
 
 SAMPLES: dict[type[EventPayload], EventPayload] = {
@@ -710,6 +719,49 @@ def test_applicant_schema_marks_identity_and_contact_as_personal_data() -> None:
     for name in ("nik", "name", "email", "phone"):
         assert properties[name].get("pii") is True, name
     assert "pii" not in properties["language"]
+
+
+def test_business_application_round_trips_with_its_business_and_representative() -> None:
+    payload = SAMPLES[ApplicationSubmitted].model_copy(update={"applicant": BUSINESS_APPLICANT})
+    record = to_record(_event(payload, id="evt-business"))
+
+    back = from_record(record.headers, record.value).payload
+
+    assert isinstance(back, ApplicationSubmitted)
+    assert back.applicant == BUSINESS_APPLICANT
+    assert back.applicant.business is not None
+    assert back.applicant.business.name == "PT Maju Jaya"
+
+
+def test_applicant_without_kind_is_a_person_so_earlier_events_stay_valid() -> None:
+    earlier = APPLICANT.model_dump(exclude={"kind", "business"})
+
+    applicant = Applicant.model_validate(earlier)
+
+    assert applicant.kind == "person"
+    assert applicant.business is None
+
+
+@pytest.mark.parametrize(
+    ("kind", "business"),
+    [("business", None), ("person", Business(nib="8120001234567", npwp="sealed", name="PT Maju Jaya"))],
+)
+def test_business_is_given_exactly_when_the_applicant_is_a_business(kind: str, business: Business | None) -> None:
+    with pytest.raises(ValidationError, match="business applicant"):
+        Applicant.model_validate({**APPLICANT.model_dump(), "kind": kind, "business": business})
+
+
+def test_business_nib_is_thirteen_digits() -> None:
+    with pytest.raises(ValidationError, match="nib"):
+        Business(nib="812000123456", npwp="sealed", name="PT Maju Jaya")
+
+
+def test_business_npwp_is_marked_personal_and_its_nib_and_name_are_not() -> None:
+    properties = Business.model_json_schema()["properties"]
+
+    assert properties["npwp"].get("pii") is True
+    assert "pii" not in properties["nib"]
+    assert "pii" not in properties["name"]
 
 
 def test_payload_is_frozen() -> None:

@@ -73,6 +73,17 @@ def test_an_output_the_approval_left_out_prints_as_a_dash_and_earlier_agencies_o
     ]
 
 
+def test_a_business_building_approval_names_the_business_and_prints_its_nib_first() -> None:
+    issue = issue_of("pbg", "dpmptsp", {"building_function": "usaha", "levy": 1}, {"dinas-pupr": {"review": "KT-8"}})
+    issue = replace(issue, holder=Holder(name="PT Maju Jaya", nik="3171015506900001", nib="8120001234567"))
+
+    printed = [(line.label.id, line.value.id) for line in printed_lines(issue)]
+
+    assert printed[0] == ("Nomor Induk Berusaha (NIB)", "8120001234567")
+    assert printed[1] == ("Fungsi bangunan", "usaha")
+    assert all("3171015506900001" not in value for _, value in printed)
+
+
 def test_a_yes_or_no_output_prints_in_words() -> None:
     issue = issue_of("skck", "polres", {"criminal_record": False, "purpose": "Melamar kerja"}, {})
     criminal_record = printed_lines(issue)[0]

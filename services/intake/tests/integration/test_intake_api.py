@@ -178,6 +178,16 @@ async def test_service_publishes_its_form_as_json_schema_and_its_stages(intake: 
     assert [stage["name"] for stage in service["stages"]] == ["kajian-teknis", "penerbitan"]
     assert sorted(service["stages"][0]["agencies"]) == ["dinas-pupr", "dlh"]
     assert [document["name"] for document in service["documents"]] == ["building_plan", "land_certificate"]
+    assert service["applicant_kinds"] == ["person", "business"]
+    assert [document["name"] for document in service["business_documents"]] == ["surat_kuasa"]
+
+
+async def test_service_only_for_persons_publishes_no_business_documents(intake: Intake) -> None:
+    response = await intake.client.get("/services/skck")
+
+    assert response.status_code == 200, response.text
+    assert response.json()["applicant_kinds"] == ["person"]
+    assert response.json()["business_documents"] == []
 
 
 async def test_unknown_service_is_a_404_problem(intake: Intake) -> None:

@@ -17,6 +17,7 @@ from satupintu.contract.applications import (
     ApplicationSlaBreached,
     ApplicationSubmitted,
     ApplicationTaskSlaBreached,
+    Business,
 )
 from satupintu.contract.base import EventPayload
 from satupintu.contract.envelope import Event
@@ -124,6 +125,22 @@ def test_submitted_and_completed_messages_identify_the_applicant_by_masked_nik_o
     for payload in (lifecycle_payloads()[0], lifecycle_payloads()[2]):
         _, message = the_composer.lifecycle_message(event(payload), contact("id"))
         assert "3171********0002" in message.body
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_messages_about_a_business_application_name_the_business_and_greet_its_representative(
+    language: str,
+) -> None:
+    business = Business(nib="8120001234567", npwp="sealed.v1.npwp", name="PT Maju Jaya")
+    representative = APPLICANT.model_copy(update={"kind": "business", "business": business, "language": language})
+    their_contact = Contact.of_applicant(representative, "SP-ABCDE-123456-7890AB", "cek-sertifikat-tanah")
+    payloads = lifecycle_payloads()
+
+    for payload in (payloads[0], payloads[2], payloads[3]):
+        _, message = composer().lifecycle_message(event(payload), their_contact)
+        assert message.body.startswith("Yth. Siti," if language == "id" else "Dear Siti,")
+        assert ("PT Maju Jaya" if language == "id" else "PT Maju Jaya's") in message.body, message.body
+    assert their_contact.email == "siti@example.id"  # told through the representative
 
 
 def test_information_request_lists_the_questions_and_links_to_the_answer_page() -> None:

@@ -141,15 +141,19 @@ class Flow:
         service_code: str = "permit",
         data: dict[str, Any] | None = None,
         documents: tuple[DocumentRef, ...] = (),
+        business: dict[str, str] | None = None,
     ) -> ApplicationSubmitted:
-        """An application as intake submits it."""
+        """An application as intake submits it: by a person, or by ``business`` through Siti, its representative."""
+        applicant: dict[str, Any] = {"nik": "3171015506900002", "name": "Siti", "email": "siti@example.id"}
+        if business is not None:
+            applicant |= {"kind": "business", "business": business}
         return ApplicationSubmitted.model_validate(
             {
                 "application_id": str(uuid.uuid4()),
                 "tracking_code": "SP-TEST",
                 "service_code": service_code,
                 "catalogue_version": "test.1",
-                "applicant": {"nik": "3171015506900002", "name": "Siti", "email": "siti@example.id", "language": "id"},
+                "applicant": applicant | {"language": "id"},
                 "data": PERMIT_DATA if data is None else data,
                 "documents": documents,
                 "submitted_at": MONDAY,

@@ -165,6 +165,23 @@ def test_only_the_task_that_issues_the_document_is_told_whom_it_is_for_still_sea
     assert (issue.holder.name, issue.holder.nik) == ("Siti", "3171015506900002")  # passed on as intake sent them
 
 
+def test_a_business_is_the_holder_of_its_document_and_every_agency_sees_its_power_of_attorney(flow) -> None:
+    business = {"nib": "8120001234567", "npwp": "sealed.v1.npwp", "name": "PT Maju Jaya"}
+    power_of_attorney = DocumentRef(name="surat_kuasa", sha256="c" * 64)
+    workflow, started = flow.start_with_events(business=business, documents=(power_of_attorney,))
+    reviews = flow.decide(workflow, workflow.tasks[0])
+    issuing = [e for t in workflow.stage_tasks(1) for e in flow.decide(workflow, t) if isinstance(e, TaskAssigned)]
+
+    assigned = [e for e in (*started, *reviews, *issuing) if isinstance(e, TaskAssigned)]
+    assert len(assigned) >= 3
+    assert all(e.documents == (power_of_attorney,) for e in assigned)
+    [issue] = issuing
+    assert issue.holder is not None
+    assert issue.holder.business is not None
+    assert (issue.holder.business.name, issue.holder.business.nib) == ("PT Maju Jaya", "8120001234567")
+    assert (issue.holder.name, issue.holder.nik) == ("Siti", "3171015506900002")  # the representative, still sealed
+
+
 def test_a_service_without_a_document_keeps_no_holder(flow) -> None:
     workflow, started = flow.start_with_events("letter", data={"purpose": "kerja"})
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from satupintu.contract.base import DocumentRef, EventPayload, TaskState, pii_field
 from satupintu.contract.topics import Topic
@@ -13,13 +13,41 @@ from satupintu.contract.topics import Topic
 JsonScalar = str | int | float | bool | None
 
 
-class Applicant(BaseModel):
-    """Who applied, as given at submission: personal data, marked so."""
+class Business(BaseModel):
+    """A business applying through a representative: its identifiers as registered (OSS and the tax office)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    nik: str = pii_field("The applicant's 16-digit NIK, sealed (`sealed.v1...`, field `applicant/nik`).")
-    name: str = pii_field("The applicant's full name, sealed (field `applicant/name`).")
+    nib: str = Field(
+        pattern=r"^[0-9]{13}$", description="The business's 13-digit NIB (Nomor Induk Berusaha, from OSS); public."
+    )
+    npwp: str = pii_field(
+        "The business's NPWP (16 digits, or the legacy 15), sealed (field `applicant/business/npwp`): a sole "
+        "proprietor's NPWP is their NIK."
+    )
+    name: str = Field(max_length=200, description="The business's registered name, e.g. `PT Maju Jaya`; public.")
+
+
+class Applicant(BaseModel):
+    """Who applied, as given at submission: personal data, marked so. For a business (``kind`` `business`), the
+    person fields (`nik`, `name`, `email`, `phone`) are its representative's: the person applying on its behalf,
+    who is told about the application."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: Literal["person", "business"] = Field(
+        default="person", description="Whether a person applies for themselves or a business through a representative."
+    )
+    business: Business | None = pii_field(
+        "The business applying, when `kind` is `business`; none for a person.", default=None
+    )
+    nik: str = pii_field(
+        "The applicant's (for a business: its representative's) 16-digit NIK, sealed (`sealed.v1...`, field "
+        "`applicant/nik`)."
+    )
+    name: str = pii_field(
+        "The applicant's (for a business: its representative's) full name, sealed (field `applicant/name`)."
+    )
     email: str | None = pii_field("E-mail address for notifications, sealed (field `applicant/email`).", default=None)
     phone: str | None = pii_field(
         "Phone number for SMS/WhatsApp notifications, sealed (field `applicant/phone`).", default=None
@@ -30,6 +58,12 @@ class Applicant(BaseModel):
         description="The citizen's pseudonym: a keyed hash of the NIK, the same for all their applications, with "
         "which the mall finds a citizen's records without holding the NIK (decision 0016).",
     )
+
+    @model_validator(mode="after")
+    def _business_when_kind_business(self) -> Applicant:
+        if (self.kind == "business") != (self.business is not None):
+            raise ValueError("a business applicant has `business`, and only a business applicant has it")
+        return self
 
 
 class _ApplicationEvent(EventPayload):

@@ -8,7 +8,7 @@ from typing import ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from satupintu.contract.applications import JsonScalar
+from satupintu.contract.applications import Business, JsonScalar
 from satupintu.contract.base import Decision, DocumentRef, EventPayload, pii_field
 from satupintu.contract.topics import Topic
 
@@ -20,7 +20,8 @@ class _TaskEvent(EventPayload):
 
 
 class DocumentHolder(BaseModel):
-    """Who the document an agency issues is for: the applicant's name and NIK as intake sealed them in
+    """Who the document an agency issues is for (a business, when `business` is given): the applicant's name and
+    NIK as intake sealed them in
     `application.submitted` (fields `applicant/name` and `applicant/nik`, subject the application id), passed on
     unopened by routing; the issuing agency opens them with the citizen's key from `keys.agency.<code>`."""
 
@@ -28,6 +29,11 @@ class DocumentHolder(BaseModel):
 
     name: str = pii_field("The applicant's full name, sealed (field `applicant/name`).")
     nik: str = pii_field("The applicant's NIK, sealed (field `applicant/nik`).")
+    business: Business | None = pii_field(
+        "For a business's application, the business the document is for (its name and NIB plain, its NPWP sealed, "
+        "as in `application.submitted`); `name` and `nik` are then its representative's. None for a person.",
+        default=None,
+    )
 
 
 class TaskAssigned(_TaskEvent):

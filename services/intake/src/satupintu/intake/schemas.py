@@ -41,13 +41,43 @@ Nik = Annotated[str, AfterValidator(_valid_nik)]
 Phone = Annotated[str, AfterValidator(_valid_phone)]
 
 
-class ApplicantCreate(BaseModel):
-    """Who applies."""
+class BusinessCreate(BaseModel):
+    """A business applying through a representative; checked by format only (digits, no punctuation)."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    nik: Nik = Field(description="16-digit NIK (Nomor Induk Kependudukan).", examples=["3171015506900002"])
-    name: Annotated[CleanText, Field(max_length=120)] = Field(description="Full name as on the KTP.")
+    nib: str = Field(
+        pattern=r"^[0-9]{13}$", description="13-digit NIB (Nomor Induk Berusaha, from OSS).", examples=["8120001234567"]
+    )
+    npwp: str = Field(
+        pattern=r"^[0-9]{15}([0-9])?$",
+        description="NPWP: 16 digits, or the legacy 15, digits only.",
+        examples=["0012345678901000"],
+    )
+    name: Annotated[CleanText, Field(max_length=200)] = Field(
+        description="The business's registered name, e.g. `PT Maju Jaya`."
+    )
+
+
+class ApplicantCreate(BaseModel):
+    """Who applies: a person for themselves, or a business (``kind`` `business`, ``business`` given) through a
+    representative, whose NIK, name and contact the person fields then are."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    kind: Literal["person", "business"] = Field(
+        default="person", description="`person`, or `business` for a business applying through a representative."
+    )
+    business: BusinessCreate | None = Field(
+        default=None, description="The business, when `kind` is `business` (see the service's `applicant_kinds`)."
+    )
+    nik: Nik = Field(
+        description="16-digit NIK (Nomor Induk Kependudukan); a business's representative's.",
+        examples=["3171015506900002"],
+    )
+    name: Annotated[CleanText, Field(max_length=120)] = Field(
+        description="Full name as on the KTP; a business's representative's."
+    )
     email: EmailStr | None = Field(default=None, max_length=254, description="E-mail address for notifications.")
     phone: Phone | None = Field(default=None, description="Mobile number for SMS/WhatsApp notifications.")
     language: Literal["id", "en"] = Field(description="Language the applicant is told things in: id or en.")
@@ -121,6 +151,13 @@ class ServiceRead(ServiceSummary):
     product: dict[str, str] = Field(description="What the citizen receives.")
     form_schema: dict[str, Any] = Field(description="JSON Schema of the `data` object of an application.")
     documents: list[dict[str, Any]] = Field(description="Documents asked for: name, label, media types, max size.")
+    applicant_kinds: list[Literal["person", "business"]] = Field(
+        description="Who may apply: `person`, and `business` when a business may apply through a representative."
+    )
+    business_documents: list[dict[str, Any]] = Field(
+        description="Documents a business application gives on top of `documents`: the power of attorney "
+        "(`surat_kuasa`) of its representative; empty when businesses may not apply."
+    )
     stages: list[dict[str, Any]] = Field(description="Processing stages and the agencies acting in each.")
 
 
@@ -194,8 +231,14 @@ class ApplicationStatus(BaseModel):
     service_code: str = Field(description="The catalogue service.")
     service_name: dict[str, str] = Field(description="Its name in id and en.")
     status: str = Field(description="submitted, in_progress, information_requested, completed or rejected.")
-    applicant_nik: str = Field(description="The applicant's NIK: its last 4 digits only (`************0002`).")
-    applicant_initials: str = Field(description="The applicant's initials.")
+    applicant_nik: str = Field(
+        description="The applicant's (a business's: its representative's) NIK: its last 4 digits only "
+        "(`************0002`)."
+    )
+    applicant_initials: str = Field(description="The applicant's initials (a business's: its representative's).")
+    business_name: str | None = Field(
+        default=None, description="For a business's application: the business, which the person above represents."
+    )
     submitted_at: datetime = Field(description="When intake accepted it.")
     updated_at: datetime = Field(description="When it last changed.")
     due_at: datetime | None = Field(description="When the current stage's tasks are due.")

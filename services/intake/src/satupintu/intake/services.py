@@ -23,7 +23,7 @@ from satupintu.common.identity import initials, public_nik
 from satupintu.common.outbox import Outbox
 from satupintu.common.problems import field_path
 from satupintu.common.sealing import CitizenKey, seal, seal_fields
-from satupintu.contract.applications import Applicant, ApplicationSubmitted
+from satupintu.contract.applications import Applicant, ApplicationSubmitted, Business
 from satupintu.contract.base import DocumentRef
 from satupintu.contract.envelope import Event
 from satupintu.intake.citizen_keys import CitizenKeys, readers_of
@@ -31,9 +31,15 @@ from satupintu.intake.citizens import Identified
 from satupintu.intake.domain import SOURCE, FieldError, IdempotencyKeyReused, InvalidApplication, new_tracking_code
 from satupintu.intake.forms import form_model
 from satupintu.intake.profiles import OneTimeCodeRefused, ProfileService, Reusable
-from satupintu.intake.schemas import ApplicationAccepted, ApplicationCreate, DocumentReference
+from satupintu.intake.schemas import ApplicantCreate, ApplicationAccepted, ApplicationCreate, DocumentReference
 from satupintu.intake.storage.repository import ApplicationRepository, ConsentRepository
 from satupintu.intake.storage.tables import ApplicationRecord, IdempotencyRecord
+
+
+def profile_key(applicant: ApplicantCreate) -> str:
+    """Whose once-only profile an application keeps: the person's own (their NIK), or the business's (its NIB, in a
+    key space no NIK can reach), never the representative's (decision 0031)."""
+    return applicant.nik if applicant.business is None else f"nib:{applicant.business.nib}"
 
 
 class StoredDocument(Protocol):
@@ -126,10 +132,18 @@ class ApplicationService:
             raise InvalidApplication(
                 [FieldError("service_code", f"no service {request.service_code!r} in the catalogue", "unknown_service")]
             )
-        own = identified is not None and hmac.compare_digest(identified.nik.encode(), request.applicant.nik.encode())
+        self._check_applicant(service, request)
+        business = request.applicant.business
+        # A business's profile is its own (keyed by its NIB): its representative neither reuses nor overwrites
+        # their personal profile with it (decision 0031).
+        own = (
+            business is None
+            and identified is not None
+            and hmac.compare_digest(identified.nik.encode(), request.applicant.nik.encode())
+        )
         reusable, reused = await self._reusable(service, request, identified=own)
         data = self._validated_data(service, {**request.data, **reused})
-        await self._check_documents(service, request.documents)
+        await self._check_documents(service, request.documents, kind=request.applicant.kind)
         application_id = str(uuid.uuid4())
         now = self._clock()
         accepted = ApplicationAccepted(
@@ -161,7 +175,7 @@ class ApplicationService:
                 applicant = request.applicant
                 verification_id = await self._profiles.keep(
                     session,
-                    applicant.nik,
+                    profile_key(applicant),
                     email=applicant.email,
                     phone=applicant.phone,
                     language=applicant.language,
@@ -204,8 +218,8 @@ class ApplicationService:
         contact on file, or being signed in as the NIK's holder: ``identified``), and the citizen's grant for every
         agency the value reaches (``satupintu.common.consent``)."""
         reusable: Reusable | None = None
-        if not request.consent_reuse:
-            return None, {}
+        if not request.consent_reuse or request.applicant.business is not None:
+            return None, {}  # a business's profile is reused by no one yet: see decision 0031
         if identified:
             values = await self._profiles.own_values(request.applicant.nik)
         elif request.one_time_code:
@@ -239,8 +253,28 @@ class ApplicationService:
         validated: dict[str, Any] = form.model_dump(mode="json", exclude_none=True)
         return validated
 
-    async def _check_documents(self, service: ServiceDefinition, documents: list[DocumentReference]) -> None:
-        requirements = {requirement.name: requirement for requirement in service.documents}
+    @staticmethod
+    def _check_applicant(service: ServiceDefinition, request: ApplicationCreate) -> None:
+        """A business only where the service takes businesses, and its details exactly when it is one."""
+        applicant = request.applicant
+        if not service.accepts(applicant.kind):
+            kinds = ", ".join(service.applicant_kinds)
+            raise InvalidApplication(
+                [FieldError("applicant/kind", f"{service.code} is applied for by: {kinds}", "kind_not_accepted")]
+            )
+        if applicant.kind == "business" and applicant.business is None:
+            raise InvalidApplication(
+                [FieldError("applicant/business", "a business applicant gives its NIB, NPWP and name", "missing")]
+            )
+        if applicant.kind == "person" and applicant.business is not None:
+            raise InvalidApplication(
+                [FieldError("applicant/business", "only a business applicant (kind business) gives a business")]
+            )
+
+    async def _check_documents(
+        self, service: ServiceDefinition, documents: list[DocumentReference], *, kind: str = "person"
+    ) -> None:
+        requirements = {requirement.name: requirement for requirement in service.documents_for(kind)}
         stored = await self._documents.describe([document.sha256 for document in documents]) if documents else {}
         errors: list[FieldError] = []
         seen: set[str] = set()
@@ -295,6 +329,12 @@ class ApplicationService:
             name_initials=initials(applicant.name),
             nik_masked=public_nik(applicant.nik),
             language=applicant.language,
+            applicant_kind=applicant.kind,
+            business_nib=applicant.business.nib if applicant.business else None,
+            business_name=applicant.business.name if applicant.business else None,
+            business_npwp_ciphertext=(
+                encrypt(applicant.business.npwp, "applications.business_npwp") if applicant.business else None
+            ),
             data={name: value for name, value in data.items() if name not in personal_names},
             personal_data_ciphertext=(
                 encrypt(json.dumps(personal, ensure_ascii=False), "applications.personal_data") if personal else None
@@ -323,7 +363,18 @@ class ApplicationService:
         def sealed(name: str, value: str | None) -> str | None:
             return None if value is None else seal(value, key, subject=subject, field=f"applicant/{name}")
 
+        business = given.business
         applicant = Applicant(
+            kind=given.kind,
+            business=(
+                None
+                if business is None
+                else Business(
+                    nib=business.nib,
+                    npwp=seal(business.npwp, key, subject=subject, field="applicant/business/npwp"),
+                    name=business.name,
+                )
+            ),
             nik=seal(given.nik, key, subject=subject, field="applicant/nik"),
             name=seal(given.name, key, subject=subject, field="applicant/name"),
             email=sealed("email", given.email),

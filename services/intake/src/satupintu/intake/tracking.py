@@ -102,6 +102,7 @@ class TrackingService:
             status=application.status,
             applicant_nik=public_nik(application.nik_masked),
             applicant_initials=application.name_initials,
+            business_name=application.business_name,
             submitted_at=application.submitted_at,
             updated_at=application.updated_at,
             due_at=application.due_at,

@@ -73,10 +73,13 @@ class Contact:
     language: str
     tracking_code: str
     service_code: str
+    business: str | None = None
+    """For a business's application, the business's name: messages name it, and still go to its representative."""
 
     @classmethod
     def of_applicant(cls, applicant: Applicant, tracking_code: str, service_code: str) -> Contact:
-        """The contact kept from an ``application.submitted`` applicant: first name and masked NIK, no more."""
+        """The contact kept from an ``application.submitted`` applicant: first name and masked NIK, no more (and the
+        business's name, when a representative applied for one)."""
         return cls(
             first_name=first_name(applicant.name),
             masked_nik=mask_nik(applicant.nik),
@@ -85,6 +88,7 @@ class Contact:
             language=applicant.language,
             tracking_code=tracking_code,
             service_code=service_code,
+            business=applicant.business.name if applicant.business else None,
         )
 
 

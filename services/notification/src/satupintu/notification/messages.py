@@ -230,6 +230,7 @@ class MessageComposer:
         return {
             "first_name": contact.first_name,
             "masked_nik": contact.masked_nik,
+            "business": contact.business,
             "tracking_code": contact.tracking_code,
             "service_name": service_name,
             "tracking_url": self.tracking_url(contact.tracking_code),

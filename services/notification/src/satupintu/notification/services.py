@@ -383,6 +383,7 @@ class NotificationService:
             "phone": contact.phone,
             "tracking_code": contact.tracking_code,
             "service_code": contact.service_code,
+            "business": contact.business,
         }
         return ContactRecord(
             application_id=application_id,

@@ -4,7 +4,9 @@ which stages, and its service standard. Data in ``services.yaml``, validated at 
 
 from satupintu.common.catalogue.loader import CatalogueError, load_catalogue
 from satupintu.common.catalogue.models import (
+    POWER_OF_ATTORNEY,
     Agency,
+    ApplicantKind,
     Catalogue,
     ComplaintCategory,
     DocumentRequirement,
@@ -22,7 +24,9 @@ from satupintu.common.catalogue.models import (
 )
 
 __all__ = [
+    "POWER_OF_ATTORNEY",
     "Agency",
+    "ApplicantKind",
     "Catalogue",
     "CatalogueError",
     "ComplaintCategory",

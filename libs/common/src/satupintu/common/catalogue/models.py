@@ -131,6 +131,19 @@ class DocumentRequirement(_Frozen):
     required: bool = Field(default=True, description="Whether the document must be given.")
 
 
+ApplicantKind = Literal["person", "business"]
+"""Who applies: a person for themselves, or a business through a representative (a person holding its power of
+attorney)."""
+
+POWER_OF_ATTORNEY = DocumentRequirement(
+    name="surat_kuasa",
+    label=LocalizedText(id="Surat kuasa", en="Power of attorney"),
+    media_types=("application/pdf", "image/jpeg", "image/png"),
+)
+"""The document every business application carries: the power of attorney its representative applies with. It is
+asked for on top of the service's own documents, and every agency acting on the application sees it."""
+
+
 class TaskDefinition(_Frozen):
     """What one agency does in a stage."""
 
@@ -268,6 +281,12 @@ class ServiceDefinition(_Frozen):
         default=None, description="The document issued when the agency issuing it approves; none when none is."
     )
     fee: Fee | None = Field(default=None, description="The fee and when it is paid; none for a free service.")
+    applicant_kinds: tuple[ApplicantKind, ...] = Field(
+        default=("person",),
+        min_length=1,
+        description="Who may apply: `person` (for themselves), `business` (through a representative with a power of "
+        "attorney, `surat_kuasa`), or both.",
+    )
 
     @model_validator(mode="after")
     def _references_resolve(self) -> Self:
@@ -277,6 +296,10 @@ class ServiceDefinition(_Frozen):
             raise ValueError("field names must be unique")
         if len(document_names) != len(self.documents):
             raise ValueError("document names must be unique")
+        if POWER_OF_ATTORNEY.name in document_names:
+            raise ValueError(f"document {POWER_OF_ATTORNEY.name!r} is the power of attorney every business gives")
+        if len(set(self.applicant_kinds)) != len(self.applicant_kinds):
+            raise ValueError("applicant_kinds must be unique")
         seen_agencies: set[str] = set()
         for index, stage in enumerate(self.stages):
             stage_agencies = [task.agency for task in stage.tasks]
@@ -296,6 +319,14 @@ class ServiceDefinition(_Frozen):
                     )
             seen_agencies.update(stage_agencies)
         return self
+
+    def accepts(self, kind: str) -> bool:
+        """Whether an applicant of ``kind`` (`person` or `business`) may apply."""
+        return kind in self.applicant_kinds
+
+    def documents_for(self, kind: str) -> tuple[DocumentRequirement, ...]:
+        """The documents an applicant of ``kind`` gives: the service's own, and a business's power of attorney."""
+        return (*self.documents, POWER_OF_ATTORNEY) if kind == "business" else self.documents
 
     def field(self, name: str) -> FieldDefinition | None:
         """The form field called ``name``, if any."""

@@ -49,7 +49,7 @@ def opened_payload(payload: dict[str, Any], keys: dict[str, CitizenKey], *, subj
 
 
 def opened_submission(payload: ApplicationSubmitted, keys: dict[str, CitizenKey]) -> ApplicationSubmitted:
-    """An ``application.submitted`` with its applicant and form fields opened."""
+    """An ``application.submitted`` with its applicant (a business's NPWP too) and form fields opened."""
     subject = payload.application_id
     applicant = payload.applicant.model_copy(
         update={
@@ -57,5 +57,9 @@ def opened_submission(payload: ApplicationSubmitted, keys: dict[str, CitizenKey]
             for name in ("nik", "name", "email", "phone")
         }
     )
+    business = payload.applicant.business
+    if business is not None:
+        npwp = opened(business.npwp, keys, subject=subject, field="applicant/business/npwp")
+        applicant = applicant.model_copy(update={"business": business.model_copy(update={"npwp": npwp})})
     data = {name: opened(value, keys, subject=subject, field=name) for name, value in payload.data.items()}
     return payload.model_copy(update={"applicant": applicant, "data": data})

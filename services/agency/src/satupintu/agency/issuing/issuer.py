@@ -23,16 +23,19 @@ from satupintu.agency.issuing.signing import async_sign_pdf
 from satupintu.common.catalogue import Catalogue, DocumentTemplate, DocumentText, ServiceDefinition
 
 NOT_STATED = DocumentText(id="-", en=None)
+BUSINESS_NIB = DocumentText(id="Nomor Induk Berusaha (NIB)", en="Business identification number (NIB)")
 """What a printed output reads when the approval did not give it (decision 0027: printed, not refused)."""
 _YES_NO = {True: DocumentText(id="Ya", en="Yes"), False: DocumentText(id="Tidak", en="No")}
 
 
 @dataclass(frozen=True)
 class Holder:
-    """Whom the document is for, opened: the name printed and the applicant's NIK (only masked leaves the desk)."""
+    """Whom the document is for, opened: the name printed and the applicant's NIK (only masked leaves the desk). For
+    a business: its name and NIB (printed instead of a person's NIK); the NIK is then its representative's."""
 
     name: str
     nik: str
+    nib: str | None = None
 
     @property
     def initials(self) -> str:
@@ -106,8 +109,9 @@ def officer_name(actor: str) -> str:
 
 
 def printed_lines(issue: Issue) -> tuple[PrintedLine, ...]:
-    """The template's outputs with their values: the issuing approval's own, or an earlier agency's."""
-    lines = []
+    """The template's outputs with their values: the issuing approval's own, or an earlier agency's; first, for a
+    business, its NIB."""
+    lines = [] if issue.holder.nib is None else [PrintedLine(BUSINESS_NIB, DocumentText(id=issue.holder.nib))]
     for printed in issue.template.outputs:
         source = (
             issue.outputs

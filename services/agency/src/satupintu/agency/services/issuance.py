@@ -198,6 +198,9 @@ class DocumentIssuance(DeskBase):
                 name = await self._open(task, personal["fields"][holder_field], holder_field)
         except KeyNotHeld as missing:
             raise TransientError(f"cannot issue the document of application {task.application_id}: {missing}") from None
+        business = sealed.get("business")
+        if business:  # a business's document names the business, not the representative who applied for it
+            return Holder(name=str(business["name"]), nik=str(nik), nib=str(business["nib"]))
         return Holder(name=str(name), nik=str(nik))
 
     async def _open(self, task: DeskTask, value: Any, field: str) -> Any:

@@ -99,7 +99,7 @@ class TaskViews(DeskBase):
         if service is not None:
             service_name = service.name.id
             labels = {definition.name: definition.label.id for definition in service.fields}
-            document_labels = {document.name: document.label.id for document in service.documents}
+            document_labels = {document.name: document.label.id for document in service.documents_for("business")}
             if row.stage_index < len(service.stages):
                 stage = service.stages[row.stage_index]
                 stage_name = stage.name

@@ -45,6 +45,12 @@ async def read_service(code: str, request: Request) -> ServiceRead:
             "product": service.product.model_dump(),
             "form_schema": form_schema(service),
             "documents": [document.model_dump() for document in service.documents],
+            "applicant_kinds": list(service.applicant_kinds),
+            "business_documents": [
+                document.model_dump()
+                for document in service.documents_for("business")
+                if service.accepts("business") and document not in service.documents
+            ],
             "stages": [
                 {"name": stage.name, "agencies": [task.agency for task in stage.tasks]} for stage in service.stages
             ],

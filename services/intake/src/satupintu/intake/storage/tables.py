@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Column, Date, DateTime, Index, Text
+from sqlalchemy import Column, Date, DateTime, Index, String, Text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -38,6 +38,16 @@ class ApplicationRecord(SQLModel, table=True):
     name_initials: str = Field(description="What a public page may show of the name.")
     nik_masked: str = Field(description="What a public page may show of the NIK.")
     language: str = Field(description="id or en.")
+    applicant_kind: str = Field(
+        default="person",
+        sa_column=Column(String, nullable=False, server_default="person"),
+        description="`person`, or `business` (the NIK, name and contact above are then its representative's).",
+    )
+    business_nib: str | None = Field(default=None, description="A business applicant's NIB (public).")
+    business_name: str | None = Field(default=None, description="A business applicant's registered name (public).")
+    business_npwp_ciphertext: str | None = Field(
+        default=None, sa_column=Column(Text), description="A business applicant's NPWP, encrypted."
+    )
     data: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False), description="Non-personal form fields.")
     personal_data_ciphertext: str | None = Field(
         default=None, sa_column=Column(Text), description="Personal form fields, encrypted as one JSON object."

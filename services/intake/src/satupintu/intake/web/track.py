@@ -101,6 +101,14 @@ async def track(request: Request, code: str | None = None) -> Response:
     )
 
 
+def _applicant(status: ApplicationStatus, t: Translator) -> str:
+    """Who applied, masked: the person, or the business and who represents it."""
+    person = f"{status.applicant_initials} ({status.applicant_nik})"
+    if status.business_name is None:
+        return person
+    return t("status_represented_by", business=status.business_name, representative=person)
+
+
 def _action(service: ServiceDefinition | None, task: TaskStatus, language: str) -> str:
     if service is None or task.stage_index >= len(service.stages):
         return ""
@@ -263,7 +271,7 @@ def status_page(
             "service": status.service_name.get(t.language) or status.service_name.get("id", status.service_code),
             "state": status.status,
             "state_label": t.application_state(status.status),
-            "applicant": f"{status.applicant_initials} ({status.applicant_nik})",
+            "applicant": _applicant(status, t),
             "submitted_at": t.moment(status.submitted_at),
             "updated_at": t.moment(status.updated_at),
             "due_at": t.date(status.due_at) if status.due_at else "",

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from satupintu.common.catalogue import ServiceDefinition
+from satupintu.common.catalogue import POWER_OF_ATTORNEY, ServiceDefinition
 from satupintu.common.working_days import WorkingCalendar
 from satupintu.contract.applications import (
     ApplicationCompleted,
@@ -153,7 +153,11 @@ class Workflow:
             created_at=now,
             updated_at=now,
             holder=(
-                DocumentHolder(name=submitted.applicant.name, nik=submitted.applicant.nik)
+                DocumentHolder(
+                    name=submitted.applicant.name,
+                    nik=submitted.applicant.nik,
+                    business=submitted.applicant.business,
+                )
                 if service.document is not None
                 else None
             ),
@@ -399,7 +403,7 @@ class Workflow:
             documents=tuple(
                 DocumentRef.model_validate(document)
                 for document in self.documents
-                if document["name"] in definition.visible_documents
+                if document["name"] in definition.visible_documents or document["name"] == POWER_OF_ATTORNEY.name
             ),
             previous_outputs={
                 agency: self.outputs[agency] for agency in definition.needs_outputs_from if agency in self.outputs
