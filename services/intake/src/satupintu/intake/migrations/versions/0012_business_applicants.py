@@ -2,7 +2,7 @@
 person columns then hold its representative. Only adds columns with defaults: the previous release runs on it
 unchanged.
 
-Revision 0011, revising 0010.
+Revision 0012, revising 0011.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011"
-down_revision = "0010"
+revision = "0012"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
