@@ -11,6 +11,7 @@ import pytest
 from satupintu.common.catalogue import load_catalogue
 from satupintu.contract.applications import (
     Applicant,
+    ApplicationCancelled,
     ApplicationCompleted,
     ApplicationInformationRequested,
     ApplicationRejected,
@@ -22,6 +23,7 @@ from satupintu.contract.applications import (
 from satupintu.contract.base import EventPayload
 from satupintu.contract.envelope import Event
 from satupintu.contract.mall import ComplaintSlaBreached, SurveyInvited
+from satupintu.contract.payments import PaymentBilled, PaymentConfirmed, PaymentExpiring
 from satupintu.notification.domain import Contact
 from satupintu.notification.messages import (
     LANGUAGES,
@@ -39,6 +41,8 @@ NIK = "3171015506900002"
 APPLICANT = Applicant(nik=NIK, name="Siti Rahayu", email="siti@example.id", phone="081234567890", language="id")
 FRIDAY = datetime(2026, 11, 27, 3, 0, tzinfo=UTC)  # 10:00 WIB
 BASE_URL = "https://mpp.example.go.id"
+BILLING_CODE = "899550071300418"
+QRIS = "00020101021226..." + "6304ABCD"
 
 
 def composer(**kwargs: Any) -> MessageComposer:
@@ -98,6 +102,35 @@ def lifecycle_payloads() -> list[EventPayload]:
             expires_at=FRIDAY + timedelta(days=14),
             invited_at=FRIDAY,
         ),
+        *payment_payloads(),
+    ]
+
+
+def payment_payloads() -> list[EventPayload]:
+    """A bill's life as the payment service and routing tell it: billed, reminded, paid; or cancelled unpaid."""
+    bill = {"application_id": "app-1", "bill_id": "bill-1", "billing_code": BILLING_CODE}
+    return [
+        PaymentBilled(
+            **bill,
+            service_code="skck",
+            agency="polres",
+            kind="pnbp",
+            amount=30_000,
+            qris=QRIS,
+            pay_before_stage=0,
+            expires_at=FRIDAY + timedelta(days=7),
+            billed_at=FRIDAY,
+        ),
+        PaymentExpiring(**bill, amount=30_000, expires_at=FRIDAY + timedelta(days=7)),
+        PaymentConfirmed(
+            **bill,
+            amount=30_000,
+            channel="gateway",
+            reference="TRX-20261127-0001",
+            paid_at=FRIDAY + timedelta(hours=1),
+            confirmed_at=FRIDAY + timedelta(hours=1),
+        ),
+        ApplicationCancelled(application_id="app-1", reason="payment_expired", cancelled_at=FRIDAY + timedelta(days=7)),
     ]
 
 
@@ -205,9 +238,54 @@ def test_there_is_a_file_for_every_template_in_every_language_and_no_other() -> 
         renderer.render("application.teleported", "id", {})
     with pytest.raises(UnknownTemplate):
         renderer.render("one_time_code", "jv", {})
+    # issue 17 added contact_reset; issue 20 escalation, document.issued, three of complaints; issue 21 a bill's four
+    assert len(TEMPLATES) == 17
+
+
+def test_a_bill_says_the_amount_kind_billing_code_and_deadline_in_wib_as_written_in_each_language() -> None:
+    billed = payment_payloads()[0]
+    _, indonesian = composer().lifecycle_message(event(billed), contact("id"))
+    _, english = composer().lifecycle_message(event(billed), contact("en"))
+
+    assert indonesian.subject == "Tagihan biaya Rp30.000 (PNBP): SP-ABCDE-123456-7890AB"
     assert (
-        len(TEMPLATES) == 13
-    )  # issue 17 added contact_reset; issue 20 escalation, document.issued, three of complaints
+        "Tagihan biaya Surat Keterangan Catatan Kepolisian (SKCK) Rp30.000 (PNBP), kode billing 899550071300418, "
+        "bayar sebelum 4 Desember 2026 10.00 WIB." in indonesian.body
+    )
+    assert "baru diproses setelah biaya ini dibayar" in indonesian.body
+    assert "IDR 30,000 (non-tax state revenue (PNBP)), billing code 899550071300418" in english.body
+    assert "pay it before 4 December 2026 10:00 WIB" in english.body
+    assert QRIS not in indonesian.body + english.body  # the QR is on the tracking page, not in a text message
+
+
+def test_a_reminder_repeats_what_to_pay_and_by_when() -> None:
+    _, reminder = composer().lifecycle_message(event(payment_payloads()[1]), contact("id"))
+
+    assert reminder.subject == "Pengingat: bayar Rp30.000 sebelum 4 Desember 2026 10.00 WIB: SP-ABCDE-123456-7890AB"
+    assert "kode billing 899550071300418, belum kami terima" in reminder.body
+
+
+@pytest.mark.parametrize(
+    ("language", "lines"),
+    [
+        ("id", ("Jumlah: Rp30.000", "Dibayar melalui: QRIS / transfer", "Nomor referensi: TRX-20261127-0001")),
+        ("en", ("Amount: IDR 30,000", "Paid by: QRIS / transfer", "Reference: TRX-20261127-0001")),
+    ],
+)
+def test_a_receipt_gives_the_amount_channel_and_reference(language: str, lines: tuple[str, ...]) -> None:
+    _, receipt = composer().lifecycle_message(event(payment_payloads()[2]), contact(language))
+
+    for line in lines:
+        assert line in receipt.body
+
+
+def test_a_cancellation_says_the_fee_was_not_paid_in_time_and_the_old_bill_is_void() -> None:
+    _, indonesian = composer().lifecycle_message(event(payment_payloads()[3]), contact("id"))
+    _, english = composer().lifecycle_message(event(payment_payloads()[3]), contact("en"))
+
+    assert "dibatalkan pada 4 Desember 2026 10.00 WIB karena biayanya tidak dibayar" in indonesian.body
+    assert "because its fee was not paid before the payment deadline" in english.body
+    assert "do not pay with the old billing code" in english.body
 
 
 def test_dates_are_written_as_people_write_them_in_each_language() -> None:

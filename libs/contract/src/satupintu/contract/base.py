@@ -50,6 +50,8 @@ class ApplicationState(StrEnum):
     INFORMATION_REQUESTED = "information_requested"
     COMPLETED = "completed"
     REJECTED = "rejected"
+    CANCELLED = "cancelled"
+    """Ended without a decision: its fee was not paid in time (``application.cancelled``)."""
 
 
 class TaskState(StrEnum):

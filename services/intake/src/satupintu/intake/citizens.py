@@ -15,8 +15,9 @@ from satupintu.common.catalogue import Catalogue
 from satupintu.common.clock import Clock, utc_now
 from satupintu.common.crypto import KeyedHasher
 from satupintu.common.outbox import Outbox
+from satupintu.intake.bills import AWAITING_PAYMENT
 from satupintu.intake.domain import SOURCE, ApplicationNotFound
-from satupintu.intake.storage.repository import ApplicationRepository
+from satupintu.intake.storage.repository import ApplicationRepository, BillRepository
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,8 @@ class OwnApplication:
     status: str
     submitted_at: datetime
     updated_at: datetime
+    awaiting_payment: int | None = None
+    """The amount (whole rupiah) of its bill still to pay, if it has one."""
 
 
 class CitizenService:
@@ -62,6 +65,7 @@ class CitizenService:
         recorded as read by them."""
         async with self._sessions() as session, session.begin():
             records = await ApplicationRepository(session).of_citizen(self._hasher.hash(citizen.nik))
+            bills = {record.id: await BillRepository(session).latest_of(record.id) for record in records}
             for record in records:
                 await self._access.record(
                     session, citizen.actor, subject_id=record.id, resource=resource, action="list", outcome="granted"
@@ -75,6 +79,7 @@ class CitizenService:
                 status=record.status,
                 submitted_at=record.submitted_at,
                 updated_at=record.updated_at,
+                awaiting_payment=bill.amount if (bill := bills[record.id]) and bill.state == AWAITING_PAYMENT else None,
             )
             for record in records
         ]

@@ -81,6 +81,10 @@ class ApplicationNotFound(LookupError):
     """No application has this tracking code."""
 
 
+class NoOpenBill(LookupError):
+    """The application has no bill still to pay (none yet, or it was paid, expired or withdrawn)."""
+
+
 class NotTheApplicant(PermissionError):
     """The NIK given does not belong to the application's applicant."""
 

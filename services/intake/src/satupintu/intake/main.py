@@ -10,7 +10,7 @@ from satupintu.common.commands import service_main
 from satupintu.common.http import create_service_app, trust_proxies
 from satupintu.common.ratelimit import RateLimitMiddleware
 from satupintu.common.uploads import UploadGuard, UploadVolume
-from satupintu.intake import accounts, consents, issued, status, uploads, web
+from satupintu.intake import accounts, bills, consents, issued, status, uploads, web
 from satupintu.intake.api import applications, catalogue, documents, erasures, profile, tracking
 from satupintu.intake.config import IntakeSettings
 from satupintu.intake.factory import IntakeContext
@@ -27,7 +27,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     settings = settings or IntakeSettings()
     context = IntakeContext.build(settings)
     issued_documents = issued.IssuedDocuments()
-    status.subscribe(context.runtime, status.StatusProjection(), issued_documents)
+    status.subscribe(context.runtime, status.StatusProjection(), issued_documents, bills.Bills())
     consents.subscribe(context.runtime, consents.ConsentProjection(), issued_documents)
     app = create_service_app(context.runtime, TITLE, sign_in=context.sign_in)
     app.state.intake = context

@@ -193,6 +193,34 @@ class DocumentCollection(BaseModel):
     by_holder: bool = Field(description="Whether the holder took it in person (false: a representative).")
 
 
+BillState = Literal["awaiting_payment", "paid", "expired", "cancelled"]
+"""A bill's fate as the citizen sees it: still to pay, paid, run out unpaid, or withdrawn (the application ended)."""
+
+
+class BillStatus(BaseModel):
+    """An application's fee: what to pay, to whom, how (billing code, QRIS) and by when, and what became of it.
+    Nothing personal: anyone holding the tracking code may pay it."""
+
+    kind: Literal["pnbp", "retribusi"] = Field(description="`pnbp` (central agency) or `retribusi` (the region).")
+    agency: str = Field(description="Lower-case code of the agency the fee is paid to.")
+    agency_name: dict[str, str] = Field(description="Its name in id and en.")
+    amount: int = Field(description="What to pay, in whole rupiah.")
+    currency: Literal["IDR"] = Field(default="IDR", description="Always rupiah.")
+    billing_code: str = Field(description="The billing code to pay with at a bank, post office or the counter.")
+    qris: str = Field(description="The dynamic QRIS payload (what a banking app scans).")
+    qris_png: str | None = Field(
+        description="Where the QRIS code's PNG image is, while the bill is still to pay (null afterwards)."
+    )
+    status: BillState = Field(description="`awaiting_payment`, `paid`, `expired` or `cancelled`.")
+    pay_before_stage: int = Field(description="The workflow stage that waits for the payment (0: the first).")
+    billed_at: datetime = Field(description="When it was billed.")
+    expires_at: datetime = Field(description="When it expires unpaid (and the application is cancelled).")
+    paid_at: datetime | None = Field(default=None, description="When it was paid.")
+    channel: Literal["gateway", "counter"] | None = Field(default=None, description="Where it was paid.")
+    reference: str | None = Field(default=None, description="The gateway's transaction id or the receipt number.")
+    ended_at: datetime | None = Field(default=None, description="When it expired or was withdrawn.")
+
+
 class IssuedDocumentStatus(BaseModel):
     """A document issued for the application, as its tracking page shows it (the PDF itself only to the applicant:
     tracking code and NIK, or signed in)."""
@@ -230,7 +258,10 @@ class ApplicationStatus(BaseModel):
     tracking_code: str = Field(description="The tracking code.")
     service_code: str = Field(description="The catalogue service.")
     service_name: dict[str, str] = Field(description="Its name in id and en.")
-    status: str = Field(description="submitted, in_progress, information_requested, completed or rejected.")
+    status: str = Field(
+        description="submitted, in_progress, information_requested, completed, rejected or cancelled (its fee was "
+        "not paid in time)."
+    )
     applicant_nik: str = Field(
         description="The applicant's (a business's: its representative's) NIK: its last 4 digits only "
         "(`************0002`)."
@@ -252,6 +283,7 @@ class ApplicationStatus(BaseModel):
     documents: list[IssuedDocumentStatus] = Field(
         default_factory=list, description="The documents issued for it, oldest first (none until one is issued)."
     )
+    bill: BillStatus | None = Field(default=None, description="Its fee, once billed (null for a service without one).")
 
 
 class InformationAnswer(BaseModel):

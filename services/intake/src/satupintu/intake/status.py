@@ -9,6 +9,7 @@ from typing import Any
 from satupintu.common.consumer import UnitOfWork
 from satupintu.common.runtime import ServiceRuntime
 from satupintu.contract.applications import (
+    ApplicationCancelled,
     ApplicationCompleted,
     ApplicationInformationProvided,
     ApplicationInformationRequested,
@@ -20,7 +21,9 @@ from satupintu.contract.applications import (
 from satupintu.contract.base import ApplicationState, TaskState
 from satupintu.contract.documents import DocumentIssued, DocumentRevoked
 from satupintu.contract.envelope import Event
+from satupintu.contract.payments import PaymentBilled, PaymentCancelled, PaymentConfirmed, PaymentExpired
 from satupintu.contract.topics import Topic
+from satupintu.intake.bills import Bills
 from satupintu.intake.issued import IssuedDocuments
 from satupintu.intake.storage.repository import StatusRepository
 from satupintu.intake.storage.tables import ApplicationRecord, TaskStatusRecord, TimelineEntry
@@ -145,6 +148,16 @@ class StatusProjection:
         application.updated_at = event.time
         self._timeline(uow, event, rejected.agency, {"reason": rejected.reason})
 
+    async def on_cancelled(self, uow: UnitOfWork, event: Event[ApplicationCancelled]) -> None:
+        """Routing cancelled the application: its fee was not paid in time."""
+        application = await self._application(uow, event)
+        if application is None:
+            return
+        application.status = ApplicationState.CANCELLED
+        application.outcome_reason = None
+        application.updated_at = event.time
+        self._timeline(uow, event, None, {"reason": event.payload.reason})
+
     async def on_sla_breached(self, uow: UnitOfWork, event: Event[ApplicationSlaBreached]) -> None:
         """The service standard's completion time passed."""
         application = await self._application(uow, event)
@@ -154,9 +167,9 @@ class StatusProjection:
         self._timeline(uow, event, None, {"due_at": event.payload.due_at.isoformat()})
 
 
-def subscribe(runtime: ServiceRuntime, projection: StatusProjection, issued: IssuedDocuments) -> None:
-    """Consume routing's lifecycle events into the status projection, and the documents agencies issue and revoke
-    into the record their verification page reads."""
+def subscribe(runtime: ServiceRuntime, projection: StatusProjection, issued: IssuedDocuments, bills: Bills) -> None:
+    """Consume routing's lifecycle events into the status projection, the documents agencies issue and revoke
+    into the record their verification page reads, and the payment service's bills and their fate."""
     runtime.consume(
         Topic.APPLICATIONS.name_for(),
         name="intake-status",
@@ -168,7 +181,12 @@ def subscribe(runtime: ServiceRuntime, projection: StatusProjection, issued: Iss
             ApplicationCompleted: projection.on_completed,
             ApplicationRejected: projection.on_rejected,
             ApplicationSlaBreached: projection.on_sla_breached,
+            ApplicationCancelled: projection.on_cancelled,
             DocumentIssued: issued.on_issued,
             DocumentRevoked: issued.on_revoked,
+            PaymentBilled: bills.on_billed,
+            PaymentConfirmed: bills.on_confirmed,
+            PaymentExpired: bills.on_expired,
+            PaymentCancelled: bills.on_cancelled,
         },
     )

@@ -23,6 +23,7 @@ from satupintu.common.sealing import seal_fields
 from satupintu.contract.applications import ApplicationInformationProvided
 from satupintu.contract.base import DocumentRef, TaskState
 from satupintu.contract.envelope import Event
+from satupintu.intake.bills import bill_of, qris_png
 from satupintu.intake.citizen_keys import CitizenKeys, readers_of
 from satupintu.intake.domain import (
     SOURCE,
@@ -31,6 +32,7 @@ from satupintu.intake.domain import (
     InformationAlreadyProvided,
     InvalidApplication,
     NoInformationRequested,
+    NoOpenBill,
     NotTheApplicant,
 )
 from satupintu.intake.forms import partial_form_model
@@ -94,6 +96,7 @@ class TrackingService:
             tasks = await status.tasks(application.id)
             timeline = await status.timeline(application.id)
             documents = await documents_of(session, application.id, self._catalogue, self._clock())
+            bill = await bill_of(session, application.id, application.tracking_code, self._catalogue)
         service = self._catalogue.service(application.service_code)
         return ApplicationStatus(
             tracking_code=application.tracking_code,
@@ -129,7 +132,20 @@ class TrackingService:
                 for entry in timeline
             ],
             documents=documents,
+            bill=bill,
         )
+
+    async def bill_qr_code(self, tracking_code: str) -> bytes:
+        """The QRIS code of the application's bill as a PNG, while the bill is still to pay: ApplicationNotFound
+        for an unknown code, NoOpenBill when it has no bill or its bill is paid, expired or withdrawn."""
+        async with self._sessions() as session:
+            application = await ApplicationRepository(session).by_tracking_code(tracking_code)
+            if application is None:
+                raise ApplicationNotFound(tracking_code)
+            bill = await bill_of(session, application.id, application.tracking_code, self._catalogue)
+        if bill is None or bill.status != "awaiting_payment":
+            raise NoOpenBill(tracking_code)
+        return qris_png(bill.qris)
 
     def _agency_name(self, code: str) -> dict[str, str]:
         agency = self._catalogue.agency(code)

@@ -17,8 +17,10 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from satupintu.common.catalogue import Agency, Catalogue, DocumentText
 from satupintu.common.dates import DEFAULT_TIMEZONE, long_date, long_time
+from satupintu.common.money import fee_kind_name, rupiah
 from satupintu.common.working_days import agency_calendar
 from satupintu.contract.applications import (
+    ApplicationCancelled,
     ApplicationCompleted,
     ApplicationInformationRequested,
     ApplicationRejected,
@@ -36,6 +38,7 @@ from satupintu.contract.mall import (
     ComplaintStatusChanged,
     SurveyInvited,
 )
+from satupintu.contract.payments import PaymentBilled, PaymentConfirmed, PaymentExpiring
 from satupintu.notification.domain import Contact
 
 LANGUAGES = ("id", "en")
@@ -54,8 +57,20 @@ LIFECYCLE_TEMPLATES: Mapping[type[EventPayload], str] = {
     ApplicationSlaBreached: ApplicationSlaBreached.event_type,
     SurveyInvited: SurveyInvited.event_type,
     DocumentIssued: DocumentIssued.event_type,
+    PaymentBilled: PaymentBilled.event_type,
+    PaymentExpiring: PaymentExpiring.event_type,
+    PaymentConfirmed: PaymentConfirmed.event_type,
+    ApplicationCancelled: ApplicationCancelled.event_type,
 }
-"""The lifecycle events a citizen is told about, and the template (named after the event type) of each."""
+"""The lifecycle events a citizen is told about, and the template (named after the event type) of each. Of a
+bill that ran out, the citizen is told once, on routing's ``application.cancelled`` (the application's end, which is
+what they need to know), not on ``payment.expired``; a bill withdrawn because the application was rejected
+(``payment.cancelled``) is not told at all: the rejection's message already was."""
+CHANNEL_NAMES = {
+    "id": {"gateway": "QRIS / transfer (gerbang pembayaran)", "counter": "loket Mal Pelayanan Publik"},
+    "en": {"gateway": "QRIS / transfer (payment gateway)", "counter": "the Public Service Mall's counter"},
+}
+"""Where a payment was made, as its receipt says."""
 COMPLAINT_TEMPLATES: Mapping[type[EventPayload], str] = {
     ComplaintFiled: ComplaintFiled.event_type,
     ComplaintStatusChanged: ComplaintStatusChanged.event_type,
@@ -155,7 +170,12 @@ class MessageComposer:
         """The template and message of ``event`` for the applicant ``contact``."""
         payload = event.payload
         template = LIFECYCLE_TEMPLATES[type(payload)]
-        context = self._common_context(contact) | self._event_context(payload, contact)
+        told = (
+            self._payment_context(payload, contact.language)
+            if isinstance(payload, PaymentBilled | PaymentExpiring | PaymentConfirmed | ApplicationCancelled)
+            else self._event_context(payload, contact)
+        )
+        context = self._common_context(contact) | told
         return template, self._renderer.render(template, contact.language, context)
 
     def one_time_code_message(
@@ -285,6 +305,31 @@ class MessageComposer:
             "agency_name": self._agency_name(payload.agency, language),
             "collect_at_counter": payload.collect_at_counter,
         }
+
+    def _payment_context(
+        self, payload: PaymentBilled | PaymentExpiring | PaymentConfirmed | ApplicationCancelled, language: str
+    ) -> dict[str, Any]:
+        """What a bill's messages say: the amount as written in ``language`` (``Rp30.000``, ``IDR 30,000``), the
+        billing code and deadline; the receipt's channel and reference; the cancellation's moment."""
+        if isinstance(payload, ApplicationCancelled):
+            return {"cancelled_at": payload.cancelled_at, "reason": payload.reason}
+        context: dict[str, Any] = {"amount": rupiah(payload.amount, language), "billing_code": payload.billing_code}
+        if isinstance(payload, PaymentBilled):
+            context |= {
+                "kind_name": fee_kind_name(payload.kind, language),
+                "agency_name": self._agency_name(payload.agency, language),
+                "expires_at": payload.expires_at,
+                "first_stage": payload.pay_before_stage == 0,
+            }
+        elif isinstance(payload, PaymentExpiring):
+            context["expires_at"] = payload.expires_at
+        else:
+            context |= {
+                "channel_name": CHANNEL_NAMES.get(language, CHANNEL_NAMES["id"])[payload.channel],
+                "reference": payload.reference,
+                "paid_at": payload.paid_at,
+            }
+        return context
 
     def _breach_context(self, payload: ApplicationSlaBreached, contact: Contact) -> dict[str, Any]:
         service = self._catalogue.service(contact.service_code)

@@ -18,6 +18,7 @@ from satupintu.intake.domain import (
     InformationAlreadyProvided,
     InvalidApplication,
     NoInformationRequested,
+    NoOpenBill,
     NotTheApplicant,
 )
 from satupintu.intake.downloads import Download, DownloadService
@@ -50,6 +51,36 @@ async def application_status(
         return await service.status(normalized(tracking_code))
     except ApplicationNotFound as missing:
         raise _not_found(tracking_code) from missing
+
+
+@router.get(
+    "/applications/{tracking_code}/bill/qris.png",
+    summary="The QRIS code of an application's bill, as a PNG",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "The dynamic QRIS payload of the bill (its `bill.qris`) as a QR code a banking app scans.",
+            "content": {"image/png": {"schema": {"type": "string", "format": "binary"}}},
+        },
+        404: {
+            "description": "Unknown tracking code, or no bill still to pay (none, or paid, expired or withdrawn) "
+            "(problem+json)."
+        },
+    },
+)
+async def bill_qr_code(
+    tracking_code: str, service: Annotated[TrackingService, Depends(dependencies.tracking_service)]
+) -> Response:
+    """The QR code of the application's open bill: reachable as the application's status is (by its tracking code),
+    since it holds nothing personal (a bill names an amount and a billing code, not who pays); gone once the bill
+    is paid, expired or withdrawn, so nobody scans a dead bill from a saved page."""
+    try:
+        png = await service.bill_qr_code(normalized(tracking_code))
+    except ApplicationNotFound as missing:
+        raise _not_found(tracking_code) from missing
+    except NoOpenBill as settled:
+        raise Problem(404, "no-open-bill", "this application has no bill still to pay") from settled
+    return Response(png, media_type="image/png", headers={"Cache-Control": "no-store"})
 
 
 _BODY = {

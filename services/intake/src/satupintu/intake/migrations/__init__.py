@@ -9,6 +9,7 @@ from satupintu.common.migrations import ServiceSchema
 from satupintu.intake.documents import DocumentRecord
 from satupintu.intake.storage.tables import (
     ApplicationRecord,
+    BillRecord,
     CitizenKeyGrant,
     CitizenKeyRecord,
     CitizenProfile,
@@ -38,6 +39,7 @@ SCHEMA = ServiceSchema(
         ErasureRequest,
         IssuedDocumentRecord,
         DocumentCollectionRecord,
+        BillRecord,
     ],
     limits=True,
     sign_in=True,

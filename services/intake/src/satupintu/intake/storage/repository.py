@@ -13,6 +13,7 @@ from sqlmodel import col, delete, select, update
 
 from satupintu.intake.storage.tables import (
     ApplicationRecord,
+    BillRecord,
     CitizenKeyGrant,
     CitizenKeyRecord,
     CitizenProfile,
@@ -431,3 +432,35 @@ class IssuedDocumentRepository:
         )
         found = (await self._session.execute(statement)).scalars().all()
         return {collection.document_id: collection for collection in found}
+
+
+class BillRepository:
+    """Applications' bills, as the tracking page shows them, within the caller's transaction."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def record_bill(self, bill: BillRecord) -> bool:
+        """Record a bill unless one with its id is recorded already (a repeat changes nothing); whether it was new."""
+        statement = (
+            insert(BillRecord)
+            .values(**bill.model_dump())
+            .on_conflict_do_nothing(index_elements=["bill_id"])
+            .returning(col(BillRecord.bill_id))
+        )
+        return (await self._session.execute(statement)).first() is not None
+
+    async def bill(self, bill_id: str) -> BillRecord | None:
+        """The bill ``bill_id``, locked for this transaction (its events apply one at a time)."""
+        statement = select(BillRecord).where(col(BillRecord.bill_id) == bill_id).with_for_update()
+        return (await self._session.execute(statement)).scalar_one_or_none()
+
+    async def latest_of(self, application_id: str) -> BillRecord | None:
+        """The application's latest bill, if it has one."""
+        statement = (
+            select(BillRecord)
+            .where(col(BillRecord.application_id) == application_id)
+            .order_by(col(BillRecord.billed_at).desc(), col(BillRecord.bill_id))
+            .limit(1)
+        )
+        return (await self._session.execute(statement)).scalars().first()

@@ -256,3 +256,32 @@ class DocumentCollectionRecord(SQLModel, table=True):
     recorded_at: datetime = Field(
         sa_column=Column(DateTime(timezone=True), nullable=False), description="When intake recorded it."
     )
+
+
+class BillRecord(SQLModel, table=True):
+    """An application's fee as the payment service billed it (``payment.billed``) and its fate: paid
+    (``payment.confirmed``, with the channel and reference), expired (``payment.expired``) or withdrawn
+    (``payment.cancelled``). What the tracking page shows, with the QRIS code drawn from ``qris``. Nothing personal:
+    a bill names an application, a service and an amount, not who pays it."""
+
+    __tablename__ = "application_bills"
+
+    bill_id: str = Field(primary_key=True, description="The bill's id in the payment service.")
+    application_id: str = Field(index=True, description="The application the bill is for.")
+    service_code: str = Field(description="The catalogue service the fee is for.")
+    agency: str = Field(description="Lower-case code of the agency the fee is paid to.")
+    kind: str = Field(description="`pnbp` or `retribusi`.")
+    amount: int = Field(description="What to pay, in whole rupiah.")
+    billing_code: str = Field(description="The billing code the citizen pays with.")
+    qris: str = Field(sa_column=Column(Text, nullable=False), description="The dynamic QRIS payload.")
+    pay_before_stage: int = Field(description="The workflow stage that waits for the payment (0: the first).")
+    state: str = Field(description="`awaiting_payment`, `paid`, `expired` or `cancelled`.")
+    billed_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    paid_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    channel: str | None = Field(default=None, description="Where it was paid: `gateway` or `counter`.")
+    reference: str | None = Field(default=None, description="The gateway's transaction id or the receipt number.")
+    ended_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True)), description="When it expired or was withdrawn."
+    )
+    updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from satupintu.common.auth import Role
 from satupintu.common.identity import public_nik
+from satupintu.common.money import rupiah
 from satupintu.common.oidc.sessions import SignedIn
 from satupintu.intake.api.dependencies import context
 from satupintu.intake.api.tracking import pdf_response
@@ -84,6 +85,11 @@ async def my_applications(request: Request) -> Response:
                 "state": application.status,
                 "state_label": t.application_state(application.status),
                 "submitted_at": t.moment(application.submitted_at),
+                "awaiting_payment": t(
+                    "my_applications_awaiting_payment", amount=rupiah(application.awaiting_payment, t.language)
+                )
+                if application.awaiting_payment is not None
+                else "",
             }
             for application in found
         ],

@@ -12,12 +12,13 @@ from fastapi.responses import HTMLResponse, Response
 
 from satupintu.common.catalogue import Catalogue, ServiceDefinition
 from satupintu.common.lockout import LockedOut
+from satupintu.common.money import rupiah
 from satupintu.common.web.uploads import read_text_form
 from satupintu.intake.api.dependencies import context
 from satupintu.intake.api.tracking import pdf_response
 from satupintu.intake.domain import ApplicationNotFound, DocumentUnavailable
 from satupintu.intake.i18n import Translator
-from satupintu.intake.schemas import ApplicationStatus, TaskStatus
+from satupintu.intake.schemas import ApplicationStatus, BillStatus, TaskStatus
 from satupintu.intake.web.fields import FormField, SummaryItem
 from satupintu.intake.web.forms import compact
 from satupintu.intake.web.rendering import agency_name, page, redirect, translator
@@ -237,6 +238,30 @@ def _documents(
     return shown
 
 
+def _bill(bill: BillStatus | None, t: Translator) -> dict[str, Any] | None:
+    """The application's fee as the page shows it: what, to whom, the billing code and deadline, and the QRIS code
+    while it is to pay; the payment's date and reference once paid; when it expired or was withdrawn."""
+    if bill is None:
+        return None
+    amount = rupiah(bill.amount, t.language)
+    return {
+        "state": bill.status,
+        "state_label": t(f"bill_state.{bill.status}"),
+        "amount": amount,
+        "kind": t(f"bill_kind.{bill.kind}"),
+        "agency": bill.agency_name.get(t.language) or bill.agency_name.get("id", bill.agency),
+        "billing_code": bill.billing_code,
+        "expires_at": t.moment(bill.expires_at),
+        "waits": t("bill_waits_first" if bill.pay_before_stage == 0 else "bill_waits_issuing"),
+        "qris_png": bill.qris_png,
+        "qris_alt": t("bill_qris_alt", amount=amount, code=bill.billing_code),
+        "paid_at": t.moment(bill.paid_at) if bill.paid_at else "",
+        "channel": t(f"bill_channel.{bill.channel}") if bill.channel else "",
+        "reference": bill.reference or "",
+        "ended_at": t.moment(bill.ended_at) if bill.ended_at else "",
+    }
+
+
 def status_page(
     request: Request,
     status: ApplicationStatus,
@@ -282,5 +307,6 @@ def status_page(
         asked=any(task.questions for task in status.tasks),
         outputs=_outputs(status.outputs, catalogue, t.language) if status.status == "completed" else [],
         documents=_documents(status, t, download_url),
+        bill=_bill(status.bill, t),
         timeline=_timeline(status, catalogue, t),
     )
