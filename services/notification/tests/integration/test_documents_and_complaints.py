@@ -1,7 +1,7 @@
 """What notification tells a citizen at the end of the journey, on the real broker and database, through a real SMTP
-server and SMS gateway: their document is ready (in their language, with the tracking link and no NIK, once), and a
-complainant is told of the receipt, the complaint being taken up and the answer, each once, in the language they
-filed in, on the contact they filed with."""
+server and SMS gateway: their document is ready (in their language, with the tracking link and no NIK, once; a
+business's representative is told with the business named), and a complainant is told of the receipt, the complaint
+being taken up and the answer, each once, in the language they filed in, on the contact they filed with."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import pytest
 from services.notification.tests.integration.parties import PUBLIC_BASE_URL, Notification, Outside
 from services.notification.tests.integration.test_notification_delivery import (
     NIK,
+    information_requested,
     international,
     publish,
     submitted,
@@ -20,7 +21,7 @@ from services.notification.tests.integration.test_notification_delivery import (
 )
 
 from satupintu.common.settings import KafkaSettings
-from satupintu.contract.applications import ApplicationSubmitted
+from satupintu.contract.applications import ApplicationSubmitted, Business
 from satupintu.contract.base import DocumentRef
 from satupintu.contract.documents import DocumentIssued
 from satupintu.contract.envelope import Event
@@ -92,6 +93,42 @@ async def test_an_issued_document_is_told_to_the_applicant_once_in_their_languag
     else:
         assert subject.startswith("Your document is ready: Police Clearance Certificate")
         assert "Bring your KTP" not in body
+
+
+@pytest.mark.parametrize("language", ["id", "en"])
+async def test_a_business_is_named_when_its_representative_is_asked_for_information_and_told_its_document_is_ready(
+    notification: Notification, outside: Outside, kafka: KafkaSettings, language: str
+) -> None:
+    email, phone = f"budi.{uuid.uuid4().hex[:8]}@example.id", unique_phone()
+    person = submitted(language, email=email, phone=phone)
+    business = Business(nib="8120001234567", npwp="0012345678901000", name="PT Maju Jaya")
+    applicant = person.payload.applicant.model_copy(update={"kind": "business", "business": business})
+    first = Event(
+        payload=person.payload.model_copy(update={"applicant": applicant}),
+        source=person.source,
+        subject=person.subject,
+        actor=person.actor,
+    )
+    asked, document = information_requested(first), issued(first, collect_at_counter=False)
+    await publish(kafka, first, asked, document)
+
+    await notification.settled(first.subject, count=3 * 3)
+
+    mails = {mail["Message-ID"].strip(): mail for mail in outside.mail.to(email)}  # the representative's
+    domain = notification.settings.message_id_domain
+    question = mails[f"<{message_id(asked.id, 'email')}@{domain}>"].get_content()
+    ready = mails[f"<{message_id(document.id, 'email')}@{domain}>"]
+    ready_subject = " ".join(str(ready["Subject"]).split())
+    texts = [t.message for t in outside.gateway.to(international(phone))]
+    if language == "id":
+        assert "untuk memproses permohonan Surat Keterangan Catatan Kepolisian (SKCK) PT Maju Jaya (" in question
+        assert ready_subject.startswith("Dokumen PT Maju Jaya sudah terbit")
+    else:
+        assert "to process PT Maju Jaya's Police Clearance Certificate (SKCK) application" in question
+        assert ready_subject.startswith("PT Maju Jaya's document is ready")
+        assert "issued PT Maju Jaya's Police Clearance Certificate" in ready.get_content()
+    assert sum("PT Maju Jaya" in text for text in texts) == 3
+    assert "0012345678901000" not in question + ready.get_content()
 
 
 def complaint_events(language: str, contact: str | None) -> list[Event[Any]]:

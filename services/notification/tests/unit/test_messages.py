@@ -3,6 +3,7 @@ data: first name and masked NIK, never the full NIK, e-mail or phone."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -20,7 +21,8 @@ from satupintu.contract.applications import (
     ApplicationTaskSlaBreached,
     Business,
 )
-from satupintu.contract.base import EventPayload
+from satupintu.contract.base import DocumentRef, EventPayload
+from satupintu.contract.documents import DocumentIssued
 from satupintu.contract.envelope import Event
 from satupintu.contract.mall import ComplaintSlaBreached, SurveyInvited
 from satupintu.contract.payments import PaymentBilled, PaymentConfirmed, PaymentExpiring
@@ -134,6 +136,26 @@ def payment_payloads() -> list[EventPayload]:
     ]
 
 
+def document_issued() -> DocumentIssued:
+    """The SKCK the police issued for the application."""
+    return DocumentIssued(
+        document_id=uuid.uuid4(),
+        application_id="app-1",
+        agency="polres",
+        service_code="skck",
+        number="SKCK/POLRES/2026/00042",
+        issued_at=FRIDAY,
+        valid_until=date(2027, 5, 27),
+        sha256="ab" * 32,
+        size_bytes=48_213,
+        pdf=DocumentRef(name="skck", sha256="ab" * 32),
+        holder_initials="S. R.",
+        holder_nik_masked="************0002",
+        officer="officer:polres:rina",
+        collect_at_counter=True,
+    )
+
+
 @pytest.mark.parametrize("language", LANGUAGES)
 @pytest.mark.parametrize("payload", lifecycle_payloads(), ids=lambda payload: payload.event_type)
 def test_every_lifecycle_template_renders_in_the_applicants_language_without_full_personal_data(
@@ -167,13 +189,35 @@ def test_messages_about_a_business_application_name_the_business_and_greet_its_r
     business = Business(nib="8120001234567", npwp="sealed.v1.npwp", name="PT Maju Jaya")
     representative = APPLICANT.model_copy(update={"kind": "business", "business": business, "language": language})
     their_contact = Contact.of_applicant(representative, "SP-ABCDE-123456-7890AB", "cek-sertifikat-tanah")
-    payloads = lifecycle_payloads()
+    named = "PT Maju Jaya" if language == "id" else "PT Maju Jaya's"
 
-    for payload in (payloads[0], payloads[2], payloads[3]):
+    for payload in [*lifecycle_payloads(), document_issued()]:
         _, message = composer().lifecycle_message(event(payload), their_contact)
         assert message.body.startswith("Yth. Siti," if language == "id" else "Dear Siti,")
-        assert ("PT Maju Jaya" if language == "id" else "PT Maju Jaya's") in message.body, message.body
+        assert named in message.body, message.body
     assert their_contact.email == "siti@example.id"  # told through the representative
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_document_ready_and_late_messages_of_a_business_name_it_in_their_subject(language: str) -> None:
+    business = Business(nib="8120001234567", npwp="sealed.v1.npwp", name="PT Maju Jaya")
+    representative = APPLICANT.model_copy(update={"kind": "business", "business": business, "language": language})
+    their_contact = Contact.of_applicant(representative, "SP-ABCDE-123456-7890AB", "skck")
+
+    _, ready = composer().lifecycle_message(event(document_issued()), their_contact)
+    _, late = composer().lifecycle_message(event(lifecycle_payloads()[4]), their_contact)
+    _, persons = composer().lifecycle_message(event(document_issued()), contact(language))
+
+    if language == "id":
+        assert ready.subject.startswith("Dokumen PT Maju Jaya sudah terbit: Surat Keterangan Catatan Kepolisian")
+        assert "untuk permohonan Surat Keterangan Catatan Kepolisian (SKCK) PT Maju Jaya (" in ready.body
+        assert late.subject.startswith("Mohon maaf, permohonan PT Maju Jaya terlambat")
+        assert persons.subject.startswith("Dokumen Anda sudah terbit")
+    else:
+        assert ready.subject.startswith("PT Maju Jaya's document is ready: Police Clearance Certificate")
+        assert "issued PT Maju Jaya's Police Clearance Certificate" in ready.body
+        assert late.subject.startswith("We are sorry: PT Maju Jaya's application is late")
+        assert persons.subject.startswith("Your document is ready")
 
 
 def test_information_request_lists_the_questions_and_links_to_the_answer_page() -> None:

@@ -213,7 +213,7 @@ async def _answer_with(
     catalogue = context(request).catalogue
     documents = context(request).documents
     errors = FormErrors()
-    kept = await take_documents(service, form, documents, t, errors)
+    kept = await take_documents(service.documents, form, documents, t, errors)
     sections = _answer_fields(service, asking, t, form, max_bytes=documents.max_bytes, kept=kept, catalogue=catalogue)
     checked = CheckedForm(
         t,

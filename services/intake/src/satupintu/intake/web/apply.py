@@ -1,7 +1,9 @@
 """Applying: the service's form (the applicant, the catalogue's fields, a file per document, consent), every error
-shown at once, and the tracking code once the application is accepted. A citizen signed in with an account finds
-their NIK and name filled in, and applying for their own NIK with consent reuses their saved data without a
-one-time code (decision 0024)."""
+shown at once, and the tracking code once the application is accepted. Where the service takes businesses, the form
+asks who applies: a person, or a business (its name, NIB, NPWP and power of attorney) through a representative,
+whose the person fields then are; both sets are on the page, and a person's application ignores the business's. A
+citizen signed in with an account finds their NIK and name filled in, and applying for their own NIK with consent
+reuses their saved data without a one-time code (decision 0024)."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 
-from satupintu.common.catalogue import ServiceDefinition
+from satupintu.common.catalogue import POWER_OF_ATTORNEY, DocumentRequirement, ServiceDefinition
 from satupintu.common.identity import public_nik
 from satupintu.common.web.uploads import read_form
 from satupintu.intake.api.dependencies import context
@@ -31,6 +33,8 @@ from satupintu.intake.web.fields import (
     KeptDocument,
     SummaryItem,
     applicant_fields,
+    applicant_kind_field,
+    business_fields,
     data_field,
     document_field,
     text,
@@ -46,6 +50,18 @@ _SUBMISSION_KEY = re.compile(r"page-[A-Za-z0-9_-]{16,64}")
 
 def _new_submission_key() -> str:
     return f"page-{secrets.token_urlsafe(18)}"
+
+
+def _applicant_kind(form: FormData) -> str:
+    """Who the form says applies: what it chose where the service takes businesses, else a person (a business
+    chosen on a form that offers no choice is passed on, for the use case to refuse)."""
+    return text(form, "applicant-kind") or "person"
+
+
+def _requirements(service: ServiceDefinition, kind: str) -> tuple[DocumentRequirement, ...]:
+    """The documents an applicant of ``kind`` uploads with the form: a person's never include a power of attorney,
+    nor do those of a business where none may apply (the use case refuses it by its kind)."""
+    return service.documents_for("business" if kind == "business" and service.accepts(kind) else "person")
 
 
 def _apply_fields(
@@ -69,7 +85,14 @@ def _apply_fields(
     applicant = applicant_fields(t, form)
     if citizen is not None and form is None:  # the account's verified NIK and name, which they may change
         applicant[0].value, applicant[1].value = citizen.nik, name
+    takes_businesses = service.accepts("business")
+    business = [
+        *business_fields(t, form),
+        document_field(POWER_OF_ATTORNEY, t, max_bytes, kept.get(POWER_OF_ATTORNEY.name), answer=False),
+    ]
     return {
+        "kind": [applicant_kind_field(t, form)] if takes_businesses else [],
+        "business": business if takes_businesses else [],
         "applicant": applicant,
         "data": [data_field(definition, t, form, answer=False) for definition in service.fields],
         "documents": [
@@ -147,7 +170,15 @@ def _application(
     """The application the form describes, every error in it reported; None when it cannot be built. ``reusing``:
     fields left empty may be filled from saved data, so the form is checked by the use case alone."""
     data = form_data(service, form, checked, answer=False)
+    kind = _applicant_kind(form)
+    business = {
+        "name": text(form, "business-name").strip(),
+        "nib": compact(text(form, "business-nib"), dots=True),
+        "npwp": compact(text(form, "business-npwp"), dots=True),
+    }
     applicant = {
+        "kind": kind,
+        "business": {key: value for key, value in business.items() if value != ""} if kind == "business" else "",
         "nik": compact(text(form, "applicant-nik")),
         "name": text(form, "applicant-name").strip(),
         "email": text(form, "applicant-email").strip() or None,
@@ -192,10 +223,13 @@ async def _apply(request: Request, service: ServiceDefinition, form: FormData) -
     account = await signed_in(request)
     # Signed in counts only for a form the account's own page sent (its CSRF token), never a forged one.
     citizen = identified(account) if context(request).sign_in.csrf_valid(request, text(form, "csrf_token")) else None
-    own = citizen is not None and compact(text(form, "applicant-nik")) == citizen.nik
+    kind = _applicant_kind(form)
+    # A business's representative neither reuses nor keeps their own profile with it (decision 0031).
+    own = citizen is not None and compact(text(form, "applicant-nik")) == citizen.nik and kind != "business"
     errors = FormErrors()
-    kept = await take_documents(service, form, documents, t, errors)
-    require_documents(service, kept, t, errors)
+    requirements = _requirements(service, kind)
+    kept = await take_documents(requirements, form, documents, t, errors)
+    require_documents(requirements, kept, t, errors)
     sections = _apply_fields(service, t, form, max_bytes=documents.max_bytes, kept=kept, citizen=citizen)
     checked = CheckedForm(
         t,

@@ -4,13 +4,13 @@ kept from an earlier try come back by hash, and a refused upload is answered in 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from fastapi import Request
 from fastapi.responses import Response
 from starlette.datastructures import FormData, UploadFile
 
-from satupintu.common.catalogue import DocumentRequirement, ServiceDefinition
+from satupintu.common.catalogue import DocumentRequirement
 from satupintu.common.problems import problem_response
 from satupintu.common.uploads import Refusal
 from satupintu.intake.documents import (
@@ -52,12 +52,17 @@ async def _store_upload(
 
 
 async def take_documents(
-    service: ServiceDefinition, form: FormData, documents: DocumentService, t: Translator, errors: FormErrors
+    requirements: Sequence[DocumentRequirement],
+    form: FormData,
+    documents: DocumentService,
+    t: Translator,
+    errors: FormErrors,
 ) -> dict[str, KeptDocument]:
-    """Store the files chosen, and keep the ones uploaded with an earlier try of this form (sent back by hash)."""
+    """Store the files chosen for ``requirements`` (any other file is left alone), and keep the ones uploaded with an
+    earlier try of this form (sent back by hash)."""
     kept: dict[str, KeptDocument] = {}
     earlier: dict[str, str] = {}
-    for requirement in service.documents:
+    for requirement in requirements:
         name = f"document-{requirement.name}"
         upload = form.get(name)
         if isinstance(upload, UploadFile) and upload.filename:
@@ -69,7 +74,7 @@ async def take_documents(
         elif _SHA256.fullmatch(previous := text(form, f"{name}-kept")):
             earlier[requirement.name] = previous
     known = await documents.describe(list(earlier.values())) if earlier else {}
-    for requirement in service.documents:
+    for requirement in requirements:
         record = known.get(earlier.get(requirement.name, ""))
         if record is not None and record.media_type in requirement.media_types:
             kept[requirement.name] = KeptDocument(record.sha256, record.original_name)
@@ -77,10 +82,10 @@ async def take_documents(
 
 
 def require_documents(
-    service: ServiceDefinition, kept: Mapping[str, KeptDocument], t: Translator, errors: FormErrors
+    requirements: Sequence[DocumentRequirement], kept: Mapping[str, KeptDocument], t: Translator, errors: FormErrors
 ) -> None:
     """Report each required document neither chosen nor kept (unless its field already has an error)."""
-    for requirement in service.documents:
+    for requirement in requirements:
         name = f"document-{requirement.name}"
         if requirement.required and requirement.name not in kept and name not in errors.by_field:
             errors.add(name, say(t, "upload", requirement.label.in_language(t.language)))

@@ -169,6 +169,50 @@ def applicant_fields(t: Translator, form: FormData | None) -> list[FormField]:
     ]
 
 
+def applicant_kind_field(t: Translator, form: FormData | None) -> FormField:
+    """Who applies, where a service takes businesses too: a person for themselves, or a business."""
+    return FormField(
+        "applicant-kind",
+        t("applicant_kind_label"),
+        kind="radios",
+        hint=t("applicant_kind_hint"),
+        value=text(form, "applicant-kind") or "person",
+        options=[Option("person", t("applicant_kind_person")), Option("business", t("applicant_kind_business"))],
+    )
+
+
+def business_fields(t: Translator, form: FormData | None) -> list[FormField]:
+    """A business applying through a representative: its registered name, NIB and NPWP."""
+    return [
+        FormField(
+            "business-name",
+            t("business_name_label"),
+            hint=t("business_name_hint"),
+            value=text(form, "business-name"),
+            autocomplete="organization",
+            spellcheck=False,
+        ),
+        FormField(
+            "business-nib",
+            t("nib_label"),
+            hint=t("nib_hint"),
+            value=text(form, "business-nib"),
+            autocomplete="off",
+            inputmode="numeric",
+            spellcheck=False,
+        ),
+        FormField(
+            "business-npwp",
+            t("npwp_label"),
+            hint=t("npwp_hint"),
+            value=text(form, "business-npwp"),
+            autocomplete="off",
+            inputmode="numeric",
+            spellcheck=False,
+        ),
+    ]
+
+
 def _option_label(value: str) -> str:
     return value[:1].upper() + value[1:]
 

@@ -95,9 +95,10 @@ def form_data(service: ServiceDefinition, form: FormData, checked: CheckedForm, 
     return data
 
 
-def compact(typed: str) -> str:
-    """A number people type in groups (a NIK, a phone number) without its spaces and dashes."""
-    return re.sub(r"[\s-]", "", typed)
+def compact(typed: str, *, dots: bool = False) -> str:
+    """A number people type in groups (a NIK, a phone number) without its spaces and dashes; with ``dots``, without
+    its dots too (an NPWP is written ``01.234.567.8-901.000``)."""
+    return re.sub(r"[\s.-]" if dots else r"[\s-]", "", typed)
 
 
 def path_to_name(*, documents: Sequence[str], renames: Mapping[str, str]) -> Callable[[str], str | None]:
@@ -108,6 +109,9 @@ def path_to_name(*, documents: Sequence[str], renames: Mapping[str, str]) -> Cal
         first = rest.split("/", 1)[0]
         if head in renames and not (first and head in {"applicant", "answers"}):
             return renames[head]
+        if head == "applicant" and first == "business":
+            detail = rest.split("/")[1:2]  # applicant/business/nib names business-nib; the bare business, its kind
+            return f"business-{detail[0]}" if detail else "applicant-kind"
         if head == "applicant" and first:
             return f"applicant-{first}"
         if head in {"data", "answers"} and first:

@@ -70,8 +70,11 @@ VALUE_MESSAGES = {
 # pydantic's EmailStr refuses with a bare ``value_error``, its only typed cause being which field it is.
 _FIELD_MESSAGES = {"applicant-email": "email"}
 
+# A business's numbers not in their format, told with the format they have.
+_PATTERN_MESSAGES = {"business-nib": "nib", "business-npwp": "npwp"}
+
 # Messages that name their field themselves (they carry no label).
-_SELF_NAMED = ("nik", "email", "phone")
+_SELF_NAMED = ("nik", "nib", "npwp", "email", "phone")
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,8 @@ def field_message(
 ) -> str:
     """What a person reads about a validation error of ``form_field``: said in their language, not pydantic's."""
     problem = _PROBLEMS.get(invalidity.error_type) or value_problem(form_field, invalidity, definition)
+    if problem == "pattern":
+        problem = _PATTERN_MESSAGES.get(form_field.name, problem)
     if problem == "required":
         problem = {"file": "upload", "radios": "choose", "select": "choose", "checkbox": "choose"}.get(
             form_field.kind, "required"
