@@ -50,6 +50,8 @@ class ApplicationState(StrEnum):
     INFORMATION_REQUESTED = "information_requested"
     COMPLETED = "completed"
     REJECTED = "rejected"
+    CANCELLED = "cancelled"
+    """Ended without a decision on it: its fee was not paid before the bill expired (``application.cancelled``)."""
 
 
 class TaskState(StrEnum):
