@@ -157,7 +157,9 @@ class ErasureService:
         return done
 
     async def _duty(self, repository: ErasureRepository, nik_hash: str, now: datetime) -> RetentionDuty | None:
-        if await repository.has_open_application(nik_hash, (ApplicationState.COMPLETED, ApplicationState.REJECTED)):
+        if await repository.has_open_application(
+            nik_hash, (ApplicationState.COMPLETED, ApplicationState.REJECTED, ApplicationState.CANCELLED)
+        ):
             return RetentionDuty(OPEN_APPLICATION_RULE, None)
         issued = await repository.last_issued_at(nik_hash, ApplicationState.COMPLETED)
         if issued is not None and issued + self._issued_retention > now:
