@@ -13,7 +13,6 @@ import pytest
 
 from satupintu.common.settings import DatabaseSettings, KafkaSettings
 from satupintu.contract.applications import (
-    ApplicationCancelled,
     ApplicationCompleted,
     ApplicationInformationRequested,
     ApplicationStageStarted,
@@ -122,34 +121,6 @@ async def test_status_projection_follows_a_lifecycle_and_applies_a_redelivered_e
     assert final["current_stage"] == 0
     assert missing.status_code == 404
     assert missing.json()["type"].endswith("/unknown-tracking-code")
-
-
-async def test_an_application_cancelled_for_an_unpaid_fee_shows_as_cancelled_in_both_languages(
-    intake_settings: IntakeSettings, kafka_settings: KafkaSettings
-) -> None:
-    app = create_intake(intake_settings)
-    async with running(app) as client:
-        accepted = (await client.post("/applications", json=await skck_application(client))).json()
-        application_id, code = accepted["application_id"], accepted["tracking_code"]
-        cancelled = routing_event(
-            application_id,
-            ApplicationCancelled(
-                application_id=application_id, reason="payment_expired", cancelled_at=datetime.now(UTC)
-            ),
-        )
-        await produce(kafka_settings, APPLICATIONS, [record_of(cancelled)])
-
-        async def status() -> dict[str, Any]:
-            body: dict[str, Any] = (await client.get(f"/applications/{code.lower()}")).json()
-            return body
-
-        final = await eventually(status, lambda body: body["status"] == "cancelled", what="cancelled")
-        page_id = (await client.get(f"/track/{code}?lang=id")).text
-        page_en = (await client.get(f"/track/{code}?lang=en")).text
-
-    assert [item["kind"] for item in final["timeline"]] == ["application.cancelled"]
-    assert "Dibatalkan: biaya tidak dibayar sebelum batas waktu" in page_id
-    assert "Cancelled: the fee was not paid in time" in page_en
 
 
 async def test_tracking_answers_and_pages_show_agencies_stages_and_states_but_no_internal_id(

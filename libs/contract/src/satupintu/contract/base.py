@@ -51,7 +51,7 @@ class ApplicationState(StrEnum):
     COMPLETED = "completed"
     REJECTED = "rejected"
     CANCELLED = "cancelled"
-    """Ended without a decision on it: its fee was not paid before the bill expired (``application.cancelled``)."""
+    """Ended without a decision: its fee was not paid in time (``application.cancelled``)."""
 
 
 class TaskState(StrEnum):

@@ -187,7 +187,6 @@ TEXTS: Final[translator.Texts] = {
         "state.information_requested": "Menunggu jawaban Anda",
         "state.completed": "Selesai",
         "state.rejected": "Ditolak",
-        "state.cancelled": "Dibatalkan: biaya tidak dibayar sebelum batas waktu",
         # Task states
         "task_state.assigned": "Menunggu diproses",
         "task_state.claimed": "Sedang diperiksa petugas",
@@ -203,7 +202,6 @@ TEXTS: Final[translator.Texts] = {
         "event.application.information_provided": "Anda menjawab pertanyaan {agency}",
         "event.application.completed": "Permohonan selesai",
         "event.application.rejected": "{agency} menolak permohonan",
-        "event.application.cancelled": "Dibatalkan: biaya tidak dibayar sebelum batas waktu",
         "event.application.sla_breached": "Batas waktu standar pelayanan terlewati",
         "event.unknown": "Perubahan status",
         # Errors beside fields
@@ -428,7 +426,6 @@ TEXTS: Final[translator.Texts] = {
         "state.information_requested": "Waiting for your answer",
         "state.completed": "Completed",
         "state.rejected": "Rejected",
-        "state.cancelled": "Cancelled: the fee was not paid in time",
         "task_state.assigned": "Waiting to be processed",
         "task_state.claimed": "Being reviewed by an officer",
         "task_state.information_requested": "Waiting for your answer",
@@ -442,7 +439,6 @@ TEXTS: Final[translator.Texts] = {
         "event.application.information_provided": "You answered {agency}'s question",
         "event.application.completed": "Application completed",
         "event.application.rejected": "{agency} rejected the application",
-        "event.application.cancelled": "Cancelled: the fee was not paid in time",
         "event.application.sla_breached": "The service standard's time passed",
         "event.unknown": "Status change",
         "error.required": "Enter {label}",

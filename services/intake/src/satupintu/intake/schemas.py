@@ -193,10 +193,7 @@ class ApplicationStatus(BaseModel):
     tracking_code: str = Field(description="The tracking code.")
     service_code: str = Field(description="The catalogue service.")
     service_name: dict[str, str] = Field(description="Its name in id and en.")
-    status: str = Field(
-        description="submitted, in_progress, information_requested, completed, rejected or cancelled (the fee was "
-        "not paid in time)."
-    )
+    status: str = Field(description="submitted, in_progress, information_requested, completed or rejected.")
     applicant_nik: str = Field(description="The applicant's NIK: its last 4 digits only (`************0002`).")
     applicant_initials: str = Field(description="The applicant's initials.")
     submitted_at: datetime = Field(description="When intake accepted it.")

@@ -9,7 +9,6 @@ from typing import Any
 from satupintu.common.consumer import UnitOfWork
 from satupintu.common.runtime import ServiceRuntime
 from satupintu.contract.applications import (
-    ApplicationCancelled,
     ApplicationCompleted,
     ApplicationInformationProvided,
     ApplicationInformationRequested,
@@ -146,15 +145,6 @@ class StatusProjection:
         application.updated_at = event.time
         self._timeline(uow, event, rejected.agency, {"reason": rejected.reason})
 
-    async def on_cancelled(self, uow: UnitOfWork, event: Event[ApplicationCancelled]) -> None:
-        """Routing cancelled the application: its fee was not paid before the bill expired."""
-        application = await self._application(uow, event)
-        if application is None:
-            return
-        application.status = ApplicationState.CANCELLED
-        application.updated_at = event.time
-        self._timeline(uow, event, None, {"reason": event.payload.reason})
-
     async def on_sla_breached(self, uow: UnitOfWork, event: Event[ApplicationSlaBreached]) -> None:
         """The service standard's completion time passed."""
         application = await self._application(uow, event)
@@ -177,7 +167,6 @@ def subscribe(runtime: ServiceRuntime, projection: StatusProjection, issued: Iss
             ApplicationInformationProvided: projection.on_information_provided,
             ApplicationCompleted: projection.on_completed,
             ApplicationRejected: projection.on_rejected,
-            ApplicationCancelled: projection.on_cancelled,
             ApplicationSlaBreached: projection.on_sla_breached,
             DocumentIssued: issued.on_issued,
             DocumentRevoked: issued.on_revoked,
