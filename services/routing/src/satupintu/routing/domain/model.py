@@ -161,6 +161,8 @@ class Workflow:
             form=dict(submitted.data),
             documents=[document.model_dump() for document in submitted.documents],
             outputs={},
+            payment_stage=service.payment_stage(),
+            paid_at=paid_at,
             due_at=planning.due_at(service.agency, now, service.sla_working_days),
             created_at=now,
             updated_at=now,
@@ -169,8 +171,6 @@ class Workflow:
                 if service.document is not None
                 else None
             ),
-            payment_stage=service.payment_stage(),
-            paid_at=paid_at,
         )
         return workflow, workflow._enter_stage(service, 0, planning, now)
 
