@@ -34,6 +34,7 @@ from satupintu.contract.topics import Topic, all_topic_names
 from satupintu.devtools.localstack.keycloak import LocalKeycloak
 from satupintu.devtools.testing.apps import running
 from satupintu.devtools.testing.clock import SettableClock
+from satupintu.devtools.testing.payments import payment_confirmed
 from satupintu.devtools.testing.plugin import service_database
 from satupintu.devtools.testing.sign_in import KeycloakAdmin, Person
 from satupintu.devtools.testing.waiting import eventually
@@ -115,10 +116,11 @@ class Desk:
         await eventually(lambda: self.pool(headers), lambda ids: task_id in ids, what=f"task {task_id} on the desk")
 
     async def routed_task(self, headers: dict[str, str], agency: str = "polres") -> Event[TaskAssigned]:
-        """Submit an SKCK application (one police task) to the running routing and wait until the officer's pool
-        lists its task; the assignment."""
+        """Submit an SKCK application (one police task) to the running routing, its fee paid, and wait until the
+        officer's pool lists its task; the assignment."""
         submitted = submitted_event("skck")
-        await produce(self.kafka, Topic.APPLICATIONS.name_for(), [record_of(submitted)])
+        paid = payment_confirmed(submitted.subject)
+        await produce(self.kafka, Topic.APPLICATIONS.name_for(), [record_of(submitted), record_of(paid)])
         [assignment] = await wait_for_events(
             self.kafka, Topic.AGENCY_TASKS.name_for(agency), submitted.subject, "task.assigned"
         )

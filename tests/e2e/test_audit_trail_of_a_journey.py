@@ -16,6 +16,7 @@ from satupintu.audit.main import create_app as create_audit
 from satupintu.common.auth import Role, TokenIssuer, load_or_create_local_keys
 from satupintu.common.settings import AuthSettings, DatabaseSettings, KafkaSettings
 from satupintu.contract.topics import Topic
+from satupintu.devtools.testing.payments import pay
 from satupintu.devtools.testing.plugin import service_database
 from satupintu.devtools.testing.waiting import eventually
 from satupintu.intake.config import IntakeSettings
@@ -60,6 +61,7 @@ async def test_every_event_of_an_end_to_end_application_appears_once_in_order_pe
             answer = await intake_client.post("/applications", json=await skck_application(intake_client))
             assert answer.status_code == 202, answer.text
             application_id = answer.json()["application_id"]
+            await pay(kafka_settings, application_id)
             await wait_for_events(
                 kafka_settings, Topic.APPLICATIONS.name_for(), application_id, "application.completed"
             )
@@ -107,6 +109,7 @@ async def test_every_event_of_an_end_to_end_application_appears_once_in_order_pe
     assert Counter(row.type for row in rows if row.type != "access.recorded") == Counter(
         {
             "application.submitted": 1,
+            "payment.confirmed": 1,
             "application.stage_started": 1,
             "task.assigned": 1,
             "application.task_updated": 2,

@@ -12,6 +12,7 @@ import pytest
 from satupintu.common.settings import KafkaSettings
 from satupintu.contract.base import Decision
 from satupintu.contract.topics import Topic
+from satupintu.devtools.testing.payments import pay
 from satupintu.devtools.testing.sealing import opened, reader_keys
 from satupintu.devtools.testing.waiting import eventually
 from satupintu.intake.config import IntakeSettings
@@ -37,6 +38,7 @@ async def test_answer_is_accepted_once_and_refused_when_nothing_was_asked(
     async with running(intake) as client, running(routing):
         accepted = (await client.post("/applications", json=await skck_application(client))).json()
         application_id, code = accepted["application_id"], accepted["tracking_code"]
+        await pay(kafka_settings, application_id)
         answer = {"nik": "3171015506900002", "answers": {"address": "Jl. Merdeka No. 1 RT 02"}, "message": "Sudah"}
 
         [assignment] = await wait_for_events(

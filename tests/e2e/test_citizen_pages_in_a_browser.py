@@ -7,14 +7,17 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.async_api import Browser, Page, ViewportSize, async_playwright, expect
+from sqlalchemy import text
 
+from satupintu.common.settings import KafkaSettings
 from satupintu.devtools.testing.browser import CHROMIUM_ARGS, SCREENSHOTS, chromium, screenshot_path, serving
+from satupintu.devtools.testing.payments import pay
 from satupintu.devtools.testing.waiting import eventually
 from satupintu.intake.config import IntakeSettings
 from satupintu.intake.main import create_app as create_intake
@@ -74,7 +77,9 @@ async def fits(page: Page) -> bool:
     return overflow
 
 
-async def apply_for_skck(browser: Browser, base_url: str, language: str, ktp: Path) -> None:
+async def apply_for_skck(
+    browser: Browser, base_url: str, language: str, ktp: Path, pay_for: Callable[[str], Awaitable[None]]
+) -> None:
     words = WORDS[language]
     context = await browser.new_context(
         base_url=base_url, viewport=PHONE, locale="id-ID" if language == "id" else "en-GB"
@@ -125,6 +130,7 @@ async def apply_for_skck(browser: Browser, base_url: str, language: str, ktp: Pa
         code = (await page.locator("#tracking-code").inner_text()).strip()
         assert code.startswith("SP-")
         await screenshot(page, f"confirmation-{language}")
+        await pay_for(code)  # SKCK's fee, paid as the payment service would say
 
         await page.get_by_role("link", name=words["see_status"]).click()
         await expect(page.get_by_role("heading", name=words["status"], level=1)).to_be_visible()
@@ -145,17 +151,25 @@ async def apply_for_skck(browser: Browser, base_url: str, language: str, ktp: Pa
 
 
 async def test_citizen_applies_in_each_language_and_follows_the_application(
-    make_settings: Callable[..., Any], tmp_path: Path
+    make_settings: Callable[..., Any], kafka_settings: KafkaSettings, tmp_path: Path
 ) -> None:
     intake = create_intake(await make_settings(IntakeSettings, "intake", documents_dir=tmp_path / "documents"))
     routing = create_routing(await make_settings(RoutingSettings, "routing"))
     ktp = tmp_path / "ktp.pdf"
     ktp.write_bytes(f"%PDF-1.4 KTP Siti Rahayu {uuid.uuid4()}\n%%EOF\n".encode())
+
+    async def pay_for(tracking_code: str) -> None:
+        async with intake.state.runtime.engine.connect() as connection:
+            found = await connection.execute(
+                text("SELECT id FROM applications WHERE tracking_code = :code"), {"code": tracking_code}
+            )
+            await pay(kafka_settings, str(found.scalar_one()))
+
     async with running(routing), serving(intake, "intake") as base_url, async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
         try:
             for language in ("id", "en"):
-                await apply_for_skck(browser, base_url, language, ktp)
+                await apply_for_skck(browser, base_url, language, ktp, pay_for)
         finally:
             await browser.close()
     for language in ("id", "en"):

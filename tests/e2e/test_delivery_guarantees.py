@@ -16,6 +16,7 @@ from satupintu.common.auth import Role, TokenIssuer, load_or_create_local_keys
 from satupintu.common.settings import AuthSettings, KafkaSettings
 from satupintu.contract.topics import Topic, dead_letter_topic
 from satupintu.devtools.testing.kafka import read_to_end
+from satupintu.devtools.testing.payments import pay, payment_confirmed
 from satupintu.devtools.testing.waiting import eventually
 from satupintu.intake.config import IntakeSettings
 from satupintu.intake.main import create_app as create_intake
@@ -69,6 +70,7 @@ async def test_relay_crash_after_commit_loses_nothing_and_routing_acts_once(
             answer = await client.post("/applications", json=await skck_application(client))
             assert answer.status_code == 202, answer.text
             application_id = answer.json()["application_id"]
+            await pay(kafka_settings, application_id)
             await eventually(lambda: _true_when(not runtime.relay.is_active), what="relay crashed")
         finally:
             faults.disarm(crash_point)
@@ -121,7 +123,8 @@ async def test_redelivered_event_has_one_effect(
     application_id = event.subject
 
     async with running(routing):
-        await produce(kafka_settings, Topic.APPLICATIONS.name_for(), [record_of(event), record_of(event)])
+        paid = record_of(payment_confirmed(application_id))
+        await produce(kafka_settings, Topic.APPLICATIONS.name_for(), [record_of(event), record_of(event), paid])
         consumer = routing.state.runtime.consumers[0]
         duplicates_before = consumer.duplicates
 

@@ -23,6 +23,7 @@ from satupintu.common.auth import Role, TokenIssuer, load_or_create_local_keys
 from satupintu.common.document_store import MAGIC
 from satupintu.common.settings import AuthSettings, KafkaSettings
 from satupintu.contract.topics import Topic
+from satupintu.devtools.testing.payments import pay
 from satupintu.devtools.testing.waiting import eventually
 from satupintu.intake.config import IntakeSettings
 from satupintu.intake.main import create_app as create_intake
@@ -74,6 +75,7 @@ async def test_a_ktp_scan_is_sealed_at_rest_served_only_to_its_agency_and_a_refu
         }
         submitted = await citizen.post("/applications", json=application)
         assert submitted.status_code == 202, submitted.text
+        await pay(kafka_settings, submitted.json()["application_id"])
 
         async def police_pool() -> list[dict[str, Any]]:
             answer = await officers.get("/tasks", headers=police)

@@ -28,6 +28,7 @@ from satupintu.audit.main import create_app as create_audit
 from satupintu.common.auth import Role, TokenIssuer, load_or_create_local_keys
 from satupintu.common.sealing import is_sealed, sealed_key_id
 from satupintu.common.settings import AuthSettings, KafkaSettings
+from satupintu.devtools.testing.payments import pay
 from satupintu.devtools.testing.waiting import eventually
 from satupintu.intake.config import IntakeSettings
 from satupintu.intake.main import create_app as create_intake
@@ -128,6 +129,7 @@ async def test_after_an_erasure_nothing_anywhere_opens_to_the_citizen_and_the_au
                 )
                 assert answer.status_code == 202, answer.text
                 code, application_id = answer.json()["tracking_code"], answer.json()["application_id"]
+                await pay(kafka_settings, application_id)
 
                 async def status() -> str:
                     return str((await citizen.get(f"/applications/{code}")).json()["status"])

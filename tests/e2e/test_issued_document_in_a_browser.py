@@ -27,6 +27,7 @@ from satupintu.contract.topics import Topic
 from satupintu.devtools.localstack.keycloak import LocalKeycloak
 from satupintu.devtools.testing.browser import CHROMIUM_ARGS, chromium, free_port, screenshot_path, serving
 from satupintu.devtools.testing.clock import SettableClock
+from satupintu.devtools.testing.payments import pay
 from satupintu.devtools.testing.sign_in import KeycloakAdmin
 from satupintu.devtools.testing.waiting import eventually
 from satupintu.intake.config import IntakeSettings
@@ -90,6 +91,7 @@ async def submit_and_approve(intake: str, desk: Desk) -> tuple[str, str]:
         answer = await citizen.post("/applications", json=await skck_application(citizen))
     assert answer.status_code == 202, answer.text
     application_id: str = answer.json()["application_id"]
+    await pay(desk.kafka, application_id)
     officer = desk.token("polres", "rina")
     [assignment] = await wait_for_events(desk.kafka, POLRES_TASKS, application_id, "task.assigned")
     task_id = assignment.payload.task_id

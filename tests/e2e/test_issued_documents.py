@@ -30,6 +30,7 @@ from satupintu.common.document_store import DocumentCipher, LocalDocumentStore
 from satupintu.common.settings import AuthSettings, KafkaSettings
 from satupintu.contract.envelope import Event
 from satupintu.contract.topics import Topic
+from satupintu.devtools.testing.payments import pay
 from satupintu.devtools.testing.waiting import eventually
 from satupintu.intake.config import IntakeSettings
 from satupintu.intake.main import create_app as create_intake
@@ -48,6 +49,7 @@ async def submit_and_approve(intake: httpx.AsyncClient, desk: Any, officer: dict
     answer = await intake.post("/applications", json=await skck_application(intake))
     assert answer.status_code == 202, answer.text
     application_id: str = answer.json()["application_id"]
+    await pay(desk.kafka, application_id)
     [assignment] = await wait_for_events(desk.kafka, POLRES_TASKS, application_id, "task.assigned")
     task_id = assignment.payload.task_id
     await desk.wait_for_task(officer, task_id)

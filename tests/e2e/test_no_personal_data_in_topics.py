@@ -17,6 +17,7 @@ from satupintu.agency_sdk import AgencyWorker, Outcome, Task, approve, request_i
 from satupintu.audit.config import AuditSettings
 from satupintu.audit.main import create_app as create_audit
 from satupintu.common.settings import KafkaSettings
+from satupintu.devtools.testing.payments import pay
 from satupintu.devtools.testing.waiting import eventually
 from satupintu.intake.config import IntakeSettings
 from satupintu.intake.main import create_app as create_intake
@@ -77,6 +78,7 @@ async def test_after_a_whole_journey_no_topic_holds_a_personal_value_in_clear(
                 )
                 assert answer.status_code == 202, answer.text
                 code = answer.json()["tracking_code"]
+                await pay(kafka_settings, answer.json()["application_id"])
 
                 async def status() -> str:
                     return str((await citizen.get(f"/applications/{code}")).json()["status"])

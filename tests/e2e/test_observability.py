@@ -19,6 +19,7 @@ from satupintu.audit.main import create_app as create_audit
 from satupintu.common.settings import KafkaSettings
 from satupintu.common.tracing import configure_tracing
 from satupintu.contract.topics import Topic
+from satupintu.devtools.testing.payments import pay
 from satupintu.devtools.testing.waiting import eventually
 from satupintu.intake.config import IntakeSettings
 from satupintu.intake.main import create_app as create_intake
@@ -73,6 +74,7 @@ async def test_one_trace_runs_from_the_http_submit_to_the_audit_record_and_metri
             body = await skck_application(intake_client)
             answer = await intake_client.post("/applications", json=body)
             application_id = answer.json()["application_id"]
+            await pay(kafka_settings, application_id)
             await wait_for_events(
                 kafka_settings, Topic.APPLICATIONS.name_for(), application_id, "application.completed", timeout=60
             )

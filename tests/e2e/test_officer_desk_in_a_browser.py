@@ -22,6 +22,7 @@ from satupintu.contract.base import DocumentRef
 from satupintu.contract.topics import Topic
 from satupintu.devtools.localstack.keycloak import LocalKeycloak
 from satupintu.devtools.testing.browser import CHROMIUM_ARGS, chromium, free_port, screenshot_path, serving
+from satupintu.devtools.testing.payments import payment_confirmed
 from satupintu.devtools.testing.sign_in import KeycloakAdmin
 from satupintu.devtools.testing.waiting import eventually
 from tests.support import produce, record_of, submitted_event, wait_for_events
@@ -62,7 +63,7 @@ async def test_an_officer_signs_in_at_keycloak_sees_only_their_agencys_tasks_app
     )
     await assign("polres", due_at=now + timedelta(hours=5), fields={"purpose": "Visa kerja", "address": "Jl. Mawar 5"})
     foreign = await assign("imigrasi", service_code="paspor", fields={"mother_name": "Sri"})
-    await produce(kafka_settings, APPLICATIONS, [record_of(submitted)])
+    await produce(kafka_settings, APPLICATIONS, [record_of(submitted), record_of(payment_confirmed(application_id))])
     [assignment] = await wait_for_events(
         kafka_settings, Topic.AGENCY_TASKS.name_for("polres"), application_id, "task.assigned"
     )

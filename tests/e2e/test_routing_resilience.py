@@ -11,9 +11,12 @@ import pytest
 from satupintu.agency_sdk import AgencyWorker, Outcome, Task, approve
 from satupintu.common.faults import EXIT_CODE
 from satupintu.common.settings import DatabaseSettings, KafkaSettings
+from satupintu.contract.applications import ApplicationSubmitted
 from satupintu.contract.base import Decision
+from satupintu.contract.envelope import Event, KafkaRecord
 from satupintu.contract.topics import Topic
 from satupintu.devtools.testing.kafka import Record, read_to_end
+from satupintu.devtools.testing.payments import payment_confirmed
 from satupintu.devtools.testing.plugin import service_database
 from satupintu.devtools.testing.waiting import eventually
 from tests.processes import ServiceProcess
@@ -31,6 +34,13 @@ PBG_DATA = {
 }
 
 
+def paid(applications: list[Event[ApplicationSubmitted]]) -> list[KafkaRecord]:
+    """Each submission's record followed by its fee's payment (routing holds a fee service until paid)."""
+    return [
+        record for event in applications for record in (record_of(event), record_of(payment_confirmed(event.subject)))
+    ]
+
+
 async def test_crash_after_reading_a_decision_before_commit_yields_one_next_stage_task_per_agency(
     kafka_settings: KafkaSettings, database_settings: DatabaseSettings, tmp_path: Path
 ) -> None:
@@ -43,7 +53,9 @@ async def test_crash_after_reading_a_decision_before_commit_yields_one_next_stag
         await crashing.ready()
         submitted = submitted_event("pbg", PBG_DATA)
         application_id = submitted.subject
-        await produce(kafka_settings, APPLICATIONS, [record_of(submitted)])
+        await produce(
+            kafka_settings, APPLICATIONS, [record_of(submitted), record_of(payment_confirmed(application_id))]
+        )
         [works] = await wait_for_events(
             kafka_settings, Topic.AGENCY_TASKS.name_for("dinas-pupr"), application_id, "task.assigned"
         )
@@ -106,7 +118,7 @@ async def test_two_instances_share_the_work_and_one_killed_mid_run_loses_and_dup
     try:
         await asyncio.gather(first.ready(), second.ready())
         await worker.start()
-        await produce(kafka_settings, APPLICATIONS, [record_of(event) for event in applications[:20]])
+        await produce(kafka_settings, APPLICATIONS, paid(applications[:20]))
 
         async def completed() -> set[str]:
             records = await read_to_end(kafka_settings.bootstrap_servers, kafka_settings.topic_name(APPLICATIONS))
@@ -118,7 +130,7 @@ async def test_two_instances_share_the_work_and_one_killed_mid_run_loses_and_dup
 
         await eventually(completed, lambda done: len(done) >= 5, timeout=60, what="some applications completed")
         first.kill()
-        await produce(kafka_settings, APPLICATIONS, [record_of(event) for event in applications[20:]])
+        await produce(kafka_settings, APPLICATIONS, paid(applications[20:]))
         done = await eventually(completed, lambda found: found == ids, timeout=120, what="all 40 completed")
     finally:
         await worker.stop()

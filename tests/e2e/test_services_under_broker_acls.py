@@ -25,6 +25,7 @@ from satupintu.common.kafka_acls import principal, principal_acls, service_user
 from satupintu.contract.topics import Topic, dead_letter_topic
 from satupintu.devtools.localstack.acls import apply_acls, remove_acls
 from satupintu.devtools.testing.kafka import read_to_end
+from satupintu.devtools.testing.payments import pay
 from satupintu.devtools.testing.secure_kafka import SecuredKafka
 from satupintu.devtools.testing.waiting import eventually
 from satupintu.intake.config import IntakeSettings
@@ -79,6 +80,7 @@ async def test_every_service_and_a_worker_complete_an_application_under_their_ow
             answer = await intake.post("/applications", json=await skck_application(intake))
             assert answer.status_code == 202, answer.text
             application_id, tracking_code = answer.json()["application_id"], answer.json()["tracking_code"]
+            await pay(secure_kafka.service("payment"), application_id)  # as the payment service would
 
             async def status() -> str:
                 tracked = await intake.get(f"/applications/{tracking_code}")

@@ -13,6 +13,7 @@ from satupintu.agency_sdk import AgencyWorker, Outcome, Task, approve
 from satupintu.audit.config import AuditSettings
 from satupintu.audit.main import create_app as create_audit
 from satupintu.common.settings import KafkaSettings
+from satupintu.devtools.testing.payments import pay
 from satupintu.devtools.testing.waiting import eventually
 from satupintu.intake.config import IntakeSettings
 from satupintu.intake.main import create_app as create_intake
@@ -48,6 +49,7 @@ async def test_application_is_submitted_routed_approved_completed_notified_and_a
             answer = await intake_client.post("/applications", json=application)
             assert answer.status_code == 202, answer.text
             application_id = answer.json()["application_id"]
+            await pay(kafka_settings, application_id)  # SKCK's fee is paid before the police start
 
             async def audited_types() -> list[str]:
                 async with audit.state.runtime.engine.connect() as connection:
@@ -57,7 +59,7 @@ async def test_application_is_submitted_routed_approved_completed_notified_and_a
                     )
                     return [row.type for row in rows]
 
-            types = await eventually(audited_types, lambda seen: len(seen) >= 8, what="eight events audited")
+            types = await eventually(audited_types, lambda seen: len(seen) >= 9, what="nine events audited")
 
             async def notified() -> list[str]:
                 async with notification.state.runtime.engine.connect() as connection:
@@ -81,6 +83,7 @@ async def test_application_is_submitted_routed_approved_completed_notified_and_a
     assert sorted(types) == sorted(
         [
             "application.submitted",
+            "payment.confirmed",
             "application.stage_started",
             "task.assigned",
             "application.task_updated",

@@ -27,6 +27,7 @@ from satupintu.contract.envelope import Event
 from satupintu.contract.tasks import TaskAssigned
 from satupintu.contract.topics import Topic, dead_letter_topic
 from satupintu.devtools.localstack.keycloak import LocalKeycloak
+from satupintu.devtools.testing.payments import payment_confirmed
 from satupintu.devtools.testing.plugin import service_database
 from satupintu.devtools.testing.sign_in import KeycloakAdmin, Person
 from satupintu.devtools.testing.waiting import eventually
@@ -112,7 +113,7 @@ async def _limit_dead_letter_size(kafka: KafkaSettings, logical_topic: str) -> N
 async def assigned(routing: Routing, service_code: str = "skck") -> Event[TaskAssigned]:
     """A new application, submitted; its first task once routing assigned it."""
     submitted = submitted_event(service_code)
-    await produce(routing.kafka, APPLICATIONS, [record_of(submitted)])
+    await produce(routing.kafka, APPLICATIONS, [record_of(submitted), record_of(payment_confirmed(submitted.subject))])
     [assignment] = await wait_for_events(
         routing.kafka, Topic.AGENCY_TASKS.name_for("polres"), submitted.subject, "task.assigned"
     )

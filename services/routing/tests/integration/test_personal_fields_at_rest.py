@@ -19,6 +19,7 @@ from satupintu.contract.applications import ApplicationInformationProvided
 from satupintu.contract.base import Decision
 from satupintu.contract.envelope import Event
 from satupintu.contract.topics import Topic
+from satupintu.devtools.testing.payments import payment_confirmed
 from satupintu.devtools.testing.plugin import service_database
 from satupintu.routing.config import RoutingSettings
 from satupintu.routing.main import create_app
@@ -89,7 +90,7 @@ async def test_personal_fields_are_sealed_in_the_database_and_forwarded_opened(
 ) -> None:
     address, corrected = f"Jl. Merdeka {uuid.uuid4().hex}", f"Jl. Kenanga {uuid.uuid4().hex}"
     submitted = submitted_event("skck", {"purpose": "Melamar pekerjaan", "address": address})
-    await produce(kafka_settings, APPLICATIONS, [record_of(submitted)])
+    await produce(kafka_settings, APPLICATIONS, [record_of(submitted), record_of(payment_confirmed(submitted.subject))])
     [assignment] = await wait_for_events(kafka_settings, POLRES_TASKS, submitted.subject, "task.assigned")
     on_submission = await stored_row(routing, submitted.subject)
 
@@ -110,7 +111,7 @@ async def test_whom_the_document_is_for_is_sealed_in_the_database_and_forwarded_
     routing: FastAPI, kafka_settings: KafkaSettings
 ) -> None:
     submitted = submitted_event("skck", {"purpose": "Melamar pekerjaan", "address": "Jl. Merdeka 1"})
-    await produce(kafka_settings, APPLICATIONS, [record_of(submitted)])
+    await produce(kafka_settings, APPLICATIONS, [record_of(submitted), record_of(payment_confirmed(submitted.subject))])
     [assignment] = await wait_for_events(kafka_settings, POLRES_TASKS, submitted.subject, "task.assigned")
 
     reassigned = await answer_address(kafka_settings, assignment, {"address": "Jl. Kenanga 2"})
@@ -130,7 +131,7 @@ async def test_a_row_stored_before_sealing_has_its_personal_fields_sealed_and_st
 ) -> None:
     address = f"Jl. Melati {uuid.uuid4().hex}"
     submitted = submitted_event("skck", {"purpose": "Melamar pekerjaan", "address": address})
-    await produce(kafka_settings, APPLICATIONS, [record_of(submitted)])
+    await produce(kafka_settings, APPLICATIONS, [record_of(submitted), record_of(payment_confirmed(submitted.subject))])
     [assignment] = await wait_for_events(kafka_settings, POLRES_TASKS, submitted.subject, "task.assigned")
     runtime: ServiceRuntime = routing.state.runtime
     async with runtime.sessions() as session, session.begin():  # as a routing from before sealing stored it

@@ -15,6 +15,7 @@ from satupintu.contract.applications import ApplicationInformationProvided
 from satupintu.contract.base import Decision
 from satupintu.contract.topics import Topic
 from satupintu.devtools.testing.clock import SettableClock
+from satupintu.devtools.testing.payments import payment_confirmed
 from satupintu.devtools.testing.plugin import service_database
 from satupintu.routing.config import RoutingSettings
 from satupintu.routing.main import create_app
@@ -59,7 +60,9 @@ async def test_a_task_that_waited_three_working_days_is_due_three_working_days_l
 
         submitted = submitted_event("skck")
         application_id = submitted.subject
-        await produce(kafka_settings, APPLICATIONS, [record_of(submitted)])
+        await produce(
+            kafka_settings, APPLICATIONS, [record_of(submitted), record_of(payment_confirmed(application_id))]
+        )
         [assignment] = await wait_for_events(kafka_settings, POLRES_TASKS, application_id, "task.assigned")
         clock.now = datetime(2026, 11, 3, 10, 0, tzinfo=WIB)  # Tuesday: polres asks the citizen
         await decide(kafka_settings, decision_event(assignment, Decision.NEEDS_INFORMATION, questions=("Untuk apa?",)))

@@ -12,12 +12,14 @@ from zoneinfo import ZoneInfo
 import pytest
 from fastapi import FastAPI
 
+from satupintu.common.catalogue import load_catalogue
 from satupintu.common.settings import DatabaseSettings, KafkaSettings
 from satupintu.contract.applications import ApplicationInformationProvided
 from satupintu.contract.base import Decision, DocumentRef
 from satupintu.contract.envelope import Event
 from satupintu.contract.topics import Topic
 from satupintu.devtools.testing.clock import SettableClock
+from satupintu.devtools.testing.payments import pay
 from satupintu.devtools.testing.plugin import service_database
 from satupintu.devtools.testing.waiting import eventually
 from satupintu.routing.config import RoutingSettings
@@ -57,7 +59,11 @@ async def routing(kafka_settings: KafkaSettings, database_settings: DatabaseSett
 
 
 async def submit(kafka: KafkaSettings, event: Event[Any]) -> str:
+    """Submit the application, and pay its fee at once when its service has one (routing holds it until then)."""
     await produce(kafka, APPLICATIONS, [record_of(event)])
+    service = load_catalogue().service(event.payload.service_code)
+    if service is not None and service.fee is not None:
+        await pay(kafka, event.subject)
     return event.subject
 
 
@@ -87,6 +93,7 @@ async def test_one_agency_service_is_assigned_approved_and_completed_with_output
     assert completed.correlation_id == assignment.correlation_id
     assert await lifecycle(kafka_settings, application_id) == [
         "application.submitted",
+        "payment.confirmed",
         "application.stage_started",
         "application.task_updated",
         "application.task_updated",

@@ -1,7 +1,9 @@
 """A small catalogue and a driver for routing's workflow, in memory: what each unit test starts from.
 
 ``permit`` runs three stages (the owner checks, two agencies review in parallel, the owner issues its document with
-both reviews' outputs); ``letter`` is one agency, one stage. Task ids are ``task-1``, ``task-2``, ... in creation order.
+both reviews' outputs); ``letter`` is one agency, one stage. ``paid-letter`` is a letter whose fee is paid before
+its first stage, ``paid-permit`` a permit whose fee is paid before issuing. Task ids are ``task-1``, ``task-2``, ...
+in creation order.
 """
 
 from __future__ import annotations
@@ -38,6 +40,59 @@ def task_definition(
     }
 
 
+_LETTER: dict[str, Any] = {
+    "code": "letter",
+    "name": {"id": "Surat", "en": "Letter"},
+    "description": {"id": "Surat", "en": "Letter"},
+    "agency": "dpmptsp",
+    "fields": [{"name": "purpose", "type": "string", "label": {"id": "Tujuan", "en": "Purpose"}}],
+    "stages": [{"name": "Penerbitan", "tasks": [task_definition("dpmptsp", ["purpose"], 1)]}],
+    "sla_working_days": 1,
+    "cost": {"id": "Gratis", "en": "Free"},
+    "product": {"id": "Surat", "en": "Letter"},
+}
+_PERMIT: dict[str, Any] = {
+    "code": "permit",
+    "name": {"id": "Izin", "en": "Permit"},
+    "description": {"id": "Izin", "en": "Permit"},
+    "agency": "dpmptsp",
+    "fields": [
+        {"name": "building_function", "type": "string", "label": {"id": "Fungsi", "en": "Function"}},
+        {"name": "floors", "type": "integer", "label": {"id": "Lantai", "en": "Floors"}},
+        {
+            "name": "owner_address",
+            "type": "string",
+            "label": {"id": "Alamat", "en": "Address"},
+            "personal": True,
+        },
+    ],
+    "documents": [
+        {"name": "ktp", "label": {"id": "KTP", "en": "ID card"}, "media_types": ["image/png"]},
+        {"name": "site_plan", "label": {"id": "Denah", "en": "Plan"}, "media_types": ["image/png"]},
+    ],
+    "stages": [
+        {
+            "name": "Verifikasi",
+            "tasks": [task_definition("dpmptsp", ["building_function", "owner_address"], 1)],
+        },
+        {
+            "name": "Kajian teknis",
+            "tasks": [
+                task_definition("dinas-pupr", ["building_function", "floors"], 5, documents=["site_plan"]),
+                task_definition("dlh", ["building_function"], 3),
+            ],
+        },
+        {
+            "name": "Penerbitan",
+            "tasks": [task_definition("dpmptsp", ["building_function"], 2, needs=["dinas-pupr", "dlh"])],
+        },
+    ],
+    "sla_working_days": 20,
+    "cost": {"id": "Gratis", "en": "Free"},
+    "product": {"id": "Izin", "en": "Permit"},
+    "document": {"title": {"id": "Izin"}, "number_format": "IZIN/{year}/{serial:04d}"},
+}
+
 CATALOGUE = Catalogue.model_validate(
     {
         "version": "test.1",
@@ -56,58 +111,10 @@ CATALOGUE = Catalogue.model_validate(
             ]
         ],
         "services": [
-            {
-                "code": "permit",
-                "name": {"id": "Izin", "en": "Permit"},
-                "description": {"id": "Izin", "en": "Permit"},
-                "agency": "dpmptsp",
-                "fields": [
-                    {"name": "building_function", "type": "string", "label": {"id": "Fungsi", "en": "Function"}},
-                    {"name": "floors", "type": "integer", "label": {"id": "Lantai", "en": "Floors"}},
-                    {
-                        "name": "owner_address",
-                        "type": "string",
-                        "label": {"id": "Alamat", "en": "Address"},
-                        "personal": True,
-                    },
-                ],
-                "documents": [
-                    {"name": "ktp", "label": {"id": "KTP", "en": "ID card"}, "media_types": ["image/png"]},
-                    {"name": "site_plan", "label": {"id": "Denah", "en": "Plan"}, "media_types": ["image/png"]},
-                ],
-                "stages": [
-                    {
-                        "name": "Verifikasi",
-                        "tasks": [task_definition("dpmptsp", ["building_function", "owner_address"], 1)],
-                    },
-                    {
-                        "name": "Kajian teknis",
-                        "tasks": [
-                            task_definition("dinas-pupr", ["building_function", "floors"], 5, documents=["site_plan"]),
-                            task_definition("dlh", ["building_function"], 3),
-                        ],
-                    },
-                    {
-                        "name": "Penerbitan",
-                        "tasks": [task_definition("dpmptsp", ["building_function"], 2, needs=["dinas-pupr", "dlh"])],
-                    },
-                ],
-                "sla_working_days": 20,
-                "cost": {"id": "Gratis", "en": "Free"},
-                "product": {"id": "Izin", "en": "Permit"},
-                "document": {"title": {"id": "Izin"}, "number_format": "IZIN/{year}/{serial:04d}"},
-            },
-            {
-                "code": "letter",
-                "name": {"id": "Surat", "en": "Letter"},
-                "description": {"id": "Surat", "en": "Letter"},
-                "agency": "dpmptsp",
-                "fields": [{"name": "purpose", "type": "string", "label": {"id": "Tujuan", "en": "Purpose"}}],
-                "stages": [{"name": "Penerbitan", "tasks": [task_definition("dpmptsp", ["purpose"], 1)]}],
-                "sla_working_days": 1,
-                "cost": {"id": "Gratis", "en": "Free"},
-                "product": {"id": "Surat", "en": "Letter"},
-            },
+            _PERMIT,
+            _LETTER,
+            {**_LETTER, "code": "paid-letter", "fee": {"amount": 30000, "kind": "pnbp"}},
+            {**_PERMIT, "code": "paid-permit", "fee": {"amount": 250000, "kind": "retribusi", "pay_before": "issuing"}},
         ],
     }
 )
@@ -258,6 +265,17 @@ class Flow:
             planning=self.planning,
             now=now,
         )
+
+    def pay(self, workflow: Workflow, *, now: datetime = MONDAY) -> list[EventPayload]:
+        """Hand ``workflow`` the confirmation that its fee was paid at ``now``."""
+        return workflow.pay(
+            paid_at=now, service=CATALOGUE.service(workflow.service_code), planning=self.planning, now=now
+        )
+
+    @staticmethod
+    def expire(workflow: Workflow, *, now: datetime = MONDAY) -> list[EventPayload]:
+        """Hand ``workflow`` the news that its bill expired unpaid at ``now``."""
+        return workflow.expire_payment(expired_at=now, now=now)
 
     @staticmethod
     def types(events: list[EventPayload]) -> list[str]:

@@ -15,6 +15,7 @@ from satupintu.contract.base import Decision, EventPayload, TaskState
 from satupintu.contract.envelope import Event
 from satupintu.routing.domain import Workflow
 from satupintu.routing.services import ACTOR, SOURCE, WorkflowService
+from satupintu.routing.storage.tables import EarlyPaymentRecord
 
 pytestmark = pytest.mark.unit
 
@@ -25,6 +26,7 @@ class FakeWorkflows:
     def __init__(self) -> None:
         self.stored: dict[str, Workflow] = {}
         self.saved: list[tuple[str, str | None]] = []
+        self.early: dict[str, EarlyPaymentRecord] = {}
 
     async def exists(self, application_id: str) -> bool:
         return application_id in self.stored
@@ -38,6 +40,12 @@ class FakeWorkflows:
 
     def save(self, workflow: Workflow, *, form_of: ServiceDefinition | None = None) -> None:
         self.saved.append((workflow.application_id, form_of.code if form_of else None))
+
+    async def early_payment(self, application_id: str) -> EarlyPaymentRecord | None:
+        return self.early.get(application_id)
+
+    def add_early_payment(self, record: EarlyPaymentRecord) -> None:
+        self.early[record.application_id] = record
 
 
 class FakeOutbox:

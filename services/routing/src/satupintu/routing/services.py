@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any, Protocol
 
 from satupintu.common.catalogue import Catalogue, ServiceDefinition
@@ -26,10 +27,12 @@ from satupintu.common.working_days import WorkingCalendar, agency_calendar
 from satupintu.contract.applications import ApplicationInformationProvided, ApplicationSubmitted
 from satupintu.contract.base import EventPayload
 from satupintu.contract.envelope import Event, event_source
+from satupintu.contract.payments import PaymentConfirmed, PaymentExpired
 from satupintu.contract.tasks import TaskClaimed, TaskDecided, TaskDecisionRefused
 from satupintu.routing.domain import InvalidTransition, Planning, Workflow, agency_of_topic, new_task_id
 from satupintu.routing.storage.form_fields import form_data, personal_field_names, store_form_data
 from satupintu.routing.storage.repository import SqlWorkflows
+from satupintu.routing.storage.tables import EarlyPaymentRecord
 
 __all__ = [
     "ACTOR",
@@ -63,6 +66,12 @@ class Workflows(Protocol):
 
     def save(self, workflow: Workflow, *, form_of: ServiceDefinition | None = None) -> None:
         """Keep the changes to a workflow got here (its form fields too when ``form_of`` is given)."""
+
+    async def early_payment(self, application_id: str) -> EarlyPaymentRecord | None:
+        """What was recorded of ``application_id``'s payment before its workflow existed, locked."""
+
+    def add_early_payment(self, record: EarlyPaymentRecord) -> None:
+        """Keep a new record of a payment that came before its application's workflow."""
 
 
 WorkflowsFor = Callable[[UnitOfWork], Workflows]
@@ -101,15 +110,69 @@ class WorkflowService:
         workflows = self._workflows(uow)
         if await workflows.exists(submitted.application_id):
             return
+        now = self._clock()
+        early = await workflows.early_payment(submitted.application_id)
         workflow, events = Workflow.start(
             submitted,
             service,
             correlation_id=event.correlation_id or event.id,
             planning=self._planning,
-            now=self._clock(),
+            now=now,
+            paid_at=early.paid_at if early is not None else None,
         )
+        if early is not None and early.expired_at is not None:
+            events += workflow.expire_payment(expired_at=early.expired_at, now=now)
         workflows.add(workflow, service)
         await self._emit(uow, event, events)
+
+    async def on_payment_confirmed(self, uow: UnitOfWork, event: Event[PaymentConfirmed]) -> None:
+        """The fee was paid: a workflow held at its payment gate starts that stage; one not there yet will pass it;
+        an application routing has not seen yet keeps the payment for its submission. Duplicates change nothing."""
+        confirmed = event.payload
+        workflows = self._workflows(uow)
+        workflow = await workflows.get(confirmed.application_id)
+        if workflow is None:
+            await self._record_early(workflows, confirmed.application_id, paid_at=confirmed.paid_at)
+            return
+        service = self._catalogue.service(workflow.service_code)
+        try:
+            events = workflow.pay(
+                paid_at=confirmed.paid_at, service=service, planning=self._planning, now=self._clock()
+            )
+        except InvalidTransition as invalid:
+            raise RejectEvent(str(invalid)) from invalid
+        workflows.save(workflow)
+        await self._emit(uow, event, events)
+
+    async def on_payment_expired(self, uow: UnitOfWork, event: Event[PaymentExpired]) -> None:
+        """The bill expired unpaid: the application is cancelled and its open tasks withdrawn, unless it was paid or
+        has ended; one routing has not seen yet keeps the expiry for its submission."""
+        expired = event.payload
+        workflows = self._workflows(uow)
+        workflow = await workflows.get(expired.application_id)
+        if workflow is None:
+            await self._record_early(workflows, expired.application_id, expired_at=expired.expired_at)
+            return
+        events = workflow.expire_payment(expired_at=expired.expired_at, now=self._clock())
+        workflows.save(workflow)
+        await self._emit(uow, event, events)
+
+    async def _record_early(
+        self,
+        workflows: Workflows,
+        application_id: str,
+        *,
+        paid_at: datetime | None = None,
+        expired_at: datetime | None = None,
+    ) -> None:
+        record = await workflows.early_payment(application_id)
+        if record is None:
+            record = EarlyPaymentRecord(application_id=application_id, recorded_at=self._clock())
+            workflows.add_early_payment(record)
+        if paid_at is not None and record.paid_at is None:
+            record.paid_at = paid_at
+        if expired_at is not None and record.expired_at is None:
+            record.expired_at = expired_at
 
     async def on_claimed(self, uow: UnitOfWork, event: Event[TaskClaimed]) -> None:
         """Record that an officer took the task; nobody waits for a claim's answer, so a refused one is a dead

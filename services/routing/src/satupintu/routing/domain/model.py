@@ -17,6 +17,7 @@ from typing import Any
 from satupintu.common.catalogue import POWER_OF_ATTORNEY, ServiceDefinition
 from satupintu.common.working_days import WorkingCalendar
 from satupintu.contract.applications import (
+    ApplicationCancelled,
     ApplicationCompleted,
     ApplicationInformationProvided,
     ApplicationInformationRequested,
@@ -37,6 +38,7 @@ from satupintu.contract.tasks import (
     TaskWithdrawn,
 )
 from satupintu.routing.domain.rules import (
+    FINAL_APPLICATION_STATES,
     OPEN_TASK_STATES,
     DecisionRefused,
     InvalidTransition,
@@ -124,8 +126,15 @@ class Workflow:
     """Who the service's document is for (the applicant's name and NIK, sealed by intake for the citizen's key, never
     opened here): kept only when the service issues a document, and passed on to the issuing agency's task alone."""
     waiting_since: datetime | None = None
-    """When the application began to wait for the citizen (its first open information request); its SLA clock is
-    stopped until no task waits any more."""
+    """When the application began to wait for the citizen (its first open information request, or its fee at the
+    payment gate); its SLA clock is stopped until nothing waits any more."""
+    payment_stage: int | None = None
+    """The stage that may not start before the fee is paid (0: the first), from the catalogue at submission; None
+    when the service has no fee."""
+    paid_at: datetime | None = None
+    """When the fee was paid (``payment.confirmed``)."""
+    payment_expired_at: datetime | None = None
+    """When the unpaid bill expired and the application was cancelled (``payment.expired``)."""
 
     @classmethod
     def start(
@@ -136,8 +145,11 @@ class Workflow:
         correlation_id: str,
         planning: Planning,
         now: datetime,
+        paid_at: datetime | None = None,
     ) -> tuple[Workflow, list[EventPayload]]:
-        """The workflow of a submitted application, with its first stage started, and the events that say so."""
+        """The workflow of a submitted application, with its first stage started (or waiting at the payment gate
+        when the fee is due first and not yet paid: ``paid_at`` says a payment that came before the submission),
+        and the events that say so."""
         workflow = cls(
             application_id=submitted.application_id,
             service_code=service.code,
@@ -149,6 +161,8 @@ class Workflow:
             form=dict(submitted.data),
             documents=[document.model_dump() for document in submitted.documents],
             outputs={},
+            payment_stage=service.payment_stage(),
+            paid_at=paid_at,
             due_at=planning.due_at(service.agency, now, service.sla_working_days),
             created_at=now,
             updated_at=now,
@@ -162,7 +176,53 @@ class Workflow:
                 else None
             ),
         )
-        return workflow, workflow._start_stage(service, 0, planning, now)
+        return workflow, workflow._enter_stage(service, 0, planning, now)
+
+    @property
+    def awaiting_payment(self) -> bool:
+        """Whether the workflow is held at its payment gate: the next stage to start is the one the fee must be paid
+        before, and it is not paid (no task of that stage exists yet)."""
+        return (
+            self.state is ApplicationState.IN_PROGRESS
+            and self.paid_at is None
+            and self.payment_stage == self.current_stage
+            and not self.stage_tasks(self.current_stage)
+        )
+
+    def pay(
+        self, *, paid_at: datetime, service: ServiceDefinition | None, planning: Planning, now: datetime
+    ) -> list[EventPayload]:
+        """The fee was paid: a workflow held at its payment gate starts that stage as it would have, its due date
+        moved later by the working days it waited (:meth:`Planning.paused`); one not yet at its gate will pass it.
+        A second confirmation, or one for an application already ended, changes nothing."""
+        if self.paid_at is not None or self.state in FINAL_APPLICATION_STATES:
+            return []
+        held = self.awaiting_payment
+        self.paid_at = paid_at
+        self.updated_at = now
+        if not held:
+            return []
+        service = self._known(service)
+        if self.waiting_since is not None:
+            self.due_at = planning.paused(service.agency, self.due_at, self.waiting_since, now)
+            self.waiting_since = None
+        return self._start_stage(service, self.current_stage, planning, now)
+
+    def expire_payment(self, *, expired_at: datetime, now: datetime) -> list[EventPayload]:
+        """The bill expired unpaid: the application is cancelled, its open tasks withdrawn. An application already
+        paid or ended, or one without a fee, is left as it is."""
+        if self.payment_stage is None or self.paid_at is not None or self.state in FINAL_APPLICATION_STATES:
+            return []
+        self.state = ApplicationState.CANCELLED
+        self.payment_expired_at = expired_at
+        self.waiting_since = None
+        self.updated_at = now
+        events: list[EventPayload] = []
+        for task in self.tasks:
+            if task.is_open:
+                events += self._withdraw(task, "the fee was not paid before the bill expired", now)
+        cancelled = ApplicationCancelled(application_id=self.application_id, reason="payment_expired", cancelled_at=now)
+        return [*events, cancelled]
 
     def task(self, task_id: str) -> Task | None:
         """The task with ``task_id``, if it is one of this workflow's."""
@@ -305,7 +365,7 @@ class Workflow:
         if any(t.state is not TaskState.APPROVED for t in self.stage_tasks(self.current_stage)):
             return events
         if self.current_stage + 1 < self.stage_count:
-            return [*events, *self._start_stage(self._known(service), self.current_stage + 1, planning, now)]
+            return [*events, *self._enter_stage(self._known(service), self.current_stage + 1, planning, now)]
         self.state = ApplicationState.COMPLETED
         return [
             *events,
@@ -320,22 +380,23 @@ class Workflow:
         for sibling in self.tasks:
             if sibling is task or not sibling.is_open:
                 continue
-            sibling.state = TaskState.WITHDRAWN
-            sibling.updated_at = now
-            events += [
-                TaskWithdrawn(
-                    application_id=self.application_id,
-                    task_id=sibling.task_id,
-                    agency=sibling.agency,
-                    reason=f"application rejected by {task.agency}",
-                    withdrawn_at=now,
-                ),
-                sibling.updated(now),
-            ]
+            events += self._withdraw(sibling, f"application rejected by {task.agency}", now)
         rejected = ApplicationRejected(
             application_id=self.application_id, agency=task.agency, task_id=task.task_id, reason=reason, rejected_at=now
         )
         return [*events, rejected]
+
+    def _withdraw(self, task: Task, reason: str, now: datetime) -> list[EventPayload]:
+        task.state = TaskState.WITHDRAWN
+        task.updated_at = now
+        withdrawn = TaskWithdrawn(
+            application_id=self.application_id,
+            task_id=task.task_id,
+            agency=task.agency,
+            reason=reason,
+            withdrawn_at=now,
+        )
+        return [withdrawn, task.updated(now)]
 
     def _ask(self, task: Task, questions: tuple[str, ...], now: datetime) -> list[EventPayload]:
         task.state = TaskState.INFORMATION_REQUESTED
@@ -352,6 +413,18 @@ class Workflow:
             requested_at=now,
         )
         return [task.updated(now), requested]
+
+    def _enter_stage(
+        self, service: ServiceDefinition, index: int, planning: Planning, now: datetime
+    ) -> list[EventPayload]:
+        """Start stage ``index``, unless the fee must be paid before it and is not: then hold the workflow at the
+        gate, its SLA clock stopped (decision 0032), until :meth:`pay`."""
+        if self.payment_stage == index and self.paid_at is None:
+            self.current_stage = index
+            self.updated_at = now
+            self.waiting_since = now
+            return []
+        return self._start_stage(service, index, planning, now)
 
     def _start_stage(
         self, service: ServiceDefinition, index: int, planning: Planning, now: datetime

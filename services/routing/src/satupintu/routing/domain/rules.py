@@ -13,7 +13,9 @@ WRITTEN_ANSWER = "message"
 """The key of the citizen's written answer to an information request (intake's ``message``)."""
 
 OPEN_TASK_STATES = frozenset({TaskState.ASSIGNED, TaskState.CLAIMED, TaskState.INFORMATION_REQUESTED})
-FINAL_APPLICATION_STATES = frozenset({ApplicationState.COMPLETED, ApplicationState.REJECTED})
+FINAL_APPLICATION_STATES = frozenset(
+    {ApplicationState.COMPLETED, ApplicationState.REJECTED, ApplicationState.CANCELLED}
+)
 
 
 class InvalidTransition(Exception):

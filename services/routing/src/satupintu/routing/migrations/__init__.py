@@ -6,11 +6,11 @@ with ``uv run alembic -n routing revision --autogenerate`` (docs/operations.md, 
 from __future__ import annotations
 
 from satupintu.common.migrations import ServiceSchema
-from satupintu.routing.storage.tables import TaskRecord, WorkflowRecord
+from satupintu.routing.storage.tables import EarlyPaymentRecord, TaskRecord, WorkflowRecord
 
 SCHEMA = ServiceSchema(
     "routing",
-    tables=[WorkflowRecord, TaskRecord],
+    tables=[WorkflowRecord, TaskRecord, EarlyPaymentRecord],
     sign_in=True,
 )
 """Routing's tables (with outbox and inbox) and who may do what to them."""

@@ -16,7 +16,7 @@ from satupintu.common.crypto import FieldCipher
 from satupintu.contract.base import ApplicationState, TaskState
 from satupintu.routing.domain import Task, Workflow
 from satupintu.routing.storage.form_fields import form_data, holder, store_form_data, store_holder
-from satupintu.routing.storage.tables import TaskRecord, WorkflowRecord
+from satupintu.routing.storage.tables import EarlyPaymentRecord, TaskRecord, WorkflowRecord
 
 
 class WorkflowRepository:
@@ -25,7 +25,7 @@ class WorkflowRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    def add(self, *records: WorkflowRecord | TaskRecord) -> None:
+    def add(self, *records: WorkflowRecord | TaskRecord | EarlyPaymentRecord) -> None:
         """Stage new rows for insertion."""
         self._session.add_all(records)
 
@@ -59,6 +59,14 @@ class WorkflowRepository:
         with self._session.no_autoflush:
             return (await self._session.execute(statement)).first() is not None
 
+    async def early_payment(self, application_id: str) -> EarlyPaymentRecord | None:
+        """What was recorded of ``application_id``'s payment before its workflow existed, locked for the
+        transaction."""
+        statement = (
+            select(EarlyPaymentRecord).where(EarlyPaymentRecord.application_id == application_id).with_for_update()
+        )
+        return (await self._session.execute(statement)).scalar_one_or_none()
+
     async def task(self, task_id: str) -> TaskRecord | None:
         """The task with ``task_id``."""
         return (
@@ -90,12 +98,13 @@ class WorkflowRepository:
         return (await self._session.execute(statement)).scalars().all()
 
     async def late_workflows(self, now: datetime, limit: int) -> Sequence[WorkflowRecord]:
-        """Applications in progress (not waiting for the citizen: their clock is stopped) past their due date and
-        not yet reported, locked for this transaction."""
+        """Applications in progress (not waiting for the citizen's answer or fee: their clock is stopped) past their
+        due date and not yet reported, locked for this transaction."""
         statement = (
             select(WorkflowRecord)
             .where(
                 col(WorkflowRecord.state) == "in_progress",
+                col(WorkflowRecord.waiting_since).is_(None),
                 col(WorkflowRecord.due_at) < now,
                 col(WorkflowRecord.sla_breached_at).is_(None),
             )
@@ -153,7 +162,18 @@ class SqlWorkflows:
             tasks=[_task(task) for task in tasks],
             holder=holder(record, self._cipher),
             waiting_since=record.waiting_since,
+            payment_stage=record.payment_stage,
+            paid_at=record.paid_at,
+            payment_expired_at=record.payment_expired_at,
         )
+
+    async def early_payment(self, application_id: str) -> EarlyPaymentRecord | None:
+        """What was recorded of ``application_id``'s payment before its workflow existed (locked)."""
+        return await self._repository.early_payment(application_id)
+
+    def add_early_payment(self, record: EarlyPaymentRecord) -> None:
+        """Keep a new record of a payment that came before its application's workflow."""
+        self._repository.add(record)
 
     def add(self, workflow: Workflow, service: ServiceDefinition) -> None:
         """Stage a new workflow and its tasks for insertion, its form fields sealed by ``service``'s catalogue."""
@@ -190,6 +210,9 @@ class SqlWorkflows:
             outputs=workflow.outputs,
             due_at=workflow.due_at,
             waiting_since=workflow.waiting_since,
+            payment_stage=workflow.payment_stage,
+            paid_at=workflow.paid_at,
+            payment_expired_at=workflow.payment_expired_at,
             updated_at=workflow.updated_at,
         )
         if form_of is not None:

@@ -45,7 +45,18 @@ class WorkflowRecord(SQLModel, table=True):
     waiting_since: datetime | None = Field(
         default=None,
         sa_column=Column(DateTime(timezone=True)),
-        description="When it began to wait for the citizen's answer (its SLA clock stopped); null otherwise.",
+        description="When it began to wait for the citizen's answer or fee (its SLA clock stopped); null otherwise.",
+    )
+    payment_stage: int | None = Field(
+        default=None, description="The stage that waits for the fee (0: the first); null when there is no fee."
+    )
+    paid_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True)), description="When the fee was paid."
+    )
+    payment_expired_at: datetime | None = Field(
+        default=None,
+        sa_column=Column(DateTime(timezone=True)),
+        description="When the unpaid bill expired (and the application was cancelled).",
     )
     created_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
@@ -76,3 +87,15 @@ class TaskRecord(SQLModel, table=True):
         description="When it began to wait for the citizen's answer (its SLA clock stopped); null otherwise.",
     )
     updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class EarlyPaymentRecord(SQLModel, table=True):
+    """A payment confirmed (or a bill expired) for an application routing has no workflow for yet: its submission
+    is applied after it, and takes it from here."""
+
+    __tablename__ = "routing_early_payments"
+
+    application_id: str = Field(primary_key=True)
+    paid_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    expired_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    recorded_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
