@@ -11,6 +11,7 @@ import pytest
 
 from satupintu.common.settings import AuthSettings, KafkaSettings
 from satupintu.contract.topics import Topic
+from satupintu.devtools.testing.payments import pay
 from satupintu.devtools.testing.waiting import eventually
 from satupintu.intake.config import IntakeSettings
 from satupintu.intake.main import create_app as create_intake
@@ -81,7 +82,7 @@ async def test_a_business_applies_through_its_representative_and_is_carried_to_c
         assert answer.status_code == 202, answer.text
         application_id, tracking_code = answer.json()["application_id"], answer.json()["tracking_code"]
 
-        # (at merge: the fee of cek-sertifikat-tanah is paid here, before its first stage starts)
+        await pay(kafka_settings, application_id, amount=50_000)  # the land check's fee, before its first stage
         await approve_every_task(desk, kafka_settings, application_id, ["bpn"])
 
         await wait_for_events(kafka_settings, APPLICATIONS, application_id, "application.completed")
