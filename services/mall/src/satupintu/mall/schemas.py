@@ -135,6 +135,17 @@ class SatisfactionIndexRead(SatisfactionRead):
     since: datetime | None = Field(description="Answers given from this moment.")
     until: datetime | None = Field(description="Answers given before this moment.")
     elements: list[ElementRead] = Field(description="The average score of each element.")
+    applicant_kind: Literal["person", "business"] | None = Field(
+        description="Only answers about applications of this kind of applicant, when asked."
+    )
+    person_respondents: int = Field(description="Of the respondents, those about a person's own application.")
+    business_respondents: int = Field(
+        description="Of the respondents, those about a business's application (answered by its representative)."
+    )
+    person: SatisfactionRead | None = Field(description="The index of the persons' answers alone; null without any.")
+    business: SatisfactionRead | None = Field(
+        description="The index of the business applicants' answers alone; null without any."
+    )
 
 
 # ----------------------------------------------------------------------------------------------------------------------
@@ -343,6 +354,10 @@ class ServicePerformance(BaseModel):
     )
     business_share_percent: float | None = Field(
         description="business_applications / received x 100, to one decimal; null when none received."
+    )
+    business_satisfaction: SatisfactionRead | None = Field(
+        description="The satisfaction index of the answers about business applications in the period (its "
+        "respondents: how many of `satisfaction`'s were businesses)."
     )
     payments: PaymentsRead = Field(
         description="The fees billed in the period (for an agency's row: the fees paid to that agency)."

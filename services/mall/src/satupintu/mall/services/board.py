@@ -104,7 +104,7 @@ class BoardService:
             by_agency = {row.key: row for row in await repository.performance(since, until, now, "agency")}
             paid_by_service = {row.key: row for row in await repository.payments(since, until, "service_code")}
             paid_to_agency = {row.key: row for row in await repository.payments(since, until, "agency")}
-        service_index, agency_index = await self._surveys.indexes(since, until)
+        indexes = await self._surveys.indexes(since, until)
         services = [
             self._row(
                 by_service.get(service.code),
@@ -112,7 +112,8 @@ class BoardService:
                 name=service.name.id,
                 agency=service.agency,
                 standard=service.sla_working_days,
-                satisfaction=service_index.get(service.code),
+                satisfaction=indexes.by_service.get(service.code),
+                business_satisfaction=indexes.business_by_service.get(service.code),
                 payments=paid_by_service.get(service.code),
             )
             for service in self._catalogue.services
@@ -125,7 +126,8 @@ class BoardService:
                 name=self._agency_name(code),
                 agency=code,
                 standard=None,
-                satisfaction=agency_index.get(code),
+                satisfaction=indexes.by_agency.get(code),
+                business_satisfaction=indexes.business_by_agency.get(code),
                 payments=paid_to_agency.get(code),
             )
             for code in owning
@@ -143,6 +145,7 @@ class BoardService:
         agency: str,
         standard: int | None,
         satisfaction: SkmIndex | None,
+        business_satisfaction: SkmIndex | None,
         payments: PaymentRow | None,
     ) -> ServicePerformance:
         return ServicePerformance(
@@ -166,6 +169,7 @@ class BoardService:
             cancelled=row.cancelled if row else 0,
             business_applications=row.businesses if row else 0,
             business_share_percent=_business_share(row),
+            business_satisfaction=satisfaction_of(business_satisfaction),
             payments=payments_of(payments),
         )
 

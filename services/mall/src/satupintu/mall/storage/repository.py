@@ -398,9 +398,14 @@ class SurveyRepository(_Repository):
         until: datetime | None = None,
         service_code: str | None = None,
         agency: str | None = None,
-    ) -> Sequence[SurveyResponse]:
-        """Answers given in [since, until), of one service or agency when asked."""
-        statement = select(SurveyResponse)
+        applicant_kind: str | None = None,
+    ) -> Sequence[tuple[SurveyResponse, str]]:
+        """Answers given in [since, until), of one service or agency, or by one kind of applicant, when asked; each
+        with its application's applicant kind (``person`` when the mall no longer knows the application)."""
+        kind = func.coalesce(ApplicationRecord.applicant_kind, "person")
+        statement = select(SurveyResponse, kind).outerjoin(
+            ApplicationRecord, col(ApplicationRecord.application_id) == col(SurveyResponse.application_id)
+        )
         if since is not None:
             statement = statement.where(col(SurveyResponse.answered_at) >= since)
         if until is not None:
@@ -409,7 +414,9 @@ class SurveyRepository(_Repository):
             statement = statement.where(SurveyResponse.service_code == service_code)
         if agency is not None:
             statement = statement.where(SurveyResponse.agency == agency)
-        return (await self._session.execute(statement)).scalars().all()
+        if applicant_kind is not None:
+            statement = statement.where(kind == applicant_kind)
+        return [(response, str(kind)) for response, kind in (await self._session.execute(statement)).all()]
 
 
 # ----------------------------------------------------------------------------------------------------------------------
