@@ -1,6 +1,7 @@
-"""The performance board on a wall screen, in headless Chromium: a run of application lifecycles (submitted,
-completed, rejected, reported late) published on the ``applications`` topic, satisfaction surveys answered through
-their links, and a morning of the counter queue fill the board; every service's bar shows its count, the charts
+"""The performance board on a wall screen, in headless Chromium: a run of application lifecycles (submitted, some by
+businesses, completed, rejected, reported late; fees billed, paid, withdrawn, or expired and cancelled) published on
+the ``applications`` topic, satisfaction surveys answered through their links, and a morning of the counter queue
+fill the board; every service's bar shows its count, the charts
 are SVG drawn by the server, and the page reloads itself. The screenshot goes to
 ``docs/screenshots/mall-board.png``."""
 
@@ -18,8 +19,16 @@ from playwright.async_api import ViewportSize, async_playwright, expect
 
 from satupintu.common.auth import Role, TokenIssuer, load_or_create_local_keys
 from satupintu.common.settings import AuthSettings, DatabaseSettings, KafkaSettings
-from satupintu.contract.applications import ApplicationCompleted, ApplicationRejected, ApplicationSlaBreached
+from satupintu.contract.applications import (
+    ApplicationCancelled,
+    ApplicationCompleted,
+    ApplicationRejected,
+    ApplicationSlaBreached,
+    ApplicationSubmitted,
+    Business,
+)
 from satupintu.contract.envelope import Event, KafkaRecord
+from satupintu.contract.payments import PaymentBilled, PaymentCancelled, PaymentConfirmed, PaymentExpired
 from satupintu.contract.topics import Topic
 from satupintu.devtools.testing.plugin import service_database
 from satupintu.devtools.testing.waiting import eventually
@@ -55,6 +64,16 @@ RUN = {
     "sim-perpanjangan": (7, 6, 0.1, 0.1, 3),
     "cek-sertifikat-tanah": (4, 150, 0.0, 0.25, 3),
 }
+# service -> (its fee in rupiah, the agency paid), as the catalogue says
+FEES = {
+    "pbg": (1_500_000, "dpmptsp"),
+    "paspor": (350_000, "imigrasi"),
+    "skck": (30_000, "polres"),
+    "sim-perpanjangan": (80_000, "satlantas"),
+    "cek-sertifikat-tanah": (50_000, "bpn"),
+}
+BUSINESS_SERVICES = {"pbg", "cek-sertifikat-tanah"}
+COMPANY = Business(nib="8120001234567", npwp="sealed.v1.npwp", name="PT Maju Jaya")
 
 
 @dataclass
@@ -65,17 +84,96 @@ class Lifecycle:
     finishes: list[KafkaRecord]
     completed: list[str]
     received: int
+    payments: list[KafkaRecord]
+    paid: int
+
+
+def _by_business(submitted: Event[ApplicationSubmitted]) -> Event[ApplicationSubmitted]:
+    applicant = submitted.payload.applicant.model_copy(update={"kind": "business", "business": COMPANY})
+    return Event(
+        payload=submitted.payload.model_copy(update={"applicant": applicant}),
+        source=submitted.source,
+        subject=submitted.subject,
+        actor=submitted.actor,
+        id=submitted.id,
+    )
+
+
+def _payment(billed: Event[PaymentBilled], payload: Any) -> KafkaRecord:
+    return record_of(billed.caused(payload, source="/satupintu/payment", actor="service:payment"))
+
+
+def fee_of(
+    submitted: Event[ApplicationSubmitted],
+    fate: str,
+    finished_at: datetime | None,
+    now: datetime,
+    chance: random.Random,
+) -> tuple[list[KafkaRecord], bool]:
+    """The bill of a service with a fee and what became of it: paid before a completion, withdrawn on a rejection,
+    and, for an open application, still to pay or (one in three) expired and the application cancelled; whether
+    it was paid."""
+    amount, agency = FEES[submitted.payload.service_code]
+    billed_at = submitted.payload.submitted_at + timedelta(minutes=10)
+    bill = {"application_id": submitted.subject, "bill_id": f"bill-{submitted.subject[:8]}"}
+    code = {"billing_code": "899123456789014"}
+    billed = submitted.caused(
+        PaymentBilled(
+            **bill,
+            **code,
+            service_code=submitted.payload.service_code,
+            agency=agency,
+            kind="retribusi" if agency == "dpmptsp" else "pnbp",
+            amount=amount,
+            qris="00020101021226...6304ABCD",
+            pay_before_stage=0,
+            expires_at=billed_at + timedelta(days=7),
+            billed_at=billed_at,
+        ),
+        source="/satupintu/payment",
+        actor="service:payment",
+    )
+    records = [record_of(billed)]
+    if fate == "completed" and finished_at is not None:
+        paid_at = min(billed_at + timedelta(days=chance.uniform(0, 4)), finished_at)
+        confirmed = PaymentConfirmed(
+            **bill,
+            **code,
+            amount=amount,
+            channel=chance.choice(["gateway", "counter"]),
+            reference=f"TRX-{submitted.subject[:8]}",
+            paid_at=paid_at,
+            confirmed_at=paid_at,
+        )
+        return [*records, _payment(billed, confirmed)], True
+    if fate == "rejected" and finished_at is not None:
+        withdrawn = PaymentCancelled(**bill, **code, reason="application_rejected", cancelled_at=finished_at)
+        return [*records, _payment(billed, withdrawn)], False
+    expires_at = billed_at + timedelta(days=7)
+    if chance.random() < 1 / 3 and expires_at < now:
+        cancelled = submitted.caused(
+            ApplicationCancelled(application_id=submitted.subject, reason="payment_expired", cancelled_at=expires_at),
+            source="/satupintu/routing",
+            actor="service:routing",
+        )
+        expired = _payment(billed, PaymentExpired(**bill, **code, expired_at=expires_at))
+        return [*records, expired, record_of(cancelled)], False
+    return records, False
 
 
 def lifecycle(service_code: str, now: datetime, chance: random.Random) -> Lifecycle:
     count, hours, rejected_share, open_share, _ = RUN[service_code]
-    submissions, finishes, completed = [], [], []
+    submissions, finishes, completed, payments, paid = [], [], [], [], 0
     for index in range(count):
         submitted_at = now - timedelta(days=chance.uniform(2, 25))
         submitted = submitted_event(service_code, submitted_at=submitted_at)
+        if service_code in BUSINESS_SERVICES and index % 2 == 0:
+            submitted = _by_business(submitted)
         submissions.append(record_of(submitted))
         fate = chance.random()
         if fate < open_share:
+            if service_code in FEES:
+                payments.extend(fee_of(submitted, "open", None, now, chance)[0])
             continue
         finished_at = min(submitted_at + timedelta(hours=hours * chance.uniform(0.3, 2.2)), now - timedelta(hours=1))
         if index % 4 == 3:
@@ -106,7 +204,12 @@ def lifecycle(service_code: str, now: datetime, chance: random.Random) -> Lifecy
         finishes.append(record_of(end))
         if isinstance(end.payload, ApplicationCompleted):
             completed.append(submitted.subject)
-    return Lifecycle(submissions, finishes, completed, count)
+        if service_code in FEES:
+            outcome = "completed" if isinstance(end.payload, ApplicationCompleted) else "rejected"
+            records, was_paid = fee_of(submitted, outcome, finished_at, now, chance)
+            payments.extend(records)
+            paid += was_paid
+    return Lifecycle(submissions, finishes, completed, count, payments, paid)
 
 
 async def a_morning_at_the_counters(client: httpx.AsyncClient, clock: Clock, officer: dict[str, str]) -> None:
@@ -159,6 +262,7 @@ async def test_the_board_on_a_wall_screen_shows_a_run_of_the_flow(
         clock.set(now)
         await produce(kafka, applications, [record for run in runs.values() for record in run.records])
         await produce(kafka, applications, [record for run in runs.values() for record in run.finishes])
+        await produce(kafka, applications, [record for run in runs.values() for record in run.payments])
         for service_code, run in runs.items():
             usual = RUN[service_code][4]
             for number, application_id in enumerate(run.completed[:4]):
@@ -175,6 +279,7 @@ async def test_the_board_on_a_wall_screen_shows_a_run_of_the_flow(
             return answer
 
         expected = {code: run.received for code, run in runs.items()}
+        expected_paid = {code: run.paid for code, run in runs.items()}
         await eventually(
             board,
             lambda b: (
@@ -186,6 +291,7 @@ async def test_the_board_on_a_wall_screen_shows_a_run_of_the_flow(
                     for r in run.finishes
                     if r.headers["ce_type"] != b"application.sla_breached"
                 )
+                and {row["service_code"]: row["payments"]["paid"] for row in b["services"]} == expected_paid
             ),
             timeout=60,
             what="the board counts the whole run",
@@ -206,6 +312,11 @@ async def test_the_board_on_a_wall_screen_shows_a_run_of_the_flow(
                 await expect(page.locator("#chart-skm g.bar[data-grade]")).to_have_count(len(RUN))
                 await expect(page.locator("#chart-queue g.bar").first).to_be_visible()
                 await expect(page.locator("#panel-agencies tbody tr")).to_have_count(7)  # agencies owning a service
+                fees = page.locator("#table-fees")
+                await expect(fees.locator("tr[data-service]")).to_have_count(len(RUN))
+                received = f"Rp{FEES['pbg'][0] * runs['pbg'].paid:,}".replace(",", ".")
+                await expect(fees.locator('tr[data-service="pbg"]')).to_contain_text(received)
+                await expect(fees.locator('tr[data-service="pbg"]')).to_contain_text("(60.0%)")  # 3 of 5
                 SCREENSHOTS.mkdir(parents=True, exist_ok=True)
                 await page.screenshot(path=str(SCREENSHOTS / "mall-board.png"), full_page=True)
                 assert await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")

@@ -6,8 +6,8 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
 
 import httpx
 import pytest
@@ -16,12 +16,15 @@ from fastapi import FastAPI
 from satupintu.common.auth import Role, TokenIssuer, load_or_create_local_keys
 from satupintu.common.settings import AuthSettings, DatabaseSettings, KafkaSettings
 from satupintu.contract.applications import (
+    ApplicationCancelled,
     ApplicationCompleted,
     ApplicationRejected,
     ApplicationSlaBreached,
     ApplicationSubmitted,
+    Business,
 )
 from satupintu.contract.envelope import Event
+from satupintu.contract.payments import PaymentBilled, PaymentCancelled, PaymentConfirmed, PaymentExpired
 from satupintu.contract.topics import Topic
 from satupintu.devtools.testing.clock import SettableClock
 from satupintu.devtools.testing.plugin import service_database
@@ -78,11 +81,16 @@ class RunningMall:
         language: str = "id",
         nik: str = "3171015506900002",
         reused_fields: tuple[str, ...] = (),
+        business: Business | None = None,
         wait: bool = True,
     ) -> Event[ApplicationSubmitted]:
-        """Publish an ``application.submitted`` as intake would, and wait until the mall knows it."""
+        """Publish an ``application.submitted`` as intake would (by ``business``, through its representative, when
+        given), and wait until the mall knows it."""
         event = submitted_event(service_code, submitted_at=submitted_at or self.clock.now)
-        applicant = event.payload.applicant.model_copy(update={"language": language, "nik": nik})
+        kind = "business" if business else "person"
+        applicant = event.payload.applicant.model_copy(
+            update={"language": language, "nik": nik, "kind": kind, "business": business}
+        )
         payload = event.payload.model_copy(update={"applicant": applicant, "reused_fields": reused_fields})
         event = Event(payload=payload, source=event.source, subject=event.subject, actor=event.actor, id=event.id)
         await produce(self.kafka, APPLICATIONS, [record_of(event)])
@@ -122,6 +130,96 @@ class RunningMall:
         )
         await produce(self.kafka, APPLICATIONS, [record_of(event)])
         return event
+
+    async def cancel(self, submitted: Event[ApplicationSubmitted], at: datetime) -> Event[Any]:
+        """Publish routing's ``application.cancelled`` (the fee was not paid in time)."""
+        event = submitted.caused(
+            ApplicationCancelled(application_id=submitted.subject, reason="payment_expired", cancelled_at=at),
+            source="/satupintu/routing",
+            actor="service:routing",
+        )
+        await produce(self.kafka, APPLICATIONS, [record_of(event)])
+        return event
+
+    async def bill(
+        self, submitted: Event[ApplicationSubmitted], amount: int, at: datetime, agency: str
+    ) -> Event[PaymentBilled]:
+        """Publish the payment service's ``payment.billed`` for an application (PNBP, expiring in 7 days)."""
+        event = submitted.caused(
+            PaymentBilled(
+                application_id=submitted.subject,
+                bill_id=f"bill-{submitted.subject[:8]}",
+                billing_code="899123456789014",
+                service_code=submitted.payload.service_code,
+                agency=agency,
+                kind="pnbp",
+                amount=amount,
+                qris="00020101021226...6304ABCD",
+                pay_before_stage=0,
+                expires_at=at + timedelta(days=7),
+                billed_at=at,
+            ),
+            source="/satupintu/payment",
+            actor="service:payment",
+        )
+        await produce(self.kafka, APPLICATIONS, [record_of(event)])
+        return event
+
+    async def pay(
+        self, billed: Event[PaymentBilled], at: datetime, channel: Literal["gateway", "counter"] = "gateway"
+    ) -> Event[PaymentConfirmed]:
+        """Publish the payment service's ``payment.confirmed`` for a bill, paid in full at ``at``."""
+        event = billed.caused(
+            PaymentConfirmed(
+                application_id=billed.subject,
+                bill_id=billed.payload.bill_id,
+                billing_code=billed.payload.billing_code,
+                amount=billed.payload.amount,
+                channel=channel,
+                reference=f"TRX-{billed.subject[:8]}",
+                paid_at=at,
+                confirmed_at=at,
+            ),
+            source="/satupintu/payment",
+            actor="service:payment",
+        )
+        await produce(self.kafka, APPLICATIONS, [record_of(event)])
+        return event
+
+    async def expire(self, billed: Event[PaymentBilled], at: datetime) -> Event[PaymentExpired]:
+        """Publish the payment service's ``payment.expired`` for a bill."""
+        event = billed.caused(
+            PaymentExpired(
+                application_id=billed.subject,
+                bill_id=billed.payload.bill_id,
+                billing_code=billed.payload.billing_code,
+                expired_at=at,
+            ),
+            source="/satupintu/payment",
+            actor="service:payment",
+        )
+        await produce(self.kafka, APPLICATIONS, [record_of(event)])
+        return event
+
+    async def withdraw(self, billed: Event[PaymentBilled], at: datetime) -> Event[PaymentCancelled]:
+        """Publish the payment service's ``payment.cancelled`` for a bill whose application was rejected."""
+        event = billed.caused(
+            PaymentCancelled(
+                application_id=billed.subject,
+                bill_id=billed.payload.bill_id,
+                billing_code=billed.payload.billing_code,
+                reason="application_rejected",
+                cancelled_at=at,
+            ),
+            source="/satupintu/payment",
+            actor="service:payment",
+        )
+        await produce(self.kafka, APPLICATIONS, [record_of(event)])
+        return event
+
+    async def redeliver(self, *events: Event[Any]) -> None:
+        """Produce ``events`` again, unchanged (the same ids), as a producer retrying after a lost ack would."""
+        await produce(self.kafka, APPLICATIONS, [record_of(event) for event in events])
 
     async def breach(self, submitted: Event[ApplicationSubmitted], due_at: datetime, at: datetime) -> None:
         event = submitted.caused(

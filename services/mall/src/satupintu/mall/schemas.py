@@ -135,6 +135,17 @@ class SatisfactionIndexRead(SatisfactionRead):
     since: datetime | None = Field(description="Answers given from this moment.")
     until: datetime | None = Field(description="Answers given before this moment.")
     elements: list[ElementRead] = Field(description="The average score of each element.")
+    applicant_kind: Literal["person", "business"] | None = Field(
+        description="Only answers about applications of this kind of applicant, when asked."
+    )
+    person_respondents: int = Field(description="Of the respondents, those about a person's own application.")
+    business_respondents: int = Field(
+        description="Of the respondents, those about a business's application (answered by its representative)."
+    )
+    person: SatisfactionRead | None = Field(description="The index of the persons' answers alone; null without any.")
+    business: SatisfactionRead | None = Field(
+        description="The index of the business applicants' answers alone; null without any."
+    )
 
 
 # ----------------------------------------------------------------------------------------------------------------------
@@ -299,6 +310,24 @@ class LedgerRead(BaseModel):
 # Board
 
 
+class PaymentsRead(BaseModel):
+    """The fees of a service (or paid to an agency) billed in the board's period, and what became of them."""
+
+    billed: int = Field(description="Bills issued in the period.")
+    paid: int = Field(description="Of those, paid.")
+    expired: int = Field(description="Of those, expired unpaid.")
+    cancelled: int = Field(description="Of those, withdrawn unpaid (the application was rejected or cancelled).")
+    outstanding: int = Field(description="Of those, still to be paid.")
+    received_rupiah: int = Field(description="What was paid of those bills, in whole rupiah.")
+    paid_within_median_days: float | None = Field(
+        description="Median of the whole days (24-hour periods, rounded down) from billing to payment; null when "
+        "none was paid."
+    )
+    paid_within_p90_days: float | None = Field(
+        description="90th percentile (linear interpolation) of the same whole days; null when none was paid."
+    )
+
+
 class ServicePerformance(BaseModel):
     """The board's figures for one service (or, with no service, one agency)."""
 
@@ -319,6 +348,20 @@ class ServicePerformance(BaseModel):
     late: int = Field(description="Finished late, reported late, or open past the standard.")
     sla_compliance: float | None = Field(description="on_time / (on_time + late), 0-1; null when neither.")
     satisfaction: SatisfactionRead | None = Field(description="The satisfaction index of answers in the period.")
+    cancelled: int = Field(description="Of those received, cancelled (their fee not paid in time).")
+    business_applications: int = Field(
+        description="Of those received, applied for by a business (through a representative)."
+    )
+    business_share_percent: float | None = Field(
+        description="business_applications / received x 100, to one decimal; null when none received."
+    )
+    business_satisfaction: SatisfactionRead | None = Field(
+        description="The satisfaction index of the answers about business applications in the period (its "
+        "respondents: how many of `satisfaction`'s were businesses)."
+    )
+    payments: PaymentsRead = Field(
+        description="The fees billed in the period (for an agency's row: the fees paid to that agency)."
+    )
 
 
 class BoardRead(BaseModel):

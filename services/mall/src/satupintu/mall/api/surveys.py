@@ -4,7 +4,7 @@ service, agency and period, computed and graded as Permen PANRB 14/2017 says."""
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Query
@@ -15,6 +15,7 @@ from satupintu.mall.api.limits import RATE_LIMITED, WriteGroup, limit
 from satupintu.mall.domain import SKM_ELEMENTS
 from satupintu.mall.factory import MallContext
 from satupintu.mall.schemas import ElementRead, SatisfactionIndexRead, SurveyAnswer, SurveyRead, SurveyReceipt
+from satupintu.mall.services.board import satisfaction_of
 
 router = APIRouter(tags=["survey"])
 Context = Annotated[MallContext, Depends(mall)]
@@ -61,12 +62,18 @@ def local_bounds(since: date | None, until: date | None, timezone: str) -> tuple
 @router.get("/satisfaction", summary="The satisfaction index (IKM) per service, agency and period")
 async def satisfaction(
     context: Context,
+    *,
     service_code: Annotated[str | None, Query(description="Only this service's answers.")] = None,
     agency: Annotated[str | None, Query(description="Only answers about this agency's services.")] = None,
     since: Annotated[date | None, Query(alias="from", description="First day (mall's local date), inclusive.")] = None,
     until: Annotated[date | None, Query(alias="to", description="Last day (mall's local date), inclusive.")] = None,
+    applicant_kind: Annotated[
+        Literal["person", "business"] | None,
+        Query(description="Only answers about applications of this kind of applicant."),
+    ] = None,
 ) -> SatisfactionIndexRead:
-    """NRR per element = sum / respondents; IKM = sum of NRR x 1/9; converted = IKM x 25, graded A-D."""
+    """NRR per element = sum / respondents; IKM = sum of NRR x 1/9; converted = IKM x 25, graded A-D. Also counted
+    and indexed separately: the answers about persons' and about businesses' applications."""
     if since and until and until < since:
         raise Problem(
             422,
@@ -75,7 +82,10 @@ async def satisfaction(
             errors=[{"field": "to", "message": "must not be before `from`", "code": "period"}],
         )
     start, end = local_bounds(since, until, context.settings.timezone)
-    index = await context.surveys.index(since=start, until=end, service_code=service_code, agency=agency)
+    kinded = await context.surveys.index(
+        since=start, until=end, service_code=service_code, agency=agency, applicant_kind=applicant_kind
+    )
+    index = kinded.overall
     if index is None:
         raise Problem(404, "no-answers", "No survey answers match; the index needs at least one respondent.")
     return SatisfactionIndexRead(
@@ -97,4 +107,9 @@ async def satisfaction(
             )
             for element in SKM_ELEMENTS
         ],
+        applicant_kind=applicant_kind,
+        person_respondents=kinded.by_kind["person"].respondents if "person" in kinded.by_kind else 0,
+        business_respondents=kinded.by_kind["business"].respondents if "business" in kinded.by_kind else 0,
+        person=satisfaction_of(kinded.by_kind.get("person")),
+        business=satisfaction_of(kinded.by_kind.get("business")),
     )

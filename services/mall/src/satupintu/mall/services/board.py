@@ -1,5 +1,7 @@
-"""The performance board: per service and per agency, applications in, completed, rejected and open; median and p90
-processing time against the service standard; SLA compliance; the satisfaction index; and today's queue."""
+"""The performance board: per service and per agency, applications in, completed, rejected, cancelled and open, and
+the share applied for by businesses; median and p90 processing time against the service standard; SLA compliance;
+the satisfaction index; the fees billed, paid, expired and received, and within how many days they were paid; and
+today's queue."""
 
 from __future__ import annotations
 
@@ -11,10 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from satupintu.common.catalogue import Catalogue
 from satupintu.common.clock import Clock
 from satupintu.mall.domain import SkmIndex
-from satupintu.mall.schemas import BoardRead, QueueRead, SatisfactionRead, ServicePerformance
+from satupintu.mall.schemas import BoardRead, PaymentsRead, QueueRead, SatisfactionRead, ServicePerformance
 from satupintu.mall.services.queue import QueueService
 from satupintu.mall.services.survey import SurveyService
-from satupintu.mall.storage.repository import ApplicationRepository, PerformanceRow
+from satupintu.mall.storage.repository import ApplicationRepository, PaymentRow, PerformanceRow
 
 
 def satisfaction_of(index: SkmIndex | None) -> SatisfactionRead | None:
@@ -34,6 +36,37 @@ def _compliance(row: PerformanceRow | None) -> float | None:
     if row is None or row.on_time + row.late == 0:
         return None
     return row.on_time / (row.on_time + row.late)
+
+
+def _business_share(row: PerformanceRow | None) -> float | None:
+    if row is None or row.received == 0:
+        return None
+    return round(100 * row.businesses / row.received, 1)
+
+
+def payments_of(row: PaymentRow | None) -> PaymentsRead:
+    """The JSON form of a group's payment figures (zeros when nothing was billed)."""
+    if row is None:
+        return PaymentsRead(
+            billed=0,
+            paid=0,
+            expired=0,
+            cancelled=0,
+            outstanding=0,
+            received_rupiah=0,
+            paid_within_median_days=None,
+            paid_within_p90_days=None,
+        )
+    return PaymentsRead(
+        billed=row.billed,
+        paid=row.paid,
+        expired=row.expired,
+        cancelled=row.cancelled,
+        outstanding=row.billed - row.paid - row.expired - row.cancelled,
+        received_rupiah=row.received,
+        paid_within_median_days=_round(row.median_days_to_pay),
+        paid_within_p90_days=_round(row.p90_days_to_pay),
+    )
 
 
 def _minutes(seconds: float | None) -> float | None:
@@ -69,7 +102,9 @@ class BoardService:
             repository = ApplicationRepository(session)
             by_service = {row.key: row for row in await repository.performance(since, until, now, "service_code")}
             by_agency = {row.key: row for row in await repository.performance(since, until, now, "agency")}
-        service_index, agency_index = await self._surveys.indexes(since, until)
+            paid_by_service = {row.key: row for row in await repository.payments(since, until, "service_code")}
+            paid_to_agency = {row.key: row for row in await repository.payments(since, until, "agency")}
+        indexes = await self._surveys.indexes(since, until)
         services = [
             self._row(
                 by_service.get(service.code),
@@ -77,11 +112,13 @@ class BoardService:
                 name=service.name.id,
                 agency=service.agency,
                 standard=service.sla_working_days,
-                satisfaction=service_index.get(service.code),
+                satisfaction=indexes.by_service.get(service.code),
+                business_satisfaction=indexes.business_by_service.get(service.code),
+                payments=paid_by_service.get(service.code),
             )
             for service in self._catalogue.services
         ]
-        owning = sorted({service.agency for service in self._catalogue.services})
+        owning = sorted({service.agency for service in self._catalogue.services} | paid_to_agency.keys())
         agencies = [
             self._row(
                 by_agency.get(code),
@@ -89,7 +126,9 @@ class BoardService:
                 name=self._agency_name(code),
                 agency=code,
                 standard=None,
-                satisfaction=agency_index.get(code),
+                satisfaction=indexes.by_agency.get(code),
+                business_satisfaction=indexes.business_by_agency.get(code),
+                payments=paid_to_agency.get(code),
             )
             for code in owning
         ]
@@ -106,6 +145,8 @@ class BoardService:
         agency: str,
         standard: int | None,
         satisfaction: SkmIndex | None,
+        business_satisfaction: SkmIndex | None,
+        payments: PaymentRow | None,
     ) -> ServicePerformance:
         return ServicePerformance(
             service_code=service_code,
@@ -125,6 +166,11 @@ class BoardService:
             late=row.late if row else 0,
             sla_compliance=_compliance(row),
             satisfaction=satisfaction_of(satisfaction),
+            cancelled=row.cancelled if row else 0,
+            business_applications=row.businesses if row else 0,
+            business_share_percent=_business_share(row),
+            business_satisfaction=satisfaction_of(business_satisfaction),
+            payments=payments_of(payments),
         )
 
     async def queue(self) -> list[QueueRead]:

@@ -1,5 +1,6 @@
 """The satisfaction survey (SKM, Permen PANRB 14/2017): an invitation when an application ends, one answer per
-application through the citizen's own link, and the index per service, agency and period."""
+application through the citizen's own link, and the index per service, agency and period, also of business
+applicants' answers alone (an answer is linked to its application, so to its applicant kind)."""
 
 from __future__ import annotations
 
@@ -174,27 +175,61 @@ class SurveyService:
         until: datetime | None = None,
         service_code: str | None = None,
         agency: str | None = None,
-    ) -> SkmIndex | None:
-        """The index of the answers given in [since, until), of one service or agency when asked."""
+        applicant_kind: str | None = None,
+    ) -> KindedIndex:
+        """The index of the answers given in [since, until), of one service or agency, or by one kind of applicant,
+        when asked; with the index of each kind of applicant's answers among them."""
         async with self._sessions() as session:
             responses = await SurveyRepository(session).responses(
-                since=since, until=until, service_code=service_code, agency=agency
+                since=since, until=until, service_code=service_code, agency=agency, applicant_kind=applicant_kind
             )
-        return skm_index(scores(response) for response in responses)
+        by_kind: dict[str, list[dict[str, int]]] = {}
+        for response, kind in responses:
+            by_kind.setdefault(kind, []).append(scores(response))
+        return KindedIndex(
+            overall=skm_index(scores(response) for response, _ in responses),
+            by_kind={kind: index for kind, rows in by_kind.items() if (index := skm_index(rows)) is not None},
+        )
 
-    async def indexes(self, since: datetime, until: datetime) -> tuple[dict[str, SkmIndex], dict[str, SkmIndex]]:
-        """The index per service and per agency of the answers given in [since, until)."""
+    async def indexes(self, since: datetime, until: datetime) -> BoardIndexes:
+        """The index per service and per agency of the answers given in [since, until), of all applicants and of
+        businesses."""
         async with self._sessions() as session:
             responses = await SurveyRepository(session).responses(since=since, until=until)
-        by_service: dict[str, list[dict[str, int]]] = {}
-        by_agency: dict[str, list[dict[str, int]]] = {}
-        for response in responses:
-            by_service.setdefault(response.service_code, []).append(scores(response))
-            by_agency.setdefault(response.agency, []).append(scores(response))
-        return (
-            {key: index for key, rows in by_service.items() if (index := skm_index(rows)) is not None},
-            {key: index for key, rows in by_agency.items() if (index := skm_index(rows)) is not None},
+        groups: dict[tuple[str, str], list[dict[str, int]]] = {}
+        for response, kind in responses:
+            for group in (("service", response.service_code), ("agency", response.agency)):
+                groups.setdefault(group, []).append(scores(response))
+                if kind == "business":
+                    groups.setdefault((f"business_{group[0]}", group[1]), []).append(scores(response))
+        indexes: dict[str, dict[str, SkmIndex]] = {}
+        for (scope, key), rows in groups.items():
+            if (index := skm_index(rows)) is not None:
+                indexes.setdefault(scope, {})[key] = index
+        return BoardIndexes(
+            by_service=indexes.get("service", {}),
+            by_agency=indexes.get("agency", {}),
+            business_by_service=indexes.get("business_service", {}),
+            business_by_agency=indexes.get("business_agency", {}),
         )
+
+
+@dataclass(frozen=True)
+class KindedIndex:
+    """The index of a set of answers (none without any), and of each kind of applicant's answers among them."""
+
+    overall: SkmIndex | None
+    by_kind: dict[str, SkmIndex]
+
+
+@dataclass(frozen=True)
+class BoardIndexes:
+    """The board's indexes per service and per agency, of all answers and of business applicants' answers."""
+
+    by_service: dict[str, SkmIndex]
+    by_agency: dict[str, SkmIndex]
+    business_by_service: dict[str, SkmIndex]
+    business_by_agency: dict[str, SkmIndex]
 
 
 def scores(response: SurveyResponse) -> dict[str, int]:

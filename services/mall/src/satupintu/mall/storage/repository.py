@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, DateTime, and_, func, literal, or_, update
+from sqlalchemy import ColumnElement, DateTime, and_, case, func, literal, or_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
@@ -66,13 +66,29 @@ class PerformanceRow:
     received: int
     completed: int
     rejected: int
+    cancelled: int
     open: int
+    businesses: int
     median_working_days: float | None
     p90_working_days: float | None
     median_hours: float | None
     p90_hours: float | None
     on_time: int
     late: int
+
+
+@dataclass(frozen=True)
+class PaymentRow:
+    """The board's payment figures for one group (a service, or the agency paid) of bills issued in the period."""
+
+    key: str
+    billed: int
+    paid: int
+    expired: int
+    cancelled: int
+    received: int
+    median_days_to_pay: float | None
+    p90_days_to_pay: float | None
 
 
 class ApplicationRepository(_Repository):
@@ -95,12 +111,14 @@ class ApplicationRepository(_Repository):
         table = ApplicationRecord.__table__  # type: ignore[attr-defined]
         group = table.c.service_code if by == "service_code" else table.c.agency
         finished = table.c.finished_at.is_not(None)
-        hours = func.extract("epoch", table.c.finished_at - table.c.submitted_at) / 3600
+        # A cancelled application ended without a decision: it is neither open nor timed against the standard.
+        decided: ColumnElement[bool] = and_(finished, table.c.state != "cancelled")
+        hours = case((decided, func.extract("epoch", table.c.finished_at - table.c.submitted_at) / 3600))
         on_time: ColumnElement[bool] = and_(
-            finished, table.c.finished_at <= table.c.due_at, table.c.sla_breached.is_(False)
+            decided, table.c.finished_at <= table.c.due_at, table.c.sla_breached.is_(False)
         )
         late: ColumnElement[bool] = or_(
-            and_(finished, or_(table.c.finished_at > table.c.due_at, table.c.sla_breached.is_(True))),
+            and_(decided, or_(table.c.finished_at > table.c.due_at, table.c.sla_breached.is_(True))),
             and_(~finished, or_(table.c.due_at < now, table.c.sla_breached.is_(True))),
         )
         statement = (
@@ -110,7 +128,9 @@ class ApplicationRepository(_Repository):
                 func.count().label("received"),
                 func.count().filter(table.c.state == "completed").label("completed"),
                 func.count().filter(table.c.state == "rejected").label("rejected"),
+                func.count().filter(table.c.state == "cancelled").label("cancelled"),
                 func.count().filter(~finished).label("open"),
+                func.count().filter(table.c.applicant_kind == "business").label("businesses"),
                 func.percentile_cont(0.5).within_group(table.c.working_days_taken).label("median_days"),
                 func.percentile_cont(0.9).within_group(table.c.working_days_taken).label("p90_days"),
                 func.percentile_cont(0.5).within_group(hours).label("median_hours"),
@@ -130,13 +150,53 @@ class ApplicationRepository(_Repository):
                 received=row["received"],
                 completed=row["completed"],
                 rejected=row["rejected"],
+                cancelled=row["cancelled"],
                 open=row["open"],
+                businesses=row["businesses"],
                 median_working_days=_float(row["median_days"]),
                 p90_working_days=_float(row["p90_days"]),
                 median_hours=_float(row["median_hours"]),
                 p90_hours=_float(row["p90_hours"]),
                 on_time=row["on_time"],
                 late=row["late"],
+            )
+            for row in rows
+        ]
+
+    async def payments(self, since: datetime, until: datetime, by: str) -> list[PaymentRow]:
+        """Payment figures per ``by`` (``service_code``, or ``agency``: the agency the fee is paid to) for bills
+        issued in [since, until): how many were paid, expired or withdrawn, the rupiah received, and the median
+        and p90 of the whole days (24-hour periods, rounded down) from billing to payment."""
+        table = ApplicationRecord.__table__  # type: ignore[attr-defined]
+        group = table.c.service_code if by == "service_code" else table.c.bill_agency
+        paid = table.c.bill_status == "paid"
+        days = case((paid, func.floor(func.extract("epoch", table.c.paid_at - table.c.billed_at) / 86400)))
+        statement = (
+            select(  # type: ignore[call-overload]
+                group.label("key"),
+                func.count().label("billed"),
+                func.count().filter(paid).label("paid"),
+                func.count().filter(table.c.bill_status == "expired").label("expired"),
+                func.count().filter(table.c.bill_status == "cancelled").label("cancelled"),
+                func.coalesce(func.sum(table.c.paid_amount).filter(paid), 0).label("received"),
+                func.percentile_cont(0.5).within_group(days).label("median_days"),
+                func.percentile_cont(0.9).within_group(days).label("p90_days"),
+            )
+            .where(table.c.billed_at >= since, table.c.billed_at < until)
+            .group_by(group)
+            .order_by(group)
+        )
+        rows = (await self._session.execute(statement)).mappings().all()
+        return [
+            PaymentRow(
+                key=row["key"],
+                billed=row["billed"],
+                paid=row["paid"],
+                expired=row["expired"],
+                cancelled=row["cancelled"],
+                received=int(row["received"]),
+                median_days_to_pay=_float(row["median_days"]),
+                p90_days_to_pay=_float(row["p90_days"]),
             )
             for row in rows
         ]
@@ -338,9 +398,14 @@ class SurveyRepository(_Repository):
         until: datetime | None = None,
         service_code: str | None = None,
         agency: str | None = None,
-    ) -> Sequence[SurveyResponse]:
-        """Answers given in [since, until), of one service or agency when asked."""
-        statement = select(SurveyResponse)
+        applicant_kind: str | None = None,
+    ) -> Sequence[tuple[SurveyResponse, str]]:
+        """Answers given in [since, until), of one service or agency, or by one kind of applicant, when asked; each
+        with its application's applicant kind (``person`` when the mall no longer knows the application)."""
+        kind = func.coalesce(ApplicationRecord.applicant_kind, "person")
+        statement = select(SurveyResponse, kind).outerjoin(
+            ApplicationRecord, col(ApplicationRecord.application_id) == col(SurveyResponse.application_id)
+        )
         if since is not None:
             statement = statement.where(col(SurveyResponse.answered_at) >= since)
         if until is not None:
@@ -349,7 +414,9 @@ class SurveyRepository(_Repository):
             statement = statement.where(SurveyResponse.service_code == service_code)
         if agency is not None:
             statement = statement.where(SurveyResponse.agency == agency)
-        return (await self._session.execute(statement)).scalars().all()
+        if applicant_kind is not None:
+            statement = statement.where(kind == applicant_kind)
+        return [(response, str(kind)) for response, kind in (await self._session.execute(statement)).all()]
 
 
 # ----------------------------------------------------------------------------------------------------------------------

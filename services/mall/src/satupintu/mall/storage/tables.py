@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Column, Date, DateTime, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Date, DateTime, Text, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -24,12 +24,26 @@ class ApplicationRecord(SQLModel, table=True):
     language: str = Field(description="id or en.")
     nik_hash: str = Field(index=True, description="Keyed hash of the applicant's NIK.")
     reused_fields: list[str] = Field(default_factory=list, sa_column=Column(JSONB, nullable=False))
-    state: str = Field(index=True, description="submitted, completed or rejected.")
+    state: str = Field(index=True, description="submitted, completed, rejected or cancelled.")
     submitted_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False, index=True))
     due_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     finished_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     working_days_taken: int | None = Field(default=None, description="Working days from submission to the end.")
     sla_breached: bool = Field(default=False, description="Whether routing reported it past its service standard.")
+    applicant_kind: str = Field(
+        default="person",
+        sa_column_kwargs={"server_default": "person"},
+        description="person, or business (applying through a representative; no one's data kept).",
+    )
+    bill_id: str | None = Field(default=None, description="The fee's bill, when the service has a fee.")
+    bill_status: str | None = Field(default=None, index=True, description="billed, paid, expired or cancelled.")
+    bill_agency: str | None = Field(default=None, description="The agency the fee is paid to.")
+    bill_kind: str | None = Field(default=None, description="pnbp or retribusi.")
+    bill_amount: int | None = Field(default=None, sa_column=Column(BigInteger), description="Whole rupiah.")
+    billed_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), index=True))
+    paid_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    paid_amount: int | None = Field(default=None, sa_column=Column(BigInteger), description="Whole rupiah received.")
+    payment_channel: str | None = Field(default=None, description="gateway or counter.")
 
 
 class DailySequence(SQLModel, table=True):

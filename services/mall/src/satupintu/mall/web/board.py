@@ -1,5 +1,6 @@
 """The performance board for a wall screen: SVG charts per service (flow, processing time against the standard,
-standard compliance, satisfaction, today's queue), a table per agency; it reloads itself."""
+standard compliance, satisfaction, today's queue), a table per agency, and a table of fees and business applicants
+per service and agency; it reloads itself."""
 
 from __future__ import annotations
 
@@ -23,6 +24,15 @@ def _number(value: float | None, digits: int = 1) -> str:
     return "—" if value is None else f"{value:.{digits}f}"
 
 
+def _rupiah(amount: int) -> str:
+    """Whole rupiah as Indonesians write them: ``Rp30.000`` (a dot between thousands, no decimals)."""
+    return f"Rp{amount:,}".replace(",", ".")
+
+
+def _percent(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f}%"
+
+
 def _short_name(name: str) -> str:
     """A service's name as a chart row shows it: whole when it fits, else its abbreviation, e.g. ``PBG``."""
     abbreviation = re.search(r"\(([^)]+)\)\s*$", name)
@@ -37,6 +47,7 @@ def _flow_chart(t: Translator, rows: Sequence[ServicePerformance]) -> Markup:
             segments=[
                 charts.Segment(row.completed, charts.GREEN, t("completed")),
                 charts.Segment(row.rejected, charts.VERMILLION, t("rejected")),
+                charts.Segment(row.cancelled, charts.GREY, t("cancelled")),
                 charts.Segment(row.open, charts.BLUE, t("open")),
             ],
             note=f"{row.received} ({row.completed}/{row.rejected}/{row.open})",
@@ -53,6 +64,7 @@ def _flow_chart(t: Translator, rows: Sequence[ServicePerformance]) -> Markup:
         legend=[
             charts.Legend(charts.GREEN, t("completed")),
             charts.Legend(charts.VERMILLION, t("rejected")),
+            charts.Legend(charts.GREY, t("cancelled")),
             charts.Legend(charts.BLUE, t("open")),
         ],
     )
@@ -203,4 +215,6 @@ async def board_page(request: Request) -> HTMLResponse:
         satisfaction=_satisfaction_chart(t, board.services, "chart-skm"),
         queue=_queue_chart(t, board),
         number=_number,
+        rupiah=_rupiah,
+        percent=_percent,
     )
