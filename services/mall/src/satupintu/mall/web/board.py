@@ -11,6 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from markupsafe import Markup
 
+from satupintu.common.money import rupiah
 from satupintu.mall import charts
 from satupintu.mall.domain import SKM_GRADES
 from satupintu.mall.i18n import Translator
@@ -22,11 +23,6 @@ router = APIRouter(tags=["pages"], include_in_schema=False)
 
 def _number(value: float | None, digits: int = 1) -> str:
     return "—" if value is None else f"{value:.{digits}f}"
-
-
-def _rupiah(amount: int) -> str:
-    """Whole rupiah as Indonesians write them: ``Rp30.000`` (a dot between thousands, no decimals)."""
-    return f"Rp{amount:,}".replace(",", ".")
 
 
 def _percent(value: float | None) -> str:
@@ -215,6 +211,6 @@ async def board_page(request: Request) -> HTMLResponse:
         satisfaction=_satisfaction_chart(t, board.services, "chart-skm"),
         queue=_queue_chart(t, board),
         number=_number,
-        rupiah=_rupiah,
+        rupiah=lambda amount: rupiah(amount, t.language),
         percent=_percent,
     )
