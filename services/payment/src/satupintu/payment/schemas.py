@@ -4,7 +4,7 @@ callback and a counter payment, a payment's confirmation, and the day's reconcil
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictInt
@@ -124,8 +124,8 @@ class ConfirmationRead(BaseModel):
             bill_id=confirmation.bill_id,
             amount=confirmation.amount,
             method=confirmation.method,
-            paid_at=confirmation.paid_at,
-            recorded_at=confirmation.recorded_at,
+            paid_at=confirmation.paid_at.astimezone(UTC),
+            recorded_at=confirmation.recorded_at.astimezone(UTC),
         )
 
 
