@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import json
 import os
 import secrets
 import sys
@@ -123,6 +124,12 @@ def reader_public_pem_of(pem: bytes) -> bytes:
     return public_pem(load_private_key(pem))
 
 
+def callback_secrets() -> str:
+    """The payment gateways' callback secrets (``PAYMENT_CALLBACK_SECRETS``): one for the local simulator
+    ``qris-sim``; an installation replaces it with each real gateway's (docs/operations.md, "Payments")."""
+    return json.dumps({"qris-sim": token()})
+
+
 @dataclass(frozen=True)
 class ServiceSecret:
     """One secret setting of a service: its environment variable, its key in the Kubernetes secret
@@ -149,7 +156,10 @@ SERVICE_SECRETS: dict[str, tuple[ServiceSecret, ...]] = {
         ServiceSecret("MALL_ENCRYPTION_KEYS", "encryption-keys", field_cipher_keys),
         ServiceSecret("MALL_SESSION_SECRET", "session-secret", token),
     ),
-    "payment": (ServiceSecret("PAYMENT_ENCRYPTION_KEYS", "encryption-keys", field_cipher_keys),),
+    "payment": (
+        ServiceSecret("PAYMENT_ENCRYPTION_KEYS", "encryption-keys", field_cipher_keys),
+        ServiceSecret("PAYMENT_CALLBACK_SECRETS", "callback-secrets", callback_secrets),
+    ),
 }
 """Every secret setting each service reads from its environment (keys kept in files are handled apart)."""
 

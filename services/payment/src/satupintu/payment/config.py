@@ -13,6 +13,10 @@ from satupintu.common.settings import ServiceSettings
 from satupintu.payment.billing import BillingSettings
 from satupintu.payment.qris import Merchant
 
+DEVELOPMENT_CALLBACK_SECRETS = {"qris-sim": "local-development-qris-sim-callback-secret"}
+"""The local stack's gateway simulator and its shared secret; never accepted in production."""
+MINIMUM_CALLBACK_SECRET_LENGTH = 32
+
 
 class MerchantSettings(BaseModel):
     """The payee as the acquiring bank (PJSP) registered it for QRIS; development values unless set
@@ -76,8 +80,35 @@ class PaymentSettings(ServiceSettings):
             "Unset: a local development key in the auth keys directory."
         ),
     )
+    callback_secrets: Annotated[dict[str, str], Secret()] = Field(
+        default_factory=lambda: dict(DEVELOPMENT_CALLBACK_SECRETS),
+        description=(
+            "The payment gateways whose callbacks are accepted at `POST /payments/callbacks/{provider}`, each with "
+            'the secret it signs them with (JSON object, e.g. `{"qris-sim": "..."}`). Unset: the local '
+            "simulator `qris-sim` with a development secret, refused in production."
+        ),
+    )
+    callback_tolerance_seconds: int = Field(
+        default=300,
+        ge=1,
+        le=3600,
+        description="How far a callback's `X-Callback-Timestamp` may be from our clock, either way (replays).",
+    )
     oidc: OidcSettings = Field(
         default_factory=OidcSettings,
         description="The OpenID Connect provider operators sign in to the dead-letter page through (`OIDC_*`; "
         "client `satupintu-payment`).",
     )
+
+    def production_problems(self) -> list[str]:
+        """A gateway's callback secret must be the installation's own: never the development one, never short."""
+        problems = super().production_problems()
+        for provider, secret in sorted(self.callback_secrets.items()):
+            if secret in DEVELOPMENT_CALLBACK_SECRETS.values():
+                problems.append(f"PAYMENT_CALLBACK_SECRETS: {provider}'s secret is the development one; set its own")
+            elif len(secret) < MINIMUM_CALLBACK_SECRET_LENGTH:
+                problems.append(
+                    f"PAYMENT_CALLBACK_SECRETS: {provider}'s secret is shorter than "
+                    f"{MINIMUM_CALLBACK_SECRET_LENGTH} characters"
+                )
+        return problems

@@ -1,5 +1,5 @@
-"""The payment process's context: the runtime, the billing use case, the expiry watch and operators' sign-in to
-the dead-letter page, built once from settings."""
+"""The payment process's context: the runtime, the billing use case, the expiry watch, the confirmations of
+payments and operators' sign-in to the dead-letter page, built once from settings."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from satupintu.common.oidc.web import SignIn
 from satupintu.common.runtime import ServiceRuntime
 from satupintu.payment.config import PaymentSettings
 from satupintu.payment.migrations import SCHEMA
-from satupintu.payment.services import BillingService, ExpiryWatch
+from satupintu.payment.services import BillingService, ConfirmationService, ExpiryWatch
 
 SERVICE_NAME = "payment"
 SESSION_COOKIE = "payment_session"
@@ -31,6 +31,12 @@ class PaymentContext:
     billing: BillingService
     watch: ExpiryWatch
     sign_in: SignIn
+    confirmations: ConfirmationService
+
+    @property
+    def callback_tolerance(self) -> timedelta:
+        """How far a callback's timestamp may be from our clock."""
+        return timedelta(seconds=self.settings.callback_tolerance_seconds)
 
     @classmethod
     def build(cls, settings: PaymentSettings, clock: Clock) -> PaymentContext:
@@ -71,4 +77,14 @@ class PaymentContext:
             landing=dead_letters_page.SIGN_IN_PAGE,
             home=dead_letters_page.PAGE,
         )
-        return cls(runtime, settings, billing, watch, sign_in)
+        confirmations = ConfirmationService(
+            runtime.sessions,
+            runtime.outbox,
+            clock,
+            outcomes=runtime.metrics.counter(
+                "satupintu_payment_confirmations_total",
+                "Payments recorded (confirmed, unmatched) and callbacks refused, by channel and outcome.",
+                ["channel", "outcome"],
+            ),
+        )
+        return cls(runtime, settings, billing, watch, sign_in, confirmations)

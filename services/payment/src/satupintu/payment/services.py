@@ -1,6 +1,7 @@
 """Payment's use cases: bill an application whose service has a fee (``application.submitted``), withdraw an open
-bill when its application ends without it (``application.rejected``, ``application.cancelled``), and the expiry
-watch that reminds before a bill expires and expires it.
+bill when its application ends without it (``application.rejected``, ``application.cancelled``), the expiry
+watch that reminds before a bill expires and expires it, the confirmations of payments from where money moves (a
+gateway's verified callback, a clerk at the counter) and the day's reconciliation.
 
 Asking a billing system for a code may be a network call (SIMPONI, the region's system): it is made by
 :meth:`BillingService.prepare` *before* the consumer opens its transaction (:class:`PreparingConsumer` in
@@ -11,24 +12,49 @@ code; the handler then writes the bill and ``payment.billed`` in the consumer's 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 from prometheus_client import Counter
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from satupintu.common.access_log import AccessLog
+from satupintu.common.auth import Principal
 from satupintu.common.catalogue import Catalogue
 from satupintu.common.clock import Clock, utc_now
 from satupintu.common.consumer import UnitOfWork
+from satupintu.common.outbox import Outbox
 from satupintu.common.watches import Watch
 from satupintu.contract.applications import ApplicationCancelled, ApplicationRejected, ApplicationSubmitted
 from satupintu.contract.envelope import Event, event_source
-from satupintu.contract.payments import PaymentBilled, PaymentCancelled, PaymentExpired, PaymentExpiring
+from satupintu.contract.payments import (
+    PaymentBilled,
+    PaymentCancelled,
+    PaymentChannel,
+    PaymentConfirmed,
+    PaymentExpired,
+    PaymentExpiring,
+)
 from satupintu.payment import qris
 from satupintu.payment.billing import BillingSettings, BillRequest, provider_for
-from satupintu.payment.domain import BillStatus, bill_id_for, expiry_of
-from satupintu.payment.storage.repository import BillRepository
-from satupintu.payment.storage.tables import BillRecord
+from satupintu.payment.domain import (
+    AmountMismatch,
+    BillNotFound,
+    BillNotOpen,
+    BillStatus,
+    ConfirmationOutcome,
+    ReceiptUsed,
+    UnmatchedReason,
+    bill_id_for,
+    day_window,
+    expiry_of,
+    mismatch,
+)
+from satupintu.payment.storage.repository import BillRepository, ConfirmationRepository, Tally
+from satupintu.payment.storage.tables import BillRecord, ConfirmationRecord
 
 SOURCE = event_source("payment")
 ACTOR = "service:payment"
@@ -229,4 +255,237 @@ class ExpiryWatch(Watch):
     def _event(payload: PaymentExpired | PaymentExpiring, bill: BillRecord) -> Event[Any]:
         return Event(
             payload=payload, source=SOURCE, subject=bill.application_id, actor=ACTOR, correlation_id=bill.correlation_id
+        )
+
+
+CONFIRM_ACTION = "confirm-payment"
+"""The action of a payment's confirmation on the audit timeline (``access.recorded``)."""
+
+
+@dataclass(frozen=True)
+class Payment:
+    """A payment as its reporter says it happened: where (channel and source: the gateway provider, or the counter's
+    agency), under which reference (the gateway's transaction id, the receipt number), for which billing code, how
+    many rupiah, when, and who reported it."""
+
+    channel: PaymentChannel
+    source: str
+    reference: str
+    billing_code: str
+    amount: int
+    paid_at: datetime
+    actor: str
+    method: str | None = None
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """A payment's confirmation, and whether it was recorded before (the same callback or receipt again)."""
+
+    confirmation: ConfirmationRecord
+    replayed: bool
+
+
+@dataclass(frozen=True)
+class DayFigures:
+    """What reconciliation reports for one day (WIB): bills issued, paid (by channel, and by agency and fee kind),
+    expired and cancelled, and the payments that matched no open bill."""
+
+    day: date
+    issued: Sequence[Tally]
+    paid_by_channel: Sequence[Tally]
+    paid: Sequence[Tally]
+    expired: Sequence[Tally]
+    cancelled: Sequence[Tally]
+    unmatched: Sequence[ConfirmationRecord]
+
+
+class ConfirmationService:
+    """Confirms payments: a gateway's verified callback and a clerk's counter payment pay an open bill for exactly
+    its amount (``payment.confirmed`` through the outbox, in the same transaction); a verified callback that
+    matches no open bill is kept for reconciliation and audited, and changes nothing else. Each payment is kept
+    once per channel, source and reference, so a repeated one answers what the first did."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        outbox: Outbox,
+        clock: Clock = utc_now,
+        outcomes: Counter | None = None,
+    ) -> None:
+        self._sessions = sessions
+        self._outbox = outbox
+        self._clock = clock
+        self._access = AccessLog(outbox, SOURCE, clock)
+        self._outcomes = outcomes
+        """Counts the payments recorded, by channel and outcome (and the callbacks refused)."""
+
+    def now(self) -> datetime:
+        """The service's time (what callbacks' timestamps are checked against)."""
+        return self._clock()
+
+    async def from_gateway(self, payment: Payment) -> Recorded:
+        """Record a verified callback: the bill its billing code names paid, when it is open and the amount is its
+        own; otherwise kept as ``unmatched`` with the reason, and audited."""
+        async with self._sessions() as session, session.begin():
+            bill = await BillRepository(session).by_billing_code(payment.billing_code, for_update=True)
+            confirmations = ConfirmationRepository(session)
+            earlier = await confirmations.by_reference(payment.channel, payment.source, payment.reference)
+            if earlier is not None:
+                return Recorded(earlier, replayed=True)
+            reason = mismatch(bill.status if bill else None, bill.amount if bill else None, payment.amount)
+            recorded = await self._keep(confirmations, payment, bill, reason)
+            if recorded.replayed:
+                return recorded
+            if reason is None:
+                assert bill is not None  # no reason: the bill was found open
+                await self._pay(session, bill, payment, ACTOR)
+            else:
+                await self._audit_unmatched(session, payment, bill, reason)
+            return recorded
+
+    async def at_counter(
+        self, bill_id: str, receipt_number: str, method: str, amount: int, clerk: Principal
+    ) -> Recorded:
+        """Record that ``clerk`` took ``amount`` rupiah for the bill ``bill_id`` against ``receipt_number``.
+
+        Raises :class:`BillNotFound`, :class:`AmountMismatch` (not the bill's amount), :class:`BillNotOpen` (paid,
+        expired or cancelled) and :class:`ReceiptUsed` (the receipt number was given for another bill at this
+        counter); nothing is recorded then. The same receipt for the same bill again answers what it did."""
+        payment = Payment(
+            channel="counter",
+            source=clerk.agency or "mall",
+            reference=receipt_number,
+            billing_code="",
+            amount=amount,
+            paid_at=self._clock(),
+            actor=clerk.actor(),
+            method=method,
+        )
+        async with self._sessions() as session, session.begin():
+            bill = await BillRepository(session).by_id(bill_id, for_update=True)
+            if bill is None:
+                raise BillNotFound(bill_id)
+            confirmations = ConfirmationRepository(session)
+            earlier = await confirmations.by_reference(payment.channel, payment.source, payment.reference)
+            if earlier is not None:
+                if earlier.bill_id != bill.bill_id:
+                    raise ReceiptUsed(receipt_number)
+                return Recorded(earlier, replayed=True)
+            reason = mismatch(bill.status, bill.amount, amount)
+            if reason is UnmatchedReason.AMOUNT_MISMATCH:
+                raise AmountMismatch(bill.amount, amount)
+            if reason is not None:
+                raise BillNotOpen(f"bill {bill.bill_id} is {bill.status}")
+            payment = replace(payment, billing_code=bill.billing_code)
+            recorded = await self._keep(confirmations, payment, bill, None)
+            if recorded.replayed:  # the same receipt, recorded by a concurrent request meanwhile
+                if recorded.confirmation.bill_id != bill.bill_id:
+                    raise ReceiptUsed(receipt_number)
+                return recorded
+            await self._pay(session, bill, payment, payment.actor)
+            return recorded
+
+    async def refused(self, provider: str, caller: str, reason: str) -> None:
+        """Put a refused callback on the audit timeline: who called (their address: nothing verified them), for
+        which provider, and why it was refused; never what its body said."""
+        await self._access.record_alone(
+            self._sessions,
+            f"unverified:{caller}",
+            subject_id=f"payment-callback:{provider}",
+            resource=f"POST /payments/callbacks/{provider}",
+            action=CONFIRM_ACTION,
+            outcome="denied",
+            reason=reason,
+        )
+        if self._outcomes is not None:
+            self._outcomes.labels("gateway", "refused").inc()
+
+    async def reconciliation(self, day: date) -> DayFigures:
+        """The figures of ``day`` (WIB)."""
+        start, end = day_window(day)
+        async with self._sessions() as session:
+            bills = BillRepository(session)
+            return DayFigures(
+                day=day,
+                issued=await bills.issued_between(start, end),
+                paid_by_channel=await bills.paid_between(start, end, by_channel=True),
+                paid=await bills.paid_between(start, end, by_channel=False),
+                expired=await bills.settled_between(BillStatus.EXPIRED, start, end),
+                cancelled=await bills.settled_between(BillStatus.CANCELLED, start, end),
+                unmatched=await ConfirmationRepository(session).unmatched_between(start, end),
+            )
+
+    async def _keep(
+        self,
+        confirmations: ConfirmationRepository,
+        payment: Payment,
+        bill: BillRecord | None,
+        reason: UnmatchedReason | None,
+    ) -> Recorded:
+        confirmation = ConfirmationRecord(
+            confirmation_id=str(uuid.uuid4()),
+            channel=payment.channel,
+            source=payment.source,
+            reference=payment.reference,
+            billing_code=payment.billing_code,
+            amount=payment.amount,
+            method=payment.method,
+            bill_id=bill.bill_id if bill else None,
+            outcome=ConfirmationOutcome.CONFIRMED if reason is None else ConfirmationOutcome.UNMATCHED,
+            reason=reason,
+            paid_at=payment.paid_at,
+            recorded_at=self._clock(),
+            actor=payment.actor,
+        )
+        if await confirmations.add(confirmation):
+            if self._outcomes is not None:
+                self._outcomes.labels(payment.channel, confirmation.outcome).inc()
+            return Recorded(confirmation, replayed=False)
+        # The same payment, recorded by a concurrent transaction that committed while this one waited on the key.
+        earlier = await confirmations.by_reference(payment.channel, payment.source, payment.reference)
+        assert earlier is not None  # the insert conflicted with it
+        return Recorded(earlier, replayed=True)
+
+    async def _pay(self, session: AsyncSession, bill: BillRecord, payment: Payment, actor: str) -> None:
+        now = self._clock()
+        bill.status = BillStatus.PAID
+        bill.paid_at = payment.paid_at
+        bill.channel = payment.channel
+        bill.reference = payment.reference
+        bill.settled_at = now
+        session.add(bill)
+        confirmed = PaymentConfirmed(
+            application_id=bill.application_id,
+            bill_id=bill.bill_id,
+            billing_code=bill.billing_code,
+            amount=bill.amount,
+            channel=payment.channel,
+            reference=payment.reference,
+            paid_at=payment.paid_at,
+            confirmed_at=now,
+        )
+        event = Event(
+            payload=confirmed,
+            source=SOURCE,
+            subject=bill.application_id,
+            actor=actor,
+            correlation_id=bill.correlation_id,
+        )
+        await self._outbox.add(session, event)
+
+    async def _audit_unmatched(
+        self, session: AsyncSession, payment: Payment, bill: BillRecord | None, reason: UnmatchedReason
+    ) -> None:
+        detail = f"{reason}: Rp {payment.amount} paid"
+        if bill is not None:
+            detail += f" for a bill of Rp {bill.amount} ({bill.status})"
+        await self._access.record(
+            session,
+            payment.actor,
+            subject_id=bill.application_id if bill else f"billing-code:{payment.billing_code}",
+            resource=f"payment/{payment.channel}/{payment.source}/{payment.reference}",
+            action=CONFIRM_ACTION,
+            outcome="denied",
+            reason=detail,
         )

@@ -6,7 +6,7 @@ migrate to (``SCHEMA``). ``satupintu-payment migrate`` upgrades the database; a 
 from __future__ import annotations
 
 from satupintu.common.migrations import ServiceSchema
-from satupintu.payment.storage.tables import BillRecord
+from satupintu.payment.storage.tables import BillRecord, ConfirmationRecord
 
-SCHEMA = ServiceSchema("payment", tables=[BillRecord], sign_in=True)
+SCHEMA = ServiceSchema("payment", tables=[BillRecord, ConfirmationRecord], sign_in=True)
 """Payment's tables (with outbox, inbox, parked events and operators' sign-in) and who may do what to them."""
