@@ -3,7 +3,7 @@ the real payment service on the real broker and database: the citizen applies th
 page and sees the bill the payment service issued ("Menunggu pembayaran", ``Rp30.000``, PNBP, its billing code) with
 its QRIS code; the code, read off the page as the browser shows it, decodes (zxing-cpp) to the bill's payload, whose
 CRC checks and whose tags 54 and 62 carry the amount and the billing code. In English the bill says "Awaiting
-payment", ``IDR 30,000``. A gateway's signed callback pays it: the police's task is assigned and the page, reloaded,
+payment", ``IDR 30,000``. Unpaid, the police have no task; a gateway's signed callback pays it: the police's task is assigned and the page, reloaded,
 says "Lunas" with the gateway's reference and no QR code any more. Screenshots:
 ``docs/screenshots/bill-with-qris.png`` and ``bill-paid.png``."""
 
@@ -36,7 +36,7 @@ from satupintu.intake.main import create_app as create_intake
 from satupintu.payment import qris, signatures
 from satupintu.payment.config import PaymentSettings
 from satupintu.payment.main import create_app as create_payment
-from tests.support import wait_for_events
+from tests.support import events_on, wait_for_events
 
 pytestmark = pytest.mark.browser
 
@@ -229,6 +229,10 @@ async def test_a_citizen_sees_the_bill_with_its_qris_code_pays_it_and_the_police
             )
             await page.get_by_role("link", name="Bahasa Indonesia").click()
             await expect(page.locator("#bill-state")).to_have_text("Menunggu pembayaran")
+
+            # Unpaid, the police have no task yet (routing holds the application before its first stage).
+            assert await events_on(kafka_settings, POLRES_TASKS, application_id) == []
+            await expect(page.locator(".task-list__item")).to_have_count(0)
 
             # The gateway says it was paid: routing starts the police's stage, and the page says paid.
             confirmation = await pay_at_the_gateway(payment, bill)
