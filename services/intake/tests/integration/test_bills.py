@@ -157,6 +157,7 @@ async def test_a_bill_shows_what_to_pay_and_a_qris_code_that_decodes_to_its_payl
     assert decoded.text.endswith(f"{crc:04X}")
     for text in ("Menunggu pembayaran", "Rp30.000", "PNBP (Penerimaan Negara Bukan Pajak)", payload.billing_code):
         assert text in indonesian.text
+    assert "diteruskan ke instansi terkait setelah biayanya dibayar" in indonesian.text  # not "sedang diteruskan"
     assert "23 November 2026 10.00 WIB" in indonesian.text
     assert f'src="/applications/{tracking_code}/bill/qris.png"' in indonesian.text
     assert "Tagihan biaya diterbitkan" in indonesian.text  # the timeline
