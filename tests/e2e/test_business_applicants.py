@@ -1,27 +1,44 @@
-"""A business applies through its representative: from submission at intake, through routing and the desk, to
-completion, named as the business on its tracking page."""
+"""A business applies through its representative: from submission at intake, its fee billed by the real payment
+service and paid through a gateway's signed callback, through routing and the desk, to completion, named as the
+business on its tracking page."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx
 import pytest
 
-from satupintu.common.settings import AuthSettings, KafkaSettings
+from satupintu.common.settings import AuthSettings, DatabaseSettings, KafkaSettings
 from satupintu.contract.topics import Topic
-from satupintu.devtools.testing.payments import pay
+from satupintu.devtools.testing.plugin import service_database
 from satupintu.devtools.testing.waiting import eventually
 from satupintu.intake.config import IntakeSettings
 from satupintu.intake.main import create_app as create_intake
+from satupintu.payment.config import PaymentSettings
 from tests.conftest import running
+from tests.payment_gateway import ServedPayment, serving_payment
 from tests.support import upload_document, wait_for_events
 
 pytestmark = pytest.mark.e2e
 
 APPLICATIONS = Topic.APPLICATIONS.name_for()
 REPRESENTATIVE_NIK = "3171015506900002"
+LAND_CHECK_FEE = 50_000
+
+
+@pytest.fixture
+async def payment(
+    kafka_settings: KafkaSettings, database_settings: DatabaseSettings, auth_settings: AuthSettings
+) -> AsyncIterator[ServedPayment]:
+    """The payment service, served on a free port for the gateway's callbacks."""
+    await service_database(database_settings, "payment")
+    settings = PaymentSettings(
+        kafka=kafka_settings, database=database_settings, auth=auth_settings, watch_interval_seconds=3600
+    )
+    async with serving_payment(settings) as served:
+        yield served
 
 
 async def land_check_by_a_business(intake: httpx.AsyncClient) -> dict[str, Any]:
@@ -68,6 +85,7 @@ async def approve_every_task(desk: Any, kafka: KafkaSettings, application_id: st
 async def test_a_business_applies_through_its_representative_and_is_carried_to_completion(
     desk: Any,
     routing: None,
+    payment: ServedPayment,
     *,
     make_settings: Callable[..., Any],
     auth_settings: AuthSettings,
@@ -82,7 +100,9 @@ async def test_a_business_applies_through_its_representative_and_is_carried_to_c
         assert answer.status_code == 202, answer.text
         application_id, tracking_code = answer.json()["application_id"], answer.json()["tracking_code"]
 
-        await pay(kafka_settings, application_id, amount=50_000)  # the land check's fee, before its first stage
+        bill = await payment.bill_of(application_id)  # the land check's fee, paid before its first stage
+        assert bill["amount"] == LAND_CHECK_FEE
+        await payment.pay(bill)
         await approve_every_task(desk, kafka_settings, application_id, ["bpn"])
 
         await wait_for_events(kafka_settings, APPLICATIONS, application_id, "application.completed")
@@ -91,6 +111,7 @@ async def test_a_business_applies_through_its_representative_and_is_carried_to_c
             lambda status: status.status_code == 200 and status.json()["status"] == "completed",
             what="intake tracks the application as completed",
         )
+        assert (await citizen.get(f"/applications/{tracking_code}")).json()["bill"]["status"] == "paid"
         page = await citizen.get(f"/track/{tracking_code}", headers={"Accept-Language": "id"})
         assert page.status_code == 200, page.text
         assert "PT Maju Jaya, diwakili oleh S. R. (************0002)" in page.text
