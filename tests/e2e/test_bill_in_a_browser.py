@@ -3,8 +3,8 @@ the real payment service on the real broker and database: the citizen applies th
 page and sees the bill the payment service issued ("Menunggu pembayaran", ``Rp30.000``, PNBP, its billing code) with
 its QRIS code; the code, read off the page as the browser shows it, decodes (zxing-cpp) to the bill's payload, whose
 CRC checks and whose tags 54 and 62 carry the amount and the billing code. In English the bill says "Awaiting
-payment", ``IDR 30,000``. Unpaid, the police have no task; a gateway's signed callback pays it: the police's task is assigned and the page, reloaded,
-says "Lunas" with the gateway's reference and no QR code any more. Screenshots:
+payment", ``IDR 30,000``. Unpaid, the police have no task; a gateway's signed callback pays it: the police's task is
+assigned and the page, reloaded, says "Lunas" with the gateway's reference and no QR code any more. Screenshots:
 ``docs/screenshots/bill-with-qris.png`` and ``bill-paid.png``."""
 
 from __future__ import annotations

@@ -76,7 +76,7 @@ class PaymentSettings(ServiceSettings):
     encryption_keys: Annotated[str | None, Secret()] = Field(
         default=None,
         description=(
-            "Keys for what operators' sign-in sessions keep at rest, `kid:base64key,...` (first is current). "
+            "Keys for what staff's sign-in sessions keep at rest, `kid:base64key,...` (first is current). "
             "Unset: a local development key in the auth keys directory."
         ),
     )
@@ -96,8 +96,9 @@ class PaymentSettings(ServiceSettings):
     )
     oidc: OidcSettings = Field(
         default_factory=OidcSettings,
-        description="The OpenID Connect provider operators sign in to the dead-letter page through (`OIDC_*`; "
-        "client `satupintu-payment`).",
+        description="The OpenID Connect provider staff sign in through (`OIDC_*`; client `satupintu-payment`): "
+        "counter clerks to `/staff/bills`, auditors and operators to `/staff/reconciliation`, operators to the "
+        "dead-letter page.",
     )
 
     def production_problems(self) -> list[str]:

@@ -1,5 +1,6 @@
 """The payment process's context: the runtime, the billing use case, the expiry watch, the confirmations of
-payments and operators' sign-in to the dead-letter page, built once from settings."""
+payments and staff's sign-in (the counter and reconciliation pages, and operators' dead-letter page), built once
+from settings."""
 
 from __future__ import annotations
 
@@ -7,9 +8,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from satupintu.common.auth import Role
-from satupintu.common.catalogue import load_catalogue
+from satupintu.common.catalogue import Catalogue, load_catalogue
 from satupintu.common.clock import Clock, utc_now
-from satupintu.common.dead_letters import page as dead_letters_page
 from satupintu.common.keys import field_cipher
 from satupintu.common.oidc.sessions import SessionStore
 from satupintu.common.oidc.web import SignIn
@@ -20,6 +20,10 @@ from satupintu.payment.services import BillingService, ConfirmationService, Expi
 
 SERVICE_NAME = "payment"
 SESSION_COOKIE = "payment_session"
+STAFF_ROLES = frozenset({Role.OFFICER, Role.AUDITOR, Role.OPERATOR})
+"""Who may sign in to payment's pages: counter clerks (officers), auditors and operators (each page checks its own
+roles: the counter's officers, reconciliation's all three, the dead-letter page's operators)."""
+STAFF_SIGN_IN_PAGE, STAFF_HOME = "/staff/login", "/staff"
 
 
 @dataclass
@@ -32,6 +36,7 @@ class PaymentContext:
     watch: ExpiryWatch
     sign_in: SignIn
     confirmations: ConfirmationService
+    catalogue: Catalogue
 
     @property
     def callback_tolerance(self) -> timedelta:
@@ -72,10 +77,10 @@ class PaymentContext:
             SessionStore(runtime.sessions, cipher, utc_now),
             client=SERVICE_NAME,
             port=settings.port,
-            roles={Role.OPERATOR},  # the dead-letter page
+            roles=STAFF_ROLES,
             cookie=SESSION_COOKIE,
-            landing=dead_letters_page.SIGN_IN_PAGE,
-            home=dead_letters_page.PAGE,
+            landing=STAFF_SIGN_IN_PAGE,
+            home=STAFF_HOME,
         )
         confirmations = ConfirmationService(
             runtime.sessions,
@@ -87,4 +92,4 @@ class PaymentContext:
                 ["channel", "outcome"],
             ),
         )
-        return cls(runtime, settings, billing, watch, sign_in, confirmations)
+        return cls(runtime, settings, billing, watch, sign_in, confirmations, catalogue)

@@ -16,6 +16,7 @@ from satupintu.payment.api import reconciliation as reconciliation_api
 from satupintu.payment.config import PaymentSettings
 from satupintu.payment.factory import PaymentContext
 from satupintu.payment.migrations import SCHEMA
+from satupintu.payment.web import router as staff_pages
 
 TITLE = "Satu Pintu payment: fees billed, with billing codes and QRIS"
 DESCRIPTION = (
@@ -29,8 +30,8 @@ DESCRIPTION = (
 
 def create_app(settings: PaymentSettings | None = None, clock: Clock = utc_now) -> FastAPI:
     """Build the payment service: the consumer that bills and withdraws bills, the expiry watch, the bills API, the
-    confirmations (gateway callbacks, counter payments), reconciliation, and the outbox relay of the ``payment.*``
-    events."""
+    confirmations (gateway callbacks, counter payments), reconciliation, their staff pages (the counter's bills, the
+    day's reconciliation), and the outbox relay of the ``payment.*`` events."""
     settings = settings or PaymentSettings()
     context = PaymentContext.build(settings, clock)
     handlers.subscribe(context.runtime, context.billing)
@@ -41,6 +42,7 @@ def create_app(settings: PaymentSettings | None = None, clock: Clock = utc_now) 
     app.include_router(callbacks_api.router)
     app.include_router(counter_api.router)
     app.include_router(reconciliation_api.router)
+    app.include_router(staff_pages)
     return app
 
 

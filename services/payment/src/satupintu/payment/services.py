@@ -386,6 +386,16 @@ class ConfirmationService:
             await self._pay(session, bill, payment, payment.actor)
             return recorded
 
+    async def bill_by_code(self, billing_code: str) -> BillRecord | None:
+        """The bill with ``billing_code`` (what the citizen brings to the counter), if any."""
+        async with self._sessions() as session:
+            return await BillRepository(session).by_billing_code(billing_code)
+
+    async def bill_by_id(self, bill_id: str) -> BillRecord | None:
+        """The bill ``bill_id``, if any."""
+        async with self._sessions() as session:
+            return await BillRepository(session).by_id(bill_id)
+
     async def refused(self, provider: str, caller: str, reason: str) -> None:
         """Put a refused callback on the audit timeline: who called (their address: nothing verified them), for
         which provider, and why it was refused; never what its body said."""

@@ -214,8 +214,10 @@ def up(secure: bool = False) -> None:
     print(
         "Sign in      through Keycloak (password local-<user>): officers at http://127.0.0.1:8003/login "
         "(officer-polres, officer-imigrasi; supervisor-polres also at /desk/supervisor), "
-        "counter staff at http://127.0.0.1:8006/staff/login (clerk-mall), "
-        "auditors at http://127.0.0.1:8005/audit/ui/login (auditor), citizens at http://127.0.0.1:8001/sign-in "
+        "counter staff at http://127.0.0.1:8006/staff/login (clerk-mall; counter payments at "
+        "http://127.0.0.1:8007/staff/login), "
+        "auditors at http://127.0.0.1:8005/audit/ui/login (auditor; the day's payments at "
+        "http://127.0.0.1:8007/staff/reconciliation), citizens at http://127.0.0.1:8001/sign-in "
         "(citizen; nobody has to), operators at any service's /operator/dead-letters, e.g. "
         "http://127.0.0.1:8002/operator/dead-letters (operator)"
     )
