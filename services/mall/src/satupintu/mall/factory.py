@@ -1,6 +1,6 @@
 """The mall process's context: the runtime, the catalogue, the use cases (queue, survey, complaints, consent, board,
-pickups at the counter), the complaint watch, the staff pages' sign-in through the OpenID Connect provider and their
-preferences cookie's secret, built once from settings."""
+pickups at the counter, printed slips), the complaint watch, the staff pages' sign-in through the OpenID Connect
+provider and their preferences cookie's secret, built once from settings."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ from satupintu.mall.services.board import BoardService
 from satupintu.mall.services.complaints import ComplaintService, ComplaintWatch
 from satupintu.mall.services.consent import ConsentService
 from satupintu.mall.services.pickups import PickupService
+from satupintu.mall.services.printing import PrintingLinks, PrintingService
 from satupintu.mall.services.projection import ApplicationProjection
 from satupintu.mall.services.queue import QueueService, QueueSettings
 from satupintu.mall.services.survey import SurveyService
@@ -51,6 +52,7 @@ class MallContext:
     consent: ConsentService
     board: BoardService
     pickups: PickupService
+    printing: PrintingService
     runtime: ServiceRuntime
     projection: ApplicationProjection
     complaint_watch: ComplaintWatch
@@ -136,6 +138,13 @@ class MallContext:
             consent=consent,
             board=BoardService(runtime.sessions, catalogue, surveys, queue, clock),
             pickups=PickupService(runtime.sessions, runtime.outbox, cipher=cipher, clock=clock),
+            printing=PrintingService(
+                runtime.sessions,
+                catalogue,
+                queue,
+                links=PrintingLinks(mall_url=settings.public_url, intake_url=settings.intake_url),
+                timezone=settings.timezone,
+            ),
             runtime=runtime,
             projection=ApplicationProjection(catalogue, hasher, surveys, consent, collective_leave),
             complaint_watch=watch,

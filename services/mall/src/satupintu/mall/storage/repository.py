@@ -234,6 +234,16 @@ class TicketRepository(_Repository):
             statement = statement.with_for_update()
         return (await self._session.execute(statement)).scalar_one_or_none()
 
+    async def linked_to(self, tracking_code: str) -> TicketRecord | None:
+        """The ticket last linked to the application with ``tracking_code`` (none if no ticket was)."""
+        statement = (
+            select(TicketRecord)
+            .where(TicketRecord.tracking_code == tracking_code)
+            .order_by(col(TicketRecord.issued_at).desc())
+            .limit(1)
+        )
+        return (await self._session.execute(statement)).scalar_one_or_none()
+
     async def waiting_count(self, day: date, service_code: str) -> int:
         """Tickets of ``service_code`` waiting on ``day``."""
         statement = select(func.count()).where(

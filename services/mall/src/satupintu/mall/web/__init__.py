@@ -1,8 +1,8 @@
 """The mall's server-rendered pages (no script, nothing loaded from elsewhere), one module per journey: the queue
-kiosk, ticket and now-calling display (``kiosk``), the performance board (``board``), the survey, the complaint form
-and status, the consent ledger, and the staff pages (``staff_*``: the counter, the complaint desk, the documents
-waiting for pickup). They call the same use cases as the JSON API and render through :mod:`satupintu.common.web`;
-``rendering`` holds what every mall page shares."""
+kiosk, ticket and now-calling display (``kiosk``), the printed ticket and receipt (``printing``), the performance
+board (``board``), the survey, the complaint form and status, the consent ledger, and the staff pages (``staff_*``:
+the counter, the complaint desk, the documents waiting for pickup). They call the same use cases as the JSON API and
+render through :mod:`satupintu.common.web`; ``rendering`` holds what every mall page shares."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from satupintu.mall.web import (
     consent,
     home,
     kiosk,
+    printing,
     staff_complaints,
     staff_counter,
     staff_pickups,
@@ -38,5 +39,6 @@ for journey in (
     staff_counter,
     staff_complaints,
     staff_pickups,
+    printing,
 ):
     router.include_router(journey.router)
