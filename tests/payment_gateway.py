@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -48,19 +48,28 @@ class MovableClock:
 
 class GatewaySimulator:
     """A payment gateway as the payment service sees it: signs each callback with the secret it shares with us (HMAC
-    over the timestamp and the raw body) and posts it over HTTP."""
+    over the timestamp and the raw body) and posts it over HTTP, as the real one (outside this machine) would. The
+    payment service's own tests and the end-to-end flows both pay with it."""
 
-    def __init__(self, base_url: str, clock: MovableClock, provider: str = PROVIDER, secret: str = SECRET) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        clock: Callable[[], datetime],
+        provider: str = PROVIDER,
+        secret: str = SECRET,
+    ) -> None:
         self._client = httpx.AsyncClient(base_url=base_url, timeout=30)
         self._clock = clock
         self.provider = provider
         self._secret = secret
+        self._sent = 0
 
     def callback(self, bill: dict[str, Any], **overrides: Any) -> dict[str, Any]:
         """The callback of a payment of ``bill`` in full now, under a new transaction id; ``overrides`` change
         fields."""
+        self._sent += 1
         return {
-            "transaction_id": f"TRX-{secrets.token_hex(6).upper()}",
+            "transaction_id": f"TRX-{secrets.token_hex(6).upper()}-{self._sent}",
             "billing_code": bill["billing_code"],
             "amount": bill["amount"],
             "paid_at": self._clock().isoformat(),
@@ -68,14 +77,22 @@ class GatewaySimulator:
             **overrides,
         }
 
-    async def send(self, callback: dict[str, Any], *, secret: str | None = None) -> httpx.Response:
-        """Sign ``callback`` now (with ``secret``, the shared one by default) and post it; the service's answer."""
+    async def send(
+        self,
+        callback: dict[str, Any],
+        *,
+        signed_at: datetime | None = None,
+        secret: str | None = None,
+        signature: str | None = None,
+    ) -> httpx.Response:
+        """Sign ``callback`` (at ``signed_at``, now by default; with ``secret``, the shared one by default) and post
+        it; the service's answer. A given ``signature`` replaces the right one."""
         body = json.dumps(callback).encode()
-        timestamp = str(int(self._clock().timestamp()))
+        timestamp = str(int((signed_at or self._clock()).timestamp()))
         headers = {
             "Content-Type": "application/json",
             signatures.TIMESTAMP_HEADER: timestamp,
-            signatures.SIGNATURE_HEADER: signatures.sign(secret or self._secret, timestamp, body),
+            signatures.SIGNATURE_HEADER: signature or signatures.sign(secret or self._secret, timestamp, body),
         }
         return await self._client.post(f"/payments/callbacks/{self.provider}", content=body, headers=headers)
 

@@ -25,12 +25,12 @@ from satupintu.devtools.testing.browser import serving
 from satupintu.devtools.testing.clock import SettableClock
 from satupintu.devtools.testing.plugin import service_database
 from satupintu.devtools.testing.waiting import eventually
-from satupintu.payment import signatures
 from satupintu.payment.config import PaymentSettings
 from satupintu.payment.domain import WIB
 from satupintu.payment.main import create_app
 from satupintu.payment.services import ExpiryWatch
 from satupintu.payment.storage.tables import ConfirmationRecord
+from tests.payment_gateway import GatewaySimulator
 from tests.support import events_on, produce, record_of, submitted_event, wait_for_events
 
 from .conftest import APPLICATIONS
@@ -58,52 +58,6 @@ def token_of(keycloak: LocalKeycloak, username: str) -> str:
     )
     answer.raise_for_status()
     return str(answer.json()["access_token"])
-
-
-class GatewaySimulator:
-    """A payment gateway as the payment service sees it: signs each callback with the secret it shares with us and
-    posts it over HTTP, as the real one (outside this machine) would."""
-
-    def __init__(self, base_url: str, clock: SettableClock, provider: str = PROVIDER, secret: str = SECRET) -> None:
-        self._client = httpx.AsyncClient(base_url=base_url, timeout=30)
-        self._clock = clock
-        self.provider = provider
-        self._secret = secret
-        self._sent = 0
-
-    def callback(self, bill: dict[str, Any], **overrides: Any) -> dict[str, Any]:
-        """The callback of a payment of ``bill`` in full now, a new transaction id; ``overrides`` change fields."""
-        self._sent += 1
-        return {
-            "transaction_id": f"TRX-{secrets.randbelow(10**12):012d}-{self._sent}",
-            "billing_code": bill["billing_code"],
-            "amount": bill["amount"],
-            "paid_at": self._clock.now.isoformat(),
-            "issuer": "BANK SIMULASI",  # gateways send more than we read
-            **overrides,
-        }
-
-    async def send(
-        self,
-        callback: dict[str, Any],
-        *,
-        signed_at: datetime | None = None,
-        secret: str | None = None,
-        signature: str | None = None,
-    ) -> httpx.Response:
-        """Sign ``callback`` (at ``signed_at``, now by default; with ``secret``, ours by default) and post it; a
-        given ``signature`` replaces the right one."""
-        body = json.dumps(callback).encode()
-        timestamp = str(int((signed_at or self._clock.now).timestamp()))
-        headers = {
-            "Content-Type": "application/json",
-            signatures.TIMESTAMP_HEADER: timestamp,
-            signatures.SIGNATURE_HEADER: signature or signatures.sign(secret or self._secret, timestamp, body),
-        }
-        return await self._client.post(f"/payments/callbacks/{self.provider}", content=body, headers=headers)
-
-    async def close(self) -> None:
-        await self._client.aclose()
 
 
 @dataclass
@@ -209,7 +163,7 @@ async def served(
     tokens = {user: token_of(keycloak, user) for user in ("clerk-mall", "auditor", "citizen")}
     async with serving(app, "the payment service") as base_url, httpx.AsyncClient(base_url=base_url) as client:
         await eventually(lambda: _relay_active(app), what="payment's outbox relay active")
-        gateway = GatewaySimulator(base_url, clock)
+        gateway = GatewaySimulator(base_url, clock, secret=SECRET)
         try:
             yield Served(app, base_url, client, kafka, clock, gateway, tokens)
         finally:
