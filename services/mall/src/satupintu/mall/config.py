@@ -41,6 +41,13 @@ class MallSettings(ServiceSettings):
     serving_rate_window_minutes: int = Field(
         default=60, ge=1, description="Counters that called a ticket within this many minutes count as open."
     )
+    priority_ratio: int = Field(
+        default=3,
+        ge=0,
+        description="Priority tickets (elderly, disabled, pregnant, with a small child) are called first; after this "
+        "many priority calls in a row at a service, the oldest regular ticket goes next if one waits, so walk-ins are "
+        "not starved. 0 gives priority tickets no precedence.",
+    )
     survey_valid_days: int = Field(default=30, ge=1, description="Days a survey link accepts an answer.")
     complaint_check_interval_seconds: float = Field(
         default=60.0, gt=0, description="How often overdue complaints are looked for."

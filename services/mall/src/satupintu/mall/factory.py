@@ -79,6 +79,7 @@ class MallContext:
                 timezone=settings.timezone,
                 default_minutes_per_ticket=settings.default_minutes_per_ticket,
                 serving_rate_window=timedelta(minutes=settings.serving_rate_window_minutes),
+                priority_ratio=settings.priority_ratio,
             ),
             clock=clock,
             issued=metrics.counter(

@@ -44,8 +44,9 @@ async def take_number(request: Request) -> Response:
     """Issue a number and show its page."""
     form = await read_text_form(request)
     service_code = str(form.get("service_code") or "")
+    priority = form.get("priority") == "1"
     try:
-        view = await page_context(request).queue.issue(service_code)
+        view = await page_context(request).queue.issue(service_code, priority=priority)
     except UnknownService:
         t = translator(request)
         return render_notice(request, t("kiosk_title"), t("not_found"), 404)
