@@ -20,6 +20,7 @@ from satupintu.common.working_days import parse_dates
 from satupintu.mall.config import MallSettings
 from satupintu.mall.domain import ticket_prefixes
 from satupintu.mall.migrations import SCHEMA
+from satupintu.mall.services.announcer import Announcer, AnnouncerSettings
 from satupintu.mall.services.board import BoardService
 from satupintu.mall.services.complaints import ComplaintService, ComplaintWatch
 from satupintu.mall.services.consent import ConsentService
@@ -51,6 +52,7 @@ class MallContext:
     consent: ConsentService
     board: BoardService
     pickups: PickupService
+    announcer: Announcer
     runtime: ServiceRuntime
     projection: ApplicationProjection
     complaint_watch: ComplaintWatch
@@ -137,6 +139,13 @@ class MallContext:
             consent=consent,
             board=BoardService(runtime.sessions, catalogue, surveys, queue, clock),
             pickups=PickupService(runtime.sessions, runtime.outbox, cipher=cipher, clock=clock),
+            announcer=Announcer(
+                AnnouncerSettings(
+                    cache_dir=settings.announcement_cache_dir,
+                    cache_entries=settings.announcement_cache_entries,
+                    timeout_seconds=settings.announcement_timeout_seconds,
+                )
+            ),
             runtime=runtime,
             projection=ApplicationProjection(catalogue, hasher, surveys, consent, collective_leave),
             complaint_watch=watch,

@@ -289,6 +289,14 @@ class QueueService:
             )
         return ticket
 
+    async def called_today(self, number: str) -> TicketRecord:
+        """Today's ticket numbered ``number`` once it has been called to a counter (what the display announces)."""
+        async with self._sessions() as session:
+            ticket = await TicketRepository(session).by_number(self.today(), number)
+        if ticket is None or ticket.called_at is None or ticket.counter is None:
+            raise TicketNotFound(number)
+        return ticket
+
     async def recent_calls(self, limit: int, agency: str | None = None) -> list[TicketRecord]:
         """Today's calls to the counters (of one agency), the latest first: what the now-calling display shows."""
         async with self._sessions() as session:
