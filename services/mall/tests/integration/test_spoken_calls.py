@@ -4,6 +4,7 @@ address of each call."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import wave
 from datetime import datetime
@@ -28,6 +29,10 @@ def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def mall_settings(cache_dir: Path) -> dict[str, Any]:
     """Announcements in English too, cached in the test's own directory."""
     return {"display_announce_english": True, "announcement_cache_dir": cache_dir}
+
+
+async def phrases_kept(cache_dir: Path) -> int:
+    return await asyncio.to_thread(lambda: len(list(cache_dir.glob("*.wav"))))
 
 
 def duration_of(audio: bytes) -> float:
@@ -62,10 +67,10 @@ async def test_the_audio_of_a_call_is_a_wav_spoken_once_per_phrase(
         print(f"\nannouncement of {number} to Loket 3 (Indonesian, then English): {seconds:.2f} s")
 
     # One file per phrase (Indonesian, English); asking again speaks nothing new and answers the same audio.
-    assert len(list(cache_dir.glob("*.wav"))) == 2
+    assert await phrases_kept(cache_dir) == 2
     again = await mall.client.get(f"/display/announcements/{number}.wav")
     assert again.content == answer.content
-    assert len(list(cache_dir.glob("*.wav"))) == 2
+    assert await phrases_kept(cache_dir) == 2
 
 
 async def test_the_display_page_loads_its_own_script_and_names_each_calls_audio(mall: RunningMall) -> None:

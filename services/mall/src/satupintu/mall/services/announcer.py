@@ -68,7 +68,7 @@ class Announcer:
         path = self._settings.cache_dir / f"{key}.wav"
         lock = self._locks.setdefault(key, asyncio.Lock())
         async with lock:
-            if not path.exists():
+            if not await asyncio.to_thread(path.exists):
                 await self._synthesize(voice, announcement.spoken, path)
                 await asyncio.to_thread(_trim, self._settings.cache_dir, self._settings.cache_entries, path)
         self._locks.pop(key, None)
