@@ -55,6 +55,7 @@ def render_page(
         "lang": t.language,
         "title": title,
         "refresh": refresh,
+        "script": None,
         "switch_url": switch_url(request, other_language(t.language)),
         "query": t.query,
         **values,
