@@ -37,7 +37,7 @@ lint: install
 typecheck: install
 	@$(UV) run --frozen mypy
 
-system-packages: ## Debian packages the tests need (Chromium; poppler-utils and zbar-tools to check issued documents and printed slips)
+system-packages: ## Debian packages the tests need (Chromium; poppler-utils and zbar-tools to check issued documents and printed slips; espeak-ng for spoken calls)
 	@bash deploy/local/install-system-packages.sh
 
 DATABASE_HOST ?= postgres.mpp.example.go.id:5432

@@ -347,6 +347,7 @@ SAMPLES: dict[type[EventPayload], EventPayload] = {
         waiting_ahead=4,
         estimated_wait_minutes=22,
         issued_at=AT,
+        priority=True,
     ),
     TicketCalled: TicketCalled(
         ticket_id=TICKET_ID,

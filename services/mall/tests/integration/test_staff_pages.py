@@ -174,6 +174,29 @@ async def test_an_account_without_a_staff_role_signs_nobody_in(mall: RunningMall
         assert (await citizen.client.get("/staff/counter")).headers["location"] == "/staff/login"
 
 
+async def test_a_clerk_gives_the_visitor_in_front_of_them_priority_by_number(mall: RunningMall) -> None:
+    mall.clock.now = datetime(2026, 9, 3, 8, 0, tzinfo=WIB)
+    first, second = [await take(mall, "nib") for _ in range(2)]
+
+    async with browser(mall) as clerk:
+        await clerk.sign_in("clerk-mall")
+        counter = await clerk.open("/staff/counter")
+        assert 'id="priority-form"' in counter.text
+        unknown = await clerk.send("/staff/counter/priority", number="NIB-999")
+        assert flash(await clerk.open(unknown.headers["location"])) == "Tiket tidak ditemukan."
+        marked = await clerk.send("/staff/counter/priority", number=" nib-002 ")
+        page = await clerk.open(marked.headers["location"])
+        assert flash(page) == "NIB-002 kini antrean prioritas."
+        assert re.search(r'data-service="nib">.*?queue__priority">1<', page.text, re.S)
+
+        await clerk.send("/staff/counter/call", service_code="nib", counter="Loket 5")
+        assert flash(await clerk.open("/staff/counter")) == "NIB-002 dipanggil ke Loket 5."
+        again = await clerk.send("/staff/counter/priority", number="NIB-002")
+        assert flash(await clerk.open(again.headers["location"])) == "NIB-002 tidak sedang menunggu."
+
+    assert [await state_of(mall, ticket) for ticket in (first, second)] == ["waiting", "called"]
+
+
 async def test_a_clerk_calls_visitors_to_a_counter_and_the_display_shows_the_calls(mall: RunningMall) -> None:
     mall.clock.now = datetime(2026, 9, 1, 8, 0, tzinfo=WIB)
     first, second, third = [await take(mall, "nib") for _ in range(3)]
@@ -229,7 +252,7 @@ async def test_a_clerk_calls_visitors_to_a_counter_and_the_display_shows_the_cal
     assert '<meta http-equiv="refresh" content="5">' in display.text
     assert 'id="calling-number">NIB-003<' in display.text
     assert 'id="calling-counter">Silakan ke Loket 5<' in display.text
-    assert re.findall(r'<tr data-number="([^"]+)">', display.text) == ["NIB-002", "NIB-001"]
+    assert re.findall(r'<tr data-number="([^"]+)"', display.text) == ["NIB-002", "NIB-001"]
     assert "SP-LOKET-77" not in display.text  # the visitor's application is theirs, not the waiting room's
     english = await mall.client.get("/display?lang=en&agency=dpmptsp")
     assert 'id="calling-counter">Please go to Loket 5<' in english.text

@@ -15,6 +15,7 @@ from satupintu.common.working_days import WorkingCalendar
 from satupintu.mall.domain import (
     SKM_ELEMENT_NAMES,
     estimate_wait_minutes,
+    priority_goes_next,
     reusable_fields,
     skm_grade,
     skm_index,
@@ -116,3 +117,23 @@ def test_profile_fields_are_reusable_only_for_agencies_whose_tasks_see_them() ->
     service = catalogue.service("akta-kelahiran")
     assert service is not None
     assert receiving_agencies(service, "kk_number") == ["bpjs-kes", "disdukcapil"]
+
+
+@pytest.mark.parametrize(
+    ("recent_calls_priority", "ratio", "priority_next"),
+    [
+        ([], 3, True),
+        ([True, True], 3, True),
+        ([True, True, True], 3, False),
+        ([True, True, True, True], 3, False),
+        ([False, True, True], 3, True),
+        ([True, True, False, True], 3, True),
+        ([True], 1, False),
+        ([False], 1, True),
+        ([], 0, False),
+    ],
+)
+def test_priority_goes_first_until_ratio_priority_calls_in_a_row(
+    recent_calls_priority: list[bool], ratio: int, priority_next: bool
+) -> None:
+    assert priority_goes_next(recent_calls_priority, ratio) is priority_next

@@ -37,6 +37,12 @@ class TicketIssued(_TicketEvent):
     waiting_ahead: int = Field(ge=0, description="Tickets of the same service waiting before this one when issued.")
     estimated_wait_minutes: int = Field(ge=0, description="Estimated wait, from the counters' live serving rate.")
     issued_at: datetime = Field(description="When the ticket was issued.")
+    priority: bool = Field(
+        default=False,
+        description="Whether the visitor is served with priority (elderly, disabled, pregnant, or with a small child: "
+        "UU 25/2009's special service for vulnerable groups), chosen at the kiosk; the counters call priority tickets "
+        "first. Absent in events of earlier releases: false.",
+    )
 
 
 class TicketCalled(_TicketEvent):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
 from typing import Annotated
 
 from pydantic import Field
@@ -41,6 +43,13 @@ class MallSettings(ServiceSettings):
     serving_rate_window_minutes: int = Field(
         default=60, ge=1, description="Counters that called a ticket within this many minutes count as open."
     )
+    priority_ratio: int = Field(
+        default=3,
+        ge=0,
+        description="Priority tickets (elderly, disabled, pregnant, with a small child) are called first; after this "
+        "many priority calls in a row at a service, the oldest regular ticket goes next if one waits, so walk-ins are "
+        "not starved. 0 gives priority tickets no precedence.",
+    )
     survey_valid_days: int = Field(default=30, ge=1, description="Days a survey link accepts an answer.")
     complaint_check_interval_seconds: float = Field(
         default=60.0, gt=0, description="How often overdue complaints are looked for."
@@ -50,10 +59,33 @@ class MallSettings(ServiceSettings):
         default=15, ge=2, description="How often the board's page reloads itself on a wall screen."
     )
     display_refresh_seconds: int = Field(
-        default=5, ge=2, description="How often the now-calling display (`/display`) reloads itself."
+        default=5,
+        ge=2,
+        description="How often the now-calling display (`/display`) looks for new calls (its script fetches the page "
+        "again; without script, the page reloads itself).",
     )
     display_recent_calls: int = Field(
-        default=8, ge=1, le=50, description="Calls the now-calling display lists below the latest one."
+        default=4,
+        ge=1,
+        le=50,
+        description="Calls the now-calling display lists below the latest one (with it, the last five calls).",
+    )
+    display_announce_english: bool = Field(
+        default=False,
+        description='Announce each call in English after Indonesian ("Ticket number A-012, please go to counter '
+        '3"); where the mall has many foreign visitors.',
+    )
+    announcement_cache_dir: Path = Field(
+        default=Path(tempfile.gettempdir()) / "satupintu-mall-announcements",
+        description="Where the spoken calls' audio (espeak-ng's WAV, one file per phrase, named by its hash) is kept.",
+    )
+    announcement_cache_entries: int = Field(
+        default=200,
+        ge=10,
+        description="Phrases kept in the announcement cache (about 130 kB each); past it the oldest are removed.",
+    )
+    announcement_timeout_seconds: float = Field(
+        default=10.0, gt=0, description="Longest espeak-ng may take to speak one phrase; past it the call is silent."
     )
     encryption_keys: Annotated[str | None, Secret()] = Field(
         default=None,

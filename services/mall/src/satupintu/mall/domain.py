@@ -165,6 +165,16 @@ def ticket_number(prefix: str, sequence: int) -> str:
     return f"{prefix}-{sequence:03d}"
 
 
+def priority_goes_next(recent_calls_priority: Sequence[bool], ratio: int) -> bool:
+    """Whether a counter's next call takes the oldest *priority* ticket (when one waits) rather than the oldest
+    regular one: yes, unless the service's last ``ratio`` calls today (``recent_calls_priority``, the latest first)
+    were all priority, so that walk-ins are not starved. A ratio of 0 gives priority tickets no precedence."""
+    if ratio <= 0:
+        return False
+    latest = list(recent_calls_priority[:ratio])
+    return len(latest) < ratio or not all(latest)
+
+
 def estimate_wait_minutes(
     waiting_ahead: int, recent_service_seconds: Sequence[float], open_counters: int, default_minutes: float
 ) -> int:

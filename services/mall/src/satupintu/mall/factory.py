@@ -20,6 +20,7 @@ from satupintu.common.working_days import parse_dates
 from satupintu.mall.config import MallSettings
 from satupintu.mall.domain import ticket_prefixes
 from satupintu.mall.migrations import SCHEMA
+from satupintu.mall.services.announcer import Announcer, AnnouncerSettings
 from satupintu.mall.services.board import BoardService
 from satupintu.mall.services.complaints import ComplaintService, ComplaintWatch
 from satupintu.mall.services.consent import ConsentService
@@ -53,6 +54,7 @@ class MallContext:
     board: BoardService
     pickups: PickupService
     printing: PrintingService
+    announcer: Announcer
     runtime: ServiceRuntime
     projection: ApplicationProjection
     complaint_watch: ComplaintWatch
@@ -81,6 +83,7 @@ class MallContext:
                 timezone=settings.timezone,
                 default_minutes_per_ticket=settings.default_minutes_per_ticket,
                 serving_rate_window=timedelta(minutes=settings.serving_rate_window_minutes),
+                priority_ratio=settings.priority_ratio,
             ),
             clock=clock,
             issued=metrics.counter(
@@ -144,6 +147,13 @@ class MallContext:
                 queue,
                 links=PrintingLinks(mall_url=settings.public_url, intake_url=settings.intake_url),
                 timezone=settings.timezone,
+            ),
+            announcer=Announcer(
+                AnnouncerSettings(
+                    cache_dir=settings.announcement_cache_dir,
+                    cache_entries=settings.announcement_cache_entries,
+                    timeout_seconds=settings.announcement_timeout_seconds,
+                )
             ),
             runtime=runtime,
             projection=ApplicationProjection(catalogue, hasher, surveys, consent, collective_leave),

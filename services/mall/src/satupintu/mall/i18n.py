@@ -20,6 +20,10 @@ TEXTS: translator.Texts = {
         "kiosk_take": "Ambil nomor",
         "kiosk_waiting": "menunggu",
         "kiosk_estimate": "perkiraan {minutes} menit",
+        "kiosk_priority_note": "Prioritas: lansia, penyandang disabilitas, ibu hamil, orang tua dengan anak kecil. "
+        "Pilih tombol prioritas: Anda dipanggil lebih dulu.",
+        "kiosk_take_priority": "Antrean prioritas",
+        "ticket_priority": "Antrean prioritas",
         "ticket_title": "Nomor antrean Anda",
         "ticket_service": "Layanan",
         "ticket_ahead": "Antrean di depan Anda",
@@ -59,6 +63,11 @@ TEXTS: translator.Texts = {
         "board_skm_desc": "Nilai IKM (25-100) per layanan dan mutu pelayanan A-D.",
         "board_queue": "Antrean hari ini",
         "board_queue_desc": "Tiket menunggu dan rata-rata waktu tunggu per layanan hari ini.",
+        "board_priority": "Tunggu prioritas dan reguler hari ini",
+        "board_priority_desc": "Median waktu tunggu (dari ambil nomor sampai dipanggil) antrean prioritas dan reguler "
+        "per layanan hari ini, dalam menit.",
+        "priority": "Prioritas",
+        "regular": "Reguler",
         "board_agencies": "Per instansi",
         "board_fees": "Biaya dan pemohon badan usaha",
         "board_fees_desc": "Permohonan oleh badan usaha dan bagiannya; tagihan yang terbit dalam periode: dibayar, "
@@ -159,6 +168,8 @@ TEXTS: translator.Texts = {
         "display_time": "Pukul",
         "display_all": "Semua loket",
         "display_updated": "{where} · diperbarui {time}",
+        "display_sound_enable": "Ketuk untuk menyalakan suara",
+        "display_sound_on": "Suara panggilan menyala",
         "staff_login_title": "Masuk petugas",
         "staff_login_lead": "Masuk dengan akun petugas Anda di penyedia identitas untuk melayani antrean di loket atau "
         "meja pengaduan instansi.",
@@ -195,6 +206,14 @@ TEXTS: translator.Texts = {
         "counter_state_conflict": "{number} tidak sedang dipanggil.",
         "counter_bad_tracking": "Kode pelacakan tidak sah.",
         "counter_unknown_ticket": "Tiket tidak ditemukan.",
+        "counter_priority_title": "Beri prioritas",
+        "counter_priority_hint": "Nomor antrean pengunjung lansia, penyandang disabilitas, ibu hamil atau dengan anak "
+        "kecil, misalnya PBG-017: dipanggil lebih dulu.",
+        "counter_priority_number": "Nomor antrean",
+        "counter_priority_button": "Tandai prioritas",
+        "counter_priority_flash": "{number} kini antrean prioritas.",
+        "counter_priority_not_waiting": "{number} tidak sedang menunggu.",
+        "priority_waiting": "Prioritas menunggu",
         "called_at": "Dipanggil",
         "complaint_desk_title": "Meja pengaduan",
         "complaint_desk_summary": "{open} pengaduan terbuka, {overdue} lewat tenggat.",
@@ -266,6 +285,10 @@ TEXTS: translator.Texts = {
         "kiosk_take": "Take a number",
         "kiosk_waiting": "waiting",
         "kiosk_estimate": "about {minutes} min",
+        "kiosk_priority_note": "Priority: the elderly, people with disabilities, pregnant women, parents with small "
+        "children. Choose the priority button: you are called first.",
+        "kiosk_take_priority": "Priority number",
+        "ticket_priority": "Priority number",
         "ticket_title": "Your queue number",
         "ticket_service": "Service",
         "ticket_ahead": "People ahead of you",
@@ -305,6 +328,11 @@ TEXTS: translator.Texts = {
         "board_skm_desc": "IKM value (25-100) per service and its grade A-D.",
         "board_queue": "Today's queue",
         "board_queue_desc": "Tickets waiting and average wait per service today.",
+        "board_priority": "Priority and regular waits today",
+        "board_priority_desc": "Median wait (from taking a number to being called) of priority and regular tickets per "
+        "service today, in minutes.",
+        "priority": "Priority",
+        "regular": "Regular",
         "board_agencies": "Per agency",
         "board_fees": "Fees and business applicants",
         "board_fees_desc": "Applications by businesses and their share; bills issued in the period: paid, expired, "
@@ -404,6 +432,8 @@ TEXTS: translator.Texts = {
         "display_time": "Time",
         "display_all": "All counters",
         "display_updated": "{where} · updated {time}",
+        "display_sound_enable": "Tap to turn on sound",
+        "display_sound_on": "Call announcements on",
         "staff_login_title": "Staff sign-in",
         "staff_login_lead": "Sign in with your staff account at the identity provider to serve the queue at a counter "
         "or an agency's complaint desk.",
@@ -440,6 +470,14 @@ TEXTS: translator.Texts = {
         "counter_state_conflict": "{number} is not called now.",
         "counter_bad_tracking": "That is not a tracking code.",
         "counter_unknown_ticket": "There is no such ticket.",
+        "counter_priority_title": "Give priority",
+        "counter_priority_hint": "The number of a visitor who is elderly, disabled, pregnant or with a small child, "
+        "e.g. PBG-017: called first.",
+        "counter_priority_number": "Queue number",
+        "counter_priority_button": "Mark priority",
+        "counter_priority_flash": "{number} is now a priority ticket.",
+        "counter_priority_not_waiting": "{number} is not waiting.",
+        "priority_waiting": "Priority waiting",
         "called_at": "Called",
         "complaint_desk_title": "Complaint desk",
         "complaint_desk_summary": "{open} open complaints, {overdue} overdue.",

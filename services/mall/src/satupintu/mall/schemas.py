@@ -30,6 +30,11 @@ class TicketCreate(_Request):
     """A visitor asks for a queue number."""
 
     service_code: Code = Field(description="The catalogue service to queue for, e.g. `pbg`.")
+    priority: bool = Field(
+        default=False,
+        description="Priority service (UU 25/2009): the elderly, people with disabilities, pregnant women and parents "
+        "with small children are called first.",
+    )
 
 
 class CallNext(_Request):
@@ -62,6 +67,7 @@ class TicketRead(BaseModel):
     finished_at: datetime | None = Field(description="When it was served or marked a no-show.")
     tracking_code: str | None = Field(description="The application submitted at the counter, once linked.")
     track_url: str | None = Field(description="Where the visitor follows that application.")
+    priority: bool = Field(description="Served with priority: called before regular tickets (within the ratio).")
 
 
 class QueueRead(BaseModel):
@@ -76,6 +82,13 @@ class QueueRead(BaseModel):
     average_wait_minutes: float | None = Field(description="Average wait from issue to call today.")
     longest_wait_minutes: float | None = Field(description="Longest wait today, including visitors still waiting.")
     estimated_wait_minutes: int = Field(description="The wait a ticket taken now is expected to have.")
+    priority_waiting: int = Field(default=0, description="Of the tickets waiting, the priority ones.")
+    priority_median_wait_minutes: float | None = Field(
+        default=None, description="Median wait from issue to call of the priority tickets called today."
+    )
+    regular_median_wait_minutes: float | None = Field(
+        default=None, description="Median wait from issue to call of the regular tickets called today."
+    )
 
 
 # ----------------------------------------------------------------------------------------------------------------------

@@ -44,6 +44,7 @@ def ticket_read(context: MallContext, view: TicketView) -> TicketRead:
         finished_at=ticket.finished_at,
         tracking_code=ticket.tracking_code,
         track_url=track_url,
+        priority=ticket.priority,
     )
 
 
@@ -61,7 +62,7 @@ def _finished(context: MallContext, ticket: TicketRecord) -> TicketRead:
 async def issue_ticket(body: TicketCreate, context: Context) -> TicketRead:
     """Issue the service's next number today (e.g. `PBG-017`) with the wait expected from the counters' live rate."""
     try:
-        view = await context.queue.issue(body.service_code)
+        view = await context.queue.issue(body.service_code, priority=body.priority)
     except UnknownService as unknown:
         raise Problem(
             422,
@@ -100,6 +101,14 @@ async def served(ticket_id: str, principal: Counter, context: Context) -> Ticket
 async def no_show(ticket_id: str, principal: Counter, context: Context) -> TicketRead:
     """Mark a called ticket a no-show."""
     return _finished(context, await context.queue.no_show(ticket_id, principal))
+
+
+@router.post("/tickets/{ticket_id}/priority", summary="Give a waiting ticket priority")
+async def priority(ticket_id: str, principal: Counter, context: Context) -> TicketRead:
+    """The clerk marks a waiting visitor as priority (elderly, disabled, pregnant, with a small child); 409 once
+    called."""
+    await context.queue.mark_priority(ticket_id, principal)
+    return ticket_read(context, await context.queue.view(ticket_id))
 
 
 @router.post("/tickets/{ticket_id}/link", summary="Link a ticket to the application submitted at the counter")

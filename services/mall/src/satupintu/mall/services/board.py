@@ -190,6 +190,9 @@ class BoardService:
                     average_wait_minutes=_minutes(row.average_wait_seconds),
                     longest_wait_minutes=_minutes(row.longest_wait_seconds),
                     estimated_wait_minutes=await self._queue.estimate_for_new(row.service_code, row.waiting),
+                    priority_waiting=row.priority_waiting,
+                    priority_median_wait_minutes=_minutes(row.priority_median_wait_seconds),
+                    regular_median_wait_minutes=_minutes(row.regular_median_wait_seconds),
                 )
             )
         return answer

@@ -24,6 +24,7 @@ from satupintu.mall.domain import (
     TicketStateConflict,
     UnknownService,
     estimate_wait_minutes,
+    priority_goes_next,
     ticket_number,
 )
 from satupintu.mall.services import new_event
@@ -49,6 +50,8 @@ class QueueSettings:
     timezone: str = "Asia/Jakarta"
     default_minutes_per_ticket: float = 10.0
     serving_rate_window: timedelta = timedelta(minutes=60)
+    priority_ratio: int = 3
+    """Priority calls in a row at a service after which the oldest regular ticket goes next (0: no precedence)."""
 
 
 class QueueService:
@@ -97,14 +100,15 @@ class QueueService:
             self._settings.default_minutes_per_ticket,
         )
 
-    async def issue(self, service_code: str) -> TicketView:
-        """Give a walk-in visitor the service's next number today, with the wait expected before their call."""
+    async def issue(self, service_code: str, *, priority: bool = False) -> TicketView:
+        """Give a walk-in visitor the service's next number today (``priority``: served first, for the elderly,
+        the disabled, the pregnant and parents with small children), with the wait expected before their call."""
         service = self._service(service_code)
         now, day = self._clock(), self.today()
         async with self._sessions() as session, session.begin():
             repository = TicketRepository(session)
             sequence = await repository.next_in_sequence(f"queue:{service.code}", day)
-            ahead = await repository.waiting_count(day, service.code)
+            ahead = await repository.waiting_count(day, service.code, priority_only=priority)
             estimate = await self._estimate(repository, day, service.code, ahead)
             ticket = TicketRecord(
                 ticket_id=str(uuid.uuid4()),
@@ -116,6 +120,7 @@ class QueueService:
                 state=TicketState.WAITING,
                 estimated_wait_minutes=estimate,
                 issued_at=now,
+                priority=priority,
             )
             repository.add(ticket)
             await self._outbox.add(
@@ -130,6 +135,7 @@ class QueueService:
                         waiting_ahead=ahead,
                         estimated_wait_minutes=estimate,
                         issued_at=now,
+                        priority=priority,
                     ),
                     ticket.ticket_id,
                     KIOSK_ACTOR,
@@ -158,13 +164,15 @@ class QueueService:
             raise NotYourCounter(f"this queue is served by {agency}; your token is for {principal.agency}")
 
     async def call_next(self, service_code: str, counter: str, principal: Principal) -> TicketView:
-        """Call the service's longest-waiting visitor today to ``counter``."""
+        """Call the service's next visitor today to ``counter``: the longest-waiting priority ticket first, unless the
+        last ``priority_ratio`` calls were all priority and a regular ticket waits (:func:`priority_goes_next`)."""
         service = self._service(service_code)
         self._check_counter(principal, service.agency)
-        now = self._clock()
+        now, day, ratio = self._clock(), self.today(), self._settings.priority_ratio
         async with self._sessions() as session, session.begin():
             repository = TicketRepository(session)
-            ticket = await repository.next_waiting(self.today(), service.code)
+            recent = await repository.recent_call_priorities(day, service.code, ratio) if ratio > 0 else []
+            ticket = await repository.next_waiting(day, service.code, priority_first=priority_goes_next(recent, ratio))
             if ticket is None:
                 raise QueueEmpty(service.code)
             ticket.state, ticket.counter, ticket.called_at = TicketState.CALLED, counter, now
@@ -186,6 +194,28 @@ class QueueService:
                 ),
             )
         return TicketView(ticket, 0, 0)
+
+    async def mark_priority(self, ticket_id: str, principal: Principal) -> TicketRecord:
+        """A clerk gives a waiting ticket priority (the visitor in front of them is elderly, disabled, pregnant or
+        with a small child); a ticket already priority stays so."""
+        async with self._sessions() as session, session.begin():
+            repository = TicketRepository(session)
+            ticket = await repository.get(ticket_id, for_update=True)
+            if ticket is None:
+                raise TicketNotFound(ticket_id)
+            self._check_counter(principal, ticket.agency)
+            if ticket.state != TicketState.WAITING:
+                raise TicketStateConflict(ticket.number, ticket.state, "given priority")
+            ticket.priority = True
+        return ticket
+
+    async def ticket_numbered(self, number: str) -> TicketRecord:
+        """Today's ticket with ``number`` (as printed, ``PBG-017``; numbers are unique per day)."""
+        async with self._sessions() as session:
+            ticket = await TicketRepository(session).by_number(self.today(), number.strip().upper())
+        if ticket is None:
+            raise TicketNotFound(number)
+        return ticket
 
     async def _finish(self, ticket_id: str, principal: Principal, state: TicketState) -> TicketRecord:
         now = self._clock()
@@ -257,6 +287,14 @@ class QueueService:
                     principal.actor(),
                 ),
             )
+        return ticket
+
+    async def called_today(self, number: str) -> TicketRecord:
+        """Today's ticket numbered ``number`` once it has been called to a counter (what the display announces)."""
+        async with self._sessions() as session:
+            ticket = await TicketRepository(session).by_number(self.today(), number)
+        if ticket is None or ticket.called_at is None or ticket.counter is None:
+            raise TicketNotFound(number)
         return ticket
 
     async def recent_calls(self, limit: int, agency: str | None = None) -> list[TicketRecord]:

@@ -222,6 +222,9 @@ class QueueRow:
     average_wait_seconds: float | None
     longest_wait_seconds: float | None
     oldest_waiting_since: datetime | None
+    priority_waiting: int = 0
+    priority_median_wait_seconds: float | None = None
+    regular_median_wait_seconds: float | None = None
 
 
 class TicketRepository(_Repository):
@@ -244,24 +247,49 @@ class TicketRepository(_Repository):
         )
         return (await self._session.execute(statement)).scalar_one_or_none()
 
-    async def waiting_count(self, day: date, service_code: str) -> int:
-        """Tickets of ``service_code`` waiting on ``day``."""
+    async def by_number(self, day: date, number: str) -> TicketRecord | None:
+        """The ticket numbered ``number`` on ``day`` (the services' prefixes differ, so numbers are unique per day)."""
+        statement = select(TicketRecord).where(TicketRecord.day == day, TicketRecord.number == number).limit(1)
+        return (await self._session.execute(statement)).scalar_one_or_none()
+
+    async def waiting_count(self, day: date, service_code: str, *, priority_only: bool = False) -> int:
+        """Tickets of ``service_code`` waiting on ``day`` (only the priority ones)."""
         statement = select(func.count()).where(
             TicketRecord.day == day,
             TicketRecord.service_code == service_code,
             TicketRecord.state == TicketState.WAITING,
         )
+        if priority_only:
+            statement = statement.where(col(TicketRecord.priority).is_(True))
         return int((await self._session.execute(statement)).scalar_one())
 
     async def waiting_before(self, ticket: TicketRecord) -> int:
-        """Tickets of the same service and day still waiting before ``ticket``."""
+        """Tickets of the same service and day still waiting to be called before ``ticket``: the earlier ones, and
+        for a regular ticket every priority one too (the priority ratio may let it go sooner)."""
+        ahead = col(TicketRecord.sequence) < ticket.sequence
         statement = select(func.count()).where(
             TicketRecord.day == ticket.day,
             TicketRecord.service_code == ticket.service_code,
             TicketRecord.state == TicketState.WAITING,
-            col(TicketRecord.sequence) < ticket.sequence,
+            and_(ahead, col(TicketRecord.priority).is_(True))
+            if ticket.priority
+            else or_(ahead, col(TicketRecord.priority).is_(True)),
         )
         return int((await self._session.execute(statement)).scalar_one())
+
+    async def recent_call_priorities(self, day: date, service_code: str, limit: int) -> list[bool]:
+        """Whether each of the service's last ``limit`` calls on ``day`` was a priority ticket, the latest first."""
+        statement = (
+            select(TicketRecord.priority)
+            .where(
+                TicketRecord.day == day,
+                TicketRecord.service_code == service_code,
+                col(TicketRecord.called_at).is_not(None),
+            )
+            .order_by(col(TicketRecord.called_at).desc(), col(TicketRecord.sequence).desc())
+            .limit(limit)
+        )
+        return [bool(value) for value in (await self._session.execute(statement)).scalars().all()]
 
     async def recent_service_seconds(self, day: date, service_code: str, limit: int = 20) -> list[float]:
         """How long the counters took (call to served) for the last ``limit`` visitors of the service on ``day``."""
@@ -285,8 +313,11 @@ class TicketRepository(_Repository):
         )
         return int((await self._session.execute(statement)).scalar_one())
 
-    async def next_waiting(self, day: date, service_code: str) -> TicketRecord | None:
-        """The longest-waiting ticket of the service on ``day``, locked (other officers skip it)."""
+    async def next_waiting(self, day: date, service_code: str, *, priority_first: bool = True) -> TicketRecord | None:
+        """The ticket of the service on ``day`` a counter calls next, locked (other officers skip it): with
+        ``priority_first`` the longest-waiting priority ticket if one waits, else (the priority ratio was reached)
+        the longest-waiting regular one if one waits; then the longest-waiting of the rest."""
+        priority_term = col(TicketRecord.priority).desc() if priority_first else col(TicketRecord.priority).asc()
         statement = (
             select(TicketRecord)
             .where(
@@ -294,7 +325,7 @@ class TicketRepository(_Repository):
                 TicketRecord.service_code == service_code,
                 TicketRecord.state == TicketState.WAITING,
             )
-            .order_by(col(TicketRecord.sequence))
+            .order_by(priority_term, col(TicketRecord.sequence))
             .limit(1)
             .with_for_update(skip_locked=True)
         )
@@ -331,12 +362,14 @@ class TicketRepository(_Repository):
         )
 
     async def queue_today(self, day: date, now: datetime) -> list[QueueRow]:
-        """Per service: tickets waiting, called, served, no-shows, the average wait of those called, and the
-        longest wait (called, or still waiting now)."""
+        """Per service: tickets waiting (and of those, priority), called, served, no-shows, the average wait of those
+        called, the longest wait (called, or still waiting now), and the median wait of the priority and of the
+        regular tickets called."""
         table = TicketRecord.__table__  # type: ignore[attr-defined]
         waited = func.extract("epoch", table.c.called_at - table.c.issued_at)
         waiting_for = func.extract("epoch", literal(now, DateTime(timezone=True)) - table.c.issued_at)
         is_waiting = table.c.state == TicketState.WAITING
+        is_priority = table.c.priority.is_(True)
         statement = (
             select(  # type: ignore[call-overload]
                 table.c.service_code,
@@ -347,6 +380,9 @@ class TicketRepository(_Repository):
                 func.avg(waited).label("average_wait"),
                 func.greatest(func.max(waited), func.max(waiting_for).filter(is_waiting)).label("longest_wait"),
                 func.min(table.c.issued_at).filter(is_waiting).label("oldest_waiting"),
+                func.count().filter(is_waiting, is_priority).label("priority_waiting"),
+                func.percentile_cont(0.5).within_group(waited).filter(is_priority).label("priority_median_wait"),
+                func.percentile_cont(0.5).within_group(waited).filter(~is_priority).label("regular_median_wait"),
             )
             .where(table.c.day == day)
             .group_by(table.c.service_code)
@@ -363,6 +399,9 @@ class TicketRepository(_Repository):
                 average_wait_seconds=_float(row["average_wait"]),
                 longest_wait_seconds=_float(row["longest_wait"]),
                 oldest_waiting_since=row["oldest_waiting"],
+                priority_waiting=row["priority_waiting"],
+                priority_median_wait_seconds=_float(row["priority_median_wait"]),
+                regular_median_wait_seconds=_float(row["regular_median_wait"]),
             )
             for row in rows
         ]

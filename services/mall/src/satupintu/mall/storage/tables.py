@@ -76,6 +76,11 @@ class TicketRecord(SQLModel, table=True):
     finished_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     tracking_code: str | None = None
     application_id: str | None = None
+    priority: bool = Field(
+        default=False,
+        sa_column_kwargs={"server_default": "false"},
+        description="Served with priority (elderly, disabled, pregnant, with a small child): called first.",
+    )
 
 
 class SurveyInvitation(SQLModel, table=True):

@@ -1,8 +1,9 @@
-"""The mall's server-rendered pages (no script, nothing loaded from elsewhere), one module per journey: the queue
-kiosk, ticket and now-calling display (``kiosk``), the printed ticket and receipt (``printing``), the performance
-board (``board``), the survey, the complaint form and status, the consent ledger, and the staff pages (``staff_*``:
-the counter, the complaint desk, the documents waiting for pickup). They call the same use cases as the JSON API and
-render through :mod:`satupintu.common.web`; ``rendering`` holds what every mall page shares."""
+"""The mall's server-rendered pages (nothing loaded from elsewhere; no script but the now-calling display's own
+file), one module per journey: the queue kiosk and ticket (``kiosk``), the now-calling display and its spoken calls
+(``display``), the printed ticket and receipt (``printing``), the performance board (``board``), the survey, the
+complaint form and status, the consent ledger, and the staff pages (``staff_*``: the counter, the complaint desk, the
+documents waiting for pickup). They call the same use cases as the JSON API and render through
+:mod:`satupintu.common.web`; ``rendering`` holds what every mall page shares."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from satupintu.mall.web import (
     board,
     complaint,
     consent,
+    display,
     home,
     kiosk,
     printing,
@@ -31,6 +33,7 @@ router = APIRouter(tags=["pages"], include_in_schema=False)
 for journey in (
     home,
     kiosk,
+    display,
     board,
     survey,
     complaint,

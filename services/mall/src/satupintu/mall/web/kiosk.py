@@ -1,5 +1,5 @@
-"""The queue's pages: the kiosk where a visitor takes a number, the ticket page that follows it, and the
-now-calling display over the waiting area."""
+"""The queue's pages: the kiosk where a visitor takes a number (or a priority number), and the ticket page that
+follows it. The now-calling display over the waiting area is in :mod:`satupintu.mall.web.display`."""
 
 from __future__ import annotations
 
@@ -44,8 +44,9 @@ async def take_number(request: Request) -> Response:
     """Issue a number and show its page."""
     form = await read_text_form(request)
     service_code = str(form.get("service_code") or "")
+    priority = form.get("priority") == "1"
     try:
-        view = await page_context(request).queue.issue(service_code)
+        view = await page_context(request).queue.issue(service_code, priority=priority)
     except UnknownService:
         t = translator(request)
         return render_notice(request, t("kiosk_title"), t("not_found"), 404)
@@ -85,36 +86,4 @@ async def ticket_page(ticket_id: str, request: Request) -> HTMLResponse:
         estimate=view.estimated_wait_minutes,
         state_text=state_text,
         track_url=track_url,
-    )
-
-
-@router.get("/display")
-async def display_page(request: Request) -> HTMLResponse:
-    """The wall screen over the waiting area: the number called last and the counter it goes to, then the calls
-    before it; numbers, counters and services only, nothing about a visitor. ``?agency=`` shows one agency's calls.
-    It reloads itself."""
-    context = page_context(request)
-    t = translator(request)
-    agency = request.query_params.get("agency") or None
-    if agency is not None and context.catalogue.agency(agency) is None:
-        return render_notice(request, t("display_title"), t("not_found"), 404)
-    calls = [
-        {
-            "number": ticket.number,
-            "counter": ticket.counter or "",
-            "service": service.name.in_language(t.language) if service else ticket.service_code,
-            "at": t.clock(ticket.called_at),
-        }
-        for ticket in await context.queue.recent_calls(context.settings.display_recent_calls + 1, agency)
-        for service in [context.catalogue.service(ticket.service_code)]
-    ]
-    where = agency_name(context, agency, t.language) if agency else t("display_all")
-    return render_page(
-        request,
-        "display.html",
-        title=t("display_title"),
-        refresh=context.settings.display_refresh_seconds,
-        subtitle=t("display_updated", where=where, time=t.clock(context.queue.now())),
-        latest=calls[0] if calls else None,
-        recent=calls[1:],
     )

@@ -44,20 +44,23 @@ def render_page(
     status_code: int = 200,
     refresh: int | None = None,
     language: str | None = None,
+    headers: dict[str, str] | None = None,
     **values: Any,
 ) -> HTMLResponse:
-    """A page of ``template`` in the request's language (or ``language``), with the pages' security headers."""
+    """A page of ``template`` in the request's language (or ``language``), with the pages' security headers (or
+    ``headers``)."""
     t = translator(request, language)
     page = {
         "t": t,
         "lang": t.language,
         "title": title,
         "refresh": refresh,
+        "script": None,
         "switch_url": switch_url(request, other_language(t.language)),
         "query": t.query,
         **values,
     }
-    return render_html(PACKAGE, template, page, status_code=status_code, headers=PAGE_HEADERS)
+    return render_html(PACKAGE, template, page, status_code=status_code, headers=headers or PAGE_HEADERS)
 
 
 def render_notice(

@@ -42,6 +42,7 @@ async def counter_page(request: Request) -> Response:
             "name": service.name.in_language(t.language),
             "agency": agency_name(context, service.agency, t.language),
             "waiting": row.waiting if row else 0,
+            "priority_waiting": row.priority_waiting if row else 0,
             "served": row.served if row else 0,
             "no_show": row.no_show if row else 0,
             "average_wait": row.average_wait_minutes if row else None,
@@ -101,6 +102,29 @@ async def call_next(
         flash(request, "error", t("counter_not_yours"))
     else:
         flash(request, "ok", t("counter_called_flash", number=view.ticket.number, counter=counter))
+    return staff_redirect(request, "/staff/counter")
+
+
+@router.post("/counter/priority")
+async def give_priority(
+    request: Request, number: Annotated[str, Form(max_length=40)] = "", csrf_token: CsrfField = ""
+) -> Response:
+    """Give the waiting ticket ``number`` priority: the visitor in front of the clerk is elderly, disabled,
+    pregnant or with a small child."""
+    found = await staff_form(request, COUNTER_ROLES, csrf_token)
+    if isinstance(found, Response):
+        return found
+    context, t = page_context(request), translator(request)
+    try:
+        ticket = await context.queue.mark_priority((await context.queue.ticket_numbered(number)).ticket_id, found)
+    except TicketNotFound:
+        flash(request, "error", t("counter_unknown_ticket"))
+    except NotYourCounter:
+        flash(request, "error", t("counter_not_yours"))
+    except TicketStateConflict as conflict:
+        flash(request, "error", t("counter_priority_not_waiting", number=conflict.number))
+    else:
+        flash(request, "ok", t("counter_priority_flash", number=ticket.number))
     return staff_redirect(request, "/staff/counter")
 
 
