@@ -137,7 +137,7 @@ class MallContext:
             board=BoardService(runtime.sessions, catalogue, surveys, queue, clock),
             pickups=PickupService(runtime.sessions, runtime.outbox, cipher=cipher, clock=clock),
             runtime=runtime,
-            projection=ApplicationProjection(catalogue, hasher, surveys, consent, collective_leave),
+            projection=ApplicationProjection(catalogue, hasher, surveys, consent, collective_leave, queue=queue),
             complaint_watch=watch,
             sign_in=SignIn(
                 settings.oidc,
