@@ -198,3 +198,19 @@ async def test_counter_requests_escape_the_per_address_limit_and_meet_the_per_cl
     assert fifth.status_code == 429
     assert [error["field"] for error in fifth.json()["errors"]] == ["clerk"]
     assert int(fifth.headers["Retry-After"]) > 0
+
+
+async def test_a_clerk_uploads_the_citizens_documents_for_the_application(
+    intake: tuple[FastAPI, httpx.AsyncClient],
+) -> None:
+    app, client = intake
+    content = f"%PDF-1.4 ktp {uuid.uuid4()}".encode()
+    files = {"file": ("ktp.pdf", content, "application/pdf")}
+
+    anonymous = await client.post("/counter/documents", files=files)
+    uploaded = await client.post("/counter/documents", files=files, headers=clerk(app))
+    again = await client.post("/counter/documents", files=files, headers=clerk(app))  # past the public burst
+
+    assert anonymous.status_code == 401
+    assert uploaded.status_code == again.status_code == 201, uploaded.text
+    assert uploaded.json()["media_type"] == "application/pdf"

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response, Security, status
+from fastapi import APIRouter, Depends, HTTPException, Request, Response, Security, UploadFile, status
 
 from satupintu.common.auth import Principal, Role
 from satupintu.common.limits import Quota
@@ -20,8 +20,10 @@ from satupintu.common.lockout import LockedOut, locked_problem
 from satupintu.common.problems import Problem, documented_problems
 from satupintu.intake.api import dependencies
 from satupintu.intake.api.applications import accept
+from satupintu.intake.api.documents import DocumentStored, store
 from satupintu.intake.api.profile import parsed_body, request_body
 from satupintu.intake.api.staff import admitting
+from satupintu.intake.documents import DocumentService
 from satupintu.intake.profiles import Contact
 from satupintu.intake.schemas import (
     ApplicationAccepted,
@@ -92,6 +94,29 @@ async def send_contact_code(request: Request, clerk: Annotated[Principal, Depend
     except LockedOut as locked:
         raise locked_problem(locked, "nik") from locked
     return ContactCodeSent(verification_id=sent.verification_id, expires_at=sent.expires_at)
+
+
+@router.post(
+    "/documents",
+    status_code=status.HTTP_201_CREATED,
+    summary="Upload a document the citizen at the counter brought (staff)",
+    responses=documented_problems(
+        {
+            **_STAFF,
+            413: "The file or the body is larger than the limit.",
+            415: "The file's content is not PDF, JPEG or PNG, or not the type it was sent as.",
+            422: "The file is empty, or the request has no multipart field `file`.",
+            429: "Too many requests of this clerk, or too many bytes from this address this hour; see Retry-After.",
+        }
+    ),
+)
+async def upload_at_the_counter(
+    file: UploadFile,
+    service: Annotated[DocumentService, Depends(dependencies.document_service)],
+    clerk: Annotated[Principal, Depends(counter_clerk)],
+) -> DocumentStored:
+    """As ``POST /documents``, for a clerk scanning or uploading the citizen's documents."""
+    return await store(file, service)
 
 
 @router.post(
