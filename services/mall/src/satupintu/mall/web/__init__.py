@@ -14,6 +14,7 @@ from satupintu.mall.web import (
     consent,
     home,
     kiosk,
+    staff_apply,
     staff_complaints,
     staff_counter,
     staff_pickups,
@@ -36,6 +37,7 @@ for journey in (
     consent,
     staff_sign_in,
     staff_counter,
+    staff_apply,
     staff_complaints,
     staff_pickups,
 ):
