@@ -8,9 +8,11 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import httpx
+import jwt
 import pytest
 import uvicorn
 from fastapi import FastAPI, Request
@@ -19,7 +21,7 @@ from fastapi.responses import JSONResponse
 from satupintu.common.auth import Role
 from satupintu.common.crypto import FieldCipher
 from satupintu.common.database import create_engine, create_tables, session_factory
-from satupintu.common.oidc.sessions import SIGN_IN_TABLES, SessionStore
+from satupintu.common.oidc.sessions import SIGN_IN_TABLES, SessionStore, SignInTokens, TokenStore, digest
 from satupintu.common.oidc.web import SignIn, sign_in_router
 from satupintu.common.settings import DatabaseSettings
 from satupintu.devtools.localstack.keycloak import REALM, LocalKeycloak
@@ -36,7 +38,7 @@ async def store(database_settings: DatabaseSettings) -> AsyncIterator[SessionSto
     """Attempts and sessions in a scratch database."""
     await service_database(database_settings, "signin")
     engine = create_engine(database_settings.owner(), "signin")
-    await create_tables(engine, list(SIGN_IN_TABLES))
+    await create_tables(engine, [*SIGN_IN_TABLES, SignInTokens])
     yield SessionStore(session_factory(engine), FieldCipher({"k1": bytes(32)}, "k1"), lambda: datetime.now(UTC))
     await engine.dispose()
 
@@ -55,6 +57,10 @@ def app_with(sign_in: SignIn) -> FastAPI:
             {"subject": principal.subject, "agency": principal.agency, "csrf": sign_in.csrf_token(request)}
         )
 
+    @app.get("/token")
+    async def token(request: Request) -> JSONResponse:
+        return JSONResponse({"access_token": await sign_in.access_token(request)})
+
     @app.get("/sign-in")
     async def landing() -> JSONResponse:
         return JSONResponse({"page": "sign-in"})
@@ -63,7 +69,9 @@ def app_with(sign_in: SignIn) -> FastAPI:
 
 
 @asynccontextmanager
-async def served(keycloak: LocalKeycloak, store: SessionStore) -> AsyncIterator[tuple[SignIn, httpx.AsyncClient]]:
+async def served(
+    keycloak: LocalKeycloak, store: SessionStore, tokens: TokenStore | None = None
+) -> AsyncIterator[tuple[SignIn, httpx.AsyncClient]]:
     """A service served by uvicorn on a free port, its own client registered at Keycloak; its sign-in and a client
     of it that keeps cookies as a browser would."""
     port = free_port()
@@ -77,6 +85,7 @@ async def served(keycloak: LocalKeycloak, store: SessionStore) -> AsyncIterator[
         cookie=f"s{port}",
         landing="/sign-in",
         home="/whoami",
+        tokens=tokens,
     )
     server = uvicorn.Server(uvicorn.Config(app_with(sign_in), host="127.0.0.1", port=port, log_level="warning"))
     serving = asyncio.create_task(server.serve())
@@ -196,3 +205,30 @@ async def test_the_realm_locks_an_account_after_five_wrong_passwords(
         ).json()
         assert status["disabled"] is True
     await person.close()
+
+
+async def test_a_service_that_keeps_tokens_calls_others_as_the_person_and_refreshes_an_expiring_token(
+    keycloak: LocalKeycloak, store: SessionStore
+) -> None:
+    tokens = TokenStore(store._sessions, FieldCipher({"k1": bytes(32)}, "k1"))
+    person = Person.named("officer-polres")
+    async with served(keycloak, store, tokens) as (sign_in, service):
+        assert (await service.get("/token")).json() == {"access_token": None}  # nobody signed in
+        await person.sign_in(service, "/whoami")
+        first = (await service.get("/token")).json()["access_token"]
+        cookie = service.cookies[sign_in.cookie]
+        kept = await tokens.find(cookie)
+        assert kept is not None
+        assert kept.access_token == first
+        await tokens.keep(cookie, replace(kept, access_expires_at=datetime.now(UTC)))  # about to expire
+        refreshed = (await service.get("/token")).json()["access_token"]
+        async with store._sessions() as session:
+            sealed = await session.get(SignInTokens, digest(cookie))
+    await person.close()
+
+    assert refreshed
+    assert refreshed != first
+    claims = jwt.decode(refreshed, options={"verify_signature": False})
+    assert (claims["preferred_username"], claims["agency"]) == ("officer-polres", "polres")
+    assert sealed is not None
+    assert first not in sealed.access_token  # sealed at rest

@@ -101,6 +101,8 @@ SAMPLES: dict[type[EventPayload], EventPayload] = {
         documents=(KTP,),
         reused_fields=("site_address",),
         submitted_at=AT,
+        channel="counter",
+        ticket_id="0b7c6a52-3f2e-4d7a-9a51-7d2f1e8c4b10",
     ),
     ApplicationInformationProvided: ApplicationInformationProvided(
         application_id=APPLICATION_ID,
@@ -849,3 +851,9 @@ def test_every_payload_lives_on_a_topic_of_the_contract() -> None:
         Topic.ACCESS,
         Topic.MALL,
     }
+
+
+def test_a_submission_from_before_the_counter_channel_reads_as_online_without_a_ticket() -> None:
+    earlier = SAMPLES[ApplicationSubmitted].model_dump(mode="json", exclude={"channel", "ticket_id"})
+    submitted = ApplicationSubmitted.model_validate(earlier)
+    assert (submitted.channel, submitted.ticket_id) == ("online", None)

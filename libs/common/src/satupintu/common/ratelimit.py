@@ -51,15 +51,22 @@ class TokenBuckets:
 
 
 class RateLimitMiddleware:
-    """Limits POST, PUT, PATCH and DELETE requests per client address; reads pass freely."""
+    """Limits POST, PUT, PATCH and DELETE requests per client address; reads pass freely, and so do the paths
+    under ``exempt_prefixes`` (staff paths a service limits per signed-in person instead)."""
 
-    def __init__(self, app: ASGIApp, rate_per_minute: int, burst: int) -> None:
+    def __init__(self, app: ASGIApp, rate_per_minute: int, burst: int, exempt_prefixes: tuple[str, ...] = ()) -> None:
         self._app = app
         self._buckets = TokenBuckets(rate_per_minute, burst) if rate_per_minute > 0 else None
+        self._exempt = exempt_prefixes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Answer 429 when the client's bucket is empty; otherwise pass the request on."""
-        if self._buckets is None or scope["type"] != "http" or scope["method"] in {"GET", "HEAD", "OPTIONS"}:
+        if (
+            self._buckets is None
+            or scope["type"] != "http"
+            or scope["method"] in {"GET", "HEAD", "OPTIONS"}
+            or (self._exempt and str(scope["path"]).startswith(self._exempt))
+        ):
             await self._app(scope, receive, send)
             return
         client = scope.get("client")

@@ -89,6 +89,16 @@ class ApplicationSubmitted(_ApplicationEvent):
         default=(), description="Fields taken from the citizen's profile (with consent and proof), not typed again."
     )
     submitted_at: datetime = Field(description="When intake accepted the application.")
+    channel: Literal["online", "counter"] = Field(
+        default="online",
+        description="Where it was submitted: `online` by the citizen, `counter` by a clerk at a mall's counter for "
+        "the citizen in front of them (the clerk is the event's actor).",
+    )
+    ticket_id: str | None = Field(
+        default=None,
+        description="The mall's queue ticket of the citizen served at the counter, when the clerk named one: the "
+        "mall links it to this application and marks it served.",
+    )
 
 
 class ApplicationInformationProvided(_ApplicationEvent):

@@ -115,6 +115,22 @@ class IntakeSettings(ServiceSettings):
         default=120, ge=0, description="POST requests per client per minute (0 turns the limit off)."
     )
     rate_limit_burst: int = Field(default=30, ge=1, description="POST requests a client may send at once.")
+    counter_agencies: list[str] = Field(
+        default_factory=lambda: ["dpmptsp"],
+        description=(
+            "Agencies whose officers submit applications at a mall's counter for the citizen in front of them "
+            "(`/counter/*`, decision 0036): the malls' agencies."
+        ),
+    )
+    counter_requests_per_clerk_per_hour: int = Field(
+        default=240,
+        ge=1,
+        description=(
+            "A clerk's requests to `/counter/*` (codes and submissions) per sliding hour, across replicas (429 with "
+            "Retry-After past it); those paths are not under the per-address limit, the mall's address being shared "
+            "by every clerk."
+        ),
+    )
     codes_per_nik_per_hour: int = Field(
         default=5,
         ge=1,

@@ -11,7 +11,7 @@ from satupintu.common.http import create_service_app, trust_proxies
 from satupintu.common.ratelimit import RateLimitMiddleware
 from satupintu.common.uploads import UploadGuard, UploadVolume
 from satupintu.intake import accounts, bills, consents, issued, status, uploads, web
-from satupintu.intake.api import applications, catalogue, documents, erasures, profile, tracking
+from satupintu.intake.api import applications, catalogue, counter, documents, erasures, profile, tracking
 from satupintu.intake.config import IntakeSettings
 from satupintu.intake.factory import IntakeContext
 from satupintu.intake.migrations import SCHEMA
@@ -33,9 +33,12 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
     app.state.intake = context
     _bound_uploads(app, context)
     app.add_middleware(  # added after the upload guard, so it runs before it: a cheap refusal first
-        RateLimitMiddleware, rate_per_minute=settings.rate_limit_per_minute, burst=settings.rate_limit_burst
+        RateLimitMiddleware,
+        rate_per_minute=settings.rate_limit_per_minute,
+        burst=settings.rate_limit_burst,
+        exempt_prefixes=(counter.PREFIX,),  # limited per clerk instead (decision 0036)
     )
-    for module in (catalogue, documents, applications, tracking, profile, erasures, web):
+    for module in (catalogue, documents, applications, counter, tracking, profile, erasures, web):
         app.include_router(module.router)
     trust_proxies(app, settings)  # last: it must run before the rate limits
     return app

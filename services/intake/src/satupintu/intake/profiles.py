@@ -262,6 +262,51 @@ class ProfileService:
         if refused is not None:
             raise refused
 
+    async def send_contact_code(self, nik: str, contact: Contact, language: Literal["id", "en"]) -> CodeSent:
+        """At the counter: record a code for ``nik`` and send it to ``contact``, the contact the citizen in front of
+        the clerk gives on their application (not the one on file), so they prove it by reading the code out
+        (decision 0036). Counts against the NIK's codes of the hour; raises LockedOut past them."""
+        nik_hash = self._hasher.hash(nik)
+        last = await self._take_code(nik_hash)
+        async with self._sessions() as session, session.begin():
+            sent = await self._issue(session, nik_hash, contact, language)
+            if last:
+                await self._audit_lock(
+                    session, nik_hash, "POST /counter/contact-codes", "send-code", "locked: the NIK's codes of the hour"
+                )
+        return sent
+
+    async def proven_contact(self, nik: str, contact: Contact, verification_id: str, code: str) -> str:
+        """The id of the open code ``verification_id`` if it was sent to ``contact`` for ``nik`` and ``code`` is
+        it (to spend with the submission: :meth:`spend_contact_code`); a wrong try is counted, the code's and the
+        NIK's. Raises OneTimeCodeRefused (the same for every reason), or LockedOut past the NIK's wrong codes."""
+        nik_hash = self._hasher.hash(nik)
+        now = self._clock()
+        attempt = await self._wrong_codes.attempt(nik_hash)
+        async with self._sessions() as session, session.begin():
+            record = await ProfileRepository(session).code(verification_id)
+            if record is not None and record.nik_hash == nik_hash:
+                usable = record.used_at is None and record.expires_at > now and record.attempts < MAX_ATTEMPTS
+                right = secrets.compare_digest(record.code_hash, self._code_hash(record.id, code))
+                sent_there = record.contact_hash is not None and secrets.compare_digest(
+                    record.contact_hash, self._contact_hash(contact)
+                )
+                if usable and right and sent_there:
+                    await attempt.succeeded()
+                    return record.id
+                record.attempts += 1
+            if attempt.failed():
+                await self._audit_lock(
+                    session, nik_hash, "POST /counter/applications", "prove-contact", "locked: too many wrong codes"
+                )
+        raise OneTimeCodeRefused
+
+    async def spend_contact_code(self, session: AsyncSession, code_id: str) -> None:
+        """Use up a code that proved a contact at the counter, in the submission's transaction; refuses one used
+        concurrently."""
+        if not await ProfileRepository(session).use_code(code_id, self._clock()):
+            raise OneTimeCodeRefused
+
     async def reusable(self, nik: str, code: str) -> Reusable:
         """The verified profile's values if ``code`` is an open code sent to its contact on file; a wrong try is
         counted (the NIK's and the code's). Raises OneTimeCodeRefused, or LockedOut past the NIK's wrong codes."""

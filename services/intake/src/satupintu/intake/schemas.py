@@ -116,6 +116,46 @@ class ApplicationCreate(BaseModel):
     )
 
 
+_UUID = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+
+
+class ContactCode(BaseModel):
+    """The code the citizen at the counter read out: it proves the contact their application gives."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    verification_id: str = Field(pattern=_UUID, description="The verification `POST /counter/contact-codes` answered.")
+    code: str = Field(pattern=r"^[0-9]{6}$", description="The 6-digit code sent to the citizen's contact.")
+
+
+class CounterApplicationCreate(ApplicationCreate):
+    """An application a clerk submits at a mall's counter for the citizen in front of them: the citizen's
+    application, validated exactly like it, with the code proving the contact and the citizen's queue ticket."""
+
+    contact_code: ContactCode = Field(description="The code sent to the contact the application gives.")
+    ticket_id: str | None = Field(
+        default=None, pattern=_UUID, description="The citizen's ticket in the mall's queue, linked at once."
+    )
+
+
+class ContactCodeRequest(BaseModel):
+    """A clerk asks for a one-time code to the contact the citizen at the counter gives."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    nik: Nik = Field(description="The citizen's NIK.")
+    email: EmailStr | None = Field(default=None, max_length=254, description="The citizen's e-mail address.")
+    phone: Phone | None = Field(default=None, description="The citizen's phone number (used when no e-mail is given).")
+    language: Literal["id", "en"] = Field(default="id", description="Language of the message.")
+
+
+class ContactCodeSent(BaseModel):
+    """A code went to the contact given; the citizen reads it out to the clerk."""
+
+    verification_id: str = Field(description="The verification, to submit with the code.")
+    expires_at: datetime = Field(description="When the code stops working.")
+
+
 class ApplicationAccepted(BaseModel):
     """What the citizen gets back: how to follow the application."""
 

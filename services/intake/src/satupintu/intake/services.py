@@ -30,7 +30,7 @@ from satupintu.intake.citizen_keys import CitizenKeys, readers_of
 from satupintu.intake.citizens import Identified
 from satupintu.intake.domain import SOURCE, FieldError, IdempotencyKeyReused, InvalidApplication, new_tracking_code
 from satupintu.intake.forms import form_model
-from satupintu.intake.profiles import OneTimeCodeRefused, ProfileService, Reusable
+from satupintu.intake.profiles import Contact, OneTimeCodeRefused, ProfileService, Reusable
 from satupintu.intake.schemas import ApplicantCreate, ApplicationAccepted, ApplicationCreate, DocumentReference
 from satupintu.intake.storage.repository import ApplicationRepository, ConsentRepository
 from satupintu.intake.storage.tables import ApplicationRecord, IdempotencyRecord
@@ -79,6 +79,17 @@ async def refer_to_documents(
 
 
 @dataclass(frozen=True)
+class AtTheCounter:
+    """A submission by a clerk at a mall's counter for the citizen in front of them (decision 0036): the clerk is
+    the actor, the citizen proves the contact given with the code sent to it, and the ticket (if named) is linked."""
+
+    clerk: str
+    verification_id: str
+    code: str
+    ticket_id: str | None = None
+
+
+@dataclass(frozen=True)
 class Submission:
     """The answer to a submission, and whether it replays an earlier one (same Idempotency-Key and body)."""
 
@@ -123,10 +134,12 @@ class ApplicationService:
         fingerprint: str = "",
         actor: str = "citizen",
         identified: Identified | None = None,
+        counter: AtTheCounter | None = None,
     ) -> Submission:
         """Validate, then store the application and its ``application.submitted`` event together. ``identified``:
         the citizen signed in with an account; applying with their own verified NIK, they reuse their profile
-        without a one-time code (decision 0024)."""
+        without a one-time code (decision 0024). ``counter``: a clerk submits it for the citizen in front of them,
+        validated the same way, once the code sent to the contact given is proven (decision 0036)."""
         service = self._catalogue.service(request.service_code)
         if service is None:
             raise InvalidApplication(
@@ -144,6 +157,7 @@ class ApplicationService:
         reusable, reused = await self._reusable(service, request, identified=own)
         data = self._validated_data(service, {**request.data, **reused})
         await self._check_documents(service, request.documents, kind=request.applicant.kind)
+        contact_code = await self._proven_contact(request, counter) if counter is not None else None
         application_id = str(uuid.uuid4())
         now = self._clock()
         accepted = ApplicationAccepted(
@@ -166,11 +180,7 @@ class ApplicationService:
                     if earlier is None or earlier.request_hash != fingerprint:
                         raise IdempotencyKeyReused(idempotency_key)
                     return Submission(ApplicationAccepted.model_validate(earlier.response), replayed=True)
-            if reusable is not None:
-                try:
-                    await self._profiles.spend(session, reusable)
-                except OneTimeCodeRefused as refused:
-                    raise InvalidApplication([FieldError("one_time_code", str(refused), "invalid_code")]) from refused
+            await self._spend_codes(session, contact_code, reusable)
             if request.consent_reuse:
                 applicant = request.applicant
                 verification_id = await self._profiles.keep(
@@ -205,11 +215,48 @@ class ApplicationService:
                 )
             key = await self._keys.key_for(session, record.nik_hash, now)
             await self._keys.share(session, key, readers_of(service), now)
-            event = self._event(accepted, service, request, data, key, actor=actor, reused_fields=tuple(sorted(reused)))
+            event = self._event(
+                accepted,
+                service,
+                request,
+                data,
+                key,
+                actor=counter.clerk if counter else actor,
+                reused_fields=tuple(sorted(reused)),
+                counter=counter,
+            )
             await self._outbox.add(session, event)
         if self._submitted is not None:
             self._submitted.labels(service.code).inc()
         return Submission(accepted, replayed=False)
+
+    async def _spend_codes(self, session: AsyncSession, contact_code: str | None, reusable: Reusable | None) -> None:
+        """Use up, in the submission's transaction, the code proving the contact at the counter and the one proving
+        the profile reused; one used concurrently refuses the submission."""
+        if contact_code is not None:
+            try:
+                await self._profiles.spend_contact_code(session, contact_code)
+            except OneTimeCodeRefused as refused:
+                raise InvalidApplication([FieldError("contact_code/code", str(refused), "invalid_code")]) from refused
+        if reusable is not None:
+            try:
+                await self._profiles.spend(session, reusable)
+            except OneTimeCodeRefused as refused:
+                raise InvalidApplication([FieldError("one_time_code", str(refused), "invalid_code")]) from refused
+
+    async def _proven_contact(self, request: ApplicationCreate, counter: AtTheCounter) -> str:
+        """The code proving the contact the application gives, sent to it at the clerk's request; refused as an
+        invalid field (``contact_code/code``) when wrong, or when the application gives no contact."""
+        applicant = request.applicant
+        contact = Contact.given(applicant.email, applicant.phone)
+        if contact is None:
+            raise InvalidApplication(
+                [FieldError("applicant/email", "give the citizen's e-mail address or phone number", "missing")]
+            )
+        try:
+            return await self._profiles.proven_contact(applicant.nik, contact, counter.verification_id, counter.code)
+        except OneTimeCodeRefused as refused:
+            raise InvalidApplication([FieldError("contact_code/code", str(refused), "invalid_code")]) from refused
 
     async def _reusable(
         self, service: ServiceDefinition, request: ApplicationCreate, *, identified: bool
@@ -355,6 +402,7 @@ class ApplicationService:
         *,
         actor: str,
         reused_fields: tuple[str, ...],
+        counter: AtTheCounter | None = None,
     ) -> Event[ApplicationSubmitted]:
         """The event, with every personal value sealed with the citizen's key (decision 0016)."""
         subject = accepted.application_id
@@ -394,6 +442,8 @@ class ApplicationService:
                 documents=tuple(DocumentRef(name=d.name, sha256=d.sha256) for d in request.documents),
                 reused_fields=reused_fields,
                 submitted_at=accepted.submitted_at,
+                channel="online" if counter is None else "counter",
+                ticket_id=counter.ticket_id if counter else None,
             ),
             source=SOURCE,
             subject=accepted.application_id,

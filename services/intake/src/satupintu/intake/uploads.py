@@ -1,7 +1,8 @@
 """Which of intake's requests are uploads, how large each body may be, and how a refused one is answered; the guard
 itself (``satupintu.common.uploads``) counts the bytes as they arrive.
 
-- ``POST /documents``: one document, ``max_document_bytes`` plus ``upload_overhead_bytes`` (multipart framing).
+- ``POST /documents`` and ``POST /counter/documents`` (a clerk's): one document, ``max_document_bytes`` plus
+  ``upload_overhead_bytes`` (multipart framing).
 - ``POST /apply/{code}``: the documents the service asks for, each at most its own limit, plus the overhead (which
   also holds the form's typed fields).
 - ``POST /track/{tracking_code}/answer``: the largest of those over the catalogue (which service the application
@@ -52,7 +53,7 @@ class UploadLimits:
         if scope["type"] != "http" or scope["method"] != "POST":
             return None
         path: str = scope["path"]
-        if path == "/documents":
+        if path in {"/documents", "/counter/documents"}:
             return self.document
         if apply := _APPLY.fullmatch(path):
             return self.forms.get(apply.group(1), self.unknown_form)

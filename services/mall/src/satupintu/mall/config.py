@@ -28,6 +28,11 @@ class MallSettings(ServiceSettings):
         default="http://127.0.0.1:8001",
         description="The address of intake's pages, where a linked ticket's visitor follows the application.",
     )
+    intake_api_url: str | None = Field(
+        default=None,
+        description="Where the mall's server reaches intake's API, for the clerk's submissions at the counter "
+        "(decision 0036); `intake_url` if unset.",
+    )
     timezone: str = Field(
         default="Asia/Jakarta", description="The mall's own time zone: queue numbers restart at its midnight."
     )

@@ -13,7 +13,7 @@ from satupintu.common.clock import Clock, utc_now
 from satupintu.common.keys import field_cipher, lookup_hasher, session_secret
 from satupintu.common.limits import Limiter, Quota
 from satupintu.common.lockout import Lockout
-from satupintu.common.oidc.sessions import SessionStore
+from satupintu.common.oidc.sessions import SessionStore, TokenStore
 from satupintu.common.oidc.web import SignIn
 from satupintu.common.runtime import ServiceRuntime, run_periodically
 from satupintu.common.working_days import parse_dates
@@ -24,6 +24,7 @@ from satupintu.mall.services.announcer import Announcer, AnnouncerSettings
 from satupintu.mall.services.board import BoardService
 from satupintu.mall.services.complaints import ComplaintService, ComplaintWatch
 from satupintu.mall.services.consent import ConsentService
+from satupintu.mall.services.counter_intake import CounterIntake
 from satupintu.mall.services.pickups import PickupService
 from satupintu.mall.services.printing import PrintingLinks, PrintingService
 from satupintu.mall.services.projection import ApplicationProjection
@@ -60,6 +61,7 @@ class MallContext:
     complaint_watch: ComplaintWatch
     sign_in: SignIn
     session_secret: str
+    counter_intake: CounterIntake
 
     @classmethod
     def build(cls, settings: MallSettings, clock: Clock) -> MallContext:
@@ -156,7 +158,7 @@ class MallContext:
                 )
             ),
             runtime=runtime,
-            projection=ApplicationProjection(catalogue, hasher, surveys, consent, collective_leave),
+            projection=ApplicationProjection(catalogue, hasher, surveys, consent, collective_leave, queue=queue),
             complaint_watch=watch,
             sign_in=SignIn(
                 settings.oidc,
@@ -167,8 +169,10 @@ class MallContext:
                 cookie=STAFF_COOKIE,
                 landing=STAFF_SIGN_IN_PAGE,
                 home=STAFF_HOME,
+                tokens=TokenStore(runtime.sessions, cipher),  # the clerk's, to submit to intake as them
             ),
             session_secret=session_secret(settings.session_secret, keys_dir, SERVICE_NAME),
+            counter_intake=CounterIntake(settings.intake_api_url or settings.intake_url),
         )
         context._measure_queue_and_complaints(clock)
         return context

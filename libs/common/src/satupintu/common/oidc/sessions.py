@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Column, DateTime, Text, delete, or_, select
+from sqlalchemy import Column, DateTime, ForeignKey, Text, delete, or_, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import Field, SQLModel, col
@@ -69,6 +69,67 @@ class SignInSession(SQLModel, table=True):
 
 
 SIGN_IN_TABLES: tuple[type[SQLModel], ...] = (SignInAttempt, SignInSession)
+
+
+class SignInTokens(SQLModel, table=True):
+    """The provider's access and refresh tokens of a session, sealed, for a service whose server calls another
+    service as the person signed in (the mall's clerk submitting to intake, decision 0036). Only a service that
+    lists this table keeps them; they go with their session (``ON DELETE CASCADE``)."""
+
+    __tablename__ = "sign_in_tokens"
+
+    id_digest: str = Field(
+        sa_column=Column(Text, ForeignKey("sign_in_sessions.id_digest", ondelete="CASCADE"), primary_key=True)
+    )
+    access_token: str = Field(sa_column=Column(Text, nullable=False), description="Sealed with the field cipher.")
+    refresh_token: str | None = Field(
+        default=None, sa_column=Column(Text, nullable=True), description="Sealed with the field cipher."
+    )
+    access_expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+@dataclass(frozen=True)
+class KeptTokens:
+    """A session's tokens, opened."""
+
+    access_token: str
+    refresh_token: str | None
+    access_expires_at: datetime
+
+
+class TokenStore:
+    """The sessions' provider tokens of one service, sealed in its database (``sign_in_tokens``)."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], cipher: FieldCipher) -> None:
+        self._sessions = sessions
+        self._cipher = cipher
+
+    async def keep(self, value: str, tokens: KeptTokens) -> None:
+        """Keep (or replace) the tokens of the session the browser's ``value`` opens."""
+        key = digest(value)
+        context = f"{_SEAL_CONTEXT}.tokens.{key}"
+        row = SignInTokens(
+            id_digest=key,
+            access_token=self._cipher.encrypt(tokens.access_token, context),
+            refresh_token=self._cipher.encrypt(tokens.refresh_token, context) if tokens.refresh_token else None,
+            access_expires_at=tokens.access_expires_at,
+        )
+        async with self._sessions() as session, session.begin():
+            await session.merge(row)
+
+    async def find(self, value: str) -> KeptTokens | None:
+        """The tokens of the session ``value`` opens, if kept."""
+        key = digest(value)
+        context = f"{_SEAL_CONTEXT}.tokens.{key}"
+        async with self._sessions() as session:
+            row = await session.get(SignInTokens, key)
+        if row is None:
+            return None
+        return KeptTokens(
+            access_token=self._cipher.decrypt(row.access_token, context),
+            refresh_token=self._cipher.decrypt(row.refresh_token, context) if row.refresh_token else None,
+            access_expires_at=row.access_expires_at,
+        )
 
 
 @dataclass(frozen=True)

@@ -30,13 +30,16 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from pydantic import ValidationError
 
 from satupintu.common.auth import Principal, Role
+from satupintu.common.clock import utc_now
 from satupintu.common.oidc.provider import Provider, ProviderUnavailable, UntrustedToken
-from satupintu.common.oidc.sessions import SessionStore, SignedIn, digest, new_secret
+from satupintu.common.oidc.sessions import KeptTokens, SessionStore, SignedIn, TokenStore, digest, new_secret
 from satupintu.common.oidc.settings import LOCAL_ISSUER, OidcSettings
 from satupintu.common.web.pages import page_headers
 from satupintu.common.web.templates import render_html
 
 _logger = logging.getLogger(__name__)
+_TOKEN_MARGIN = timedelta(seconds=30)
+"""An access token this close to its expiry is refreshed before it is used."""
 _CSRF_LABEL = b"satupintu signed-in form"
 PREFIX = "/auth"
 
@@ -84,6 +87,7 @@ class SignIn:
         cookie: str,
         landing: str,
         home: str,
+        tokens: TokenStore | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -101,6 +105,7 @@ class SignIn:
         self.cookie = cookie
         self.landing = landing
         self.home = home
+        self.tokens = tokens
 
     @property
     def provider_origin(self) -> str:
@@ -228,6 +233,8 @@ class SignIn:
             id_token=id_token,
             lasts=timedelta(seconds=self.settings.session_max_age_seconds),
         )
+        if self.tokens is not None and tokens.get("access_token"):
+            await self.tokens.keep(value, _kept(tokens))
         response = RedirectResponse(attempt.return_to, status_code=303, headers=page_headers())
         response.set_cookie(
             self.cookie,
@@ -240,6 +247,31 @@ class SignIn:
         )
         response.delete_cookie(self.attempt_cookie, path=PREFIX)
         return response
+
+    async def access_token(self, request: Request) -> str | None:
+        """The provider's access token of the person signed in with this request, refreshed when it is about to
+        expire, for the service's server to call another service as them (only with ``tokens``); None when nobody
+        is signed in, no token was kept, or it can no longer be refreshed (they sign in again)."""
+        value = request.cookies.get(self.cookie)
+        if self.tokens is None or not value or await self.signed_in(request) is None:
+            return None
+        kept = await self.tokens.find(value)
+        if kept is None:
+            return None
+        if kept.access_expires_at > utc_now() + _TOKEN_MARGIN:
+            return kept.access_token
+        if not kept.refresh_token:
+            return None
+        try:
+            endpoints = await self.provider.endpoints()
+            async with self._oauth_client() as client:
+                fresh: dict[str, Any] = await client.refresh_token(endpoints.token, refresh_token=kept.refresh_token)
+        except (ProviderUnavailable, OAuthError) as error:
+            _logger.warning("access token not refreshed: %s", error)
+            return None
+        refreshed = _kept(fresh, kept.refresh_token)
+        await self.tokens.keep(value, refreshed)
+        return refreshed.access_token
 
     async def logout(self, request: Request) -> Response:
         """End the session here and send the browser to end it at the provider."""
@@ -293,6 +325,16 @@ class SignIn:
             status_code=problem.status,
             headers=page_headers(),
         )
+
+
+def _kept(tokens: dict[str, Any], refresh_token: str | None = None) -> KeptTokens:
+    """The tokens a token endpoint answered, as kept (a refresh that sends no new refresh token keeps the old)."""
+    lifetime = timedelta(seconds=int(tokens.get("expires_in") or 60))
+    return KeptTokens(
+        access_token=str(tokens["access_token"]),
+        refresh_token=str(tokens.get("refresh_token") or refresh_token or "") or None,
+        access_expires_at=utc_now() + lifetime,
+    )
 
 
 def principal_of(claims: dict[str, Any]) -> Principal | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Request, Response, status
@@ -13,7 +14,7 @@ from satupintu.common.requests import read_json_body
 from satupintu.intake.api import dependencies
 from satupintu.intake.domain import IdempotencyKeyReused, InvalidApplication, request_fingerprint
 from satupintu.intake.schemas import ApplicationAccepted, ApplicationCreate
-from satupintu.intake.services import ApplicationService
+from satupintu.intake.services import ApplicationService, AtTheCounter
 
 router = APIRouter(tags=["applications"])
 
@@ -57,9 +58,23 @@ async def submit_application(
     ] = None,
 ) -> ApplicationAccepted:
     """Validate the application against the service's form and documents, store it, and announce it."""
+    return await accept(request, response, service, ApplicationCreate, idempotency_key=idempotency_key)
+
+
+async def accept(
+    request: Request,
+    response: Response,
+    service: ApplicationService,
+    model: type[ApplicationCreate],
+    *,
+    idempotency_key: str | None,
+    counter: Callable[[ApplicationCreate], AtTheCounter] | None = None,
+) -> ApplicationAccepted:
+    """Read the body as ``model``, submit it (at the counter when ``counter`` says how, from the body), and answer
+    as ``POST /applications`` does: the one path of the citizen's and the clerk's submissions."""
     raw, document = await read_json_body(request, dependencies.max_body_bytes(request))
     try:
-        body = ApplicationCreate.model_validate_json(raw)
+        body = model.model_validate_json(raw)
     except ValidationError as invalid:
         raise Problem(
             422,
@@ -72,7 +87,10 @@ async def submit_application(
         ) from invalid
     try:
         submission = await service.submit(
-            body, idempotency_key=idempotency_key, fingerprint=request_fingerprint(document)
+            body,
+            idempotency_key=idempotency_key,
+            fingerprint=request_fingerprint(document),
+            counter=counter(body) if counter else None,
         )
     except InvalidApplication as invalid:
         raise Problem(

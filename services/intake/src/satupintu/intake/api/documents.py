@@ -55,6 +55,11 @@ async def upload_document(
     file: UploadFile, service: Annotated[DocumentService, Depends(dependencies.document_service)]
 ) -> DocumentStored:
     """Check the file by its content, store it once by its sha256 and answer that hash."""
+    return await store(file, service)
+
+
+async def store(file: UploadFile, service: DocumentService) -> DocumentStored:
+    """Receive one uploaded document (the public upload's and the counter's); problem+json naming `file` if not."""
     try:
         record = await service.receive(file)
     except DocumentTooLarge as too_large:

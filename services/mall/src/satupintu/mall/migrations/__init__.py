@@ -6,6 +6,7 @@ with ``uv run alembic -n mall revision --autogenerate`` (docs/operations.md, "Sc
 from __future__ import annotations
 
 from satupintu.common.migrations import ServiceSchema
+from satupintu.common.oidc.sessions import SignInTokens
 from satupintu.mall.storage.tables import (
     ApplicationRecord,
     ComplaintRecord,
@@ -32,6 +33,7 @@ SCHEMA = ServiceSchema(
         ConsentEntry,
         ConsentLogEntry,
         CounterDocument,
+        SignInTokens,  # the clerks' tokens, to submit to intake as them (decision 0036)
     ],
     limits=True,
     sign_in=True,

@@ -23,6 +23,7 @@ from satupintu.contract.envelope import Event
 from satupintu.contract.payments import PaymentBilled, PaymentCancelled, PaymentConfirmed, PaymentExpired
 from satupintu.mall.domain import working_days_between
 from satupintu.mall.services.consent import ConsentService
+from satupintu.mall.services.queue import QueueService
 from satupintu.mall.services.survey import SurveyService
 from satupintu.mall.storage.repository import ApplicationRepository, TicketRepository
 from satupintu.mall.storage.tables import ApplicationRecord
@@ -38,7 +39,10 @@ class ApplicationProjection:
         surveys: SurveyService,
         consent: ConsentService,
         collective_leave: frozenset[date] = frozenset(),
+        *,
+        queue: QueueService | None = None,
     ) -> None:
+        self._queue = queue
         self._catalogue = catalogue
         self._hasher = hasher
         self._surveys = surveys
@@ -50,7 +54,8 @@ class ApplicationProjection:
 
     async def on_submitted(self, uow: UnitOfWork, event: Event[ApplicationSubmitted]) -> None:
         """Know the application: its service, owning agency, due date, language and the applicant's pseudonym (the
-        keyed NIK hash intake sends, the NIK itself being sealed; an event from before sealing is hashed here)."""
+        keyed NIK hash intake sends, the NIK itself being sealed; an event from before sealing is hashed here). One a
+        clerk submitted at the counter for a ticket links the ticket and serves it (decision 0036)."""
         submitted = event.payload
         service = self._catalogue.service(submitted.service_code)
         if service is None:
@@ -74,6 +79,16 @@ class ApplicationProjection:
         repository.add(application)
         await repository.flush()
         await TicketRepository(uow.session).link_pending(submitted.tracking_code, submitted.application_id)
+        if submitted.ticket_id is not None and self._queue is not None:
+            await uow.emit(
+                *await self._queue.settle_at_submission(
+                    uow.session,
+                    submitted.ticket_id,
+                    tracking_code=submitted.tracking_code,
+                    application_id=submitted.application_id,
+                    clerk=event.actor,
+                )
+            )
         await self._consent.record_uses(uow, event, application)
 
     async def _finish(

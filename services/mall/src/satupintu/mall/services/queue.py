@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from prometheus_client import Counter
@@ -15,6 +16,7 @@ from satupintu.common.auth import Principal, Role
 from satupintu.common.catalogue import Catalogue, ServiceDefinition
 from satupintu.common.clock import Clock
 from satupintu.common.outbox import Outbox
+from satupintu.contract.envelope import Event
 from satupintu.contract.mall import TicketCalled, TicketIssued, TicketLinked, TicketNoShow, TicketServed
 from satupintu.mall.domain import (
     NotYourCounter,
@@ -296,6 +298,44 @@ class QueueService:
         if ticket is None or ticket.called_at is None or ticket.counter is None:
             raise TicketNotFound(number)
         return ticket
+
+    async def settle_at_submission(
+        self, session: AsyncSession, ticket_id: str, *, tracking_code: str, application_id: str, clerk: str
+    ) -> list[Event[Any]]:
+        """A clerk submitted an application for the ticket's visitor at the counter (intake's ``application.submitted``
+        with the ticket, decision 0036), in the caller's transaction: the ticket is linked to it at once and, if it is
+        being served (called), marked served, intake's acceptance being the end of the visit. A ticket already served
+        is only linked; an unknown one is left alone (another mall's, or gone). The events to emit."""
+        repository = TicketRepository(session)
+        ticket = await repository.get(ticket_id, for_update=True)
+        if ticket is None or ticket.tracking_code == tracking_code:
+            return []
+        now = self._clock()
+        ticket.tracking_code, ticket.application_id = tracking_code, application_id
+        common = {
+            "ticket_id": ticket.ticket_id,
+            "number": ticket.number,
+            "service_code": ticket.service_code,
+            "agency": ticket.agency,
+        }
+        events = [
+            new_event(
+                TicketLinked(**common, tracking_code=tracking_code, application_id=application_id, linked_at=now),
+                ticket.ticket_id,
+                clerk,
+            )
+        ]
+        if ticket.state == TicketState.CALLED and ticket.called_at is not None and ticket.counter is not None:
+            ticket.state, ticket.finished_at = TicketState.SERVED, now
+            served = TicketServed(
+                **common,
+                counter=ticket.counter,
+                service_seconds=max(0, int((now - ticket.called_at).total_seconds())),
+                tracking_code=tracking_code,
+                served_at=now,
+            )
+            events.append(new_event(served, ticket.ticket_id, clerk))
+        return events
 
     async def recent_calls(self, limit: int, agency: str | None = None) -> list[TicketRecord]:
         """Today's calls to the counters (of one agency), the latest first: what the now-calling display shows."""

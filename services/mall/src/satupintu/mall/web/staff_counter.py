@@ -1,15 +1,17 @@
-"""The counter officer's queue page: call the next visitor of a service the officer's agency serves, mark the called
-one served or a no-show, and link the ticket to the application submitted at the counter."""
+"""The counter officer's queue page, the clerk's one screen: call the next visitor of a service the officer's agency
+serves, apply for them on the same page (:mod:`satupintu.mall.web.staff_apply`), mark the called one served or a
+no-show, and link the ticket by hand to an application submitted otherwise."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 
-from satupintu.common.auth import Role
+from satupintu.common.auth import Principal, Role
+from satupintu.common.catalogue import ServiceDefinition
 from satupintu.common.web.csrf import CsrfField
 from satupintu.mall.domain import NotYourCounter, QueueEmpty, TicketNotFound, TicketStateConflict, UnknownService
 from satupintu.mall.schemas import TicketLink
@@ -30,11 +32,20 @@ router = APIRouter(prefix="/staff", include_in_schema=False)
 @router.get("/counter")
 async def counter_page(request: Request) -> Response:
     """Today's queue of the services the officer's agency serves (every service for an operator), a button to call
-    each one's next visitor to the officer's counter, and the tickets called and not yet finished."""
+    each one's next visitor to the officer's counter, and the tickets called and not yet finished, each at the
+    officer's counter with the form to apply for its visitor (decision 0036)."""
     found = await staff(request, COUNTER_ROLES)
     if isinstance(found, Response):
         return found
-    principal, context, t = found, page_context(request), translator(request)
+    return await render_counter(request, found)
+
+
+async def render_counter(
+    request: Request, principal: Principal, *, applying: Any = None, status_code: int = 200
+) -> Response:
+    """The counter page; ``applying`` (a :class:`~satupintu.mall.web.staff_apply.Applying`) is the application
+    being filled in for one ticket's visitor, shown again with what was typed and what intake said."""
+    context, t = page_context(request), translator(request)
     rows = {row.service_code: row for row in await context.board.queue()}
     services = [
         {
@@ -51,6 +62,10 @@ async def counter_page(request: Request) -> Response:
         if Role.OPERATOR in principal.roles or service.agency == principal.agency
         for row in [rows.get(service.code)]
     ]
+    counter = request.session.get(COUNTER_KEY)
+    counter = counter if isinstance(counter, str) else ""
+    submitted = request.session.pop("submitted", None)
+    just_submitted = submitted.get("number") if isinstance(submitted, dict) else None
     called = [
         {
             "ticket_id": ticket.ticket_id,
@@ -59,20 +74,69 @@ async def counter_page(request: Request) -> Response:
             "service": service.name.in_language(t.language) if service else ticket.service_code,
             "called_at": t.clock(ticket.called_at),
             "tracking_code": ticket.tracking_code or "",
+            "form": _form(
+                service, t.language, applying if applying and applying.ticket_id == ticket.ticket_id else None
+            )
+            if service and ticket.counter == counter and ticket.number != just_submitted
+            else None,
         }
         for ticket in await context.queue.at_the_counters(principal)
         for service in [context.catalogue.service(ticket.service_code)]
     ]
-    counter = request.session.get(COUNTER_KEY)
     return render_staff_page(
         request,
         "staff_counter.html",
         title=t("counter_title"),
         principal=principal,
-        counter=counter if isinstance(counter, str) else "",
+        status_code=status_code,
+        counter=counter,
         services=services,
         called=called,
+        submitted=submitted,
     )
+
+
+_INPUT_TYPES = {"integer": "number", "number": "number", "date": "date", "boolean": "checkbox"}
+
+
+def _form(service: ServiceDefinition, language: str, applying: Any) -> dict[str, Any]:
+    """What the page needs to render the service's form for a visitor: its fields and documents from the catalogue,
+    with the values typed so far and intake's refusals by field path."""
+    values: dict[str, str] = applying.values if applying else {}
+    errors: list[Any] = applying.errors if applying else []
+    by_path = {error.field: error.message for error in errors}
+    return {
+        "fields": [
+            {
+                "name": f"field_{definition.name}",
+                "label": definition.label.in_language(language),
+                "input": _INPUT_TYPES.get(definition.type.value, "select" if definition.enum else "text"),
+                "step": "any" if definition.type.value == "number" else "1",
+                "options": list(definition.enum or ()),
+                "required": definition.required and definition.type.value != "boolean",
+                "max_length": definition.max_length,
+                "value": values.get(f"field_{definition.name}", ""),
+                "error": by_path.get(f"data/{definition.name}", ""),
+            }
+            for definition in service.fields
+        ],
+        "documents": [
+            {
+                "name": requirement.name,
+                "label": requirement.label.in_language(language),
+                "accept": ",".join(requirement.media_types),
+                "required": requirement.required,
+                "sha256": applying.documents.get(requirement.name, "") if applying else "",
+            }
+            for requirement in service.documents
+        ],
+        "values": values,
+        "verification_id": applying.verification_id if applying else "",
+        "code_sent": bool(applying and applying.code_sent),
+        "problem": applying.problem if applying else "",
+        "errors": errors,
+        "by_path": by_path,
+    }
 
 
 @router.post("/counter/call")
