@@ -3,14 +3,16 @@ the real local Keycloak: the mall's clerk signs in on Keycloak's login page, cal
 page fills in the NIB application for the citizen in front of them (the service's form from the catalogue, the KTP
 uploaded), has the code sent to the citizen's e-mail, types the code the citizen reads out and submits (a typo in a
 field is refused by intake as the citizen's would be, named on the page, and corrected): the page says
-"Diajukan" with the tracking code and the link to print the receipt, intake published the application with the
-channel ``counter`` and the clerk as actor, and the mall linked the ticket and marked it served. Screenshot
+"Diajukan" with the tracking code and the link to print the receipt (the receipt, fetched as the clerk, names both),
+intake published the application with the channel ``counter`` and the clerk as actor, and the mall linked the ticket
+and marked it served. Screenshot
 ``docs/screenshots/clerk-one-screen.png``."""
 
 from __future__ import annotations
 
 import json
 import re
+import subprocess
 import uuid
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
@@ -62,6 +64,11 @@ async def sign_in_at_keycloak(page: Page, keycloak: LocalKeycloak) -> None:
     await page.locator("#username").fill(CLERK)
     await page.locator("#password").fill(CLERK_PASSWORD)
     await page.locator("#kc-login").click()
+
+
+def text_of(pdf: bytes) -> str:
+    """The text ``pdftotext`` reads from a PDF."""
+    return subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
 
 
 async def test_the_clerk_calls_the_next_ticket_and_submits_the_citizens_application_on_the_same_screen(
@@ -151,6 +158,13 @@ async def test_the_clerk_calls_the_next_ticket_and_submits_the_citizens_applicat
             [linked] = await wait_for_events(
                 kafka_settings, Topic.MALL.name_for(), ticket["ticket_id"], "ticket.linked"
             )
+
+            async def receipt_now() -> Any:
+                return await page.context.request.get(f"{at['mall']}/staff/receipts/{tracking_code}.pdf")
+
+            receipt = await eventually(receipt_now, lambda answer: answer.status == 200, what="the receipt printed")
+            receipt_pdf = await receipt.body()
+            receipt_type = receipt.headers["content-type"]
         finally:
             await browser.close()
 
@@ -162,3 +176,7 @@ async def test_the_clerk_calls_the_next_ticket_and_submits_the_citizens_applicat
     )
     assert (submitted.payload.channel, submitted.payload.ticket_id) == ("counter", ticket["ticket_id"])
     assert submitted.actor == f"officer:dpmptsp:{CLERK}"
+    assert receipt_type == "application/pdf"
+    printed = text_of(receipt_pdf)
+    assert tracking_code in printed
+    assert ticket["number"] in printed  # the ticket it was linked to
