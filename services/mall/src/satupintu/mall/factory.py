@@ -16,10 +16,11 @@ from satupintu.common.lockout import Lockout
 from satupintu.common.oidc.sessions import SessionStore
 from satupintu.common.oidc.web import SignIn
 from satupintu.common.runtime import ServiceRuntime, run_periodically
-from satupintu.common.working_days import parse_dates
+from satupintu.common.working_days import WorkingCalendar, parse_dates
 from satupintu.mall.config import MallSettings
 from satupintu.mall.domain import ticket_prefixes
 from satupintu.mall.migrations import SCHEMA
+from satupintu.mall.services.appointments import AppointmentService, AppointmentSettings, AppointmentWatch
 from satupintu.mall.services.board import BoardService
 from satupintu.mall.services.complaints import ComplaintService, ComplaintWatch
 from satupintu.mall.services.consent import ConsentService
@@ -51,9 +52,11 @@ class MallContext:
     consent: ConsentService
     board: BoardService
     pickups: PickupService
+    appointments: AppointmentService
     runtime: ServiceRuntime
     projection: ApplicationProjection
     complaint_watch: ComplaintWatch
+    appointment_watch: AppointmentWatch
     sign_in: SignIn
     session_secret: str
 
@@ -127,6 +130,35 @@ class MallContext:
             runtime.sessions, runtime.outbox, catalogue, clock, interval=settings.complaint_check_interval_seconds
         )
         runtime.on_start(lambda: runtime.spawn(watch.run()))
+        booking = AppointmentSettings(
+            days_ahead=settings.booking_days_ahead,
+            code_valid=timedelta(minutes=settings.booking_code_minutes),
+            code_attempts=settings.booking_code_attempts,
+            no_show_grace=timedelta(minutes=settings.no_show_grace_minutes),
+            reminder_before=timedelta(hours=settings.reminder_hours_before),
+        )
+        appointments = AppointmentService(
+            runtime.sessions,
+            runtime.outbox,
+            catalogue,
+            rules={code: bookable.rule() for code, bookable in settings.appointments.items()},
+            calendar=WorkingCalendar(settings.timezone, collective_leave),
+            cipher=cipher,
+            hasher=hasher,
+            queue=queue,
+            settings=booking,
+            clock=clock,
+        )
+        appointment_watch = AppointmentWatch(
+            runtime.sessions,
+            runtime.outbox,
+            catalogue,
+            clock,
+            interval=settings.appointment_check_interval_seconds,
+            cipher=cipher,
+            settings=booking,
+        )
+        runtime.on_start(lambda: runtime.spawn(appointment_watch.run()))
         context = cls(
             settings=settings,
             catalogue=catalogue,
@@ -136,9 +168,11 @@ class MallContext:
             consent=consent,
             board=BoardService(runtime.sessions, catalogue, surveys, queue, clock),
             pickups=PickupService(runtime.sessions, runtime.outbox, cipher=cipher, clock=clock),
+            appointments=appointments,
             runtime=runtime,
             projection=ApplicationProjection(catalogue, hasher, surveys, consent, collective_leave),
             complaint_watch=watch,
+            appointment_watch=appointment_watch,
             sign_in=SignIn(
                 settings.oidc,
                 SessionStore(runtime.sessions, cipher, utc_now),

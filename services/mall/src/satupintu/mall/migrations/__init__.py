@@ -8,6 +8,8 @@ from __future__ import annotations
 from satupintu.common.migrations import ServiceSchema
 from satupintu.mall.storage.tables import (
     ApplicationRecord,
+    AppointmentRecord,
+    AppointmentSlot,
     ComplaintRecord,
     ConsentEntry,
     ConsentLedger,
@@ -32,6 +34,8 @@ SCHEMA = ServiceSchema(
         ConsentEntry,
         ConsentLogEntry,
         CounterDocument,
+        AppointmentSlot,
+        AppointmentRecord,
     ],
     limits=True,
     sign_in=True,

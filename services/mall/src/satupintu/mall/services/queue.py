@@ -99,44 +99,51 @@ class QueueService:
 
     async def issue(self, service_code: str) -> TicketView:
         """Give a walk-in visitor the service's next number today, with the wait expected before their call."""
+        async with self._sessions() as session, session.begin():
+            view = await self.issue_in(session, service_code)
+        if self._issued is not None:
+            self._issued.labels(view.ticket.service_code).inc()
+        return view
+
+    async def issue_in(self, session: AsyncSession, service_code: str, *, booked: bool = False) -> TicketView:
+        """Issue the service's next number today within the caller's transaction (``booked``: a booking checked in
+        at the kiosk, served ahead of walk-ins)."""
         service = self._service(service_code)
         now, day = self._clock(), self.today()
-        async with self._sessions() as session, session.begin():
-            repository = TicketRepository(session)
-            sequence = await repository.next_in_sequence(f"queue:{service.code}", day)
-            ahead = await repository.waiting_count(day, service.code)
-            estimate = await self._estimate(repository, day, service.code, ahead)
-            ticket = TicketRecord(
-                ticket_id=str(uuid.uuid4()),
-                day=day,
-                service_code=service.code,
-                agency=service.agency,
-                sequence=sequence,
-                number=ticket_number(self._prefixes[service.code], sequence),
-                state=TicketState.WAITING,
-                estimated_wait_minutes=estimate,
-                issued_at=now,
-            )
-            repository.add(ticket)
-            await self._outbox.add(
-                session,
-                new_event(
-                    TicketIssued(
-                        ticket_id=ticket.ticket_id,
-                        number=ticket.number,
-                        service_code=ticket.service_code,
-                        agency=ticket.agency,
-                        day=day,
-                        waiting_ahead=ahead,
-                        estimated_wait_minutes=estimate,
-                        issued_at=now,
-                    ),
-                    ticket.ticket_id,
-                    KIOSK_ACTOR,
+        repository = TicketRepository(session)
+        sequence = await repository.next_in_sequence(f"queue:{service.code}", day)
+        ahead = await repository.waiting_count(day, service.code)
+        estimate = await self._estimate(repository, day, service.code, ahead)
+        ticket = TicketRecord(
+            ticket_id=str(uuid.uuid4()),
+            day=day,
+            service_code=service.code,
+            agency=service.agency,
+            sequence=sequence,
+            number=ticket_number(self._prefixes[service.code], sequence),
+            state=TicketState.WAITING,
+            estimated_wait_minutes=estimate,
+            issued_at=now,
+            booked=booked,
+        )
+        repository.add(ticket)
+        await self._outbox.add(
+            session,
+            new_event(
+                TicketIssued(
+                    ticket_id=ticket.ticket_id,
+                    number=ticket.number,
+                    service_code=ticket.service_code,
+                    agency=ticket.agency,
+                    day=day,
+                    waiting_ahead=ahead,
+                    estimated_wait_minutes=estimate,
+                    issued_at=now,
                 ),
-            )
-        if self._issued is not None:
-            self._issued.labels(service.code).inc()
+                ticket.ticket_id,
+                KIOSK_ACTOR,
+            ),
+        )
         return TicketView(ticket, ahead, estimate)
 
     async def view(self, ticket_id: str) -> TicketView:
