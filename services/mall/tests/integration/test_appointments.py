@@ -271,3 +271,41 @@ async def test_slots_that_cannot_be_booked_are_refused_naming_the_field_and_why(
     expired_id, expired_code = await pending(mall, datetime(2026, 8, 18, 9, 0, tzinfo=WIB))
     mall.clock.now += timedelta(minutes=11)
     assert problem_field(await confirm(mall, expired_id, expired_code)) == (422, "code", "refused")
+
+
+async def test_the_booking_pages_speak_indonesian_or_english_and_refuse_what_the_api_refuses(mall: RunningMall) -> None:
+    mall.clock.now = datetime(2026, 8, 14, 10, 0, tzinfo=WIB)
+
+    english = await mall.client.get("/book/sim-perpanjangan?lang=en&day=2026-08-18")
+    assert english.status_code == 200
+    assert "Book a visit: Driving Licence Renewal" in english.text
+    assert 'value="2026-08-18T08:00:00+07:00"' in english.text
+    not_bookable = await mall.client.get("/book/npwp")
+    assert not_bookable.status_code == 404
+    bad_nik = await mall.client.post(
+        "/book/paspor",
+        data={
+            "starts_at": "2026-08-18T08:00:00+07:00",
+            "nik": "123",
+            "contact": "siti@example.id",
+            "day": "2026-08-18",
+        },
+    )
+    assert bad_nik.status_code == 422
+    assert 'id="field-nik-error"' in bad_nik.text
+    no_slot = await mall.client.post("/book/paspor", data={"nik": new_nik(), "contact": "siti@example.id"})
+    assert no_slot.status_code == 422
+    assert "Pilih jam kedatangan." in no_slot.text
+    asked = await mall.client.post(
+        "/book/paspor?lang=en",
+        data={"starts_at": "2026-08-18T08:00:00+07:00", "nik": new_nik(), "contact": "siti@example.id"},
+    )
+    assert asked.status_code == 303
+    assert asked.headers["location"].startswith("/book/confirm/")
+    assert asked.headers["location"].endswith("?lang=en")
+    appointment_id = asked.headers["location"].split("/")[-1].split("?")[0]
+    issued = (await mall.mall_events(appointment_id, "appointment.code_issued"))[0]
+    assert issued.payload.language == "en"
+    unknown = await mall.client.post("/kiosk/check-in", data={"booking_code": "BK-ZZZZZZZZ"})
+    assert unknown.status_code == 404
+    assert "Kode booking tidak dikenal." in unknown.text

@@ -142,14 +142,16 @@ class AppointmentService:
     def _code_hash(self, appointment_id: str, code: str) -> str:
         return self._hasher.hash(f"{appointment_id}:{code}")
 
-    def open_days(self) -> list[date]:
-        """The days from today a slot may be booked on (working days with opening hours)."""
-        today = self._clock().astimezone(self._zone).date()
+    def open_days(self, service_code: str) -> list[date]:
+        """The days from today the service has a slot not yet started on (working days with opening hours)."""
+        _, rule = self._bookable(service_code)
+        now = self._clock()
+        today = now.astimezone(self._zone).date()
         return [
             day
             for offset in range(self._settings.days_ahead + 1)
             for day in [today + timedelta(days=offset)]
-            if self._calendar.is_working_day(day)
+            if any(start > now for start in rule.slots_of(day, self._calendar))
         ]
 
     async def slots(self, service_code: str, day: date) -> list[SlotView]:

@@ -1,8 +1,8 @@
 """The mall's server-rendered pages (no script, nothing loaded from elsewhere), one module per journey: the queue
-kiosk, ticket and now-calling display (``kiosk``), the performance board (``board``), the survey, the complaint form
-and status, the consent ledger, and the staff pages (``staff_*``: the counter, the complaint desk, the documents
-waiting for pickup). They call the same use cases as the JSON API and render through :mod:`satupintu.common.web`;
-``rendering`` holds what every mall page shares."""
+kiosk, ticket and now-calling display (``kiosk``), booking a visit and checking in (``booking``), the performance
+board (``board``), the survey, the complaint form and status, the consent ledger, and the staff pages (``staff_*``:
+the counter, the complaint desk, the documents waiting for pickup). They call the same use cases as the JSON API and
+render through :mod:`satupintu.common.web`; ``rendering`` holds what every mall page shares."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from fastapi import APIRouter
 
 from satupintu.mall.web import (
     board,
+    booking,
     complaint,
     consent,
     home,
@@ -30,6 +31,7 @@ router = APIRouter(tags=["pages"], include_in_schema=False)
 for journey in (
     home,
     kiosk,
+    booking,
     board,
     survey,
     complaint,
