@@ -116,7 +116,9 @@ async def test_a_booking_confirmed_with_the_code_sent_checks_in_and_is_called_be
     checked_in = await mall.client.post("/appointments/check-in", json={"booking_code": booking["booking_code"]})
     assert checked_in.status_code == 201, checked_in.text
     ticket = checked_in.json()
-    assert ticket["service_code"] == "paspor"
+    assert (ticket["service_code"], ticket["waiting_ahead"]) == ("paspor", 0)  # the walk-in waits behind it
+    walk_in_now = (await mall.client.get(f"/queue/tickets/{walk_in.json()['ticket_id']}")).json()
+    assert walk_in_now["waiting_ahead"] == 1
 
     again = await mall.client.post("/appointments/check-in", json={"booking_code": booking["booking_code"]})
     assert again.status_code == 409, again.text

@@ -112,8 +112,6 @@ class QueueService:
         now, day = self._clock(), self.today()
         repository = TicketRepository(session)
         sequence = await repository.next_in_sequence(f"queue:{service.code}", day)
-        ahead = await repository.waiting_count(day, service.code)
-        estimate = await self._estimate(repository, day, service.code, ahead)
         ticket = TicketRecord(
             ticket_id=str(uuid.uuid4()),
             day=day,
@@ -122,10 +120,12 @@ class QueueService:
             sequence=sequence,
             number=ticket_number(self._prefixes[service.code], sequence),
             state=TicketState.WAITING,
-            estimated_wait_minutes=estimate,
+            estimated_wait_minutes=0,
             issued_at=now,
             booked=booked,
         )
+        ahead = await repository.waiting_before(ticket)
+        estimate = ticket.estimated_wait_minutes = await self._estimate(repository, day, service.code, ahead)
         repository.add(ticket)
         await self._outbox.add(
             session,

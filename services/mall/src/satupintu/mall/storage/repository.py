@@ -236,22 +236,15 @@ class TicketRepository(_Repository):
             statement = statement.with_for_update()
         return (await self._session.execute(statement)).scalar_one_or_none()
 
-    async def waiting_count(self, day: date, service_code: str) -> int:
-        """Tickets of ``service_code`` waiting on ``day``."""
-        statement = select(func.count()).where(
-            TicketRecord.day == day,
-            TicketRecord.service_code == service_code,
-            TicketRecord.state == TicketState.WAITING,
-        )
-        return int((await self._session.execute(statement)).scalar_one())
-
     async def waiting_before(self, ticket: TicketRecord) -> int:
-        """Tickets of the same service and day still waiting before ``ticket``."""
+        """Tickets of the same service and day still waiting that will be called before ``ticket`` (the order of
+        ``next_waiting``)."""
+        booked, earlier = col(TicketRecord.booked).is_(True), col(TicketRecord.sequence) < ticket.sequence
         statement = select(func.count()).where(
             TicketRecord.day == ticket.day,
             TicketRecord.service_code == ticket.service_code,
             TicketRecord.state == TicketState.WAITING,
-            col(TicketRecord.sequence) < ticket.sequence,
+            and_(booked, earlier) if ticket.booked else or_(booked, earlier),  # booked visitors first
         )
         return int((await self._session.execute(statement)).scalar_one())
 
