@@ -28,6 +28,12 @@ from satupintu.contract.base import Decision, DocumentRef, EventPayload, TaskSta
 from satupintu.contract.documents import DocumentCollected, DocumentIssued, DocumentRevoked
 from satupintu.contract.envelope import EVENT_TYPES, EnvelopeError, Event, KafkaRecord, from_record, to_record
 from satupintu.contract.mall import (
+    AppointmentBooked,
+    AppointmentCancelled,
+    AppointmentCheckedIn,
+    AppointmentCodeIssued,
+    AppointmentNoShow,
+    AppointmentReminderDue,
     ComplaintFiled,
     ComplaintResolved,
     ComplaintSlaBreached,
@@ -75,6 +81,7 @@ TASK_ID = "task-7d21"
 TICKET_ID = "ticket-5b10"
 COMPLAINT_ID = "complaint-91e4"
 LEDGER_ID = "ledger-2c77"
+APPOINTMENT_ID = "appointment-7d31"
 DOCUMENT_ID = UUID("5f0c8a2e-9b1d-4c3e-8f7a-6d2b1e0c9a84")
 TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 KTP = DocumentRef(name="ktp", sha256="a" * 64)
@@ -459,6 +466,49 @@ SAMPLES: dict[type[EventPayload], EventPayload] = {
         uses=(FieldUse(agency="polres", field="address", consented=True),),
         used_at=AT,
     ),
+    AppointmentCodeIssued: AppointmentCodeIssued(
+        appointment_id=APPOINTMENT_ID,
+        service_code="paspor",
+        agency="imigrasi",
+        channel="email",
+        recipient="siti@example.id",
+        code="493817",
+        language="id",
+        expires_at=DUE,
+    ),
+    AppointmentBooked: AppointmentBooked(
+        appointment_id=APPOINTMENT_ID,
+        service_code="paspor",
+        agency="imigrasi",
+        booking_code="BK-7KQ2M9XD",
+        starts_at=DUE,
+        language="en",
+        booked_at=AT,
+    ),
+    AppointmentCancelled: AppointmentCancelled(
+        appointment_id=APPOINTMENT_ID, service_code="paspor", agency="imigrasi", starts_at=DUE, cancelled_at=AT
+    ),
+    AppointmentReminderDue: AppointmentReminderDue(
+        appointment_id=APPOINTMENT_ID,
+        service_code="paspor",
+        agency="imigrasi",
+        booking_code="BK-7KQ2M9XD",
+        starts_at=DUE,
+        channel="sms",
+        recipient="081234567890",
+        language="id",
+    ),
+    AppointmentCheckedIn: AppointmentCheckedIn(
+        appointment_id=APPOINTMENT_ID,
+        service_code="paspor",
+        agency="imigrasi",
+        ticket_id=TICKET_ID,
+        number="PSP-004",
+        checked_in_at=AT,
+    ),
+    AppointmentNoShow: AppointmentNoShow(
+        appointment_id=APPOINTMENT_ID, service_code="paspor", agency="imigrasi", starts_at=AT, released_at=DUE
+    ),
 }
 
 
@@ -473,6 +523,7 @@ def _subject_of(payload: EventPayload) -> str:
         or getattr(payload, "subject_id", None)
         or getattr(payload, "verification_id", None)
         or getattr(payload, "reset_id", None)
+        or getattr(payload, "appointment_id", None)
     )
     assert isinstance(subject, str)
     return subject
@@ -516,7 +567,7 @@ def test_every_concrete_payload_class_is_registered_under_its_own_type() -> None
     concrete = {cls for cls in _subclasses(EventPayload) if "event_type" in vars(cls)}
     assert concrete == set(EVENT_TYPES.values())
     assert all(EVENT_TYPES[payload_type.event_type] is payload_type for payload_type in concrete)
-    assert len(EVENT_TYPES) == 44
+    assert len(EVENT_TYPES) == 50
 
 
 @pytest.mark.parametrize("event_type", sorted(EVENT_TYPES))

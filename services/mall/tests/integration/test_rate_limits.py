@@ -147,3 +147,22 @@ async def test_behind_a_trusted_proxy_each_forwarded_client_has_its_own_budget(m
     assert one == [201, 201, 429]
     assert another == [201, 201]
     assert spoofed == [201, 201, 429]
+
+
+async def test_a_client_asking_for_too_many_booking_codes_is_refused_and_no_code_is_sent(mall: RunningMall) -> None:
+    mall.clock.now = datetime(2026, 10, 1, 8, 0, tzinfo=WIB)
+    body = {"service_code": "paspor", "starts_at": "2026-10-02T09:00:00+07:00", "contact": "siti@example.id"}
+
+    async with client_at(mall, "203.0.113.40") as citizen:
+        answers = [
+            await citizen.post("/appointments", json={**body, "nik": f"317101550690{index:04d}"}) for index in range(4)
+        ]
+        by_page = await citizen.post("/book/paspor", data={**body, "nik": "3171015506909999"})
+        slots = await citizen.get("/appointments/services/paspor/slots", params={"day": "2026-10-02"})
+
+    assert [answer.status_code for answer in answers] == [202, 202, 202, 429]
+    assert_refused(answers[3])
+    assert answers[3].headers["content-type"] == "application/problem+json"
+    assert_refused(by_page)
+    assert by_page.headers["content-type"].startswith("text/html")
+    assert slots.status_code == 200  # reads go on

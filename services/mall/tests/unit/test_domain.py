@@ -3,7 +3,7 @@ estimates, working days taken, and which profile fields each agency may receive 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -14,11 +14,14 @@ from satupintu.common.consent import receiving_agencies
 from satupintu.common.working_days import WorkingCalendar
 from satupintu.mall.domain import (
     SKM_ELEMENT_NAMES,
+    BookingRule,
+    OpeningPeriod,
     estimate_wait_minutes,
     priority_goes_next,
     reusable_fields,
     skm_grade,
     skm_index,
+    slot_refusal,
     ticket_number,
     ticket_prefixes,
     working_days_between,
@@ -137,3 +140,50 @@ def test_priority_goes_first_until_ratio_priority_calls_in_a_row(
     recent_calls_priority: list[bool], ratio: int, priority_next: bool
 ) -> None:
     assert priority_goes_next(recent_calls_priority, ratio) is priority_next
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# Appointments
+
+
+def _passport_rule() -> BookingRule:
+    morning = (OpeningPeriod(time(8), time(12)), OpeningPeriod(time(13), time(15)))
+    friday = (OpeningPeriod(time(8), time(11, 30)), OpeningPeriod(time(13, 30), time(15)))
+    return BookingRule(
+        hours={"monday": morning, "tuesday": morning, "friday": friday}, slot_minutes=30, quota_per_slot=4
+    )
+
+
+def test_slots_fill_each_opening_stretch_and_none_fall_on_holidays_or_collective_leave() -> None:
+    calendar = WorkingCalendar("Asia/Jakarta", frozenset({date(2026, 8, 18)}))
+    rule = _passport_rule()
+
+    monday_after_the_holiday = rule.slots_of(date(2026, 8, 24), calendar)
+    friday = rule.slots_of(date(2026, 8, 21), calendar)
+
+    assert [f"{s:%H:%M}" for s in monday_after_the_holiday] == [
+        "08:00", "08:30", "09:00", "09:30", "10:00", "10:30", "11:00", "11:30", "13:00", "13:30", "14:00", "14:30",
+    ]  # fmt: skip
+    assert [f"{s:%H:%M}" for s in friday][-4:] == ["11:00", "13:30", "14:00", "14:30"]
+    assert rule.slots_of(date(2026, 8, 17), calendar) == []  # Hari Kemerdekaan
+    assert rule.slots_of(date(2026, 8, 18), calendar) == []  # collective leave
+    assert rule.slots_of(date(2026, 8, 19), calendar) == []  # Wednesday: no hours given
+
+
+@pytest.mark.parametrize(
+    ("starts_at", "why"),
+    [
+        (datetime(2026, 8, 14, 9, 0, tzinfo=WIB), "past"),
+        (datetime(2026, 8, 17, 9, 0, tzinfo=WIB), "holiday"),
+        (datetime(2026, 8, 15, 9, 0, tzinfo=WIB), "not_working_day"),
+        (datetime(2026, 8, 24, 12, 0, tzinfo=WIB), "outside_hours"),
+        (datetime(2026, 8, 24, 14, 45, tzinfo=WIB), "outside_hours"),
+        (datetime(2026, 10, 12, 9, 0, tzinfo=WIB), "too_far"),
+        (datetime(2026, 8, 24, 2, 0, tzinfo=UTC), None),  # 09:00 WIB, given in UTC
+    ],
+)
+def test_a_slot_is_refused_with_the_reason_a_citizen_can_act_on(starts_at: datetime, why: str | None) -> None:
+    now = datetime(2026, 8, 14, 10, 0, tzinfo=WIB)
+    refusal = slot_refusal(_passport_rule(), WorkingCalendar("Asia/Jakarta"), starts_at, now, days_ahead=30)
+
+    assert (refusal.code if refusal else None) == why

@@ -282,8 +282,32 @@ def test_there_is_a_file_for_every_template_in_every_language_and_no_other() -> 
         renderer.render("application.teleported", "id", {})
     with pytest.raises(UnknownTemplate):
         renderer.render("one_time_code", "jv", {})
-    # issue 17 added contact_reset; issue 20 escalation, document.issued, three of complaints; issue 21 a bill's four
-    assert len(TEMPLATES) == 17
+    # issue 17 added contact_reset; issue 20 escalation, document.issued, three of complaints; issue 21 a bill's four;
+    # issue 22 an appointment's reminder
+    assert len(TEMPLATES) == 18
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("id", "Pengingat janji temu Paspor Baru besok, 17 November 2026 09.00 WIB"),
+        ("en", "Reminder: your New Passport appointment tomorrow, 17 November 2026 09:00 WIB"),
+    ],
+)
+def test_an_appointment_reminder_names_the_service_the_local_time_and_the_booking_code(
+    language: str, expected: str
+) -> None:
+    template, message = composer().appointment_reminder_message(
+        language,
+        booking_code="BK-7KQ2M9XD",
+        service_code="paspor",
+        agency="imigrasi",
+        starts_at=datetime(2026, 11, 17, 2, 0, tzinfo=UTC),
+    )
+
+    assert template == "appointment.reminder_due"
+    assert message.subject == expected
+    assert "BK-7KQ2M9XD" in message.body
 
 
 def test_a_bill_says_the_amount_kind_billing_code_and_deadline_in_wib_as_written_in_each_language() -> None:

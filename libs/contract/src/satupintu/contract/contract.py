@@ -20,6 +20,12 @@ from satupintu.contract.applications import (
 from satupintu.contract.base import EventPayload
 from satupintu.contract.documents import DocumentCollected, DocumentIssued, DocumentRevoked
 from satupintu.contract.mall import (
+    AppointmentBooked,
+    AppointmentCancelled,
+    AppointmentCheckedIn,
+    AppointmentCodeIssued,
+    AppointmentNoShow,
+    AppointmentReminderDue,
     ComplaintFiled,
     ComplaintResolved,
     ComplaintSlaBreached,
@@ -97,6 +103,12 @@ PRODUCED_BY: Mapping[str, tuple[type[EventPayload], ...]] = {
         ConsentWithdrawn,
         ConsentUsed,
         DocumentCollected,
+        AppointmentCodeIssued,
+        AppointmentBooked,
+        AppointmentCancelled,
+        AppointmentReminderDue,
+        AppointmentCheckedIn,
+        AppointmentNoShow,
         AccessRecorded,
     ),
     "payment": (PaymentBilled, PaymentConfirmed, PaymentExpiring, PaymentExpired, PaymentCancelled, AccessRecorded),

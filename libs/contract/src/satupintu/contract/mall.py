@@ -260,3 +260,79 @@ class ConsentUsed(_ConsentEvent):
 
     uses: tuple[FieldUse, ...] = Field(min_length=1, description="Every field reused, per receiving agency.")
     used_at: datetime = Field(description="When the application reusing the data was submitted.")
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# Appointments (booked visits to a counter; key: the appointment's id)
+
+
+class _AppointmentEvent(EventPayload):
+    topic: ClassVar[Topic] = Topic.MALL
+
+    appointment_id: str = Field(description="The appointment's id; also the Kafka key and `ce_subject`.")
+    service_code: str = Field(description="The catalogue service the visit is booked for.")
+    agency: str = Field(description="Lower-case code of the agency whose counter serves the service.")
+
+
+class AppointmentCodeIssued(_AppointmentEvent):
+    """A citizen asked to book a slot; deliver the one-time code that confirms the booking to the contact they gave
+    (and nowhere else)."""
+
+    event_type: ClassVar[str] = "appointment.code_issued"
+
+    channel: Literal["email", "sms"] = Field(description="Where the code goes.")
+    recipient: str = pii_field("The e-mail address or phone number the citizen gave for the booking.")
+    code: str = pii_field("The one-time code (6 digits) that confirms the booking.")
+    language: Literal["id", "en"] = Field(description="Language of the message.")
+    expires_at: datetime = Field(description="When the code stops working.")
+
+
+class AppointmentBooked(_AppointmentEvent):
+    """A citizen confirmed their code and holds a place in a slot; they check in at the kiosk with the booking code."""
+
+    event_type: ClassVar[str] = "appointment.booked"
+
+    booking_code: str = Field(description="The code the citizen checks in with at the kiosk, e.g. `BK-7KQ2M9XD`.")
+    starts_at: datetime = Field(description="When the booked slot starts.")
+    language: Literal["id", "en"] = Field(description="Language the citizen booked in, and is reminded in.")
+    booked_at: datetime = Field(description="When the booking was confirmed.")
+
+
+class AppointmentCancelled(_AppointmentEvent):
+    """The citizen cancelled their booking; its place in the slot is free again."""
+
+    event_type: ClassVar[str] = "appointment.cancelled"
+
+    starts_at: datetime = Field(description="When the slot given up starts.")
+    cancelled_at: datetime = Field(description="When the booking was cancelled.")
+
+
+class AppointmentReminderDue(_AppointmentEvent):
+    """The day before a booked visit: remind the citizen, on the contact they booked with and in their language."""
+
+    event_type: ClassVar[str] = "appointment.reminder_due"
+
+    booking_code: str = Field(description="The code the citizen checks in with at the kiosk.")
+    starts_at: datetime = Field(description="When the booked slot starts.")
+    channel: Literal["email", "sms"] = Field(description="Where the reminder goes.")
+    recipient: str = pii_field("The e-mail address or phone number the citizen booked with.")
+    language: Literal["id", "en"] = Field(description="Language of the reminder.")
+
+
+class AppointmentCheckedIn(_AppointmentEvent):
+    """The citizen checked in at the kiosk with their booking code and holds a queue ticket served ahead of walk-ins."""
+
+    event_type: ClassVar[str] = "appointment.checked_in"
+
+    ticket_id: str = Field(description="The queue ticket the booking became.")
+    number: str = Field(description="The ticket's number, e.g. `PSP-004`.")
+    checked_in_at: datetime = Field(description="When the citizen checked in.")
+
+
+class AppointmentNoShow(_AppointmentEvent):
+    """The booking was not checked in within the grace after its slot started; it is released as a no-show."""
+
+    event_type: ClassVar[str] = "appointment.no_show"
+
+    starts_at: datetime = Field(description="When the slot started.")
+    released_at: datetime = Field(description="When the booking was released.")

@@ -3,15 +3,65 @@
 from __future__ import annotations
 
 import tempfile
+from datetime import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import BaseModel, Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from satupintu.common.oidc.settings import OidcSettings
 from satupintu.common.production import Secret
 from satupintu.common.settings import ServiceSettings
+from satupintu.mall.domain import BookingRule, OpeningPeriod
+
+Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+
+
+class OpeningHours(BaseModel):
+    """One stretch of a day the counter takes booked visitors, local time (``08:00`` to ``12:00``)."""
+
+    opens: time = Field(description="When the first slot of the stretch starts.")
+    closes: time = Field(description="When the last slot of the stretch must have ended.")
+
+    @model_validator(mode="after")
+    def _opens_before_closing(self) -> OpeningHours:
+        if self.opens >= self.closes:
+            raise ValueError("opens must be before closes")
+        return self
+
+
+class BookableService(BaseModel):
+    """A service citizens may book a visit for: opening hours per weekday (only working days of the SLA calendar,
+    holidays and cuti bersama excluded, are ever open), slot length and the places of each slot."""
+
+    hours: dict[Weekday, list[OpeningHours]] = Field(description="Opening hours per weekday; a day left out is closed.")
+    slot_minutes: int = Field(default=30, ge=5, le=240, description="How long a slot is.")
+    quota_per_slot: int = Field(default=4, ge=1, le=500, description="Citizens who may book one slot.")
+
+    def rule(self) -> BookingRule:
+        """The domain's view of these hours."""
+        return BookingRule(
+            hours={
+                day: tuple(OpeningPeriod(p.opens, p.closes) for p in periods) for day, periods in self.hours.items()
+            },
+            slot_minutes=self.slot_minutes,
+            quota_per_slot=self.quota_per_slot,
+        )
+
+
+_WEEK = {
+    day: [OpeningHours(opens=time(8), closes=time(12)), OpeningHours(opens=time(13), closes=time(15))]
+    for day in ("monday", "tuesday", "wednesday", "thursday")
+}
+_FRIDAY = [OpeningHours(opens=time(8), closes=time(11, 30)), OpeningHours(opens=time(13, 30), closes=time(15))]
+
+
+def _default_bookable() -> dict[str, BookableService]:
+    hours: dict[Weekday, list[OpeningHours]] = {**_WEEK, "friday": _FRIDAY}  # type: ignore[dict-item]
+    return {
+        code: BookableService(hours=hours, slot_minutes=30, quota_per_slot=4) for code in ("paspor", "sim-perpanjangan")
+    }
 
 
 class MallSettings(ServiceSettings):
@@ -154,4 +204,30 @@ class MallSettings(ServiceSettings):
         default=False,
         description="Send the staff pages' preferences cookie only over HTTPS; turn on behind TLS in production (the "
         "sign-in cookie is Secure whenever the request came over HTTPS).",
+    )
+    appointments: dict[str, BookableService] = Field(
+        default_factory=_default_bookable,
+        description='Services citizens may book a visit for, by service code (JSON: `{"paspor": {"hours": '
+        '{"monday": [{"opens": "08:00", "closes": "12:00"}]}, "slot_minutes": 30, "quota_per_slot": 4}}`). '
+        "Paspor and SIM renewal by default, Monday to Thursday 08:00-12:00 and 13:00-15:00, Friday 08:00-11:30 and "
+        "13:30-15:00, 30-minute slots of 4 places.",
+    )
+    booking_days_ahead: int = Field(default=30, ge=1, le=180, description="How many days ahead a slot may be booked.")
+    booking_code_minutes: int = Field(
+        default=10, ge=1, le=60, description="How long the one-time code that confirms a booking works."
+    )
+    booking_code_attempts: int = Field(
+        default=5, ge=1, le=20, description="Wrong tries one booking code takes before it stops working."
+    )
+    no_show_grace_minutes: int = Field(
+        default=15,
+        ge=0,
+        le=240,
+        description="Minutes after its slot starts that a booking not checked in is released as a no-show.",
+    )
+    reminder_hours_before: int = Field(
+        default=24, ge=1, le=72, description="Hours before its slot a booking's reminder is sent (the day before)."
+    )
+    appointment_check_interval_seconds: float = Field(
+        default=60.0, gt=0, description="How often due reminders and no-shows are looked for."
     )

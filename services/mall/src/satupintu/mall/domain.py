@@ -9,7 +9,7 @@ import re
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from fractions import Fraction
@@ -361,3 +361,126 @@ def working_days_between(calendar: WorkingCalendar, start: datetime, end: dateti
         if calendar.is_working_day(current):
             days += 1
     return days
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# Appointments: opening hours, slots and their quotas (docs/decisions/0033-appointments.md)
+
+WEEKDAYS: tuple[str, ...] = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+class AppointmentState(StrEnum):
+    """Where a booking stands: ``pending`` until its one-time code is confirmed, then ``booked`` (it holds a place in
+    its slot) until it is ``checked_in`` at the kiosk, ``cancelled`` by the citizen, or released as a ``no_show``."""
+
+    PENDING = "pending"
+    BOOKED = "booked"
+    CHECKED_IN = "checked_in"
+    CANCELLED = "cancelled"
+    NO_SHOW = "no_show"
+
+
+@dataclass(frozen=True)
+class OpeningPeriod:
+    """A stretch of a working day the counter takes booked visitors, in the mall's local time."""
+
+    opens: time
+    closes: time
+
+
+@dataclass(frozen=True)
+class BookingRule:
+    """A bookable service's opening hours per weekday (working days only), slot length and places per slot."""
+
+    hours: Mapping[str, tuple[OpeningPeriod, ...]]
+    slot_minutes: int
+    quota_per_slot: int
+
+    def slots_of(self, day: date, calendar: WorkingCalendar) -> list[datetime]:
+        """Every slot start of ``day`` (none on a day that is not a working day, holidays and cuti bersama
+        included, or that has no opening hours)."""
+        if not calendar.is_working_day(day):
+            return []
+        zone, length = ZoneInfo(calendar.timezone), timedelta(minutes=self.slot_minutes)
+        starts: list[datetime] = []
+        for period in self.hours.get(WEEKDAYS[day.weekday()], ()):
+            start = datetime.combine(day, period.opens, tzinfo=zone)
+            end = datetime.combine(day, period.closes, tzinfo=zone)
+            while start + length <= end:
+                starts.append(start)
+                start += length
+        return starts
+
+
+@dataclass(frozen=True)
+class SlotRefusal:
+    """Why a slot cannot be booked: the field at fault, a code and a sentence."""
+
+    field: str
+    code: str
+    message: str
+
+
+def slot_refusal(
+    rule: BookingRule, calendar: WorkingCalendar, starts_at: datetime, now: datetime, days_ahead: int
+) -> SlotRefusal | None:
+    """None when ``starts_at`` is a slot a citizen may book now; otherwise why not (past, too far ahead, not a
+    working day, a holiday, outside opening hours, not on a slot boundary); ``starts_at`` is aware."""
+    local = starts_at.astimezone(ZoneInfo(calendar.timezone))
+    day = local.date()
+    if starts_at <= now:
+        return SlotRefusal("starts_at", "past", "the slot has already started")
+    if day > now.astimezone(ZoneInfo(calendar.timezone)).date() + timedelta(days=days_ahead):
+        return SlotRefusal("starts_at", "too_far", f"slots can be booked up to {days_ahead} days ahead")
+    if day.weekday() < 5 and not calendar.is_working_day(day):
+        return SlotRefusal("starts_at", "holiday", f"{day.isoformat()} is a public holiday or collective leave")
+    if not calendar.is_working_day(day):
+        return SlotRefusal("starts_at", "not_working_day", f"{day.isoformat()} is not a working day")
+    if local not in rule.slots_of(day, calendar):
+        return SlotRefusal("starts_at", "outside_hours", "the counter takes no booking at that time")
+    return None
+
+
+BOOKING_CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+"""Letters and digits a person reads back without confusing them (no 0/O, 1/I)."""
+
+
+def is_booking_code(value: str) -> bool:
+    """Whether ``value`` looks like a booking code (``BK-`` and eight of the alphabet's characters)."""
+    return re.fullmatch(rf"BK-[{BOOKING_CODE_ALPHABET}]{{8}}", value) is not None
+
+
+class ServiceNotBookable(Exception):
+    """The service takes no bookings (the mall's settings give it no opening hours)."""
+
+
+class SlotNotBookable(Exception):
+    """The slot cannot be booked (past, a holiday, outside hours...)."""
+
+    def __init__(self, refusal: SlotRefusal) -> None:
+        super().__init__(refusal.message)
+        self.refusal = refusal
+
+
+class SlotFull(Exception):
+    """Every place of the slot is taken."""
+
+
+class AlreadyBooked(Exception):
+    """The NIK already holds an active booking for the service."""
+
+
+class AppointmentNotFound(Exception):
+    """No booking under that id or booking code."""
+
+
+class AppointmentStateConflict(Exception):
+    """The booking is not in a state that allows the step (already used, cancelled, released...)."""
+
+
+class BookingCodeRefused(Exception):
+    """The one-time code is wrong, expired or used up; nothing was booked."""
+
+
+class NotTheBooker(Exception):
+    """The NIK is not the one the booking was made with."""

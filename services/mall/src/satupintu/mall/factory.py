@@ -16,11 +16,12 @@ from satupintu.common.lockout import Lockout
 from satupintu.common.oidc.sessions import SessionStore, TokenStore
 from satupintu.common.oidc.web import SignIn
 from satupintu.common.runtime import ServiceRuntime, run_periodically
-from satupintu.common.working_days import parse_dates
+from satupintu.common.working_days import WorkingCalendar, parse_dates
 from satupintu.mall.config import MallSettings
 from satupintu.mall.domain import ticket_prefixes
 from satupintu.mall.migrations import SCHEMA
 from satupintu.mall.services.announcer import Announcer, AnnouncerSettings
+from satupintu.mall.services.appointments import AppointmentService, AppointmentSettings, AppointmentWatch
 from satupintu.mall.services.board import BoardService
 from satupintu.mall.services.complaints import ComplaintService, ComplaintWatch
 from satupintu.mall.services.consent import ConsentService
@@ -56,9 +57,11 @@ class MallContext:
     pickups: PickupService
     printing: PrintingService
     announcer: Announcer
+    appointments: AppointmentService
     runtime: ServiceRuntime
     projection: ApplicationProjection
     complaint_watch: ComplaintWatch
+    appointment_watch: AppointmentWatch
     sign_in: SignIn
     session_secret: str
     counter_intake: CounterIntake
@@ -134,6 +137,35 @@ class MallContext:
             runtime.sessions, runtime.outbox, catalogue, clock, interval=settings.complaint_check_interval_seconds
         )
         runtime.on_start(lambda: runtime.spawn(watch.run()))
+        booking = AppointmentSettings(
+            days_ahead=settings.booking_days_ahead,
+            code_valid=timedelta(minutes=settings.booking_code_minutes),
+            code_attempts=settings.booking_code_attempts,
+            no_show_grace=timedelta(minutes=settings.no_show_grace_minutes),
+            reminder_before=timedelta(hours=settings.reminder_hours_before),
+        )
+        appointments = AppointmentService(
+            runtime.sessions,
+            runtime.outbox,
+            catalogue,
+            rules={code: bookable.rule() for code, bookable in settings.appointments.items()},
+            calendar=WorkingCalendar(settings.timezone, collective_leave),
+            cipher=cipher,
+            hasher=hasher,
+            queue=queue,
+            settings=booking,
+            clock=clock,
+        )
+        appointment_watch = AppointmentWatch(
+            runtime.sessions,
+            runtime.outbox,
+            catalogue,
+            clock,
+            interval=settings.appointment_check_interval_seconds,
+            cipher=cipher,
+            settings=booking,
+        )
+        runtime.on_start(lambda: runtime.spawn(appointment_watch.run()))
         context = cls(
             settings=settings,
             catalogue=catalogue,
@@ -157,9 +189,11 @@ class MallContext:
                     timeout_seconds=settings.announcement_timeout_seconds,
                 )
             ),
+            appointments=appointments,
             runtime=runtime,
             projection=ApplicationProjection(catalogue, hasher, surveys, consent, collective_leave, queue=queue),
             complaint_watch=watch,
+            appointment_watch=appointment_watch,
             sign_in=SignIn(
                 settings.oidc,
                 SessionStore(runtime.sessions, cipher, utc_now),

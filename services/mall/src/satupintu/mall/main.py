@@ -9,7 +9,16 @@ from satupintu.common.clock import Clock, utc_now
 from satupintu.common.commands import service_main
 from satupintu.common.http import create_service_app, trust_proxies
 from satupintu.mall import handlers, web
-from satupintu.mall.api import board, complaints, consent, install_domain_problems, pickups, queue, surveys
+from satupintu.mall.api import (
+    appointments,
+    board,
+    complaints,
+    consent,
+    install_domain_problems,
+    pickups,
+    queue,
+    surveys,
+)
 from satupintu.mall.api.limits import PublicLimits, install_rate_limits
 from satupintu.mall.config import MallSettings
 from satupintu.mall.factory import MallContext
@@ -44,7 +53,7 @@ def create_app(settings: MallSettings | None = None, clock: Clock = utc_now) -> 
         same_site="lax",
         https_only=settings.secure_cookies,
     )
-    for module in (queue, surveys, complaints, consent, board, pickups, web):
+    for module in (queue, appointments, surveys, complaints, consent, board, pickups, web):
         app.include_router(module.router)
     trust_proxies(app, settings)  # last: it must run before the rate limits
     return app

@@ -6,7 +6,7 @@ import re
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from satupintu.common.identity import is_valid_phone
 from satupintu.contract.mall import SkmAnswers
@@ -386,3 +386,78 @@ class BoardRead(BaseModel):
     services: list[ServicePerformance] = Field(description="One row per catalogue service.")
     agencies: list[ServicePerformance] = Field(description="One row per agency owning a service.")
     queue: list[QueueRead] = Field(description="Today's queue per service.")
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# Appointments
+
+
+class AppointmentCreate(_Request):
+    """A citizen asks to book a slot; a one-time code goes to ``contact``, and confirming it books."""
+
+    service_code: Code = Field(description="The service to book a visit for (one the mall opens for booking).")
+    starts_at: AwareDatetime = Field(description="The slot's start, with its UTC offset (as the slots list gives it).")
+    nik: Nik = Field(
+        description="The citizen's NIK (kept only as a keyed hash): one active booking per NIK and service."
+    )
+    contact: str = Field(max_length=200, description="E-mail or phone the code and the reminder go to.")
+    language: Literal["id", "en"] = Field(default="id", description="Language of the code's and reminder's messages.")
+
+    @field_validator("contact")
+    @classmethod
+    def _email_or_phone(cls, value: str) -> str:
+        compact = value.replace(" ", "").replace("-", "")
+        if _EMAIL.fullmatch(value):
+            return value
+        if is_valid_phone(compact):
+            return compact
+        raise ValueError("give an e-mail address or a phone number (+62 or 0 followed by 9 to 12 digits)")
+
+
+class AppointmentPending(BaseModel):
+    """A booking waiting for its one-time code."""
+
+    appointment_id: str = Field(description="What the code is confirmed under: `POST /appointments/{id}/confirmation`.")
+    state: str = Field(description="`pending`.")
+    service_code: str = Field(description="The service booked.")
+    starts_at: datetime = Field(description="The slot's start.")
+    code_expires_at: datetime = Field(description="When the code sent to the contact stops working.")
+
+
+class AppointmentConfirm(_Request):
+    """The one-time code sent to the contact."""
+
+    code: Annotated[str, StringConstraints(pattern=r"^[0-9]{6}$")] = Field(description="The six-digit code.")
+
+
+class AppointmentCancel(_Request):
+    """Cancelling a booking takes the NIK it was made with."""
+
+    nik: Nik = Field(description="The NIK the booking was made with.")
+
+
+class AppointmentCheckIn(_Request):
+    """At the kiosk: the booking code."""
+
+    booking_code: Annotated[str, StringConstraints(min_length=3, max_length=32)] = Field(
+        description="The booking code, e.g. `BK-7KQ2M9XD`."
+    )
+
+
+class AppointmentRead(BaseModel):
+    """A booking as its citizen sees it (nothing personal)."""
+
+    appointment_id: str = Field(description="The booking's id (the key of its events).")
+    booking_code: str | None = Field(description="The code to check in with at the kiosk once booked.")
+    state: str = Field(description="pending, booked, checked_in, cancelled or no_show.")
+    service_code: str = Field(description="The service booked.")
+    agency: str = Field(description="The agency whose counter serves it.")
+    starts_at: datetime = Field(description="The slot's start.")
+    ticket_id: str | None = Field(description="The queue ticket, once checked in.")
+
+
+class SlotRead(BaseModel):
+    """A slot and its places still free."""
+
+    starts_at: datetime = Field(description="When the slot starts.")
+    free: int = Field(ge=0, description="Places still free.")

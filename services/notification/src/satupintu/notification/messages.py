@@ -45,6 +45,7 @@ LANGUAGES = ("id", "en")
 ONE_TIME_CODE = "one_time_code"
 CONTACT_RESET = "contact_reset"
 ESCALATION = "escalation"
+APPOINTMENT_REMINDER = "appointment.reminder_due"
 ESCALATION_LANGUAGE = "id"
 """An escalation is an officer's message: in Indonesian."""
 Breach = ApplicationSlaBreached | ApplicationTaskSlaBreached | ComplaintSlaBreached
@@ -77,7 +78,14 @@ COMPLAINT_TEMPLATES: Mapping[type[EventPayload], str] = {
     ComplaintResolved: ComplaintResolved.event_type,
 }
 """What a complainant is told (the receipt, a status change, the answer), and the template of each."""
-TEMPLATES = (*LIFECYCLE_TEMPLATES.values(), *COMPLAINT_TEMPLATES.values(), ONE_TIME_CODE, CONTACT_RESET, ESCALATION)
+TEMPLATES = (
+    *LIFECYCLE_TEMPLATES.values(),
+    *COMPLAINT_TEMPLATES.values(),
+    ONE_TIME_CODE,
+    CONTACT_RESET,
+    ESCALATION,
+    APPOINTMENT_REMINDER,
+)
 
 
 @dataclass(frozen=True)
@@ -185,6 +193,19 @@ class MessageComposer:
         minutes = max(1, round((expires_at - now).total_seconds() / 60))
         context = {"code": code, "expires_at": expires_at, "expires_in_minutes": minutes}
         return ONE_TIME_CODE, self._renderer.render(ONE_TIME_CODE, language, context)
+
+    def appointment_reminder_message(
+        self, language: str, *, booking_code: str, service_code: str, agency: str, starts_at: datetime
+    ) -> tuple[str, RenderedMessage]:
+        """The template and message reminding a citizen of their booked visit (the day before)."""
+        service = self._catalogue.service(service_code)
+        context = {
+            "booking_code": booking_code,
+            "service_name": service.name.in_language(language) if service else service_code,
+            "agency_name": self._agency_name(agency, language),
+            "starts_at": starts_at,
+        }
+        return APPOINTMENT_REMINDER, self._renderer.render(APPOINTMENT_REMINDER, language, context)
 
     def contact_reset_message(self, language: str, *, old: bool, reset_at: datetime) -> tuple[str, RenderedMessage]:
         """The template and message telling a contact that a counter clerk reset the contact on file: the ``old``

@@ -21,7 +21,7 @@ from satupintu.common.identity import normalize_phone
 from satupintu.common.sealing import is_sealed, sealed_key_id
 from satupintu.contract.applications import ApplicationSlaBreached, ApplicationSubmitted
 from satupintu.contract.envelope import Event
-from satupintu.contract.mall import ComplaintFiled
+from satupintu.contract.mall import AppointmentCodeIssued, AppointmentReminderDue, ComplaintFiled
 from satupintu.contract.tracecontext import current_traceparent
 from satupintu.contract.verification import ProfileContactReset, VerificationCodeIssued
 from satupintu.notification.config import WebhookSubscription
@@ -237,6 +237,52 @@ class NotificationService:
                 traceparent=current_traceparent() or event.traceparent,
                 key_id=sealed_key_id(issued.recipient) if is_sealed(issued.recipient) else None,
             ),
+        )
+
+    async def on_appointment_code_issued(self, uow: UnitOfWork, event: Event[Any]) -> None:
+        """Stage the message carrying the one-time code that confirms a booking at the mall, to the contact the
+        citizen booked with (``appointment.code_issued``)."""
+        issued: AppointmentCodeIssued = event.payload
+        await self.deliver_one_time_code(
+            uow,
+            OneTimeCodeRequest(
+                request_id=event.id,
+                subject_id=issued.appointment_id,
+                channel=ChannelKind(issued.channel),
+                address=issued.recipient,
+                language=issued.language,
+                code=issued.code,
+                expires_at=issued.expires_at,
+                correlation_id=event.correlation_id,
+                traceparent=current_traceparent() or event.traceparent,
+            ),
+        )
+
+    async def on_appointment_reminder_due(self, uow: UnitOfWork, event: Event[Any]) -> None:
+        """Remind the citizen of their booked visit, on the contact they booked with and in their language
+        (``appointment.reminder_due``), once."""
+        due: AppointmentReminderDue = event.payload
+        try:
+            template, message = self._composer.appointment_reminder_message(
+                due.language,
+                booking_code=due.booking_code,
+                service_code=due.service_code,
+                agency=due.agency,
+                starts_at=due.starts_at,
+            )
+        except UnknownTemplate as unknown:
+            raise RejectEvent(str(unknown)) from unknown
+        cause = Cause(
+            event.id, due.appointment_id, event.correlation_id or event.id, current_traceparent() or event.traceparent
+        )
+        await self._stage_to(
+            uow,
+            cause,
+            ChannelKind(due.channel),
+            due.recipient,
+            language=due.language,
+            template=template,
+            message=message,
         )
 
     async def _opened(self, value: str, subject: str, field: str) -> str:

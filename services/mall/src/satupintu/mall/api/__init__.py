@@ -12,7 +12,11 @@ from fastapi.responses import JSONResponse
 from satupintu.common.lockout import LockedOut, locked_problem
 from satupintu.common.problems import problem_response
 from satupintu.mall.domain import (
+    AlreadyBooked,
     ApplicationNotKnown,
+    AppointmentNotFound,
+    AppointmentStateConflict,
+    BookingCodeRefused,
     ComplaintClosed,
     ComplaintNotFound,
     ComplaintTakenUp,
@@ -21,8 +25,12 @@ from satupintu.mall.domain import (
     DocumentNotAtCounter,
     DocumentWasRevoked,
     NotTheApplicant,
+    NotTheBooker,
     NotYourCounter,
     QueueEmpty,
+    ServiceNotBookable,
+    SlotFull,
+    SlotNotBookable,
     SurveyAlreadyAnswered,
     SurveyExpired,
     SurveyNotFound,
@@ -98,6 +106,39 @@ _PROBLEMS: dict[type[Exception], Callable[[Exception], tuple[int, str, str, list
         "not-the-applicant",
         "The NIK is not the one the application was submitted with.",
         _field_error("nik", "not the applicant's NIK", "mismatch"),
+    ),
+    ServiceNotBookable: lambda e: (
+        422,
+        "validation-error",
+        f"The service {e} takes no bookings.",
+        _field_error("service_code", f"service {e} takes no bookings", "not_bookable"),
+    ),
+    SlotNotBookable: lambda e: (
+        422,
+        "validation-error",
+        f"That slot cannot be booked: {e}.",
+        _field_error(e.refusal.field, str(e), e.refusal.code) if isinstance(e, SlotNotBookable) else None,
+    ),
+    SlotFull: lambda e: (409, "slot-full", "Every place of that slot is taken; choose another slot.", None),
+    AlreadyBooked: lambda e: (
+        409,
+        "already-booked",
+        "This NIK already holds a booking of the service; cancel it before booking another.",
+        _field_error("nik", "already holds a booking of the service", "already_booked"),
+    ),
+    AppointmentNotFound: lambda e: (404, "not-found", "There is no booking with that code.", None),
+    AppointmentStateConflict: lambda e: (409, "appointment-state", f"{str(e)[0].upper()}{str(e)[1:]}.", None),
+    BookingCodeRefused: lambda e: (
+        422,
+        "validation-error",
+        "The one-time code is not correct or no longer valid; ask for a new one.",
+        _field_error("code", "not correct or no longer valid", "refused"),
+    ),
+    NotTheBooker: lambda e: (
+        403,
+        "not-the-booker",
+        "The NIK is not the one the booking was made with.",
+        _field_error("nik", "not the NIK of the booking", "mismatch"),
     ),
 }
 

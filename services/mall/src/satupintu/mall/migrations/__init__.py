@@ -9,6 +9,8 @@ from satupintu.common.migrations import ServiceSchema
 from satupintu.common.oidc.sessions import SignInTokens
 from satupintu.mall.storage.tables import (
     ApplicationRecord,
+    AppointmentRecord,
+    AppointmentSlot,
     ComplaintRecord,
     ConsentEntry,
     ConsentLedger,
@@ -34,6 +36,8 @@ SCHEMA = ServiceSchema(
         ConsentLogEntry,
         CounterDocument,
         SignInTokens,  # the clerks' tokens, to submit to intake as them (decision 0036)
+        AppointmentSlot,
+        AppointmentRecord,
     ],
     limits=True,
     sign_in=True,

@@ -105,46 +105,55 @@ class QueueService:
     async def issue(self, service_code: str, *, priority: bool = False) -> TicketView:
         """Give a walk-in visitor the service's next number today (``priority``: served first, for the elderly,
         the disabled, the pregnant and parents with small children), with the wait expected before their call."""
+        async with self._sessions() as session, session.begin():
+            view = await self.issue_in(session, service_code, priority=priority)
+        if self._issued is not None:
+            self._issued.labels(view.ticket.service_code).inc()
+        return view
+
+    async def issue_in(
+        self, session: AsyncSession, service_code: str, *, booked: bool = False, priority: bool = False
+    ) -> TicketView:
+        """Issue the service's next number today within the caller's transaction (``booked``: a booking checked in
+        at the kiosk, served ahead of walk-ins; ``priority``: called first, within the priority ratio)."""
         service = self._service(service_code)
         now, day = self._clock(), self.today()
-        async with self._sessions() as session, session.begin():
-            repository = TicketRepository(session)
-            sequence = await repository.next_in_sequence(f"queue:{service.code}", day)
-            ahead = await repository.waiting_count(day, service.code, priority_only=priority)
-            estimate = await self._estimate(repository, day, service.code, ahead)
-            ticket = TicketRecord(
-                ticket_id=str(uuid.uuid4()),
-                day=day,
-                service_code=service.code,
-                agency=service.agency,
-                sequence=sequence,
-                number=ticket_number(self._prefixes[service.code], sequence),
-                state=TicketState.WAITING,
-                estimated_wait_minutes=estimate,
-                issued_at=now,
-                priority=priority,
-            )
-            repository.add(ticket)
-            await self._outbox.add(
-                session,
-                new_event(
-                    TicketIssued(
-                        ticket_id=ticket.ticket_id,
-                        number=ticket.number,
-                        service_code=ticket.service_code,
-                        agency=ticket.agency,
-                        day=day,
-                        waiting_ahead=ahead,
-                        estimated_wait_minutes=estimate,
-                        issued_at=now,
-                        priority=priority,
-                    ),
-                    ticket.ticket_id,
-                    KIOSK_ACTOR,
+        repository = TicketRepository(session)
+        sequence = await repository.next_in_sequence(f"queue:{service.code}", day)
+        ticket = TicketRecord(
+            ticket_id=str(uuid.uuid4()),
+            day=day,
+            service_code=service.code,
+            agency=service.agency,
+            sequence=sequence,
+            number=ticket_number(self._prefixes[service.code], sequence),
+            state=TicketState.WAITING,
+            estimated_wait_minutes=0,
+            issued_at=now,
+            booked=booked,
+            priority=priority,
+        )
+        ahead = await repository.waiting_before(ticket)
+        estimate = ticket.estimated_wait_minutes = await self._estimate(repository, day, service.code, ahead)
+        repository.add(ticket)
+        await self._outbox.add(
+            session,
+            new_event(
+                TicketIssued(
+                    ticket_id=ticket.ticket_id,
+                    number=ticket.number,
+                    service_code=ticket.service_code,
+                    agency=ticket.agency,
+                    day=day,
+                    waiting_ahead=ahead,
+                    estimated_wait_minutes=estimate,
+                    issued_at=now,
+                    priority=priority,
                 ),
-            )
-        if self._issued is not None:
-            self._issued.labels(service.code).inc()
+                ticket.ticket_id,
+                KIOSK_ACTOR,
+            ),
+        )
         return TicketView(ticket, ahead, estimate)
 
     async def view(self, ticket_id: str) -> TicketView:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, DateTime, and_, case, func, literal, or_, update
@@ -12,9 +12,11 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from satupintu.mall.domain import ComplaintState, TicketState
+from satupintu.mall.domain import AppointmentState, ComplaintState, TicketState
 from satupintu.mall.storage.tables import (
     ApplicationRecord,
+    AppointmentRecord,
+    AppointmentSlot,
     ComplaintRecord,
     ConsentEntry,
     ConsentLedger,
@@ -252,28 +254,21 @@ class TicketRepository(_Repository):
         statement = select(TicketRecord).where(TicketRecord.day == day, TicketRecord.number == number).limit(1)
         return (await self._session.execute(statement)).scalar_one_or_none()
 
-    async def waiting_count(self, day: date, service_code: str, *, priority_only: bool = False) -> int:
-        """Tickets of ``service_code`` waiting on ``day`` (only the priority ones)."""
-        statement = select(func.count()).where(
-            TicketRecord.day == day,
-            TicketRecord.service_code == service_code,
-            TicketRecord.state == TicketState.WAITING,
-        )
-        if priority_only:
-            statement = statement.where(col(TicketRecord.priority).is_(True))
-        return int((await self._session.execute(statement)).scalar_one())
-
     async def waiting_before(self, ticket: TicketRecord) -> int:
-        """Tickets of the same service and day still waiting to be called before ``ticket``: the earlier ones, and
-        for a regular ticket every priority one too (the priority ratio may let it go sooner)."""
-        ahead = col(TicketRecord.sequence) < ticket.sequence
+        """Tickets of the same service and day still waiting that will be called before ``ticket``, in the order of
+        ``next_waiting`` (priority, then booked, then first come): for a priority ticket the priority ones before it
+        in that order; for a regular one every priority ticket (the priority ratio may let it go sooner) and the
+        regular ones before it in that order."""
+        priority, booked = col(TicketRecord.priority).is_(True), col(TicketRecord.booked).is_(True)
+        earlier = col(TicketRecord.sequence) < ticket.sequence
+        before_in_its_lane = and_(booked, earlier) if ticket.booked else or_(booked, earlier)  # booked ones first
         statement = select(func.count()).where(
             TicketRecord.day == ticket.day,
             TicketRecord.service_code == ticket.service_code,
             TicketRecord.state == TicketState.WAITING,
-            and_(ahead, col(TicketRecord.priority).is_(True))
+            and_(priority, before_in_its_lane)
             if ticket.priority
-            else or_(ahead, col(TicketRecord.priority).is_(True)),
+            else or_(priority, and_(col(TicketRecord.priority).is_(False), before_in_its_lane)),
         )
         return int((await self._session.execute(statement)).scalar_one())
 
@@ -325,7 +320,11 @@ class TicketRepository(_Repository):
                 TicketRecord.service_code == service_code,
                 TicketRecord.state == TicketState.WAITING,
             )
-            .order_by(priority_term, col(TicketRecord.sequence))
+            .order_by(
+                priority_term,
+                col(TicketRecord.booked).desc(),  # then booked visitors (checked in with a booking code)
+                col(TicketRecord.sequence),
+            )
             .limit(1)
             .with_for_update(skip_locked=True)
         )
@@ -638,3 +637,101 @@ class CounterDocumentRepository(_Repository):
             statement = statement.where(CounterDocument.agency == agency)
         statement = statement.order_by(col(CounterDocument.issued_at), col(CounterDocument.number)).limit(limit)
         return [(document, code) for document, code in (await self._session.execute(statement)).all()]
+
+
+# ----------------------------------------------------------------------------------------------------------------------
+# Appointments
+
+
+class AppointmentRepository(_Repository):
+    """Bookings and the places taken in each slot."""
+
+    async def get(self, appointment_id: str, *, for_update: bool = False) -> AppointmentRecord | None:
+        """The booking with ``appointment_id``."""
+        statement = select(AppointmentRecord).where(AppointmentRecord.appointment_id == appointment_id)
+        if for_update:
+            statement = statement.with_for_update()
+        return (await self._session.execute(statement)).scalar_one_or_none()
+
+    async def by_booking_code(self, booking_code: str, *, for_update: bool = False) -> AppointmentRecord | None:
+        """The booking with ``booking_code``."""
+        statement = select(AppointmentRecord).where(AppointmentRecord.booking_code == booking_code)
+        if for_update:
+            statement = statement.with_for_update()
+        return (await self._session.execute(statement)).scalar_one_or_none()
+
+    async def active_for(self, nik_hash: str, service_code: str) -> AppointmentRecord | None:
+        """The NIK's booking of the service still holding a place, if any."""
+        statement = select(AppointmentRecord).where(
+            AppointmentRecord.nik_hash == nik_hash,
+            AppointmentRecord.service_code == service_code,
+            AppointmentRecord.state == AppointmentState.BOOKED,
+        )
+        return (await self._session.execute(statement)).scalar_one_or_none()
+
+    async def take_place(self, service_code: str, starts_at: datetime, quota: int) -> bool:
+        """Take one place of the slot if one is left; False when it is full. One conditional update on the slot's
+        counter row (created on first use), so concurrent bookings queue on its row lock and never overfill it."""
+        await self._session.execute(
+            insert(AppointmentSlot)
+            .values(service_code=service_code, starts_at=starts_at, quota=quota, booked=0)
+            .on_conflict_do_nothing(index_elements=["service_code", "starts_at"])
+        )
+        slots = AppointmentSlot.__table__.c  # type: ignore[attr-defined]
+        taken = await self._session.execute(
+            update(AppointmentSlot)
+            .where(slots.service_code == service_code, slots.starts_at == starts_at, slots.booked < slots.quota)
+            .values(booked=slots.booked + 1)
+            .returning(slots.booked)
+        )
+        return taken.scalar_one_or_none() is not None
+
+    async def give_back_place(self, service_code: str, starts_at: datetime) -> None:
+        """Free one place of the slot (a booking was cancelled)."""
+        slots = AppointmentSlot.__table__.c  # type: ignore[attr-defined]
+        await self._session.execute(
+            update(AppointmentSlot)
+            .where(slots.service_code == service_code, slots.starts_at == starts_at, slots.booked > 0)
+            .values(booked=slots.booked - 1)
+        )
+
+    async def places_taken(self, service_code: str, since: datetime, until: datetime) -> dict[datetime, int]:
+        """Places taken per slot of the service starting in ``[since, until)``."""
+        statement = select(AppointmentSlot).where(
+            AppointmentSlot.service_code == service_code,
+            col(AppointmentSlot.starts_at) >= since,
+            col(AppointmentSlot.starts_at) < until,
+        )
+        return {slot.starts_at: slot.booked for slot in (await self._session.execute(statement)).scalars().all()}
+
+    async def reminders_due(self, now: datetime, before: timedelta, limit: int) -> Sequence[AppointmentRecord]:
+        """Bookings whose reminder is due (their slot starts within ``before``), not yet reminded, booked before
+        the reminder time (one booked later needs none), locked (another replica skips them)."""
+        statement = (
+            select(AppointmentRecord)
+            .where(
+                AppointmentRecord.state == AppointmentState.BOOKED,
+                col(AppointmentRecord.reminded_at).is_(None),
+                col(AppointmentRecord.starts_at) > now,
+                col(AppointmentRecord.starts_at) <= now + before,
+                col(AppointmentRecord.booked_at) <= col(AppointmentRecord.starts_at) - before,
+            )
+            .order_by(col(AppointmentRecord.starts_at))
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return (await self._session.execute(statement)).scalars().all()
+
+    async def no_shows(self, now: datetime, grace: timedelta, limit: int) -> Sequence[AppointmentRecord]:
+        """Bookings not checked in ``grace`` after their slot started, locked (another replica skips them)."""
+        statement = (
+            select(AppointmentRecord)
+            .where(
+                AppointmentRecord.state == AppointmentState.BOOKED,
+                col(AppointmentRecord.starts_at) < now - grace,
+            )
+            .order_by(col(AppointmentRecord.starts_at))
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return (await self._session.execute(statement)).scalars().all()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Column, Date, DateTime, Text, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, Column, Date, DateTime, Index, Text, UniqueConstraint, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -80,6 +80,11 @@ class TicketRecord(SQLModel, table=True):
         default=False,
         sa_column_kwargs={"server_default": "false"},
         description="Served with priority (elderly, disabled, pregnant, with a small child): called first.",
+    )
+    booked: bool = Field(
+        default=False,
+        sa_column_kwargs={"server_default": "false"},
+        description="Whether the visitor checked in with a booking: served ahead of the service's walk-ins.",
     )
 
 
@@ -200,3 +205,51 @@ class CounterDocument(SQLModel, table=True):
     collected_by_holder: bool | None = None
     revoked_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
     revocation_reason: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class AppointmentSlot(SQLModel, table=True):
+    """One slot of a bookable service and how many of its places are taken; a booking takes a place with one
+    conditional update (``booked < quota``), so concurrent bookings never overfill it."""
+
+    __tablename__ = "mall_appointment_slots"
+    __table_args__ = (CheckConstraint("booked >= 0", name="ck_mall_appointment_slots_booked"),)
+
+    service_code: str = Field(primary_key=True)
+    starts_at: datetime = Field(sa_column=Column(DateTime(timezone=True), primary_key=True))
+    quota: int = Field(description="Places of the slot, from the settings when its first place was taken.")
+    booked: int = Field(default=0, description="Places taken by bookings not cancelled.")
+
+
+class AppointmentRecord(SQLModel, table=True):
+    """A citizen's booking of a slot: pending until its one-time code is confirmed. The NIK only as a keyed hash,
+    the contact encrypted, the code hashed; at most one active (``booked``) booking per NIK and service."""
+
+    __tablename__ = "mall_appointments"
+    __table_args__ = (
+        Index(
+            "uq_mall_appointments_active_per_nik",
+            "nik_hash",
+            "service_code",
+            unique=True,
+            postgresql_where=text("state = 'booked'"),
+        ),
+    )
+
+    appointment_id: str = Field(primary_key=True)
+    booking_code: str | None = Field(default=None, unique=True, index=True)
+    service_code: str = Field(index=True)
+    agency: str
+    starts_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False, index=True))
+    nik_hash: str = Field(index=True, description="Keyed hash of the citizen's NIK.")
+    contact_ciphertext: str = Field(sa_column=Column(Text, nullable=False), description="Encrypted.")
+    channel: str = Field(description="email or sms.")
+    language: str = Field(description="id or en.")
+    state: str = Field(index=True, description="An AppointmentState.")
+    code_hash: str = Field(description="Keyed hash of the one-time code.")
+    code_expires_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    code_attempts: int = Field(default=0)
+    requested_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    booked_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    reminded_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    finished_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    ticket_id: str | None = None

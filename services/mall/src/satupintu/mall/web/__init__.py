@@ -1,9 +1,10 @@
 """The mall's server-rendered pages (nothing loaded from elsewhere; no script but the now-calling display's own
-file), one module per journey: the queue kiosk and ticket (``kiosk``), the now-calling display and its spoken calls
-(``display``), the printed ticket and receipt (``printing``), the performance board (``board``), the survey, the
-complaint form and status, the consent ledger, and the staff pages (``staff_*``: the counter, the complaint desk, the
-documents waiting for pickup). They call the same use cases as the JSON API and render through
-:mod:`satupintu.common.web`; ``rendering`` holds what every mall page shares."""
+file), one module per journey: the queue kiosk and ticket (``kiosk``), booking a visit and checking in
+(``booking``), the now-calling display and its spoken calls (``display``), the printed ticket and receipt
+(``printing``), the performance board (``board``), the survey, the complaint form and status, the consent ledger, and
+the staff pages (``staff_*``: the counter with the clerk's one screen, the complaint desk, the documents waiting for
+pickup). They call the same use cases as the JSON API and render through :mod:`satupintu.common.web`; ``rendering``
+holds what every mall page shares."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from fastapi import APIRouter
 
 from satupintu.mall.web import (
     board,
+    booking,
     complaint,
     consent,
     display,
@@ -34,6 +36,7 @@ router = APIRouter(tags=["pages"], include_in_schema=False)
 for journey in (
     home,
     kiosk,
+    booking,
     display,
     board,
     survey,

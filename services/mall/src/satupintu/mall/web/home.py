@@ -7,7 +7,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from satupintu.common.web.pages import stylesheet_response
 from satupintu.mall.api.limits import RateLimited
-from satupintu.mall.web.rendering import render_notice, render_page, translator
+from satupintu.mall.web.rendering import page_context, render_notice, render_page, translator
 
 router = APIRouter(tags=["pages"], include_in_schema=False)
 
@@ -28,4 +28,11 @@ def rate_limited_page(request: Request, error: RateLimited) -> Response:
 async def home(request: Request) -> HTMLResponse:
     """What the mall offers on its own pages."""
     t = translator(request)
-    return render_page(request, "home.html", title=t("home_title"))
+    context = page_context(request)
+    bookable = [
+        (code, service.name.in_language(t.language))
+        for code in context.appointments.bookable
+        for service in [context.catalogue.service(code)]
+        if service is not None
+    ]
+    return render_page(request, "home.html", title=t("home_title"), bookable=bookable)
