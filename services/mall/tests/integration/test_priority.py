@@ -117,3 +117,26 @@ async def test_the_kiosk_page_takes_a_priority_number(mall: RunningMall) -> None
     assert taken.status_code == 303
     page = await mall.client.get(taken.headers["location"])
     assert 'id="ticket-priority"' in page.text
+
+
+async def checked_in_with_a_booking(mall: RunningMall) -> dict[str, Any]:
+    """A visitor who booked checking in at the kiosk, as the check-in does it (a ticket marked booked)."""
+    context = mall.app.state.mall
+    async with context.runtime.sessions() as session, session.begin():
+        view = await context.queue.issue_in(session, SERVICE, booked=True)
+    return {"number": view.ticket.number, "ticket_id": view.ticket.ticket_id, "waiting_ahead": view.waiting_ahead}
+
+
+async def test_priority_goes_before_a_booking_and_a_booking_before_earlier_walk_ins(mall: RunningMall) -> None:
+    mall.clock.now = datetime(2026, 11, 9, 8, 0, tzinfo=WIB)
+    walk_in = await take(mall)  # AK-001
+    booked = await checked_in_with_a_booking(mall)  # AK-002
+    elderly = await take(mall, priority=True)  # AK-003
+
+    assert (booked["number"], booked["waiting_ahead"]) == ("AK-002", 0)
+    assert elderly["waiting_ahead"] == 0
+    walk_in_now = (await mall.client.get(f"/queue/tickets/{walk_in['ticket_id']}")).json()
+    booked_now = (await mall.client.get(f"/queue/tickets/{booked['ticket_id']}")).json()
+    assert (walk_in_now["waiting_ahead"], booked_now["waiting_ahead"]) == (2, 1)
+
+    assert [await call(mall), await call(mall), await call(mall)] == ["AK-003", "AK-002", "AK-001"]
