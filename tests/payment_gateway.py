@@ -16,7 +16,6 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
-from satupintu.devtools.localstack.keycloak import LocalKeycloak
 from satupintu.devtools.testing.browser import serving
 from satupintu.devtools.testing.waiting import eventually
 from satupintu.payment import signatures
@@ -156,20 +155,3 @@ async def serving_payment(settings: PaymentSettings) -> AsyncIterator[ServedPaym
 
 async def _relay_active(app: FastAPI) -> bool:
     return bool(app.state.runtime.relay.is_active)
-
-
-def keycloak_token(keycloak: LocalKeycloak, username: str) -> str:
-    """An access token of the local realm's user ``username`` (its local password), from the command-line client."""
-    answer = httpx.post(
-        f"{keycloak.issuer}/protocol/openid-connect/token",
-        data={
-            "grant_type": "password",
-            "client_id": "satupintu-cli",
-            "username": username,
-            "password": f"local-{username}",
-            "scope": "openid",
-        },
-        timeout=30,
-    )
-    answer.raise_for_status()
-    return str(answer.json()["access_token"])

@@ -30,6 +30,7 @@ from satupintu.audit.main import create_app as create_audit
 from satupintu.common.settings import AuthSettings, DatabaseSettings, KafkaSettings
 from satupintu.contract.topics import Topic
 from satupintu.devtools.localstack.keycloak import LocalKeycloak
+from satupintu.devtools.testing.keycloak import user_token
 from satupintu.devtools.testing.plugin import service_database
 from satupintu.devtools.testing.waiting import eventually
 from satupintu.intake.config import IntakeSettings
@@ -38,7 +39,7 @@ from satupintu.payment import qris
 from satupintu.payment.config import PaymentSettings
 from satupintu.payment.domain import WIB
 from tests.conftest import running
-from tests.payment_gateway import PROVIDER, ServedPayment, keycloak_token, serving_payment
+from tests.payment_gateway import PROVIDER, ServedPayment, serving_payment
 from tests.support import events_on, skck_application, wait_for_events
 
 pytestmark = pytest.mark.e2e
@@ -335,8 +336,8 @@ async def test_the_reconciliation_lists_the_bills_issued_paid_and_expired_and_th
     statuses = {bill["status"] for bill in ledger.bills.values()}
     assert {"paid", "expired"} <= statuses, "run the whole module: this test reconciles the flows above"
     assert ledger.unmatched, "run the whole module: this test reconciles the flows above"
-    auditor = {"Authorization": f"Bearer {keycloak_token(keycloak, 'auditor')}"}
-    citizen = {"Authorization": f"Bearer {keycloak_token(keycloak, 'citizen')}"}
+    auditor = {"Authorization": f"Bearer {user_token(keycloak, 'auditor')}"}
+    citizen = {"Authorization": f"Bearer {user_token(keycloak, 'citizen')}"}
 
     def day_of(moment: datetime | str) -> date:
         return (datetime.fromisoformat(moment) if isinstance(moment, str) else moment).astimezone(WIB).date()

@@ -23,6 +23,7 @@ from satupintu.contract.topics import Topic
 from satupintu.devtools.localstack.keycloak import LocalKeycloak
 from satupintu.devtools.testing.browser import serving
 from satupintu.devtools.testing.clock import SettableClock
+from satupintu.devtools.testing.keycloak import user_token
 from satupintu.devtools.testing.plugin import service_database
 from satupintu.devtools.testing.waiting import eventually
 from satupintu.payment.config import PaymentSettings
@@ -41,23 +42,6 @@ ACCESS = Topic.ACCESS.name_for()
 PROVIDER = "qris-sim"
 SECRET = "test-qris-sim-callback-secret-of-enough-length"
 SKCK_FEE, PASPOR_FEE, PBG_FEE = 30_000, 350_000, 1_500_000
-
-
-def token_of(keycloak: LocalKeycloak, username: str) -> str:
-    """An access token of the local realm's user ``username`` (its local password), from the command-line client."""
-    answer = httpx.post(
-        f"{keycloak.issuer}/protocol/openid-connect/token",
-        data={
-            "grant_type": "password",
-            "client_id": "satupintu-cli",
-            "username": username,
-            "password": f"local-{username}",
-            "scope": "openid",
-        },
-        timeout=30,
-    )
-    answer.raise_for_status()
-    return str(answer.json()["access_token"])
 
 
 @dataclass
@@ -160,7 +144,7 @@ async def served(
         ),
     )
     app = create_app(settings, clock)
-    tokens = {user: token_of(keycloak, user) for user in ("clerk-mall", "auditor", "citizen")}
+    tokens = {user: user_token(keycloak, user) for user in ("clerk-mall", "auditor", "citizen")}
     async with serving(app, "the payment service") as base_url, httpx.AsyncClient(base_url=base_url) as client:
         await eventually(lambda: _relay_active(app), what="payment's outbox relay active")
         gateway = GatewaySimulator(base_url, clock, secret=SECRET)

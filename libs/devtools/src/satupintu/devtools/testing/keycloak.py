@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import httpx
 import pytest
 
 from satupintu.devtools.localstack.keycloak import LocalKeycloak
@@ -20,3 +21,20 @@ def keycloak(postgres_endpoint: Endpoint) -> Iterator[LocalKeycloak]:
     yield local
     if started:
         local.stop()
+
+
+def user_token(keycloak: LocalKeycloak, username: str) -> str:
+    """An access token of the local realm's user ``username`` (its local password), from the command-line client."""
+    answer = httpx.post(
+        f"{keycloak.issuer}/protocol/openid-connect/token",
+        data={
+            "grant_type": "password",
+            "client_id": "satupintu-cli",
+            "username": username,
+            "password": f"local-{username}",
+            "scope": "openid",
+        },
+        timeout=30,
+    )
+    answer.raise_for_status()
+    return str(answer.json()["access_token"])
