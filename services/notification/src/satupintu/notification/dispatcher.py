@@ -207,6 +207,11 @@ class Dispatcher:
 
     async def _run_lane(self, kind: ChannelKind, lane: Lane) -> None:
         slots = self.slots(kind, lane)
+        sending = asyncio.Semaphore(slots)
+        # Twice as many claimed as sending: the next batch is claimed and waits for slots while the last one is
+        # sent and recorded, so database round trips overlap with sending instead of alternating with it.
+        held = 2 * slots
+        low_water = 1 if lane is Lane.URGENT else max(1, slots // 2)
         poll_interval = self._urgent_poll_interval if lane is Lane.URGENT else self._poll_interval
         recorder = _Recorder(self.record_batch)
         in_flight: set[asyncio.Task[None]] = set()
@@ -220,7 +225,7 @@ class Dispatcher:
         try:
             while True:
                 freed.clear()
-                free = slots - len(in_flight)
+                free = held - len(in_flight)
                 claims: list[Claim] = []
                 pause = poll_interval
                 if free > 0:
@@ -229,12 +234,14 @@ class Dispatcher:
                     except Exception:
                         _logger.exception("claiming %s %s deliveries failed; trying again", lane, kind)
                 for claim in claims:
-                    task = asyncio.create_task(self._attempt(kind, recorder, claim))
+                    task = asyncio.create_task(self._attempt(kind, sending, recorder, claim))
                     in_flight.add(task)
                     task.add_done_callback(done)
                 if claims and len(claims) == free and pause == 0:
-                    # every slot busy, and more may be due: go on as soon as one frees
-                    await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
+                    # Every slot busy, and more may be due: claim again once enough slots free (the routine lane
+                    # waits for half of them, so a backlog is claimed and recorded in batches, not one by one).
+                    while in_flight and held - len(in_flight) < low_water:
+                        await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
                     continue
                 # Nothing more is due now, or no token yet, or no free slot: look again after a while or when a
                 # slot frees.
@@ -281,11 +288,12 @@ class Dispatcher:
                 )
         return claims, pause
 
-    async def _attempt(self, kind: ChannelKind, recorder: _Recorder, claim: Claim) -> None:
+    async def _attempt(self, kind: ChannelKind, sending: asyncio.Semaphore, recorder: _Recorder, claim: Claim) -> None:
         failure: DeliveryFailed | None = None
         try:
-            # Give up well before the lease ends, so no second sender starts while this one still might succeed.
-            async with asyncio.timeout(self._lease.total_seconds() * 0.75):
+            # Give up well before the lease ends (waiting for a slot included), so no second sender starts while
+            # this one still might succeed.
+            async with asyncio.timeout(self._lease.total_seconds() * 0.75), sending:
                 await self._channels[kind].send(self._outgoing(claim))
         except DeliveryFailed as refused:
             failure = refused
