@@ -71,5 +71,33 @@ def report(results: dict[str, Any]) -> str:
         for name, spent in pipeline["cpu_ms_per_application"].items()
     ]
     rows += [(f"peak RSS {name} MB", f"{rss}", "", "target < 150") for name, rss in results["rss_mb"].items()]
+    rows += notification_rows(results.get("notification"))
     width = max(len(row[0]) for row in rows)
     return "\n".join(f"{a:<{width}}  {b:>16}  {c:>28}  {d}" for a, b, c, d in rows)
+
+
+def notification_rows(notification: dict[str, Any] | None) -> list[tuple[str, str, str, str]]:
+    """The rows of notification's delivery figures (bench/notification.py), when the run measured them."""
+    if not notification:
+        return []
+    count, codes = notification["messages"], notification["codes"]
+    return [
+        (
+            f"notification e-mails/s, backlog of {count}",
+            f"{notification['smtp_per_second']}",
+            f"D {notification['smtp_baseline_d_per_second']}",
+            f"{notification['smtp_ratio_to_d']} (target >= 0.5)",
+        ),
+        (
+            f"notification SMS/s (gateway), backlog of {count}",
+            f"{notification['gateway_per_second']}",
+            f"D {notification['gateway_baseline_d_per_second']}",
+            f"{notification['gateway_ratio_to_d']} (target >= 0.5)",
+        ),
+        (
+            f"one-time code event->sent p50/p95/p99 ms, {count} routine draining",
+            f"{codes['p50_ms']}/{codes['p95_ms']}/{codes['p99_ms']}",
+            f"{codes['sent']}/{codes['issued']} sent",
+            "p99 target < 2000",
+        ),
+    ]

@@ -28,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.baselines import kafka_hops
 from bench.load import application_body, closed_loop, first_task_latency, minimal_body, pipeline_throughput
+from bench.notification import notification_delivery
 from bench.report import report
 from satupintu.common.database import ensure_database
 from satupintu.common.migrations import migrate, registered_schema
@@ -87,6 +88,15 @@ async def pipeline_with(
         await asyncio.sleep(2)  # the relays' last batches and the side consumers' tails
         spent = {name: round((cpu_seconds(running[name]) - used) * 1000 / count, 2) for name, used in before.items()}
     return rate, spent
+
+
+async def notification_step(
+    kafka: KafkaSettings, database: DatabaseSettings, log_dir: Path, results: dict[str, Any]
+) -> None:
+    """Notification's delivery throughput (SMTP and gateway, against baseline D) and one-time codes' event→sent
+    while 5,000 routine messages drain (bench/notification.py): a notification process and sinks of its own."""
+    print("notification delivery: SMTP and gateway against D, one-time codes behind a backlog ...", flush=True)
+    results["notification"] = await notification_delivery(kafka, database, log_dir)
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -236,6 +246,7 @@ async def main(arguments: argparse.Namespace) -> dict[str, Any]:
         results["rss_mb"] = {
             name: peak_rss_mb(service.process.pid) for name, service in services.items() if service.process
         }
+        await notification_step(kafka, database, log_dir, results)
     finally:
         for service in services.values():
             service.stop()

@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -15,7 +15,7 @@ from satupintu.notification.channels.gateway import SmsGatewayChannel
 from satupintu.notification.channels.smtp import EmailChannel, SmtpConfig
 from satupintu.notification.channels.webhook import WebhookChannel
 from satupintu.notification.config import RateLimit, WebhookSubscription
-from satupintu.notification.dispatcher import Throttle
+from satupintu.notification.dispatcher import channel_quota
 from satupintu.notification.domain import DeliveryFailed
 from satupintu.notification.webhooks import verify_webhook_signature
 
@@ -138,13 +138,16 @@ async def test_webhook_to_a_subscriber_no_longer_configured_fails_permanently() 
     assert not failed.value.transient
 
 
-async def test_throttle_lets_a_burst_through_then_holds_until_the_bucket_refills() -> None:
-    now = [0.0]
-    throttle = Throttle(RateLimit(per_minute=60, burst=2), clock=lambda: now[0])
+def test_a_channels_rate_becomes_a_shared_window_of_its_burst() -> None:
+    email = channel_quota(RateLimit(per_minute=600, burst=20))
+    sms = channel_quota(RateLimit(per_minute=120, burst=10))
+    webhook = channel_quota(RateLimit(per_minute=1200, burst=50))
 
-    await throttle.acquire()
-    await throttle.acquire()
-    with pytest.raises(TimeoutError):
-        await asyncio.wait_for(throttle.acquire(), timeout=0.1)
-    now[0] = 1.0
-    await asyncio.wait_for(throttle.acquire(), timeout=1.0)
+    assert email is not None
+    assert (email.units, email.window) == (20, timedelta(seconds=2))
+    assert sms is not None
+    assert (sms.units, sms.window) == (10, timedelta(seconds=5))
+    assert webhook is not None
+    assert (webhook.units, webhook.window) == (60, timedelta(seconds=3))
+    assert channel_quota(RateLimit(per_minute=0)) is None
+    assert channel_quota(None) is None

@@ -12,11 +12,13 @@ from satupintu.notification.domain import (
     ChannelKind,
     Contact,
     DeliveryFailed,
+    Lane,
     Recipient,
     RetryPolicy,
     channel_kind,
     citizen_recipients,
     http_status_is_transient,
+    lane_of,
     message_id,
     smtp_code_is_transient,
 )
@@ -115,3 +117,17 @@ def test_permanent_failures_are_given_up_at_once_transient_ones_after_the_budget
 
     assert [policy.gives_up(attempt, transient) for attempt in (1, 2, 3)] == [False, False, True]
     assert policy.gives_up(1, permanent)
+
+
+def test_codes_questions_documents_and_bills_go_in_the_urgent_lane_and_status_messages_do_not() -> None:
+    for template in (
+        "one_time_code",
+        "application.information_requested",
+        "document.issued",
+        "payment.billed",
+        "payment.expiring",
+    ):
+        assert lane_of(template) is Lane.URGENT
+    for template in ("application.submitted", "application.completed", "survey.invited", "escalation"):
+        assert lane_of(template) is Lane.ROUTINE
+    assert Lane.URGENT.priority < Lane.ROUTINE.priority

@@ -29,7 +29,9 @@ class WebhookSubscription(BaseModel):
 
 
 class RateLimit(BaseModel):
-    """A channel's token bucket: ``per_minute`` sustained, ``burst`` at once; 0 per minute turns it off."""
+    """A channel's rate: ``per_minute`` sustained, ``burst`` at once; 0 per minute turns it off. Kept as a sliding
+    window in PostgreSQL shared by every replica: ``burst`` messages per ``ceil(burst * 60 / per_minute)`` seconds
+    (see :func:`satupintu.notification.dispatcher.channel_quota`)."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -137,10 +139,34 @@ class NotificationSettings(ServiceSettings):
     poll_interval_seconds: float = Field(
         default=1.0, gt=0, description="How often each channel looks for due messages when nothing woke it."
     )
-    channel_concurrency: int = Field(default=4, ge=1, description="Messages sent at once on each channel.")
-    rate_limits: dict[str, RateLimit] = Field(
-        default_factory=_default_rate_limits, description="Token bucket per channel kind (email, sms, webhook)."
+    email_concurrency: int = Field(default=8, ge=1, description="Routine e-mails handed to SMTP at once.")
+    sms_concurrency: int = Field(default=8, ge=1, description="Routine SMS/WhatsApp requests to the gateway at once.")
+    webhook_concurrency: int = Field(default=8, ge=1, description="Routine webhook requests at once.")
+    console_concurrency: int = Field(default=16, ge=1, description="Routine console lines at once.")
+    urgent_concurrency: int = Field(
+        default=4,
+        ge=1,
+        description="Urgent messages (one-time codes, information requests, documents ready, bills) sent at once on "
+        "each channel, in slots of their own besides the routine ones.",
     )
+    urgent_poll_interval_seconds: float = Field(
+        default=0.2, gt=0, description="How often each channel's urgent lane looks for due messages when idle."
+    )
+    rate_limit_urgent_reserve: float = Field(
+        default=0.2,
+        ge=0,
+        lt=1,
+        description="Share of each channel's rate limit only urgent messages may use, so a routine backlog that "
+        "spends the rest never holds up a one-time code.",
+    )
+    rate_limits: dict[str, RateLimit] = Field(
+        default_factory=_default_rate_limits,
+        description="Rate limit per channel kind (email, sms, webhook), shared by every replica (PostgreSQL).",
+    )
+
+    def concurrency(self, kind: str) -> int:
+        """Routine messages sent at once on channel ``kind`` (per replica)."""
+        return int(getattr(self, f"{kind}_concurrency"))
 
     def production_problems(self) -> list[str]:
         """Without its reader key, notification would open citizens' keys with a development pair made on the

@@ -30,6 +30,38 @@ class ChannelKind(StrEnum):
         return self is not ChannelKind.CONSOLE
 
 
+class Lane(StrEnum):
+    """A message's lane: urgent messages are claimed first and sent by their own loop and slots, so they never wait
+    behind a backlog of routine ones."""
+
+    URGENT = "urgent"
+    ROUTINE = "routine"
+
+    @property
+    def priority(self) -> int:
+        """The ``deliveries.priority`` of the lane: lower goes first."""
+        return 0 if self is Lane.URGENT else 1
+
+
+URGENT_TEMPLATES = frozenset(
+    {
+        "one_time_code",  # verification.code_issued and appointment.code_issued
+        "application.information_requested",
+        "document.issued",
+        "payment.billed",
+        "payment.expiring",
+    }
+)
+"""The templates a citizen is waiting for (a code to type in, a question to answer, a document to fetch, a fee to
+pay before its deadline): these go in the urgent lane; every other message (status changes, surveys, receipts,
+escalations, webhooks of routine events) is routine."""
+
+
+def lane_of(template: str) -> Lane:
+    """The lane a message with ``template`` travels in."""
+    return Lane.URGENT if template in URGENT_TEMPLATES else Lane.ROUTINE
+
+
 class DeliveryStatus(StrEnum):
     """Where a message is: waiting for (another) attempt, accepted by its channel, or given up."""
 

@@ -12,9 +12,10 @@ from satupintu.common.clock import Clock, utc_now
 from satupintu.common.crypto import FieldCipher
 from satupintu.common.dead_letters import page as dead_letters_page
 from satupintu.common.keys import field_cipher
+from satupintu.common.limits import Limiter
 from satupintu.common.oidc.sessions import SessionStore
 from satupintu.common.oidc.web import SignIn
-from satupintu.common.runtime import ServiceRuntime
+from satupintu.common.runtime import ServiceRuntime, run_periodically
 from satupintu.common.working_days import parse_dates
 from satupintu.contract.topics import NOTIFICATION_READER
 from satupintu.notification.channels import Channel
@@ -31,6 +32,8 @@ from satupintu.notification.services import NotificationService, erase_citizen
 
 SERVICE_NAME = "notification"
 SESSION_COOKIE = "notification_session"
+LIMIT_COUNTERS_CLEANUP_SECONDS = 300.0
+LIMIT_COUNTERS_CLEANUP_BATCH = 1000
 
 
 @dataclass
@@ -71,6 +74,7 @@ class NotificationContext:
             keys=keys,
             clock=clock,
         )
+        limiter = Limiter(runtime.engine, clock)
         dispatcher = Dispatcher(
             runtime.sessions,
             runtime.outbox,
@@ -78,9 +82,13 @@ class NotificationContext:
             channels,
             policy=RetryPolicy(settings.max_attempts, settings.retry_initial_seconds, settings.retry_max_seconds),
             rate_limits=settings.rate_limits,
-            concurrency=settings.channel_concurrency,
+            limiter=limiter,
+            urgent_reserve=settings.rate_limit_urgent_reserve,
+            concurrency={kind.value: settings.concurrency(kind.value) for kind in channels},
+            urgent_concurrency=settings.urgent_concurrency,
             lease_seconds=settings.lease_seconds,
             poll_interval=settings.poll_interval_seconds,
+            urgent_poll_interval=settings.urgent_poll_interval_seconds,
             outcomes=runtime.metrics.counter(
                 "satupintu_notifications_total",
                 "Messages delivered or given up, by channel and outcome.",
@@ -89,6 +97,16 @@ class NotificationContext:
             clock=clock,
         )
         runtime.on_start(lambda: runtime.spawn(dispatcher.run()))
+        runtime.on_start(
+            lambda: runtime.spawn(
+                run_periodically(
+                    "removing expired limit counters",
+                    lambda: limiter.remove_expired(LIMIT_COUNTERS_CLEANUP_BATCH),
+                    LIMIT_COUNTERS_CLEANUP_SECONDS,
+                    LIMIT_COUNTERS_CLEANUP_BATCH,
+                )
+            )
+        )
         sign_in = SignIn(
             settings.oidc,
             SessionStore(runtime.sessions, cipher, utc_now),

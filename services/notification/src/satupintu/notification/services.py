@@ -32,6 +32,7 @@ from satupintu.notification.domain import (
     Recipient,
     channel_kind,
     citizen_recipients,
+    lane_of,
     message_id,
     officer_recipients,
 )
@@ -412,6 +413,7 @@ class NotificationService:
                     key_id=key_id if channel_kind(channel) is not ChannelKind.WEBHOOK else None,
                     content_ciphertext=self._cipher.encrypt(item.message.to_json(), CONTENT_CONTEXT + stable_id),
                     status=DeliveryStatus.PENDING.value,
+                    priority=lane_of(item.template).priority,
                     next_attempt_at=now,
                     correlation_id=cause.correlation_id,
                     traceparent=cause.traceparent,

@@ -18,5 +18,7 @@ SCHEMA = ServiceSchema(
     tables=[ContactRecord, DeliveryRecord, DeliveryAttemptRecord, ComplaintContactRecord],
     reader_keys=True,
     sign_in=True,
+    limits=True,
 )
-"""Notification's tables (with outbox and inbox) and who may do what to them."""
+"""Notification's tables (with outbox, inbox and the counters of the channels' shared rate limits) and who may do
+what to them."""

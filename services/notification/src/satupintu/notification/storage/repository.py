@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import case, delete, update
+from sqlalchemy import case, delete, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
@@ -87,13 +87,14 @@ class DeliveryRepository:
         )
         return contacts.rowcount, deliveries.rowcount  # type: ignore[attr-defined]
 
-    async def claim_due(self, kind: str, now: datetime, limit: int) -> Sequence[DeliveryRecord]:
-        """Up to ``limit`` pending deliveries of channel ``kind`` due by ``now``, locked; rows other dispatchers
-        hold are skipped, not waited for."""
+    async def claim_due(self, kind: str, priority: int, now: datetime, limit: int) -> Sequence[DeliveryRecord]:
+        """Up to ``limit`` pending deliveries of channel ``kind`` and ``priority`` due by ``now``, the most overdue
+        first, locked; rows other dispatchers hold are skipped, not waited for (index ``ix_deliveries_pending``)."""
         statement = (
             select(DeliveryRecord)
             .where(
                 DeliveryRecord.kind == kind,
+                DeliveryRecord.priority == priority,
                 DeliveryRecord.status == DeliveryStatus.PENDING.value,
                 col(DeliveryRecord.next_attempt_at) <= now,
             )
@@ -103,17 +104,33 @@ class DeliveryRepository:
         )
         return (await self._session.execute(statement)).scalars().all()
 
-    async def delivery_for_update(self, cause_event_id: str, channel: str) -> DeliveryRecord | None:
-        """The delivery about ``cause_event_id`` on ``channel``, locked until the transaction ends."""
-        return await self._session.get(DeliveryRecord, (cause_event_id, channel), with_for_update=True)
+    async def deliveries_for_update(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], DeliveryRecord]:
+        """The deliveries with the given ``(cause event id, channel)`` keys, locked until the transaction ends (in
+        key order, so two recorders never deadlock)."""
+        if not keys:
+            return {}
+        statement = (
+            select(DeliveryRecord)
+            .where(tuple_(col(DeliveryRecord.cause_event_id), col(DeliveryRecord.channel)).in_(list(keys)))
+            .order_by(col(DeliveryRecord.cause_event_id), col(DeliveryRecord.channel))
+            .with_for_update()
+        )
+        rows = (await self._session.execute(statement)).scalars().all()
+        return {(row.cause_event_id, row.channel): row for row in rows}
 
     def add_attempt(self, attempt: DeliveryAttemptRecord) -> None:
         """Stage the start of an attempt."""
         self._session.add(attempt)
 
-    async def attempt(self, message_id: str, number: int) -> DeliveryAttemptRecord | None:
-        """Attempt ``number`` of the message ``message_id``."""
-        return await self._session.get(DeliveryAttemptRecord, (message_id, number))
+    async def attempts_numbered(self, keys: Sequence[tuple[str, int]]) -> dict[tuple[str, int], DeliveryAttemptRecord]:
+        """The attempts with the given ``(message id, number)`` keys."""
+        if not keys:
+            return {}
+        statement = select(DeliveryAttemptRecord).where(
+            tuple_(col(DeliveryAttemptRecord.message_id), col(DeliveryAttemptRecord.number)).in_(list(keys))
+        )
+        rows = (await self._session.execute(statement)).scalars().all()
+        return {(row.message_id, row.number): row for row in rows}
 
     async def for_application(self, application_id: str) -> Sequence[DeliveryRecord]:
         """Deliveries about ``application_id``, oldest first."""

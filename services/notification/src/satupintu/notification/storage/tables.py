@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, DateTime, Index, Text
+from sqlalchemy import Column, DateTime, Index, SmallInteger, Text, text
 from sqlmodel import Field, SQLModel
 
 
@@ -30,7 +30,17 @@ class DeliveryRecord(SQLModel, table=True):
     """One message about one event on one channel: at most one per event and channel."""
 
     __tablename__ = "deliveries"
-    __table_args__ = (Index("ix_deliveries_due", "kind", "status", "next_attempt_at"),)
+    __table_args__ = (
+        # What a dispatcher lane claims: the pending ones of its channel kind and priority, the most overdue first.
+        # Partial, so it holds only the pending rows however many sent ones the table keeps.
+        Index(
+            "ix_deliveries_pending",
+            "kind",
+            "priority",
+            "next_attempt_at",
+            postgresql_where=text("status = 'pending'"),
+        ),
+    )
 
     cause_event_id: str = Field(primary_key=True, description="The event (or request) the message is about.")
     channel: str = Field(primary_key=True, description="console, email, sms or webhook:<subscriber>.")
@@ -46,6 +56,11 @@ class DeliveryRecord(SQLModel, table=True):
     )
     content_ciphertext: str = Field(sa_column=Column(Text, nullable=False), description="Subject and body, encrypted.")
     status: str = Field(description="pending, sent or failed.")
+    priority: int = Field(
+        default=1,
+        sa_column=Column(SmallInteger, nullable=False, server_default="1"),
+        description="0: urgent (one-time codes, information requests, documents ready, bills), 1: routine.",
+    )
     attempts: int = Field(default=0, description="Attempts started so far.")
     next_attempt_at: datetime = Field(
         sa_column=Column(DateTime(timezone=True), nullable=False),
