@@ -246,6 +246,7 @@ async def main(arguments: argparse.Namespace) -> dict[str, Any]:
             {name: service.process.pid for name, service in services.items() if service.process},
             arguments.backlog,
             all_topic_names(agencies),
+            profile_dir=arguments.profile,
         )
         results["drain_baseline_b_per_second"] = round(durable, 1)
         results["rss_mb"] = {
@@ -275,6 +276,9 @@ if __name__ == "__main__":
     )
     parser.add_argument(
         "--message-wait", type=float, default=120.0, help="seconds to wait for the last messages sent after a run"
+    )
+    parser.add_argument(
+        "--profile", type=Path, default=None, help="directory for py-spy's samples of each consumer while it drains"
     )
     parser.add_argument("--backlog", type=int, default=5000, help="backlog each consumer drains alone (10000 in #23)")
     parser.add_argument("--messages", type=int, default=2000, help="backlog size for the pipeline runs")

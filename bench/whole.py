@@ -8,6 +8,8 @@ import json
 import math
 import os
 import signal
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -200,6 +202,14 @@ async def publish_submitted(kafka: KafkaSettings, count: int) -> None:
         await sender.stop()
 
 
+def profiler(pid: int, output: Path) -> subprocess.Popen[bytes]:
+    """py-spy sampling ``pid`` (collapsed stacks, ``--format raw``) until it is sent SIGINT."""
+    output.parent.mkdir(parents=True, exist_ok=True)
+    spy = Path(sys.executable).parent / "py-spy"
+    command = [str(spy), "record", "--pid", str(pid), "--format", "raw", "--nonblocking", "-o", str(output)]
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
 async def idle(pid: int, timeout: float) -> None:
     """Wait until the process uses under 5% of a core over a second (or ``timeout``)."""
     deadline = time.monotonic() + timeout
@@ -218,11 +228,13 @@ async def drain_rates(
     *,
     timeout: float = 600.0,
     on_step: Callable[[str], None] = print,
+    profile_dir: Path | None = None,
 ) -> dict[str, dict[str, float]]:
     """With every service paused (SIGSTOP), publish ``count`` submissions; then let one consumer at a time go on
     (SIGCONT) until its group's lag is 0, and pause it again. Each consumer's events per second, applications per
     second and CPU milliseconds per application while it drained alone. Leaves the services running (with the
-    backlogs the others did not drain yet)."""
+    backlogs the others did not drain yet). With ``profile_dir``, py-spy samples each consumer while it drains
+    (collapsed stacks, ``<service>.txt``; ``python -m bench.stacks`` sums them)."""
     for each in pids.values():
         os.kill(each, signal.SIGSTOP)
     results: dict[str, dict[str, float]] = {}
@@ -238,6 +250,7 @@ async def drain_rates(
                 backlog = await lag.of(drained.consumer, partitions)
                 used = cpu_seconds(pid)
                 started = time.monotonic()
+                spy = profiler(pid, profile_dir / f"{drained.service}.txt") if profile_dir else None
                 os.kill(pid, signal.SIGCONT)
                 remaining = backlog
                 while remaining and time.monotonic() - started < timeout:
@@ -245,6 +258,9 @@ async def drain_rates(
                     remaining = await lag.of(drained.consumer, partitions)
                 elapsed = time.monotonic() - started
                 spent = cpu_seconds(pid) - used
+                if spy is not None:
+                    spy.send_signal(signal.SIGINT)
+                    spy.wait(timeout=60)
                 if drained.service == "routing":
                     await idle(pid, 120.0)  # its outbox relay publishes the tasks the desk drains next
                 os.kill(pid, signal.SIGSTOP)
