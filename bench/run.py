@@ -167,7 +167,7 @@ async def main(arguments: argparse.Namespace) -> dict[str, Any]:
     )
     results: dict[str, Any] = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version()}}
     try:
-        await asyncio.gather(*(service.ready() for service in services.values()))
+        await asyncio.gather(*(service.ready(timeout=180.0) for service in services.values()))
         async with httpx.AsyncClient() as client:
             deadline = time.monotonic() + 30
             while time.monotonic() < deadline:
@@ -202,7 +202,14 @@ async def main(arguments: argparse.Namespace) -> dict[str, Any]:
             await quiesce(services)
             print(f"submit -> first task and -> message sent at {rate}/s, all seven ...", flush=True)
             results["submit_latency"].append(
-                await submit_latencies(intake_url, kafka, rate, arguments.seconds, arguments.message_wait)
+                await submit_latencies(
+                    intake_url,
+                    kafka,
+                    database.owner().service_url("notification", driver="postgresql"),
+                    rate,
+                    arguments.seconds,
+                    wait_seconds=arguments.message_wait,
+                )
             )
         results["latency"] = []
         await quiesce(services)

@@ -4,7 +4,6 @@ at offered rates, and each consumer's drain rate of a backlog with the other ser
 from __future__ import annotations
 
 import asyncio
-import json
 import math
 import os
 import signal
@@ -16,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
@@ -42,14 +42,14 @@ def percentiles(values: Sequence[float], missing: int) -> dict[str, float | None
 
 
 async def submit_latencies(
-    intake_url: str, kafka: KafkaSettings, rate: float, seconds: float, wait_seconds: float
+    intake_url: str, kafka: KafkaSettings, notification_url: str, rate: float, seconds: float, *, wait_seconds: float
 ) -> dict[str, Any]:
     """Open-loop submissions at ``rate`` per second for ``seconds``; from sending each POST to its first
-    ``task.assigned`` (djp's tasks topic) and to the ``notification.sent`` of its "submitted" message (the
-    ``notifications`` topic), waiting at most ``wait_seconds`` after the last POST for the stragglers."""
+    ``task.assigned`` (djp's tasks topic) and to the ``sent_at`` of its "submitted" message in notification's
+    database (``notification_url``: the console channel, which the bench's applicants get, publishes no
+    ``notification.sent``), waiting at most ``wait_seconds`` after the last POST for the stragglers."""
     consumer = AIOKafkaConsumer(
         kafka.topic_name(Topic.AGENCY_TASKS.name_for("djp")),
-        kafka.topic_name(Topic.NOTIFICATIONS.name_for()),
         bootstrap_servers=kafka.bootstrap_servers,
         group_id=None,
         auto_offset_reset="latest",
@@ -57,6 +57,7 @@ async def submit_latencies(
     await consumer.start()
     await consumer.seek_to_end()
     sent: dict[str, float] = {}
+    sent_wall: dict[str, float] = {}
     first_task: dict[str, float] = {}
     message_sent: dict[str, float] = {}
     post_latencies: list[float] = []
@@ -67,22 +68,19 @@ async def submit_latencies(
             now = time.perf_counter()
             for messages in batches.values():
                 for message in messages:
-                    kind = dict(message.headers).get("ce_type")
-                    key = (message.key or b"").decode()
-                    if kind == b"task.assigned":
-                        first_task.setdefault(key, now)
-                    elif kind == b"notification.sent" and _template_of(message.value) == SUBMITTED_TEMPLATE:
-                        message_sent.setdefault(key, now)
+                    if dict(message.headers).get("ce_type") == b"task.assigned":
+                        first_task.setdefault((message.key or b"").decode(), now)
 
     listener = asyncio.create_task(listen())
     async with httpx.AsyncClient(timeout=30) as client:
 
         async def submit(index: int) -> None:
-            started = time.perf_counter()
+            started, wall = time.perf_counter(), time.time()
             answer = await client.post(intake_url, json=application_body(index))
             post_latencies.append((time.perf_counter() - started) * 1000)
             if answer.status_code == 202:
-                sent[answer.json()["application_id"]] = started
+                application_id = answer.json()["application_id"]
+                sent[application_id], sent_wall[application_id] = started, wall
 
         submissions = []
         began = time.perf_counter()
@@ -91,13 +89,20 @@ async def submit_latencies(
             submissions.append(asyncio.create_task(submit(index)))
         await asyncio.gather(*submissions)
     deadline = time.monotonic() + wait_seconds
-    while (set(sent) - set(first_task) or set(sent) - set(message_sent)) and time.monotonic() < deadline:
-        await asyncio.sleep(0.1)
+    database = await asyncpg.connect(notification_url)
+    try:
+        while time.monotonic() < deadline:
+            message_sent.update(await _messages_sent(database, set(sent) - set(message_sent)))
+            if not set(sent) - set(first_task) and not set(sent) - set(message_sent):
+                break
+            await asyncio.sleep(0.5)
+    finally:
+        await database.close()
     listener.cancel()
     await asyncio.gather(listener, return_exceptions=True)
     await consumer.stop()
     to_task = [(first_task[key] - sent[key]) * 1000 for key in sent if key in first_task]
-    to_message = [(message_sent[key] - sent[key]) * 1000 for key in sent if key in message_sent]
+    to_message = [(message_sent[key] - sent_wall[key]) * 1000 for key in sent if key in message_sent]
     return {
         "offered_per_second": rate,
         "submitted": len(sent),
@@ -108,12 +113,17 @@ async def submit_latencies(
     }
 
 
-def _template_of(value: bytes | None) -> str | None:
-    try:
-        data = json.loads(value or b"")
-    except ValueError:
-        return None
-    return data.get("template") if isinstance(data, dict) else None
+async def _messages_sent(database: asyncpg.Connection, application_ids: set[str]) -> dict[str, float]:
+    """When the "submitted" message of each of ``application_ids`` was sent (epoch seconds), of those sent."""
+    if not application_ids:
+        return {}
+    rows = await database.fetch(
+        "SELECT application_id, min(sent_at) AS sent_at FROM deliveries WHERE template = $1"
+        " AND sent_at IS NOT NULL AND application_id = ANY($2::text[]) GROUP BY application_id",
+        SUBMITTED_TEMPLATE,
+        list(application_ids),
+    )
+    return {row["application_id"]: row["sent_at"].timestamp() for row in rows}
 
 
 @dataclass(frozen=True)
@@ -158,12 +168,13 @@ class Lag:
 
     async def partitions(self, logical_topics: Sequence[str]) -> list[TopicPartition]:
         """Every partition of the topics (of this run's prefix)."""
-        await self._probe.topics()  # fresh metadata
-        found = []
-        for logical in logical_topics:
-            topic = self._kafka.topic_name(logical)
-            found += [TopicPartition(topic, p) for p in sorted(self._probe.partitions_for_topic(topic) or ())]
-        return found
+        names = [self._kafka.topic_name(logical) for logical in logical_topics]
+        described = await self._admin.describe_topics(names)
+        return [
+            TopicPartition(topic["topic"], partition["partition"])
+            for topic in described
+            for partition in topic["partitions"]
+        ]
 
     async def of(self, consumer: str, partitions: Sequence[TopicPartition]) -> int:
         """Records on ``partitions`` the group of ``consumer`` has not committed yet."""
