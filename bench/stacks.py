@@ -11,6 +11,14 @@ import argparse
 from collections import Counter
 from pathlib import Path
 
+OURS = ("common/", "contract/", "intake/", "routing/", "agency/", "notification/", "audit/", "mall/", "payment/")
+"""Where py-spy's short file names put the project's own code."""
+
+
+def _ours(frame: str) -> bool:
+    where = frame.rpartition("(")[2]
+    return where.startswith(OURS)
+
 
 def summarise(path: Path, top: int) -> str:
     """The ``top`` functions by own and by inclusive share of the samples in one collapsed-stacks file."""
@@ -25,9 +33,8 @@ def summarise(path: Path, top: int) -> str:
         total += samples
         frames = stack.split(";")
         own[frames[-1]] += samples
-        for frame in set(frames):
-            if "satupintu" in frame:
-                inclusive[frame] += samples
+        for function in {frame.rsplit(":", 1)[0] for frame in frames if _ours(frame)}:
+            inclusive[function] += samples
     if not total:
         return f"{path.stem}: no samples"
     lines = [f"{path.stem}: {total} samples", "  own:"]
