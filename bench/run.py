@@ -282,7 +282,7 @@ if __name__ == "__main__":
         "--alone-rate", type=float, default=100.0, help="offered rate of the intake-and-routing-alone latency run"
     )
     parser.add_argument(
-        "--message-wait", type=float, default=120.0, help="seconds to wait for the last messages sent after a run"
+        "--message-wait", type=float, default=60.0, help="seconds to wait for the last messages sent after a run"
     )
     parser.add_argument(
         "--profile", type=Path, default=None, help="directory for py-spy's samples of each consumer while it drains"
