@@ -22,18 +22,19 @@ def report(results: dict[str, Any]) -> str:
             "",
         ),
         (
-            "intake accepted/s, all six consuming",
+            "intake accepted/s, all seven consuming",
             f"{intake['accepted_per_second']}",
             f"C {c['accepted_per_second']}",
-            f"{intake['ratio_to_c']}",
+            f"{intake['ratio_to_c']} (target >= 0.5)",
         ),
         (
-            "intake POST p50/p95/p99 ms, all six",
+            "intake POST p50/p95/p99 ms, all seven",
             f"{intake['p50_ms']}/{intake['p95_ms']}/{intake['p99_ms']}",
             "",
             "",
         ),
     ]
+    rows += whole_system_rows(results)
     for latency in results["latency"]:
         rate = latency["offered_per_second"]
         rows += [
@@ -60,7 +61,7 @@ def report(results: dict[str, Any]) -> str:
             f"{pipeline['ratio_to_b']} (target >= 0.5)",
         ),
         (
-            "pipeline routed/s, all six consuming",
+            "pipeline routed/s, all seven consuming",
             f"{pipeline['applications_routed_per_second']}",
             f"B {pipeline['baseline_b_per_second']}",
             f"{pipeline['ratio_to_b_all_services']}",
@@ -70,7 +71,13 @@ def report(results: dict[str, Any]) -> str:
         (f"CPU ms per application {name}", f"{spent}", "", "")
         for name, spent in pipeline["cpu_ms_per_application"].items()
     ]
-    rows += [(f"peak RSS {name} MB", f"{rss}", "", "target < 150") for name, rss in results["rss_mb"].items()]
+    rows.append(
+        ("CPU ms per application, summed", f"{pipeline.get('cpu_ms_per_application_summed', '')}", "", "target <= 6")
+    )
+    rows += drain_rows(results)
+    rows += [
+        (f"peak RSS {name} MB", f"{rss}", "", "target <= 150, under backlog") for name, rss in results["rss_mb"].items()
+    ]
     rows += notification_rows(results.get("notification"))
     width = max(len(row[0]) for row in rows)
     return "\n".join(f"{a:<{width}}  {b:>16}  {c:>28}  {d}" for a, b, c, d in rows)
@@ -101,3 +108,50 @@ def notification_rows(notification: dict[str, Any] | None) -> list[tuple[str, st
             "p99 target < 2000",
         ),
     ]
+
+
+def _milliseconds(figures: dict[str, Any], wait: float) -> str:
+    return "/".join(
+        f"> {wait:.0f} s" if figures[p] is None else f"{figures[p]}" for p in ("p50_ms", "p95_ms", "p99_ms")
+    )
+
+
+def whole_system_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    """Submit to first task and to message sent at each offered rate, with all seven services consuming."""
+    rows = []
+    for run in results.get("submit_latency", []):
+        rate, wait, submitted = run["offered_per_second"], run["waited_seconds"], run["submitted"]
+        rows += [
+            (
+                f"submit->first task p50/p95/p99 ms at {rate}/s, all seven",
+                _milliseconds(run["first_task"], wait),
+                f"{run['first_task']['seen']}/{submitted} seen",
+                "p99 target < 250 at 50/s",
+            ),
+            (
+                f"submit->message sent p50/p95/p99 ms at {rate}/s, all seven",
+                _milliseconds(run["message_sent"], wait),
+                f"{run['message_sent']['seen']}/{submitted} seen",
+                "p99 target < 1000 at 50/s",
+            ),
+            (f"POST p99 ms at {rate}/s, all seven", f"{run['post_p99_ms']}", "", ""),
+        ]
+    return rows
+
+
+def drain_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    """Each consumer's drain of the backlog, the others paused, against baseline B's hop."""
+    b = results.get("drain_baseline_b_per_second")
+    rows = []
+    for service, drained in results.get("drain", {}).items():
+        rows += [
+            (
+                f"drain events/s {service}, others paused",
+                f"{drained['events_per_second']}",
+                f"B {b}",
+                f"{round(drained['events_per_second'] / b, 2) if b else ''} ({drained['events']} events"
+                f"{', ' + str(drained['left']) + ' left' if drained['left'] else ''},"
+                f" {drained['applications_per_second']} appl./s, {drained['cpu_ms_per_application']} CPU ms/appl.)",
+            )
+        ]
+    return rows

@@ -30,6 +30,7 @@ from bench.baselines import kafka_hops
 from bench.load import application_body, closed_loop, first_task_latency, minimal_body, pipeline_throughput
 from bench.notification import notification_delivery
 from bench.report import report
+from bench.whole import drain_rates, submit_latencies
 from satupintu.common.database import ensure_database
 from satupintu.common.migrations import migrate, registered_schema
 from satupintu.common.settings import DatabaseSettings, KafkaSettings
@@ -41,7 +42,7 @@ from satupintu.devtools.localstack.postgres import LocalPostgres
 from satupintu.devtools.testing.browser import free_port
 from tests.processes import ServiceProcess
 
-SERVICES = ("intake", "routing", "agency", "notification", "audit", "mall")
+SERVICES = ("intake", "routing", "agency", "notification", "audit", "mall", "payment")
 
 
 def cpu_seconds(pid: int) -> float:
@@ -85,7 +86,8 @@ async def pipeline_with(
     with paused(services, stopped):
         before = {name: cpu_seconds(pid) for name, pid in running.items() if name not in stopped}
         rate = await pipeline_throughput(kafka, count)
-        await asyncio.sleep(2)  # the relays' last batches and the side consumers' tails
+        # the relays' last batches and the side consumers' tails (notification's sending included), within a minute
+        await quiesce({name: services[name] for name in before}, timeout=60.0)
         spent = {name: round((cpu_seconds(running[name]) - used) * 1000 / count, 2) for name, used in before.items()}
     return rate, spent
 
@@ -175,7 +177,7 @@ async def main(arguments: argparse.Namespace) -> dict[str, Any]:
     )
     results: dict[str, Any] = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version()}}
     try:
-        await asyncio.gather(*(service.ready() for service in services.values()))
+        await asyncio.gather(*(service.ready(timeout=180.0) for service in services.values()))
         async with httpx.AsyncClient() as client:
             deadline = time.monotonic() + 30
             while time.monotonic() < deadline:
@@ -205,15 +207,25 @@ async def main(arguments: argparse.Namespace) -> dict[str, Any]:
         results["baseline_c"] = minimal.summary()
         results["intake"]["ratio_to_c"] = round(intake.per_second / minimal.per_second, 2)
 
-        results["latency"] = []
+        results["submit_latency"] = []
         for rate in arguments.rates:
             await quiesce(services)
-            print(f"submit -> first task at {rate}/s ...", flush=True)
-            results["latency"].append(await first_task_latency(intake_url, kafka, rate, arguments.seconds))
+            print(f"submit -> first task and -> message sent at {rate}/s, all seven ...", flush=True)
+            results["submit_latency"].append(
+                await submit_latencies(
+                    intake_url,
+                    kafka,
+                    database.owner().service_url("notification", driver="postgresql"),
+                    rate,
+                    arguments.seconds,
+                    wait_seconds=arguments.message_wait,
+                )
+            )
+        results["latency"] = []
         await quiesce(services)
-        print(f"submit -> first task at {arguments.rates[0]}/s, intake and routing alone ...", flush=True)
+        print(f"submit -> first task at {arguments.alone_rate}/s, intake and routing alone ...", flush=True)
         with paused(services, set(services) - {"intake", "routing"}):
-            path_only = await first_task_latency(intake_url, kafka, arguments.rates[0], arguments.seconds)
+            path_only = await first_task_latency(intake_url, kafka, arguments.alone_rate, arguments.seconds)
         results["latency"].append({**path_only, "intake_and_routing_alone": True})
 
         print("pipeline throughput: the routing hop alone, then with every service consuming ...", flush=True)
@@ -243,6 +255,17 @@ async def main(arguments: argparse.Namespace) -> dict[str, Any]:
             "ratio_to_b_all_services": round(pipeline / durable, 2),
             "cpu_ms_per_application": cpu_per_application,
         }
+        results["pipeline"]["cpu_ms_per_application_summed"] = round(sum(cpu_per_application.values()), 2)
+        await quiesce(services)
+        print(f"drain rates: a backlog of {arguments.backlog} submissions, one consumer at a time ...", flush=True)
+        results["drain"] = await drain_rates(
+            kafka,
+            {name: service.process.pid for name, service in services.items() if service.process},
+            arguments.backlog,
+            all_topic_names(agencies),
+            profile_dir=arguments.profile,
+        )
+        results["drain_baseline_b_per_second"] = round(durable, 1)
         results["rss_mb"] = {
             name: peak_rss_mb(service.process.pid) for name, service in services.items() if service.process
         }
@@ -263,9 +286,19 @@ if __name__ == "__main__":
     parser.add_argument(
         "--rates",
         type=lambda text: [float(rate) for rate in text.split(",")],
-        default=[100.0, 50.0],
-        help="offered rates for the latency runs, comma-separated (the target is at 100/s)",
+        default=[25.0, 50.0],
+        help="offered rates for the latency runs with every service consuming, comma-separated (targets at 50/s)",
     )
+    parser.add_argument(
+        "--alone-rate", type=float, default=100.0, help="offered rate of the intake-and-routing-alone latency run"
+    )
+    parser.add_argument(
+        "--message-wait", type=float, default=60.0, help="seconds to wait for the last messages sent after a run"
+    )
+    parser.add_argument(
+        "--profile", type=Path, default=None, help="directory for py-spy's samples of each consumer while it drains"
+    )
+    parser.add_argument("--backlog", type=int, default=5000, help="backlog each consumer drains alone (10000 in #23)")
     parser.add_argument("--messages", type=int, default=2000, help="backlog size for the pipeline runs")
     parser.add_argument("--services", default=",".join(SERVICES), help="services to run (intake and routing at least)")
     options = parser.parse_args()

@@ -111,7 +111,8 @@ class WorkflowService:
         if await workflows.exists(submitted.application_id):
             return
         now = self._clock()
-        early = await workflows.early_payment(submitted.application_id)
+        # a payment can come before its submission only for a service with a fee: skip the locked lookup otherwise
+        early = await workflows.early_payment(submitted.application_id) if service.fee is not None else None
         workflow, events = Workflow.start(
             submitted,
             service,
