@@ -246,7 +246,7 @@ class RecordConsumer(ABC, Generic[ItemT]):
             max_records=self._kafka.max_batch_records,
             batch_timeout_ms=self._kafka.batch_wait_ms,
             fetch_max_bytes=self._kafka.fetch_max_bytes,
-            max_partition_fetch_bytes=self._kafka.fetch_max_bytes,
+            max_partition_fetch_bytes=self._kafka.partition_fetch_bytes,
             session_timeout_ms=self._kafka.session_timeout_ms,
             title=self.name,
             description=description,

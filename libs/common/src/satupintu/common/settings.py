@@ -49,8 +49,16 @@ class KafkaSettings(BaseSettings):
     fetch_max_bytes: int = Field(
         default=1_048_576,
         ge=65_536,
-        description="Most bytes a consumer fetches ahead per request (and per partition): bounds its memory in a "
+        description="Most bytes a consumer fetches ahead per request: bounds its memory in a "
         "backlog (aiokafka's default of 50 MB lets a service grow past its 150 MB budget).",
+    )
+    partition_fetch_bytes: int = Field(
+        default=65_536,
+        ge=4_096,
+        description="Most bytes a consumer fetches ahead per partition. A consumer of several topics (the desk's "
+        "every agency's tasks, routing's applications and decisions) hands out one partition's fetched records before "
+        "the next's: a small share per partition keeps one agency's backlog from queueing another's events behind "
+        "megabytes of its own (docs/performance.md, one slow agency).",
     )
     batch_wait_ms: int = Field(
         default=20,
