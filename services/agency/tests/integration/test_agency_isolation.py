@@ -5,7 +5,6 @@ slow agency never stalls another)."""
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 import asyncpg
 import pytest
@@ -23,8 +22,8 @@ from tests.support import record_of
 
 pytestmark = pytest.mark.integration
 
-BACKLOG = 3_000
-"""Tasks waiting for the flooded agency: several times a batch and a partition's fetch."""
+BACKLOG = 6_000
+"""Tasks flooding one agency: megabytes, many times a batch and a partition's fetch."""
 
 
 async def publish_backlog(kafka: KafkaSettings, agency: str, count: int) -> list[str]:
@@ -48,22 +47,26 @@ async def publish_backlog(kafka: KafkaSettings, agency: str, count: int) -> list
 async def test_a_task_for_one_agency_reaches_the_desk_before_another_agencys_backlog_is_worked_off(
     agency_settings: AgencySettings, clock: SettableClock, kafka_settings: KafkaSettings, topics: None
 ) -> None:
-    flooded = await publish_backlog(kafka_settings, "dpmptsp", BACKLOG)
-    [other] = await publish_backlog(kafka_settings, "imigrasi", 1)
     connection = await asyncpg.connect(agency_settings.database.owner().service_url("agency", driver="postgresql"))
 
-    async def at_the_desk() -> Any:
-        return await connection.fetchrow(
-            "SELECT count(*) FILTER (WHERE task_id = ANY($1::text[])) AS flooded,"
-            " bool_or(task_id = $2) AS other_there FROM desk_tasks WHERE agency IN ('dpmptsp', 'imigrasi')",
-            flooded,
-            other,
+    async def taken(task_ids: list[str]) -> int:
+        count: int = await connection.fetchval(
+            "SELECT count(*) FROM desk_tasks WHERE task_id = ANY($1::text[])", task_ids
         )
+        return count
 
     try:
         async with running(create_app(agency_settings, clock=clock)):
-            seen = await eventually(at_the_desk, lambda row: bool(row["other_there"]), what="imigrasi's task")
-            assert seen["flooded"] < BACKLOG, "imigrasi's task waited until dpmptsp's whole backlog was taken"
-            await eventually(at_the_desk, lambda row: row["flooded"] == BACKLOG, what="dpmptsp's backlog taken")
+            flooded = await publish_backlog(kafka_settings, "dpmptsp", BACKLOG)
+            [other] = await publish_backlog(kafka_settings, "imigrasi", 1)
+            waiting = BACKLOG - await taken(flooded)
+
+            await eventually(lambda: taken([other]), lambda count: count == 1, what="imigrasi's task at the desk")
+
+            taken_meanwhile = await taken(flooded) - (BACKLOG - waiting)
+            assert taken_meanwhile < waiting / 3, (
+                f"imigrasi's task waited while the desk took {taken_meanwhile} of the {waiting} dpmptsp tasks queued "
+                "before it"
+            )
     finally:
         await connection.close()
