@@ -53,12 +53,17 @@ class KafkaSettings(BaseSettings):
         "backlog (aiokafka's default of 50 MB lets a service grow past its 150 MB budget).",
     )
     partition_fetch_bytes: int = Field(
-        default=65_536,
+        default=1_048_576,
         ge=4_096,
-        description="Most bytes a consumer fetches ahead per partition. A consumer of several topics (the desk's "
-        "every agency's tasks, routing's applications and decisions) hands out one partition's fetched records before "
-        "the next's: a small share per partition keeps one agency's backlog from queueing another's events behind "
-        "megabytes of its own (docs/performance.md, one slow agency).",
+        description="Most bytes a consumer fetches ahead per partition: big fetches drain one topic's backlog fastest.",
+    )
+    fair_partition_fetch_bytes: int = Field(
+        default=16_384,
+        ge=4_096,
+        description="Most bytes fetched ahead per partition by a consumer of every agency's topics (the desk's task "
+        "inbox): it hands out one partition's fetched records before the next's, so a small share keeps one agency's "
+        "backlog from queueing another's tasks behind megabytes of its own, at the cost of draining one backlog "
+        "slower (docs/performance.md, one slow agency).",
     )
     batch_wait_ms: int = Field(
         default=20,
