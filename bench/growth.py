@@ -50,10 +50,7 @@ TABLE_SIZES = (
 )
 
 OUTBOX_PENDING = "SELECT id, topic, key, headers, value, created_at FROM outbox ORDER BY id LIMIT 500"
-INBOX_CHECK = (
-    "SELECT 1 FROM inbox WHERE consumer = (SELECT consumer FROM inbox ORDER BY processed_at DESC LIMIT 1)"
-    " AND event_id = (SELECT event_id FROM inbox ORDER BY processed_at DESC LIMIT 1)"
-)
+INBOX_CHECK = "SELECT 1 FROM inbox WHERE consumer = $1 AND event_id = $2"
 HOT_QUERIES: dict[str, list[tuple[str, str]]] = {
     "intake": [
         ("status projection: the application by id, locked", "SELECT * FROM applications WHERE id = $1 FOR UPDATE"),
@@ -195,8 +192,14 @@ async def measure_level(
     queries: dict[str, Any] = {}
     for service, connection in connections.items():
         checks = [("outbox pending scan", OUTBOX_PENDING), ("inbox check", INBOX_CHECK), *HOT_QUERIES.get(service, [])]
+        processed = await connection.fetchrow("SELECT consumer, event_id FROM inbox LIMIT 1")
         for label, sql in checks:
-            arguments = (sample,) if "$1" in sql else ()
+            if sql == INBOX_CHECK:
+                if processed is None:
+                    continue
+                arguments: tuple[Any, ...] = (processed["consumer"], processed["event_id"])
+            else:
+                arguments = (sample,) if "$1" in sql else ()
             queries[f"{service}: {label}"] = await explain(connection, sql, *arguments)
     largest = sorted(tables_per_application.items(), key=lambda item: -item[1])[:12]
     return {
