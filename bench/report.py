@@ -79,6 +79,7 @@ def report(results: dict[str, Any]) -> str:
         (f"peak RSS {name} MB", f"{rss}", "", "target <= 150, under backlog") for name, rss in results["rss_mb"].items()
     ]
     rows += notification_rows(results.get("notification"))
+    rows += one_slow_agency_rows(results.get("one_slow_agency"))
     width = max(len(row[0]) for row in rows)
     return "\n".join(f"{a:<{width}}  {b:>16}  {c:>28}  {d}" for a, b, c, d in rows)
 
@@ -155,3 +156,25 @@ def drain_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
             )
         ]
     return rows
+
+
+def one_slow_agency_rows(isolation: dict[str, Any] | None) -> list[tuple[str, str, str, str]]:
+    """The rows of the step "one slow agency never stalls another" (none when it did not run)."""
+    if not isolation:
+        return []
+    calm, flooded = isolation["without_flood"], isolation["with_flood"]
+    label = f"{isolation['measured_agency']} with {isolation['flooded_agency']} flooded ({isolation['flood_tasks']})"
+    return [
+        (
+            f"submit->first task p50/p99 ms, {label}",
+            f"{flooded['p50_ms']}/{flooded['p99_ms']}",
+            f"unflooded {calm['p50_ms']}/{calm['p99_ms']}",
+            f"{isolation['ratio_p99']} (target <= 2)",
+        ),
+        (
+            f"submit->task at the desk p50/p99 ms, {label}",
+            f"{flooded['desk_p50_ms']}/{flooded['desk_p99_ms']}",
+            f"unflooded {calm['desk_p50_ms']}/{calm['desk_p99_ms']}",
+            f"{isolation['ratio_desk_p99']} (target <= 2)",
+        ),
+    ]

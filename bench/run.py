@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.baselines import kafka_hops
+from bench.isolation import one_slow_agency
 from bench.load import application_body, closed_loop, first_task_latency, minimal_body, pipeline_throughput
 from bench.notification import notification_delivery
 from bench.report import report
@@ -107,6 +108,29 @@ def peak_rss_mb(pid: int) -> float:
         if line.startswith("VmHWM:"):
             return round(int(line.split()[1]) / 1024, 1)
     return float("nan")
+
+
+async def one_slow_agency_step(
+    arguments: argparse.Namespace,
+    kafka: KafkaSettings,
+    database: DatabaseSettings,
+    services: dict[str, ServiceProcess],
+    results: dict[str, Any],
+) -> None:
+    """Another agency's submit -> first task without and with one agency flooded (docs/performance.md, one slow
+    agency never stalls another); skipped when the desk is not among the services or ``--flood 0``."""
+    if arguments.flood <= 0 or "agency" not in services:
+        return
+    await quiesce(services)
+    print(f"one slow agency: {arguments.flood} tasks flooding one agency, another's first tasks ...", flush=True)
+    results["one_slow_agency"] = await one_slow_agency(
+        f"http://127.0.0.1:{services['intake'].port}/applications",
+        kafka,
+        database.owner().service_url("agency", driver="postgresql"),
+        flood=arguments.flood,
+        rate=arguments.isolation_rate,
+        seconds=min(arguments.seconds, 8.0),
+    )
 
 
 async def main(arguments: argparse.Namespace) -> dict[str, Any]:
@@ -270,6 +294,7 @@ async def main(arguments: argparse.Namespace) -> dict[str, Any]:
             name: peak_rss_mb(service.process.pid) for name, service in services.items() if service.process
         }
         await notification_step(kafka, database, log_dir, results)
+        await one_slow_agency_step(arguments, kafka, database, services, results)
     finally:
         for service in services.values():
             service.stop()
@@ -301,6 +326,8 @@ if __name__ == "__main__":
     parser.add_argument("--backlog", type=int, default=5000, help="backlog each consumer drains alone (10000 in #23)")
     parser.add_argument("--messages", type=int, default=2000, help="backlog size for the pipeline runs")
     parser.add_argument("--services", default=",".join(SERVICES), help="services to run (intake and routing at least)")
+    parser.add_argument("--flood", type=int, default=10_000, help="tasks flooding one agency (0: skip that step)")
+    parser.add_argument("--isolation-rate", type=float, default=25.0, help="offered rate while one agency is flooded")
     options = parser.parse_args()
     LocalPostgres().start()
     LocalKafka().start()

@@ -97,7 +97,13 @@ class EventConsumer(RecordConsumer[EventWork]):
         self._outbox = outbox
         self._handlers = dict(handlers)
 
-    def subscribe(self, *logical_topics: str, group: str | None = None, description: str = "") -> None:
+    def subscribe(
+        self,
+        *logical_topics: str,
+        group: str | None = None,
+        description: str = "",
+        partition_fetch_bytes: int | None = None,
+    ) -> None:
         """Consume ``logical_topics`` in this service's consumer group, committing after each processed batch."""
         handled = ", ".join(sorted(f"`{p.event_type}` ({p.dataschema()})" for p in self._handlers))
         super().subscribe(
@@ -106,6 +112,7 @@ class EventConsumer(RecordConsumer[EventWork]):
             description=description
             or f"CloudEvents in Kafka binary mode; handles {handled}. Other event types are skipped; invalid "
             "records go to `<topic>.dlq`.",
+            partition_fetch_bytes=partition_fetch_bytes,
         )
 
     def read(self, record: Record) -> EventWork | Invalid | None:

@@ -223,8 +223,15 @@ class RecordConsumer(ABC, Generic[ItemT]):
 
     # --- the path --------------------------------------------------------------------------------------------------
 
-    def subscribe(self, *logical_topics: str, group: str | None = None, description: str = "") -> None:
-        """Consume ``logical_topics`` in this consumer's group, committing after each batch it finished with."""
+    def subscribe(
+        self,
+        *logical_topics: str,
+        group: str | None = None,
+        description: str = "",
+        partition_fetch_bytes: int | None = None,
+    ) -> None:
+        """Consume ``logical_topics`` in this consumer's group, committing after each batch it finished with; fetching
+        at most ``partition_fetch_bytes`` ahead per partition (the settings' ``partition_fetch_bytes`` by default)."""
         topics = [self._kafka.topic_name(topic) for topic in logical_topics]
         self.topics = (*self.topics, *topics)
         group_id = self._kafka.topic_name(f"satupintu.{group or self.name}")
@@ -246,7 +253,7 @@ class RecordConsumer(ABC, Generic[ItemT]):
             max_records=self._kafka.max_batch_records,
             batch_timeout_ms=self._kafka.batch_wait_ms,
             fetch_max_bytes=self._kafka.fetch_max_bytes,
-            max_partition_fetch_bytes=self._kafka.fetch_max_bytes,
+            max_partition_fetch_bytes=partition_fetch_bytes or self._kafka.partition_fetch_bytes,
             session_timeout_ms=self._kafka.session_timeout_ms,
             title=self.name,
             description=description,

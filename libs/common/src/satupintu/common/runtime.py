@@ -91,8 +91,10 @@ class ServiceRuntime:
         handlers: Mapping[type[EventPayload], Handler],
         name: str | None = None,
         retry: RetryPolicy | None = None,
+        partition_fetch_bytes: int | None = None,
     ) -> EventConsumer:
-        """Register a consumer of ``logical_topics`` (inbox, outbox and dead letters included)."""
+        """Register a consumer of ``logical_topics`` (inbox, outbox and dead letters included), fetching at most
+        ``partition_fetch_bytes`` ahead per partition (the settings' ``partition_fetch_bytes`` by default)."""
         consumer = EventConsumer(
             name=name or self.name,
             sessions=self.sessions,
@@ -104,7 +106,7 @@ class ServiceRuntime:
             metrics=self.metrics,
             dead_letters=self.dead_letters,
         )
-        consumer.subscribe(*logical_topics)
+        consumer.subscribe(*logical_topics, partition_fetch_bytes=partition_fetch_bytes)
         self.consumers.append(consumer)
         return consumer
 

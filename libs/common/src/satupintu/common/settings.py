@@ -49,8 +49,21 @@ class KafkaSettings(BaseSettings):
     fetch_max_bytes: int = Field(
         default=1_048_576,
         ge=65_536,
-        description="Most bytes a consumer fetches ahead per request (and per partition): bounds its memory in a "
+        description="Most bytes a consumer fetches ahead per request: bounds its memory in a "
         "backlog (aiokafka's default of 50 MB lets a service grow past its 150 MB budget).",
+    )
+    partition_fetch_bytes: int = Field(
+        default=1_048_576,
+        ge=4_096,
+        description="Most bytes a consumer fetches ahead per partition: big fetches drain one topic's backlog fastest.",
+    )
+    fair_partition_fetch_bytes: int = Field(
+        default=16_384,
+        ge=4_096,
+        description="Most bytes fetched ahead per partition by a consumer of every agency's topics (the desk's task "
+        "inbox): it hands out one partition's fetched records before the next's, so a small share keeps one agency's "
+        "backlog from queueing another's tasks behind megabytes of its own, at the cost of draining one backlog "
+        "slower (docs/performance.md, one slow agency).",
     )
     batch_wait_ms: int = Field(
         default=20,

@@ -38,6 +38,8 @@ def subscribe(runtime: ServiceRuntime, desk: DeskService, catalogue: Catalogue) 
             TaskDecisionRefused: desk.on_decision_refused,
         },
         name=TASK_INBOX_CONSUMER,
+        # every agency's tasks in one consumer: small fetches per partition take each agency's in turn
+        partition_fetch_bytes=runtime.settings.kafka.fair_partition_fetch_bytes,
     )
     runtime.consume(
         *[Topic.AGENCY_DECISIONS.name_for(code) for code in codes],

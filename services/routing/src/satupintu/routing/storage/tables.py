@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, DateTime, Text
+from sqlalchemy import Column, DateTime, Index, Text, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import relationship
 from sqlmodel import Field, Relationship, SQLModel
@@ -15,6 +15,13 @@ class WorkflowRecord(SQLModel, table=True):
     """An application's way through its service's stages."""
 
     __tablename__ = "workflows"
+    __table_args__ = (
+        Index(
+            "ix_workflows_late",
+            "due_at",
+            postgresql_where=text("state = 'in_progress' AND waiting_since IS NULL AND sla_breached_at IS NULL"),
+        ),
+    )
 
     application_id: str = Field(primary_key=True)
     service_code: str = Field(index=True)
@@ -69,6 +76,13 @@ class TaskRecord(SQLModel, table=True):
     """One agency's task in one stage."""
 
     __tablename__ = "workflow_tasks"
+    __table_args__ = (
+        Index(
+            "ix_workflow_tasks_late",
+            "due_at",
+            postgresql_where=text("state IN ('assigned', 'claimed') AND sla_breached_at IS NULL"),
+        ),
+    )
 
     task_id: str = Field(primary_key=True)
     application_id: str = Field(index=True, foreign_key="workflows.application_id")
