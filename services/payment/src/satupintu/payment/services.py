@@ -102,12 +102,21 @@ class BillingService:
         fee; outside any transaction (the answer waits for the handler)."""
         if not isinstance(event.payload, ApplicationSubmitted):
             return
-        billed_at = self.clock()
-        request = self._request(event.payload, billed_at)
-        if request is None or request.bill_id in self._prepared:
+        submitted = event.payload
+        if bill_id_for(submitted.application_id, submitted.service_code) in self._prepared:
             return
+        prepared = await self._billed_now(submitted)
+        if prepared is not None:
+            self._prepared[prepared.bill_id] = prepared
+
+    async def _billed_now(self, submitted: ApplicationSubmitted) -> PreparedBill | None:
+        """The billing system's code for ``submitted``'s bill, billed now (none: its service has no fee)."""
+        billed_at = self.clock()
+        request = self._request(submitted, billed_at)
+        if request is None:
+            return None
         code = await provider_for(request.kind, self.billing).billing_code(request)
-        self._prepared[request.bill_id] = PreparedBill(request.bill_id, code, billed_at, request.expires_at)
+        return PreparedBill(request.bill_id, code, billed_at, request.expires_at)
 
     def forget(self, event: Event[Any]) -> None:
         """Drop what :meth:`prepare` kept for ``event`` (its handler ran, or it was a redelivery the inbox skipped)."""
@@ -123,11 +132,8 @@ class BillingService:
         bill_id = bill_id_for(submitted.application_id, service.code)
         prepared = self._prepared.pop(bill_id, None)
         if prepared is None:  # a parked event retried: nothing prepared it (the simulators answer at once)
-            billed_at = self.clock()
-            request = self._request(submitted, billed_at)
-            assert request is not None  # the service has a fee, checked above
-            code = await provider_for(request.kind, self.billing).billing_code(request)
-            prepared = PreparedBill(bill_id, code, billed_at, request.expires_at)
+            prepared = await self._billed_now(submitted)
+            assert prepared is not None  # the service has a fee, checked above
         fee = service.fee
         stage = service.payment_stage()
         bill = BillRecord(
