@@ -13,6 +13,7 @@ from satupintu.agency_sdk import AgencyWorker, Outcome, Task, approve
 from satupintu.audit.config import AuditSettings
 from satupintu.audit.main import create_app as create_audit
 from satupintu.common.settings import KafkaSettings
+from satupintu.contract.topics import Topic
 from satupintu.devtools.testing.payments import pay
 from satupintu.devtools.testing.waiting import eventually
 from satupintu.intake.config import IntakeSettings
@@ -22,7 +23,7 @@ from satupintu.notification.main import create_app as create_notification
 from satupintu.routing.config import RoutingSettings
 from satupintu.routing.main import create_app as create_routing
 from tests.conftest import running
-from tests.support import skck_application
+from tests.support import skck_application, wait_for_events
 
 pytestmark = pytest.mark.e2e
 
@@ -49,7 +50,12 @@ async def test_application_is_submitted_routed_approved_completed_notified_and_a
             answer = await intake_client.post("/applications", json=application)
             assert answer.status_code == 202, answer.text
             application_id = answer.json()["application_id"]
-            await pay(kafka_settings, application_id)  # SKCK's fee is paid before the police start
+            # SKCK's fee is paid before the police start, after the submission is out (as the payment service,
+            # which bills on it, would): notification then knows whom to send the receipt to.
+            await wait_for_events(
+                kafka_settings, Topic.APPLICATIONS.name_for(), application_id, "application.submitted"
+            )
+            await pay(kafka_settings, application_id)
 
             async def audited_types() -> list[str]:
                 async with audit.state.runtime.engine.connect() as connection:
@@ -101,4 +107,4 @@ async def test_application_is_submitted_routed_approved_completed_notified_and_a
         "application.task_updated",
         "application.completed",
     ]
-    assert templates == ["application.submitted", "application.completed"]
+    assert templates == ["application.submitted", "payment.confirmed", "application.completed"]
