@@ -5,9 +5,11 @@ and a redelivered batch changes nothing."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
+from aiokafka import ConsumerRecord
 from sqlalchemy import text
 
 from satupintu.common.broker import create_broker
@@ -87,3 +89,58 @@ async def test_a_batch_applies_each_event_once_in_order_and_dead_letters_only_th
     assert "handler failed after 2 attempts" in reasons[failing.encode()]
     assert reasons[poison_key]
     assert consumer.processed == 5
+
+
+def record_on(topic: str, event: Event[Any], offset: int) -> ConsumerRecord[bytes, bytes]:
+    record = record_of(event)
+    return consumer_record(topic, record.value, record.header_list(), key=record.key, offset=offset)
+
+
+async def test_a_handler_loads_what_a_batch_needs_once_and_an_event_applied_alone_loads_only_its_own(
+    kafka_settings: KafkaSettings, database_settings: DatabaseSettings
+) -> None:
+    await service_database(database_settings, "batchload")
+    engine = create_engine(database_settings.owner(), "batchload")
+    topic = kafka_settings.topic_name(Topic.APPLICATIONS.name_for())
+    broker = create_broker(kafka_settings, "batchload")
+    await broker.connect()
+    loads: list[list[str]] = []
+    seen: list[tuple[str, list[str]]] = []
+
+    async def load(events: Sequence[Event[Any]]) -> list[str]:
+        loads.append([event.subject for event in events])
+        return [event.subject for event in events]
+
+    async def handle(uow: UnitOfWork, event: Event[Any]) -> None:
+        seen.append((event.subject, await uow.load_for_batch("subjects", event, load)))
+        if event.subject == failing:
+            raise RuntimeError("fails, so the batch is applied again one event at a time")
+
+    try:
+        await create_tables(engine, [InboxEntry, OutboxMessage, ParkedEvent])
+        consumer = EventConsumer(
+            name="batchload",
+            sessions=session_factory(engine),
+            outbox=Outbox(kafka_settings),
+            broker=broker,
+            kafka=kafka_settings,
+            handlers={ApplicationSubmitted: handle},
+            retry=RetryPolicy(max_attempts=1, initial_delay=0.01),
+        )
+        events = [submitted_event() for _ in range(4)]
+        failing = "none yet"
+        await consumer.process_batch([record_on(topic, event, offset) for offset, event in enumerate(events)])
+        together = list(loads)
+        loads.clear()
+        more = [submitted_event() for _ in range(2)]
+        failing = more[1].subject
+        await consumer.process_batch([record_on(topic, event, 9 + offset) for offset, event in enumerate(more)])
+    finally:
+        await broker.stop()
+        await consumer.dead_letters.stop()
+        await engine.dispose()
+
+    subjects = [event.subject for event in events]
+    assert together == [subjects]
+    assert [loaded for _, loaded in seen[:4]] == [subjects] * 4
+    assert [more[0].subject] in loads  # applied alone after the batch failed: its own event only

@@ -16,7 +16,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from faststream.kafka import KafkaBroker
 from opentelemetry.trace import SpanKind
@@ -52,6 +52,8 @@ _logger = logging.getLogger(__name__)
 
 __all__ = ["EventConsumer", "Handler", "RejectEvent", "RetryPolicy", "UnitOfWork", "is_transient"]
 
+LoadedT = TypeVar("LoadedT")
+
 
 @dataclass
 class UnitOfWork:
@@ -62,6 +64,23 @@ class UnitOfWork:
     topic: str = ""
     """The full name of the topic the event came on (per-agency topics carry the agency's identity)."""
     emitted: list[Event[Any]] = field(default_factory=list)
+    batch: Sequence[Event[Any]] = ()
+    """The events applied together with this one in the same transaction (new ones, in order; empty when the
+    event is applied alone)."""
+    loaded: dict[str, Any] = field(default_factory=dict)
+    """What :meth:`load_for_batch` loaded, shared by the units of one batch."""
+
+    async def load_for_batch(
+        self, name: str, event: Event[Any], load: Callable[[Sequence[Event[Any]]], Awaitable[LoadedT]]
+    ) -> LoadedT:
+        """What ``load`` gives for all the events of ``event``'s batch: one query for the batch instead of one per
+        event. The first handler of the batch to ask loads it; the others get the same object. It is what the
+        database held when the batch began: a handler that changes what it describes keeps it current (adds what
+        it created), or a later event of the batch reads stale data."""
+        if name not in self.loaded:
+            events = self.batch if any(other is event for other in self.batch) else (event,)
+            self.loaded[name] = await load(events)
+        return cast(LoadedT, self.loaded[name])
 
     async def emit(self, *events: Event[Any]) -> None:
         """Emit ``events``; they are published only if the transaction commits."""
@@ -152,6 +171,8 @@ class EventConsumer(RecordConsumer[EventWork]):
             waiting = await parked_keys(session, self.name, [record.key for record, _ in work])
             to_apply = [event for record, (_, event) in work if record.key not in waiting]
             new = await record_new(session, self.name, [(event.id, event.type) for event in to_apply])
+            batch = [event for event in to_apply if event.id in new]
+            loaded: dict[str, Any] = {}
             for record, (handler, event) in work:
                 if record.key in waiting:
                     await park(session, self.name, record, BEHIND_PARKED, utc_now())
@@ -166,7 +187,7 @@ class EventConsumer(RecordConsumer[EventWork]):
                     bind_event_context(event.correlation_id or event.id, event.subject),
                     span(f"consume {event.type}", SpanKind.CONSUMER, event.traceparent, consumer=self.name),
                 ):
-                    unit = UnitOfWork(session, self._outbox, record.topic)
+                    unit = UnitOfWork(session, self._outbox, record.topic, batch=batch, loaded=loaded)
                     await handler(unit, event)
                     emitted = emitted or bool(unit.emitted)
                 fault_point(f"{self.name}.{event.type}.before_commit")
