@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import ctypes
 import logging
+import os
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -269,9 +270,25 @@ def limit_malloc_arenas(arenas: int = 2) -> None:
     libc.mallopt(_M_ARENA_MAX, arenas)
 
 
+def lower_cpu_priority(niceness: int) -> None:
+    """Give every thread of this process at least ``niceness`` (Linux sets it per thread; threads made later
+    inherit it). Never raises priority, which needs privileges: a thread already nicer is left as it is."""
+    try:
+        threads = [int(thread) for thread in os.listdir("/proc/self/task")]
+    except OSError:
+        threads = [0]
+    for thread in threads:
+        try:
+            if os.getpriority(os.PRIO_PROCESS, thread) < niceness:
+                os.setpriority(os.PRIO_PROCESS, thread, niceness)
+        except OSError:
+            pass  # the thread ended meanwhile, or the platform has no per-thread priority
+
+
 def serve(service: str, app: FastAPI, settings: ServiceSettings) -> None:
     """Run ``app`` under uvicorn on the configured address, logging structured JSON. Asked to stop (SIGTERM,
     SIGINT), the process exits 0 once everything stopped in time, 1 if something had to be abandoned."""
+    lower_cpu_priority(settings.cpu_niceness)
     limit_malloc_arenas()
     configure_logging(service, settings.log_level)
     runtime: ServiceRuntime | None = getattr(app.state, "runtime", None)

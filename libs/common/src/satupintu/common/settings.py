@@ -249,6 +249,17 @@ class ServiceSettings(BaseSettings):
             "the orchestrator's grace period (Kubernetes: 30 s)."
         ),
     )
+    cpu_niceness: int = Field(
+        default=10,
+        ge=0,
+        le=19,
+        description=(
+            "The process's CPU niceness (0 to 19): on a machine the services share, the front door (intake, 0) "
+            "gets the cores first while a burst lasts and the back office (the others, 10) consumes behind it in "
+            "bigger batches, catching up after (docs/decisions/0037-the-front-door-first.md). It only lowers "
+            "priority; in Kubernetes each pod's CPU request does this instead."
+        ),
+    )
     forwarded_allow_ips: str = Field(
         default="",
         description=(

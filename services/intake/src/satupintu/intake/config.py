@@ -18,6 +18,14 @@ class IntakeSettings(ServiceSettings):
 
     model_config = SettingsConfigDict(env_prefix="INTAKE_", extra="ignore")
 
+    cpu_niceness: int = Field(
+        default=0,
+        ge=0,
+        le=19,
+        description="The process's CPU niceness: the front door runs at normal priority, ahead of the back office "
+        "(docs/decisions/0037-the-front-door-first.md).",
+    )
+
     port: int = Field(default=8001, ge=1, le=65535, description="Port the HTTP server listens on.")
     max_body_bytes: int = Field(default=64_000, ge=1024, description="Largest JSON request body accepted (413 above).")
     max_document_bytes: int = Field(
