@@ -122,6 +122,7 @@ class EventConsumer(RecordConsumer[EventWork]):
         group: str | None = None,
         description: str = "",
         partition_fetch_bytes: int | None = None,
+        gather: bool = False,
     ) -> None:
         """Consume ``logical_topics`` in this service's consumer group, committing after each processed batch."""
         handled = ", ".join(sorted(f"`{p.event_type}` ({p.dataschema()})" for p in self._handlers))
@@ -132,6 +133,7 @@ class EventConsumer(RecordConsumer[EventWork]):
             or f"CloudEvents in Kafka binary mode; handles {handled}. Other event types are skipped; invalid "
             "records go to `<topic>.dlq`.",
             partition_fetch_bytes=partition_fetch_bytes,
+            gather=gather,
         )
 
     def read(self, record: Record) -> EventWork | Invalid | None:

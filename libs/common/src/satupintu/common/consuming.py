@@ -229,9 +229,11 @@ class RecordConsumer(ABC, Generic[ItemT]):
         group: str | None = None,
         description: str = "",
         partition_fetch_bytes: int | None = None,
+        gather: bool = False,
     ) -> None:
         """Consume ``logical_topics`` in this consumer's group, committing after each batch it finished with; fetching
-        at most ``partition_fetch_bytes`` ahead per partition (the settings' ``partition_fetch_bytes`` by default)."""
+        at most ``partition_fetch_bytes`` ahead per partition (the settings' ``partition_fetch_bytes`` by default).
+        ``gather``: off the first-task path, let the broker gather bigger batches (the settings' ``gather_ms``)."""
         topics = [self._kafka.topic_name(topic) for topic in logical_topics]
         self.topics = (*self.topics, *topics)
         group_id = self._kafka.topic_name(f"satupintu.{group or self.name}")
@@ -254,6 +256,8 @@ class RecordConsumer(ABC, Generic[ItemT]):
             batch_timeout_ms=self._kafka.batch_wait_ms,
             fetch_max_bytes=self._kafka.fetch_max_bytes,
             max_partition_fetch_bytes=partition_fetch_bytes or self._kafka.partition_fetch_bytes,
+            fetch_min_bytes=self._kafka.gather_bytes if gather and self._kafka.gather_ms else 1,
+            fetch_max_wait_ms=self._kafka.gather_ms if gather and self._kafka.gather_ms else 500,
             session_timeout_ms=self._kafka.session_timeout_ms,
             title=self.name,
             description=description,

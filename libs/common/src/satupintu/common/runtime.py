@@ -93,9 +93,11 @@ class ServiceRuntime:
         name: str | None = None,
         retry: RetryPolicy | None = None,
         partition_fetch_bytes: int | None = None,
+        gather: bool = False,
     ) -> EventConsumer:
         """Register a consumer of ``logical_topics`` (inbox, outbox and dead letters included), fetching at most
-        ``partition_fetch_bytes`` ahead per partition (the settings' ``partition_fetch_bytes`` by default)."""
+        ``partition_fetch_bytes`` ahead per partition (the settings' ``partition_fetch_bytes`` by default);
+        ``gather`` for a consumer off the first-task path (bigger batches under load, at most ``gather_ms`` later)."""
         consumer = EventConsumer(
             name=name or self.name,
             sessions=self.sessions,
@@ -107,7 +109,7 @@ class ServiceRuntime:
             metrics=self.metrics,
             dead_letters=self.dead_letters,
         )
-        consumer.subscribe(*logical_topics, partition_fetch_bytes=partition_fetch_bytes)
+        consumer.subscribe(*logical_topics, partition_fetch_bytes=partition_fetch_bytes, gather=gather)
         self.consumers.append(consumer)
         return consumer
 

@@ -65,6 +65,18 @@ class KafkaSettings(BaseSettings):
         "backlog from queueing another's tasks behind megabytes of its own, at the cost of draining one backlog "
         "slower (docs/performance.md, one slow agency).",
     )
+    gather_ms: int = Field(
+        default=100,
+        ge=0,
+        description="How long the broker may hold a fetch of a consumer off the first-task path (intake's status, "
+        "notification, audit, the mall, payment) until `gather_bytes` arrived: under load a batch of many events "
+        "shares one transaction and one commit instead of a few; idle, an event waits at most this long.",
+    )
+    gather_bytes: int = Field(
+        default=65_536,
+        ge=1,
+        description="How many bytes such a consumer's fetch waits for (at most `gather_ms`).",
+    )
     batch_wait_ms: int = Field(
         default=20,
         ge=1,

@@ -110,6 +110,7 @@ def subscribe(runtime: ServiceRuntime, audit: AuditService, reader: EntryReader,
     consumer.subscribe(
         *all_topic_names(catalogue.agency_codes()),
         description="Every record of every topic, dead letters included, appended to the hash-chained log.",
+        gather=True,
     )
     runtime.consumers.append(consumer)
     return consumer

@@ -173,6 +173,7 @@ def subscribe(runtime: ServiceRuntime, projection: StatusProjection, issued: Iss
     runtime.consume(
         Topic.APPLICATIONS.name_for(),
         name="intake-status",
+        gather=True,
         handlers={
             ApplicationStageStarted: projection.on_stage_started,
             ApplicationTaskUpdated: projection.on_task_updated,

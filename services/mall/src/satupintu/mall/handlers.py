@@ -23,6 +23,7 @@ def subscribe(runtime: ServiceRuntime, projection: ApplicationProjection, pickup
     or withdrawal, and issued and revoked documents from the ``applications`` topic (one consumer group)."""
     runtime.consume(
         Topic.APPLICATIONS.name_for(),
+        gather=True,
         handlers={
             ApplicationSubmitted: projection.on_submitted,
             ApplicationCompleted: projection.on_completed,

@@ -35,7 +35,8 @@ def subscribe(runtime: ServiceRuntime, notifications: NotificationService) -> No
     survey = on_applications.pop(SurveyInvited)
     on_applications[ApplicationSlaBreached] = notifications.on_application_sla_breached
     on_applications[ApplicationTaskSlaBreached] = notifications.on_breach
-    runtime.consume(Topic.APPLICATIONS.name_for(), handlers=on_applications)
+    # Lifecycle messages gather bigger batches under load; one-time codes (notifications, mall) never wait.
+    runtime.consume(Topic.APPLICATIONS.name_for(), handlers=on_applications, gather=True)
     on_mall: dict[type[EventPayload], Handler] = {SurveyInvited: survey, ComplaintSlaBreached: notifications.on_breach}
     on_mall |= dict.fromkeys(COMPLAINT_TEMPLATES, notifications.on_complaint_event)
     on_mall[AppointmentCodeIssued] = notifications.on_appointment_code_issued

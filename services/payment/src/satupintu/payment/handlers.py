@@ -67,5 +67,5 @@ def subscribe(runtime: ServiceRuntime, billing: BillingService) -> None:
             ApplicationCancelled: billing.on_application_ended,
         },
     )
-    consumer.subscribe(Topic.APPLICATIONS.name_for())
+    consumer.subscribe(Topic.APPLICATIONS.name_for(), gather=True)
     runtime.consumers.append(consumer)
