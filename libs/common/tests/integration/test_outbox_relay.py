@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import TypeVar
 
 import pytest
+from sqlalchemy import event as sqlalchemy_event
 
 from satupintu.common.broker import create_broker
 from satupintu.common.database import create_engine, create_tables, session_factory
@@ -102,3 +103,37 @@ def _value(read: Callable[[], T]) -> Callable[[], Awaitable[T]]:
         return read()
 
     return probe
+
+
+async def test_a_commit_wakes_the_leading_relay_of_its_own_process_without_a_notify(
+    kafka_settings: KafkaSettings, database_settings: DatabaseSettings
+) -> None:
+    kafka = kafka_settings.model_copy(
+        update={"topic_prefix": f"{kafka_settings.topic_prefix}relaywake{uuid.uuid4().hex[:6]}."}
+    )
+    await ensure_topics(kafka, [Topic.APPLICATIONS.name_for()])
+    await service_database(database_settings, "relaywake")
+    owner = database_settings.owner()
+    engine = create_engine(owner, "relaywake")
+    await create_tables(engine, [OutboxMessage])
+    sessions = session_factory(engine)
+    outbox = Outbox(kafka)
+    broker = create_broker(kafka, "relaywake")
+    await broker.connect()
+    # It would not poll again within the test: only a wake-up makes it publish.
+    relay = OutboxRelay(owner.service_url("relaywake", driver="postgresql"), broker, poll_interval=3600)
+    outbox.local_relay = relay
+    statements: list[str] = []
+    sqlalchemy_event.listen(engine.sync_engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    task = asyncio.create_task(relay.run())
+    try:
+        await eventually(_value(lambda: relay.is_active), what="relay active")
+        async with sessions() as session, session.begin():
+            await outbox.add(session, *updates(str(uuid.uuid4()), 1))
+        await eventually(_value(lambda: relay.published), lambda n: n == 1, what="the committed event published")
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await broker.stop()
+        await engine.dispose()
+    assert not [statement for statement in statements if "pg_notify" in statement]

@@ -18,6 +18,7 @@ from typing import Any
 import asyncpg
 from faststream.kafka import KafkaBroker
 from sqlalchemy import BigInteger, Column, DateTime, Identity, LargeBinary, func, text
+from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import Field, SQLModel
@@ -56,6 +57,8 @@ class Outbox:
 
     def __init__(self, kafka: KafkaSettings) -> None:
         self._kafka = kafka
+        self.local_relay: OutboxRelay | None = None
+        """The relay of this process, if it has one: while it leads, a commit wakes it in process (no NOTIFY)."""
 
     def topic_for(self, event: Event[Any]) -> str:
         """The full topic name an event goes to (per-agency topics use the payload's agency)."""
@@ -100,7 +103,13 @@ class Outbox:
             await self.wake_relay(session)
 
     async def wake_relay(self, session: AsyncSession) -> None:
-        """Wake the relay when the session's transaction commits (PostgreSQL delivers the notification then)."""
+        """Wake the relay when the session's transaction commits: this process's own, in process, while it leads
+        (a statement less per transaction); otherwise whichever leads, by a NOTIFY PostgreSQL delivers on commit.
+        Should the lead move meanwhile, the new leader's poll publishes the rows within its interval."""
+        relay = self.local_relay
+        if relay is not None and relay.is_active:
+            sqlalchemy_event.listen(session.sync_session, "after_commit", relay.wake_after_commit, once=True)
+            return
         await session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": NOTIFY_CHANNEL})
 
 
@@ -125,6 +134,7 @@ class OutboxRelay:
         self._metrics = metrics
         self.is_active = False
         self.published = 0
+        self._wake = asyncio.Event()
 
     async def run(self) -> None:
         """Relay until cancelled, reconnecting after database or broker failures."""
@@ -158,13 +168,17 @@ class OutboxRelay:
             await asyncio.sleep(self._poll_interval)  # standing by: the lock has no wait-with-timeout
         self.is_active = True
         _logger.info("%s: active", self.name)
-        wake = asyncio.Event()
+        wake = self._wake
         await connection.add_listener(NOTIFY_CHANNEL, lambda *_: wake.set())
         while True:
             wake.clear()
             published = await self.publish_batch(connection)
             if published < self._batch_size:
                 await wait_for_wake_up(wake, within=self._poll_interval)
+
+    def wake_after_commit(self, _session: object) -> None:
+        """A transaction of this process committed outbox rows: publish them now."""
+        self._wake.set()
 
     async def publish_batch(self, connection: asyncpg.Connection) -> int:
         """Publish the oldest batch of rows, wait for the broker's acknowledgement, then delete them."""

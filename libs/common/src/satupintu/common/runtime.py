@@ -85,6 +85,7 @@ class ServiceRuntime:
             name=f"{self.name}-relay",
             metrics=self.metrics,
         )
+        self.outbox.local_relay = self.relay
 
     def consume(
         self,
