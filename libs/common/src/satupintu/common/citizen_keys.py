@@ -8,16 +8,17 @@ reader's private key; values written before sealing existed, in clear, pass thro
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric import rsa
 from faststream.kafka import KafkaBroker
-from sqlalchemy import Column, DateTime, Text, delete, text
+from sqlalchemy import Column, DateTime, Text, delete, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, SQLModel, col
 
 from satupintu.common.broker import DeadLetterProducer
 from satupintu.common.consuming import Invalid, Record, RecordConsumer
@@ -41,12 +42,31 @@ class ReaderKeyRecord(SQLModel, table=True):
     received_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
 
 
-class ReaderKeyRing(KeyRing):
-    """A service's keys, kept in its database as they arrived (wrapped), unwrapped when used."""
+UNWRAPPED_KEYS_KEPT = 4096
+"""How many unwrapped keys a ring keeps in memory (the most recently used): enough for the citizens whose events
+arrive close together, so each key is unwrapped (RSA-OAEP, the costly part) about once."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], private_keys: Mapping[str, rsa.RSAPrivateKey]):
+
+class ReaderKeyRing(KeyRing):
+    """A service's keys, kept in its database as they arrived (wrapped), unwrapped when used.
+
+    The unwrapped keys of recently used citizens stay in memory (at most ``kept``), but only as a shortcut past the
+    unwrapping: every use still reads the key's row, so a key destroyed by any replica (its tombstone reaches one
+    replica of the consumer group, which deletes the row) is no longer served by any, and a replaced wrapping is
+    unwrapped again. The replica that deletes the row also forgets the key at once (:meth:`forget`)."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        private_keys: Mapping[str, rsa.RSAPrivateKey],
+        *,
+        kept: int = UNWRAPPED_KEYS_KEPT,
+    ):
         self._sessions = sessions
         self._private_keys = dict(private_keys)
+        self._kept = kept
+        self._unwrapped: OrderedDict[str, tuple[str, str, CitizenKey]] = OrderedDict()
+        """key id -> (reader, wrapped, the key unwrapped), the least recently used first."""
 
     @property
     def readers(self) -> list[str]:
@@ -68,22 +88,41 @@ class ReaderKeyRing(KeyRing):
 
     async def key(self, key_id: str) -> CitizenKey | None:
         """The citizen key ``key_id``, if it arrived and was not destroyed."""
+        statement = select(col(ReaderKeyRecord.reader), col(ReaderKeyRecord.wrapped)).where(
+            col(ReaderKeyRecord.key_id) == key_id
+        )
         async with self._sessions() as session:
-            found = await session.get(ReaderKeyRecord, key_id)
+            found = (await session.execute(statement)).first()
         if found is None or found.reader not in self._private_keys:
+            self.forget(key_id)
             return None
-        return unwrap(found.key_id, found.wrapped, self._private_keys[found.reader])
+        cached = self._unwrapped.get(key_id)
+        if cached is not None and cached[:2] == (found.reader, found.wrapped):
+            self._unwrapped.move_to_end(key_id)
+            return cached[2]
+        key = unwrap(key_id, found.wrapped, self._private_keys[found.reader])
+        self._unwrapped[key_id] = (found.reader, found.wrapped, key)
+        self._unwrapped.move_to_end(key_id)
+        while len(self._unwrapped) > self._kept:
+            self._unwrapped.popitem(last=False)
+        return key
+
+    def forget(self, key_id: str) -> None:
+        """Drop the unwrapped ``key_id`` from memory (its key was destroyed)."""
+        self._unwrapped.pop(key_id, None)
+
+    def remembers(self, key_id: str) -> bool:
+        """Whether ``key_id`` is held unwrapped in memory (for tests and diagnostics)."""
+        return key_id in self._unwrapped
 
 
 async def open_applicant(ring: ReaderKeyRing | None, applicant: Applicant, *, subject: str) -> Applicant:
     """``applicant`` with its sealed values opened (by their fields ``applicant/<name>``); as it is without a ring."""
     if ring is None:
         return applicant
-    opened = {
-        name: await ring.open(getattr(applicant, name), subject=subject, field=f"applicant/{name}")
-        for name in ("nik", "name", "email", "phone")
-    }
-    return applicant.model_copy(update=opened)
+    names = ("nik", "name", "email", "phone")
+    opened = await ring.open_fields({f"applicant/{name}": getattr(applicant, name) for name in names}, subject=subject)
+    return applicant.model_copy(update={name: opened[f"applicant/{name}"] for name in names})
 
 
 OnDestroyed = Callable[[AsyncSession, str], Awaitable[None]]
@@ -104,11 +143,13 @@ class KeyTopicConsumer(RecordConsumer[KeyChange]):
         metrics: ServiceMetrics | None = None,
         dead_letters: DeadLetterProducer | None = None,
         on_destroyed: OnDestroyed | None = None,
+        ring: ReaderKeyRing | None = None,
     ) -> None:
         super().__init__(name=name, broker=broker, kafka=kafka, metrics=metrics, dead_letters=dead_letters)
         self._sessions = sessions
         self._readers = set(readers)
         self._on_destroyed = on_destroyed
+        self._ring = ring
 
     def read(self, record: Record) -> KeyChange | Invalid:
         """A wrapped key for one of this service's readers, or a tombstone."""
@@ -119,14 +160,24 @@ class KeyTopicConsumer(RecordConsumer[KeyChange]):
         return "key.destroyed" if isinstance(item, KeyDestroyed) or record.value is None else "key.received"
 
     async def apply_together(self, work: Sequence[tuple[Record, KeyChange]]) -> list[bool]:
-        """Keep and delete in order, in one transaction."""
+        """Keep and delete in order, in one transaction (then ``ring`` forgets the destroyed keys)."""
         async with self._sessions() as session, session.begin():
-            return [await self._apply(session, change) for _, change in work]
+            applied = [await self._apply(session, change) for _, change in work]
+        self._forget([change for _, change in work])
+        return applied
 
     async def apply_alone(self, record: Record, item: KeyChange) -> bool:
         """Keep or delete one key."""
         async with self._sessions() as session, session.begin():
-            return await self._apply(session, item)
+            applied = await self._apply(session, item)
+        self._forget([item])
+        return applied
+
+    def _forget(self, changes: Sequence[KeyChange]) -> None:
+        if self._ring is not None:
+            for change in changes:
+                if isinstance(change, KeyDestroyed):
+                    self._ring.forget(change.key_id)
 
     async def _apply(self, session: AsyncSession, change: KeyChange) -> bool:
         if isinstance(change, KeyDestroyed):

@@ -51,19 +51,30 @@ class KeyRing:
         """The citizen key ``key_id``, if it arrived and was not destroyed."""
         raise NotImplementedError
 
-    async def open(self, value: Any, *, subject: str, field: str) -> Any:
-        """The value a sealed ``value`` holds (anything else as it is); :class:`KeyNotHeld` without its key."""
+    async def open(
+        self, value: Any, *, subject: str, field: str, found: dict[str, CitizenKey | None] | None = None
+    ) -> Any:
+        """The value a sealed ``value`` holds (anything else as it is); :class:`KeyNotHeld` without its key.
+        ``found`` keeps the keys looked up for the values opened together, so each is looked up once."""
         if not is_sealed(value):
             return value
         key_id = sealed_key_id(value)
-        key = await self.key(key_id)
+        if found is None or key_id not in found:
+            key = await self.key(key_id)
+            if found is not None:
+                found[key_id] = key
+        else:
+            key = found[key_id]
         if key is None:
             raise KeyNotHeld(f"the key {key_id} of {subject}/{field} is not held (not yet arrived, or destroyed)")
         return open_sealed(value, key, subject=subject, field=field)
 
     async def open_fields(self, values: Mapping[str, Any], *, subject: str) -> dict[str, Any]:
-        """Every value of ``values`` opened (sealed by its field's name)."""
-        return {name: await self.open(value, subject=subject, field=name) for name, value in values.items()}
+        """Every value of ``values`` opened (sealed by its field's name), each key looked up once."""
+        found: dict[str, CitizenKey | None] = {}
+        return {
+            name: await self.open(value, subject=subject, field=name, found=found) for name, value in values.items()
+        }
 
 
 KeyChange = KeyReceived | KeyDestroyed

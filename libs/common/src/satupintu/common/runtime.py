@@ -126,6 +126,9 @@ class ServiceRuntime:
         """Keep the citizens' keys wrapped for ``readers`` as they arrive on their key topics (and delete them on
         their tombstones, with ``on_destroyed`` for what else only that key opens); the ring that opens values with
         them (decision 0016)."""
+        ring = ReaderKeyRing.load(
+            self.sessions, readers, private_keys_dir=private_keys_dir, development_keys_dir=self.settings.auth.keys_dir
+        )
         consumer = KeyTopicConsumer(
             name=f"{self.name}-keys",
             sessions=self.sessions,
@@ -135,15 +138,14 @@ class ServiceRuntime:
             metrics=self.metrics,
             dead_letters=self.dead_letters,
             on_destroyed=on_destroyed,
+            ring=ring,
         )
         consumer.subscribe(
             *[reader_topic(reader) for reader in readers],
             description="Citizens' keys wrapped for this service (a tombstone destroys one): decision 0016.",
         )
         self.consumers.append(consumer)
-        return ReaderKeyRing.load(
-            self.sessions, readers, private_keys_dir=private_keys_dir, development_keys_dir=self.settings.auth.keys_dir
-        )
+        return ring
 
     def on_start(self, hook: Callable[[], None]) -> None:
         """Run ``hook`` when the service starts (its database checked at head), e.g. to spawn a periodic job."""
