@@ -21,6 +21,7 @@ from services.notification.tests.integration.parties import (
 )
 
 from satupintu.common.consumer import EventConsumer
+from satupintu.common.consuming import Invalid
 from satupintu.common.settings import KafkaSettings
 from satupintu.contract.applications import (
     Applicant,
@@ -34,6 +35,7 @@ from satupintu.contract.base import EventPayload
 from satupintu.contract.envelope import Event
 from satupintu.contract.topics import Topic
 from satupintu.contract.verification import ProfileContactReset, VerificationCodeIssued
+from satupintu.devtools.testing.kafka import consumer_record
 from satupintu.devtools.testing.waiting import eventually
 from satupintu.notification.domain import message_id
 from satupintu.notification.handlers import CODES_CONSUMER
@@ -316,6 +318,37 @@ async def test_redelivered_event_sends_nothing_again(
     assert len(outside.gateway.to(international(phone))) == 1
     assert len(outside.portal.about(first.subject)) == 1
     assert [d["attempt_count"] for d in deliveries] == [1, 1, 1]
+
+
+async def test_a_batch_stages_its_messages_once_and_a_later_event_finds_the_contact_its_submission_kept(
+    notification: Notification, outside: Outside, kafka: KafkaSettings
+) -> None:
+    email, phone = f"siti.{uuid.uuid4().hex[:8]}@example.id", unique_phone()
+    first = submitted(email=email, phone=phone)
+    asked = information_requested(first)
+    topic = kafka.topic_name(APPLICATIONS)
+    notifications = consumer(notification)
+    records = [
+        consumer_record(topic, record.value, record.header_list(), key=record.key, offset=offset)
+        for offset, record in enumerate(map(record_of, (first, asked, first)))
+    ]
+    work = []
+    for record in records:
+        item = notifications.read(record)
+        assert item is not None
+        assert not isinstance(item, Invalid)
+        work.append((record, item))
+
+    outcomes = await notifications.apply_together(work)  # one transaction: the contact is written at its end
+    again = await notifications.apply_together(work)  # the whole batch redelivered
+
+    deliveries = await notification.settled(first.subject, count=6)
+    await notification.drained()
+    assert outcomes == [True, True, False]
+    assert again == [False, False, False]
+    assert len(deliveries) == 6
+    assert len(outside.mail.to(email)) == 2
+    assert len(outside.gateway.to(international(phone))) == 2
 
 
 async def test_gateway_answering_503_503_200_gets_three_attempts_and_one_delivery(

@@ -69,6 +69,8 @@ class UnitOfWork:
     event is applied alone)."""
     loaded: dict[str, Any] = field(default_factory=dict)
     """What :meth:`load_for_batch` loaded, shared by the units of one batch."""
+    deferred: dict[str, Callable[[], Awaitable[None]]] = field(default_factory=dict)
+    """What :meth:`before_commit` deferred, shared by the units of one batch."""
 
     async def load_for_batch(
         self, name: str, event: Event[Any], load: Callable[[Sequence[Event[Any]]], Awaitable[LoadedT]]
@@ -81,6 +83,19 @@ class UnitOfWork:
             events = self.batch if any(other is event for other in self.batch) else (event,)
             self.loaded[name] = await load(events)
         return cast(LoadedT, self.loaded[name])
+
+    def before_commit(self, name: str, write: Callable[[], Awaitable[None]]) -> None:
+        """Run ``write`` once, after the last handler of ``event``'s batch (or of the event applied alone) and before
+        the transaction commits: e.g. one multi-row insert of what every event of the batch collected (kept in
+        :attr:`loaded`). Only the first ``write`` under a name runs; a handler that reads what it deferred looks in
+        what it collected, since the database does not hold it yet."""
+        self.deferred.setdefault(name, write)
+
+    async def write_deferred(self) -> None:
+        """Run what :meth:`before_commit` deferred, in order, once (the consumer does, before committing)."""
+        while self.deferred:
+            write = self.deferred.pop(next(iter(self.deferred)))
+            await write()
 
     async def emit(self, *events: Event[Any]) -> None:
         """Emit ``events``; they are published only if the transaction commits."""
@@ -175,6 +190,8 @@ class EventConsumer(RecordConsumer[EventWork]):
             new = await record_new(session, self.name, [(event.id, event.type) for event in to_apply])
             batch = [event for event in to_apply if event.id in new]
             loaded: dict[str, Any] = {}
+            deferred: dict[str, Callable[[], Awaitable[None]]] = {}
+            unit: UnitOfWork | None = None
             for record, (handler, event) in work:
                 if record.key in waiting:
                     await park(session, self.name, record, BEHIND_PARKED, utc_now())
@@ -189,10 +206,14 @@ class EventConsumer(RecordConsumer[EventWork]):
                     bind_event_context(event.correlation_id or event.id, event.subject),
                     span(f"consume {event.type}", SpanKind.CONSUMER, event.traceparent, consumer=self.name),
                 ):
-                    unit = UnitOfWork(session, self._outbox, record.topic, batch=batch, loaded=loaded)
+                    unit = UnitOfWork(
+                        session, self._outbox, record.topic, batch=batch, loaded=loaded, deferred=deferred
+                    )
                     await handler(unit, event)
                     emitted = emitted or bool(unit.emitted)
                 fault_point(f"{self.name}.{event.type}.before_commit")
+            if unit is not None:
+                await unit.write_deferred()
             if emitted:
                 await self._outbox.wake_relay(session)
         return outcomes
@@ -207,6 +228,7 @@ class EventConsumer(RecordConsumer[EventWork]):
                 return False
             unit = UnitOfWork(session, self._outbox, record.topic)
             await handler(unit, event)
+            await unit.write_deferred()
             if unit.emitted:
                 await self._outbox.wake_relay(session)
             fault_point(f"{self.name}.{event.type}.before_commit")

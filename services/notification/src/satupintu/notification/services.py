@@ -7,9 +7,9 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -55,6 +55,8 @@ ESCALATION_CAUSE = ":escalation"
 """Appended to a breach event's id for its escalation's messages (the citizen's message about the same event keeps
 the plain id, so each has its own message id on a shared channel)."""
 COMPLAINT_CONTACT_CONTEXT = "notification.complaint_contacts:"
+STAGED = "notification.staged"
+"""Where a batch's staged contacts and deliveries wait in :attr:`UnitOfWork.loaded` for their one write."""
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,32 @@ class PlannedMessage:
     message: RenderedMessage
 
 
+@dataclass
+class Staged:
+    """The contacts and deliveries the events of one batch (or one event applied alone) stage, written in one
+    statement each just before the transaction commits; the first of each key wins, as in the database."""
+
+    contacts: dict[str, ContactRecord] = field(default_factory=dict)
+    deliveries: dict[tuple[str, str], DeliveryRecord] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, uow: UnitOfWork) -> Staged:
+        """What ``uow``'s batch stages so far (the first to ask arranges the write before commit)."""
+        staged = uow.loaded.get(STAGED)
+        if staged is None:
+            staged = uow.loaded[STAGED] = cls()
+            uow.before_commit(STAGED, lambda: staged.write(DeliveryRepository(uow.session)))
+        return cast(Staged, staged)
+
+    async def write(self, repository: DeliveryRepository) -> None:
+        """Insert the contacts and deliveries, none twice: what the database already holds (a redelivered event
+        under another id, a second submission of an application) is kept, not replaced."""
+        await repository.add_contacts(list(self.contacts.values()))
+        added = await repository.add_deliveries(list(self.deliveries.values()))
+        for key in self.deliveries.keys() - added:
+            _logger.info("message about %s on %s already staged", *key)
+
+
 class NotificationService:
     """Stages the messages each lifecycle event calls for: to the applicant on their channels, to webhook
     subscribers; and one-time codes on request."""
@@ -123,7 +151,7 @@ class NotificationService:
 
     async def on_lifecycle_event(self, uow: UnitOfWork, event: Event[Any]) -> None:
         """Stage what the applicant and the webhook subscribers are told about ``event``."""
-        repository = DeliveryRepository(uow.session)
+        staged = Staged.of(uow)
         application_id: str = event.payload.application_id
         contact: Contact | None
         key_id: str | None = None
@@ -132,9 +160,9 @@ class NotificationService:
             key_id = sealed_key_id(submitted.applicant.nik) if is_sealed(submitted.applicant.nik) else None
             applicant = await open_applicant(self._keys, submitted.applicant, subject=application_id)
             contact = Contact.of_applicant(applicant, submitted.tracking_code, submitted.service_code)
-            await repository.add_contact(self._contact_record(application_id, contact, key_id))
+            staged.contacts.setdefault(application_id, self._contact_record(application_id, contact, key_id))
         else:
-            contact, key_id = await self._contact(repository, application_id)
+            contact, key_id = await self._contact(DeliveryRepository(uow.session), staged, application_id)
         planned: list[PlannedMessage] = []
         if contact is None:
             _logger.warning(
@@ -148,7 +176,7 @@ class NotificationService:
         cause = Cause(
             event.id, application_id, event.correlation_id or event.id, current_traceparent() or event.traceparent
         )
-        await self._stage(repository, cause, planned, key_id)
+        self._stage(staged, cause, planned, key_id)
 
     async def on_application_sla_breached(self, uow: UnitOfWork, event: Event[ApplicationSlaBreached]) -> None:
         """An application is late: the applicant is told (with an apology and a new date), and so is the
@@ -179,7 +207,7 @@ class NotificationService:
             current_traceparent() or event.traceparent,
         )
         planned = [PlannedMessage(recipient, template, ESCALATION_LANGUAGE, message) for recipient in recipients]
-        await self._stage(DeliveryRepository(uow.session), cause, planned, key_id=None)
+        self._stage(Staged.of(uow), cause, planned, key_id=None)
 
     async def on_complaint_event(self, uow: UnitOfWork, event: Event[Any]) -> None:
         """Tell the complainant, on the contact they filed with (if any) and in their language, of their complaint's
@@ -367,9 +395,7 @@ class NotificationService:
             if not self._console_fallback:
                 raise RejectEvent(f"the {channel} channel is not configured")
             recipient = Recipient(ChannelKind.CONSOLE.value, recipient.masked)
-        await self._stage(
-            DeliveryRepository(uow.session), cause, [PlannedMessage(recipient, template, language, message)], key_id
-        )
+        self._stage(Staged.of(uow), cause, [PlannedMessage(recipient, template, language, message)], key_id)
         return message_id(cause.event_id, recipient.channel)
 
     def _webhook_messages(self, event: Event[Any], language: str) -> list[PlannedMessage]:
@@ -392,14 +418,13 @@ class NotificationService:
             planned.append(PlannedMessage(Recipient(channel, subscriber.name), event.type, language, message))
         return planned
 
-    async def _stage(
-        self, repository: DeliveryRepository, cause: Cause, planned: Sequence[PlannedMessage], key_id: str | None
-    ) -> None:
+    def _stage(self, staged: Staged, cause: Cause, planned: Sequence[PlannedMessage], key_id: str | None) -> None:
         now = self._clock()
         for item in planned:
             channel = item.recipient.channel
             stable_id = message_id(cause.event_id, channel)
-            added = await repository.add_delivery(
+            staged.deliveries.setdefault(
+                (cause.event_id, channel),
                 DeliveryRecord(
                     cause_event_id=cause.event_id,
                     channel=channel,
@@ -418,10 +443,8 @@ class NotificationService:
                     correlation_id=cause.correlation_id,
                     traceparent=cause.traceparent,
                     created_at=now,
-                )
+                ),
             )
-            if not added:
-                _logger.info("message %s about %s on %s already staged", stable_id, cause.event_id, channel)
 
     def _contact_record(self, application_id: str, contact: Contact, key_id: str | None) -> ContactRecord:
         details = {
@@ -441,9 +464,12 @@ class NotificationService:
             created_at=self._clock(),
         )
 
-    async def _contact(self, repository: DeliveryRepository, application_id: str) -> tuple[Contact | None, str | None]:
-        """The applicant's contact kept for ``application_id`` and the citizen key it came sealed with."""
-        record = await repository.contact(application_id)
+    async def _contact(
+        self, repository: DeliveryRepository, staged: Staged, application_id: str
+    ) -> tuple[Contact | None, str | None]:
+        """The applicant's contact kept for ``application_id`` (or staged by an earlier event of the batch) and the
+        citizen key it came sealed with."""
+        record = await repository.contact(application_id) or staged.contacts.get(application_id)
         if record is None:
             return None, None
         details = json.loads(self._cipher.decrypt(record.details_ciphertext, CONTACT_CONTEXT + application_id))

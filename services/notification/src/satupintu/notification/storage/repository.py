@@ -28,14 +28,12 @@ class DeliveryRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def add_contact(self, contact: ContactRecord) -> None:
-        """Keep an applicant's contact details, unless the application's are already kept."""
-        statement = (
-            insert(ContactRecord)
-            .values(**contact.model_dump())
-            .on_conflict_do_nothing(index_elements=["application_id"])
-        )
-        await self._session.execute(statement)
+    async def add_contacts(self, contacts: Sequence[ContactRecord]) -> None:
+        """Keep applicants' contact details in one statement, each unless its application's are already kept."""
+        if not contacts:
+            return
+        statement = insert(ContactRecord).on_conflict_do_nothing(index_elements=["application_id"])
+        await self._session.execute(statement, [contact.model_dump() for contact in contacts])
 
     async def contact(self, application_id: str) -> ContactRecord | None:
         """The contact details kept for ``application_id``, if any."""
@@ -54,15 +52,18 @@ class DeliveryRepository:
         """Where the complainant of ``complaint_id`` is answered, if they gave a contact."""
         return await self._session.get(ComplaintContactRecord, complaint_id)
 
-    async def add_delivery(self, delivery: DeliveryRecord) -> bool:
-        """Stage a new delivery unless one exists for its event and channel; whether it was added."""
+    async def add_deliveries(self, deliveries: Sequence[DeliveryRecord]) -> set[tuple[str, str]]:
+        """Stage new deliveries in one statement, each unless one exists for its event and channel; the ``(cause
+        event id, channel)`` of those added."""
+        if not deliveries:
+            return set()
         statement = (
             insert(DeliveryRecord)
-            .values(**delivery.model_dump())
             .on_conflict_do_nothing(index_elements=["cause_event_id", "channel"])
-            .returning(col(DeliveryRecord.message_id))
+            .returning(col(DeliveryRecord.cause_event_id), col(DeliveryRecord.channel))
         )
-        return (await self._session.execute(statement)).first() is not None
+        rows = await self._session.execute(statement, [delivery.model_dump() for delivery in deliveries])
+        return {(row.cause_event_id, row.channel) for row in rows}
 
     async def erase(self, key_id: str) -> tuple[int, int]:
         """Forget what only the citizen key ``key_id`` sealed (an erasure): their contacts are deleted, their
