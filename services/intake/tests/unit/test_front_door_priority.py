@@ -15,6 +15,6 @@ def test_the_front_door_keeps_normal_priority_and_the_back_office_defaults_lower
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     assert IntakeSettings().cpu_niceness == 0
-    assert ServiceSettings().cpu_niceness == 10
+    assert ServiceSettings().cpu_niceness == 19
     monkeypatch.setenv("INTAKE_CPU_NICENESS", "5")
     assert IntakeSettings().cpu_niceness == 5

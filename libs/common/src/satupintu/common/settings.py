@@ -262,12 +262,12 @@ class ServiceSettings(BaseSettings):
         ),
     )
     cpu_niceness: int = Field(
-        default=10,
+        default=19,
         ge=0,
         le=19,
         description=(
             "The process's CPU niceness (0 to 19): on a machine the services share, the front door (intake, 0) "
-            "gets the cores first while a burst lasts and the back office (the others, 10) consumes behind it in "
+            "gets the cores first while a burst lasts and the back office (the others, 19) consumes behind it in "
             "bigger batches, catching up after (docs/decisions/0037-the-front-door-first.md). It only lowers "
             "priority; in Kubernetes each pod's CPU request does this instead."
         ),
