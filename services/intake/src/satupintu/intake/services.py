@@ -202,7 +202,6 @@ class ApplicationService:
             await refer_to_documents(self._documents, session, request.documents, now)
             record = self._record(accepted, service, request, data, now)
             record.reused_fields = sorted(reused)
-            repository.add(record)
             if own and reused and identified is not None:
                 await self._access.record(
                     session,
@@ -215,6 +214,9 @@ class ApplicationService:
                 )
             key = await self._keys.key_for(session, record.nik_hash, now)
             await self._keys.share(session, key, readers_of(service), now)
+            # Added after the key's statements, so it is flushed once with the event at commit, not autoflushed
+            # before each of them.
+            repository.add(record)
             event = self._event(
                 accepted,
                 service,
