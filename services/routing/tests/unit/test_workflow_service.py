@@ -4,6 +4,7 @@ puts the domain's events in the outbox, caused by the event handled; what is no 
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
@@ -28,8 +29,8 @@ class FakeWorkflows:
         self.saved: list[tuple[str, str | None]] = []
         self.early: dict[str, EarlyPaymentRecord] = {}
 
-    async def exists(self, application_id: str) -> bool:
-        return application_id in self.stored
+    async def existing(self, application_ids: Sequence[str]) -> set[str]:
+        return {application_id for application_id in application_ids if application_id in self.stored}
 
     async def get(self, application_id: str) -> Workflow | None:
         return self.stored.get(application_id)

@@ -4,6 +4,7 @@ task, due dates, outputs and a timeline. Applied once per event (inbox); unknown
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from satupintu.common.consumer import UnitOfWork
@@ -30,12 +31,46 @@ from satupintu.intake.storage.tables import ApplicationRecord, TaskStatusRecord,
 
 _logger = logging.getLogger(__name__)
 
+LIFECYCLE = (
+    ApplicationStageStarted,
+    ApplicationTaskUpdated,
+    ApplicationInformationRequested,
+    ApplicationInformationProvided,
+    ApplicationCompleted,
+    ApplicationRejected,
+    ApplicationSlaBreached,
+    ApplicationCancelled,
+)
+"""The events the projection applies, each about the application that is its subject."""
+APPLICATIONS = "intake.status.applications"
+"""What :meth:`UnitOfWork.load_for_batch` keeps under this name: the applications of the batch's lifecycle events
+(None for one intake does not know), locked; the projection changes them but adds or removes none."""
+TASKS = "intake.status.tasks"
+"""And under this one: which of the tasks the batch's stages start the projection has (those it adds join it)."""
+
+
+async def _load_applications(uow: UnitOfWork, events: Sequence[Event[Any]]) -> dict[str, ApplicationRecord | None]:
+    subjects = dict.fromkeys(event.subject for event in events if isinstance(event.payload, LIFECYCLE))
+    return await StatusRepository(uow.session).applications(list(subjects))
+
+
+async def _load_tasks(uow: UnitOfWork, events: Sequence[Event[Any]]) -> set[str]:
+    started = [event.payload for event in events if isinstance(event.payload, ApplicationStageStarted)]
+    return await StatusRepository(uow.session).existing_tasks(
+        [task.task_id for stage in started for task in stage.tasks]
+    )
+
 
 class StatusProjection:
     """Keeps each application's public state and timeline from routing's lifecycle events."""
 
     async def _application(self, uow: UnitOfWork, event: Event[Any]) -> ApplicationRecord | None:
-        application = await StatusRepository(uow.session).application(event.subject)
+        """The event's application, locked: the batch's applications are read in one query."""
+        applications = await uow.load_for_batch(APPLICATIONS, event, lambda events: _load_applications(uow, events))
+        if event.subject in applications:
+            application = applications[event.subject]
+        else:  # not among those loaded (an event applied alone not of the lifecycle): on its own
+            application = await StatusRepository(uow.session).application(event.subject)
         if application is None:
             _logger.info("ignoring %s for an application intake does not know", event.type)
         return application
@@ -63,8 +98,10 @@ class StatusProjection:
         application.stage_count = started.stage_count
         application.updated_at = event.time
         repository = StatusRepository(uow.session)
+        known = await uow.load_for_batch(TASKS, event, lambda events: _load_tasks(uow, events))
         for task in started.tasks:
-            if await repository.task(task.task_id) is None:
+            if task.task_id not in known:
+                known.add(task.task_id)
                 repository.add(
                     TaskStatusRecord(
                         task_id=task.task_id,

@@ -50,13 +50,21 @@ __all__ = [
 SOURCE = event_source("routing")
 ACTOR = "service:routing"
 _logger = logging.getLogger(__name__)
+WITH_WORKFLOW = "routing.applications_with_workflow"
+"""What :meth:`UnitOfWork.load_for_batch` keeps under this name: the batch's submitted applications that have a
+workflow."""
+
+
+def submitted_applications(events: Sequence[Event[Any]]) -> list[str]:
+    """The applications of the ``application.submitted`` events among ``events``."""
+    return [event.payload.application_id for event in events if isinstance(event.payload, ApplicationSubmitted)]
 
 
 class Workflows(Protocol):
     """Where the use cases find and keep workflows, within the transaction of the event they handle."""
 
-    async def exists(self, application_id: str) -> bool:
-        """Whether ``application_id`` has a stored workflow."""
+    async def existing(self, application_ids: Sequence[str]) -> set[str]:
+        """Which of ``application_ids`` have a stored workflow."""
 
     async def get(self, application_id: str) -> Workflow | None:
         """The workflow of ``application_id`` with its tasks, locked for the transaction."""
@@ -108,7 +116,13 @@ class WorkflowService:
         if service is None:
             raise RejectEvent(f"unknown service {submitted.service_code!r}")
         workflows = self._workflows(uow)
-        if await workflows.exists(submitted.application_id):
+
+        async def with_workflow(events: Sequence[Event[Any]]) -> set[str]:
+            return await workflows.existing(submitted_applications(events))
+
+        # one query for the batch's submissions; a workflow created here is added, so a later duplicate sees it
+        known = await uow.load_for_batch(WITH_WORKFLOW, event, with_workflow)
+        if submitted.application_id in known:
             return
         now = self._clock()
         # a payment can come before its submission only for a service with a fee: skip the locked lookup otherwise
@@ -124,6 +138,7 @@ class WorkflowService:
         if early is not None and early.expired_at is not None:
             events += workflow.expire_payment(expired_at=early.expired_at, now=now)
         workflows.add(workflow, service)
+        known.add(submitted.application_id)
         await self._emit(uow, event, events)
 
     async def on_payment_confirmed(self, uow: UnitOfWork, event: Event[PaymentConfirmed]) -> None:

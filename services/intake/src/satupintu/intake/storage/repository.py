@@ -88,9 +88,8 @@ class StatusRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def application(self, application_id: str) -> ApplicationRecord | None:
-        """The application, locked for this transaction (events of one application apply one at a time); read
-        once per transaction, however many of a batch's events are about it."""
+    def _locked(self) -> dict[str, ApplicationRecord]:
+        """The applications locked in this transaction, by id."""
         transaction = self._session.get_transaction()
         held, locked = cast(
             "tuple[object, dict[str, ApplicationRecord]]", self._session.info.get("locked_applications", (None, {}))
@@ -98,6 +97,12 @@ class StatusRepository:
         if held is not transaction:  # a lock taken in an earlier transaction of this session is gone
             locked = {}
             self._session.info["locked_applications"] = (transaction, locked)
+        return locked
+
+    async def application(self, application_id: str) -> ApplicationRecord | None:
+        """The application, locked for this transaction (events of one application apply one at a time); read
+        once per transaction, however many of a batch's events are about it."""
+        locked = self._locked()
         if application_id in locked:
             return locked[application_id]
         statement = select(ApplicationRecord).where(ApplicationRecord.id == application_id).with_for_update()
@@ -106,9 +111,32 @@ class StatusRepository:
             locked[application_id] = application
         return application
 
+    async def applications(self, application_ids: Collection[str]) -> dict[str, ApplicationRecord | None]:
+        """Each of ``application_ids`` (None for one intake does not know), locked for this transaction as
+        :meth:`application` locks one: those not locked yet in one query (in id order)."""
+        locked = self._locked()
+        wanted = sorted(set(application_ids) - locked.keys())
+        if wanted:
+            statement = (
+                select(ApplicationRecord)
+                .where(col(ApplicationRecord.id).in_(wanted))
+                .order_by(col(ApplicationRecord.id))
+                .with_for_update()
+            )
+            for application in (await self._session.execute(statement)).scalars():
+                locked[application.id] = application
+        return {application_id: locked.get(application_id) for application_id in application_ids}
+
     async def task(self, task_id: str) -> TaskStatusRecord | None:
         """A task of the projection."""
         return await self._session.get(TaskStatusRecord, task_id)
+
+    async def existing_tasks(self, task_ids: Collection[str]) -> set[str]:
+        """Which of ``task_ids`` the projection has, in one query."""
+        if not task_ids:
+            return set()
+        statement = select(TaskStatusRecord.task_id).where(col(TaskStatusRecord.task_id).in_(list(task_ids)))
+        return set((await self._session.execute(statement)).scalars().all())
 
     def add(self, *records: TaskStatusRecord | TimelineEntry) -> None:
         """Stage new rows."""

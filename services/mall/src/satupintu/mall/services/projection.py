@@ -5,8 +5,9 @@ the consent ledger."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Literal
+from typing import Any, Literal
 
 from satupintu.common.catalogue import Catalogue
 from satupintu.common.consumer import RejectEvent, UnitOfWork
@@ -27,6 +28,13 @@ from satupintu.mall.services.queue import QueueService
 from satupintu.mall.services.survey import SurveyService
 from satupintu.mall.storage.repository import ApplicationRepository, TicketRepository
 from satupintu.mall.storage.tables import ApplicationRecord
+
+KNOWN = "mall.known_applications"
+"""What :meth:`UnitOfWork.load_for_batch` keeps under this name: the batch's submitted applications the mall has."""
+
+
+def _submitted_applications(events: Sequence[Event[Any]]) -> list[str]:
+    return [event.payload.application_id for event in events if isinstance(event.payload, ApplicationSubmitted)]
 
 
 class ApplicationProjection:
@@ -61,7 +69,13 @@ class ApplicationProjection:
         if service is None:
             raise RejectEvent(f"unknown service {submitted.service_code!r}")
         repository = ApplicationRepository(uow.session)
-        if await repository.get(submitted.application_id) is not None:
+
+        async def known_of(events: Sequence[Event[Any]]) -> set[str]:
+            return await repository.known(_submitted_applications(events))
+
+        # one query for the batch's submissions; one added here joins it, so a later duplicate in the batch sees it
+        known = await uow.load_for_batch(KNOWN, event, known_of)
+        if submitted.application_id in known:
             return
         application = ApplicationRecord(
             application_id=submitted.application_id,
@@ -78,6 +92,8 @@ class ApplicationProjection:
         )
         repository.add(application)
         await repository.flush()
+        known.add(submitted.application_id)
+        # per submission still: a write, and a ticket a clerk links after the batch began must be linked too
         await TicketRepository(uow.session).link_pending(submitted.tracking_code, submitted.application_id)
         if submitted.ticket_id is not None and self._queue is not None:
             await uow.emit(

@@ -103,6 +103,15 @@ class ApplicationRepository(_Repository):
             statement = statement.with_for_update()
         return (await self._session.execute(statement)).scalar_one_or_none()
 
+    async def known(self, application_ids: Sequence[str]) -> set[str]:
+        """Which of ``application_ids`` the mall has seen, in one query."""
+        if not application_ids:
+            return set()
+        statement = select(ApplicationRecord.application_id).where(
+            col(ApplicationRecord.application_id).in_(list(application_ids))
+        )
+        return set((await self._session.execute(statement)).scalars().all())
+
     async def by_tracking_code(self, tracking_code: str) -> ApplicationRecord | None:
         """The application with ``tracking_code``."""
         statement = select(ApplicationRecord).where(ApplicationRecord.tracking_code == tracking_code)

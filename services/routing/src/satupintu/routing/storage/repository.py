@@ -52,12 +52,17 @@ class WorkflowRepository:
         )
         return (await self._session.execute(statement)).scalars().all()
 
-    async def has_workflow(self, application_id: str) -> bool:
-        """Whether ``application_id`` has a stored workflow; rows staged in this transaction are not written first
-        (a batch's new workflows are inserted together at commit; a duplicate among them fails that insert)."""
-        statement = select(WorkflowRecord.application_id).where(WorkflowRecord.application_id == application_id)
+    async def with_workflow(self, application_ids: Sequence[str]) -> set[str]:
+        """Which of ``application_ids`` have a stored workflow, in one query; rows staged in this transaction are
+        not written first (a batch's new workflows are inserted together at commit; the caller keeps track of
+        those it added)."""
+        if not application_ids:
+            return set()
+        statement = select(WorkflowRecord.application_id).where(
+            col(WorkflowRecord.application_id).in_(list(application_ids))
+        )
         with self._session.no_autoflush:
-            return (await self._session.execute(statement)).first() is not None
+            return set((await self._session.execute(statement)).scalars().all())
 
     async def early_payment(self, application_id: str) -> EarlyPaymentRecord | None:
         """What was recorded of ``application_id``'s payment before its workflow existed, locked for the
@@ -134,9 +139,10 @@ class SqlWorkflows:
         self._cipher = cipher
         self._rows: dict[str, tuple[WorkflowRecord, dict[str, TaskRecord]]] = {}
 
-    async def exists(self, application_id: str) -> bool:
-        """Whether ``application_id`` has a stored workflow (see :meth:`WorkflowRepository.has_workflow`)."""
-        return await self._repository.has_workflow(application_id)
+    async def existing(self, application_ids: Sequence[str]) -> set[str]:
+        """Which of ``application_ids`` have a stored workflow, in one query (see
+        :meth:`WorkflowRepository.with_workflow`)."""
+        return await self._repository.with_workflow(application_ids)
 
     async def get(self, application_id: str) -> Workflow | None:
         """The workflow of ``application_id`` with its tasks (oldest stage first), locked for the transaction."""
