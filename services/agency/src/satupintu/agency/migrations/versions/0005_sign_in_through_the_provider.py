@@ -18,6 +18,10 @@ branch_labels = None
 depends_on = None
 dropped_tables = ("officers",)
 """Dropped on purpose, rows and all: officers' passwords, which the provider keeps now."""
+contract_step = (
+    "officers held the desk's own passwords, which the provider keeps now (decision 0023); not a clean contract step: "
+    "the release that stopped reading officers is this one, so desk pages were down while it rolled out (see above)"
+)
 
 
 def upgrade() -> None:
