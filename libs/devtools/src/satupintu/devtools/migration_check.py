@@ -20,6 +20,7 @@ from pathlib import Path
 
 MARKER = "contract_step"
 """The module-level name whose non-blank string says why a revision's destructive operations are safe."""
+SHARED_STEPS = "satupintu.common.migration_steps"
 SCHEMA_ENTRY_POINTS = "satupintu.schemas"  # satupintu.common.migrations.SCHEMA_ENTRY_POINTS, without its imports
 
 _DESTRUCTIVE_SQL = (
@@ -79,9 +80,18 @@ def service_revisions() -> dict[str, list[Path]]:
     return revisions
 
 
+def shared_steps() -> Path:
+    """``satupintu.common.migration_steps``: the frozen steps every service's revisions call, read like a revision."""
+    spec = find_spec(SHARED_STEPS)
+    if spec is None or spec.origin is None:
+        raise LookupError(f"{SHARED_STEPS} is not found")
+    return Path(spec.origin)
+
+
 def refusals_in_services() -> list[Refusal]:
-    """The refusals of every service's revisions."""
-    return [refusal for paths in service_revisions().values() for path in paths for refusal in refusals_in(path)]
+    """The refusals of every service's revisions and of the shared steps they call."""
+    paths = [*(path for paths in service_revisions().values() for path in paths), shared_steps()]
+    return [refusal for path in paths for refusal in refusals_in(path)]
 
 
 def main() -> int:
