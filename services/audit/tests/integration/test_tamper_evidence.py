@@ -37,6 +37,9 @@ async def tampered_audit(
 
 
 async def export_to(audit: RunningAudit, path: Path, **filters: str) -> None:
+    """An export holding every entry so far: a checkpoint first, as an export ends at the latest checkpoint."""
+    taken = await audit.client.post("/audit/checkpoints", headers=audit.auditor())
+    assert taken.status_code == 201, taken.text
     answer = await audit.client.get("/audit/export", params=filters, headers=audit.auditor())
     assert answer.status_code == 200, answer.text
     assert answer.headers["content-type"].startswith("application/jsonl")

@@ -35,7 +35,12 @@ class AuditSettings(ServiceSettings):
         description="The OpenID Connect provider auditors sign in to the pages through (`OIDC_*`).",
     )
     checkpoint_interval_seconds: float = Field(
-        default=60.0, gt=0, description="How often a signed checkpoint is taken (when the log has grown)."
+        default=60.0,
+        gt=0,
+        description=(
+            "How often a signed checkpoint is taken (when the log has grown). Reads take none of their own: exports "
+            "and inclusion proofs use the latest."
+        ),
     )
     checkpoint_key_path: Annotated[Path | None, Secret()] = Field(
         default=None,

@@ -71,6 +71,13 @@ class CheckpointRead(BaseModel):
         return cls.of(checkpoint) if checkpoint is not None else None
 
 
+class CheckpointPageRead(BaseModel):
+    """One page of past checkpoints, newest (largest tree) first."""
+
+    items: list[CheckpointRead] = Field(description="The checkpoints, largest tree first.")
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next (older) page; null on the last page.")
+
+
 class InclusionProofRead(BaseModel):
     """That an entry is in the tree of `tree_size` entries (RFC 6962 audit path)."""
 

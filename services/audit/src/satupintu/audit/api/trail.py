@@ -12,6 +12,7 @@ from satupintu.audit.api import dependencies
 from satupintu.audit.api.access import PERSONAL_PARAMETER, auditor, requested_resource
 from satupintu.audit.domain import EventFilters
 from satupintu.audit.schemas import (
+    CheckpointPageRead,
     CheckpointRead,
     ConsistencyProofRead,
     EntryPageRead,
@@ -81,6 +82,21 @@ async def search_events(
     return EntryPageRead(items=[EntryRead.of(entry) for entry in page.entries], next_cursor=page.next_cursor)
 
 
+@router.get(
+    "/entries/{seq}",
+    summary="One entry by its sequence number",
+    responses={404: {"description": "The log has no such entry (yet).", "content": {"application/problem+json": {}}}},
+)
+async def entry(
+    seq: Annotated[int, Path(ge=1, le=MAX_SEQ, description="The entry's sequence number.")],
+    request: Request,
+    principal: Auditor,
+) -> EntryRead:
+    """Entry ``seq`` with the hashes that chain it; 404 (problem+json) when the log has no such entry."""
+    found = await dependencies.queries(request).entry(principal, seq, requested_resource(request))
+    return EntryRead.of(found)
+
+
 @router.get("/applications/{application_id}", summary="One application's timeline across agencies")
 async def application_timeline(application_id: str, request: Request, principal: Auditor) -> TimelineRead:
     """Everything about one application: its events at every agency, dead letters and who looked at it."""
@@ -89,6 +105,25 @@ async def application_timeline(application_id: str, request: Request, principal:
         application_id=application_id,
         agencies=sorted({entry.agency for entry in entries if entry.agency}),
         entries=[EntryRead.of(entry) for entry in entries],
+    )
+
+
+@router.get("/checkpoints", summary="Past signed checkpoints, newest first, one page at a time")
+async def list_checkpoints(
+    request: Request,
+    principal: Auditor,
+    cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page.")] = None,
+    limit: Annotated[
+        int | None, Query(ge=1, le=1000, description="Checkpoints per page (default AUDIT_PAGE_SIZE).")
+    ] = None,
+) -> CheckpointPageRead:
+    """Every signed checkpoint taken, the largest tree first; follow `next_cursor` for older ones."""
+    context = dependencies.context(request)
+    page = await context.queries.checkpoints(
+        principal, cursor, limit or context.settings.page_size, requested_resource(request)
+    )
+    return CheckpointPageRead(
+        items=[CheckpointRead.of(checkpoint) for checkpoint in page.checkpoints], next_cursor=page.next_cursor
     )
 
 
@@ -184,7 +219,7 @@ async def verify(request: Request, principal: Auditor) -> VerificationRead:
     responses={200: {"content": {"application/jsonl": {}}}},
 )
 async def export(request: Request, principal: Auditor, filters: Filters) -> StreamingResponse:
-    """The matching entries with their inclusion proofs in a checkpoint taken now, for
+    """The matching entries up to the latest checkpoint, with their inclusion proofs in it, for
     ``satupintu-audit-verify EXPORT.jsonl --public-key KEY.pem``."""
     lines = await dependencies.queries(request).export(principal, filters, requested_resource(request))
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")

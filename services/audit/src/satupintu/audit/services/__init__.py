@@ -3,13 +3,20 @@ hash-chained, in the Merkle tree), take signed checkpoints (:mod:`.checkpoints`)
 proofs, verification and exports (:mod:`.queries`), each recorded as ``access.recorded``."""
 
 from satupintu.audit.services.checkpoints import CheckpointService
-from satupintu.audit.services.queries import AuditQueries, ConsistencyProof, EntryPage, InclusionProof
+from satupintu.audit.services.queries import (
+    AuditQueries,
+    CheckpointPage,
+    ConsistencyProof,
+    EntryPage,
+    InclusionProof,
+)
 from satupintu.audit.services.trail import AuditService
 from satupintu.audit.services.verification import Verification
 
 __all__ = [
     "AuditQueries",
     "AuditService",
+    "CheckpointPage",
     "CheckpointService",
     "ConsistencyProof",
     "EntryPage",

@@ -1,4 +1,7 @@
-"""Signed checkpoints of the trail's Merkle tree: taken every interval while the log grows, and on demand."""
+"""Signed checkpoints of the trail's Merkle tree: taken every interval while the log grows, and on demand. Reads
+(exports, inclusion proofs) use the latest one and take none of their own, unless the latest does not cover what
+they must show: every read is itself logged (``access.recorded``), so a read that checkpointed "the log now" would
+sign a new checkpoint on nearly every request."""
 
 from __future__ import annotations
 
@@ -50,6 +53,17 @@ class CheckpointService:
             if existing is None:
                 raise RuntimeError(f"the checkpoint of {size} entries vanished")
             return existing
+
+    async def latest(self) -> CheckpointRecord:
+        """The latest checkpoint; one is taken only when none has been yet."""
+        async with self._sessions() as session, session.begin():
+            latest = await AuditRepository(session).latest_checkpoint()
+        return latest if latest is not None else await self.take()
+
+    async def covering(self, seq: int) -> CheckpointRecord:
+        """The latest checkpoint if it covers entry ``seq``; else a new one (the entry is newer than the latest)."""
+        latest = await self.latest()
+        return latest if latest.tree_size >= seq else await self.take()
 
     async def run(self, interval: float) -> None:
         """Take a checkpoint every ``interval`` seconds until cancelled."""

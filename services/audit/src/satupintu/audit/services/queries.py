@@ -51,6 +51,14 @@ class EntryPage:
 
 
 @dataclass(frozen=True)
+class CheckpointPage:
+    """One page of past checkpoints, largest tree first, and the cursor of the next (None on the last page)."""
+
+    checkpoints: Sequence[CheckpointRecord]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True)
 class InclusionProof:
     """Where an entry sits in the tree of ``tree_size`` entries, and the path to its root."""
 
@@ -117,6 +125,15 @@ class AuditQueries:
         page = entries[:limit]
         return EntryPage(page, encode_cursor(page[-1].seq) if len(entries) > limit else None)
 
+    async def entry(self, principal: Principal, seq: int, resource: str) -> AuditEntry:
+        """The entry at ``seq`` (recorded against its application, when it has one)."""
+        async with self._sessions() as session, session.begin():
+            entry = await AuditRepository(session).entry(seq)
+            await self._record(session, principal, resource, "read", entry.application_id if entry else None)
+        if entry is None:
+            raise AuditNotFound(f"The log has no entry {seq}.")
+        return entry
+
     async def timeline(self, principal: Principal, application_id: str, resource: str) -> list[AuditEntry]:
         """Everything about one application across agencies: causes before effects, each topic in its order."""
         async with self._sessions() as session, session.begin():
@@ -135,6 +152,15 @@ class AuditQueries:
             raise AuditNotFound("No checkpoint has been taken yet; ask for one with POST /audit/checkpoints.")
         return latest
 
+    async def checkpoints(self, principal: Principal, cursor: str | None, limit: int, resource: str) -> CheckpointPage:
+        """Past checkpoints, largest tree (newest) first, one page at a time."""
+        before = decode_cursor(cursor) if cursor else None
+        async with self._sessions() as session, session.begin():
+            found = await AuditRepository(session).checkpoints_before(before, limit + 1)
+            await self._record(session, principal, resource, "read")
+        page = found[:limit]
+        return CheckpointPage(page, encode_cursor(page[-1].tree_size) if len(found) > limit else None)
+
     async def take_checkpoint(self, principal: Principal, resource: str) -> CheckpointRecord:
         """A checkpoint of the log as it is now."""
         checkpoint = await self._checkpoints.take()
@@ -144,8 +170,8 @@ class AuditQueries:
 
     async def inclusion(self, principal: Principal, seq: int, tree_size: int | None, resource: str) -> InclusionProof:
         """The proof that entry ``seq`` is in the tree of ``tree_size`` entries (default: the latest checkpoint's,
-        taking a new checkpoint when none covers the entry yet)."""
-        size_of_tree = tree_size if tree_size is not None else (await self._checkpoints.take()).tree_size
+        taking a new checkpoint only when the entry is newer than it)."""
+        size_of_tree = tree_size if tree_size is not None else (await self._checkpoints.covering(seq)).tree_size
         async with self._sessions() as session, session.begin():
             repository = AuditRepository(session)
             entry = await repository.entry(seq)
@@ -214,9 +240,9 @@ class AuditQueries:
             return await verify_log(repository, size, self._key_ring)
 
     async def export(self, principal: Principal, filters: EventFilters, resource: str) -> AsyncIterator[bytes]:
-        """The entries matching ``filters`` as JSON Lines, each with its inclusion proof in a checkpoint taken now
-        (see :mod:`satupintu.audit.export`)."""
-        checkpoint = await self._checkpoints.take()
+        """The entries matching ``filters`` up to the latest checkpoint as JSON Lines, each with its inclusion proof
+        in that checkpoint (see :mod:`satupintu.audit.export`)."""
+        checkpoint = await self._checkpoints.latest()
         async with self._sessions() as session, session.begin():
             await self._record(session, principal, resource, "export", filters.application_id)
         return self._export_lines(signed_checkpoint(checkpoint), filters)

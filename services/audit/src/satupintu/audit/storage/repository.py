@@ -146,6 +146,14 @@ class AuditRepository:
         statement = select(CheckpointRecord).order_by(col(CheckpointRecord.tree_size).desc()).limit(1)
         return (await self._session.execute(statement)).scalar_one_or_none()
 
+    async def checkpoints_before(self, before_size: int | None, limit: int) -> Sequence[CheckpointRecord]:
+        """At most ``limit`` checkpoints of fewer than ``before_size`` entries (any, when None), largest first."""
+        statement = select(CheckpointRecord)
+        if before_size is not None:
+            statement = statement.where(col(CheckpointRecord.tree_size) < before_size)
+        statement = statement.order_by(col(CheckpointRecord.tree_size).desc()).limit(limit)
+        return (await self._session.execute(statement)).scalars().all()
+
     async def checkpoints_up_to(self, tree_size: int) -> Sequence[CheckpointRecord]:
         """Every checkpoint of at most ``tree_size`` entries, smallest first."""
         statement = (
