@@ -13,6 +13,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from satupintu.common import dead_letters
 from satupintu.common.auth import TokenVerifier, load_or_create_local_keys
 from satupintu.common.health import health_router
+from satupintu.common.metrics import HttpMetricsMiddleware
 from satupintu.common.oidc.web import SignIn, sign_in_router
 from satupintu.common.problems import install_problem_handlers, problem_response
 from satupintu.common.runtime import ServiceRuntime
@@ -79,6 +80,7 @@ def create_service_app(runtime: ServiceRuntime, title: str, description: str = "
     install_problem_handlers(app)
     app.include_router(health_router(runtime.readiness_checks))
     dead_letters.install(app, runtime)
+    app.add_middleware(HttpMetricsMiddleware, metrics=runtime.metrics)
     app.add_middleware(TracingMiddleware, service=runtime.name)
     app.add_middleware(RefuseNulInQuery)
 
