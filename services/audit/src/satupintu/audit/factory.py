@@ -55,6 +55,7 @@ class AuditContext:
         key_ring = checkpoint_key_ring(signer, settings)
         hash_key = settings.hash_key.encode()
         checkpoints = CheckpointService(sessions, signer, clock)
+        measure_checkpoints(runtime, checkpoints)
         cipher = field_cipher(settings.encryption_keys, settings.auth.keys_dir, SERVICE_NAME)
         return cls(
             runtime=runtime,
@@ -92,6 +93,26 @@ class AuditContext:
         async with self.runtime.lifespan(app):
             self.runtime.spawn(self.checkpoints.run(self.settings.checkpoint_interval_seconds))
             yield
+
+
+def measure_checkpoints(runtime: ServiceRuntime, checkpoints: CheckpointService) -> None:
+    """Before each scrape, gauge the entries no signed checkpoint covers yet and when the latest was signed: the alert
+    on checkpoint signing having stopped reads both (a quiet log takes no new checkpoint, and is not an alarm)."""
+    unsigned = runtime.metrics.gauge(
+        "satupintu_audit_unsigned_entries", "Audit entries not yet covered by a signed checkpoint.", []
+    )
+    signed_at = runtime.metrics.gauge(
+        "satupintu_audit_last_checkpoint_timestamp_seconds",
+        "When the latest checkpoint was signed, as a Unix time (0 before the first).",
+        [],
+    )
+
+    async def refresh() -> None:
+        size, latest = await checkpoints.coverage()
+        unsigned.set(size - (latest.tree_size if latest is not None else 0))
+        signed_at.set(latest.time.timestamp() if latest is not None else 0)
+
+    runtime.on_metrics(refresh)
 
 
 def checkpoint_key_ring(signer: CheckpointSigner, settings: AuditSettings) -> KeyRing:

@@ -4,6 +4,7 @@ settings."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from satupintu.common.auth import Role
@@ -29,6 +30,7 @@ from satupintu.notification.domain import ChannelKind, RetryPolicy
 from satupintu.notification.messages import MessageComposer, TemplateRenderer
 from satupintu.notification.migrations import SCHEMA
 from satupintu.notification.services import NotificationService, erase_citizen
+from satupintu.notification.storage.repository import DeliveryRepository
 
 SERVICE_NAME = "notification"
 SESSION_COOKIE = "notification_session"
@@ -97,6 +99,7 @@ class NotificationContext:
             clock=clock,
         )
         runtime.on_start(lambda: runtime.spawn(dispatcher.run()))
+        measure_pending(runtime, channels, clock)
         runtime.on_start(
             lambda: runtime.spawn(
                 run_periodically(
@@ -118,6 +121,30 @@ class NotificationContext:
             home=dead_letters_page.PAGE,
         )
         return cls(runtime, settings, cipher, channels, notifications, dispatcher, sign_in)
+
+
+def measure_pending(runtime: ServiceRuntime, channels: Mapping[ChannelKind, Channel], clock: Clock) -> None:
+    """Before each scrape, gauge the pending deliveries of each channel kind and how far past due the most overdue
+    one is: a backoff waits before it is due, so only overdue ones mean the dispatcher is not keeping up."""
+    pending = runtime.metrics.gauge(
+        "satupintu_notifications_pending", "Deliveries not yet sent or given up, by channel kind.", ["kind"]
+    )
+    overdue = runtime.metrics.gauge(
+        "satupintu_notifications_overdue_seconds",
+        "How long ago the most overdue pending delivery was due, by channel kind (0 when none is overdue).",
+        ["kind"],
+    )
+
+    async def refresh() -> None:
+        async with runtime.sessions() as session:
+            by_kind = await DeliveryRepository(session).pending_by_kind()
+        now = clock()
+        for kind in {kind.value for kind in channels} | set(by_kind):
+            count, due = by_kind.get(kind, (0, now))
+            pending.labels(kind).set(count)
+            overdue.labels(kind).set(max(0.0, (now - due).total_seconds()))
+
+    runtime.on_metrics(refresh)
 
 
 def build_channels(settings: NotificationSettings) -> dict[ChannelKind, Channel]:

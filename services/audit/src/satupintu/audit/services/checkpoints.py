@@ -65,6 +65,13 @@ class CheckpointService:
         latest = await self.latest()
         return latest if latest.tree_size >= seq else await self.take()
 
+    async def coverage(self) -> tuple[int, CheckpointRecord | None]:
+        """How many entries the log holds, and its latest checkpoint (None before the first): what the metrics of
+        checkpoint signing are made of."""
+        async with self._sessions() as session:
+            repository = AuditRepository(session)
+            return await repository.size(), await repository.latest_checkpoint()
+
     async def run(self, interval: float) -> None:
         """Take a checkpoint every ``interval`` seconds until cancelled."""
         while True:

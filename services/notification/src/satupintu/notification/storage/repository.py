@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import case, delete, tuple_, update
+from sqlalchemy import case, delete, func, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
@@ -104,6 +104,17 @@ class DeliveryRepository:
             .with_for_update(skip_locked=True)
         )
         return (await self._session.execute(statement)).scalars().all()
+
+    async def pending_by_kind(self) -> dict[str, tuple[int, datetime]]:
+        """Per channel kind with pending deliveries: how many, and when the most overdue one was due (index
+        ``ix_deliveries_pending``)."""
+        statement = (
+            select(DeliveryRecord.kind, func.count(), func.min(DeliveryRecord.next_attempt_at))
+            .where(DeliveryRecord.status == DeliveryStatus.PENDING.value)
+            .group_by(col(DeliveryRecord.kind))
+        )
+        rows = (await self._session.execute(statement)).all()
+        return {kind: (count, due) for kind, count, due in rows}
 
     async def deliveries_for_update(self, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], DeliveryRecord]:
         """The deliveries with the given ``(cause event id, channel)`` keys, locked until the transaction ends (in
