@@ -7,7 +7,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from satupintu.common.metrics import HttpMetricsMiddleware, ServiceMetrics
+from satupintu.common.http_metrics import HttpMetricsMiddleware
+from satupintu.common.metrics import ServiceMetrics
 
 pytestmark = pytest.mark.unit
 

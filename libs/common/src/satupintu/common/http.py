@@ -13,7 +13,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from satupintu.common import dead_letters
 from satupintu.common.auth import TokenVerifier, load_or_create_local_keys
 from satupintu.common.health import health_router
-from satupintu.common.metrics import HttpMetricsMiddleware
+from satupintu.common.http_metrics import HttpMetricsMiddleware
 from satupintu.common.oidc.web import SignIn, sign_in_router
 from satupintu.common.problems import install_problem_handlers, problem_response
 from satupintu.common.runtime import ServiceRuntime
