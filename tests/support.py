@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaProducer, ConsumerRecord
 
 from satupintu.common.catalogue import load_catalogue
 from satupintu.common.settings import KafkaSettings
@@ -16,7 +16,7 @@ from satupintu.contract.base import Decision, DocumentRef
 from satupintu.contract.envelope import Event, KafkaRecord, from_record, to_record
 from satupintu.contract.tasks import TaskAssigned, TaskDecided
 from satupintu.contract.topics import Topic, all_topic_names, dead_letter_topic, key_topic_names
-from satupintu.devtools.testing.kafka import Record, read_to_end
+from satupintu.devtools.testing.kafka import Record, consumer_record, read_to_end
 from satupintu.devtools.testing.waiting import eventually
 
 
@@ -68,6 +68,15 @@ async def produce(
 def record_of(event: Event[Any]) -> KafkaRecord:
     """The Kafka record of an event."""
     return to_record(event)
+
+
+def fetched(topic: str, events: list[Event[Any]], first_offset: int = 0) -> list[ConsumerRecord[bytes, bytes]]:
+    """The records of ``events`` as one poll hands them to a consumer (one partition, consecutive offsets)."""
+    records = [record_of(event) for event in events]
+    return [
+        consumer_record(topic, record.value, record.header_list(), key=record.key, offset=first_offset + index)
+        for index, record in enumerate(records)
+    ]
 
 
 async def upload_document(client: httpx.AsyncClient, label: str = "ktp") -> str:

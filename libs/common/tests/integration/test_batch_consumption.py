@@ -9,7 +9,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import pytest
-from aiokafka import ConsumerRecord
 from sqlalchemy import text
 
 from satupintu.common.broker import create_broker
@@ -25,7 +24,7 @@ from satupintu.contract.envelope import Event
 from satupintu.contract.topics import Topic, dead_letter_topic
 from satupintu.devtools.testing.kafka import consumer_record, read_to_end
 from satupintu.devtools.testing.plugin import service_database
-from tests.support import record_of, submitted_event
+from tests.support import fetched, record_of, submitted_event
 
 pytestmark = pytest.mark.integration
 
@@ -91,11 +90,6 @@ async def test_a_batch_applies_each_event_once_in_order_and_dead_letters_only_th
     assert consumer.processed == 5
 
 
-def record_on(topic: str, event: Event[Any], offset: int) -> ConsumerRecord[bytes, bytes]:
-    record = record_of(event)
-    return consumer_record(topic, record.value, record.header_list(), key=record.key, offset=offset)
-
-
 async def test_a_handler_loads_what_a_batch_needs_once_and_an_event_applied_alone_loads_only_its_own(
     kafka_settings: KafkaSettings, database_settings: DatabaseSettings
 ) -> None:
@@ -129,12 +123,12 @@ async def test_a_handler_loads_what_a_batch_needs_once_and_an_event_applied_alon
         )
         events = [submitted_event() for _ in range(4)]
         failing = "none yet"
-        await consumer.process_batch([record_on(topic, event, offset) for offset, event in enumerate(events)])
+        await consumer.process_batch(fetched(topic, events))
         together = list(loads)
         loads.clear()
         more = [submitted_event() for _ in range(2)]
         failing = more[1].subject
-        await consumer.process_batch([record_on(topic, event, 9 + offset) for offset, event in enumerate(more)])
+        await consumer.process_batch(fetched(topic, more, first_offset=9))
     finally:
         await broker.stop()
         await consumer.dead_letters.stop()

@@ -13,7 +13,6 @@ from typing import Any
 
 import httpx
 import pytest
-from aiokafka import ConsumerRecord
 from fastapi import FastAPI
 
 from satupintu.common.consumer import EventConsumer
@@ -22,12 +21,11 @@ from satupintu.contract.applications import ApplicationStageStarted, Application
 from satupintu.contract.base import TaskState
 from satupintu.contract.envelope import Event
 from satupintu.contract.topics import Topic
-from satupintu.devtools.testing.kafka import consumer_record
 from satupintu.devtools.testing.plugin import service_database
 from satupintu.intake.config import IntakeSettings
 from satupintu.intake.main import create_app as create_intake
 from tests.conftest import running
-from tests.support import record_of, skck_application
+from tests.support import fetched, skck_application
 
 pytestmark = pytest.mark.integration
 
@@ -44,15 +42,6 @@ def status_consumer(app: FastAPI) -> EventConsumer:
     [consumer] = [each for each in app.state.intake.runtime.consumers if getattr(each, "name", "") == "intake-status"]
     assert isinstance(consumer, EventConsumer)
     return consumer
-
-
-def fetched(topic: str, events: list[Event[Any]], first_offset: int) -> list[ConsumerRecord[bytes, bytes]]:
-    """The records of ``events`` as one poll hands them over."""
-    records = [record_of(event) for event in events]
-    return [
-        consumer_record(topic, record.value, record.header_list(), key=record.key, offset=first_offset + index)
-        for index, record in enumerate(records)
-    ]
 
 
 def first_stage(application_id: str, due: datetime) -> list[Event[Any]]:

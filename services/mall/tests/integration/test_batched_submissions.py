@@ -11,17 +11,15 @@ import uuid
 from typing import Any
 
 import pytest
-from aiokafka import ConsumerRecord
 from sqlmodel import col, select
 
 from satupintu.common.consumer import EventConsumer
 from satupintu.contract.applications import ApplicationSubmitted
 from satupintu.contract.envelope import Event
 from satupintu.contract.topics import Topic
-from satupintu.devtools.testing.kafka import consumer_record
 from satupintu.mall.storage.repository import ApplicationRepository
 from satupintu.mall.storage.tables import ConsentLogEntry
-from tests.support import record_of, submitted_event
+from tests.support import fetched, submitted_event
 
 from .conftest import RunningMall
 
@@ -31,15 +29,6 @@ pytestmark = pytest.mark.integration
 def applications_consumer(mall: RunningMall) -> EventConsumer:
     [consumer] = [each for each in mall.app.state.runtime.consumers if isinstance(each, EventConsumer)]
     return consumer
-
-
-def fetched(topic: str, events: list[Event[Any]], first_offset: int) -> list[ConsumerRecord[bytes, bytes]]:
-    """The records of ``events`` as one poll hands them over."""
-    records = [record_of(event) for event in events]
-    return [
-        consumer_record(topic, record.value, record.header_list(), key=record.key, offset=first_offset + index)
-        for index, record in enumerate(records)
-    ]
 
 
 def reusing_profile_data() -> Event[ApplicationSubmitted]:

@@ -11,20 +11,18 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from aiokafka import ConsumerRecord
 from fastapi import FastAPI
 
 from satupintu.common.consumer import EventConsumer
 from satupintu.common.settings import DatabaseSettings, KafkaSettings
 from satupintu.contract.envelope import Event
 from satupintu.contract.topics import Topic
-from satupintu.devtools.testing.kafka import consumer_record
 from satupintu.devtools.testing.plugin import service_database
 from satupintu.routing.config import RoutingSettings
 from satupintu.routing.main import create_app
 from satupintu.routing.storage.repository import WorkflowRepository
 from tests.conftest import running
-from tests.support import record_of, submitted_event
+from tests.support import fetched, submitted_event
 
 pytestmark = pytest.mark.integration
 
@@ -49,15 +47,6 @@ async def routing(kafka_settings: KafkaSettings, database_settings: DatabaseSett
 def applications_consumer(app: FastAPI) -> EventConsumer:
     [consumer] = [each for each in app.state.routing.runtime.consumers if isinstance(each, EventConsumer)]
     return consumer
-
-
-def fetched(topic: str, events: list[Event[Any]], first_offset: int) -> list[ConsumerRecord[bytes, bytes]]:
-    """The records of ``events`` as one poll hands them over."""
-    records = [record_of(event) for event in events]
-    return [
-        consumer_record(topic, record.value, record.header_list(), key=record.key, offset=first_offset + index)
-        for index, record in enumerate(records)
-    ]
 
 
 def redelivered(event: Event[Any]) -> Event[Any]:
