@@ -3,8 +3,6 @@ transaction gets a fresh one and succeeds, without the per-checkout round trips 
 
 from __future__ import annotations
 
-import asyncio
-
 import asyncpg
 import pytest
 from sqlalchemy import event, text
@@ -26,19 +24,18 @@ async def test_connections_the_server_closed_are_replaced_before_a_transaction_u
     try:
         async with engine.connect() as first, engine.connect() as second:
             pids = [(await c.execute(text("SELECT pg_backend_pid()"))).scalar_one() for c in (first, second)]
+            pooled = [(await c.get_raw_connection()).driver_connection for c in (first, second)]
         admin = await asyncpg.connect(database_settings.owner().service_url("pooltest", driver="postgresql"))
         try:
             for pid in pids:
                 await admin.execute("SELECT pg_terminate_backend($1)", pid)
-
-            async def gone() -> bool:
-                alive = await admin.fetchval("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY($1)", pids)
-                return bool(alive == 0)
-
-            await eventually(gone, timeout=10)
         finally:
             await admin.close()
-        await asyncio.sleep(0)  # let the event loop read the server's goodbye on the idle sockets
+
+        async def noticed() -> bool:  # the event loop read the server's goodbye on the idle pooled sockets
+            return all(connection is not None and connection.is_closed() for connection in pooled)
+
+        await eventually(noticed, timeout=10, what="the pooled connections seen closed")
 
         def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
             statements.append(statement)

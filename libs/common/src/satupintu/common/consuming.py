@@ -236,6 +236,7 @@ class RecordConsumer(ABC, Generic[ItemT]):
         ``gather``: off the first-task path, let the broker gather bigger batches (the settings' ``gather_ms``)."""
         topics = [self._kafka.topic_name(topic) for topic in logical_topics]
         self.topics = (*self.topics, *topics)
+        gathering = gather and self._kafka.gather_ms > 0
         group_id = self._kafka.topic_name(f"satupintu.{group or self.name}")
 
         async def on_batch(message: KafkaMessage) -> None:
@@ -256,8 +257,8 @@ class RecordConsumer(ABC, Generic[ItemT]):
             batch_timeout_ms=self._kafka.batch_wait_ms,
             fetch_max_bytes=self._kafka.fetch_max_bytes,
             max_partition_fetch_bytes=partition_fetch_bytes or self._kafka.partition_fetch_bytes,
-            fetch_min_bytes=self._kafka.gather_bytes if gather and self._kafka.gather_ms else 1,
-            fetch_max_wait_ms=self._kafka.gather_ms if gather and self._kafka.gather_ms else 500,
+            fetch_min_bytes=self._kafka.gather_bytes if gathering else 1,
+            fetch_max_wait_ms=self._kafka.gather_ms if gathering else 500,
             session_timeout_ms=self._kafka.session_timeout_ms,
             title=self.name,
             description=description,

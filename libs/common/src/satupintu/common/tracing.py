@@ -18,6 +18,8 @@ from opentelemetry.trace import SpanKind
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from satupintu.common.http_metrics import UNMEASURED_PATHS
+
 _PROPAGATOR = TraceContextTextMapPropagator()
 _TRACER_NAME = "satupintu"
 
@@ -72,7 +74,7 @@ class TracingMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Trace HTTP requests; pass everything else through."""
-        if scope["type"] != "http" or scope["path"] in {"/healthz", "/readyz", "/metrics"}:
+        if scope["type"] != "http" or scope["path"] in UNMEASURED_PATHS:
             await self._app(scope, receive, send)
             return
         headers = {key.decode("latin-1"): value.decode("latin-1") for key, value in scope.get("headers", [])}
