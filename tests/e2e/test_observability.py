@@ -74,12 +74,15 @@ async def test_one_trace_runs_from_the_http_submit_to_the_audit_record_and_metri
             body = await skck_application(intake_client)
             answer = await intake_client.post("/applications", json=body)
             application_id = answer.json()["application_id"]
-            await pay(kafka_settings, application_id)
+            [http] = [s for s in spans.get_finished_spans() if s.name == "POST /applications"][-1:]
+            trace_id = http.context.trace_id
+            # The fee's payment continues the submission's trace: whether routing starts the stage on the submission
+            # (paid first) or on the payment (the submission first, waiting at the gate) is a race, and a real
+            # gateway's callback would start a trace of its own; this test follows one trace end to end.
+            await pay(kafka_settings, application_id, traceparent=f"00-{trace_id:032x}-{http.context.span_id:016x}-01")
             await wait_for_events(
                 kafka_settings, Topic.APPLICATIONS.name_for(), application_id, "application.completed", timeout=60
             )
-            [http] = [s for s in spans.get_finished_spans() if s.name == "POST /applications"][-1:]
-            trace_id = http.context.trace_id
 
             async def span_names() -> set[str]:
                 return {s.name for s in spans.get_finished_spans() if s.context.trace_id == trace_id}

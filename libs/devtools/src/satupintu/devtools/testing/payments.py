@@ -6,6 +6,7 @@ payment stage pays with :func:`pay` (before or after the submission: routing kee
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaProducer
@@ -42,10 +43,18 @@ def payment_confirmed(
 
 
 async def pay(
-    kafka: KafkaSettings, application_id: str, *, amount: int = 30_000, paid_at: datetime | None = None
+    kafka: KafkaSettings,
+    application_id: str,
+    *,
+    amount: int = 30_000,
+    paid_at: datetime | None = None,
+    traceparent: str | None = None,
 ) -> Event[PaymentConfirmed]:
-    """Publish that ``application_id``'s fee was paid (as the settings' Kafka user); the event published."""
+    """Publish that ``application_id``'s fee was paid (as the settings' Kafka user), in the trace ``traceparent``
+    names (none: a trace of its own, as a gateway's callback starts); the event published."""
     event: Event[PaymentConfirmed] = payment_confirmed(application_id, amount=amount, paid_at=paid_at)
+    if traceparent is not None:
+        event = replace(event, traceparent=traceparent)
     record = to_record(event)
     producer = AIOKafkaProducer(
         bootstrap_servers=kafka.bootstrap_servers, enable_idempotence=True, acks="all", **kafka.client_options()
