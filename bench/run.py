@@ -44,6 +44,7 @@ from satupintu.devtools.testing.browser import free_port
 from tests.processes import ServiceProcess
 
 SERVICES = ("intake", "routing", "agency", "notification", "audit", "mall", "payment")
+STEPS = ("intake", "latency", "pipeline", "drain", "notification", "isolation")
 
 
 def cpu_seconds(pid: int) -> float:
@@ -108,6 +109,62 @@ def peak_rss_mb(pid: int) -> float:
         if line.startswith("VmHWM:"):
             return round(int(line.split()[1]) / 1024, 1)
     return float("nan")
+
+
+async def intake_step(
+    arguments: argparse.Namespace,
+    services: dict[str, ServiceProcess],
+    intake_url: str,
+    baseline_url: str,
+    results: dict[str, Any],
+) -> None:
+    """Intake's accepted/s against baseline C, with the other services paused and with every service consuming."""
+    print("baseline C, then intake alone (the other services paused), then with every service consuming ...")
+    await quiesce(services)
+    minimal = await closed_loop(baseline_url, minimal_body, arguments.clients, arguments.seconds)
+    with paused(services, set(services) - {"intake"}):
+        await quiesce({"intake": services["intake"]})
+        alone = await closed_loop(intake_url, application_body, arguments.clients, arguments.seconds)
+    await quiesce(services)
+    intake = await closed_loop(intake_url, application_body, arguments.clients, arguments.seconds)
+    results["intake_alone"] = alone.summary()
+    results["intake_alone"]["ratio_to_c"] = round(alone.per_second / minimal.per_second, 2)
+    results["intake"] = intake.summary()
+    results["baseline_c"] = minimal.summary()
+    results["intake"]["ratio_to_c"] = round(intake.per_second / minimal.per_second, 2)
+
+
+async def latency_step(
+    arguments: argparse.Namespace,
+    kafka: KafkaSettings,
+    database: DatabaseSettings,
+    services: dict[str, ServiceProcess],
+    intake_url: str,
+    *,
+    results: dict[str, Any],
+) -> None:
+    """Submit -> first task and -> message sent at the offered rates with every service consuming, then submit ->
+    first task with only intake and routing running."""
+    results["submit_latency"] = []
+    for rate in arguments.rates:
+        await quiesce(services)
+        print(f"submit -> first task and -> message sent at {rate}/s, all seven ...", flush=True)
+        results["submit_latency"].append(
+            await submit_latencies(
+                intake_url,
+                kafka,
+                database.owner().service_url("notification", driver="postgresql"),
+                rate,
+                arguments.seconds,
+                wait_seconds=arguments.message_wait,
+            )
+        )
+    results["latency"] = []
+    await quiesce(services)
+    print(f"submit -> first task at {arguments.alone_rate}/s, intake and routing alone ...", flush=True)
+    with paused(services, set(services) - {"intake", "routing"}):
+        path_only = await first_task_latency(intake_url, kafka, arguments.alone_rate, arguments.seconds)
+    results["latency"].append({**path_only, "intake_and_routing_alone": True})
 
 
 async def one_slow_agency_step(
@@ -211,90 +268,64 @@ async def main(arguments: argparse.Namespace) -> dict[str, Any]:
                 except httpx.HTTPError:
                     await asyncio.sleep(0.2)
         intake_url = f"http://127.0.0.1:{services['intake'].port}/applications"
+        steps = set(arguments.steps)
         print("warming up ...", flush=True)
         await closed_loop(intake_url, application_body, 8, 2)
         await closed_loop(f"http://127.0.0.1:{baseline_port}/submissions", minimal_body, 8, 2)
 
-        print("baseline C, then intake alone (the other services paused), then with every service consuming ...")
-        await quiesce(services)
-        minimal = await closed_loop(
-            f"http://127.0.0.1:{baseline_port}/submissions", minimal_body, arguments.clients, arguments.seconds
-        )
-        with paused(services, set(services) - {"intake"}):
-            await quiesce({"intake": services["intake"]})
-            alone = await closed_loop(intake_url, application_body, arguments.clients, arguments.seconds)
-        await quiesce(services)
-        intake = await closed_loop(intake_url, application_body, arguments.clients, arguments.seconds)
-        results["intake_alone"] = alone.summary()
-        results["intake_alone"]["ratio_to_c"] = round(alone.per_second / minimal.per_second, 2)
-        results["intake"] = intake.summary()
-        results["baseline_c"] = minimal.summary()
-        results["intake"]["ratio_to_c"] = round(intake.per_second / minimal.per_second, 2)
+        if "intake" in steps:
+            await intake_step(arguments, services, intake_url, f"http://127.0.0.1:{baseline_port}/submissions", results)
 
-        results["submit_latency"] = []
-        for rate in arguments.rates:
-            await quiesce(services)
-            print(f"submit -> first task and -> message sent at {rate}/s, all seven ...", flush=True)
-            results["submit_latency"].append(
-                await submit_latencies(
-                    intake_url,
-                    kafka,
-                    database.owner().service_url("notification", driver="postgresql"),
-                    rate,
-                    arguments.seconds,
-                    wait_seconds=arguments.message_wait,
-                )
+        if "latency" in steps:
+            await latency_step(arguments, kafka, database, services, intake_url, results=results)
+
+        if "pipeline" in steps:
+            print("pipeline throughput: the routing hop alone, then with every service consuming ...", flush=True)
+            path_only, _ = await pipeline_with(kafka, services, arguments.messages, set(services) - {"routing"})
+            pipeline, cpu_per_application = await pipeline_with(kafka, services, arguments.messages, set())
+            print("baselines A and B ...", flush=True)
+            raw = await kafka_hops.measure_hop(
+                kafka.bootstrap_servers,
+                kafka.topic_name("baseline.a.in"),
+                kafka.topic_name("baseline.a.out"),
+                arguments.messages,
+                None,
             )
-        results["latency"] = []
-        await quiesce(services)
-        print(f"submit -> first task at {arguments.alone_rate}/s, intake and routing alone ...", flush=True)
-        with paused(services, set(services) - {"intake", "routing"}):
-            path_only = await first_task_latency(intake_url, kafka, arguments.alone_rate, arguments.seconds)
-        results["latency"].append({**path_only, "intake_and_routing_alone": True})
-
-        print("pipeline throughput: the routing hop alone, then with every service consuming ...", flush=True)
-        path_only, _ = await pipeline_with(kafka, services, arguments.messages, set(services) - {"routing"})
-        pipeline, cpu_per_application = await pipeline_with(kafka, services, arguments.messages, set())
-        print("baselines A and B ...", flush=True)
-        raw = await kafka_hops.measure_hop(
-            kafka.bootstrap_servers,
-            kafka.topic_name("baseline.a.in"),
-            kafka.topic_name("baseline.a.out"),
-            arguments.messages,
-            None,
-        )
-        durable = await kafka_hops.measure_hop(
-            kafka.bootstrap_servers,
-            kafka.topic_name("baseline.b.in"),
-            kafka.topic_name("baseline.b.out"),
-            arguments.messages,
-            database.owner().service_url("baseline_b", driver="postgresql"),
-        )
-        results["pipeline"] = {
-            "routing_hop_per_second": round(path_only, 1),
-            "applications_routed_per_second": round(pipeline, 1),
-            "baseline_a_per_second": round(raw, 1),
-            "baseline_b_per_second": round(durable, 1),
-            "ratio_to_b": round(path_only / durable, 2),
-            "ratio_to_b_all_services": round(pipeline / durable, 2),
-            "cpu_ms_per_application": cpu_per_application,
-        }
-        results["pipeline"]["cpu_ms_per_application_summed"] = round(sum(cpu_per_application.values()), 2)
-        await quiesce(services)
-        print(f"drain rates: a backlog of {arguments.backlog} submissions, one consumer at a time ...", flush=True)
-        results["drain"] = await drain_rates(
-            kafka,
-            {name: service.process.pid for name, service in services.items() if service.process},
-            arguments.backlog,
-            all_topic_names(agencies),
-            profile_dir=arguments.profile,
-        )
-        results["drain_baseline_b_per_second"] = round(durable, 1)
-        results["rss_mb"] = {
-            name: peak_rss_mb(service.process.pid) for name, service in services.items() if service.process
-        }
-        await notification_step(kafka, database, log_dir, results)
-        await one_slow_agency_step(arguments, kafka, database, services, results)
+            durable = await kafka_hops.measure_hop(
+                kafka.bootstrap_servers,
+                kafka.topic_name("baseline.b.in"),
+                kafka.topic_name("baseline.b.out"),
+                arguments.messages,
+                database.owner().service_url("baseline_b", driver="postgresql"),
+            )
+            results["pipeline"] = {
+                "routing_hop_per_second": round(path_only, 1),
+                "applications_routed_per_second": round(pipeline, 1),
+                "baseline_a_per_second": round(raw, 1),
+                "baseline_b_per_second": round(durable, 1),
+                "ratio_to_b": round(path_only / durable, 2),
+                "ratio_to_b_all_services": round(pipeline / durable, 2),
+                "cpu_ms_per_application": cpu_per_application,
+            }
+            results["pipeline"]["cpu_ms_per_application_summed"] = round(sum(cpu_per_application.values()), 2)
+        if "drain" in steps:
+            await quiesce(services)
+            print(f"drain rates: a backlog of {arguments.backlog} submissions, one consumer at a time ...", flush=True)
+            results["drain"] = await drain_rates(
+                kafka,
+                {name: service.process.pid for name, service in services.items() if service.process},
+                arguments.backlog,
+                all_topic_names(agencies),
+                profile_dir=arguments.profile,
+            )
+            results["drain_baseline_b_per_second"] = round(durable, 1)
+            results["rss_mb"] = {
+                name: peak_rss_mb(service.process.pid) for name, service in services.items() if service.process
+            }
+        if "notification" in steps:
+            await notification_step(kafka, database, log_dir, results)
+        if "isolation" in steps:
+            await one_slow_agency_step(arguments, kafka, database, services, results)
     finally:
         for service in services.values():
             service.stop()
@@ -327,6 +358,12 @@ if __name__ == "__main__":
     parser.add_argument("--messages", type=int, default=2000, help="backlog size for the pipeline runs")
     parser.add_argument("--services", default=",".join(SERVICES), help="services to run (intake and routing at least)")
     parser.add_argument("--flood", type=int, default=10_000, help="tasks flooding one agency (0: skip that step)")
+    parser.add_argument(
+        "--steps",
+        type=lambda text: text.split(","),
+        default=list(STEPS),
+        help=f"steps to run, comma-separated (default all: {','.join(STEPS)}); the report shows the ones run",
+    )
     parser.add_argument("--isolation-rate", type=float, default=25.0, help="offered rate while one agency is flooded")
     options = parser.parse_args()
     LocalPostgres().start()
@@ -334,7 +371,10 @@ if __name__ == "__main__":
     outcome = asyncio.run(main(options))
     outcome["parameters"] = vars(options)
     results_dir = ROOT / "bench" / "results"
-    (results_dir / "latest.json").write_text(json.dumps(outcome, indent=2))
+    whole = set(options.steps) >= set(STEPS)
+    written = results_dir / ("latest.json" if whole else "partial.json")
+    written.write_text(json.dumps(outcome, indent=2))
     print()
-    print(report(outcome))
-    print(f"\nwritten to {results_dir / 'latest.json'}")
+    # the table needs every step; a partial run (--steps) prints its figures as they are
+    print(report(outcome) if whole else json.dumps(outcome, indent=2))
+    print(f"\nwritten to {written}")
