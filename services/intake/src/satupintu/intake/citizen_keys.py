@@ -77,9 +77,28 @@ class CitizenKeys:
         secret = base64.b64decode(self._cipher.decrypt(found.secret_ciphertext, _KEY_COLUMN))
         return CitizenKey(found.key_id, secret)
 
+    async def shared_key(
+        self, session: AsyncSession, nik_hash: str, readers: Iterable[str], now: datetime
+    ) -> CitizenKey:
+        """The citizen's key (made now if they have none), sent to each of ``readers`` that does not have it yet, in
+        the caller's transaction; for a known citizen the look-up and the grant are one statement."""
+        wanted = sorted(set(readers))
+        stored, granted = await CitizenKeyRepository(session).key_granted(nik_hash, wanted, now)
+        if stored is None:
+            key = await self.key_for(session, nik_hash, now)
+            await self.share(session, key, wanted, now)
+            return key
+        key = CitizenKey(stored.key_id, base64.b64decode(self._cipher.decrypt(stored.secret_ciphertext, _KEY_COLUMN)))
+        await self._send(session, key, granted)
+        return key
+
+    async def _send(self, session: AsyncSession, key: CitizenKey, readers: Iterable[str]) -> None:
+        """Put ``key``, wrapped for each of ``readers``, on that reader's key topic (through the outbox)."""
+        for reader in readers:
+            wrapped = WrappedKey(key.key_id, reader, wrap(key, self._readers.public_key(reader)))
+            await self._outbox.add_record(session, reader_topic(reader), key.key_id, wrapped.to_json())
+
     async def share(self, session: AsyncSession, key: CitizenKey, readers: Iterable[str], now: datetime) -> None:
         """Send ``key``, wrapped for each of ``readers`` that does not have it yet, on that reader's key topic; in
         the caller's transaction, so it is published with (and before) the events that need it."""
-        for reader in await CitizenKeyRepository(session).grant(key.key_id, sorted(set(readers)), now):
-            wrapped = WrappedKey(key.key_id, reader, wrap(key, self._readers.public_key(reader)))
-            await self._outbox.add_record(session, reader_topic(reader), key.key_id, wrapped.to_json())
+        await self._send(session, key, await CitizenKeyRepository(session).grant(key.key_id, sorted(set(readers)), now))

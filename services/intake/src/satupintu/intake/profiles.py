@@ -211,8 +211,7 @@ class ProfileService:
         """Seals a value of the message ``subject`` for notification, the only reader of a citizen's contact and
         codes (decision 0016), sending it the citizen's key first if it does not have it."""
         now = self._clock()
-        key = await self._keys.key_for(session, nik_hash, now)
-        await self._keys.share(session, key, [NOTIFICATION_READER], now)
+        key = await self._keys.shared_key(session, nik_hash, [NOTIFICATION_READER], now)
         return lambda field, value: seal(value, key, subject=subject, field=field)
 
     async def send_code(self, nik: str, language: Literal["id", "en"]) -> CodeSent:

@@ -184,9 +184,10 @@ class TrackingService:
             answers: dict[str, Any] = dict(changes)
             if answer.message:
                 answers["message"] = answer.message
-            key = await self._keys.key_for(session, application.nik_hash, now)
             service = self._catalogue.service(application.service_code)
-            await self._keys.share(session, key, readers_of(service) if service else set(), now)
+            key = await self._keys.shared_key(
+                session, application.nik_hash, readers_of(service) if service else set(), now
+            )
             await self._outbox.add(
                 session,
                 Event(

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import func, or_
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import DateTime, Table, Text, bindparam, func, or_, text
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, delete, select, update
 
@@ -37,9 +38,13 @@ class ApplicationRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    def add(self, application: ApplicationRecord) -> None:
-        """Stage a new application for insertion."""
-        self._session.add(application)
+    async def insert(self, row: Mapping[str, Any]) -> None:
+        """Insert a new application from its row: every column of ``applications``, checked against the table."""
+        table = cast(Table, ApplicationRecord.__table__)  # type: ignore[attr-defined]
+        missing = {column.name for column in table.columns} ^ set(row)
+        if missing:
+            raise ValueError(f"an application row must give exactly the table's columns; differs in {sorted(missing)}")
+        await self._session.execute(table.insert().values(dict(row)))
 
     async def by_tracking_code(self, tracking_code: str, *, for_update: bool = False) -> ApplicationRecord | None:
         """The application with ``tracking_code``, if any (locked for this transaction when ``for_update``)."""
@@ -244,6 +249,28 @@ class ConsentRepository:
             await self._session.execute(statement)
 
 
+@dataclass(frozen=True)
+class StoredKey:
+    """A citizen's key as stored: its id and its secret, encrypted under intake's data keys."""
+
+    key_id: str
+    secret_ciphertext: str
+
+
+_KEY_GRANTED = text(
+    """
+    WITH stored AS (SELECT key_id, secret_ciphertext FROM citizen_keys WHERE nik_hash = :nik_hash),
+    granted AS (
+        INSERT INTO citizen_key_grants (key_id, reader, granted_at)
+        SELECT stored.key_id, reader, :granted_at FROM stored, unnest(CAST(:readers AS text[])) AS reader
+        ON CONFLICT DO NOTHING
+        RETURNING reader
+    )
+    SELECT stored.key_id, stored.secret_ciphertext, ARRAY(SELECT reader FROM granted) AS granted FROM stored
+    """
+).bindparams(bindparam("readers", type_=ARRAY(Text)), bindparam("granted_at", type_=DateTime(timezone=True)))
+
+
 class CitizenKeyRepository:
     """Citizens' keys and whom they were sent to, within the caller's transaction."""
 
@@ -254,6 +281,20 @@ class CitizenKeyRepository:
         """The key of the citizen with this NIK hash."""
         statement = select(CitizenKeyRecord).where(CitizenKeyRecord.nik_hash == nik_hash)
         return (await self._session.execute(statement)).scalar_one_or_none()
+
+    async def key_granted(
+        self, nik_hash: str, readers: Sequence[str], now: datetime
+    ) -> tuple[StoredKey | None, list[str]]:
+        """The citizen's key, if they have one, and the ``readers`` it is granted to now because they did not have
+        it yet: the look-up and the grant in one statement, since every submission does both."""
+        row = (
+            await self._session.execute(
+                _KEY_GRANTED, {"nik_hash": nik_hash, "readers": list(readers), "granted_at": now}
+            )
+        ).one_or_none()
+        if row is None:
+            return None, []
+        return StoredKey(str(row.key_id), str(row.secret_ciphertext)), sorted(str(reader) for reader in row.granted)
 
     async def add_key(self, record: CitizenKeyRecord) -> bool:
         """Keep a new key for its citizen; False when another transaction gave them one first."""
