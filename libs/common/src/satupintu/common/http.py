@@ -15,6 +15,7 @@ from satupintu.common.auth import TokenVerifier, load_or_create_local_keys
 from satupintu.common.health import health_router
 from satupintu.common.http_metrics import HttpMetricsMiddleware
 from satupintu.common.oidc.web import SignIn, sign_in_router
+from satupintu.common.openapi import document_problems
 from satupintu.common.problems import install_problem_handlers, problem_response
 from satupintu.common.runtime import ServiceRuntime
 from satupintu.common.settings import ServiceSettings
@@ -78,6 +79,7 @@ def create_service_app(runtime: ServiceRuntime, title: str, description: str = "
     app.state.sign_in = sign_in
     app.include_router(sign_in_router(sign_in))
     install_problem_handlers(app)
+    document_problems(app)
     app.include_router(health_router(runtime.readiness_checks))
     dead_letters.install(app, runtime)
     app.add_middleware(HttpMetricsMiddleware, metrics=runtime.metrics)
