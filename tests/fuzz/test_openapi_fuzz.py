@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -44,34 +43,44 @@ UNLIMITED = {  # the fuzzer is one client sending many writes: per-client limits
 }
 
 
-@pytest.fixture(scope="module", params=SERVICES)
-def running_service(
-    request: pytest.FixtureRequest,
-    kafka_settings: KafkaSettings,
-    database_settings: DatabaseSettings,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[tuple[str, Any, dict[str, str]]]:
-    """A service process, its OpenAPI document, and the headers a member of staff sends."""
-    service: str = request.param
-    logs = tmp_path_factory.mktemp(f"fuzz-{service}")
+@pytest.fixture(scope="module")
+def service_ports(
+    kafka_settings: KafkaSettings, database_settings: DatabaseSettings, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, int]]:
+    """The seven services, one process each, started together (their start-ups overlap) and stopped together."""
+    logs = tmp_path_factory.mktemp("fuzz")
     loop = asyncio.new_event_loop()
-    loop.run_until_complete(service_database(database_settings, service))
-    process = ServiceProcess(
-        service,
-        kafka_settings,
-        database_settings,
-        logs,
-        extra_env={**UNLIMITED, "INTAKE_DOCUMENTS_DIR": str(Path(logs) / "documents")},
-    ).start()
+    for service in SERVICES:
+        loop.run_until_complete(service_database(database_settings, service))
+    extra_env = {**UNLIMITED, "INTAKE_DOCUMENTS_DIR": str(logs / "documents")}
+    processes = [
+        ServiceProcess(service, kafka_settings, database_settings, logs, extra_env=extra_env).start()
+        for service in SERVICES
+    ]
+    try:
+        loop.run_until_complete(all_ready(processes))
+        yield {process.service: process.port for process in processes}
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait_stopped()
+        loop.close()
+
+
+async def all_ready(processes: list[ServiceProcess]) -> None:
+    """Wait until every process answers ``/readyz``."""
+    await asyncio.gather(*(process.ready(timeout=240) for process in processes))
+
+
+@pytest.fixture(params=SERVICES)
+def running_service(request: pytest.FixtureRequest, service_ports: dict[str, int]) -> tuple[str, Any, dict[str, str]]:
+    """One service's name, its OpenAPI document (as it serves it), and the headers a member of staff sends."""
+    service: str = request.param
     private_pem, _ = load_or_create_local_keys(AuthSettings().keys_dir)
     token = TokenIssuer(AuthSettings(), private_key_pem=private_pem).issue("fuzzer", STAFF_ROLES, "polres")
-    try:
-        loop.run_until_complete(process.ready())
-        schema = schemathesis.openapi.from_url(f"http://127.0.0.1:{process.port}/openapi.json")
-        yield service, schema, {"Authorization": f"Bearer {token}"}
-    finally:
-        process.stop()
-        loop.close()
+    schema = schemathesis.openapi.from_url(f"http://127.0.0.1:{service_ports[service]}/openapi.json")
+    return service, schema, {"Authorization": f"Bearer {token}"}
 
 
 def test_every_answer_is_what_the_published_document_says(running_service: tuple[str, Any, dict[str, str]]) -> None:
@@ -97,6 +106,9 @@ def test_every_answer_is_what_the_published_document_says(running_service: tuple
 
         call()
 
+    import collections
+
+    print("STATUSES", service, collections.Counter(calls), differences)
     assert len(operations) >= 4, service
     assert len(calls) >= len(operations)
     assert differences == {}, "\n".join(f"{where}\n    {what}" for where, what in differences.items())
