@@ -16,7 +16,8 @@ pytestmark = pytest.mark.unit
 def _generator() -> ModuleType:
     """docs/openapi/generate.py (its name clashes with docs/asyncapi/generate.py, so it is loaded by path)."""
     spec = importlib.util.spec_from_file_location("openapi_generate", ROOT / "docs" / "openapi" / "generate.py")
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

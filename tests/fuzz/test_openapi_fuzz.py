@@ -106,9 +106,6 @@ def test_every_answer_is_what_the_published_document_says(running_service: tuple
 
         call()
 
-    import collections
-
-    print("STATUSES", service, collections.Counter(calls), differences)
     assert len(operations) >= 4, service
     assert len(calls) >= len(operations)
     assert differences == {}, "\n".join(f"{where}\n    {what}" for where, what in differences.items())
