@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
 
-.PHONY: up down kafka db keycloak status clean test test-unit chaos lint typecheck check install bench system-packages deploy-tools asyncapi secrets
+.PHONY: up down kafka db keycloak status clean test test-unit chaos lint typecheck check install bench system-packages deploy-tools asyncapi openapi secrets
 
 install: ## Install uv (from PyPI) if missing, then the locked workspace
 	@command -v uv >/dev/null 2>&1 || [ -x "$(HOME)/.local/bin/uv" ] || python3 -m pip install --user --quiet uv
@@ -65,3 +65,6 @@ bench: install ## Throughput and latency against hand-written baselines (prints 
 
 asyncapi: install ## Regenerate docs/asyncapi/<service>.json from the code
 	@$(UV) run --frozen python docs/asyncapi/generate.py
+
+openapi: install ## Regenerate docs/openapi/<service>.json from the code
+	@$(UV) run --frozen python docs/openapi/generate.py

@@ -28,11 +28,21 @@ class ManagedProcess:
             self.process.send_signal(signal.SIGKILL)
             self.process.wait(timeout=30)
 
-    def stop(self) -> None:
-        """Ask the process to stop (SIGTERM; SIGCONT first, should a drill have frozen it) and wait."""
+    def terminate(self) -> None:
+        """Ask the process to stop (SIGTERM; SIGCONT first, should a drill have frozen it) without waiting, so
+        several processes can shut down at once."""
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGCONT)
             self.process.terminate()
+
+    def stop(self) -> None:
+        """Ask the process to stop and wait."""
+        self.terminate()
+        self.wait_stopped()
+
+    def wait_stopped(self) -> None:
+        """Wait for a process asked to stop; kill it after 30 seconds."""
+        if self.process is not None:
             try:
                 self.process.wait(timeout=30)
             except subprocess.TimeoutExpired:

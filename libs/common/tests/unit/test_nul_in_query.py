@@ -38,3 +38,21 @@ async def test_a_query_parameter_with_a_nul_character_is_refused_naming_it() -> 
     ]
     assert accepted.status_code == 200
     assert calls == ["SP-1%00-not-a-nul"]
+
+
+async def test_a_path_with_a_nul_character_is_refused_before_the_handler() -> None:
+    app, calls = app_counting_calls()
+
+    @app.get("/appointments/{booking_code}")
+    async def booking(booking_code: str) -> dict[str, str]:
+        calls.append(booking_code)
+        return {"booking_code": booking_code}
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://service") as client:
+        refused = await client.get("/appointments/BK-%00")
+
+    assert refused.status_code == 422
+    assert refused.json()["errors"] == [
+        {"field": "path", "message": "must not contain the NUL character", "code": "string_nul"}
+    ]
+    assert calls == []

@@ -6,9 +6,17 @@ from collections.abc import Awaitable, Callable, Mapping
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 
 ReadinessCheck = Callable[[], Awaitable[bool | str]]
 """A dependency's check: True when it answers; False, or why not, when it does not."""
+
+
+class Readiness(BaseModel):
+    """What ``/readyz`` reports: ready or not, and the state of each dependency."""
+
+    status: str = Field(description="`ready` or `not ready`.")
+    checks: dict[str, str] = Field(description="Each dependency's state: `ok`, `down` or `down: <why>`.")
 
 
 def health_router(checks: Callable[[], Mapping[str, ReadinessCheck]]) -> APIRouter:
@@ -19,7 +27,12 @@ def health_router(checks: Callable[[], Mapping[str, ReadinessCheck]]) -> APIRout
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @router.get("/readyz", summary="The service can do its work: its dependencies answer")
+    @router.get(
+        "/readyz",
+        summary="The service can do its work: its dependencies answer",
+        response_model=Readiness,
+        responses={503: {"model": Readiness, "description": "A dependency does not answer (see `checks`)."}},
+    )
     async def readyz() -> JSONResponse:
         results = {name: await check() for name, check in checks().items()}
         ready = all(result is True for result in results.values())

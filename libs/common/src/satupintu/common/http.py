@@ -15,6 +15,7 @@ from satupintu.common.auth import TokenVerifier, load_or_create_local_keys
 from satupintu.common.health import health_router
 from satupintu.common.http_metrics import HttpMetricsMiddleware
 from satupintu.common.oidc.web import SignIn, sign_in_router
+from satupintu.common.openapi import document_problems
 from satupintu.common.problems import install_problem_handlers, problem_response
 from satupintu.common.runtime import ServiceRuntime
 from satupintu.common.settings import ServiceSettings
@@ -39,18 +40,19 @@ def trust_proxies(app: FastAPI, settings: ServiceSettings) -> None:
 
 
 class RefuseNulInQuery:
-    """Answers 422 problem+json, naming the parameter, for a query parameter holding U+0000: PostgreSQL's text
-    cannot hold it, and a query that reached the database with one failed as a 500 (found by the OpenAPI fuzzing of
-    audit's export). Bodies are validated by each endpoint's models."""
+    """Answers 422 problem+json, naming the parameter (or ``path``), for a query parameter or a path holding U+0000:
+    PostgreSQL's text cannot hold it, and a query that reached the database with one failed as a 500 (found by the
+    OpenAPI fuzzing of audit's export). Bodies are validated by each endpoint's models."""
 
     def __init__(self, app: ASGIApp) -> None:
         self._app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Refuse the request when a query parameter holds U+0000, else pass it on."""
-        if scope["type"] == "http" and b"%00" in scope["query_string"].lower():
+        if scope["type"] == "http" and (b"%00" in scope["query_string"].lower() or "\x00" in scope["path"]):
             query = parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
             names = sorted({name for name, value in query if "\x00" in name or "\x00" in value})
+            names += ["path"] if "\x00" in scope["path"] else []
             if names:
                 response = problem_response(
                     Request(scope),
@@ -78,6 +80,7 @@ def create_service_app(runtime: ServiceRuntime, title: str, description: str = "
     app.state.sign_in = sign_in
     app.include_router(sign_in_router(sign_in))
     install_problem_handlers(app)
+    document_problems(app)
     app.include_router(health_router(runtime.readiness_checks))
     dead_letters.install(app, runtime)
     app.add_middleware(HttpMetricsMiddleware, metrics=runtime.metrics)

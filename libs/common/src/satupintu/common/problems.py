@@ -146,7 +146,8 @@ def install_problem_handlers(app: FastAPI) -> None:
 
 PROBLEM_SCHEMA: dict[str, Any] = {
     "type": "object",
-    "description": "RFC 9457 problem details.",
+    "title": "Problem",
+    "description": "RFC 9457 problem details; a problem type may add members of its own.",
     "required": ["type", "title", "status", "detail", "instance"],
     "properties": {
         "type": {"type": "string", "format": "uri", "description": "What kind of problem."},
@@ -156,23 +157,26 @@ PROBLEM_SCHEMA: dict[str, Any] = {
         "instance": {"type": "string", "description": "The path asked for."},
         "errors": {
             "type": "array",
-            "description": "For a validation error: each field at fault.",
+            "description": "Each field at fault (a validation error, or a refusal that names a field).",
             "items": {
                 "type": "object",
+                "required": ["field", "message"],
                 "properties": {
                     "field": {"type": "string", "description": "The field's path, e.g. `applicant/nik`."},
-                    "message": {"type": "string"},
-                    "code": {"type": "string"},
+                    "message": {"type": "string", "description": "What is wrong with it, for a human."},
+                    "code": {"type": "string", "description": "What is wrong with it, for a program."},
                 },
             },
         },
     },
 }
+"""The ``Problem`` schema every service's OpenAPI document declares for its 4xx and 5xx answers."""
 
 
 def documented_problems(descriptions: dict[int, str]) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI ``responses`` for the problems an endpoint answers, each as ``application/problem+json``."""
+    """OpenAPI ``responses`` for the problems an endpoint answers (``satupintu.common.openapi`` declares them as
+    ``application/problem+json`` with the ``Problem`` schema)."""
     return {
-        status: {"description": description, "content": {PROBLEM_MEDIA_TYPE: {"schema": PROBLEM_SCHEMA}}}
+        status: {"description": description, "content": {PROBLEM_MEDIA_TYPE: {}}}
         for status, description in descriptions.items()
     }

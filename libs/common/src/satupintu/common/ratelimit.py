@@ -12,9 +12,10 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from satupintu.common.problems import PROBLEM_MEDIA_TYPE, PROBLEM_TYPE_BASE
+from satupintu.common.problems import problem_response
 
 
 @dataclass
@@ -75,19 +76,11 @@ class RateLimitMiddleware:
             await self._app(scope, receive, send)
             return
         retry_after = str(max(1, math.ceil(wait)))
-        body = (
-            '{"type":"' + PROBLEM_TYPE_BASE + 'rate-limited","title":"Too Many Requests","status":429,'
-            '"detail":"too many requests from this client; retry after ' + retry_after + ' seconds"}'
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 429,
-                "headers": [
-                    (b"content-type", PROBLEM_MEDIA_TYPE.encode()),
-                    (b"retry-after", retry_after.encode()),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
+        refusal = problem_response(
+            Request(scope),
+            429,
+            "rate-limited",
+            f"too many requests from this client; retry after {retry_after} seconds",
+            headers={"Retry-After": retry_after},
         )
-        await send({"type": "http.response.body", "body": body})
+        await refusal(scope, receive, send)

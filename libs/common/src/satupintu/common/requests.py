@@ -8,9 +8,17 @@ from typing import Any
 
 from fastapi import Request
 
-from satupintu.common.problems import Problem
+from satupintu.common.problems import Problem, documented_problems
 
 MAX_NESTING = 16
+JSON_BODY_PROBLEMS = documented_problems(
+    {
+        400: "The body is not valid JSON, or nests too deep (problem+json).",
+        413: "The body is larger than the endpoint accepts (problem+json).",
+        415: "The body is not sent as `application/json` (problem+json).",
+    }
+)
+"""What :func:`read_json_body` may answer, for the ``responses`` of every endpoint that reads its body with it."""
 
 
 def _depth(value: Any, limit: int) -> int:

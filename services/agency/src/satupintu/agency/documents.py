@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from satupintu.common.document_store import SHA256_PATTERN
 
-__all__ = ["FALLBACK_MEDIA_TYPE", "SHA256_PATTERN", "sniff"]
+__all__ = ["FALLBACK_MEDIA_TYPE", "MEDIA_TYPES", "SHA256_PATTERN", "sniff"]
 
 # Media types are told by the content's leading bytes, as intake accepted them; never by a name.
 _SIGNATURES: tuple[tuple[bytes, str, str], ...] = (
@@ -18,6 +18,8 @@ _SIGNATURES: tuple[tuple[bytes, str, str], ...] = (
     (b"\x89PNG\r\n\x1a\n", "image/png", "png"),
 )
 FALLBACK_MEDIA_TYPE = "application/octet-stream"
+MEDIA_TYPES = (*(media_type for _, media_type, _ in _SIGNATURES), FALLBACK_MEDIA_TYPE)
+"""Every media type a document is served with (what the OpenAPI document publishes)."""
 
 
 def sniff(content: bytes) -> tuple[str, str | None]:

@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from satupintu.common.commands import service_main
 from satupintu.common.http import create_service_app, trust_proxies
+from satupintu.common.openapi import GuardedAnswer, answered_by_middleware, writes_outside
 from satupintu.common.ratelimit import RateLimitMiddleware
 from satupintu.common.uploads import UploadGuard, UploadVolume
 from satupintu.intake import accounts, bills, consents, issued, status, uploads, web
@@ -17,6 +18,7 @@ from satupintu.intake.factory import IntakeContext
 from satupintu.intake.migrations import SCHEMA
 
 TITLE = "Satu Pintu intake: the front door for applications"
+RATE_LIMITED = "Too many writes from this client address; retry after `Retry-After` seconds."
 
 
 def create_app(settings: IntakeSettings | None = None) -> FastAPI:
@@ -38,6 +40,7 @@ def create_app(settings: IntakeSettings | None = None) -> FastAPI:
         burst=settings.rate_limit_burst,
         exempt_prefixes=(counter.PREFIX,),  # limited per clerk instead (decision 0036)
     )
+    answered_by_middleware(app, GuardedAnswer(429, RATE_LIMITED, writes_outside(counter.PREFIX)))
     for module in (catalogue, documents, applications, counter, tracking, profile, erasures, web):
         app.include_router(module.router)
     trust_proxies(app, settings)  # last: it must run before the rate limits

@@ -439,7 +439,7 @@ class AppointmentCancel(_Request):
 class AppointmentCheckIn(_Request):
     """At the kiosk: the booking code."""
 
-    booking_code: Annotated[str, StringConstraints(min_length=3, max_length=32)] = Field(
+    booking_code: Annotated[str, StringConstraints(min_length=3, max_length=32, pattern=r"^[A-Za-z0-9-]+$")] = Field(
         description="The booking code, e.g. `BK-7KQ2M9XD`."
     )
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Path
 from fastapi.responses import Response
 
 from satupintu.agency.api.dependencies import desk_service, problem_of, token_or_session_officer
-from satupintu.agency.documents import SHA256_PATTERN
+from satupintu.agency.documents import MEDIA_TYPES, SHA256_PATTERN
 from satupintu.agency.domain import DeskError
 from satupintu.agency.services import DeskService
 from satupintu.common.auth import Principal
@@ -23,7 +23,11 @@ router = APIRouter(tags=["documents"])
     summary="Read a document a task of your agency references",
     response_class=Response,
     responses={
-        200: {"description": "The document, inline.", "content": {"application/pdf": {}, "image/jpeg": {}}},
+        200: {
+            "description": "The document: inline as PDF, JPEG or PNG (told by its content), or as an attachment of "
+            "`application/octet-stream` when its content is none of those.",
+            "content": {media_type: {"schema": {"type": "string", "format": "binary"}} for media_type in MEDIA_TYPES},
+        },
         401: {"description": "Neither a desk session nor a bearer token.", "content": {PROBLEM_MEDIA_TYPE: {}}},
         403: {
             "description": "The token is not an officer's (the refusal is recorded, against the applications the "

@@ -22,6 +22,7 @@ from satupintu.audit.schemas import (
     VerificationRead,
 )
 from satupintu.common.auth import Principal
+from satupintu.common.problems import documented_problems
 
 MAX_SEQ = 2**63 - 1  # PostgreSQL bigint: larger numbers cannot name an entry
 
@@ -85,7 +86,7 @@ async def search_events(
 @router.get(
     "/entries/{seq}",
     summary="One entry by its sequence number",
-    responses={404: {"description": "The log has no such entry (yet).", "content": {"application/problem+json": {}}}},
+    responses=documented_problems({404: "The log has no such entry (yet)."}),
 )
 async def entry(
     seq: Annotated[int, Path(ge=1, le=MAX_SEQ, description="The entry's sequence number.")],
@@ -127,7 +128,11 @@ async def list_checkpoints(
     )
 
 
-@router.get("/checkpoints/latest", summary="The latest signed checkpoint")
+@router.get(
+    "/checkpoints/latest",
+    summary="The latest signed checkpoint",
+    responses=documented_problems({404: "No checkpoint has been taken yet."}),
+)
 async def latest_checkpoint(request: Request, principal: Auditor) -> CheckpointRead:
     """The signed tree head of the largest tree (404 before the first checkpoint)."""
     checkpoint = await dependencies.queries(request).latest_checkpoint(principal, requested_resource(request))
@@ -152,7 +157,11 @@ async def public_key(request: Request) -> PlainTextResponse:
     return PlainTextResponse(dependencies.signer(request).public_key_pem, media_type="application/x-pem-file")
 
 
-@router.get("/proofs/inclusion/{seq}", summary="Prove an entry is in the tree")
+@router.get(
+    "/proofs/inclusion/{seq}",
+    summary="Prove an entry is in the tree",
+    responses=documented_problems({404: "The log has no such entry (yet)."}),
+)
 async def inclusion_proof(
     seq: Annotated[int, Path(ge=1, le=MAX_SEQ, description="The entry's sequence number.")],
     request: Request,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 
 from satupintu.common.catalogue import ServiceDefinition
-from satupintu.common.problems import Problem
+from satupintu.common.problems import Problem, documented_problems
 from satupintu.intake.api import dependencies
 from satupintu.intake.forms import form_schema
 from satupintu.intake.schemas import ServiceRead, ServiceSummary
@@ -29,7 +29,11 @@ async def list_services(request: Request) -> list[ServiceSummary]:
     return [ServiceSummary.model_validate(_summary(service)) for service in catalogue.services]
 
 
-@router.get("/services/{code}", summary="One service: its form (JSON Schema), documents and stages")
+@router.get(
+    "/services/{code}",
+    summary="One service: its form (JSON Schema), documents and stages",
+    responses=documented_problems({404: "No service has this code (problem+json `unknown-service`)."}),
+)
 async def read_service(code: str, request: Request) -> ServiceRead:
     """What applying for ``code`` takes."""
     catalogue = dependencies.context(request).catalogue

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ValidationError
 from satupintu.common.auth import Principal, Role
 from satupintu.common.lockout import LockedOut, locked_problem
 from satupintu.common.problems import Problem, documented_problems, field_path
-from satupintu.common.requests import read_json_body
+from satupintu.common.requests import JSON_BODY_PROBLEMS, read_json_body
 from satupintu.intake.api import dependencies
 from satupintu.intake.api.staff import admitting
 from satupintu.intake.profiles import Contact, OneTimeCodeRefused
@@ -55,7 +55,8 @@ async def parsed_body(request: Request, model: type[M]) -> M:
     status_code=status.HTTP_202_ACCEPTED,
     summary="Send a one-time code to the contact on file",
     openapi_extra=request_body(VerificationRequest),
-    responses=documented_problems(
+    responses=JSON_BODY_PROBLEMS
+    | documented_problems(
         {
             422: "Invalid NIK or language; `errors` names each field (problem+json).",
             429: "Too many codes for this NIK in the last hour (or requests from this client); see Retry-After. "
@@ -78,7 +79,8 @@ async def request_verification(request: Request) -> VerificationSent:
     "/profile/verification/confirm",
     summary="Confirm a one-time code: prove the contact it was sent to",
     openapi_extra=request_body(VerificationConfirm),
-    responses=documented_problems(
+    responses=JSON_BODY_PROBLEMS
+    | documented_problems(
         {
             422: "The code is wrong, expired or used (the same answer whatever the NIK), or the body is invalid; "
             "`errors` names the field (problem+json).",
@@ -111,7 +113,8 @@ counter_clerk = admitting(CLERK_ROLES, dependencies.profiles, "the officer or op
     "/profile/contact-reset",
     summary="Reset the contact on file, at the counter (staff)",
     openapi_extra=request_body(ContactResetCreate),
-    responses=documented_problems(
+    responses=JSON_BODY_PROBLEMS
+    | documented_problems(
         {
             401: "No valid bearer token.",
             403: "The token is neither an officer's nor an operator's (the refusal is recorded).",

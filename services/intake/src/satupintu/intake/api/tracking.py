@@ -9,8 +9,8 @@ from fastapi import APIRouter, Depends, Request, Response, status
 from pydantic import ValidationError
 
 from satupintu.common.lockout import LockedOut, locked_problem
-from satupintu.common.problems import Problem, field_path
-from satupintu.common.requests import read_json_body
+from satupintu.common.problems import Problem, documented_problems, field_path
+from satupintu.common.requests import JSON_BODY_PROBLEMS, read_json_body
 from satupintu.intake.api import dependencies
 from satupintu.intake.domain import (
     ApplicationNotFound,
@@ -42,7 +42,13 @@ def _not_found(tracking_code: str) -> Problem:
     return Problem(404, "unknown-tracking-code", f"no application has the tracking code {tracking_code!r}")
 
 
-@router.get("/applications/{tracking_code}", summary="An application's state and timeline")
+@router.get(
+    "/applications/{tracking_code}",
+    summary="An application's state and timeline",
+    responses=documented_problems(
+        {404: "No application has this tracking code (problem+json `unknown-tracking-code`)."}
+    ),
+)
 async def application_status(
     tracking_code: str, service: Annotated[TrackingService, Depends(dependencies.tracking_service)]
 ) -> ApplicationStatus:
@@ -100,7 +106,8 @@ _BODY = {
     status_code=status.HTTP_202_ACCEPTED,
     summary="Answer an agency's request for more information",
     openapi_extra=_BODY,
-    responses={
+    responses=JSON_BODY_PROBLEMS
+    | {
         403: {"description": "The NIK is not the applicant's (problem+json)."},
         404: {"description": "Unknown tracking code (problem+json)."},
         409: {"description": "Nothing was asked, or it was already answered (problem+json)."},
@@ -178,7 +185,8 @@ def pdf_response(download: Download) -> Response:
             },
         }
     },
-    responses={
+    responses=JSON_BODY_PROBLEMS
+    | {
         200: {
             "description": "The signed PDF (PAdES) as an attachment named after the document's number; a revoked "
             "document too (its status, in the application's `documents`, says so).",

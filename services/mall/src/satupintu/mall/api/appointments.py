@@ -9,6 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
+from satupintu.common.problems import documented_problems
 from satupintu.mall.api.dependencies import mall
 from satupintu.mall.api.limits import RATE_LIMITED, WriteGroup, limit
 from satupintu.mall.api.queue import ticket_read
@@ -39,6 +40,8 @@ _PROBLEMS: dict[int | str, dict[str, object]] = {
         "content": {"application/problem+json": {}},
     },
 }
+
+_NO_BOOKING = documented_problems({404: "No booking has this code."})
 
 
 def appointment_read(record: AppointmentRecord) -> AppointmentRead:
@@ -95,14 +98,14 @@ async def request_booking(body: AppointmentCreate, context: Context) -> Appointm
     status_code=201,
     summary="Confirm the one-time code: the slot is booked",
     dependencies=[Depends(limit(WriteGroup.CITIZEN))],
-    responses=_PROBLEMS,
+    responses=_PROBLEMS | _NO_BOOKING,
 )
 async def confirm_booking(appointment_id: str, body: AppointmentConfirm, context: Context) -> AppointmentRead:
     """Take a place in the slot and give the booking code (409 when the slot filled meanwhile)."""
     return appointment_read(await context.appointments.confirm(appointment_id, body.code))
 
 
-@router.get("/{booking_code}", summary="A booking by its booking code")
+@router.get("/{booking_code}", summary="A booking by its booking code", responses=_NO_BOOKING)
 async def read_booking(booking_code: str, context: Context) -> AppointmentRead:
     """Where the booking stands."""
     return appointment_read(await context.appointments.find(booking_code))
@@ -112,7 +115,11 @@ async def read_booking(booking_code: str, context: Context) -> AppointmentRead:
     "/{booking_code}/cancellation",
     summary="Cancel a booking (with the NIK it was made with)",
     dependencies=[Depends(limit(WriteGroup.CITIZEN))],
-    responses=RATE_LIMITED,
+    responses=RATE_LIMITED
+    | _NO_BOOKING
+    | documented_problems(
+        {403: "The NIK is not the one the booking was made with.", 409: "The booking is not booked any more."}
+    ),
 )
 async def cancel_booking(booking_code: str, body: AppointmentCancel, context: Context) -> AppointmentRead:
     """Cancel the booking and free its place."""
@@ -124,7 +131,9 @@ async def cancel_booking(booking_code: str, body: AppointmentCancel, context: Co
     status_code=201,
     summary="Check in at the kiosk with the booking code: a queue ticket served ahead of walk-ins",
     dependencies=[Depends(limit(WriteGroup.KIOSK))],
-    responses=RATE_LIMITED,
+    responses=RATE_LIMITED
+    | _NO_BOOKING
+    | documented_problems({409: "The booking was used, cancelled or released, or is for another day."}),
 )
 async def check_in(body: AppointmentCheckIn, context: Context) -> TicketRead:
     """Today's booking becomes a queue ticket of its service, called before the walk-ins (404 unknown code, 409 used,

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from satupintu.common.auth import Principal, Role, require_roles
+from satupintu.common.problems import documented_problems
 from satupintu.mall.api.dependencies import mall
 from satupintu.mall.api.limits import RATE_LIMITED, WriteGroup, limit
 from satupintu.mall.domain import ComplaintState
@@ -75,7 +76,11 @@ async def file_complaint(body: ComplaintCreate, context: Context) -> ComplaintRe
     return receipt(record)
 
 
-@router.get("/{complaint_id}/status", summary="A complaint's status, for the complainant")
+@router.get(
+    "/{complaint_id}/status",
+    summary="A complaint's status, for the complainant",
+    responses=documented_problems({404: "No such complaint."}),
+)
 async def complaint_status(complaint_id: str, context: Context) -> ComplaintReceipt:
     """Open or answered, its due date, and the desk's answer."""
     return receipt(await context.complaints.status(complaint_id))
@@ -94,20 +99,32 @@ async def list_complaints(
     return [complaint_read(record, context) for record in records]
 
 
-@router.get("/{complaint_id}", summary="One complaint, for its desk, auditors and operators")
+@router.get(
+    "/{complaint_id}",
+    summary="One complaint, for its desk, auditors and operators",
+    responses=documented_problems({404: "No such complaint."}),
+)
 async def read_complaint(complaint_id: str, principal: Reader, context: Context) -> ComplaintRead:
     """The complaint in full."""
     return complaint_read(await context.complaints.get(complaint_id, principal), context)
 
 
-@router.post("/{complaint_id}/take-up", summary="Take a complaint up (in progress)")
+@router.post(
+    "/{complaint_id}/take-up",
+    summary="Take a complaint up (in progress)",
+    responses=documented_problems({404: "No such complaint.", 409: "Taken up or answered already."}),
+)
 async def take_up_complaint(complaint_id: str, principal: Desk, context: Context) -> ComplaintRead:
     """An officer of the agency's desk takes the complaint up: `complaint.status_changed` (`in_progress`), and the
     complainant is told. Taken up or answered already: 409."""
     return complaint_read(await context.complaints.take_up(complaint_id, principal), context)
 
 
-@router.post("/{complaint_id}/resolve", summary="Answer and close a complaint")
+@router.post(
+    "/{complaint_id}/resolve",
+    summary="Answer and close a complaint",
+    responses=documented_problems({404: "No such complaint.", 409: "Answered already."}),
+)
 async def resolve_complaint(
     complaint_id: str, body: ComplaintResolve, principal: Desk, context: Context
 ) -> ComplaintRead:

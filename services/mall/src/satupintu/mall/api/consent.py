@@ -7,6 +7,7 @@ from typing import Annotated, Literal, cast
 
 from fastapi import APIRouter, Depends
 
+from satupintu.common.problems import documented_problems
 from satupintu.mall.api.dependencies import mall
 from satupintu.mall.api.limits import RATE_LIMITED, WriteGroup, limit
 from satupintu.mall.factory import MallContext
@@ -20,6 +21,9 @@ router = APIRouter(
     responses=RATE_LIMITED,
 )
 Context = Annotated[MallContext, Depends(mall)]
+_NOT_THE_APPLICANT = documented_problems(
+    {403: "The NIK is not the one the application was submitted with (a lock after too many: 429)."}
+)
 
 
 def ledger_read(view: LedgerView, context: MallContext) -> LedgerRead:
@@ -56,20 +60,32 @@ def ledger_read(view: LedgerView, context: MallContext) -> LedgerRead:
     )
 
 
-@router.post("/lookup", summary="Read one's consent ledger")
+@router.post(
+    "/lookup",
+    summary="Read one's consent ledger",
+    responses=_NOT_THE_APPLICANT,
+)
 async def lookup(body: ConsentIdentify, context: Context) -> LedgerRead:
     """Every agency and profile field that can be reused, whether consent is given, and the ledger's history."""
     return ledger_read(await context.consent.ledger(body.tracking_code, body.nik), context)
 
 
-@router.post("/grants", summary="Allow an agency to receive profile fields again")
+@router.post(
+    "/grants",
+    summary="Allow an agency to receive profile fields again",
+    responses=_NOT_THE_APPLICANT,
+)
 async def grant(body: ConsentChange, context: Context) -> LedgerRead:
     """Publishes `consent.granted` for the fields that were not granted yet."""
     view = await context.consent.grant(body.tracking_code, body.nik, body.agency, body.fields)
     return ledger_read(view, context)
 
 
-@router.post("/withdrawals", summary="Withdraw consent: stop an agency receiving profile fields again")
+@router.post(
+    "/withdrawals",
+    summary="Withdraw consent: stop an agency receiving profile fields again",
+    responses=_NOT_THE_APPLICANT,
+)
 async def withdraw(body: ConsentChange, context: Context) -> LedgerRead:
     """Publishes `consent.withdrawn` for the fields that were granted; intake stops reusing them on receipt."""
     view = await context.consent.withdraw(body.tracking_code, body.nik, body.agency, body.fields)

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 
 from satupintu.common.auth import Principal, Role, require_roles
-from satupintu.common.problems import Problem
+from satupintu.common.problems import Problem, documented_problems
 from satupintu.mall.api.dependencies import mall
 from satupintu.mall.api.limits import RATE_LIMITED, WriteGroup, limit
 from satupintu.mall.domain import UnknownService
@@ -52,6 +52,9 @@ def _finished(context: MallContext, ticket: TicketRecord) -> TicketRead:
     return ticket_read(context, TicketView(ticket, 0, 0))
 
 
+_TICKET_STEP = documented_problems({404: "No such ticket.", 409: "The ticket is not in a state that allows this step."})
+
+
 @router.post(
     "/tickets",
     status_code=201,
@@ -73,7 +76,11 @@ async def issue_ticket(body: TicketCreate, context: Context) -> TicketRead:
     return ticket_read(context, view)
 
 
-@router.get("/tickets/{ticket_id}", summary="A ticket now: visitors ahead and the wait still expected")
+@router.get(
+    "/tickets/{ticket_id}",
+    summary="A ticket now: visitors ahead and the wait still expected",
+    responses=documented_problems({404: "No such ticket."}),
+)
 async def read_ticket(ticket_id: str, context: Context) -> TicketRead:
     """The ticket, with the visitors still ahead of it and its estimated wait recomputed now."""
     return ticket_read(context, await context.queue.view(ticket_id))
@@ -85,25 +92,41 @@ async def today(context: Context) -> list[QueueRead]:
     return await context.board.queue()
 
 
-@router.post("/services/{service_code}/call", summary="Call the next visitor to a counter")
+@router.post(
+    "/services/{service_code}/call",
+    summary="Call the next visitor to a counter",
+    responses=documented_problems({404: "No such service.", 409: "Nobody is waiting for the service today."}),
+)
 async def call_next(service_code: str, body: CallNext, principal: Counter, context: Context) -> TicketRead:
     """Call the service's longest-waiting visitor to the officer's counter (officers of the service's agency)."""
     return ticket_read(context, await context.queue.call_next(service_code, body.counter, principal))
 
 
-@router.post("/tickets/{ticket_id}/served", summary="The called visitor was served")
+@router.post(
+    "/tickets/{ticket_id}/served",
+    summary="The called visitor was served",
+    responses=_TICKET_STEP,
+)
 async def served(ticket_id: str, principal: Counter, context: Context) -> TicketRead:
     """Mark a called ticket served."""
     return _finished(context, await context.queue.serve(ticket_id, principal))
 
 
-@router.post("/tickets/{ticket_id}/no-show", summary="The called visitor did not come")
+@router.post(
+    "/tickets/{ticket_id}/no-show",
+    summary="The called visitor did not come",
+    responses=_TICKET_STEP,
+)
 async def no_show(ticket_id: str, principal: Counter, context: Context) -> TicketRead:
     """Mark a called ticket a no-show."""
     return _finished(context, await context.queue.no_show(ticket_id, principal))
 
 
-@router.post("/tickets/{ticket_id}/priority", summary="Give a waiting ticket priority")
+@router.post(
+    "/tickets/{ticket_id}/priority",
+    summary="Give a waiting ticket priority",
+    responses=documented_problems({404: "No such ticket.", 409: "The ticket is no longer waiting."}),
+)
 async def priority(ticket_id: str, principal: Counter, context: Context) -> TicketRead:
     """The clerk marks a waiting visitor as priority (elderly, disabled, pregnant, with a small child); 409 once
     called."""
@@ -111,7 +134,11 @@ async def priority(ticket_id: str, principal: Counter, context: Context) -> Tick
     return ticket_read(context, await context.queue.view(ticket_id))
 
 
-@router.post("/tickets/{ticket_id}/link", summary="Link a ticket to the application submitted at the counter")
+@router.post(
+    "/tickets/{ticket_id}/link",
+    summary="Link a ticket to the application submitted at the counter",
+    responses=_TICKET_STEP,
+)
 async def link(ticket_id: str, body: TicketLink, principal: Counter, context: Context) -> TicketRead:
     """The visitor then follows the application with its tracking code from the ticket's page."""
     return _finished(context, await context.queue.link(ticket_id, body.tracking_code, principal))

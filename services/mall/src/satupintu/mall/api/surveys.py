@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Query
 
-from satupintu.common.problems import Problem
+from satupintu.common.problems import Problem, documented_problems
 from satupintu.mall.api.dependencies import mall
 from satupintu.mall.api.limits import RATE_LIMITED, WriteGroup, limit
 from satupintu.mall.domain import SKM_ELEMENTS
@@ -21,7 +21,11 @@ router = APIRouter(tags=["survey"])
 Context = Annotated[MallContext, Depends(mall)]
 
 
-@router.get("/surveys/{token}", summary="The survey a citizen's link leads to")
+@router.get(
+    "/surveys/{token}",
+    summary="The survey a citizen's link leads to",
+    responses=documented_problems({404: "The survey link is not known.", 410: "The survey link has expired."}),
+)
 async def read_survey(token: str, context: Context) -> SurveyRead:
     """What is surveyed, and whether it was answered already."""
     survey = await context.surveys.open(token)
@@ -43,7 +47,14 @@ async def read_survey(token: str, context: Context) -> SurveyRead:
     status_code=201,
     summary="Answer the survey (once per application)",
     dependencies=[Depends(limit(WriteGroup.CITIZEN))],
-    responses=RATE_LIMITED,
+    responses=RATE_LIMITED
+    | documented_problems(
+        {
+            404: "The survey link is not known.",
+            409: "The survey was answered already.",
+            410: "The survey link has expired.",
+        }
+    ),
 )
 async def answer_survey(token: str, body: SurveyAnswer, context: Context) -> SurveyReceipt:
     """Record the nine scores; a second answer for the same application is refused (409)."""
@@ -59,7 +70,11 @@ def local_bounds(since: date | None, until: date | None, timezone: str) -> tuple
     return start, end
 
 
-@router.get("/satisfaction", summary="The satisfaction index (IKM) per service, agency and period")
+@router.get(
+    "/satisfaction",
+    summary="The satisfaction index (IKM) per service, agency and period",
+    responses=documented_problems({404: "No survey answers match (problem+json `no-answers`)."}),
+)
 async def satisfaction(
     context: Context,
     *,

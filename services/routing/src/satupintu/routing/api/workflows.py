@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from satupintu.common.auth import Principal, Role, require_roles
 from satupintu.common.catalogue import Catalogue
-from satupintu.common.problems import Problem
+from satupintu.common.problems import Problem, documented_problems
 from satupintu.routing.api import dependencies
 from satupintu.routing.schemas import StageRead, TaskRead, WorkflowRead
 from satupintu.routing.storage.repository import WorkflowRepository
@@ -17,7 +17,11 @@ from satupintu.routing.storage.repository import WorkflowRepository
 router = APIRouter(tags=["workflows"])
 
 
-@router.get("/workflows/{application_id}", summary="An application's workflow: stages, tasks and due dates")
+@router.get(
+    "/workflows/{application_id}",
+    summary="An application's workflow: stages, tasks and due dates",
+    responses=documented_problems({404: "Routing has no workflow for this application (problem+json `not-found`)."}),
+)
 async def read_workflow(
     application_id: str,
     sessions: Annotated[async_sessionmaker[AsyncSession], Depends(dependencies.sessions)],
