@@ -91,8 +91,13 @@ def test_every_answer_is_what_the_published_document_says(running_service: tuple
 
     for operation in operations:
 
+        # derandomized: the same examples on every run, so CI is green or red by the code, not by the draw
         @settings(
-            max_examples=EXAMPLES_PER_OPERATION, deadline=None, suppress_health_check=list(HealthCheck), database=None
+            max_examples=EXAMPLES_PER_OPERATION,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+            database=None,
+            derandomize=True,
         )
         @given(case=operation.as_strategy())
         def call(case: Any) -> None:
