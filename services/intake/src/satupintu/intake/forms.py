@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import re
+from collections.abc import Mapping
 from functools import cache
 from typing import Annotated, Any, Literal
 
@@ -20,13 +21,15 @@ from pydantic import (
     GetJsonSchemaHandler,
     StrictBool,
     StrictInt,
+    ValidationError,
     create_model,
 )
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
 from satupintu.common.catalogue import FieldDefinition, FieldType, ServiceDefinition
-from satupintu.intake.domain import InvalidValue, ValueProblem
+from satupintu.common.problems import field_path
+from satupintu.intake.domain import FieldError, InvalidApplication, InvalidValue, ValueProblem
 
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 """The dialect of the published form schemas."""
@@ -84,21 +87,33 @@ class _Published:
         return schema
 
 
-_ONE_LINE = _Published(allOf=[{"pattern": _NOT_SPACE.pattern}], **{"not": {"pattern": _CONTROL.pattern}})
+ONE_LINE_PATTERN = f"^[^{CONTROL_CHARACTERS}]*[^{CONTROL_CHARACTERS}{SPACES}][^{CONTROL_CHARACTERS}]*(?![\\s\\S])"
+"""Text that is one line and not blank, as the published schema says it: no control character, at least one
+character that is not a space. It ends with ``(?![\\s\\S])`` rather than ``$``, which Python's ``re`` lets match
+before a final newline."""
 
-CleanText = Annotated[str, AfterValidator(no_control_characters), AfterValidator(not_blank), _ONE_LINE]
+CleanText = Annotated[
+    str, AfterValidator(no_control_characters), AfterValidator(not_blank), _Published(pattern=ONE_LINE_PATTERN)
+]
 """A single line of text a person typed: not blank, no control characters."""
 
 
 def _string(definition: FieldDefinition) -> Any:
+    if definition.pattern is None:
+        return Annotated[
+            str,
+            Field(max_length=definition.max_length),
+            AfterValidator(no_control_characters),
+            AfterValidator(not_blank),
+            _Published(pattern=ONE_LINE_PATTERN),
+        ]
     # The constraints come before the validators: after them pydantic checks a pattern but leaves it unpublished.
-    pattern = f"^(?:{definition.pattern})$" if definition.pattern else None
     return Annotated[
         str,
-        Field(max_length=definition.max_length, pattern=pattern),
+        Field(max_length=definition.max_length, pattern=f"^(?:{definition.pattern})$"),
         AfterValidator(no_control_characters),
         AfterValidator(not_blank),
-        _ONE_LINE,
+        _Published(allOf=[{"type": "string", "pattern": ONE_LINE_PATTERN}]),
     ]
 
 
@@ -174,3 +189,16 @@ def partial_form_model(service: ServiceDefinition) -> type[BaseModel]:
         definition.name: (_field_type(definition) | None, Field(default=None)) for definition in service.fields
     }
     return create_model(f"PartialForm_{service.code.replace('-', '_')}", __base__=_Form, **fields)
+
+
+def validated_values(form: type[BaseModel], values: Mapping[str, Any], *, under: str) -> dict[str, Any]:
+    """``values`` checked by ``form`` (a service's :func:`form_model` or :func:`partial_form_model`), as JSON without
+    the fields left out; refused with every error at its path under ``under`` (``data/kbli``)."""
+    try:
+        checked = form.model_validate(values)
+    except ValidationError as invalid:
+        raise InvalidApplication(
+            [FieldError(field_path((under, *error["loc"])), error["msg"], error["type"]) for error in invalid.errors()]
+        ) from invalid
+    validated: dict[str, Any] = checked.model_dump(mode="json", exclude_none=True)
+    return validated
