@@ -1,7 +1,8 @@
 """The application form of each catalogue service as a pydantic model: validates ``data`` with a field path for
 every error, and gives the JSON Schema (draft 2020-12) that ``GET /services/{code}`` publishes and the web form is
-built from. Every rule the model enforces is in that schema: the catalogue's patterns and limits, text being one
-non-blank line, dates written as ``YYYY-MM-DD``; ``tests/unit/test_published_form_schema.py`` holds them equal."""
+built from. Every rule the model enforces is in that schema (the catalogue's patterns and limits, text being one
+non-blank line, dates written ``YYYY-MM-DD``), and the model accepts all the schema allows (a whole float is an
+integer): ``tests/unit/test_published_form_schema.py`` holds the two equal for every service."""
 
 from __future__ import annotations
 
