@@ -15,6 +15,7 @@ from hypothesis_jsonschema import from_schema
 from jsonschema import Draft202012Validator
 
 from satupintu.common.catalogue import ServiceDefinition, load_catalogue
+from satupintu.devtools.testing.json_schema import closed_objects
 from satupintu.intake.domain import InvalidApplication
 from satupintu.intake.forms import form_model, form_schema, validated_values
 
@@ -32,19 +33,8 @@ def published(code: str) -> dict[str, Any]:
 
 @cache
 def conforming(code: str) -> st.SearchStrategy[dict[str, Any]]:
-    """Form data the published schema allows: its required properties, some optional ones, no others.
-
-    Each value comes from hypothesis-jsonschema; the object around them is put together here, as hypothesis-jsonschema
-    0.23.1's object strategy no longer runs on the Hypothesis we have (``'many' object has no attribute 'more'``)."""
-    schema = published(code)
-    assert schema["type"] == "object"
-    assert schema["additionalProperties"] is False
-    values = {name: from_schema(value_schema) for name, value_schema in schema["properties"].items()}
-    required = set(schema["required"])
-    return st.fixed_dictionaries(
-        {name: values[name] for name in required},
-        optional={name: strategy for name, strategy in values.items() if name not in required},
-    )
+    """Form data the published schema allows."""
+    return closed_objects(published(code))
 
 
 @cache
