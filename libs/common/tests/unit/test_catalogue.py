@@ -232,6 +232,36 @@ def test_string_field_with_enum_values_is_refused_naming_the_field_location(tmp_
     assert "only an enum field may have them" in message
 
 
+@pytest.mark.parametrize(
+    ("field", "refusal"),
+    [
+        ({"type": "integer", "minimum": 0.5}, "an integer field's limits are whole numbers"),
+        ({"type": "number", "minimum": 10, "maximum": 1}, "minimum 10 is above maximum 1"),
+        ({"type": "string", "maximum": 10}, "only an integer or number field may have `minimum` or `maximum`"),
+    ],
+)
+def test_number_limits_that_do_not_fit_the_field_are_refused_naming_the_field_location(
+    tmp_path: Path, field: dict[str, Any], refusal: str
+) -> None:
+    document = _valid()
+    document["services"][0]["fields"][0].update(field)
+
+    message = _refusal(_write(tmp_path, document))
+
+    assert "services.0.fields.0" in message
+    assert refusal in message
+
+
+def test_whole_limits_of_an_integer_field_stay_integers(tmp_path: Path) -> None:
+    document = _valid()
+    document["services"][0]["fields"][0].update({"type": "integer", "minimum": 1, "maximum": 100})
+
+    [purpose, _] = parse_catalogue(_write(tmp_path, document)).services[0].fields
+
+    assert (purpose.minimum, purpose.maximum) == (1, 100)
+    assert type(purpose.minimum) is int
+
+
 def test_duplicate_service_codes_are_refused(tmp_path: Path) -> None:
     document = _valid()
     document["services"].append(copy.deepcopy(document["services"][0]))

@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from hypothesis import find, settings
 from sqlalchemy import ColumnElement, func, text
 from sqlmodel import SQLModel, col, select
 
@@ -27,6 +28,7 @@ from satupintu.common.outbox import OutboxMessage
 from satupintu.common.settings import AuthSettings, DatabaseSettings, KafkaSettings
 from satupintu.contract.applications import ApplicationSubmitted
 from satupintu.contract.envelope import from_record
+from satupintu.devtools.testing.json_schema import closed_objects
 from satupintu.devtools.testing.kafka import Record, end_offsets, read_to_end
 from satupintu.devtools.testing.plugin import service_database
 from satupintu.devtools.testing.sealing import opened_submission, reader_keys
@@ -180,6 +182,17 @@ async def test_service_publishes_its_form_as_json_schema_and_its_stages(intake: 
     assert [document["name"] for document in service["documents"]] == ["building_plan", "land_certificate"]
     assert service["applicant_kinds"] == ["person", "business"]
     assert [document["name"] for document in service["business_documents"]] == ["surat_kuasa"]
+
+
+async def test_a_form_generated_from_the_published_schema_is_accepted(intake: Intake) -> None:
+    published = (await intake.client.get("/services/npwp")).json()["form_schema"]
+    # The simplest form hypothesis-jsonschema draws: every value at the published edge (one character, income 0).
+    form = find(closed_objects(published), lambda _: True, settings=settings(database=None))
+    body = {**intake.skck(), "service_code": "npwp", "data": form, "documents": []}
+
+    response = await intake.client.post("/applications", json=body)
+
+    assert response.status_code == 202, (form, response.text)
 
 
 async def test_service_only_for_persons_publishes_no_business_documents(intake: Intake) -> None:

@@ -11,7 +11,6 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from prometheus_client import Counter
-from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from satupintu.common.access_log import AccessLog
@@ -21,7 +20,6 @@ from satupintu.common.consent import ConsentBook, may_reuse
 from satupintu.common.crypto import FieldCipher, KeyedHasher
 from satupintu.common.identity import initials, public_nik
 from satupintu.common.outbox import Outbox
-from satupintu.common.problems import field_path
 from satupintu.common.sealing import CitizenKey, seal, seal_fields
 from satupintu.contract.applications import Applicant, ApplicationSubmitted, Business
 from satupintu.contract.base import DocumentRef
@@ -29,7 +27,7 @@ from satupintu.contract.envelope import Event
 from satupintu.intake.citizen_keys import CitizenKeys, readers_of
 from satupintu.intake.citizens import Identified
 from satupintu.intake.domain import SOURCE, FieldError, IdempotencyKeyReused, InvalidApplication, new_tracking_code
-from satupintu.intake.forms import form_model
+from satupintu.intake.forms import form_model, validated_values
 from satupintu.intake.profiles import Contact, OneTimeCodeRefused, ProfileService, Reusable
 from satupintu.intake.schemas import ApplicantCreate, ApplicationAccepted, ApplicationCreate, DocumentReference
 from satupintu.intake.storage.repository import ApplicationRepository, ConsentRepository
@@ -155,7 +153,7 @@ class ApplicationService:
             and hmac.compare_digest(identified.nik.encode(), request.applicant.nik.encode())
         )
         reusable, reused = await self._reusable(service, request, identified=own)
-        data = self._validated_data(service, {**request.data, **reused})
+        data = validated_values(form_model(service), {**request.data, **reused}, under="data")
         await self._check_documents(service, request.documents, kind=request.applicant.kind)
         contact_code = await self._proven_contact(request, counter) if counter is not None else None
         application_id = str(uuid.uuid4())
@@ -285,19 +283,6 @@ class ApplicationService:
             if name in profile_fields and name not in request.data and may_reuse(book, service, name)
         }
         return reusable, reused
-
-    def _validated_data(self, service: ServiceDefinition, data: dict[str, Any]) -> dict[str, Any]:
-        try:
-            form = form_model(service).model_validate(data)
-        except ValidationError as invalid:
-            raise InvalidApplication(
-                [
-                    FieldError(field_path(("data", *error["loc"])), error["msg"], error["type"])
-                    for error in invalid.errors()
-                ]
-            ) from invalid
-        validated: dict[str, Any] = form.model_dump(mode="json", exclude_none=True)
-        return validated
 
     @staticmethod
     def _check_applicant(service: ServiceDefinition, request: ApplicationCreate) -> None:

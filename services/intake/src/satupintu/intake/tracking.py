@@ -8,7 +8,6 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from satupintu.common.access_log import AccessLog
@@ -18,7 +17,6 @@ from satupintu.common.crypto import FieldCipher, KeyedHasher
 from satupintu.common.identity import public_nik
 from satupintu.common.lockout import Lockout
 from satupintu.common.outbox import Outbox
-from satupintu.common.problems import field_path
 from satupintu.common.sealing import seal_fields
 from satupintu.contract.applications import ApplicationInformationProvided
 from satupintu.contract.base import DocumentRef, TaskState
@@ -35,7 +33,7 @@ from satupintu.intake.domain import (
     NoOpenBill,
     NotTheApplicant,
 )
-from satupintu.intake.forms import partial_form_model
+from satupintu.intake.forms import partial_form_model, validated_values
 from satupintu.intake.issued import documents_of
 from satupintu.intake.schemas import (
     ApplicationStatus,
@@ -239,14 +237,7 @@ class TrackingService:
             raise InvalidApplication([FieldError("tracking_code", "the application's service no longer exists")])
         if not answer.answers and not answer.message and not answer.documents:
             raise InvalidApplication([FieldError("answers", "give an answer, a message or a document", "missing")])
-        try:
-            validated = partial_form_model(service).model_validate(answer.answers)
-        except ValidationError as invalid:
-            raise InvalidApplication(
-                [FieldError(field_path(("answers", *e["loc"])), e["msg"], e["type"]) for e in invalid.errors()]
-            ) from invalid
-        changes: dict[str, Any] = validated.model_dump(mode="json", exclude_none=True)
-        return changes
+        return validated_values(partial_form_model(service), answer.answers, under="answers")
 
     async def _check_documents(self, application: ApplicationRecord, answer: InformationAnswer) -> None:
         if not answer.documents:

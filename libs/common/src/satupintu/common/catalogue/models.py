@@ -99,8 +99,12 @@ class FieldDefinition(_Frozen):
     pattern: str | None = Field(default=None, description="Regular expression a string must match in full.")
     enum: tuple[str, ...] | None = Field(default=None, description="Allowed values of an enum field.")
     max_length: int = Field(default=200, ge=1, le=5000, description="Longest allowed string.")
-    minimum: float | None = Field(default=None, description="Smallest allowed number.")
-    maximum: float | None = Field(default=None, description="Largest allowed number.")
+    minimum: int | float | None = Field(
+        default=None, allow_inf_nan=False, description="Smallest allowed number (a whole one for an integer field)."
+    )
+    maximum: int | float | None = Field(
+        default=None, allow_inf_nan=False, description="Largest allowed number (a whole one for an integer field)."
+    )
     personal: bool = Field(default=False, description="Whether the value is personal data (masked, encrypted).")
     profile: bool = Field(default=False, description="Whether the value is kept in the citizen's profile for reuse.")
 
@@ -118,6 +122,17 @@ class FieldDefinition(_Frozen):
     def _enum_has_values(self) -> Self:
         if (self.type is FieldType.ENUM) != bool(self.enum):
             raise ValueError("an enum field needs `enum` values, and only an enum field may have them")
+        return self
+
+    @model_validator(mode="after")
+    def _limits_fit_type(self) -> Self:
+        limits = [limit for limit in (self.minimum, self.maximum) if limit is not None]
+        if limits and self.type not in (FieldType.INTEGER, FieldType.NUMBER):
+            raise ValueError("only an integer or number field may have `minimum` or `maximum`")
+        if self.type is FieldType.INTEGER and any(not float(limit).is_integer() for limit in limits):
+            raise ValueError(f"an integer field's limits are whole numbers, not {limits}")
+        if len(limits) == 2 and limits[0] > limits[1]:
+            raise ValueError(f"minimum {self.minimum} is above maximum {self.maximum}")
         return self
 
 
