@@ -90,7 +90,6 @@ def test_every_answer_is_what_the_published_document_says(running_service: tuple
     operations = [result.ok() for result in schema.get_all_operations()]
 
     for operation in operations:
-
         # derandomized: the same examples on every run, so CI is green or red by the code, not by the draw
         @settings(
             max_examples=EXAMPLES_PER_OPERATION,
