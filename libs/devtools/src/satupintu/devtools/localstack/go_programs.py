@@ -86,6 +86,7 @@ def _build(program: GoProgram) -> None:
             raise GoBuildFailed(f"go install {program.package}@{program.version} failed:\n{output}")
         if not (scratch / program.name).is_file():
             raise GoBuildFailed(f"go install {program.package}@{program.version} built no {program.name}")
+        scratch.chmod(0o755)  # mkdtemp made it private to this user
         shutil.rmtree(program.directory, ignore_errors=True)
         scratch.rename(program.directory)
     finally:
