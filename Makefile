@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
 
-.PHONY: up down kafka db keycloak status clean test test-unit chaos lint typecheck check install bench system-packages deploy-tools asyncapi openapi secrets
+.PHONY: up down kafka db keycloak status clean test test-unit chaos lint typecheck check install bench system-packages deploy-tools asyncapi openapi secrets alerts-check
 
 install: ## Install uv (from PyPI) if missing, then the locked workspace
 	@command -v uv >/dev/null 2>&1 || [ -x "$(HOME)/.local/bin/uv" ] || python3 -m pip install --user --quiet uv
@@ -46,6 +46,10 @@ secrets: install ## Generate, once, every key and password for Compose and Kuber
 
 deploy-tools: ## Docker Compose CLI plugin for the deployment checks (and kustomize if kubectl is missing)
 	@bash deploy/tools/install-tools.sh
+
+alerts-check: install ## Check the alert rules and run their unit tests with promtool (built once, cached in ~/.cache/satupintu)
+	@$(UV) run --frozen python -m satupintu.devtools.localstack.promtool check rules deploy/observability/alerts.yml
+	@$(UV) run --frozen python -m satupintu.devtools.localstack.promtool test rules deploy/observability/alerts.test.yml
 
 test: install system-packages deploy-tools lint typecheck ## Lint, type-check, and run every test against the real Kafka and PostgreSQL
 	@$(UV) run --frozen pytest

@@ -142,6 +142,7 @@ def test_the_alerts_cover_what_an_operator_must_know() -> None:
         "satupintu_audit_unsigned_entries",
         "satupintu_audit_last_checkpoint_timestamp_seconds",
         "faststream_received_messages_in_process",
+        "satupintu_consumer_lag_events",
     } <= read
 
 

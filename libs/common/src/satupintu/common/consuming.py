@@ -39,8 +39,10 @@ from aiokafka.errors import KafkaError, MessageSizeTooLargeError, RecordTooLarge
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
+from faststream.kafka.subscriber.usecase import BatchSubscriber
 
 from satupintu.common.broker import DeadLetterProducer, raw_body, readable_headers
+from satupintu.common.consumer_lag import partition_lags
 from satupintu.common.failures import causes, database_unavailable
 from satupintu.common.faults import fault_point
 from satupintu.common.metrics import ServiceMetrics
@@ -195,6 +197,10 @@ class RecordConsumer(ABC, Generic[ItemT]):
         self.topics: tuple[str, ...] = ()
         """The topics (full names) this consumer reads, once subscribed."""
         self._failed_batches = 0
+        self._subscribers: list[tuple[str, BatchSubscriber]] = []
+        """Each consumer group this consumer reads in, with FastStream's subscriber (its ``consumer`` is the
+        ``AIOKafkaConsumer`` while it runs)."""
+        self._lag_reported: set[tuple[str, str, str, str]] = set()
         self._dead_letters_sent: OrderedDict[tuple[str, int, int], None] = OrderedDict()
         """Where the latest dead letters came from: a batch fetched again after a failure does not send them twice
         (a crash may: dead letters are at least once)."""
@@ -245,7 +251,7 @@ class RecordConsumer(ABC, Generic[ItemT]):
 
         on_batch.__name__ = f"{self.name.replace('-', '_')}_consumer"
         on_batch.__doc__ = f"{self.name}: {description}"
-        self._broker.subscriber(
+        subscriber = self._broker.subscriber(
             *topics,
             group_id=group_id,
             ack_policy=AckPolicy.NACK_ON_ERROR,
@@ -262,7 +268,24 @@ class RecordConsumer(ABC, Generic[ItemT]):
             session_timeout_ms=self._kafka.session_timeout_ms,
             title=self.name,
             description=description,
-        )(on_batch)
+        )
+        subscriber(on_batch)
+        self._subscribers.append((group_id, subscriber))
+
+    async def measure_lag(self) -> None:
+        """Set ``satupintu_consumer_lag_events`` for each partition this consumer reads
+        (:mod:`satupintu.common.consumer_lag`), and drop the series of partitions it no longer has."""
+        reported = set()
+        for group_id, subscriber in self._subscribers:
+            if subscriber.consumer is None:
+                continue
+            for lag in await partition_lags(subscriber.consumer):
+                labels = (self.name, group_id, lag.topic, str(lag.partition))
+                self._metrics.consumer_lag.labels(*labels).set(lag.records)
+                reported.add(labels)
+        for labels in self._lag_reported - reported:
+            self._metrics.consumer_lag.remove(*labels)
+        self._lag_reported = reported
 
     async def handle_batch(self, records: Sequence[Record]) -> None:
         """FastStream's handler: :meth:`process_batch`; should something still escape it, pause with backoff and

@@ -35,6 +35,13 @@ class ServiceMetrics:
             "Age of the oldest unpublished outbox event (0 when the outbox is empty).",
             registry=self.registry,
         )
+        self.consumer_lag = Gauge(
+            "satupintu_consumer_lag_events",
+            "Records of a partition this process's consumer has not yet read: the partition's high watermark at the "
+            "consumer's last fetch minus the consumer's position (the batch in hand counts as read).",
+            ["consumer", "group", "topic", "partition"],
+            registry=self.registry,
+        )
         self.parked_events = Gauge(
             "satupintu_parked_events",
             "Events a consumer parked to retry later (a transient failure, or waiting behind one of its key).",

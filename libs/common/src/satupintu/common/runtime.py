@@ -79,6 +79,7 @@ class ServiceRuntime:
         self.dead_letters = DeadLetterProducer(self.settings.kafka, self.name)
         self.outbox = Outbox(self.settings.kafka)
         self.on_metrics(self._measure_parked)
+        self.on_metrics(self._measure_consumer_lag)
         self.relay = OutboxRelay(
             self.settings.database.service_url(self.name, driver="postgresql"),
             self.broker,
@@ -119,6 +120,10 @@ class ServiceRuntime:
         async with self.sessions() as session:
             for name, count in (await parked_counts(session, names)).items():
                 self.metrics.parked_events.labels(name).set(count)
+
+    async def _measure_consumer_lag(self) -> None:
+        for consumer in self.consumers:
+            await consumer.measure_lag()
 
     def keep_citizen_keys(
         self, readers: Sequence[str], *, private_keys_dir: Path | None, on_destroyed: OnDestroyed | None = None

@@ -26,9 +26,17 @@ from satupintu.common.settings import DatabaseSettings, KafkaSettings, ServiceSe
 from satupintu.common.topics_admin import delete_topics
 from satupintu.devtools.localstack.selection import Endpoint, select_kafka, select_postgres
 from satupintu.devtools.testing.keycloak import keycloak
+from satupintu.devtools.testing.promtool import promtool, pytest_collection_finish, pytest_sessionfinish
 from satupintu.devtools.testing.secure_kafka import SecuredKafka, secure_kafka, secure_kafka_broker
 
-__all__ = ["keycloak", "secure_kafka", "secure_kafka_broker"]  # fixtures of other modules, found by pytest here
+__all__ = [  # fixtures and hooks of other modules, found by pytest here
+    "keycloak",
+    "promtool",
+    "pytest_collection_finish",
+    "pytest_sessionfinish",
+    "secure_kafka",
+    "secure_kafka_broker",
+]
 
 S = TypeVar("S", bound=ServiceSettings)
 
