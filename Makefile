@@ -51,7 +51,7 @@ alerts-check: install ## Check the alert rules and run their unit tests with pro
 	@$(UV) run --frozen python -m satupintu.devtools.localstack.promtool check rules deploy/observability/alerts.yml
 	@$(UV) run --frozen python -m satupintu.devtools.localstack.promtool test rules deploy/observability/alerts.test.yml
 
-test: install system-packages deploy-tools lint typecheck ## Lint, type-check, and run every test against the real Kafka and PostgreSQL
+test: install system-packages lint typecheck ## Lint, type-check, and run every test against the real Kafka and PostgreSQL
 	@$(UV) run --frozen pytest
 
 test-unit: install

@@ -3,6 +3,21 @@ real Kafka broker and PostgreSQL server of the session (fixtures from ``satupint
 
 from __future__ import annotations
 
+import pytest
+
+from satupintu.devtools.localstack.paths import cache_dir
 from satupintu.devtools.testing.apps import running
+from tests.deploy.support import DEPLOY, start_installing_tools, stop_installing_tools
 
 __all__ = ["running"]
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """The deployment checks need the Compose CLI (and kustomize where kubectl is missing): when they are collected,
+    install them in the background now, so a cold build overlaps the tests that run before them."""
+    if any(DEPLOY.parent / "tests" / "deploy" in item.path.parents for item in session.items):
+        start_installing_tools(cache_dir() / "install-tools.log")
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    stop_installing_tools()

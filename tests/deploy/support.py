@@ -8,6 +8,7 @@ import atexit
 import importlib
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -89,6 +90,48 @@ def known_environment(service: str) -> set[str]:
         | AWAITING_KAFKA_SECURITY_SETTINGS
         | (OIDC_SETTINGS if service in SIGN_IN_SERVICES else frozenset())
     )
+
+
+INSTALL_TOOLS = TOOLS / "install-tools.sh"
+INSTALL_WAIT = 1800.0
+"""How long a check waits for the tools' installation: a cold build of Compose (and kustomize) takes minutes."""
+_installing: list[subprocess.Popen[bytes]] = []
+
+
+def start_installing_tools(log: Path) -> None:
+    """Run ``install-tools.sh`` (the Compose plugin; kustomize where kubectl is missing) in the background, at a low
+    priority, while the tests before the deployment checks run; it returns at once when they are installed. The
+    checks that need them wait for it (:func:`tools_installed`)."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("wb") as output:
+        _installing.append(
+            subprocess.Popen(
+                ["nice", "-n", "10", "bash", str(INSTALL_TOOLS)],
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        )
+
+
+def stop_installing_tools() -> None:
+    """Stop an installation still running when the session ends (its checks deselected or interrupted)."""
+    for process in _installing:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait()
+
+
+def tools_installed() -> None:
+    """Wait for the background installation, if this session started one; a failed one fails the check with its
+    log's end (run ``make deploy-tools`` to see it all)."""
+    for process in _installing:
+        try:
+            returncode = process.wait(timeout=INSTALL_WAIT)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"install-tools.sh did not finish within {INSTALL_WAIT:.0f}s")
+        if returncode != 0:
+            pytest.fail(f"install-tools.sh failed ({returncode}); run `make deploy-tools` to see why")
 
 
 def compose_command() -> list[str]:

@@ -19,6 +19,7 @@ from satupintu.common.settings import AuthSettings
 from tests.deploy.support import (
     CLUSTER_ENV,
     COMPOSE_FILE,
+    INSTALL_WAIT,
     PORTS,
     ROOT,
     compose_command,
@@ -26,7 +27,8 @@ from tests.deploy.support import (
     known_environment,
 )
 
-pytestmark = pytest.mark.unit
+# the Compose CLI (and kustomize) may still be building when the first check runs
+pytestmark = [pytest.mark.unit, pytest.mark.usefixtures("deploy_tools"), pytest.mark.timeout(INSTALL_WAIT + 60)]
 
 KAFKA_BROKERS = {"kafka", "kafka-2", "kafka-3"}
 

@@ -20,9 +20,10 @@ from satupintu.common.settings import AuthSettings
 from satupintu.contract.topics import KeyTopic, Topic, all_topic_names, dead_letter_topic, key_topic_names
 from satupintu.intake.config import IntakeSettings
 from satupintu.intake.uploads import UploadLimits
-from tests.deploy.support import DEPLOY, PORTS, known_environment, tool
+from tests.deploy.support import DEPLOY, INSTALL_WAIT, PORTS, known_environment, tool
 
-pytestmark = pytest.mark.unit
+# kustomize (where kubectl is missing) may still be building when the first check runs
+pytestmark = [pytest.mark.unit, pytest.mark.usefixtures("deploy_tools"), pytest.mark.timeout(INSTALL_WAIT + 60)]
 validate_k8s = tool("validate_k8s")
 
 KUSTOMIZATIONS = {"base": DEPLOY / "k8s" / "base", "production": DEPLOY / "k8s" / "overlays" / "production"}

@@ -37,9 +37,19 @@ from satupintu.common.production import development_defaults
 from satupintu.common.sealing import load_private_key, public_pem, reader_key_file
 from satupintu.common.settings import ServiceSettings
 from satupintu.contract.topics import NOTIFICATION_READER, agency_reader
-from tests.deploy.support import COMPOSE_FILE, DEPLOY, PORTS, ROOT, compose_command, generated_secrets, tool
+from tests.deploy.support import (
+    COMPOSE_FILE,
+    DEPLOY,
+    INSTALL_WAIT,
+    PORTS,
+    ROOT,
+    compose_command,
+    generated_secrets,
+    tool,
+)
 
-pytestmark = pytest.mark.unit
+# the Compose CLI (and kustomize) may still be building when the first check runs
+pytestmark = [pytest.mark.unit, pytest.mark.usefixtures("deploy_tools"), pytest.mark.timeout(INSTALL_WAIT + 60)]
 validate_k8s = tool("validate_k8s")
 
 PRODUCTION_OVERLAY = DEPLOY / "k8s" / "overlays" / "production"
