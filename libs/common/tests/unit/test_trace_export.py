@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import socket
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 
 import pytest
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
@@ -40,12 +40,12 @@ class HeldExporter(SpanExporter):
 
 
 @pytest.fixture
-def refusing_endpoint() -> Iterator[str]:
+def refusing_endpoint() -> str:
     """An OTLP/HTTP URL on a local port nothing listens on (bound, then closed: connections are refused)."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    yield f"http://127.0.0.1:{port}/v1/traces"
+    return f"http://127.0.0.1:{port}/v1/traces"
 
 
 def test_spans_the_collector_refuses_are_counted_as_export_failed(refusing_endpoint: str) -> None:
