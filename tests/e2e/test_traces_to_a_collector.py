@@ -164,7 +164,7 @@ async def test_a_collector_that_never_answers_costs_requests_nothing_and_its_spa
             label="-silent-collector",
         ).start()
         try:
-            await intake.ready()
+            await intake.ready(timeout=120)
             async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{intake.port}") as client:
                 first = await client.get("/services")
 
