@@ -110,8 +110,7 @@ async def traced_services(
         await asyncio.gather(*(process.ready(timeout=120) for process in processes.values()))
         yield processes
     finally:
-        for process in processes.values():
-            process.stop()
+        await asyncio.gather(*(asyncio.to_thread(process.stop) for process in processes.values()))
 
 
 async def test_one_application_is_one_trace_at_the_collector_across_every_service_and_kafka_hop(
