@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 UV := $(shell command -v uv 2>/dev/null || echo "$(HOME)/.local/bin/uv")
 
-.PHONY: up down kafka db keycloak status clean test test-unit chaos lint typecheck check install bench system-packages deploy-tools asyncapi openapi secrets alerts-check
+.PHONY: up down kafka db keycloak jaeger status clean test test-unit chaos lint typecheck check install bench system-packages deploy-tools asyncapi openapi secrets alerts-check
 
 install: ## Install uv (from PyPI) if missing, then the locked workspace
 	@command -v uv >/dev/null 2>&1 || [ -x "$(HOME)/.local/bin/uv" ] || python3 -m pip install --user --quiet uv
@@ -23,6 +23,9 @@ db: install ## Start only the local PostgreSQL server
 
 keycloak: install ## Start only the local Keycloak (and the PostgreSQL server its database is on); print how to sign in
 	@$(UV) run --frozen satupintu-local keycloak
+
+jaeger: install ## Run Jaeger (OTLP in on 4317/4318, query API on 16686; built once from its Go module, no web UI); print how to send traces to it and read them
+	@$(UV) run --frozen satupintu-local jaeger
 
 status:
 	@$(UV) run --frozen satupintu-local status

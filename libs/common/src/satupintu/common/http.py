@@ -74,7 +74,9 @@ def create_service_app(runtime: ServiceRuntime, title: str, description: str = "
     service's sign-in through the provider (``sign_in``: its ``/auth/*`` routes, and ``app.state.sign_in`` for the
     pages) and the dead letters of ``runtime``'s consumers for operators (``GET /dlq``, ``POST /dlq/replay``, the
     page operators sign in to with ``sign_in``)."""
-    app = FastAPI(title=title, description=description, lifespan=runtime.lifespan)
+    # FastAPI's own request spans are off: TracingMiddleware is the one server span per request (probes and
+    # /metrics left out), and FastAPI's would be a second one under it, with its probes traced too.
+    app = FastAPI(title=title, description=description, lifespan=runtime.lifespan, telemetry={"tracing": False})
     app.state.runtime = runtime
     app.state.token_verifier = token_verifier(runtime)
     app.state.sign_in = sign_in

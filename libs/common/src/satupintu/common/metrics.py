@@ -6,6 +6,17 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+TRACE_SPANS_DROPPED = Counter(
+    "satupintu_trace_spans_dropped_total",
+    "Spans this process ended and never exported, by reason: queue_full (more waiting than the export queue holds) "
+    "or export_failed (the collector refused, timed out or answered an error).",
+    ["reason"],
+    registry=None,
+)
+"""The process's one count of dropped spans (tracing is per process, not per app); every registry shows it."""
+for _reason in ("queue_full", "export_failed"):
+    TRACE_SPANS_DROPPED.labels(_reason)
+
 
 class ServiceMetrics:
     """The metrics one process exposes; one registry per process (or per app in tests)."""
@@ -66,6 +77,7 @@ class ServiceMetrics:
             ["method", "route"],
             registry=self.registry,
         )
+        self.registry.register(TRACE_SPANS_DROPPED)
 
     def counter(self, name: str, documentation: str, labels: list[str]) -> Counter:
         """A service's own counter, on this process's registry."""

@@ -236,6 +236,10 @@ class DatabaseSettings(BaseSettings):
         return make_url(self.url).set(drivername=driver).render_as_string(hide_password=False)
 
 
+TracesExporter = Literal["none", "console", "otlp"]
+"""The exporters a service's spans can go to (``OTEL_TRACES_EXPORTER``); see ``satupintu.common.trace_export``."""
+
+
 class ServiceSettings(BaseSettings):
     """What every service is configured with; each service subclasses it with its own env prefix and port.
 
@@ -282,10 +286,15 @@ class ServiceSettings(BaseSettings):
     kafka: KafkaSettings = Field(default_factory=KafkaSettings, description="The Kafka cluster.")
     database: DatabaseSettings = Field(default_factory=DatabaseSettings, description="The PostgreSQL server.")
     auth: AuthSettings = Field(default_factory=AuthSettings, description="Bearer tokens: issuer, audience, keys.")
-    tracing_exporter: str = Field(
+    tracing_exporter: TracesExporter = Field(
         default="none",
-        description="Where spans go: none (default) or console. Read from TRACING_EXPORTER.",
-        validation_alias="TRACING_EXPORTER",
+        description=(
+            "Where spans go: none (default), console (printed), or otlp (OTLP over HTTP to the collector that "
+            "OTEL_EXPORTER_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT names; headers and timeout from "
+            "OTEL_EXPORTER_OTLP_HEADERS and OTEL_EXPORTER_OTLP_TIMEOUT, read by the exporter itself). "
+            "Read from OpenTelemetry's standard OTEL_TRACES_EXPORTER."
+        ),
+        validation_alias="OTEL_TRACES_EXPORTER",
     )
 
     def production_problems(self) -> list[str]:

@@ -2,7 +2,9 @@
 envelope's ``traceparent`` extension), so a trace survives the outbox: the relay publishes later, outside the
 request, and FastStream's own header propagation would start a new trace there.
 
-Exporters are off by default (``TRACING_EXPORTER=console`` prints spans); tests install an in-memory exporter.
+Exporters are off by default; ``OTEL_TRACES_EXPORTER=otlp`` sends spans to an OpenTelemetry collector (or
+Jaeger) over OTLP/HTTP, ``console`` prints them (:mod:`satupintu.common.trace_export`); tests install an
+in-memory exporter.
 """
 
 from __future__ import annotations
@@ -11,26 +13,32 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 
 from opentelemetry import context, trace
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter
+from opentelemetry.sdk.trace.export import ConsoleSpanExporter
 from opentelemetry.trace import SpanKind
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from satupintu.common.http_metrics import UNMEASURED_PATHS
+from satupintu.common.settings import TracesExporter
+from satupintu.common.trace_export import CountedBatchSpanProcessor
 
 _PROPAGATOR = TraceContextTextMapPropagator()
 _TRACER_NAME = "satupintu"
 
 
-def configure_tracing(service: str, exporter: str = "none") -> None:
-    """Install the process's tracer provider (once); ``exporter`` is ``none`` or ``console``."""
+def configure_tracing(service: str, exporter: TracesExporter = "none") -> None:
+    """Install the process's tracer provider (once), its spans going to ``exporter``; the OTLP exporter reads
+    where the collector is, its headers and its timeout from the standard ``OTEL_EXPORTER_OTLP_*`` variables."""
     if isinstance(trace.get_tracer_provider(), TracerProvider):
         return
     provider = TracerProvider(resource=Resource.create({"service.name": f"satupintu-{service}"}))
     if exporter == "console":
-        provider.add_span_processor(BatchSpanProcessor(ConsoleSpanExporter()))
+        provider.add_span_processor(CountedBatchSpanProcessor(ConsoleSpanExporter()))
+    elif exporter == "otlp":
+        provider.add_span_processor(CountedBatchSpanProcessor(OTLPSpanExporter()))
     trace.set_tracer_provider(provider)
 
 

@@ -21,7 +21,7 @@ from satupintu.common.consuming import Record, RecordConsumer, RetryPolicy, reco
 from satupintu.common.metrics import ServiceMetrics
 from satupintu.common.runtime import ServiceRuntime
 from satupintu.common.settings import KafkaSettings
-from satupintu.common.tracing import sibling_spans
+from satupintu.common.tracing import sibling_spans, span
 from satupintu.contract.topics import all_topic_names
 
 AUDIT_CONSUMER = "audit"
@@ -69,11 +69,7 @@ class AuditConsumer(RecordConsumer[EntryDraft]):
     async def apply_together(self, work: Sequence[tuple[Record, EntryDraft]]) -> Sequence[bool]:
         """Append the batch's entries in order under one append lock; a value the chain cannot hash exactly fails
         the batch, and the one-at-a-time path logs it as ``unrecordable``."""
-        spans = [
-            (f"audit {entry.type}", record_headers(record).get("ce_traceparent") or None, {"topic": record.topic})
-            for record, entry in work
-        ]
-        with sibling_spans(spans, SpanKind.CONSUMER):
+        with sibling_spans([_span_of(record, entry) for record, entry in work], SpanKind.CONSUMER):
             outcomes = await self._trail.append_many([entry for _, entry in work])
         for (_, entry), appended in zip(work, outcomes, strict=True):
             if appended:
@@ -84,17 +80,24 @@ class AuditConsumer(RecordConsumer[EntryDraft]):
         """Append one entry; one the database refuses as it is (bytes it cannot store, a value it cannot hash
         exactly) is appended as an ``unrecordable`` entry that says why."""
         entry = item
-        try:
-            appended = await self._trail.append(entry)
-        except (DataError, ValueError) as refused:
-            if entry.type == UNRECORDABLE:
-                raise
-            _logger.exception("audit: %s cannot be stored as it is; logging it as unrecordable", entry.ce_id)
-            entry = self._reader.unrecordable(record, f"{type(refused).__name__}: {refused}"[:500])
-            appended = await self._trail.append(entry)
+        name, traceparent, attributes = _span_of(record, entry)
+        with span(name, SpanKind.CONSUMER, traceparent, **attributes):
+            try:
+                appended = await self._trail.append(entry)
+            except (DataError, ValueError) as refused:
+                if entry.type == UNRECORDABLE:
+                    raise
+                _logger.exception("audit: %s cannot be stored as it is; logging it as unrecordable", entry.ce_id)
+                entry = self._reader.unrecordable(record, f"{type(refused).__name__}: {refused}"[:500])
+                appended = await self._trail.append(entry)
         if appended:
             self._appended.labels(entry.type).inc()
         return appended
+
+
+def _span_of(record: Record, entry: EntryDraft) -> tuple[str, str | None, dict[str, str]]:
+    """The span of appending ``record``'s entry: named for its type, in the trace its ``ce_traceparent`` names."""
+    return f"audit {entry.type}", record_headers(record).get("ce_traceparent") or None, {"topic": record.topic}
 
 
 def subscribe(runtime: ServiceRuntime, audit: AuditService, reader: EntryReader, catalogue: Catalogue) -> AuditConsumer:

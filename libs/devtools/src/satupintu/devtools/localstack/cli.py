@@ -19,6 +19,8 @@ from satupintu.common.settings import KafkaSettings
 from satupintu.common.topics_admin import ensure_topics
 from satupintu.contract.topics import all_topic_names, key_topic_names
 from satupintu.devtools.localstack import processes
+from satupintu.devtools.localstack.jaeger import PROCESS_NAME as JAEGER_PROCESS
+from satupintu.devtools.localstack.jaeger import LocalJaeger
 from satupintu.devtools.localstack.kafka import LocalKafka
 from satupintu.devtools.localstack.keycloak import PROCESS_NAME as KEYCLOAK_PROCESS
 from satupintu.devtools.localstack.keycloak import LocalKeycloak
@@ -231,6 +233,8 @@ def down() -> None:
             print(f"stopped {name}")
     if processes.stop(KEYCLOAK_PROCESS, timeout=30.0):
         print("stopped keycloak")
+    if LocalJaeger().stop():
+        print("stopped jaeger")
     if LocalKafka().stop():
         print("stopped kafka")
     if SecureLocalKafka().stop():
@@ -251,9 +255,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="satupintu-local", description=__doc__)
     parser.add_argument(
         "command",
-        choices=["up", "down", "kafka", "db", "keycloak", "status", "clean"],
+        choices=["up", "down", "kafka", "db", "keycloak", "jaeger", "status", "clean"],
         help="up: everything; down: stop everything; kafka/db/keycloak: just that (keycloak: with PostgreSQL); "
-        "status: what runs; clean: down and wipe",
+        "jaeger: a trace collector and its query API (built once from its Go module); status: what runs; "
+        "clean: down and wipe",
     )
     parser.add_argument(
         "--secure",
@@ -284,8 +289,12 @@ def main() -> None:
             print(f"PostgreSQL   {postgres.url} ({'started' if postgres.start() else 'already running'})")
             server_url = postgres.url
         start_keycloak(server_url)
+    elif command == "jaeger":
+        jaeger = LocalJaeger()
+        started = jaeger.start()
+        print(f"{jaeger.how_to_use()}\n({'started' if started else 'already running'}; stop with `make down`)")
     else:
-        for name in ["kafka", "kafka-secure", KEYCLOAK_PROCESS, *SERVICE_PORTS]:
+        for name in ["kafka", "kafka-secure", KEYCLOAK_PROCESS, JAEGER_PROCESS, *SERVICE_PORTS]:
             pid = processes.running_pid(name)
             print(f"{name:<13}{'running, pid ' + str(pid) if pid else 'stopped'}")
         print(f"{'postgresql':<13}{'running' if LocalPostgres().is_running() else 'stopped'}")
