@@ -94,7 +94,7 @@ class Container:
             await self.process.wait()
             raise AssertionError(f"{self.log_path.stem} still running after {timeout:.0f}s:\n{self.log()}") from None
 
-    async def ready(self, timeout: float = 90.0) -> httpx.Response:
+    async def ready(self, timeout: float = 120.0) -> httpx.Response:
         """Poll ``/readyz`` on the published port until it answers 200; fail at once should the process end."""
 
         async def readiness() -> httpx.Response | None:
@@ -137,6 +137,13 @@ class Container:
         output, _ = await asyncio.wait_for(process.communicate(), 60)
         assert process.returncode == 0, f"python -c {code!r} failed in the {self.service} image"
         return output.decode()
+
+    def running_program(self) -> tuple[Path, Path, Path]:
+        """What runs: the interpreter the kernel started (a console script's), the program it was given, and the
+        file that program is after links."""
+        assert self.process is not None
+        argv = Path(f"/proc/{self.process.pid}/cmdline").read_bytes().decode().rstrip("\0").split("\0")
+        return Path(argv[0]), Path(argv[1]), Path(argv[1]).resolve()
 
     def site_packages(self) -> Path:
         """Where the image's virtualenv installed its packages."""

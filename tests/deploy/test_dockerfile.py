@@ -133,17 +133,23 @@ async def run_like_compose(service: str, venv: Path, root: Path, servers: Shared
     try:
         readiness = await container.ready()
         assert readiness.json()["status"] == "ready", readiness.text
-        imported = json.loads(
-            await container.python(
-                "import importlib.metadata, json, satupintu.common, "
-                f"satupintu.{service}.main as main; "
-                f"print(json.dumps([main.__file__, satupintu.common.__file__, "
-                f"importlib.metadata.distribution('satupintu-{service}').read_text('direct_url.json')]))"
-            )
-        )
+        interpreter, program, script = container.running_program()
     finally:
         exit_code = await container.stop()
     assert exit_code == 0, container.log()
+    imported = json.loads(
+        await container.python(
+            "import importlib.metadata, json, satupintu.common, "
+            f"satupintu.{service}.main as main; "
+            f"print(json.dumps([main.__file__, satupintu.common.__file__, "
+            f"importlib.metadata.distribution('satupintu-{service}').read_text('direct_url.json')]))"
+        )
+    )
+    assert (interpreter, program.name, script) == (
+        venv / "bin" / "python",
+        "satupintu-service",
+        venv / "bin" / f"satupintu-{service}",
+    )
     service_module, common_module, direct_url = imported
     for module in (Path(service_module), Path(common_module)):
         assert module.is_relative_to(container.site_packages()), f"{module} is not the wheel's"
