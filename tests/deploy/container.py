@@ -117,7 +117,7 @@ class Container:
         assert answer is not None
         return answer
 
-    async def stop(self, timeout: float = 60.0) -> int:  # noqa: ASYNC109 (a deadline for the process)
+    async def stop(self, timeout: float = 60.0) -> int:
         """``docker stop``: SIGTERM, then the exit code (SIGKILL and a failure after ``timeout``: longer than
         Docker's ten seconds and Kubernetes' thirty, for seven services stopping at once on two shared cores)."""
         assert self.process is not None
