@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import atexit
 import importlib
+import json
 import os
 import shutil
 import signal
@@ -15,6 +16,7 @@ import tempfile
 from functools import cache
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 from pydantic_settings import BaseSettings
@@ -145,3 +147,27 @@ def compose_command() -> list[str]:
     if plugin.is_file():
         return [str(plugin)]
     pytest.fail("Docker Compose is not installed: run `bash deploy/tools/install-tools.sh` (make test does)")
+
+
+def compose_config(
+    *arguments: str, compose_file: Path = COMPOSE_FILE, environment: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``docker compose config`` as JSON, with the session's generated secrets unless ``environment`` says else."""
+    return subprocess.run(
+        [*compose_command(), "-f", str(compose_file), *arguments, "config", "--format", "json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=ROOT,
+        env=environment if environment is not None else compose_environment(),
+    )
+
+
+@cache
+def compose_project(cluster: bool = False) -> dict[str, Any]:
+    """The Compose project as Compose resolves it (env files read, anchors merged), one broker or the cluster."""
+    result = compose_config(*(["--env-file", str(CLUSTER_ENV)] if cluster else []))
+    assert result.returncode == 0, result.stderr
+    project: dict[str, Any] = json.loads(result.stdout)
+    return project

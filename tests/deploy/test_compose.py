@@ -6,10 +6,7 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-from functools import cache
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy.engine import make_url
@@ -17,13 +14,12 @@ from sqlalchemy.engine import make_url
 from satupintu.common import install_secrets
 from satupintu.common.settings import AuthSettings
 from tests.deploy.support import (
-    CLUSTER_ENV,
     COMPOSE_FILE,
     INSTALL_WAIT,
     PORTS,
     ROOT,
-    compose_command,
-    compose_environment,
+    compose_config,
+    compose_project,
     known_environment,
 )
 
@@ -33,38 +29,16 @@ pytestmark = [pytest.mark.unit, pytest.mark.usefixtures("deploy_tools"), pytest.
 KAFKA_BROKERS = {"kafka", "kafka-2", "kafka-3"}
 
 
-def compose_config(
-    *arguments: str, compose_file: Path = COMPOSE_FILE, environment: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    """``docker compose config`` as JSON, with the session's generated secrets unless ``environment`` says else."""
-    return subprocess.run(
-        [*compose_command(), "-f", str(compose_file), *arguments, "config", "--format", "json"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        cwd=ROOT,
-        env=environment if environment is not None else compose_environment(),
-    )
-
-
-@cache
-def project(cluster: bool) -> dict[str, Any]:
-    result = compose_config(*(["--env-file", str(CLUSTER_ENV)] if cluster else []))
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
-
-
 @pytest.mark.parametrize("cluster", [False, True], ids=["one-broker", "cluster-profile"])
 def test_compose_config_accepts_the_file(cluster: bool) -> None:
-    services = project(cluster)["services"]
+    services = compose_project(cluster)["services"]
     brokers = KAFKA_BROKERS if cluster else {"kafka"}
     migrations = {f"{service}-migrate" for service in PORTS}
     assert set(services) == set(PORTS) | migrations | brokers | {"postgres", "kafka-topics", "keycloak"}
 
 
 def test_the_cluster_profile_runs_three_brokers_in_one_quorum_with_three_replicas() -> None:
-    services = project(cluster=True)["services"]
+    services = compose_project(cluster=True)["services"]
     voters = {services[broker]["environment"]["KAFKA_CONTROLLER_QUORUM_VOTERS"] for broker in KAFKA_BROKERS}
     assert voters == {"1@kafka:9093,2@kafka-2:9093,3@kafka-3:9093"}
     assert services["intake"]["environment"]["KAFKA_REPLICATION_FACTOR"] == "3"
@@ -76,7 +50,7 @@ def test_kafka_is_the_apache_image_in_kraft_mode_at_the_local_stacks_version() -
     pom = (ROOT / "deploy" / "local" / "kafka" / "pom.xml").read_text()
     version = re.search(r"<kafka.version>(.+?)</kafka.version>", pom)
     assert version
-    kafka = project(cluster=False)["services"]["kafka"]
+    kafka = compose_project(cluster=False)["services"]["kafka"]
     assert kafka["image"] == f"apache/kafka:{version.group(1)}"
     assert kafka["environment"]["KAFKA_PROCESS_ROLES"] == "broker,controller"
     assert kafka["environment"]["KAFKA_AUTO_CREATE_TOPICS_ENABLE"] == "false"
@@ -85,7 +59,7 @@ def test_kafka_is_the_apache_image_in_kraft_mode_at_the_local_stacks_version() -
 
 @pytest.mark.parametrize("cluster", [False, True], ids=["one-broker", "cluster-profile"])
 def test_services_start_after_the_database_and_the_topics_and_report_readiness(cluster: bool) -> None:
-    services = project(cluster)["services"]
+    services = compose_project(cluster)["services"]
     topics = services["kafka-topics"]
     assert topics["depends_on"]["kafka"]["condition"] == "service_healthy"
     assert services["postgres"]["healthcheck"]["test"]
@@ -103,7 +77,7 @@ def test_services_start_after_the_database_and_the_topics_and_report_readiness(c
 
 
 def test_each_service_starts_after_its_migration_as_a_role_of_its_own_without_the_owners_credentials() -> None:
-    services = project(cluster=False)["services"]
+    services = compose_project(cluster=False)["services"]
     owner = make_url(services["intake-migrate"]["environment"]["DATABASE_OWNER_URL"])
     assert owner.username == services["postgres"]["environment"]["POSTGRES_USER"]
     roles = set()
@@ -124,7 +98,7 @@ def test_each_service_starts_after_its_migration_as_a_role_of_its_own_without_th
 
 
 def test_the_topic_creator_runs_the_repositorys_script() -> None:
-    topics = project(cluster=False)["services"]["kafka-topics"]
+    topics = compose_project(cluster=False)["services"]["kafka-topics"]
     assert topics["command"][:2] == ["python", "/opt/satupintu/tools/create_topics.py"]
     (mount,) = topics["volumes"]
     assert Path(mount["source"]) == ROOT / "deploy" / "tools"
@@ -176,7 +150,7 @@ def test_a_broken_compose_file_fails_the_check(tmp_path: Path, change: tuple[str
 
 
 def test_the_mall_is_told_its_addresses_time_zone_and_the_publics_rate_limits() -> None:
-    environment = project(cluster=False)["services"]["mall"]["environment"]
+    environment = compose_project(cluster=False)["services"]["mall"]["environment"]
     assert environment["MALL_PUBLIC_URL"] == "http://localhost:8006"
     assert environment["MALL_INTAKE_URL"] == "http://localhost:8001"
     assert environment["MALL_TIMEZONE"] == "Asia/Jakarta"
@@ -185,7 +159,7 @@ def test_the_mall_is_told_its_addresses_time_zone_and_the_publics_rate_limits() 
 
 
 def test_keycloak_runs_the_local_stacks_release_in_production_mode_on_its_own_database_with_the_realm() -> None:
-    services = project(cluster=False)["services"]
+    services = compose_project(cluster=False)["services"]
     keycloak = services["keycloak"]
     checksum = (ROOT / "deploy" / "local" / "keycloak" / "keycloak.sha256").read_text()
     version = re.search(r"keycloak-quarkus-dist-(.+)\.tar\.gz", checksum)
@@ -210,7 +184,7 @@ def test_keycloak_runs_the_local_stacks_release_in_production_mode_on_its_own_da
 
 
 def test_the_services_trust_keycloaks_issuer_at_the_one_address_browsers_and_services_share() -> None:
-    services = project(cluster=False)["services"]
+    services = compose_project(cluster=False)["services"]
     keycloak = services["keycloak"]["environment"]
     issuer = f"{keycloak['KC_HOSTNAME']}/realms/satupintu"
     realm = json.loads((ROOT / "deploy" / "keycloak" / "satupintu-realm-import.json").read_text())
@@ -243,7 +217,7 @@ def test_the_services_trust_keycloaks_issuer_at_the_one_address_browsers_and_ser
 
 
 def test_the_desk_signs_with_the_agencies_keys_and_writes_issued_documents_to_the_volume_intake_serves() -> None:
-    services = project(cluster=False)["services"]
+    services = compose_project(cluster=False)["services"]
     desk, intake = services["agency"], services["intake"]
     documents = {
         service: [v for v in services[service].get("volumes", []) if v["source"] == "documents"] for service in PORTS
@@ -251,7 +225,7 @@ def test_the_desk_signs_with_the_agencies_keys_and_writes_issued_documents_to_th
 
     assert desk["environment"]["AGENCY_SIGNING_KEYS_DIR"] == "/run/secrets/agency-signing-keys"
     assert {"source": "agency-signing-keys", "target": "/run/secrets/agency-signing-keys"} in desk["secrets"]
-    assert project(cluster=False)["secrets"]["agency-signing-keys"]["file"].endswith("/agency-signing-keys")
+    assert compose_project(cluster=False)["secrets"]["agency-signing-keys"]["file"].endswith("/agency-signing-keys")
     assert desk["environment"]["AGENCY_VERIFICATION_BASE_URL"] == "http://127.0.0.1:8001"
     assert "127.0.0.1:8001:8001" in [f"{p['host_ip']}:{p['published']}:{p['target']}" for p in intake["ports"]]
     assert {service for service, mounts in documents.items() if mounts} == {"intake", "agency"}

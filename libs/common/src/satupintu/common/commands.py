@@ -1,6 +1,8 @@
 """The console script of every service: ``satupintu-<service>`` serves it; ``satupintu-<service> migrate`` brings
 its database to head as the owner (``DATABASE_OWNER_URL``) and leaves the role the service connects as
-(``DATABASE_URL``) only rows to read and write."""
+(``DATABASE_URL``) only rows to read and write. The migration reads only the database settings: its job (Compose's
+``<service>-migrate``, the Kubernetes Job) is given those and not the service's keys, which production would
+otherwise demand."""
 
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from fastapi import FastAPI
 
 from satupintu.common.migrations import MigrationRefused, ServiceSchema, migrate
 from satupintu.common.runtime import serve
-from satupintu.common.settings import ServiceSettings
+from satupintu.common.settings import DatabaseSettings, ServiceSettings
 
 S = TypeVar("S", bound=ServiceSettings)
 
@@ -40,12 +42,12 @@ def service_main(
         ),
     )
     arguments = parser.parse_args(argv)
-    settings = settings_class()
     if arguments.command == "migrate":
         try:
-            done = asyncio.run(migrate(schema, settings.database))
+            done = asyncio.run(migrate(schema, DatabaseSettings()))
         except MigrationRefused as refused:
             parser.exit(1, f"satupintu-{service} migrate: {refused}\n")
         sys.stdout.write("".join(f"{line}\n" for line in done))
         return
+    settings = settings_class()
     serve(service, create_app(settings), settings)
