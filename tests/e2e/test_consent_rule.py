@@ -18,7 +18,7 @@ from satupintu.common.crypto import KeyedHasher, load_or_create_secret
 from satupintu.common.settings import AuthSettings, KafkaSettings
 from satupintu.contract.topics import Topic
 from satupintu.devtools.testing.kafka import read_to_end
-from satupintu.devtools.testing.sealing import opened_payload, reader_keys
+from satupintu.devtools.testing.sealing import openable, opened_payload, reader_keys
 from satupintu.devtools.testing.waiting import eventually
 from satupintu.intake.config import IntakeSettings
 from satupintu.intake.main import create_app as create_intake
@@ -49,6 +49,7 @@ async def code_to(kafka: KafkaSettings, email: str, count: int) -> tuple[str, st
         payloads = [
             opened_payload(payload, keys, subject=payload["verification_id"])
             for payload in (json.loads(r.value) for r in records if r.header("ce_type") == "verification.code_issued")
+            if openable(payload, keys)
         ]
         # The topic keeps order per verification only; every code lives equally long, so its expiry orders them.
         mine = sorted((p for p in payloads if p["recipient"] == email), key=lambda p: p["expires_at"])
