@@ -74,8 +74,11 @@ class CitizenKeys:
                 return fresh
             found = await repository.key_of(nik_hash)  # a concurrent first application made one: use that
             assert found is not None
-        secret = base64.b64decode(self._cipher.decrypt(found.secret_ciphertext, _KEY_COLUMN))
-        return CitizenKey(found.key_id, secret)
+        return self._opened(found.key_id, found.secret_ciphertext)
+
+    def _opened(self, key_id: str, secret_ciphertext: str) -> CitizenKey:
+        """A stored key, its secret decrypted from under intake's data keys."""
+        return CitizenKey(key_id, base64.b64decode(self._cipher.decrypt(secret_ciphertext, _KEY_COLUMN)))
 
     async def shared_key(
         self, session: AsyncSession, nik_hash: str, readers: Iterable[str], now: datetime
@@ -88,7 +91,7 @@ class CitizenKeys:
             key = await self.key_for(session, nik_hash, now)
             await self.share(session, key, wanted, now)
             return key
-        key = CitizenKey(stored.key_id, base64.b64decode(self._cipher.decrypt(stored.secret_ciphertext, _KEY_COLUMN)))
+        key = self._opened(stored.key_id, stored.secret_ciphertext)
         await self._send(session, key, granted)
         return key
 

@@ -32,6 +32,11 @@ ERASED_MARK = "-"
 """What an erased application shows for the applicant's initials and NIK."""
 
 
+_APPLICATIONS = cast(Table, ApplicationRecord.__table__)  # type: ignore[attr-defined]
+_APPLICATION_COLUMNS = frozenset(column.name for column in _APPLICATIONS.columns)
+"""What a new application's row must give, computed once rather than on every submission."""
+
+
 class ApplicationRepository:
     """Applications in intake's database, within the caller's transaction."""
 
@@ -40,11 +45,10 @@ class ApplicationRepository:
 
     async def insert(self, row: Mapping[str, Any]) -> None:
         """Insert a new application from its row: every column of ``applications``, checked against the table."""
-        table = cast(Table, ApplicationRecord.__table__)  # type: ignore[attr-defined]
-        missing = {column.name for column in table.columns} ^ set(row)
+        missing = _APPLICATION_COLUMNS ^ set(row)
         if missing:
             raise ValueError(f"an application row must give exactly the table's columns; differs in {sorted(missing)}")
-        await self._session.execute(table.insert().values(dict(row)))
+        await self._session.execute(_APPLICATIONS.insert().values(dict(row)))
 
     async def by_tracking_code(self, tracking_code: str, *, for_update: bool = False) -> ApplicationRecord | None:
         """The application with ``tracking_code``, if any (locked for this transaction when ``for_update``)."""
