@@ -10,6 +10,12 @@ set -euo pipefail
 COMPOSE_VERSION=v5.6.0        # needs Go >= 1.26.8 (its go.mod); later versions may need a newer Go
 KUSTOMIZE_VERSION=v5.8.2      # needs Go >= 1.26.0
 
+# Two test workers may run this at once: the second waits for the first, then finds the tools in place.
+lock_dir="${SATUPINTU_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/satupintu}"
+mkdir -p "$lock_dir"
+exec 9>"$lock_dir/install-tools.lock"
+flock 9
+
 plugin_dir="${DOCKER_CONFIG:-$HOME/.docker}/cli-plugins"
 compose="$plugin_dir/docker-compose"
 

@@ -19,6 +19,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from opentelemetry.sdk.environment_variables import OTEL_EXPORTER_OTLP_ENDPOINT
 from pydantic_settings import BaseSettings
 
 from satupintu.common import install_secrets
@@ -71,12 +72,16 @@ def _names(prefix: str, settings: type[BaseSettings]) -> set[str]:
     }
 
 
+# What the deployments set for OpenTelemetry's exporter, which reads it itself (OTEL_TRACES_EXPORTER is a setting).
+EXPORTER_SETTINGS: frozenset[str] = frozenset({OTEL_EXPORTER_OTLP_ENDPOINT})
+
 # The sign-in settings (satupintu.common.oidc) the deployments give the services that sign people in.
 OIDC_SETTINGS: frozenset[str] = frozenset(_names("OIDC_", OidcSettings))
 
 
 def known_environment(service: str) -> set[str]:
-    """Every environment variable ``service``'s settings read: its own prefix, and Kafka, database and auth."""
+    """Every environment variable ``service``'s settings read: its own prefix, Kafka, database and auth, and the
+    trace exporter's."""
     module = importlib.import_module(f"satupintu.{service}.config")
     own: type[BaseSettings] = getattr(module, f"{service.capitalize()}Settings")
     nested = {"kafka", "database", "auth"}
@@ -90,6 +95,7 @@ def known_environment(service: str) -> set[str]:
         | _names("DATABASE_", DatabaseSettings)
         | _names("AUTH_", AuthSettings)
         | AWAITING_KAFKA_SECURITY_SETTINGS
+        | EXPORTER_SETTINGS
         | (OIDC_SETTINGS if service in SIGN_IN_SERVICES else frozenset())
     )
 

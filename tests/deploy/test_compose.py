@@ -19,6 +19,7 @@ from tests.deploy.support import (
     PORTS,
     ROOT,
     compose_config,
+    compose_environment,
     compose_project,
     known_environment,
 )
@@ -74,6 +75,20 @@ def test_services_start_after_the_database_and_the_topics_and_report_readiness(c
         environment = definition["environment"]
         assert {"KAFKA_BOOTSTRAP_SERVERS", "DATABASE_URL", f"{service.upper()}_PORT"} <= set(environment)
         assert set(environment) - known_environment(service) == set(), service
+
+
+def test_traces_stay_in_the_services_until_the_operator_names_a_collector() -> None:
+    without = {name: value for name, value in compose_environment().items() if not name.startswith("OTEL_")}
+    collector = {"OTEL_TRACES_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://jaeger:4318"}
+
+    by_default = compose_config(environment=without)
+    sending = compose_config(environment={**without, **collector})
+
+    assert by_default.returncode == 0, by_default.stderr
+    assert sending.returncode == 0, sending.stderr
+    for service in PORTS:
+        assert json.loads(by_default.stdout)["services"][service]["environment"]["OTEL_TRACES_EXPORTER"] == "none"
+        assert collector.items() <= json.loads(sending.stdout)["services"][service]["environment"].items(), service
 
 
 def test_each_service_starts_after_its_migration_as_a_role_of_its_own_without_the_owners_credentials() -> None:

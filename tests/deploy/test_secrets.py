@@ -326,7 +326,9 @@ def test_the_compose_file_falls_back_to_no_default_secret() -> None:
         "SATUPINTU_KAFKA_BOOTSTRAP",
         "SATUPINTU_TAG",
         "SATUPINTU_SECRETS_DIR",
-    }, "only addresses, sizes and where the secrets are may have a default"
+        "OTEL_TRACES_EXPORTER",
+        "OTEL_EXPORTER_OTLP_ENDPOINT",
+    }, "only addresses, sizes, the trace switch and where the secrets are may have a default"
     assert "POSTGRES_PASSWORD" not in defaults
     assert "AUDIT_HASH_KEY" not in text.replace("# ", "")
 

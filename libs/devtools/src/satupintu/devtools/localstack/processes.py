@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import resource
 import signal
 import subprocess
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from satupintu.devtools.localstack.paths import run_dir
@@ -18,6 +20,21 @@ def pid_file(name: str) -> Path:
     directory = run_dir() / "pids"
     directory.mkdir(parents=True, exist_ok=True)
     return directory / f"{name}.pid"
+
+
+@contextmanager
+def one_starter(name: str) -> Iterator[None]:
+    """Hold the start lock of the background process ``name`` (a file lock in the run directory): two test workers
+    that ask for the same server at once start it once, the second finding it answering when it gets the lock.
+    Not reentrant: take it once around a whole start."""
+    directory = run_dir() / "pids"
+    directory.mkdir(parents=True, exist_ok=True)
+    with (directory / f"{name}.lock").open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def log_file(name: str) -> Path:

@@ -8,6 +8,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from satupintu.devtools.localstack import processes
 from satupintu.devtools.localstack.kafka import LocalKafka
 from satupintu.devtools.localstack.postgres import LocalPostgres
 
@@ -49,7 +50,8 @@ def select_kafka() -> Endpoint:
         container.start()
         return Endpoint(container.get_bootstrap_server(), "testcontainers", container.stop)
     kafka = LocalKafka()
-    kafka.start()
+    with processes.one_starter(kafka.name):
+        kafka.start()
     # Left running (like the database): other test sessions may share it; `make down` stops it.
     return Endpoint(kafka.bootstrap_servers, "local broker")
 
@@ -66,5 +68,6 @@ def select_postgres() -> Endpoint:
         container.start()
         return Endpoint(container.get_connection_url(), "testcontainers", container.stop)
     postgres = LocalPostgres()
-    postgres.start()
+    with processes.one_starter("postgres"):
+        postgres.start()
     return Endpoint(postgres.url, "embedded-postgres")

@@ -28,12 +28,15 @@ from satupintu.devtools.localstack.selection import Endpoint, select_kafka, sele
 from satupintu.devtools.testing.keycloak import keycloak
 from satupintu.devtools.testing.promtool import promtool, pytest_collection_finish, pytest_sessionfinish
 from satupintu.devtools.testing.secure_kafka import SecuredKafka, secure_kafka, secure_kafka_broker
+from satupintu.devtools.testing.workers import pytest_configure, pytest_unconfigure
 
 __all__ = [  # fixtures and hooks of other modules, found by pytest here
     "keycloak",
     "promtool",
     "pytest_collection_finish",
+    "pytest_configure",
     "pytest_sessionfinish",
+    "pytest_unconfigure",
     "secure_kafka",
     "secure_kafka_broker",
 ]

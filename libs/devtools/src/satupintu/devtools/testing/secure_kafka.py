@@ -17,7 +17,9 @@ import pytest
 
 from satupintu.common.kafka_acls import agency_user, service_user
 from satupintu.common.settings import KafkaSettings
+from satupintu.devtools.localstack import processes
 from satupintu.devtools.localstack.secure_kafka import ADMIN_USER, SecureLocalKafka
+from satupintu.devtools.testing.workers import stop_if_ours
 
 
 @dataclass(frozen=True)
@@ -50,11 +52,12 @@ class SecuredKafka:
 @pytest.fixture(scope="session")
 def secure_kafka_broker() -> Iterator[SecureLocalKafka]:
     """The secured local broker (127.0.0.1:9192), started if it is not running and then stopped at the session's
-    end; one already running is left running."""
+    end (in a run split across workers, by the controller); one already running is left running."""
     broker = SecureLocalKafka()
-    started = broker.start()
+    with processes.one_starter(broker.name):
+        started = broker.start()
     yield broker
-    if started:
+    if stop_if_ours(started):
         broker.stop()
 
 
