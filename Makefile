@@ -54,9 +54,11 @@ alerts-check: install ## Check the alert rules and run their unit tests with pro
 	@$(UV) run --frozen python -m satupintu.devtools.localstack.promtool check rules deploy/observability/alerts.yml
 	@$(UV) run --frozen python -m satupintu.devtools.localstack.promtool test rules deploy/observability/alerts.test.yml
 
+# Bytecode is cached even where the environment says not to (PYTHONDONTWRITEBYTECODE): the tests start service
+# processes hundreds of times, and each would compile every module it imports from source again.
 TEST_WORKERS ?= 2
 test: install system-packages lint typecheck ## Lint, type-check, and run every test against the real Kafka and PostgreSQL (TEST_WORKERS=2 processes, each taking whole modules)
-	@$(UV) run --frozen pytest -n $(TEST_WORKERS) --dist loadfile
+	@PYTHONDONTWRITEBYTECODE= $(UV) run --frozen pytest -n $(TEST_WORKERS) --dist loadfile
 
 test-unit: install
 	@$(UV) run --frozen pytest -m unit

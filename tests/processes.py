@@ -111,9 +111,11 @@ class ServiceProcess(ManagedProcess):
             if self.process is not None and self.process.poll() is not None:
                 raise AssertionError(f"{self.service} exited with {self.process.returncode}:\n{self.log_tail()}")
             try:
-                async with httpx.AsyncClient() as client:
-                    return (await client.get(f"http://127.0.0.1:{self.port}/readyz", timeout=2)).status_code == 200
+                return (await client.get(f"http://127.0.0.1:{self.port}/readyz", timeout=2)).status_code == 200
             except httpx.HTTPError:
                 return False
 
-        await eventually(answers, timeout=timeout, what=f"{self.service} ready")
+        # One client for the whole wait: a new one per poll builds a TLS context each time, CPU the starting
+        # service needs.
+        async with httpx.AsyncClient() as client:
+            await eventually(answers, timeout=timeout, what=f"{self.service} ready")

@@ -102,18 +102,18 @@ class Container:
             if self.process.returncode is not None:
                 raise AssertionError(f"{self.service} exited with {self.process.returncode}:\n{self.log()}")
             try:
-                async with httpx.AsyncClient() as client:
-                    return await client.get(f"http://127.0.0.1:{self.port}/readyz", timeout=3)
+                return await client.get(f"http://127.0.0.1:{self.port}/readyz", timeout=3)
             except httpx.HTTPError:
                 return None
 
-        answer = await eventually(
-            readiness,
-            lambda answer: answer is not None and answer.status_code == 200,
-            timeout=timeout,
-            interval=0.2,
-            what=f"{self.service}'s /readyz answering 200",
-        )
+        async with httpx.AsyncClient() as client:  # one for the whole wait, not a TLS context per poll
+            answer = await eventually(
+                readiness,
+                lambda answer: answer is not None and answer.status_code == 200,
+                timeout=timeout,
+                interval=0.2,
+                what=f"{self.service}'s /readyz answering 200",
+            )
         assert answer is not None
         return answer
 

@@ -8,6 +8,7 @@ every sealed value of the citizen unreadable everywhere.
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import os
 import uuid
@@ -116,8 +117,11 @@ def public_pem(key: rsa.RSAPrivateKey) -> bytes:
     return key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
 
 
+@functools.lru_cache(maxsize=64)
 def load_private_key(pem: bytes) -> rsa.RSAPrivateKey:
-    """A reader's private key from PEM."""
+    """A reader's private key from PEM. Loading checks the key's numbers, tens of milliseconds for a reader's key,
+    so each PEM is loaded once per process (the same bytes give the same immutable key object; other bytes, such as a
+    rotated key's, are loaded and checked anew)."""
     key = serialization.load_pem_private_key(pem, password=None)
     if not isinstance(key, rsa.RSAPrivateKey):
         raise ValueError("a reader's key must be an RSA key")

@@ -67,13 +67,13 @@ async def serving(app: FastAPI, what: str = "the app", port: int = 0) -> AsyncIt
         if serve.done():
             raise AssertionError(f"{what} stopped while starting: {serve}")
         try:
-            async with httpx.AsyncClient(base_url=base_url) as client:
-                return (await client.get("/readyz")).status_code
+            return (await client.get("/readyz")).status_code
         except httpx.TransportError:
             return 0
 
     try:
-        await eventually(readiness, lambda status: status == 200, timeout=60, what=f"{what} /readyz")
+        async with httpx.AsyncClient(base_url=base_url) as client:  # one for the whole wait
+            await eventually(readiness, lambda status: status == 200, timeout=60, what=f"{what} /readyz")
         yield base_url
     finally:
         server.should_exit = True
