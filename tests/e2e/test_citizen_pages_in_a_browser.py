@@ -136,12 +136,16 @@ async def apply_for_skck(
         await expect(page.get_by_role("heading", name=words["status"], level=1)).to_be_visible()
         await expect(page.get_by_text(code)).to_be_visible()
 
-        async def police_task() -> int:
+        async def shown() -> tuple[int, str]:  # the task and the new state come in two events, either first
             await page.reload()
-            count: int = await page.locator(".task-list__item").count()
-            return count
+            tasks = await page.locator(".task-list__item").count()
+            return tasks, (await page.locator("#application-state").inner_text()).strip()
 
-        await eventually(police_task, lambda count: count > 0, what="routing's task on the status page")
+        await eventually(
+            shown,
+            lambda found: found[0] > 0 and found[1] != words["received"],
+            what="routing's task and the application's next state on the status page",
+        )
         await expect(page.locator(".task-list__item").first).to_contain_text(words["police"])
         await expect(page.locator("#application-state")).not_to_have_text(words["received"])
         assert await fits(page)
