@@ -10,7 +10,6 @@ and marked it served. Screenshot
 
 from __future__ import annotations
 
-import json
 import re
 import subprocess
 import uuid
@@ -27,8 +26,7 @@ from satupintu.common.settings import AuthSettings, KafkaSettings
 from satupintu.contract.topics import Topic
 from satupintu.devtools.localstack.keycloak import LocalKeycloak
 from satupintu.devtools.testing.browser import CHROMIUM_ARGS, chromium, free_port, screenshot_path, serving
-from satupintu.devtools.testing.kafka import read_to_end
-from satupintu.devtools.testing.sealing import openable, opened_payload, reader_keys
+from satupintu.devtools.testing.sealing import delivered_notices
 from satupintu.devtools.testing.sign_in import KeycloakAdmin
 from satupintu.devtools.testing.waiting import eventually
 from satupintu.intake.config import IntakeSettings
@@ -48,11 +46,8 @@ async def code_sent_to(kafka: KafkaSettings, recipient: str) -> str:
     """The one-time code notification delivers to ``recipient`` (read off the topic and opened as it opens it)."""
 
     async def delivered() -> list[str]:
-        records = await read_to_end(kafka.bootstrap_servers, kafka.topic_name(Topic.NOTIFICATIONS.name_for()))
-        payloads = [json.loads(r.value) for r in records if r.header("ce_type") == "verification.code_issued"]
-        keys = await reader_keys(kafka, AuthSettings().keys_dir)
-        opened = [opened_payload(p, keys, subject=p["verification_id"]) for p in payloads if openable(p, keys)]
-        return [str(p["code"]) for p in opened if p["recipient"] == recipient]
+        notices = await delivered_notices(kafka, AuthSettings().keys_dir, "verification.code_issued")
+        return [str(p["code"]) for p in notices if p["recipient"] == recipient]
 
     codes = await eventually(delivered, lambda found: len(found) >= 1, what=f"a code to {recipient}")
     return codes[-1]

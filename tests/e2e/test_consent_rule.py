@@ -5,7 +5,6 @@ reuse as consented. Both services on the real broker and database."""
 
 from __future__ import annotations
 
-import json
 import random
 import uuid
 from collections.abc import Callable
@@ -17,8 +16,7 @@ from satupintu.common.consent import ConsentBook
 from satupintu.common.crypto import KeyedHasher, load_or_create_secret
 from satupintu.common.settings import AuthSettings, KafkaSettings
 from satupintu.contract.topics import Topic
-from satupintu.devtools.testing.kafka import read_to_end
-from satupintu.devtools.testing.sealing import openable, opened_payload, reader_keys
+from satupintu.devtools.testing.sealing import delivered_notices
 from satupintu.devtools.testing.waiting import eventually
 from satupintu.intake.config import IntakeSettings
 from satupintu.intake.main import create_app as create_intake
@@ -44,13 +42,7 @@ HISTORY: list[tuple[str, str, tuple[str, ...]]] = [
 
 async def code_to(kafka: KafkaSettings, email: str, count: int) -> tuple[str, str]:
     async def codes() -> list[tuple[str, str]]:
-        records = await read_to_end(kafka.bootstrap_servers, kafka.topic_name(Topic.NOTIFICATIONS.name_for()))
-        keys = await reader_keys(kafka, AuthSettings().keys_dir)
-        payloads = [
-            opened_payload(payload, keys, subject=payload["verification_id"])
-            for payload in (json.loads(r.value) for r in records if r.header("ce_type") == "verification.code_issued")
-            if openable(payload, keys)
-        ]
+        payloads = await delivered_notices(kafka, AuthSettings().keys_dir, "verification.code_issued")
         # The topic keeps order per verification only; every code lives equally long, so its expiry orders them.
         mine = sorted((p for p in payloads if p["recipient"] == email), key=lambda p: p["expires_at"])
         return [(p["verification_id"], p["code"]) for p in mine]

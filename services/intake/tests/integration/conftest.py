@@ -22,7 +22,7 @@ from satupintu.contract.envelope import Event
 from satupintu.contract.mall import ConsentGranted, ConsentWithdrawn
 from satupintu.contract.topics import Topic
 from satupintu.devtools.testing.kafka import read_to_end
-from satupintu.devtools.testing.sealing import openable, opened_payload, reader_keys
+from satupintu.devtools.testing.sealing import delivered_notices
 from satupintu.devtools.testing.waiting import eventually
 from satupintu.intake.config import IntakeSettings
 from tests.support import produce, record_of, upload_document
@@ -60,14 +60,7 @@ async def notices(kafka: KafkaSettings, event_type: str = "verification.code_iss
     """The payloads of ``event_type`` on the notifications topic, in order, their sealed values opened as
     notification opens them (what notification delivers); one whose citizen's key is not on its topic yet is not
     delivered yet (:func:`~satupintu.devtools.testing.sealing.openable`)."""
-    records = await read_to_end(kafka.bootstrap_servers, kafka.topic_name(Topic.NOTIFICATIONS.name_for()))
-    payloads = [json.loads(record.value) for record in records if record.header("ce_type") == event_type]
-    keys = await reader_keys(kafka, AuthSettings().keys_dir)
-    return [
-        opened_payload(payload, keys, subject=payload.get("verification_id") or payload["reset_id"])
-        for payload in payloads
-        if openable(payload, keys)
-    ]
+    return await delivered_notices(kafka, AuthSettings().keys_dir, event_type)
 
 
 async def codes_to(kafka: KafkaSettings, recipient: str) -> list[tuple[str, str]]:

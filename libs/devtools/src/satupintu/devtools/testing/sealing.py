@@ -3,6 +3,7 @@ unwrapped with its development private key."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from satupintu.common.sealing import (
 )
 from satupintu.common.settings import KafkaSettings
 from satupintu.contract.applications import ApplicationSubmitted
-from satupintu.contract.topics import NOTIFICATION_READER, reader_topic
+from satupintu.contract.topics import NOTIFICATION_READER, Topic, reader_topic
 from satupintu.devtools.testing.kafka import read_to_end
 
 
@@ -41,6 +42,20 @@ def opened(value: Any, keys: dict[str, CitizenKey], *, subject: str, field: str)
     if not is_sealed(value):
         return value
     return open_sealed(value, keys[sealed_key_id(value)], subject=subject, field=field)
+
+
+async def delivered_notices(kafka: KafkaSettings, keys_dir: Path, event_type: str) -> list[dict[str, Any]]:
+    """The payloads of ``event_type`` on the notifications topic, in order, their sealed values opened as
+    notification opens them (for the verification or reset each belongs to): what notification delivers. One whose
+    citizen's key is not on notification's key topic yet is left out, as notification holds it (:func:`openable`)."""
+    records = await read_to_end(kafka.bootstrap_servers, kafka.topic_name(Topic.NOTIFICATIONS.name_for()))
+    payloads = [json.loads(record.value) for record in records if record.header("ce_type") == event_type]
+    keys = await reader_keys(kafka, keys_dir)  # read after the notices, so a key sent before its notice is here
+    return [
+        opened_payload(payload, keys, subject=payload.get("verification_id") or payload["reset_id"])
+        for payload in payloads
+        if openable(payload, keys)
+    ]
 
 
 def openable(payload: dict[str, Any], keys: dict[str, CitizenKey]) -> bool:
