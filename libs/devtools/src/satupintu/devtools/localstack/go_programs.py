@@ -6,17 +6,15 @@ same version wait for the first and reuse it."""
 
 from __future__ import annotations
 
-import fcntl
 import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from satupintu.devtools.localstack.paths import cache_dir
+from satupintu.devtools.localstack.processes import exclusively
 
 
 class GoBuildFailed(RuntimeError):
@@ -63,7 +61,7 @@ def ensure_built(program: GoProgram) -> Path:
     if program.path.is_file():
         return program.path
     program.directory.parent.mkdir(parents=True, exist_ok=True)
-    with _exclusively(program.directory.parent / f"{program.name}-{program.version}.lock"):
+    with exclusively(program.directory.parent / f"{program.name}-{program.version}.lock"):
         if not program.path.is_file():
             _build(program)
     return program.path
@@ -91,13 +89,3 @@ def _build(program: GoProgram) -> None:
         scratch.rename(program.directory)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-
-
-@contextmanager
-def _exclusively(lock_file: Path) -> Iterator[None]:
-    with lock_file.open("a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)

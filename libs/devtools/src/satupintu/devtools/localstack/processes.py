@@ -9,7 +9,7 @@ import signal
 import subprocess
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 from satupintu.devtools.localstack.paths import run_dir
@@ -23,18 +23,22 @@ def pid_file(name: str) -> Path:
 
 
 @contextmanager
-def one_starter(name: str) -> Iterator[None]:
-    """Hold the start lock of the background process ``name`` (a file lock in the run directory): two test workers
-    that ask for the same server at once start it once, the second finding it answering when it gets the lock.
-    Not reentrant: take it once around a whole start."""
-    directory = run_dir() / "pids"
-    directory.mkdir(parents=True, exist_ok=True)
-    with (directory / f"{name}.lock").open("a") as lock:
+def exclusively(lock_file: Path) -> Iterator[None]:
+    """Hold an exclusive file lock on ``lock_file`` (made if missing) until the block ends; another process taking
+    the same lock waits. Not reentrant: a second take in the same process waits for ever."""
+    with lock_file.open("a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
             yield
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def one_starter(name: str) -> AbstractContextManager[None]:
+    """The start lock of the background process ``name``, in the run directory: two test workers that ask for the
+    same server at once start it once, the second finding it answering when it gets the lock. Take it once around a
+    whole start."""
+    return exclusively(pid_file(name).with_suffix(".lock"))
 
 
 def log_file(name: str) -> Path:
