@@ -86,9 +86,10 @@ def test_traces_stay_in_the_services_until_the_operator_names_a_collector() -> N
 
     assert by_default.returncode == 0, by_default.stderr
     assert sending.returncode == 0, sending.stderr
+    quiet, traced = json.loads(by_default.stdout)["services"], json.loads(sending.stdout)["services"]
     for service in PORTS:
-        assert json.loads(by_default.stdout)["services"][service]["environment"]["OTEL_TRACES_EXPORTER"] == "none"
-        assert collector.items() <= json.loads(sending.stdout)["services"][service]["environment"].items(), service
+        assert quiet[service]["environment"]["OTEL_TRACES_EXPORTER"] == "none", service
+        assert collector.items() <= traced[service]["environment"].items(), service
 
 
 def test_each_service_starts_after_its_migration_as_a_role_of_its_own_without_the_owners_credentials() -> None:
